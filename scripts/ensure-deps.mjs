@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Installs what the project needs on a fresh machine with only Node and Python 3:
+// npm packages from the lockfile, and moto server (pinned) in a project-local virtual environment.
+// Each step is skipped when its inputs have not changed since it last ran.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+const digest = (...files) => {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(readFileSync(join(root, file)));
+  return hash.digest('hex');
+};
+
+function ensure(stampPath, inputs, install) {
+  const want = digest(...inputs);
+  const stamp = join(root, stampPath);
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  install();
+  writeFileSync(stamp, want);
+}
+
+ensure('node_modules/.sseguard-installed', ['package-lock.json'], () => {
+  console.error('sseguard: installing npm packages (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+});
+
+const python = process.env.PYTHON ?? 'python3';
+const venvPython = join(root, '.venv', 'bin', 'python');
+ensure('.venv/.sseguard-installed', ['emulator/requirements.txt', 'emulator/constraints.txt'], () => {
+  console.error('sseguard: installing moto server into .venv (pip)…');
+  if (!existsSync(venvPython)) run(python, ['-m', 'venv', join(root, '.venv')]);
+  run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
+    '-r', 'emulator/requirements.txt', '-c', 'emulator/constraints.txt']);
+});
