@@ -1,10 +1,19 @@
 """Patches that bring moto's S3/KMS encryption behaviour in line with the AWS API reference.
 
 Each module patches one behaviour and documents the AWS rule it implements; each has a test under
-test/emulator/ that shows the AWS behaviour through the AWS SDK.
+test/emulator/ that shows the AWS behaviour through the AWS SDK. Modules wrap moto's methods, so the
+order matters where several wrap the same method: later modules wrap the earlier ones.
 """
 
-PATCHES: list[str] = []
+PATCHES: list[str] = [
+    "kms_managed_key",
+    "default_sse_s3",
+    "sse_kms_key_arn",
+    "sse_c",
+    "kms_key_state",
+    "copy_conditions",
+    "update_object_encryption",
+]
 
 
 def apply_all() -> None:
