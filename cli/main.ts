@@ -1,0 +1,124 @@
+// The `sseguard` command line: one more adapter over the same audit pipeline as the Lambdas.
+// Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from '#shared/config.ts';
+import { PolicyError } from '#shared/domain/policy.ts';
+import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
+import { BucketListingError } from '#shared/inspect/object-inspector.ts';
+import { demoCommand } from './commands/demo.ts';
+import { emulatorCommand } from './commands/emulator.ts';
+import { initCommand } from './commands/init.ts';
+import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
+import { scanCommand } from './commands/scan.ts';
+
+export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
+
+const wholeNumber = (min: number, max: number) => (value: string) => {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+    throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+  }
+  return parsed;
+};
+
+const bucketName = (value: string) => {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)) {
+    throw new InvalidArgumentError('expected an S3 bucket name (3-63 of a-z 0-9 . -)');
+  }
+  return value;
+};
+
+const ENVIRONMENT_HELP = `
+Environment:
+  AWS_REGION          region of the buckets, keys and table (required)
+  AWS_ENDPOINT_URL    endpoint of LocalStack or the emulator (unset for AWS)
+  AWS_PROFILE, AWS_ACCESS_KEY_ID, ...   credentials, by the AWS SDK's usual chain
+  SSEGUARD_TABLE      findings table (default sseguard-findings)
+  SSEGUARD_POLICY     policy file used when --policy is not given
+
+Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.`;
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('sseguard')
+    .description('Audit the server-side encryption of every S3 object, and the KMS keys behind it, against a policy.')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .exitOverride();
+
+  program
+    .command('scan')
+    .description('audit every object in a bucket (or under a prefix) and record the findings')
+    .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
+    .option('-p, --prefix <prefix>', 'only keys starting with this prefix')
+    .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
+    .option('-c, --concurrency <n>', 'objects audited at once', wholeNumber(1, 512), 16)
+    .option('--json', 'print every finding and the summary as one JSON document', false)
+    .option('--no-record', 'do not write findings to the table')
+    .addHelpText('after', '\nExample:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json')
+    .action(async (options: { bucket: string; prefix?: string; policy?: string; concurrency: number; json: boolean; record: boolean }) => {
+      setExit(await scanCommand(loadConfig(), options));
+    });
+
+  program
+    .command('report')
+    .description('print the findings the table holds')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
+    .option('-b, --bucket <name>', 'only this bucket', bucketName)
+    .addOption(new Option('--verdict <verdict>', 'only this verdict').choices(VERDICTS))
+    .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
+    .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string }) => {
+      setExit(await reportCommand(loadConfig(), options));
+    });
+
+  program
+    .command('init')
+    .description('create the findings table on the configured endpoint (safe to run again)')
+    .action(async () => {
+      setExit(await initCommand(loadConfig()));
+    });
+
+  program
+    .command('emulator')
+    .description("run the local AWS emulator (moto server with sseguard's fidelity patches) until Ctrl-C")
+    .option('--port <port>', 'port on 127.0.0.1', wholeNumber(1, 65535), 4566)
+    .action(async (options: { port: number }) => {
+      setExit(await emulatorCommand(options));
+    });
+
+  program
+    .command('demo')
+    .description('start the emulator, seed keys and objects in every state, scan, report, stop')
+    .option('--port <port>', 'emulator port (default: a free one)', wholeNumber(1, 65535))
+    .action(async (options: { port?: number }) => {
+      setExit(await demoCommand(options));
+    });
+
+  return program;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof BucketListingError) return error.message;
+  if (error instanceof PolicyError) return error.message;
+  const e = error as Error;
+  if (e?.name === 'CredentialsProviderError') return `no AWS credentials found: ${e.message}`;
+  return e?.message ?? String(error);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were already printed.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    console.error(`sseguard: error: ${describeError(error)}`);
+    if (process.env.SSEGUARD_DEBUG) console.error(error);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,133 @@
+// Evaluation is a pure function: (object facts, key facts, policy, now) → verdict with reasons.
+// Order of precedence, most urgent first:
+//   1. the object could not be read            → unauditable (exempt if an exemption covers it)
+//   2. its KMS key cannot decrypt it any more  → at-risk (even when exempt: the data is in danger)
+//   3. an exemption in force covers it         → exempt
+//   4. the policy's requirements are not met   → noncompliant
+//   5. a requirement could not be checked      → unauditable
+//   6. otherwise                               → compliant
+import { isKmsMode, type EncryptionMode, type KeyLookup, type KeyState, type ObjectFacts, type ObjectInspection } from './encryption.ts';
+import { exemptionsFor, requirementFor, type RequiredMode, type Requirement, type ResolvedPolicy } from './policy.ts';
+import type { Evaluation, Reason, ReasonCode } from './verdict.ts';
+
+export interface EvaluationInput {
+  inspection: ObjectInspection;
+  /** The lookup of the object's KMS key; required for SSE-KMS and DSSE-KMS objects. */
+  key?: KeyLookup | undefined;
+  policy: ResolvedPolicy;
+  now: Date;
+}
+
+const MODES_SATISFYING: Record<RequiredMode, readonly EncryptionMode[]> = {
+  'sse-s3': ['sse-s3'],
+  'sse-kms': ['sse-kms'],
+  'dsse-kms': ['dsse-kms'],
+  'any-kms': ['sse-kms', 'dsse-kms'],
+  any: ['sse-s3', 'sse-kms', 'dsse-kms'],
+};
+
+const AT_RISK_STATES: Partial<Record<KeyState, ReasonCode>> = {
+  Disabled: 'kms-key-disabled',
+  PendingDeletion: 'kms-key-pending-deletion',
+  PendingReplicaDeletion: 'kms-key-pending-deletion',
+  PendingImport: 'kms-key-pending-import',
+  Unavailable: 'kms-key-unavailable',
+  Creating: 'kms-key-unavailable',
+  Updating: 'kms-key-unavailable',
+};
+
+const reason = (code: ReasonCode, message: string): Reason => ({ code, message });
+
+/** Why the key cannot decrypt the object, if it cannot. */
+function keyRisk(key: KeyLookup): Reason | undefined {
+  if (key.status === 'not-found') {
+    return reason('kms-key-not-found', `KMS key ${key.arn} does not exist: the object cannot be decrypted`);
+  }
+  if (key.status !== 'described') return undefined;
+  const code = AT_RISK_STATES[key.state];
+  if (!code) return undefined;
+  const when = key.deletionDate ? ` (deletion on ${key.deletionDate})` : '';
+  return reason(code, `KMS key ${key.arn} is ${key.state}${when}: the object cannot be read until it is usable`);
+}
+
+/** Requirement checks: violations make the object noncompliant, unknowns unauditable. */
+function checkRequirement(facts: ObjectFacts, key: KeyLookup | undefined, requirement: Requirement) {
+  const violations: Reason[] = [];
+  const unknowns: Reason[] = [];
+  const { mode } = facts;
+
+  if (mode === 'sse-c') {
+    violations.push(reason('sse-c-forbidden', 'object is encrypted with a customer-provided key (SSE-C): sseguard cannot audit or fix it'));
+    return { violations, unknowns };
+  }
+  if (mode === 'none') {
+    violations.push(reason('not-encrypted', 'object has no server-side encryption'));
+    return { violations, unknowns };
+  }
+  if (!MODES_SATISFYING[requirement.require].includes(mode)) {
+    violations.push(reason('mode-not-allowed', `policy requires ${requirement.require}; object is ${mode}`));
+  }
+  if (!isKmsMode(mode)) return { violations, unknowns };
+
+  const arn = facts.kmsKeyArn ?? '(none reported)';
+  if (requirement.kmsKeys && !requirement.kmsKeys.includes(arn)) {
+    violations.push(reason('kms-key-not-allowed', `KMS key ${arn} is not one of the policy's kmsKeys`));
+  }
+  if (requirement.bucketKey === 'required' && mode === 'sse-kms' && !facts.bucketKeyEnabled) {
+    violations.push(reason('bucket-key-disabled', 'policy requires an S3 Bucket Key; object has none'));
+  }
+  const needsKeyFacts = requirement.customerManagedKey || requirement.keyRotation === 'required';
+  if (!needsKeyFacts) return { violations, unknowns };
+
+  if (!key || key.status !== 'described') {
+    const code: ReasonCode = key?.status === 'access-denied' ? 'kms-key-access-denied' : 'kms-key-lookup-failed';
+    unknowns.push(reason(code, `cannot describe KMS key ${arn}: ${key && 'detail' in key ? key.detail : 'no lookup'}`));
+    return { violations, unknowns };
+  }
+  if (requirement.customerManagedKey && key.manager !== 'CUSTOMER') {
+    violations.push(reason('kms-key-aws-managed', `policy requires a customer-managed key; ${arn} is AWS managed`));
+  }
+  if (requirement.keyRotation === 'required') {
+    // AWS rotates AWS-managed keys every year by itself.
+    if (key.manager === 'AWS') return { violations, unknowns };
+    if (key.rotationEnabled === false) {
+      violations.push(reason('kms-key-rotation-disabled', `policy requires key rotation; ${arn} does not rotate`));
+    } else if (key.rotationEnabled === undefined) {
+      unknowns.push(reason('kms-key-rotation-unknown', `KMS would not tell whether ${arn} rotates`));
+    }
+  }
+  return { violations, unknowns };
+}
+
+export function evaluate({ inspection, key, policy, now }: EvaluationInput): Evaluation {
+  const bucket = inspection.status === 'read' ? inspection.facts.bucket : inspection.bucket;
+  const objectKey = inspection.status === 'read' ? inspection.facts.key : inspection.key;
+  const { requirement, ruleIndex } = requirementFor(policy, bucket, objectKey);
+  const { active, expired } = exemptionsFor(policy, bucket, objectKey, now);
+  const base = { ...(ruleIndex === undefined ? {} : { ruleIndex }), remediate: false };
+  const exempted = active
+    ? reason('exempted', `exempt until ${active.expires.toISOString()} (owner ${active.owner}): ${active.reason}`)
+    : undefined;
+  const notes = expired
+    ? [reason('exemption-expired', `exemption (owner ${expired.owner}) expired ${expired.expires.toISOString()}`)]
+    : [];
+
+  if (inspection.status === 'unreadable') {
+    if (exempted) return { ...base, verdict: 'exempt', reasons: [exempted] };
+    return { ...base, verdict: 'unauditable', reasons: [reason(inspection.reason, inspection.detail), ...notes] };
+  }
+
+  const { facts } = inspection;
+  const risk = isKmsMode(facts.mode) && key ? keyRisk(key) : undefined;
+  if (risk) return { ...base, verdict: 'at-risk', reasons: [risk, ...(exempted ? [exempted] : notes)] };
+  if (exempted) return { ...base, verdict: 'exempt', reasons: [exempted] };
+
+  const { violations, unknowns } = checkRequirement(facts, key, requirement);
+  if (violations.length > 0) {
+    // SSE-C objects cannot be re-encrypted without the customer's key; never plan a fix for them.
+    const fixable = requirement.remediate && facts.mode !== 'sse-c';
+    return { ...base, remediate: fixable, verdict: 'noncompliant', reasons: [...violations, ...unknowns, ...notes] };
+  }
+  if (unknowns.length > 0) return { ...base, verdict: 'unauditable', reasons: [...unknowns, ...notes] };
+  return { ...base, verdict: 'compliant', reasons: notes };
+}

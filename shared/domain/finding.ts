@@ -1,0 +1,65 @@
+// A finding: what one audit of one object concluded. This is what the store records, the scan
+// prints and the report serves.
+import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
+import type { Evaluation, Reason, Verdict } from './verdict.ts';
+
+export interface Finding {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  etag?: string;
+  size: number;
+  storageClass?: string;
+  lastModified?: string;
+  /** Absent when the object could not be read. */
+  mode?: EncryptionMode;
+  kmsKeyArn?: string;
+  bucketKeyEnabled?: boolean;
+  verdict: Verdict;
+  reasons: Reason[];
+  ruleIndex?: number;
+  /** The policy asks for this object to be fixed. */
+  remediate: boolean;
+  auditedAt: string;
+}
+
+export function toFinding(
+  inspection: ObjectInspection,
+  evaluation: Evaluation,
+  key: KeyLookup | undefined,
+  auditedAt: Date,
+  listedSize: number,
+): Finding {
+  const common = {
+    verdict: evaluation.verdict,
+    reasons: evaluation.reasons,
+    remediate: evaluation.remediate,
+    auditedAt: auditedAt.toISOString(),
+    ...(evaluation.ruleIndex === undefined ? {} : { ruleIndex: evaluation.ruleIndex }),
+  };
+  if (inspection.status === 'unreadable') {
+    return {
+      bucket: inspection.bucket,
+      key: inspection.key,
+      size: listedSize,
+      ...(inspection.versionId ? { versionId: inspection.versionId } : {}),
+      ...common,
+    };
+  }
+  const { facts } = inspection;
+  // KMS answers with the canonical key ARN even when S3 reported another form of reference.
+  const kmsKeyArn = key?.arn ?? facts.kmsKeyArn;
+  return {
+    bucket: facts.bucket,
+    key: facts.key,
+    size: facts.size,
+    storageClass: facts.storageClass,
+    mode: facts.mode,
+    bucketKeyEnabled: facts.bucketKeyEnabled,
+    ...(facts.versionId ? { versionId: facts.versionId } : {}),
+    ...(facts.etag ? { etag: facts.etag } : {}),
+    ...(facts.lastModified ? { lastModified: facts.lastModified } : {}),
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    ...common,
+  };
+}

@@ -1,0 +1,114 @@
+// Plans the writes that record a batch of findings: the new state of each object (conditional on
+// the revision read), a history entry where something changed, and the counter deltas. Pure: the
+// DynamoDB adapter reads the previous states, calls this, and writes the plan in one transaction.
+import type { Finding } from '../domain/finding.ts';
+import type { HistoryEntry, StoredFinding } from './store.ts';
+import { counterSk } from './table.ts';
+
+/** The part of a stored state the plan needs. */
+export type PreviousState = Pick<
+  StoredFinding,
+  'bucket' | 'key' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size' | 'etag' | 'versionId' | 'reasons' | 'auditedAt' | 'firstSeen' | 'rev'
+>;
+
+export interface StateWrite {
+  state: StoredFinding;
+  /** The revision the write expects to replace; undefined when the object is new to the table. */
+  expectedRev?: number;
+}
+
+export interface RecordPlan {
+  states: StateWrite[];
+  history: { bucket: string; key: string; entry: HistoryEntry }[];
+  /** counter sort key → attribute → delta; only non-zero deltas. */
+  counters: Map<string, Map<string, number>>;
+  /** Findings not written because a newer audit of the same object is already stored. */
+  stale: Finding[];
+}
+
+export const objectId = (f: { bucket: string; key: string }): string => `${f.bucket}/${f.key}`;
+
+type Counted = Pick<Finding, 'bucket' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size'>;
+
+function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 | -1): void {
+  const attributes: [string, number][] = [
+    ['objects', sign],
+    ['bytes', sign * f.size],
+    [`verdict:${f.verdict}`, sign],
+    [`mode:${f.mode ?? 'unknown'}`, sign],
+  ];
+  const targets = [counterSk.all, counterSk.bucket(f.bucket), ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : [])];
+  for (const target of targets) {
+    const deltas = counters.get(target) ?? new Map<string, number>();
+    for (const [name, delta] of attributes) deltas.set(name, (deltas.get(name) ?? 0) + delta);
+    counters.set(target, deltas);
+  }
+}
+
+const reasonCodes = (f: Pick<Finding, 'reasons'>): string => f.reasons.map((r) => r.code).join(',');
+
+function changed(previous: PreviousState, finding: Finding): boolean {
+  return (
+    previous.verdict !== finding.verdict ||
+    previous.mode !== finding.mode ||
+    previous.kmsKeyArn !== finding.kmsKeyArn ||
+    previous.etag !== finding.etag ||
+    previous.versionId !== finding.versionId ||
+    reasonCodes(previous) !== reasonCodes(finding)
+  );
+}
+
+export function planRecord(findings: Finding[], previous: ReadonlyMap<string, PreviousState>): RecordPlan {
+  // A batch may name one object twice (duplicate events): the latest audit stands for it.
+  const latest = new Map<string, Finding>();
+  const stale: Finding[] = [];
+  for (const finding of findings) {
+    const seen = latest.get(objectId(finding));
+    if (seen && seen.auditedAt > finding.auditedAt) stale.push(finding);
+    else {
+      if (seen) stale.push(seen);
+      latest.set(objectId(finding), finding);
+    }
+  }
+
+  const plan: RecordPlan = { states: [], history: [], counters: new Map(), stale };
+  for (const [id, finding] of latest) {
+    const before = previous.get(id);
+    if (before && before.auditedAt > finding.auditedAt) {
+      plan.stale.push(finding);
+      continue;
+    }
+    const rev = (before?.rev ?? 0) + 1;
+    plan.states.push({
+      state: { ...finding, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev },
+      ...(before ? { expectedRev: before.rev } : {}),
+    });
+    if (!before || changed(before, finding)) {
+      plan.history.push({
+        bucket: finding.bucket,
+        key: finding.key,
+        entry: {
+          auditedAt: finding.auditedAt,
+          rev,
+          verdict: finding.verdict,
+          reasons: finding.reasons,
+          ...(finding.mode ? { mode: finding.mode } : {}),
+          ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
+          ...(finding.versionId ? { versionId: finding.versionId } : {}),
+          ...(finding.etag ? { etag: finding.etag } : {}),
+          ...(before ? { previousVerdict: before.verdict } : {}),
+        },
+      });
+    }
+    if (before) addContribution(plan.counters, before, -1);
+    addContribution(plan.counters, finding, 1);
+  }
+  for (const [target, deltas] of plan.counters) {
+    for (const [name, delta] of deltas) if (delta === 0) deltas.delete(name);
+    if (deltas.size === 0) plan.counters.delete(target);
+  }
+  return plan;
+}
+
+/** How many items the plan writes (DynamoDB transactions take at most 100). */
+export const planSize = (plan: RecordPlan): number => plan.states.length + plan.history.length + plan.counters.size;

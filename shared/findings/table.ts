@@ -1,0 +1,55 @@
+// The findings table: one DynamoDB table, single-table design. Its shape is plain data so that
+// `sseguard init`, the SST stack and the tests all build it from the same definition.
+//
+//   pk                        sk                       what
+//   OBJ#<bucket>/<key>        STATE                    current state of one object (indexed below)
+//   OBJ#<bucket>/<key>        HIST#<auditedAt>#<rev>   append-only history of that object
+//   COUNTERS                  ALL | BUCKET#<b> | KMSKEY#<arn>   counters kept up to date on write
+//   KMSKEYS                   <key arn>                last known facts about a KMS key
+//   SCANS                     <startedAt>#<id>         one item per scan run
+//
+// Indexes (sparse: only STATE items carry their keys): byVerdict, byBucket, byKmsKey.
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const DEFAULT_TABLE_NAME = 'sseguard-findings';
+
+export const INDEXES = {
+  byVerdict: { pk: 'verdictPk', sk: 'verdictSk' },
+  byBucket: { pk: 'bucketPk', sk: 'bucketSk' },
+  byKmsKey: { pk: 'kmsKeyPk', sk: 'kmsKeySk' },
+} as const;
+export type IndexName = keyof typeof INDEXES;
+
+export function findingsTableDefinition(tableName: string): CreateTableCommandInput {
+  const indexAttributes = Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk]);
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: ['pk', 'sk', ...indexAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    GlobalSecondaryIndexes: Object.entries(INDEXES).map(([name, { pk, sk }]) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: pk, KeyType: 'HASH' },
+        { AttributeName: sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+  };
+}
+
+// Bucket names cannot contain '/', so "<bucket>/<key>" names an object without ambiguity.
+export const objectPk = (bucket: string, key: string): string => `OBJ#${bucket}/${key}`;
+export const STATE_SK = 'STATE';
+export const historySk = (auditedAt: string, rev: number): string => `HIST#${auditedAt}#${String(rev).padStart(10, '0')}`;
+export const COUNTERS_PK = 'COUNTERS';
+export const counterSk = {
+  all: 'ALL',
+  bucket: (bucket: string) => `BUCKET#${bucket}`,
+  kmsKey: (arn: string) => `KMSKEY#${arn}`,
+};
+export const KMSKEYS_PK = 'KMSKEYS';
+export const SCANS_PK = 'SCANS';

@@ -1,0 +1,75 @@
+// KMS adapter for key facts. Lookups are cached per process (promise per key reference), so a run
+// makes at most one DescribeKey per distinct key however many objects and workers ask at once.
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { errorFacts } from '../aws/errors.ts';
+import { KEY_STATES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
+
+export interface KeyInspector {
+  lookup(keyRef: string): Promise<KeyLookup>;
+}
+
+export class KmsKeyInspector implements KeyInspector {
+  private readonly cache = new Map<string, Promise<KeyLookup>>();
+
+  constructor(private readonly kms: KMSClient) {}
+
+  lookup(keyRef: string): Promise<KeyLookup> {
+    let pending = this.cache.get(keyRef);
+    if (!pending) {
+      pending = this.describe(keyRef);
+      this.cache.set(keyRef, pending);
+    }
+    return pending;
+  }
+
+  /** Every lookup made so far (for recording key facts once per run). */
+  async lookups(): Promise<KeyLookup[]> {
+    return Promise.all(this.cache.values());
+  }
+
+  /** The key ARN a reference (alias, alias ARN, key id, key ARN) stands for, or a clear error. */
+  async arnOf(keyRef: string): Promise<string> {
+    const found = await this.lookup(keyRef);
+    if (found.status === 'described') return found.arn;
+    throw new Error(`KMS key ${keyRef} cannot be resolved: ${found.detail}`);
+  }
+
+  private async describe(keyRef: string): Promise<KeyLookup> {
+    let metadata;
+    try {
+      ({ KeyMetadata: metadata } = await this.kms.send(new DescribeKeyCommand({ KeyId: keyRef })));
+    } catch (error) {
+      const { name, message } = errorFacts(error);
+      if (name === 'NotFoundException') return { status: 'not-found', arn: keyRef, detail: message };
+      if (name === 'AccessDeniedException') return { status: 'access-denied', arn: keyRef, detail: message };
+      return { status: 'error', arn: keyRef, detail: `${name}: ${message}` };
+    }
+    if (!metadata?.Arn || !metadata.KeyId) return { status: 'error', arn: keyRef, detail: 'DescribeKey returned no key' };
+    const state = (KEY_STATES as readonly string[]).includes(metadata.KeyState ?? '')
+      ? (metadata.KeyState as KeyState)
+      : 'Unavailable';
+    const manager = metadata.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER';
+    return {
+      status: 'described',
+      arn: metadata.Arn,
+      keyId: metadata.KeyId,
+      accountId: metadata.AWSAccountId ?? metadata.Arn.split(':')[4] ?? '',
+      state,
+      manager,
+      origin: metadata.Origin ?? 'AWS_KMS',
+      ...(metadata.DeletionDate ? { deletionDate: metadata.DeletionDate.toISOString() } : {}),
+      // AWS rotates AWS-managed keys itself: asking would cost a call per key and say the same.
+      ...(manager === 'AWS' ? { rotationEnabled: true } : await this.rotation(metadata.Arn)),
+    };
+  }
+
+  private async rotation(arn: string): Promise<{ rotationEnabled?: boolean }> {
+    try {
+      const { KeyRotationEnabled } = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
+      return KeyRotationEnabled === undefined ? {} : { rotationEnabled: KeyRotationEnabled };
+    } catch {
+      // Denied, or a key whose origin or state has no rotation status: unknown, not false.
+      return {};
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// S3 adapter for object facts: HeadObject (exactly one per object) and paginated listing.
+import { HeadObjectCommand, paginateListObjectsV2, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { errorFacts } from '../aws/errors.ts';
+import { modeFromServerSideEncryption, type ObjectFacts, type ObjectInspection } from '../domain/encryption.ts';
+
+/** What a listing says about an object before it is inspected. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag?: string;
+  storageClass?: string;
+  lastModified?: string;
+}
+
+export interface ObjectInspector {
+  inspect(bucket: string, listed: ListedObject, versionId?: string): Promise<ObjectInspection>;
+}
+
+export interface ObjectLister {
+  /** Pages of objects under the prefix, in key order; throws BucketListingError when the bucket cannot be listed. */
+  pages(bucket: string, prefix?: string): AsyncIterable<ListedObject[]>;
+}
+
+export class BucketListingError extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BucketListingError';
+  }
+}
+
+function factsFromHead(bucket: string, listed: ListedObject, head: HeadObjectCommandOutput): ObjectFacts {
+  const mode = head.SSECustomerAlgorithm ? 'sse-c' : modeFromServerSideEncryption(head.ServerSideEncryption);
+  const facts: ObjectFacts = {
+    bucket,
+    key: listed.key,
+    size: head.ContentLength ?? listed.size,
+    storageClass: head.StorageClass ?? 'STANDARD',
+    mode,
+    bucketKeyEnabled: head.BucketKeyEnabled === true,
+    objectLock: { legalHold: head.ObjectLockLegalHoldStatus === 'ON' },
+  };
+  if (head.VersionId) facts.versionId = head.VersionId;
+  if (head.ETag) facts.etag = head.ETag;
+  if (head.LastModified) facts.lastModified = head.LastModified.toISOString();
+  if (head.SSEKMSKeyId && (mode === 'sse-kms' || mode === 'dsse-kms')) facts.kmsKeyArn = head.SSEKMSKeyId;
+  if (head.ObjectLockMode) facts.objectLock.mode = head.ObjectLockMode;
+  if (head.ObjectLockRetainUntilDate) facts.objectLock.retainUntil = head.ObjectLockRetainUntilDate.toISOString();
+  if (head.ArchiveStatus) facts.archiveStatus = head.ArchiveStatus;
+  return facts;
+}
+
+/** SSE-C objects answer HeadObject without the customer key with 400: only the listing's facts are known. */
+function sseCFacts(bucket: string, listed: ListedObject, versionId?: string): ObjectFacts {
+  return {
+    bucket,
+    key: listed.key,
+    size: listed.size,
+    storageClass: listed.storageClass ?? 'STANDARD',
+    mode: 'sse-c',
+    bucketKeyEnabled: false,
+    objectLock: { legalHold: false },
+    ...(versionId ? { versionId } : {}),
+    ...(listed.etag ? { etag: listed.etag } : {}),
+    ...(listed.lastModified ? { lastModified: listed.lastModified } : {}),
+  };
+}
+
+export class S3ObjectInspector implements ObjectInspector, ObjectLister {
+  constructor(private readonly s3: S3Client) {}
+
+  async inspect(bucket: string, listed: ListedObject, versionId?: string): Promise<ObjectInspection> {
+    try {
+      const head = await this.s3.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: listed.key, ...(versionId ? { VersionId: versionId } : {}) }),
+      );
+      return { status: 'read', facts: factsFromHead(bucket, listed, head) };
+    } catch (error) {
+      const { status, name, message } = errorFacts(error);
+      const unreadable = (reason: 'object-access-denied' | 'object-vanished' | 'object-unreadable', detail: string) =>
+        ({ status: 'unreadable', bucket, key: listed.key, ...(versionId ? { versionId } : {}), reason, detail }) as const;
+      if (status === 400) return { status: 'read', facts: sseCFacts(bucket, listed, versionId) };
+      if (status === 403) return unreadable('object-access-denied', `HeadObject denied (${name})`);
+      // 404: deleted since it was listed; 405: the version is now a delete marker.
+      if (status === 404 || status === 405) return unreadable('object-vanished', 'object was deleted after it was listed');
+      return unreadable('object-unreadable', `HeadObject failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}`);
+    }
+  }
+
+  async *pages(bucket: string, prefix?: string): AsyncIterable<ListedObject[]> {
+    const pages = paginateListObjectsV2(
+      { client: this.s3, pageSize: 1000 },
+      { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
+    );
+    try {
+      for await (const page of pages) {
+        yield (page.Contents ?? []).map((object) => ({
+          key: object.Key!,
+          size: object.Size ?? 0,
+          ...(object.ETag ? { etag: object.ETag } : {}),
+          ...(object.StorageClass ? { storageClass: object.StorageClass } : {}),
+          ...(object.LastModified ? { lastModified: object.LastModified.toISOString() } : {}),
+        }));
+      }
+    } catch (error) {
+      const { name, status, message } = errorFacts(error);
+      if (name === 'NoSuchBucket') throw new BucketListingError(bucket, name, `bucket ${bucket} does not exist`);
+      if (status === 403) throw new BucketListingError(bucket, name, `not allowed to list bucket ${bucket} (${name})`);
+      throw new BucketListingError(bucket, name, `cannot list bucket ${bucket}: ${message}`);
+    }
+  }
+}
