@@ -171,3 +171,22 @@ def effective_encryption(bucket: Any, encryption: str | None, kms_key_id: str | 
         default = bucket.encryption["Rule"]["ApplyServerSideEncryptionByDefault"]
         return default["SSEAlgorithm"], kms_key_id or default.get("KMSMasterKeyID")
     return None, kms_key_id
+
+
+def part_copy_source(backend: Any, args: tuple, kwargs: dict) -> Any:
+    """The source object of an S3Backend.upload_part_copy call, whatever way moto passed its arguments."""
+    import inspect
+
+    from moto.s3.models import S3Backend
+
+    bound = inspect.signature(_ORIGINAL_UPLOAD_PART_COPY or S3Backend.upload_part_copy).bind(backend, *args, **kwargs)
+    a = bound.arguments
+    return backend.get_object(a["src_bucket_name"], a["src_key_name"], version_id=a.get("src_version_id"))
+
+
+try:
+    from moto.s3.models import S3Backend as _S3Backend
+
+    _ORIGINAL_UPLOAD_PART_COPY = _S3Backend.upload_part_copy
+except Exception:  # pragma: no cover - moto always importable in the emulator venv
+    _ORIGINAL_UPLOAD_PART_COPY = None

@@ -89,11 +89,8 @@ def apply() -> None:
 
     original_part_copy = S3Backend.upload_part_copy
 
-    def upload_part_copy(self: Any, dest_bucket_name: str, multipart_id: str, part_id: int,
-                         src_bucket_name: str, src_key_name: str, src_version_id: Any, *args: Any) -> Any:
-        _check(self.get_object(src_bucket_name, src_key_name, version_id=src_version_id))
-        return original_part_copy(
-            self, dest_bucket_name, multipart_id, part_id, src_bucket_name, src_key_name, src_version_id, *args
-        )
+    def upload_part_copy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _check(_support.part_copy_source(self, args, kwargs))
+        return original_part_copy(self, *args, **kwargs)
 
     S3Backend.upload_part_copy = upload_part_copy

@@ -1,0 +1,162 @@
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketEncryptionCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { describe, expect, test } from 'vitest';
+import { awsError, customerKey, newBucket, s3 } from './helpers.ts';
+
+const NEEDS_PARAMETERS =
+  'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
+
+async function putSseC(Bucket: string, Key: string, ck: { key: string; md5: string }, Body = 'secret') {
+  return s3.send(
+    new PutObjectCommand({ Bucket, Key, Body, SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5 }),
+  );
+}
+
+describe('SSE-C: S3 stores the key MD5 and requires the same key to read', () => {
+  test('PutObject with SSE-C answers SSECustomerAlgorithm and SSECustomerKeyMD5 and no ServerSideEncryption', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    const put = await putSseC(Bucket, 'k', ck);
+    expect(put.SSECustomerAlgorithm).toBe('AES256');
+    expect(put.SSECustomerKeyMD5).toBe(ck.md5);
+    expect(put.ServerSideEncryption).toBeUndefined();
+  });
+
+  test('HeadObject without the SSE-C headers answers 400 Bad Request with no body', async () => {
+    const Bucket = await newBucket();
+    await putSseC(Bucket, 'k', customerKey());
+    const error = await awsError(s3.send(new HeadObjectCommand({ Bucket, Key: 'k' })));
+    expect(error.status).toBe(400);
+  });
+
+  test('GetObject without the SSE-C headers answers 400 InvalidRequest', async () => {
+    const Bucket = await newBucket();
+    await putSseC(Bucket, 'k', customerKey());
+    const error = await awsError(s3.send(new GetObjectCommand({ Bucket, Key: 'k' })));
+    expect(error).toEqual({ name: 'InvalidRequest', status: 400, message: NEEDS_PARAMETERS });
+  });
+
+  test('GetObject and HeadObject with another customer key answer 403 (AccessDenied on GET)', async () => {
+    const Bucket = await newBucket();
+    await putSseC(Bucket, 'k', customerKey());
+    const other = customerKey();
+    const params = { Bucket, Key: 'k', SSECustomerAlgorithm: 'AES256', SSECustomerKey: other.key, SSECustomerKeyMD5: other.md5 };
+    const get = await awsError(s3.send(new GetObjectCommand(params)));
+    expect(get).toEqual({
+      name: 'AccessDenied',
+      status: 403,
+      message: 'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.',
+    });
+    expect((await awsError(s3.send(new HeadObjectCommand(params)))).status).toBe(403);
+  });
+
+  test('GetObject and HeadObject with the right key answer 200 with SSECustomerAlgorithm/SSECustomerKeyMD5 and no ServerSideEncryption', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    await putSseC(Bucket, 'k', ck, 'the data');
+    const params = { Bucket, Key: 'k', SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5 };
+    const head = await s3.send(new HeadObjectCommand(params));
+    expect(head.$metadata.httpStatusCode).toBe(200);
+    expect(head.SSECustomerAlgorithm).toBe('AES256');
+    expect(head.SSECustomerKeyMD5).toBe(ck.md5);
+    expect(head.ServerSideEncryption).toBeUndefined();
+    const get = await s3.send(new GetObjectCommand(params));
+    expect(get.SSECustomerKeyMD5).toBe(ck.md5);
+    expect(get.ServerSideEncryption).toBeUndefined();
+    expect(await get.Body!.transformToString()).toBe('the data');
+  });
+
+  test('SSE-C wins over a bucket default encryption: the object reports no ServerSideEncryption', async () => {
+    const Bucket = await newBucket();
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket,
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
+      }),
+    );
+    const ck = customerKey();
+    await putSseC(Bucket, 'k', ck);
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket, Key: 'k', SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5 }),
+    );
+    expect(head.ServerSideEncryption).toBeUndefined();
+    expect(head.SSEKMSKeyId).toBeUndefined();
+    expect(head.SSECustomerKeyMD5).toBe(ck.md5);
+  });
+
+  test('SSE-C together with x-amz-server-side-encryption is rejected with 400 InvalidArgument', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    const error = await awsError(
+      s3.send(
+        new PutObjectCommand({
+          Bucket, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256',
+          SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5,
+        }),
+      ),
+    );
+    expect(error).toEqual({
+      name: 'InvalidArgument',
+      status: 400,
+      message: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+    });
+  });
+
+  test('CopyObject from an SSE-C source without the copy-source SSE-C headers answers 400 InvalidRequest', async () => {
+    const Bucket = await newBucket();
+    await putSseC(Bucket, 'src', customerKey());
+    const error = await awsError(s3.send(new CopyObjectCommand({ Bucket, Key: 'dst', CopySource: `${Bucket}/src` })));
+    expect(error).toEqual({ name: 'InvalidRequest', status: 400, message: NEEDS_PARAMETERS });
+  });
+
+  test('CopyObject from an SSE-C source with its key and no destination SSE-C stores the copy SSE-S3', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    await putSseC(Bucket, 'src', ck, 'copied');
+    const copy = await s3.send(
+      new CopyObjectCommand({
+        Bucket, Key: 'dst', CopySource: `${Bucket}/src`,
+        CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: ck.key, CopySourceSSECustomerKeyMD5: ck.md5,
+      }),
+    );
+    expect(copy.ServerSideEncryption).toBe('AES256');
+    expect(copy.SSECustomerAlgorithm).toBeUndefined();
+    const get = await s3.send(new GetObjectCommand({ Bucket, Key: 'dst' }));
+    expect(await get.Body!.transformToString()).toBe('copied');
+    const wrong = customerKey();
+    const denied = await awsError(
+      s3.send(
+        new CopyObjectCommand({
+          Bucket, Key: 'dst2', CopySource: `${Bucket}/src`,
+          CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: wrong.key, CopySourceSSECustomerKeyMD5: wrong.md5,
+        }),
+      ),
+    );
+    expect(denied).toMatchObject({ name: 'AccessDenied', status: 403 });
+  });
+
+  test('a multipart upload with SSE-C yields an SSE-C object that needs the key', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    const sse = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5 };
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'mpu', ...sse }));
+    expect(created.SSECustomerKeyMD5).toBe(ck.md5);
+    expect(created.ServerSideEncryption).toBeUndefined();
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key: 'mpu', UploadId: created.UploadId, PartNumber: 1, Body: 'p', ...sse }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key: 'mpu', UploadId: created.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+    );
+    expect(await awsError(s3.send(new GetObjectCommand({ Bucket, Key: 'mpu' })))).toMatchObject({ name: 'InvalidRequest', status: 400 });
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'mpu', ...sse }));
+    expect(head.SSECustomerKeyMD5).toBe(ck.md5);
+    expect(head.ServerSideEncryption).toBeUndefined();
+  });
+});
