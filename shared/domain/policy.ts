@@ -149,7 +149,9 @@ function completeRequirement(
   if (merged.require === 'sse-s3' && fields.kmsKeys) {
     problems.push(`${at('kmsKeys')}: has no effect when require is sse-s3`);
   }
-  const explicitTarget = fields.target ?? (fields.require === undefined ? inherited.target : undefined);
+  // A rule that narrows require or kmsKeys gets its own target: the inherited one may not fit it.
+  const inheritsTarget = fields.require === undefined && fields.kmsKeys === undefined;
+  const explicitTarget = fields.target ?? (inheritsTarget ? inherited.target : undefined);
   const chosen = explicitTarget
     ? { mode: explicitTarget.mode, kmsKey: explicitTarget.kmsKey, bucketKey: explicitTarget.bucketKey }
     : deriveTarget(merged);
@@ -167,10 +169,10 @@ function completeRequirement(
 }
 
 /** A target follows from the requirement when only one fix is possible. */
-function deriveTarget(requirement: Requirement): Requirement['target'] | undefined {
-  if (requirement.require === 'sse-s3') return { mode: 'sse-s3', bucketKey: false };
+function deriveTarget(requirement: Requirement): { mode: TargetMode; kmsKey?: string; bucketKey?: boolean } | undefined {
+  if (requirement.require === 'sse-s3') return { mode: 'sse-s3' };
   if ((requirement.require === 'sse-kms' || requirement.require === 'dsse-kms') && requirement.kmsKeys?.length === 1) {
-    return { mode: requirement.require, kmsKey: requirement.kmsKeys[0]!, bucketKey: false };
+    return { mode: requirement.require, kmsKey: requirement.kmsKeys[0]! };
   }
   return undefined;
 }

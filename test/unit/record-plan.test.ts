@@ -1,0 +1,94 @@
+import { describe, expect, test } from 'vitest';
+import type { Finding } from '../../shared/domain/finding.ts';
+import { planRecord, type PreviousState } from '../../shared/findings/record-plan.ts';
+
+const KEY_A = 'arn:aws:kms:us-east-1:111122223333:key/a';
+const KEY_B = 'arn:aws:kms:us-east-1:111122223333:key/b';
+
+function finding(overrides: Partial<Finding> = {}): Finding {
+  return {
+    bucket: 'data',
+    key: 'a.txt',
+    size: 100,
+    mode: 'sse-kms',
+    kmsKeyArn: KEY_A,
+    etag: '"e1"',
+    verdict: 'compliant',
+    reasons: [],
+    remediate: false,
+    auditedAt: '2026-11-23T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function stored(f: Finding, rev = 1): PreviousState {
+  return { ...f, firstSeen: '2026-11-01T00:00:00.000Z', rev };
+}
+const previousOf = (...states: PreviousState[]) => new Map(states.map((s) => [`${s.bucket}/${s.key}`, s]));
+const counters = (plan: ReturnType<typeof planRecord>) =>
+  Object.fromEntries([...plan.counters].map(([sk, deltas]) => [sk, Object.fromEntries(deltas)]));
+
+describe('planRecord', () => {
+  test('a new object: state expecting no previous item, a history entry, +1 on every counter it belongs to', () => {
+    const plan = planRecord([finding()], new Map());
+    expect(plan.states).toEqual([{ state: expect.objectContaining({ rev: 1, firstSeen: '2026-11-23T10:00:00.000Z' }) }]);
+    expect(plan.states[0]!.expectedRev).toBeUndefined();
+    expect(plan.history).toHaveLength(1);
+    const one = { objects: 1, bytes: 100, 'verdict:compliant': 1, 'mode:sse-kms': 1 };
+    expect(counters(plan)).toEqual({ ALL: one, 'BUCKET#data': one, [`KMSKEY#${KEY_A}`]: one });
+  });
+
+  test('an unchanged object audited again: only its state (new lastSeen, next rev), no history, no counter write', () => {
+    const before = stored(finding(), 4);
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z' })], previousOf(before));
+    expect(plan.states[0]).toMatchObject({ expectedRev: 4, state: { rev: 5, lastSeen: '2026-11-24T10:00:00.000Z', firstSeen: before.firstSeen } });
+    expect(plan.history).toEqual([]);
+    expect(plan.counters.size).toBe(0);
+  });
+
+  test('a verdict change moves the object between verdict counters and is written to history', () => {
+    const before = stored(finding());
+    const after = finding({ verdict: 'at-risk', reasons: [{ code: 'kms-key-disabled', message: 'x' }], auditedAt: '2026-11-24T00:00:00.000Z' });
+    const plan = planRecord([after], previousOf(before));
+    expect(plan.history[0]!.entry).toMatchObject({ verdict: 'at-risk', previousVerdict: 'compliant', rev: 2 });
+    const moved = { 'verdict:compliant': -1, 'verdict:at-risk': 1 };
+    expect(counters(plan)).toEqual({ ALL: moved, 'BUCKET#data': moved, [`KMSKEY#${KEY_A}`]: moved });
+  });
+
+  test('a new key and size move the blast radius from one key to the other', () => {
+    const plan = planRecord([finding({ kmsKeyArn: KEY_B, size: 150, auditedAt: '2026-11-24T00:00:00.000Z' })], previousOf(stored(finding())));
+    expect(counters(plan)).toEqual({
+      ALL: { bytes: 50 },
+      'BUCKET#data': { bytes: 50 },
+      [`KMSKEY#${KEY_A}`]: { objects: -1, bytes: -100, 'verdict:compliant': -1, 'mode:sse-kms': -1 },
+      [`KMSKEY#${KEY_B}`]: { objects: 1, bytes: 150, 'verdict:compliant': 1, 'mode:sse-kms': 1 },
+    });
+  });
+
+  test('an audit older than the stored one is stale and changes nothing', () => {
+    const plan = planRecord([finding({ verdict: 'noncompliant', auditedAt: '2026-11-22T00:00:00.000Z' })], previousOf(stored(finding())));
+    expect(plan.states).toEqual([]);
+    expect(plan.counters.size).toBe(0);
+    expect(plan.stale).toHaveLength(1);
+  });
+
+  test('the same object twice in one batch: the latest audit stands, counted once', () => {
+    const early = finding({ verdict: 'noncompliant', auditedAt: '2026-11-23T10:00:00.000Z' });
+    const late = finding({ verdict: 'compliant', auditedAt: '2026-11-23T11:00:00.000Z' });
+    for (const batch of [[early, late], [late, early]]) {
+      const plan = planRecord(batch, new Map());
+      expect(plan.states.map((s) => s.state.verdict)).toEqual(['compliant']);
+      expect(counters(plan).ALL).toMatchObject({ objects: 1, 'verdict:compliant': 1 });
+      expect(plan.stale).toEqual([early]);
+    }
+  });
+
+  test('an unreadable object counts under mode unknown and no key', () => {
+    const { mode: _m, kmsKeyArn: _k, ...rest } = finding({ verdict: 'unauditable' });
+    const plan = planRecord([rest], new Map());
+    expect(counters(plan)).toEqual({
+      ALL: { objects: 1, bytes: 100, 'verdict:unauditable': 1, 'mode:unknown': 1 },
+      'BUCKET#data': { objects: 1, bytes: 100, 'verdict:unauditable': 1, 'mode:unknown': 1 },
+    });
+  });
+});
