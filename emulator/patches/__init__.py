@@ -1,4 +1,4 @@
-"""Patches that bring moto's S3/KMS encryption behaviour in line with the AWS API reference.
+"""Patches that bring moto's S3/KMS encryption behaviour (and DynamoDB transaction isolation) in line with the AWS API reference.
 
 Each module patches one behaviour and documents the AWS rule it implements; each has a test under
 test/emulator/ that shows the AWS behaviour through the AWS SDK. Modules wrap moto's methods, so the
@@ -13,6 +13,7 @@ PATCHES: list[str] = [
     "kms_key_state",
     "copy_conditions",
     "update_object_encryption",
+    "dynamodb_transactions",
 ]
 
 
