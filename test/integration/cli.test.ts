@@ -1,0 +1,179 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+const workdir = mkdtempSync(join(tmpdir(), 'sseguard-cli-'));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sseguard(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SSEGUARD_TABLE: 'cli-findings', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function policyFile(name: string, text: string): string {
+  const path = join(workdir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const clients = createAwsClients();
+
+beforeAll(async () => {
+  await createBucket(clients, 'all-good');
+  await putObject(clients, 'all-good', 'a.txt', { mode: 'sse-s3' });
+  await putObject(clients, 'all-good', 'dir/b c+d%e ü.txt', { mode: 'sse-s3' });
+  // moto answers a key holding a line feed with a 500 HTML page (AWS accepts it): comma and quotes only.
+  await putObject(clients, 'all-good', 'comma,"quoted".txt', { mode: 'sse-s3' });
+  await createBucket(clients, 'has-sse-c');
+  await putObject(clients, 'has-sse-c', 'fine.txt', { mode: 'sse-s3' });
+  await putObject(clients, 'has-sse-c', 'customer.bin', { mode: 'sse-c' });
+  expect((await sseguard(['init'])).code).toBe(0);
+});
+
+describe('sseguard init', () => {
+  test('creates the table once, then says it exists', async () => {
+    const first = await sseguard(['init'], { SSEGUARD_TABLE: 'cli-init' });
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.stdout).toContain('created table cli-init');
+    const again = await sseguard(['init'], { SSEGUARD_TABLE: 'cli-init' });
+    expect(again.stdout).toContain('table cli-init already exists');
+  });
+});
+
+describe('sseguard scan', () => {
+  test('all compliant → exit 0; --json gives every object with the documented fields', async () => {
+    const run = await sseguard(['scan', '--bucket', 'all-good', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout) as { findings: Record<string, unknown>[]; summary: { objects: number; exitCode: number } };
+    expect(document.summary).toMatchObject({ objects: 3, exitCode: 0 });
+    expect(document.findings.map((f) => f.key).sort()).toEqual(['a.txt', 'comma,"quoted".txt', 'dir/b c+d%e ü.txt']);
+    for (const finding of document.findings) {
+      expect(Object.keys(finding)).toEqual(expect.arrayContaining(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons']));
+      expect(finding).toMatchObject({ bucket: 'all-good', mode: 'sse-s3', kmsKeyArn: null, verdict: 'compliant', reasons: [] });
+    }
+  });
+
+  test('an SSE-C object → exit 1, and the summary table names it', async () => {
+    const run = await sseguard(['scan', '--bucket', 'has-sse-c']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/noncompliant\s+1/);
+    expect(run.stdout).toMatch(/noncompliant\s+customer\.bin\s+sse-c\s+sse-c-forbidden/);
+  });
+
+  test('a policy can exempt it → exit 0', async () => {
+    const policy = policyFile(
+      'exempt.yaml',
+      'version: 1\nexemptions:\n  - { bucket: has-sse-c, prefix: customer, reason: vendor holds the key, owner: sec@example.com, expires: 2099-01-01 }\n',
+    );
+    const run = await sseguard(['scan', '--bucket', 'has-sse-c', '--policy', policy, '--no-record']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/exempt\s+1/);
+    expect(run.stdout).toContain('Findings not recorded');
+  });
+
+  test('SSEGUARD_POLICY is used when --policy is not given', async () => {
+    const policy = policyFile('kms-only.yaml', 'version: 1\ndefault: { require: sse-kms }\n');
+    const run = await sseguard(['scan', '--bucket', 'all-good', '--no-record'], { SSEGUARD_POLICY: policy });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('mode-not-allowed');
+  });
+
+  test.each([
+    [['scan', '--bucket', 'no-such-bucket'], {}, 'sseguard: error: bucket no-such-bucket does not exist'],
+    [['scan', '--bucket', 'all-good', '--policy', '/nonexistent/policy.yaml'], {}, 'invalid policy /nonexistent/policy.yaml:\n  - file not found'],
+    [['scan', '--bucket', 'all-good'], { AWS_REGION: '', AWS_DEFAULT_REGION: '' }, 'sseguard: error: AWS_REGION is not set'],
+    [['scan', '--bucket', 'all-good'], { AWS_ENDPOINT_URL: 'not a url' }, 'AWS_ENDPOINT_URL is not an http(s) URL'],
+    [['scan', '--bucket', 'Not_A_Bucket'], {}, "option '-b, --bucket <name>' argument 'Not_A_Bucket' is invalid"],
+    [['scan', '--bucket', 'all-good', '--concurrency', '0'], {}, 'expected a whole number from 1 to 512'],
+    [['report', '--format', 'xml'], {}, "argument 'xml' is invalid. Allowed choices are table, json, csv"],
+    [['frobnicate'], {}, "unknown command 'frobnicate'"],
+  ])('%j → exit 2 with a clear error', async (args, env, message) => {
+    const run = await sseguard(args, env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  test('a malformed policy → exit 2 naming each bad field', async () => {
+    const policy = policyFile('bad.yaml', 'version: 1\nrules:\n  - bucket: all-good\n    require: sse-kmz\n    kmsKeys: [nope]\n');
+    const run = await sseguard(['scan', '--bucket', 'all-good', '--policy', policy]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('rules[0].require');
+    expect(run.stderr).toContain('rules[0].kmsKeys[0]: expected a KMS key ARN');
+  });
+
+  test('a policy naming an alias KMS does not have → exit 2 naming the alias', async () => {
+    const policy = policyFile('alias.yaml', 'version: 1\ndefault: { require: sse-kms, kmsKeys: [alias/nobody-made-this] }\n');
+    const run = await sseguard(['scan', '--bucket', 'all-good', '--policy', policy]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('alias/nobody-made-this cannot be resolved');
+  });
+
+  test('a policy alias that exists is resolved to the ARN the objects report', async () => {
+    const key = await createKey(clients, { alias: 'alias/cli-data' });
+    await createBucket(clients, 'kms-bucket');
+    await putObject(clients, 'kms-bucket', 'x', { mode: 'sse-kms', key });
+    const policy = policyFile('cli-data.yaml', 'version: 1\ndefault: { require: sse-kms, kmsKeys: [alias/cli-data] }\n');
+    const run = await sseguard(['scan', '--bucket', 'kms-bucket', '--policy', policy, '--json', '--no-record']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).findings[0]).toMatchObject({ kmsKeyArn: key.arn, verdict: 'compliant' });
+  });
+
+  test('--help explains the command, its options and exit codes', async () => {
+    const run = await sseguard(['scan', '--help']);
+    expect(run.code).toBe(0);
+    for (const text of ['--bucket', '--prefix', '--policy', '--concurrency', '--json', '--no-record', 'Example:']) {
+      expect(run.stdout).toContain(text);
+    }
+    expect((await sseguard(['--help'])).stdout).toContain('Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error');
+  });
+});
+
+describe('sseguard report', () => {
+  beforeAll(async () => {
+    await sseguard(['scan', '--bucket', 'all-good']);
+    await sseguard(['scan', '--bucket', 'has-sse-c']);
+  });
+
+  test('CSV: a header and one RFC 4180 row per finding, odd keys quoted', async () => {
+    const run = await sseguard(['report', '--format', 'csv']);
+    expect(run.code).toBe(0);
+    const [header, ...rest] = run.stdout.trimEnd().split('\n');
+    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt');
+    expect(run.stdout).toContain('all-good,"comma,""quoted"".txt",,sse-s3,,compliant,,');
+    expect(run.stdout).toContain('has-sse-c,customer.bin,,sse-c,,noncompliant,sse-c-forbidden,');
+    expect(rest.length).toBe(5);
+  });
+
+  test('JSON: summary from the counters and every finding; filters narrow it', async () => {
+    const all = JSON.parse((await sseguard(['report', '--format', 'json'])).stdout);
+    expect(all.summary.overall).toMatchObject({ objects: 5, verdicts: { compliant: 4, noncompliant: 1 } });
+    expect(all.findings).toHaveLength(5);
+    const filtered = JSON.parse((await sseguard(['report', '--format', 'json', '--verdict', 'noncompliant'])).stdout);
+    expect(filtered.findings.map((f: { key: string }) => f.key)).toEqual(['customer.bin']);
+    const oneBucket = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', 'all-good'])).stdout);
+    expect(oneBucket.findings).toHaveLength(3);
+  });
+
+  test('table: compliance per bucket at a glance', async () => {
+    const run = await sseguard(['report']);
+    expect(run.stdout).toContain('5 objects');
+    expect(run.stdout).toContain('80.0% compliant or exempt');
+    expect(run.stdout).toMatch(/has-sse-c\s+2\s+1\s+1/);
+  });
+});
