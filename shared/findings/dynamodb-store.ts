@@ -68,9 +68,9 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
   return 'created';
 }
 
-type Item = Record<string, unknown>;
+export type Item = Record<string, unknown>;
 
-function stateItem(state: StoredFinding): Item {
+export function stateItem(state: StoredFinding): Item {
   const { byVerdict, byBucket, byKmsKey } = INDEXES;
   return {
     ...state,
@@ -86,13 +86,13 @@ function stateItem(state: StoredFinding): Item {
 }
 
 const INTERNAL_ATTRIBUTES = ['pk', 'sk', ...Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk])];
-function fromStateItem(item: Item): StoredFinding {
+export function fromStateItem(item: Item): StoredFinding {
   const finding = { ...item };
   for (const name of INTERNAL_ATTRIBUTES) delete finding[name];
   return finding as unknown as StoredFinding;
 }
 
-function countsFrom(item: Item): Counts {
+export function countsFrom(item: Item): Counts {
   const counts: Counts = { objects: Number(item.objects ?? 0), bytes: Number(item.bytes ?? 0), verdicts: {}, modes: {} };
   for (const [name, value] of Object.entries(item)) {
     if (typeof value !== 'number' || value === 0) continue;
