@@ -14,6 +14,7 @@ PATCHES: list[str] = [
     "copy_conditions",
     "update_object_encryption",
     "dynamodb_transactions",
+    "s3_event_sequencer",
 ]
 
 
