@@ -3,6 +3,25 @@
 import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
 import type { Evaluation, Reason, Verdict } from './verdict.ts';
 
+/** The encryption of one object version, before or after a fix. */
+export interface EncryptionSnapshot {
+  mode?: EncryptionMode;
+  kmsKeyArn?: string;
+  bucketKeyEnabled?: boolean;
+  versionId?: string;
+  etag?: string;
+}
+
+/** What a remediation did (or why it did nothing), kept in the object's history. */
+export interface RemediationRecord {
+  action: string;
+  outcome: string;
+  at: string;
+  before: EncryptionSnapshot;
+  after?: EncryptionSnapshot;
+  detail?: string;
+}
+
 export interface Finding {
   bucket: string;
   key: string;
@@ -21,6 +40,10 @@ export interface Finding {
   /** The policy asks for this object to be fixed. */
   remediate: boolean;
   auditedAt: string;
+  /** The S3 event sequencer that triggered this audit; orders audits of the same key. */
+  sequencer?: string;
+  /** Set when this audit followed a remediation attempt. */
+  remediation?: RemediationRecord;
 }
 
 export function toFinding(

@@ -2,13 +2,14 @@
 // the revision read), a history entry where something changed, and the counter deltas. Pure: the
 // DynamoDB adapter reads the previous states, calls this, and writes the plan in one transaction.
 import type { Finding } from '../domain/finding.ts';
+import { compareSequencers } from '../events/audit-requests.ts';
 import type { HistoryEntry, StoredFinding } from './store.ts';
 import { counterSk } from './table.ts';
 
 /** The part of a stored state the plan needs. */
 export type PreviousState = Pick<
   StoredFinding,
-  'bucket' | 'key' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size' | 'etag' | 'versionId' | 'reasons' | 'auditedAt' | 'firstSeen' | 'rev'
+  'bucket' | 'key' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size' | 'etag' | 'versionId' | 'reasons' | 'auditedAt' | 'firstSeen' | 'rev' | 'sequencer'
 >;
 
 export interface StateWrite {
@@ -58,13 +59,22 @@ function changed(previous: PreviousState, finding: Finding): boolean {
   );
 }
 
+/**
+ * Whether `finding` is older than `other` for the same object. S3 event sequencers order events
+ * of one key; without two of them, the audit times do.
+ */
+function isOlder(finding: Pick<Finding, 'sequencer' | 'auditedAt'>, other: Pick<Finding, 'sequencer' | 'auditedAt'>): boolean {
+  if (finding.sequencer && other.sequencer) return compareSequencers(finding.sequencer, other.sequencer) < 0;
+  return finding.auditedAt < other.auditedAt;
+}
+
 export function planRecord(findings: Finding[], previous: ReadonlyMap<string, PreviousState>): RecordPlan {
   // A batch may name one object twice (duplicate events): the latest audit stands for it.
   const latest = new Map<string, Finding>();
   const stale: Finding[] = [];
   for (const finding of findings) {
     const seen = latest.get(objectId(finding));
-    if (seen && seen.auditedAt > finding.auditedAt) stale.push(finding);
+    if (seen && isOlder(finding, seen)) stale.push(finding);
     else {
       if (seen) stale.push(seen);
       latest.set(objectId(finding), finding);
@@ -74,16 +84,25 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
   const plan: RecordPlan = { states: [], history: [], counters: new Map(), stale };
   for (const [id, finding] of latest) {
     const before = previous.get(id);
-    if (before && before.auditedAt > finding.auditedAt) {
+    if (before && isOlder(finding, before)) {
       plan.stale.push(finding);
       continue;
     }
     const rev = (before?.rev ?? 0) + 1;
+    // The newest sequencer seen stays with the state, so a late event about an older version
+    // cannot overwrite it even after a sweep (which has no sequencer) recorded the object.
+    const sequencer = finding.sequencer ?? before?.sequencer;
     plan.states.push({
-      state: { ...finding, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev },
+      state: {
+        ...finding,
+        ...(sequencer ? { sequencer } : {}),
+        firstSeen: before?.firstSeen ?? finding.auditedAt,
+        lastSeen: finding.auditedAt,
+        rev,
+      },
       ...(before ? { expectedRev: before.rev } : {}),
     });
-    if (!before || changed(before, finding)) {
+    if (!before || changed(before, finding) || finding.remediation) {
       plan.history.push({
         bucket: finding.bucket,
         key: finding.key,
@@ -97,6 +116,7 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
           ...(finding.versionId ? { versionId: finding.versionId } : {}),
           ...(finding.etag ? { etag: finding.etag } : {}),
           ...(before ? { previousVerdict: before.verdict } : {}),
+          ...(finding.remediation ? { remediation: finding.remediation } : {}),
         },
       });
     }

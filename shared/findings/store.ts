@@ -19,6 +19,7 @@ export interface HistoryEntry {
   etag?: string;
   reasons: Finding['reasons'];
   previousVerdict?: Verdict;
+  remediation?: Finding['remediation'];
 }
 
 export interface Counts {

@@ -92,3 +92,33 @@ describe('planRecord', () => {
     });
   });
 });
+
+describe('ordering by S3 event sequencer', () => {
+  test('an event older by sequencer is stale even when audited later', () => {
+    const stored = stored_({ sequencer: '0055AED6DCD90281F0', auditedAt: '2026-11-23T10:00:00.000Z', versionId: 'v2' });
+    const lateOldEvent = finding({ sequencer: '0055AED6DCD90281E5', auditedAt: '2026-11-23T11:00:00.000Z', versionId: 'v1' });
+    expect(planRecord([lateOldEvent], previousOf(stored)).stale).toEqual([lateOldEvent]);
+  });
+
+  test('a newer sequencer wins even when audited earlier', () => {
+    const stored = stored_({ sequencer: '0055AED6DCD90281E5', auditedAt: '2026-11-23T11:00:00.000Z' });
+    const plan = planRecord([finding({ sequencer: '0055AED6DCD90281F0', auditedAt: '2026-11-23T10:00:00.000Z' })], previousOf(stored));
+    expect(plan.states).toHaveLength(1);
+  });
+
+  test('a sweep audit (no sequencer) keeps the newest sequencer on the state', () => {
+    const stored = stored_({ sequencer: '0055AED6DCD90281F0' });
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T00:00:00.000Z' })], previousOf(stored));
+    expect(plan.states[0]!.state.sequencer).toBe('0055AED6DCD90281F0');
+  });
+
+  test('a remediation is always written to history, even when the verdict is unchanged', () => {
+    const remediation = { action: 'copy', outcome: 'skipped-object-changed', at: '2026-11-24T00:00:00.000Z', before: { mode: 'sse-kms' as const } };
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T00:00:00.000Z', remediation })], previousOf(stored(finding())));
+    expect(plan.history.map((h) => h.entry.remediation)).toEqual([remediation]);
+  });
+});
+
+function stored_(overrides: Partial<Finding>): PreviousState {
+  return stored(finding(overrides));
+}

@@ -1,0 +1,193 @@
+// What the audit queue carries, and how its messages become audit requests. Four shapes arrive:
+// S3 event notifications (possibly wrapped by SNS), EventBridge "Object Created" events, the
+// sweep's own pages of keys, and S3's s3:TestEvent. Validated with zod on the fields the worker
+// uses; anything else is rejected with a reason so that the worker can dead-letter it.
+import { z } from 'zod';
+
+export interface AuditRequest {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  /** S3's per-key event order; a request older than what is recorded does not overwrite it. */
+  sequencer?: string;
+  size?: number;
+  etag?: string;
+  source: 's3-notification' | 'eventbridge' | 'sweep';
+}
+
+export interface SweepPageRef {
+  runId: string;
+  page: number;
+}
+
+export type ParsedMessage =
+  | { kind: 'audit'; requests: AuditRequest[]; sweep?: SweepPageRef }
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'invalid'; reason: string };
+
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not an S3 bucket name');
+const objectKey = z.string().min(1, 'empty object key');
+const sequencer = z.string().regex(/^[0-9A-Fa-f]+$/, 'not a hexadecimal sequencer');
+// S3 says "null" for the version of an object written while versioning was off.
+const versionId = z.string().min(1).transform((v) => (v === 'null' ? undefined : v));
+
+const s3NotificationRecord = z.object({
+  eventSource: z.literal('aws:s3'),
+  eventName: z.string(),
+  s3: z.object({
+    bucket: z.object({ name: bucketName }),
+    object: z.object({
+      key: objectKey,
+      size: z.number().int().nonnegative().optional(),
+      eTag: z.string().optional(),
+      versionId: versionId.optional(),
+      sequencer: sequencer.optional(),
+    }),
+  }),
+});
+const s3Notification = z.object({ Records: z.array(s3NotificationRecord).min(1) });
+const s3TestEvent = z.object({ Service: z.literal('Amazon S3'), Event: z.literal('s3:TestEvent') });
+const snsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
+const eventBridgeS3Event = z.object({
+  source: z.literal('aws.s3'),
+  'detail-type': z.string(),
+  detail: z.object({
+    bucket: z.object({ name: bucketName }),
+    object: z.object({
+      key: objectKey,
+      size: z.number().int().nonnegative().optional(),
+      etag: z.string().optional(),
+      'version-id': versionId.optional(),
+      sequencer: sequencer.optional(),
+    }),
+  }),
+});
+
+export const SWEEP_MESSAGE_KIND = 'sseguard.sweep';
+export const MAX_KEYS_PER_SWEEP_MESSAGE = 100;
+export const sweepMessage = z.object({
+  kind: z.literal(SWEEP_MESSAGE_KIND),
+  runId: z.string().min(1),
+  page: z.number().int().nonnegative(),
+  bucket: bucketName,
+  objects: z
+    .array(
+      z.object({
+        key: objectKey,
+        size: z.number().int().nonnegative(),
+        etag: z.string().optional(),
+        versionId: versionId.optional(),
+      }),
+    )
+    .min(1)
+    .max(MAX_KEYS_PER_SWEEP_MESSAGE),
+});
+export type SweepMessage = z.input<typeof sweepMessage>;
+
+/** S3 notifications URL-encode keys as HTML forms do: "+" for a space, %XX for the rest. */
+export function decodeNotificationKey(key: string): string {
+  return decodeURIComponent(key.replaceAll('+', '%20'));
+}
+
+const describeIssues = (error: z.ZodError) =>
+  error.issues.map((issue) => `${issue.path.join('.') || '(message)'}: ${issue.message}`).join('; ');
+
+function fromDocument(document: unknown): ParsedMessage {
+  if (s3TestEvent.safeParse(document).success) return { kind: 'ignore', reason: 's3:TestEvent' };
+
+  const sns = snsEnvelope.safeParse(document);
+  if (sns.success) return parseMessageBody(sns.data.Message);
+
+  if (document && typeof document === 'object' && 'Records' in document) {
+    const parsed = s3Notification.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `S3 event notification: ${describeIssues(parsed.error)}` };
+    const created = parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:'));
+    if (created.length === 0) {
+      return { kind: 'ignore', reason: `not an ObjectCreated event (${parsed.data.Records.map((r) => r.eventName).join(', ')})` };
+    }
+    const requests: AuditRequest[] = [];
+    for (const { s3 } of created) {
+      let key: string;
+      try {
+        key = decodeNotificationKey(s3.object.key);
+      } catch {
+        return { kind: 'invalid', reason: `S3 event notification: key is not URL-encoded: ${s3.object.key}` };
+      }
+      requests.push({
+        bucket: s3.bucket.name,
+        key,
+        source: 's3-notification',
+        ...(s3.object.versionId ? { versionId: s3.object.versionId } : {}),
+        ...(s3.object.sequencer ? { sequencer: s3.object.sequencer } : {}),
+        ...(s3.object.size === undefined ? {} : { size: s3.object.size }),
+        ...(s3.object.eTag ? { etag: s3.object.eTag } : {}),
+      });
+    }
+    return { kind: 'audit', requests };
+  }
+
+  if (document && typeof document === 'object' && (document as { source?: unknown }).source === 'aws.s3') {
+    const parsed = eventBridgeS3Event.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `EventBridge S3 event: ${describeIssues(parsed.error)}` };
+    const { detail } = parsed.data;
+    if (parsed.data['detail-type'] !== 'Object Created') {
+      return { kind: 'ignore', reason: `not an Object Created event (${parsed.data['detail-type']})` };
+    }
+    // EventBridge carries the key as it is, not URL-encoded.
+    return {
+      kind: 'audit',
+      requests: [
+        {
+          bucket: detail.bucket.name,
+          key: detail.object.key,
+          source: 'eventbridge',
+          ...(detail.object['version-id'] ? { versionId: detail.object['version-id'] } : {}),
+          ...(detail.object.sequencer ? { sequencer: detail.object.sequencer } : {}),
+          ...(detail.object.size === undefined ? {} : { size: detail.object.size }),
+          ...(detail.object.etag ? { etag: detail.object.etag } : {}),
+        },
+      ],
+    };
+  }
+
+  if (document && typeof document === 'object' && (document as { kind?: unknown }).kind === SWEEP_MESSAGE_KIND) {
+    const parsed = sweepMessage.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `sweep message: ${describeIssues(parsed.error)}` };
+    const { runId, page, bucket, objects } = parsed.data;
+    return {
+      kind: 'audit',
+      sweep: { runId, page },
+      requests: objects.map((o) => ({
+        bucket,
+        key: o.key,
+        size: o.size,
+        source: 'sweep' as const,
+        ...(o.versionId ? { versionId: o.versionId } : {}),
+        ...(o.etag ? { etag: o.etag } : {}),
+      })),
+    };
+  }
+  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification or sweep message' };
+}
+
+/** Parses one SQS message body. Never throws: what cannot be used says why. */
+export function parseMessageBody(body: string): ParsedMessage {
+  let document: unknown;
+  try {
+    document = JSON.parse(body);
+  } catch {
+    return { kind: 'invalid', reason: 'message body is not JSON' };
+  }
+  return fromDocument(document);
+}
+
+/**
+ * Orders two S3 sequencers for the same key. AWS: compare as hexadecimal strings after
+ * right-padding the shorter with zeros. Returns <0, 0, >0 like a comparator.
+ */
+export function compareSequencers(a: string, b: string): number {
+  const width = Math.max(a.length, b.length);
+  const left = a.toUpperCase().padEnd(width, '0');
+  const right = b.toUpperCase().padEnd(width, '0');
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { compareSequencers, decodeNotificationKey, parseMessageBody } from '../../shared/events/audit-requests.ts';
+
+const sample = (name: string) => readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8');
+
+describe('parseMessageBody', () => {
+  test('an S3 event notification (as AWS sends it) becomes one request with the key decoded', () => {
+    expect(parseMessageBody(sample('s3-notification.json'))).toEqual({
+      kind: 'audit',
+      requests: [
+        {
+          bucket: 'sseguard-demo',
+          key: 'finance/payroll 2026.csv',
+          sequencer: '0055AED6DCD90281E5',
+          size: 12,
+          etag: '0123456789abcdef0123456789abcdef',
+          source: 's3-notification',
+        },
+      ],
+    });
+  });
+
+  test('an EventBridge "Object Created" event keeps its key as it is (EventBridge does not URL-encode)', () => {
+    const parsed = parseMessageBody(sample('eventbridge-object-created.json'));
+    expect(parsed).toMatchObject({ kind: 'audit', requests: [{ key: 'public/café/menü.txt', source: 'eventbridge', sequencer: '00617F08299329D189' }] });
+  });
+
+  test('a sweep page becomes one request per key, with its run and page', () => {
+    expect(parseMessageBody(sample('sweep-page.json'))).toMatchObject({
+      kind: 'audit',
+      sweep: { runId: '2026-11-23T03:00:00.000Z', page: 0 },
+      requests: [{ key: 'finance/2026-q1.csv', size: 24, source: 'sweep' }, { key: 'archive/2019.tar' }],
+    });
+  });
+
+  test('an S3 notification wrapped by SNS is unwrapped', () => {
+    const wrapped = JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: sample('s3-notification.json') });
+    expect(parseMessageBody(wrapped)).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv' }] });
+  });
+
+  test('version "null" (written while versioning was off) means no version id', () => {
+    const event = JSON.parse(sample('s3-notification.json'));
+    event.Records[0].s3.object.versionId = 'null';
+    const parsed = parseMessageBody(JSON.stringify(event));
+    expect(parsed.kind === 'audit' && parsed.requests[0]).not.toHaveProperty('versionId');
+  });
+
+  test.each([
+    ['s3:TestEvent', sample('s3-test-event.json'), 's3:TestEvent'],
+    [
+      'an ObjectRemoved notification',
+      sample('s3-notification.json').replace('ObjectCreated:Put', 'ObjectRemoved:Delete'),
+      'not an ObjectCreated event (ObjectRemoved:Delete)',
+    ],
+    ['an EventBridge Object Deleted event', sample('eventbridge-object-created.json').replace('"Object Created"', '"Object Deleted"'), 'not an Object Created event (Object Deleted)'],
+  ])('%s is ignored with a reason', (_name, body, reason) => {
+    expect(parseMessageBody(body)).toEqual({ kind: 'ignore', reason });
+  });
+
+  test.each([
+    ['not JSON', 'hello', 'message body is not JSON'],
+    ['an unknown shape', '{"foo": 1}', 'not an S3 notification, EventBridge S3 event, SNS notification or sweep message'],
+    ['a notification with a bad bucket name', sample('s3-notification.json').replace('"name": "sseguard-demo"', '"name": "Bad_Bucket"'), 'Records.0.s3.bucket.name: not an S3 bucket name'],
+    ['a notification whose key is not URL-encoded', sample('s3-notification.json').replace('payroll+2026.csv', '100%.csv'), 'key is not URL-encoded'],
+    ['a sweep page with no objects', '{"kind":"sseguard.sweep","runId":"r","page":0,"bucket":"b-1","objects":[]}', 'sweep message: objects'],
+  ])('%s is invalid, with a reason the DLQ keeps', (_name, body, reason) => {
+    const parsed = parseMessageBody(body);
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' && parsed.reason).toContain(reason);
+  });
+});
+
+test.each([
+  ['a+b', 'a b'],
+  ['a%2Bb', 'a+b'],
+  ['100%25+done', '100% done'],
+  ['caf%C3%A9%2Fmen%C3%BC', 'café/menü'],
+  ['dir%2Fsub%2Ffile.txt', 'dir/sub/file.txt'],
+])('notification key %s decodes to %s', (encoded, key) => {
+  expect(decodeNotificationKey(encoded)).toBe(key);
+});
+
+test('sequencers compare as hex after right-padding the shorter with zeros (AWS rule)', () => {
+  expect(compareSequencers('0055AED6DCD90281E5', '0055AED6DCD90281E6')).toBeLessThan(0);
+  expect(compareSequencers('0055AED6DCD90281E5', '0055AED6DCD90281E500')).toBe(0);
+  expect(compareSequencers('0055AED6DCD90281F', '0055AED6DCD90281E5')).toBeGreaterThan(0);
+  expect(compareSequencers('00aa', '00AA')).toBe(0);
+});
