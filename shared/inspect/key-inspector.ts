@@ -1,5 +1,6 @@
 // KMS adapter for key facts. Lookups are cached per process (promise per key reference), so a run
-// makes at most one DescribeKey per distinct key however many objects and workers ask at once.
+// makes at most one DescribeKey per distinct key however many objects and workers ask at once. A
+// long-lived process (a warm Lambda) gives entries a lifetime, so a key disabled since is seen.
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { errorFacts } from '../aws/errors.ts';
 import { KEY_STATES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
@@ -9,22 +10,26 @@ export interface KeyInspector {
 }
 
 export class KmsKeyInspector implements KeyInspector {
-  private readonly cache = new Map<string, Promise<KeyLookup>>();
+  private readonly cache = new Map<string, { lookup: Promise<KeyLookup>; expires: number }>();
 
-  constructor(private readonly kms: KMSClient) {}
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly options: { ttlMs?: number; now?: () => number } = {},
+  ) {}
 
   lookup(keyRef: string): Promise<KeyLookup> {
-    let pending = this.cache.get(keyRef);
-    if (!pending) {
-      pending = this.describe(keyRef);
-      this.cache.set(keyRef, pending);
-    }
-    return pending;
+    const now = this.options.now?.() ?? Date.now();
+    const cached = this.cache.get(keyRef);
+    if (cached && cached.expires > now) return cached.lookup;
+    const lookup = this.describe(keyRef);
+    this.cache.set(keyRef, { lookup, expires: now + (this.options.ttlMs ?? Number.POSITIVE_INFINITY) });
+    return lookup;
   }
 
-  /** Every lookup made so far (for recording key facts once per run). */
-  async lookups(): Promise<KeyLookup[]> {
-    return Promise.all(this.cache.values());
+  /** Forgets one key (a key-state event says it changed) or all of them. */
+  forget(keyRef?: string): void {
+    if (keyRef) this.cache.delete(keyRef);
+    else this.cache.clear();
   }
 
   /** The key ARN a reference (alias, alias ARN, key id, key ARN) stands for, or a clear error. */

@@ -1,6 +1,14 @@
 // S3 adapter for object facts: HeadObject (exactly one per object) and paginated listing.
-import { HeadObjectCommand, paginateListObjectsV2, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  paginateListObjectsV2,
+  type HeadObjectCommandOutput,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { errorFacts } from '../aws/errors.ts';
+import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
 import { modeFromServerSideEncryption, type ObjectFacts, type ObjectInspection } from '../domain/encryption.ts';
 
 /** What a listing says about an object before it is inspected. */
@@ -32,8 +40,28 @@ export class BucketListingError extends Error {
   }
 }
 
+function listedObjects(page: ListObjectsV2CommandOutput): ListedObject[] {
+  return (page.Contents ?? []).map((object) => ({
+    key: object.Key!,
+    size: object.Size ?? 0,
+    ...(object.ETag ? { etag: object.ETag } : {}),
+    ...(object.StorageClass ? { storageClass: object.StorageClass } : {}),
+    ...(object.LastModified ? { lastModified: object.LastModified.toISOString() } : {}),
+  }));
+}
+
+function listingError(bucket: string, error: unknown): BucketListingError {
+  const { name, status, message } = errorFacts(error);
+  if (name === 'NoSuchBucket') return new BucketListingError(bucket, name, `bucket ${bucket} does not exist`);
+  if (status === 403) return new BucketListingError(bucket, name, `not allowed to list bucket ${bucket} (${name})`);
+  return new BucketListingError(bucket, name, `cannot list bucket ${bucket}: ${message}`);
+}
+
 function factsFromHead(bucket: string, listed: ListedObject, head: HeadObjectCommandOutput): ObjectFacts {
-  const mode = head.SSECustomerAlgorithm ? 'sse-c' : modeFromServerSideEncryption(head.ServerSideEncryption);
+  const serverSide = head.SSECustomerAlgorithm ? 'sse-c' : modeFromServerSideEncryption(head.ServerSideEncryption);
+  // The S3 Encryption Client's envelope sits in user metadata; S3's own layer is still reported beneath it.
+  const envelope = serverSide === 'sse-c' ? undefined : clientSideEnvelope(head.Metadata);
+  const mode = envelope ? 'client-side' : serverSide;
   const facts: ObjectFacts = {
     bucket,
     key: listed.key,
@@ -46,7 +74,8 @@ function factsFromHead(bucket: string, listed: ListedObject, head: HeadObjectCom
   if (head.VersionId) facts.versionId = head.VersionId;
   if (head.ETag) facts.etag = head.ETag;
   if (head.LastModified) facts.lastModified = head.LastModified.toISOString();
-  if (head.SSEKMSKeyId && (mode === 'sse-kms' || mode === 'dsse-kms')) facts.kmsKeyArn = head.SSEKMSKeyId;
+  if (head.SSEKMSKeyId && (serverSide === 'sse-kms' || serverSide === 'dsse-kms')) facts.kmsKeyArn = head.SSEKMSKeyId;
+  if (envelope && serverSide !== 'sse-c') facts.clientSide = withServerSideLayer(envelope, serverSide);
   if (head.ObjectLockMode) facts.objectLock.mode = head.ObjectLockMode;
   if (head.ObjectLockRetainUntilDate) facts.objectLock.retainUntil = head.ObjectLockRetainUntilDate.toISOString();
   if (head.ArchiveStatus) facts.archiveStatus = head.ArchiveStatus;
@@ -96,20 +125,21 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
       { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
     );
     try {
-      for await (const page of pages) {
-        yield (page.Contents ?? []).map((object) => ({
-          key: object.Key!,
-          size: object.Size ?? 0,
-          ...(object.ETag ? { etag: object.ETag } : {}),
-          ...(object.StorageClass ? { storageClass: object.StorageClass } : {}),
-          ...(object.LastModified ? { lastModified: object.LastModified.toISOString() } : {}),
-        }));
-      }
+      for await (const page of pages) yield listedObjects(page);
     } catch (error) {
-      const { name, status, message } = errorFacts(error);
-      if (name === 'NoSuchBucket') throw new BucketListingError(bucket, name, `bucket ${bucket} does not exist`);
-      if (status === 403) throw new BucketListingError(bucket, name, `not allowed to list bucket ${bucket} (${name})`);
-      throw new BucketListingError(bucket, name, `cannot list bucket ${bucket}: ${message}`);
+      throw listingError(bucket, error);
+    }
+  }
+
+  /** One page of keys from a continuation token, for listings that must resume where they stopped. */
+  async page(bucket: string, continuationToken?: string): Promise<{ objects: ListedObject[]; nextToken?: string }> {
+    try {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000, ...(continuationToken ? { ContinuationToken: continuationToken } : {}) }),
+      );
+      return { objects: listedObjects(page), ...(page.NextContinuationToken ? { nextToken: page.NextContinuationToken } : {}) };
+    } catch (error) {
+      throw listingError(bucket, error);
     }
   }
 }
