@@ -1,13 +1,14 @@
 // What an object's encryption is, as S3 and KMS report it. Plain data: no SDK types.
 
-export const ENCRYPTION_MODES = ['none', 'sse-s3', 'sse-kms', 'dsse-kms', 'sse-c'] as const;
+// `client-side`: encrypted by the S3 Encryption Client before upload (S3 adds its own SSE layer too).
+export const ENCRYPTION_MODES = ['none', 'sse-s3', 'sse-kms', 'dsse-kms', 'sse-c', 'client-side'] as const;
 export type EncryptionMode = (typeof ENCRYPTION_MODES)[number];
 
 export const KMS_MODES: readonly EncryptionMode[] = ['sse-kms', 'dsse-kms'];
 export const isKmsMode = (mode: EncryptionMode): boolean => KMS_MODES.includes(mode);
 
 /** Maps S3's `x-amz-server-side-encryption` value to a mode (SSE-C is told apart before this). */
-export function modeFromServerSideEncryption(value: string | undefined): EncryptionMode {
+export function modeFromServerSideEncryption(value: string | undefined): ServerSideMode {
   switch (value) {
     case undefined:
     case '':
@@ -29,6 +30,25 @@ export interface ObjectLockFacts {
   legalHold: boolean;
 }
 
+/** Server-side modes S3 can report beneath client-side encryption (SSE-C objects answer no HeadObject). */
+export type ServerSideMode = 'none' | 'sse-s3' | 'sse-kms' | 'dsse-kms';
+
+/** The S3 Encryption Client's envelope, read from the object's user metadata (never decrypted). */
+export interface ClientSideFacts {
+  /** Metadata format: v1 `x-amz-key`, v2 `x-amz-key-v2`, v3 `x-amz-3`; `mixed` when keys of several formats appear. */
+  envelope: 'v1' | 'v2' | 'v3' | 'mixed';
+  /** Content encryption: AES/GCM/NoPadding, AES/CBC/PKCS5Padding, ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY, or unknown. */
+  contentAlgorithm: string;
+  /** How the data key is wrapped (kms, kms+context, AES/GCM, AESWrap, RSA-…); absent when the envelope does not say. */
+  wrapAlgorithm?: string;
+  /** The material description (or KMS encryption context) as stored, JSON text. */
+  materialDescription?: string;
+  /** The KMS key that wraps the data key, when the material description names it (`kms_cmk_id`). */
+  wrappingKmsKeyId?: string;
+  /** The server-side layer S3 added at rest beneath the client-side ciphertext. */
+  serverSideMode: ServerSideMode;
+}
+
 /** What HeadObject told about one object. */
 export interface ObjectFacts {
   bucket: string;
@@ -39,12 +59,14 @@ export interface ObjectFacts {
   storageClass: string;
   lastModified?: string;
   mode: EncryptionMode;
-  /** Full key ARN for SSE-KMS and DSSE-KMS objects. */
+  /** Full key ARN for SSE-KMS and DSSE-KMS objects, and for client-side objects whose server-side layer is KMS. */
   kmsKeyArn?: string;
   bucketKeyEnabled: boolean;
   objectLock: ObjectLockFacts;
   /** Set for GLACIER / DEEP_ARCHIVE objects and archived Intelligent-Tiering tiers. */
   archiveStatus?: string;
+  /** Set when mode is `client-side`. */
+  clientSide?: ClientSideFacts;
 }
 
 export const UNREADABLE_REASONS = ['object-access-denied', 'object-vanished', 'object-unreadable'] as const;

@@ -38,6 +38,10 @@ const AT_RISK_STATES: Partial<Record<KeyState, ReasonCode>> = {
 
 const reason = (code: ReasonCode, message: string): Reason => ({ code, message });
 
+/** The encryption S3 applied at rest: for client-side objects, the layer beneath the ciphertext. */
+const serverSideLayer = (facts: ObjectFacts): EncryptionMode =>
+  facts.mode === 'client-side' ? (facts.clientSide?.serverSideMode ?? 'none') : facts.mode;
+
 /** Why the key cannot decrypt the object, if it cannot. */
 function keyRisk(key: KeyLookup): Reason | undefined {
   if (key.status === 'not-found') {
@@ -51,10 +55,32 @@ function keyRisk(key: KeyLookup): Reason | undefined {
 }
 
 /** Requirement checks: violations make the object noncompliant, unknowns unauditable. */
-function checkRequirement(facts: ObjectFacts, key: KeyLookup | undefined, requirement: Requirement) {
+function checkRequirement(
+  facts: ObjectFacts,
+  key: KeyLookup | undefined,
+  requirement: Requirement,
+): { violations: Reason[]; unknowns: Reason[] } {
   const violations: Reason[] = [];
   const unknowns: Reason[] = [];
   const { mode } = facts;
+
+  if (mode === 'client-side') {
+    const accepted = requirement.clientSide;
+    const algorithm = facts.clientSide?.contentAlgorithm ?? 'unknown';
+    if (accepted.accept === 'forbidden') {
+      violations.push(reason('client-side-forbidden', `object is encrypted client-side (${algorithm}); policy forbids client-side encryption`));
+    }
+    if (accepted.algorithms && !accepted.algorithms.includes(algorithm)) {
+      violations.push(
+        reason('client-side-algorithm-not-allowed', `client-side algorithm ${algorithm} is not one of ${accepted.algorithms.join(', ')}`),
+      );
+    }
+    if (accepted.accept !== 'allowed') return { violations, unknowns };
+    // Accepted as client-side: the server-side layer S3 added beneath must still meet the rule.
+    const layer = checkRequirement({ ...facts, mode: serverSideLayer(facts) }, key, requirement);
+    const beneath = (r: Reason) => ({ ...r, message: `server-side layer of a client-side encrypted object: ${r.message}` });
+    return { violations: [...violations, ...layer.violations.map(beneath)], unknowns: layer.unknowns.map(beneath) };
+  }
 
   if (mode === 'sse-c') {
     violations.push(reason('sse-c-forbidden', 'object is encrypted with a customer-provided key (SSE-C): sseguard cannot audit or fix it'));
@@ -118,14 +144,20 @@ export function evaluate({ inspection, key, policy, now }: EvaluationInput): Eva
   }
 
   const { facts } = inspection;
-  const risk = isKmsMode(facts.mode) && key ? keyRisk(key) : undefined;
+  const risk = isKmsMode(serverSideLayer(facts)) && key ? keyRisk(key) : undefined;
   if (risk) return { ...base, verdict: 'at-risk', reasons: [risk, ...(exempted ? [exempted] : notes)] };
   if (exempted) return { ...base, verdict: 'exempt', reasons: [exempted] };
 
   const { violations, unknowns } = checkRequirement(facts, key, requirement);
   if (violations.length > 0) {
     // SSE-C objects cannot be re-encrypted without the customer's key; never plan a fix for them.
-    const fixable = requirement.remediate && facts.mode !== 'sse-c';
+    // Client-side objects are never decrypted; their server-side layer is re-encrypted only when the
+    // policy opts in, and never to fix what only the client can change.
+    const clientSideOnly = violations.some((v) => v.code === 'client-side-forbidden' || v.code === 'client-side-algorithm-not-allowed');
+    const fixable =
+      requirement.remediate &&
+      facts.mode !== 'sse-c' &&
+      (facts.mode !== 'client-side' || (requirement.clientSide.remediateServerSide && !clientSideOnly));
     return { ...base, remediate: fixable, verdict: 'noncompliant', reasons: [...violations, ...unknowns, ...notes] };
   }
   if (unknowns.length > 0) return { ...base, verdict: 'unauditable', reasons: [...unknowns, ...notes] };

@@ -25,6 +25,18 @@ const target = z.strictObject({
   bucketKey: z.boolean().optional(),
 });
 
+// What the bucket's default encryption must be; omitted fields take the rule's own object requirement.
+const bucketDefaultFields = z.strictObject({
+  require: z.enum(REQUIRED_MODES).optional(),
+  kmsKeys: z.array(kmsKeyRef).min(1).optional(),
+  customerManagedKey: z.boolean().optional(),
+  bucketKey: z.enum(['required', 'optional']).optional(),
+});
+type BucketDefaultFields = z.infer<typeof bucketDefaultFields>;
+
+export const CLIENT_SIDE_ACCEPTANCE = ['allowed', 'forbidden', 'sufficient'] as const;
+export type ClientSideAcceptance = (typeof CLIENT_SIDE_ACCEPTANCE)[number];
+
 const requirementFields = {
   require: z.enum(REQUIRED_MODES).optional(),
   kmsKeys: z.array(kmsKeyRef).min(1).optional(),
@@ -33,7 +45,20 @@ const requirementFields = {
   keyRotation: z.enum(['required', 'optional']).optional(),
   remediate: z.boolean().optional(),
   target: target.optional(),
+  // Bucket posture: only on the default and on rules without a prefix (they judge whole buckets).
+  bucketDefault: bucketDefaultFields.optional(),
+  requireTls: z.boolean().optional(),
+  blockSseC: z.boolean().optional(),
+  denyUnencryptedPuts: z.boolean().optional(),
+  clientSide: z
+    .strictObject({
+      accept: z.enum(CLIENT_SIDE_ACCEPTANCE).optional(),
+      algorithms: z.array(z.string().trim().min(1)).min(1).optional(),
+      remediateServerSide: z.boolean().optional(),
+    })
+    .optional(),
 };
+const POSTURE_FIELDS = ['bucketDefault', 'requireTls', 'blockSseC', 'denyUnencryptedPuts'] as const;
 
 const isoInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
   error: 'expected a date (2027-01-31) or a date-time with offset (2027-01-31T12:00:00Z)',
@@ -68,6 +93,41 @@ export interface Requirement<KeyRef = string> {
   keyRotation: 'required' | 'optional';
   remediate: boolean;
   target?: { mode: TargetMode; kmsKey?: KeyRef; bucketKey: boolean };
+  /** What the bucket itself must be; judged once per bucket (see postureRequirementFor). */
+  posture: PostureRequirement<KeyRef>;
+  /** How objects encrypted by the S3 Encryption Client are judged. */
+  clientSide: ClientSideRequirement;
+}
+
+export interface BucketDefaultRequirement<KeyRef = string> {
+  require: RequiredMode;
+  kmsKeys?: KeyRef[];
+  customerManagedKey: boolean;
+  bucketKey: 'required' | 'optional';
+}
+
+export interface PostureRequirement<KeyRef = string> {
+  /** Undefined: the bucket's default encryption is reported, not judged. */
+  bucketDefault?: BucketDefaultRequirement<KeyRef>;
+  /** The bucket policy denies every request made without TLS (aws:SecureTransport false). */
+  requireTls: boolean;
+  /** The bucket blocks SSE-C uploads (BlockedEncryptionTypes SSE-C). */
+  blockSseC: boolean;
+  /** The bucket policy denies PutObject without an x-amz-server-side-encryption header. */
+  denyUnencryptedPuts: boolean;
+}
+
+export interface ClientSideRequirement {
+  /**
+   * allowed: accepted, and the server-side layer beneath must still meet the rule (the default:
+   * the verdict is what it was before client-side encryption was recognised);
+   * forbidden: noncompliant; sufficient: client-side encryption meets the rule by itself.
+   */
+  accept: ClientSideAcceptance;
+  /** Content encryption algorithms accepted; undefined accepts any. */
+  algorithms?: string[];
+  /** Whether the server-side layer of such objects may be re-encrypted (never decrypted); default false. */
+  remediateServerSide: boolean;
 }
 
 export interface Scope {
@@ -111,6 +171,8 @@ const BUILT_IN: Requirement = {
   bucketKey: 'optional',
   keyRotation: 'optional',
   remediate: false,
+  posture: { requireTls: false, blockSseC: false, denyUnencryptedPuts: false },
+  clientSide: { accept: 'allowed', remediateServerSide: false },
 };
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -134,17 +196,42 @@ function completeRequirement(
   inherited: Requirement,
   path: string,
   problems: string[],
+  inheritedBucketDefault?: BucketDefaultFields,
 ): Requirement {
+  const clientSide = fields.clientSide;
+  const algorithms = clientSide?.algorithms ?? inherited.clientSide.algorithms;
   const merged: Requirement = {
     require: fields.require ?? inherited.require,
     customerManagedKey: fields.customerManagedKey ?? inherited.customerManagedKey,
     bucketKey: fields.bucketKey ?? inherited.bucketKey,
     keyRotation: fields.keyRotation ?? inherited.keyRotation,
     remediate: fields.remediate ?? inherited.remediate,
+    posture: {
+      requireTls: fields.requireTls ?? inherited.posture.requireTls,
+      blockSseC: fields.blockSseC ?? inherited.posture.blockSseC,
+      denyUnencryptedPuts: fields.denyUnencryptedPuts ?? inherited.posture.denyUnencryptedPuts,
+    },
+    clientSide: {
+      accept: clientSide?.accept ?? inherited.clientSide.accept,
+      remediateServerSide: clientSide?.remediateServerSide ?? inherited.clientSide.remediateServerSide,
+      ...(algorithms ? { algorithms } : {}),
+    },
   };
   const kmsKeys = fields.kmsKeys ?? inherited.kmsKeys;
   if (kmsKeys) merged.kmsKeys = kmsKeys;
   const at = (field: string) => (path ? `${path}.${field}` : field);
+  // Omitted bucketDefault fields follow this rule's object requirement, so `bucketDefault: {}` means
+  // "new objects written without headers must already meet the rule".
+  const bucketDefault = fields.bucketDefault ?? inheritedBucketDefault;
+  if (bucketDefault) {
+    const defaultKeys = bucketDefault.kmsKeys ?? (bucketDefault.require === undefined ? merged.kmsKeys : undefined);
+    merged.posture.bucketDefault = {
+      require: bucketDefault.require ?? merged.require,
+      customerManagedKey: bucketDefault.customerManagedKey ?? merged.customerManagedKey,
+      bucketKey: bucketDefault.bucketKey ?? merged.bucketKey,
+      ...(defaultKeys ? { kmsKeys: defaultKeys } : {}),
+    };
+  }
 
   if (merged.require === 'sse-s3' && fields.kmsKeys) {
     problems.push(`${at('kmsKeys')}: has no effect when require is sse-s3`);
@@ -165,7 +252,28 @@ function completeRequirement(
         (merged.kmsKeys && merged.kmsKeys.length > 1 ? ' with several kmsKeys' : ''),
     );
   }
+  if (merged.remediate && merged.target && merged.posture.bucketDefault) {
+    checkTargetMeetsBucketDefault(merged.target, merged.posture.bucketDefault, at('target'), problems);
+  }
   return merged;
+}
+
+/** Remediation sets the bucket default to the target: it must satisfy bucketDefault too. */
+function checkTargetMeetsBucketDefault(
+  target: NonNullable<Requirement['target']>,
+  bucketDefault: BucketDefaultRequirement,
+  path: string,
+  problems: string[],
+): void {
+  if (!ALLOWED_TARGETS[bucketDefault.require].includes(target.mode)) {
+    problems.push(`${path}.mode: ${target.mode} does not satisfy bucketDefault.require ${bucketDefault.require}`);
+  }
+  if (target.kmsKey && bucketDefault.kmsKeys && !bucketDefault.kmsKeys.includes(target.kmsKey)) {
+    problems.push(`${path}.kmsKey: ${target.kmsKey} is not one of bucketDefault.kmsKeys`);
+  }
+  if (bucketDefault.bucketKey === 'required' && target.mode === 'sse-kms' && !target.bucketKey) {
+    problems.push(`${path}.bucketKey: must be true when bucketDefault.bucketKey is required`);
+  }
 }
 
 /** A target follows from the requirement when only one fix is possible. */
@@ -213,11 +321,18 @@ export function policyFromDocument(document: unknown, source = 'document'): Poli
   const problems: string[] = [];
   const doc = parsed.data;
   const defaults = completeRequirement(doc.default, BUILT_IN, 'default', problems);
-  const rules = doc.rules.map(({ bucket, prefix, ...fields }, index) => ({
-    bucket,
-    prefix: prefix ?? '',
-    ...completeRequirement(fields, defaults, `rules[${index}]`, problems),
-  }));
+  const rules = doc.rules.map(({ bucket, prefix, ...fields }, index) => {
+    for (const field of POSTURE_FIELDS) {
+      if (prefix && fields[field] !== undefined) {
+        problems.push(`rules[${index}].${field}: applies to whole buckets; use it on a rule without prefix`);
+      }
+    }
+    return {
+      bucket,
+      prefix: prefix ?? '',
+      ...completeRequirement(fields, defaults, `rules[${index}]`, problems, doc.default.bucketDefault),
+    };
+  });
   const exemptions = doc.exemptions.map((e) => ({
     bucket: e.bucket,
     prefix: e.prefix ?? '',
@@ -245,6 +360,7 @@ export function keyReferences(policy: Policy): string[] {
   const refs = new Set<string>();
   for (const requirement of [policy.default, ...policy.rules]) {
     for (const ref of requirement.kmsKeys ?? []) refs.add(ref);
+    for (const ref of requirement.posture.bucketDefault?.kmsKeys ?? []) refs.add(ref);
     if (requirement.target?.kmsKey) refs.add(requirement.target.kmsKey);
   }
   return [...refs];
@@ -252,9 +368,23 @@ export function keyReferences(policy: Policy): string[] {
 
 /** Replaces every key reference by the ARN the resolver gives for it. */
 export function resolvePolicy(policy: Policy, arnOf: (ref: string) => string): ResolvedPolicy {
+  const resolveKeys = (refs: string[]) => [...new Set(refs.map(arnOf))];
   const resolve = <R extends Requirement>(requirement: R): R => ({
     ...requirement,
-    ...(requirement.kmsKeys ? { kmsKeys: [...new Set(requirement.kmsKeys.map(arnOf))] } : {}),
+    ...(requirement.kmsKeys ? { kmsKeys: resolveKeys(requirement.kmsKeys) } : {}),
+    posture: {
+      ...requirement.posture,
+      ...(requirement.posture.bucketDefault
+        ? {
+            bucketDefault: {
+              ...requirement.posture.bucketDefault,
+              ...(requirement.posture.bucketDefault.kmsKeys
+                ? { kmsKeys: resolveKeys(requirement.posture.bucketDefault.kmsKeys) }
+                : {}),
+            },
+          }
+        : {}),
+    },
     ...(requirement.target
       ? {
           target: {
@@ -287,6 +417,18 @@ export function requirementFor<P extends Policy>(
   key: string,
 ): { requirement: P['default']; ruleIndex?: number } {
   const ruleIndex = policy.rules.findIndex((rule) => inScope(rule, bucket, key));
+  return ruleIndex === -1 ? { requirement: policy.default } : { requirement: policy.rules[ruleIndex]!, ruleIndex };
+}
+
+/**
+ * The requirement that judges a bucket's own posture: the first rule without a prefix whose bucket
+ * glob matches (rules with a prefix judge objects only), otherwise the default.
+ */
+export function postureRequirementFor<P extends Policy>(
+  policy: P,
+  bucket: string,
+): { requirement: P['default']; ruleIndex?: number } {
+  const ruleIndex = policy.rules.findIndex((rule) => rule.prefix === '' && bucketMatches(rule.bucket, bucket));
   return ruleIndex === -1 ? { requirement: policy.default } : { requirement: policy.rules[ruleIndex]!, ruleIndex };
 }
 

@@ -30,6 +30,23 @@ export const REASON_CODES = [
   'kms-key-access-denied',
   'kms-key-lookup-failed',
   'kms-key-rotation-unknown',
+  // noncompliant: client-side encryption (S3 Encryption Client) the policy does not accept
+  'client-side-forbidden',
+  'client-side-algorithm-not-allowed',
+  // bucket posture, noncompliant (the at-risk and key codes above apply to the bucket's default key)
+  'bucket-default-missing',
+  'bucket-default-mode-not-allowed',
+  'bucket-default-kms-key-not-allowed',
+  'bucket-default-kms-key-aws-managed',
+  'bucket-default-bucket-key-disabled',
+  'tls-not-required',
+  'sse-c-not-blocked',
+  'unencrypted-puts-not-denied',
+  // bucket posture, unauditable
+  'bucket-encryption-unreadable',
+  'bucket-policy-unreadable',
+  'bucket-policy-invalid',
+  'sse-c-blocking-unknown',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

@@ -19,6 +19,10 @@ function facts(mode: EncryptionMode, extra: Partial<ObjectFacts> = {}): ObjectFa
     bucketKeyEnabled: false,
     objectLock: { legalHold: false },
     ...(mode === 'sse-kms' || mode === 'dsse-kms' ? { kmsKeyArn: CMK } : {}),
+    // A client-side object as the S3 Encryption Client v2 writes it, into a bucket defaulting to SSE-S3.
+    ...(mode === 'client-side'
+      ? { clientSide: { envelope: 'v2', contentAlgorithm: 'AES/GCM/NoPadding', wrapAlgorithm: 'kms+context', serverSideMode: 'sse-s3' } }
+      : {}),
     ...extra,
   };
 }
@@ -57,6 +61,8 @@ describe('mode × required mode (enabled customer key, no other requirement)', (
     'sse-kms': { 'sse-s3': 'noncompliant', 'sse-kms': 'compliant', 'dsse-kms': 'noncompliant', 'any-kms': 'compliant', any: 'compliant' },
     'dsse-kms': { 'sse-s3': 'noncompliant', 'sse-kms': 'noncompliant', 'dsse-kms': 'compliant', 'any-kms': 'compliant', any: 'compliant' },
     'sse-c': { 'sse-s3': 'noncompliant', 'sse-kms': 'noncompliant', 'dsse-kms': 'noncompliant', 'any-kms': 'noncompliant', any: 'noncompliant' },
+    // Client-side encryption is allowed by default and its SSE-S3 layer judged as an SSE-S3 object.
+    'client-side': { 'sse-s3': 'compliant', 'sse-kms': 'noncompliant', 'dsse-kms': 'noncompliant', 'any-kms': 'noncompliant', any: 'compliant' },
   };
   const cases = Object.entries(expected).flatMap(([mode, byRequirement]) =>
     Object.entries(byRequirement).map(([require, verdict]) => ({ mode: mode as EncryptionMode, require, verdict })),

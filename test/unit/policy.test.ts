@@ -35,6 +35,9 @@ describe('parsing', () => {
       bucketKey: 'optional',
       keyRotation: 'optional',
       remediate: false,
+      // Bucket posture is reported, not judged, and client-side objects are judged by their SSE layer.
+      posture: { requireTls: false, blockSseC: false, denyUnencryptedPuts: false },
+      clientSide: { accept: 'allowed', remediateServerSide: false },
     });
   });
 
