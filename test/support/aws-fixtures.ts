@@ -8,7 +8,7 @@ import {
   EnableKeyRotationCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../shared/aws/clients.ts';
 
 export interface TestKey {
@@ -66,4 +66,52 @@ function encryptionParameters(encryption: WriteEncryption): Partial<PutObjectCom
 
 export async function putObject(clients: AwsClients, bucket: string, key: string, encryption: WriteEncryption, body = `body of ${key}`) {
   await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body), ...encryptionParameters(encryption) }));
+}
+
+// ---------------------------------------------------------------- remediation: objects with every attribute a fix must keep
+
+/** A bucket with Object Lock enabled (and so versioning). */
+export const createLockedBucket = (clients: AwsClients, bucket: string) =>
+  clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+
+export const enableVersioning = (clients: AwsClients, bucket: string) =>
+  clients.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+
+/** Everything sseguard promises to keep across a copy, as a writer would set it. */
+export const RICH_ATTRIBUTES = {
+  Metadata: { owner: 'alice', 'cost-centre': 'cc-42' },
+  ContentType: 'application/x-sseguard-test',
+  CacheControl: 'max-age=60, private',
+  ContentEncoding: 'identity',
+  ContentDisposition: 'attachment; filename="report.bin"',
+  ContentLanguage: 'fr-CH',
+  WebsiteRedirectLocation: '/moved/here',
+  Tagging: 'classification=secret&team=data%20eng',
+  StorageClass: 'STANDARD_IA',
+  ChecksumAlgorithm: 'SHA256',
+  // A grant beside the owner's: carried as grant headers on the copy.
+  GrantRead: 'id="79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"',
+  GrantFullControl: 'id="75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"',
+} as const satisfies Partial<PutObjectCommandInput>;
+
+/** Writes `body` with RICH_ATTRIBUTES (plus lock settings and encryption as given); returns its version id and ETag. */
+export async function putRichObject(
+  clients: AwsClients,
+  bucket: string,
+  key: string,
+  body: Buffer,
+  encryption: WriteEncryption,
+  extra: Partial<PutObjectCommandInput> = {},
+): Promise<{ versionId?: string; etag: string }> {
+  const put = await clients.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...RICH_ATTRIBUTES, ...encryptionParameters(encryption), ...extra }),
+  );
+  return { ...(put.VersionId ? { versionId: put.VersionId } : {}), etag: put.ETag! };
+}
+
+/** A body of `size` bytes that differs at every offset, so that a misplaced part would show. */
+export function patternedBody(size: number, seed = 1): Buffer {
+  const body = Buffer.alloc(size);
+  for (let offset = 0; offset < size; offset += 4) body.writeUInt32BE((offset * 2654435761 + seed) >>> 0, Math.min(offset, size - 4));
+  return body;
 }
