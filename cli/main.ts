@@ -10,6 +10,7 @@ import { emulatorCommand } from './commands/emulator.ts';
 import { initCommand } from './commands/init.ts';
 import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
 import { scanCommand } from './commands/scan.ts';
+import { serveCommand } from './commands/serve.ts';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
@@ -75,6 +76,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('create the findings table on the configured endpoint (safe to run again)')
     .action(async () => {
       setExit(await initCommand(loadConfig()));
+    });
+
+  program
+    .command('serve')
+    .description('serve the report API and dashboard on localhost (bearer token from $SSEGUARD_API_TOKEN)')
+    .option('--port <port>', 'port', wholeNumber(0, 65535), 3000)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--no-auth', 'serve without authentication (refused unless given explicitly)')
+    .action(async (options: { port: number; host: string; auth: boolean }) => {
+      setExit(await serveCommand(loadConfig(), options));
     });
 
   program

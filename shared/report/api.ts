@@ -1,0 +1,375 @@
+// The report API, independent of its transport: a route table, zod-validated parameters, bearer
+// authentication, one response helper. The Lambda handler (functions/report-api.ts) and
+// `sseguard serve` are thin adapters that turn their requests into an ApiRequest and write back
+// the ApiResponse.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
+import type { Summary } from '../findings/store.ts';
+import { CursorCodec, CursorError, type Position } from './cursor.ts';
+import type { ReportApiConfig } from './api-config.ts';
+import { DASHBOARD_HTML } from './dashboard-page.ts';
+import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
+import type { FindingsQuery, FindingsReader } from './findings-query.ts';
+import { openApiDocument } from './openapi.ts';
+import { keysView, summaryView } from './overview.ts';
+import {
+  exportParameters,
+  findingsPageSchema,
+  findingsParameters,
+  keysSchema,
+  noParameters,
+  objectSchema,
+  summarySchema,
+  type ExportParameters,
+  type FindingsParameters,
+} from './schemas.ts';
+
+export interface ApiRequest {
+  method: string;
+  /** The path as sent, still percent-encoded. */
+  rawPath: string;
+  /** The query string as sent, without the leading '?'. */
+  rawQuery: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** A string, or chunks produced on demand (exports) so that any size streams in constant memory. */
+  body: string | AsyncIterable<string>;
+  /** Headers known only once the body has been produced (a buffered transport's `Link` to the next page). */
+  trailingHeaders?: () => Record<string, string>;
+}
+
+export interface HandleOptions {
+  /**
+   * Transports that buffer the whole response (Lambda: 6 MB at most) set a budget: an export
+   * stops after the row that crosses it and links to the rest with a cursor. Streaming
+   * transports leave it unset and send everything.
+   */
+  maxBodyBytes?: number;
+  /** Account id for ASFF findings when the configuration has none (Lambda: from the function ARN). */
+  accountId?: string;
+}
+
+export interface ReportSources {
+  summary(): Promise<Summary>;
+  reader: FindingsReader;
+  region: string;
+}
+
+export type ErrorLogger = (message: string, error: unknown) => void;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: { parameter: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+interface RouteContext {
+  query: Record<string, unknown>;
+  pathParameters: Record<string, string>;
+  options: HandleOptions;
+}
+
+export interface Route {
+  path: string;
+  /** Path matcher for routes with parameters; exact match on `path` otherwise. */
+  match?: (rawPath: string) => Record<string, string> | undefined;
+  authenticated: boolean;
+  parameters: z.ZodObject;
+  summary: string;
+  response?: z.ZodType;
+  contentType?: string;
+  handle(context: RouteContext): Promise<ApiResponse>;
+}
+
+const JSON_TYPE = 'application/json';
+export const json = (status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse => ({
+  status,
+  headers: { 'content-type': JSON_TYPE, ...headers },
+  body: JSON.stringify(value),
+});
+
+const errorResponse = (error: ApiError): ApiResponse =>
+  json(error.status, { error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } }, error.status === 401 ? { 'www-authenticate': 'Bearer realm="sseguard"' } : {});
+
+/** The object's bucket and key from /objects/{bucket}/{key+}: the key is everything after the bucket, decoded. */
+function objectPath(rawPath: string): Record<string, string> | undefined {
+  const match = /^\/objects\/([^/]+)\/(.+)$/s.exec(rawPath);
+  if (!match) return undefined;
+  try {
+    return { bucket: decodeURIComponent(match[1]!), key: decodeURIComponent(match[2]!) };
+  } catch {
+    throw new ApiError(400, 'bad-path', 'the object key is not valid percent-encoding: encode it with encodeURIComponent');
+  }
+}
+
+function parseQuery(rawQuery: string, schema: z.ZodObject): Record<string, unknown> {
+  const params = new URLSearchParams(rawQuery);
+  const values: Record<string, string> = {};
+  const issues: { parameter: string; message: string }[] = [];
+  for (const [name, value] of params) {
+    if (name in values) issues.push({ parameter: name, message: 'given more than once' });
+    values[name] = value;
+  }
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const allowed = Object.keys(schema.shape);
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) issues.push({ parameter: key, message: allowed.length ? `unknown parameter (allowed: ${allowed.join(', ')})` : 'unknown parameter (this route takes none)' });
+      } else issues.push({ parameter: issue.path.join('.'), message: issue.message });
+    }
+  }
+  if (issues.length > 0) {
+    throw new ApiError(400, 'bad-request', issues.map((i) => `${i.parameter}: ${i.message}`).join('; '), issues);
+  }
+  return parsed.data as Record<string, unknown>;
+}
+
+const digestOf = (text: string) => createHash('sha256').update(text).digest();
+
+export class ReportApi {
+  readonly routes: Route[];
+  private readonly cursors: CursorCodec;
+  private readonly tokenDigest?: Buffer;
+
+  constructor(
+    private readonly sources: ReportSources,
+    private readonly config: ReportApiConfig,
+    private readonly logError: ErrorLogger = () => {},
+  ) {
+    this.cursors = new CursorCodec(config.cursorSecret);
+    if (config.token) this.tokenDigest = digestOf(config.token);
+    this.routes = this.buildRoutes();
+  }
+
+  get authenticated(): boolean {
+    return this.tokenDigest !== undefined;
+  }
+
+  async handle(request: ApiRequest, options: HandleOptions = {}): Promise<ApiResponse> {
+    const cors = this.corsHeaders(request.headers.origin);
+    let response: ApiResponse;
+    try {
+      response = await this.route(request, options);
+    } catch (error) {
+      if (error instanceof ApiError) response = errorResponse(error);
+      else {
+        // Internal details (table names, SDK messages, stacks) go to the log, never to the client.
+        this.logError('report API request failed', error);
+        response = errorResponse(new ApiError(500, 'internal', 'internal error: the request could not be completed; see the service log'));
+      }
+    }
+    return { ...response, headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...cors, ...response.headers } };
+  }
+
+  private async route(request: ApiRequest, options: HandleOptions): Promise<ApiResponse> {
+    let pathParameters: Record<string, string> | undefined;
+    const route = this.routes.find((r) => (r.match ? (pathParameters = r.match(request.rawPath)) !== undefined : r.path === request.rawPath));
+    if (!route) throw new ApiError(404, 'not-found', `no such route: ${request.rawPath.slice(0, 200)} (see /openapi.json)`);
+    if (request.method === 'OPTIONS') return { status: 204, headers: this.preflightHeaders(request.headers.origin), body: '' };
+    if (request.method !== 'GET') {
+      return { ...errorResponse(new ApiError(405, 'method-not-allowed', `${request.method} is not allowed here: use GET`)), headers: { 'content-type': JSON_TYPE, allow: 'GET, OPTIONS' } };
+    }
+    if (route.authenticated) this.authenticate(request.headers.authorization);
+    const query = parseQuery(request.rawQuery, route.parameters);
+    return route.handle({ query, pathParameters: pathParameters ?? {}, options });
+  }
+
+  /** Compares digests, so the time taken says nothing about the token's length or content. */
+  private authenticate(authorization: string | undefined): void {
+    if (!this.tokenDigest) return;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) throw new ApiError(401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
+    if (!timingSafeEqual(digestOf(match[1]!), this.tokenDigest)) throw new ApiError(401, 'unauthorized', 'wrong bearer token');
+  }
+
+  private allowedOrigin(origin: string | undefined): string | undefined {
+    if (!origin || this.config.corsOrigins.length === 0) return undefined;
+    if (this.config.corsOrigins.includes('*')) return '*';
+    return this.config.corsOrigins.includes(origin) ? origin : undefined;
+  }
+
+  private corsHeaders(origin: string | undefined): Record<string, string> {
+    const allowed = this.allowedOrigin(origin);
+    if (!allowed) return {};
+    return { 'access-control-allow-origin': allowed, 'access-control-expose-headers': 'link', ...(allowed === '*' ? {} : { vary: 'Origin' }) };
+  }
+
+  private preflightHeaders(origin: string | undefined): Record<string, string> {
+    if (!this.allowedOrigin(origin)) return {};
+    return { 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'authorization', 'access-control-max-age': '600' };
+  }
+
+  private decodeCursor(scope: Record<string, string | number | undefined>, cursor: string | undefined): Position | undefined {
+    if (!cursor) return undefined;
+    try {
+      return this.cursors.decode(scope, cursor);
+    } catch (error) {
+      const message = error instanceof CursorError ? error.message : 'cursor is malformed: pass back the nextCursor of the previous page unchanged';
+      throw new ApiError(400, 'bad-request', `cursor: ${message}`, [{ parameter: 'cursor', message }]);
+    }
+  }
+
+  private buildRoutes(): Route[] {
+    const { sources } = this;
+    return [
+      {
+        path: '/',
+        authenticated: false,
+        parameters: noParameters,
+        summary: 'The dashboard: one HTML page that reads this API with the token given in the page (it holds no data itself).',
+        contentType: 'text/html',
+        handle: async () => ({
+          status: 200,
+          headers: {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            'referrer-policy': 'no-referrer',
+          },
+          body: DASHBOARD_HTML,
+        }),
+      },
+      {
+        path: '/health',
+        authenticated: false,
+        parameters: noParameters,
+        summary: 'Liveness: answers without authentication and without touching the table.',
+        handle: async () => json(200, { status: 'ok' }),
+      },
+      {
+        path: '/openapi.json',
+        authenticated: true,
+        parameters: noParameters,
+        summary: 'This description of the API (OpenAPI 3.1).',
+        handle: async () => json(200, openApiDocument(this.routes)),
+      },
+      {
+        path: '/summary',
+        authenticated: true,
+        parameters: noParameters,
+        summary: 'Totals and compliance overall, per bucket, per mode and per verdict; at-risk keys; last sweep, coverage, trend; recent remediations. From counters, never a table scan.',
+        response: summarySchema,
+        handle: async () => json(200, await summaryView(await sources.summary(), sources.reader)),
+      },
+      {
+        path: '/findings',
+        authenticated: true,
+        parameters: findingsParameters,
+        summary: 'Object states, filtered, ordered by bucket then key, in pages joined by an opaque cursor.',
+        response: findingsPageSchema,
+        handle: async ({ query }) => {
+          const params = query as FindingsParameters;
+          const scope = { route: 'findings', ...filterScope(params), limit: params.limit };
+          const after = this.decodeCursor(scope, params.cursor);
+          const page = await sources.reader.page(findingsQuery(params), params.limit, after);
+          return json(200, { findings: page.findings.map(findingJson), nextCursor: page.next ? this.cursors.encode(scope, page.next) : null });
+        },
+      },
+      {
+        path: '/objects/{bucket}/{key}',
+        match: objectPath,
+        authenticated: true,
+        parameters: noParameters,
+        summary: "One object's current state and full history (oldest first). Encode the key with encodeURIComponent; '/' may also be left as is.",
+        response: objectSchema,
+        handle: async ({ pathParameters: { bucket, key } }) => {
+          const [state, history] = await Promise.all([sources.reader.state(bucket!, key!), sources.reader.history(bucket!, key!)]);
+          if (!state && history.length === 0) throw new ApiError(404, 'not-found', 'no finding recorded for this object');
+          return json(200, { state: state ? findingJson(state) : null, history });
+        },
+      },
+      {
+        path: '/keys',
+        authenticated: true,
+        parameters: noParameters,
+        summary: 'KMS keys seen: state, rotation, and blast radius (objects and bytes under each). At-risk keys first.',
+        response: keysSchema,
+        handle: async () => json(200, { keys: keysView(await sources.summary()) }),
+      },
+      ...EXPORT_FORMATS.map(
+        (format): Route => ({
+          path: `/export.${format}`,
+          authenticated: true,
+          parameters: exportParameters,
+          summary:
+            format === 'asff'
+              ? 'Findings as AWS Security Finding Format documents ({"Findings": [...]}, ready for Security Hub BatchImportFindings in chunks of 100).'
+              : `Every matching finding as ${format.toUpperCase()}, streamed. A response cut to fit a buffered transport links to the rest (Link: rel="next").`,
+          contentType: exportFrame(format).contentType,
+          handle: async ({ query, options }) => this.export(format, query as ExportParameters, options),
+        }),
+      ),
+    ];
+  }
+
+  private export(format: ExportFormat, params: ExportParameters, options: HandleOptions): ApiResponse {
+    const scope = { route: `export.${format}`, ...filterScope(params) };
+    const after = this.decodeCursor(scope, params.cursor);
+    const accountId = this.config.accountId ?? options.accountId;
+    if (format === 'asff' && !accountId) {
+      throw new ApiError(503, 'not-configured', 'the ASFF export needs the AWS account id: set SSEGUARD_ACCOUNT_ID');
+    }
+    const asff = { accountId: accountId ?? '', region: this.sources.region };
+    const frame = exportFrame(format);
+    const budget = options.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+    let nextCursor: string | undefined;
+    const reader = this.sources.reader;
+    const cursors = this.cursors;
+    const query = findingsQuery(params);
+    async function* chunks(): AsyncGenerator<string> {
+      let bytes = frame.open.length;
+      let first = true;
+      let last: Position | undefined;
+      yield frame.open;
+      for await (const finding of reader.each(query, after)) {
+        if (bytes >= budget && last) {
+          // A row exists beyond the budget: the rest is another page.
+          nextCursor = cursors.encode(scope, last);
+          break;
+        }
+        const row = (first ? '' : frame.separator) + exportRow(format, finding, asff);
+        bytes += Buffer.byteLength(row);
+        first = false;
+        last = { bucket: finding.bucket, key: finding.key };
+        yield row;
+      }
+      yield frame.close(nextCursor);
+    }
+    const extension = format === 'asff' ? 'asff.json' : format;
+    return {
+      status: 200,
+      headers: { 'content-type': frame.contentType, 'content-disposition': `attachment; filename="sseguard-findings.${extension}"` },
+      body: chunks(),
+      trailingHeaders: (): Record<string, string> => (nextCursor ? { link: `</export.${format}?${new URLSearchParams({ ...stringParams(params), cursor: nextCursor })}>; rel="next"` } : {}),
+    };
+  }
+}
+
+function filterScope(params: FindingsQueryParams) {
+  return { bucket: params.bucket, prefix: params.prefix, verdict: params.verdict, mode: params.mode, kmsKey: params.kmsKey };
+}
+
+type FindingsQueryParams = Pick<FindingsParameters, 'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey'>;
+function findingsQuery(params: FindingsQueryParams): FindingsQuery {
+  return {
+    ...(params.bucket ? { bucket: params.bucket } : {}),
+    ...(params.prefix ? { prefix: params.prefix } : {}),
+    ...(params.verdict ? { verdict: params.verdict } : {}),
+    ...(params.mode ? { mode: params.mode } : {}),
+    ...(params.kmsKey ? { kmsKeyArn: params.kmsKey } : {}),
+  };
+}
+
+function stringParams(params: ExportParameters): Record<string, string> {
+  return Object.fromEntries(Object.entries(filterScope(params)).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

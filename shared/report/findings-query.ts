@@ -1,0 +1,185 @@
+// Read side of the findings table for the report: filtered, ordered, resumable listings of object
+// states. Order is bucket (ascending) then object key (the index sort key): stable across pages.
+//
+// Index per bucket partition, most selective first:
+//   kmsKey given   byKmsKey  `${kmsKeyArn}#${bucket}`   (verdict, mode: filter expressions)
+//   verdict given  byVerdict `${verdict}#${bucket}`     (mode: filter expression)
+//   otherwise      byBucket  `${bucket}`                (mode: filter expression)
+// A prefix is a key condition (begins_with on the sort key) in every case. Without a bucket the
+// listing walks every bucket the counters know, in name order, one partition after another.
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { EncryptionMode } from '../domain/encryption.ts';
+import type { Verdict } from '../domain/verdict.ts';
+import { fromStateItem, type Item } from '../findings/dynamodb-store.ts';
+import type { HistoryEntry, StoredFinding } from '../findings/store.ts';
+import { COUNTERS_PK, INDEXES, STATE_SK, objectPk, type IndexName } from '../findings/table.ts';
+import type { Position } from './cursor.ts';
+
+/** Mode filter values: the encryption modes, and `unknown` for objects that could not be read. */
+export type ModeFilter = EncryptionMode | 'unknown';
+
+export interface FindingsQuery {
+  bucket?: string;
+  prefix?: string;
+  verdict?: Verdict;
+  mode?: ModeFilter;
+  kmsKeyArn?: string;
+}
+
+export interface FindingsPage {
+  findings: StoredFinding[];
+  /** Where the next page starts; absent on the last page. */
+  next?: Position;
+}
+
+const MAX_QUERY_PAGE = 1000;
+export const positionOf = (finding: Pick<StoredFinding, 'bucket' | 'key'>): Position => ({ bucket: finding.bucket, key: finding.key });
+
+export class FindingsReader {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /** Buckets holding findings, from the counters (never a table scan), in name order. */
+  async buckets(): Promise<string[]> {
+    const buckets: string[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :bucket)',
+          ExpressionAttributeValues: { ':pk': COUNTERS_PK, ':bucket': 'BUCKET#' },
+          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) if (Number(item.objects ?? 0) > 0) buckets.push(String(item.sk).slice('BUCKET#'.length));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return buckets.sort(compare);
+  }
+
+  /**
+   * Pages of matching states after `after`, in order. `wanted` says how many more the caller can
+   * use, so that an unfiltered query reads no more than it returns (plus one to know if more exist).
+   */
+  async *pages(query: FindingsQuery, after?: Position, wanted: () => number = () => MAX_QUERY_PAGE): AsyncGenerator<StoredFinding[]> {
+    const all = query.bucket ? [query.bucket] : await this.buckets();
+    const buckets = after ? all.filter((bucket) => compare(bucket, after.bucket) >= 0) : all;
+    for (const bucket of buckets) {
+      const startAfter = after && after.bucket === bucket ? after.key : undefined;
+      yield* this.bucketPages(query, bucket, startAfter, wanted);
+    }
+  }
+
+  private async *bucketPages(query: FindingsQuery, bucket: string, startAfter: string | undefined, wanted: () => number) {
+    const [index, partition] = partitionFor(query, bucket);
+    const { pk, sk } = INDEXES[index];
+    const names: Record<string, string> = { '#pk': pk, '#sk': sk };
+    const values: Record<string, unknown> = { ':pk': partition };
+    const filters: string[] = [];
+    if (query.prefix) values[':prefix'] = query.prefix;
+    if (query.kmsKeyArn && query.verdict) {
+      filters.push('#verdict = :verdict');
+      names['#verdict'] = 'verdict';
+      values[':verdict'] = query.verdict;
+    }
+    if (query.mode) {
+      names['#mode'] = 'mode';
+      if (query.mode === 'unknown') filters.push('attribute_not_exists(#mode)');
+      else {
+        filters.push('#mode = :mode');
+        values[':mode'] = query.mode;
+      }
+    }
+    const input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'> = {
+      TableName: this.tableName,
+      IndexName: index,
+      KeyConditionExpression: query.prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+    };
+    // A GSI start key names the item by its table key and its index key.
+    let ExclusiveStartKey: Record<string, unknown> | undefined =
+      startAfter === undefined ? undefined : { pk: objectPk(bucket, startAfter), sk: STATE_SK, [pk]: partition, [sk]: startAfter };
+    do {
+      // Filtered queries count evaluated items, not matches: read full pages then.
+      const Limit = filters.length ? MAX_QUERY_PAGE : Math.max(1, Math.min(MAX_QUERY_PAGE, wanted()));
+      const page = await this.documents.send(new QueryCommand({ ...input, Limit, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }));
+      const items = (page.Items ?? []) as Item[];
+      if (items.length > 0) yield items.map(fromStateItem);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
+
+  /** One page of at most `limit` states after `after`; `next` is set only when more exist. */
+  async page(query: FindingsQuery, limit: number, after?: Position): Promise<FindingsPage> {
+    const found: StoredFinding[] = [];
+    // One more than the page holds: whether it exists decides if there is a next page.
+    for await (const page of this.pages(query, after, () => limit + 1 - found.length)) {
+      for (const finding of page) {
+        found.push(finding);
+        if (found.length > limit) break;
+      }
+      if (found.length > limit) break;
+    }
+    if (found.length <= limit) return { findings: found };
+    const findings = found.slice(0, limit);
+    return { findings, next: positionOf(findings[findings.length - 1]!) };
+  }
+
+  /** Every matching state after `after`, one at a time, reading a page at a time. */
+  async *each(query: FindingsQuery, after?: Position): AsyncGenerator<StoredFinding> {
+    for await (const page of this.pages(query, after)) yield* page;
+  }
+
+  async state(bucket: string, key: string): Promise<StoredFinding | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: objectPk(bucket, key), sk: STATE_SK } }));
+    return item ? fromStateItem(item) : undefined;
+  }
+
+  /** The object's history, oldest first, including any `remediation` an entry carries. */
+  async history(bucket: string, key: string): Promise<(HistoryEntry & { remediation?: unknown })[]> {
+    const entries: (HistoryEntry & { remediation?: unknown })[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
+          ExpressionAttributeValues: { ':pk': objectPk(bucket, key), ':hist': 'HIST#' },
+          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...entry } of page.Items ?? []) entries.push(entry as HistoryEntry & { remediation?: unknown });
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return entries;
+  }
+
+  /** The newest items of one partition (scan runs, remediation log), newest first. */
+  async newest(partitionKey: string, limit: number): Promise<Item[]> {
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': partitionKey },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []) as Item[];
+  }
+}
+
+function partitionFor(query: FindingsQuery, bucket: string): [IndexName, string] {
+  if (query.kmsKeyArn) return ['byKmsKey', `${query.kmsKeyArn}#${bucket}`];
+  if (query.verdict) return ['byVerdict', `${query.verdict}#${bucket}`];
+  return ['byBucket', bucket];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,172 @@
+// The report's views that come from counters and small partitions, never from a table scan:
+// the summary (totals, compliance, at-risk keys, sweeps, remediations) and the KMS keys with
+// their blast radius. Their cost depends on the number of buckets, keys and runs shown, not on
+// the number of findings.
+import { ENCRYPTION_MODES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
+import { VERDICTS, type Verdict } from '../domain/verdict.ts';
+import type { Counts, ScanRun, Summary } from '../findings/store.ts';
+import { SCANS_PK } from '../findings/table.ts';
+import type { FindingsReader, ModeFilter } from './findings-query.ts';
+
+/**
+ * Partition of the remediation log the summary reads (newest first). Expected item shape, written
+ * by the remediation worker in the same transaction as the object's HIST# entry that carries
+ * `remediation: { action, before, after, at }`:
+ *   pk "REMEDIATIONS", sk "<at>#<bucket>/<key>", bucket, key, action, before, after, at
+ * Until that worker writes it, the partition is empty and the dashboard shows an empty state.
+ */
+export const REMEDIATIONS_PK = 'REMEDIATIONS';
+const TREND_RUNS = 30;
+const COVERAGE_RUNS = 200;
+const RECENT_REMEDIATIONS = 20;
+
+/** Key states in which KMS cannot decrypt: the objects behind such a key are unreadable. */
+const UNUSABLE_KEY_STATES: readonly KeyState[] = ['Disabled', 'PendingDeletion', 'PendingReplicaDeletion', 'PendingImport', 'Unavailable', 'Creating', 'Updating'];
+
+export interface CountsView {
+  objects: number;
+  bytes: number;
+  /** Share of objects proven compliant or exempt, in percent (100 when there are none). */
+  compliancePercent: number;
+  verdicts: Record<Verdict, number>;
+  modes: Record<ModeFilter, number>;
+}
+
+export interface KeyView {
+  arn: string;
+  /** `described`, or why KMS could not describe it (`not-found`, `access-denied`, `error`), or `unknown` when never looked up. */
+  status: KeyLookup['status'] | 'unknown';
+  state?: KeyState;
+  manager?: 'AWS' | 'CUSTOMER';
+  rotationEnabled?: boolean;
+  deletionDate?: string;
+  checkedAt?: string;
+  /** KMS cannot decrypt with it, or objects under it are judged at-risk. */
+  atRisk: boolean;
+  /** Blast radius: the objects encrypted under the key, and their bytes. */
+  objects: number;
+  bytes: number;
+  verdicts: Record<Verdict, number>;
+}
+
+export interface RemediationView {
+  bucket: string;
+  key: string;
+  action: string;
+  before?: unknown;
+  after?: unknown;
+  at: string;
+}
+
+export interface SummaryView {
+  generatedAt: string;
+  overall: CountsView;
+  buckets: ({ bucket: string; lastSweepAt: string | null } & CountsView)[];
+  atRiskKeys: KeyView[];
+  lastSweep: ScanRun | null;
+  coverage: {
+    /** Buckets holding findings. */
+    buckets: number;
+    /** Of those, buckets swept whole (no prefix) in the newest runs read. */
+    bucketsSwept: number;
+    /** Objects in the swept buckets over all objects, in percent. */
+    objectsPercent: number;
+    /** The oldest of the latest whole-bucket sweeps: everything is at least this fresh. */
+    oldestSweepAt: string | null;
+  };
+  trend: { id: string; bucket: string; prefix: string; finishedAt: string; objects: number; compliancePercent: number }[];
+  recentRemediations: RemediationView[];
+}
+
+const percent = (part: number, whole: number) => (whole === 0 ? 100 : Math.round((10000 * part) / whole) / 100);
+const proven = (verdicts: Partial<Record<Verdict, number>>) => (verdicts.compliant ?? 0) + (verdicts.exempt ?? 0);
+
+function filled<K extends string>(names: readonly K[], counts: Partial<Record<K, number>>): Record<K, number> {
+  return Object.fromEntries(names.map((name) => [name, counts[name] ?? 0])) as Record<K, number>;
+}
+
+export function countsView(counts: Counts): CountsView {
+  return {
+    objects: counts.objects,
+    bytes: counts.bytes,
+    compliancePercent: percent(proven(counts.verdicts), counts.objects),
+    verdicts: filled(VERDICTS, counts.verdicts),
+    modes: filled<ModeFilter>([...ENCRYPTION_MODES, 'unknown'], counts.modes),
+  };
+}
+
+export function keysView(summary: Summary): KeyView[] {
+  const arns = new Set([...Object.entries(summary.kmsKeys).filter(([, c]) => c.objects > 0).map(([arn]) => arn), ...Object.keys(summary.keyFacts)]);
+  const keys = [...arns].map((arn): KeyView => {
+    const counts = summary.kmsKeys[arn] ?? { objects: 0, bytes: 0, verdicts: {}, modes: {} };
+    const facts = summary.keyFacts[arn];
+    const described = facts?.status === 'described' ? facts : undefined;
+    const unusable = facts?.status === 'not-found' || (described !== undefined && UNUSABLE_KEY_STATES.includes(described.state));
+    return {
+      arn,
+      status: facts?.status ?? 'unknown',
+      ...(described ? { state: described.state, manager: described.manager } : {}),
+      ...(described?.rotationEnabled === undefined ? {} : { rotationEnabled: described.rotationEnabled }),
+      ...(described?.deletionDate ? { deletionDate: described.deletionDate } : {}),
+      ...(facts?.checkedAt ? { checkedAt: facts.checkedAt } : {}),
+      atRisk: unusable || (counts.verdicts['at-risk'] ?? 0) > 0,
+      objects: counts.objects,
+      bytes: counts.bytes,
+      verdicts: filled(VERDICTS, counts.verdicts),
+    };
+  });
+  // Most urgent first: at-risk keys by blast radius, then the others by blast radius.
+  return keys.sort((a, b) => Number(b.atRisk) - Number(a.atRisk) || b.bytes - a.bytes || b.objects - a.objects || (a.arn < b.arn ? -1 : 1));
+}
+
+function scanRun(item: Record<string, unknown>): ScanRun {
+  const { pk: _pk, sk: _sk, ...run } = item;
+  return run as unknown as ScanRun;
+}
+
+function remediation(item: Record<string, unknown>): RemediationView | undefined {
+  if (typeof item.bucket !== 'string' || typeof item.key !== 'string' || typeof item.at !== 'string') return undefined;
+  return { bucket: item.bucket, key: item.key, action: String(item.action ?? 'unknown'), before: item.before, after: item.after, at: item.at };
+}
+
+export async function summaryView(summary: Summary, reader: FindingsReader, now = new Date()): Promise<SummaryView> {
+  const [runItems, remediationItems] = await Promise.all([reader.newest(SCANS_PK, COVERAGE_RUNS), reader.newest(REMEDIATIONS_PK, RECENT_REMEDIATIONS)]);
+  const runs = runItems.map(scanRun);
+  const lastWholeSweep = new Map<string, string>();
+  for (const run of runs) {
+    if (run.prefix === '' && !lastWholeSweep.has(run.bucket)) lastWholeSweep.set(run.bucket, run.finishedAt);
+  }
+  const buckets = Object.entries(summary.buckets)
+    .filter(([, counts]) => counts.objects > 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([bucket, counts]) => ({ bucket, lastSweepAt: lastWholeSweep.get(bucket) ?? null, ...countsView(counts) }));
+  const swept = buckets.filter((b) => b.lastSweepAt !== null);
+  const sweptObjects = swept.reduce((sum, b) => sum + b.objects, 0);
+  const totalObjects = buckets.reduce((sum, b) => sum + b.objects, 0);
+  const sweepTimes = swept.map((b) => b.lastSweepAt!).sort();
+  return {
+    generatedAt: now.toISOString(),
+    overall: countsView(summary.overall),
+    buckets,
+    atRiskKeys: keysView(summary).filter((key) => key.atRisk),
+    lastSweep: runs[0] ?? null,
+    coverage: {
+      buckets: buckets.length,
+      bucketsSwept: swept.length,
+      objectsPercent: percent(sweptObjects, totalObjects),
+      oldestSweepAt: buckets.length > 0 && swept.length === buckets.length ? sweepTimes[0]! : null,
+    },
+    trend: runs
+      .slice(0, TREND_RUNS)
+      .reverse()
+      .map((run) => ({
+        id: run.id,
+        bucket: run.bucket,
+        prefix: run.prefix,
+        finishedAt: run.finishedAt,
+        objects: run.objects,
+        compliancePercent: percent(proven(run.verdicts), run.objects),
+      })),
+    recentRemediations: remediationItems.map(remediation).filter((r): r is RemediationView => r !== undefined),
+  };
+}

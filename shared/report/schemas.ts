@@ -1,0 +1,118 @@
+// The report API's parameters, as zod schemas: validation and the OpenAPI document come from these.
+import { z } from 'zod';
+import { ENCRYPTION_MODES } from '../domain/encryption.ts';
+import { REASON_CODES, VERDICTS } from '../domain/verdict.ts';
+
+export const MAX_PAGE = 1000;
+const bucket = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z 0-9 . -)')
+  .describe('only objects in this bucket');
+const prefix = z
+  .string()
+  .min(1, 'expected a non-empty key prefix')
+  .refine((value) => Buffer.byteLength(value) <= 1024, 'expected a key prefix of at most 1024 bytes')
+  .describe('only keys starting with this prefix; without `bucket`, applied in every bucket');
+const verdict = z.enum(VERDICTS, { error: `expected one of ${VERDICTS.join(', ')}` }).describe('only this verdict');
+const MODE_FILTERS = [...ENCRYPTION_MODES, 'unknown'] as const;
+const mode = z.enum(MODE_FILTERS, { error: `expected one of ${MODE_FILTERS.join(', ')}` }).describe('only this encryption mode (`unknown`: the object could not be read)');
+const kmsKey = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')
+  .describe('only objects encrypted under this KMS key ARN');
+const cursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{43}$/, 'expected the nextCursor of a previous page, unchanged')
+  .describe('nextCursor of the previous page; only valid with the same filters and limit');
+const limit = z.coerce
+  .number({ error: `expected a whole number from 1 to ${MAX_PAGE}` })
+  .int({ error: `expected a whole number from 1 to ${MAX_PAGE}` })
+  .min(1, { error: `expected a whole number from 1 to ${MAX_PAGE}` })
+  .max(MAX_PAGE, { error: `expected a whole number from 1 to ${MAX_PAGE}` })
+  .default(100)
+  .describe(`page size, at most ${MAX_PAGE}`);
+
+export const noParameters = z.strictObject({});
+const filters = { bucket: bucket.optional(), prefix: prefix.optional(), verdict: verdict.optional(), mode: mode.optional(), kmsKey: kmsKey.optional() };
+export const findingsParameters = z.strictObject({ ...filters, limit, cursor: cursor.optional() });
+export const exportParameters = z.strictObject({ ...filters, cursor: cursor.optional() });
+export type FindingsParameters = z.infer<typeof findingsParameters>;
+export type ExportParameters = z.infer<typeof exportParameters>;
+
+// Response shapes, for the OpenAPI document (the handlers build them from typed views).
+const reason = z.object({ code: z.enum(REASON_CODES), message: z.string() });
+export const findingSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  versionId: z.string().nullable(),
+  mode: z.enum(ENCRYPTION_MODES).nullable(),
+  kmsKeyArn: z.string().nullable(),
+  bucketKeyEnabled: z.boolean().nullable(),
+  verdict: z.enum(VERDICTS),
+  reasons: z.array(reason),
+  size: z.number(),
+  storageClass: z.string().nullable(),
+  etag: z.string().nullable(),
+  lastModified: z.string().nullable(),
+  auditedAt: z.string(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+});
+export const findingsPageSchema = z.object({ findings: z.array(findingSchema), nextCursor: z.string().nullable() });
+export const errorSchema = z.object({
+  error: z.object({
+    status: z.number(),
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ parameter: z.string(), message: z.string() })).optional(),
+  }),
+});
+const counts = z.object({
+  objects: z.number(),
+  bytes: z.number(),
+  compliancePercent: z.number().describe('compliant or exempt objects over all objects, in percent'),
+  verdicts: z.record(z.enum(VERDICTS), z.number()),
+  modes: z.record(z.enum(MODE_FILTERS), z.number()),
+});
+export const keySchema = z.object({
+  arn: z.string(),
+  status: z.enum(['described', 'not-found', 'access-denied', 'error', 'unknown']),
+  state: z.string().optional(),
+  manager: z.enum(['AWS', 'CUSTOMER']).optional(),
+  rotationEnabled: z.boolean().optional(),
+  deletionDate: z.string().optional(),
+  checkedAt: z.string().optional(),
+  atRisk: z.boolean(),
+  objects: z.number().describe('blast radius: objects encrypted under the key'),
+  bytes: z.number().describe('blast radius: their bytes'),
+  verdicts: z.record(z.enum(VERDICTS), z.number()),
+});
+const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()) });
+export const summarySchema = z.object({
+  generatedAt: z.string(),
+  overall: counts,
+  buckets: z.array(counts.extend({ bucket: z.string(), lastSweepAt: z.string().nullable() })),
+  atRiskKeys: z.array(keySchema),
+  lastSweep: scanRun.nullable(),
+  coverage: z.object({ buckets: z.number(), bucketsSwept: z.number(), objectsPercent: z.number(), oldestSweepAt: z.string().nullable() }),
+  trend: z.array(z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() })),
+  recentRemediations: z.array(z.object({ bucket: z.string(), key: z.string(), action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() })),
+});
+export const keysSchema = z.object({ keys: z.array(keySchema) });
+export const objectSchema = z.object({
+  state: findingSchema.nullable(),
+  history: z.array(
+    z.object({
+      auditedAt: z.string(),
+      rev: z.number(),
+      verdict: z.enum(VERDICTS),
+      previousVerdict: z.enum(VERDICTS).optional(),
+      mode: z.enum(ENCRYPTION_MODES).optional(),
+      kmsKeyArn: z.string().optional(),
+      versionId: z.string().optional(),
+      etag: z.string().optional(),
+      reasons: z.array(reason),
+      remediation: z.object({ action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
+    }),
+  ),
+});
