@@ -5,7 +5,12 @@ export default defineConfig({
     // The JSON report lets .ci/run print the totals in a form CI reads.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Handlers run in-process in tests: no EMF metric lines, only errors in the log.
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    },
     projects: [
       {
         test: {

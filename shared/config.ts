@@ -8,6 +8,15 @@ export interface Config {
   endpoint?: string;
   table: string;
   policyPath?: string;
+  /** The audit queue: a URL, or a queue name looked up with GetQueueUrl. */
+  queue: string;
+  /** Where messages that cannot be parsed go; by default the audit queue's name + "-dlq". */
+  deadLetterQueue: string;
+  idempotencyTable: string;
+  /** How many deliveries the audit queue allows before SQS moves a message to the DLQ. */
+  maxReceiveCount: number;
+  /** Buckets the scheduled sweep covers: comma-separated globs; "!glob" excludes. */
+  sweepBuckets: string[];
 }
 
 export class ConfigError extends Error {
@@ -26,6 +35,25 @@ const environment = z.object({
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'SSEGUARD_TABLE is not a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)')
     .default(DEFAULT_TABLE_NAME),
   SSEGUARD_POLICY: z.string().min(1, 'SSEGUARD_POLICY is empty: unset it or name a policy file').optional(),
+  SSEGUARD_QUEUE: z
+    .string()
+    .regex(/^(https?:\/\/\S+|[A-Za-z0-9_-]{1,80})$/, 'SSEGUARD_QUEUE is not a queue URL or name')
+    .default('sseguard-audit'),
+  SSEGUARD_DLQ: z
+    .string()
+    .regex(/^(https?:\/\/\S+|[A-Za-z0-9_-]{1,80})$/, 'SSEGUARD_DLQ is not a queue URL or name')
+    .optional(),
+  SSEGUARD_IDEMPOTENCY_TABLE: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'SSEGUARD_IDEMPOTENCY_TABLE is not a DynamoDB table name')
+    .default('sseguard-idempotency'),
+  SSEGUARD_MAX_RECEIVE_COUNT: z.coerce
+    .number({ error: 'SSEGUARD_MAX_RECEIVE_COUNT is not a number' })
+    .int()
+    .min(1, 'SSEGUARD_MAX_RECEIVE_COUNT must be at least 1')
+    .max(1000, 'SSEGUARD_MAX_RECEIVE_COUNT must be at most 1000')
+    .default(5),
+  SSEGUARD_SWEEP_BUCKETS: z.string().default(''),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -35,12 +63,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     AWS_ENDPOINT_URL: blankToUndefined(env.AWS_ENDPOINT_URL),
     SSEGUARD_TABLE: blankToUndefined(env.SSEGUARD_TABLE),
     SSEGUARD_POLICY: env.SSEGUARD_POLICY,
+    SSEGUARD_QUEUE: blankToUndefined(env.SSEGUARD_QUEUE),
+    SSEGUARD_DLQ: blankToUndefined(env.SSEGUARD_DLQ),
+    SSEGUARD_IDEMPOTENCY_TABLE: blankToUndefined(env.SSEGUARD_IDEMPOTENCY_TABLE),
+    SSEGUARD_MAX_RECEIVE_COUNT: blankToUndefined(env.SSEGUARD_MAX_RECEIVE_COUNT),
+    SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
-  const { AWS_REGION, AWS_ENDPOINT_URL, SSEGUARD_TABLE, SSEGUARD_POLICY } = parsed.data;
+  const { AWS_REGION, AWS_ENDPOINT_URL, SSEGUARD_TABLE, SSEGUARD_POLICY, SSEGUARD_QUEUE, SSEGUARD_DLQ } = parsed.data;
   return {
     region: AWS_REGION,
     table: SSEGUARD_TABLE,
+    queue: SSEGUARD_QUEUE,
+    deadLetterQueue: SSEGUARD_DLQ ?? `${SSEGUARD_QUEUE}-dlq`,
+    idempotencyTable: parsed.data.SSEGUARD_IDEMPOTENCY_TABLE,
+    maxReceiveCount: parsed.data.SSEGUARD_MAX_RECEIVE_COUNT,
+    sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
     ...(AWS_ENDPOINT_URL ? { endpoint: AWS_ENDPOINT_URL } : {}),
     ...(SSEGUARD_POLICY ? { policyPath: SSEGUARD_POLICY } : {}),
   };

@@ -17,13 +17,13 @@ export interface Runtime {
   store: DynamoFindingsStore;
 }
 
-export function createRuntime(config: Config, options: { maxSockets?: number } = {}): Runtime {
-  const clients = createAwsClients({ endpoint: config.endpoint, ...options });
+export function createRuntime(config: Config, options: { maxSockets?: number; keyTtlMs?: number } = {}): Runtime {
+  const clients = createAwsClients({ endpoint: config.endpoint, ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}) });
   return {
     config,
     clients,
     objects: new S3ObjectInspector(clients.s3),
-    keys: new KmsKeyInspector(clients.kms),
+    keys: new KmsKeyInspector(clients.kms, options.keyTtlMs ? { ttlMs: options.keyTtlMs } : {}),
     store: new DynamoFindingsStore(clients.documents, config.table),
   };
 }

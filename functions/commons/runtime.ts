@@ -1,15 +1,57 @@
 // The handlers' dependencies, built once per Lambda process (reused across invocations) from the
-// validated configuration. Tests and `sseguard invoke` reset it when they change the environment.
-import { loadConfig } from '#shared/config.ts';
+// validated configuration. Tests and `sseguard invoke` reset them when they change the environment.
+import type { RequestAuditDependencies } from '#shared/audit/audit-requests.ts';
+import { loadConfig, type Config } from '#shared/config.ts';
+import { loadPolicy } from '#shared/policy-loader.ts';
+import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
+import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+
+/** A warm Lambda re-describes a KMS key after this long, so a key disabled since is noticed. */
+const KEY_FACTS_TTL_MS = 5 * 60_000;
+
+export interface WorkerDependencies extends RequestAuditDependencies {
+  config: Config;
+  runtime: Runtime;
+  queues: SqsQueues;
+  sweepRuns: SweepRuns;
+}
 
 let runtime: Runtime | undefined;
+let worker: Promise<WorkerDependencies> | undefined;
 
 export function handlerRuntime(): Runtime {
-  runtime ??= createRuntime(loadConfig());
+  runtime ??= createRuntime(loadConfig(), { keyTtlMs: KEY_FACTS_TTL_MS });
   return runtime;
+}
+
+async function buildWorkerDependencies(): Promise<WorkerDependencies> {
+  const current = handlerRuntime();
+  const policy = await loadPolicy(current.config.policyPath, current.keys);
+  return {
+    config: current.config,
+    runtime: current,
+    objects: current.objects,
+    keys: current.keys,
+    store: current.store,
+    policy,
+    queues: new SqsQueues(current.clients.sqs, current.config),
+    sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
+  };
+}
+
+export function workerDependencies(): Promise<WorkerDependencies> {
+  if (!worker) {
+    worker = buildWorkerDependencies();
+    // A failed start (bad policy, KMS unreachable) is retried on the next invocation.
+    worker.catch(() => {
+      worker = undefined;
+    });
+  }
+  return worker;
 }
 
 export function resetHandlerRuntime(): void {
   runtime = undefined;
+  worker = undefined;
 }

@@ -26,5 +26,6 @@ export function countCalls(clients: AwsClients): CallCounts {
   clients.s3.middlewareStack.use(counterPlugin(counts));
   clients.kms.middlewareStack.use(counterPlugin(counts));
   clients.dynamodb.middlewareStack.use(counterPlugin(counts));
+  clients.sqs.middlewareStack.use(counterPlugin(counts));
   return counts;
 }

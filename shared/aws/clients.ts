@@ -4,12 +4,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface AwsClients {
   s3: S3Client;
   kms: KMSClient;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
+  sqs: SQSClient;
 }
 
 export interface ClientOptions {
@@ -30,5 +32,6 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { s3, kms, dynamodb, documents };
+  const sqs = new SQSClient(common);
+  return { s3, kms, dynamodb, documents, sqs };
 }

@@ -291,3 +291,27 @@ export class DynamoFindingsStore implements FindingsStore {
 }
 
 export const isVerdict = (value: string): value is Verdict => (VERDICTS as readonly string[]).includes(value);
+
+/** The table Powertools idempotency keeps its records in (key `id`, expiry in `expiration`). */
+export async function ensureIdempotencyTable(dynamodb: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+  try {
+    await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    return 'exists';
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 120 }, { TableName: tableName });
+  return 'created';
+}

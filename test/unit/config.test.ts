@@ -1,8 +1,33 @@
 import { expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../shared/config.ts';
 
-test('defaults: the findings table name, no endpoint, no policy', () => {
-  expect(loadConfig({ AWS_REGION: 'eu-west-1' })).toEqual({ region: 'eu-west-1', table: 'sseguard-findings' });
+const DEFAULTS = {
+  table: 'sseguard-findings',
+  queue: 'sseguard-audit',
+  deadLetterQueue: 'sseguard-audit-dlq',
+  idempotencyTable: 'sseguard-idempotency',
+  maxReceiveCount: 5,
+  sweepBuckets: [],
+};
+
+test('defaults: table, queue and DLQ names, 5 deliveries, no endpoint, no policy, no sweep buckets', () => {
+  expect(loadConfig({ AWS_REGION: 'eu-west-1' })).toEqual({ region: 'eu-west-1', ...DEFAULTS });
+});
+
+test('queue settings: a URL or a name; the DLQ follows the queue unless named; sweep globs split on commas', () => {
+  const config = loadConfig({
+    AWS_REGION: 'us-east-1',
+    SSEGUARD_QUEUE: 'https://sqs.us-east-1.amazonaws.com/123456789012/audit',
+    SSEGUARD_MAX_RECEIVE_COUNT: '3',
+    SSEGUARD_SWEEP_BUCKETS: 'prod-*, !prod-logs ,',
+  });
+  expect(config).toMatchObject({
+    queue: 'https://sqs.us-east-1.amazonaws.com/123456789012/audit',
+    deadLetterQueue: 'https://sqs.us-east-1.amazonaws.com/123456789012/audit-dlq',
+    maxReceiveCount: 3,
+    sweepBuckets: ['prod-*', '!prod-logs'],
+  });
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MAX_RECEIVE_COUNT: 'lots' })).toThrow('SSEGUARD_MAX_RECEIVE_COUNT is not a number');
 });
 
 test('AWS_DEFAULT_REGION is accepted where AWS_REGION is unset, as the AWS CLI does', () => {
@@ -28,5 +53,5 @@ test('all settings read', () => {
       SSEGUARD_TABLE: 'findings.prod',
       SSEGUARD_POLICY: 'policy.yaml',
     }),
-  ).toEqual({ region: 'us-east-1', endpoint: 'http://127.0.0.1:4566', table: 'findings.prod', policyPath: 'policy.yaml' });
+  ).toEqual({ ...DEFAULTS, region: 'us-east-1', endpoint: 'http://127.0.0.1:4566', table: 'findings.prod', policyPath: 'policy.yaml' });
 });

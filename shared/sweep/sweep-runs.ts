@@ -1,0 +1,192 @@
+// Where a sweep keeps its place and its tally, in the findings table:
+//   SWEEP  CHECKPOINT              the run in progress: buckets, position, continuation token
+//   SWEEPS <runId>                 one item per run (ids begin with the start instant, so they sort by it)
+//   SWEEP#<runId>  PAGE#<n>        marks a page as counted, so a page enqueued twice counts once
+// Every write is conditional: two sweeps cannot both advance the same checkpoint.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Finding } from '../domain/finding.ts';
+import type { Verdict } from '../domain/verdict.ts';
+import type { SweepPageRef } from '../events/audit-requests.ts';
+
+export interface SweepCheckpoint {
+  runId: string;
+  startedAt: string;
+  buckets: string[];
+  bucketIndex: number;
+  continuationToken?: string;
+  /** Number of the next sweep message (page) to enqueue, across all buckets of the run. */
+  nextPage: number;
+  objectsEnqueued: number;
+  /** Optimistic lock: each save expects the version it read. */
+  version: number;
+}
+
+export interface SweepRun {
+  runId: string;
+  startedAt: string;
+  finishedAt?: string;
+  buckets: string[];
+  pagesEnqueued: number;
+  objectsEnqueued: number;
+  pagesAudited: number;
+  objectsAudited: number;
+  verdicts: Partial<Record<Verdict, number>>;
+}
+
+export class CheckpointConflictError extends Error {
+  override name = 'CheckpointConflictError';
+}
+
+const CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' };
+const runKey = (run: { runId: string }) => ({ pk: 'SWEEPS', sk: run.runId });
+
+export class SweepRuns {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async checkpoint(): Promise<SweepCheckpoint | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: CHECKPOINT_KEY, ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...checkpoint } = Item;
+    return checkpoint as SweepCheckpoint;
+  }
+
+  /** Starts a run: creates its checkpoint (only if no run is in progress) and its run item. */
+  async start(run: Pick<SweepCheckpoint, 'runId' | 'startedAt' | 'buckets'>): Promise<SweepCheckpoint> {
+    const checkpoint: SweepCheckpoint = { ...run, bucketIndex: 0, nextPage: 0, objectsEnqueued: 0, version: 1 };
+    const runItem: SweepRun = { ...run, pagesEnqueued: 0, objectsEnqueued: 0, pagesAudited: 0, objectsAudited: 0, verdicts: {} };
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: { ...CHECKPOINT_KEY, ...checkpoint }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: this.tableName, Item: { ...runKey(run), ...runItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw new CheckpointConflictError('another sweep run is in progress');
+      throw error;
+    }
+    return checkpoint;
+  }
+
+  /** Saves progress after a page was enqueued; fails if another sweep moved the checkpoint. */
+  async advance(previous: SweepCheckpoint, next: Omit<SweepCheckpoint, 'version'>, enqueued: { pages: number; objects: number }): Promise<SweepCheckpoint> {
+    const saved: SweepCheckpoint = { ...next, version: previous.version + 1 };
+    if (!saved.continuationToken) delete saved.continuationToken;
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...CHECKPOINT_KEY, ...saved },
+                ConditionExpression: 'version = :read',
+                ExpressionAttributeValues: { ':read': previous.version },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: runKey(previous),
+                UpdateExpression: 'ADD pagesEnqueued :pages, objectsEnqueued :objects',
+                ExpressionAttributeValues: { ':pages': enqueued.pages, ':objects': enqueued.objects },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) throw new CheckpointConflictError('the sweep checkpoint moved under this run');
+      throw error;
+    }
+    return saved;
+  }
+
+  /** Ends the run: stamps its end and removes the checkpoint, so the next tick starts afresh. */
+  async finish(checkpoint: SweepCheckpoint, finishedAt: string): Promise<void> {
+    await this.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: CHECKPOINT_KEY,
+              ConditionExpression: 'version = :read',
+              ExpressionAttributeValues: { ':read': checkpoint.version },
+            },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: runKey(checkpoint),
+              UpdateExpression: 'SET finishedAt = :at',
+              ExpressionAttributeValues: { ':at': finishedAt },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /** Counts an audited page into its run, once however often the page was delivered. */
+  async countPage(page: SweepPageRef, findings: Finding[]): Promise<void> {
+    const run = await this.runById(page.runId);
+    if (!run) return;
+    const verdicts = new Map<Verdict, number>();
+    for (const f of findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
+    const entries = [...verdicts];
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: `SWEEP#${page.runId}`, sk: `PAGE#${String(page.page).padStart(8, '0')}`, objects: findings.length },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: runKey(run),
+                UpdateExpression: `ADD pagesAudited :one, objectsAudited :objects${entries.map((_, i) => `, verdicts.#v${i} :n${i}`).join('')}`,
+                ...(entries.length ? { ExpressionAttributeNames: Object.fromEntries(entries.map(([v], i) => [`#v${i}`, v])) } : {}),
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':objects': findings.length,
+                  ...Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      // The page marker exists: this page was counted on an earlier delivery.
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
+      throw error;
+    }
+  }
+
+  private async runById(runId: string): Promise<SweepRun | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: runKey({ runId }) }));
+    if (!Item) return undefined;
+    const { pk: _pk, sk: _sk, ...run } = Item;
+    return run as SweepRun;
+  }
+
+  /** Runs newest first. */
+  async runs(limit = 20): Promise<SweepRun[]> {
+    const { Items = [] } = await this.documents.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SWEEPS' }, ScanIndexForward: false, Limit: limit }),
+    );
+    return Items.map(({ pk: _pk, sk: _sk, ...run }) => run as SweepRun);
+  }
+}

@@ -1,0 +1,86 @@
+// The scheduled sweep: lists every key of the configured buckets and feeds them to the audit queue
+// in pages, so that one worker audits objects whatever brought them in. It keeps its place in a
+// checkpoint saved after each listing page is enqueued: a run stopped by its time budget (or a
+// crash) resumes where it stopped on the next tick. A page enqueued again after a crash between
+// send and save is audited again (idempotent) and counted once (page markers).
+import { randomBytes } from 'node:crypto';
+import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-requests.ts';
+import type { ListedObject } from '../inspect/object-inspector.ts';
+import { CheckpointConflictError, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
+
+export interface SweepDependencies {
+  lister: { page(bucket: string, continuationToken?: string): Promise<{ objects: ListedObject[]; nextToken?: string }> };
+  queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
+  runs: Pick<SweepRuns, 'checkpoint' | 'start' | 'advance' | 'finish'>;
+  /** The buckets a new run covers (resolved from the configured globs). */
+  buckets: () => Promise<string[]>;
+  clock?: () => Date;
+}
+
+export interface SweepOptions {
+  /** Asked before each listing page: true stops the run here, to resume on the next call. */
+  shouldStop: () => boolean;
+  /** A new run starts only this long after the previous one started (resuming is always allowed). */
+  minimumIntervalMs?: number;
+  lastRunStartedAt?: string;
+}
+
+export type SweepOutcome =
+  | { status: 'finished' | 'paused'; runId: string; pagesEnqueued: number; objectsEnqueued: number }
+  | { status: 'not-due' | 'busy'; reason: string };
+
+export function sweepMessages(runId: string, firstPage: number, bucket: string, objects: ListedObject[]): string[] {
+  const bodies: string[] = [];
+  for (let start = 0; start < objects.length; start += MAX_KEYS_PER_SWEEP_MESSAGE) {
+    const message: SweepMessage = {
+      kind: SWEEP_MESSAGE_KIND,
+      runId,
+      page: firstPage + bodies.length,
+      bucket,
+      objects: objects.slice(start, start + MAX_KEYS_PER_SWEEP_MESSAGE).map((o) => ({
+        key: o.key,
+        size: o.size,
+        ...(o.etag ? { etag: o.etag } : {}),
+      })),
+    };
+    bodies.push(JSON.stringify(message));
+  }
+  return bodies;
+}
+
+export async function sweep(deps: SweepDependencies, options: SweepOptions): Promise<SweepOutcome> {
+  const clock = deps.clock ?? (() => new Date());
+  let checkpoint = await deps.runs.checkpoint();
+  if (!checkpoint) {
+    const due = !options.lastRunStartedAt || clock().getTime() - Date.parse(options.lastRunStartedAt) >= (options.minimumIntervalMs ?? 0);
+    if (!due) return { status: 'not-due', reason: `last run started ${options.lastRunStartedAt}` };
+    const startedAt = clock().toISOString();
+    try {
+      checkpoint = await deps.runs.start({ runId: `${startedAt}~${randomBytes(3).toString('hex')}`, startedAt, buckets: await deps.buckets() });
+    } catch (error) {
+      if (error instanceof CheckpointConflictError) return { status: 'busy', reason: error.message };
+      throw error;
+    }
+  }
+
+  let pagesEnqueued = 0;
+  let objectsEnqueued = 0;
+  while (checkpoint.bucketIndex < checkpoint.buckets.length) {
+    if (options.shouldStop()) return { status: 'paused', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued };
+    const bucket = checkpoint.buckets[checkpoint.bucketIndex]!;
+    const { objects, nextToken } = await deps.lister.page(bucket, checkpoint.continuationToken);
+    const bodies = sweepMessages(checkpoint.runId, checkpoint.nextPage, bucket, objects);
+    await deps.queue.sendToAuditQueue(bodies);
+    const next: Omit<SweepCheckpoint, 'version'> = {
+      ...checkpoint,
+      nextPage: checkpoint.nextPage + bodies.length,
+      objectsEnqueued: checkpoint.objectsEnqueued + objects.length,
+      ...(nextToken ? { continuationToken: nextToken } : { bucketIndex: checkpoint.bucketIndex + 1, continuationToken: undefined }),
+    };
+    checkpoint = await deps.runs.advance(checkpoint, next, { pages: bodies.length, objects: objects.length });
+    pagesEnqueued += bodies.length;
+    objectsEnqueued += objects.length;
+  }
+  await deps.runs.finish(checkpoint, clock().toISOString());
+  return { status: 'finished', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued };
+}

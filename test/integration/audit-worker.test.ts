@@ -1,0 +1,187 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Pluggable } from '@smithy/types';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { handlerRuntime, resetHandlerRuntime } from '../../functions/commons/runtime.ts';
+import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
+import { handler } from '../../functions/audit-worker.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import type { StoredFinding } from '../../shared/findings/store.ts';
+import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
+import { createRuntime } from '../../shared/runtime.ts';
+import { createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { drainQueue, pollOnce } from '../support/sqs-event-source.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sseguard-worker-'));
+const policyPath = join(dir, 'policy.yaml');
+writeFileSync(policyPath, 'version: 1\nrules:\n  - { bucket: watched, prefix: kms/, require: sse-kms }\n');
+Object.assign(process.env, {
+  SSEGUARD_TABLE: 'worker-findings',
+  SSEGUARD_QUEUE: 'worker-audit',
+  SSEGUARD_MAX_RECEIVE_COUNT: '2',
+  SSEGUARD_POLICY: policyPath,
+});
+
+const context = localLambdaContext('audit-worker');
+let sqs: SQSClient;
+let queueUrl: string;
+let deadLetterUrl: string;
+let enabled: TestKey;
+let disabled: TestKey;
+
+const runtime = () => createRuntime(loadConfig());
+async function stateOf(bucket: string, key: string): Promise<StoredFinding | undefined> {
+  for await (const page of runtime().store.findings({ bucket })) {
+    const found = page.find((f) => f.key === key);
+    if (found) return found;
+  }
+  return undefined;
+}
+async function deadLetters() {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
+  );
+  return Messages;
+}
+
+beforeAll(async () => {
+  resetHandlerRuntime();
+  const { config, clients } = runtime();
+  sqs = clients.sqs;
+  await ensureFindingsTable(clients.dynamodb, config.table);
+  await ensureIdempotencyTable(clients.dynamodb, config.idempotencyTable);
+  ({ queueUrl, deadLetterQueueUrl: deadLetterUrl } = await ensureQueues(clients.sqs, config));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  await clients.s3.send(new CreateBucketCommand({ Bucket: 'watched' }));
+  await clients.s3.send(new PutBucketVersioningCommand({ Bucket: 'watched', VersioningConfiguration: { Status: 'Enabled' } }));
+  await clients.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: 'watched',
+      NotificationConfiguration: { QueueConfigurations: [{ QueueArn: Attributes!.QueueArn!, Events: ['s3:ObjectCreated:*'] }] },
+    }),
+  );
+  enabled = await createKey(clients);
+  disabled = await createKey(clients);
+});
+
+afterEach(async () => {
+  // Whatever a test left behind must not leak into the next one.
+  await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
+});
+
+describe('bucket notification → SQS → worker → findings', () => {
+  test('every mode and key state, keys with spaces, +, % and unicode; the s3:TestEvent is ignored, not dead-lettered', async () => {
+    const { clients } = runtime();
+    await putObject(clients, 'watched', 'plain/a b+c%d ü.txt', { mode: 'bucket-default' });
+    await putObject(clients, 'watched', 'kms/good.bin', { mode: 'sse-kms', key: enabled });
+    await putObject(clients, 'watched', 'kms/s3.bin', { mode: 'sse-s3' });
+    await putObject(clients, 'watched', 'kms/soon-dead.bin', { mode: 'sse-kms', key: disabled });
+    await putObject(clients, 'watched', 'plain/dsse.bin', { mode: 'dsse-kms', key: enabled });
+    await putObject(clients, 'watched', 'plain/customer.bin', { mode: 'sse-c' });
+    await disableKey(clients, disabled);
+
+    const failures = await drainQueue(sqs, queueUrl, handler, context);
+    expect(failures).toEqual([]);
+    const expected: Record<string, [string, string]> = {
+      'plain/a b+c%d ü.txt': ['sse-s3', 'compliant'],
+      'kms/good.bin': ['sse-kms', 'compliant'],
+      'kms/s3.bin': ['sse-s3', 'noncompliant'],
+      'kms/soon-dead.bin': ['sse-kms', 'at-risk'],
+      'plain/dsse.bin': ['dsse-kms', 'compliant'],
+      'plain/customer.bin': ['sse-c', 'noncompliant'],
+    };
+    for (const [key, [mode, verdict]] of Object.entries(expected)) {
+      const state = await stateOf('watched', key);
+      expect({ key, mode: state?.mode, verdict: state?.verdict }).toEqual({ key, mode, verdict });
+      expect(state?.sequencer).toMatch(/^[0-9A-F]+$/);
+      expect(state?.versionId).toBeTruthy();
+    }
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  test('a duplicate delivery does nothing twice: one state, one history entry, counters unchanged', async () => {
+    const { clients } = runtime();
+    await clients.s3.send(new PutObjectCommand({ Bucket: 'watched', Key: 'dup/once.txt', Body: 'x' }));
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }));
+    const body = Messages![0]!.Body!;
+    await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
+    for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    const before = (await runtime().store.summary()).buckets.watched?.objects ?? 0;
+    expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
+    expect(await runtime().store.history('watched', 'dup/once.txt')).toHaveLength(1);
+    expect((await runtime().store.summary()).buckets.watched?.objects).toBe(before + 1);
+  });
+
+  test('events delivered out of order: the newest version stays recorded', async () => {
+    const { clients } = runtime();
+    const v1 = await clients.s3.send(new PutObjectCommand({ Bucket: 'watched', Key: 'order/doc.txt', Body: 'v1', ServerSideEncryption: 'AES256' }));
+    const v2 = await clients.s3.send(
+      new PutObjectCommand({ Bucket: 'watched', Key: 'order/doc.txt', Body: 'v2', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: enabled.arn }),
+    );
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const bodies = Messages.map((m) => m.Body!);
+    expect(bodies).toHaveLength(2);
+    await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
+    for (const body of [...bodies].reverse()) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    // One at a time, newest first, as a reordering network would deliver them.
+    await pollOnce(sqs, queueUrl, handler, context);
+    await pollOnce(sqs, queueUrl, handler, context);
+    const state = await stateOf('watched', 'order/doc.txt');
+    expect(state).toMatchObject({ versionId: v2.VersionId, mode: 'sse-kms', kmsKeyArn: enabled.arn });
+    expect(state?.versionId).not.toBe(v1.VersionId);
+    expect(await runtime().store.history('watched', 'order/doc.txt')).toHaveLength(1);
+  });
+});
+
+describe('failures', () => {
+  test('a message that cannot be parsed goes to the DLQ at once with its reason; its neighbours succeed', async () => {
+    const { clients } = runtime();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"not": "an event"}' }));
+    await putObject(clients, 'watched', 'neighbour/fine.txt', { mode: 'sse-s3' });
+    expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
+    const dead = await deadLetters();
+    expect(dead.map((m) => m.Body)).toEqual(['{"not": "an event"}']);
+    expect(dead[0]!.MessageAttributes?.['sseguard-reason']?.StringValue).toContain('not an S3 notification');
+    expect(await stateOf('watched', 'neighbour/fine.txt')).toMatchObject({ verdict: 'compliant' });
+  });
+
+  test('a poison message (its findings write fails every time: fault injected at the DynamoDB client boundary) reaches the DLQ after the configured deliveries; its neighbours succeed', async () => {
+    resetHandlerRuntime();
+    const failPoison: Pluggable<object, object> = {
+      applyToStack(stack) {
+        stack.add(
+          (next, context) => async (args) => {
+            if (context.commandName === 'TransactWriteItemsCommand' && JSON.stringify(args.input).includes('poison/bad.txt')) {
+              throw new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', message: 'Internal server error', $metadata: { httpStatusCode: 500 } });
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'injectedFault' },
+        );
+      },
+    };
+    (handlerRuntime().clients.dynamodb.middlewareStack as unknown as { use(p: Pluggable<object, object>): void }).use(failPoison);
+    const { clients } = runtime();
+    await putObject(clients, 'watched', 'poison/bad.txt', { mode: 'sse-s3' });
+    await putObject(clients, 'watched', 'poison/neighbour.txt', { mode: 'sse-s3' });
+
+    const failures = await drainQueue(sqs, queueUrl, handler, context);
+    expect(failures).toHaveLength(2); // delivered twice (SSEGUARD_MAX_RECEIVE_COUNT), failed twice
+    const dead = await deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.Body).toContain('poison%2Fbad.txt');
+    expect(await stateOf('watched', 'poison/neighbour.txt')).toMatchObject({ verdict: 'compliant' });
+    expect(await stateOf('watched', 'poison/bad.txt')).toBeUndefined();
+    resetHandlerRuntime();
+  });
+});
