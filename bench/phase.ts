@@ -1,0 +1,187 @@
+// One measured phase of the benchmark, run in a fresh process so that its peak RSS and its call
+// counts are its own. Prints one JSON line (PhaseResult) on stdout; progress and errors on stderr.
+//   head: lists the keys (untimed), then times one HeadObject per key at the given concurrency.
+//   scan: times scanBucket as the product runs it, recording findings in DynamoDB.
+//   scan-no-record: the same scan without the findings store (isolates the cost of recording).
+// The endpoint, region, credentials and findings table come from the environment.
+import { parseArgs } from 'node:util';
+import { HeadObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import type { Pluggable } from '@smithy/types';
+import { createAwsClients, type AwsClients } from '#shared/aws/clients.ts';
+import { countCalls, type CallCounts } from '#shared/aws/call-counter.ts';
+import { errorFacts } from '#shared/aws/errors.ts';
+import { loadConfig } from '#shared/config.ts';
+import { ensureFindingsTable } from '#shared/findings/dynamodb-store.ts';
+import { createRuntime, scanDependencies } from '#shared/runtime.ts';
+import { scanBucket } from '#shared/audit/scan.ts';
+
+export type PhaseName = 'head' | 'scan' | 'scan-no-record';
+
+export interface PhaseResult {
+  phase: PhaseName;
+  prefix: string;
+  concurrency: number;
+  objects: number;
+  seconds: number;
+  perSec: number;
+  /** Calls made during the timed part, by operation. */
+  calls: CallCounts;
+  /** Time spent in each operation's calls during the timed part (sum over calls, so it overlaps). */
+  callMs: Record<string, number>;
+  /** Peak resident set size of this process over its whole life (process.resourceUsage().maxRSS). */
+  peakRssMb: number;
+  /** Resident set size just before the timed part (modules loaded, clients built). */
+  rssBeforeMb: number;
+  /** Highest V8 heap in use, sampled every 50 ms during the timed part. */
+  peakHeapUsedMb: number;
+  /** head: SSE-C objects (HeadObject answers 400 without the customer key). scan: verdict counts. */
+  detail: Record<string, number>;
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** Adds up the wall time of every call by operation (bench-only, next to the product's counter). */
+function timeCalls(clients: AwsClients): Record<string, number> {
+  const totals: Record<string, number> = {};
+  const plugin = <Input extends object, Output extends object>(): Pluggable<Input, Output> => ({
+    applyToStack(stack) {
+      stack.add(
+        (next, context) => async (args) => {
+          const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
+          const started = performance.now();
+          try {
+            return await next(args);
+          } finally {
+            totals[name] = (totals[name] ?? 0) + performance.now() - started;
+          }
+        },
+        { step: 'initialize', name: 'sseguardBenchTimer', override: true },
+      );
+    },
+  });
+  clients.s3.middlewareStack.use(plugin());
+  clients.kms.middlewareStack.use(plugin());
+  clients.dynamodb.middlewareStack.use(plugin());
+  return totals;
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(after)) {
+    const delta = value - (before[name] ?? 0);
+    if (delta !== 0) out[name] = Math.round(delta * 10) / 10;
+  }
+  return out;
+}
+
+/** Times `work` and samples the heap while it runs; calls and call times are counted from here. */
+async function measured(
+  clients: AwsClients,
+  counts: CallCounts,
+  times: Record<string, number>,
+  work: () => Promise<{ objects: number; detail: Record<string, number> }>,
+): Promise<Omit<PhaseResult, 'phase' | 'prefix' | 'concurrency'>> {
+  const countsBefore = { ...counts };
+  const timesBefore = { ...times };
+  const rssBefore = process.memoryUsage().rss;
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 50);
+  const started = performance.now();
+  try {
+    const { objects, detail } = await work();
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      objects,
+      seconds: Math.round(seconds * 1000) / 1000,
+      perSec: Math.round((objects / seconds) * 10) / 10,
+      calls: difference(counts, countsBefore),
+      callMs: difference(times, timesBefore),
+      peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+      rssBeforeMb: mb(rssBefore),
+      peakHeapUsedMb: mb(peakHeap),
+      detail,
+    };
+  } finally {
+    clearInterval(sampler);
+    clients.s3.destroy();
+    clients.kms.destroy();
+    clients.dynamodb.destroy();
+  }
+}
+
+async function headLoop(bucket: string, prefix: string, concurrency: number) {
+  // The same S3 client configuration as the scan's (createRuntime builds its clients this way).
+  const clients = createAwsClients({ maxSockets: concurrency });
+  const keys: string[] = [];
+  const pages = paginateListObjectsV2({ client: clients.s3, pageSize: 1000 }, { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) });
+  for await (const page of pages) for (const object of page.Contents ?? []) keys.push(object.Key!);
+  const counts = countCalls(clients);
+  const times = timeCalls(clients);
+
+  return measured(clients, counts, times, async () => {
+    let next = 0;
+    let sseC = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const key = keys[next++]!;
+        try {
+          await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        } catch (error) {
+          // SSE-C objects answer 400 without the customer key, as in the scan: that is their answer.
+          if (errorFacts(error).status !== 400) throw error;
+          sseC += 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return { objects: keys.length, detail: { sseC } };
+  });
+}
+
+async function scan(bucket: string, prefix: string, concurrency: number, record: boolean) {
+  const runtime = createRuntime(loadConfig(), { maxSockets: concurrency });
+  const counts = countCalls(runtime.clients);
+  const times = timeCalls(runtime.clients);
+  if (record) await ensureFindingsTable(runtime.clients.dynamodb, runtime.config.table);
+  const deps = await scanDependencies(runtime, undefined, { record });
+
+  return measured(runtime.clients, counts, times, async () => {
+    const result = await scanBucket(deps, { bucket, ...(prefix ? { prefix } : {}), concurrency });
+    const detail: Record<string, number> = {};
+    for (const [verdict, count] of Object.entries(result.verdicts)) detail[verdict] = count ?? 0;
+    return { objects: result.objects, detail };
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      phase: { type: 'string' },
+      bucket: { type: 'string' },
+      prefix: { type: 'string', default: '' },
+      concurrency: { type: 'string' },
+    },
+    strict: true,
+  });
+  const phase = values.phase;
+  const concurrency = Number(values.concurrency);
+  if (phase !== 'head' && phase !== 'scan' && phase !== 'scan-no-record') {
+    throw new Error(`--phase must be head, scan or scan-no-record, got ${phase ?? 'nothing'}`);
+  }
+  if (!values.bucket) throw new Error('--bucket is required');
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a whole number ≥ 1`);
+  const prefix = values.prefix ?? '';
+
+  const measurement = phase === 'head'
+    ? await headLoop(values.bucket, prefix, concurrency)
+    : await scan(values.bucket, prefix, concurrency, phase === 'scan');
+  const result: PhaseResult = { phase, prefix, concurrency, ...measurement };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench phase failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(2);
+});
