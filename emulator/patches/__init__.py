@@ -13,6 +13,9 @@ PATCHES: list[str] = [
     "kms_key_state",
     "copy_conditions",
     "update_object_encryption",
+    "copy_destination_conditions",
+    "copy_object_lock_headers",
+    "multipart_object_settings",
     "dynamodb_transactions",
     "s3_event_sequencer",
 ]
