@@ -17,6 +17,8 @@ export interface Config {
   maxReceiveCount: number;
   /** Buckets the scheduled sweep covers: comma-separated globs; "!glob" excludes. */
   sweepBuckets: string[];
+  /** A new sweep run starts this long after the previous one started. */
+  sweepIntervalHours: number;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +56,10 @@ const environment = z.object({
     .max(1000, 'SSEGUARD_MAX_RECEIVE_COUNT must be at most 1000')
     .default(5),
   SSEGUARD_SWEEP_BUCKETS: z.string().default(''),
+  SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
+    .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
+    .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
+    .default(24),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -68,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_IDEMPOTENCY_TABLE: blankToUndefined(env.SSEGUARD_IDEMPOTENCY_TABLE),
     SSEGUARD_MAX_RECEIVE_COUNT: blankToUndefined(env.SSEGUARD_MAX_RECEIVE_COUNT),
     SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
+    SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
   const { AWS_REGION, AWS_ENDPOINT_URL, SSEGUARD_TABLE, SSEGUARD_POLICY, SSEGUARD_QUEUE, SSEGUARD_DLQ } = parsed.data;
@@ -79,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTable: parsed.data.SSEGUARD_IDEMPOTENCY_TABLE,
     maxReceiveCount: parsed.data.SSEGUARD_MAX_RECEIVE_COUNT,
     sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
+    sweepIntervalHours: parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     ...(AWS_ENDPOINT_URL ? { endpoint: AWS_ENDPOINT_URL } : {}),
     ...(SSEGUARD_POLICY ? { policyPath: SSEGUARD_POLICY } : {}),
   };

@@ -8,6 +8,7 @@ const DEFAULTS = {
   idempotencyTable: 'sseguard-idempotency',
   maxReceiveCount: 5,
   sweepBuckets: [],
+  sweepIntervalHours: 24,
 };
 
 test('defaults: table, queue and DLQ names, 5 deliveries, no endpoint, no policy, no sweep buckets', () => {

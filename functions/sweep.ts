@@ -1,0 +1,39 @@
+// Scheduled sweep: on every tick, resume the run in progress or, when the interval has passed,
+// start a new one; stop a minute before the Lambda's time runs out and resume on the next tick.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger, metrics, tracer } from '#powertools';
+import { bucketsToSweep } from '#shared/sweep/buckets.ts';
+import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
+import { workerDependencies } from '#commons/runtime.ts';
+
+/** Time kept in hand to save the checkpoint after the last page. */
+const STOP_BEFORE_TIMEOUT_MS = 60_000;
+
+export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
+  const deps = await workerDependencies();
+  const [lastRun] = await deps.sweepRuns.runs(1);
+  const outcome = await sweep(
+    {
+      lister: deps.runtime.objects,
+      queue: deps.queues,
+      runs: deps.sweepRuns,
+      buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),
+    },
+    {
+      shouldStop: () => context.getRemainingTimeInMillis() < STOP_BEFORE_TIMEOUT_MS,
+      minimumIntervalMs: deps.config.sweepIntervalHours * 3_600_000,
+      ...(lastRun ? { lastRunStartedAt: lastRun.startedAt } : {}),
+    },
+  );
+  logger.info('sweep tick', { ...outcome });
+  if ('objectsEnqueued' in outcome) metrics.addMetric('ObjectsEnqueued', MetricUnit.Count, outcome.objectsEnqueued);
+  return outcome;
+})
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));
