@@ -35,7 +35,7 @@ const environment = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(
       z.array(
-        z.union([z.literal('*'), z.url({ protocol: /^https?$/ }).regex(/^[^/]+\/\/[^/]+$/)], {
+        z.string().regex(/^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/, {
           error: 'SSEGUARD_CORS_ORIGINS: expected * or origins like https://dash.example.com (scheme and host, no path)',
         }),
       ),

@@ -114,10 +114,11 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 <script>
 (function () {
   'use strict';
-  var VERDICTS = ['compliant', 'noncompliant', 'at-risk', 'exempt', 'unauditable'];
-  var MODES = ['none', 'sse-s3', 'sse-kms', 'dsse-kms', 'sse-c', 'unknown'];
+  // The verdict and mode words come from the API (the keys of the summary's counts).
+  var VERDICTS = [];
+  var MODES = [];
   var COLORS = { compliant: '#2e7d32', noncompliant: '#ef6c00', 'at-risk': '#c62828', exempt: '#607d8b', unauditable: '#7b1fa2' };
-  var MODE_COLORS = { none: '#c62828', 'sse-s3': '#4f7cac', 'sse-kms': '#2e7d32', 'dsse-kms': '#1b5e20', 'sse-c': '#ef6c00', unknown: '#9e9e9e' };
+  var MODE_COLORS = { none: '#c62828', 'sse-s3': '#4f7cac', 'sse-kms': '#2e7d32', 'dsse-kms': '#1b5e20', 'sse-c': '#ef6c00', 'client-side': '#00838f', unknown: '#9e9e9e' };
   var SVG = 'http://www.w3.org/2000/svg';
   var STORE = 'sseguard.token';
   var token = null;
@@ -226,6 +227,8 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   // Sections ----------------------------------------------------------------------------------
   function fill(id, node) { var target = $(id); target.textContent = ''; target.appendChild(node); }
   function renderSummary(s) {
+    VERDICTS = Object.keys(s.overall.verdicts);
+    MODES = Object.keys(s.overall.modes);
     $('generated').textContent = 'as of ' + when(s.generatedAt);
     fill('overall-donut', donut(s.overall.compliancePercent));
     document.querySelector('[data-testid=overall-compliance]').textContent = pct(s.overall.compliancePercent);

@@ -76,10 +76,13 @@ export class FindingsReader {
   private async *bucketPages(query: FindingsQuery, bucket: string, startAfter: string | undefined, wanted: () => number) {
     const [index, partition] = partitionFor(query, bucket);
     const { pk, sk } = INDEXES[index];
-    const names: Record<string, string> = { '#pk': pk, '#sk': sk };
+    const names: Record<string, string> = { '#pk': pk };
     const values: Record<string, unknown> = { ':pk': partition };
     const filters: string[] = [];
-    if (query.prefix) values[':prefix'] = query.prefix;
+    if (query.prefix) {
+      names['#sk'] = sk;
+      values[':prefix'] = query.prefix;
+    }
     if (query.kmsKeyArn && query.verdict) {
       filters.push('#verdict = :verdict');
       names['#verdict'] = 'verdict';
