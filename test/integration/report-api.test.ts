@@ -106,7 +106,7 @@ afterAll(async () => {
 describe('authentication', () => {
   test('every route but /health and the dashboard page answers 401 without the right bearer token', async () => {
     for (const path of ['/summary', '/findings', '/keys', '/openapi.json', '/export.csv', '/export.json', '/export.asff', '/objects/alpha-bucket/logs/000.dat']) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
         const answer = await invoke(path, '', headers);
         expect(answer.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(answer.headers['www-authenticate']).toBe('Bearer realm="sseguard"');
@@ -284,7 +284,7 @@ describe('one object', () => {
       expect(object.history[0]).toMatchObject({ verdict: object.state.verdict, rev: 1 });
       const overHttp = await fetch(`${server.url}${path}`, { headers: auth });
       expect(overHttp.status, key).toBe(200);
-      expect((await overHttp.json()).state.key).toBe(key);
+      expect(((await overHttp.json()) as { state: { key: string } }).state.key).toBe(key);
     }
     // Slashes may stay unencoded: the key is everything after the bucket.
     expect((await get('/objects/alpha-bucket/logs/000.dat')).state).toMatchObject({ bucket: 'alpha-bucket', key: 'logs/000.dat' });
