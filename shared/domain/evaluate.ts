@@ -18,7 +18,7 @@ export interface EvaluationInput {
   now: Date;
 }
 
-const MODES_SATISFYING: Record<RequiredMode, readonly EncryptionMode[]> = {
+export const MODES_SATISFYING: Record<RequiredMode, readonly EncryptionMode[]> = {
   'sse-s3': ['sse-s3'],
   'sse-kms': ['sse-kms'],
   'dsse-kms': ['dsse-kms'],
@@ -26,7 +26,7 @@ const MODES_SATISFYING: Record<RequiredMode, readonly EncryptionMode[]> = {
   any: ['sse-s3', 'sse-kms', 'dsse-kms'],
 };
 
-const AT_RISK_STATES: Partial<Record<KeyState, ReasonCode>> = {
+export const AT_RISK_STATES: Partial<Record<KeyState, ReasonCode>> = {
   Disabled: 'kms-key-disabled',
   PendingDeletion: 'kms-key-pending-deletion',
   PendingReplicaDeletion: 'kms-key-pending-deletion',

@@ -1,0 +1,219 @@
+// Bucket posture findings in the findings table, beside the object findings:
+//
+//   pk                 sk                          what
+//   BUCKET#<bucket>    POSTURE                     current posture of one bucket (indexed below)
+//   BUCKET#<bucket>    HIST#<auditedAt>#<rev>      append-only history of that posture
+//   BUCKET#<bucket>    CHANGE#<at>#<id>            a remediation, with the value it replaced (rollback)
+//   COUNTERS           POSTURE                     buckets per posture verdict, kept up to date on write
+//
+// The POSTURE item carries the byVerdict keys (POSTURE#<verdict>, bucket) and the byBucket keys
+// (POSTURE, bucket): upper-case partitions no bucket name can take, so listing never scans.
+// Each write is one transaction: the state conditional on the revision read, its history entry and
+// the counter deltas commit together; a transaction lost to a concurrent writer is re-read and retried.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Verdict } from '../domain/verdict.ts';
+import type { PostureFinding } from '../posture/evaluate-posture.ts';
+import type { PostureChange } from '../posture/remediate.ts';
+import { COUNTERS_PK, INDEXES, historySk } from './table.ts';
+
+export const posturePk = (bucket: string): string => `BUCKET#${bucket}`;
+export const POSTURE_SK = 'POSTURE';
+export const POSTURE_COUNTER_SK = 'POSTURE';
+const POSTURE_INDEX_PK = 'POSTURE';
+const postureVerdictPk = (verdict: Verdict) => `POSTURE#${verdict}`;
+const changeSk = (at: string, id: string) => `CHANGE#${at}#${id}`;
+
+const MAX_ATTEMPTS = 8;
+const RETRYABLE = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 25 * 2 ** attempt)));
+
+export interface StoredPosture extends PostureFinding {
+  firstSeen: string;
+  lastSeen: string;
+  rev: number;
+}
+
+export interface PostureHistoryEntry {
+  auditedAt: string;
+  rev: number;
+  verdict: Verdict;
+  reasons: PostureFinding['reasons'];
+  previousVerdict?: Verdict;
+}
+
+export interface PostureSummary {
+  buckets: number;
+  verdicts: Partial<Record<Verdict, number>>;
+}
+
+type Item = Record<string, unknown>;
+const INTERNAL = ['pk', 'sk', ...Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk])];
+
+function stripInternal<T>(item: Item): T {
+  const copy = { ...item };
+  for (const name of INTERNAL) delete copy[name];
+  return copy as unknown as T;
+}
+
+/** What makes a new history entry: the verdict, the reasons, or the facts behind them changed. */
+function changed(before: StoredPosture, after: PostureFinding): boolean {
+  const gist = (p: PostureFinding) =>
+    JSON.stringify([p.verdict, p.reasons.map((r) => r.code), p.defaultEncryption, p.sseC, p.policy, p.tls, p.unencryptedPuts]);
+  return gist(before) !== gist(after);
+}
+
+export class PostureStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /** Records a posture finding; one older than the stored one is ignored (returns false). */
+  async record(finding: PostureFinding): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const before = await this.get(finding.bucket);
+      if (before && before.auditedAt > finding.auditedAt) return false;
+      const rev = (before?.rev ?? 0) + 1;
+      const state: StoredPosture = { ...finding, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev };
+      const TableName = this.tableName;
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        {
+          Put: {
+            TableName,
+            Item: {
+              ...state,
+              pk: posturePk(finding.bucket),
+              sk: POSTURE_SK,
+              [INDEXES.byVerdict.pk]: postureVerdictPk(finding.verdict),
+              [INDEXES.byVerdict.sk]: finding.bucket,
+              [INDEXES.byBucket.pk]: POSTURE_INDEX_PK,
+              [INDEXES.byBucket.sk]: finding.bucket,
+            },
+            ...(before
+              ? { ConditionExpression: 'rev = :expected', ExpressionAttributeValues: { ':expected': before.rev } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          },
+        },
+      ];
+      if (!before || changed(before, finding)) {
+        const entry: PostureHistoryEntry = {
+          auditedAt: finding.auditedAt,
+          rev,
+          verdict: finding.verdict,
+          reasons: finding.reasons,
+          ...(before ? { previousVerdict: before.verdict } : {}),
+        };
+        items.push({
+          Put: {
+            TableName,
+            Item: { pk: posturePk(finding.bucket), sk: historySk(finding.auditedAt, rev), ...entry },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      }
+      const deltas = new Map<string, number>();
+      if (!before) deltas.set('buckets', 1);
+      if (before?.verdict !== finding.verdict) {
+        deltas.set(`verdict:${finding.verdict}`, 1);
+        if (before) deltas.set(`verdict:${before.verdict}`, -1);
+      }
+      if (deltas.size > 0) {
+        const entries = [...deltas];
+        items.push({
+          Update: {
+            TableName,
+            Key: { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK },
+            UpdateExpression: `ADD ${entries.map((_, i) => `#a${i} :d${i}`).join(', ')}`,
+            ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
+            ExpressionAttributeValues: Object.fromEntries(entries.map(([, delta], i) => [`:d${i}`, delta])),
+          },
+        });
+      }
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (error) {
+        const retryable =
+          error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).every((r) => RETRYABLE.has(r.Code ?? 'None'));
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw new Error(`could not record the posture of ${finding.bucket}`, { cause: error });
+        await backoff(attempt);
+      }
+    }
+  }
+
+  async get(bucket: string): Promise<StoredPosture | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: posturePk(bucket), sk: POSTURE_SK }, ConsistentRead: true }),
+    );
+    return Item ? stripInternal<StoredPosture>(Item) : undefined;
+  }
+
+  /** Buckets per posture verdict, from the counters item (never a scan). */
+  async summary(): Promise<PostureSummary> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK } }));
+    const summary: PostureSummary = { buckets: Number(Item?.buckets ?? 0), verdicts: {} };
+    for (const [name, value] of Object.entries(Item ?? {})) {
+      if (name.startsWith('verdict:') && typeof value === 'number' && value !== 0) summary.verdicts[name.slice(8) as Verdict] = value;
+    }
+    return summary;
+  }
+
+  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
+    for await (const page of paginateQuery({ client: this.documents, pageSize: 1000 }, { TableName: this.tableName, ...input })) {
+      yield (page.Items ?? []) as Item[];
+    }
+  }
+
+  /** Bucket postures in bucket-name order, optionally of one verdict, page by page. */
+  async *list(filter: { verdict?: Verdict } = {}): AsyncIterable<StoredPosture[]> {
+    const [index, partition] = filter.verdict ? (['byVerdict', postureVerdictPk(filter.verdict)] as const) : (['byBucket', POSTURE_INDEX_PK] as const);
+    for await (const page of this.query({
+      IndexName: index,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': INDEXES[index].pk },
+      ExpressionAttributeValues: { ':pk': partition },
+    })) {
+      if (page.length > 0) yield page.map((item) => stripInternal<StoredPosture>(item));
+    }
+  }
+
+  async history(bucket: string): Promise<PostureHistoryEntry[]> {
+    return this.itemsWithPrefix<PostureHistoryEntry>(bucket, 'HIST#');
+  }
+
+  async recordChange(change: PostureChange): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: posturePk(change.bucket), sk: changeSk(change.at, change.id), ...change },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** Remediations of a bucket, oldest first. */
+  async changes(bucket: string): Promise<PostureChange[]> {
+    return this.itemsWithPrefix<PostureChange>(bucket, 'CHANGE#');
+  }
+
+  private async itemsWithPrefix<T>(bucket: string, prefix: string): Promise<T[]> {
+    const items: T[] = [];
+    for await (const page of this.query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': posturePk(bucket), ':prefix': prefix },
+      ConsistentRead: true,
+    })) {
+      for (const item of page) items.push(stripInternal<T>(item));
+    }
+    return items;
+  }
+}
+
+/** For the report API: bucket postures and their counts, in one call each. */
+export const postureSummary = (store: PostureStore): Promise<PostureSummary> => store.summary();
+export async function listPosture(store: PostureStore, filter: { verdict?: Verdict } = {}): Promise<StoredPosture[]> {
+  const all: StoredPosture[] = [];
+  for await (const page of store.list(filter)) all.push(...page);
+  return all;
+}
