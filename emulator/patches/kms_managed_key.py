@@ -17,7 +17,12 @@ Not covered: AWS refuses DisableKey / ScheduleKeyDeletion / key policy changes o
 no key yet; ScheduleKeyDeletion's KeyId answer stays whatever the caller sent (AWS answers the ARN).
 """
 
+import threading
 from typing import Any
+
+# moto creates an AWS managed key on first use without a lock: writes that first use aws/s3 at the
+# same moment each created their own key. AWS has exactly one per account and region.
+_CREATE_LOCK = threading.Lock()
 
 DESCRIPTIONS = {
     "alias/aws/s3": "Default key that protects my S3 objects when no other key is defined",
@@ -30,14 +35,15 @@ def apply() -> None:
     original_generate = KmsBackend._generate_default_keys
 
     def _generate_default_keys(self: Any, alias_name: str) -> Any:
-        key_id = original_generate(self, alias_name)
-        if key_id is not None:
-            key = self.keys[key_id]
-            key.key_manager = "AWS"
-            key.key_rotation_status = True
-            key.description = DESCRIPTIONS.get(
-                alias_name, f"Default key that protects my {alias_name[len('alias/aws/'):]} data"
-            )
+        with _CREATE_LOCK:
+            key_id = original_generate(self, alias_name)
+            if key_id is not None:
+                key = self.keys[key_id]
+                key.key_manager = "AWS"
+                key.key_rotation_status = True
+                key.description = DESCRIPTIONS.get(
+                    alias_name, f"Default key that protects my {alias_name[len('alias/aws/'):]} data"
+                )
         return key_id
 
     KmsBackend._generate_default_keys = _generate_default_keys

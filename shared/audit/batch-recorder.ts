@@ -1,26 +1,27 @@
-// Collects findings from concurrent auditors and records them in batches, one batch in flight at a
-// time (each batch is one DynamoDB transaction touching the shared counters: concurrent batches
-// would only conflict). Auditors wait when a full batch is queued behind the one in flight, so
-// memory stays bounded however fast the audit runs. A failure is kept and re-thrown to every caller.
+// Collects findings from concurrent auditors and records them in batches, a few batches in flight
+// at once (each is one DynamoDB transaction; the store spreads them over counter shards so they do
+// not conflict). Auditors wait while the limit of batches is in flight, so memory stays bounded
+// however fast the audit runs. A failure is kept and re-thrown to every caller.
 import type { Finding } from '../domain/finding.ts';
 import type { FindingsStore } from '../findings/store.ts';
 
 export class BatchRecorder {
   private buffer: Finding[] = [];
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
 
   constructor(
     private readonly store: Pick<FindingsStore, 'record'>,
-    private readonly batchSize = 25,
+    private readonly batchSize = 45,
+    private readonly maxInFlight = 4,
   ) {}
 
   async add(finding: Finding): Promise<void> {
     this.throwIfFailed();
     this.buffer.push(finding);
     if (this.buffer.length >= this.batchSize) {
-      // Wait for the batch ahead before queueing another: this is the backpressure.
-      await this.inFlight;
+      // Wait for a batch to finish before queueing another: this is the backpressure.
+      while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
       this.throwIfFailed();
       if (this.buffer.length >= this.batchSize) this.startBatch();
     }
@@ -28,18 +29,21 @@ export class BatchRecorder {
 
   /** Records whatever is buffered and waits for every batch; throws the first failure. */
   async flush(): Promise<void> {
-    await this.inFlight;
     if (this.buffer.length > 0) this.startBatch();
-    await this.inFlight;
+    await Promise.all(this.inFlight);
     this.throwIfFailed();
   }
 
   private startBatch(): void {
     const batch = this.buffer;
     this.buffer = [];
-    this.inFlight = this.store.record(batch).catch((error: unknown) => {
-      this.failure ??= error;
-    });
+    const recording: Promise<void> = this.store
+      .record(batch)
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => this.inFlight.delete(recording));
+    this.inFlight.add(recording);
   }
 
   private throwIfFailed(): void {

@@ -21,18 +21,22 @@ import { objectId, planRecord, planSize, type PreviousState, type RecordPlan } f
 import type { Counts, FindingFilter, FindingsStore, HistoryEntry, ScanRun, StoredFinding, Summary } from './store.ts';
 import {
   COUNTERS_PK,
+  COUNTER_SHARDS,
   INDEXES,
   KMSKEYS_PK,
   SCANS_PK,
   STATE_SK,
+  counterOfShard,
   counterSk,
   findingsTableDefinition,
   historySk,
   objectPk,
+  shardedCounterSk,
 } from './table.ts';
 
 const MAX_TRANSACTION_ITEMS = 100;
-const OBJECTS_PER_TRANSACTION = 25;
+// A new object writes two items (state, history): 45 fill a transaction, leaving room for counters.
+const OBJECTS_PER_TRANSACTION = 45;
 const MAX_ATTEMPTS = 8;
 const RETRYABLE_CANCELLATIONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
 
@@ -102,7 +106,23 @@ export function countsFrom(item: Item): Counts {
   return counts;
 }
 
+export function addCounts(into: Counts, more: Counts): Counts {
+  into.objects += more.objects;
+  into.bytes += more.bytes;
+  for (const [verdict, n] of Object.entries(more.verdicts)) {
+    into.verdicts[verdict as Verdict] = (into.verdicts[verdict as Verdict] ?? 0) + (n ?? 0);
+  }
+  for (const [mode, n] of Object.entries(more.modes)) {
+    const key = mode as keyof Counts['modes'];
+    into.modes[key] = (into.modes[key] ?? 0) + (n ?? 0);
+  }
+  return into;
+}
+
 export class DynamoFindingsStore implements FindingsStore {
+  // Writers start at different shards so that separate processes rarely pick the same one.
+  private nextShard = Math.floor(Math.random() * COUNTER_SHARDS);
+
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -125,8 +145,10 @@ export class DynamoFindingsStore implements FindingsStore {
         return;
       }
       if (plan.states.length === 0) return;
+      const shard = this.nextShard;
+      this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
-        await this.documents.send(new TransactWriteCommand({ TransactItems: this.transactItems(plan) }));
+        await this.documents.send(new TransactWriteCommand({ TransactItems: this.transactItems(plan, shard) }));
         return;
       } catch (error) {
         const retryable =
@@ -143,7 +165,7 @@ export class DynamoFindingsStore implements FindingsStore {
     }
   }
 
-  private transactItems(plan: RecordPlan) {
+  private transactItems(plan: RecordPlan, shard: number) {
     const TableName = this.tableName;
     const states = plan.states.map(({ state, expectedRev }) => ({
       Put: {
@@ -166,7 +188,7 @@ export class DynamoFindingsStore implements FindingsStore {
       return {
         Update: {
           TableName,
-          Key: { pk: COUNTERS_PK, sk },
+          Key: { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) },
           UpdateExpression: `ADD ${entries.map((_, i) => `#a${i} :d${i}`).join(', ')}`,
           ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
           ExpressionAttributeValues: Object.fromEntries(entries.map(([, delta], i) => [`:d${i}`, delta])),
@@ -233,13 +255,22 @@ export class DynamoFindingsStore implements FindingsStore {
     return items;
   }
 
+  /** Every counter, its shards summed: one Query of the counters partition, never a table scan. */
+  private async counters(): Promise<Map<string, Counts>> {
+    const counters = new Map<string, Counts>();
+    for (const item of await this.allItems(COUNTERS_PK)) {
+      const counter = counterOfShard(String(item.sk));
+      counters.set(counter, addCounts(counters.get(counter) ?? countsFrom({}), countsFrom(item)));
+    }
+    return counters;
+  }
+
   async summary(): Promise<Summary> {
     const summary: Summary = { overall: countsFrom({}), buckets: {}, kmsKeys: {}, keyFacts: {} };
-    for (const item of await this.allItems(COUNTERS_PK)) {
-      const sk = String(item.sk);
-      if (sk === counterSk.all) summary.overall = countsFrom(item);
-      else if (sk.startsWith('BUCKET#')) summary.buckets[sk.slice(7)] = countsFrom(item);
-      else if (sk.startsWith('KMSKEY#')) summary.kmsKeys[sk.slice(7)] = countsFrom(item);
+    for (const [counter, counts] of await this.counters()) {
+      if (counter === counterSk.all) summary.overall = counts;
+      else if (counter.startsWith('BUCKET#')) summary.buckets[counter.slice(7)] = counts;
+      else if (counter.startsWith('KMSKEY#')) summary.kmsKeys[counter.slice(7)] = counts;
     }
     for (const item of await this.allItems(KMSKEYS_PK)) {
       const { pk: _pk, sk, ...facts } = item;
@@ -249,16 +280,15 @@ export class DynamoFindingsStore implements FindingsStore {
   }
 
   /** Buckets the table holds findings for, from the counters (never a table scan). */
-  private async bucketsRecorded(): Promise<string[]> {
-    const items = await this.allItems(COUNTERS_PK);
-    return items
-      .filter((item) => String(item.sk).startsWith('BUCKET#') && Number(item.objects ?? 0) > 0)
-      .map((item) => String(item.sk).slice(7))
+  async recordedBuckets(): Promise<string[]> {
+    return [...(await this.counters())]
+      .filter(([counter, counts]) => counter.startsWith('BUCKET#') && counts.objects > 0)
+      .map(([counter]) => counter.slice(7))
       .sort();
   }
 
   async *findings(filter: FindingFilter = {}): AsyncIterable<StoredFinding[]> {
-    const buckets = filter.bucket ? [filter.bucket] : await this.bucketsRecorded();
+    const buckets = filter.bucket ? [filter.bucket] : await this.recordedBuckets();
     for (const bucket of buckets) {
       const [index, partition] = filter.kmsKeyArn
         ? (['byKmsKey', `${filter.kmsKeyArn}#${bucket}`] as const)

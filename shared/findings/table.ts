@@ -4,7 +4,8 @@
 //   pk                        sk                       what
 //   OBJ#<bucket>/<key>        STATE                    current state of one object (indexed below)
 //   OBJ#<bucket>/<key>        HIST#<auditedAt>#<rev>   append-only history of that object
-//   COUNTERS                  ALL | BUCKET#<b> | KMSKEY#<arn>   counters kept up to date on write
+//   COUNTERS                  <counter>#<shard>         counters kept up to date on write, where
+//                                                      <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
 //   KMSKEYS                   <key arn>                last known facts about a KMS key
 //   SCANS                     <startedAt>#<id>         one item per scan run
 //
@@ -46,6 +47,15 @@ export const objectPk = (bucket: string, key: string): string => `OBJ#${bucket}/
 export const STATE_SK = 'STATE';
 export const historySk = (auditedAt: string, rev: number): string => `HIST#${auditedAt}#${String(rev).padStart(10, '0')}`;
 export const COUNTERS_PK = 'COUNTERS';
+/**
+ * Each counter is kept in this many shard items, summed on read: concurrent writers (parallel
+ * batches of a scan, many audit workers) then update different items instead of conflicting on
+ * one hot item.
+ */
+export const COUNTER_SHARDS = 8;
+export const shardedCounterSk = (counter: string, shard: number): string => `${counter}#${shard}`;
+/** The counter a shard item belongs to (bucket names and key ARNs never contain '#'). */
+export const counterOfShard = (sk: string): string => sk.slice(0, sk.lastIndexOf('#'));
 export const counterSk = {
   all: 'ALL',
   bucket: (bucket: string) => `BUCKET#${bucket}`,

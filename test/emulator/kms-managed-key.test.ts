@@ -7,7 +7,7 @@ import {
   ScheduleKeyDeletionCommand,
   CancelKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, test } from 'vitest';
 import { kms, newBucket, newKmsKey, s3 } from './helpers.ts';
 
@@ -50,4 +50,15 @@ describe('KMS AWS managed key aws/s3 and key-state operations', () => {
     await kms.send(new CancelKeyDeletionCommand({ KeyId: key.arn }));
     expect((await kms.send(new DescribeKeyCommand({ KeyId: key.keyId }))).KeyMetadata?.KeyState).toBe('Disabled');
   });
+});
+
+test('writes that first use aws/s3 at the same moment share one AWS managed key, as AWS has one per account and region', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'first-use-race' }));
+  const heads = await Promise.all(
+    Array.from({ length: 12 }, async (_, i) => {
+      await s3.send(new PutObjectCommand({ Bucket: 'first-use-race', Key: `k${i}`, Body: 'x', ServerSideEncryption: 'aws:kms' }));
+      return s3.send(new HeadObjectCommand({ Bucket: 'first-use-race', Key: `k${i}` }));
+    }),
+  );
+  expect(new Set(heads.map((h) => h.SSEKMSKeyId)).size).toBe(1);
 });

@@ -134,8 +134,8 @@ describe('bucket notification → SQS → worker → findings', () => {
     await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
     for (const body of [...bodies].reverse()) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     // One at a time, newest first, as a reordering network would deliver them.
-    await pollOnce(sqs, queueUrl, handler, context);
-    await pollOnce(sqs, queueUrl, handler, context);
+    expect((await pollOnce(sqs, queueUrl, handler, context, 1)).received).toBe(1);
+    expect((await pollOnce(sqs, queueUrl, handler, context, 1)).received).toBe(1);
     const state = await stateOf('watched', 'order/doc.txt');
     expect(state).toMatchObject({ versionId: v2.VersionId, mode: 'sse-kms', kmsKeyArn: enabled.arn });
     expect(state?.versionId).not.toBe(v1.VersionId);

@@ -31,9 +31,15 @@ export interface PollResult {
   failed: string[];
 }
 
-export async function pollOnce(sqs: SQSClient, queueUrl: string, handler: SqsHandler, context: Context): Promise<PollResult> {
+export async function pollOnce(
+  sqs: SQSClient,
+  queueUrl: string,
+  handler: SqsHandler,
+  context: Context,
+  batchSize = 10,
+): Promise<PollResult> {
   const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All'], VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: batchSize, AttributeNames: ['All'], VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
   );
   if (Messages.length === 0) return { received: 0, failed: [] };
   const queueArn = `arn:aws:sqs:${process.env.AWS_REGION ?? 'us-east-1'}:000000000000:${queueUrl.split('/').pop()}`;
