@@ -21,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/emulator/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/emulator/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-emulator.ts'],
           setupFiles: ['test/support/reset-emulator.ts'],
           // One emulator serves every file and is reset before each: files run one at a time.

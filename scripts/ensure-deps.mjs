@@ -37,3 +37,18 @@ ensure('.venv/.sseguard-installed', ['emulator/requirements.txt', 'emulator/cons
   run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
     '-r', 'emulator/requirements.txt', '-c', 'emulator/constraints.txt']);
 });
+
+// The dashboard's browser tests drive Debian's chromium through playwright-core (no browser
+// download). Installed from the distribution when missing and we may; otherwise say how.
+const chromium = '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+  const aptGet = ['/usr/bin/apt-get', '/bin/apt-get'].find((path) => existsSync(path));
+  if (process.getuid?.() === 0 && aptGet) {
+    console.error('sseguard: installing chromium for the dashboard tests (apt-get)…');
+    execFileSync(aptGet, ['update'], { stdio: 'inherit' });
+    execFileSync(aptGet, ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    console.error(`sseguard: ${chromium} is missing: install it first (sudo apt-get install -y chromium), then run this again.`);
+    process.exit(1);
+  }
+}

@@ -5,8 +5,14 @@ import { ReportApi, type ErrorLogger } from './api.ts';
 import { FindingsReader } from './findings-query.ts';
 
 export function createReportApi(runtime: Runtime, config: ReportApiConfig, logError?: ErrorLogger): ReportApi {
+  const summary = () => runtime.store.summary();
+  // From the store's summary, which knows how its counters are laid out.
+  const recordedBuckets = async () =>
+    Object.entries((await summary()).buckets)
+      .filter(([, counts]) => counts.objects > 0)
+      .map(([bucket]) => bucket);
   return new ReportApi(
-    { summary: () => runtime.store.summary(), reader: new FindingsReader(runtime.clients.documents, runtime.config.table), region: runtime.config.region },
+    { summary, reader: new FindingsReader(runtime.clients.documents, runtime.config.table, recordedBuckets), region: runtime.config.region },
     config,
     logError,
   );

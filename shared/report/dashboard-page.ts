@@ -12,7 +12,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 <style>
   :root { --compliant:#2e7d32; --noncompliant:#ef6c00; --at-risk:#c62828; --exempt:#607d8b; --unauditable:#7b1fa2;
           --ink:#1d232a; --muted:#5f6b76; --line:#dde3e8; --bg:#f5f7f9; --card:#fff; }
-  * { box-sizing: border-box; }
+  * { box-sizing: border-box; } [hidden] { display:none !important; }
   body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); }
   header { display:flex; align-items:baseline; gap:1rem; padding:.8rem 1.5rem; background:#17212b; color:#fff; }
   header h1 { font-size:1.15rem; margin:0; } header span { color:#b8c4cf; }

@@ -12,7 +12,7 @@ import type { EncryptionMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import { fromStateItem, type Item } from '../findings/dynamodb-store.ts';
 import type { HistoryEntry, StoredFinding } from '../findings/store.ts';
-import { COUNTERS_PK, INDEXES, STATE_SK, objectPk, type IndexName } from '../findings/table.ts';
+import { INDEXES, STATE_SK, objectPk, type IndexName } from '../findings/table.ts';
 import type { Position } from './cursor.ts';
 
 /** Mode filter values: the encryption modes, and `unknown` for objects that could not be read. */
@@ -39,25 +39,12 @@ export class FindingsReader {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     readonly tableName: string,
+    /** Buckets holding findings; the store knows them from its counters (never a table scan). */
+    private readonly recordedBuckets: () => Promise<string[]>,
   ) {}
 
-  /** Buckets holding findings, from the counters (never a table scan), in name order. */
-  async buckets(): Promise<string[]> {
-    const buckets: string[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :bucket)',
-          ExpressionAttributeValues: { ':pk': COUNTERS_PK, ':bucket': 'BUCKET#' },
-          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) if (Number(item.objects ?? 0) > 0) buckets.push(String(item.sk).slice('BUCKET#'.length));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return buckets.sort(compare);
+  private async buckets(): Promise<string[]> {
+    return (await this.recordedBuckets()).sort(compare);
   }
 
   /**
