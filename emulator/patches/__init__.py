@@ -10,6 +10,7 @@ PATCHES: list[str] = [
     "default_sse_s3",
     "sse_kms_key_arn",
     "sse_c",
+    "sse_c_blocking",
     "kms_key_state",
     "copy_conditions",
     "update_object_encryption",
