@@ -48,9 +48,10 @@ async function auditMessage(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, auditMessage, processor, { context }),
-)
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  (await workerDependencies()).registerLambdaContext(context);
+  return processPartialResponse(event, auditMessage, processor, { context });
+})
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -1,6 +1,9 @@
 // The handlers' dependencies, built once per Lambda process (reused across invocations) from the
 // validated configuration. Tests and `sseguard invoke` reset them when they change the environment.
+import type { Context } from 'aws-lambda';
 import type { RequestAuditDependencies } from '#shared/audit/audit-requests.ts';
+import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
+import { createRemediator } from '#shared/audit/remediator.ts';
 import { loadConfig, type Config } from '#shared/config.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
@@ -15,6 +18,8 @@ export interface WorkerDependencies extends RequestAuditDependencies {
   runtime: Runtime;
   queues: SqsQueues;
   sweepRuns: SweepRuns;
+  /** Lets the idempotency store see the invocation's deadline. */
+  registerLambdaContext(context: Context): void;
 }
 
 let runtime: Runtime | undefined;
@@ -28,13 +33,15 @@ export function handlerRuntime(): Runtime {
 async function buildWorkerDependencies(): Promise<WorkerDependencies> {
   const current = handlerRuntime();
   const policy = await loadPolicy(current.config.policyPath, current.keys);
+  const audit = { objects: current.objects, keys: current.keys, policy };
+  const idempotency = idempotentFix(current.clients.dynamodb, current.config.idempotencyTable);
   return {
+    ...audit,
     config: current.config,
     runtime: current,
-    objects: current.objects,
-    keys: current.keys,
     store: current.store,
-    policy,
+    remediate: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce }),
+    registerLambdaContext: idempotency.registerLambdaContext,
     queues: new SqsQueues(current.clients.sqs, current.config),
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
   };

@@ -7,12 +7,15 @@ import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { FindingsStore, ScanRun } from '../findings/store.ts';
 import type { ListedObject, ObjectLister } from '../inspect/object-inspector.ts';
-import { auditObject, type AuditDependencies } from './audit-object.ts';
+import type { AuditDependencies } from './audit-object.ts';
+import { auditThenFix, type Remediator } from './audit-requests.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 
 export interface ScanDependencies extends AuditDependencies {
   lister: ObjectLister;
   store?: FindingsStore;
+  /** Fixes objects the policy says to fix; absent: report only. */
+  remediate?: Remediator;
 }
 
 export interface ScanOptions {
@@ -94,7 +97,7 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     while (!failure) {
       const next = await objects.next();
       if (next.done) return;
-      const finding = await auditObject(deps, options.bucket, next.value);
+      const finding = await auditThenFix(deps, options.bucket, next.value);
       tally(finding);
       await options.onFinding?.(finding);
       await recorder?.add(finding);

@@ -83,7 +83,7 @@ function checkRequirement(
   }
 
   if (mode === 'sse-c') {
-    violations.push(reason('sse-c-forbidden', 'object is encrypted with a customer-provided key (SSE-C): sseguard cannot audit or fix it'));
+    violations.push(reason('sse-c-forbidden', 'object is encrypted with a customer-provided key (SSE-C), which sseguard can neither read nor fix: whoever holds the key must re-upload it with server-side encryption'));
     return { violations, unknowns };
   }
   if (mode === 'none') {
