@@ -55,10 +55,30 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-c, --concurrency <n>', 'objects audited at once', wholeNumber(1, 512), 16)
     .option('--json', 'print every finding and the summary as one JSON document', false)
     .option('--no-record', 'do not write findings to the table')
-    .addHelpText('after', '\nExample:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json')
-    .action(async (options: { bucket: string; prefix?: string; policy?: string; concurrency: number; json: boolean; record: boolean }) => {
-      setExit(await scanCommand(loadConfig(), options));
-    });
+    .addOption(new Option('--dry-run', 'print the fix the policy asks for, per object, and totals; change nothing').conflicts('remediate'))
+    .option('--remediate', 'fix objects where the policy says remediate: true (each at most once per version)', false)
+    .addHelpText(
+      'after',
+      '\nWithout --remediate nothing is changed: objects the policy would fix are only counted.\n' +
+        '\nExamples:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json\n' +
+        '  sseguard scan --bucket my-bucket --policy policy.yaml --dry-run',
+    )
+    .action(
+      async (options: {
+        bucket: string;
+        prefix?: string;
+        policy?: string;
+        concurrency: number;
+        json: boolean;
+        record: boolean;
+        dryRun?: boolean;
+        remediate: boolean;
+      }) => {
+        const { dryRun, remediate, ...rest } = options;
+        const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
+        setExit(await scanCommand(loadConfig(), { ...rest, remediation }));
+      },
+    );
 
   program
     .command('report')

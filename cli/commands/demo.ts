@@ -29,7 +29,7 @@ export async function demoCommand(options: { port?: number }): Promise<number> {
     console.log(`▶ seeded s3://${DEMO_BUCKET}: KMS keys enabled, rotation off, disabled and pending deletion; objects in every mode`);
     await initCommand(config, (line) => console.log(`▶ ${line}`));
     console.log(`▶ sseguard scan --bucket ${DEMO_BUCKET} --policy examples/demo-policy.yaml\n`);
-    const scanExit = await scanCommand(config, { bucket: DEMO_BUCKET, policy: DEMO_POLICY, concurrency: 8, json: false, record: true });
+    const scanExit = await scanCommand(config, { bucket: DEMO_BUCKET, policy: DEMO_POLICY, concurrency: 8, json: false, record: true, remediation: 'report' });
     console.log(`(scan exit code ${scanExit}: 1 means something is not proven compliant — as seeded)\n`);
     console.log('▶ sseguard report\n');
     await reportCommand(config, { format: 'table' });

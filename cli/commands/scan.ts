@@ -6,9 +6,14 @@ import type { Finding } from '#shared/domain/finding.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import type { Config } from '#shared/config.ts';
+import { PostureStore } from '#shared/findings/posture-store.ts';
+import { auditPosture } from '#shared/posture/audit-posture.ts';
+import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
 import { findingJson, formatBytes, renderTable } from '../output/format.ts';
 import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
+import { scanRemediation, type RemediationMode, type ScanRemediation } from './scan-remediation.ts';
+import { renderPosture } from './posture.ts';
 
 export interface ScanCommandOptions {
   bucket: string;
@@ -17,6 +22,8 @@ export interface ScanCommandOptions {
   concurrency: number;
   json: boolean;
   record: boolean;
+  /** 'report' (default): count what the policy would fix; 'dry-run': print the plan; 'fix': fix it. */
+  remediation: RemediationMode;
 }
 
 const EXAMPLES_SHOWN = 20;
@@ -26,20 +33,41 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const deps = await scanDependencies(runtime, options.policy, { record: options.record });
   const progress = new ProgressLine();
   const examples: Finding[] = [];
+  const planLines: string[] = [];
+  let fixable = 0;
   let first = true;
+  const remediation = scanRemediation(runtime, deps, options.remediation, (line) => {
+    // Table output lists the plan after the summary; JSON carries it in each finding instead.
+    if (!options.json) planLines.push(line);
+  });
 
+  // The bucket's own posture comes first: it decides what every future object gets.
+  const { finding: posture } = await auditPosture(
+    {
+      buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, config.region),
+      policy: deps.policy,
+      ...(options.record ? { store: new PostureStore(runtime.clients.documents, config.table) } : {}),
+    },
+    options.bucket,
+  );
   if (options.json) {
-    await write(out, `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '' })},"findings":[`);
+    await write(
+      out,
+      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '' })},"posture":${JSON.stringify(posture)},"findings":[`,
+    );
+  } else {
+    await write(out, `${renderPosture(posture)}\n`);
   }
   const started = performance.now();
   let result: ScanResult;
   try {
-    result = await scanBucket(deps, {
+    result = await scanBucket({ ...deps, ...(remediation.remediate ? { remediate: remediation.remediate } : {}) }, {
       bucket: options.bucket,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
       onProgress: ({ listed, audited }) => progress.update(listed, audited),
       onFinding: async (finding) => {
+        if (finding.remediate) fixable += 1;
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
         if (options.json) {
           await write(out, `${first ? '' : ','}\n${JSON.stringify(findingJson(finding))}`);
@@ -51,13 +79,15 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     progress.done();
   }
   const seconds = (performance.now() - started) / 1000;
-  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0);
+  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0) || isFailingVerdict(posture.verdict);
 
+  const remediationSummary = { mode: options.remediation, fixable, outcomes: remediation.outcomes, ...(remediation.totals ? { totals: remediation.totals } : {}) };
   if (options.json) {
-    const summary = { ...result, seconds: Number(seconds.toFixed(3)), recorded: options.record, exitCode: failing ? 1 : 0 };
+    const summary = { ...result, seconds: Number(seconds.toFixed(3)), recorded: options.record, remediation: remediationSummary, exitCode: failing ? 1 : 0 };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
     await write(out, renderSummary(result, seconds, options, examples, config.table));
+    await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
   }
   return failing ? 1 : 0;
 }
@@ -106,5 +136,26 @@ function renderSummary(
     );
   }
   lines.push('', options.record ? `Findings recorded in table ${table}.` : 'Findings not recorded (--no-record).');
+  return `${lines.join('\n')}\n`;
+}
+
+function renderRemediation(mode: RemediationMode, fixable: number, remediation: ScanRemediation, planLines: string[]): string {
+  if (mode === 'report') {
+    return fixable === 0 ? '' : `\n${fixable} objects are set to be fixed by the policy: see the plan with --dry-run, fix them with --remediate.\n`;
+  }
+  const outcomes = Object.entries(remediation.outcomes).map(([outcome, n]) => [outcome, n] as [string, number]);
+  if (mode === 'fix') {
+    return outcomes.length === 0 ? '\nNothing to fix.\n' : `\nRemediation:\n${renderTable(['outcome', 'objects'], outcomes)}\n`;
+  }
+  const totals = remediation.totals!;
+  const lines = ['', `Remediation plan (dry run: nothing was changed):`, ...planLines.map((line) => `  ${line}`), ''];
+  lines.push(
+    renderTable(
+      ['action', 'objects'],
+      Object.entries(totals.byAction).filter(([, n]) => n > 0).map(([action, n]) => [action, n] as [string, number]),
+    ),
+    '',
+    `${totals.objects} objects; ${formatBytes(totals.bytesCopied)} would be copied; about ${totals.kmsRequests} KMS requests.`,
+  );
   return `${lines.join('\n')}\n`;
 }

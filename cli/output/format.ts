@@ -77,5 +77,6 @@ export function findingJson(finding: Finding): Record<string, unknown> {
     etag: finding.etag ?? null,
     storageClass: finding.storageClass ?? null,
     auditedAt: finding.auditedAt,
+    ...(finding.remediation ? { remediation: finding.remediation } : {}),
   };
 }

@@ -137,10 +137,64 @@ describe('sseguard scan', () => {
   test('--help explains the command, its options and exit codes', async () => {
     const run = await sseguard(['scan', '--help']);
     expect(run.code).toBe(0);
-    for (const text of ['--bucket', '--prefix', '--policy', '--concurrency', '--json', '--no-record', 'Example:']) {
+    for (const text of ['--bucket', '--prefix', '--policy', '--concurrency', '--json', '--no-record', '--dry-run', '--remediate', 'Examples:']) {
       expect(run.stdout).toContain(text);
     }
     expect((await sseguard(['--help'])).stdout).toContain('Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error');
+  });
+});
+
+describe('sseguard scan: remediation', () => {
+  let policy: string;
+  let keyArn: string;
+  // Its own findings table, so that the report tests below count only their buckets.
+  const fixing = (args: string[]) => sseguard(args, { SSEGUARD_TABLE: 'cli-fix-findings' });
+
+  beforeAll(async () => {
+    expect((await fixing(['init'])).code).toBe(0);
+    const key = await createKey(clients, { rotation: true });
+    keyArn = key.arn;
+    await createBucket(clients, 'to-fix');
+    await putObject(clients, 'to-fix', 'data/one.csv', { mode: 'sse-s3' }, 'one');
+    await putObject(clients, 'to-fix', 'data/two.csv', { mode: 'sse-s3' }, 'two!');
+    policy = policyFile('fix.yaml', `version: 1\ndefault: { require: sse-kms, kmsKeys: [${key.arn}], remediate: true }\n`);
+  });
+
+  test('without --remediate nothing changes: the objects to fix are counted', async () => {
+    const run = await fixing(['scan', '--bucket', 'to-fix', '--policy', policy, '--no-record']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('2 objects are set to be fixed by the policy: see the plan with --dry-run, fix them with --remediate.');
+  });
+
+  test('--dry-run prints each fix and the totals, and changes nothing', async () => {
+    const run = await fixing(['scan', '--bucket', 'to-fix', '--policy', policy, '--dry-run']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Remediation plan (dry run: nothing was changed):');
+    expect(run.stdout).toMatch(/s3:\/\/to-fix\/data\/one\.csv: UpdateObjectEncryption sse-s3 → sse-kms arn:aws:kms:\S+ \(no data moved\)/);
+    expect(run.stdout).toMatch(/update-encryption\s+2/);
+    expect(run.stdout).toContain('2 objects; 0 B would be copied');
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    expect((await clients.s3.send(new HeadObjectCommand({ Bucket: 'to-fix', Key: 'data/one.csv' }))).ServerSideEncryption).toBe('AES256');
+  });
+
+  test('--remediate fixes them; the exit code reflects the state after the fix', async () => {
+    const run = await fixing(['scan', '--bucket', 'to-fix', '--policy', policy, '--remediate', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document.summary.remediation).toMatchObject({ mode: 'fix', outcomes: { fixed: 2 } });
+    for (const finding of document.findings) {
+      expect(finding).toMatchObject({ verdict: 'compliant', mode: 'sse-kms', kmsKeyArn: keyArn, remediation: { action: 'update-encryption', outcome: 'fixed' } });
+    }
+    const again = await fixing(['scan', '--bucket', 'to-fix', '--policy', policy, '--remediate']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to fix.');
+  });
+
+  test('--dry-run and --remediate together are refused', async () => {
+    const run = await fixing(['scan', '--bucket', 'to-fix', '--dry-run', '--remediate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("option '--dry-run' cannot be used with option '--remediate'");
   });
 });
 

@@ -1,0 +1,71 @@
+// What `sseguard scan` does about objects the policy says to fix: nothing (the default: it only
+// counts them), print the plan (--dry-run: per object the fix, and totals of objects, bytes copied
+// and KMS requests), or fix them (--remediate), each fix at most once per object version.
+import type { Remediator } from '#shared/audit/audit-requests.ts';
+import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
+import { createRemediator } from '#shared/audit/remediator.ts';
+import type { ScanDependencies } from '#shared/audit/scan.ts';
+import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome } from '#shared/remediation/index.ts';
+import type { Runtime } from '#shared/runtime.ts';
+import { localLambdaContext } from '#commons/lambda-context.ts';
+
+export type RemediationMode = 'report' | 'dry-run' | 'fix';
+
+const FIX_IN_PROGRESS_TIMEOUT_MS = 15 * 60_000;
+
+export interface ScanRemediation {
+  remediate?: Remediator;
+  /** Outcomes by code ('planned' in a dry run). */
+  outcomes: Record<string, number>;
+  totals?: DryRunTotals;
+}
+
+function addTotals(into: DryRunTotals, more: DryRunTotals): void {
+  into.objects += more.objects;
+  into.bytesCopied += more.bytesCopied;
+  into.kmsRequests += more.kmsRequests;
+  for (const [action, n] of Object.entries(more.byAction)) into.byAction[action as keyof DryRunTotals['byAction']] += n;
+  for (const [code, n] of Object.entries(more.blocked)) {
+    const key = code as keyof DryRunTotals['blocked'];
+    into.blocked[key] = (into.blocked[key] ?? 0) + (n ?? 0);
+  }
+}
+
+export function scanRemediation(
+  runtime: Runtime,
+  deps: ScanDependencies,
+  mode: RemediationMode,
+  onPlan: (line: string) => void,
+): ScanRemediation {
+  const state: ScanRemediation = { outcomes: {} };
+  if (mode === 'report') return state;
+  const count = (outcome: RemediationOutcome) => {
+    state.outcomes[outcome.outcome] = (state.outcomes[outcome.outcome] ?? 0) + 1;
+  };
+  if (mode === 'dry-run') {
+    const totals = dryRunTotals([]);
+    state.totals = totals;
+    const planOnly = createRemediator({
+      ...deps,
+      s3: runtime.clients.s3,
+      options: { dryRun: true },
+      onOutcome: (outcome) => {
+        count(outcome);
+        addTotals(totals, dryRunTotals([outcome.plan]));
+        onPlan(describePlan(outcome.plan));
+      },
+    });
+    // A plan is not an event in the object's life: keep it out of the recorded history.
+    state.remediate = async (audit) => {
+      const { remediation: _planned, ...finding } = await planOnly(audit);
+      return finding;
+    };
+    return state;
+  }
+  const { fixOnce, registerLambdaContext } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable);
+  // A fix left "in progress" by a CLI that died may be retried after this long, however long the
+  // scan has been running (a Lambda's would be after its timeout).
+  registerLambdaContext({ ...localLambdaContext('sseguard-scan'), getRemainingTimeInMillis: () => FIX_IN_PROGRESS_TIMEOUT_MS });
+  state.remediate = createRemediator({ ...deps, s3: runtime.clients.s3, fixOnce, onOutcome: count });
+  return state;
+}
