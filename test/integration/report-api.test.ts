@@ -127,6 +127,22 @@ describe('authentication', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 
+  test('sseguard serve refuses to start without SSEGUARD_API_TOKEN unless --no-auth is given', async () => {
+    const { serveCommand } = await import('../../cli/commands/serve.ts');
+    const saved = process.env.SSEGUARD_API_TOKEN;
+    delete process.env.SSEGUARD_API_TOKEN;
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...parts: unknown[]) => void errors.push(parts.join(' '));
+    try {
+      expect(await serveCommand(loadConfig(), { port: 0, host: '127.0.0.1', auth: true })).toBe(2);
+    } finally {
+      console.error = original;
+      process.env.SSEGUARD_API_TOKEN = saved;
+    }
+    expect(errors.join('\n')).toMatch(/SSEGUARD_API_TOKEN is not set[\s\S]*--no-auth/);
+  });
+
   test('refuses to start without a token unless told explicitly', () => {
     expect(() => loadReportApiConfig({})).toThrow(/SSEGUARD_API_TOKEN is not set/);
     expect(() => loadReportApiConfig({ SSEGUARD_API_TOKEN: 'short' })).toThrow(/too short/);
