@@ -8,6 +8,7 @@ import { BucketListingError } from '#shared/inspect/object-inspector.ts';
 import { demoCommand } from './commands/demo.ts';
 import { emulatorCommand } from './commands/emulator.ts';
 import { initCommand } from './commands/init.ts';
+import { registerPostureCommands } from './commands/posture.ts';
 import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
 import { scanCommand } from './commands/scan.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -107,6 +108,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (options: { port: number; host: string; auth: boolean }) => {
       setExit(await serveCommand(loadConfig(), options));
     });
+
+  registerPostureCommands(program, setExit, bucketName);
 
   program
     .command('emulator')

@@ -1,0 +1,134 @@
+// `sseguard posture`: audits a bucket's own encryption posture (default encryption, SSE-C blocking,
+// TLS-only and encrypted-upload policy statements) and, with --remediate, fixes what the policy asks.
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '#shared/config.ts';
+import { isFailingVerdict } from '#shared/domain/verdict.ts';
+import { PostureStore } from '#shared/findings/posture-store.ts';
+import { loadPolicy } from '#shared/policy-loader.ts';
+import { auditPosture, remediatePosture, type PostureDependencies } from '#shared/posture/audit-posture.ts';
+import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
+import type { PostureFinding } from '#shared/posture/evaluate-posture.ts';
+import type { PlannedChange } from '#shared/posture/remediate.ts';
+import { createRuntime, type Runtime } from '#shared/runtime.ts';
+import { renderTable } from '../output/format.ts';
+import { write } from '../output/stream.ts';
+import { rollbackCommand } from './rollback.ts';
+
+export interface PostureCommandOptions {
+  bucket: string;
+  policy?: string;
+  remediate: boolean;
+  dryRun: boolean;
+  json: boolean;
+  record: boolean;
+}
+
+export async function postureDependencies(runtime: Runtime, policyPath: string | undefined, record: boolean): Promise<PostureDependencies> {
+  const policy = await loadPolicy(policyPath ?? runtime.config.policyPath, runtime.keys);
+  return {
+    buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, runtime.config.region),
+    policy,
+    ...(record ? { store: new PostureStore(runtime.clients.documents, runtime.config.table) } : {}),
+  };
+}
+
+/** The posture as a few lines of text: verdict, facts, reasons. Also used by `scan`. */
+export function renderPosture(finding: PostureFinding): string {
+  const d = finding.defaultEncryption;
+  const defaultText =
+    d.status === 'configured'
+      ? `${d.mode}${d.kmsKeyArn ? ` with ${d.kmsKeyArn}${d.kmsKeyState ? ` (${d.kmsKeyState})` : ''}` : ''}, bucket key ${d.bucketKeyEnabled ? 'on' : 'off'}`
+      : d.status;
+  const lines = [
+    `Bucket posture of ${finding.bucket}: ${finding.verdict}`,
+    renderTable(
+      ['check', 'state'],
+      [
+        ['default encryption', defaultText],
+        ['SSE-C uploads', finding.sseC === 'unknown' ? 'unknown (not returned by S3)' : finding.sseC],
+        ['bucket policy', finding.policy],
+        ['TLS required', finding.tls],
+        ['unencrypted puts', finding.unencryptedPuts],
+      ],
+    ),
+  ];
+  if (finding.reasons.length > 0) lines.push('', ...finding.reasons.map((r) => `  ${r.code}: ${r.message}`));
+  if (finding.notes.length > 0) lines.push('', 'Notes:', ...finding.notes.map((n) => `  ${n}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function renderChange(change: PlannedChange): string {
+  if (change.kind === 'bucket-policy') return `bucket policy (fixes ${change.fixes.join(', ')}):\n${change.diff}`;
+  return (
+    `default encryption (fixes ${change.fixes.join(', ')}):\n` +
+    `- ${change.before === null ? '(none)' : JSON.stringify(change.before)}\n+ ${JSON.stringify(change.after)}`
+  );
+}
+
+export async function postureCommand(config: Config, options: PostureCommandOptions, out: Writable = process.stdout): Promise<number> {
+  const runtime = createRuntime(config);
+  const deps = await postureDependencies(runtime, options.policy, options.record);
+
+  if (!options.remediate) {
+    const { finding } = await auditPosture(deps, options.bucket);
+    await write(out, options.json ? `${JSON.stringify({ posture: finding })}\n` : renderPosture(finding));
+    return isFailingVerdict(finding.verdict) ? 1 : 0;
+  }
+
+  const outcome = await remediatePosture({ ...deps, s3: runtime.clients.s3 }, options.bucket, { dryRun: options.dryRun });
+  const final = outcome.after?.finding ?? outcome.audit.finding;
+  if (options.json) {
+    await write(
+      out,
+      `${JSON.stringify({
+        posture: outcome.audit.finding,
+        plan: outcome.plan,
+        applied: outcome.result?.applied ?? [],
+        refused: outcome.result?.refused ?? outcome.plan.refused,
+        ...(outcome.withheld ? { withheld: outcome.withheld } : {}),
+        ...(outcome.after ? { after: outcome.after.finding } : {}),
+      })}\n`,
+    );
+    return isFailingVerdict(final.verdict) ? 1 : 0;
+  }
+  const lines = [renderPosture(outcome.audit.finding)];
+  if (outcome.plan.changes.length === 0 && outcome.plan.refused.length === 0) lines.push('Nothing to change.');
+  if (outcome.plan.changes.length > 0) {
+    lines.push(outcome.result ? 'Changes made:' : `Changes planned, not made (${outcome.withheld}):`);
+    for (const change of outcome.plan.changes) lines.push(renderChange(change), '');
+  }
+  for (const refused of outcome.result?.refused ?? outcome.plan.refused) lines.push(`Not changed: ${refused.kind}: ${refused.reason}`);
+  for (const change of outcome.result?.applied ?? []) lines.push(`Recorded change ${change.id} (${change.kind}); undo with: sseguard rollback --bucket ${change.bucket} --change ${change.id}`);
+  if (outcome.after) lines.push('', renderPosture(outcome.after.finding));
+  await write(out, `${lines.join('\n')}\n`);
+  return isFailingVerdict(final.verdict) ? 1 : 0;
+}
+
+/** Registers `posture` and `rollback` on the program (one call in cli/main.ts). */
+export function registerPostureCommands(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string): void {
+  program
+    .command('posture')
+    .description("audit a bucket's own encryption posture: default encryption, SSE-C blocking, TLS-only and encrypted-upload policy")
+    .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
+    .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY)')
+    .option('--remediate', "fix what the policy's rule asks (remediate: true): default encryption, SSE-C block, TLS deny", false)
+    .option('--dry-run', 'with --remediate: show the exact changes (policy diff included) without making them', false)
+    .option('--json', 'print one JSON document', false)
+    .option('--no-record', 'do not write the finding or the changes to the table')
+    .addHelpText('after', '\nExample:\n  sseguard posture --bucket my-bucket --remediate --dry-run')
+    .action(async (options: PostureCommandOptions) => {
+      setExit(await postureCommand(loadConfig(), options));
+    });
+
+  program
+    .command('rollback')
+    .description('print the AWS CLI commands that undo posture changes sseguard recorded (or --apply one)')
+    .requiredOption('-b, --bucket <name>', 'bucket whose changes to undo', bucketName)
+    .option('--change <id>', 'one recorded change (default: every change of the bucket, newest first)')
+    .option('--apply', 'restore the previous value now (needs --change)', false)
+    .option('--force', 'with --apply: restore even if the value changed again since sseguard changed it', false)
+    .action(async (options: { bucket: string; change?: string; apply: boolean; force: boolean }) => {
+      setExit(await rollbackCommand(loadConfig(), options));
+    });
+}
