@@ -1,6 +1,6 @@
 // The `sseguard` command line: one more adapter over the same audit pipeline as the Lambdas.
 // Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '#shared/config.ts';
 import { PolicyError } from '#shared/domain/policy.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
@@ -8,6 +8,7 @@ import { BucketListingError } from '#shared/inspect/object-inspector.ts';
 import { demoCommand } from './commands/demo.ts';
 import { emulatorCommand } from './commands/emulator.ts';
 import { initCommand } from './commands/init.ts';
+import { FUNCTIONS, InvokeError, invokeCommand, type FunctionName } from './commands/invoke.ts';
 import { registerPostureCommands } from './commands/posture.ts';
 import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
 import { scanCommand } from './commands/scan.ts';
@@ -112,6 +113,23 @@ function buildProgram(setExit: (code: number) => void): Command {
   registerPostureCommands(program, setExit, bucketName);
 
   program
+    .command('invoke')
+    .description('run a Lambda handler in this process with an event file, against the configured endpoint')
+    .addArgument(new Argument('<function>', 'the function').choices(Object.keys(FUNCTIONS)))
+    .requiredOption('-e, --event <file>', 'event JSON, as Lambda would pass it (samples in test/events/)')
+    .option('--timeout <seconds>', 'the time the handler believes it has', wholeNumber(1, 900), 900)
+    .addHelpText(
+      'after',
+      '\nThe audit worker takes an SQS event; a bare S3 notification, EventBridge event or sweep page is\n' +
+        'wrapped as one SQS message. Exit code 1 when the worker reports failed messages.\n' +
+        '\nExamples:\n  sseguard invoke audit-worker --event test/events/s3-notification.json\n' +
+        '  sseguard invoke key-events --event test/events/kms-disable-key.json',
+    )
+    .action(async (name: FunctionName, options: { event: string; timeout: number }) => {
+      setExit(await invokeCommand(name, options));
+    });
+
+  program
     .command('emulator')
     .description("run the local AWS emulator (moto server with sseguard's fidelity patches) until Ctrl-C")
     .option('--port <port>', 'port on 127.0.0.1', wholeNumber(1, 65535), 4566)
@@ -132,7 +150,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
 function describeError(error: unknown): string {
   if (error instanceof ConfigError || error instanceof BucketListingError) return error.message;
-  if (error instanceof PolicyError) return error.message;
+  if (error instanceof PolicyError || error instanceof InvokeError) return error.message;
   const e = error as Error;
   if (e?.name === 'CredentialsProviderError') return `no AWS credentials found: ${e.message}`;
   return e?.message ?? String(error);

@@ -198,6 +198,42 @@ describe('sseguard scan: remediation', () => {
   });
 });
 
+describe('sseguard invoke', () => {
+  const invoking = (args: string[]) => sseguard(args, { SSEGUARD_TABLE: 'cli-invoke-findings' });
+  const sample = (name: string) => fileURLToPath(new URL(`../events/${name}`, import.meta.url));
+
+  beforeAll(async () => {
+    expect((await invoking(['init'])).code).toBe(0);
+    await createBucket(clients, 'sseguard-demo');
+    await putObject(clients, 'sseguard-demo', 'finance/payroll 2026.csv', { mode: 'sse-c' });
+  });
+
+  test('audit-worker with a bare S3 notification: wrapped as an SQS message, audited, recorded', async () => {
+    const run = await invoking(['invoke', 'audit-worker', '--event', sample('s3-notification.json')]);
+    expect(run.stderr).toContain('sending it as the body of one SQS message');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
+    const report = JSON.parse((await invoking(['report', '--format', 'json'])).stdout);
+    expect(report.findings).toMatchObject([{ bucket: 'sseguard-demo', key: 'finance/payroll 2026.csv', mode: 'sse-c', verdict: 'noncompliant' }]);
+  });
+
+  test('key-events with the recorded CloudTrail event: a key KMS does not know re-evaluates nothing, and says so', async () => {
+    const run = await invoking(['invoke', 'key-events', '--event', sample('kms-disable-key.json')]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'reevaluated', objects: 0, key: { status: 'not-found' } });
+  });
+
+  test.each([
+    [['invoke', 'nope', '--event', 'x.json'], "value 'nope' is invalid for argument 'function'. Allowed choices are audit-worker, sweep, key-events, report-api"],
+    [['invoke', 'sweep', '--event', '/nonexistent.json'], 'cannot read event file /nonexistent.json: ENOENT'],
+    [['invoke', 'sweep'], "required option '-e, --event <file>' not specified"],
+  ])('%j → exit 2: %s', async (args, message) => {
+    const run = await invoking(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+});
+
 describe('sseguard report', () => {
   beforeAll(async () => {
     await sseguard(['scan', '--bucket', 'all-good']);
