@@ -1,6 +1,6 @@
 // Audits one object: inspect it, look up its KMS key (cached), evaluate the policy. The scan, the
 // event worker and the sweep all audit through this one function.
-import { isKmsMode, type KeyLookup, type ObjectInspection } from '../domain/encryption.ts';
+import type { KeyLookup, ObjectInspection } from '../domain/encryption.ts';
 import { evaluate } from '../domain/evaluate.ts';
 import { toFinding, type Finding } from '../domain/finding.ts';
 import { requirementFor, type Requirement, type ResolvedPolicy } from '../domain/policy.ts';
@@ -22,19 +22,26 @@ export interface ObjectAudit {
   requirement: Requirement;
 }
 
+/** Evaluates what an inspection found: looks up the object's KMS key (cached) and applies the policy. */
+export async function evaluateInspection(deps: AuditDependencies, inspection: ObjectInspection, listedSize: number): Promise<ObjectAudit> {
+  // Any object that names a KMS key depends on it, whatever sits above it (a client-side envelope).
+  const keyRef = inspection.status === 'read' ? inspection.facts.kmsKeyArn : undefined;
+  const key = keyRef ? await deps.keys.lookup(keyRef) : undefined;
+  const now = deps.clock?.() ?? new Date();
+  const evaluation = evaluate({ inspection, key, policy: deps.policy, now });
+  const bucket = inspection.status === 'read' ? inspection.facts.bucket : inspection.bucket;
+  const objectKey = inspection.status === 'read' ? inspection.facts.key : inspection.key;
+  const { requirement } = requirementFor(deps.policy, bucket, objectKey);
+  return { finding: toFinding(inspection, evaluation, key, now, listedSize), inspection, ...(key ? { key } : {}), requirement };
+}
+
 export async function auditObjectInDetail(
   deps: AuditDependencies,
   bucket: string,
   listed: ListedObject,
   versionId?: string,
 ): Promise<ObjectAudit> {
-  const inspection = await deps.objects.inspect(bucket, listed, versionId);
-  const keyRef = inspection.status === 'read' && isKmsMode(inspection.facts.mode) ? inspection.facts.kmsKeyArn : undefined;
-  const key = keyRef ? await deps.keys.lookup(keyRef) : undefined;
-  const now = deps.clock?.() ?? new Date();
-  const evaluation = evaluate({ inspection, key, policy: deps.policy, now });
-  const { requirement } = requirementFor(deps.policy, bucket, listed.key);
-  return { finding: toFinding(inspection, evaluation, key, now, listed.size), inspection, ...(key ? { key } : {}), requirement };
+  return evaluateInspection(deps, await deps.objects.inspect(bucket, listed, versionId), listed.size);
 }
 
 export async function auditObject(deps: AuditDependencies, bucket: string, listed: ListedObject, versionId?: string): Promise<Finding> {

@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import { remediateObject, type RemediationOptions, type RemediationOutcome, type RemediationTarget } from '../remediation/index.ts';
 import type { RemediationFacts } from '../remediation/plan.ts';
-import { auditObjectInDetail, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
+import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-requests.ts';
 
 /** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
@@ -57,9 +57,26 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
     // A replayed outcome (this version was fixed before) did nothing now: no new history entry.
     const remediation = ran ? { remediation: record(outcome, deps.clock?.() ?? new Date()) } : {};
     if (!AUDIT_AGAIN.includes(outcome.outcome) || deps.options?.dryRun) return { ...audit.finding, ...remediation };
-    // The fix wrote a new version (copy) or changed this one (update): audit what is there now.
-    const listed = { key: facts.key, size: facts.size, ...(outcome.after?.etag ? { etag: outcome.after.etag } : {}) };
-    const after = await auditObjectInDetail(deps, facts.bucket, listed);
-    return { ...after.finding, remediate: false, ...remediation };
+    const { after } = outcome;
+    // The engine verified the fix with a HeadObject: judge the object on what it saw there instead
+    // of asking S3 a second time. Without a verified state, audit what is there now.
+    const audited = after
+      ? await evaluateInspection(
+          deps,
+          {
+            status: 'read',
+            facts: {
+              ...facts,
+              mode: after.mode,
+              bucketKeyEnabled: after.bucketKeyEnabled,
+              kmsKeyArn: after.kmsKeyArn,
+              ...(after.versionId ? { versionId: after.versionId } : {}),
+              ...(after.etag ? { etag: after.etag } : {}),
+            },
+          },
+          facts.size,
+        )
+      : await auditObjectInDetail(deps, facts.bucket, { key: facts.key, size: facts.size });
+    return { ...audited.finding, remediate: false, ...remediation };
   };
 }
