@@ -1,0 +1,72 @@
+// `npm run bench`: the scan benchmark, then remediation throughput, then the report API's
+// latency, each in its own process on its own emulator. With --json the last line of stdout is one
+// JSON object: the scan's figures at the top level (objects, concurrency, scanPerSec,
+// headLoopPerSec, ratio, callsPerObject, peakRssMb, …) plus `remediation` and `report`.
+//   npm run bench -- [--only scan|remediation|report] [--json] [scan options, see --help]
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BENCHES = {
+  scan: 'scan-bench.ts',
+  remediation: 'remediation-bench.ts',
+  report: 'report-bench.ts',
+} as const;
+type BenchName = keyof typeof BENCHES;
+
+const HELP = `Usage: npm run bench -- [--only scan|remediation|report] [--json] [options]
+Runs bench/scan-bench.ts (options such as --objects and --concurrency go to it), then
+bench/remediation-bench.ts and bench/report-bench.ts. --help of each: npx tsx bench/<file> --help`;
+
+function run(name: BenchName, args: string[]): Promise<{ code: number; lastLine: string }> {
+  return new Promise((resolve, reject) => {
+    const script = fileURLToPath(new URL(BENCHES[name], import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!args.includes('--json')) process.stdout.write(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 2, lastLine: stdout.trim().split('\n').at(-1) ?? '' }));
+  });
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    console.log(HELP);
+    return 0;
+  }
+  const json = argv.includes('--json');
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : undefined;
+  if (only !== undefined && !(only in BENCHES)) {
+    console.error(`bench: --only takes one of ${Object.keys(BENCHES).join(', ')}`);
+    return 2;
+  }
+  const scanArgs = argv.filter((_, i) => i !== onlyIndex && i !== onlyIndex + 1);
+  const selected = (only ? [only] : Object.keys(BENCHES)) as BenchName[];
+  const results: Partial<Record<BenchName, unknown>> = {};
+  for (const name of selected) {
+    const args = name === 'scan' ? scanArgs : json ? ['--json'] : [];
+    const { code, lastLine } = await run(name, args);
+    if (code !== 0) {
+      console.error(`bench: ${name} failed (exit ${code})`);
+      return 2;
+    }
+    if (json) results[name] = JSON.parse(lastLine);
+  }
+  if (json) {
+    const { scan, remediation, report } = results as Record<BenchName, Record<string, unknown> | undefined>;
+    console.log(JSON.stringify({ ...(scan ?? {}), ...(remediation ? { remediation: remediation.remediation } : {}), ...(report ? { report } : {}) }));
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench: error: ${(error as Error).message}`);
+    process.exit(2);
+  },
+);
