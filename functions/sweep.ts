@@ -7,6 +7,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
+import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
 import { workerDependencies } from '#commons/runtime.ts';
@@ -23,6 +24,16 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
       queue: deps.queues,
       runs: deps.sweepRuns,
       buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),
+      onBucketStart: async (bucket) => {
+        // A bucket's posture is one finding among its objects': a failure to read it must not
+        // stop the objects from being swept.
+        try {
+          const { finding } = await auditPosture(deps.posture, bucket);
+          metrics.addMetric(`BucketPosture-${finding.verdict}`, MetricUnit.Count, 1);
+        } catch (error) {
+          logger.error('bucket posture not audited', { bucket, error: error as Error });
+        }
+      },
     },
     {
       shouldStop: () => context.getRemainingTimeInMillis() < STOP_BEFORE_TIMEOUT_MS,

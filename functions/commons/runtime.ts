@@ -9,6 +9,9 @@ import { loadPolicy } from '#shared/policy-loader.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import type { PostureDependencies } from '#shared/posture/audit-posture.ts';
+import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
+import { PostureStore } from '#shared/findings/posture-store.ts';
 
 /** A warm Lambda re-describes a KMS key after this long, so a key disabled since is noticed. */
 const KEY_FACTS_TTL_MS = 5 * 60_000;
@@ -18,6 +21,8 @@ export interface WorkerDependencies extends RequestAuditDependencies {
   runtime: Runtime;
   queues: SqsQueues;
   sweepRuns: SweepRuns;
+  /** Bucket posture: audited by the sweep as it reaches each bucket. */
+  posture: PostureDependencies;
   /** Lets the idempotency store see the invocation's deadline. */
   registerLambdaContext(context: Context): void;
 }
@@ -44,6 +49,11 @@ async function buildWorkerDependencies(): Promise<WorkerDependencies> {
     registerLambdaContext: idempotency.registerLambdaContext,
     queues: new SqsQueues(current.clients.sqs, current.config),
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
+    posture: {
+      buckets: new S3BucketInspector(current.clients.s3, current.keys, current.config.region),
+      policy,
+      store: new PostureStore(current.clients.documents, current.config.table),
+    },
   };
 }
 

@@ -55,7 +55,7 @@ export const COUNTERS_PK = 'COUNTERS';
 export const COUNTER_SHARDS = 8;
 export const shardedCounterSk = (counter: string, shard: number): string => `${counter}#${shard}`;
 /** The counter a shard item belongs to (bucket names and key ARNs never contain '#'). */
-export const counterOfShard = (sk: string): string => sk.slice(0, sk.lastIndexOf('#'));
+export const counterOfShard = (sk: string): string => sk.replace(/#\d+$/, '');
 export const counterSk = {
   all: 'ALL',
   bucket: (bucket: string) => `BUCKET#${bucket}`,

@@ -14,6 +14,8 @@ export interface SweepDependencies {
   runs: Pick<SweepRuns, 'checkpoint' | 'start' | 'advance' | 'finish'>;
   /** The buckets a new run covers (resolved from the configured globs). */
   buckets: () => Promise<string[]>;
+  /** Called when the run reaches a bucket (again, if it resumes before the bucket's first page). */
+  onBucketStart?: (bucket: string) => Promise<void>;
   clock?: () => Date;
 }
 
@@ -68,6 +70,7 @@ export async function sweep(deps: SweepDependencies, options: SweepOptions): Pro
   while (checkpoint.bucketIndex < checkpoint.buckets.length) {
     if (options.shouldStop()) return { status: 'paused', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued };
     const bucket = checkpoint.buckets[checkpoint.bucketIndex]!;
+    if (!checkpoint.continuationToken) await deps.onBucketStart?.(bucket);
     const { objects, nextToken } = await deps.lister.page(bucket, checkpoint.continuationToken);
     const bodies = sweepMessages(checkpoint.runId, checkpoint.nextPage, bucket, objects);
     await deps.queue.sendToAuditQueue(bodies);

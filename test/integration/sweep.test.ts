@@ -11,6 +11,7 @@ import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findin
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { sweep, type SweepDependencies } from '../../shared/sweep/sweep.ts';
+import { listPosture, PostureStore } from '../../shared/findings/posture-store.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
 Object.assign(process.env, {
@@ -141,6 +142,9 @@ describe('the scheduled handler', () => {
     expect(outcome).toMatchObject({ status: 'finished', objectsEnqueued: OBJECTS + 3 });
     const { keys } = await takeMessages();
     expect(new Set(keys.map((k) => k.split('/')[0]))).toEqual(new Set(['swept-a', 'swept-b']));
+    // The sweep audits each bucket's posture as it reaches it.
+    const postures = await listPosture(new PostureStore(createRuntime(loadConfig()).clients.documents, loadConfig().table));
+    expect(postures.map((p) => p.bucket).sort()).toEqual(['swept-a', 'swept-b']);
 
     resetHandlerRuntime();
     process.env.SSEGUARD_SWEEP_INTERVAL_HOURS = '24';
