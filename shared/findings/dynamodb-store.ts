@@ -144,7 +144,7 @@ export class DynamoFindingsStore implements FindingsStore {
         await this.recordChunk(findings.slice(half));
         return;
       }
-      if (plan.states.length === 0) return;
+      if (plan.states.length === 0 && plan.history.length === 0) return;
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
@@ -179,7 +179,8 @@ export class DynamoFindingsStore implements FindingsStore {
     const history = plan.history.map(({ bucket, key, entry }) => ({
       Put: {
         TableName,
-        Item: { pk: objectPk(bucket, key), sk: historySk(entry.auditedAt, entry.rev), ...entry },
+        // An overtaken fix shares its rev with the state it left alone: its own sort key suffix.
+        Item: { pk: objectPk(bucket, key), sk: `${historySk(entry.auditedAt, entry.rev)}${entry.overtaken ? '#fix' : ''}`, ...entry },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }));

@@ -68,6 +68,22 @@ function isOlder(finding: Pick<Finding, 'sequencer' | 'auditedAt'>, other: Pick<
   return finding.auditedAt < other.auditedAt;
 }
 
+/** A history entry for a fix whose audit was overtaken by a newer one: the state is not touched. */
+function remediationEntry(finding: Finding, rev: number): RecordPlan['history'][number] {
+  return {
+    bucket: finding.bucket,
+    key: finding.key,
+    entry: {
+      auditedAt: finding.auditedAt,
+      rev,
+      verdict: finding.verdict,
+      reasons: finding.reasons,
+      remediation: finding.remediation!,
+      overtaken: true,
+    },
+  };
+}
+
 export function planRecord(findings: Finding[], previous: ReadonlyMap<string, PreviousState>): RecordPlan {
   // A batch may name one object twice (duplicate events): the latest audit stands for it.
   const latest = new Map<string, Finding>();
@@ -86,6 +102,8 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
     const before = previous.get(id);
     if (before && isOlder(finding, before)) {
       plan.stale.push(finding);
+      // A newer audit already stands, but what a fix did to the object must stay on record.
+      if (finding.remediation) plan.history.push(remediationEntry(finding, before.rev));
       continue;
     }
     const rev = (before?.rev ?? 0) + 1;

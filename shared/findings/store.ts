@@ -20,6 +20,8 @@ export interface HistoryEntry {
   reasons: Finding['reasons'];
   previousVerdict?: Verdict;
   remediation?: Finding['remediation'];
+  /** A fix recorded after a newer audit of the object: it did not change the recorded state. */
+  overtaken?: boolean;
 }
 
 export interface Counts {

@@ -79,6 +79,18 @@ test('a finding older than the stored one does not overwrite it (out-of-order de
   expect(await store.history('race', 'ordered')).toHaveLength(1);
 });
 
+test('a fix overtaken by a newer audit is kept in the history without touching the state', async () => {
+  const store = new DynamoFindingsStore(clients.documents, TABLE);
+  await store.record([{ ...finding('fixed-late', 'compliant', '2026-11-23T12:00:00.000Z'), sequencer: '00F0' }]);
+  const remediation = { action: 'copy', outcome: 'fixed', at: '2026-11-23T11:00:00.000Z', before: { mode: 'dsse-kms' as const } };
+  await store.record([{ ...finding('fixed-late', 'compliant', '2026-11-23T11:00:00.000Z'), sequencer: '00E5', remediation }]);
+  const history = await store.history('race', 'fixed-late');
+  // History is in time order: the fix (11:00) came before the audit that overtook it (12:00).
+  expect(history.map((h) => h.remediation?.outcome)).toEqual(['fixed', undefined]);
+  const summary = await store.summary();
+  expect(summary.buckets.race?.objects).toBe(22); // 20 racing objects, 'ordered', this one: counted once
+});
+
 async function collect(store: DynamoFindingsStore) {
   const out = [];
   for await (const page of store.findings({ bucket: 'race' })) out.push(...page.filter((f) => f.key === 'ordered'));

@@ -119,6 +119,16 @@ describe('ordering by S3 event sequencer', () => {
   });
 });
 
+test('a fix whose audit was overtaken by a newer one still reaches the history, and changes nothing else', () => {
+  const remediation = { action: 'copy', outcome: 'fixed', at: '2026-11-23T10:00:00.000Z', before: { mode: 'dsse-kms' as const } };
+  const stored = stored_({ sequencer: '0055AED6DCD90281F0', verdict: 'compliant' });
+  const overtaken = finding({ sequencer: '0055AED6DCD90281E5', remediation });
+  const plan = planRecord([overtaken], previousOf(stored));
+  expect(plan.states).toEqual([]);
+  expect(plan.counters.size).toBe(0);
+  expect(plan.history.map((h) => h.entry)).toEqual([expect.objectContaining({ remediation, overtaken: true, rev: stored.rev })]);
+});
+
 function stored_(overrides: Partial<Finding>): PreviousState {
   return stored(finding(overrides));
 }
