@@ -1,0 +1,86 @@
+// The four Lambda functions, each with the IAM statements of stacks/settings.ts (no `link`
+// permissions: the links are sst.Linkable names only) and the same runtime settings.
+import { monitoredBuckets } from './buckets.ts';
+import { auditQueue, auditQueueLink, deadLetterQueue, deadLetterQueueLink } from './queue.ts';
+import {
+  ARCHITECTURE,
+  AUDIT_QUEUE,
+  FUNCTIONS,
+  KEY_EVENT_PATTERN,
+  POLICY_IN_PACKAGE,
+  RUNTIME,
+  SWEEP,
+  functionEnvironment,
+  iamStatements,
+  stageSettings,
+  type FunctionName,
+  type IamScope,
+} from './settings.ts';
+import { findings, findingsLink, idempotency, idempotencyLink } from './storage.ts';
+
+export const stage = stageSettings($app.stage, process.env);
+export const buckets = monitoredBuckets(stage);
+
+const region = aws.getRegionOutput().name;
+const account = aws.getCallerIdentityOutput().accountId;
+const partition = aws.getPartitionOutput().partition;
+
+const scope: IamScope<$util.Input<string>> = {
+  buckets: buckets.arns,
+  objects: buckets.objectArns,
+  findingsTable: [findings.arn, $interpolate`${findings.arn}/index/*`],
+  idempotencyTable: [idempotency.arn],
+  auditQueue: [auditQueue.arn],
+  deadLetterQueue: [deadLetterQueue.arn],
+  auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:${region}:${account}:key/*`],
+  targetKeys: stage.targetKeyArns,
+};
+
+const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
+
+const sweepBuckets = $resolve(buckets.names).apply((names) => names.join(','));
+
+function functionArgs(name: FunctionName) {
+  const settings = FUNCTIONS[name];
+  return {
+    handler: settings.handler,
+    description: settings.description,
+    runtime: RUNTIME,
+    architecture: ARCHITECTURE,
+    timeout: `${settings.timeoutSeconds} seconds` as const,
+    memory: `${settings.memoryMb} MB` as const,
+    concurrency: { reserved: settings.reservedConcurrency },
+    link: links,
+    // Statements with no resource (no target key configured) are left out, not widened.
+    permissions: iamStatements(name, scope, $interpolate`s3.${region}.amazonaws.com`)
+      .filter((statement) => statement.resources.length > 0)
+      .map(({ actions, resources, conditions }) => ({ actions, resources, ...(conditions ? { conditions } : {}) })),
+    environment: functionEnvironment(stage, sweepBuckets),
+    nodejs: { format: 'esm' as const, minify: true },
+    ...(stage.policyFile ? { copyFiles: [{ from: stage.policyFile, to: POLICY_IN_PACKAGE(stage.policyFile) }] } : {}),
+    transform: { function: { tracingConfig: { mode: 'Active' } } },
+  };
+}
+
+/** The worker: partial batch responses, so one bad message never fails its neighbours. */
+export const auditWorker = auditQueue.subscribe(functionArgs('auditWorker'), {
+  batch: { size: AUDIT_QUEUE.batchSize, window: `${AUDIT_QUEUE.batchWindowSeconds} seconds`, partialResponses: AUDIT_QUEUE.partialBatchResponses },
+});
+
+export const sweep = new sst.aws.CronV2('Sweep', { schedule: SWEEP.schedule, function: functionArgs('sweep') });
+
+/** CloudTrail's KMS calls on the default bus (the account needs a trail for management events). */
+export const keyEvents = new sst.aws.Function('KeyEvents', functionArgs('keyEvents'));
+const keyEventRule = new aws.cloudwatch.EventRule('KeyEventRule', {
+  description: 'KMS key-state changes (CloudTrail) to sseguard key events',
+  eventPattern: JSON.stringify(KEY_EVENT_PATTERN),
+});
+new aws.cloudwatch.EventTarget('KeyEventTarget', { rule: keyEventRule.name, arn: keyEvents.arn });
+new aws.lambda.Permission('KeyEventPermission', {
+  action: 'lambda:InvokeFunction',
+  function: keyEvents.name,
+  principal: 'events.amazonaws.com',
+  sourceArn: keyEventRule.arn,
+});
+
+export { functionArgs };

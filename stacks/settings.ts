@@ -1,0 +1,312 @@
+// The settings that decide how sseguard behaves once deployed, as plain values: the stacks turn
+// them into SST components and vitest asserts them, without the SST runtime (this file imports
+// nothing from SST's globals). One table definition serves the code, `sseguard init` and the stack.
+import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
+import { findingsTableDefinition } from '../shared/findings/table.ts';
+
+export const APP_NAME = 'sseguard';
+export const RUNTIME = 'nodejs22.x';
+export const ARCHITECTURE = 'arm64';
+export const isProduction = (stage: string): boolean => stage === 'production';
+
+// ── Functions ─────────────────────────────────────────────────────────────────────────────────
+export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi';
+
+export interface FunctionSettings {
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Caps concurrent executions (and so the load on S3, KMS and DynamoDB). */
+  reservedConcurrency: number;
+  description: string;
+}
+
+export const FUNCTIONS: Record<FunctionName, FunctionSettings> = {
+  auditWorker: {
+    handler: 'functions/audit-worker.handler',
+    // A batch of ten messages, a sweep page each (up to 1000 keys), with fixes: minutes, not seconds.
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    // Twenty workers × ten messages: well under S3's per-prefix and KMS's per-account request rates.
+    reservedConcurrency: 20,
+    description: 'Audits, fixes and records the objects named by audit-queue messages',
+  },
+  sweep: {
+    handler: 'functions/sweep.handler',
+    // The sweep stops a minute before its timeout and resumes from its checkpoint on the next tick.
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    // One run at a time: two concurrent ticks would race on the same checkpoint.
+    reservedConcurrency: 1,
+    description: 'Lists the monitored buckets page by page into the audit queue, resuming from its checkpoint',
+  },
+  keyEvents: {
+    handler: 'functions/key-events.handler',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    reservedConcurrency: 2,
+    description: 'Re-evaluates every object under a KMS key whose state changed',
+  },
+  reportApi: {
+    handler: 'functions/report-api.handler',
+    // API Gateway HTTP APIs give up after 30 seconds.
+    timeoutSeconds: 29,
+    memoryMb: 1024,
+    reservedConcurrency: 10,
+    description: 'Report API and dashboard (bearer token)',
+  },
+};
+
+// ── Audit queue ───────────────────────────────────────────────────────────────────────────────
+export const AUDIT_QUEUE = {
+  /** AWS: at least six times the function's timeout, so a batch is never delivered twice in flight. */
+  visibilityTimeoutSeconds: 6 * FUNCTIONS.auditWorker.timeoutSeconds,
+  /** Deliveries before SQS moves a message to the DLQ; the worker reads the same number. */
+  maxReceiveCount: 5,
+  batchSize: 10,
+  batchWindowSeconds: 5,
+  /** The worker reports failures per message (Powertools BatchProcessor). */
+  partialBatchResponses: true,
+} as const;
+
+export const DEAD_LETTER_QUEUE = {
+  /** The longest SQS keeps a message: two weeks to look at what failed. */
+  retentionSeconds: 14 * 24 * 3600,
+} as const;
+
+// ── Sweep ─────────────────────────────────────────────────────────────────────────────────────
+export const SWEEP = {
+  /** A tick resumes the run in progress, or starts one when the interval has passed. */
+  schedule: 'rate(15 minutes)',
+  intervalHours: 24,
+} as const;
+
+// ── Tables ────────────────────────────────────────────────────────────────────────────────────
+export interface DynamoSettings {
+  fields: Record<string, 'string' | 'number' | 'binary'>;
+  primaryIndex: { hashKey: string; rangeKey?: string };
+  globalIndexes?: Record<string, { hashKey: string; rangeKey?: string; projection: 'all' | 'keys-only' }>;
+  ttl?: string;
+  pointInTimeRecovery: boolean;
+}
+
+const dynamoType = { S: 'string', N: 'number', B: 'binary' } as const;
+
+/** shared/findings/table.ts's definition (the one `sseguard init` creates) in SST's terms. */
+export function findingsTable(): DynamoSettings {
+  const definition = findingsTableDefinition('unused');
+  const keyOf = (schema: { AttributeName?: string; KeyType?: string }[] | undefined) => {
+    const hashKey = schema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+    const rangeKey = schema?.find((k) => k.KeyType === 'RANGE')?.AttributeName;
+    if (!hashKey) throw new Error('findings table: key schema without a HASH key');
+    return { hashKey, ...(rangeKey ? { rangeKey } : {}) };
+  };
+  return {
+    fields: Object.fromEntries((definition.AttributeDefinitions ?? []).map((a) => [a.AttributeName!, dynamoType[a.AttributeType!]])),
+    primaryIndex: keyOf(definition.KeySchema),
+    globalIndexes: Object.fromEntries(
+      (definition.GlobalSecondaryIndexes ?? []).map((index) => [
+        index.IndexName!,
+        { ...keyOf(index.KeySchema), projection: index.Projection?.ProjectionType === 'KEYS_ONLY' ? ('keys-only' as const) : ('all' as const) },
+      ]),
+    ),
+    // The history is the audit trail: it is kept, so no TTL on this table.
+    pointInTimeRecovery: true,
+  };
+}
+
+/** Powertools idempotency's table, as shared/findings/dynamodb-store.ts ensureIdempotencyTable makes it. */
+export const IDEMPOTENCY_TABLE: DynamoSettings = {
+  fields: { id: 'string' },
+  primaryIndex: { hashKey: 'id' },
+  ttl: 'expiration',
+  // Records expire after a week; losing them only allows a fix to be re-attempted (conditionally).
+  pointInTimeRecovery: false,
+};
+
+// ── Events ────────────────────────────────────────────────────────────────────────────────────
+/** CloudTrail's record of the KMS calls that change whether a key can decrypt (needs a trail). */
+export const KEY_EVENT_PATTERN = {
+  source: ['aws.kms'],
+  'detail-type': ['AWS API Call via CloudTrail'],
+  detail: { eventSource: ['kms.amazonaws.com'], eventName: [...KEY_STATE_CALLS] },
+};
+
+/** S3's own EventBridge events for buckets the app does not create (EventBridge notifications on). */
+export function objectCreatedPattern(bucketNames: readonly string[]) {
+  return {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created'],
+    detail: { bucket: { name: [...bucketNames] } },
+  };
+}
+
+/** Event types the app's own buckets notify the audit queue of. */
+export const BUCKET_NOTIFICATION_EVENTS = ['s3:ObjectCreated:*'] as const;
+
+// ── Per stage ─────────────────────────────────────────────────────────────────────────────────
+export interface StageSettings {
+  removal: 'retain' | 'remove';
+  /** Powertools: POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE. */
+  powertools: { serviceName: string; logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'; metricsNamespace: string };
+  /** Logical names of buckets the app creates and monitors through S3 notifications. */
+  createdBuckets: string[];
+  /** Names of existing buckets monitored through EventBridge "Object Created" events. */
+  existingBuckets: string[];
+  /** KMS keys remediation may encrypt with (the policy's targets): key ARNs. */
+  targetKeyArns: string[];
+  /** KMS keys the auditor may describe and S3 may decrypt from when fixing; default: the account's. */
+  auditKeyArns?: string[];
+  /** A policy file on the deploying machine, copied into each function; none: the default policy. */
+  policyFile?: string;
+}
+
+const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
+
+/**
+ * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
+ * "Data"), SSEGUARD_EXISTING_BUCKETS, SSEGUARD_TARGET_KEY_ARNS, SSEGUARD_AUDIT_KEY_ARNS,
+ * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL.
+ */
+export function stageSettings(stage: string, env: Record<string, string | undefined> = {}): StageSettings {
+  const production = isProduction(stage);
+  const createdBuckets = env.SSEGUARD_CREATE_BUCKETS === undefined ? ['Data'] : list(env.SSEGUARD_CREATE_BUCKETS);
+  const existingBuckets = list(env.SSEGUARD_EXISTING_BUCKETS);
+  const targetKeyArns = list(env.SSEGUARD_TARGET_KEY_ARNS);
+  const auditKeyArns = list(env.SSEGUARD_AUDIT_KEY_ARNS);
+  const problems = [
+    ...createdBuckets.filter((n) => !LOGICAL_NAME.test(n)).map((n) => `SSEGUARD_CREATE_BUCKETS: "${n}" is not a logical name (PascalCase)`),
+    ...existingBuckets.filter((n) => !BUCKET_NAME.test(n)).map((n) => `SSEGUARD_EXISTING_BUCKETS: "${n}" is not a bucket name`),
+    ...targetKeyArns.filter((a) => !KEY_ARN.test(a)).map((a) => `SSEGUARD_TARGET_KEY_ARNS: "${a}" is not a KMS key ARN (aliases cannot scope IAM)`),
+    ...auditKeyArns.filter((a) => !/^arn:aws[a-z-]*:kms:[a-z0-9*-]+:(\d{12}|\*):key\/[A-Za-z0-9*-]+$/.test(a)).map((a) => `SSEGUARD_AUDIT_KEY_ARNS: "${a}" is not a KMS key ARN pattern`),
+  ];
+  if (createdBuckets.length + existingBuckets.length === 0) problems.push('no bucket to monitor: set SSEGUARD_CREATE_BUCKETS or SSEGUARD_EXISTING_BUCKETS');
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  const logLevel = (env.SSEGUARD_LOG_LEVEL ?? (production ? 'INFO' : 'DEBUG')).toUpperCase();
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new Error(`SSEGUARD_LOG_LEVEL: "${logLevel}" is not DEBUG, INFO, WARN or ERROR`);
+  return {
+    removal: production ? 'retain' : 'remove',
+    powertools: {
+      serviceName: APP_NAME,
+      logLevel: logLevel as StageSettings['powertools']['logLevel'],
+      metricsNamespace: production ? APP_NAME : `${APP_NAME}-${stage}`,
+    },
+    createdBuckets,
+    existingBuckets,
+    targetKeyArns,
+    ...(auditKeyArns.length > 0 ? { auditKeyArns } : {}),
+    ...(env.SSEGUARD_POLICY_FILE ? { policyFile: env.SSEGUARD_POLICY_FILE } : {}),
+  };
+}
+
+/** Where the policy file lands inside each function package (Lambda runs in /var/task). */
+export const POLICY_IN_PACKAGE = (policyFile: string): string => `sseguard-policy${/\.ya?ml$/i.test(policyFile) ? '.yaml' : '.json'}`;
+
+/** The environment each function gets besides its links (sseguard's and Powertools' names). */
+export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): Record<string, string | R> {
+  return {
+    POWERTOOLS_SERVICE_NAME: stage.powertools.serviceName,
+    POWERTOOLS_LOG_LEVEL: stage.powertools.logLevel,
+    POWERTOOLS_METRICS_NAMESPACE: stage.powertools.metricsNamespace,
+    SSEGUARD_MAX_RECEIVE_COUNT: String(AUDIT_QUEUE.maxReceiveCount),
+    SSEGUARD_SWEEP_BUCKETS: sweepBuckets,
+    SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
+    ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
+  };
+}
+
+// ── IAM ───────────────────────────────────────────────────────────────────────────────────────
+/** Resources the statements are scoped to; R is a string in tests and a Pulumi output in stacks. */
+export interface IamScope<R> {
+  /** `arn:aws:s3:::<bucket>` of every monitored bucket. */
+  buckets: R[];
+  /** `arn:aws:s3:::<bucket>/*` of every monitored bucket. */
+  objects: R[];
+  /** The findings table's ARN and `<arn>/index/*`. */
+  findingsTable: R[];
+  idempotencyTable: R[];
+  auditQueue: R[];
+  deadLetterQueue: R[];
+  /** Keys the auditor may describe, and decrypt from through S3 when fixing. */
+  auditKeys: R[];
+  /** Keys remediation may encrypt with (through S3 only). */
+  targetKeys: R[];
+}
+
+export interface IamStatement<R> {
+  sid: string;
+  actions: string[];
+  resources: (R | '*')[];
+  conditions?: { test: string; variable: string; values: (R | string)[] }[];
+}
+
+/** KMS data-key actions only when S3 asks for them on the function's behalf. */
+const viaS3 = <R>(s3Service: R) => [{ test: 'StringEquals', variable: 'kms:ViaService', values: [s3Service] }];
+
+const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const FINDINGS_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchWriteItem'];
+const IDEMPOTENCY = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const OBJECT_READ = ['s3:GetObject', 's3:GetObjectVersion'];
+const OBJECT_FIX = [
+  's3:GetObjectAcl',
+  's3:GetObjectVersionAcl',
+  's3:GetObjectTagging',
+  's3:GetObjectVersionTagging',
+  's3:PutObject',
+  's3:PutObjectAcl',
+  's3:PutObjectTagging',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:AbortMultipartUpload',
+  's3:UpdateObjectEncryption',
+];
+const KEY_FACTS = ['kms:DescribeKey', 'kms:GetKeyRotationStatus'];
+
+/** The `kms:ViaService` value for S3 in a region. */
+export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws.com`;
+
+/**
+ * The statements of each function's role beyond what SST adds itself (CloudWatch Logs, and for the
+ * worker the event source mapping's sqs:ReceiveMessage/DeleteMessage/ChangeMessageVisibility/
+ * GetQueueAttributes/GetQueueUrl on the audit queue). The worker, the sweep and key events build
+ * the same dependencies (functions/commons/runtime.ts workerDependencies: inspector, key facts,
+ * store, remediator, idempotency store, queues), so each can send what those can.
+ */
+export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service: R): IamStatement<R>[] {
+  const tracing: IamStatement<R> = { sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] };
+  const keyFacts: IamStatement<R> = { sid: 'KeyFacts', actions: KEY_FACTS, resources: [...scope.auditKeys, ...scope.targetKeys] };
+  const remediation: IamStatement<R>[] = [
+    { sid: 'ObjectsFix', actions: [...OBJECT_READ, ...OBJECT_FIX], resources: scope.objects },
+    // ListObjectsV2, and the bucket posture the sweep records (GetBucketEncryption, GetBucketPolicy).
+    { sid: 'Buckets', actions: ['s3:ListBucket', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'], resources: scope.buckets },
+    { sid: 'DecryptSourceViaS3', actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], resources: [...scope.auditKeys, ...scope.targetKeys], conditions: viaS3(s3Service) },
+    { sid: 'EncryptTargetViaS3', actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptTo'], resources: scope.targetKeys, conditions: viaS3(s3Service) },
+    keyFacts,
+    { sid: 'Findings', actions: [...FINDINGS_READ, ...FINDINGS_WRITE], resources: scope.findingsTable },
+    { sid: 'Idempotency', actions: IDEMPOTENCY, resources: scope.idempotencyTable },
+  ];
+  switch (fn) {
+    case 'auditWorker':
+      return [
+        ...remediation,
+        { sid: 'DeadLetter', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.deadLetterQueue },
+        tracing,
+      ];
+    case 'sweep':
+      return [
+        ...remediation,
+        // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").
+        { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
+        { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
+        tracing,
+      ];
+    case 'keyEvents':
+      return [...remediation, { sid: 'Queues', actions: ['sqs:GetQueueUrl'], resources: [...scope.auditQueue, ...scope.deadLetterQueue] }, tracing];
+    case 'reportApi':
+      return [{ sid: 'FindingsRead', actions: FINDINGS_READ, resources: scope.findingsTable }, tracing];
+  }
+}
