@@ -4,7 +4,8 @@ import type { Context } from 'aws-lambda';
 import type { RequestAuditDependencies } from '#shared/audit/audit-requests.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
-import { loadConfig, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
+import { linkedConfig } from '#commons/linked-config.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
@@ -31,7 +32,7 @@ let runtime: Runtime | undefined;
 let worker: Promise<WorkerDependencies> | undefined;
 
 export function handlerRuntime(): Runtime {
-  runtime ??= createRuntime(loadConfig(), { keyTtlMs: KEY_FACTS_TTL_MS });
+  runtime ??= createRuntime(linkedConfig(), { keyTtlMs: KEY_FACTS_TTL_MS });
   return runtime;
 }
 
