@@ -1,0 +1,71 @@
+// The deployed system's settings (stacks/settings.ts), asserted without the SST runtime.
+import { describe, expect, it } from 'vitest';
+import { KEY_STATE_CALLS, parseKeyEvent } from '../../shared/events/key-events.ts';
+import { findingsTableDefinition, INDEXES } from '../../shared/findings/table.ts';
+import {
+  ARCHITECTURE, AUDIT_QUEUE, FUNCTIONS, IDEMPOTENCY_TABLE, KEY_EVENT_PATTERN, RUNTIME, SWEEP,
+  findingsTable, functionEnvironment, objectCreatedPattern, stageSettings,
+} from '../../stacks/settings.ts';
+import { loadConfig } from '../../shared/config.ts';
+
+describe('stacks/settings', () => {
+  it('the findings table is the one sseguard init creates: keys, indexes, point-in-time recovery', () => {
+    const table = findingsTable();
+    expect(table.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
+    expect(table.globalIndexes).toEqual(Object.fromEntries(Object.entries(INDEXES).map(([name, { pk, sk }]) => [name, { hashKey: pk, rangeKey: sk, projection: 'all' }])));
+    expect(Object.keys(table.fields).sort()).toEqual(findingsTableDefinition('x').AttributeDefinitions!.map((a) => a.AttributeName).sort());
+    expect(table.pointInTimeRecovery).toBe(true);
+    expect(table.ttl).toBeUndefined();
+  });
+
+  it('the idempotency table matches Powertools: key id, TTL on expiration', () => {
+    expect(IDEMPOTENCY_TABLE).toMatchObject({ fields: { id: 'string' }, primaryIndex: { hashKey: 'id' }, ttl: 'expiration' });
+  });
+
+  it('the audit queue hides a message for at least six worker timeouts and dead-letters after the worker’s count', () => {
+    expect(AUDIT_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * FUNCTIONS.auditWorker.timeoutSeconds);
+    expect(AUDIT_QUEUE.visibilityTimeoutSeconds).toBeLessThanOrEqual(12 * 3600);
+    expect(AUDIT_QUEUE).toMatchObject({ batchSize: 10, partialBatchResponses: true });
+    const env = functionEnvironment(stageSettings('dev'), 'a,b');
+    expect(loadConfig({ AWS_REGION: 'us-east-1', ...env }).maxReceiveCount).toBe(AUDIT_QUEUE.maxReceiveCount);
+  });
+
+  it('functions: nodejs22.x on arm64, one sweep at a time, API within the gateway’s 30 s', () => {
+    expect(RUNTIME).toBe('nodejs22.x');
+    expect(ARCHITECTURE).toBe('arm64');
+    expect(FUNCTIONS.sweep.reservedConcurrency).toBe(1);
+    expect(FUNCTIONS.reportApi.timeoutSeconds).toBeLessThan(30);
+    expect(SWEEP.schedule).toMatch(/^rate\(\d+ minutes?\)$/);
+  });
+
+  it('the key-event rule matches exactly the calls the handler acts on, and the handler accepts what it matches', () => {
+    expect(KEY_EVENT_PATTERN).toEqual({
+      source: ['aws.kms'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: { eventSource: ['kms.amazonaws.com'], eventName: [...KEY_STATE_CALLS] },
+    });
+    for (const eventName of KEY_EVENT_PATTERN.detail.eventName) {
+      const event = { source: 'aws.kms', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'kms.amazonaws.com', eventName, requestParameters: { keyId: 'k' } } };
+      expect(parseKeyEvent(event).kind).toBe('key-state');
+    }
+  });
+
+  it('existing buckets are matched by S3 "Object Created" events on their names', () => {
+    expect(objectCreatedPattern(['a', 'b'])).toEqual({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: ['a', 'b'] } } });
+  });
+
+  it('per stage: retain and INFO in production, remove and DEBUG elsewhere; Powertools names in the environment', () => {
+    expect(stageSettings('production')).toMatchObject({ removal: 'retain', powertools: { serviceName: 'sseguard', logLevel: 'INFO', metricsNamespace: 'sseguard' } });
+    expect(stageSettings('alice')).toMatchObject({ removal: 'remove', powertools: { logLevel: 'DEBUG', metricsNamespace: 'sseguard-alice' } });
+    expect(functionEnvironment(stageSettings('production', { SSEGUARD_POLICY_FILE: 'policy.yaml' }), 'data')).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'sseguard', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_NAMESPACE: 'sseguard',
+      SSEGUARD_SWEEP_BUCKETS: 'data', SSEGUARD_POLICY: 'sseguard-policy.yaml',
+    });
+  });
+
+  it('deploy-time lists are validated with the variable named', () => {
+    expect(stageSettings('dev', { SSEGUARD_EXISTING_BUCKETS: 'logs, archive', SSEGUARD_CREATE_BUCKETS: '' })).toMatchObject({ createdBuckets: [], existingBuckets: ['logs', 'archive'] });
+    expect(() => stageSettings('dev', { SSEGUARD_TARGET_KEY_ARNS: 'alias/finance' })).toThrow(/SSEGUARD_TARGET_KEY_ARNS: "alias\/finance" is not a KMS key ARN/);
+    expect(() => stageSettings('dev', { SSEGUARD_CREATE_BUCKETS: '' })).toThrow(/no bucket to monitor/);
+  });
+});
