@@ -52,3 +52,15 @@ if (!existsSync(chromium)) {
     process.exit(1);
   }
 }
+
+// SST's platform (.sst/platform: the component types sst.config.ts and stacks/ are type-checked
+// against). `sst install` would also download Pulumi and Bun; SST_SKIP_DEPENDENCY_CHECK and NO_BUN
+// stop that, and it fetches the pinned providers through npm. Redone when SST or the config change.
+ensure('.sst/.sseguard-installed', ['package-lock.json', 'sst.config.ts'], () => {
+  console.error('sseguard: installing the SST platform types (sst install, offline mode)…');
+  execFileSync(join(root, 'node_modules', '.bin', 'sst'), ['install', '--stage', 'typecheck'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, SST_SKIP_DEPENDENCY_CHECK: '1', NO_BUN: '1', SST_TELEMETRY_DISABLED: '1' },
+  });
+});
