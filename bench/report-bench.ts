@@ -1,12 +1,17 @@
-// Report API benchmark: `npx tsx bench/report-bench.ts [--json]`. On a private emulator, loads
-// findings through the real store, starts `sseguard serve` as its own process, and measures with
-// autocannon at C concurrent connections:
-//   /summary                 latency p50/p99 and requests/s
-//   /findings?limit=100      first page, no filter (walks buckets from the counters)
-//   /findings?bucket&verdict one index partition, the dashboard's usual filtered page
-// first with the small load (default 10,000 findings), then the large one (default 100,000), and
-// the DynamoDB work one /summary does at each size (requests, items read): the proof that its
-// cost does not grow with the number of findings. Exit 0 when it ran, 2 when it could not.
+// Report API benchmark: `npx tsx bench/report-bench.ts [--json]`. On a private emulator (or the
+// endpoint given), loads findings through the real store and starts `sseguard serve` as its own
+// process, then:
+//   latency   R requests per route at C concurrent connections (autocannon) with L findings loaded:
+//             /summary; /findings?limit=100 (walks buckets from the counters); one index partition
+//   cost      the DynamoDB requests and items one /summary reads, and one /summary's latency
+//             alone, at S and at N findings: the proof that /summary does not grow with findings
+// Exit 0 when it ran, 2 when it could not.
+//
+// Why latency is measured at L (default 1,000) and not at 100,000 on the emulator: moto answers
+// every Query by walking all items of the table (index or not, ~30 µs per item), so at 100,000
+// findings (200,000+ items) one /summary costs the emulator seconds of CPU and 100 connections
+// queue for minutes; DynamoDB reads only the partition. Point --endpoint at LocalStack (or a
+// patched emulator) and raise --latency-findings to measure at 100,000.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,10 +40,12 @@ const LOAD_CONCURRENCY = 4;
 const HELP = `Usage: npx tsx bench/report-bench.ts [options]
 
 Options:
-  --small N         findings for the first measurement (default 10000)
-  --large N         findings for the second measurement (default 100000)
+  --latency-findings L  findings loaded for the latency measurement (default 1000)
+  --small S         findings for the first /summary cost measurement (default 10000)
+  --large N         findings for the second /summary cost measurement (default 100000)
   --connections C   concurrent connections (default 100)
-  --duration S      seconds per measured route (default 10)
+  --requests R      requests measured per route (default 500)
+  --endpoint URL    use this AWS endpoint (LocalStack, emulator) instead of starting one
   --json            print one JSON object as the last line of stdout
   -h, --help        this help`;
 
@@ -51,7 +58,9 @@ function options() {
       small: { type: 'string' },
       large: { type: 'string' },
       connections: { type: 'string' },
-      duration: { type: 'string' },
+      requests: { type: 'string' },
+      'latency-findings': { type: 'string' },
+      endpoint: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,7 +77,9 @@ function options() {
     small,
     large: whole('large', values.large, 100_000, small, 10_000_000),
     connections: whole('connections', values.connections, 100, 1, 10_000),
-    duration: whole('duration', values.duration, 10, 1, 600),
+    requests: whole('requests', values.requests, 500, 10, 1_000_000),
+    latencyFindings: whole('latency-findings', values['latency-findings'], 1000, 100, small),
+    endpoint: values.endpoint,
   };
 }
 
@@ -172,8 +183,8 @@ interface RouteFigures {
   errors: number;
 }
 
-async function measure(url: string, route: string, connections: number, duration: number): Promise<RouteFigures> {
-  const result = await autocannon({ url: `${url}${route}`, connections, duration, headers: { authorization: `Bearer ${TOKEN}` } });
+async function measure(url: string, route: string, connections: number, requests: number): Promise<RouteFigures> {
+  const result = await autocannon({ url: `${url}${route}`, connections, amount: requests, timeout: 600, headers: { authorization: `Bearer ${TOKEN}` } });
   return {
     route,
     p50Ms: result.latency.p50,
@@ -205,10 +216,10 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
-    emulator = await startEmulator({ port: await freePort() });
-    const env = { ...process.env, AWS_ENDPOINT_URL: emulator.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', SSEGUARD_TABLE: TABLE };
+    const endpoint = opts.endpoint ?? (emulator = await startEmulator({ port: await freePort() })).endpoint;
+    const env = { ...process.env, AWS_ENDPOINT_URL: endpoint, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1', AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'testing', AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'testing', SSEGUARD_TABLE: TABLE };
     Object.assign(process.env, env);
-    log(`emulator on ${emulator.endpoint}`);
+    log(`endpoint ${endpoint}`);
     const clients = createAwsClients();
     await ensureFindingsTable(clients.dynamodb, TABLE);
     const store = new DynamoFindingsStore(clients.documents, TABLE);
@@ -216,33 +227,43 @@ async function main(): Promise<number> {
     serve = running.child;
     const routes = ['/summary', '/findings?limit=100', `/findings?bucket=bench-bucket-03&verdict=at-risk&limit=100`];
 
-    const sizes: { findings: number; loadSeconds: number; summaryCost: Awaited<ReturnType<typeof summaryCost>>; routes: RouteFigures[] }[] = [];
     let loaded = 0;
-    for (const size of [opts.small, opts.large]) {
+    const loadTo = async (size: number) => {
       log(`loading findings ${loaded} → ${size} (store.record, batches of ${LOAD_BATCH}, ${LOAD_CONCURRENCY} at once)…`);
-      const loadSeconds = await load(store, loaded, size);
+      const seconds = await load(store, loaded, size);
       loaded = size;
-      const cost = await summaryCost();
-      const figures: RouteFigures[] = [];
-      for (const route of routes) {
-        log(`  ${size} findings: ${route} at ${opts.connections} connections for ${opts.duration}s…`);
-        figures.push(await measure(running.url, route, opts.connections, opts.duration));
-      }
-      sizes.push({ findings: size, loadSeconds: round(loadSeconds), summaryCost: cost, routes: figures });
+      return round(seconds);
+    };
+    const latencyLoadSeconds = await loadTo(opts.latencyFindings);
+    const latency: RouteFigures[] = [];
+    for (const route of routes) {
+      log(`  ${opts.latencyFindings} findings: ${opts.requests} × ${route} at ${opts.connections} connections…`);
+      latency.push(await measure(running.url, route, opts.connections, opts.requests));
+    }
+    const costs: { findings: number; loadSeconds: number; summary: Awaited<ReturnType<typeof summaryCost>>; aloneMs: number }[] = [];
+    for (const size of [opts.small, opts.large]) {
+      const loadSeconds = await loadTo(size);
+      const started = performance.now();
+      const alone = await fetch(`${running.url}/summary`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      if (alone.status !== 200) throw new Error(`/summary answered ${alone.status}`);
+      await alone.arrayBuffer();
+      const aloneMs = round(performance.now() - started);
+      costs.push({ findings: size, loadSeconds, summary: await summaryCost(), aloneMs });
     }
 
-    const [small, large] = sizes as [(typeof sizes)[number], (typeof sizes)[number]];
-    const summaryFlat = large.summaryCost.requests === small.summaryCost.requests && large.summaryCost.itemsRead === small.summaryCost.itemsRead;
+    const [small, large] = costs as [(typeof costs)[number], (typeof costs)[number]];
+    const summaryFlat = large.summary.requests === small.summary.requests && large.summary.itemsRead === small.summary.itemsRead;
     const lines = [
-      `report API, ${opts.connections} connections, ${opts.duration}s per route, sseguard serve on the emulator`,
-      ...sizes.flatMap((s) => [
-        `${s.findings} findings (loaded in ${s.loadSeconds}s); one /summary = ${s.summaryCost.requests} DynamoDB requests, ${s.summaryCost.itemsRead} items read, ${s.summaryCost.bytes} bytes`,
-        ...s.routes.map((r) => `  ${r.route.padEnd(58)} p50 ${String(r.p50Ms).padStart(5)} ms  p99 ${String(r.p99Ms).padStart(5)} ms  ${String(r.requestsPerSec).padStart(7)} req/s  non-2xx ${r.non2xx}  errors ${r.errors}`),
-      ]),
-      `/summary cost at ${large.findings} vs ${small.findings} findings: ${large.summaryCost.requests} vs ${small.summaryCost.requests} requests, ${large.summaryCost.itemsRead} vs ${small.summaryCost.itemsRead} items read: ${summaryFlat ? 'PASS (does not grow)' : 'FAIL (grows)'}`,
+      `report API latency: ${opts.latencyFindings} findings (loaded in ${latencyLoadSeconds}s), ${opts.connections} connections, ${opts.requests} requests per route, sseguard serve on ${opts.endpoint ? endpoint : 'the emulator'}`,
+      ...latency.map((r) => `  ${r.route.padEnd(58)} p50 ${String(r.p50Ms).padStart(6)} ms  p99 ${String(r.p99Ms).padStart(6)} ms  ${String(r.requestsPerSec).padStart(7)} req/s  non-2xx ${r.non2xx}  errors ${r.errors}`),
+      '/summary cost:',
+      ...costs.map((c) => `  ${String(c.findings).padStart(8)} findings (loaded in ${c.loadSeconds}s): ${c.summary.requests} DynamoDB requests, ${c.summary.itemsRead} items read, ${c.summary.bytes} bytes; alone ${c.aloneMs} ms`),
+      `/summary at ${large.findings} vs ${small.findings} findings: ${large.summary.requests} vs ${small.summary.requests} requests, ${large.summary.itemsRead} vs ${small.summary.itemsRead} items read: ${summaryFlat ? 'PASS (does not grow)' : 'FAIL (grows)'}`,
     ];
     console.log(lines.join('\n'));
-    if (opts.json) console.log(JSON.stringify({ connections: opts.connections, durationSeconds: opts.duration, sizes, summaryCostFlat: summaryFlat }));
+    if (opts.json) {
+      console.log(JSON.stringify({ latency: { findings: opts.latencyFindings, connections: opts.connections, requestsPerRoute: opts.requests, routes: latency }, summaryCost: costs, summaryCostFlat: summaryFlat }));
+    }
     return 0;
   } catch (error) {
     console.error(`report-bench: ${(error as Error).stack ?? error}`);
