@@ -12,7 +12,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { logger, metrics, tracer } from '#powertools';
 import { auditRequests } from '#shared/audit/audit-requests.ts';
 import { parseMessageBody } from '#shared/events/audit-requests.ts';
-import { workerDependencies } from '#commons/runtime.ts';
+import { workerDependencies } from '#commons/worker-dependencies.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import { logger, metrics, tracer } from '#powertools';
 import { reevaluateKey, type KeyReevaluation } from '#shared/audit/reevaluate-key.ts';
 import { parseKeyEvent } from '#shared/events/key-events.ts';
-import { workerDependencies } from '#commons/runtime.ts';
+import { keyEventDependencies } from '#commons/key-event-dependencies.ts';
 
 export type KeyEventResult = { status: 'ignored' | 'invalid'; reason: string } | ({ status: 'reevaluated' } & KeyReevaluation);
 
@@ -19,8 +19,7 @@ export const handler = middy(async (event: unknown): Promise<KeyEventResult> => 
     (parsed.kind === 'invalid' ? logger.error : logger.info).call(logger, 'key event not used', { reason: parsed.reason });
     return { status: parsed.kind === 'invalid' ? 'invalid' : 'ignored', reason: parsed.reason };
   }
-  const deps = await workerDependencies();
-  const result = await reevaluateKey({ keys: deps.runtime.keys, store: deps.runtime.store, policy: deps.policy }, parsed.keyRef);
+  const result = await reevaluateKey(await keyEventDependencies(), parsed.keyRef);
   logger.info('objects re-evaluated after a key-state change', { call: parsed.call, key: result.key.arn, objects: result.objects, verdicts: result.verdicts });
   metrics.addMetric('ObjectsReevaluated', MetricUnit.Count, result.objects);
   return { status: 'reevaluated', ...result };

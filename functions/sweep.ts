@@ -10,13 +10,13 @@ import { logger, metrics, tracer } from '#powertools';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
-import { workerDependencies } from '#commons/runtime.ts';
+import { sweepDependencies } from '#commons/sweep-dependencies.ts';
 
 /** Time kept in hand to save the checkpoint after the last page. */
 const STOP_BEFORE_TIMEOUT_MS = 60_000;
 
 export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
-  const deps = await workerDependencies();
+  const deps = await sweepDependencies();
   const [lastRun] = await deps.sweepRuns.runs(1);
   const outcome = await sweep(
     {

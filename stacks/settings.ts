@@ -272,40 +272,44 @@ export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws
 /**
  * The statements of each function's role beyond what SST adds itself (CloudWatch Logs, and for the
  * worker the event source mapping's sqs:ReceiveMessage/DeleteMessage/ChangeMessageVisibility/
- * GetQueueAttributes/GetQueueUrl on the audit queue). The worker, the sweep and key events build
- * the same dependencies (functions/commons/runtime.ts workerDependencies: inspector, key facts,
- * store, remediator, idempotency store, queues), so each can send what those can.
+ * GetQueueAttributes/GetQueueUrl on the audit queue). Each handler builds only its own
+ * dependencies (functions/commons/*-dependencies.ts), so only the worker can change objects.
  */
 export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service: R): IamStatement<R>[] {
   const tracing: IamStatement<R> = { sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] };
   const keyFacts: IamStatement<R> = { sid: 'KeyFacts', actions: KEY_FACTS, resources: [...scope.auditKeys, ...scope.targetKeys] };
-  const remediation: IamStatement<R>[] = [
-    { sid: 'ObjectsFix', actions: [...OBJECT_READ, ...OBJECT_FIX], resources: scope.objects },
-    // ListObjectsV2, and the bucket posture the sweep records (GetBucketEncryption, GetBucketPolicy).
-    { sid: 'Buckets', actions: ['s3:ListBucket', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'], resources: scope.buckets },
-    { sid: 'DecryptSourceViaS3', actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], resources: [...scope.auditKeys, ...scope.targetKeys], conditions: viaS3(s3Service) },
-    { sid: 'EncryptTargetViaS3', actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptTo'], resources: scope.targetKeys, conditions: viaS3(s3Service) },
-    keyFacts,
-    { sid: 'Findings', actions: [...FINDINGS_READ, ...FINDINGS_WRITE], resources: scope.findingsTable },
-    { sid: 'Idempotency', actions: IDEMPOTENCY, resources: scope.idempotencyTable },
-  ];
+  const objectsRead: IamStatement<R> = { sid: 'ObjectsRead', actions: OBJECT_READ, resources: scope.objects };
+  const buckets = (extra: string[] = []): IamStatement<R> => ({ sid: 'Buckets', actions: ['s3:ListBucket', ...extra], resources: scope.buckets });
+  const findings = (actions: string[]): IamStatement<R> => ({ sid: 'Findings', actions, resources: scope.findingsTable });
   switch (fn) {
     case 'auditWorker':
       return [
-        ...remediation,
+        { sid: 'ObjectsFix', actions: [...OBJECT_READ, ...OBJECT_FIX], resources: scope.objects },
+        buckets(),
+        { sid: 'DecryptSourceViaS3', actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], resources: [...scope.auditKeys, ...scope.targetKeys], conditions: viaS3(s3Service) },
+        { sid: 'EncryptTargetViaS3', actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptTo'], resources: scope.targetKeys, conditions: viaS3(s3Service) },
+        keyFacts,
+        findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
+        { sid: 'Idempotency', actions: IDEMPOTENCY, resources: scope.idempotencyTable },
         { sid: 'DeadLetter', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.deadLetterQueue },
         tracing,
       ];
     case 'sweep':
       return [
-        ...remediation,
+        objectsRead,
+        // ListObjectsV2, and the bucket posture the sweep records (GetBucketEncryption, GetBucketPolicy).
+        buckets(['s3:GetEncryptionConfiguration', 's3:GetBucketPolicy']),
+        keyFacts,
+        findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").
         { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
         tracing,
       ];
     case 'keyEvents':
-      return [...remediation, { sid: 'Queues', actions: ['sqs:GetQueueUrl'], resources: [...scope.auditQueue, ...scope.deadLetterQueue] }, tracing];
+      // The S3 read actions follow from code the bundle shares with the worker (the inspector);
+      // key events themselves re-evaluate from recorded facts.
+      return [objectsRead, buckets(), keyFacts, findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]), tracing];
     case 'reportApi':
       return [{ sid: 'FindingsRead', actions: FINDINGS_READ, resources: scope.findingsTable }, tracing];
   }

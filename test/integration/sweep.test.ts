@@ -2,7 +2,8 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
-import { resetHandlerRuntime, workerDependencies } from '../../functions/commons/runtime.ts';
+import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
+import { sweepDependencies } from '../../functions/commons/sweep-dependencies.ts';
 import { handler as auditWorker } from '../../functions/audit-worker.ts';
 import { handler as sweepHandler } from '../../functions/sweep.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -55,7 +56,7 @@ async function takeMessages(): Promise<{ bodies: string[]; keys: string[] }> {
 }
 
 async function sweepDeps(overrides: Partial<SweepDependencies> = {}): Promise<SweepDependencies> {
-  const deps = await workerDependencies();
+  const deps = await sweepDependencies();
   return {
     lister: deps.runtime.objects,
     queue: deps.queues,
@@ -95,7 +96,7 @@ describe('resumable sweep', () => {
       await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
     }
     expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
-    const [run] = await (await workerDependencies()).sweepRuns.runs(1);
+    const [run] = await (await sweepDependencies()).sweepRuns.runs(1);
     expect(run).toMatchObject({ pagesEnqueued: 11, objectsEnqueued: OBJECTS, pagesAudited: 11, objectsAudited: OBJECTS, verdicts: { compliant: OBJECTS } });
     expect(run?.finishedAt).toBeTruthy();
     expect((await createRuntime(loadConfig()).store.summary()).buckets['swept-a']?.objects).toBe(OBJECTS);
@@ -126,7 +127,7 @@ describe('resumable sweep', () => {
       await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
     }
     expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
-    const [run] = await (await workerDependencies()).sweepRuns.runs(1);
+    const [run] = await (await sweepDependencies()).sweepRuns.runs(1);
     expect(run).toMatchObject({ pagesAudited: 11, objectsAudited: OBJECTS });
   });
 });

@@ -1,0 +1,37 @@
+// The audit worker's dependencies: audit, fix once, record; dead-letter what cannot be parsed; count
+// sweep pages. Each handler has its own module so that its bundle, and so its role, holds only what
+// it uses (stacks/settings.ts, checked by test/unit/stacks-iam.test.ts).
+import type { Context } from 'aws-lambda';
+import type { RequestAuditDependencies } from '#shared/audit/audit-requests.ts';
+import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
+import { createRemediator } from '#shared/audit/remediator.ts';
+import type { Config } from '#shared/config.ts';
+import { SqsQueues } from '#shared/queue/sqs-queue.ts';
+import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
+
+/** The audit worker: audit, fix once, record; dead-letter what cannot be parsed; count sweep pages. */
+export interface WorkerDependencies extends RequestAuditDependencies {
+  config: Config;
+  queues: SqsQueues;
+  sweepRuns: SweepRuns;
+  /** Lets the idempotency store see the invocation's deadline. */
+  registerLambdaContext(context: Context): void;
+}
+
+const worker = memoized<WorkerDependencies>(async () => {
+  const current = handlerRuntime();
+  const audit = { objects: current.objects, keys: current.keys, policy: await handlerPolicy() };
+  const idempotency = idempotentFix(current.clients.dynamodb, current.config.idempotencyTable);
+  return {
+    ...audit,
+    config: current.config,
+    store: current.store,
+    remediate: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce }),
+    registerLambdaContext: idempotency.registerLambdaContext,
+    queues: new SqsQueues(current.clients.sqs, current.config),
+    sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
+  };
+});
+
+export const workerDependencies = (): Promise<WorkerDependencies> => worker.get();
