@@ -5,7 +5,8 @@ import type { Config } from '#shared/config.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import type { FindingFilter } from '#shared/findings/store.ts';
 import { createRuntime } from '#shared/runtime.ts';
-import { FINDING_CSV_COLUMNS, findingCsvRow, findingJson, formatBytes, renderTable } from '../output/format.ts';
+import { FINDING_CSV_COLUMNS, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
+import { formatBytes, renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
 
 export const REPORT_FORMATS = ['table', 'json', 'csv'] as const;
@@ -40,8 +41,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     let first = true;
     for await (const page of store.findings(filter)) {
       for (const finding of page) {
-        const entry = { ...findingJson(finding), firstSeen: finding.firstSeen, lastSeen: finding.lastSeen };
-        await write(out, `${first ? '' : ','}\n${JSON.stringify(entry)}`);
+        await write(out, `${first ? '' : ','}\n${JSON.stringify(findingJson(finding))}`);
         first = false;
       }
     }

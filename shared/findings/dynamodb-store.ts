@@ -24,6 +24,7 @@ import {
   COUNTER_SHARDS,
   INDEXES,
   KMSKEYS_PK,
+  REMEDIATIONS_PK,
   SCANS_PK,
   STATE_SK,
   counterOfShard,
@@ -196,7 +197,21 @@ export class DynamoFindingsStore implements FindingsStore {
         },
       };
     });
-    return [...states, ...history, ...counters];
+    // Every fix also goes to the remediation log the report's "recent remediations" reads newest
+    // first, in the same transaction as the object's history entry.
+    const remediations = plan.history
+      .filter(({ entry }) => entry.remediation)
+      .map(({ bucket, key, entry }) => {
+        const { at, ...rest } = entry.remediation!;
+        return {
+          Put: {
+            TableName,
+            Item: { pk: REMEDIATIONS_PK, sk: `${at}#${bucket}/${key}`, bucket, key, at, ...rest },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        };
+      });
+    return [...states, ...history, ...remediations, ...counters];
   }
 
   private async previousStates(findings: Finding[]): Promise<Map<string, PreviousState>> {

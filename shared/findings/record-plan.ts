@@ -149,4 +149,5 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
 }
 
 /** How many items the plan writes (DynamoDB transactions take at most 100). */
-export const planSize = (plan: RecordPlan): number => plan.states.length + plan.history.length + plan.counters.size;
+export const planSize = (plan: RecordPlan): number =>
+  plan.states.length + plan.history.length + plan.history.filter((h) => h.entry.remediation).length + plan.counters.size;

@@ -8,6 +8,7 @@
 //                                                      <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
 //   KMSKEYS                   <key arn>                last known facts about a KMS key
 //   SCANS                     <startedAt>#<id>         one item per scan run
+//   REMEDIATIONS              <at>#<bucket>/<key>      every fix, newest last: the report's log
 //
 // Indexes (sparse: only STATE items carry their keys): byVerdict, byBucket, byKmsKey.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -63,3 +64,4 @@ export const counterSk = {
 };
 export const KMSKEYS_PK = 'KMSKEYS';
 export const SCANS_PK = 'SCANS';
+export const REMEDIATIONS_PK = 'REMEDIATIONS';

@@ -4,6 +4,7 @@
 // the ApiResponse.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
+import type { PostureStore } from '../findings/posture-store.ts';
 import type { Summary } from '../findings/store.ts';
 import { CursorCodec, CursorError, type Position } from './cursor.ts';
 import type { ReportApiConfig } from './api-config.ts';
@@ -13,6 +14,8 @@ import type { FindingsQuery, FindingsReader } from './findings-query.ts';
 import { openApiDocument } from './openapi.ts';
 import { keysView, summaryView } from './overview.ts';
 import {
+  bucketsParameters,
+  bucketsSchema,
   exportParameters,
   findingsPageSchema,
   findingsParameters,
@@ -20,6 +23,7 @@ import {
   noParameters,
   objectSchema,
   summarySchema,
+  type BucketsParameters,
   type ExportParameters,
   type FindingsParameters,
 } from './schemas.ts';
@@ -57,6 +61,8 @@ export interface HandleOptions {
 export interface ReportSources {
   summary(): Promise<Summary>;
   reader: FindingsReader;
+  /** Bucket postures (default encryption, TLS, SSE-C blocking), read-only. */
+  posture: Pick<PostureStore, 'summary' | 'list'>;
   region: string;
 }
 
@@ -259,7 +265,19 @@ export class ReportApi {
         parameters: noParameters,
         summary: 'Totals and compliance overall, per bucket, per mode and per verdict; at-risk keys; last sweep, coverage, trend; recent remediations. From counters, never a table scan.',
         response: summarySchema,
-        handle: async () => json(200, await summaryView(await sources.summary(), sources.reader)),
+        handle: async () => json(200, await summaryView(await sources.summary(), sources.reader, await sources.posture.summary())),
+      },
+      {
+        path: '/buckets',
+        authenticated: true,
+        parameters: bucketsParameters,
+        summary: 'Bucket postures in name order: default encryption and its key, SSE-C blocking, TLS-only and unencrypted-put denies, with verdict and reasons.',
+        response: bucketsSchema,
+        handle: async ({ query }) => {
+          const buckets = [];
+          for await (const page of sources.posture.list(query as BucketsParameters)) buckets.push(...page);
+          return json(200, { buckets });
+        },
       },
       {
         path: '/findings',

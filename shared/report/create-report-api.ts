@@ -1,4 +1,5 @@
 // Builds the report API over a runtime (the same composition root the CLI and handlers use).
+import { PostureStore } from '../findings/posture-store.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { ReportApi, type ErrorLogger } from './api.ts';
@@ -12,7 +13,12 @@ export function createReportApi(runtime: Runtime, config: ReportApiConfig, logEr
       .filter(([, counts]) => counts.objects > 0)
       .map(([bucket]) => bucket);
   return new ReportApi(
-    { summary, reader: new FindingsReader(runtime.clients.documents, runtime.config.table, recordedBuckets), region: runtime.config.region },
+    {
+      summary,
+      reader: new FindingsReader(runtime.clients.documents, runtime.config.table, recordedBuckets),
+      posture: new PostureStore(runtime.clients.documents, runtime.config.table),
+      region: runtime.config.region,
+    },
     config,
     logError,
   );

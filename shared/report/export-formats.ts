@@ -1,8 +1,12 @@
 // The export formats: CSV (the same columns as `sseguard report --format csv`), JSON, and AWS
 // Security Finding Format (ASFF) documents ready for Security Hub's BatchImportFindings.
 // Each is written one finding at a time, so an export of any size is produced in constant memory.
+import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { StoredFinding } from '../findings/store.ts';
+
+/** A finding as audited (scan output) or as stored (report, API): the store adds first/last seen. */
+type AnyFinding = Finding & Partial<Pick<StoredFinding, 'firstSeen' | 'lastSeen'>>;
 
 export const EXPORT_FORMATS = ['csv', 'json', 'asff'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -10,12 +14,12 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const FINDING_CSV_COLUMNS = ['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt'] as const;
 
 /** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
-function csvField(value: string | number | undefined): string {
+export function csvField(value: string | number | undefined): string {
   const text = value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function findingCsvRow(f: StoredFinding): string {
+export function findingCsvRow(f: AnyFinding): string {
   const values: Record<(typeof FINDING_CSV_COLUMNS)[number], string | number | undefined> = {
     bucket: f.bucket,
     key: f.key,
@@ -32,8 +36,11 @@ export function findingCsvRow(f: StoredFinding): string {
   return FINDING_CSV_COLUMNS.map((column) => csvField(values[column])).join(',');
 }
 
-/** The per-object JSON of the API: every field present, null when unknown. */
-export function findingJson(f: StoredFinding) {
+/**
+ * The per-object JSON of the API, `scan --json` and `report --format json`: every field present,
+ * null when unknown; first/last seen when the finding comes from the store; the fix when there was one.
+ */
+export function findingJson(f: AnyFinding) {
   return {
     bucket: f.bucket,
     key: f.key,
@@ -48,8 +55,8 @@ export function findingJson(f: StoredFinding) {
     etag: f.etag ?? null,
     lastModified: f.lastModified ?? null,
     auditedAt: f.auditedAt,
-    firstSeen: f.firstSeen,
-    lastSeen: f.lastSeen,
+    ...(f.firstSeen ? { firstSeen: f.firstSeen, lastSeen: f.lastSeen } : {}),
+    ...(f.remediation ? { remediation: f.remediation } : {}),
   };
 }
 

@@ -3,25 +3,20 @@
 // their blast radius. Their cost depends on the number of buckets, keys and runs shown, not on
 // the number of findings.
 import { ENCRYPTION_MODES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
+import { AT_RISK_STATES } from '../domain/evaluate.ts';
 import { VERDICTS, type Verdict } from '../domain/verdict.ts';
 import type { Counts, ScanRun, Summary } from '../findings/store.ts';
-import { SCANS_PK } from '../findings/table.ts';
+import type { PostureSummary } from '../findings/posture-store.ts';
+import { REMEDIATIONS_PK, SCANS_PK } from '../findings/table.ts';
+import { SWEEPS_PK, type SweepRun } from '../sweep/sweep-runs.ts';
 import type { FindingsReader, ModeFilter } from './findings-query.ts';
 
-/**
- * Partition of the remediation log the summary reads (newest first). Expected item shape, written
- * by the remediation worker in the same transaction as the object's HIST# entry that carries
- * `remediation: { action, before, after, at }`:
- *   pk "REMEDIATIONS", sk "<at>#<bucket>/<key>", bucket, key, action, before, after, at
- * Until that worker writes it, the partition is empty and the dashboard shows an empty state.
- */
-export const REMEDIATIONS_PK = 'REMEDIATIONS';
+/** The remediation log (written with each fix, see shared/findings/dynamodb-store.ts), newest first. */
+export { REMEDIATIONS_PK };
 const TREND_RUNS = 30;
 const COVERAGE_RUNS = 200;
 const RECENT_REMEDIATIONS = 20;
 
-/** Key states in which KMS cannot decrypt: the objects behind such a key are unreadable. */
-const UNUSABLE_KEY_STATES: readonly KeyState[] = ['Disabled', 'PendingDeletion', 'PendingReplicaDeletion', 'PendingImport', 'Unavailable', 'Creating', 'Updating'];
 
 export interface CountsView {
   objects: number;
@@ -76,6 +71,8 @@ export interface SummaryView {
   };
   trend: { id: string; bucket: string; prefix: string; finishedAt: string; objects: number; compliancePercent: number }[];
   recentRemediations: RemediationView[];
+  /** Bucket postures by verdict (default encryption, TLS, SSE-C blocking), from their counter. */
+  posture: PostureSummary;
 }
 
 const percent = (part: number, whole: number) => (whole === 0 ? 100 : Math.round((10000 * part) / whole) / 100);
@@ -101,7 +98,7 @@ export function keysView(summary: Summary): KeyView[] {
     const counts = summary.kmsKeys[arn] ?? { objects: 0, bytes: 0, verdicts: {}, modes: {} };
     const facts = summary.keyFacts[arn];
     const described = facts?.status === 'described' ? facts : undefined;
-    const unusable = facts?.status === 'not-found' || (described !== undefined && UNUSABLE_KEY_STATES.includes(described.state));
+    const unusable = facts?.status === 'not-found' || (described !== undefined && AT_RISK_STATES[described.state] !== undefined);
     return {
       arn,
       status: facts?.status ?? 'unknown',
@@ -124,17 +121,45 @@ function scanRun(item: Record<string, unknown>): ScanRun {
   return run as unknown as ScanRun;
 }
 
+/** How a scheduled sweep run appears among scan runs: all its buckets at once. */
+export const SWEEP_BUCKET = '(sweep)';
+
+function sweepRun(item: Record<string, unknown>): SweepRun {
+  const { pk: _pk, sk: _sk, ...run } = item;
+  return run as unknown as SweepRun;
+}
+
+function sweepAsScanRun(run: SweepRun & { finishedAt: string }): ScanRun {
+  return {
+    id: run.runId,
+    bucket: SWEEP_BUCKET,
+    prefix: '',
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    objects: run.objectsAudited,
+    verdicts: run.verdicts,
+  };
+}
+
 function remediation(item: Record<string, unknown>): RemediationView | undefined {
   if (typeof item.bucket !== 'string' || typeof item.key !== 'string' || typeof item.at !== 'string') return undefined;
   return { bucket: item.bucket, key: item.key, action: String(item.action ?? 'unknown'), before: item.before, after: item.after, at: item.at };
 }
 
-export async function summaryView(summary: Summary, reader: FindingsReader, now = new Date()): Promise<SummaryView> {
-  const [runItems, remediationItems] = await Promise.all([reader.newest(SCANS_PK, COVERAGE_RUNS), reader.newest(REMEDIATIONS_PK, RECENT_REMEDIATIONS)]);
-  const runs = runItems.map(scanRun);
+export async function summaryView(summary: Summary, reader: FindingsReader, posture: PostureSummary, now = new Date()): Promise<SummaryView> {
+  const [runItems, sweepItems, remediationItems] = await Promise.all([
+    reader.newest(SCANS_PK, COVERAGE_RUNS),
+    reader.newest(SWEEPS_PK, COVERAGE_RUNS),
+    reader.newest(REMEDIATIONS_PK, RECENT_REMEDIATIONS),
+  ]);
+  // `sseguard scan` runs and the scheduled sweep's finished runs, newest first.
+  const sweeps = sweepItems.map(sweepRun).filter((run): run is SweepRun & { finishedAt: string } => Boolean(run.finishedAt));
+  const runs = [...runItems.map(scanRun), ...sweeps.map(sweepAsScanRun)].sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
   const lastWholeSweep = new Map<string, string>();
   for (const run of runs) {
-    if (run.prefix === '' && !lastWholeSweep.has(run.bucket)) lastWholeSweep.set(run.bucket, run.finishedAt);
+    if (run.prefix !== '') continue;
+    const covered = run.bucket === SWEEP_BUCKET ? (sweeps.find((s) => s.runId === run.id)?.buckets ?? []) : [run.bucket];
+    for (const bucket of covered) if (!lastWholeSweep.has(bucket)) lastWholeSweep.set(bucket, run.finishedAt);
   }
   const buckets = Object.entries(summary.buckets)
     .filter(([, counts]) => counts.objects > 0)
@@ -168,5 +193,6 @@ export async function summaryView(summary: Summary, reader: FindingsReader, now 
         compliancePercent: percent(proven(run.verdicts), run.objects),
       })),
     recentRemediations: remediationItems.map(remediation).filter((r): r is RemediationView => r !== undefined),
+    posture,
   };
 }

@@ -35,6 +35,8 @@ const limit = z.coerce
 export const noParameters = z.strictObject({});
 const filters = { bucket: bucket.optional(), prefix: prefix.optional(), verdict: verdict.optional(), mode: mode.optional(), kmsKey: kmsKey.optional() };
 export const findingsParameters = z.strictObject({ ...filters, limit, cursor: cursor.optional() });
+export const bucketsParameters = z.strictObject({ verdict: verdict.optional() });
+export type BucketsParameters = z.infer<typeof bucketsParameters>;
 export const exportParameters = z.strictObject({ ...filters, cursor: cursor.optional() });
 export type FindingsParameters = z.infer<typeof findingsParameters>;
 export type ExportParameters = z.infer<typeof exportParameters>;
@@ -57,6 +59,7 @@ export const findingSchema = z.object({
   auditedAt: z.string(),
   firstSeen: z.string(),
   lastSeen: z.string(),
+  remediation: z.object({ action: z.string(), outcome: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
 });
 export const findingsPageSchema = z.object({ findings: z.array(findingSchema), nextCursor: z.string().nullable() });
 export const errorSchema = z.object({
@@ -97,6 +100,23 @@ export const summarySchema = z.object({
   coverage: z.object({ buckets: z.number(), bucketsSwept: z.number(), objectsPercent: z.number(), oldestSweepAt: z.string().nullable() }),
   trend: z.array(z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() })),
   recentRemediations: z.array(z.object({ bucket: z.string(), key: z.string(), action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() })),
+  posture: z.object({ buckets: z.number(), verdicts: z.partialRecord(z.enum(VERDICTS), z.number()) }).describe('bucket postures by verdict'),
+});
+export const bucketsSchema = z.object({
+  buckets: z.array(
+    z.object({
+      bucket: z.string(),
+      verdict: z.enum(VERDICTS),
+      reasons: z.array(reason),
+      auditedAt: z.string(),
+      defaultEncryption: z.object({ status: z.enum(['configured', 'none', 'unreadable']), mode: z.string().optional(), kmsKeyArn: z.string().optional(), kmsKeyState: z.string().optional(), bucketKeyEnabled: z.boolean().optional() }),
+      sseC: z.enum(['blocked', 'allowed', 'unknown']),
+      policy: z.enum(['none', 'read', 'unreadable', 'invalid']),
+      tls: z.enum(['enforced', 'not-enforced', 'unknown']),
+      unencryptedPuts: z.enum(['denied', 'allowed', 'unknown']),
+      notes: z.array(z.string()),
+    }),
+  ),
 });
 export const keysSchema = z.object({ keys: z.array(keySchema) });
 export const objectSchema = z.object({

@@ -39,7 +39,8 @@ export class CheckpointConflictError extends Error {
 }
 
 const CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' };
-const runKey = (run: { runId: string }) => ({ pk: 'SWEEPS', sk: run.runId });
+export const SWEEPS_PK = 'SWEEPS';
+const runKey = (run: { runId: string }) => ({ pk: SWEEPS_PK, sk: run.runId });
 
 export class SweepRuns {
   constructor(
@@ -185,7 +186,7 @@ export class SweepRuns {
   /** Runs newest first. */
   async runs(limit = 20): Promise<SweepRun[]> {
     const { Items = [] } = await this.documents.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'SWEEPS' }, ScanIndexForward: false, Limit: limit }),
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SWEEPS_PK }, ScanIndexForward: false, Limit: limit }),
     );
     return Items.map(({ pk: _pk, sk: _sk, ...run }) => run as SweepRun);
   }

@@ -403,7 +403,7 @@ describe('description and CORS', () => {
     const document = await get('/openapi.json');
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/', '/export.asff', '/export.csv', '/export.json', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/summary'].sort(),
+      ['/', '/buckets', '/export.asff', '/export.csv', '/export.json', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/summary'].sort(),
     );
     const parameters = document.paths['/findings'].get.parameters;
     const byName = Object.fromEntries(parameters.map((p: { name: string }) => [p.name, p]));
@@ -425,5 +425,67 @@ describe('description and CORS', () => {
     // Without configuration, no CORS headers at all (the dashboard is same-origin).
     expect((await invoke('/summary', '', { ...auth, origin: 'https://dash.example.com' })).headers['access-control-allow-origin']).toBeUndefined();
     expect(() => loadReportApiConfig({ SSEGUARD_API_TOKEN: TOKEN, SSEGUARD_CORS_ORIGINS: 'https://x.example.com/path' })).toThrow(/SSEGUARD_CORS_ORIGINS/);
+  });
+});
+
+// Runs last: it adds a fix, a scheduled sweep and bucket postures to the table the tests above read.
+describe('remediations, scheduled sweeps and bucket posture in the report', () => {
+  test('a fix recorded by the store appears among recent remediations and in the object history', async () => {
+    const store = new DynamoFindingsStore(clients.documents, TABLE);
+    const fixed = seeded.find((f) => f.verdict === 'noncompliant' && f.mode === 'none')!;
+    const remediation = {
+      action: 'copy',
+      outcome: 'fixed',
+      at: '2026-11-23T09:00:00.000Z',
+      before: { mode: 'none' as const, bucketKeyEnabled: false },
+      after: { mode: 'sse-s3' as const, bucketKeyEnabled: false },
+    };
+    await store.record([{ ...fixed, verdict: 'compliant', mode: 'sse-s3', reasons: [], auditedAt: '2026-11-23T09:00:01.000Z', remediation }]);
+    const summary = await get('/summary');
+    expect(summary.recentRemediations).toEqual([expect.objectContaining({ bucket: fixed.bucket, key: fixed.key, action: 'copy', at: remediation.at })]);
+    const object = await get(`/objects/${fixed.bucket}/${encodeURIComponent(fixed.key)}`);
+    expect(object.history.at(-1).remediation).toMatchObject({ action: 'copy', outcome: 'fixed' });
+  });
+
+  test('a finished scheduled sweep counts as the last sweep of every bucket it covered', async () => {
+    const { SweepRuns } = await import('../../shared/sweep/sweep-runs.ts');
+    const runs = new SweepRuns(clients.documents, TABLE);
+    const buckets = (await get('/summary')).buckets.map((b: { bucket: string }) => b.bucket);
+    const checkpoint = await runs.start({ runId: '2026-11-23T03:00:00.000Z~abc123', startedAt: '2026-11-23T03:00:00.000Z', buckets });
+    await runs.finish(checkpoint, '2026-11-23T03:20:00.000Z');
+    const summary = await get('/summary');
+    expect(summary.lastSweep).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)', finishedAt: '2026-11-23T03:20:00.000Z' });
+    expect(summary.coverage).toMatchObject({ buckets: buckets.length, bucketsSwept: buckets.length, objectsPercent: 100, oldestSweepAt: '2026-11-23T03:20:00.000Z' });
+    expect(summary.trend.at(-1)).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)' });
+  });
+
+  test('/buckets lists bucket postures, filters by verdict, and /summary counts them', async () => {
+    const { PostureStore } = await import('../../shared/findings/posture-store.ts');
+    const postures = new PostureStore(clients.documents, TABLE);
+    const posture = (bucket: string, verdict: 'compliant' | 'noncompliant') => ({
+      bucket,
+      verdict,
+      reasons: verdict === 'compliant' ? [] : [{ code: 'tls-not-required' as const, message: 'the bucket policy does not deny requests without TLS' }],
+      remediate: false,
+      auditedAt: '2026-11-23T03:00:00.000Z',
+      defaultEncryption: { status: 'configured' as const, mode: 'sse-s3', bucketKeyEnabled: false },
+      sseC: 'blocked' as const,
+      policy: 'read' as const,
+      tls: verdict === 'compliant' ? ('enforced' as const) : ('not-enforced' as const),
+      unencryptedPuts: 'unknown' as const,
+      notes: [],
+    });
+    await postures.record(posture('alpha-bucket', 'compliant'));
+    await postures.record(posture('beta-bucket', 'noncompliant'));
+    const all = await get('/buckets');
+    expect(all.buckets.map((b: { bucket: string; verdict: string }) => [b.bucket, b.verdict])).toEqual([
+      ['alpha-bucket', 'compliant'],
+      ['beta-bucket', 'noncompliant'],
+    ]);
+    expect(all.buckets[1]).toMatchObject({ tls: 'not-enforced', reasons: [{ code: 'tls-not-required' }] });
+    expect((await get('/buckets', 'verdict=noncompliant')).buckets.map((b: { bucket: string }) => b.bucket)).toEqual(['beta-bucket']);
+    expect((await invoke('/buckets', 'verdict=maybe')).status).toBe(400);
+    expect((await invoke('/buckets', '', {})).status).toBe(401);
+    expect((await get('/summary')).posture).toEqual({ buckets: 2, verdicts: { compliant: 1, noncompliant: 1 } });
   });
 });

@@ -59,7 +59,8 @@ const NOT_SENT: Partial<Record<FunctionName, Record<string, string[]>>> = {
     'kms DescribeKey': ['describe'],
     'kms GetKeyRotationStatus': ['rotation'],
     'dynamodb BatchWrite': ['recordKeys'],
-    'dynamodb TransactWrite': ['recordChunk'],
+    // The findings store's and the posture store's writers; the API reads postures only (summary, list).
+    'dynamodb TransactWrite': ['recordChunk', 'record'],
   },
 };
 
