@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what the project needs on a fresh machine with only Node and Python 3:
-// npm packages from the lockfile, and moto server (pinned) in a project-local virtual environment.
-// Each step is skipped when its inputs have not changed since it last ran.
+// npm packages from the lockfile, and moto server (pinned) in a project-local virtual environment;
+// with --for-tests also Debian's chromium (dashboard tests) and SST's platform types (type-check of
+// sst.config.ts and stacks/). Each step is skipped when its inputs have not changed since it last ran.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,10 +39,13 @@ ensure('.venv/.sseguard-installed', ['emulator/requirements.txt', 'emulator/cons
     '-r', 'emulator/requirements.txt', '-c', 'emulator/constraints.txt']);
 });
 
+// The test suite needs more than the demo: a browser and SST's platform types.
+const forTests = process.argv.includes('--for-tests');
+
 // The dashboard's browser tests drive Debian's chromium through playwright-core (no browser
 // download). Installed from the distribution when missing and we may; otherwise say how.
 const chromium = '/usr/bin/chromium';
-if (!existsSync(chromium)) {
+if (forTests && !existsSync(chromium)) {
   const aptGet = ['/usr/bin/apt-get', '/bin/apt-get'].find((path) => existsSync(path));
   if (process.getuid?.() === 0 && aptGet) {
     console.error('sseguard: installing chromium for the dashboard tests (apt-get)…');
@@ -56,7 +60,7 @@ if (!existsSync(chromium)) {
 // SST's platform (.sst/platform: the component types sst.config.ts and stacks/ are type-checked
 // against). `sst install` would also download Pulumi and Bun; SST_SKIP_DEPENDENCY_CHECK and NO_BUN
 // stop that, and it fetches the pinned providers through npm. Redone when SST or the config change.
-ensure('.sst/.sseguard-installed', ['package-lock.json', 'sst.config.ts'], () => {
+if (forTests) ensure('.sst/.sseguard-installed', ['package-lock.json', 'sst.config.ts'], () => {
   console.error('sseguard: installing the SST platform types (sst install, offline mode)…');
   execFileSync(join(root, 'node_modules', '.bin', 'sst'), ['install', '--stage', 'typecheck'], {
     cwd: root,
