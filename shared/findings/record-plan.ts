@@ -68,8 +68,8 @@ function isOlder(finding: Pick<Finding, 'sequencer' | 'auditedAt'>, other: Pick<
   return finding.auditedAt < other.auditedAt;
 }
 
-/** A history entry for a fix whose audit was overtaken by a newer one: the state is not touched. */
-function remediationEntry(finding: Finding, rev: number): RecordPlan['history'][number] {
+/** The history entry an audit leaves; `extra` says how it relates to the state before it. */
+function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry> = {}): RecordPlan['history'][number] {
   return {
     bucket: finding.bucket,
     key: finding.key,
@@ -78,8 +78,12 @@ function remediationEntry(finding: Finding, rev: number): RecordPlan['history'][
       rev,
       verdict: finding.verdict,
       reasons: finding.reasons,
-      remediation: finding.remediation!,
-      overtaken: true,
+      ...(finding.mode ? { mode: finding.mode } : {}),
+      ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
+      ...(finding.versionId ? { versionId: finding.versionId } : {}),
+      ...(finding.etag ? { etag: finding.etag } : {}),
+      ...(finding.remediation ? { remediation: finding.remediation } : {}),
+      ...extra,
     },
   };
 }
@@ -103,7 +107,7 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
     if (before && isOlder(finding, before)) {
       plan.stale.push(finding);
       // A newer audit already stands, but what a fix did to the object must stay on record.
-      if (finding.remediation) plan.history.push(remediationEntry(finding, before.rev));
+      if (finding.remediation) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
       continue;
     }
     const rev = (before?.rev ?? 0) + 1;
@@ -121,22 +125,7 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
       ...(before ? { expectedRev: before.rev } : {}),
     });
     if (!before || changed(before, finding) || finding.remediation) {
-      plan.history.push({
-        bucket: finding.bucket,
-        key: finding.key,
-        entry: {
-          auditedAt: finding.auditedAt,
-          rev,
-          verdict: finding.verdict,
-          reasons: finding.reasons,
-          ...(finding.mode ? { mode: finding.mode } : {}),
-          ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
-          ...(finding.versionId ? { versionId: finding.versionId } : {}),
-          ...(finding.etag ? { etag: finding.etag } : {}),
-          ...(before ? { previousVerdict: before.verdict } : {}),
-          ...(finding.remediation ? { remediation: finding.remediation } : {}),
-        },
-      });
+      plan.history.push(historyEntry(finding, rev, before ? { previousVerdict: before.verdict } : {}));
     }
     if (before) addContribution(plan.counters, before, -1);
     addContribution(plan.counters, finding, 1);

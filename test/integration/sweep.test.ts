@@ -1,5 +1,5 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
@@ -55,6 +55,15 @@ async function takeMessages(): Promise<{ bodies: string[]; keys: string[] }> {
   return { bodies, keys };
 }
 
+/** Puts the messages back on the queue and lets the audit worker take them; returns its failures. */
+async function auditThroughWorker(bodies: string[]): Promise<string[]> {
+  const { sqs } = createRuntime(loadConfig()).clients;
+  for (let i = 0; i < bodies.length; i += 10) {
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
+  }
+  return drainQueue(sqs, queueUrl, auditWorker, context);
+}
+
 async function sweepDeps(overrides: Partial<SweepDependencies> = {}): Promise<SweepDependencies> {
   const deps = await sweepDependencies();
   return {
@@ -90,12 +99,7 @@ describe('resumable sweep', () => {
     expect(keys).toHaveLength(OBJECTS);
 
     // Feed them to the worker and check the run's tally.
-    const { sqs } = createRuntime(loadConfig()).clients;
-    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
-    for (let i = 0; i < bodies.length; i += 10) {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
-    }
-    expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
+    expect(await auditThroughWorker(bodies)).toEqual([]);
     const [run] = await (await sweepDependencies()).sweepRuns.runs(1);
     expect(run).toMatchObject({ pagesEnqueued: 11, objectsEnqueued: OBJECTS, pagesAudited: 11, objectsAudited: OBJECTS, verdicts: { compliant: OBJECTS } });
     expect(run?.finishedAt).toBeTruthy();
@@ -121,12 +125,7 @@ describe('resumable sweep', () => {
     const { bodies, keys } = await takeMessages();
     expect(bodies).toHaveLength(21); // page 1's ten messages twice, then the rest
     expect(new Set(keys).size).toBe(OBJECTS);
-    const { sqs } = createRuntime(loadConfig()).clients;
-    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
-    for (let i = 0; i < bodies.length; i += 10) {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(j), MessageBody })) }));
-    }
-    expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
+    expect(await auditThroughWorker(bodies)).toEqual([]);
     const [run] = await (await sweepDependencies()).sweepRuns.runs(1);
     expect(run).toMatchObject({ pagesAudited: 11, objectsAudited: OBJECTS });
   });
