@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { freePort, startEmulator } from '../cli/emulator-process.ts';
+import { freePort, startEmulator, useEmulator } from '../cli/emulator-process.ts';
 import { localLambdaContext } from '#commons/lambda-context.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
@@ -57,13 +57,7 @@ async function main(): Promise<void> {
   const stop = () => void emulator.stop();
   process.once('SIGINT', stop);
   try {
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      SSEGUARD_TABLE: 'bench-remediation-findings',
-    });
+    useEmulator(emulator.endpoint, { SSEGUARD_TABLE: 'bench-remediation-findings' });
     const seedRuntime = createRuntime(loadConfig(), { maxSockets: 32 });
     const { clients, config } = seedRuntime;
     await ensureFindingsTable(clients.dynamodb, config.table);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createAwsClients } from '#shared/aws/clients.ts';
-import { freePort, startEmulator, type RunningEmulator } from '../cli/emulator-process.ts';
+import { freePort, startEmulator, type RunningEmulator, useEmulator } from '../cli/emulator-process.ts';
 import type { PhaseName, PhaseResult } from './phase.ts';
 import { TENTH_PREFIX, seedBucket, type SeedResult } from './seed.ts';
 
@@ -334,12 +334,7 @@ async function main(): Promise<number> {
   // the phase processes inherit this environment.
   for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_DEFAULT_REGION', 'SSEGUARD_POLICY']) delete process.env[name];
   const emulator = await startEmulator({ port: await freePort() });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-  });
+  useEmulator(emulator.endpoint);
   const stop = async (signal: NodeJS.Signals) => {
     log(`${signal}: stopping`);
     currentChild?.kill('SIGTERM');

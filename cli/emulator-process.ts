@@ -103,6 +103,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 }
 
+/**
+ * The environment that points the AWS SDK at the emulator, with its dummy credentials (a profile
+ * or session token from the caller's shell must not leak into requests to it).
+ */
+export function emulatorEnvironment(endpoint: string): Record<string, string> {
+  return { AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
+}
+
+/** Points this process's AWS SDK at the emulator (see emulatorEnvironment). */
+export function useEmulator(endpoint: string, extra: Record<string, string> = {}): void {
+  Object.assign(process.env, emulatorEnvironment(endpoint), extra);
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+}
+
 /** Forgets every resource the emulator holds (moto's reset API). */
 export async function resetEmulator(endpoint: string): Promise<void> {
   const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '#shared/config.ts';
 import { createAwsClients } from '#shared/aws/clients.ts';
-import { freePort, startEmulator } from '../emulator-process.ts';
+import { freePort, startEmulator, useEmulator } from '../emulator-process.ts';
 import { DEMO_BUCKET, seedDemo } from '../demo-seed.ts';
 import { initCommand } from './init.ts';
 import { reportCommand } from './report.ts';
@@ -15,14 +15,7 @@ export async function demoCommand(options: { port?: number }): Promise<number> {
   const emulator = await startEmulator({ port: options.port ?? (await freePort()) });
   try {
     // The demo talks only to its own emulator, with the emulator's dummy credentials.
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-    });
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
+    useEmulator(emulator.endpoint);
     const config = loadConfig();
     console.log(`▶ emulator on ${emulator.endpoint}`);
     await seedDemo(createAwsClients({ endpoint: emulator.endpoint }));
