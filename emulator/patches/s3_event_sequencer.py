@@ -13,8 +13,9 @@ worker does) cannot be tested against that.
 Patch: each object write gets a sequencer from a process-wide increasing counter (16 hex digits),
 remembered on moto's key object so that every destination sees the same value for one write; the
 version id is added for versioned buckets.
-Not covered: sequencers of ObjectRemoved events for delete markers; sequencer values do not survive
-an emulator restart (they start from the current time, so they still increase).
+ObjectRemoved events get a fresh (later) sequencer. Not covered: moto sends no event when a delete
+marker is created in a versioned bucket (AWS: ObjectRemoved:DeleteMarkerCreated); sequencer values
+do not survive an emulator restart (they start from the current time, so they still increase).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from moto.s3 import notifications
 
 _lock = threading.Lock()
 _counter = itertools.count(int(time.time() * 1000) << 20)
+
+
+def _next_sequencer() -> str:
+    with _lock:
+        return format(next(_counter), "016X")
 
 
 def _sequencer_of(key: Any) -> str:
@@ -45,7 +51,8 @@ def apply() -> None:
     def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
         event = original_get_s3_event(event_name, bucket, key, notification_id)
         obj = event["Records"][0]["s3"]["object"]
-        obj["sequencer"] = _sequencer_of(key)
+        # A removal is a later event on the key than the write that created the object.
+        obj["sequencer"] = _next_sequencer() if "ObjectRemoved" in event_name else _sequencer_of(key)
         if bucket.is_versioned and key.version_id and key.version_id != "null":
             obj["versionId"] = key.version_id
         return event

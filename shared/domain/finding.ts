@@ -44,6 +44,8 @@ export interface Finding {
   sequencer?: string;
   /** Set when this audit followed a remediation attempt. */
   remediation?: RemediationRecord;
+  /** S3 said the object was removed and it is gone: the recorded state is to be removed. */
+  removed?: boolean;
 }
 
 export function toFinding(
@@ -67,6 +69,8 @@ export function toFinding(
       size: listedSize,
       ...(inspection.versionId ? { versionId: inspection.versionId } : {}),
       ...common,
+      // Gone from S3: whatever was recorded for it no longer describes an object.
+      ...(inspection.reason === 'object-vanished' ? { removed: true } : {}),
     };
   }
   const { facts } = inspection;

@@ -1,6 +1,7 @@
 // What the audit queue carries, and how its messages become audit requests. Four shapes arrive:
-// S3 event notifications (possibly wrapped by SNS), EventBridge "Object Created" events, the
-// sweep's own pages of keys, and S3's s3:TestEvent. Validated with zod on the fields the worker
+// S3 event notifications (possibly wrapped by SNS), EventBridge "Object Created"/"Object Deleted"
+// events, the sweep's own pages of keys, and S3's s3:TestEvent. A removal is audited like a
+// creation, without its version id: what is there now is recorded, or the record is removed. Validated with zod on the fields the worker
 // uses; anything else is rejected with a reason so that the worker can dead-letter it.
 import { z } from 'zod';
 
@@ -101,12 +102,13 @@ function fromDocument(document: unknown): ParsedMessage {
   if (document && typeof document === 'object' && 'Records' in document) {
     const parsed = s3Notification.safeParse(document);
     if (!parsed.success) return { kind: 'invalid', reason: `S3 event notification: ${describeIssues(parsed.error)}` };
-    const created = parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:'));
-    if (created.length === 0) {
-      return { kind: 'ignore', reason: `not an ObjectCreated event (${parsed.data.Records.map((r) => r.eventName).join(', ')})` };
+    const relevant = parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:') || r.eventName.startsWith('ObjectRemoved:'));
+    if (relevant.length === 0) {
+      return { kind: 'ignore', reason: `not an ObjectCreated or ObjectRemoved event (${parsed.data.Records.map((r) => r.eventName).join(', ')})` };
     }
     const requests: AuditRequest[] = [];
-    for (const { s3 } of created) {
+    for (const { eventName, s3 } of relevant) {
+      const removal = eventName.startsWith('ObjectRemoved:');
       let key: string;
       try {
         key = decodeNotificationKey(s3.object.key);
@@ -117,7 +119,8 @@ function fromDocument(document: unknown): ParsedMessage {
         bucket: s3.bucket.name,
         key,
         source: 's3-notification',
-        ...(s3.object.versionId ? { versionId: s3.object.versionId } : {}),
+        // After a removal the question is what is there now: the current object, not the version removed.
+        ...(s3.object.versionId && !removal ? { versionId: s3.object.versionId } : {}),
         ...(s3.object.sequencer ? { sequencer: s3.object.sequencer } : {}),
         ...(s3.object.size === undefined ? {} : { size: s3.object.size }),
         ...(s3.object.eTag ? { etag: s3.object.eTag } : {}),
@@ -130,9 +133,11 @@ function fromDocument(document: unknown): ParsedMessage {
     const parsed = eventBridgeS3Event.safeParse(document);
     if (!parsed.success) return { kind: 'invalid', reason: `EventBridge S3 event: ${describeIssues(parsed.error)}` };
     const { detail } = parsed.data;
-    if (parsed.data['detail-type'] !== 'Object Created') {
-      return { kind: 'ignore', reason: `not an Object Created event (${parsed.data['detail-type']})` };
+    const detailType = parsed.data['detail-type'];
+    if (detailType !== 'Object Created' && detailType !== 'Object Deleted') {
+      return { kind: 'ignore', reason: `not an Object Created or Object Deleted event (${detailType})` };
     }
+    const removal = detailType === 'Object Deleted';
     // EventBridge carries the key as it is, not URL-encoded.
     return {
       kind: 'audit',
@@ -141,7 +146,7 @@ function fromDocument(document: unknown): ParsedMessage {
           bucket: detail.bucket.name,
           key: detail.object.key,
           source: 'eventbridge',
-          ...(detail.object['version-id'] ? { versionId: detail.object['version-id'] } : {}),
+          ...(detail.object['version-id'] && !removal ? { versionId: detail.object['version-id'] } : {}),
           ...(detail.object.sequencer ? { sequencer: detail.object.sequencer } : {}),
           ...(detail.object.size === undefined ? {} : { size: detail.object.size }),
           ...(detail.object.etag ? { etag: detail.object.etag } : {}),

@@ -145,7 +145,7 @@ export class DynamoFindingsStore implements FindingsStore {
         await this.recordChunk(findings.slice(half));
         return;
       }
-      if (plan.states.length === 0 && plan.history.length === 0) return;
+      if (plan.states.length === 0 && plan.deletes.length === 0 && plan.history.length === 0) return;
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
@@ -211,7 +211,15 @@ export class DynamoFindingsStore implements FindingsStore {
           },
         };
       });
-    return [...states, ...history, ...remediations, ...counters];
+    const deletes = plan.deletes.map(({ bucket, key, expectedRev }) => ({
+      Delete: {
+        TableName,
+        Key: { pk: objectPk(bucket, key), sk: STATE_SK },
+        ConditionExpression: 'rev = :expected',
+        ExpressionAttributeValues: { ':expected': expectedRev },
+      },
+    }));
+    return [...states, ...deletes, ...history, ...remediations, ...counters];
   }
 
   private async previousStates(findings: Finding[]): Promise<Map<string, PreviousState>> {

@@ -20,6 +20,8 @@ export interface StateWrite {
 
 export interface RecordPlan {
   states: StateWrite[];
+  /** States to delete (the objects were removed from S3), each conditional on the revision read. */
+  deletes: { bucket: string; key: string; expectedRev: number }[];
   history: { bucket: string; key: string; entry: HistoryEntry }[];
   /** counter sort key → attribute → delta; only non-zero deltas. */
   counters: Map<string, Map<string, number>>;
@@ -101,13 +103,22 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
     }
   }
 
-  const plan: RecordPlan = { states: [], history: [], counters: new Map(), stale };
+  const plan: RecordPlan = { states: [], deletes: [], history: [], counters: new Map(), stale };
   for (const [id, finding] of latest) {
     const before = previous.get(id);
     if (before && isOlder(finding, before)) {
       plan.stale.push(finding);
       // A newer audit already stands, but what a fix did to the object must stay on record.
       if (finding.remediation) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
+      continue;
+    }
+    if (finding.removed) {
+      // Nothing recorded, nothing to remove; otherwise the state goes and its counts with it.
+      if (before) {
+        plan.deletes.push({ bucket: finding.bucket, key: finding.key, expectedRev: before.rev });
+        plan.history.push(historyEntry({ ...finding, verdict: before.verdict }, before.rev + 1, { removed: true, previousVerdict: before.verdict }));
+        addContribution(plan.counters, before, -1);
+      }
       continue;
     }
     const rev = (before?.rev ?? 0) + 1;
@@ -139,4 +150,4 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
 
 /** How many items the plan writes (DynamoDB transactions take at most 100). */
 export const planSize = (plan: RecordPlan): number =>
-  plan.states.length + plan.history.length + plan.history.filter((h) => h.entry.remediation).length + plan.counters.size;
+  plan.states.length + plan.deletes.length + plan.history.length + plan.history.filter((h) => h.entry.remediation).length + plan.counters.size;

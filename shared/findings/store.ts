@@ -22,6 +22,8 @@ export interface HistoryEntry {
   remediation?: Finding['remediation'];
   /** A fix recorded after a newer audit of the object: it did not change the recorded state. */
   overtaken?: boolean;
+  /** The object was removed from S3; its state was removed from the table (the history stays). */
+  removed?: boolean;
 }
 
 export interface Counts {
@@ -55,7 +57,10 @@ export interface ScanRun {
 }
 
 export interface FindingsStore {
-  /** Records findings; a finding older than the one stored for that object is ignored. */
+  /**
+   * Records findings; a finding older than the one stored for that object is ignored. A finding
+   * marked `removed` removes the object's state and counts (its history stays).
+   */
   record(findings: Finding[]): Promise<void>;
   recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void>;
   recordScan(run: ScanRun): Promise<void>;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -20,7 +21,7 @@ import type { StoredFinding } from '../../shared/findings/store.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
-import { drainQueue, pollOnce } from '../support/sqs-event-source.ts';
+import { drainQueue, pollOnce, type SqsHandler } from '../support/sqs-event-source.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-worker-'));
 const policyPath = join(dir, 'policy.yaml');
@@ -140,6 +141,48 @@ describe('bucket notification → SQS → worker → findings', () => {
     expect(state).toMatchObject({ versionId: v2.VersionId, mode: 'sse-kms', kmsKeyArn: enabled.arn });
     expect(state?.versionId).not.toBe(v1.VersionId);
     expect(await runtime().store.history('watched', 'order/doc.txt')).toHaveLength(1);
+  });
+});
+
+describe('removed objects', () => {
+  test('an ObjectRemoved event removes the state and its counts, keeps the history; a late create event does not bring it back', async () => {
+    const { clients } = runtime();
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'removals' }));
+    await clients.s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: 'removals',
+        NotificationConfiguration: { QueueConfigurations: [{ QueueArn: Attributes!.QueueArn!, Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }] },
+      }),
+    );
+    await putObject(clients, 'removals', 'gone soon.txt', { mode: 'sse-s3' });
+    await putObject(clients, 'removals', 'stays.txt', { mode: 'sse-s3' });
+    // The worker takes the events as SQS delivers them; the creation's body is kept for later.
+    let createBody = '';
+    const keepingCreate: SqsHandler = async (event, lambdaContext) => {
+      createBody ||= event.Records.find((r) => r.body.includes('gone+soon.txt'))?.body ?? '';
+      return handler(event, lambdaContext);
+    };
+    expect(await drainQueue(sqs, queueUrl, keepingCreate, context)).toEqual([]);
+    expect(createBody).toContain('ObjectCreated:Put');
+    expect((await runtime().store.summary()).buckets.removals?.objects).toBe(2);
+
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: 'removals', Key: 'gone soon.txt' }));
+    expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
+    expect(await stateOf('removals', 'gone soon.txt')).toBeUndefined();
+    expect(await stateOf('removals', 'stays.txt')).toMatchObject({ verdict: 'compliant' });
+    expect((await runtime().store.summary()).buckets.removals).toMatchObject({ objects: 1, verdicts: { compliant: 1 } });
+    const history = await runtime().store.history('removals', 'gone soon.txt');
+    expect(history.map((h) => [h.verdict, h.removed ?? false])).toEqual([
+      ['compliant', false],
+      ['compliant', true],
+    ]);
+
+    // The creation event delivered again, late: the object is gone, so nothing is recorded for it.
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: createBody }));
+    expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
+    expect(await stateOf('removals', 'gone soon.txt')).toBeUndefined();
+    expect((await runtime().store.summary()).buckets.removals?.objects).toBe(1);
   });
 });
 

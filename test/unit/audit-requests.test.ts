@@ -34,6 +34,17 @@ describe('parseMessageBody', () => {
     });
   });
 
+  test('a removal is audited as what is there now: the same request, without the removed version', () => {
+    const event = JSON.parse(sample('s3-notification.json'));
+    event.Records[0].eventName = 'ObjectRemoved:DeleteMarkerCreated';
+    event.Records[0].s3.object.versionId = 'v-removed';
+    const parsed = parseMessageBody(JSON.stringify(event));
+    expect(parsed).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv', sequencer: '0055AED6DCD90281E5' }] });
+    expect(parsed.kind === 'audit' && parsed.requests[0]).not.toHaveProperty('versionId');
+    const bridged = parseMessageBody(sample('eventbridge-object-created.json').replace('"Object Created"', '"Object Deleted"'));
+    expect(bridged).toMatchObject({ kind: 'audit', requests: [{ key: 'public/café/menü.txt', source: 'eventbridge' }] });
+  });
+
   test('an S3 notification wrapped by SNS is unwrapped', () => {
     const wrapped = JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: sample('s3-notification.json') });
     expect(parseMessageBody(wrapped)).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv' }] });
@@ -49,11 +60,15 @@ describe('parseMessageBody', () => {
   test.each([
     ['s3:TestEvent', sample('s3-test-event.json'), 's3:TestEvent'],
     [
-      'an ObjectRemoved notification',
-      sample('s3-notification.json').replace('ObjectCreated:Put', 'ObjectRemoved:Delete'),
-      'not an ObjectCreated event (ObjectRemoved:Delete)',
+      'an ObjectTagging notification',
+      sample('s3-notification.json').replace('ObjectCreated:Put', 'ObjectTagging:Put'),
+      'not an ObjectCreated or ObjectRemoved event (ObjectTagging:Put)',
     ],
-    ['an EventBridge Object Deleted event', sample('eventbridge-object-created.json').replace('"Object Created"', '"Object Deleted"'), 'not an Object Created event (Object Deleted)'],
+    [
+      'an EventBridge Object Tags Added event',
+      sample('eventbridge-object-created.json').replace('"Object Created"', '"Object Tags Added"'),
+      'not an Object Created or Object Deleted event (Object Tags Added)',
+    ],
   ])('%s is ignored with a reason', (_name, body, reason) => {
     expect(parseMessageBody(body)).toEqual({ kind: 'ignore', reason });
   });

@@ -129,6 +129,33 @@ test('a fix whose audit was overtaken by a newer one still reaches the history, 
   expect(plan.history.map((h) => h.entry)).toEqual([expect.objectContaining({ remediation, overtaken: true, rev: stored.rev })]);
 });
 
+describe('removed objects', () => {
+  const removal = (overrides: Partial<Finding> = {}) =>
+    finding({ verdict: 'unauditable', removed: true, reasons: [{ code: 'object-vanished', message: 'gone' }], auditedAt: '2026-11-24T00:00:00.000Z', ...overrides });
+
+  test('a removed object loses its state and its counts; its history says it was removed', () => {
+    const before = stored(finding(), 3);
+    const plan = planRecord([removal()], previousOf(before));
+    expect(plan.states).toEqual([]);
+    expect(plan.deletes).toEqual([{ bucket: 'data', key: 'a.txt', expectedRev: 3 }]);
+    expect(plan.history.map((h) => h.entry)).toEqual([expect.objectContaining({ removed: true, verdict: 'compliant', previousVerdict: 'compliant', rev: 4 })]);
+    const minusOne = { objects: -1, bytes: -100, 'verdict:compliant': -1, 'mode:sse-kms': -1 };
+    expect(counters(plan)).toEqual({ ALL: minusOne, 'BUCKET#data': minusOne, [`KMSKEY#${KEY_A}`]: minusOne });
+  });
+
+  test('removing what was never recorded writes nothing', () => {
+    const plan = planRecord([removal()], new Map());
+    expect([plan.states, plan.deletes, plan.history]).toEqual([[], [], []]);
+    expect(plan.counters.size).toBe(0);
+  });
+
+  test('a removal older than a newer creation (by sequencer) leaves the newer state alone', () => {
+    const plan = planRecord([removal({ sequencer: '0055AED6DCD90281E5' })], previousOf(stored_({ sequencer: '0055AED6DCD90281F0' })));
+    expect(plan.deletes).toEqual([]);
+    expect(plan.stale).toHaveLength(1);
+  });
+});
+
 function stored_(overrides: Partial<Finding>): PreviousState {
   return stored(finding(overrides));
 }
