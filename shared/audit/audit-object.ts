@@ -43,7 +43,3 @@ export async function auditObjectInDetail(
 ): Promise<ObjectAudit> {
   return evaluateInspection(deps, await deps.objects.inspect(bucket, listed, versionId), listed.size);
 }
-
-export async function auditObject(deps: AuditDependencies, bucket: string, listed: ListedObject, versionId?: string): Promise<Finding> {
-  return (await auditObjectInDetail(deps, bucket, listed, versionId)).finding;
-}

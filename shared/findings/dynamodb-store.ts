@@ -16,7 +16,7 @@ import {
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyLookup } from '../domain/encryption.ts';
 import type { Finding } from '../domain/finding.ts';
-import { VERDICTS, type Verdict } from '../domain/verdict.ts';
+import type { Verdict } from '../domain/verdict.ts';
 import { objectId, planRecord, planSize, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type { Counts, FindingFilter, FindingsStore, HistoryEntry, ScanRun, StoredFinding, Summary } from './store.ts';
 import {
@@ -344,7 +344,6 @@ export class DynamoFindingsStore implements FindingsStore {
   }
 }
 
-export const isVerdict = (value: string): value is Verdict => (VERDICTS as readonly string[]).includes(value);
 
 /** The table Powertools idempotency keeps its records in (key `id`, expiry in `expiration`). */
 export async function ensureIdempotencyTable(dynamodb: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
