@@ -1,0 +1,275 @@
+// A fault-injecting HTTP proxy between the AWS SDK and the emulator, on loopback only. It answers a
+// seeded share of matching requests with the error AWS itself sends when throttling or failing
+// (same status, headers and body, so the SDK classifies it exactly as it would in production), or
+// with a dead socket; everything else is forwarded unchanged, streamed both ways.
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+
+export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset';
+export type FaultService = 's3' | 'kms' | 'dynamodb' | 'sqs';
+export interface FaultRule {
+  /** Which requests: service 's3' | 'kms' | 'dynamodb' | 'sqs' | '*' and optionally the operation name. */
+  service?: FaultService | '*';
+  operation?: string;
+  /** Share of matching requests that get the fault, 0..1 (deterministic given `seed`). */
+  rate: number;
+  kind: FaultKind;
+}
+export interface FaultProxyOptions { target: string; rules?: FaultRule[]; seed?: number }
+export interface FaultProxyStats { requests: Record<string, number>; faults: Record<string, number>; forwarded: Record<string, number> }
+export interface FaultProxy {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  /** Replaces the rules and re-seeds the PRNG, so each phase of a test is reproducible on its own. */
+  setRules(rules: FaultRule[]): void;
+  /** Keys: requests and forwarded `service:Operation`; faults `service:Operation:kind`. */
+  stats(): FaultProxyStats;
+  resetStats(): void;
+  /** Stops listening and ends every connection, held black-hole sockets included. */
+  close(): Promise<void>;
+}
+
+/** mulberry32: tiny, fast, and good enough to make `rate` a reliable share. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const header = (headers: IncomingHttpHeaders, name: string): string => {
+  const value = headers[name];
+  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+};
+
+// ------------------------------------------------------------------ which service and operation
+
+/** The SigV4 credential scope (header, or query for presigned URLs) names the service reliably. */
+function serviceOf(req: IncomingMessage, url: URL): FaultService {
+  const credential = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(header(req.headers, 'authorization'))?.[1]
+    ?? url.searchParams.get('X-Amz-Credential')?.split('/')[3];
+  const target = header(req.headers, 'x-amz-target');
+  const service = credential ?? (target.startsWith('DynamoDB_') ? 'dynamodb' : target.startsWith('TrentService.') ? 'kms' : target.startsWith('AmazonSQS.') ? 'sqs' : 's3');
+  return service === 'kms' || service === 'dynamodb' || service === 'sqs' ? service : 's3';
+}
+
+// Bucket sub-resources: the operation is <Get|Put|Delete> + this name (path-style, no key).
+const BUCKET_SUBRESOURCES: Record<string, string> = {
+  acl: 'BucketAcl', accelerate: 'BucketAccelerateConfiguration', cors: 'BucketCors', encryption: 'BucketEncryption',
+  lifecycle: 'BucketLifecycleConfiguration', location: 'BucketLocation', logging: 'BucketLogging',
+  notification: 'BucketNotificationConfiguration', 'object-lock': 'ObjectLockConfiguration', ownershipControls: 'BucketOwnershipControls',
+  policy: 'BucketPolicy', policyStatus: 'BucketPolicyStatus', publicAccessBlock: 'PublicAccessBlock', replication: 'BucketReplication',
+  requestPayment: 'BucketRequestPayment', tagging: 'BucketTagging', versioning: 'BucketVersioning', website: 'BucketWebsite',
+};
+const OBJECT_SUBRESOURCES: Record<string, string> = {
+  acl: 'ObjectAcl', attributes: 'ObjectAttributes', 'legal-hold': 'ObjectLegalHold', retention: 'ObjectRetention', tagging: 'ObjectTagging',
+};
+const VERB: Record<string, string> = { GET: 'Get', PUT: 'Put', DELETE: 'Delete' };
+
+/** S3 REST operation from method, path-style path and query, as @aws-sdk/client-s3 serializes them. */
+function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): string {
+  // The SDK adds x-id=<Operation> wherever method and path alone are ambiguous (GetObject, PutObject, CopyObject, UploadPart…).
+  const xId = url.searchParams.get('x-id');
+  if (xId) return xId;
+  const q = url.searchParams;
+  const [bucket = '', ...key] = url.pathname.slice(1).split('/');
+  const copy = header(headers, 'x-amz-copy-source') !== '';
+  if (!bucket) return method === 'GET' ? 'ListBuckets' : `${method}Service`;
+  if (key.join('/') === '') {
+    const sub = [...q.keys()].find((name) => name in BUCKET_SUBRESOURCES);
+    if (method === 'HEAD') return 'HeadBucket';
+    if (method === 'POST' && q.has('delete')) return 'DeleteObjects';
+    if (method === 'GET' && q.get('list-type') === '2') return 'ListObjectsV2';
+    if (method === 'GET' && q.has('versions')) return 'ListObjectVersions';
+    if (method === 'GET' && q.has('uploads')) return 'ListMultipartUploads';
+    if (sub && VERB[method]) return method === 'DELETE' && sub === 'lifecycle' ? 'DeleteBucketLifecycle' : `${VERB[method]}${BUCKET_SUBRESOURCES[sub]}`;
+    return ({ GET: 'ListObjects', PUT: 'CreateBucket', DELETE: 'DeleteBucket' } as Record<string, string>)[method] ?? `${method}Bucket`;
+  }
+  const sub = [...q.keys()].find((name) => name in OBJECT_SUBRESOURCES);
+  switch (method) {
+    case 'HEAD': return 'HeadObject';
+    case 'POST':
+      if (q.has('uploads')) return 'CreateMultipartUpload';
+      if (q.has('uploadId')) return 'CompleteMultipartUpload';
+      if (q.has('restore')) return 'RestoreObject';
+      return q.has('select') ? 'SelectObjectContent' : 'PostObject';
+    case 'PUT':
+      if (q.has('partNumber') && q.has('uploadId')) return copy ? 'UploadPartCopy' : 'UploadPart';
+      if (q.has('encryption')) return 'UpdateObjectEncryption'; // PUT /{Key+}?encryption in the SDK's serializer
+      if (sub) return `Put${OBJECT_SUBRESOURCES[sub]}`;
+      return copy ? 'CopyObject' : 'PutObject';
+    case 'GET':
+      if (q.has('uploadId')) return 'ListParts';
+      return sub ? `Get${OBJECT_SUBRESOURCES[sub]}` : 'GetObject';
+    case 'DELETE':
+      if (q.has('uploadId')) return 'AbortMultipartUpload';
+      return q.has('tagging') ? 'DeleteObjectTagging' : 'DeleteObject';
+    default: return `${method}Object`;
+  }
+}
+
+/** JSON-protocol services name the operation in X-Amz-Target (`DynamoDB_20120810.PutItem`); query protocol in Action. */
+function operationOf(service: FaultService, req: IncomingMessage, url: URL): string {
+  if (service === 's3') return s3Operation(req.method ?? 'GET', url, req.headers);
+  const target = header(req.headers, 'x-amz-target');
+  return target.split('.').pop() || url.searchParams.get('Action') || 'Unknown';
+}
+
+// ------------------------------------------------------------------ AWS's own error responses
+
+interface Reply { status: number; headers: Record<string, string>; body: string }
+
+const s3Error = (status: number, code: string, message: string, requestId: string, head: boolean): Reply => ({
+  status,
+  headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'x-amz-id-2': Buffer.from(requestId).toString('base64') },
+  // S3 answers a HEAD with the status alone: the SDK then has only the status to go on, as with the real service.
+  body: head ? '' : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message>`
+    + `<RequestId>${requestId}</RequestId><HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`,
+});
+
+const jsonError = (status: number, type: string, message: string, requestId: string, extra: Record<string, string> = {}): Reply => ({
+  status,
+  headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'x-amzn-errortype': type.split('#').pop() ?? type, ...extra },
+  body: JSON.stringify({ __type: type, message }),
+});
+
+function faultReply(service: FaultService, kind: 'throttle' | 'server-error', head: boolean, dynamoThrottles: number): Reply {
+  const id = randomUUID();
+  const throttle = kind === 'throttle';
+  switch (service) {
+    case 's3':
+      return throttle ? s3Error(503, 'SlowDown', 'Please reduce your request rate.', id, head)
+        : s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.', id, head);
+    case 'dynamodb':
+      if (!throttle) return jsonError(500, 'com.amazon.coral.availability#InternalServerError', 'Internal server error', id);
+      // DynamoDB throttles data-plane calls with either name; alternate so both paths get exercised.
+      return dynamoThrottles % 2 === 0
+        ? jsonError(400, 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.', id)
+        : jsonError(400, 'com.amazonaws.dynamodb.v20120810#ThrottlingException', 'Rate of requests exceeds the allowed throughput.', id);
+    case 'kms':
+      return throttle ? jsonError(400, 'ThrottlingException', 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.', id)
+        : jsonError(500, 'KMSInternalException', 'An internal error occurred.', id);
+    case 'sqs':
+      // SQS speaks JSON 1.0 with awsQueryCompatible: x-amzn-query-error carries the query-era code and fault side.
+      // The SDK's model gives RequestThrottled HTTP 403.
+      return throttle ? jsonError(403, 'com.amazonaws.sqs#RequestThrottled', 'Request is throttled.', id, { 'x-amzn-query-error': 'RequestThrottled;Sender' })
+        : jsonError(500, 'com.amazonaws.sqs#InternalError', 'We encountered an internal error. Please try again.', id, { 'x-amzn-query-error': 'InternalError;Receiver' });
+  }
+}
+
+// ------------------------------------------------------------------ the proxy
+
+// Hop-by-hop headers belong to one connection; each side of the proxy keeps its own alive.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
+const endToEnd = (raw: string[]): string[] =>
+  raw.flatMap((value, i) => (i % 2 === 0 && !HOP_BY_HOP.has(value.toLowerCase()) ? [value, raw[i + 1] ?? ''] : []));
+
+const bump = (record: Record<string, number>, key: string) => { record[key] = (record[key] ?? 0) + 1; };
+
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(options.target);
+  const seed = options.seed ?? 1;
+  let rules = options.rules ?? [];
+  let random = mulberry32(seed);
+  let dynamoThrottles = 0;
+  let counts: FaultProxyStats = { requests: {}, faults: {}, forwarded: {} };
+  const held = new Set<Socket>();
+  const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
+    const out = request({
+      host: target.hostname, port: target.port, method: req.method, path: req.url, agent: upstream,
+      headers: endToEnd(req.rawHeaders), // Host included: SigV4 signed it
+    }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEnd(upstreamRes.rawHeaders));
+      upstreamRes.pipe(res);
+      upstreamRes.on('error', () => res.destroy());
+    });
+    // A dead target or a client that gave up: end the other side too, as a direct connection would.
+    out.on('error', () => res.destroy());
+    res.on('close', () => { if (!res.writableFinished) out.destroy(); });
+    req.pipe(out);
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const service = serviceOf(req, url);
+    const operation = operationOf(service, req, url);
+    const key = `${service}:${operation}`;
+    bump(counts.requests, key);
+    const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
+      && (r.operation === undefined || r.operation === operation));
+    // One draw per matching request, so the share of faults is `rate` whatever else passes through.
+    if (!rule || random() >= rule.rate) {
+      bump(counts.forwarded, key);
+      forward(req, res);
+      return;
+    }
+    bump(counts.faults, `${key}:${rule.kind}`);
+    if (rule.kind === 'black-hole') {
+      held.add(req.socket);
+      req.socket.once('close', () => held.delete(req.socket));
+      req.resume(); // take the body so the client believes the request was sent, then say nothing
+      return;
+    }
+    if (rule.kind === 'reset') {
+      req.socket.resetAndDestroy(); // TCP RST: the SDK sees ECONNRESET
+      return;
+    }
+    const reply = faultReply(service, rule.kind, req.method === 'HEAD', service === 'dynamodb' && rule.kind === 'throttle' ? dynamoThrottles++ : 0);
+    req.resume();
+    res.writeHead(reply.status, { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) });
+    res.end(req.method === 'HEAD' ? undefined : reply.body);
+  });
+  // Longer than any SDK idle socket lives in a test, so a reused connection is never closed under a request.
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    setRules(next) { rules = next; random = mulberry32(seed); dynamoThrottles = 0; },
+    stats: () => structuredClone(counts),
+    resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of held) socket.destroy();
+      server.closeAllConnections();
+      upstream.destroy();
+      await closed;
+    },
+  };
+}
+
+/** A TCP server that accepts connections and never answers (a black-hole endpoint). */
+export async function startBlackHole(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: TcpServer = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => sockets.delete(socket));
+    socket.resume(); // read and discard, never write
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
