@@ -191,13 +191,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
     });
+    // Expect: 100-continue (the SDK sends it for S3 bodies of 2 MiB and more): the target says when to send the body.
+    out.on('continue', () => res.writeContinue());
     // A dead target or a client that gave up: end the other side too, as a direct connection would.
     out.on('error', () => res.destroy());
     res.on('close', () => { if (!res.writableFinished) out.destroy(); });
     req.pipe(out);
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const service = serviceOf(req, url);
     const operation = operationOf(service, req, url);
@@ -226,7 +228,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     req.resume();
     res.writeHead(reply.status, { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) });
     res.end(req.method === 'HEAD' ? undefined : reply.body);
-  });
+  };
+  const server = createServer(handle);
+  // Without this listener Node would answer 100 Continue itself; a fault must answer without one, as S3 does.
+  server.on('checkContinue', handle);
   // Longer than any SDK idle socket lives in a test, so a reused connection is never closed under a request.
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
