@@ -239,6 +239,18 @@ describe('rates and counts', () => {
     });
     expect(sum(proxy.stats().requests)).toBe(3);
   });
+
+  test("the emulator's control plane passes through uncounted, even under a catch-all rule", async () => {
+    proxy.setRules([{ rate: 1, kind: 'reset' }]);
+    const response = await fetch(`${proxy.endpoint}/moto-api/`);
+    expect(response.ok).toBe(true);
+    expect(proxy.stats()).toEqual({ requests: {}, forwarded: {}, faults: {} });
+  });
+
+  test('refuses rates outside 0..1 and targets off loopback', async () => {
+    expect(() => proxy.setRules([{ rate: 1.5, kind: 'throttle' }])).toThrow(/0\.\.1/);
+    await expect(startFaultProxy({ target: 'http://example.com:80' })).rejects.toThrow(/loopback/);
+  });
 });
 
 describe('dead endpoints and shutdown', () => {

@@ -2,7 +2,7 @@
 // seeded share of matching requests with the error AWS itself sends when throttling or failing
 // (same status, headers and body, so the SDK classifies it exactly as it would in production), or
 // with a dead socket; everything else is forwarded unchanged, streamed both ways.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 
@@ -23,7 +23,7 @@ export interface FaultProxy {
   endpoint: string;
   /** Replaces the rules and re-seeds the PRNG, so each phase of a test is reproducible on its own. */
   setRules(rules: FaultRule[]): void;
-  /** Keys: requests and forwarded `service:Operation`; faults `service:Operation:kind`. */
+  /** Keys: requests and forwarded (sent on to the target, whatever it answered) `service:Operation`; faults `service:Operation:kind`. */
   stats(): FaultProxyStats;
   resetStats(): void;
   /** Stops listening and ends every connection, held black-hole sockets included. */
@@ -139,7 +139,8 @@ const jsonError = (status: number, type: string, message: string, requestId: str
 });
 
 function faultReply(service: FaultService, kind: 'throttle' | 'server-error', head: boolean, dynamoThrottles: number): Reply {
-  const id = randomUUID();
+  // S3 request ids are 16 upper-case hex digits; the JSON services use UUIDs.
+  const id = service === 's3' ? randomBytes(8).toString('hex').toUpperCase() : randomUUID();
   const throttle = kind === 'throttle';
   switch (service) {
     case 's3':
@@ -172,10 +173,20 @@ const endToEnd = (raw: string[]): string[] =>
 
 const bump = (record: Record<string, number>, key: string) => { record[key] = (record[key] ?? 0) + 1; };
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function checked(rules: FaultRule[]): FaultRule[] {
+  for (const rule of rules) {
+    if (!(rule.rate >= 0 && rule.rate <= 1)) throw new Error(`fault rule rate must be within 0..1, got ${rule.rate}`);
+  }
+  return rules;
+}
+
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
+  if (!LOOPBACK.has(target.hostname)) throw new Error(`the fault proxy only forwards to loopback, not ${target.hostname}`);
   const seed = options.seed ?? 1;
-  let rules = options.rules ?? [];
+  let rules = checked(options.rules ?? []);
   let random = mulberry32(seed);
   let dynamoThrottles = 0;
   let counts: FaultProxyStats = { requests: {}, faults: {}, forwarded: {} };
@@ -201,6 +212,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
+    // The emulator's own control plane (reset, state) is not AWS traffic: never faulted, never counted.
+    if (url.pathname.startsWith('/moto-api/')) return forward(req, res);
     const service = serviceOf(req, url);
     const operation = operationOf(service, req, url);
     const key = `${service}:${operation}`;
@@ -242,7 +255,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    setRules(next) { rules = next; random = mulberry32(seed); dynamoThrottles = 0; },
+    setRules(next) { rules = checked(next); random = mulberry32(seed); dynamoThrottles = 0; },
     stats: () => structuredClone(counts),
     resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; },
     async close() {
