@@ -1,6 +1,8 @@
 // The `sseguard` command line: one more adapter over the same audit pipeline as the Lambdas.
 // Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { endpointsFromEnvironment } from '#shared/aws/clients.ts';
+import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import { ConfigError, loadConfig } from '#shared/config.ts';
 import { PolicyError } from '#shared/domain/policy.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
@@ -35,6 +37,11 @@ const ENVIRONMENT_HELP = `
 Environment:
   AWS_REGION          region of the buckets, keys and table (required)
   AWS_ENDPOINT_URL    endpoint of LocalStack or the emulator (unset for AWS)
+  AWS_ENDPOINT_URL_S3, _KMS, _DYNAMODB, _SQS, _EVENTBRIDGE
+                      one service's endpoint; wins over AWS_ENDPOINT_URL (as in every AWS SDK)
+  SSEGUARD_CONNECT_TIMEOUT_MS, SSEGUARD_SOCKET_TIMEOUT_MS (default 3000 each),
+  SSEGUARD_REQUEST_TIMEOUT_MS (60000), SSEGUARD_MAX_ATTEMPTS (3)
+                      bounded time per AWS request: a silent endpoint fails in about 10 s
   AWS_PROFILE, AWS_ACCESS_KEY_ID, ...   credentials, by the AWS SDK's usual chain
   SSEGUARD_TABLE      findings table (default sseguard-findings)
   SSEGUARD_POLICY     policy file used when --policy is not given
@@ -148,7 +155,18 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
+/** The endpoints in use, for an error that says which one did not answer. */
+function configuredEndpoints(): string | undefined {
+  const distinct = [...new Set(Object.values(endpointsFromEnvironment()))];
+  return distinct.length > 0 ? distinct.join(', ') : undefined;
+}
+
 function describeError(error: unknown): string {
+  // A dead or unreachable endpoint is one line naming it, whichever call met it first.
+  for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
+    const unreachable = unreachableEndpoint(cause, configuredEndpoints());
+    if (unreachable) return unreachable;
+  }
   if (error instanceof ConfigError || error instanceof BucketListingError) return error.message;
   if (error instanceof PolicyError || error instanceof InvokeError) return error.message;
   const e = error as Error;

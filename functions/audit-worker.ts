@@ -35,8 +35,9 @@ async function auditMessage(record: SQSRecord): Promise<void> {
     return;
   }
   const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
-  const finalAttempt = receives >= deps.config.maxReceiveCount;
-  const result = await auditRequests(deps, parsed.requests, { finalAttempt });
+  // Transient failures are never recorded as verdicts: the message is retried, and after its last
+  // delivery SQS moves it to the dead-letter queue, where nothing is lost.
+  const result = await auditRequests(deps, parsed.requests);
   if (parsed.sweep) await deps.sweepRuns.countPage(parsed.sweep, result.recorded);
   metrics.addMetric('ObjectsAudited', MetricUnit.Count, result.recorded.length);
   for (const finding of result.recorded) {

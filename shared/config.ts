@@ -1,11 +1,19 @@
-// Configuration from the environment: the AWS SDK's own names (AWS_REGION, AWS_ENDPOINT_URL, the
-// credential chain) plus sseguard's. Validated once at start, with a one-line error per problem.
+// Configuration from the environment: the AWS SDK's own names (AWS_REGION, AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE>, the credential chain) plus sseguard's. Validated once at start, with a
+// one-line error per problem.
 import { z } from 'zod';
+import { DEFAULT_TIMEOUTS, SERVICES, endpointsFromEnvironment, type Endpoints, type Timeouts } from './aws/clients.ts';
 import { DEFAULT_TABLE_NAME } from './findings/table.ts';
 
 export interface Config {
   region: string;
+  /** AWS_ENDPOINT_URL: every service's endpoint unless a service-specific one is set. */
   endpoint?: string;
+  /** Each service's endpoint as the SDK resolves it (service-specific first); absent: AWS. */
+  endpoints: Endpoints;
+  timeouts: Timeouts;
+  /** How long a fix of a zero-byte object may hold its lock before another process may take over. */
+  fixLeaseBaseMs: number;
   table: string;
   policyPath?: string;
   /** The audit queue: a URL, or a queue name looked up with GetQueueUrl. */
@@ -25,13 +33,22 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+const milliseconds = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} is not a number of milliseconds` })
+    .int(`${name} must be a whole number of milliseconds`)
+    .min(100, `${name} must be at least 100 (ms)`)
+    .max(3_600_000, `${name} must be at most 3600000 (ms)`)
+    .default(fallback);
+const endpointUrl = (name: string) =>
+  z.url({ protocol: /^https?$/, error: `${name} is not an http(s) URL (for example: http://127.0.0.1:4566)` }).optional();
+
 const environment = z.object({
   AWS_REGION: z
     .string({ error: 'AWS_REGION is not set (for example: export AWS_REGION=us-east-1)' })
     .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS_REGION is not a region name (for example: us-east-1)'),
-  AWS_ENDPOINT_URL: z
-    .url({ protocol: /^https?$/, error: 'AWS_ENDPOINT_URL is not an http(s) URL (for example: http://127.0.0.1:4566)' })
-    .optional(),
+  AWS_ENDPOINT_URL: endpointUrl('AWS_ENDPOINT_URL'),
+  ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), endpointUrl(serviceVariable(service))])),
   SSEGUARD_TABLE: z
     .string()
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'SSEGUARD_TABLE is not a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)')
@@ -56,11 +73,25 @@ const environment = z.object({
     .max(1000, 'SSEGUARD_MAX_RECEIVE_COUNT must be at most 1000')
     .default(5),
   SSEGUARD_SWEEP_BUCKETS: z.string().default(''),
+  SSEGUARD_CONNECT_TIMEOUT_MS: milliseconds('SSEGUARD_CONNECT_TIMEOUT_MS', DEFAULT_TIMEOUTS.connectMs),
+  SSEGUARD_SOCKET_TIMEOUT_MS: milliseconds('SSEGUARD_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.socketIdleMs),
+  SSEGUARD_REQUEST_TIMEOUT_MS: milliseconds('SSEGUARD_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs),
+  SSEGUARD_FIX_LEASE_MS: milliseconds('SSEGUARD_FIX_LEASE_MS', 60_000),
+  SSEGUARD_MAX_ATTEMPTS: z.coerce
+    .number({ error: 'SSEGUARD_MAX_ATTEMPTS is not a number' })
+    .int('SSEGUARD_MAX_ATTEMPTS must be a whole number')
+    .min(1, 'SSEGUARD_MAX_ATTEMPTS must be at least 1')
+    .max(20, 'SSEGUARD_MAX_ATTEMPTS must be at most 20')
+    .default(DEFAULT_TIMEOUTS.maxAttempts),
   SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
     .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
     .default(24),
 });
+
+function serviceVariable(service: string): string {
+  return `AWS_ENDPOINT_URL_${service.toUpperCase()}`;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const blankToUndefined = (value: string | undefined) => (value === '' ? undefined : value);
@@ -75,6 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_MAX_RECEIVE_COUNT: blankToUndefined(env.SSEGUARD_MAX_RECEIVE_COUNT),
     SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
+    SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
+    SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
+    SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
+    SSEGUARD_MAX_ATTEMPTS: blankToUndefined(env.SSEGUARD_MAX_ATTEMPTS),
+    SSEGUARD_FIX_LEASE_MS: blankToUndefined(env.SSEGUARD_FIX_LEASE_MS),
+    ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
   const { AWS_REGION, AWS_ENDPOINT_URL, SSEGUARD_TABLE, SSEGUARD_POLICY, SSEGUARD_QUEUE, SSEGUARD_DLQ } = parsed.data;
@@ -87,6 +124,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxReceiveCount: parsed.data.SSEGUARD_MAX_RECEIVE_COUNT,
     sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
     sweepIntervalHours: parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
+    endpoints: endpointsFromEnvironment(env),
+    fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
+    timeouts: {
+      connectMs: parsed.data.SSEGUARD_CONNECT_TIMEOUT_MS,
+      socketIdleMs: parsed.data.SSEGUARD_SOCKET_TIMEOUT_MS,
+      requestMs: parsed.data.SSEGUARD_REQUEST_TIMEOUT_MS,
+      maxAttempts: parsed.data.SSEGUARD_MAX_ATTEMPTS,
+    },
     ...(AWS_ENDPOINT_URL ? { endpoint: AWS_ENDPOINT_URL } : {}),
     ...(SSEGUARD_POLICY ? { policyPath: SSEGUARD_POLICY } : {}),
   };

@@ -18,7 +18,11 @@ export interface Runtime {
 }
 
 export function createRuntime(config: Config, options: { maxSockets?: number; keyTtlMs?: number } = {}): Runtime {
-  const clients = createAwsClients({ endpoint: config.endpoint, ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}) });
+  const clients = createAwsClients({
+    endpoints: config.endpoints,
+    timeouts: config.timeouts,
+    ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}),
+  });
   return {
     config,
     clients,

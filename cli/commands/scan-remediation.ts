@@ -7,11 +7,8 @@ import { createRemediator } from '#shared/audit/remediator.ts';
 import type { ScanDependencies } from '#shared/audit/scan.ts';
 import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome } from '#shared/remediation/index.ts';
 import type { Runtime } from '#shared/runtime.ts';
-import { localLambdaContext } from '#commons/lambda-context.ts';
 
 export type RemediationMode = 'report' | 'dry-run' | 'fix';
-
-const FIX_IN_PROGRESS_TIMEOUT_MS = 15 * 60_000;
 
 export interface ScanRemediation {
   remediate?: Remediator;
@@ -62,10 +59,16 @@ export function scanRemediation(
     };
     return state;
   }
-  const { fixOnce, registerLambdaContext } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable);
-  // A fix left "in progress" by a CLI that died may be retried after this long, however long the
-  // scan has been running (a Lambda's would be after its timeout).
-  registerLambdaContext({ ...localLambdaContext('sseguard-scan'), getRemainingTimeInMillis: () => FIX_IN_PROGRESS_TIMEOUT_MS });
-  state.remediate = createRemediator({ ...deps, s3: runtime.clients.s3, fixOnce, onOutcome: count });
+  // A fix left "in progress" by a CLI that died is taken over once its lease (derived from the
+  // object's size) has run out; one held by a live process is skipped and audited again later.
+  const { fixOnce } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
+  state.remediate = createRemediator({
+    ...deps,
+    s3: runtime.clients.s3,
+    fixOnce,
+    onOutcome: count,
+    // Intents and outcomes are recorded as they happen, unless the scan records nothing.
+    ...(deps.store ? { fixLog: runtime.store } : {}),
+  });
   return state;
 }

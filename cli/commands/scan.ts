@@ -34,6 +34,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const deps = await scanDependencies(runtime, options.policy, { record: options.record });
   const progress = new ProgressLine();
   const examples: Finding[] = [];
+  const notAudited: Finding[] = [];
   const planLines: string[] = [];
   let fixable = 0;
   let first = true;
@@ -67,6 +68,9 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
       onProgress: ({ listed, audited }) => progress.update(listed, audited),
+      onNotAudited: (finding) => {
+        if (notAudited.length < EXAMPLES_SHOWN) notAudited.push(finding);
+      },
       onFinding: async (finding) => {
         if (finding.remediate) fixable += 1;
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
@@ -81,16 +85,44 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   }
   const seconds = (performance.now() - started) / 1000;
   const failing = VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0) || isFailingVerdict(posture.verdict);
+  // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
+  const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
+  const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = { mode: options.remediation, fixable, outcomes: remediation.outcomes, ...(remediation.totals ? { totals: remediation.totals } : {}) };
   if (options.json) {
-    const summary = { ...result, seconds: Number(seconds.toFixed(3)), recorded: options.record, remediation: remediationSummary, exitCode: failing ? 1 : 0 };
+    const summary = {
+      ...result,
+      seconds: Number(seconds.toFixed(3)),
+      recorded: options.record,
+      remediation: remediationSummary,
+      ...(result.notAudited > 0 ? { notAuditedExamples: notAuditedJson } : {}),
+      exitCode,
+    };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
     await write(out, renderSummary(result, seconds, options, examples, config.table));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
+    if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
   }
-  return failing ? 1 : 0;
+  return exitCode;
+}
+
+function whyNotAudited(finding: Finding): string {
+  if (finding.remediation?.outcome === 'failed') return finding.remediation.detail ?? 'the fix failed';
+  return finding.reasons.map((r) => r.message).join('; ') || 'a transient failure';
+}
+
+function renderNotAudited(count: number, examples: { key: string; why: string }[]): string {
+  const lines = [
+    '',
+    `${count} objects were not audited this run (throttled, failing or timed out after every retry); their recorded findings were kept as they were. Run the scan again.`,
+    renderTable(
+      ['key', 'why'],
+      examples.map((e) => [e.key, e.why]),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 function renderSummary(

@@ -22,12 +22,12 @@ export interface WorkerDependencies extends RequestAuditDependencies {
 const worker = memoized<WorkerDependencies>(async () => {
   const current = handlerRuntime();
   const audit = { objects: current.objects, keys: current.keys, policy: await handlerPolicy() };
-  const idempotency = idempotentFix(current.clients.dynamodb, current.config.idempotencyTable);
+  const idempotency = idempotentFix(current.clients.dynamodb, current.config.idempotencyTable, { leaseBaseMs: current.config.fixLeaseBaseMs });
   return {
     ...audit,
     config: current.config,
     store: current.store,
-    remediate: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce }),
+    remediate: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce, fixLog: current.store }),
     registerLambdaContext: idempotency.registerLambdaContext,
     queues: new SqsQueues(current.clients.sqs, current.config),
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),

@@ -1,7 +1,7 @@
 // The audit worker's logic, free of Lambda types: audit the objects a message names, fix those
-// the policy says to fix, record everything in one batch. Findings that a retry could change
-// (S3 or KMS failed after the SDK's own retries) are not recorded as final: the caller retries the
-// message, and on its last delivery records them as unauditable so that nothing goes unseen.
+// the policy says to fix, record everything in one batch. What a retry could change (S3 or KMS
+// throttled, failed or timed out; a fix being made by another process) is never recorded as a
+// verdict: the caller retries the message, and SQS dead-letters it after its last delivery.
 import type { Finding } from '../domain/finding.ts';
 import type { ReasonCode } from '../domain/verdict.ts';
 import type { AuditRequest } from '../events/audit-requests.ts';
@@ -22,31 +22,54 @@ export interface RequestAuditDependencies extends AuditDependencies {
 
 export interface RequestAuditResult {
   recorded: Finding[];
-  /** Findings a retry could change; empty when the message is done. */
+  /** Findings a retry could change: not recorded; the message is to be retried. */
   transient: Finding[];
 }
 
+/** What the event that asked for an audit said about the object version it was about. */
+export interface AuditHint {
+  versionId?: string;
+  etag?: string;
+  sequencer?: string;
+}
+
 const TRANSIENT: readonly ReasonCode[] = ['object-unreadable', 'kms-key-lookup-failed'];
+/** Fix outcomes that a later try can change. */
+const TRANSIENT_OUTCOMES: readonly string[] = ['failed', 'skipped-being-fixed-elsewhere'];
 /** A retry could change this finding: S3 or KMS failed after the SDK's retries, or the fix did. */
 export const isTransient = (finding: Finding): boolean =>
-  finding.reasons.some((r) => TRANSIENT.includes(r.code)) || finding.remediation?.outcome === 'failed';
+  finding.reasons.some((r) => TRANSIENT.includes(r.code)) || TRANSIENT_OUTCOMES.includes(finding.remediation?.outcome ?? '');
 
-/** Audits one object and, where the policy says so and the audit is final, fixes it. */
+const unquoted = (etag: string | undefined) => etag?.replaceAll('"', '');
+
+/**
+ * Audits the object as it is now and, where the policy says so and the audit is final, fixes it.
+ * An event names a version, but only the current version is the object's state: a late event for
+ * an older version audits the current one, and its sequencer is kept only when it describes it.
+ */
 export async function auditThenFix(
   deps: AuditDependencies & { remediate?: Remediator | undefined },
   bucket: string,
   listed: ListedObject,
-  versionId?: string,
-  sequencer?: string,
+  hint: AuditHint = {},
+  options: { confirmedCurrent?: boolean } = {},
 ): Promise<Finding> {
-  const audit = await auditObjectInDetail(deps, bucket, listed, versionId);
-  const withSequencer = (finding: Finding): Finding => (sequencer ? { ...finding, sequencer } : finding);
-  audit.finding = withSequencer(audit.finding);
-  if (audit.finding.remediate && deps.remediate && !isTransient(audit.finding)) return withSequencer(await deps.remediate(audit));
+  const audit = await auditObjectInDetail(deps, bucket, listed);
+  const found = audit.finding;
+  const describesEvent = hint.versionId
+    ? found.versionId === hint.versionId
+    : !hint.etag || !found.etag || unquoted(hint.etag) === unquoted(found.etag);
+  const annotate = (finding: Finding): Finding => ({
+    ...finding,
+    ...(hint.sequencer && describesEvent ? { sequencer: hint.sequencer } : {}),
+    ...(options.confirmedCurrent ? { confirmedCurrent: true } : {}),
+  });
+  audit.finding = annotate(found);
+  if (audit.finding.remediate && deps.remediate && !isTransient(audit.finding)) return annotate(await deps.remediate(audit));
   return audit.finding;
 }
 
-async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -59,22 +82,27 @@ async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) =>
   return results;
 }
 
-export async function auditRequests(
-  deps: RequestAuditDependencies,
-  requests: AuditRequest[],
-  options: { finalAttempt: boolean },
-): Promise<RequestAuditResult> {
+const listedOf = (request: AuditRequest): ListedObject => ({ key: request.key, size: request.size ?? 0 });
+const hintOf = (request: AuditRequest): AuditHint => ({
+  ...(request.versionId ? { versionId: request.versionId } : {}),
+  ...(request.etag ? { etag: request.etag } : {}),
+  ...(request.sequencer ? { sequencer: request.sequencer } : {}),
+});
+
+export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
   const findings = await mapConcurrently(requests, deps.concurrency ?? 8, (request) =>
-    auditThenFix(
-      deps,
-      request.bucket,
-      { key: request.key, size: request.size ?? 0, ...(request.etag ? { etag: request.etag } : {}) },
-      request.versionId,
-      request.sequencer,
-    ),
+    auditThenFix(deps, request.bucket, listedOf(request), hintOf(request)),
   );
   const transient = findings.filter(isTransient);
-  const recorded = options.finalAttempt ? findings : findings.filter((f) => !isTransient(f));
-  await deps.store.record(recorded);
+  const recorded = findings.filter((f) => !isTransient(f));
+  const { undecided } = await deps.store.record(recorded);
+  if (undecided.length > 0) {
+    // Two versions the object itself cannot order: a fresh HeadObject of the current one decides.
+    const again = await mapConcurrently(undecided, deps.concurrency ?? 8, (f) =>
+      auditThenFix(deps, f.bucket, { key: f.key, size: f.size }, {}, { confirmedCurrent: true }),
+    );
+    transient.push(...again.filter(isTransient));
+    await deps.store.record(again.filter((f) => !isTransient(f)));
+  }
   return { recorded, transient };
 }

@@ -1,7 +1,8 @@
 // Collects findings from concurrent auditors and records them in batches, a few batches in flight
 // at once (each is one DynamoDB transaction; the store spreads them over counter shards so they do
 // not conflict). Auditors wait while the limit of batches is in flight, so memory stays bounded
-// however fast the audit runs. A failure is kept and re-thrown to every caller.
+// however fast the audit runs. A failure is kept and re-thrown to every caller. Findings whose order
+// against the stored state only a fresh HeadObject can tell go back to the caller (`onUndecided`).
 import type { Finding } from '../domain/finding.ts';
 import type { FindingsStore } from '../findings/store.ts';
 
@@ -14,6 +15,7 @@ export class BatchRecorder {
     private readonly store: Pick<FindingsStore, 'record'>,
     private readonly batchSize = 45,
     private readonly maxInFlight = 4,
+    private readonly onUndecided: (findings: Finding[]) => void = () => undefined,
   ) {}
 
   async add(finding: Finding): Promise<void> {
@@ -39,6 +41,9 @@ export class BatchRecorder {
     this.buffer = [];
     const recording: Promise<void> = this.store
       .record(batch)
+      .then(({ undecided }) => {
+        if (undecided.length > 0) this.onUndecided(undecided);
+      })
       .catch((error: unknown) => {
         this.failure ??= error;
       })

@@ -1,9 +1,15 @@
 // Runs each object's fix at most once across deliveries, workers and runs: Powertools idempotency
 // keyed by the object version, its audited ETag and the target, kept in a DynamoDB table. A
-// duplicate delivery gets the first run's outcome instead of fixing again; one that arrives while
-// the first is still running fails and is retried by the queue.
+// duplicate gets the first run's outcome instead of fixing again.
+//
+// The in-progress lock is a lease as long as the fix can take, derived from the object's size (and
+// never past a Lambda's own deadline): a process that died mid-fix blocks that object for a minute
+// or so, never for a quarter of an hour. A fix another live process holds is reported as such
+// (`FixInProgressElsewhere`) for that object alone. A failed fix leaves no record, so it can be
+// tried again.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type { RemediationOutcome } from '../remediation/index.ts';
@@ -11,17 +17,66 @@ import type { FixOnce } from './remediator.ts';
 
 /** How long a fix is remembered: longer than any redelivery of the same event. */
 const REMEMBER_FIXES_SECONDS = 7 * 24 * 3600;
+/** The lease of a small object's fix: a few requests, each bounded by the clients' timeouts. */
+export const DEFAULT_FIX_LEASE_BASE_MS = 60_000;
+/** Copy throughput assumed for the lease of a large object (S3 copies in-region at hundreds of MB/s). */
+const LEASE_BYTES_PER_MS = 20 * 1024;
 
-export function idempotentFix(dynamodb: DynamoDBClient, tableName: string): { fixOnce: FixOnce; registerLambdaContext(context: Context): void } {
+export const fixLeaseMs = (sizeBytes: number, baseMs = DEFAULT_FIX_LEASE_BASE_MS): number => baseMs + Math.ceil(sizeBytes / LEASE_BYTES_PER_MS);
+
+/** Another process is fixing this object version now. */
+export class FixInProgressElsewhere extends Error {
+  override name = 'FixInProgressElsewhere';
+}
+
+/** Carries a failed outcome out of the idempotent function, so that Powertools keeps no record of it. */
+class FixFailed extends Error {
+  constructor(readonly outcome: RemediationOutcome) {
+    super(outcome.message);
+  }
+}
+
+export interface IdempotentFixOptions {
+  /** The lease of a zero-byte object's fix (default one minute); larger objects get more. */
+  leaseBaseMs?: number;
+}
+
+export function idempotentFix(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  options: IdempotentFixOptions = {},
+): { fixOnce: FixOnce; registerLambdaContext(context: Context): void } {
   const config = new IdempotencyConfig({ expiresAfterSeconds: REMEMBER_FIXES_SECONDS });
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
+  // Powertools asks the registered context for the time left when it takes the lock: answer with
+  // the lease of the fix running in this async context.
+  const lease = new AsyncLocalStorage<number>();
+  let invocation: Pick<Context, 'getRemainingTimeInMillis'> | undefined;
+  config.registerLambdaContext({
+    getRemainingTimeInMillis: () =>
+      Math.min(lease.getStore() ?? fixLeaseMs(0, options.leaseBaseMs), invocation?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY),
+  } as Context);
   // The identity (argument 0) makes the key; the fix itself (argument 1) is what runs once.
   const once = makeIdempotent(
-    async (_identity: Parameters<FixOnce>[0], fix: () => Promise<RemediationOutcome>) => fix(),
+    async (_identity: Parameters<FixOnce>[0], fix: () => Promise<RemediationOutcome>) => {
+      const outcome = await fix();
+      if (outcome.outcome === 'failed') throw new FixFailed(outcome);
+      return outcome;
+    },
     { persistenceStore, config, dataIndexArgument: 0 },
   );
   return {
-    fixOnce: (identity, fix) => once(identity, fix),
-    registerLambdaContext: (context) => config.registerLambdaContext(context),
+    fixOnce: async (identity, fix) => {
+      try {
+        return await lease.run(fixLeaseMs(identity.size ?? 0, options.leaseBaseMs), () => once(identity, fix));
+      } catch (error) {
+        if (error instanceof FixFailed) return error.outcome;
+        if (error instanceof IdempotencyAlreadyInProgressError) throw new FixInProgressElsewhere(error.message);
+        throw error;
+      }
+    },
+    registerLambdaContext: (context) => {
+      invocation = context;
+    },
   };
 }

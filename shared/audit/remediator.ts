@@ -1,16 +1,24 @@
 // Turns an audit that calls for a fix into the finding after the fix: carry out the policy's
 // target with the remediation engine, then audit the object afresh (new facts, new version) and
 // keep what was done — before and after — in the finding's remediation record.
+//
+// A fix is recorded durably before it is reported: its intent (object, version, ETag, planned fix)
+// is written before the S3 call, and its outcome right after it (fixLog), not with the findings
+// batch that a crash would lose. A crash between the two leaves the intent for the next audit of
+// the object to close with what S3 shows (record-plan.ts).
+import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
+import type { FixIntent, FixLog } from '../findings/store.ts';
 import { remediateObject, type RemediationOptions, type RemediationOutcome, type RemediationTarget } from '../remediation/index.ts';
-import type { RemediationFacts } from '../remediation/plan.ts';
+import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-requests.ts';
+import { FixInProgressElsewhere } from './idempotent-fix.ts';
 
 /** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
 export type FixOnce = (
-  identity: { bucket: string; key: string; versionId?: string; etag?: string; target: RemediationTarget },
+  identity: { bucket: string; key: string; versionId?: string; etag?: string; size?: number; target: RemediationTarget },
   fix: () => Promise<RemediationOutcome>,
 ) => Promise<RemediationOutcome>;
 
@@ -18,6 +26,8 @@ export interface RemediatorDependencies extends AuditDependencies {
   s3: S3Client;
   options?: RemediationOptions;
   fixOnce?: FixOnce;
+  /** Where intents and outcomes are written as they happen; absent: the outcome rides with the finding. */
+  fixLog?: FixLog;
   /** Sees every outcome (the CLI prints plans and totals from here). */
   onOutcome?: (outcome: RemediationOutcome) => void;
 }
@@ -39,24 +49,98 @@ function record(outcome: RemediationOutcome, at: Date): RemediationRecord {
   };
 }
 
+/** The fixes that change the object, and so need an intent before their S3 call. */
+const WRITING_ACTIONS: readonly string[] = ['update-encryption', 'copy', 'multipart-copy'];
+
+/** An outcome for a fix that did not run here: another process holds it, or the lock could not be had. */
+function notRunHere(facts: RemediationFacts, target: RemediationTarget, outcome: 'skipped-being-fixed-elsewhere' | 'failed', message: string, now: Date): RemediationOutcome {
+  const plan = planRemediation({ facts, target, now });
+  return {
+    outcome,
+    plan,
+    message,
+    before: { mode: facts.mode, bucketKeyEnabled: facts.bucketKeyEnabled, ...(facts.kmsKeyArn ? { kmsKeyArn: facts.kmsKeyArn } : {}), ...(facts.versionId ? { versionId: facts.versionId } : {}), ...(facts.etag ? { etag: facts.etag } : {}) },
+    notes: [],
+  };
+}
+
 export function createRemediator(deps: RemediatorDependencies): Remediator {
   const fixOnce: FixOnce = deps.fixOnce ?? ((_identity, fix) => fix());
   return async (audit: ObjectAudit): Promise<Finding> => {
     const target = audit.requirement.target;
     if (audit.inspection.status !== 'read' || !target) return audit.finding;
     const facts: RemediationFacts = audit.inspection.facts;
+    const now = deps.clock?.() ?? new Date();
+    const dryRun = Boolean(deps.options?.dryRun);
+    const planned = planRemediation({ facts, target, now, options: deps.options ?? {} });
+    const writes = !dryRun && (WRITING_ACTIONS.includes(planned.action) || (planned.action === 'blocked' && planned.outcome === 'blocked-archived'));
+    const intent: FixIntent | undefined =
+      writes && deps.fixLog && facts.etag
+        ? {
+            id: `${now.toISOString()}#${randomBytes(4).toString('hex')}`,
+            bucket: facts.bucket,
+            key: facts.key,
+            startedAt: now.toISOString(),
+            action: planned.action,
+            target,
+            before: {
+              mode: facts.mode,
+              bucketKeyEnabled: facts.bucketKeyEnabled,
+              ...(facts.kmsKeyArn ? { kmsKeyArn: facts.kmsKeyArn } : {}),
+              ...(facts.versionId ? { versionId: facts.versionId } : {}),
+              etag: facts.etag,
+              ...(facts.lastModified ? { lastModified: facts.lastModified } : {}),
+            },
+            verdict: audit.finding.verdict,
+          }
+        : undefined;
     let ran = false;
-    const outcome = await fixOnce(
-      { bucket: facts.bucket, key: facts.key, ...(facts.versionId ? { versionId: facts.versionId } : {}), ...(facts.etag ? { etag: facts.etag } : {}), target },
-      () => {
-        ran = true;
-        return remediateObject({ s3: deps.s3, ...(deps.clock ? { clock: deps.clock } : {}) }, facts, target, deps.options ?? {});
-      },
-    );
+    let outcome: RemediationOutcome;
+    try {
+      outcome = await fixOnce(
+        {
+          bucket: facts.bucket,
+          key: facts.key,
+          ...(facts.versionId ? { versionId: facts.versionId } : {}),
+          ...(facts.etag ? { etag: facts.etag } : {}),
+          size: facts.size,
+          target,
+        },
+        async () => {
+          // Inside the lock: a duplicate that replays the first outcome writes no intent.
+          if (intent) await deps.fixLog!.recordIntent(intent);
+          ran = true;
+          return remediateObject({ s3: deps.s3, ...(deps.clock ? { clock: deps.clock } : {}) }, facts, target, deps.options ?? {});
+        },
+      );
+    } catch (error) {
+      // Held by another live process, or the lock itself failed (its table throttled): try later.
+      outcome =
+        error instanceof FixInProgressElsewhere
+          ? notRunHere(facts, target, 'skipped-being-fixed-elsewhere', 'another process is fixing this object version now; it is audited again later', now)
+          : notRunHere(facts, target, 'failed', `the fix could not start: ${(error as Error).message}`, now);
+    }
     deps.onOutcome?.(outcome);
+    const at = deps.clock?.() ?? new Date();
+    // Weather, or held elsewhere: the caller audits the object again later; nothing to log.
+    if (outcome.outcome === 'failed' || outcome.outcome === 'skipped-being-fixed-elsewhere') {
+      return { ...audit.finding, remediation: record(outcome, at), remediationRecorded: true };
+    }
     // A replayed outcome (this version was fixed before) did nothing now: no new history entry.
-    const remediation = ran ? { remediation: record(outcome, deps.clock?.() ?? new Date()) } : {};
-    if (!AUDIT_AGAIN.includes(outcome.outcome) || deps.options?.dryRun) return { ...audit.finding, ...remediation };
+    let remediation: Pick<Finding, 'remediation' | 'remediationRecorded'> = {};
+    if (ran) {
+      const done = record(outcome, at);
+      if (intent) {
+        try {
+          await deps.fixLog!.recordOutcome(intent, done);
+        } catch (error) {
+          // The fix is made but not yet on record: the intent stays, and the next audit closes it.
+          return { ...audit.finding, remediation: { ...done, outcome: 'failed', detail: `the outcome could not be recorded: ${(error as Error).message}` }, remediationRecorded: true };
+        }
+      }
+      remediation = { remediation: done, ...(intent ? { remediationRecorded: true } : {}) };
+    }
+    if (!AUDIT_AGAIN.includes(outcome.outcome) || dryRun) return { ...audit.finding, ...remediation };
     const { after } = outcome;
     // The engine verified the fix with a HeadObject: judge the object on what it saw there instead
     // of asking S3 a second time. Without a verified state, audit what is there now.

@@ -1,14 +1,20 @@
-// Scans a bucket (or a prefix of it): lists its keys page by page, audits each object with bounded
-// concurrency, and records the findings in batches. Memory stays flat in the number of objects:
-// at most one listing page is prefetched, and findings leave as soon as they are recorded.
+// Scans a bucket (or a prefix of it): lists its keys page by page, audits each object with bounded,
+// adaptive concurrency, and records the findings in batches. Memory stays flat in the number of
+// objects: at most one listing page is prefetched, and findings leave as soon as they are recorded.
+//
+// Throttling is weather, not a verdict: an object whose audit (or fix) failed transiently is tried
+// again later in the same run, with backoff, while the concurrency backs off (AIMD). When its tries
+// or the run's retry budget end, it is reported as not audited this run and its recorded finding
+// stays as it was.
 import { randomUUID } from 'node:crypto';
 import type { EncryptionMode } from '../domain/encryption.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { FindingsStore, ScanRun } from '../findings/store.ts';
 import type { ListedObject, ObjectLister } from '../inspect/object-inspector.ts';
+import { AdaptiveLimit, DEFAULT_DEFER_POLICY, deferDelayMs, type DeferPolicy } from './adaptive-concurrency.ts';
 import type { AuditDependencies } from './audit-object.ts';
-import { auditThenFix, type Remediator } from './audit-requests.ts';
+import { auditThenFix, isTransient, type Remediator } from './audit-requests.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 
 export interface ScanDependencies extends AuditDependencies {
@@ -24,7 +30,10 @@ export interface ScanOptions {
   concurrency: number;
   /** Called for every finding, in completion order (the CLI streams JSON from here). */
   onFinding?: (finding: Finding) => void | Promise<void>;
+  /** Called for every object not audited this run (its last transient finding says why). */
+  onNotAudited?: (finding: Finding) => void | Promise<void>;
   onProgress?: (progress: { listed: number; audited: number }) => void;
+  defer?: Partial<DeferPolicy>;
 }
 
 export interface KeyExposure {
@@ -38,6 +47,10 @@ export interface ScanResult extends ScanRun {
   modes: Partial<Record<EncryptionMode | 'unknown', number>>;
   /** Objects and bytes per KMS key: the blast radius if that key becomes unusable. */
   kmsKeys: Record<string, KeyExposure>;
+  /** Objects that could not be audited this run (throttled, failing, timed out): their findings were kept. */
+  notAudited: number;
+  /** Audits tried again after a transient failure. */
+  retries: number;
 }
 
 /** Flattens pages into objects, fetching the next page while the current one is audited. */
@@ -55,10 +68,21 @@ async function* prefetchingObjects(pages: AsyncIterable<ListedObject[]>, onPage:
   }
 }
 
+interface Work {
+  listed: ListedObject;
+  attempt: number;
+  notBefore: number;
+  /** Audit again because the store could not order this audit against the recorded one. */
+  confirm?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function scanBucket(deps: ScanDependencies, options: ScanOptions): Promise<ScanResult> {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
     throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
   }
+  const policy: DeferPolicy = { ...DEFAULT_DEFER_POLICY, ...options.defer };
   const clock = deps.clock ?? (() => new Date());
   const result: ScanResult = {
     id: randomUUID(),
@@ -71,37 +95,99 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     verdicts: {},
     modes: {},
     kmsKeys: {},
+    notAudited: 0,
+    retries: 0,
   };
   let listed = 0;
   const objects = prefetchingObjects(deps.lister.pages(options.bucket, options.prefix), (size) => {
     listed += size;
   });
-  const recorder = deps.store ? new BatchRecorder(deps.store) : undefined;
+  const deferred: Work[] = [];
+  const recorder = deps.store
+    ? new BatchRecorder(deps.store, undefined, undefined, (undecided) => {
+        // Counted as audited already: take them out again, the fresh audit counts them once.
+        for (const finding of undecided) untally(finding);
+        deferred.push(...undecided.map((f) => ({ listed: { key: f.key, size: f.size }, attempt: 1, notBefore: 0, confirm: true })));
+      })
+    : undefined;
+  const limit = new AdaptiveLimit({ max: options.concurrency });
   let failure: { error: unknown } | undefined;
+  let listingDone = false;
+  let working = 0;
 
-  const tally = (finding: Finding) => {
-    result.objects += 1;
-    result.bytes += finding.size;
-    result.verdicts[finding.verdict] = (result.verdicts[finding.verdict] ?? 0) + 1;
+  const count = (finding: Finding, sign: 1 | -1) => {
+    result.objects += sign;
+    result.bytes += sign * finding.size;
+    result.verdicts[finding.verdict] = (result.verdicts[finding.verdict] ?? 0) + sign;
     const mode = finding.mode ?? 'unknown';
-    result.modes[mode] = (result.modes[mode] ?? 0) + 1;
+    result.modes[mode] = (result.modes[mode] ?? 0) + sign;
     if (finding.kmsKeyArn) {
       const exposure = (result.kmsKeys[finding.kmsKeyArn] ??= { objects: 0, bytes: 0, verdicts: {} });
-      exposure.objects += 1;
-      exposure.bytes += finding.size;
-      exposure.verdicts[finding.verdict] = (exposure.verdicts[finding.verdict] ?? 0) + 1;
+      exposure.objects += sign;
+      exposure.bytes += sign * finding.size;
+      exposure.verdicts[finding.verdict] = (exposure.verdicts[finding.verdict] ?? 0) + sign;
+    }
+  };
+  const untally = (finding: Finding) => count(finding, -1);
+
+  /** The next object to audit: a deferred one that is due, else the next listed one, else wait. */
+  const nextWork = async (): Promise<Work | undefined> => {
+    for (;;) {
+      if (failure) return undefined;
+      const now = Date.now();
+      const due = deferred.findIndex((work) => work.notBefore <= now);
+      if (due >= 0) return deferred.splice(due, 1)[0];
+      if (!listingDone) {
+        const next = await objects.next();
+        if (!next.done) return { listed: next.value, attempt: 1, notBefore: 0 };
+        listingDone = true;
+        continue;
+      }
+      if (deferred.length === 0 && working === 0) return undefined;
+      // Something is still in flight (and may be deferred) or waiting for its backoff.
+      const soonest = Math.min(...deferred.map((work) => work.notBefore), now + 50);
+      await sleep(Math.max(5, soonest - now));
     }
   };
 
+  const budgetLeft = () => policy.budgetBase + policy.budgetPerObject * listed - result.retries;
+
+  const audit = async (work: Work): Promise<void> => {
+    const finding = await auditThenFix(deps, options.bucket, work.listed, {}, work.confirm ? { confirmedCurrent: true } : {});
+    if (isTransient(finding)) {
+      const beingFixedElsewhere = finding.remediation?.outcome === 'skipped-being-fixed-elsewhere';
+      if (work.attempt < policy.attemptsPerObject && budgetLeft() > 0) {
+        result.retries += 1;
+        deferred.push({ ...work, attempt: work.attempt + 1, notBefore: Date.now() + deferDelayMs(work.attempt, policy) });
+        limit.release(beingFixedElsewhere ? 'ok' : 'throttled');
+        return;
+      }
+      // Out of tries. Another process fixing the object is no doubt about the verdict: record it.
+      if (!beingFixedElsewhere) {
+        limit.release('throttled');
+        result.notAudited += 1;
+        await options.onNotAudited?.(finding);
+        return;
+      }
+    }
+    limit.release('ok');
+    count(finding, 1);
+    await options.onFinding?.(finding);
+    await recorder?.add(finding);
+    options.onProgress?.({ listed, audited: result.objects });
+  };
+
   const worker = async () => {
-    while (!failure) {
-      const next = await objects.next();
-      if (next.done) return;
-      const finding = await auditThenFix(deps, options.bucket, next.value);
-      tally(finding);
-      await options.onFinding?.(finding);
-      await recorder?.add(finding);
-      options.onProgress?.({ listed, audited: result.objects });
+    for (;;) {
+      const work = await nextWork();
+      if (!work) return;
+      working += 1;
+      try {
+        await limit.acquire();
+        await audit(work);
+      } finally {
+        working -= 1;
+      }
     }
   };
   const guarded = async () => {
@@ -115,6 +201,13 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   if (failure) throw failure.error;
 
   await recorder?.flush();
+  // Findings the store could not order were re-queued by the last flush: audit them now.
+  if (deferred.length > 0) {
+    const { findings: again, notAudited } = await scanDeferred(deps, options, deferred.splice(0), recorder);
+    for (const finding of again) count(finding, 1);
+    result.notAudited += notAudited;
+    await recorder?.flush();
+  }
   result.finishedAt = clock().toISOString();
   if (deps.store) {
     // Every key was looked up during the audit: these come from the cache, not from KMS.
@@ -124,4 +217,27 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     await deps.store.recordScan(run);
   }
   return result;
+}
+
+/** The last few objects the store sent back undecided: audited afresh, each once more. */
+async function scanDeferred(
+  deps: ScanDependencies,
+  options: ScanOptions,
+  work: Work[],
+  recorder: BatchRecorder | undefined,
+): Promise<{ findings: Finding[]; notAudited: number }> {
+  const findings: Finding[] = [];
+  let notAudited = 0;
+  for (const item of work) {
+    const finding = await auditThenFix(deps, options.bucket, item.listed, {}, { confirmedCurrent: true });
+    if (isTransient(finding)) {
+      notAudited += 1;
+      await options.onNotAudited?.(finding);
+      continue;
+    }
+    findings.push(finding);
+    await options.onFinding?.(finding);
+    await recorder?.add(finding);
+  }
+  return { findings, notAudited };
 }

@@ -1,5 +1,10 @@
-// AWS SDK clients configured by the SDK's own conventions (AWS_REGION, AWS_ENDPOINT_URL, the
-// credential chain). One set of clients per process: the SDK keeps connections alive across calls.
+// AWS SDK clients configured by the SDK's own conventions (AWS_REGION, AWS_ENDPOINT_URL and the
+// service-specific AWS_ENDPOINT_URL_<SERVICE>, the credential chain). One set of clients per
+// process: the SDK keeps connections alive across calls.
+//
+// Every client has bounded time (the SDK's default is to wait forever on an endpoint that accepts a
+// connection and never answers) and adaptive retry: the SDK's client-side rate limiter slows the
+// sending rate when AWS throttles, instead of spending the retry quota at full speed.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -14,24 +19,80 @@ export interface AwsClients {
   sqs: SQSClient;
 }
 
+/** The services sseguard talks to, named as the SDK names their endpoint variables. */
+export const SERVICES = ['s3', 'kms', 'dynamodb', 'sqs', 'eventbridge'] as const;
+export type Service = (typeof SERVICES)[number];
+export type Endpoints = Partial<Record<Service, string>>;
+
+export interface Timeouts {
+  /** TCP (and TLS) connection set-up. */
+  connectMs: number;
+  /** A socket with no data in either direction for this long is given up (the black-hole case). */
+  socketIdleMs: number;
+  /** One attempt of one request, end to end; long copies pass their own (see remediation). */
+  requestMs: number;
+  /** Attempts per request, first included; the audit retries what is still failing later itself. */
+  maxAttempts: number;
+}
+
+// A dead endpoint costs maxAttempts × socketIdleMs (≈ 9 s) before the error reaches the caller.
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 3_000, socketIdleMs: 3_000, requestMs: 60_000, maxAttempts: 3 };
+
 export interface ClientOptions {
-  /** Custom endpoints (LocalStack, moto, S3-compatible gateways) do not serve virtual-hosted buckets. */
+  /** Custom endpoints (LocalStack, moto, S3-compatible gateways), per service; default: the environment's. */
+  endpoints?: Endpoints;
+  /** One endpoint for every service (the emulator); service-specific entries of `endpoints` win. */
   endpoint?: string | undefined;
   /** Upper bound on concurrent HTTP connections per client; matches the scan's concurrency. */
   maxSockets?: number;
+  timeouts?: Partial<Timeouts>;
+}
+
+/**
+ * The endpoint of each service as every AWS SDK resolves it: AWS_ENDPOINT_URL_<SERVICE> first, then
+ * AWS_ENDPOINT_URL; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+ */
+export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Endpoints {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return {};
+  const endpoints: Endpoints = {};
+  for (const service of SERVICES) {
+    const url = env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || env.AWS_ENDPOINT_URL;
+    if (url) endpoints[service] = url;
+  }
+  return endpoints;
+}
+
+function resolveEndpoints(options: ClientOptions): Endpoints {
+  const fromEnvironment = endpointsFromEnvironment();
+  const resolved: Endpoints = {};
+  for (const service of SERVICES) {
+    const url = options.endpoints?.[service] ?? options.endpoint ?? fromEnvironment[service];
+    if (url) resolved[service] = url;
+  }
+  return resolved;
 }
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
-  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
-  const requestHandler = { httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 50 },
-    httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 50 } };
-  const common = { ...(endpoint ? { endpoint } : {}), requestHandler, maxAttempts: 5 };
-  const s3 = new S3Client({ ...common, forcePathStyle: Boolean(endpoint) });
-  const kms = new KMSClient(common);
-  const dynamodb = new DynamoDBClient(common);
+  const endpoints = resolveEndpoints(options);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 50 };
+  const requestHandler = {
+    httpAgent: agent,
+    httpsAgent: agent,
+    connectionTimeout: timeouts.connectMs,
+    socketTimeout: timeouts.socketIdleMs,
+    requestTimeout: timeouts.requestMs,
+    throwOnRequestTimeout: true,
+  };
+  const common = { requestHandler, maxAttempts: timeouts.maxAttempts, retryMode: 'adaptive' };
+  const at = (service: Service) => (endpoints[service] ? { endpoint: endpoints[service] } : {});
+  // A custom S3 endpoint does not serve virtual-hosted bucket names: path-style whenever it is set.
+  const s3 = new S3Client({ ...common, ...at('s3'), forcePathStyle: Boolean(endpoints.s3) });
+  const kms = new KMSClient({ ...common, ...at('kms') });
+  const dynamodb = new DynamoDBClient({ ...common, ...at('dynamodb') });
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sqs = new SQSClient(common);
+  const sqs = new SQSClient({ ...common, ...at('sqs') });
   return { s3, kms, dynamodb, documents, sqs };
 }

@@ -46,6 +46,13 @@ export interface Finding {
   remediation?: RemediationRecord;
   /** S3 said the object was removed and it is gone: the recorded state is to be removed. */
   removed?: boolean;
+  /**
+   * This audit is a fresh HeadObject of the current object, made because the order of two versions
+   * could not be told from the object (equal sequencers, the same LastModified second).
+   */
+  confirmedCurrent?: boolean;
+  /** The fix in `remediation` was recorded (history and log) when it was made: do not log it again. */
+  remediationRecorded?: boolean;
 }
 
 export function toFinding(

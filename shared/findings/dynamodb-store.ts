@@ -1,24 +1,39 @@
 // DynamoDB adapter of the findings store. Each batch of findings is recorded in one transaction:
-// the object states (each conditional on the revision read), their history entries and the
-// counter deltas commit together or not at all, so concurrent writers never lose an update and
-// the counters always equal the states. A transaction cancelled by a concurrent writer is re-read,
-// re-planned and retried with backoff, a bounded number of times.
-import { CreateTableCommand, DescribeTableCommand, TransactionCanceledException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  PutCommand,
-  TransactWriteCommand,
-  paginateQuery,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+// the object states (each conditional on the revision read), their history entries, the counter
+// deltas and the fix intents they close commit together or not at all, so concurrent writers never
+// lose an update and the counters always equal the states. A transaction cancelled by a concurrent
+// writer is re-read and re-planned; throttling and 5xx are retried by dynamodb-writes.ts. A finding
+// that matches what is recorded writes nothing.
+import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { PutCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyLookup } from '../domain/encryption.ts';
-import type { Finding } from '../domain/finding.ts';
+import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import { objectId, planRecord, planSize, type PreviousState, type RecordPlan } from './record-plan.ts';
-import type { Counts, FindingFilter, FindingsStore, HistoryEntry, ScanRun, StoredFinding, Summary } from './store.ts';
+import {
+  backoffMs,
+  batchGet,
+  batchPut,
+  counterUpdate,
+  failedConditions,
+  transactWrite,
+  withRetries,
+  type Item,
+  type TransactItem,
+} from './dynamodb-writes.ts';
+import { fixHistoryEntry, objectId, planRecord, planSize, type PreviousState, type RecordPlan } from './record-plan.ts';
+import type {
+  Counts,
+  FindingFilter,
+  FindingsStore,
+  FixIntent,
+  FixLog,
+  HistoryEntry,
+  RecordResult,
+  ScanRun,
+  StoredFinding,
+  Summary,
+} from './store.ts';
 import {
   COUNTERS_PK,
   COUNTER_SHARDS,
@@ -30,7 +45,9 @@ import {
   counterOfShard,
   counterSk,
   findingsTableDefinition,
+  fixHistorySk,
   historySk,
+  intentKey,
   objectPk,
   shardedCounterSk,
 } from './table.ts';
@@ -38,12 +55,9 @@ import {
 const MAX_TRANSACTION_ITEMS = 100;
 // A new object writes two items (state, history): 45 fill a transaction, leaving room for counters.
 const OBJECTS_PER_TRANSACTION = 45;
-const MAX_ATTEMPTS = 8;
-const RETRYABLE_CANCELLATIONS = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
-
+/** Re-reads and re-plans after a concurrent writer moved a revision. */
+const MAX_REPLANS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Exponential backoff with full jitter, capped at 2 s. */
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
 
 /** Creates the findings table if it does not exist; checks its key schema if it does. */
 export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
@@ -73,7 +87,7 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
   return 'created';
 }
 
-export type Item = Record<string, unknown>;
+export type { Item };
 
 export function stateItem(state: StoredFinding): Item {
   const { byVerdict, byBucket, byKmsKey } = INDEXES;
@@ -120,7 +134,7 @@ export function addCounts(into: Counts, more: Counts): Counts {
   return into;
 }
 
-export class DynamoFindingsStore implements FindingsStore {
+export class DynamoFindingsStore implements FindingsStore, FixLog {
   // Writers start at different shards so that separate processes rarely pick the same one.
   private nextShard = Math.floor(Math.random() * COUNTER_SHARDS);
 
@@ -129,46 +143,42 @@ export class DynamoFindingsStore implements FindingsStore {
     readonly tableName: string,
   ) {}
 
-  async record(findings: Finding[]): Promise<void> {
+  async record(findings: Finding[]): Promise<RecordResult> {
+    const undecided: Finding[] = [];
     for (let start = 0; start < findings.length; start += OBJECTS_PER_TRANSACTION) {
-      await this.recordChunk(findings.slice(start, start + OBJECTS_PER_TRANSACTION));
+      undecided.push(...(await this.recordChunk(findings.slice(start, start + OBJECTS_PER_TRANSACTION))));
     }
+    return { undecided };
   }
 
-  private async recordChunk(findings: Finding[]): Promise<void> {
+  /** Records one chunk; returns the findings whose order only a fresh HeadObject can tell. */
+  private async recordChunk(findings: Finding[]): Promise<Finding[]> {
     for (let attempt = 1; ; attempt++) {
-      const plan = planRecord(findings, await this.previousStates(findings));
+      const { states, intents } = await this.previous(findings);
+      const plan = planRecord(findings, states, intents);
       if (planSize(plan) > MAX_TRANSACTION_ITEMS) {
         // Many distinct buckets and keys in one batch: halve it until each half fits.
         const half = Math.ceil(findings.length / 2);
-        await this.recordChunk(findings.slice(0, half));
-        await this.recordChunk(findings.slice(half));
-        return;
+        return [...(await this.recordChunk(findings.slice(0, half))), ...(await this.recordChunk(findings.slice(half)))];
       }
-      if (plan.states.length === 0 && plan.deletes.length === 0 && plan.history.length === 0) return;
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
-        await this.documents.send(new TransactWriteCommand({ TransactItems: this.transactItems(plan, shard) }));
-        return;
+        await transactWrite(this.documents, this.transactItems(plan, shard), `recording ${findings.length} findings`);
+        return plan.undecided;
       } catch (error) {
-        const retryable =
-          error instanceof TransactionCanceledException &&
-          (error.CancellationReasons ?? []).every((r) => RETRYABLE_CANCELLATIONS.has(r.Code ?? 'None'));
-        if (!retryable || attempt >= MAX_ATTEMPTS) {
-          const why = error instanceof TransactionCanceledException
-            ? (error.CancellationReasons ?? []).map((r) => r.Code).join(',')
-            : (error as Error).message;
-          throw new Error(`could not record ${findings.length} findings after ${attempt} attempts: ${why}`, { cause: error });
+        // A concurrent writer moved a revision (or recorded the same fix): re-read and re-plan.
+        if (!failedConditions(error) || attempt >= MAX_REPLANS) {
+          throw new Error(`could not record ${findings.length} findings after ${attempt} attempts: ${(error as Error).message}`, { cause: error });
         }
-        await backoff(attempt);
+        await sleep(backoffMs(attempt));
       }
     }
   }
 
-  private transactItems(plan: RecordPlan, shard: number) {
+  private transactItems(plan: RecordPlan, shard: number): TransactItem[] {
     const TableName = this.tableName;
-    const states = plan.states.map(({ state, expectedRev }) => ({
+    const states = plan.states.map(({ state, expectedRev }): TransactItem => ({
       Put: {
         TableName,
         Item: stateItem(state),
@@ -177,41 +187,18 @@ export class DynamoFindingsStore implements FindingsStore {
           : { ConditionExpression: 'rev = :expected', ExpressionAttributeValues: { ':expected': expectedRev } }),
       },
     }));
-    const history = plan.history.map(({ bucket, key, entry }) => ({
+    const history = plan.history.map(({ bucket, key, entry, sk }): TransactItem => ({
       Put: {
         TableName,
-        // An overtaken fix shares its rev with the state it left alone: its own sort key suffix.
-        Item: { pk: objectPk(bucket, key), sk: `${historySk(entry.auditedAt, entry.rev)}${entry.overtaken ? '#fix' : ''}`, ...entry },
+        // A fix has its own entry per intent; an overtaken fix shares its rev with the state it left alone.
+        Item: { pk: objectPk(bucket, key), sk: sk ? fixHistorySk(sk) : `${historySk(entry.auditedAt, entry.rev)}${entry.overtaken ? '#fix' : ''}`, ...entry },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }));
-    const counters = [...plan.counters].map(([sk, deltas]) => {
-      const entries = [...deltas];
-      return {
-        Update: {
-          TableName,
-          Key: { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) },
-          UpdateExpression: `ADD ${entries.map((_, i) => `#a${i} :d${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
-          ExpressionAttributeValues: Object.fromEntries(entries.map(([, delta], i) => [`:d${i}`, delta])),
-        },
-      };
-    });
-    // Every fix also goes to the remediation log the report's "recent remediations" reads newest
-    // first, in the same transaction as the object's history entry.
-    const remediations = plan.history
-      .filter(({ entry }) => entry.remediation)
-      .map(({ bucket, key, entry }) => {
-        const { at, ...rest } = entry.remediation!;
-        return {
-          Put: {
-            TableName,
-            Item: { pk: REMEDIATIONS_PK, sk: `${at}#${bucket}/${key}`, bucket, key, at, ...rest },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        };
-      });
-    const deletes = plan.deletes.map(({ bucket, key, expectedRev }) => ({
+    const counters = [...plan.counters].map(([sk, deltas]) => counterUpdate(TableName, { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) }, deltas));
+    // Every fix also goes to the remediation log the report's "recent remediations" reads.
+    const remediations = plan.remediations.map(({ bucket, key, record }) => this.remediationLogItem(bucket, key, record));
+    const deletes = plan.deletes.map(({ bucket, key, expectedRev }): TransactItem => ({
       Delete: {
         TableName,
         Key: { pk: objectPk(bucket, key), sk: STATE_SK },
@@ -219,49 +206,96 @@ export class DynamoFindingsStore implements FindingsStore {
         ExpressionAttributeValues: { ':expected': expectedRev },
       },
     }));
-    return [...states, ...deletes, ...history, ...remediations, ...counters];
+    const intents = plan.closedIntents.map((intent) => this.closeIntentItem(intent));
+    return [...states, ...deletes, ...history, ...remediations, ...intents, ...counters];
   }
 
-  private async previousStates(findings: Finding[]): Promise<Map<string, PreviousState>> {
-    const ids = [...new Set(findings.map(objectId))];
-    const byId = new Map(findings.map((f) => [objectId(f), f]));
-    let keys = ids.map((id) => ({ pk: objectPk(byId.get(id)!.bucket, byId.get(id)!.key), sk: STATE_SK }));
-    const previous = new Map<string, PreviousState>();
-    for (let attempt = 1; keys.length > 0; attempt++) {
-      const result = await this.documents.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? []) {
+  private remediationLogItem(bucket: string, key: string, record: RemediationRecord): TransactItem {
+    const { at, ...rest } = record;
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { pk: REMEDIATIONS_PK, sk: `${at}#${bucket}/${key}`, bucket, key, at, ...rest },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  /** Removes an intent only if it is still the one read (a later fix may have begun since). */
+  private closeIntentItem(intent: FixIntent): TransactItem {
+    return {
+      Delete: {
+        TableName: this.tableName,
+        Key: intentKey(intent.bucket, intent.key),
+        ConditionExpression: 'attribute_not_exists(pk) OR id = :id',
+        ExpressionAttributeValues: { ':id': intent.id },
+      },
+    };
+  }
+
+  /** The recorded states and open fix intents of the findings' objects: one consistent BatchGet. */
+  private async previous(findings: Finding[]): Promise<{ states: Map<string, PreviousState>; intents: Map<string, FixIntent> }> {
+    const objects = new Map(findings.map((f) => [objectId(f), f]));
+    const keys = [...objects.values()].flatMap((f) => [{ pk: objectPk(f.bucket, f.key), sk: STATE_SK }, intentKey(f.bucket, f.key)]);
+    const states = new Map<string, PreviousState>();
+    const intents = new Map<string, FixIntent>();
+    for (const item of await batchGet(this.documents, this.tableName, keys)) {
+      if (item.sk === STATE_SK) {
         const state = fromStateItem(item);
-        previous.set(objectId(state), state);
-      }
-      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
-      if (keys.length > 0) {
-        if (attempt >= MAX_ATTEMPTS) throw new Error(`could not read ${keys.length} previous states: throttled`);
-        await backoff(attempt);
+        states.set(objectId(state), state);
+      } else {
+        const { pk: _pk, sk: _sk, ...intent } = item;
+        const open = intent as unknown as FixIntent;
+        intents.set(objectId(open), open);
       }
     }
-    return previous;
+    return { states, intents };
+  }
+
+  /** Writes a fix's intent before its S3 call: a crash after the call leaves it for the next audit. */
+  async recordIntent(intent: FixIntent): Promise<void> {
+    await withRetries('PutItem', () =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...intentKey(intent.bucket, intent.key), ...intent } })),
+    );
+  }
+
+  /** Records a fix's outcome right after its S3 call: its history entry, the log, the intent closed. */
+  async recordOutcome(intent: FixIntent, record: RemediationRecord): Promise<void> {
+    const history: TransactItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...fixHistoryEntry(intent, record) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    try {
+      await transactWrite(this.documents, [history, this.remediationLogItem(intent.bucket, intent.key, record), this.closeIntentItem(intent)]);
+    } catch (error) {
+      const failed = failedConditions(error);
+      // A later audit already reconciled this intent (its history entry exists): nothing is missing.
+      if (failed?.includes(0)) return;
+      // Another fix of the object began since (its intent replaced ours): record ours, leave theirs.
+      if (failed?.includes(2)) {
+        await transactWrite(this.documents, [history, this.remediationLogItem(intent.bucket, intent.key, record)]).catch((again: unknown) => {
+          if (!failedConditions(again)?.includes(0)) throw again;
+        });
+        return;
+      }
+      throw error;
+    }
   }
 
   async recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void> {
-    const items = keys.map((key) => ({ PutRequest: { Item: { pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() } } }));
-    for (let start = 0; start < items.length; start += 25) {
-      let pending = items.slice(start, start + 25);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const result = await this.documents.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-        if (pending.length > 0) {
-          if (attempt >= MAX_ATTEMPTS) throw new Error(`could not record ${pending.length} key facts: throttled`);
-          await backoff(attempt);
-        }
-      }
-    }
+    await batchPut(
+      this.documents,
+      this.tableName,
+      keys.map((key) => ({ pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() })),
+    );
   }
 
   async recordScan(run: ScanRun): Promise<void> {
-    await this.documents.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } }),
+    await withRetries('PutItem', () =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } })),
     );
   }
 

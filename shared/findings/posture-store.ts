@@ -10,23 +10,20 @@
 // (POSTURE, bucket): upper-case partitions no bucket name can take, so listing never scans.
 // Each write is one transaction: the state conditional on the revision read, its history entry and
 // the counter deltas commit together; a transaction lost to a concurrent writer is re-read and retried.
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../posture/evaluate-posture.ts';
 import type { PostureChange } from '../posture/remediate.ts';
-import { COUNTERS_PK, INDEXES, historySk } from './table.ts';
+import { backoffMs, counterUpdate, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
+import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, historySk, postureChangeSk, posturePk } from './table.ts';
 
-export const posturePk = (bucket: string): string => `BUCKET#${bucket}`;
-export const POSTURE_SK = 'POSTURE';
-export const POSTURE_COUNTER_SK = 'POSTURE';
+export { POSTURE_COUNTER_SK, POSTURE_SK, posturePk };
 const POSTURE_INDEX_PK = 'POSTURE';
 const postureVerdictPk = (verdict: Verdict) => `POSTURE#${verdict}`;
-const changeSk = (at: string, id: string) => `CHANGE#${at}#${id}`;
+const changeSk = postureChangeSk;
 
-const MAX_ATTEMPTS = 8;
-const RETRYABLE = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict']);
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 25 * 2 ** attempt)));
+/** Re-reads and re-plans after a concurrent writer moved the revision; weather is retried below that. */
+const MAX_REPLANS = 8;
 
 export interface StoredPosture extends PostureFinding {
   firstSeen: string;
@@ -77,7 +74,7 @@ export class PostureStore {
       const rev = (before?.rev ?? 0) + 1;
       const state: StoredPosture = { ...finding, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev };
       const TableName = this.tableName;
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      const items: TransactItem[] = [
         {
           Put: {
             TableName,
@@ -119,39 +116,31 @@ export class PostureStore {
         if (before) deltas.set(`verdict:${before.verdict}`, -1);
       }
       if (deltas.size > 0) {
-        const entries = [...deltas];
-        items.push({
-          Update: {
-            TableName,
-            Key: { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK },
-            UpdateExpression: `ADD ${entries.map((_, i) => `#a${i} :d${i}`).join(', ')}`,
-            ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
-            ExpressionAttributeValues: Object.fromEntries(entries.map(([, delta], i) => [`:d${i}`, delta])),
-          },
-        });
+        items.push(counterUpdate(TableName, { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK }, deltas));
       }
       try {
-        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+        await transactWrite(this.documents, items, `recording the posture of ${finding.bucket}`);
         return true;
       } catch (error) {
-        const retryable =
-          error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).every((r) => RETRYABLE.has(r.Code ?? 'None'));
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw new Error(`could not record the posture of ${finding.bucket}`, { cause: error });
-        await backoff(attempt);
+        // A concurrent writer moved the revision: re-read and re-plan.
+        if (!failedConditions(error) || attempt >= MAX_REPLANS) throw new Error(`could not record the posture of ${finding.bucket}`, { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
       }
     }
   }
 
   async get(bucket: string): Promise<StoredPosture | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: posturePk(bucket), sk: POSTURE_SK }, ConsistentRead: true }),
+    const { Item } = await withRetries('GetItem', () =>
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: posturePk(bucket), sk: POSTURE_SK }, ConsistentRead: true })),
     );
     return Item ? stripInternal<StoredPosture>(Item) : undefined;
   }
 
   /** Buckets per posture verdict, from the counters item (never a scan). */
   async summary(): Promise<PostureSummary> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK } }));
+    const { Item } = await withRetries('GetItem', () =>
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK } })),
+    );
     const summary: PostureSummary = { buckets: Number(Item?.buckets ?? 0), verdicts: {} };
     for (const [name, value] of Object.entries(Item ?? {})) {
       if (name.startsWith('verdict:') && typeof value === 'number' && value !== 0) summary.verdicts[name.slice(8) as Verdict] = value;
@@ -183,12 +172,14 @@ export class PostureStore {
   }
 
   async recordChange(change: PostureChange): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: posturePk(change.bucket), sk: changeSk(change.at, change.id), ...change },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
+    await withRetries('PutItem', () =>
+      this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: posturePk(change.bucket), sk: changeSk(change.at, change.id), ...change },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
   }
 

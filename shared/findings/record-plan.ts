@@ -1,15 +1,44 @@
 // Plans the writes that record a batch of findings: the new state of each object (conditional on
-// the revision read), a history entry where something changed, and the counter deltas. Pure: the
-// DynamoDB adapter reads the previous states, calls this, and writes the plan in one transaction.
-import type { Finding } from '../domain/finding.ts';
+// the revision read), a history entry where something changed, the counter deltas, and the
+// reconciliation of fixes a crashed run left open. Pure: the DynamoDB adapter reads the previous
+// states and intents, calls this, and writes the plan in one transaction.
+//
+// Precedence, for one object:
+//   1. A finding about an older object version never replaces the state of a newer one. Versions
+//      are ordered by the object itself: the same version (id, ETag, LastModified) → the later
+//      audit; else the S3 event sequencers where both have one and they differ; else LastModified;
+//      else a finding confirmed by a fresh HeadObject of the current object; else undecided (the
+//      caller audits the object again and says so).
+//   2. A finding that matches the recorded state (version, ETag, mode, key, bucket key, verdict,
+//      reasons) writes nothing: the scan or sweep run record proves it was seen.
+//   3. An open fix intent whose object has moved on is closed with what the audit shows (fixed,
+//      or changed by someone else); one whose object has not moved stays open for its fix.
+import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import { compareSequencers } from '../events/audit-requests.ts';
-import type { HistoryEntry, StoredFinding } from './store.ts';
+import { isAtTarget } from '../remediation/plan.ts';
+import type { FixIntent, HistoryEntry, StoredFinding } from './store.ts';
 import { counterSk } from './table.ts';
 
 /** The part of a stored state the plan needs. */
 export type PreviousState = Pick<
   StoredFinding,
-  'bucket' | 'key' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size' | 'etag' | 'versionId' | 'reasons' | 'auditedAt' | 'firstSeen' | 'rev' | 'sequencer'
+  | 'bucket'
+  | 'key'
+  | 'verdict'
+  | 'mode'
+  | 'kmsKeyArn'
+  | 'bucketKeyEnabled'
+  | 'size'
+  | 'storageClass'
+  | 'etag'
+  | 'versionId'
+  | 'lastModified'
+  | 'reasons'
+  | 'remediate'
+  | 'auditedAt'
+  | 'firstSeen'
+  | 'rev'
+  | 'sequencer'
 >;
 
 export interface StateWrite {
@@ -22,11 +51,19 @@ export interface RecordPlan {
   states: StateWrite[];
   /** States to delete (the objects were removed from S3), each conditional on the revision read. */
   deletes: { bucket: string; key: string; expectedRev: number }[];
-  history: { bucket: string; key: string; entry: HistoryEntry }[];
+  history: { bucket: string; key: string; entry: HistoryEntry; sk?: string }[];
+  /** Fix outcomes for the remediation log (each beside its history entry). */
+  remediations: { bucket: string; key: string; record: RemediationRecord }[];
+  /** Open fix intents this batch closes, each conditional on being the intent read. */
+  closedIntents: FixIntent[];
   /** counter sort key → attribute → delta; only non-zero deltas. */
   counters: Map<string, Map<string, number>>;
   /** Findings not written because a newer audit of the same object is already stored. */
   stale: Finding[];
+  /** Findings whose order against the stored state only a fresh HeadObject can tell. */
+  undecided: Finding[];
+  /** Findings that matched the recorded state: nothing to write. */
+  unchanged: Finding[];
 }
 
 export const objectId = (f: { bucket: string; key: string }): string => `${f.bucket}/${f.key}`;
@@ -50,28 +87,54 @@ function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 |
 
 const reasonCodes = (f: Pick<Finding, 'reasons'>): string => f.reasons.map((r) => r.code).join(',');
 
+/** What identifies one version of an object: version id, ETag and LastModified. */
+type VersionIdentity = Pick<Finding, 'versionId' | 'etag' | 'lastModified'>;
+
+export function sameVersion(a: VersionIdentity, b: VersionIdentity): boolean {
+  return (
+    (a.versionId ?? null) === (b.versionId ?? null) &&
+    a.etag === b.etag &&
+    (a.lastModified === undefined || b.lastModified === undefined || a.lastModified === b.lastModified)
+  );
+}
+
+/** Whether recording `finding` over `previous` would change anything a reader can see. */
 function changed(previous: PreviousState, finding: Finding): boolean {
   return (
+    !sameVersion(previous, finding) ||
     previous.verdict !== finding.verdict ||
     previous.mode !== finding.mode ||
     previous.kmsKeyArn !== finding.kmsKeyArn ||
-    previous.etag !== finding.etag ||
-    previous.versionId !== finding.versionId ||
+    Boolean(previous.bucketKeyEnabled) !== Boolean(finding.bucketKeyEnabled) ||
+    previous.size !== finding.size ||
+    previous.storageClass !== finding.storageClass ||
+    Boolean(previous.remediate) !== Boolean(finding.remediate) ||
     reasonCodes(previous) !== reasonCodes(finding)
   );
 }
 
-/**
- * Whether `finding` is older than `other` for the same object. S3 event sequencers order events
- * of one key; without two of them, the audit times do.
- */
-function isOlder(finding: Pick<Finding, 'sequencer' | 'auditedAt'>, other: Pick<Finding, 'sequencer' | 'auditedAt'>): boolean {
-  if (finding.sequencer && other.sequencer) return compareSequencers(finding.sequencer, other.sequencer) < 0;
-  return finding.auditedAt < other.auditedAt;
+export type VersionOrder = 'older' | 'newer' | 'undecided';
+
+/** How `finding` stands against `other` (another finding or the stored state) for the same object. */
+export function compareFindings(
+  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent'>,
+  other: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt'>,
+): VersionOrder {
+  if (sameVersion(finding, other)) return finding.auditedAt < other.auditedAt ? 'older' : 'newer';
+  if (finding.sequencer && other.sequencer) {
+    const order = compareSequencers(finding.sequencer, other.sequencer);
+    // LocalStack sends one sequencer for every event: equal says nothing, fall through.
+    if (order !== 0) return order < 0 ? 'older' : 'newer';
+  }
+  if (finding.lastModified && other.lastModified && finding.lastModified !== other.lastModified) {
+    return finding.lastModified < other.lastModified ? 'older' : 'newer';
+  }
+  return finding.confirmedCurrent ? 'newer' : 'undecided';
 }
 
 /** The history entry an audit leaves; `extra` says how it relates to the state before it. */
 function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry> = {}): RecordPlan['history'][number] {
+  const recordFix = finding.remediation && !finding.remediationRecorded;
   return {
     bucket: finding.bucket,
     key: finding.key,
@@ -84,32 +147,97 @@ function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry
       ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
       ...(finding.versionId ? { versionId: finding.versionId } : {}),
       ...(finding.etag ? { etag: finding.etag } : {}),
-      ...(finding.remediation ? { remediation: finding.remediation } : {}),
+      ...(recordFix ? { remediation: finding.remediation } : {}),
       ...extra,
     },
   };
 }
 
-export function planRecord(findings: Finding[], previous: ReadonlyMap<string, PreviousState>): RecordPlan {
-  // A batch may name one object twice (duplicate events): the latest audit stands for it.
+/** A fix's own history entry: one per intent, whoever records it (the fixer or a later audit). */
+export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): HistoryEntry {
+  return {
+    auditedAt: record.at,
+    rev: 0,
+    verdict: intent.verdict,
+    reasons: [],
+    ...(intent.before.mode ? { mode: intent.before.mode } : {}),
+    ...(intent.before.kmsKeyArn ? { kmsKeyArn: intent.before.kmsKeyArn } : {}),
+    ...(intent.before.versionId ? { versionId: intent.before.versionId } : {}),
+    ...(intent.before.etag ? { etag: intent.before.etag } : {}),
+    remediation: record,
+  };
+}
+
+/** What an audit tells about an open intent: the fix happened, the object moved on, or nothing yet. */
+function reconcile(intent: FixIntent, finding: Finding): RemediationRecord | undefined {
+  const after = { versionId: finding.versionId, etag: finding.etag, lastModified: finding.lastModified };
+  if (!finding.removed && sameVersion(intent.before, after)) return undefined; // not fixed yet, or still being fixed
+  const at = finding.auditedAt;
+  const base = { action: intent.action, at, before: intent.before };
+  if (finding.removed) {
+    return { ...base, outcome: 'skipped-object-vanished', detail: 'the object was removed after a fix was begun; the run that began it stopped before recording an outcome' };
+  }
+  const snapshot = {
+    ...(finding.mode ? { mode: finding.mode } : {}),
+    ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
+    bucketKeyEnabled: Boolean(finding.bucketKeyEnabled),
+    ...(finding.versionId ? { versionId: finding.versionId } : {}),
+    ...(finding.etag ? { etag: finding.etag } : {}),
+  };
+  const atTarget =
+    finding.mode !== undefined &&
+    isAtTarget({ mode: finding.mode, kmsKeyArn: finding.kmsKeyArn, bucketKeyEnabled: Boolean(finding.bucketKeyEnabled) }, intent.target);
+  return atTarget
+    ? { ...base, outcome: 'fixed', after: snapshot, detail: 'recorded on reconciliation: the run that made this fix stopped before recording it' }
+    : { ...base, outcome: 'skipped-object-changed', after: snapshot, detail: 'the object changed after a fix was begun and is not at the target; the run that began it stopped before recording an outcome' };
+}
+
+export function planRecord(
+  findings: Finding[],
+  previous: ReadonlyMap<string, PreviousState>,
+  intents: ReadonlyMap<string, FixIntent> = new Map(),
+): RecordPlan {
+  const plan: RecordPlan = {
+    states: [],
+    deletes: [],
+    history: [],
+    remediations: [],
+    closedIntents: [],
+    counters: new Map(),
+    stale: [],
+    undecided: [],
+    unchanged: [],
+  };
+  // A batch may name one object twice (duplicate events): the newest audit stands for it.
   const latest = new Map<string, Finding>();
-  const stale: Finding[] = [];
   for (const finding of findings) {
     const seen = latest.get(objectId(finding));
-    if (seen && isOlder(finding, seen)) stale.push(finding);
+    if (!seen) latest.set(objectId(finding), finding);
+    else if (compareFindings(finding, seen) === 'older') plan.stale.push(finding);
     else {
-      if (seen) stale.push(seen);
+      plan.stale.push(seen);
       latest.set(objectId(finding), finding);
     }
   }
 
-  const plan: RecordPlan = { states: [], deletes: [], history: [], counters: new Map(), stale };
   for (const [id, finding] of latest) {
     const before = previous.get(id);
-    if (before && isOlder(finding, before)) {
-      plan.stale.push(finding);
+    // A fix this batch carries, and not yet in the log: its outcome goes there with the state.
+    const carriesFix = Boolean(finding.remediation && !finding.remediationRecorded);
+    const intent = intents.get(id);
+    const closing = intent && !carriesFix ? reconcile(intent, finding) : undefined;
+    if (closing && intent) {
+      plan.closedIntents.push(intent);
+      plan.history.push({ bucket: finding.bucket, key: finding.key, entry: fixHistoryEntry(intent, closing), sk: intent.id });
+      plan.remediations.push({ bucket: finding.bucket, key: finding.key, record: closing });
+    }
+    if (carriesFix) plan.remediations.push({ bucket: finding.bucket, key: finding.key, record: finding.remediation! });
+
+    const order = before ? compareFindings(finding, before) : 'newer';
+    if (before && order !== 'newer') {
+      (order === 'older' ? plan.stale : plan.undecided).push(finding);
       // A newer audit already stands, but what a fix did to the object must stay on record.
-      if (finding.remediation) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
+      if (carriesFix) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
       continue;
     }
     if (finding.removed) {
@@ -121,13 +249,17 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
       }
       continue;
     }
+    if (before && !changed(before, finding) && !carriesFix) {
+      plan.unchanged.push(finding);
+      continue;
+    }
     const rev = (before?.rev ?? 0) + 1;
-    // The newest sequencer seen stays with the state, so a late event about an older version
-    // cannot overwrite it even after a sweep (which has no sequencer) recorded the object.
-    const sequencer = finding.sequencer ?? before?.sequencer;
+    // A sequencer orders events of one version's key only while it describes that version.
+    const sequencer = finding.sequencer ?? (before && sameVersion(before, finding) ? before.sequencer : undefined);
+    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, ...recorded } = finding;
     plan.states.push({
       state: {
-        ...finding,
+        ...recorded,
         ...(sequencer ? { sequencer } : {}),
         firstSeen: before?.firstSeen ?? finding.auditedAt,
         lastSeen: finding.auditedAt,
@@ -135,7 +267,7 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
       },
       ...(before ? { expectedRev: before.rev } : {}),
     });
-    if (!before || changed(before, finding) || finding.remediation) {
+    if (!before || changed(before, finding) || carriesFix) {
       plan.history.push(historyEntry(finding, rev, before ? { previousVerdict: before.verdict } : {}));
     }
     if (before) addContribution(plan.counters, before, -1);
@@ -150,4 +282,6 @@ export function planRecord(findings: Finding[], previous: ReadonlyMap<string, Pr
 
 /** How many items the plan writes (DynamoDB transactions take at most 100). */
 export const planSize = (plan: RecordPlan): number =>
-  plan.states.length + plan.deletes.length + plan.history.length + plan.history.filter((h) => h.entry.remediation).length + plan.counters.size;
+  plan.states.length + plan.deletes.length + plan.history.length + plan.remediations.length + plan.closedIntents.length + plan.counters.size;
+
+export const isEmptyPlan = (plan: RecordPlan): boolean => planSize(plan) === 0;

@@ -1,6 +1,8 @@
 // The findings store port: what the audit needs to record and what the report needs to read.
 import type { EncryptionMode, KeyLookup } from '../domain/encryption.ts';
-import type { Finding } from '../domain/finding.ts';
+import type { EncryptionSnapshot, Finding, RemediationRecord } from '../domain/finding.ts';
+import type { RemediationAction } from '../remediation/outcomes.ts';
+import type { RemediationTarget } from '../remediation/plan.ts';
 import type { Verdict } from '../domain/verdict.ts';
 
 export interface StoredFinding extends Finding {
@@ -56,12 +58,40 @@ export interface ScanRun {
   verdicts: Partial<Record<Verdict, number>>;
 }
 
+/**
+ * A fix under way, written before the S3 call and closed with its outcome right after it. A crash
+ * between the two leaves it open: the next audit of the object closes it with what S3 shows.
+ */
+export interface FixIntent {
+  /** `<startedAt>#<random>`: names the fix's one history entry. */
+  id: string;
+  bucket: string;
+  key: string;
+  startedAt: string;
+  action: RemediationAction;
+  target: RemediationTarget;
+  /** The object version the fix starts from, as audited. */
+  before: EncryptionSnapshot & { lastModified?: string };
+  verdict: Verdict;
+}
+
+/** Where fixes are recorded the moment they are made, not with the findings batch that follows. */
+export interface FixLog {
+  recordIntent(intent: FixIntent): Promise<void>;
+  recordOutcome(intent: FixIntent, record: RemediationRecord): Promise<void>;
+}
+
+export interface RecordResult {
+  /** Findings whose order against the stored state only a fresh HeadObject can tell: audit them again. */
+  undecided: Finding[];
+}
+
 export interface FindingsStore {
   /**
    * Records findings; a finding older than the one stored for that object is ignored. A finding
    * marked `removed` removes the object's state and counts (its history stays).
    */
-  record(findings: Finding[]): Promise<void>;
+  record(findings: Finding[]): Promise<RecordResult>;
   recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void>;
   recordScan(run: ScanRun): Promise<void>;
   summary(): Promise<Summary>;

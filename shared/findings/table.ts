@@ -1,16 +1,28 @@
 // The findings table: one DynamoDB table, single-table design. Its shape is plain data so that
-// `sseguard init`, the SST stack and the tests all build it from the same definition.
+// `sseguard init`, the SST stack and the tests all build it from the same definition. Every key of
+// every item is on this page:
 //
-//   pk                        sk                       what
-//   OBJ#<bucket>/<key>        STATE                    current state of one object (indexed below)
-//   OBJ#<bucket>/<key>        HIST#<auditedAt>#<rev>   append-only history of that object
-//   COUNTERS                  <counter>#<shard>         counters kept up to date on write, where
-//                                                      <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
-//   KMSKEYS                   <key arn>                last known facts about a KMS key
-//   SCANS                     <startedAt>#<id>         one item per scan run
-//   REMEDIATIONS              <at>#<bucket>/<key>      every fix, newest last: the report's log
+//   pk                        sk                          what
+//   OBJ#<bucket>/<key>        STATE                       current state of one object (indexed below)
+//   OBJ#<bucket>/<key>        HIST#<auditedAt>#<rev>      append-only history of that object
+//   OBJ#<bucket>/<key>        HIST#<startedAt>#FIX        what a fix did (one per fix intent)
+//   OBJ#<bucket>/<key>        INTENT                      a fix under way: written before the S3 call,
+//                                                         removed with its outcome; a crash leaves it
+//                                                         for the next audit to reconcile
+//   COUNTERS                  <counter>#<shard>           counters kept up to date on write, where
+//                                                         <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
+//   COUNTERS                  POSTURE                     buckets per posture verdict
+//   KMSKEYS                   <key arn>                   last known facts about a KMS key
+//   SCANS                     <startedAt>#<id>            one item per scan run (the proof of coverage)
+//   REMEDIATIONS              <at>#<bucket>/<key>         every fix, newest last: the report's log
+//   BUCKET#<bucket>           POSTURE                     current posture of one bucket (indexed)
+//   BUCKET#<bucket>           HIST#<auditedAt>#<rev>      history of that posture
+//   BUCKET#<bucket>           CHANGE#<at>#<id>            a posture remediation, with what it replaced
+//   SWEEP                     CHECKPOINT                  the sweep run in progress
+//   SWEEPS                    <runId>                     one item per sweep run
+//   SWEEP#<runId>             PAGE#<n>                    a sweep page counted (once per page)
 //
-// Indexes (sparse: only STATE items carry their keys): byVerdict, byBucket, byKmsKey.
+// Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const DEFAULT_TABLE_NAME = 'sseguard-findings';
@@ -65,3 +77,16 @@ export const counterSk = {
 export const KMSKEYS_PK = 'KMSKEYS';
 export const SCANS_PK = 'SCANS';
 export const REMEDIATIONS_PK = 'REMEDIATIONS';
+export const intentKey = (bucket: string, key: string) => ({ pk: objectPk(bucket, key), sk: 'INTENT' });
+/** One history item per fix intent: the fix's own write and a later reconciliation cannot both land. */
+export const fixHistorySk = (startedAt: string): string => `HIST#${startedAt}#FIX`;
+
+export const posturePk = (bucket: string): string => `BUCKET#${bucket}`;
+export const POSTURE_SK = 'POSTURE';
+export const POSTURE_COUNTER_SK = 'POSTURE';
+export const postureChangeSk = (at: string, id: string): string => `CHANGE#${at}#${id}`;
+
+export const SWEEP_CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' } as const;
+export const SWEEPS_PK = 'SWEEPS';
+export const sweepRunKey = (runId: string) => ({ pk: SWEEPS_PK, sk: runId });
+export const sweepPageKey = (runId: string, page: number) => ({ pk: `SWEEP#${runId}`, sk: `PAGE#${String(page).padStart(8, '0')}` });

@@ -22,7 +22,12 @@ export class KmsKeyInspector implements KeyInspector {
     const cached = this.cache.get(keyRef);
     if (cached && cached.expires > now) return cached.lookup;
     const lookup = this.describe(keyRef);
-    this.cache.set(keyRef, { lookup, expires: now + (this.options.ttlMs ?? Number.POSITIVE_INFINITY) });
+    const entry = { lookup, expires: now + (this.options.ttlMs ?? Number.POSITIVE_INFINITY) };
+    this.cache.set(keyRef, entry);
+    // A failed lookup (throttled, 5xx, timed out) is weather: the next object asks KMS again.
+    void lookup.then((found) => {
+      if (found.status === 'error' && this.cache.get(keyRef) === entry) this.cache.delete(keyRef);
+    });
     return lookup;
   }
 
@@ -54,7 +59,7 @@ export class KmsKeyInspector implements KeyInspector {
       ? (metadata.KeyState as KeyState)
       : 'Unavailable';
     const manager = metadata.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER';
-    return {
+    const described: KeyLookup = {
       status: 'described',
       arn: metadata.Arn,
       keyId: metadata.KeyId,
@@ -63,16 +68,22 @@ export class KmsKeyInspector implements KeyInspector {
       manager,
       origin: metadata.Origin ?? 'AWS_KMS',
       ...(metadata.DeletionDate ? { deletionDate: metadata.DeletionDate.toISOString() } : {}),
-      // AWS rotates AWS-managed keys itself: asking would cost a call per key and say the same.
-      ...(manager === 'AWS' ? { rotationEnabled: true } : await this.rotation(metadata.Arn)),
     };
+    // AWS rotates AWS-managed keys itself: asking would cost a call per key and say the same.
+    if (manager === 'AWS') return { ...described, rotationEnabled: true };
+    const rotation = await this.rotation(metadata.Arn);
+    if ('failed' in rotation) return { status: 'error', arn: metadata.Arn, detail: rotation.failed };
+    return { ...described, ...rotation };
   }
 
-  private async rotation(arn: string): Promise<{ rotationEnabled?: boolean }> {
+  private async rotation(arn: string): Promise<{ rotationEnabled?: boolean } | { failed: string }> {
     try {
       const { KeyRotationEnabled } = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: arn }));
       return KeyRotationEnabled === undefined ? {} : { rotationEnabled: KeyRotationEnabled };
-    } catch {
+    } catch (error) {
+      const facts = errorFacts(error);
+      // Throttled or failing: a later try tells, so the whole lookup is weather, not "unknown".
+      if (facts.transient) return { failed: `GetKeyRotationStatus ${facts.name}: ${facts.message}` };
       // Denied, or a key whose origin or state has no rotation status: unknown, not false.
       return {};
     }

@@ -26,6 +26,8 @@ export const REMEDIATION_OUTCOMES = [
   'skipped-object-changed',
   // the object was deleted between the audit and the fix
   'skipped-object-vanished',
+  // another process holds this object's fix (its lease has not run out): tried again later, never twice
+  'skipped-being-fixed-elsewhere',
   // the fix call succeeded but the post-fix HeadObject does not show the target: never claimed as fixed
   'unverified',
   // any other error after the SDK's retries; the caller decides whether to retry (the queue)

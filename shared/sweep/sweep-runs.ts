@@ -4,7 +4,9 @@
 //   SWEEP#<runId>  PAGE#<n>        marks a page as counted, so a page enqueued twice counts once
 // Every write is conditional: two sweeps cannot both advance the same checkpoint.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
+import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, sweepPageKey, sweepRunKey } from '../findings/table.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { SweepPageRef } from '../events/audit-requests.ts';
@@ -38,9 +40,9 @@ export class CheckpointConflictError extends Error {
   override name = 'CheckpointConflictError';
 }
 
-const CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' };
-export const SWEEPS_PK = 'SWEEPS';
-const runKey = (run: { runId: string }) => ({ pk: SWEEPS_PK, sk: run.runId });
+const CHECKPOINT_KEY = SWEEP_CHECKPOINT_KEY;
+export { SWEEPS_PK };
+const runKey = (run: { runId: string }) => sweepRunKey(run.runId);
 
 export class SweepRuns {
   constructor(
@@ -49,7 +51,9 @@ export class SweepRuns {
   ) {}
 
   async checkpoint(): Promise<SweepCheckpoint | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: CHECKPOINT_KEY, ConsistentRead: true }));
+    const { Item } = await withRetries('GetItem', () =>
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: CHECKPOINT_KEY, ConsistentRead: true })),
+    );
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...checkpoint } = Item;
     return checkpoint as SweepCheckpoint;
@@ -60,14 +64,10 @@ export class SweepRuns {
     const checkpoint: SweepCheckpoint = { ...run, bucketIndex: 0, nextPage: 0, objectsEnqueued: 0, version: 1 };
     const runItem: SweepRun = { ...run, pagesEnqueued: 0, objectsEnqueued: 0, pagesAudited: 0, objectsAudited: 0, verdicts: {} };
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: { ...CHECKPOINT_KEY, ...checkpoint }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: this.tableName, Item: { ...runKey(run), ...runItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          ],
-        }),
-      );
+      await transactWrite(this.documents, [
+        { Put: { TableName: this.tableName, Item: { ...CHECKPOINT_KEY, ...checkpoint }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: { ...runKey(run), ...runItem }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ]);
     } catch (error) {
       if (error instanceof TransactionCanceledException) throw new CheckpointConflictError('another sweep run is in progress');
       throw error;
@@ -80,28 +80,24 @@ export class SweepRuns {
     const saved: SweepCheckpoint = { ...next, version: previous.version + 1 };
     if (!saved.continuationToken) delete saved.continuationToken;
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...CHECKPOINT_KEY, ...saved },
-                ConditionExpression: 'version = :read',
-                ExpressionAttributeValues: { ':read': previous.version },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: runKey(previous),
-                UpdateExpression: 'ADD pagesEnqueued :pages, objectsEnqueued :objects',
-                ExpressionAttributeValues: { ':pages': enqueued.pages, ':objects': enqueued.objects },
-              },
-            },
-          ],
-        }),
-      );
+      await transactWrite(this.documents, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...CHECKPOINT_KEY, ...saved },
+            ConditionExpression: 'version = :read',
+            ExpressionAttributeValues: { ':read': previous.version },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: runKey(previous),
+            UpdateExpression: 'ADD pagesEnqueued :pages, objectsEnqueued :objects',
+            ExpressionAttributeValues: { ':pages': enqueued.pages, ':objects': enqueued.objects },
+          },
+        },
+      ]);
     } catch (error) {
       if (error instanceof TransactionCanceledException) throw new CheckpointConflictError('the sweep checkpoint moved under this run');
       throw error;
@@ -111,28 +107,24 @@ export class SweepRuns {
 
   /** Ends the run: stamps its end and removes the checkpoint, so the next tick starts afresh. */
   async finish(checkpoint: SweepCheckpoint, finishedAt: string): Promise<void> {
-    await this.documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: CHECKPOINT_KEY,
-              ConditionExpression: 'version = :read',
-              ExpressionAttributeValues: { ':read': checkpoint.version },
-            },
-          },
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: runKey(checkpoint),
-              UpdateExpression: 'SET finishedAt = :at',
-              ExpressionAttributeValues: { ':at': finishedAt },
-            },
-          },
-        ],
-      }),
-    );
+    await transactWrite(this.documents, [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: CHECKPOINT_KEY,
+          ConditionExpression: 'version = :read',
+          ExpressionAttributeValues: { ':read': checkpoint.version },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: runKey(checkpoint),
+          UpdateExpression: 'SET finishedAt = :at',
+          ExpressionAttributeValues: { ':at': finishedAt },
+        },
+      },
+    ]);
   }
 
   /** Counts an audited page into its run, once however often the page was delivered. */
@@ -143,32 +135,28 @@ export class SweepRuns {
     for (const f of findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
     const entries = [...verdicts];
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: `SWEEP#${page.runId}`, sk: `PAGE#${String(page.page).padStart(8, '0')}`, objects: findings.length },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await transactWrite(this.documents, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...sweepPageKey(page.runId, page.page), objects: findings.length },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: runKey(run),
+            UpdateExpression: `ADD pagesAudited :one, objectsAudited :objects${entries.map((_, i) => `, verdicts.#v${i} :n${i}`).join('')}`,
+            ...(entries.length ? { ExpressionAttributeNames: Object.fromEntries(entries.map(([v], i) => [`#v${i}`, v])) } : {}),
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':objects': findings.length,
+              ...Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
             },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: runKey(run),
-                UpdateExpression: `ADD pagesAudited :one, objectsAudited :objects${entries.map((_, i) => `, verdicts.#v${i} :n${i}`).join('')}`,
-                ...(entries.length ? { ExpressionAttributeNames: Object.fromEntries(entries.map(([v], i) => [`#v${i}`, v])) } : {}),
-                ExpressionAttributeValues: {
-                  ':one': 1,
-                  ':objects': findings.length,
-                  ...Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
-                },
-              },
-            },
-          ],
-        }),
-      );
+          },
+        },
+      ]);
     } catch (error) {
       // The page marker exists: this page was counted on an earlier delivery.
       if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
@@ -177,7 +165,7 @@ export class SweepRuns {
   }
 
   private async runById(runId: string): Promise<SweepRun | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: runKey({ runId }) }));
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: runKey({ runId }) })));
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...run } = Item;
     return run as SweepRun;
@@ -185,9 +173,9 @@ export class SweepRuns {
 
   /** Runs newest first. */
   async runs(limit = 20): Promise<SweepRun[]> {
-    const { Items = [] } = await this.documents.send(
+    const { Items = [] } = await withRetries('Query', () => this.documents.send(
       new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': SWEEPS_PK }, ScanIndexForward: false, Limit: limit }),
-    );
+    ));
     return Items.map(({ pk: _pk, sk: _sk, ...run }) => run as SweepRun);
   }
 }

@@ -36,7 +36,7 @@ test('writers racing on the same objects lose no update: counters always equal t
   const objects = Array.from({ length: 20 }, (_, i) => `obj-${i}`);
   const rounds = 5;
   const latest = new Map<string, Finding>();
-  const batches: Promise<void>[] = [];
+  const batches: Promise<unknown>[] = [];
   for (let round = 0; round < rounds; round++) {
     writers.forEach((writer, w) => {
       const batch = objects.map((key, i) => {

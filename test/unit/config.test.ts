@@ -9,6 +9,9 @@ const DEFAULTS = {
   maxReceiveCount: 5,
   sweepBuckets: [],
   sweepIntervalHours: 24,
+  endpoints: {},
+  timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
+  fixLeaseBaseMs: 60000,
 };
 
 test('defaults: table, queue and DLQ names, 5 deliveries, no endpoint, no policy, no sweep buckets', () => {
@@ -54,5 +57,38 @@ test('all settings read', () => {
       SSEGUARD_TABLE: 'findings.prod',
       SSEGUARD_POLICY: 'policy.yaml',
     }),
-  ).toEqual({ ...DEFAULTS, region: 'us-east-1', endpoint: 'http://127.0.0.1:4566', table: 'findings.prod', policyPath: 'policy.yaml' });
+  ).toEqual({
+    ...DEFAULTS,
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:4566',
+    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566' },
+    table: 'findings.prod',
+    policyPath: 'policy.yaml',
+  });
+});
+
+test('service-specific endpoints win over AWS_ENDPOINT_URL, as in every AWS SDK', () => {
+  const config = loadConfig({
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4566',
+    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:5000',
+  });
+  expect(config.endpoints).toEqual({
+    s3: 'http://127.0.0.1:4566',
+    dynamodb: 'http://127.0.0.1:5000',
+    kms: 'http://127.0.0.1:1',
+    sqs: 'http://127.0.0.1:1',
+    eventbridge: 'http://127.0.0.1:1',
+  });
+  expect(loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4599' }).endpoints).toEqual({ kms: 'http://127.0.0.1:4599' });
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SQS: 'sqs.local' })).toThrow('AWS_ENDPOINT_URL_SQS is not an http(s) URL');
+});
+
+test('timeouts and the fix lease are configurable and validated', () => {
+  const config = loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SOCKET_TIMEOUT_MS: '5000', SSEGUARD_MAX_ATTEMPTS: '4', SSEGUARD_FIX_LEASE_MS: '2000' });
+  expect(config.timeouts).toMatchObject({ socketIdleMs: 5000, maxAttempts: 4 });
+  expect(config.fixLeaseBaseMs).toBe(2000);
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_CONNECT_TIMEOUT_MS: '10' })).toThrow('SSEGUARD_CONNECT_TIMEOUT_MS must be at least 100');
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MAX_ATTEMPTS: '1.5' })).toThrow('SSEGUARD_MAX_ATTEMPTS must be a whole number');
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Finding } from '../../shared/domain/finding.ts';
-import { planRecord, type PreviousState } from '../../shared/findings/record-plan.ts';
+import { planRecord, planSize, type PreviousState } from '../../shared/findings/record-plan.ts';
+import type { FixIntent } from '../../shared/findings/store.ts';
 
 const KEY_A = 'arn:aws:kms:us-east-1:111122223333:key/a';
 const KEY_B = 'arn:aws:kms:us-east-1:111122223333:key/b';
@@ -13,6 +14,7 @@ function finding(overrides: Partial<Finding> = {}): Finding {
     mode: 'sse-kms',
     kmsKeyArn: KEY_A,
     etag: '"e1"',
+    lastModified: '2026-11-23T09:00:00.000Z',
     verdict: 'compliant',
     reasons: [],
     remediate: false,
@@ -38,12 +40,25 @@ describe('planRecord', () => {
     expect(counters(plan)).toEqual({ ALL: one, 'BUCKET#data': one, [`KMSKEY#${KEY_A}`]: one });
   });
 
-  test('an unchanged object audited again: only its state (new lastSeen, next rev), no history, no counter write', () => {
+  test('an unchanged object audited again writes nothing at all (the scan run record proves it was seen)', () => {
     const before = stored(finding(), 4);
-    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z' })], previousOf(before));
-    expect(plan.states[0]).toMatchObject({ expectedRev: 4, state: { rev: 5, lastSeen: '2026-11-24T10:00:00.000Z', firstSeen: before.firstSeen } });
-    expect(plan.history).toEqual([]);
-    expect(plan.counters.size).toBe(0);
+    const again = finding({ auditedAt: '2026-11-24T10:00:00.000Z', sequencer: '0055AED6DCD90281F0' });
+    const plan = planRecord([again], previousOf(before));
+    expect(planSize(plan)).toBe(0);
+    expect(plan.unchanged).toEqual([again]);
+  });
+
+  test.each([
+    ['verdict', { verdict: 'noncompliant' as const }],
+    ['bucket key', { bucketKeyEnabled: true }],
+    ['ETag (a newer write)', { etag: '"e2"', lastModified: '2026-11-24T09:00:00.000Z' }],
+    ['version id (a newer version)', { versionId: 'v9', lastModified: '2026-11-24T09:00:00.000Z' }],
+    ['reasons', { reasons: [{ code: 'kms-key-rotation-disabled' as const, message: 'x' }] }],
+    ['remediate flag (the policy changed)', { remediate: true }],
+  ])('a changed %s is written', (_what, change) => {
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z', ...change })], previousOf(stored(finding(), 4)));
+    expect(plan.states).toHaveLength(1);
+    expect(plan.unchanged).toEqual([]);
   });
 
   test('a verdict change moves the object between verdict counters and is written to history', () => {
@@ -101,15 +116,50 @@ describe('ordering by S3 event sequencer', () => {
   });
 
   test('a newer sequencer wins even when audited earlier', () => {
-    const stored = stored_({ sequencer: '0055AED6DCD90281E5', auditedAt: '2026-11-23T11:00:00.000Z' });
-    const plan = planRecord([finding({ sequencer: '0055AED6DCD90281F0', auditedAt: '2026-11-23T10:00:00.000Z' })], previousOf(stored));
+    const stored = stored_({ sequencer: '0055AED6DCD90281E5', auditedAt: '2026-11-23T11:00:00.000Z', versionId: 'v1' });
+    const plan = planRecord([finding({ sequencer: '0055AED6DCD90281F0', auditedAt: '2026-11-23T10:00:00.000Z', versionId: 'v2' })], previousOf(stored));
     expect(plan.states).toHaveLength(1);
   });
 
-  test('a sweep audit (no sequencer) keeps the newest sequencer on the state', () => {
+  test('a sweep audit (no sequencer) of the same version keeps that version\'s sequencer on the state', () => {
     const stored = stored_({ sequencer: '0055AED6DCD90281F0' });
-    const plan = planRecord([finding({ auditedAt: '2026-11-24T00:00:00.000Z' })], previousOf(stored));
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T00:00:00.000Z', verdict: 'noncompliant' })], previousOf(stored));
     expect(plan.states[0]!.state.sequencer).toBe('0055AED6DCD90281F0');
+  });
+
+  test('a newer version recorded without a sequencer drops the old version\'s one (it no longer describes the state)', () => {
+    const stored = stored_({ sequencer: '0055AED6DCD90281F0', versionId: 'v1', lastModified: '2026-11-23T10:00:00.000Z' });
+    const plan = planRecord([finding({ versionId: 'v2', lastModified: '2026-11-23T12:00:00.000Z', auditedAt: '2026-11-24T00:00:00.000Z' })], previousOf(stored));
+    expect(plan.states[0]!.state.sequencer).toBeUndefined();
+    // ...so a late event about a version between the two cannot beat it by sequencer alone.
+    const late = finding({ versionId: 'v1b', sequencer: '0055AED6DCD90281F8', lastModified: '2026-11-23T11:00:00.000Z', auditedAt: '2026-11-25T00:00:00.000Z' });
+    expect(planRecord([late], previousOf({ ...plan.states[0]!.state })).stale).toEqual([late]);
+  });
+
+  test('equal sequencers (LocalStack sends one value) fall back to LastModified', () => {
+    const stored = stored_({ sequencer: '0055AED6DCD90281F0', versionId: 'v2', lastModified: '2026-11-23T12:00:00.000Z', auditedAt: '2026-11-23T12:00:01.000Z' });
+    const olderVersion = finding({ sequencer: '0055AED6DCD90281F0', versionId: 'v1', lastModified: '2026-11-23T11:00:00.000Z', auditedAt: '2026-11-24T00:00:00.000Z' });
+    expect(planRecord([olderVersion], previousOf(stored)).stale).toEqual([olderVersion]);
+  });
+
+  test('two versions nothing orders (same sequencer, same LastModified second) are undecided until a fresh HeadObject confirms one', () => {
+    const stored = stored_({ sequencer: '00AA', versionId: 'v2', lastModified: '2026-11-23T12:00:00.000Z' });
+    const other = finding({ sequencer: '00AA', versionId: 'v1', lastModified: '2026-11-23T12:00:00.000Z', verdict: 'noncompliant', auditedAt: '2026-11-24T00:00:00.000Z' });
+    const plan = planRecord([other], previousOf(stored));
+    expect(plan.undecided).toEqual([other]);
+    expect(plan.states).toEqual([]);
+    const confirmed = planRecord([{ ...other, confirmedCurrent: true }], previousOf(stored));
+    expect(confirmed.states.map((s) => s.state.versionId)).toEqual(['v1']);
+    expect(confirmed.states[0]!.state).not.toHaveProperty('confirmedCurrent');
+  });
+
+  test('a scan of the current version is not overwritten by a late event about the previous version', () => {
+    // The scan (no sequencer) recorded v2, non-compliant; an ObjectCreated event for v1 arrives late.
+    const scanned = stored_({ versionId: 'v2', lastModified: '2026-11-23T12:00:00.000Z', verdict: 'noncompliant', auditedAt: '2026-11-23T13:00:00.000Z' });
+    const late = finding({ versionId: 'v1', lastModified: '2026-11-23T11:00:00.000Z', sequencer: '0055AED6DCD90281E5', auditedAt: '2026-11-23T14:00:00.000Z' });
+    const plan = planRecord([late], previousOf(scanned));
+    expect(plan.stale).toEqual([late]);
+    expect(plan.states).toEqual([]);
   });
 
   test('a remediation is always written to history, even when the verdict is unchanged', () => {
@@ -121,8 +171,8 @@ describe('ordering by S3 event sequencer', () => {
 
 test('a fix whose audit was overtaken by a newer one still reaches the history, and changes nothing else', () => {
   const remediation = { action: 'copy', outcome: 'fixed', at: '2026-11-23T10:00:00.000Z', before: { mode: 'dsse-kms' as const } };
-  const stored = stored_({ sequencer: '0055AED6DCD90281F0', verdict: 'compliant' });
-  const overtaken = finding({ sequencer: '0055AED6DCD90281E5', remediation });
+  const stored = stored_({ sequencer: '0055AED6DCD90281F0', verdict: 'compliant', versionId: 'v2' });
+  const overtaken = finding({ sequencer: '0055AED6DCD90281E5', remediation, versionId: 'v1' });
   const plan = planRecord([overtaken], previousOf(stored));
   expect(plan.states).toEqual([]);
   expect(plan.counters.size).toBe(0);
@@ -150,7 +200,7 @@ describe('removed objects', () => {
   });
 
   test('a removal older than a newer creation (by sequencer) leaves the newer state alone', () => {
-    const plan = planRecord([removal({ sequencer: '0055AED6DCD90281E5' })], previousOf(stored_({ sequencer: '0055AED6DCD90281F0' })));
+    const plan = planRecord([removal({ sequencer: '0055AED6DCD90281E5', versionId: 'v1' })], previousOf(stored_({ sequencer: '0055AED6DCD90281F0', versionId: 'v2' })));
     expect(plan.deletes).toEqual([]);
     expect(plan.stale).toHaveLength(1);
   });
@@ -159,3 +209,53 @@ describe('removed objects', () => {
 function stored_(overrides: Partial<Finding>): PreviousState {
   return stored(finding(overrides));
 }
+
+describe('fix intents left open by a crash', () => {
+  const target = { mode: 'sse-kms' as const, kmsKey: KEY_B, bucketKey: false };
+  const intent: FixIntent = {
+    id: '2026-11-23T10:00:00.000Z#abcd',
+    bucket: 'data',
+    key: 'a.txt',
+    startedAt: '2026-11-23T10:00:00.000Z',
+    action: 'update-encryption',
+    target,
+    before: { mode: 'sse-kms', kmsKeyArn: KEY_A, bucketKeyEnabled: false, etag: '"e1"', lastModified: '2026-11-23T09:00:00.000Z' },
+    verdict: 'noncompliant',
+  };
+  const intentsOf = (...open: FixIntent[]) => new Map(open.map((i) => [`${i.bucket}/${i.key}`, i]));
+  const before = stored(finding({ verdict: 'noncompliant', lastModified: '2026-11-23T09:00:00.000Z' }), 2);
+
+  test('the object moved on and is at the target: the fix is recorded once (its own history entry and log line) and the intent closed', () => {
+    const fixed = finding({ kmsKeyArn: KEY_B, etag: '"e2"', lastModified: '2026-11-23T10:00:01.000Z', auditedAt: '2026-11-23T10:05:00.000Z' });
+    const plan = planRecord([fixed], previousOf(before), intentsOf(intent));
+    expect(plan.closedIntents).toEqual([intent]);
+    const fixEntries = plan.history.filter((h) => h.sk === intent.id);
+    expect(fixEntries.map((h) => h.entry.remediation)).toEqual([
+      expect.objectContaining({ outcome: 'fixed', action: 'update-encryption', before: intent.before, after: expect.objectContaining({ kmsKeyArn: KEY_B, etag: '"e2"' }) }),
+    ]);
+    expect(plan.remediations).toHaveLength(1);
+    expect(plan.states).toHaveLength(1);
+  });
+
+  test('the object changed but is not at the target: closed as changed by someone else', () => {
+    const rewritten = finding({ etag: '"e3"', lastModified: '2026-11-23T10:00:01.000Z', verdict: 'noncompliant', auditedAt: '2026-11-23T10:05:00.000Z' });
+    const plan = planRecord([rewritten], previousOf(before), intentsOf(intent));
+    expect(plan.remediations.map((r) => r.record.outcome)).toEqual(['skipped-object-changed']);
+  });
+
+  test('the object has not moved (crash before the S3 call, or the fix still running): the intent stays open', () => {
+    const same = finding({ verdict: 'noncompliant', lastModified: '2026-11-23T09:00:00.000Z', auditedAt: '2026-11-23T10:05:00.000Z' });
+    const plan = planRecord([same], previousOf(before), intentsOf(intent));
+    expect(plan.closedIntents).toEqual([]);
+    expect(plan.remediations).toEqual([]);
+  });
+
+  test('a finding whose fix was already recorded by the fixer logs nothing again', () => {
+    const remediation = { action: 'update-encryption', outcome: 'fixed', at: '2026-11-23T10:00:02.000Z', before: intent.before };
+    const fixed = finding({ kmsKeyArn: KEY_B, etag: '"e2"', lastModified: '2026-11-23T10:00:02.000Z', auditedAt: '2026-11-23T10:00:03.000Z', remediation, remediationRecorded: true });
+    const plan = planRecord([fixed], previousOf(before));
+    expect(plan.remediations).toEqual([]);
+    expect(plan.history.every((h) => h.entry.remediation === undefined)).toBe(true);
+    expect(plan.states[0]!.state).not.toHaveProperty('remediationRecorded');
+  });
+});

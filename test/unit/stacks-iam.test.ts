@@ -58,9 +58,9 @@ const NOT_SENT: Partial<Record<FunctionName, Record<string, string[]>>> = {
     's3 ListObjectsV2': ['page', 'pages'],
     'kms DescribeKey': ['describe'],
     'kms GetKeyRotationStatus': ['rotation'],
-    'dynamodb BatchWrite': ['recordKeys'],
+    'dynamodb BatchWrite': ['batchPut'],
     // The findings store's and the posture store's writers; the API reads postures only (summary, list).
-    'dynamodb TransactWrite': ['recordChunk', 'record'],
+    'dynamodb TransactWrite': ['transactWrite'],
   },
 };
 

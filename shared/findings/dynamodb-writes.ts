@@ -1,0 +1,127 @@
+// Every DynamoDB request of the findings table goes through here, with the one retry policy:
+// throttling (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded),
+// 5xx, timeouts and dropped connections are retried with exponential backoff and full jitter, a
+// bounded number of times, on top of the SDK's own attempts (whose client-wide retry quota runs dry
+// under sustained throttling). A conditional check that fails is not weather: it is returned to the
+// caller, who re-reads and re-plans.
+//
+// Transaction items are plain `{ Put | Update | Delete | ConditionCheck }` objects built by the
+// callers; the IAM analysis of each bundle reads those keys to grant exactly the item actions sent.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  TransactWriteCommand,
+  type BatchGetCommandInput,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { isTransientServiceError } from '../aws/errors.ts';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type Item = Record<string, unknown>;
+type Key = Record<string, unknown>;
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  capMs: number;
+}
+
+/** ≈ 30 s of backoff in the worst case before a write is given up (and the run says so). */
+export const DYNAMODB_RETRY: RetryPolicy = { attempts: 12, baseMs: 50, capMs: 4_000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Exponential backoff with full jitter. */
+export const backoffMs = (attempt: number, policy: RetryPolicy = DYNAMODB_RETRY): number =>
+  Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
+
+/** Cancellation codes that say "try the same transaction again", not "your condition failed". */
+const WEATHER_CANCELLATIONS = new Set(['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+
+/** A transaction cancelled only by conflicts and throttling: worth sending again as it is. */
+function isWeatherCancellation(error: unknown): boolean {
+  return (
+    error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).every((reason) => WEATHER_CANCELLATIONS.has(reason.Code ?? 'None'))
+  );
+}
+
+/** Whether a transaction was cancelled because one of its conditions did not hold. */
+export function failedConditions(error: unknown): number[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const failed = (error.CancellationReasons ?? []).flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+  return failed.length > 0 ? failed : undefined;
+}
+
+/** Runs one DynamoDB request, retrying weather (never a failed condition) with backoff and jitter. */
+export async function withRetries<T>(what: string, request: () => Promise<T>, policy: RetryPolicy = DYNAMODB_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      const weather = isTransientServiceError(error) || isWeatherCancellation(error);
+      if (!weather || attempt >= policy.attempts) {
+        if (weather) throw new Error(`${what}: DynamoDB still throttled or failing after ${attempt} attempts`, { cause: error });
+        throw error;
+      }
+      await sleep(backoffMs(attempt, policy));
+    }
+  }
+}
+
+/** One transaction (at most 100 items); a cancellation by a failed condition reaches the caller. */
+export async function transactWrite(documents: DynamoDBDocumentClient, items: TransactItem[], what = 'TransactWriteItems'): Promise<void> {
+  if (items.length === 0) return;
+  await withRetries(what, () => documents.send(new TransactWriteCommand({ TransactItems: items })));
+}
+
+/** Reads items by key, following UnprocessedKeys (throttled reads) with the same backoff. */
+export async function batchGet(documents: DynamoDBDocumentClient, tableName: string, keys: Key[], consistent = true): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let start = 0; start < keys.length; start += 100) {
+    let pending = keys.slice(start, start + 100);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const input: BatchGetCommandInput = { RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistent } } };
+      const result = await withRetries('BatchGetItem', () => documents.send(new BatchGetCommand(input)));
+      found.push(...((result.Responses?.[tableName] ?? []) as Item[]));
+      pending = (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as Key[];
+      if (pending.length > 0) {
+        if (attempt >= DYNAMODB_RETRY.attempts) throw new Error(`BatchGetItem: ${pending.length} keys still unprocessed after ${attempt} attempts`);
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+  return found;
+}
+
+/** Puts items 25 at a time, following UnprocessedItems with the same backoff. */
+export async function batchPut(documents: DynamoDBDocumentClient, tableName: string, items: Item[]): Promise<void> {
+  for (let start = 0; start < items.length; start += 25) {
+    let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const result = await withRetries('BatchWriteItem', () =>
+        documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } })),
+      );
+      pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+      if (pending.length > 0) {
+        if (attempt >= DYNAMODB_RETRY.attempts) throw new Error(`BatchWriteItem: ${pending.length} items still unprocessed after ${attempt} attempts`);
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+}
+
+/** The one counter update: ADD each delta to its attribute of the item at `key`. */
+export function counterUpdate(tableName: string, key: Key, deltas: Iterable<[string, number]>): TransactItem {
+  const entries = [...deltas];
+  return {
+    Update: {
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: `ADD ${entries.map((_, i) => `#a${i} :d${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#a${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, delta], i) => [`:d${i}`, delta])),
+    },
+  };
+}
