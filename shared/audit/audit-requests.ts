@@ -56,6 +56,8 @@ export async function auditThenFix(
 ): Promise<Finding> {
   const audit = await auditObjectInDetail(deps, bucket, listed);
   const found = audit.finding;
+  // SSE-C objects answer no HeadObject without their key: the event's version is all there is to know.
+  if (found.mode === 'sse-c' && !found.versionId && hint.versionId) found.versionId = hint.versionId;
   const describesEvent = hint.versionId
     ? found.versionId === hint.versionId
     : !hint.etag || !found.etag || unquoted(hint.etag) === unquoted(found.etag);

@@ -75,7 +75,7 @@ describe('the worker fixes what the policy says to fix', () => {
     expect(body).toBe('a,b\n1,2\n');
     expect(await stored('secure/report.csv')).toMatchObject({ verdict: 'compliant', mode: 'sse-kms', kmsKeyArn: target.arn });
     const history = await runtime().store.history(BUCKET, 'secure/report.csv');
-    expect(history.at(-1)?.remediation).toMatchObject({
+    expect(history.find((h) => h.remediation)?.remediation).toMatchObject({
       action: 'update-encryption',
       outcome: 'fixed',
       before: { mode: 'sse-s3', etag: before.ETag },

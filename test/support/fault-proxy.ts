@@ -23,6 +23,11 @@ export interface FaultProxy {
   endpoint: string;
   /** Replaces the rules and re-seeds the PRNG, so each phase of a test is reproducible on its own. */
   setRules(rules: FaultRule[]): void;
+  /**
+   * Sees every AWS request as it is forwarded ('request', before the target has it) and as its answer
+   * has been relayed ('response'): crash tests kill the client at exactly those points.
+   */
+  observe(observer: ((key: string, phase: 'request' | 'response') => void) | undefined): void;
   /** Keys: requests and forwarded (sent on to the target, whatever it answered) `service:Operation`; faults `service:Operation:kind`. */
   stats(): FaultProxyStats;
   resetStats(): void;
@@ -193,7 +198,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const held = new Set<Socket>();
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+  let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
+  const forward = (req: IncomingMessage, res: ServerResponse, key?: string) => {
     const out = request({
       host: target.hostname, port: target.port, method: req.method, path: req.url, agent: upstream,
       headers: endToEnd(req.rawHeaders), // Host included: SigV4 signed it
@@ -201,6 +207,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEnd(upstreamRes.rawHeaders));
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
+      if (key) res.on('finish', () => observer?.(key, 'response'));
     });
     // Expect: 100-continue (the SDK sends it for S3 bodies of 2 MiB and more): the target says when to send the body.
     out.on('continue', () => res.writeContinue());
@@ -223,7 +230,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     // One draw per matching request, so the share of faults is `rate` whatever else passes through.
     if (!rule || random() >= rule.rate) {
       bump(counts.forwarded, key);
-      forward(req, res);
+      observer?.(key, 'request');
+      forward(req, res, key);
       return;
     }
     bump(counts.faults, `${key}:${rule.kind}`);
@@ -256,6 +264,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   return {
     endpoint: `http://127.0.0.1:${port}`,
     setRules(next) { rules = checked(next); random = mulberry32(seed); dynamoThrottles = 0; },
+    observe(next) { observer = next; },
     stats: () => structuredClone(counts),
     resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; },
     async close() {

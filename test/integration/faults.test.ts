@@ -1,0 +1,308 @@
+// Evidence under faults: throttling in AWS's own error shapes, dead endpoints, crashes at each step
+// of a fix, two fixing runs at once, late events. The fault proxy (test/support/fault-proxy.ts)
+// sits between sseguard and the emulator; every assertion is about what ends up recorded.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { auditRequests } from '../../shared/audit/audit-requests.ts';
+import { scanBucket, type ScanResult } from '../../shared/audit/scan.ts';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import type { Verdict } from '../../shared/domain/verdict.ts';
+import { parseMessageBody } from '../../shared/events/audit-requests.ts';
+import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import type { StoredFinding } from '../../shared/findings/store.ts';
+import { createRuntime, scanDependencies, type Runtime } from '../../shared/runtime.ts';
+import { createBucket, createKey, disableKey, enableVersioning, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { startBlackHole, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+
+const TABLE = 'faults-findings';
+const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sseguard-faults-'));
+const emulator = inject('emulatorEndpoint');
+Object.assign(process.env, { SSEGUARD_TABLE: TABLE, SSEGUARD_IDEMPOTENCY_TABLE: 'faults-idempotency' });
+
+const writer = createAwsClients({ maxSockets: 32 });
+let proxy: FaultProxy;
+let enabledKey: TestKey;
+let disabledKey: TestKey;
+let targetKey: TestKey;
+
+/** A runtime whose every AWS call goes to `endpoint` (the proxy or the emulator itself). */
+function runtimeAt(endpoint: string, env: Record<string, string> = {}): Runtime {
+  return createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_URL: endpoint, ...env }), { maxSockets: 32 });
+}
+
+async function scanAt(endpoint: string, bucket: string, policyPath?: string): Promise<ScanResult> {
+  const runtime = runtimeAt(endpoint);
+  const deps = await scanDependencies(runtime, policyPath);
+  return scanBucket(deps, { bucket, concurrency: 16, defer: { baseDelayMs: 50, maxDelayMs: 1_000 } });
+}
+
+async function storedStates(bucket: string): Promise<Map<string, StoredFinding>> {
+  const states = new Map<string, StoredFinding>();
+  for await (const page of runtimeAt(emulator).store.findings({ bucket })) for (const f of page) states.set(f.key, f);
+  return states;
+}
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+function policy(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the CLI in its own process group, so that a test can kill it and everything it started. */
+function sseguard(args: string[], env: Record<string, string>, onStart?: (pid: number) => void): Promise<Run> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    onStart?.(child.pid!);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ target: emulator, seed: 7 });
+  const runtime = runtimeAt(emulator);
+  await ensureFindingsTable(runtime.clients.dynamodb, TABLE);
+  await ensureIdempotencyTable(runtime.clients.dynamodb, 'faults-idempotency');
+  enabledKey = await createKey(writer, { rotation: true });
+  disabledKey = await createKey(writer, { rotation: true });
+  targetKey = await createKey(writer, { rotation: true });
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+});
+
+describe('throttling is weather, not a verdict', () => {
+  const BUCKET = 'weather';
+  const N = 1_000;
+  const strict = () =>
+    policy('weather.yaml', `version: 1\ndefault:\n  require: any\nrules:\n  - bucket: ${BUCKET}\n    prefix: strict/\n    require: sse-kms\n`);
+  let baseline: Map<string, Verdict>;
+
+  beforeAll(async () => {
+    await createBucket(writer, BUCKET);
+    const keys = Array.from({ length: N }, (_, i) => i);
+    // Compliant SSE-S3 and SSE-KMS, at-risk under a key disabled after the writes, non-compliant SSE-S3 under strict/.
+    await inBatches(keys, 32, (i) => {
+      const key = `${i % 4 === 3 ? 'strict/' : ''}obj-${String(i).padStart(5, '0')}`;
+      if (i % 4 === 1) return putObject(writer, BUCKET, key, { mode: 'sse-kms', key: enabledKey });
+      if (i % 4 === 2) return putObject(writer, BUCKET, key, { mode: 'sse-kms', key: disabledKey });
+      return putObject(writer, BUCKET, key, { mode: 'sse-s3' });
+    });
+    await disableKey(writer, disabledKey);
+    const first = await scanAt(emulator, BUCKET, strict());
+    expect(first.notAudited).toBe(0);
+    baseline = new Map([...(await storedStates(BUCKET))].map(([key, f]) => [key, f.verdict]));
+    expect(baseline.size).toBe(N);
+    expect(new Set(baseline.values())).toEqual(new Set(['compliant', 'at-risk', 'noncompliant']));
+  }, 300_000);
+
+  test.each([0.1, 0.3, 0.5])(
+    'at %s of HeadObject answered 503 SlowDown, KMS and DynamoDB throttled: every verdict equals the fault-free one or the object is reported not audited with its finding intact; nothing is written twice',
+    async (rate) => {
+      proxy.setRules([
+        { service: 's3', operation: 'HeadObject', rate, kind: 'throttle' },
+        { service: 'kms', rate, kind: 'throttle' },
+        { service: 'dynamodb', rate, kind: 'throttle' },
+      ]);
+      proxy.resetStats();
+      const result = await scanAt(proxy.endpoint, BUCKET, strict());
+      const stats = proxy.stats();
+      proxy.setRules([]);
+      expect(stats.faults['s3:HeadObject:throttle'] ?? 0).toBeGreaterThan(N * rate * 0.5);
+      expect(result.objects + result.notAudited).toBe(N);
+      expect(result.notAudited).toBeLessThan(N * 0.01);
+      // The re-scan found every object as recorded: no state, history or counter was rewritten.
+      expect(stats.forwarded['dynamodb:TransactWriteItems'] ?? 0).toBe(0);
+      const states = await storedStates(BUCKET);
+      expect(states.size).toBe(N);
+      const differing = [...states].filter(([key, f]) => f.verdict !== baseline.get(key));
+      expect(differing).toEqual([]);
+      expect(result.verdicts['unauditable'] ?? 0).toBe(0);
+      expect(result.retries).toBeGreaterThan(0);
+    },
+    300_000,
+  );
+
+  test('DynamoDB throttling on the first recording loses no finding, and the counters equal a recount', async () => {
+    const bucket = 'weather-writes';
+    await createBucket(writer, bucket);
+    await inBatches(Array.from({ length: 300 }, (_, i) => i), 32, (i) => putObject(writer, bucket, `w-${i}`, { mode: i % 2 ? 'sse-s3' : 'sse-kms', key: enabledKey }));
+    proxy.setRules([{ service: 'dynamodb', rate: 0.4, kind: 'throttle' }, { service: 'dynamodb', operation: 'TransactWriteItems', rate: 0.2, kind: 'server-error' }]);
+    proxy.resetStats();
+    const result = await scanAt(proxy.endpoint, bucket);
+    const faults = Object.entries(proxy.stats().faults).filter(([name]) => name.startsWith('dynamodb:'));
+    proxy.setRules([]);
+    expect(faults.length).toBeGreaterThan(0);
+    expect(result.objects).toBe(300);
+    const states = await storedStates(bucket);
+    expect(states.size).toBe(300);
+    const summary = await runtimeAt(emulator).store.summary();
+    expect(summary.buckets[bucket]).toMatchObject({ objects: 300, verdicts: { compliant: 300 } });
+  }, 300_000);
+});
+
+describe('bounded time', () => {
+  test('an endpoint that accepts connections and never answers fails the scan in seconds, with one line naming it', async () => {
+    const hole = await startBlackHole();
+    try {
+      const run = await sseguard(['scan', '--bucket', 'weather'], { AWS_ENDPOINT_URL: hole.endpoint });
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toContain(`no answer from ${hole.endpoint}`);
+      // Three attempts of a three-second idle timeout, plus start-up: well under a minute, never forever.
+      expect(run.ms).toBeLessThan(30_000);
+    } finally {
+      await hole.close();
+    }
+  }, 60_000);
+});
+
+describe('crash-safe remediation', () => {
+  const OBJECTS = 24;
+  let bucketCount = 0;
+
+  async function fixableBucket(): Promise<{ bucket: string; policyPath: string; bodies: Map<string, string> }> {
+    const bucket = `crash-${++bucketCount}-${process.pid}`;
+    await createBucket(writer, bucket);
+    await enableVersioning(writer, bucket);
+    const bodies = new Map<string, string>();
+    await inBatches(Array.from({ length: OBJECTS }, (_, i) => i), 12, async (i) => {
+      const key = `doc-${i}`;
+      const body = `content of ${key} `.repeat(50);
+      bodies.set(key, createHash('sha256').update(body).digest('hex'));
+      // DSSE-KMS → SSE-KMS is a copy in place: a second copy would leave a third version.
+      await writer.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ServerSideEncryption: 'aws:kms:dsse',
+          SSEKMSKeyId: enabledKey.arn,
+          Metadata: { owner: 'alice' },
+          Tagging: 'team=data',
+        }),
+      );
+    });
+    const policyPath = policy(
+      `${bucket}.yaml`,
+      `version: 1\nrules:\n  - bucket: ${bucket}\n    require: sse-kms\n    kmsKeys: [${targetKey.arn}]\n    remediate: true\n` +
+        `    target: { mode: sse-kms, kmsKey: ${targetKey.arn}, bucketKey: false }\n`,
+    );
+    return { bucket, policyPath, bodies };
+  }
+
+  /** Every object fixed exactly once, content and metadata intact, history complete, counters right. */
+  async function expectFixedExactlyOnce(bucket: string, bodies: Map<string, string>) {
+    const store = runtimeAt(emulator).store;
+    for (const [key, sha] of bodies) {
+      const head = await writer.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect({ key, sse: head.ServerSideEncryption, kmsKey: head.SSEKMSKeyId }).toEqual({ key, sse: 'aws:kms', kmsKey: targetKey.arn });
+      expect(head.Metadata).toEqual({ owner: 'alice' });
+      const body = await (await writer.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+      expect(createHash('sha256').update(body).digest('hex')).toBe(sha);
+      const tags = await writer.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      expect(tags.TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
+      const versions = await writer.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+      expect({ key, versions: (versions.Versions ?? []).filter((v) => v.Key === key).length }).toEqual({ key, versions: 2 });
+      const fixes = (await store.history(bucket, key)).filter((entry) => entry.remediation?.outcome === 'fixed');
+      expect({ key, fixes: fixes.length }).toEqual({ key, fixes: 1 });
+    }
+    const states = await storedStates(bucket);
+    expect([...states.values()].every((f) => f.verdict === 'compliant')).toBe(true);
+    const summary = await store.summary();
+    expect(summary.buckets[bucket]).toMatchObject({ objects: bodies.size, verdicts: { compliant: bodies.size } });
+  }
+
+  const KILL_POINTS: [string, string, 'request' | 'response', number][] = [
+    ['before the S3 copy is sent', 's3:CopyObject', 'request', 6],
+    ['right after S3 made the copy, before anything was recorded', 's3:CopyObject', 'response', 6],
+    ['while the findings batch is being recorded', 'dynamodb:TransactWriteItems', 'response', 8],
+    ['right after an intent was written', 'dynamodb:PutItem', 'response', 10],
+  ];
+
+  test.each(KILL_POINTS)('killed %s: the rerun at once fixes every object exactly once and the history is complete', async (_when, operation, phase, nth) => {
+    const { bucket, policyPath, bodies } = await fixableBucket();
+    let seen = 0;
+    let victim: number | undefined;
+    proxy.observe((key, at) => {
+      if (key !== operation || at !== phase || victim === undefined) return;
+      if (++seen === nth) process.kill(-victim, 'SIGKILL');
+    });
+    const env = { AWS_ENDPOINT_URL: proxy.endpoint, SSEGUARD_FIX_LEASE_MS: '1500' };
+    const crashed = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '4'], env, (pid) => (victim = pid));
+    proxy.observe(undefined);
+    expect(crashed.code).toBeNull(); // killed
+    const rerun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'], { AWS_ENDPOINT_URL: emulator, SSEGUARD_FIX_LEASE_MS: '1500' });
+    expect(rerun.stderr).toBe('');
+    expect(rerun.code).toBe(0);
+    await expectFixedExactlyOnce(bucket, bodies);
+  }, 180_000);
+
+  test('two remediating scans of one bucket at once: every object fixed exactly once, both finish by the findings', async () => {
+    const { bucket, policyPath, bodies } = await fixableBucket();
+    const args = ['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '8'];
+    const env = { AWS_ENDPOINT_URL: emulator, SSEGUARD_FIX_LEASE_MS: '1500' };
+    const [a, b] = await Promise.all([sseguard(args, env), sseguard(args, env)]);
+    for (const run of [a, b]) {
+      expect(run.stderr).toBe('');
+      expect([0, 1]).toContain(run.code);
+    }
+    await expectFixedExactlyOnce(bucket, bodies);
+  }, 180_000);
+});
+
+describe('order by the object, not by the clock', () => {
+  test('a late event for the previous version does not overwrite the scan finding of the current one', async () => {
+    const bucket = 'late-events';
+    await createBucket(writer, bucket);
+    await enableVersioning(writer, bucket);
+    const policyPath = policy('late.yaml', `version: 1\ndefault:\n  require: sse-kms\n`);
+    const v1 = await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc', Body: 'one', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: enabledKey.arn }));
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // another LastModified second
+    const v2 = await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc', Body: 'two', ServerSideEncryption: 'AES256' }));
+    await scanAt(emulator, bucket, policyPath);
+    const scanned = (await storedStates(bucket)).get('doc')!;
+    expect(scanned).toMatchObject({ verdict: 'noncompliant', versionId: v2.VersionId });
+
+    const runtime = runtimeAt(emulator);
+    const deps = { ...(await scanDependencies(runtime, policyPath)), store: runtime.store };
+    const event = (versionId: string, sequencer: string) =>
+      JSON.stringify({
+        Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: 'doc', versionId, sequencer } } }],
+      });
+    // The late event for v1, then a duplicate of it, then one with the same sequencer as LocalStack sends.
+    for (const body of [event(v1.VersionId!, '0055AED6DCD90281E5'), event(v1.VersionId!, '0055AED6DCD90281E5'), event(v1.VersionId!, '0055AED6DCD90281F0')]) {
+      const parsed = parseMessageBody(body);
+      if (parsed.kind !== 'audit') throw new Error(parsed.reason);
+      const result = await auditRequests(deps, parsed.requests);
+      expect(result.transient).toEqual([]);
+    }
+    const after = (await storedStates(bucket)).get('doc')!;
+    expect(after).toMatchObject({ verdict: 'noncompliant', versionId: v2.VersionId, rev: scanned.rev });
+    expect((await runtime.store.history(bucket, 'doc')).length).toBe(1);
+  }, 60_000);
+});
