@@ -2,7 +2,7 @@
 // latency, each in its own process on its own emulator. With --json the last line of stdout is one
 // JSON object: the scan's figures at the top level (objects, concurrency, scanPerSec,
 // headLoopPerSec, ratio, callsPerObject, peakRssMb, …) plus `remediation` and `report`.
-//   npm run bench -- [--only scan|remediation|report] [--json] [scan options, see --help]
+//   npm run bench -- [--only scan|remediation|report|faults] [--json] [scan options, see --help]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -10,12 +10,13 @@ const BENCHES = {
   scan: 'scan-bench.ts',
   remediation: 'remediation-bench.ts',
   report: 'report-bench.ts',
+  faults: 'fault-bench.ts',
 } as const;
 type BenchName = keyof typeof BENCHES;
 
-const HELP = `Usage: npm run bench -- [--only scan|remediation|report] [--json] [options]
+const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults] [--json] [options]
 Runs bench/scan-bench.ts (options such as --objects and --concurrency go to it), then
-bench/remediation-bench.ts and bench/report-bench.ts. --help of each: npx tsx bench/<file> --help`;
+bench/remediation-bench.ts, bench/report-bench.ts and bench/fault-bench.ts (throttling at 0/10/30%). --help of each: npx tsx bench/<file> --help`;
 
 function run(name: BenchName, args: string[]): Promise<{ code: number; lastLine: string }> {
   return new Promise((resolve, reject) => {
@@ -57,8 +58,15 @@ async function main(): Promise<number> {
     if (json) results[name] = JSON.parse(lastLine);
   }
   if (json) {
-    const { scan, remediation, report } = results as Record<BenchName, Record<string, unknown> | undefined>;
-    console.log(JSON.stringify({ ...(scan ?? {}), ...(remediation ? { remediation: remediation.remediation } : {}), ...(report ? { report } : {}) }));
+    const { scan, remediation, report, faults } = results as Record<BenchName, Record<string, unknown> | undefined>;
+    console.log(
+      JSON.stringify({
+        ...(scan ?? {}),
+        ...(remediation ? { remediation: remediation.remediation } : {}),
+        ...(report ? { report } : {}),
+        ...(faults ? { faults: faults.faults } : {}),
+      }),
+    );
   }
   return 0;
 }

@@ -1,5 +1,7 @@
 // `sseguard scan`: audits a bucket (or prefix) against the policy and records the findings.
 import { performance } from 'node:perf_hooks';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import type { Writable } from 'node:stream';
 import { scanBucket, type ScanResult } from '#shared/audit/scan.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -43,6 +45,11 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     if (!options.json) planLines.push(line);
   });
 
+  // One request first: a dead or silent endpoint ends the command here, in one bounded wait.
+  await runtime.clients.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, MaxKeys: 1, ...(options.prefix ? { Prefix: options.prefix } : {}) })).catch((error: unknown) => {
+    if (unreachableEndpoint(error, config.endpoints.s3)) throw error;
+    // Any other answer (no such bucket, denied) is the listing's to report, with its own words.
+  });
   // The bucket's own posture comes first: it decides what every future object gets.
   const { finding: posture } = await auditPosture(
     {

@@ -72,9 +72,21 @@ function resolveEndpoints(options: ClientOptions): Endpoints {
   return resolved;
 }
 
+/** Timeouts set in the environment (SSEGUARD_*_TIMEOUT_MS, SSEGUARD_MAX_ATTEMPTS); config.ts validates them. */
+function timeoutsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<Timeouts> {
+  const read = (name: string) => (env[name] && Number.isFinite(Number(env[name])) ? Number(env[name]) : undefined);
+  const found = {
+    connectMs: read('SSEGUARD_CONNECT_TIMEOUT_MS'),
+    socketIdleMs: read('SSEGUARD_SOCKET_TIMEOUT_MS'),
+    requestMs: read('SSEGUARD_REQUEST_TIMEOUT_MS'),
+    maxAttempts: read('SSEGUARD_MAX_ATTEMPTS'),
+  };
+  return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined));
+}
+
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
   const endpoints = resolveEndpoints(options);
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...timeoutsFromEnvironment(), ...options.timeouts };
   const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 50 };
   const requestHandler = {
     httpAgent: agent,

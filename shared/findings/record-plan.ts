@@ -168,28 +168,31 @@ export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): H
   };
 }
 
-/** What an audit tells about an open intent: the fix happened, the object moved on, or nothing yet. */
+/**
+ * What an audit tells about an open intent: the fix happened (the object is at the target; an
+ * in-place update keeps version and ETag, so identity alone cannot tell), the object moved on
+ * without it, or nothing yet (same version, not at the target: not fixed, or still being fixed).
+ */
 function reconcile(intent: FixIntent, finding: Finding): RemediationRecord | undefined {
-  const after = { versionId: finding.versionId, etag: finding.etag, lastModified: finding.lastModified };
-  if (!finding.removed && sameVersion(intent.before, after)) return undefined; // not fixed yet, or still being fixed
-  const at = finding.auditedAt;
-  const base = { action: intent.action, at, before: intent.before };
+  const base = { action: intent.action, at: finding.auditedAt, before: intent.before };
   if (finding.removed) {
     return { ...base, outcome: 'skipped-object-vanished', detail: 'the object was removed after a fix was begun; the run that began it stopped before recording an outcome' };
   }
-  const snapshot = {
+  const atTarget =
+    finding.mode !== undefined &&
+    isAtTarget({ mode: finding.mode, kmsKeyArn: finding.kmsKeyArn, bucketKeyEnabled: Boolean(finding.bucketKeyEnabled) }, intent.target);
+  const moved = !sameVersion(intent.before, { versionId: finding.versionId, etag: finding.etag, lastModified: finding.lastModified });
+  if (!atTarget && !moved) return undefined;
+  const after = {
     ...(finding.mode ? { mode: finding.mode } : {}),
     ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
     bucketKeyEnabled: Boolean(finding.bucketKeyEnabled),
     ...(finding.versionId ? { versionId: finding.versionId } : {}),
     ...(finding.etag ? { etag: finding.etag } : {}),
   };
-  const atTarget =
-    finding.mode !== undefined &&
-    isAtTarget({ mode: finding.mode, kmsKeyArn: finding.kmsKeyArn, bucketKeyEnabled: Boolean(finding.bucketKeyEnabled) }, intent.target);
   return atTarget
-    ? { ...base, outcome: 'fixed', after: snapshot, detail: 'recorded on reconciliation: the run that made this fix stopped before recording it' }
-    : { ...base, outcome: 'skipped-object-changed', after: snapshot, detail: 'the object changed after a fix was begun and is not at the target; the run that began it stopped before recording an outcome' };
+    ? { ...base, outcome: 'fixed', after, detail: 'recorded on reconciliation: the run that made this fix stopped before recording it' }
+    : { ...base, outcome: 'skipped-object-changed', after, detail: 'the object changed after a fix was begun and is not at the target; the run that began it stopped before recording an outcome' };
 }
 
 export function planRecord(

@@ -169,7 +169,7 @@ describe('bounded time', () => {
   test('an endpoint that accepts connections and never answers fails the scan in seconds, with one line naming it', async () => {
     const hole = await startBlackHole();
     try {
-      const run = await sseguard(['scan', '--bucket', 'weather'], { AWS_ENDPOINT_URL: hole.endpoint });
+      const run = await sseguard(['scan', '--bucket', 'weather'], { AWS_ENDPOINT_URL: hole.endpoint, SSEGUARD_SOCKET_TIMEOUT_MS: '3000' });
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stderr).toContain(`no answer from ${hole.endpoint}`);
