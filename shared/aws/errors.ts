@@ -41,7 +41,7 @@ export function unreachableEndpoint(error: unknown, endpoint: string | undefined
   if (!error || typeof error !== 'object') return undefined;
   const { name, code, message } = error as { name?: string; code?: string; message?: string };
   const where = endpoint ?? 'the AWS endpoint';
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT') return `no answer from ${where} (${(message ?? name).replace(/^@smithy\/[a-z-]+ - /, '')}): is the endpoint up?`;
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT') return `no answer from ${where} (${(message ?? name ?? 'TimeoutError').replace(/^@smithy\/[a-z-]+ - /, '')}): is the endpoint up?`;
   if (code === 'ECONNREFUSED') return `cannot connect to ${where} (connection refused): is the endpoint up?`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve ${where} (${code})`;
   if (code === 'ECONNRESET' || code === 'EPIPE') return `${where} dropped the connection (${code})`;
