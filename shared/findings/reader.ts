@@ -1,0 +1,139 @@
+// Read side of the findings table: the item codecs, the summary from the counters (never a table
+// scan), listings through the indexes and an object's history. No write path: the report API
+// bundles this module alone, and its role can only read.
+import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Verdict } from '../domain/verdict.ts';
+import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
+import { COUNTERS_PK, INDEXES, KMSKEYS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
+
+export type Item = Record<string, unknown>;
+
+export function stateItem(state: StoredFinding): Item {
+  const { byVerdict, byBucket, byKmsKey } = INDEXES;
+  return {
+    ...state,
+    pk: objectPk(state.bucket, state.key),
+    sk: STATE_SK,
+    // Index keys carry the bucket in the partition key: S3 keys fill DynamoDB's 1 KB sort-key limit.
+    [byVerdict.pk]: `${state.verdict}#${state.bucket}`,
+    [byVerdict.sk]: state.key,
+    [byBucket.pk]: state.bucket,
+    [byBucket.sk]: state.key,
+    ...(state.kmsKeyArn ? { [byKmsKey.pk]: `${state.kmsKeyArn}#${state.bucket}`, [byKmsKey.sk]: state.key } : {}),
+  };
+}
+
+const INTERNAL_ATTRIBUTES = ['pk', 'sk', ...Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk])];
+export function fromStateItem(item: Item): StoredFinding {
+  const finding = { ...item };
+  for (const name of INTERNAL_ATTRIBUTES) delete finding[name];
+  return finding as unknown as StoredFinding;
+}
+
+export function countsFrom(item: Item): Counts {
+  const counts: Counts = { objects: Number(item.objects ?? 0), bytes: Number(item.bytes ?? 0), verdicts: {}, modes: {} };
+  for (const [name, value] of Object.entries(item)) {
+    if (typeof value !== 'number' || value === 0) continue;
+    if (name.startsWith('verdict:')) counts.verdicts[name.slice(8) as Verdict] = value;
+    if (name.startsWith('mode:')) counts.modes[name.slice(5) as keyof Counts['modes']] = value;
+  }
+  return counts;
+}
+
+export function addCounts(into: Counts, more: Counts): Counts {
+  into.objects += more.objects;
+  into.bytes += more.bytes;
+  for (const [verdict, n] of Object.entries(more.verdicts)) {
+    into.verdicts[verdict as Verdict] = (into.verdicts[verdict as Verdict] ?? 0) + (n ?? 0);
+  }
+  for (const [mode, n] of Object.entries(more.modes)) {
+    const key = mode as keyof Counts['modes'];
+    into.modes[key] = (into.modes[key] ?? 0) + (n ?? 0);
+  }
+  return into;
+}
+
+export class FindingsTableReader {
+  constructor(
+    protected readonly documents: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  protected async *queryItems(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
+    for await (const page of paginateQuery({ client: this.documents, pageSize: 1000 }, { TableName: this.tableName, ...input })) {
+      yield (page.Items ?? []) as Item[];
+    }
+  }
+
+  private async allItems(pk: string): Promise<Item[]> {
+    const items: Item[] = [];
+    for await (const page of this.queryItems({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } })) {
+      items.push(...page);
+    }
+    return items;
+  }
+
+  /** Every counter, its shards summed: one Query of the counters partition, never a table scan. */
+  private async counters(): Promise<Map<string, Counts>> {
+    const counters = new Map<string, Counts>();
+    for (const item of await this.allItems(COUNTERS_PK)) {
+      const counter = counterOfShard(String(item.sk));
+      counters.set(counter, addCounts(counters.get(counter) ?? countsFrom({}), countsFrom(item)));
+    }
+    return counters;
+  }
+
+  async summary(): Promise<Summary> {
+    const summary: Summary = { overall: countsFrom({}), buckets: {}, kmsKeys: {}, keyFacts: {} };
+    for (const [counter, counts] of await this.counters()) {
+      if (counter === counterSk.all) summary.overall = counts;
+      else if (counter.startsWith('BUCKET#')) summary.buckets[counter.slice(7)] = counts;
+      else if (counter.startsWith('KMSKEY#')) summary.kmsKeys[counter.slice(7)] = counts;
+    }
+    for (const item of await this.allItems(KMSKEYS_PK)) {
+      const { pk: _pk, sk, ...facts } = item;
+      summary.keyFacts[String(sk)] = facts as unknown as Summary['keyFacts'][string];
+    }
+    return summary;
+  }
+
+  /** Buckets the table holds findings for, from the counters (never a table scan). */
+  async recordedBuckets(): Promise<string[]> {
+    return [...(await this.counters())]
+      .filter(([counter, counts]) => counter.startsWith('BUCKET#') && counts.objects > 0)
+      .map(([counter]) => counter.slice(7))
+      .sort();
+  }
+
+  async *findings(filter: FindingFilter = {}): AsyncIterable<StoredFinding[]> {
+    const buckets = filter.bucket ? [filter.bucket] : await this.recordedBuckets();
+    for (const bucket of buckets) {
+      const [index, partition] = filter.kmsKeyArn
+        ? (['byKmsKey', `${filter.kmsKeyArn}#${bucket}`] as const)
+        : filter.verdict
+          ? (['byVerdict', `${filter.verdict}#${bucket}`] as const)
+          : (['byBucket', bucket] as const);
+      const verdictFilter = filter.kmsKeyArn && filter.verdict;
+      for await (const page of this.queryItems({
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...(verdictFilter ? { '#verdict': 'verdict' } : {}) },
+        ExpressionAttributeValues: { ':pk': partition, ...(verdictFilter ? { ':verdict': filter.verdict } : {}) },
+        ...(verdictFilter ? { FilterExpression: '#verdict = :verdict' } : {}),
+      })) {
+        if (page.length > 0) yield page.map(fromStateItem);
+      }
+    }
+  }
+
+  async history(bucket: string, key: string): Promise<HistoryEntry[]> {
+    const entries: HistoryEntry[] = [];
+    for await (const page of this.queryItems({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
+      ExpressionAttributeValues: { ':pk': objectPk(bucket, key), ':hist': 'HIST#' },
+    })) {
+      for (const { pk: _pk, sk: _sk, ...entry } of page) entries.push(entry as unknown as HistoryEntry);
+    }
+    return entries;
+  }
+}
