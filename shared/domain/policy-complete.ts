@@ -116,9 +116,7 @@ function checkTargetMeetsBucketDefault(
   if (!ALLOWED_TARGETS[bucketDefault.require].includes(target.mode)) {
     problems.push(`${path}.mode: ${target.mode} does not satisfy bucketDefault.require ${bucketDefault.require}`);
   }
-  if (target.kmsKey && bucketDefault.kmsKeys && !bucketDefault.kmsKeys.includes(target.kmsKey)) {
-    problems.push(`${path}.kmsKey: ${target.kmsKey} is not one of bucketDefault.kmsKeys`);
-  }
+  // Whether target.kmsKey is one of bucketDefault.kmsKeys is checked once keys are resolved.
   if (bucketDefault.bucketKey === 'required' && target.mode === 'sse-kms' && !target.bucketKey) {
     problems.push(`${path}.bucketKey: must be true when bucketDefault.bucketKey is required`);
   }
@@ -142,9 +140,7 @@ function checkTarget(requirement: Requirement, path: string, problems: string[])
   if (target.mode !== 'sse-s3' && !target.kmsKey) {
     problems.push(`${path}.kmsKey: required for ${target.mode} (sseguard never guesses a key)`);
   }
-  if (target.kmsKey && requirement.kmsKeys && !requirement.kmsKeys.includes(target.kmsKey)) {
-    problems.push(`${path}.kmsKey: ${target.kmsKey} is not one of kmsKeys`);
-  }
+  // Whether target.kmsKey is one of kmsKeys is checked once keys are resolved (policy-keys.ts).
   if (target.mode === 'dsse-kms' && target.bucketKey) {
     problems.push(`${path}.bucketKey: S3 Bucket Keys are not supported with dsse-kms`);
   }
