@@ -14,7 +14,16 @@ import {
   type RemediationPlan,
   type RemediationTarget,
 } from './plan.ts';
-import { StepError, copyInPlace, isRestored, multipartCopyInPlace, readResult, readSource, updateEncryption } from './s3-fixes.ts';
+import {
+  StepError,
+  copyInPlace,
+  currentVersionId,
+  isRestored,
+  multipartCopyInPlace,
+  readResult,
+  readSource,
+  updateEncryption,
+} from './s3-fixes.ts';
 
 // Kept here for importers of the engine's helpers before the split.
 export { checksumAlgorithmOf, copySource, grantHeaders } from './copy-parameters.ts';
@@ -109,6 +118,20 @@ function outcomeOfError(error: unknown, operation: string): Pick<RemediationOutc
   return { outcome: 'failed', message: `${operation} failed: ${cause.name}${cause.status ? ` (HTTP ${cause.status})` : ''}: ${cause.message}`, cause };
 }
 
+/**
+ * Why UpdateObjectEncryption is not available, per S3 client, once an answer said so: later objects
+ * fixed through the same client (the rest of a scan, a warm Lambda's next batches) go straight to the
+ * copy instead of asking again. Per client, because the endpoint (LocalStack, a partition) is.
+ */
+const updateObjectEncryptionUnavailable = new WeakMap<S3Client, string>();
+
+/** The reason, when an S3 answer says the operation does not exist there (HTTP 501, NotImplemented…). */
+export function unsupportedOperationReason(error: unknown): string | undefined {
+  const { name, status, message } = errorFacts(error);
+  if (status !== 501 && !/^(NotImplemented|UnsupportedOperation|OperationNotSupported|NotSupported)$/.test(name)) return undefined;
+  return `${name}${status ? ` (HTTP ${status})` : ''}: ${message}`;
+}
+
 /** Plans and carries out the fix for one object; never throws for an S3 refusal (the outcome says it). */
 export async function remediateObject(
   deps: RemediationDependencies,
@@ -118,49 +141,79 @@ export async function remediateObject(
 ): Promise<RemediationOutcome> {
   const now = deps.clock?.() ?? new Date();
   const before = snapshotFromFacts(facts);
-  let plan = planRemediation({ facts, target, now, options });
+  let known: RemediationFacts = facts;
+  let unavailable = updateObjectEncryptionUnavailable.get(deps.s3);
+  const planFor = (withoutUpdate: boolean) =>
+    planRemediation({ facts: known, target, now, options, ...(withoutUpdate && unavailable ? { updateObjectEncryptionUnavailable: unavailable } : {}) });
+  let plan = planFor(false);
+  const runNotes: string[] = [];
   const finish = (rest: Omit<RemediationOutcome, 'plan' | 'before' | 'notes'> & { notes?: string[] }): RemediationOutcome => ({
     plan,
     before,
     ...rest,
-    notes: [...('notes' in plan ? plan.notes : []), ...(rest.notes ?? [])],
+    notes: [...('notes' in plan ? plan.notes : []), ...runNotes, ...(rest.notes ?? [])],
   });
+  const blockedOutcome = (blocked: Extract<RemediationPlan, { action: 'blocked' }>) =>
+    finish({ outcome: blocked.outcome, message: blocked.why, instruction: blocked.instruction });
+  /** The plan without UpdateObjectEncryption; a copy must know whether the version is the current one. */
+  const planWithoutUpdate = async () => {
+    const versioned = known.versionId !== undefined && known.versionId !== 'null';
+    if (versioned && known.isLatest === undefined && !options.dryRun) {
+      known = { ...known, isLatest: (await currentVersionId(deps.s3, known)) === known.versionId };
+    }
+    return planFor(true);
+  };
 
   if (plan.action === 'none') return finish({ outcome: 'already-at-target', message: plan.why });
   // An archived object may have been restored since the audit: only a fresh HeadObject tells.
   const mayBeRestored = plan.action === 'blocked' && plan.outcome === 'blocked-archived' && !facts.archiveStatus && facts.restored === undefined;
-  if (plan.action === 'blocked' && !(mayBeRestored && !options.dryRun)) {
-    return finish({ outcome: plan.outcome, message: plan.why, instruction: plan.instruction });
+  if (plan.action === 'blocked' && !(mayBeRestored && !options.dryRun)) return blockedOutcome(plan);
+  if (options.dryRun) {
+    if (plan.action === 'update-encryption' && unavailable) plan = await planWithoutUpdate();
+    return plan.action === 'blocked' ? blockedOutcome(plan) : finish({ outcome: 'planned', message: `would apply ${plan.action}` });
   }
-  if (options.dryRun) return finish({ outcome: 'planned', message: `would apply ${plan.action}` });
   if (!facts.etag) {
     return finish({ outcome: 'failed', message: 'the audit recorded no ETag: sseguard never changes an object without a condition' });
   }
 
   try {
-    let head: HeadObjectCommandOutput | undefined;
-    if (plan.action !== 'update-encryption') {
-      head = await readSource(deps.s3, facts);
-      if (plan.action === 'blocked') {
-        plan = planRemediation({ facts: { ...facts, restored: isRestored(head) }, target, now, options });
-        if (plan.action === 'blocked') return finish({ outcome: plan.outcome, message: plan.why, instruction: plan.instruction });
-      }
+    // This client already answered that UpdateObjectEncryption is not there: copy without asking.
+    if (plan.action === 'update-encryption' && unavailable) {
+      plan = await planWithoutUpdate();
+      if (plan.action === 'blocked') return blockedOutcome(plan);
     }
     let versionId: string | undefined;
-    const extraNotes: string[] = [];
-    switch (plan.action) {
-      case 'update-encryption':
+    let updated = false;
+    if (plan.action === 'update-encryption') {
+      try {
         versionId = await updateEncryption(deps.s3, plan);
-        break;
-      case 'copy':
-        versionId = await copyInPlace(deps.s3, plan, head!, now);
-        break;
-      case 'multipart-copy': {
-        ({ versionId } = await multipartCopyInPlace(deps.s3, plan, head!, now, options.partConcurrency ?? DEFAULT_PART_CONCURRENCY));
-        break;
+        updated = true;
+      } catch (error) {
+        const reason = error instanceof StepError ? unsupportedOperationReason(error.cause) : undefined;
+        if (!reason) throw error;
+        unavailable = reason;
+        updateObjectEncryptionUnavailable.set(deps.s3, reason);
+        // Said once, on the object that found out; the objects after it are simply copied.
+        runNotes.push(
+          `UpdateObjectEncryption is not available on this endpoint (${reason}): fixed with the conditional copy instead, and so are the next objects of this kind`,
+        );
+        plan = await planWithoutUpdate();
+        if (plan.action === 'blocked') return blockedOutcome(plan);
       }
-      default:
-        throw new Error(`unexpected plan ${plan.action}`);
+    }
+    if (!updated) {
+      const head = await readSource(deps.s3, known);
+      if (plan.action === 'blocked') {
+        known = { ...known, restored: isRestored(head) };
+        plan = planFor(true);
+      }
+      if (plan.action === 'blocked') return blockedOutcome(plan);
+      // Only copies read the source first (a restored archive re-plans to a copy, never to an update).
+      if (plan.action !== 'copy' && plan.action !== 'multipart-copy') throw new Error(`unexpected plan ${plan.action}`);
+      versionId =
+        plan.action === 'copy'
+          ? await copyInPlace(deps.s3, plan, head, now)
+          : (await multipartCopyInPlace(deps.s3, plan, head, now, options.partConcurrency ?? DEFAULT_PART_CONCURRENCY)).versionId;
     }
     const afterHead = await readResult(deps.s3, { bucket: facts.bucket, key: facts.key, ...(versionId ? { versionId } : {}) });
     const after = snapshotFromHead(afterHead);
@@ -170,10 +223,9 @@ export async function remediateObject(
         message: `${plan.action} was accepted but HeadObject shows ${after.mode}${after.kmsKeyArn ? ` with ${after.kmsKeyArn}` : ''}${after.bucketKeyEnabled ? ' +bucket key' : ''}, not the target`,
         instruction: 'check the object by hand; it is re-audited on its next event or sweep',
         after,
-        notes: extraNotes,
       });
     }
-    return finish({ outcome: 'fixed', message: `${plan.action}: ${before.mode} → ${after.mode}`, after, notes: extraNotes });
+    return finish({ outcome: 'fixed', message: `${plan.action}: ${before.mode} → ${after.mode}`, after });
   } catch (error) {
     const operation = error instanceof StepError ? error.operation : 'remediation';
     const cause = error instanceof StepError ? error.cause : error;
