@@ -97,7 +97,8 @@ beforeAll(async () => {
   handler = module.handler as unknown as typeof handler;
   const api = createReportApi(createRuntime(loadConfig()), loadReportApiConfig());
   server = await startReportServer(api, { port: 0, host: '127.0.0.1' }, () => {});
-});
+  // Seeds the table and starts a real HTTP server.
+}, 120_000);
 
 afterAll(async () => {
   await server?.close();
