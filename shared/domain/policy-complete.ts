@@ -30,7 +30,7 @@ function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-export const ALLOWED_TARGETS: Record<RequiredMode, readonly TargetMode[]> = {
+const ALLOWED_TARGETS: Record<RequiredMode, readonly TargetMode[]> = {
   'sse-s3': ['sse-s3'],
   'sse-kms': ['sse-kms'],
   'dsse-kms': ['dsse-kms'],
