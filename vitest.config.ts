@@ -19,6 +19,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Pure tests take milliseconds; the default 5 s failed a bundling test on a loaded machine
+          // (5,005 ms). Tests that bundle, spawn or start servers also set their own, longer timeouts.
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
         },
       },
       {

@@ -181,7 +181,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+// exitCode, not process.exit: the parent reads this process's output through pipes.
 main().catch((error: unknown) => {
   process.stderr.write(`bench phase failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(2);
+  process.exitCode = 2;
 });

@@ -134,7 +134,8 @@ async function main(): Promise<void> {
   }
 }
 
+// exitCode, not process.exit: what was written to a piped stdout or stderr drains first.
 main().catch((error: unknown) => {
   console.error(`bench: error: ${(error as Error).message}`);
-  process.exit(2);
+  process.exitCode = 2;
 });

@@ -71,10 +71,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
+// exitCode, not process.exit: stdout may be a pipe still holding the JSON line; exiting at once cuts it.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
     console.error(`bench: error: ${(error as Error).message}`);
-    process.exit(2);
+    process.exitCode = 2;
   },
 );

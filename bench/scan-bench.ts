@@ -351,10 +351,13 @@ async function main(): Promise<number> {
   }
 }
 
+// exitCode, not process.exit: the report and the JSON line written to a pipe must drain first.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(2);
+    process.exitCode = 2;
   },
 );

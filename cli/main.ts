@@ -15,6 +15,7 @@ import { registerPostureCommands } from './commands/posture.ts';
 import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
 import { scanCommand } from './commands/scan.ts';
 import { serveCommand } from './commands/serve.ts';
+import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
@@ -175,6 +176,7 @@ function describeError(error: unknown): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  tolerateClosedOutput(process.stdout);
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
@@ -187,6 +189,8 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here with code 0; usage errors were already printed.
       return error.exitCode === 0 ? EXIT.ok : EXIT.error;
     }
+    // `sseguard report | head`: the reader has what it wanted; a normal end, no message.
+    if (isClosedOutput(error)) return EXIT.ok;
     console.error(`sseguard: error: ${describeError(error)}`);
     if (process.env.SSEGUARD_DEBUG) console.error(error);
     return EXIT.error;

@@ -41,7 +41,7 @@ export async function resolveKeys(policy: Policy, resolver: KeyResolver, source:
     }),
   );
   if (problems.length > 0) throw new PolicyError(source, problems.sort());
-  return resolvePolicy(policy, (ref) => arns.get(ref)!);
+  return resolvePolicy(policy, (ref) => arns.get(ref)!, source);
 }
 
 /** The policy at `path`, or the default policy (any server-side encryption, no SSE-C, report only). */

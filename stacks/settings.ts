@@ -248,7 +248,9 @@ export interface IamStatement<R> {
 const viaS3 = <R>(s3Service: R) => [{ test: 'StringEquals', variable: 'kms:ViaService', values: [s3Service] }];
 
 const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
-const FINDINGS_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchWriteItem'];
+// DynamoDB authorises each item of a transaction as its single-item write: sseguard's transactions
+// hold Put, Update and Delete items (sweep checkpoints, removed objects), no ConditionCheck.
+const FINDINGS_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const IDEMPOTENCY = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 const OBJECT_READ = ['s3:GetObject', 's3:GetObjectVersion'];
 const OBJECT_FIX = [
@@ -311,6 +313,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       // key events themselves re-evaluate from recorded facts.
       return [objectsRead, buckets(), keyFacts, findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]), tracing];
     case 'reportApi':
+      // Read-only: the report API changes nothing, whatever its bundle happens to contain.
       return [{ sid: 'FindingsRead', actions: FINDINGS_READ, resources: scope.findingsTable }, tracing];
   }
 }

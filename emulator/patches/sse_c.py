@@ -28,9 +28,18 @@ Not documented and chosen here: a GetObject/HeadObject that sends SSE-C headers 
 is not SSE-C encrypted answers 400 InvalidRequest "The encryption parameters are not applicable to
 this object." (the message S3 is widely reported to send).
 
+Which APIs take the customer key (S3 API reference, request syntax of each operation):
+- GetObject, HeadObject and GetObjectAttributes take x-amz-server-side-encryption-customer-* and
+  are refused without it (GetObjectAttributes: "If you encrypt an object by using ... SSE-C ... when
+  you retrieve the metadata from the object, you must use the following headers");
+- CopyObject and UploadPartCopy take x-amz-copy-source-server-side-encryption-customer-* for their
+  source and are checked like GetObject;
+- GetObjectTagging, GetObjectAcl, GetObjectLegalHold and GetObjectRetention take no SSE-C headers
+  at all and answer normally. moto reads these sub-resources through the same `_get_key` as
+  GetObject, so the check skips them by their query sub-resource.
+
 Not covered: the ETag of an SSE-C object is the MD5 of the plaintext here (in S3 it is not);
-UploadPart does not check that its SSE-C key matches CreateMultipartUpload's; GetObjectAttributes
-and UploadPartCopy sources are checked like GetObject / CopyObject.
+UploadPart does not check that its SSE-C key matches CreateMultipartUpload's.
 """
 
 import base64
@@ -46,6 +55,8 @@ NEEDS_PARAMETERS = (
     "The object was stored using a form of Server Side Encryption. "
     "The correct parameters must be provided to retrieve the object."
 )
+# Object sub-resources whose requests carry no SSE-C headers in S3: answered without the key.
+KEYLESS_SUBRESOURCES = ("acl", "tagging", "legal-hold", "retention")
 WRONG_KEY = (
     "Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key."
 )
@@ -196,7 +207,8 @@ def apply() -> None:
 
     def _get_key(self: Any, *args: Any, **kwargs: Any) -> Any:
         key, not_modified = original_get_key(self, *args, **kwargs)
-        check_read(key.sse_c, self.headers, PREFIX)
+        if not any(sub in self.querystring for sub in KEYLESS_SUBRESOURCES):
+            check_read(key.sse_c, self.headers, PREFIX)
         return key, not_modified
 
     S3Response._get_key = _get_key

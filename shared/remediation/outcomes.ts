@@ -10,6 +10,9 @@ export const BLOCKED_OUTCOMES = [
   'blocked-object-lock-compliance',
   'blocked-archived',
   'blocked-access-denied',
+  // a copy would be the only fix and the version is (or may be) noncurrent: copying it in place
+  // would make old content current
+  'blocked-noncurrent-version',
 ] as const;
 export type BlockedOutcome = (typeof BLOCKED_OUTCOMES)[number];
 

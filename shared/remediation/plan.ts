@@ -6,8 +6,10 @@
 //   already at target                                              none
 //   compliance-mode retention in force                             blocked-object-lock-compliance
 //   SSE-S3 / SSE-KMS → SSE-KMS (key ARN), no retention, no hold     update-encryption (no data moved)
+//   ... where UpdateObjectEncryption is not available               copy in place, as below
 //   anything else (none, DSSE, → SSE-S3, → DSSE, governance/hold)  copy in place (multipart above the threshold)
 //   ... that needs a copy of an archived object                    blocked-archived
+//   ... that needs a copy of a version not known to be current     blocked-noncurrent-version
 //
 // Governance retention and legal hold: AWS denies UpdateObjectEncryption on them ("you must first remove
 // the Object Lock status"). sseguard never lifts a lock itself (that needs s3:BypassGovernanceRetention
@@ -15,6 +17,10 @@
 // retain-until date and legal hold, the locked old version stays as it is until its lock ends.
 // Compliance mode is blocked: the copy would add a second record nobody can delete before the date,
 // and the non-compliant version cannot be removed either, so the copy would not make the key compliant.
+//
+// UpdateObjectEncryption not available (LocalStack answers 501, some partitions may not offer it):
+// the copy is the fallback for current versions only. A copy in place makes its source the current
+// version, so copying a noncurrent version would bring old content back: blocked instead.
 import type { EncryptionMode, ObjectFacts } from '../domain/encryption.ts';
 import type { TargetMode } from '../domain/policy.ts';
 import type { BlockedOutcome } from './outcomes.ts';
@@ -30,6 +36,8 @@ export interface RemediationTarget {
 export type RemediationFacts = ObjectFacts & {
   /** HeadObject's `Restore` header says a restored copy of an archived object is readable now. */
   restored?: boolean;
+  /** Whether the version is the key's current one; undefined: not known (unversioned objects always are). */
+  isLatest?: boolean;
 };
 
 export const GIB = 1024 ** 3;
@@ -99,6 +107,8 @@ export interface PlanInput {
   /** Decides whether an object's retention is still in force. */
   now: Date;
   options?: PlanOptions;
+  /** Why UpdateObjectEncryption cannot be used here (the endpoint answered NotImplemented); unset: it can. */
+  updateObjectEncryptionUnavailable?: string;
 }
 
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
@@ -143,7 +153,11 @@ function kmsSide(mode: EncryptionMode, bucketKey: boolean, perObject: number): n
   return 0;
 }
 
-export function planRemediation({ facts, target, now, options }: PlanInput): RemediationPlan {
+/** A version other than "null" in a versioned bucket whose current version may be another one. */
+const mayBeNoncurrent = (facts: RemediationFacts): boolean =>
+  facts.versionId !== undefined && facts.versionId !== 'null' && facts.isLatest !== true;
+
+export function planRemediation({ facts, target, now, options, updateObjectEncryptionUnavailable }: PlanInput): RemediationPlan {
   if (target.mode !== 'sse-s3' && !target.kmsKey) {
     throw new Error(`remediation target ${target.mode} has no KMS key (the policy must name one)`);
   }
@@ -193,7 +207,7 @@ export function planRemediation({ facts, target, now, options }: PlanInput): Rem
   const locked = retained || lock.legalHold;
   const updatable =
     (facts.mode === 'sse-s3' || facts.mode === 'sse-kms') && target.mode === 'sse-kms' && isKmsKeyArn(target.kmsKey);
-  if (updatable && !locked) {
+  if (updatable && !locked && !updateObjectEncryptionUnavailable) {
     const fromBucketKey = facts.mode === 'sse-kms' && facts.bucketKeyEnabled;
     return {
       ...base,
@@ -207,11 +221,27 @@ export function planRemediation({ facts, target, now, options }: PlanInput): Rem
     };
   }
 
+  // Why a copy, when UpdateObjectEncryption would have done: said in the blocked reasons below.
+  const whyCopy = updatable
+    ? locked
+      ? 'the object is under Object Lock'
+      : `UpdateObjectEncryption is not available (${updateObjectEncryptionUnavailable})`
+    : `UpdateObjectEncryption cannot change ${facts.mode} to ${target.mode}`;
+  if (facts.isLatest === false || (updatable && !locked && mayBeNoncurrent(facts))) {
+    return blocked(
+      'blocked-noncurrent-version',
+      `a copy is needed (${whyCopy}) and version ${facts.versionId} is ${facts.isLatest === false ? 'not the current version' : 'not known to be the current version'}: a copy in place would make its old content current again`,
+      updatable && !locked
+        ? 'fix it where UpdateObjectEncryption is available (it changes a noncurrent version in place), or let a noncurrent-version lifecycle rule expire it'
+        : 'delete the version, or let a noncurrent-version lifecycle rule expire it (NoncurrentVersionExpiration)',
+    );
+  }
+
   if (isArchived(facts)) {
     const where = facts.archiveStatus ? `Intelligent-Tiering ${facts.archiveStatus}` : facts.storageClass;
     return blocked(
       'blocked-archived',
-      `a copy is needed (${updatable ? 'the object is under Object Lock' : `UpdateObjectEncryption cannot change ${facts.mode} to ${target.mode}`}) and the object is archived (${where}): S3 cannot read it until it is restored`,
+      `a copy is needed (${whyCopy}) and the object is archived (${where}): S3 cannot read it until it is restored`,
       `restore the object (RestoreObject${facts.archiveStatus ? ', which moves it back to the Frequent Access tier' : ' for a few days'}), then re-audit it: sseguard copies restored objects`,
     );
   }

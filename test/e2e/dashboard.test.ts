@@ -43,6 +43,10 @@ const rowsShown = (page: Page) =>
   page.getByTestId('finding-row').evaluateAll((rows) => rows.map((row) => `${row.getAttribute('data-bucket')}/${row.getAttribute('data-key')}`));
 const ids = (findings: { bucket: string; key: string }[]) => findings.map((f) => `${f.bucket}/${f.key}`);
 
+/** Starting chromium and the report server, and driving pages, is slow on a loaded machine. */
+const BROWSER_SETUP_TIMEOUT_MS = 120_000;
+const BROWSER_TEST_TIMEOUT_MS = 90_000;
+
 beforeAll(async () => {
   process.env.SSEGUARD_TABLE = TABLE;
   const clients = createAwsClients();
@@ -54,12 +58,12 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-});
+}, BROWSER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-});
+}, BROWSER_SETUP_TIMEOUT_MS);
 
 test('the page shows the numbers the API serves, and takes the token from the fragment without keeping it', async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -92,7 +96,7 @@ test('the page shows the numbers the API serves, and takes the token from the fr
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   expect(errors).toEqual([]);
   await page.close();
-});
+}, BROWSER_TEST_TIMEOUT_MS);
 
 test('filters and pages list what the API lists; a row opens the object history', async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -134,7 +138,7 @@ test('filters and pages list what the API lists; a row opens the object history'
   await page.getByTestId('object-history').waitFor();
   expect(await page.getByTestId('object-history').locator('tbody tr').count()).toBe(1);
   await page.close();
-});
+}, BROWSER_TEST_TIMEOUT_MS);
 
 test('without a token the page asks for one, and a wrong token is refused with the reason', async () => {
   const page = await browser.newPage();
@@ -145,4 +149,4 @@ test('without a token the page asks for one, and a wrong token is refused with t
   await page.waitForFunction(() => /refused the token/.test(document.getElementById('login-error')!.textContent ?? ''));
   expect(await page.locator('#app').isHidden()).toBe(true);
   await page.close();
-});
+}, BROWSER_TEST_TIMEOUT_MS);

@@ -2,14 +2,20 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  GetObjectAclCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
+  GetObjectLegalHoldCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { describe, expect, test } from 'vitest';
 import { awsError, customerKey, newBucket, s3 } from './helpers.ts';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 
 const NEEDS_PARAMETERS =
   'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.';
@@ -158,5 +164,75 @@ describe('SSE-C: S3 stores the key MD5 and requires the same key to read', () =>
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'mpu', ...sse }));
     expect(head.SSECustomerKeyMD5).toBe(ck.md5);
     expect(head.ServerSideEncryption).toBeUndefined();
+  });
+});
+
+// Which APIs take the customer key (S3 API reference, each operation's request syntax): GetObject,
+// HeadObject and GetObjectAttributes (x-amz-server-side-encryption-customer-*), CopyObject and
+// UploadPartCopy for their source (x-amz-copy-source-server-side-encryption-customer-*). The
+// object's sub-resources (GetObjectTagging, GetObjectAcl, GetObjectLegalHold) take no SSE-C headers
+// and answer without the key.
+describe('SSE-C: which APIs need the customer key', () => {
+  test('GetObjectAttributes without the key answers 400 InvalidRequest; with it, the attributes', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    await putSseC(Bucket, 'k', ck, 'attributes');
+    const error = await awsError(s3.send(new GetObjectAttributesCommand({ Bucket, Key: 'k', ObjectAttributes: ['ObjectSize'] })));
+    expect(error).toEqual({ name: 'InvalidRequest', status: 400, message: NEEDS_PARAMETERS });
+    const attributes = await s3.send(
+      new GetObjectAttributesCommand({
+        Bucket, Key: 'k', ObjectAttributes: ['ObjectSize'],
+        SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5,
+      }),
+    );
+    expect(attributes.ObjectSize).toBe('attributes'.length);
+  });
+
+  test('GetObjectTagging answers the tags without the customer key', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket, Key: 'k', Body: 'x', Tagging: 'team=data',
+        SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5,
+      }),
+    );
+    const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'k' }));
+    expect(tagging.TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
+  });
+
+  test('GetObjectAcl answers the ACL without the customer key', async () => {
+    const Bucket = await newBucket();
+    await putSseC(Bucket, 'k', customerKey());
+    const acl = await s3.send(new GetObjectAclCommand({ Bucket, Key: 'k' }));
+    expect(acl.$metadata.httpStatusCode).toBe(200);
+    expect(acl.Grants?.map((g) => g.Permission)).toEqual(['FULL_CONTROL']);
+  });
+
+  test('GetObjectLegalHold answers the hold without the customer key', async () => {
+    const Bucket = `lock-${process.pid}-${Date.now().toString(36)}`;
+    await s3.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
+    const ck = customerKey();
+    await s3.send(
+      new PutObjectCommand({
+        Bucket, Key: 'k', Body: 'x', ObjectLockLegalHoldStatus: 'ON',
+        SSECustomerAlgorithm: 'AES256', SSECustomerKey: ck.key, SSECustomerKeyMD5: ck.md5,
+      }),
+    );
+    const hold = await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: 'k' }));
+    expect(hold.LegalHold?.Status).toBe('ON');
+  });
+
+  test('UploadPartCopy from an SSE-C source without the copy-source SSE-C headers answers 400 InvalidRequest; with them, the part', async () => {
+    const Bucket = await newBucket();
+    const ck = customerKey();
+    await putSseC(Bucket, 'src', ck, 'part source');
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'dst' }));
+    const part = { Bucket, Key: 'dst', UploadId, PartNumber: 1, CopySource: `${Bucket}/src` };
+    expect(await awsError(s3.send(new UploadPartCopyCommand(part)))).toEqual({ name: 'InvalidRequest', status: 400, message: NEEDS_PARAMETERS });
+    const copied = await s3.send(
+      new UploadPartCopyCommand({ ...part, CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: ck.key, CopySourceSSECustomerKeyMD5: ck.md5 }),
+    );
+    expect(copied.CopyPartResult?.ETag).toBeTruthy();
   });
 });

@@ -8,6 +8,8 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+/** Every test spawns the CLI (a node process that loads TypeScript through tsx), some several times. */
+const CLI_TIMEOUT_MS = 120_000;
 const workdir = mkdtempSync(join(tmpdir(), 'sseguard-cli-'));
 
 interface Run {
@@ -42,9 +44,9 @@ beforeAll(async () => {
   await putObject(clients, 'has-sse-c', 'fine.txt', { mode: 'sse-s3' });
   await putObject(clients, 'has-sse-c', 'customer.bin', { mode: 'sse-c' });
   expect((await sseguard(['init'])).code).toBe(0);
-});
+}, CLI_TIMEOUT_MS);
 
-describe('sseguard init', () => {
+describe('sseguard init', { timeout: CLI_TIMEOUT_MS }, () => {
   test('creates the table once, then says it exists', async () => {
     const first = await sseguard(['init'], { SSEGUARD_TABLE: 'cli-init' });
     expect(first).toMatchObject({ code: 0 });
@@ -54,7 +56,7 @@ describe('sseguard init', () => {
   });
 });
 
-describe('sseguard scan', () => {
+describe('sseguard scan', { timeout: CLI_TIMEOUT_MS }, () => {
   test('all compliant → exit 0; --json gives every object with the documented fields', async () => {
     const run = await sseguard(['scan', '--bucket', 'all-good', '--json']);
     expect(run.stderr).toBe('');
@@ -144,7 +146,7 @@ describe('sseguard scan', () => {
   });
 });
 
-describe('sseguard scan: remediation', () => {
+describe('sseguard scan: remediation', { timeout: CLI_TIMEOUT_MS }, () => {
   let policy: string;
   let keyArn: string;
   // Its own findings table, so that the report tests below count only their buckets.
@@ -158,7 +160,7 @@ describe('sseguard scan: remediation', () => {
     await putObject(clients, 'to-fix', 'data/one.csv', { mode: 'sse-s3' }, 'one');
     await putObject(clients, 'to-fix', 'data/two.csv', { mode: 'sse-s3' }, 'two!');
     policy = policyFile('fix.yaml', `version: 1\ndefault: { require: sse-kms, kmsKeys: [${key.arn}], remediate: true }\n`);
-  });
+  }, CLI_TIMEOUT_MS);
 
   test('without --remediate nothing changes: the objects to fix are counted', async () => {
     const run = await fixing(['scan', '--bucket', 'to-fix', '--policy', policy, '--no-record']);
@@ -198,7 +200,7 @@ describe('sseguard scan: remediation', () => {
   });
 });
 
-describe('sseguard invoke', () => {
+describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
   const invoking = (args: string[]) => sseguard(args, { SSEGUARD_TABLE: 'cli-invoke-findings' });
   const sample = (name: string) => fileURLToPath(new URL(`../events/${name}`, import.meta.url));
 
@@ -206,7 +208,7 @@ describe('sseguard invoke', () => {
     expect((await invoking(['init'])).code).toBe(0);
     await createBucket(clients, 'sseguard-demo');
     await putObject(clients, 'sseguard-demo', 'finance/payroll 2026.csv', { mode: 'sse-c' });
-  });
+  }, CLI_TIMEOUT_MS);
 
   test('audit-worker with a bare S3 notification: wrapped as an SQS message, audited, recorded', async () => {
     const run = await invoking(['invoke', 'audit-worker', '--event', sample('s3-notification.json')]);
@@ -234,11 +236,11 @@ describe('sseguard invoke', () => {
   });
 });
 
-describe('sseguard report', () => {
+describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     await sseguard(['scan', '--bucket', 'all-good']);
     await sseguard(['scan', '--bucket', 'has-sse-c']);
-  });
+  }, CLI_TIMEOUT_MS);
 
   test('CSV: a header and one RFC 4180 row per finding, odd keys quoted', async () => {
     const run = await sseguard(['report', '--format', 'csv']);

@@ -24,6 +24,9 @@ function sseguard(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
+/** The tests and the setup spawn the CLI several times each. */
+const CLI_TIMEOUT_MS = 180_000;
+
 let policy: string;
 beforeAll(async () => {
   await createBucket(clients, 'cli-posture');
@@ -32,7 +35,7 @@ beforeAll(async () => {
   policy = join(workdir, 'policy.yaml');
   writeFileSync(policy, 'version: 1\ndefault: { require: any, requireTls: true, remediate: true, target: { mode: sse-s3 } }\n');
   expect((await sseguard(['init'])).code).toBe(0);
-});
+}, CLI_TIMEOUT_MS);
 
 test('scan reports the bucket posture first, and in --json as "posture"; a failing posture fails the run', async () => {
   const text = await sseguard(['scan', '--bucket', 'cli-posture', '--policy', policy]);
@@ -43,7 +46,7 @@ test('scan reports the bucket posture first, and in --json as "posture"; a faili
   const document = JSON.parse(json.stdout) as { posture: { verdict: string; tls: string }; findings: unknown[] };
   expect(document.posture).toMatchObject({ verdict: 'noncompliant', tls: 'not-enforced' });
   expect(document.findings).toHaveLength(1);
-});
+}, CLI_TIMEOUT_MS);
 
 test('posture --remediate --dry-run prints the policy diff and changes nothing; --remediate merges; rollback prints and applies the undo', async () => {
   const dry = await sseguard(['posture', '--bucket', 'cli-posture', '--policy', policy, '--remediate', '--dry-run']);
@@ -62,4 +65,4 @@ test('posture --remediate --dry-run prints the policy diff and changes nothing; 
   const applied = await sseguard(['rollback', '--bucket', 'cli-posture', '--change', outcome.applied[0]!.id, '--apply']);
   expect(applied.code).toBe(0);
   expect((await clients.s3.send(new GetBucketPolicyCommand({ Bucket: 'cli-posture' }))).Policy).toBe(ORIGINAL);
-});
+}, CLI_TIMEOUT_MS);

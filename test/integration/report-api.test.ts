@@ -97,7 +97,8 @@ beforeAll(async () => {
   handler = module.handler as unknown as typeof handler;
   const api = createReportApi(createRuntime(loadConfig()), loadReportApiConfig());
   server = await startReportServer(api, { port: 0, host: '127.0.0.1' }, () => {});
-});
+  // Seeds the table and starts a real HTTP server.
+}, 120_000);
 
 afterAll(async () => {
   await server?.close();
@@ -228,7 +229,8 @@ describe('findings', () => {
     // Through a filter evaluated after the key condition (mode), across bucket boundaries.
     const { findings } = await allPages({ mode: 'sse-kms' }, 4);
     expect(ids(findings)).toEqual(expected((f) => f.mode === 'sse-kms'));
-  });
+    // Hundreds of requests (pages of one): took over 30 s in a full run on a shared machine.
+  }, 120_000);
 
   test('a cursor works only for the query that issued it; an altered cursor is refused', async () => {
     const first = await get('/findings', 'verdict=compliant&limit=5');

@@ -42,5 +42,6 @@ describe('linked configuration', () => {
       encoding: 'utf8',
     });
     expect(JSON.parse(out)).toMatchObject({ table: links.FindingsTable.name, queue: links.AuditQueue.url, idempotencyTable: links.IdempotencyTable.name });
-  });
+    // A node process compiling TypeScript through tsx: generous, so a loaded machine does not fail it.
+  }, 60_000);
 });

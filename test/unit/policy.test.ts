@@ -73,7 +73,6 @@ describe('fields that depend on each other', () => {
     [{ default: { require: 'sse-kms', kmsKeys: [ARN, 'alias/b'], remediate: true } }, 'with several kmsKeys'],
     [{ default: { require: 'sse-kms', target: { mode: 'sse-s3' } } }, 'default.target.mode: sse-s3 does not satisfy require sse-kms'],
     [{ default: { require: 'sse-kms', target: { mode: 'sse-kms' } } }, 'default.target.kmsKey: required for sse-kms'],
-    [{ default: { require: 'sse-kms', kmsKeys: [ARN], target: { mode: 'sse-kms', kmsKey: 'alias/other' } } }, 'is not one of kmsKeys'],
     [{ default: { require: 'dsse-kms', target: { mode: 'dsse-kms', kmsKey: ARN, bucketKey: true } } }, 'not supported with dsse-kms'],
     [{ default: { require: 'sse-kms', bucketKey: 'required', target: { mode: 'sse-kms', kmsKey: ARN, bucketKey: false } } }, 'must be true when bucketKey is required'],
     [{ rules: [{ bucket: 'b', require: 'sse-s3', kmsKeys: [ARN] }] }, 'rules[0].kmsKeys: has no effect when require is sse-s3'],
@@ -131,5 +130,75 @@ describe('exemptions and key references', () => {
     expect(resolved.default.target?.kmsKey).toBe('arn:alias/a');
     expect(resolved.rules[0]!.kmsKeys).toEqual(['arn:alias/b']);
     expect(requirementFor(resolved, 'x', 'k').ruleIndex).toBe(0);
+  });
+});
+
+describe('key references are compared as the key ARNs they resolve to', () => {
+  const ACCOUNT = 'arn:aws:kms:us-east-1:111122223333';
+  // Every spelling the schema accepts, for two keys; the fake resolver stands for KMS DescribeKey.
+  const spellings = (alias: string, keyId: string) => ({
+    'alias name': `alias/${alias}`,
+    'alias ARN': `${ACCOUNT}:alias/${alias}`,
+    'key id': keyId,
+    'key ARN': `${ACCOUNT}:key/${keyId}`,
+  });
+  const APP = spellings('app', '11111111-1111-1111-1111-111111111111');
+  const OTHER = spellings('other', '22222222-2222-2222-2222-222222222222');
+  const arnOf = (ref: string): string => {
+    for (const key of [APP, OTHER]) if (Object.values(key).includes(ref)) return key['key ARN'];
+    throw new Error(`unknown key ${ref}`);
+  };
+  type Form = keyof typeof APP;
+  const FORMS = Object.keys(APP) as Form[];
+  const pairs = FORMS.flatMap((listed) => FORMS.map((target) => [listed, target] as const));
+
+  const objectRule = (listed: string, target: string) =>
+    policyFromDocument({ version: 1, default: { require: 'sse-kms', kmsKeys: [listed], remediate: true, target: { mode: 'sse-kms', kmsKey: target } } });
+  const bucketDefaultRule = (listed: string, target: string) =>
+    policyFromDocument({
+      version: 1,
+      rules: [{ bucket: 'data', require: 'sse-kms', bucketDefault: { kmsKeys: [listed] }, remediate: true, target: { mode: 'sse-kms', kmsKey: target } }],
+    });
+  const problemsOfResolving = (policy: ReturnType<typeof policyFromDocument>): string[] => {
+    try {
+      resolvePolicy(policy, arnOf, 'policy.yaml');
+    } catch (error) {
+      expect(error).toBeInstanceOf(PolicyError);
+      return (error as PolicyError).problems;
+    }
+    return [];
+  };
+
+  test.each(pairs)('kmsKeys given as %s, target.kmsKey as %s of the same key: accepted', (listed, target) => {
+    const resolved = resolvePolicy(objectRule(APP[listed], APP[target]), arnOf);
+    expect(resolved.default.kmsKeys).toEqual([APP['key ARN']]);
+    expect(resolved.default.target?.kmsKey).toBe(APP['key ARN']);
+  });
+
+  test.each(pairs)('kmsKeys given as %s, target.kmsKey as %s of another key: rejected showing given and resolved', (listed, target) => {
+    const [problem, ...more] = problemsOfResolving(objectRule(APP[listed], OTHER[target]));
+    expect(more).toEqual([]);
+    expect(problem).toMatch(/^default\.target\.kmsKey: .* is not one of kmsKeys: /);
+    for (const shown of [OTHER[target], OTHER['key ARN'], APP[listed], APP['key ARN']]) expect(problem).toContain(shown);
+  });
+
+  test.each(pairs)('bucketDefault.kmsKeys given as %s, target.kmsKey as %s of the same key: accepted', (listed, target) => {
+    const resolved = resolvePolicy(bucketDefaultRule(APP[listed], APP[target]), arnOf);
+    expect(resolved.rules[0]!.posture.bucketDefault?.kmsKeys).toEqual([APP['key ARN']]);
+  });
+
+  test.each(pairs)('bucketDefault.kmsKeys given as %s, target.kmsKey as %s of another key: rejected', (listed, target) => {
+    expect(problemsOfResolving(bucketDefaultRule(APP[listed], OTHER[target]))).toEqual([
+      expect.stringMatching(new RegExp(`^rules\\[0\\]\\.target\\.kmsKey: .* is not one of bucketDefault\\.kmsKeys: .*${APP['key ARN']}`)),
+    ]);
+  });
+
+  test('a key ARN shown as given is not repeated as its own resolution', () => {
+    const [problem] = problemsOfResolving(objectRule(APP['key ARN'], OTHER['key ARN']));
+    expect(problem).toBe(`default.target.kmsKey: ${OTHER['key ARN']} is not one of kmsKeys: ${APP['key ARN']}`);
+  });
+
+  test('the error names the policy file', () => {
+    expect(() => resolvePolicy(objectRule(APP['alias name'], OTHER['alias name']), arnOf, 'prod.yaml')).toThrow(/invalid policy prod\.yaml:/);
   });
 });

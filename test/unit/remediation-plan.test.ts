@@ -117,6 +117,45 @@ describe('storage class × fix', () => {
   });
 });
 
+describe('UpdateObjectEncryption not available (LocalStack 501, a partition without it) × version', () => {
+  const UNAVAILABLE = 'NotImplemented (HTTP 501): not included in your current license plan or has not yet been emulated';
+  const without = (f: RemediationFacts, target: RemediationTarget, options = {}) =>
+    planRemediation({ facts: f, target, now: NOW, options, updateObjectEncryptionUnavailable: UNAVAILABLE });
+  test.each([
+    ['unversioned SSE-S3 → SSE-KMS: copy', facts('sse-s3'), KMS_B, 'copy'],
+    ['the "null" version of an unversioned object: copy', facts('sse-kms', { versionId: 'null' }), KMS_B_BK, 'copy'],
+    ['the current version of a versioned object: copy', facts('sse-s3', { versionId: 'v2', isLatest: true }), KMS_B, 'copy'],
+    ['a noncurrent version: blocked (a copy would make old content current)', facts('sse-s3', { versionId: 'v1', isLatest: false }), KMS_B, 'blocked-noncurrent-version'],
+    ['a version not known to be current: blocked, never guessed', facts('sse-kms', { versionId: 'v1' }), KMS_B, 'blocked-noncurrent-version'],
+    ['GLACIER needs a copy now: blocked-archived', facts('sse-s3', { storageClass: 'GLACIER' }), KMS_B, 'blocked-archived'],
+    ['copies that were copies anyway do not change', facts('dsse-kms'), SSE_S3, 'copy'],
+  ] as const)('%s', (_name, f, target, expected) => {
+    expect(outcome(without(f, target))).toBe(expected);
+  });
+
+  test('above the multipart threshold the fallback is a multipart copy', () => {
+    expect(without(facts('sse-s3', { size: 12 * MIB }), KMS_B, { multipartThresholdBytes: 5 * MIB, partSizeBytes: 5 * MIB })).toMatchObject({
+      action: 'multipart-copy',
+      partCount: 3,
+    });
+  });
+
+  test('the blocked noncurrent version says why and what a person can do', () => {
+    expect(without(facts('sse-s3', { versionId: 'v1', isLatest: false }), KMS_B)).toMatchObject({
+      why: expect.stringMatching(/UpdateObjectEncryption is not available \(NotImplemented.*version v1 is not the current version.*old content current/),
+      instruction: expect.stringMatching(/where UpdateObjectEncryption is available.*lifecycle rule/),
+    });
+  });
+
+  test('where UpdateObjectEncryption is available, a noncurrent version is updated in place, and never copied', () => {
+    expect(outcome(plan(facts('sse-s3', { versionId: 'v1', isLatest: false }), KMS_B))).toBe('update-encryption');
+    expect(outcome(plan(facts('dsse-kms', { versionId: 'v1', isLatest: false }), SSE_S3))).toBe('blocked-noncurrent-version');
+    // Unknown currency keeps the conditional copy as before: If-Match on the destination (the audited
+    // ETag) refuses it when the current version differs.
+    expect(outcome(plan(facts('dsse-kms', { versionId: 'v1' }), SSE_S3))).toBe('copy');
+  });
+});
+
 describe('size × multipart threshold', () => {
   const small = { multipartThresholdBytes: 5 * MIB, partSizeBytes: 5 * MIB };
   test.each([

@@ -1,8 +1,11 @@
 // Each function's IAM actions equal what its code can send, computed from the code (see
-// test/support/sdk-calls.ts for how) and mapped to IAM actions by the table below.
+// test/support/sdk-calls.ts for how) and mapped to IAM actions by the table below. Transactions
+// are authorised item by item, so their actions come from the item kinds the code builds
+// (./transaction-items.ts).
 import { describe, expect, it } from 'vitest';
 import { iamStatements, s3ServiceName, type FunctionName, type IamScope } from '../../stacks/settings.ts';
-import { sdkCallsOf, type SdkCall } from '../support/sdk-calls.ts';
+import { bundleForAnalysis, sdkCallsInBundle, type SdkCall } from '../support/sdk-calls.ts';
+import { transactionItemKindsInBundle, type TransactionItemKind } from './transaction-items.ts';
 
 /**
  * SDK operation → IAM actions (Service Authorization Reference; S3 "Actions, resources, and
@@ -37,12 +40,20 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'dynamodb Query': ['dynamodb:Query'],
   'dynamodb BatchGet': ['dynamodb:BatchGetItem'],
   'dynamodb BatchWrite': ['dynamodb:BatchWriteItem'],
-  // sseguard's transactions hold Put, Update and ConditionCheck items (no Delete).
-  'dynamodb TransactWrite': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+  // TransactWrite: no fixed row; see TRANSACTION_ITEM_ACTIONS.
   'sqs SendMessage': ['sqs:SendMessage'],
   'sqs SendMessageBatch': ['sqs:SendMessage'],
   'sqs GetQueueUrl': ['sqs:GetQueueUrl'],
 };
+
+/** DynamoDB authorises each item of a TransactWriteItems call as the single-item write it stands for. */
+const TRANSACTION_ITEM_ACTIONS: Record<TransactionItemKind, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+};
+const TRANSACT_WRITE = 'dynamodb TransactWrite';
 
 const service = (call: SdkCall) => call.module.replace(/^@aws-sdk\/(client|lib)-/, '');
 
@@ -84,23 +95,89 @@ const scope: IamScope<string> = {
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
 const SDK_SERVICES = /^(s3|kms|dynamodb|sqs):/;
 
+interface FunctionAnalysis {
+  /** SDK operations the function sends (NOT_SENT exclusions applied, after checking they still hold). */
+  sent: SdkCall[];
+  /** IAM actions each sent call needs; a TransactWrite needs one action per item kind the code builds. */
+  actionsOf(call: SdkCall): string[];
+}
+
+const analyses = new Map<FunctionName, Promise<FunctionAnalysis>>();
+/** Bundles and analyses each handler once per run (bundling takes seconds). */
+function analyse(fn: FunctionName): Promise<FunctionAnalysis> {
+  let analysis = analyses.get(fn);
+  if (!analysis) {
+    analysis = bundleForAnalysis(ENTRIES[fn]).then((code) => {
+      const calls = sdkCallsInBundle(code);
+      const notSent = NOT_SENT[fn] ?? {};
+      for (const [operation, units] of Object.entries(notSent)) {
+        // An exclusion must still describe the code: the call exists, only in the named units.
+        const call = calls.find((c) => `${service(c)} ${c.operation}` === operation);
+        expect(call, `${operation} no longer reachable: remove it from NOT_SENT`).toBeDefined();
+        expect(call!.units.sort()).toEqual([...units].sort());
+      }
+      const itemActions = transactionItemKindsInBundle(code).map(({ kind }) => TRANSACTION_ITEM_ACTIONS[kind]);
+      return {
+        sent: calls.filter((c) => !(`${service(c)} ${c.operation}` in notSent)),
+        actionsOf: (call) => {
+          const operation = `${service(call)} ${call.operation}`;
+          return operation === TRANSACT_WRITE ? itemActions : (IAM_ACTIONS[operation] ?? []);
+        },
+      };
+    });
+    analyses.set(fn, analysis);
+  }
+  return analysis;
+}
+
+const FUNCTION_NAMES = Object.keys(ENTRIES) as FunctionName[];
+const ANALYSIS_TIMEOUT_MS = 120_000;
+
 describe('IAM actions per function equal the SDK calls its code can send', () => {
-  it.each(Object.keys(ENTRIES) as FunctionName[])('%s', async (fn) => {
-    const calls = await sdkCallsOf(ENTRIES[fn]);
-    const notSent = NOT_SENT[fn] ?? {};
-    for (const [operation, units] of Object.entries(notSent)) {
-      // An exclusion must still describe the code: the call exists, only in the named units.
-      const call = calls.find((c) => `${service(c)} ${c.operation}` === operation);
-      expect(call, `${operation} no longer reachable: remove it from NOT_SENT`).toBeDefined();
-      expect(call!.units.sort()).toEqual([...units].sort());
-    }
-    const sent = calls.filter((c) => !(`${service(c)} ${c.operation}` in notSent));
-    const unmapped = sent.filter((c) => !(`${service(c)} ${c.operation}` in IAM_ACTIONS)).map((c) => `${c.module} ${c.operation}`);
+  it.each(FUNCTION_NAMES)('%s', async (fn) => {
+    const { sent, actionsOf } = await analyse(fn);
+    const unmapped = sent
+      .filter((c) => !(`${service(c)} ${c.operation}` in IAM_ACTIONS) && `${service(c)} ${c.operation}` !== TRANSACT_WRITE)
+      .map((c) => `${c.module} ${c.operation}`);
     expect(unmapped, 'operations without an IAM mapping').toEqual([]);
-    const needed = new Set(sent.flatMap((c) => IAM_ACTIONS[`${service(c)} ${c.operation}`]!));
+    const needed = new Set(sent.flatMap(actionsOf));
     const granted = new Set(statementsOf(fn).flatMap((s) => s.actions).filter((a) => SDK_SERVICES.test(a)));
     expect([...granted].sort()).toEqual([...needed].sort());
-  }, 60_000);
+  }, ANALYSIS_TIMEOUT_MS);
+
+  // The union above cannot see a DeleteItem granted on the idempotency table but missing on the
+  // findings table: per table, sseguard's own calls (lib-dynamodb) go to the findings table and
+  // Powertools idempotency's (client-dynamodb) to its own table.
+  it.each(FUNCTION_NAMES)('%s: DynamoDB actions per table, every transaction item kind included', async (fn) => {
+    const { sent, actionsOf } = await analyse(fn);
+    const neededOn = (module: string) => new Set(sent.filter((c) => c.module === module).flatMap(actionsOf));
+    const grantedOn = (table: string) =>
+      new Set(statementsOf(fn).filter((s) => s.resources.includes(table)).flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:')));
+    expect([...grantedOn(scope.findingsTable[0]!)].sort(), 'findings table').toEqual([...neededOn('@aws-sdk/lib-dynamodb')].sort());
+    expect([...grantedOn(scope.idempotencyTable[0]!)].sort(), 'idempotency table').toEqual([...neededOn('@aws-sdk/client-dynamodb')].sort());
+  }, ANALYSIS_TIMEOUT_MS);
+
+  it('the sweep and the worker may delete from the findings table: their transactions hold Delete items', async () => {
+    for (const fn of ['sweep', 'auditWorker'] as const) {
+      const findingsActions = statementsOf(fn).filter((s) => s.resources.includes(scope.findingsTable[0]!)).flatMap((s) => s.actions);
+      expect(findingsActions, fn).toContain('dynamodb:DeleteItem');
+      expect((await analyse(fn)).sent.flatMap((c) => (c.operation === 'TransactWrite' ? [c] : []))).not.toEqual([]);
+    }
+  }, ANALYSIS_TIMEOUT_MS);
+});
+
+describe('the report API is read-only', () => {
+  const READ_ONLY = /^(s3:(Get|List)|kms:(Describe|Get)|dynamodb:(Get|BatchGet|Query|Scan|Describe)|xray:)/;
+
+  it('its role grants no write action on any service', () => {
+    const actions = statementsOf('reportApi').flatMap((s) => s.actions);
+    expect(actions.filter((a) => !READ_ONLY.test(a))).toEqual([]);
+  });
+
+  it('the operations it sends are reads', async () => {
+    const { sent, actionsOf } = await analyse('reportApi');
+    expect(sent.flatMap(actionsOf).filter((a) => !READ_ONLY.test(a))).toEqual([]);
+  }, ANALYSIS_TIMEOUT_MS);
 });
 
 describe('IAM resources', () => {
@@ -141,5 +218,30 @@ describe('IAM resources', () => {
       ['auditWorker', scope.deadLetterQueue],
       ['sweep', scope.auditQueue],
     ]);
+  });
+});
+
+describe('transaction item analysis', () => {
+  // The shape the findings module is moving to: one transactWrite(items) helper, items built by callers.
+  const bundle = `
+    import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+    async function transactWrite(items) { return client.send(new TransactWriteCommand({ TransactItems: items })); }
+    function removal(Delete) { return transactWrite([{ Delete }, { Update: { TableName: 't', Key: {} } }]); }
+    function neverCalled() { return transactWrite([{ ConditionCheck: { TableName: 't', Key: {} } }]); }
+    class Runs { finish() { return removal({ TableName: 't', Key: {} }); } start() { return transactWrite([{ Put: { TableName: 't', Item: {} } }]); } }
+    var handler = middy(async () => new Runs().finish());
+    export { handler };
+  `;
+
+  it('finds the item kinds reachable code builds, wherever it builds them, and only those', () => {
+    expect(transactionItemKindsInBundle(bundle)).toEqual([
+      { kind: 'Delete', units: ['removal'] },
+      { kind: 'Update', units: ['removal'] },
+    ]);
+  });
+
+  it('a kind built only by unreachable code is not counted; reaching it by name counts it', () => {
+    const reachingStart = bundle.replace('new Runs().finish()', 'new Runs().start()');
+    expect(transactionItemKindsInBundle(reachingStart).map((k) => k.kind)).toEqual(['Put']);
   });
 });
