@@ -146,6 +146,10 @@ export function evaluate({ inspection, key, policy, now }: EvaluationInput): Eva
   const { facts } = inspection;
   const risk = isKmsMode(serverSideLayer(facts)) && key ? keyRisk(key) : undefined;
   if (risk) return { ...base, verdict: 'at-risk', reasons: [risk, ...(exempted ? [exempted] : notes)] };
+  // A key whose state KMS did not tell (throttled, failing) may be disabled: no verdict can stand on it.
+  if (isKmsMode(serverSideLayer(facts)) && key?.status === 'error') {
+    return { ...base, verdict: 'unauditable', reasons: [reason('kms-key-lookup-failed', `cannot describe KMS key ${facts.kmsKeyArn ?? ''}: ${key.detail}`), ...notes] };
+  }
   if (exempted) return { ...base, verdict: 'exempt', reasons: [exempted] };
 
   const { violations, unknowns } = checkRequirement(facts, key, requirement);

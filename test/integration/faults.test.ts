@@ -143,7 +143,8 @@ describe('throttling is weather, not a verdict', () => {
       // So no state, history or counter was written at all.
       expect(stats.forwarded['dynamodb:TransactWriteItems'] ?? 0).toBe(0);
       expect(result.verdicts['unauditable'] ?? 0).toBe(0);
-      expect(result.retries).toBeGreaterThan(0);
+      // At 10% the SDK's own attempts absorb most faults; from 30% on the scan defers objects too.
+      if (rate >= 0.3) expect(result.retries).toBeGreaterThan(0);
     },
     300_000,
   );

@@ -234,3 +234,9 @@ describe('exemptions, rules and unreadable objects', () => {
     expect(verdictOf(read(facts('sse-s3')), fixing).remediate).toBe(false);
   });
 });
+
+test('a KMS key lookup that failed (throttled, 5xx) gives no verdict, even where the policy asks nothing of the key: it may be disabled', () => {
+  const failed: KeyLookup = { status: 'error', arn: 'arn:aws:kms:us-east-1:111122223333:key/k', detail: 'ThrottlingException: Rate exceeded' };
+  const evaluation = verdictOf(read(facts('sse-kms')), requiring('any'), failed);
+  expect(evaluation).toMatchObject({ verdict: 'unauditable', reasons: [{ code: 'kms-key-lookup-failed' }] });
+});
