@@ -307,4 +307,35 @@ describe('order by the object, not by the clock', () => {
     expect(after).toMatchObject({ verdict: 'noncompliant', versionId: v2.VersionId, rev: scanned.rev });
     expect((await runtime.store.history(bucket, 'doc')).length).toBe(1);
   }, 60_000);
+
+  test('a scan racing overwrites, then the overwrites\' own events in any order: every state describes the newest version', async () => {
+    const bucket = 'racing-writes';
+    await createBucket(writer, bucket);
+    await enableVersioning(writer, bucket);
+    const keys = Array.from({ length: 150 }, (_, i) => `r-${i}`);
+    await inBatches(keys, 32, (key) => putObject(writer, bucket, key, { mode: 'sse-s3' }));
+    const newest = new Map<string, string>();
+    const overwrite = inBatches(keys, 8, async (key) => {
+      const put = await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `v2 of ${key}`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: enabledKey.arn }));
+      newest.set(key, put.VersionId!);
+    });
+    await Promise.all([scanAt(emulator, bucket), overwrite]);
+    const runtime = runtimeAt(emulator);
+    const deps = { ...(await scanDependencies(runtime)), store: runtime.store };
+    // The overwrites' events, shuffled and duplicated, as SQS may deliver them.
+    const events = [...keys, ...keys.slice(0, 40)].sort(() => Math.random() - 0.5);
+    await inBatches(events, 10, async (key) => {
+      const parsed = parseMessageBody(
+        JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, versionId: newest.get(key) } } }] }),
+      );
+      if (parsed.kind !== 'audit') throw new Error(parsed.reason);
+      expect((await auditRequests(deps, parsed.requests)).transient).toEqual([]);
+    });
+    const states = await storedStates(bucket);
+    const stale = keys.filter((key) => states.get(key)?.versionId !== newest.get(key) || states.get(key)?.mode !== 'sse-kms');
+    expect(stale).toEqual([]);
+    const summary = await runtime.store.summary();
+    expect(summary.buckets[bucket]).toMatchObject({ objects: keys.length, modes: { 'sse-kms': keys.length } });
+  }, 120_000);
 });
+
