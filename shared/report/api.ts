@@ -20,6 +20,7 @@ import {
   findingsPageSchema,
   findingsParameters,
   keysSchema,
+  MAX_KEY_BYTES,
   noParameters,
   objectSchema,
   summarySchema,
@@ -111,11 +112,18 @@ const errorResponse = (error: ApiError): ApiResponse =>
 function objectPath(rawPath: string): Record<string, string> | undefined {
   const match = /^\/objects\/([^/]+)\/(.+)$/s.exec(rawPath);
   if (!match) return undefined;
+  let bucket: string;
+  let key: string;
   try {
-    return { bucket: decodeURIComponent(match[1]!), key: decodeURIComponent(match[2]!) };
+    bucket = decodeURIComponent(match[1]!);
+    key = decodeURIComponent(match[2]!);
   } catch {
     throw new ApiError(400, 'bad-path', 'the object key is not valid percent-encoding: encode it with encodeURIComponent');
   }
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new ApiError(400, 'bad-path', `the object key is longer than S3 allows (${MAX_KEY_BYTES} bytes in UTF-8)`);
+  }
+  return { bucket, key };
 }
 
 function parseQuery(rawQuery: string, schema: z.ZodObject): Record<string, unknown> {

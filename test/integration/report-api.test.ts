@@ -278,6 +278,16 @@ describe('findings', () => {
     expect(several.sort()).toEqual(['limit', 'verdict']);
   });
 
+  test('limit takes decimal digits only: hex, exponents, signs, blanks and spaces are 400, not a page', async () => {
+    for (const limit of ['0x10', '1e3', '1e2', '+5', '-5', ' 5', '5 ', '', '0b11', '5.0', '007', '٥']) {
+      const answer = await invoke('/findings', `limit=${encodeURIComponent(limit)}`);
+      expect(answer.status, `limit=${JSON.stringify(limit)}`).toBe(400);
+      expect(answer.json().error.message).toBe('limit: expected a whole number from 1 to 1000');
+    }
+    expect((await get('/findings', 'limit=7')).findings).toHaveLength(7);
+    expect((await invoke('/findings', 'limit=1000')).status).toBe(200);
+  });
+
   test('unknown routes answer 404 and other methods 405, in the same error shape', async () => {
     const missing = await invoke('/nope');
     expect(missing.status).toBe(404);
@@ -316,6 +326,17 @@ describe('one object', () => {
     expect(object.history[2].previousVerdict).toBe('noncompliant');
     expect((await invoke('/objects/alpha-bucket/no-such-key')).status).toBe(404);
     expect((await invoke('/objects/alpha-bucket/%E0%A4%A')).status).toBe(400);
+  });
+
+  test("a key longer than S3's 1,024 bytes is 400 before it reaches the table, however it is spelled", async () => {
+    const longest = 'k'.repeat(1024);
+    expect((await invoke(`/objects/alpha-bucket/${longest}`)).status).toBe(404);
+    // 1,025 bytes; 2,049 bytes (past DynamoDB's own limit); 342 three-byte characters (1,026 bytes).
+    for (const key of [`${longest}k`, 'k'.repeat(2049), '€'.repeat(342)]) {
+      const answer = await invoke(`/objects/alpha-bucket/${encodeURIComponent(key)}`);
+      expect(answer.status, `${Buffer.byteLength(key)} bytes`).toBe(400);
+      expect(answer.json().error).toMatchObject({ code: 'bad-path', message: 'the object key is longer than S3 allows (1024 bytes in UTF-8)' });
+    }
   });
 });
 
