@@ -1,28 +1,55 @@
-// The function bundles as `npm run bundle` builds them (scripts/bundle.mjs): sizes only, which are
-// deterministic; the cold-import time is reported by the script, never asserted here.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The function bundles as `npm run bundle` builds them (scripts/bundle.mjs): sizes and contents,
+// which are deterministic; the cold-import time is reported by the script, never asserted here.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain .mjs script without type declarations
-import { bundleFunction, FUNCTIONS } from '../../scripts/bundle.mjs';
+import { bundleFunction, FUNCTIONS, MAX_BYTES } from '../../scripts/bundle.mjs';
 
 const outdir = mkdtempSync(join(tmpdir(), 'sseguard-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-/** Target of issue 5 is 1 MiB; not met while shared/ imports all of zod (see README, "Bundles"). */
-const CEILING_BYTES = 1.5 * 1024 * 1024;
+const built = new Map<string, { file: string; bytes: number; text: string }>();
+beforeAll(async () => {
+  for (const name of FUNCTIONS as string[]) {
+    const { file, bytes } = (await bundleFunction(name, outdir)) as { file: string; bytes: number };
+    built.set(name, { file, bytes, text: readFileSync(file, 'utf8') });
+  }
+}, 120_000);
+
+/** Operation names the SDK writes into a bundle for each command it keeps. */
+const present = (text: string, names: string[]) => names.filter((name) => text.includes(name));
 
 describe('function bundles', () => {
-  it.each(FUNCTIONS as string[])('%s bundles into one ESM file under the ceiling', async (name) => {
-    const { bytes } = (await bundleFunction(name, outdir)) as { bytes: number };
+  it.each(FUNCTIONS as string[])('%s bundles into one ESM file of at most 1 MiB (the target)', (name) => {
+    const { bytes } = built.get(name)!;
+    expect(MAX_BYTES).toBe(1024 * 1024);
     expect(bytes).toBeGreaterThan(100_000);
-    expect(bytes).toBeLessThanOrEqual(CEILING_BYTES);
+    expect(bytes).toBeLessThanOrEqual(MAX_BYTES);
+  });
+
+  it('no function carries a YAML parser: policies reach Lambda as JSON', () => {
+    for (const [name, { text }] of built) expect(present(text, ['YAMLMap', 'YAMLSeq', 'yaml-language-server']), name).toEqual([]);
+  });
+
+  it('the report API reaches no S3, KMS or SQS operation and no inspector (its role only reads the table)', () => {
+    const { text } = built.get('report-api')!;
+    expect(present(text, ['HeadObject', 'ListObjectsV2', 'CopyObject', 'UpdateObjectEncryption', 'DescribeKey', 'SendMessage', 'GetBucketEncryption'])).toEqual([]);
+  });
+
+  // Fails today, and so passes: createReportApi reads the counters through DynamoFindingsStore
+  // (shared/findings/dynamodb-store.ts) and postures through PostureStore (posture-store.ts), whose
+  // record paths bring TransactWriteCommand and PutCommand. Turn into `it` once one findings reader
+  // module, separate from the write path, serves the API.
+  it.fails('the report API carries no write path: no PutItem, no TransactWriteItems (awaits the findings reader split)', () => {
+    const { text } = built.get('report-api')!;
+    expect(present(text, ['TransactWriteItems', 'TransactWriteCommand', 'PutItem', 'UpdateItem', 'DeleteItem'])).toEqual([]);
   });
 
   it('the bundled key-events handler still explains a bad event in English (zod locales left out)', async () => {
-    const { file } = (await bundleFunction('key-events', outdir)) as { file: string };
+    const { file } = built.get('key-events')!;
     const { handler } = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<{ status: string; reason: string }> };
     const result = await handler({ source: 'aws.kms' }, { functionName: 'KeyEvents', awsRequestId: 'test', getRemainingTimeInMillis: () => 1000 });
     expect(result.status).toBe('invalid');

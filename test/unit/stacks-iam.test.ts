@@ -47,17 +47,12 @@ const IAM_ACTIONS: Record<string, string[]> = {
 const service = (call: SdkCall) => call.module.replace(/^@aws-sdk\/(client|lib)-/, '');
 
 /**
- * Reached by name only: handlerRuntime() builds the object inspector, the key inspector and the
- * store for every handler, and the report routes use only store.summary/recordedBuckets and their
- * own reader. These methods are reachable in the analysis because other code uses the same names
- * (util.inspect, zod's z.record, pages of results…); the report API is read-only and gets none.
+ * Reached by name only: the report API builds the findings store for its summary and the posture
+ * store for its postures, and uses only their readers. These methods are reachable in the analysis
+ * because other code uses the same names (zod's z.record…); the report API is read-only and gets none.
  */
 const NOT_SENT: Partial<Record<FunctionName, Record<string, string[]>>> = {
   reportApi: {
-    's3 HeadObject': ['inspect'],
-    's3 ListObjectsV2': ['page', 'pages'],
-    'kms DescribeKey': ['describe'],
-    'kms GetKeyRotationStatus': ['rotation'],
     'dynamodb BatchWrite': ['recordKeys'],
     // The findings store's and the posture store's writers; the API reads postures only (summary, list).
     'dynamodb TransactWrite': ['recordChunk', 'record'],

@@ -1,0 +1,39 @@
+// esbuild plugins for the Lambda function bundles: used by scripts/bundle.mjs (`npm run bundle`,
+// the size test) and meant for SST's `nodejs.plugins` (the default export), so that what ships is
+// what was measured.
+
+/**
+ * zod's `z` namespace carries every message locale (≈ 260 KiB minified) and esbuild cannot drop
+ * the unused ones through it. sseguard never calls `z.locales`; zod's default English messages
+ * come from its own `locales/en.js`, which stays. The namespace's `locales` is then empty.
+ */
+export const withoutZodLocales = {
+  name: 'without-zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'sseguard-empty' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'sseguard-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
+  },
+};
+
+/** What a function answers if it is handed a YAML policy anyway. */
+export const YAML_POLICY_MESSAGE = 'a deployed function reads its policy as JSON (YAML policies are converted to JSON when the stack is deployed)';
+
+/**
+ * A policy file is YAML or JSON on the deploying machine and JSON in the function package (the
+ * stack converts it), so the functions carry no YAML parser (yaml is ≈ 100 KiB, CommonJS, kept
+ * whole). shared/domain/policy.ts parses text starting with `{` as JSON and hands anything else to
+ * yaml's `parse`, which here says why it will not.
+ */
+export const policyAsJsonOnly = {
+  name: 'policy-as-json-only',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'sseguard-json-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'sseguard-json-only' }, () => ({
+      contents: `export function parse() { throw new Error(${JSON.stringify(YAML_POLICY_MESSAGE)}); }`,
+      loader: 'js',
+    }));
+  },
+};
+
+export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly];
+export default FUNCTION_PLUGINS;
