@@ -5,7 +5,8 @@ import type { Config } from '../config.ts';
 import { DynamoFindingsStore } from '../findings/dynamodb-store.ts';
 import { PostureStore } from '../findings/posture-store.ts';
 import type { ReportApiConfig } from './api-config.ts';
-import { ReportApi, type ErrorLogger } from './api.ts';
+import { ReportApi } from './api.ts';
+import type { ErrorLogger } from './router.ts';
 import { FindingsReader } from './findings-query.ts';
 
 /** What the API reads from: a Runtime has it, and so has the report API Lambda's smaller set. */
