@@ -19,6 +19,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { compiledCliInputs, compiledCliIsCurrent } from './compiled-cli.mjs';
+import { inlineDashboardAssets } from './function-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_OUTDIR = join(root, 'dist', 'cli');
@@ -64,7 +65,7 @@ export async function buildCli({ quiet = false } = {}) {
     legalComments: 'none',
     logLevel: 'error',
     sourcemap: 'linked',
-    plugins: [sourceUrls],
+    plugins: [inlineDashboardAssets, sourceUrls],
     // CommonJS dependencies bundled into ESM (Powertools' tracer) call require().
     banner: { js: "import { createRequire as __sseguardCreateRequire } from 'node:module'; const require = __sseguardCreateRequire(import.meta.url);" },
   });

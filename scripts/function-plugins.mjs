@@ -1,6 +1,8 @@
 // esbuild plugins for the Lambda function bundles: used by scripts/bundle.mjs (`npm run bundle`,
 // the size test) and meant for SST's `nodejs.plugins` (the default export), so that what ships is
 // what was measured.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * zod's `z` namespace carries every message locale (≈ 260 KiB minified) and esbuild cannot drop
@@ -35,5 +37,30 @@ export const policyAsJsonOnly = {
   },
 };
 
-export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly];
+/**
+ * The dashboard's styles and script are files of their own (shared/report/dashboard/); a bundle
+ * carries them inline, minified, in place of shared/report/dashboard-assets.ts (which reads them
+ * from disk when run from source).
+ */
+export const inlineDashboardAssets = {
+  name: 'inline-dashboard-assets',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]shared[\\/]report[\\/]dashboard-assets\.ts$/ }, async (args) => {
+      const dir = join(dirname(args.path), 'dashboard');
+      const read = (name) => readFileSync(join(dir, name), 'utf8');
+      const [styles, script] = await Promise.all([
+        b.esbuild.transform(read('dashboard.css'), { loader: 'css', minify: true }),
+        b.esbuild.transform(read('dashboard.js'), { loader: 'js', minify: true, target: 'es2020', legalComments: 'none' }),
+      ]);
+      if (/<\/style/i.test(styles.code) || /<\/script/i.test(script.code)) throw new Error('dashboard assets must not close their own <style>/<script> element');
+      return {
+        contents: `export function dashboardAssets() { return { styles: ${JSON.stringify(styles.code)}, script: ${JSON.stringify(script.code)} }; }`,
+        loader: 'js',
+        watchFiles: [join(dir, 'dashboard.css'), join(dir, 'dashboard.js')],
+      };
+    });
+  },
+};
+
+export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly, inlineDashboardAssets];
 export default FUNCTION_PLUGINS;

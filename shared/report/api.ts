@@ -6,7 +6,7 @@ import type { PostureStore } from '../findings/posture-store.ts';
 import type { Summary } from '../findings/store.ts';
 import { CursorCodec, CursorError, type Position } from './cursor.ts';
 import type { ReportApiConfig } from './api-config.ts';
-import { DASHBOARD_HTML } from './dashboard-page.ts';
+import { dashboardHtml } from './dashboard-page.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
 import type { FindingsQuery, FindingsReader } from './findings-query.ts';
 import { openApiDocument } from './openapi.ts';
@@ -103,7 +103,7 @@ export class ReportApi {
             'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
             'referrer-policy': 'no-referrer',
           },
-          body: DASHBOARD_HTML,
+          body: dashboardHtml(),
         }),
       },
       {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // @ts-expect-error -- a plain .mjs script without type declarations
 import { bundleFunction, FUNCTIONS, MAX_BYTES } from '../../scripts/bundle.mjs';
 
@@ -46,6 +46,24 @@ describe('function bundles', () => {
   it.fails('the report API carries no write path: no PutItem, no TransactWriteItems (awaits the findings reader split)', () => {
     const { text } = built.get('report-api')!;
     expect(present(text, ['TransactWriteItems', 'TransactWriteCommand', 'PutItem', 'UpdateItem', 'DeleteItem'])).toEqual([]);
+  });
+
+  it('the report API bundle serves the whole dashboard, its styles and script inlined (no file beside the bundle)', async () => {
+    const { file, text } = built.get('report-api')!;
+    expect(text).not.toContain('dashboard.css');
+    const { handler } = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }> };
+    const event = { version: '2.0', rawPath: '/', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET', path: '/' } } };
+    vi.stubEnv('SSEGUARD_API_TOKEN', 'bundle-test-token-0123456789abcdef0123');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    try {
+      const page = await handler(event, { functionName: 'ReportApi', awsRequestId: 'test', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ReportApi', getRemainingTimeInMillis: () => 1000 });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toMatch(/<style>\n:root\{--compliant:#2e7d32;/);
+      expect(page.body).toMatch(/<script>\n.*"sseguard\.token"/s);
+      expect(page.body).not.toMatch(/@ts-check|@typedef/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('the bundled key-events handler still explains a bad event in English (zod locales left out)', async () => {
