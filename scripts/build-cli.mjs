@@ -19,7 +19,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { compiledCliInputs, compiledCliIsCurrent } from './compiled-cli.mjs';
-import { inlineDashboardAssets } from './function-plugins.mjs';
+import { DASHBOARD_ASSET_FILES, inlineDashboardAssets } from './function-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_OUTDIR = join(root, 'dist', 'cli');
@@ -71,7 +71,7 @@ export async function buildCli({ quiet = false } = {}) {
   });
   const sources = Object.keys(result.metafile.inputs)
     .filter((input) => !input.startsWith('node_modules/') && !input.includes(':'))
-    .concat('package-lock.json')
+    .concat('package-lock.json', DASHBOARD_ASSET_FILES)
     .sort();
   const inputs = sources.map((path) => {
     const stat = statSync(join(root, path));

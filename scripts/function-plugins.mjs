@@ -42,6 +42,9 @@ export const policyAsJsonOnly = {
  * carries them inline, minified, in place of shared/report/dashboard-assets.ts (which reads them
  * from disk when run from source).
  */
+/** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
+export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
+
 export const inlineDashboardAssets = {
   name: 'inline-dashboard-assets',
   setup(b) {
