@@ -1,8 +1,13 @@
 // esbuild plugins for the Lambda function bundles: used by scripts/bundle.mjs (`npm run bundle`,
 // the size test) and meant for SST's `nodejs.plugins` (the default export), so that what ships is
-// what was measured.
+// what was measured. Plain onResolve/onLoad with paths only (no namespaces, no build.esbuild), the
+// subset SST's plugin host offers.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { transform } from 'esbuild';
+
+const stub = (name) => fileURLToPath(new URL(`./function-stubs/${name}`, import.meta.url));
 
 /**
  * zod's `z` namespace carries every message locale (≈ 260 KiB minified) and esbuild cannot drop
@@ -12,13 +17,9 @@ import { dirname, join } from 'node:path';
 export const withoutZodLocales = {
   name: 'without-zod-locales',
   setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'sseguard-empty' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'sseguard-empty' }, () => ({ contents: 'export {}', loader: 'js' }));
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: stub('empty.mjs') } : undefined));
   },
 };
-
-/** What a function answers if it is handed a YAML policy anyway. */
-export const YAML_POLICY_MESSAGE = 'a deployed function reads its policy as JSON (YAML policies are converted to JSON when the stack is deployed)';
 
 /**
  * A policy file is YAML or JSON on the deploying machine and JSON in the function package (the
@@ -29,22 +30,18 @@ export const YAML_POLICY_MESSAGE = 'a deployed function reads its policy as JSON
 export const policyAsJsonOnly = {
   name: 'policy-as-json-only',
   setup(b) {
-    b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: 'sseguard-json-only' }));
-    b.onLoad({ filter: /.*/, namespace: 'sseguard-json-only' }, () => ({
-      contents: `export function parse() { throw new Error(${JSON.stringify(YAML_POLICY_MESSAGE)}); }`,
-      loader: 'js',
-    }));
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: stub('yaml.mjs') }));
   },
 };
+
+/** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
+export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
 
 /**
  * The dashboard's styles and script are files of their own (shared/report/dashboard/); a bundle
  * carries them inline, minified, in place of shared/report/dashboard-assets.ts (which reads them
  * from disk when run from source).
  */
-/** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
-export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
-
 export const inlineDashboardAssets = {
   name: 'inline-dashboard-assets',
   setup(b) {
@@ -52,14 +49,13 @@ export const inlineDashboardAssets = {
       const dir = join(dirname(args.path), 'dashboard');
       const read = (name) => readFileSync(join(dir, name), 'utf8');
       const [styles, script] = await Promise.all([
-        b.esbuild.transform(read('dashboard.css'), { loader: 'css', minify: true }),
-        b.esbuild.transform(read('dashboard.js'), { loader: 'js', minify: true, target: 'es2020', legalComments: 'none' }),
+        transform(read('dashboard.css'), { loader: 'css', minify: true }),
+        transform(read('dashboard.js'), { loader: 'js', minify: true, target: 'es2020', legalComments: 'none' }),
       ]);
       if (/<\/style/i.test(styles.code) || /<\/script/i.test(script.code)) throw new Error('dashboard assets must not close their own <style>/<script> element');
       return {
         contents: `export function dashboardAssets() { return { styles: ${JSON.stringify(styles.code)}, script: ${JSON.stringify(script.code)} }; }`,
         loader: 'js',
-        watchFiles: [join(dir, 'dashboard.css'), join(dir, 'dashboard.js')],
       };
     });
   },
