@@ -12,6 +12,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const mode = process.env.SSEGUARD_CLI;
 let main;
 if (mode === 'compiled' || (mode !== 'source' && compiledCliIsCurrent())) {
+  // SSEGUARD_DEBUG prints stacks: point them at the sources (dist/cli/*.map) rather than the build.
+  if (process.env.SSEGUARD_DEBUG) process.setSourceMapsEnabled(true);
   ({ main } = await import(compiledCli.href));
 } else {
   const { register } = await import('tsx/esm/api');
