@@ -70,7 +70,8 @@ export async function buildCli({ quiet = false } = {}) {
     banner: { js: "import { createRequire as __sseguardCreateRequire } from 'node:module'; const require = __sseguardCreateRequire(import.meta.url);" },
   });
   const sources = Object.keys(result.metafile.inputs)
-    .filter((input) => !input.startsWith('node_modules/') && !input.includes(':'))
+    // Project files only: packages change with package-lock.json, listed below (node_modules may be a link elsewhere).
+    .filter((input) => !input.split('/').includes('node_modules') && !input.includes(':'))
     .concat('package-lock.json', DASHBOARD_ASSET_FILES)
     .sort();
   const inputs = sources.map((path) => {

@@ -34,6 +34,20 @@ export const policyAsJsonOnly = {
   },
 };
 
+/**
+ * The default credential chain's links for developer machines and other hosts (shared config
+ * files, SSO, credential_process, web identity token files) bring the STS/SSO clients along
+ * (≈ 80 KiB). A Lambda function's credentials are its role's, in the environment: those links are
+ * left out (scripts/function-stubs/credential-provider.mjs skips them, as the chain skips any link
+ * that does not apply); fromEnv and the container/instance endpoints stay.
+ */
+export const lambdaCredentialsOnly = {
+  name: 'lambda-credentials-only',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\/credential-provider-(sso|ini|process|web-identity)$/ }, () => ({ path: stub('credential-provider.mjs') }));
+  },
+};
+
 /** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
 export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
 
@@ -61,5 +75,5 @@ export const inlineDashboardAssets = {
   },
 };
 
-export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly, inlineDashboardAssets];
+export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly, lambdaCredentialsOnly, inlineDashboardAssets];
 export default FUNCTION_PLUGINS;

@@ -1,5 +1,9 @@
 // The report API driven through its real Lambda handler (API Gateway HTTP API v2 events) and through
 // `sseguard serve`'s HTTP adapter, against findings recorded by the real store on the emulator.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReportServer, type RunningReportServer } from '../../cli/commands/serve.ts';
@@ -509,4 +513,29 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
     expect((await invoke('/buckets', '', {})).status).toBe(401);
     expect((await get('/summary')).posture).toEqual({ buckets: 2, verdicts: { compliant: 1, noncompliant: 1 } });
   });
+});
+
+describe('the report API as it ships (scripts/bundle.mjs)', () => {
+  test('the bundled handler reads the table with the role credentials Lambda puts in the environment', async () => {
+    // @ts-expect-error -- a plain .mjs script without type declarations
+    const { bundleFunction } = await import('../../scripts/bundle.mjs');
+    const outdir = mkdtempSync(join(tmpdir(), 'sseguard-report-bundle-'));
+    try {
+      const { file } = (await bundleFunction('report-api', outdir)) as { file: string };
+      const bundled = (await import(pathToFileURL(file).href)) as { handler: typeof handler };
+      const fromSource = handler;
+      handler = bundled.handler;
+      try {
+        const summary = await invoke('/summary');
+        expect(summary.status, summary.body).toBe(200);
+        handler = fromSource;
+        const expected = await get('/summary');
+        expect({ ...summary.json(), generatedAt: null }).toEqual({ ...expected, generatedAt: null });
+      } finally {
+        handler = fromSource;
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
