@@ -11,13 +11,16 @@ import { bundleFunction, FUNCTIONS, MAX_BYTES } from '../../scripts/bundle.mjs';
 const outdir = mkdtempSync(join(tmpdir(), 'sseguard-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
+/** esbuild bundles a whole function per test: seconds when idle, far more on a loaded CI machine. */
+const BUNDLE_TIMEOUT_MS = 120_000;
+
 const built = new Map<string, { file: string; bytes: number; text: string }>();
 beforeAll(async () => {
   for (const name of FUNCTIONS as string[]) {
     const { file, bytes } = (await bundleFunction(name, outdir)) as { file: string; bytes: number };
     built.set(name, { file, bytes, text: readFileSync(file, 'utf8') });
   }
-}, 120_000);
+}, FUNCTIONS.length * BUNDLE_TIMEOUT_MS);
 
 /** Operation names the SDK writes into a bundle for each command it keeps. */
 const present = (text: string, names: string[]) => names.filter((name) => text.includes(name));
@@ -64,7 +67,7 @@ describe('function bundles', () => {
     } finally {
       vi.unstubAllEnvs();
     }
-  });
+  }, BUNDLE_TIMEOUT_MS);
 
   it('the bundled key-events handler still explains a bad event in English (zod locales left out)', async () => {
     const { file } = built.get('key-events')!;
@@ -72,5 +75,5 @@ describe('function bundles', () => {
     const result = await handler({ source: 'aws.kms' }, { functionName: 'KeyEvents', awsRequestId: 'test', getRemainingTimeInMillis: () => 1000 });
     expect(result.status).toBe('invalid');
     expect(result.reason).toMatch(/detail-type: Invalid input: expected "AWS API Call via CloudTrail"/);
-  });
+  }, BUNDLE_TIMEOUT_MS);
 });
