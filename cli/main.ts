@@ -1,21 +1,15 @@
 // The `sseguard` command line: one more adapter over the same audit pipeline as the Lambdas.
 // Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { endpointsFromEnvironment } from '#shared/aws/clients.ts';
-import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import { ConfigError, loadConfig } from '#shared/config.ts';
-import { PolicyError } from '#shared/domain/policy.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
-import { BucketListingError } from '#shared/inspect/object-inspector.ts';
-import { demoCommand } from './commands/demo.ts';
-import { emulatorCommand } from './commands/emulator.ts';
-import { initCommand } from './commands/init.ts';
-import { FUNCTIONS, InvokeError, invokeCommand, type FunctionName } from './commands/invoke.ts';
-import { registerPostureCommands } from './commands/posture.ts';
-import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
-import { scanCommand } from './commands/scan.ts';
-import { serveCommand } from './commands/serve.ts';
+import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts';
+import { registerPostureCommands } from './commands/posture-commands.ts';
+import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
+
+// Each command's implementation (and the SDK clients, policy parser and stores under it) is
+// imported when that command runs, so that `--help` and usage errors load commander and little else.
 
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
 
@@ -86,6 +80,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       }) => {
         const { dryRun, remediate, ...rest } = options;
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
+        const { scanCommand } = await import('./commands/scan.ts');
         setExit(await scanCommand(loadConfig(), { ...rest, remediation }));
       },
     );
@@ -98,6 +93,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--verdict <verdict>', 'only this verdict').choices(VERDICTS))
     .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
     .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string }) => {
+      const { reportCommand } = await import('./commands/report.ts');
       setExit(await reportCommand(loadConfig(), options));
     });
 
@@ -105,6 +101,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('init')
     .description('create the findings table on the configured endpoint (safe to run again)')
     .action(async () => {
+      const { initCommand } = await import('./commands/init.ts');
       setExit(await initCommand(loadConfig()));
     });
 
@@ -115,6 +112,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--no-auth', 'serve without authentication (refused unless given explicitly)')
     .action(async (options: { port: number; host: string; auth: boolean }) => {
+      const { serveCommand } = await import('./commands/serve.ts');
       setExit(await serveCommand(loadConfig(), options));
     });
 
@@ -134,6 +132,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         '  sseguard invoke key-events --event test/events/kms-disable-key.json',
     )
     .action(async (name: FunctionName, options: { event: string; timeout: number }) => {
+      const { invokeCommand } = await import('./commands/invoke.ts');
       setExit(await invokeCommand(name, options));
     });
 
@@ -142,6 +141,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description("run the local AWS emulator (moto server with sseguard's fidelity patches) until Ctrl-C")
     .option('--port <port>', 'port on 127.0.0.1', wholeNumber(1, 65535), 4566)
     .action(async (options: { port: number }) => {
+      const { emulatorCommand } = await import('./commands/emulator.ts');
       setExit(await emulatorCommand(options));
     });
 
@@ -150,6 +150,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('start the emulator, seed keys and objects in every state, scan, report, stop')
     .option('--port <port>', 'emulator port (default: a free one)', wholeNumber(1, 65535))
     .action(async (options: { port?: number }) => {
+      const { demoCommand } = await import('./commands/demo.ts');
       setExit(await demoCommand(options));
     });
 
@@ -157,15 +158,23 @@ function buildProgram(setExit: (code: number) => void): Command {
 }
 
 /** The endpoints in use, for an error that says which one did not answer. */
-function configuredEndpoints(): string | undefined {
+async function configuredEndpoints(): Promise<string | undefined> {
+  const { endpointsFromEnvironment } = await import('#shared/aws/clients.ts');
   const distinct = [...new Set(Object.values(endpointsFromEnvironment()))];
   return distinct.length > 0 ? distinct.join(', ') : undefined;
 }
 
-function describeError(error: unknown): string {
+async function describeError(error: unknown): Promise<string> {
+  // Loaded already by the command that threw; imported here so that a start does not load them.
+  const [{ PolicyError }, { BucketListingError }, { unreachableEndpoint }] = await Promise.all([
+    import('#shared/domain/policy.ts'),
+    import('#shared/inspect/object-inspector.ts'),
+    import('#shared/aws/errors.ts'),
+  ]);
   // A dead or unreachable endpoint is one line naming it, whichever call met it first.
+  const endpoints = await configuredEndpoints();
   for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
-    const unreachable = unreachableEndpoint(cause, configuredEndpoints());
+    const unreachable = unreachableEndpoint(cause, endpoints);
     if (unreachable) return unreachable;
   }
   if (error instanceof ConfigError || error instanceof BucketListingError) return error.message;
@@ -191,7 +200,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // `sseguard report | head`: the reader has what it wanted; a normal end, no message.
     if (isClosedOutput(error)) return EXIT.ok;
-    console.error(`sseguard: error: ${describeError(error)}`);
+    console.error(`sseguard: error: ${await describeError(error)}`);
     if (process.env.SSEGUARD_DEBUG) console.error(error);
     return EXIT.error;
   }

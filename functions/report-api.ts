@@ -7,7 +7,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { handlerRuntime } from '#commons/runtime.ts';
+import { reportTable } from '#commons/report-dependencies.ts';
 import { logger, metrics, tracer } from '#powertools';
 import { loadReportApiConfig } from '#shared/report/api-config.ts';
 import type { ReportApi } from '#shared/report/api.ts';
@@ -18,7 +18,7 @@ export const LAMBDA_BODY_BUDGET = 5_000_000;
 
 let api: ReportApi | undefined;
 function reportApi(): ReportApi {
-  api ??= createReportApi(handlerRuntime(), loadReportApiConfig(process.env), (message, error) => logger.error(message, error as Error));
+  api ??= createReportApi(reportTable(), loadReportApiConfig(process.env), (message, error) => logger.error(message, error as Error));
   return api;
 }
 
@@ -42,6 +42,7 @@ async function lambdaHandler(event: APIGatewayProxyEventV2, context: Context): P
 }
 
 export const handler = middy(lambdaHandler)
-  .use(captureLambdaHandler(tracer))
+  // Exports reach megabytes; an X-Ray segment holds 64 KB: the response stays out of the trace.
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Installs what the project needs on a fresh machine with only Node and Python 3:
-// npm packages from the lockfile, and moto server (pinned) in a project-local virtual environment;
+// Installs what the project needs on a fresh machine with only Node and Python 3: npm packages
+// from the lockfile, the compiled CLI (scripts/build-cli.mjs), and moto server (pinned) in a
+// project-local virtual environment;
 // with --for-tests also Debian's chromium (dashboard tests) and SST's platform types (type-check of
 // sst.config.ts and stacks/). Each step is skipped when its inputs have not changed since it last ran.
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,10 @@ ensure('node_modules/.sseguard-installed', ['package-lock.json'], () => {
   console.error('sseguard: installing npm packages (npm ci)…');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 });
+
+// The compiled CLI (dist/cli/, what bin/sseguard.js runs): rebuilt when a source it came from changed.
+const { buildCliIfStale } = await import('./build-cli.mjs');
+await buildCliIfStale();
 
 const python = process.env.PYTHON ?? 'python3';
 const venvPython = join(root, '.venv', 'bin', 'python');

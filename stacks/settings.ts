@@ -313,7 +313,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       // key events themselves re-evaluate from recorded facts.
       return [objectsRead, buckets(), keyFacts, findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]), tracing];
     case 'reportApi':
-      // Read-only: the report API changes nothing, whatever its bundle happens to contain.
-      return [{ sid: 'FindingsRead', actions: FINDINGS_READ, resources: scope.findingsTable }, tracing];
+      // Read-only, and only what the read modules send: items and queries, no batch reads.
+      return [{ sid: 'FindingsRead', actions: FINDINGS_READ.filter((a) => a !== 'dynamodb:BatchGetItem'), resources: scope.findingsTable }, tracing];
   }
 }

@@ -1,8 +1,7 @@
 // `sseguard posture`: audits a bucket's own encryption posture (default encryption, SSE-C blocking,
 // TLS-only and encrypted-upload policy statements) and, with --remediate, fixes what the policy asks.
 import type { Writable } from 'node:stream';
-import type { Command } from 'commander';
-import { loadConfig, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
 import { isFailingVerdict } from '#shared/domain/verdict.ts';
 import { PostureStore } from '#shared/findings/posture-store.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
@@ -13,7 +12,6 @@ import type { PlannedChange } from '#shared/posture/remediate.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
 import { renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
-import { rollbackCommand } from './rollback.ts';
 
 export interface PostureCommandOptions {
   bucket: string;
@@ -103,32 +101,4 @@ export async function postureCommand(config: Config, options: PostureCommandOpti
   if (outcome.after) lines.push('', renderPosture(outcome.after.finding));
   await write(out, `${lines.join('\n')}\n`);
   return isFailingVerdict(final.verdict) ? 1 : 0;
-}
-
-/** Registers `posture` and `rollback` on the program (one call in cli/main.ts). */
-export function registerPostureCommands(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string): void {
-  program
-    .command('posture')
-    .description("audit a bucket's own encryption posture: default encryption, SSE-C blocking, TLS-only and encrypted-upload policy")
-    .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
-    .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY)')
-    .option('--remediate', "fix what the policy's rule asks (remediate: true): default encryption, SSE-C block, TLS deny", false)
-    .option('--dry-run', 'with --remediate: show the exact changes (policy diff included) without making them', false)
-    .option('--json', 'print one JSON document', false)
-    .option('--no-record', 'do not write the finding or the changes to the table')
-    .addHelpText('after', '\nExample:\n  sseguard posture --bucket my-bucket --remediate --dry-run')
-    .action(async (options: PostureCommandOptions) => {
-      setExit(await postureCommand(loadConfig(), options));
-    });
-
-  program
-    .command('rollback')
-    .description('print the AWS CLI commands that undo posture changes sseguard recorded (or --apply one)')
-    .requiredOption('-b, --bucket <name>', 'bucket whose changes to undo', bucketName)
-    .option('--change <id>', 'one recorded change (default: every change of the bucket, newest first)')
-    .option('--apply', 'restore the previous value now (needs --change)', false)
-    .option('--force', 'with --apply: restore even if the value changed again since sseguard changed it', false)
-    .action(async (options: { bucket: string; change?: string; apply: boolean; force: boolean }) => {
-      setExit(await rollbackCommand(loadConfig(), options));
-    });
 }

@@ -8,9 +8,7 @@ import { createRuntime } from '#shared/runtime.ts';
 import { FINDING_CSV_COLUMNS, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
-
-export const REPORT_FORMATS = ['table', 'json', 'csv'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+import type { ReportFormat } from './report-formats.ts';
 
 export interface ReportCommandOptions {
   format: ReportFormat;

@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Config } from '#shared/config.ts';
 import { loadReportApiConfig } from '#shared/report/api-config.ts';
-import type { ApiRequest, ReportApi } from '#shared/report/api.ts';
+import type { ReportApi } from '#shared/report/api.ts';
+import type { ApiRequest } from '#shared/report/router.ts';
 import { createReportApi } from '#shared/report/create-report-api.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { write } from '../output/stream.ts';

@@ -1,11 +1,13 @@
 // The handlers' runtime (clients, inspectors, store) and policy, built once per Lambda process
 // (reused across invocations) from the validated configuration. What each handler builds on top of
 // it lives in dependencies.ts, so that a handler's bundle — and its role — holds only what it uses.
-// Tests and `sseguard invoke` reset everything when they change the environment.
+// Its SDK clients are traced (X-Ray) once, here. Tests and `sseguard invoke` reset everything when
+// they change the environment.
 import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { linkedConfig } from '#commons/linked-config.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
+import { traceClients } from './traced-clients.ts';
 
 /** A warm Lambda re-describes a KMS key after this long, so a key disabled since is noticed. */
 const KEY_FACTS_TTL_MS = 5 * 60_000;
@@ -15,7 +17,10 @@ let runtime: Runtime | undefined;
 const resets: (() => void)[] = [];
 
 export function handlerRuntime(): Runtime {
-  runtime ??= createRuntime(linkedConfig(), { keyTtlMs: KEY_FACTS_TTL_MS });
+  if (!runtime) {
+    runtime = createRuntime(linkedConfig(), { keyTtlMs: KEY_FACTS_TTL_MS });
+    traceClients(runtime.clients);
+  }
   return runtime;
 }
 

@@ -9,7 +9,8 @@ import type { Runtime } from '#shared/runtime.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
-export interface SweepDependencies {
+/** What the sweep handler runs on (shared/sweep/sweep.ts SweepDependencies are the sweep's own ports, built from these). */
+export interface SweepHandlerDependencies {
   config: Config;
   runtime: Runtime;
   queues: SqsQueues;
@@ -17,7 +18,7 @@ export interface SweepDependencies {
   posture: PostureDependencies;
 }
 
-const sweeper = memoized<SweepDependencies>(async () => {
+const sweeper = memoized<SweepHandlerDependencies>(async () => {
   const current = handlerRuntime();
   return {
     config: current.config,
@@ -32,4 +33,4 @@ const sweeper = memoized<SweepDependencies>(async () => {
   };
 });
 
-export const sweepDependencies = (): Promise<SweepDependencies> => sweeper.get();
+export const sweepDependencies = (): Promise<SweepHandlerDependencies> => sweeper.get();

@@ -84,8 +84,8 @@ function timeoutsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<
   return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined));
 }
 
-export function createAwsClients(options: ClientOptions = {}): AwsClients {
-  const endpoints = resolveEndpoints(options);
+/** The settings every client shares: bounded time, adaptive retry, connection reuse. */
+function commonSettings(options: ClientOptions) {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...timeoutsFromEnvironment(), ...options.timeouts };
   const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 50 };
   const requestHandler = {
@@ -96,15 +96,25 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     requestTimeout: timeouts.requestMs,
     throwOnRequestTimeout: true,
   };
-  const common = { requestHandler, maxAttempts: timeouts.maxAttempts, retryMode: 'adaptive' };
+  return { requestHandler, maxAttempts: timeouts.maxAttempts, retryMode: 'adaptive' };
+}
+
+/** The DynamoDB clients alone, for a function that only reads the findings table (the report API). */
+export function createDynamoDbClients(options: ClientOptions = {}): Pick<AwsClients, 'dynamodb' | 'documents'> {
+  const endpoint = resolveEndpoints(options).dynamodb;
+  const dynamodb = new DynamoDBClient({ ...commonSettings(options), ...(endpoint ? { endpoint } : {}) });
+  const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  return { dynamodb, documents };
+}
+
+export function createAwsClients(options: ClientOptions = {}): AwsClients {
+  const endpoints = resolveEndpoints(options);
+  const common = commonSettings(options);
   const at = (service: Service) => (endpoints[service] ? { endpoint: endpoints[service] } : {});
   // A custom S3 endpoint does not serve virtual-hosted bucket names: path-style whenever it is set.
   const s3 = new S3Client({ ...common, ...at('s3'), forcePathStyle: Boolean(endpoints.s3) });
   const kms = new KMSClient({ ...common, ...at('kms') });
-  const dynamodb = new DynamoDBClient({ ...common, ...at('dynamodb') });
-  const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const { dynamodb, documents } = createDynamoDbClients(options);
   const sqs = new SQSClient({ ...common, ...at('sqs') });
   return { s3, kms, dynamodb, documents, sqs };
 }

@@ -1,8 +1,16 @@
 // What the audit queue carries, and how its messages become audit requests. Four shapes arrive:
 // S3 event notifications (possibly wrapped by SNS), EventBridge "Object Created"/"Object Deleted"
 // events, the sweep's own pages of keys, and S3's s3:TestEvent. A removal is audited like a
-// creation, without its version id: what is there now is recorded, or the record is removed. Validated with zod on the fields the worker
-// uses; anything else is rejected with a reason so that the worker can dead-letter it.
+// creation, without its version id: what is there now is recorded, or the record is removed.
+// Validated with zod on the fields the worker uses; anything else is rejected with a reason so that
+// the worker can dead-letter it. Envelopes are Powertools parser schemas where they fit:
+//   SNS in SQS     SnsSqsNotificationSchema
+//   EventBridge    EventBridgeSchema, with sseguard's `detail`: the library's S3 detail schema takes
+//                  `source-ip-address` as IPv4 only, so an upload over IPv6 would be dead-lettered
+//   S3 records     sseguard's own: the library's S3RecordSchema takes sourceIPAddress as IPv4 (or
+//                  s3.amazonaws.com) only and requires fields the worker never reads
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { z } from 'zod';
 
 export interface AuditRequest {
@@ -48,10 +56,9 @@ const s3NotificationRecord = z.object({
 });
 const s3Notification = z.object({ Records: z.array(s3NotificationRecord).min(1) });
 const s3TestEvent = z.object({ Service: z.literal('Amazon S3'), Event: z.literal('s3:TestEvent') });
-const snsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
-const eventBridgeS3Event = z.object({
+const snsEnvelope = SnsSqsNotificationSchema;
+const eventBridgeS3Event = EventBridgeSchema.extend({
   source: z.literal('aws.s3'),
-  'detail-type': z.string(),
   detail: z.object({
     bucket: z.object({ name: bucketName }),
     object: z.object({
@@ -96,8 +103,11 @@ const describeIssues = (error: z.ZodError) =>
 function fromDocument(document: unknown): ParsedMessage {
   if (s3TestEvent.safeParse(document).success) return { kind: 'ignore', reason: 's3:TestEvent' };
 
-  const sns = snsEnvelope.safeParse(document);
-  if (sns.success) return parseMessageBody(sns.data.Message);
+  if (document && typeof document === 'object' && (document as { Type?: unknown }).Type === 'Notification') {
+    const sns = snsEnvelope.safeParse(document);
+    if (!sns.success) return { kind: 'invalid', reason: `SNS notification: ${describeIssues(sns.error)}` };
+    return parseMessageBody(sns.data.Message);
+  }
 
   if (document && typeof document === 'object' && 'Records' in document) {
     const parsed = s3Notification.safeParse(document);

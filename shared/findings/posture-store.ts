@@ -10,48 +10,22 @@
 // (POSTURE, bucket): upper-case partitions no bucket name can take, so listing never scans.
 // Each write is one transaction: the state conditional on the revision read, its history entry and
 // the counter deltas commit together; a transaction lost to a concurrent writer is re-read and retried.
-import { GetCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../posture/evaluate-posture.ts';
 import type { PostureChange } from '../posture/remediate.ts';
 import { backoffMs, counterUpdate, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, historySk, postureChangeSk, posturePk } from './table.ts';
+import { POSTURE_INDEX_PK, PostureReader, postureVerdictPk, type PostureHistoryEntry, type PostureSummary, type StoredPosture } from './posture-reader.ts';
+
+export type { PostureHistoryEntry, PostureSummary, StoredPosture };
+export { PostureReader };
 
 export { POSTURE_COUNTER_SK, POSTURE_SK, posturePk };
-const POSTURE_INDEX_PK = 'POSTURE';
-const postureVerdictPk = (verdict: Verdict) => `POSTURE#${verdict}`;
 const changeSk = postureChangeSk;
 
 /** Re-reads and re-plans after a concurrent writer moved the revision; weather is retried below that. */
 const MAX_REPLANS = 8;
-
-export interface StoredPosture extends PostureFinding {
-  firstSeen: string;
-  lastSeen: string;
-  rev: number;
-}
-
-export interface PostureHistoryEntry {
-  auditedAt: string;
-  rev: number;
-  verdict: Verdict;
-  reasons: PostureFinding['reasons'];
-  previousVerdict?: Verdict;
-}
-
-export interface PostureSummary {
-  buckets: number;
-  verdicts: Partial<Record<Verdict, number>>;
-}
-
-type Item = Record<string, unknown>;
-const INTERNAL = ['pk', 'sk', ...Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk])];
-
-function stripInternal<T>(item: Item): T {
-  const copy = { ...item };
-  for (const name of INTERNAL) delete copy[name];
-  return copy as unknown as T;
-}
 
 /** What makes a new history entry: the verdict, the reasons, or the facts behind them changed. */
 function changed(before: StoredPosture, after: PostureFinding): boolean {
@@ -60,11 +34,10 @@ function changed(before: StoredPosture, after: PostureFinding): boolean {
   return gist(before) !== gist(after);
 }
 
-export class PostureStore {
-  constructor(
-    private readonly documents: DynamoDBDocumentClient,
-    readonly tableName: string,
-  ) {}
+export class PostureStore extends PostureReader {
+  constructor(documents: DynamoDBDocumentClient, tableName: string) {
+    super(documents, tableName);
+  }
 
   /** Records a posture finding; one older than the stored one is ignored (returns false). */
   async record(finding: PostureFinding): Promise<boolean> {
@@ -129,47 +102,10 @@ export class PostureStore {
     }
   }
 
-  async get(bucket: string): Promise<StoredPosture | undefined> {
-    const { Item } = await withRetries('GetItem', () =>
-      this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: posturePk(bucket), sk: POSTURE_SK }, ConsistentRead: true })),
-    );
-    return Item ? stripInternal<StoredPosture>(Item) : undefined;
-  }
 
-  /** Buckets per posture verdict, from the counters item (never a scan). */
-  async summary(): Promise<PostureSummary> {
-    const { Item } = await withRetries('GetItem', () =>
-      this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: COUNTERS_PK, sk: POSTURE_COUNTER_SK } })),
-    );
-    const summary: PostureSummary = { buckets: Number(Item?.buckets ?? 0), verdicts: {} };
-    for (const [name, value] of Object.entries(Item ?? {})) {
-      if (name.startsWith('verdict:') && typeof value === 'number' && value !== 0) summary.verdicts[name.slice(8) as Verdict] = value;
-    }
-    return summary;
-  }
 
-  private async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
-    for await (const page of paginateQuery({ client: this.documents, pageSize: 1000 }, { TableName: this.tableName, ...input })) {
-      yield (page.Items ?? []) as Item[];
-    }
-  }
 
-  /** Bucket postures in bucket-name order, optionally of one verdict, page by page. */
-  async *list(filter: { verdict?: Verdict } = {}): AsyncIterable<StoredPosture[]> {
-    const [index, partition] = filter.verdict ? (['byVerdict', postureVerdictPk(filter.verdict)] as const) : (['byBucket', POSTURE_INDEX_PK] as const);
-    for await (const page of this.query({
-      IndexName: index,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': INDEXES[index].pk },
-      ExpressionAttributeValues: { ':pk': partition },
-    })) {
-      if (page.length > 0) yield page.map((item) => stripInternal<StoredPosture>(item));
-    }
-  }
 
-  async history(bucket: string): Promise<PostureHistoryEntry[]> {
-    return this.itemsWithPrefix<PostureHistoryEntry>(bucket, 'HIST#');
-  }
 
   async recordChange(change: PostureChange): Promise<void> {
     await withRetries('PutItem', () =>
@@ -183,22 +119,7 @@ export class PostureStore {
     );
   }
 
-  /** Remediations of a bucket, oldest first. */
-  async changes(bucket: string): Promise<PostureChange[]> {
-    return this.itemsWithPrefix<PostureChange>(bucket, 'CHANGE#');
-  }
 
-  private async itemsWithPrefix<T>(bucket: string, prefix: string): Promise<T[]> {
-    const items: T[] = [];
-    for await (const page of this.query({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': posturePk(bucket), ':prefix': prefix },
-      ConsistentRead: true,
-    })) {
-      for (const item of page) items.push(stripInternal<T>(item));
-    }
-    return items;
-  }
 }
 
 /** For the report API: bucket postures and their counts, in one call each. */

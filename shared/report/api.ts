@@ -1,18 +1,17 @@
-// The report API, independent of its transport: a route table, zod-validated parameters, bearer
-// authentication, one response helper. The Lambda handler (functions/report-api.ts) and
-// `sseguard serve` are thin adapters that turn their requests into an ApiRequest and write back
-// the ApiResponse.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { z } from 'zod';
-import type { PostureStore } from '../findings/posture-store.ts';
+// The report API's routes: what each path answers, from the findings reader, the counters and the
+// postures. Matching, authentication, CORS, query validation and the error shape are the router's
+// (router.ts); the Lambda handler (functions/report-api.ts) and `sseguard serve` are thin adapters
+// that turn their requests into an ApiRequest and write back the ApiResponse.
+import type { PostureReader } from '../findings/posture-reader.ts';
 import type { Summary } from '../findings/store.ts';
 import { CursorCodec, CursorError, type Position } from './cursor.ts';
 import type { ReportApiConfig } from './api-config.ts';
-import { DASHBOARD_HTML } from './dashboard-page.ts';
+import { dashboardHtml } from './dashboard-page.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
 import type { FindingsQuery, FindingsReader } from './findings-query.ts';
 import { openApiDocument } from './openapi.ts';
 import { keysView, summaryView } from './overview.ts';
+import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLogger, type HandleOptions, type Route } from './router.ts';
 import {
   bucketsParameters,
   bucketsSchema,
@@ -20,6 +19,7 @@ import {
   findingsPageSchema,
   findingsParameters,
   keysSchema,
+  MAX_KEY_BYTES,
   noParameters,
   objectSchema,
   summarySchema,
@@ -28,192 +28,53 @@ import {
   type FindingsParameters,
 } from './schemas.ts';
 
-export interface ApiRequest {
-  method: string;
-  /** The path as sent, still percent-encoded. */
-  rawPath: string;
-  /** The query string as sent, without the leading '?'. */
-  rawQuery: string;
-  /** Header names in lower case. */
-  headers: Record<string, string | undefined>;
-}
-
-export interface ApiResponse {
-  status: number;
-  headers: Record<string, string>;
-  /** A string, or chunks produced on demand (exports) so that any size streams in constant memory. */
-  body: string | AsyncIterable<string>;
-  /** Headers known only once the body has been produced (a buffered transport's `Link` to the next page). */
-  trailingHeaders?: () => Record<string, string>;
-}
-
-export interface HandleOptions {
-  /**
-   * Transports that buffer the whole response (Lambda: 6 MB at most) set a budget: an export
-   * stops after the row that crosses it and links to the rest with a cursor. Streaming
-   * transports leave it unset and send everything.
-   */
-  maxBodyBytes?: number;
-  /** Account id for ASFF findings when the configuration has none (Lambda: from the function ARN). */
-  accountId?: string;
-}
-
 export interface ReportSources {
   summary(): Promise<Summary>;
   reader: FindingsReader;
   /** Bucket postures (default encryption, TLS, SSE-C blocking), read-only. */
-  posture: Pick<PostureStore, 'summary' | 'list'>;
+  posture: Pick<PostureReader, 'summary' | 'list'>;
   region: string;
 }
-
-export type ErrorLogger = (message: string, error: unknown) => void;
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly issues?: { parameter: string; message: string }[],
-  ) {
-    super(message);
-  }
-}
-
-interface RouteContext {
-  query: Record<string, unknown>;
-  pathParameters: Record<string, string>;
-  options: HandleOptions;
-}
-
-export interface Route {
-  path: string;
-  /** Path matcher for routes with parameters; exact match on `path` otherwise. */
-  match?: (rawPath: string) => Record<string, string> | undefined;
-  authenticated: boolean;
-  parameters: z.ZodObject;
-  summary: string;
-  response?: z.ZodType;
-  contentType?: string;
-  handle(context: RouteContext): Promise<ApiResponse>;
-}
-
-const JSON_TYPE = 'application/json';
-export const json = (status: number, value: unknown, headers: Record<string, string> = {}): ApiResponse => ({
-  status,
-  headers: { 'content-type': JSON_TYPE, ...headers },
-  body: JSON.stringify(value),
-});
-
-const errorResponse = (error: ApiError): ApiResponse =>
-  json(error.status, { error: { status: error.status, code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } }, error.status === 401 ? { 'www-authenticate': 'Bearer realm="sseguard"' } : {});
 
 /** The object's bucket and key from /objects/{bucket}/{key+}: the key is everything after the bucket, decoded. */
 function objectPath(rawPath: string): Record<string, string> | undefined {
   const match = /^\/objects\/([^/]+)\/(.+)$/s.exec(rawPath);
   if (!match) return undefined;
+  let bucket: string;
+  let key: string;
   try {
-    return { bucket: decodeURIComponent(match[1]!), key: decodeURIComponent(match[2]!) };
+    bucket = decodeURIComponent(match[1]!);
+    key = decodeURIComponent(match[2]!);
   } catch {
     throw new ApiError(400, 'bad-path', 'the object key is not valid percent-encoding: encode it with encodeURIComponent');
   }
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new ApiError(400, 'bad-path', `the object key is longer than S3 allows (${MAX_KEY_BYTES} bytes in UTF-8)`);
+  }
+  return { bucket, key };
 }
-
-function parseQuery(rawQuery: string, schema: z.ZodObject): Record<string, unknown> {
-  const params = new URLSearchParams(rawQuery);
-  const values: Record<string, string> = {};
-  const issues: { parameter: string; message: string }[] = [];
-  for (const [name, value] of params) {
-    if (name in values) issues.push({ parameter: name, message: 'given more than once' });
-    values[name] = value;
-  }
-  const parsed = schema.safeParse(values);
-  if (!parsed.success) {
-    const allowed = Object.keys(schema.shape);
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) issues.push({ parameter: key, message: allowed.length ? `unknown parameter (allowed: ${allowed.join(', ')})` : 'unknown parameter (this route takes none)' });
-      } else issues.push({ parameter: issue.path.join('.'), message: issue.message });
-    }
-  }
-  if (issues.length > 0) {
-    throw new ApiError(400, 'bad-request', issues.map((i) => `${i.parameter}: ${i.message}`).join('; '), issues);
-  }
-  return parsed.data as Record<string, unknown>;
-}
-
-const digestOf = (text: string) => createHash('sha256').update(text).digest();
 
 export class ReportApi {
   readonly routes: Route[];
   private readonly cursors: CursorCodec;
-  private readonly tokenDigest?: Buffer;
+  private readonly router: Router;
 
   constructor(
     private readonly sources: ReportSources,
     private readonly config: ReportApiConfig,
-    private readonly logError: ErrorLogger = () => {},
+    logError?: ErrorLogger,
   ) {
     this.cursors = new CursorCodec(config.cursorSecret);
-    if (config.token) this.tokenDigest = digestOf(config.token);
     this.routes = this.buildRoutes();
+    this.router = new Router(this.routes, config, logError);
   }
 
   get authenticated(): boolean {
-    return this.tokenDigest !== undefined;
+    return this.router.authenticated;
   }
 
-  async handle(request: ApiRequest, options: HandleOptions = {}): Promise<ApiResponse> {
-    const cors = this.corsHeaders(request.headers.origin);
-    let response: ApiResponse;
-    try {
-      response = await this.route(request, options);
-    } catch (error) {
-      if (error instanceof ApiError) response = errorResponse(error);
-      else {
-        // Internal details (table names, SDK messages, stacks) go to the log, never to the client.
-        this.logError('report API request failed', error);
-        response = errorResponse(new ApiError(500, 'internal', 'internal error: the request could not be completed; see the service log'));
-      }
-    }
-    return { ...response, headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...cors, ...response.headers } };
-  }
-
-  private async route(request: ApiRequest, options: HandleOptions): Promise<ApiResponse> {
-    let pathParameters: Record<string, string> | undefined;
-    const route = this.routes.find((r) => (r.match ? (pathParameters = r.match(request.rawPath)) !== undefined : r.path === request.rawPath));
-    if (!route) throw new ApiError(404, 'not-found', `no such route: ${request.rawPath.slice(0, 200)} (see /openapi.json)`);
-    if (request.method === 'OPTIONS') return { status: 204, headers: this.preflightHeaders(request.headers.origin), body: '' };
-    if (request.method !== 'GET') {
-      return { ...errorResponse(new ApiError(405, 'method-not-allowed', `${request.method} is not allowed here: use GET`)), headers: { 'content-type': JSON_TYPE, allow: 'GET, OPTIONS' } };
-    }
-    if (route.authenticated) this.authenticate(request.headers.authorization);
-    const query = parseQuery(request.rawQuery, route.parameters);
-    return route.handle({ query, pathParameters: pathParameters ?? {}, options });
-  }
-
-  /** Compares digests, so the time taken says nothing about the token's length or content. */
-  private authenticate(authorization: string | undefined): void {
-    if (!this.tokenDigest) return;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!match) throw new ApiError(401, 'unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
-    if (!timingSafeEqual(digestOf(match[1]!), this.tokenDigest)) throw new ApiError(401, 'unauthorized', 'wrong bearer token');
-  }
-
-  private allowedOrigin(origin: string | undefined): string | undefined {
-    if (!origin || this.config.corsOrigins.length === 0) return undefined;
-    if (this.config.corsOrigins.includes('*')) return '*';
-    return this.config.corsOrigins.includes(origin) ? origin : undefined;
-  }
-
-  private corsHeaders(origin: string | undefined): Record<string, string> {
-    const allowed = this.allowedOrigin(origin);
-    if (!allowed) return {};
-    return { 'access-control-allow-origin': allowed, 'access-control-expose-headers': 'link', ...(allowed === '*' ? {} : { vary: 'Origin' }) };
-  }
-
-  private preflightHeaders(origin: string | undefined): Record<string, string> {
-    if (!this.allowedOrigin(origin)) return {};
-    return { 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'authorization', 'access-control-max-age': '600' };
+  handle(request: ApiRequest, options: HandleOptions = {}): Promise<ApiResponse> {
+    return this.router.handle(request, options);
   }
 
   private decodeCursor(scope: Record<string, string | number | undefined>, cursor: string | undefined): Position | undefined {
@@ -242,7 +103,7 @@ export class ReportApi {
             'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
             'referrer-policy': 'no-referrer',
           },
-          body: DASHBOARD_HTML,
+          body: dashboardHtml(),
         }),
       },
       {

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, derived from the route table and the same zod schemas that validate
 // requests, so that the description cannot drift from what the API accepts.
 import { z } from 'zod';
-import type { Route } from './api.ts';
+import type { Route } from './router.ts';
 import { errorSchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;

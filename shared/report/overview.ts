@@ -6,9 +6,9 @@ import { ENCRYPTION_MODES, type KeyLookup, type KeyState } from '../domain/encry
 import { AT_RISK_STATES } from '../domain/evaluate.ts';
 import { VERDICTS, type Verdict } from '../domain/verdict.ts';
 import type { Counts, ScanRun, Summary } from '../findings/store.ts';
-import type { PostureSummary } from '../findings/posture-store.ts';
-import { REMEDIATIONS_PK, SCANS_PK } from '../findings/table.ts';
-import { SWEEPS_PK, type SweepRun } from '../sweep/sweep-runs.ts';
+import type { PostureSummary } from '../findings/posture-reader.ts';
+import { REMEDIATIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
+import type { SweepRun } from '../sweep/sweep-runs.ts';
 import type { FindingsReader, ModeFilter } from './findings-query.ts';
 
 /** The remediation log (written with each fix, see shared/findings/dynamodb-store.ts), newest first. */

@@ -4,6 +4,8 @@ import { ENCRYPTION_MODES } from '../domain/encryption.ts';
 import { REASON_CODES, VERDICTS } from '../domain/verdict.ts';
 
 export const MAX_PAGE = 1000;
+/** S3's limit on an object key, in UTF-8 bytes (DynamoDB would reject keys past 2,048 with a 500). */
+export const MAX_KEY_BYTES = 1024;
 const bucket = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 of a-z 0-9 . -)')
@@ -11,7 +13,7 @@ const bucket = z
 const prefix = z
   .string()
   .min(1, 'expected a non-empty key prefix')
-  .refine((value) => Buffer.byteLength(value) <= 1024, 'expected a key prefix of at most 1024 bytes')
+  .refine((value) => Buffer.byteLength(value) <= MAX_KEY_BYTES, `expected a key prefix of at most ${MAX_KEY_BYTES} bytes`)
   .describe('only keys starting with this prefix; without `bucket`, applied in every bucket');
 const verdict = z.enum(VERDICTS, { error: `expected one of ${VERDICTS.join(', ')}` }).describe('only this verdict');
 const MODE_FILTERS = [...ENCRYPTION_MODES, 'unknown'] as const;
@@ -24,12 +26,11 @@ const cursor = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{43}$/, 'expected the nextCursor of a previous page, unchanged')
   .describe('nextCursor of the previous page; only valid with the same filters and limit');
-const limit = z.coerce
-  .number({ error: `expected a whole number from 1 to ${MAX_PAGE}` })
-  .int({ error: `expected a whole number from 1 to ${MAX_PAGE}` })
-  .min(1, { error: `expected a whole number from 1 to ${MAX_PAGE}` })
-  .max(MAX_PAGE, { error: `expected a whole number from 1 to ${MAX_PAGE}` })
-  .default(100)
+// Decimal digits, no leading zero: Number() would also take '0x10', '1e3', ' 5' and '' (as 0).
+const wholeNumber = (value: unknown) => (typeof value === 'string' && /^(0|[1-9]\d*)$/.test(value) ? Number(value) : value);
+const pageSize = `expected a whole number from 1 to ${MAX_PAGE}`;
+const limit = z
+  .preprocess(wholeNumber, z.number({ error: pageSize }).int({ error: pageSize }).min(1, { error: pageSize }).max(MAX_PAGE, { error: pageSize }).default(100))
   .describe(`page size, at most ${MAX_PAGE}`);
 
 export const noParameters = z.strictObject({});

@@ -1,5 +1,9 @@
 // The report API driven through its real Lambda handler (API Gateway HTTP API v2 events) and through
 // `sseguard serve`'s HTTP adapter, against findings recorded by the real store on the emulator.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startReportServer, type RunningReportServer } from '../../cli/commands/serve.ts';
@@ -280,6 +284,16 @@ describe('findings', () => {
     expect(several.sort()).toEqual(['limit', 'verdict']);
   });
 
+  test('limit takes decimal digits only: hex, exponents, signs, blanks and spaces are 400, not a page', async () => {
+    for (const limit of ['0x10', '1e3', '1e2', '+5', '-5', ' 5', '5 ', '', '0b11', '5.0', '007', '٥']) {
+      const answer = await invoke('/findings', `limit=${encodeURIComponent(limit)}`);
+      expect(answer.status, `limit=${JSON.stringify(limit)}`).toBe(400);
+      expect(answer.json().error.message).toBe('limit: expected a whole number from 1 to 1000');
+    }
+    expect((await get('/findings', 'limit=7')).findings).toHaveLength(7);
+    expect((await invoke('/findings', 'limit=1000')).status).toBe(200);
+  });
+
   test('unknown routes answer 404 and other methods 405, in the same error shape', async () => {
     const missing = await invoke('/nope');
     expect(missing.status).toBe(404);
@@ -318,6 +332,17 @@ describe('one object', () => {
     expect(object.history[2].previousVerdict).toBe('noncompliant');
     expect((await invoke('/objects/alpha-bucket/no-such-key')).status).toBe(404);
     expect((await invoke('/objects/alpha-bucket/%E0%A4%A')).status).toBe(400);
+  });
+
+  test("a key longer than S3's 1,024 bytes is 400 before it reaches the table, however it is spelled", async () => {
+    const longest = 'k'.repeat(1024);
+    expect((await invoke(`/objects/alpha-bucket/${longest}`)).status).toBe(404);
+    // 1,025 bytes; 2,049 bytes (past DynamoDB's own limit); 342 three-byte characters (1,026 bytes).
+    for (const key of [`${longest}k`, 'k'.repeat(2049), '€'.repeat(342)]) {
+      const answer = await invoke(`/objects/alpha-bucket/${encodeURIComponent(key)}`);
+      expect(answer.status, `${Buffer.byteLength(key)} bytes`).toBe(400);
+      expect(answer.json().error).toMatchObject({ code: 'bad-path', message: 'the object key is longer than S3 allows (1024 bytes in UTF-8)' });
+    }
   });
 });
 
@@ -490,4 +515,29 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
     expect((await invoke('/buckets', '', {})).status).toBe(401);
     expect((await get('/summary')).posture).toEqual({ buckets: 2, verdicts: { compliant: 1, noncompliant: 1 } });
   });
+});
+
+describe('the report API as it ships (scripts/bundle.mjs)', () => {
+  test('the bundled handler reads the table with the role credentials Lambda puts in the environment', async () => {
+    // @ts-expect-error -- a plain .mjs script without type declarations
+    const { bundleFunction } = await import('../../scripts/bundle.mjs');
+    const outdir = mkdtempSync(join(tmpdir(), 'sseguard-report-bundle-'));
+    try {
+      const { file } = (await bundleFunction('report-api', outdir)) as { file: string };
+      const bundled = (await import(pathToFileURL(file).href)) as { handler: typeof handler };
+      const fromSource = handler;
+      handler = bundled.handler;
+      try {
+        const summary = await invoke('/summary');
+        expect(summary.status, summary.body).toBe(200);
+        handler = fromSource;
+        const expected = await get('/summary');
+        expect({ ...summary.json(), generatedAt: null }).toEqual({ ...expected, generatedAt: null });
+      } finally {
+        handler = fromSource;
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

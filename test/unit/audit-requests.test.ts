@@ -45,9 +45,49 @@ describe('parseMessageBody', () => {
     expect(bridged).toMatchObject({ kind: 'audit', requests: [{ key: 'public/café/menü.txt', source: 'eventbridge' }] });
   });
 
-  test('an S3 notification wrapped by SNS is unwrapped', () => {
-    const wrapped = JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: sample('s3-notification.json') });
-    expect(parseMessageBody(wrapped)).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv' }] });
+  // What SNS puts in an SQS message body (raw message delivery off).
+  const snsBody = (message: string, drop: string[] = []) => {
+    const body: Record<string, string> = {
+      Type: 'Notification',
+      MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:sseguard-objects',
+      Subject: 'Amazon S3 Notification',
+      Message: message,
+      Timestamp: '2026-11-23T10:15:31.117Z',
+      SignatureVersion: '1',
+      Signature: 'EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=',
+      SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
+      UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:123456789012:sseguard-objects:1',
+    };
+    for (const field of drop) delete body[field];
+    return JSON.stringify(body);
+  };
+
+  test('an S3 notification wrapped by SNS is unwrapped (Powertools SnsSqsNotificationSchema)', () => {
+    expect(parseMessageBody(snsBody(sample('s3-notification.json')))).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv' }] });
+  });
+
+  test('an SNS notification without the fields SNS always sends is invalid, naming them', () => {
+    const parsed = parseMessageBody(snsBody(sample('s3-notification.json'), ['Timestamp', 'TopicArn']));
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' && parsed.reason).toMatch(/^SNS notification: .*TopicArn.*Timestamp|^SNS notification: .*Timestamp.*TopicArn/);
+  });
+
+  test('an EventBridge event needs the whole envelope EventBridge sends (Powertools EventBridgeSchema)', () => {
+    const event = JSON.parse(sample('eventbridge-object-created.json'));
+    delete event.time;
+    delete event.account;
+    const parsed = parseMessageBody(JSON.stringify(event));
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' && parsed.reason).toMatch(/^EventBridge S3 event: .*account.*time/);
+  });
+
+  test('uploads over IPv6 are audited, from an S3 notification and from EventBridge', () => {
+    const notification = JSON.parse(sample('s3-notification.json'));
+    notification.Records[0].requestParameters = { sourceIPAddress: '2001:db8::15' };
+    expect(parseMessageBody(JSON.stringify(notification))).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv' }] });
+    const bridged = sample('eventbridge-object-created.json').replace('"203.0.113.15"', '"2001:db8::15"');
+    expect(parseMessageBody(bridged)).toMatchObject({ kind: 'audit', requests: [{ key: 'public/café/menü.txt' }] });
   });
 
   test('version "null" (written while versioning was off) means no version id', () => {

@@ -1,30 +1,76 @@
-// The function bundles as `npm run bundle` builds them (scripts/bundle.mjs): sizes only, which are
-// deterministic; the cold-import time is reported by the script, never asserted here.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The function bundles as `npm run bundle` builds them (scripts/bundle.mjs): sizes and contents,
+// which are deterministic; the cold-import time is reported by the script, never asserted here.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // @ts-expect-error -- a plain .mjs script without type declarations
-import { bundleFunction, FUNCTIONS } from '../../scripts/bundle.mjs';
+import { bundleFunction, FUNCTIONS, MAX_BYTES } from '../../scripts/bundle.mjs';
 
 const outdir = mkdtempSync(join(tmpdir(), 'sseguard-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-/** Target of issue 5 is 1 MiB; not met while shared/ imports all of zod (see README, "Bundles"). */
-const CEILING_BYTES = 1.5 * 1024 * 1024;
 /** esbuild bundles a whole function per test: seconds when idle, far more on a loaded CI machine. */
 const BUNDLE_TIMEOUT_MS = 120_000;
 
+const built = new Map<string, { file: string; bytes: number; text: string }>();
+beforeAll(async () => {
+  for (const name of FUNCTIONS as string[]) {
+    const { file, bytes } = (await bundleFunction(name, outdir)) as { file: string; bytes: number };
+    built.set(name, { file, bytes, text: readFileSync(file, 'utf8') });
+  }
+}, FUNCTIONS.length * BUNDLE_TIMEOUT_MS);
+
+/** Operation names the SDK writes into a bundle for each command it keeps. */
+const present = (text: string, names: string[]) => names.filter((name) => text.includes(name));
+
 describe('function bundles', () => {
-  it.each(FUNCTIONS as string[])('%s bundles into one ESM file under the ceiling', async (name) => {
-    const { bytes } = (await bundleFunction(name, outdir)) as { bytes: number };
+  it.each(FUNCTIONS as string[])('%s bundles into one ESM file of at most 1 MiB (the target)', (name) => {
+    const { bytes } = built.get(name)!;
+    expect(MAX_BYTES).toBe(1024 * 1024);
     expect(bytes).toBeGreaterThan(100_000);
-    expect(bytes).toBeLessThanOrEqual(CEILING_BYTES);
+    expect(bytes).toBeLessThanOrEqual(MAX_BYTES);
+  });
+
+  it('no function carries a YAML parser: policies reach Lambda as JSON', () => {
+    for (const [name, { text }] of built) expect(present(text, ['YAMLMap', 'YAMLSeq', 'yaml-language-server']), name).toEqual([]);
+  });
+
+  it('the report API reaches no S3, KMS or SQS operation and no inspector (its role only reads the table)', () => {
+    const { text } = built.get('report-api')!;
+    expect(present(text, ['HeadObject', 'ListObjectsV2', 'CopyObject', 'UpdateObjectEncryption', 'DescribeKey', 'SendMessage', 'GetBucketEncryption'])).toEqual([]);
+  });
+
+  // Fails today, and so passes: createReportApi reads the counters through DynamoFindingsStore
+  // (shared/findings/dynamodb-store.ts) and postures through PostureStore (posture-store.ts), whose
+  // record paths bring TransactWriteCommand and PutCommand. Turn into `it` once one findings reader
+  // module, separate from the write path, serves the API.
+  it('the report API carries no write path: no PutItem, no TransactWriteItems', () => {
+    const { text } = built.get('report-api')!;
+    expect(present(text, ['TransactWriteItems', 'TransactWriteCommand', 'PutItem', 'UpdateItem', 'DeleteItem'])).toEqual([]);
+  });
+
+  it('the report API bundle serves the whole dashboard, its styles and script inlined (no file beside the bundle)', async () => {
+    const { file, text } = built.get('report-api')!;
+    expect(text).not.toContain('dashboard.css');
+    const { handler } = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }> };
+    const event = { version: '2.0', rawPath: '/', rawQueryString: '', headers: {}, requestContext: { http: { method: 'GET', path: '/' } } };
+    vi.stubEnv('SSEGUARD_API_TOKEN', 'bundle-test-token-0123456789abcdef0123');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    try {
+      const page = await handler(event, { functionName: 'ReportApi', awsRequestId: 'test', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:ReportApi', getRemainingTimeInMillis: () => 1000 });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toMatch(/<style>\n:root\{--compliant:#2e7d32;/);
+      expect(page.body).toMatch(/<script>\n.*"sseguard\.token"/s);
+      expect(page.body).not.toMatch(/@ts-check|@typedef/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   }, BUNDLE_TIMEOUT_MS);
 
   it('the bundled key-events handler still explains a bad event in English (zod locales left out)', async () => {
-    const { file } = (await bundleFunction('key-events', outdir)) as { file: string };
+    const { file } = built.get('key-events')!;
     const { handler } = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<{ status: string; reason: string }> };
     const result = await handler({ source: 'aws.kms' }, { functionName: 'KeyEvents', awsRequestId: 'test', getRemainingTimeInMillis: () => 1000 });
     expect(result.status).toBe('invalid');

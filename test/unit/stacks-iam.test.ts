@@ -58,22 +58,10 @@ const TRANSACT_WRITE = 'dynamodb TransactWrite';
 const service = (call: SdkCall) => call.module.replace(/^@aws-sdk\/(client|lib)-/, '');
 
 /**
- * Reached by name only: handlerRuntime() builds the object inspector, the key inspector and the
- * store for every handler, and the report routes use only store.summary/recordedBuckets and their
- * own reader. These methods are reachable in the analysis because other code uses the same names
- * (util.inspect, zod's z.record, pages of results…); the report API is read-only and gets none.
+ * SDK calls present in a bundle that the function can never send, by the units that hold them.
+ * None today: the report API bundles only the read modules (findings/reader.ts, posture-reader.ts).
  */
-const NOT_SENT: Partial<Record<FunctionName, Record<string, string[]>>> = {
-  reportApi: {
-    's3 HeadObject': ['inspect'],
-    's3 ListObjectsV2': ['page', 'pages'],
-    'kms DescribeKey': ['describe'],
-    'kms GetKeyRotationStatus': ['rotation'],
-    'dynamodb BatchWrite': ['batchPut'],
-    // The findings store's and the posture store's writers; the API reads postures only (summary, list).
-    'dynamodb TransactWrite': ['transactWrite'],
-  },
-};
+const NOT_SENT: Partial<Record<FunctionName, Record<string, string[]>>> = {};
 
 const ENTRIES: Record<FunctionName, string> = {
   auditWorker: 'functions/audit-worker.ts',

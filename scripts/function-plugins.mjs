@@ -1,0 +1,79 @@
+// esbuild plugins for the Lambda function bundles: used by scripts/bundle.mjs (`npm run bundle`,
+// the size test) and meant for SST's `nodejs.plugins` (the default export), so that what ships is
+// what was measured. Plain onResolve/onLoad with paths only (no namespaces, no build.esbuild), the
+// subset SST's plugin host offers.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { transform } from 'esbuild';
+
+const stub = (name) => fileURLToPath(new URL(`./function-stubs/${name}`, import.meta.url));
+
+/**
+ * zod's `z` namespace carries every message locale (≈ 260 KiB minified) and esbuild cannot drop
+ * the unused ones through it. sseguard never calls `z.locales`; zod's default English messages
+ * come from its own `locales/en.js`, which stays. The namespace's `locales` is then empty.
+ */
+export const withoutZodLocales = {
+  name: 'without-zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: stub('empty.mjs') } : undefined));
+  },
+};
+
+/**
+ * A policy file is YAML or JSON on the deploying machine and JSON in the function package (the
+ * stack converts it), so the functions carry no YAML parser (yaml is ≈ 100 KiB, CommonJS, kept
+ * whole). shared/domain/policy.ts parses text starting with `{` as JSON and hands anything else to
+ * yaml's `parse`, which here says why it will not.
+ */
+export const policyAsJsonOnly = {
+  name: 'policy-as-json-only',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: stub('yaml.mjs') }));
+  },
+};
+
+/**
+ * The default credential chain's links for developer machines and other hosts (shared config
+ * files, SSO, credential_process, web identity token files) bring the STS/SSO clients along
+ * (≈ 80 KiB). A Lambda function's credentials are its role's, in the environment: those links are
+ * left out (scripts/function-stubs/credential-provider.mjs skips them, as the chain skips any link
+ * that does not apply); fromEnv and the container/instance endpoints stay.
+ */
+export const lambdaCredentialsOnly = {
+  name: 'lambda-credentials-only',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\/credential-provider-(sso|ini|process|web-identity)$/ }, () => ({ path: stub('credential-provider.mjs') }));
+  },
+};
+
+/** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
+export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
+
+/**
+ * The dashboard's styles and script are files of their own (shared/report/dashboard/); a bundle
+ * carries them inline, minified, in place of shared/report/dashboard-assets.ts (which reads them
+ * from disk when run from source).
+ */
+export const inlineDashboardAssets = {
+  name: 'inline-dashboard-assets',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]shared[\\/]report[\\/]dashboard-assets\.ts$/ }, async (args) => {
+      const dir = join(dirname(args.path), 'dashboard');
+      const read = (name) => readFileSync(join(dir, name), 'utf8');
+      const [styles, script] = await Promise.all([
+        transform(read('dashboard.css'), { loader: 'css', minify: true }),
+        transform(read('dashboard.js'), { loader: 'js', minify: true, target: 'es2020', legalComments: 'none' }),
+      ]);
+      if (/<\/style/i.test(styles.code) || /<\/script/i.test(script.code)) throw new Error('dashboard assets must not close their own <style>/<script> element');
+      return {
+        contents: `export function dashboardAssets() { return { styles: ${JSON.stringify(styles.code)}, script: ${JSON.stringify(script.code)} }; }`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly, lambdaCredentialsOnly, inlineDashboardAssets];
+export default FUNCTION_PLUGINS;

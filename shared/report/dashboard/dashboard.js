@@ -1,0 +1,349 @@
+// @ts-check
+// The dashboard's script: plain browser JavaScript (no build step, no dependency), type-checked
+// against the DOM and against the API's own response schemas (shared/report/schemas.ts) by
+// `npm run typecheck` (./tsconfig.json). Inlined into the page (../dashboard-page.ts) at bundle time.
+
+/** @typedef {import('zod').infer<typeof import('../schemas.ts').summarySchema>} Summary */
+/** @typedef {import('zod').infer<typeof import('../schemas.ts').keysSchema>} Keys */
+/** @typedef {import('zod').infer<typeof import('../schemas.ts').findingsPageSchema>} FindingsPage */
+/** @typedef {import('zod').infer<typeof import('../schemas.ts').objectSchema>} ObjectView */
+/** @typedef {Summary['trend'][number]} TrendRun */
+/** @typedef {Record<string, string | number | undefined>} Attributes */
+/** @typedef {HTMLFormElement & Record<'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'limit', HTMLInputElement & HTMLSelectElement>} FiltersForm */
+
+(function () {
+  'use strict';
+  // The verdict and mode words come from the API (the keys of the summary's counts).
+  /** @type {string[]} */
+  var VERDICTS = [];
+  /** @type {string[]} */
+  var MODES = [];
+  /** @type {Record<string, string>} */
+  var COLORS = { compliant: '#2e7d32', noncompliant: '#ef6c00', 'at-risk': '#c62828', exempt: '#607d8b', unauditable: '#7b1fa2' };
+  /** @type {Record<string, string>} */
+  var MODE_COLORS = { none: '#c62828', 'sse-s3': '#4f7cac', 'sse-kms': '#2e7d32', 'dsse-kms': '#1b5e20', 'sse-c': '#ef6c00', 'client-side': '#00838f', unknown: '#9e9e9e' };
+  var SVG = 'http://www.w3.org/2000/svg';
+  var STORE = 'sseguard.token';
+  /** @type {string | null} */
+  var token = null;
+  /** @type {(string | null | undefined)[]} */
+  var pages = [];  // cursors of the pages shown so far; pages[i] opens page i
+  var pageIndex = 0;
+
+  /** An element of the page, which the markup always has. @param {string} id @returns {HTMLElement} */
+  function $(id) {
+    var node = document.getElementById(id);
+    if (!node) throw new Error('the page has no #' + id);
+    return node;
+  }
+  /** @param {string} id */
+  function input(id) { return /** @type {HTMLInputElement} */ ($(id)); }
+  /** @param {string} id */
+  function button(id) { return /** @type {HTMLButtonElement} */ ($(id)); }
+  function filtersForm() { return /** @type {FiltersForm} */ ($('filters')); }
+  /** @param {string} testId @param {string} text */
+  function setTestText(testId, text) {
+    var node = document.querySelector('[data-testid=' + testId + ']');
+    if (node) node.textContent = text;
+  }
+  /**
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag @param {Attributes} [attrs] @param {(Node | string)[]} [children]
+   * @returns {HTMLElementTagNameMap[K]}
+   */
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    var given = attrs || {};
+    for (var name in given) {
+      if (name === 'text') node.textContent = String(given[name]);
+      else node.setAttribute(name, String(given[name]));
+    }
+    (children || []).forEach(function (child) { node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child); });
+    return node;
+  }
+  /** @param {string} tag @param {Attributes} attrs @param {string} [text] @returns {SVGElement} */
+  function svg(tag, attrs, text) {
+    var node = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
+    for (var name in attrs) node.setAttribute(name, String(attrs[name]));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  /** @param {number} n */
+  function bytes(n) {
+    var units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'], u = 0;
+    while (n >= 1000 && u < units.length - 1) { n /= 1000; u++; }
+    return u === 0 ? n + ' B' : n.toFixed(1) + ' ' + units[u];
+  }
+  /** @param {number} n */
+  function count(n) { return Number(n).toLocaleString('en-US'); }
+  /** @param {number} n */
+  function pct(n) { return (Math.round(n * 10) / 10).toFixed(1) + '%'; }
+  /** @param {string | null | undefined} iso */
+  function when(iso) { return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—'; }
+  /** @param {string} verdict */
+  function pill(verdict) { return el('span', { class: 'pill', style: 'background:' + (COLORS[verdict] || '#777'), text: verdict }); }
+  /** @param {string | null | undefined} arn */
+  function shortArn(arn) { return arn ? arn.replace(/^arn:aws[a-z-]*:kms:[^:]+:\d+:key\//, 'key/') : '—'; }
+
+  class ApiError extends Error {
+    /** @param {number} status @param {string} message */
+    constructor(status, message) { super(message); this.status = status; }
+  }
+  /** @param {string} path @returns {Promise<Response>} */
+  function api(path) {
+    return fetch(path, { headers: { authorization: 'Bearer ' + token } }).then(function (response) {
+      if (response.ok) return response;
+      return response.json().catch(function () { return {}; }).then(/** @param {{ error?: { message?: string } }} body */ function (body) {
+        throw new ApiError(response.status, (body.error && body.error.message) || ('HTTP ' + response.status));
+      });
+    });
+  }
+  /** @template T @param {string} path @returns {Promise<T>} */
+  function apiJson(path) { return api(path).then(function (r) { return r.json(); }); }
+
+  /** @param {string} message */
+  function signIn(message) {
+    $('app').hidden = true; $('signout').hidden = true; $('login').hidden = false;
+    $('login-error').textContent = message || '';
+    $('token-input').focus();
+  }
+  /** @param {unknown} error */
+  function handleError(error) {
+    if (error instanceof ApiError && error.status === 401) { sessionStorage.removeItem(STORE); signIn('The API refused the token: ' + error.message); return; }
+    $('findings-error').textContent = 'Could not load: ' + (error instanceof Error ? error.message : String(error));
+  }
+
+  // Charts ------------------------------------------------------------------------------------
+  /** @param {number} percent */
+  function donut(percent) {
+    var r = 42, c = 2 * Math.PI * r, box = svg('svg', { viewBox: '0 0 100 100', width: 110, height: 110, role: 'img', 'aria-label': pct(percent) + ' compliant' });
+    box.appendChild(svg('circle', { cx: 50, cy: 50, r: r, fill: 'none', stroke: '#e7ebef', 'stroke-width': 12 }));
+    var color = percent >= 99.95 ? COLORS.compliant : percent >= 90 ? COLORS.noncompliant : COLORS['at-risk'];
+    box.appendChild(svg('circle', { cx: 50, cy: 50, r: r, fill: 'none', stroke: color, 'stroke-width': 12,
+      'stroke-dasharray': (c * percent / 100) + ' ' + c, transform: 'rotate(-90 50 50)' }));
+    return box;
+  }
+  /** @param {[string, number][]} entries @param {Record<string, string>} colors @param {string} testPrefix */
+  function barChart(entries, colors, testPrefix) {
+    var max = Math.max.apply(null, entries.map(function (e) { return e[1]; }).concat([1]));
+    var rowH = 24, labelW = 110, width = 460, box = svg('svg', { viewBox: '0 0 ' + width + ' ' + (entries.length * rowH), width: '100%', role: 'img' });
+    entries.forEach(function (entry, i) {
+      var w = Math.max(entry[1] > 0 ? 2 : 0, (width - labelW - 70) * entry[1] / max), y = i * rowH;
+      box.appendChild(svg('text', { x: 0, y: y + 16, class: 'bar-label' }, entry[0]));
+      box.appendChild(svg('rect', { x: labelW, y: y + 4, width: w, height: rowH - 8, rx: 3, fill: colors[entry[0]] || '#4f7cac' }));
+      box.appendChild(svg('text', { x: labelW + w + 6, y: y + 16, class: 'bar-label', 'data-testid': testPrefix + entry[0] }, count(entry[1])));
+    });
+    return box;
+  }
+  /** @param {Partial<Record<string, number>>} verdicts @param {number} total */
+  function stackedBar(verdicts, total) {
+    var box = svg('svg', { viewBox: '0 0 200 12', width: '100%', height: 12, preserveAspectRatio: 'none', role: 'img' }), x = 0;
+    VERDICTS.forEach(function (v) {
+      var w = total ? 200 * (verdicts[v] || 0) / total : 0;
+      if (w > 0) { var rect = svg('rect', { x: x, y: 0, width: w, height: 12, fill: COLORS[v] }); rect.appendChild(svg('title', {}, v + ': ' + count(verdicts[v] || 0))); box.appendChild(rect); }
+      x += w;
+    });
+    return box;
+  }
+  /** @param {TrendRun[]} trend */
+  function trendChart(trend) {
+    if (trend.length === 0) return el('div', { class: 'empty', text: 'No sweep runs recorded yet.' });
+    var w = 320, h = 140, padL = 34, padB = 22, box = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'compliance per sweep run' });
+    [0, 50, 100].forEach(function (t) {
+      var y = (h - padB) * (1 - t / 100) + 4;
+      box.appendChild(svg('line', { x1: padL, x2: w, y1: y, y2: y, stroke: '#e3e8ec' }));
+      box.appendChild(svg('text', { x: 0, y: y + 4, class: 'axis' }, t + '%'));
+    });
+    var step = trend.length > 1 ? (w - padL - 8) / (trend.length - 1) : 0;
+    /** @type {string[]} */
+    var points = [];
+    trend.forEach(function (run, i) {
+      var x = padL + 4 + i * step, y = (h - padB) * (1 - run.compliancePercent / 100) + 4;
+      points.push(x + ',' + y);
+      var dot = svg('circle', { cx: x, cy: y, r: 3.5, fill: '#1f5fa8', 'data-testid': 'trend-point' });
+      dot.appendChild(svg('title', {}, when(run.finishedAt) + ' · ' + run.bucket + (run.prefix ? '/' + run.prefix : '') + ': ' + pct(run.compliancePercent) + ' of ' + count(run.objects)));
+      box.appendChild(dot);
+    });
+    box.insertBefore(svg('polyline', { points: points.join(' '), fill: 'none', stroke: '#1f5fa8', 'stroke-width': 2 }), box.firstChild ? box.firstChild.nextSibling : null);
+    box.appendChild(svg('text', { x: padL, y: h - 4, class: 'axis' }, when(trend[0] && trend[0].finishedAt).slice(0, 10)));
+    var lastRun = trend[trend.length - 1];
+    box.appendChild(svg('text', { x: w, y: h - 4, class: 'axis', 'text-anchor': 'end' }, when(lastRun && lastRun.finishedAt).slice(0, 10)));
+    return box;
+  }
+
+  // Sections ----------------------------------------------------------------------------------
+  /** @param {string} id @param {Node} node */
+  function fill(id, node) { var target = $(id); target.textContent = ''; target.appendChild(node); }
+  /** @param {Summary} s */
+  function renderSummary(s) {
+    VERDICTS = Object.keys(s.overall.verdicts);
+    MODES = Object.keys(s.overall.modes);
+    $('generated').textContent = 'as of ' + when(s.generatedAt);
+    fill('overall-donut', donut(s.overall.compliancePercent));
+    setTestText('overall-compliance', pct(s.overall.compliancePercent));
+    setTestText('overall-objects', count(s.overall.objects));
+    setTestText('overall-bytes', bytes(s.overall.bytes));
+    var last = s.lastSweep;
+    setTestText('last-sweep', last
+      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects'
+      : 'No sweep recorded yet.');
+    var cov = s.coverage;
+    setTestText('coverage', cov.bucketsSwept + ' of ' + cov.buckets + ' buckets swept whole (' + pct(cov.objectsPercent) + ' of objects)' +
+      (cov.oldestSweepAt ? '; every bucket swept since ' + when(cov.oldestSweepAt) : ''));
+    fill('trend', trendChart(s.trend));
+    /** @type {Record<string, number>} */
+    var verdictCounts = s.overall.verdicts;
+    /** @type {Record<string, number>} */
+    var modeCounts = s.overall.modes;
+    fill('verdicts', barChart(VERDICTS.map(function (v) { return /** @type {[string, number]} */ ([v, verdictCounts[v] || 0]); }), COLORS, 'verdict-count-'));
+    fill('modes', barChart(MODES.map(function (m) { return /** @type {[string, number]} */ ([m, modeCounts[m] || 0]); }), MODE_COLORS, 'mode-count-'));
+
+    if (s.buckets.length === 0) fill('buckets', el('div', { class: 'empty', text: 'No findings recorded yet: run sseguard scan.' }));
+    else {
+      var body = el('tbody');
+      s.buckets.slice().sort(function (a, b) { return a.compliancePercent - b.compliancePercent || (a.bucket < b.bucket ? -1 : 1); }).forEach(function (b) {
+        body.appendChild(el('tr', { 'data-testid': 'bucket-row', 'data-bucket': b.bucket }, [
+          el('td', { text: b.bucket }), el('td', { class: 'num', 'data-testid': 'bucket-compliance', text: pct(b.compliancePercent) }),
+          el('td', { style: 'width:40%' }, [stackedBar(b.verdicts, b.objects)]),
+          el('td', { class: 'num', 'data-testid': 'bucket-objects', text: count(b.objects) }), el('td', { class: 'num', text: bytes(b.bytes) }),
+          el('td', { class: 'small muted', text: b.lastSweepAt ? when(b.lastSweepAt) : 'never swept whole' })]));
+      });
+      fill('buckets', el('table', {}, [el('thead', {}, [el('tr', {}, ['bucket', 'compliant', 'verdicts', 'objects', 'bytes', 'last sweep'].map(function (h, i) { return el('th', { class: i === 1 || i === 3 || i === 4 ? 'num' : '', text: h }); }))]), body]));
+    }
+
+    if (s.atRiskKeys.length === 0) fill('atrisk', el('div', { class: 'empty', 'data-testid': 'atrisk-empty', text: 'No KMS key puts objects at risk.' }));
+    else {
+      var kb = el('tbody');
+      s.atRiskKeys.forEach(function (k) {
+        kb.appendChild(el('tr', { 'data-testid': 'atrisk-key-row', 'data-arn': k.arn }, [
+          el('td', { class: 'key', title: k.arn, text: shortArn(k.arn) }),
+          el('td', { text: (k.state || k.status) + (k.deletionDate ? ' (deletes ' + when(k.deletionDate).slice(0, 10) + ')' : '') }),
+          el('td', { class: 'num', 'data-testid': 'atrisk-objects', text: count(k.objects) }), el('td', { class: 'num', text: bytes(k.bytes) })]));
+      });
+      fill('atrisk', el('table', {}, [el('thead', {}, [el('tr', {}, [el('th', { text: 'key' }), el('th', { text: 'state' }), el('th', { class: 'num', text: 'objects' }), el('th', { class: 'num', text: 'bytes' })])]), kb]));
+    }
+
+    if (s.recentRemediations.length === 0) fill('remediations', el('div', { class: 'empty', 'data-testid': 'remediations-empty', text: 'No remediations recorded yet (the policy reports only, or nothing needed fixing).' }));
+    else {
+      var rb = el('tbody');
+      s.recentRemediations.forEach(function (r) {
+        rb.appendChild(el('tr', { 'data-testid': 'remediation-row' }, [el('td', { text: when(r.at) }), el('td', { text: r.action }), el('td', { class: 'key', text: r.bucket + '/' + r.key }),
+          el('td', { class: 'small', text: JSON.stringify(r.before) + ' → ' + JSON.stringify(r.after) })]));
+      });
+      fill('remediations', el('table', {}, [el('thead', {}, [el('tr', {}, ['when', 'action', 'object', 'before → after'].map(function (h) { return el('th', { text: h }); }))]), rb]));
+    }
+  }
+
+  /** @param {HTMLSelectElement} select @param {string} value @param {string} [label] */
+  function option(select, value, label) { select.appendChild(el('option', { value: value, text: label || value })); }
+  /** @param {Summary} s @param {Keys['keys']} keys */
+  function renderFilterChoices(s, keys) {
+    var form = filtersForm();
+    s.buckets.forEach(function (b) { option(form.bucket, b.bucket); });
+    VERDICTS.forEach(function (v) { option(form.verdict, v); });
+    MODES.forEach(function (m) { option(form.mode, m); });
+    keys.forEach(function (k) { option(form.kmsKey, k.arn, shortArn(k.arn) + (k.atRisk ? ' (at risk)' : '')); });
+  }
+
+  function filterParams() {
+    var form = filtersForm(), params = new URLSearchParams();
+    /** @type {('bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey')[]} */
+    var names = ['bucket', 'prefix', 'verdict', 'mode', 'kmsKey'];
+    names.forEach(function (name) { if (form[name].value) params.set(name, form[name].value); });
+    return params;
+  }
+  function loadFindings() {
+    var params = filterParams();
+    params.set('limit', filtersForm().limit.value);
+    var cursor = pages[pageIndex];
+    if (cursor) params.set('cursor', cursor);
+    $('findings-error').textContent = '';
+    return apiJson('/findings?' + params).then(/** @param {FindingsPage} page */ function (page) {
+      var body = $('findings'); body.textContent = '';
+      if (page.findings.length === 0) body.appendChild(el('tr', {}, [el('td', { colspan: 8, class: 'empty', 'data-testid': 'findings-empty', text: 'No findings match these filters.' })]));
+      page.findings.forEach(function (f) {
+        var row = el('tr', { class: 'clickable', 'data-testid': 'finding-row', 'data-bucket': f.bucket, 'data-key': f.key, 'data-verdict': f.verdict }, [
+          el('td', {}, [pill(f.verdict)]), el('td', { text: f.bucket }), el('td', { class: 'key', text: f.key }), el('td', { text: f.mode || 'unknown' }),
+          el('td', { class: 'key small', title: f.kmsKeyArn || '', text: f.kmsKeyArn ? shortArn(f.kmsKeyArn) : '—' }),
+          el('td', { class: 'small', title: f.reasons.map(function (r) { return r.message; }).join('\n'), text: f.reasons.map(function (r) { return r.code; }).join(', ') || '—' }),
+          el('td', { class: 'num', text: bytes(f.size) }), el('td', { class: 'small', text: when(f.auditedAt) })]);
+        row.addEventListener('click', function () { showObject(f.bucket, f.key); });
+        body.appendChild(row);
+      });
+      pages[pageIndex + 1] = page.nextCursor;
+      pages.length = pageIndex + 2;
+      button('prev').disabled = pageIndex === 0;
+      button('next').disabled = !page.nextCursor;
+      $('page-info').textContent = 'page ' + (pageIndex + 1) + (page.nextCursor ? '' : ' (last)');
+    }).catch(handleError);
+  }
+  /** @param {string} bucket @param {string} key */
+  function showObject(bucket, key) {
+    apiJson('/objects/' + encodeURIComponent(bucket) + '/' + encodeURIComponent(key)).then(/** @param {ObjectView} o */ function (o) {
+      var box = $('object'); box.hidden = false; box.textContent = '';
+      box.appendChild(el('h2', { text: 'History of ' + bucket + '/' + key }));
+      var tb = el('tbody');
+      o.history.slice().reverse().forEach(function (h) {
+        tb.appendChild(el('tr', {}, [el('td', { text: when(h.auditedAt) }), el('td', {}, [pill(h.verdict)]), el('td', { text: h.mode || 'unknown' }),
+          el('td', { class: 'small', text: h.reasons.map(function (r) { return r.code; }).join(', ') || '—' }),
+          el('td', { class: 'small', text: h.remediation ? h.remediation.action + ': ' + JSON.stringify(h.remediation.before) + ' → ' + JSON.stringify(h.remediation.after) : '' })]));
+      });
+      box.appendChild(el('table', { 'data-testid': 'object-history' }, [el('thead', {}, [el('tr', {}, ['audited', 'verdict', 'mode', 'reasons', 'remediation'].map(function (h) { return el('th', { text: h }); }))]), tb]));
+      box.scrollIntoView({ block: 'nearest' });
+    }).catch(handleError);
+  }
+
+  // Exports follow the API's Link: rel="next" when a transport cut the response into pages.
+  /** @param {'csv' | 'json'} format */
+  function download(format) {
+    /** @type {unknown[]} */
+    var parts = [];
+    var first = true;
+    /** @param {string} url @returns {Promise<null>} */
+    function next(url) {
+      return api(url).then(function (response) {
+        var link = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') || '');
+        return response.text().then(function (text) {
+          if (format === 'json') { parts = parts.concat(JSON.parse(text).findings); }
+          else { parts.push(first ? text : text.slice(text.indexOf('\n') + 1)); }
+          first = false;
+          return link && link[1] ? next(link[1]) : null;
+        });
+      });
+    }
+    next('/export.' + format + '?' + filterParams()).then(function () {
+      var blob = format === 'json' ? new Blob([JSON.stringify({ findings: parts })], { type: 'application/json' }) : new Blob(/** @type {string[]} */ (parts), { type: 'text/csv' });
+      var a = el('a', { href: URL.createObjectURL(blob), download: 'sseguard-findings.' + format });
+      document.body.appendChild(a); a.click(); a.remove();
+    }).catch(handleError);
+  }
+
+  function start() {
+    $('login').hidden = true; $('app').hidden = false; $('signout').hidden = false;
+    Promise.all([/** @type {Promise<Summary>} */ (apiJson('/summary')), /** @type {Promise<Keys>} */ (apiJson('/keys'))]).then(function (results) {
+      renderSummary(results[0]);
+      renderFilterChoices(results[0], results[1].keys);
+      return loadFindings();
+    }).then(function () { document.body.setAttribute('data-ready', 'true'); }).catch(handleError);
+  }
+
+  $('filters').addEventListener('submit', function (event) { event.preventDefault(); pages = []; pageIndex = 0; loadFindings(); });
+  $('next').addEventListener('click', function () { pageIndex++; loadFindings(); });
+  $('prev').addEventListener('click', function () { pageIndex = Math.max(0, pageIndex - 1); loadFindings(); });
+  $('export-csv').addEventListener('click', function () { download('csv'); });
+  $('export-json').addEventListener('click', function () { download('json'); });
+  $('signout').addEventListener('click', function () { sessionStorage.removeItem(STORE); token = null; signIn(''); });
+  $('login-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    token = input('token-input').value.trim();
+    if (!token) return;
+    sessionStorage.setItem(STORE, token);
+    start();
+  });
+
+  // A token in the fragment is taken once and removed from the address bar and history.
+  var fromFragment = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (fromFragment && fromFragment[1]) { sessionStorage.setItem(STORE, decodeURIComponent(fromFragment[1])); history.replaceState(null, '', location.pathname + location.search); }
+  token = sessionStorage.getItem(STORE);
+  if (token) start(); else signIn('');
+})();
