@@ -1,5 +1,8 @@
 // The four Lambda functions, each with the IAM statements of stacks/settings.ts (no `link`
 // permissions: the links are sst.Linkable names only) and the same runtime settings.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { monitoredBuckets } from './buckets.ts';
 import { auditQueue, auditQueueLink, deadLetterQueue, deadLetterQueueLink } from './queue.ts';
 import {
@@ -7,6 +10,7 @@ import {
   AUDIT_QUEUE,
   FUNCTIONS,
   KEY_EVENT_PATTERN,
+  NODEJS_BUNDLE,
   POLICY_IN_PACKAGE,
   RUNTIME,
   SWEEP,
@@ -40,6 +44,15 @@ const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLin
 
 const sweepBuckets = $resolve(buckets.names).apply((names) => names.join(','));
 
+/** The policy as the functions read it: JSON. A YAML policy is converted here, on the deploying machine. */
+function packagedPolicy(policyFile: string): string {
+  if (!/\.ya?ml$/i.test(policyFile)) return policyFile;
+  const converted = join('.sst', 'sseguard', POLICY_IN_PACKAGE(policyFile));
+  mkdirSync(join('.sst', 'sseguard'), { recursive: true });
+  writeFileSync(converted, JSON.stringify(parseYaml(readFileSync(policyFile, 'utf8'))));
+  return converted;
+}
+
 function functionArgs(name: FunctionName) {
   const settings = FUNCTIONS[name];
   return {
@@ -56,8 +69,8 @@ function functionArgs(name: FunctionName) {
       .filter((statement) => statement.resources.length > 0)
       .map(({ actions, resources, conditions }) => ({ actions, resources, ...(conditions ? { conditions } : {}) })),
     environment: functionEnvironment(stage, sweepBuckets),
-    nodejs: { format: 'esm' as const, minify: true },
-    ...(stage.policyFile ? { copyFiles: [{ from: stage.policyFile, to: POLICY_IN_PACKAGE(stage.policyFile) }] } : {}),
+    nodejs: NODEJS_BUNDLE,
+    ...(stage.policyFile ? { copyFiles: [{ from: packagedPolicy(stage.policyFile), to: POLICY_IN_PACKAGE(stage.policyFile) }] } : {}),
     transform: { function: { tracingConfig: { mode: 'Active' } } },
   };
 }

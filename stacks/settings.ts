@@ -204,7 +204,17 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
 }
 
 /** Where the policy file lands inside each function package (Lambda runs in /var/task). */
-export const POLICY_IN_PACKAGE = (policyFile: string): string => `sseguard-policy${/\.ya?ml$/i.test(policyFile) ? '.yaml' : '.json'}`;
+/** Functions read the policy as JSON only (they bundle no YAML parser): the stack converts YAML at deploy time. */
+export const POLICY_IN_PACKAGE = (_policyFile: string): string => 'sseguard-policy.json';
+
+/** esbuild settings of every function bundle, the same `npm run bundle` measures (scripts/bundle.mjs). */
+export const NODEJS_BUNDLE = {
+  format: 'esm' as const,
+  minify: true,
+  // The SDK's ES modules: esbuild then keeps only the commands each function sends.
+  esbuild: { mainFields: ['module', 'main'] },
+  plugins: './scripts/function-plugins.mjs',
+};
 
 /** The environment each function gets besides its links (sseguard's and Powertools' names). */
 export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): Record<string, string | R> {

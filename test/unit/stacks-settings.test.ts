@@ -59,7 +59,7 @@ describe('stacks/settings', () => {
     expect(stageSettings('alice')).toMatchObject({ removal: 'remove', powertools: { logLevel: 'DEBUG', metricsNamespace: 'sseguard-alice' } });
     expect(functionEnvironment(stageSettings('production', { SSEGUARD_POLICY_FILE: 'policy.yaml' }), 'data')).toMatchObject({
       POWERTOOLS_SERVICE_NAME: 'sseguard', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_NAMESPACE: 'sseguard',
-      SSEGUARD_SWEEP_BUCKETS: 'data', SSEGUARD_POLICY: 'sseguard-policy.yaml',
+      SSEGUARD_SWEEP_BUCKETS: 'data', SSEGUARD_POLICY: 'sseguard-policy.json',
     });
   });
 
