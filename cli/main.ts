@@ -8,6 +8,7 @@ import { BucketListingError } from '#shared/inspect/object-inspector.ts';
 import { demoCommand } from './commands/demo.ts';
 import { emulatorCommand } from './commands/emulator.ts';
 import { initCommand } from './commands/init.ts';
+import { registerInventoryCommands } from './commands/inventory.ts';
 import { FUNCTIONS, InvokeError, invokeCommand, type FunctionName } from './commands/invoke.ts';
 import { registerPostureCommands } from './commands/posture.ts';
 import { REPORT_FORMATS, reportCommand, type ReportFormat } from './commands/report.ts';
@@ -144,6 +145,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (options: { port?: number }) => {
       setExit(await demoCommand(options));
     });
+
+  registerInventoryCommands(program, setExit, bucketName);
 
   return program;
 }

@@ -162,6 +162,7 @@ export function planFor(bucket: string, tally: InventoryTally, prices: Prices, o
   };
 }
 
-const round = (n: number) => Math.round(n * 10_000) / 10_000;
+// Micro-dollar precision: small buckets cost fractions of a cent, and tests compare exact sums.
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 export const isFixTarget = (value: string): value is FixTarget => ['sse-kms', 'dsse-kms', 'sse-s3'].includes(value);
