@@ -113,7 +113,7 @@ export function registerPlanCommand(program: Command, setExit: (code: number) =>
     .option('--no-bucket-key', 'price the fix without an S3 Bucket Key (one KMS call per object)')
     .option('--client-side', 'the policy looks at client-side encryption (every new or changed object needs a HEAD)', false)
     .option('--region <region>', "Region whose KMS quota paces the run (default $AWS_REGION)")
-    .option('--prices <file>', 'JSON overriding any part of the price table (same shape as --json prints under "prices")')
+    .option('--prices <file>', 'JSON overriding any part of the price table (the shape of PRICES in shared/plan/prices.ts)')
     .option('--json', 'print one JSON document', false)
     .addHelpText(
       'after',
