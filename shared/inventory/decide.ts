@@ -67,6 +67,11 @@ const MODE_OF_STATUS: Record<EncryptionStatus, EncryptionMode> = {
 // HeadObject's ArchiveStatus for the Intelligent-Tiering archive tiers the inventory names.
 const ARCHIVE_STATUS: Record<string, string> = { ARCHIVE: 'ARCHIVE_ACCESS', DEEP_ARCHIVE: 'DEEP_ARCHIVE_ACCESS' };
 
+function wholeSeconds(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : new Date(Math.floor(t / 1000) * 1000).toISOString();
+}
+
 const unquoted = (etag: string | undefined) => etag?.replace(/^"|"$/g, '');
 
 /** The object's facts as HeadObject would give them, from the row (and the recorded key for KMS modes). */
@@ -84,7 +89,9 @@ export function factsFromRow(row: InventoryRow, mode: EncryptionMode, kmsKeyArn?
   if (row.versionId) facts.versionId = row.versionId;
   // HeadObject quotes ETags; the report does not. Facts carry HeadObject's form so both tiers compare equal.
   if (row.etag) facts.etag = `"${row.etag}"`;
-  if (row.lastModified) facts.lastModified = row.lastModified;
+  // HeadObject's Last-Modified is an HTTP date (whole seconds); the report may carry milliseconds.
+  // Whole seconds here, so an unchanged object's finding is the same whichever tier made it.
+  if (row.lastModified) facts.lastModified = wholeSeconds(row.lastModified);
   if (kmsKeyArn) facts.kmsKeyArn = kmsKeyArn;
   if (row.objectLockMode) facts.objectLock.mode = row.objectLockMode;
   if (row.objectLockRetainUntil) facts.objectLock.retainUntil = row.objectLockRetainUntil;

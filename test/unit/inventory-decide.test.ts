@@ -54,6 +54,12 @@ describe('the inventory alone decides NOT-SSE, SSE-S3 and SSE-C objects', () => 
     });
   });
 
+  test('LastModified is cut to whole seconds, as HeadObject reports it', () => {
+    expect(decideFromInventory(row({ encryptionStatus: 'SSE-S3', lastModified: '2026-11-30T01:02:03.999Z' }), undefined, plain)).toMatchObject({
+      facts: { lastModified: '2026-11-30T01:02:03.000Z' },
+    });
+  });
+
   test('object lock and an Intelligent-Tiering archive tier carry over as HeadObject would report them', () => {
     const decision = decideFromInventory(
       row({ encryptionStatus: 'SSE-S3', objectLockMode: 'COMPLIANCE', objectLockRetainUntil: '2030-01-01T00:00:00.000Z', objectLockLegalHold: true, intelligentTieringAccessTier: 'DEEP_ARCHIVE' }),
