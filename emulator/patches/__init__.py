@@ -20,6 +20,7 @@ PATCHES: list[str] = [
     "dynamodb_transactions",
     "s3_event_sequencer",
     "s3_inventory",
+    "s3_batch_operations",
 ]
 
 
