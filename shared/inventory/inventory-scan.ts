@@ -27,6 +27,8 @@ export interface InventoryScanDependencies extends AuditDependencies {
 export interface InventoryScanOptions {
   bucket: string;
   configId?: string;
+  /** This report (a queue message names its manifest) instead of the newest. */
+  manifestKey?: string;
   /** Only these data files of the report (one queue message each in Lambda); default all. */
   files?: InventoryDataFile[];
   /** Rows per recorded-state lookup. */
@@ -92,7 +94,10 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 }
 
 export async function inventoryScan(deps: InventoryScanDependencies, options: InventoryScanOptions): Promise<InventoryScan> {
-  const report = await deps.inventory.newest(options.bucket, options.configId === undefined ? {} : { configId: options.configId });
+  const report =
+    options.manifestKey !== undefined
+      ? await deps.inventory.at(options.bucket, options.manifestKey)
+      : await deps.inventory.newest(options.bucket, options.configId === undefined ? {} : { configId: options.configId });
   const stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, headReasons: {} };
   const inventoryAt = report.manifest.createdAt.toISOString();
   const files = options.files ?? report.manifest.files;

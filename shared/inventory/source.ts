@@ -24,6 +24,8 @@ export interface InventoryReport {
 export interface InventorySource {
   /** The newest verified report for `bucket`; throws InventoryError when there is none or it cannot be used. */
   newest(bucket: string, options?: { configId?: string }): Promise<InventoryReport>;
+  /** The report whose manifest.json is at `manifestKey` (a queue message names it), verified the same way. */
+  at(bucket: string, manifestKey: string): Promise<InventoryReport>;
   /** The rows of one data file of the report: one queue message each in Lambda. */
   rows(report: InventoryReport, file: InventoryDataFile): AsyncIterable<InventoryRow>;
   /** Every row of the report, file after file. */
@@ -53,35 +55,52 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
     }
   }
 
-  const source: InventorySource = {
-    async newest(bucket, options = {}) {
-      // Two delimiter listings (configurations, then report folders) instead of listing data/: a
-      // destination holds a folder per day but possibly millions of data files.
-      const configs = (await folders(base(bucket))).filter((p) => options.configId === undefined || p === `${base(bucket)}${options.configId}/`);
-      const candidates: string[] = [];
-      for (const config of configs) for (const folder of await folders(config)) candidates.push(`${folder}manifest.json`);
-      const location = newestManifest(candidates, destination.prefix, bucket, options.configId);
-      if (!location) {
-        const where = url(destination.bucket, `${base(bucket)}${options.configId ? `${options.configId}/` : ''}`);
-        throw new InventoryError('no-manifest', `no inventory report for ${bucket} under ${where} (expected <config-id>/YYYY-MM-DDTHH-MMZ/manifest.json)`);
-      }
-      const where = url(destination.bucket, location.key);
-      const manifestBytes = await getBytes(location.key);
-      const checksum = new TextDecoder().decode(await getBytes(location.checksumKey));
-      verifyManifestChecksum(manifestBytes, checksum, where);
-      const manifest = parseManifest(new TextDecoder().decode(manifestBytes), where);
-      if (manifest.sourceBucket !== bucket) {
-        throw new InventoryError('wrong-bucket', `${where} is the inventory of ${manifest.sourceBucket}, not of ${bucket}`);
-      }
-      if (manifest.format === 'ORC') {
-        throw new InventoryError(
-          'unsupported-format',
-          `${where} is an ORC report: ORC is not supported, choose CSV or Parquet for the inventory configuration (sseguard inventory setup --format CSV|Parquet)`,
-        );
-      }
-      return { destination, location, manifest };
-    },
+  async function read(bucket: string, location: ManifestLocation): Promise<InventoryReport> {
+    const where = url(destination.bucket, location.key);
+    const manifestBytes = await getBytes(location.key);
+    const checksum = new TextDecoder().decode(await getBytes(location.checksumKey));
+    verifyManifestChecksum(manifestBytes, checksum, where);
+    const manifest = parseManifest(new TextDecoder().decode(manifestBytes), where);
+    if (manifest.sourceBucket !== bucket) {
+      throw new InventoryError('wrong-bucket', `${where} is the inventory of ${manifest.sourceBucket}, not of ${bucket}`);
+    }
+    if (manifest.format === 'ORC') {
+      throw new InventoryError(
+        'unsupported-format',
+        `${where} is an ORC report: ORC is not supported, choose CSV or Parquet for the inventory configuration (sseguard inventory setup --format CSV|Parquet)`,
+      );
+    }
+    return { destination, location, manifest };
+  }
 
+  async function newest(bucket: string, options: { configId?: string } = {}): Promise<InventoryReport> {
+    // Two delimiter listings (configurations, then report folders) instead of listing data/: a
+    // destination holds a folder per day but possibly millions of data files.
+    const configs = (await folders(base(bucket))).filter((p) => options.configId === undefined || p === `${base(bucket)}${options.configId}/`);
+    const candidates: string[] = [];
+    for (const config of configs) for (const folder of await folders(config)) candidates.push(`${folder}manifest.json`);
+    const location = newestManifest(candidates, destination.prefix, bucket, options.configId);
+    if (!location) {
+      const where = url(destination.bucket, `${base(bucket)}${options.configId ? `${options.configId}/` : ''}`);
+      throw new InventoryError('no-manifest', `no inventory report for ${bucket} under ${where} (expected <config-id>/YYYY-MM-DDTHH-MMZ/manifest.json)`);
+    }
+    return read(bucket, location);
+  }
+
+  async function at(bucket: string, manifestKey: string): Promise<InventoryReport> {
+    const location = newestManifest([manifestKey], destination.prefix, bucket);
+    if (!location) {
+      throw new InventoryError(
+        'location-invalid',
+        `${url(destination.bucket, manifestKey)} is not a manifest of ${bucket} in the layout <prefix>/${bucket}/<config-id>/YYYY-MM-DDTHH-MMZ/manifest.json`,
+      );
+    }
+    return read(bucket, location);
+  }
+
+  const source: InventorySource = {
+    newest,
+    at,
     async *rows(report, file) {
       const where = url(destination.bucket, file.key);
       if (report.manifest.format === 'CSV') {

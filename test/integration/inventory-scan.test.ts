@@ -11,6 +11,7 @@ import { KmsKeyInspector } from '../../shared/inspect/key-inspector.ts';
 import { S3ObjectInspector } from '../../shared/inspect/object-inspector.ts';
 import type { RecordedState } from '../../shared/inventory/decide.ts';
 import { inventoryScan, recordKey, type InventoryAudit } from '../../shared/inventory/inventory-scan.ts';
+import { InventoryFileMessageSchema, inventoryFileMessages } from '../../shared/inventory/messages.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { resolveKeys } from '../../shared/policy-loader.ts';
@@ -124,5 +125,26 @@ describe('inventory scan: the cheapest sufficient evidence per object', () => {
     await collect(scan.audits);
     expect(objects.heads).toEqual(['a']);
     expect(scan.stats.headReasons).toEqual({ 'client-side-unknown': 1 });
+  });
+
+  test('fan-out: one queue message per data file; each message audits its file of that report, together every row once', async () => {
+    const { source, dest, deps } = await setup();
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await putObject(clients, source, k, { mode: 'sse-s3' });
+    await deliverInventory(endpoint(), { bucket: source, rowsPerFile: 2, at: new Date('2026-11-30T01:00:00Z') });
+    // A newer report arrives before the messages are processed: they still audit the report they name.
+    await putObject(clients, source, 'f', { mode: 'sse-s3' });
+    const report = await deps.inventory.newest(source);
+    await deliverInventory(endpoint(), { bucket: source, at: new Date('2026-12-01T01:00:00Z') });
+
+    const messages = inventoryFileMessages(report).map((m) => InventoryFileMessageSchema.parse(JSON.parse(JSON.stringify(m))));
+    expect(messages).toHaveLength(3);
+    expect(messages[0]).toMatchObject({ kind: 'inventory-file', bucket: source, destination: { bucket: dest, prefix: '' }, manifestKey: `${source}/sseguard/2026-11-30T01-00Z/manifest.json` });
+    const keys: string[] = [];
+    for (const m of messages) {
+      const scan = await inventoryScan(deps, { bucket: m.bucket, manifestKey: m.manifestKey, files: [m.file] });
+      for await (const a of scan.audits) keys.push(a.finding.key);
+    }
+    expect(keys.sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    await expect(deps.inventory.at(source, `${source}/sseguard/data/x.csv.gz`)).rejects.toThrow(/is not a manifest of/);
   });
 });
