@@ -6,6 +6,7 @@ import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts';
 import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
+import { registerInventoryCommands } from './commands/inventory-commands.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
 
 // Each command's implementation (and the SDK clients, policy parser and stores under it) is
@@ -153,6 +154,9 @@ function buildProgram(setExit: (code: number) => void): Command {
       const { demoCommand } = await import('./commands/demo.ts');
       setExit(await demoCommand(options));
     });
+
+  // After `emulator`: it adds `emulator deliver-inventory` beside `inventory setup` and `plan`.
+  registerInventoryCommands(program, setExit, bucketName);
 
   return program;
 }

@@ -19,6 +19,8 @@ PATCHES: list[str] = [
     "multipart_object_settings",
     "dynamodb_transactions",
     "s3_event_sequencer",
+    "s3_inventory",
+    "s3_batch_operations",
 ]
 
 

@@ -1,0 +1,113 @@
+// The inventory tier end to end on the emulator: `inventory setup`'s configuration, a delivered
+// report, and the source that finds, verifies and streams it.
+import { createHash, randomBytes } from 'node:crypto';
+import { PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, test } from 'vitest';
+import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { InventoryError } from '../../shared/inventory/errors.ts';
+import type { InventoryRow } from '../../shared/inventory/row.ts';
+import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
+import { s3InventorySource } from '../../shared/inventory/source.ts';
+import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
+
+const clients = createAwsClients();
+const endpoint = () => process.env.AWS_ENDPOINT_URL!;
+const name = (p: string) => `${p}-${randomBytes(4).toString('hex')}`;
+
+async function buckets() {
+  const source = name('src');
+  const dest = name('inv');
+  await createBucket(clients, source);
+  await createBucket(clients, dest);
+  return { source, dest };
+}
+
+async function configure(source: string, dest: string, format: 'CSV' | 'Parquet', id = 'sseguard') {
+  await clients.s3.send(
+    new PutBucketInventoryConfigurationCommand({
+      Bucket: source,
+      Id: id,
+      InventoryConfiguration: inventoryConfiguration({ bucket: source, destinationBucket: dest, prefix: 'reports', format, id }),
+    }),
+  );
+}
+
+async function collect(rows: AsyncIterable<InventoryRow>): Promise<InventoryRow[]> {
+  const out: InventoryRow[] = [];
+  for await (const r of rows) out.push(r);
+  return out;
+}
+
+async function failure(call: Promise<unknown>): Promise<InventoryError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof InventoryError) return error;
+    throw error;
+  }
+  throw new Error('expected an InventoryError');
+}
+
+describe('the newest inventory report of a bucket, read through S3', () => {
+  test.each(['CSV', 'Parquet'] as const)('%s: the later of two deliveries is read, every object with its encryption', async (format) => {
+    const { source, dest } = await buckets();
+    const key = await createKey(clients);
+    await configure(source, dest, format);
+    await putObject(clients, source, 'old only', { mode: 'sse-s3' });
+    await deliverInventory(endpoint(), { bucket: source, at: new Date('2026-11-29T01:00:00Z') });
+    await putObject(clients, source, 'kms/é x.txt', { mode: 'sse-kms', key, bucketKey: true });
+    await putObject(clients, source, 'ssec', { mode: 'sse-c' });
+    await deliverInventory(endpoint(), { bucket: source, at: new Date('2026-11-30T01:00:00Z'), rowsPerFile: 2 });
+
+    const inventory = s3InventorySource(clients.s3, { bucket: dest, prefix: 'reports' });
+    const report = await inventory.newest(source);
+    expect(report.location.folder).toBe('2026-11-30T01-00Z');
+    expect(report.manifest.createdAt.toISOString()).toBe('2026-11-30T01:00:00.000Z');
+    expect(report.manifest.format).toBe(format);
+    expect(report.manifest.files).toHaveLength(2);
+
+    const rows = await collect(inventory.allRows(report));
+    const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+    expect(Object.keys(byKey).sort()).toEqual(['kms/é x.txt', 'old only', 'ssec']);
+    expect(byKey['kms/é x.txt']).toMatchObject({ bucket: source, encryptionStatus: 'SSE-KMS', bucketKeyEnabled: true, isDeleteMarker: false });
+    expect(byKey['ssec']?.encryptionStatus).toBe('SSE-C');
+    expect(byKey['old only']).toMatchObject({ encryptionStatus: 'SSE-S3', bucketKeyEnabled: false, storageClass: 'STANDARD' });
+    expect(byKey['old only']?.etag).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('a manifest whose checksum does not match is refused', async () => {
+    const { source, dest } = await buckets();
+    await configure(source, dest, 'CSV');
+    await putObject(clients, source, 'k', { mode: 'sse-s3' });
+    const [delivery] = await deliverInventory(endpoint(), { bucket: source });
+    await clients.s3.send(new PutObjectCommand({ Bucket: dest, Key: delivery!.manifestKey.replace('manifest.json', 'manifest.checksum'), Body: `${'0'.repeat(32)}\n` }));
+    const error = await failure(s3InventorySource(clients.s3, { bucket: dest, prefix: 'reports' }).newest(source));
+    expect(error.code).toBe('checksum-mismatch');
+  });
+
+  test('no report, another bucket, and ORC are errors that say what to do', async () => {
+    const { source, dest } = await buckets();
+    const inventory = s3InventorySource(clients.s3, { bucket: dest, prefix: 'reports' });
+    const none = await failure(inventory.newest(source));
+    expect(none.code).toBe('no-manifest');
+    expect(none.message).toContain(`s3://${dest}/reports/${source}/`);
+
+    // The emulator delivers CSV and Parquet only: an ORC report is written here as S3 would write it.
+    const manifest = JSON.stringify({
+      sourceBucket: source,
+      destinationBucket: `arn:aws:s3:::${dest}`,
+      version: '2016-11-30',
+      creationTimestamp: '1764464400000',
+      fileFormat: 'ORC',
+      fileSchema: 'struct<bucket:string,key:string,encryption_status:string>',
+      files: [],
+    });
+    const folder = `reports/${source}/orc/2026-11-30T01-00Z`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: dest, Key: `${folder}/manifest.json`, Body: manifest }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: dest, Key: `${folder}/manifest.checksum`, Body: createHash('md5').update(manifest).digest('hex') }));
+    const orc = await failure(inventory.newest(source));
+    expect(orc.code).toBe('unsupported-format');
+    expect(orc.message).toMatch(/ORC is not supported, choose CSV or Parquet/);
+  });
+});
