@@ -62,9 +62,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-record', 'do not write findings to the table')
     .addOption(new Option('--dry-run', 'print the fix the policy asks for, per object, and totals; change nothing').conflicts('remediate'))
     .option('--remediate', 'fix objects where the policy says remediate: true (each at most once per version)', false)
+    .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
+    .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
     .addHelpText(
       'after',
       '\nWithout --remediate nothing is changed: objects the policy would fix are only counted.\n' +
+        'With --inventory, objects the store holds that the report no longer lists are removed from the findings.\n' +
         '\nExamples:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json\n' +
         '  sseguard scan --bucket my-bucket --policy policy.yaml --dry-run',
     )
@@ -78,6 +81,8 @@ function buildProgram(setExit: (code: number) => void): Command {
         record: boolean;
         dryRun?: boolean;
         remediate: boolean;
+        inventory?: string;
+        inventoryId?: string;
       }) => {
         const { dryRun, remediate, ...rest } = options;
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';

@@ -3,7 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import type { Writable } from 'node:stream';
-import { scanBucket, type ScanResult } from '#shared/audit/scan.ts';
+import { scanFromInventory, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
+import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
+import { s3InventorySource } from '#shared/inventory/source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
@@ -27,6 +30,9 @@ export interface ScanCommandOptions {
   record: boolean;
   /** 'report' (default): count what the policy would fix; 'dry-run': print the plan; 'fix': fix it. */
   remediation: RemediationMode;
+  /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
+  inventory?: string;
+  inventoryId?: string;
 }
 
 const EXAMPLES_SHOWN = 20;
@@ -70,7 +76,15 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const started = performance.now();
   let result: ScanResult;
   try {
-    result = await scanBucket({ ...deps, ...(remediation.remediate ? { remediate: remediation.remediate } : {}) }, {
+    const scanDeps = { ...deps, ...(remediation.remediate ? { remediate: remediation.remediate } : {}) };
+    const run = options.inventory
+      ? (scanOptions: ScanOptions) =>
+          scanFromInventory(
+            { ...scanDeps, inventory: s3InventorySource(runtime.clients.s3, parseInventoryLocation(options.inventory!)) },
+            { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) },
+          )
+      : (scanOptions: ScanOptions) => scanBucket(scanDeps, scanOptions);
+    result = await run({
       bucket: options.bucket,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
@@ -141,7 +155,14 @@ function renderSummary(
 ): string {
   const where = `s3://${result.bucket}/${result.prefix}`;
   const rate = result.objects / Math.max(seconds, 0.001);
+  const inventory = 'inventory' in result ? (result as InventoryScanRunResult).inventory : undefined;
   const lines = [
+    ...(inventory
+      ? [
+          `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
+            `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; ${inventory.removed} recorded objects no longer listed were removed.`,
+        ]
+      : []),
     `Scanned ${where}: ${result.objects} objects, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s ` +
       `(${rate.toFixed(0)} objects/s at concurrency ${options.concurrency})`,
     '',

@@ -84,20 +84,7 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   }
   const policy: DeferPolicy = { ...DEFAULT_DEFER_POLICY, ...options.defer };
   const clock = deps.clock ?? (() => new Date());
-  const result: ScanResult = {
-    id: randomUUID(),
-    bucket: options.bucket,
-    prefix: options.prefix ?? '',
-    startedAt: clock().toISOString(),
-    finishedAt: '',
-    objects: 0,
-    bytes: 0,
-    verdicts: {},
-    modes: {},
-    kmsKeys: {},
-    notAudited: 0,
-    retries: 0,
-  };
+  const result = emptyScanResult(randomUUID(), options, clock());
   let listed = 0;
   const objects = prefetchingObjects(deps.lister.pages(options.bucket, options.prefix), (size) => {
     listed += size;
@@ -115,19 +102,7 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   let listingDone = false;
   let working = 0;
 
-  const count = (finding: Finding, sign: 1 | -1) => {
-    result.objects += sign;
-    result.bytes += sign * finding.size;
-    result.verdicts[finding.verdict] = (result.verdicts[finding.verdict] ?? 0) + sign;
-    const mode = finding.mode ?? 'unknown';
-    result.modes[mode] = (result.modes[mode] ?? 0) + sign;
-    if (finding.kmsKeyArn) {
-      const exposure = (result.kmsKeys[finding.kmsKeyArn] ??= { objects: 0, bytes: 0, verdicts: {} });
-      exposure.objects += sign;
-      exposure.bytes += sign * finding.size;
-      exposure.verdicts[finding.verdict] = (exposure.verdicts[finding.verdict] ?? 0) + sign;
-    }
-  };
+  const count = (finding: Finding, sign: 1 | -1) => countFinding(result, finding, sign);
   const untally = (finding: Finding) => count(finding, -1);
 
   /** The next object to audit: a deferred one that is due, else the next listed one, else wait. */
@@ -208,15 +183,51 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     result.notAudited += notAudited;
     await recorder?.flush();
   }
-  result.finishedAt = clock().toISOString();
-  if (deps.store) {
-    // Every key was looked up during the audit: these come from the cache, not from KMS.
-    const keys = await Promise.all(Object.keys(result.kmsKeys).map((arn) => deps.keys.lookup(arn)));
-    await deps.store.recordKeys(keys, clock());
-    const { bytes: _bytes, modes: _modes, kmsKeys: _keys, ...run } = result;
-    await deps.store.recordScan(run);
-  }
+  await finishScan(deps, result, clock);
   return result;
+}
+
+export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix'>, startedAt: Date): ScanResult {
+  return {
+    id,
+    bucket: options.bucket,
+    prefix: options.prefix ?? '',
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    objects: 0,
+    bytes: 0,
+    verdicts: {},
+    modes: {},
+    kmsKeys: {},
+    notAudited: 0,
+    retries: 0,
+  };
+}
+
+/** Adds (or with -1 takes out) one finding's share of the run's tally. */
+export function countFinding(result: ScanResult, finding: Finding, sign: 1 | -1): void {
+  result.objects += sign;
+  result.bytes += sign * finding.size;
+  result.verdicts[finding.verdict] = (result.verdicts[finding.verdict] ?? 0) + sign;
+  const mode = finding.mode ?? 'unknown';
+  result.modes[mode] = (result.modes[mode] ?? 0) + sign;
+  if (finding.kmsKeyArn) {
+    const exposure = (result.kmsKeys[finding.kmsKeyArn] ??= { objects: 0, bytes: 0, verdicts: {} });
+    exposure.objects += sign;
+    exposure.bytes += sign * finding.size;
+    exposure.verdicts[finding.verdict] = (exposure.verdicts[finding.verdict] ?? 0) + sign;
+  }
+}
+
+/** Ends a run: the keys' facts and the run record, which is what proves the bucket was covered. */
+export async function finishScan(deps: Pick<ScanDependencies, 'store' | 'keys'>, result: ScanResult, clock: () => Date): Promise<void> {
+  result.finishedAt = clock().toISOString();
+  if (!deps.store) return;
+  // Every key was looked up during the audit: these come from the cache, not from KMS.
+  const keys = await Promise.all(Object.keys(result.kmsKeys).map((arn) => deps.keys.lookup(arn)));
+  await deps.store.recordKeys(keys, clock());
+  const { bytes: _bytes, modes: _modes, kmsKeys: _keys, ...run } = result;
+  await deps.store.recordScan(run);
 }
 
 /** The last few objects the store sent back undecided: audited afresh, each once more. */

@@ -22,6 +22,7 @@ import {
 import { fixHistoryEntry, objectId, planRecord, planSize, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
+  StoredFinding,
   FixIntent,
   FixLog,
   RecordResult,
@@ -197,6 +198,15 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       }
     }
     return { states, intents };
+  }
+
+  /** The recorded states of these objects of one bucket, by key: one consistent BatchGet per 100. */
+  async statesOf(bucket: string, keys: string[]): Promise<Map<string, StoredFinding>> {
+    const items = await batchGet(this.documents, this.tableName, [...new Set(keys)].map((key) => ({ pk: objectPk(bucket, key), sk: STATE_SK })));
+    return new Map(items.map((item) => {
+      const state = fromStateItem(item);
+      return [state.key, state];
+    }));
   }
 
   /** Writes a fix's intent before its S3 call: a crash after the call leaves it for the next audit. */

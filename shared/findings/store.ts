@@ -97,4 +97,6 @@ export interface FindingsStore {
   summary(): Promise<Summary>;
   findings(filter?: FindingFilter): AsyncIterable<StoredFinding[]>;
   history(bucket: string, key: string): Promise<HistoryEntry[]>;
+  /** The recorded states of these objects of one bucket, by key. */
+  statesOf(bucket: string, keys: string[]): Promise<Map<string, StoredFinding>>;
 }

@@ -42,6 +42,8 @@ export interface InventoryAudit extends ObjectAudit {
   /** When the evidence was true: the inventory's scan time, or the HEAD's audit time. */
   evidenceAt: string;
   headReason?: NeedsHeadReason;
+  /** What the report says of the row: false for a noncurrent version (reports of all versions). */
+  isLatest?: boolean;
 }
 
 export interface InventoryScanStats {
@@ -127,13 +129,13 @@ export async function inventoryScan(deps: InventoryScanDependencies, options: In
         if ('evidence' in decision) {
           stats.byInventory += 1;
           const audit = await evaluateInspection(deps, { status: 'read', facts: decision.facts }, decision.facts.size);
-          return { ...audit, evidence: 'inventory', evidenceAt: inventoryAt };
+          return { ...audit, evidence: 'inventory', evidenceAt: inventoryAt, ...(row.isLatest === undefined ? {} : { isLatest: row.isLatest }) };
         }
         stats.byHead += 1;
         stats.headReasons[decision.why] = (stats.headReasons[decision.why] ?? 0) + 1;
         const inspection = await deps.objects.inspect(options.bucket, listed(row), row.versionId);
         const audit = await evaluateInspection(deps, inspection, row.size ?? 0);
-        return { ...audit, evidence: 'head', evidenceAt: audit.finding.auditedAt, headReason: decision.why };
+        return { ...audit, evidence: 'head', evidenceAt: audit.finding.auditedAt, headReason: decision.why, ...(row.isLatest === undefined ? {} : { isLatest: row.isLatest }) };
       });
       for (const result of results) if (result) yield result;
     }
