@@ -3,6 +3,7 @@
 // AWS_ENDPOINT_URL_<SERVICE>), as the product does in production.
 import { beforeAll, inject } from 'vitest';
 import { resetAll } from '../../cli/emulator-process.ts';
+import { emptyLocalstack } from './engines.ts';
 
 Object.assign(process.env, inject('emulatorEnvironment'));
 delete process.env.AWS_PROFILE;
@@ -10,4 +11,5 @@ delete process.env.AWS_SESSION_TOKEN;
 
 beforeAll(async () => {
   await resetAll(inject('emulatorResetUrls'));
+  if (inject('emulatorEngine') === 'localstack') await emptyLocalstack();
 });
