@@ -7,6 +7,7 @@ import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import { BucketListingError } from '#shared/inspect/object-inspector.ts';
 import { demoCommand } from './commands/demo.ts';
 import { emulatorCommand } from './commands/emulator.ts';
+import { ENGINES, type Engine } from './emulator-process.ts';
 import { initCommand } from './commands/init.ts';
 import { FUNCTIONS, InvokeError, invokeCommand, type FunctionName } from './commands/invoke.ts';
 import { registerPostureCommands } from './commands/posture.ts';
@@ -131,9 +132,10 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('emulator')
-    .description("run the local AWS emulator (moto server with sseguard's fidelity patches) until Ctrl-C")
+    .description("run a local AWS emulator until Ctrl-C: moto server with sseguard's fidelity patches (default), LocalStack (no Docker, as root; DynamoDB on moto) or ministack")
     .option('--port <port>', 'port on 127.0.0.1', wholeNumber(1, 65535), 4566)
-    .action(async (options: { port: number }) => {
+    .addOption(new Option('--engine <engine>', 'which emulator').choices(ENGINES).default('moto'))
+    .action(async (options: { port: number; engine: Engine }) => {
       setExit(await emulatorCommand(options));
     });
 
