@@ -22,6 +22,7 @@ export const MINISTACK_SUITES = [
   'test/integration/key-events.test.ts',
   'test/integration/posture.test.ts',
   'test/integration/sweep.test.ts',
+  'test/integration/audit-worker-redrive.test.ts',
   'test/emulator/dynamodb-transactions.test.ts',
   'test/emulator/s3-event-notifications.test.ts',
   'test/ministack/**/*.test.ts',
