@@ -21,6 +21,7 @@ export const MINISTACK_SUITES = [
   'test/integration/report-api.test.ts',
   'test/integration/key-events.test.ts',
   'test/integration/posture.test.ts',
+  'test/integration/posture-cli.test.ts',
   'test/integration/sweep.test.ts',
   'test/integration/audit-worker-redrive.test.ts',
   'test/emulator/dynamodb-transactions.test.ts',
