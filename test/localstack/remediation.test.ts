@@ -51,7 +51,6 @@ beforeAll(async () => {
   for (const [key, body] of Object.entries(BODIES)) {
     await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ...ATTRIBUTES, ServerSideEncryption: 'AES256' }));
   }
-  expect((await run(['init'])).code).toBe(0);
 });
 
 test('LocalStack differs from AWS: UpdateObjectEncryption answers 501 (not emulated), where AWS changes the encryption in place', async () => {
@@ -63,6 +62,10 @@ test('LocalStack differs from AWS: UpdateObjectEncryption answers 501 (not emula
 });
 
 describe('scan --remediate SSE-S3 → SSE-KMS where UpdateObjectEncryption is unavailable', () => {
+  beforeAll(async () => {
+    expect((await run(['init'])).code).toBe(0);
+  });
+
   test('each object is fixed through the conditional copy: SSE-KMS with the target key; bytes, metadata, headers, tags and grants unchanged', async () => {
     const before = Object.fromEntries(await Promise.all(Object.keys(BODIES).map(async (key) => [key, await snapshot(key)] as const)));
     expect(before['data/small.csv']!.kept.tags).toEqual([{ Key: 'classification', Value: 'secret' }, { Key: 'team', Value: 'data eng' }]);
