@@ -11,7 +11,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,17 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Whether something accepts connections on host:port (LocalStack's server would share a port silently). */
+function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (inUse: boolean) => { socket.destroy(); resolve(inUse); };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -109,8 +120,9 @@ interface ServerProcess {
 
 /** Spawns one server process and waits until it is ready; on any failure it is killed and the error says why. */
 async function startServer(spec: ServerSpec): Promise<ServerProcess> {
-  if (await answers(spec.healthUrl)) {
-    throw new Error(`${spec.healthUrl} already answers: another ${spec.name} is running there; stop it or choose another --port`);
+  const { hostname, port } = new URL(spec.healthUrl);
+  if (await portInUse(hostname, Number(port))) {
+    throw new Error(`port ${port} on ${hostname} is already in use (another emulator?): stop what runs there or choose another --port`);
   }
   const child: ChildProcess = spawn(spec.command, spec.args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: spec.env });
   let recentOutput = '';
