@@ -15,7 +15,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-cache="${SSEGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sseguard}/localstack"
+cache="${SSEGUARD_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sseguard}/localstack"
 root="$cache/trixie"
 venv=/opt/localstack
 suite=trixie
