@@ -24,6 +24,10 @@ const projects = {
       test: {
         name: 'unit',
         include: ['test/unit/**/*.test.ts'],
+        // Pure tests take milliseconds; the default 5 s failed a bundling test on a loaded machine
+        // (5,005 ms). Tests that bundle, spawn or start servers also set their own, longer timeouts.
+        testTimeout: 20_000,
+        hookTimeout: 30_000,
       },
     },
     onEmulator('integration', ['test/integration/**/*.test.ts', 'test/emulator/**/*.test.ts', 'test/e2e/**/*.test.ts']),
@@ -43,6 +47,9 @@ export default defineConfig({
       // Handlers run in-process in tests: no EMF metric lines, only errors in the log.
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // moto on a loaded two-core machine can pause for seconds; the product's 3 s default (for AWS)
+      // is what the black-hole test exercises, with the variable set back explicitly.
+      SSEGUARD_SOCKET_TIMEOUT_MS: '20000',
     },
     projects,
   },
