@@ -7,6 +7,8 @@ import { testEngine } from './engines.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     emulatorEngine: Engine;
+    /** The engine's gateway (for localstack: LocalStack's; DynamoDB is in emulatorEnvironment). */
+    emulatorEndpoint: string;
     /** The variables that point the SDK at the emulator (service-specific endpoints where it is split). */
     emulatorEnvironment: Record<string, string>;
     /** The engine's own reset endpoints (for localstack: LocalStack's and the DynamoDB moto's). */
@@ -18,6 +20,7 @@ export default async function setup(project: TestProject) {
   const engine = testEngine();
   const emulator = await startEmulator({ engine, port: await freePort() });
   project.provide('emulatorEngine', engine);
+  project.provide('emulatorEndpoint', emulator.endpoint);
   project.provide('emulatorEnvironment', emulator.environment);
   project.provide('emulatorResetUrls', emulator.resetUrls);
   return async () => {
