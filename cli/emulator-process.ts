@@ -15,6 +15,7 @@ import { connect, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENGINES, isEngine, type Engine } from './commands/emulator-engines.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const venvPython = join(projectRoot, '.venv', 'bin', 'python');
@@ -22,12 +23,7 @@ const serverScript = join(projectRoot, 'emulator', 'server.py');
 const localstackScript = join(projectRoot, 'emulator', 'localstack', 'localstack.sh');
 const ministackDir = join(projectRoot, 'emulator', 'ministack');
 
-export const ENGINES = ['moto', 'localstack', 'ministack'] as const;
-export type Engine = (typeof ENGINES)[number];
-
-export function isEngine(value: string): value is Engine {
-  return (ENGINES as readonly string[]).includes(value);
-}
+export { ENGINES, isEngine, type Engine };
 
 /** Where installs that are too big or too slow for the work tree are cached (the LocalStack chroot, ministack's venv). */
 export function cacheDirectory(): string {

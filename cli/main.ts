@@ -7,7 +7,7 @@ import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import { BucketListingError } from '#shared/inspect/object-inspector.ts';
 import { demoCommand } from './commands/demo.ts';
 import { emulatorCommand } from './commands/emulator.ts';
-import { ENGINES, type Engine } from './emulator-process.ts';
+import { ENGINES, type Engine } from './commands/emulator-engines.ts';
 import { initCommand } from './commands/init.ts';
 import { FUNCTIONS, InvokeError, invokeCommand, type FunctionName } from './commands/invoke.ts';
 import { registerPostureCommands } from './commands/posture.ts';
