@@ -3,6 +3,7 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '#shared/config.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
+import { ENGINES, type Engine } from './commands/emulator-engines.ts';
 import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts';
 import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
@@ -144,9 +145,10 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('emulator')
-    .description("run the local AWS emulator (moto server with sseguard's fidelity patches) until Ctrl-C")
+    .description("run a local AWS emulator until Ctrl-C: moto server with sseguard's fidelity patches (default), LocalStack (no Docker, as root; DynamoDB on moto) or ministack")
     .option('--port <port>', 'port on 127.0.0.1', wholeNumber(1, 65535), 4566)
-    .action(async (options: { port: number }) => {
+    .addOption(new Option('--engine <engine>', 'which emulator').choices(ENGINES).default('moto'))
+    .action(async (options: { port: number; engine: Engine }) => {
       const { emulatorCommand } = await import('./commands/emulator.ts');
       setExit(await emulatorCommand(options));
     });

@@ -3,7 +3,8 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import { beforeAll, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 
-const TABLE = 'tx';
+// DynamoDB table names are 3–255 characters (ministack enforces it as AWS does; moto does not).
+const TABLE = 'transactions';
 const { dynamodb, documents } = createAwsClients();
 
 beforeAll(async () => {

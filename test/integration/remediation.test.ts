@@ -23,6 +23,7 @@ import { checksumAlgorithmOf } from '../../shared/remediation/execute.ts';
 import { remediateObject, type RemediationOptions, type RemediationTarget } from '../../shared/remediation/index.ts';
 import { MIB } from '../../shared/remediation/plan.ts';
 import {
+  createAclBucket,
   createBucket,
   createKey,
   createLockedBucket,
@@ -103,9 +104,10 @@ const UPDATE_CALLS = { UpdateObjectEncryption: 1, HeadObject: 1 };
 const COPY_CALLS = { HeadObject: 2, GetObjectAcl: 1, CopyObject: 1 };
 const MULTIPART_CALLS = { HeadObject: 2, GetObjectAcl: 1, GetObjectTagging: 1, CreateMultipartUpload: 1, UploadPartCopy: 3, CompleteMultipartUpload: 1 };
 
-const plainBucket = (clients: AwsClients, name: string) => createBucket(clients, name);
+// Objects here carry ACL grants: their buckets have ACLs enabled (ObjectWriter), as a user's would need.
+const plainBucket = (clients: AwsClients, name: string) => createAclBucket(clients, name);
 const versionedBucket = async (clients: AwsClients, name: string) => {
-  await createBucket(clients, name);
+  await createAclBucket(clients, name);
   await enableVersioning(clients, name);
 };
 
@@ -291,7 +293,7 @@ describe('blocked: no change, a reason and what a person must do', () => {
   test('fake at the S3 client boundary (moto enforces no IAM): CopyObject denied → blocked-access-denied with the permissions to grant, nothing written', async () => {
     const key = await createKey(writer);
     const bucket = bucketName('denied');
-    await createBucket(writer, bucket);
+    await createAclBucket(writer, bucket);
     await putRichObject(writer, bucket, KEY, patternedBody(4096), { mode: 'dsse-kms', key });
     const facts = await audit(bucket, KEY);
     const { clients, calls } = remediator();

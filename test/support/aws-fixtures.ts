@@ -70,9 +70,17 @@ export async function putObject(clients: AwsClients, bucket: string, key: string
 
 // ---------------------------------------------------------------- remediation: objects with every attribute a fix must keep
 
-/** A bucket with Object Lock enabled (and so versioning). */
+/**
+ * A bucket whose objects may carry ACL grants (RICH_ATTRIBUTES has two). A bucket created with
+ * defaults is BucketOwnerEnforced: ACLs are disabled and a write with grant headers is refused
+ * (AccessControlListNotSupported), so a user keeping grants must create it with ObjectWriter.
+ */
+export const createAclBucket = (clients: AwsClients, bucket: string) =>
+  clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectOwnership: 'ObjectWriter' }));
+
+/** A bucket with Object Lock enabled (and so versioning), ACLs enabled as createAclBucket. */
 export const createLockedBucket = (clients: AwsClients, bucket: string) =>
-  clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+  clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true, ObjectOwnership: 'ObjectWriter' }));
 
 export const enableVersioning = (clients: AwsClients, bucket: string) =>
   clients.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
@@ -94,7 +102,7 @@ export const RICH_ATTRIBUTES = {
   GrantFullControl: 'id="75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"',
 } as const satisfies Partial<PutObjectCommandInput>;
 
-/** Writes `body` with RICH_ATTRIBUTES (plus lock settings and encryption as given); returns its version id and ETag. */
+/** Writes `body` with RICH_ATTRIBUTES (plus lock settings and encryption as given) into a bucket from createAclBucket or createLockedBucket; returns its version id and ETag. */
 export async function putRichObject(
   clients: AwsClients,
   bucket: string,

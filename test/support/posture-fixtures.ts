@@ -37,5 +37,6 @@ export async function putBucketPolicy(clients: AwsClients, bucket: string, polic
 
 /** An object as the S3 Encryption Client writes it: ciphertext body, envelope in user metadata. */
 export async function putClientSideObject(clients: AwsClients, bucket: string, key: string, envelope: Record<string, string>) {
-  await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomBytes(48), Metadata: envelope }));
+  // SSE-S3 said explicitly, as S3 applies it by default (ministack applies no default encryption).
+  await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: randomBytes(48), Metadata: envelope, ServerSideEncryption: 'AES256' }));
 }

@@ -1,14 +1,15 @@
 // Every integration file starts from an empty emulator and talks to it through the SDK's own
-// environment conventions, as the product does in production.
+// environment conventions (AWS_ENDPOINT_URL and, where the emulator is split, the service-specific
+// AWS_ENDPOINT_URL_<SERVICE>), as the product does in production.
 import { beforeAll, inject } from 'vitest';
-import { resetEmulator } from '../../cli/emulator-process.ts';
+import { resetAll } from '../../cli/emulator-process.ts';
+import { emptyLocalstack } from './engines.ts';
 
-const endpoint = inject('emulatorEndpoint');
-process.env.AWS_ENDPOINT_URL = endpoint;
-process.env.AWS_REGION = 'us-east-1';
-process.env.AWS_ACCESS_KEY_ID = 'testing';
-process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+Object.assign(process.env, inject('emulatorEnvironment'));
+delete process.env.AWS_PROFILE;
+delete process.env.AWS_SESSION_TOKEN;
 
 beforeAll(async () => {
-  await resetEmulator(endpoint);
+  await resetAll(inject('emulatorResetUrls'));
+  if (inject('emulatorEngine') === 'localstack') await emptyLocalstack();
 });

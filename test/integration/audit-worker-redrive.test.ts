@@ -1,0 +1,120 @@
+// The audit queue's redrive: what cannot be parsed goes to the dead-letter queue at once, a message
+// that keeps failing reaches it after SSEGUARD_MAX_RECEIVE_COUNT deliveries, and neighbours in the
+// same batch succeed. Depends on no S3 encryption semantics (SSE-S3 objects only), so it also runs
+// against ministack (test/support/engines.ts).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Pluggable } from '@smithy/types';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { handlerRuntime, resetHandlerRuntime } from '../../functions/commons/runtime.ts';
+import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
+import { handler } from '../../functions/audit-worker.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import type { StoredFinding } from '../../shared/findings/store.ts';
+import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
+import { createRuntime } from '../../shared/runtime.ts';
+import { putObject } from '../support/aws-fixtures.ts';
+import { drainQueue } from '../support/sqs-event-source.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sseguard-redrive-'));
+const policyPath = join(dir, 'policy.yaml');
+writeFileSync(policyPath, 'version: 1\n');
+Object.assign(process.env, {
+  SSEGUARD_TABLE: 'redrive-findings',
+  SSEGUARD_QUEUE: 'redrive-audit',
+  SSEGUARD_MAX_RECEIVE_COUNT: '2',
+  SSEGUARD_POLICY: policyPath,
+});
+
+const context = localLambdaContext('audit-worker');
+let sqs: SQSClient;
+let queueUrl: string;
+let deadLetterUrl: string;
+
+const runtime = () => createRuntime(loadConfig());
+async function stateOf(bucket: string, key: string): Promise<StoredFinding | undefined> {
+  for await (const page of runtime().store.findings({ bucket })) {
+    const found = page.find((f) => f.key === key);
+    if (found) return found;
+  }
+  return undefined;
+}
+async function deadLetters() {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
+  );
+  return Messages;
+}
+
+beforeAll(async () => {
+  resetHandlerRuntime();
+  const { config, clients } = runtime();
+  sqs = clients.sqs;
+  await ensureFindingsTable(clients.dynamodb, config.table);
+  await ensureIdempotencyTable(clients.dynamodb, config.idempotencyTable);
+  ({ queueUrl, deadLetterQueueUrl: deadLetterUrl } = await ensureQueues(clients.sqs, config));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  await clients.s3.send(new CreateBucketCommand({ Bucket: 'watched' }));
+  await clients.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: 'watched',
+      NotificationConfiguration: { QueueConfigurations: [{ QueueArn: Attributes!.QueueArn!, Events: ['s3:ObjectCreated:*'] }] },
+    }),
+  );
+  // Configuring the destination sent the s3:TestEvent: not part of these tests.
+  await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
+});
+
+afterEach(async () => {
+  // Whatever a test left behind must not leak into the next one.
+  await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
+});
+
+describe('failures', () => {
+  test('a message that cannot be parsed goes to the DLQ at once with its reason; its neighbours succeed', async () => {
+    const { clients } = runtime();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"not": "an event"}' }));
+    await putObject(clients, 'watched', 'neighbour/fine.txt', { mode: 'sse-s3' });
+    expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
+    const dead = await deadLetters();
+    expect(dead.map((m) => m.Body)).toEqual(['{"not": "an event"}']);
+    expect(dead[0]!.MessageAttributes?.['sseguard-reason']?.StringValue).toContain('not an S3 notification');
+    expect(await stateOf('watched', 'neighbour/fine.txt')).toMatchObject({ verdict: 'compliant' });
+  });
+
+  test('a poison message (its findings write fails every time: fault injected at the DynamoDB client boundary) reaches the DLQ after the configured deliveries; its neighbours succeed', async () => {
+    resetHandlerRuntime();
+    const failPoison: Pluggable<object, object> = {
+      applyToStack(stack) {
+        stack.add(
+          (next, context) => async (args) => {
+            if (context.commandName === 'TransactWriteItemsCommand' && JSON.stringify(args.input).includes('poison/bad.txt')) {
+              throw new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', message: 'Internal server error', $metadata: { httpStatusCode: 500 } });
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'injectedFault' },
+        );
+      },
+    };
+    (handlerRuntime().clients.dynamodb.middlewareStack as unknown as { use(p: Pluggable<object, object>): void }).use(failPoison);
+    const { clients } = runtime();
+    await putObject(clients, 'watched', 'poison/bad.txt', { mode: 'sse-s3' });
+    await putObject(clients, 'watched', 'poison/neighbour.txt', { mode: 'sse-s3' });
+
+    const failures = await drainQueue(sqs, queueUrl, handler, context);
+    expect(failures).toHaveLength(2); // delivered twice (SSEGUARD_MAX_RECEIVE_COUNT), failed twice
+    const dead = await deadLetters();
+    expect(dead).toHaveLength(1);
+    // The event's key is URL-encoded; whether "/" is escaped differs between emulators (moto: %2F, ministack: /).
+    expect(dead[0]!.Body).toMatch(/"poison(%2F|\/)bad\.txt"/);
+    expect(await stateOf('watched', 'poison/neighbour.txt')).toMatchObject({ verdict: 'compliant' });
+    expect(await stateOf('watched', 'poison/bad.txt')).toBeUndefined();
+    resetHandlerRuntime();
+  });
+});
