@@ -41,5 +41,8 @@ export async function auditObjectInDetail(
   listed: ListedObject,
   versionId?: string,
 ): Promise<ObjectAudit> {
-  return evaluateInspection(deps, await deps.objects.inspect(bucket, listed, versionId), listed.size);
+  const audit = await evaluateInspection(deps, await deps.objects.inspect(bucket, listed, versionId), listed.size);
+  // What the finding rests on, and since when: this HeadObject.
+  audit.finding = { ...audit.finding, evidence: 'head', evidenceAt: audit.finding.auditedAt };
+  return audit;
 }

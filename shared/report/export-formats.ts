@@ -55,6 +55,8 @@ export function findingJson(f: AnyFinding) {
     etag: f.etag ?? null,
     lastModified: f.lastModified ?? null,
     auditedAt: f.auditedAt,
+    evidence: f.evidence ?? null,
+    evidenceAt: f.evidenceAt ?? null,
     ...(f.firstSeen ? { firstSeen: f.firstSeen, lastSeen: f.lastSeen } : {}),
     ...(f.remediation ? { remediation: f.remediation } : {}),
   };

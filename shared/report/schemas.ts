@@ -58,6 +58,9 @@ export const findingSchema = z.object({
   etag: z.string().nullable(),
   lastModified: z.string().nullable(),
   auditedAt: z.string(),
+  /** What the finding rests on (a HeadObject, or an S3 Inventory report's row) and when it was true. */
+  evidence: z.enum(['head', 'inventory']).nullable(),
+  evidenceAt: z.string().nullable(),
   firstSeen: z.string(),
   lastSeen: z.string(),
   remediation: z.object({ action: z.string(), outcome: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),

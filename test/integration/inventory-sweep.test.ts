@@ -1,0 +1,107 @@
+// `sseguard scan --inventory`: the inventory tier as a user runs it. The verdicts equal a HEAD
+// scan's; a second sweep after a few objects change sends HeadObject only for the changed KMS
+// objects and DynamoDB writes only for changed findings (counted at the wire by the fault proxy,
+// with no faults); an object the report no longer lists leaves the findings.
+import { execFile } from 'node:child_process';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+const emulator = inject('emulatorEndpoint');
+const SOURCE = 'inv-sweep-source';
+const DESTINATION = 'inv-sweep-reports';
+const writer = createAwsClients({ maxSockets: 16 });
+let proxy: FaultProxy;
+let enabled: TestKey;
+
+function sseguard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const verdictsOf = (stdout: string): Record<string, string> =>
+  Object.fromEntries((JSON.parse(stdout).findings as { key: string; verdict: string }[]).map((f) => [f.key, f.verdict]));
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ target: emulator });
+  enabled = await createKey(writer, { rotation: true });
+  const disabled = await createKey(writer, { rotation: true });
+  await createBucket(writer, SOURCE);
+  await createBucket(writer, DESTINATION);
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < 60; i++) {
+    const key = `obj-${String(i).padStart(3, '0')}`;
+    const mode = i % 6;
+    if (mode === 0 || mode === 1) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-s3' }));
+    if (mode === 2) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: enabled }));
+    if (mode === 3) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: disabled }));
+    if (mode === 4) writes.push(putObject(writer, SOURCE, key, { mode: 'dsse-kms', key: enabled }));
+    if (mode === 5) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-c' }));
+  }
+  await Promise.all(writes);
+  await disableKey(writer, disabled);
+  const setup = await sseguard(['inventory', 'setup', '--bucket', SOURCE, '--destination-bucket', DESTINATION, '--prefix', 'reports']);
+  expect(setup.stderr).toBe('');
+  expect(setup.code).toBe(0);
+  await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() - 60_000) });
+  for (const table of ['inv-head-findings', 'inv-sweep-findings']) expect((await sseguard(['init'], { SSEGUARD_TABLE: table })).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+});
+
+test('an inventory sweep gives exactly the verdicts of a HEAD scan; a second one HEADs only changed KMS objects and writes only changed findings; gone objects are removed', async () => {
+  const head = await sseguard(['scan', '--bucket', SOURCE, '--json'], { SSEGUARD_TABLE: 'inv-head-findings' });
+  expect(head.stderr).toBe('');
+  const byHead = verdictsOf(head.stdout);
+  expect(new Set(Object.values(byHead))).toEqual(new Set(['compliant', 'at-risk', 'noncompliant']));
+
+  const sweep = (extra: string[] = []) =>
+    sseguard(['scan', '--bucket', SOURCE, '--inventory', `s3://${DESTINATION}/reports`, '--json', ...extra], {
+      SSEGUARD_TABLE: 'inv-sweep-findings',
+      AWS_ENDPOINT_URL: proxy.endpoint,
+    });
+  proxy.resetStats();
+  const first = await sweep();
+  expect(first.stderr).toBe('');
+  expect(verdictsOf(first.stdout)).toEqual(byHead);
+  const firstSummary = JSON.parse(first.stdout).summary;
+  // SSE-S3 and SSE-C rows are decided by the inventory; the 30 KMS rows have no recorded key yet.
+  expect(firstSummary.inventory).toMatchObject({ rows: 60, byInventory: 30, byHead: 30 });
+  expect(proxy.stats().requests['s3:HeadObject']).toBe(30);
+
+  // Change one SSE-KMS object and one SSE-S3 object, delete one; a new report arrives.
+  await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-002', Body: 'rewritten', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: enabled.arn }));
+  await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-000', Body: 'rewritten', ServerSideEncryption: 'AES256' }));
+  await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'obj-001' }));
+  await deliverInventory(emulator, { bucket: SOURCE });
+  proxy.resetStats();
+  const second = await sweep();
+  expect(second.stderr).toBe('');
+  const stats = proxy.stats();
+  expect(stats.requests['s3:HeadObject']).toBe(1);
+  // Two changed findings and one removal: one transaction (45 objects fit), never one per object.
+  expect(stats.requests['dynamodb:TransactWriteItems'] ?? 0).toBeLessThanOrEqual(2);
+  const summary = JSON.parse(second.stdout).summary;
+  expect(summary.inventory).toMatchObject({ rows: 59, byHead: 1, removed: 1 });
+  const expected: Record<string, string> = { ...byHead };
+  delete expected['obj-001'];
+  expect(verdictsOf(second.stdout)).toEqual(expected);
+
+  const report = await sseguard(['report', '--format', 'json', '--bucket', SOURCE], { SSEGUARD_TABLE: 'inv-sweep-findings' });
+  const reported = JSON.parse(report.stdout).findings as { key: string; evidence: string | null; evidenceAt: string | null }[];
+  expect(reported.map((f) => f.key)).not.toContain('obj-001');
+  expect(reported).toHaveLength(59);
+  // Each finding says what it rests on: the changed KMS object a HEAD, SSE-S3 objects the report (and its date).
+  expect(reported.find((f) => f.key === 'obj-002')).toMatchObject({ evidence: 'head' });
+  expect(reported.find((f) => f.key === 'obj-006')).toMatchObject({ evidence: 'inventory', evidenceAt: summary.inventory.reportDate });
+}, 180_000);
