@@ -106,6 +106,11 @@ function checkRequirement(
   if (!needsKeyFacts) return { violations, unknowns };
 
   if (!key || key.status !== 'described') {
+    // S3 named no key (LocalStack's DSSE HeadObject): asking again cannot change that, so not "lookup failed".
+    if (!key && !facts.kmsKeyArn) {
+      unknowns.push(reason('kms-key-not-reported', `S3 reports ${mode} without a key id: the key's state and rotation cannot be checked`));
+      return { violations, unknowns };
+    }
     const code: ReasonCode = key?.status === 'access-denied' ? 'kms-key-access-denied' : 'kms-key-lookup-failed';
     unknowns.push(reason(code, `cannot describe KMS key ${arn}: ${key && 'detail' in key ? key.detail : 'no lookup'}`));
     return { violations, unknowns };
@@ -149,6 +154,10 @@ export function evaluate({ inspection, key, policy, now }: EvaluationInput): Eva
   // A key whose state KMS did not tell (throttled, failing) may be disabled: no verdict can stand on it.
   if (isKmsMode(serverSideLayer(facts)) && key?.status === 'error') {
     return { ...base, verdict: 'unauditable', reasons: [reason('kms-key-lookup-failed', `cannot describe KMS key ${facts.kmsKeyArn ?? ''}: ${key.detail}`), ...notes] };
+  }
+  // S3 named no key (LocalStack's DSSE HeadObject): its state is unknowable, and asking again cannot change that.
+  if (isKmsMode(serverSideLayer(facts)) && !key && !facts.kmsKeyArn && !exempted) {
+    return { ...base, verdict: 'unauditable', reasons: [reason('kms-key-not-reported', `S3 reports ${serverSideLayer(facts)} without a key id: the key's state and rotation cannot be checked`), ...notes] };
   }
   if (exempted) return { ...base, verdict: 'exempt', reasons: [exempted] };
 

@@ -30,6 +30,7 @@ export const REASON_CODES = [
   'kms-key-access-denied',
   'kms-key-lookup-failed',
   'kms-key-rotation-unknown',
+  'kms-key-not-reported',
   // noncompliant: client-side encryption (S3 Encryption Client) the policy does not accept
   'client-side-forbidden',
   'client-side-algorithm-not-allowed',

@@ -240,3 +240,9 @@ test('a KMS key lookup that failed (throttled, 5xx) gives no verdict, even where
   const evaluation = verdictOf(read(facts('sse-kms')), requiring('any'), failed);
   expect(evaluation).toMatchObject({ verdict: 'unauditable', reasons: [{ code: 'kms-key-lookup-failed' }] });
 });
+
+test('a KMS object whose HeadObject names no key is unauditable for a definite reason, not a failed lookup to retry', () => {
+  const { kmsKeyArn: _none, ...withoutKey } = facts('dsse-kms');
+  const evaluation = evaluate({ inspection: read(withoutKey), key: undefined, policy: requiring('any-kms', { keyRotation: 'required' }), now: NOW });
+  expect(evaluation).toMatchObject({ verdict: 'unauditable', reasons: [{ code: 'kms-key-not-reported' }] });
+});
