@@ -7,7 +7,7 @@ import { PostureStore } from '#shared/findings/posture-store.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { auditPosture, remediatePosture, type PostureDependencies } from '#shared/posture/audit-posture.ts';
 import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
-import type { PostureFinding } from '#shared/posture/evaluate-posture.ts';
+import type { PostureFinding } from '#shared/domain/posture-finding.ts';
 import type { PlannedChange } from '#shared/posture/remediate.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
 import { renderTable } from '../output/format.ts';
