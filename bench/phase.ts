@@ -1,5 +1,6 @@
 // One measured phase of the benchmark, run in a fresh process so that its peak RSS and its call
-// counts are its own. Prints one JSON line (PhaseResult) on stdout; progress and errors on stderr.
+// counts are its own, and its CPU time (process.cpuUsage() around the timed part) is the work of that
+// phase alone, not the emulator's. Prints one JSON line (PhaseResult) on stdout; progress and errors on stderr.
 //   head: lists the keys (untimed), then times one HeadObject per key at the given concurrency.
 //   scan: times scanBucket as the product runs it, recording findings in DynamoDB.
 //   scan-no-record: the same scan without the findings store (isolates the cost of recording).
@@ -28,6 +29,11 @@ export interface PhaseResult {
   calls: CallCounts;
   /** Time spent in each operation's calls during the timed part (sum over calls, so it overlaps). */
   callMs: Record<string, number>;
+  /** CPU time of this process (user + system, process.cpuUsage()) during the timed part, in ms. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** (user + system) µs over objects: what one object costs this process, whatever the emulator costs. */
+  cpuUsPerObject: number;
   /** Peak resident set size of this process over its whole life (process.resourceUsage().maxRSS). */
   peakRssMb: number;
   /** Resident set size just before the timed part (modules loaded, clients built). */
@@ -88,14 +94,19 @@ async function measured(
   const sampler = setInterval(() => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 50);
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   try {
     const { objects, detail } = await work();
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       objects,
       seconds: Math.round(seconds * 1000) / 1000,
       perSec: Math.round((objects / seconds) * 10) / 10,
+      cpuUserMs: Math.round(cpu.user / 100) / 10,
+      cpuSystemMs: Math.round(cpu.system / 100) / 10,
+      cpuUsPerObject: objects ? Math.round(((cpu.user + cpu.system) / objects) * 10) / 10 : 0,
       calls: difference(counts, countsBefore),
       callMs: difference(times, timesBefore),
       peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,

@@ -1,7 +1,7 @@
 // `npm run bench`: the scan benchmark, then remediation throughput, then the report API's
 // latency, each in its own process on its own emulator. With --json the last line of stdout is one
 // JSON object: the scan's figures at the top level (objects, concurrency, scanPerSec,
-// headLoopPerSec, ratio, callsPerObject, peakRssMb, …) plus `remediation` and `report`.
+// headLoopPerSec, ratio, cpuUsPerObject, cpuRatio, callsPerObject, peakRssMb, …) plus `remediation` and `report`.
 //   npm run bench -- [--only scan|remediation|report|faults] [--json] [scan options, see --help]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

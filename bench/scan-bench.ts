@@ -18,6 +18,11 @@ const SEED_CONCURRENCY = 32;
 /** Peak RSS of the full scan over that of the tenth-size scan; see the note printed with it. */
 const RSS_RATIO_LIMIT = 1.25;
 const RATE_RATIO_TARGET = 0.8;
+/**
+ * The scan's CPU per object over the bare loop's: below 2, what the scan adds to the HeadObject
+ * (listing, evaluation, recording) costs this process less than the HeadObject itself.
+ */
+const CPU_RATIO_LIMIT = 2;
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -29,8 +34,9 @@ each in a fresh process and alternately for several rounds:
   re-scan     the same scan again (the steady state: every state is rewritten, no history)
   no-record   the scan without the findings store (what recording costs)
   tenth scan  a first scan of the prefix holding N/10 objects (for memory flat in N)
-and prints objects/s (median over rounds), the scan/bare ratio, API calls per object by operation,
-peak RSS, and PASS/FAIL for each target.
+and prints objects/s (median over rounds), the scan/bare ratio, CPU µs per object of each phase's
+process (user + system) beside the bare loop's, API calls per object by operation, peak RSS, and
+PASS/FAIL for each target.
 
 Options:
   --objects N       objects to seed (default 10000, at least 10)
@@ -148,7 +154,12 @@ interface Target {
   wanted: string;
 }
 
-function checkTargets(options: Options, seed: SeedResult, scans: PhaseResult[], ratio: number, rescanRatio: number, rssRatio: number): Target[] {
+interface CpuRatios {
+  scan: number;
+  rescan: number;
+}
+
+function checkTargets(options: Options, seed: SeedResult, scans: PhaseResult[], ratio: number, rescanRatio: number, rssRatio: number, cpu: CpuRatios): Target[] {
   const worst = (pick: (r: PhaseResult) => number) => Math.max(...scans.map(pick));
   const best = (pick: (r: PhaseResult) => number) => Math.min(...scans.map(pick));
   const heads = [best((r) => (r.calls.HeadObject ?? 0) - r.objects), worst((r) => (r.calls.HeadObject ?? 0) - r.objects)];
@@ -163,6 +174,8 @@ function checkTargets(options: Options, seed: SeedResult, scans: PhaseResult[], 
     { name: 'DescribeKey calls', pass: describes <= seed.distinctKmsKeys, actual: String(describes), wanted: `≤ ${seed.distinctKmsKeys} distinct keys` },
     { name: 'first scan / bare loop', pass: ratio >= RATE_RATIO_TARGET, actual: ratio.toFixed(2), wanted: `≥ ${RATE_RATIO_TARGET}` },
     { name: 're-scan / bare loop', pass: rescanRatio >= RATE_RATIO_TARGET, actual: rescanRatio.toFixed(2), wanted: `≥ ${RATE_RATIO_TARGET}` },
+    { name: 'first scan CPU / bare loop CPU', pass: cpu.scan < CPU_RATIO_LIMIT, actual: cpu.scan.toFixed(2), wanted: `< ${CPU_RATIO_LIMIT} (recording and evaluation cost less than the HeadObject)` },
+    { name: 're-scan CPU / bare loop CPU', pass: cpu.rescan < CPU_RATIO_LIMIT, actual: cpu.rescan.toFixed(2), wanted: `< ${CPU_RATIO_LIMIT}` },
     { name: 'peak RSS N / (N/10)', pass: rssRatio <= RSS_RATIO_LIMIT, actual: rssRatio.toFixed(2), wanted: `≤ ${RSS_RATIO_LIMIT}` },
   ];
 }
@@ -202,7 +215,7 @@ async function bench(options: Options, emulator: RunningEmulator): Promise<void>
   const tenthScans: PhaseResult[] = [];
   const { concurrency } = options;
   const show = (label: string, r: PhaseResult) =>
-    log(`  ${label.padEnd(10)} ${String(r.objects).padStart(7)} objects in ${r.seconds.toFixed(2)} s = ${r.perSec} /s, peak RSS ${r.peakRssMb} MB`);
+    log(`  ${label.padEnd(10)} ${String(r.objects).padStart(7)} objects in ${r.seconds.toFixed(2)} s = ${r.perSec} /s, CPU ${r.cpuUsPerObject} µs/object, peak RSS ${r.peakRssMb} MB`);
   for (let i = 1; i <= options.rounds; i++) {
     log(`round ${i}/${options.rounds}`);
     // A fresh table per round: the first scan writes every object, the re-scan rewrites them.
@@ -231,7 +244,16 @@ async function bench(options: Options, emulator: RunningEmulator): Promise<void>
   const peakRssMb = medianOf(firstScans, (r) => r.peakRssMb);
   const peakRssMbAtTenth = medianOf(tenthScans, (r) => r.peakRssMb);
   const rssRatio = round(peakRssMb / peakRssMbAtTenth, 3);
-  const targets = checkTargets(options, seed, [...firstScans, ...rescans], ratio, rescanRatio, rssRatio);
+  const cpuUsPerObject = {
+    headLoop: medianOf(heads, (r) => r.cpuUsPerObject),
+    scan: medianOf(firstScans, (r) => r.cpuUsPerObject),
+    rescan: medianOf(rescans, (r) => r.cpuUsPerObject),
+    noRecord: medianOf(noRecordScans, (r) => r.cpuUsPerObject),
+  };
+  const cpuVsBare = (value: number) => round(value / Math.max(cpuUsPerObject.headLoop, 0.1), 3);
+  const cpuRatio = cpuVsBare(cpuUsPerObject.scan);
+  const rescanCpuRatio = cpuVsBare(cpuUsPerObject.rescan);
+  const targets = checkTargets(options, seed, [...firstScans, ...rescans], ratio, rescanRatio, rssRatio, { scan: cpuRatio, rescan: rescanCpuRatio });
   const noRecordPerSec = medianOf(noRecordScans, (r) => r.perSec);
   // Call counts are the same every round; call times are taken from the median round.
   const first = medianRun(firstScans);
@@ -246,12 +268,12 @@ async function bench(options: Options, emulator: RunningEmulator): Promise<void>
   out.push('Each phase runs in a fresh Node process; the emulator (one Python process) shares this machine\'s CPUs with it.');
   out.push('');
   out.push(table([
-    ['phase', 'objects/s', 'vs bare', 'peak RSS MB', 'peak heap MB'],
-    ['bare HeadObject loop', String(headPerSec), '1.00', String(medianOf(heads, (r) => r.peakRssMb)), String(medianOf(heads, (r) => r.peakHeapUsedMb))],
-    ['first scan (empty table)', String(scanPerSec), ratio.toFixed(2), String(peakRssMb), String(medianOf(firstScans, (r) => r.peakHeapUsedMb))],
-    ['re-scan (steady state)', String(rescanPerSec), rescanRatio.toFixed(2), String(medianOf(rescans, (r) => r.peakRssMb)), String(medianOf(rescans, (r) => r.peakHeapUsedMb))],
-    ['scan without recording', String(noRecordPerSec), round(noRecordPerSec / headPerSec, 2).toFixed(2), String(medianOf(noRecordScans, (r) => r.peakRssMb)), String(medianOf(noRecordScans, (r) => r.peakHeapUsedMb))],
-    [`first scan of ${TENTH_PREFIX} (N/10)`, String(medianOf(tenthScans, (r) => r.perSec)), '', String(peakRssMbAtTenth), String(medianOf(tenthScans, (r) => r.peakHeapUsedMb))],
+    ['phase', 'objects/s', 'vs bare', 'CPU µs/obj', 'vs bare', 'peak RSS MB', 'peak heap MB'],
+    ['bare HeadObject loop', String(headPerSec), '1.00', String(cpuUsPerObject.headLoop), '1.00', String(medianOf(heads, (r) => r.peakRssMb)), String(medianOf(heads, (r) => r.peakHeapUsedMb))],
+    ['first scan (empty table)', String(scanPerSec), ratio.toFixed(2), String(cpuUsPerObject.scan), cpuRatio.toFixed(2), String(peakRssMb), String(medianOf(firstScans, (r) => r.peakHeapUsedMb))],
+    ['re-scan (steady state)', String(rescanPerSec), rescanRatio.toFixed(2), String(cpuUsPerObject.rescan), rescanCpuRatio.toFixed(2), String(medianOf(rescans, (r) => r.peakRssMb)), String(medianOf(rescans, (r) => r.peakHeapUsedMb))],
+    ['scan without recording', String(noRecordPerSec), round(noRecordPerSec / headPerSec, 2).toFixed(2), String(cpuUsPerObject.noRecord), cpuVsBare(cpuUsPerObject.noRecord).toFixed(2), String(medianOf(noRecordScans, (r) => r.peakRssMb)), String(medianOf(noRecordScans, (r) => r.peakHeapUsedMb))],
+    [`first scan of ${TENTH_PREFIX} (N/10)`, String(medianOf(tenthScans, (r) => r.perSec)), '', String(medianOf(tenthScans, (r) => r.cpuUsPerObject)), '', String(peakRssMbAtTenth), String(medianOf(tenthScans, (r) => r.peakHeapUsedMb))],
   ]));
   out.push('');
   const ops = [...new Set([...Object.keys(firstCalls), ...Object.keys(rescanCalls)])].sort();
@@ -283,7 +305,10 @@ async function bench(options: Options, emulator: RunningEmulator): Promise<void>
   }
   out.push('');
   for (const t of targets) out.push(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.wanted})`);
-  out.push(`Notes: the bare loop's keys are listed before its clock starts; the scan's listing is inside its time.`);
+  out.push(`Notes: the bare loop's keys are listed before its clock starts; the scan's listing is inside its time (and CPU).`);
+  out.push(`  CPU is this process's user + system time (process.cpuUsage()) over the timed part, per object; the emulator's`);
+  out.push(`  CPU is not in it. Beyond the HeadObject the first scan spends ${round(cpuUsPerObject.scan - cpuUsPerObject.headLoop)} µs/object, ` +
+    `the re-scan ${round(cpuUsPerObject.rescan - cpuUsPerObject.headLoop)} (the HeadObject itself: ${cpuUsPerObject.headLoop}).`);
   const retainedKbPerObject = round(((RSS_RATIO_LIMIT - 1) * peakRssMbAtTenth * 1024) / (options.objects - seed.tenthObjects), 1);
   out.push(`  RSS limit ${RSS_RATIO_LIMIT}: most of the RSS is the fixed cost of Node, tsx and the SDK, and the same phase's`);
   out.push(`  peak RSS moves by up to ~15% between rounds (GC timing), so a tighter limit would flag noise. At this N it`);
@@ -300,6 +325,9 @@ async function bench(options: Options, emulator: RunningEmulator): Promise<void>
       rescanPerSec,
       rescanRatio,
       noRecordPerSec,
+      cpuUsPerObject,
+      cpuRatio,
+      rescanCpuRatio,
       callsPerObject: firstCalls,
       rescanCallsPerObject: rescanCalls,
       calls: first.calls,

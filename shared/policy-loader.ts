@@ -11,10 +11,10 @@ import {
   type Policy,
   type ResolvedPolicy,
 } from './domain/policy.ts';
+import type { KeyInspector } from './inspect/key-inspector-port.ts';
 
-export interface KeyResolver {
-  arnOf(keyRef: string): Promise<string>;
-}
+/** Resolving references is the one thing the loader asks of the key inspector port. */
+export type KeyResolver = Pick<KeyInspector, 'arnOf'>;
 
 export async function readPolicyFile(path: string): Promise<Policy> {
   let text: string;

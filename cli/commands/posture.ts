@@ -2,14 +2,13 @@
 // TLS-only and encrypted-upload policy statements) and, with --remediate, fixes what the policy asks.
 import type { Writable } from 'node:stream';
 import type { Config } from '#shared/config.ts';
+import type { PostureFinding } from '#shared/domain/posture-finding.ts';
 import { isFailingVerdict } from '#shared/domain/verdict.ts';
-import { PostureStore } from '#shared/findings/posture-store.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
-import { auditPosture, remediatePosture, type PostureDependencies } from '#shared/posture/audit-posture.ts';
-import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
-import type { PostureFinding } from '#shared/posture/evaluate-posture.ts';
+import { auditPosture, remediatePosture } from '#shared/posture/audit-posture.ts';
+import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import type { PlannedChange } from '#shared/posture/remediate.ts';
-import { createRuntime, type Runtime } from '#shared/runtime.ts';
+import { createRuntime } from '#shared/runtime.ts';
 import { renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
 
@@ -20,15 +19,6 @@ export interface PostureCommandOptions {
   dryRun: boolean;
   json: boolean;
   record: boolean;
-}
-
-export async function postureDependencies(runtime: Runtime, policyPath: string | undefined, record: boolean): Promise<PostureDependencies> {
-  const policy = await loadPolicy(policyPath ?? runtime.config.policyPath, runtime.keys);
-  return {
-    buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, runtime.config.region),
-    policy,
-    ...(record ? { store: new PostureStore(runtime.clients.documents, runtime.config.table) } : {}),
-  };
 }
 
 /** The posture as a few lines of text: verdict, facts, reasons. Also used by `scan`. */
@@ -66,7 +56,8 @@ function renderChange(change: PlannedChange): string {
 
 export async function postureCommand(config: Config, options: PostureCommandOptions, out: Writable = process.stdout): Promise<number> {
   const runtime = createRuntime(config);
-  const deps = await postureDependencies(runtime, options.policy, options.record);
+  const policy = await loadPolicy(options.policy ?? runtime.config.policyPath, runtime.keys);
+  const deps = postureDependencies(runtime, policy, { record: options.record });
 
   if (!options.remediate) {
     const { finding } = await auditPosture(deps, options.bucket);

@@ -1,9 +1,8 @@
 // The sweep's dependencies: list buckets and keys, enqueue pages, keep its checkpoint, audit bucket
 // posture. No remediator here: the sweep's role cannot change objects.
 import type { Config } from '#shared/config.ts';
-import { PostureStore } from '#shared/findings/posture-store.ts';
 import type { PostureDependencies } from '#shared/posture/audit-posture.ts';
-import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
+import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import type { Runtime } from '#shared/runtime.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
@@ -25,11 +24,7 @@ const sweeper = memoized<SweepHandlerDependencies>(async () => {
     runtime: current,
     queues: new SqsQueues(current.clients.sqs, current.config),
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
-    posture: {
-      buckets: new S3BucketInspector(current.clients.s3, current.keys, current.config.region),
-      policy: await handlerPolicy(),
-      store: new PostureStore(current.clients.documents, current.config.table),
-    },
+    posture: postureDependencies(current, await handlerPolicy(), { record: true }),
   };
 });
 

@@ -3,9 +3,10 @@
 import type { KeyLookup, ObjectInspection } from '../domain/encryption.ts';
 import { evaluate } from '../domain/evaluate.ts';
 import { toFinding, type Finding } from '../domain/finding.ts';
+import type { ListedObject } from '../domain/listed-object.ts';
 import { requirementFor, type Requirement, type ResolvedPolicy } from '../domain/policy.ts';
-import type { KeyInspector } from '../inspect/key-inspector.ts';
-import type { ListedObject, ObjectInspector } from '../inspect/object-inspector.ts';
+import type { KeyInspector } from '../inspect/key-inspector-port.ts';
+import type { ObjectInspector } from '../inspect/object-inspector-port.ts';
 
 export interface AuditDependencies {
   objects: ObjectInspector;

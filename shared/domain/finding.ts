@@ -1,16 +1,10 @@
 // A finding: what one audit of one object concluded. This is what the store records, the scan
 // prints and the report serves.
+import type { EncryptionSnapshot } from './encryption-snapshot.ts';
 import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
 import type { Evaluation, Reason, Verdict } from './verdict.ts';
 
-/** The encryption of one object version, before or after a fix. */
-export interface EncryptionSnapshot {
-  mode?: EncryptionMode;
-  kmsKeyArn?: string;
-  bucketKeyEnabled?: boolean;
-  versionId?: string;
-  etag?: string;
-}
+export type { EncryptionSnapshot } from './encryption-snapshot.ts';
 
 /** What a remediation did (or why it did nothing), kept in the object's history. */
 export interface RemediationRecord {

@@ -4,10 +4,10 @@
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { errorFacts } from '../aws/errors.ts';
 import { KEY_STATES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
+import type { KeyInspector } from './key-inspector-port.ts';
 
-export interface KeyInspector {
-  lookup(keyRef: string): Promise<KeyLookup>;
-}
+// Kept here for importers from before the port had its own file.
+export type { KeyInspector } from './key-inspector-port.ts';
 
 export class KmsKeyInspector implements KeyInspector {
   private readonly cache = new Map<string, { lookup: Promise<KeyLookup>; expires: number }>();

@@ -10,35 +10,12 @@ import {
 import { errorFacts } from '../aws/errors.ts';
 import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
 import { modeFromServerSideEncryption, type ObjectFacts, type ObjectInspection } from '../domain/encryption.ts';
+import type { ListedObject } from '../domain/listed-object.ts';
+import { BucketListingError, type ObjectInspector, type ObjectLister } from './object-inspector-port.ts';
 
-/** What a listing says about an object before it is inspected. */
-export interface ListedObject {
-  key: string;
-  size: number;
-  etag?: string;
-  storageClass?: string;
-  lastModified?: string;
-}
-
-export interface ObjectInspector {
-  inspect(bucket: string, listed: ListedObject, versionId?: string): Promise<ObjectInspection>;
-}
-
-export interface ObjectLister {
-  /** Pages of objects under the prefix, in key order; throws BucketListingError when the bucket cannot be listed. */
-  pages(bucket: string, prefix?: string): AsyncIterable<ListedObject[]>;
-}
-
-export class BucketListingError extends Error {
-  constructor(
-    readonly bucket: string,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BucketListingError';
-  }
-}
+// Kept here for importers from before the port had its own file.
+export { BucketListingError } from './object-inspector-port.ts';
+export type { ListedObject, ObjectInspector, ObjectLister } from './object-inspector-port.ts';
 
 function listedObjects(page: ListObjectsV2CommandOutput): ListedObject[] {
   return (page.Contents ?? []).map((object) => ({

@@ -3,8 +3,8 @@
 // path uses. Rows stream in chunks: one recorded-state lookup per chunk, HEADs only where needed,
 // so memory holds one chunk whatever the bucket's size.
 import { evaluateInspection, type AuditDependencies, type ObjectAudit } from '../audit/audit-object.ts';
+import type { ListedObject } from '../domain/listed-object.ts';
 import { requirementFor } from '../domain/policy.ts';
-import type { ListedObject } from '../inspect/object-inspector.ts';
 import { decideFromInventory, type NeedsHeadReason, type RecordedState } from './decide.ts';
 import type { InventoryDataFile } from './manifest.ts';
 import type { InventoryRow } from './row.ts';

@@ -2,9 +2,10 @@
 // audits again. The CLI's `posture` and `scan` commands and any handler share these functions.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { postureRequirementFor, type ResolvedPolicy } from '../domain/policy.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
 import type { PostureStore } from '../findings/posture-store.ts';
 import type { S3BucketInspector } from './bucket-inspector.ts';
-import { evaluatePosture, type PostureFinding } from './evaluate-posture.ts';
+import { evaluatePosture } from './evaluate-posture.ts';
 import type { BucketFacts } from './facts.ts';
 import { applyPosturePlan, planPostureRemediation, type ApplyResult, type PosturePlan } from './remediate.ts';
 

@@ -2,8 +2,8 @@
 // encryption types), GetBucketPolicy (NoSuchBucketPolicy = no policy), and the default's KMS key.
 import { GetBucketEncryptionCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorFacts } from '../aws/errors.ts';
-import type { KeyInspector } from '../inspect/key-inspector.ts';
-import { BucketListingError } from '../inspect/object-inspector.ts';
+import type { KeyInspector } from '../inspect/key-inspector-port.ts';
+import { BucketListingError } from '../inspect/object-inspector-port.ts';
 import { partitionOf } from './bucket-policy.ts';
 import { defaultEncryptionFrom, type BucketFacts, type BucketPolicyRead, type DefaultEncryptionRead, type EncryptionConfiguration } from './facts.ts';
 

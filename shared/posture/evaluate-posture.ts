@@ -7,36 +7,13 @@
 //   5. otherwise                                 → compliant
 import { AT_RISK_STATES, MODES_SATISFYING } from '../domain/evaluate.ts';
 import { exemptionsFor, postureRequirementFor, type BucketDefaultRequirement, type ResolvedPolicy } from '../domain/policy.ts';
-import type { Reason, ReasonCode, Verdict } from '../domain/verdict.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
+import type { Reason, ReasonCode } from '../domain/verdict.ts';
 import { analysePutEncryption, analyseTls, parseBucketPolicy, type PutEncryptionAnalysis, type TlsAnalysis } from './bucket-policy.ts';
-import { sseCBlocking, type BucketFacts, type SseCBlocking } from './facts.ts';
+import { sseCBlocking, type BucketFacts } from './facts.ts';
 
-export type Enforcement = 'enforced' | 'not-enforced' | 'unknown';
-
-/** What sseguard concluded about a bucket: stored, printed and served like an object finding. */
-export interface PostureFinding {
-  bucket: string;
-  verdict: Verdict;
-  reasons: Reason[];
-  ruleIndex?: number;
-  /** The policy asks for the bucket's posture to be fixed (and a fix is possible). */
-  remediate: boolean;
-  auditedAt: string;
-  defaultEncryption: {
-    status: 'configured' | 'none' | 'unreadable';
-    /** sse-s3 | sse-kms | dsse-kms, or S3's algorithm when sseguard does not know it. */
-    mode?: string;
-    kmsKeyArn?: string;
-    kmsKeyState?: string;
-    bucketKeyEnabled?: boolean;
-  };
-  sseC: SseCBlocking;
-  policy: 'none' | 'read' | 'unreadable' | 'invalid';
-  tls: Enforcement;
-  unencryptedPuts: 'denied' | 'allowed' | 'unknown';
-  /** Statements that nearly enforce TLS or encryption, and why they do not count. */
-  notes: string[];
-}
+// Kept here for importers from before the plain types moved to shared/domain/.
+export type { Enforcement, PostureFinding } from '../domain/posture-finding.ts';
 
 const reason = (code: ReasonCode, message: string): Reason => ({ code, message });
 

@@ -1,5 +1,6 @@
 // What S3 and KMS tell about a bucket's own encryption posture. Plain data: no SDK types.
 import type { KeyLookup } from '../domain/encryption.ts';
+import type { SseCBlocking } from '../domain/posture-finding.ts';
 
 export type DefaultMode = 'sse-s3' | 'sse-kms' | 'dsse-kms';
 
@@ -34,7 +35,7 @@ export type DefaultEncryptionRead =
 
 export type BucketPolicyRead = { status: 'none' } | { status: 'read'; text: string } | { status: 'unreadable'; detail: string };
 
-export type SseCBlocking = 'blocked' | 'allowed' | 'unknown';
+export type { SseCBlocking } from '../domain/posture-finding.ts';
 
 export interface BucketFacts {
   bucket: string;

@@ -12,9 +12,9 @@ import {
   type ServerSideEncryptionConfiguration,
 } from '@aws-sdk/client-s3';
 import type { Requirement } from '../domain/policy.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
 import type { ReasonCode } from '../domain/verdict.ts';
 import type { S3BucketInspector } from './bucket-inspector.ts';
-import type { PostureFinding } from './evaluate-posture.ts';
 import { ALGORITHM_OF, defaultEncryptionFrom, sseCBlocking, type BucketFacts, type EncryptionConfiguration } from './facts.ts';
 import { lineDiff, mergeTlsDeny } from './policy-merge.ts';
 

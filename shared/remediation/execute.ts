@@ -4,7 +4,8 @@
 // outcomes (changed, vanished, denied, failed), never exceptions.
 import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { errorFacts, type ServiceErrorFacts } from '../aws/errors.ts';
-import { modeFromServerSideEncryption, type EncryptionMode } from '../domain/encryption.ts';
+import { modeFromServerSideEncryption } from '../domain/encryption.ts';
+import type { ObservedEncryptionSnapshot } from '../domain/encryption-snapshot.ts';
 import type { RemediationOutcomeCode } from './outcomes.ts';
 import {
   isAtTarget,
@@ -40,15 +41,6 @@ export interface RemediationOptions extends PlanOptions {
   partConcurrency?: number;
 }
 
-/** The encryption-relevant state of one object version, before or after a fix. */
-export interface EncryptionSnapshot {
-  mode: EncryptionMode;
-  kmsKeyArn?: string;
-  bucketKeyEnabled: boolean;
-  versionId?: string;
-  etag?: string;
-}
-
 export interface RemediationOutcome {
   outcome: RemediationOutcomeCode;
   /** The plan that was carried out (re-made when the fresh HeadObject showed a restored archive). */
@@ -57,8 +49,8 @@ export interface RemediationOutcome {
   message: string;
   /** What a person must do, when sseguard cannot. */
   instruction?: string;
-  before: EncryptionSnapshot;
-  after?: EncryptionSnapshot;
+  before: ObservedEncryptionSnapshot;
+  after?: ObservedEncryptionSnapshot;
   notes: string[];
   /** The S3 error behind a skipped, blocked or failed outcome. */
   cause?: ServiceErrorFacts;
@@ -72,7 +64,7 @@ const PERMISSIONS_NEEDED =
   's3:PutObjectRetention and s3:PutObjectLegalHold (locked objects), and kms:Decrypt, kms:Encrypt, ' +
   'kms:GenerateDataKey, kms:ReEncrypt* on both the current and the target key';
 
-function snapshotFromHead(head: HeadObjectCommandOutput): EncryptionSnapshot {
+function snapshotFromHead(head: HeadObjectCommandOutput): ObservedEncryptionSnapshot {
   const mode = head.SSECustomerAlgorithm ? 'sse-c' : modeFromServerSideEncryption(head.ServerSideEncryption);
   return {
     mode,
@@ -83,7 +75,7 @@ function snapshotFromHead(head: HeadObjectCommandOutput): EncryptionSnapshot {
   };
 }
 
-function snapshotFromFacts(facts: RemediationFacts): EncryptionSnapshot {
+function snapshotFromFacts(facts: RemediationFacts): ObservedEncryptionSnapshot {
   return {
     mode: facts.mode,
     bucketKeyEnabled: facts.bucketKeyEnabled,

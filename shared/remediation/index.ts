@@ -4,6 +4,7 @@
 export { describePlan, dryRunTotals, planRemediation, isAtTarget } from './plan.ts';
 export type { DryRunTotals, FixEstimate, PlanInput, PlanOptions, RemediationFacts, RemediationPlan, RemediationTarget } from './plan.ts';
 export { remediateObject } from './execute.ts';
-export type { EncryptionSnapshot, RemediationDependencies, RemediationOptions, RemediationOutcome } from './execute.ts';
+export type { RemediationDependencies, RemediationOptions, RemediationOutcome } from './execute.ts';
+export type { EncryptionSnapshot, ObservedEncryptionSnapshot } from '../domain/encryption-snapshot.ts';
 export { BLOCKED_OUTCOMES, REMEDIATION_ACTIONS, REMEDIATION_OUTCOMES, isBlockedOutcome } from './outcomes.ts';
 export type { BlockedOutcome, RemediationAction, RemediationOutcomeCode } from './outcomes.ts';

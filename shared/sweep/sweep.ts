@@ -4,8 +4,8 @@
 // crash) resumes where it stopped on the next tick. A page enqueued again after a crash between
 // send and save is audited again (idempotent) and counted once (page markers).
 import { randomBytes } from 'node:crypto';
+import type { ListedObject } from '../domain/listed-object.ts';
 import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-requests.ts';
-import type { ListedObject } from '../inspect/object-inspector.ts';
 import { CheckpointConflictError, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
 
 export interface SweepDependencies {

@@ -1,0 +1,9 @@
+// The key inspector port: what the audit and the policy loader need to know about KMS keys.
+// KmsKeyInspector (key-inspector.ts) is its adapter.
+import type { KeyLookup } from '../domain/encryption.ts';
+
+export interface KeyInspector {
+  lookup(keyRef: string): Promise<KeyLookup>;
+  /** The key ARN a reference (alias, alias ARN, key id, key ARN) stands for, or a clear error. */
+  arnOf(keyRef: string): Promise<string>;
+}
