@@ -11,9 +11,8 @@ import type { Finding } from '#shared/domain/finding.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import type { Config } from '#shared/config.ts';
-import { PostureStore } from '#shared/findings/posture-store.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
-import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
+import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { ProgressLine } from '../output/progress.ts';
@@ -58,11 +57,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   });
   // The bucket's own posture comes first: it decides what every future object gets.
   const { finding: posture } = await auditPosture(
-    {
-      buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, config.region),
-      policy: deps.policy,
-      ...(options.record ? { store: new PostureStore(runtime.clients.documents, config.table) } : {}),
-    },
+    postureDependencies(runtime, deps.policy, { record: options.record }),
     options.bucket,
   );
   if (options.json) {
