@@ -117,10 +117,17 @@ export type VersionOrder = 'older' | 'newer' | 'undecided';
 
 /** How `finding` stands against `other` (another finding or the stored state) for the same object. */
 export function compareFindings(
-  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent'>,
+  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed'>,
   other: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt'>,
 ): VersionOrder {
   if (sameVersion(finding, other)) return finding.auditedAt < other.auditedAt ? 'older' : 'newer';
+  // "Gone" has no version of its own: it stands against what was recorded before it was observed.
+  if (finding.removed) {
+    if (finding.sequencer && other.sequencer && compareSequencers(finding.sequencer, other.sequencer) !== 0) {
+      return compareSequencers(finding.sequencer, other.sequencer) < 0 ? 'older' : 'newer';
+    }
+    return finding.auditedAt < other.auditedAt ? 'older' : 'newer';
+  }
   if (finding.sequencer && other.sequencer) {
     const order = compareSequencers(finding.sequencer, other.sequencer);
     // LocalStack sends one sequencer for every event: equal says nothing, fall through.

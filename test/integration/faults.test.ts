@@ -257,7 +257,6 @@ describe('crash-safe remediation', () => {
     const env = { AWS_ENDPOINT_URL: proxy.endpoint, SSEGUARD_FIX_LEASE_MS: '1500' };
     const crashed = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '4'], env, (pid) => (victim = pid));
     proxy.observe(undefined);
-    if (crashed.code !== null) console.log("DEBUG", JSON.stringify(proxy.stats().requests), crashed.stdout.slice(-2000), crashed.stderr);
     expect(crashed.code).toBeNull(); // killed
     const rerun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'], { AWS_ENDPOINT_URL: emulator, SSEGUARD_FIX_LEASE_MS: '1500' });
     expect(rerun.stderr).toBe('');

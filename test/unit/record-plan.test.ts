@@ -193,6 +193,14 @@ describe('removed objects', () => {
     expect(counters(plan)).toEqual({ ALL: minusOne, 'BUCKET#data': minusOne, [`KMSKEY#${KEY_A}`]: minusOne });
   });
 
+  test('a removal (no version of its own) stands against a state recorded before it was observed, and not against a later one', () => {
+    const before = stored(finding({ auditedAt: '2026-11-23T10:00:00.000Z' }), 2);
+    const { etag: _e, lastModified: _l, ...gone } = removal({ auditedAt: '2026-11-24T00:00:00.000Z' });
+    expect(planRecord([gone], previousOf(before)).deletes).toHaveLength(1);
+    const later = stored(finding({ auditedAt: '2026-11-25T00:00:00.000Z' }), 3);
+    expect(planRecord([gone], previousOf(later)).stale).toEqual([gone]);
+  });
+
   test('removing what was never recorded writes nothing', () => {
     const plan = planRecord([removal()], new Map());
     expect([plan.states, plan.deletes, plan.history]).toEqual([[], [], []]);
