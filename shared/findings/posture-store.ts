@@ -44,6 +44,8 @@ export class PostureStore extends PostureReader {
     for (let attempt = 1; ; attempt++) {
       const before = await this.get(finding.bucket);
       if (before && before.auditedAt > finding.auditedAt) return false;
+      // As recorded: nothing to write (the scan run record proves the bucket was seen).
+      if (before && !changed(before, finding)) return true;
       const rev = (before?.rev ?? 0) + 1;
       const state: StoredPosture = { ...finding, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev };
       const TableName = this.tableName;

@@ -101,7 +101,10 @@ test('an inventory sweep gives exactly the verdicts of a HEAD scan; a second one
   const reported = JSON.parse(report.stdout).findings as { key: string; evidence: string | null; evidenceAt: string | null }[];
   expect(reported.map((f) => f.key)).not.toContain('obj-001');
   expect(reported).toHaveLength(59);
-  // Each finding says what it rests on: the changed KMS object a HEAD, SSE-S3 objects the report (and its date).
+  // Each finding says what it rests on: the changed KMS object a HEAD, SSE-S3 objects the report
+  // (an unchanged one keeps the first report's date: nothing was rewritten; the run record proves
+  // the second report was read).
   expect(reported.find((f) => f.key === 'obj-002')).toMatchObject({ evidence: 'head' });
-  expect(reported.find((f) => f.key === 'obj-006')).toMatchObject({ evidence: 'inventory', evidenceAt: summary.inventory.reportDate });
+  expect(reported.find((f) => f.key === 'obj-006')).toMatchObject({ evidence: 'inventory', evidenceAt: firstSummary.inventory.reportDate });
+  expect(reported.find((f) => f.key === 'obj-000')).toMatchObject({ evidence: 'inventory', evidenceAt: summary.inventory.reportDate });
 }, 180_000);
