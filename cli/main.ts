@@ -63,6 +63,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-record', 'do not write findings to the table')
     .addOption(new Option('--dry-run', 'print the fix the policy asks for, per object, and totals; change nothing').conflicts('remediate'))
     .option('--remediate', 'fix objects where the policy says remediate: true (each at most once per version)', false)
+    .option('--all-versions', 'audit every version (ListObjectVersions); noncurrent ones are counted apart and never copied in place', false)
     .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
     .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
     .addHelpText(
@@ -84,6 +85,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         remediate: boolean;
         inventory?: string;
         inventoryId?: string;
+        allVersions: boolean;
       }) => {
         const { dryRun, remediate, ...rest } = options;
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';

@@ -29,6 +29,8 @@ export interface ScanCommandOptions {
   record: boolean;
   /** 'report' (default): count what the policy would fix; 'dry-run': print the plan; 'fix': fix it. */
   remediation: RemediationMode;
+  /** Every version, not only current objects. */
+  allVersions?: boolean;
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
@@ -83,6 +85,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       bucket: options.bucket,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
+      ...(options.allVersions ? { allVersions: true } : {}),
       onProgress: ({ listed, audited }) => progress.update(listed, audited),
       onNotAudited: (finding) => {
         if (notAudited.length < EXAMPLES_SHOWN) notAudited.push(finding);
@@ -100,7 +103,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     progress.done();
   }
   const seconds = (performance.now() - started) / 1000;
-  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0) || isFailingVerdict(posture.verdict);
+  // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
+  const failing =
+    VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0) ||
+    isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
   const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
@@ -171,6 +177,16 @@ function renderSummary(
       Object.entries(result.modes).map(([mode, count]) => [mode, count ?? 0]),
     ),
   ];
+  if (result.noncurrent) {
+    const n = result.noncurrent;
+    lines.push(
+      '',
+      `Noncurrent versions: ${n.objects} (${formatBytes(n.bytes)}); ` +
+        VERDICTS.filter((v) => (n.verdicts[v] ?? 0) > 0).map((v) => `${n.verdicts[v]} ${v}`).join(', ') +
+        ' — still exposure until they expire (a NoncurrentVersionExpiration lifecycle rule).',
+    );
+  }
+  if (result.deleted) lines.push(`${result.deleted} objects whose current version is a delete marker were removed from the findings.`);
   const keys = Object.entries(result.kmsKeys);
   if (keys.length > 0) {
     lines.push(

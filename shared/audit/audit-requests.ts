@@ -52,9 +52,10 @@ export async function auditThenFix(
   bucket: string,
   listed: ListedObject,
   hint: AuditHint = {},
-  options: { confirmedCurrent?: boolean } = {},
+  options: { confirmedCurrent?: boolean; exactVersion?: boolean } = {},
 ): Promise<Finding> {
-  const audit = await auditObjectInDetail(deps, bucket, listed);
+  // A listing of versions asks about that version itself; anything else, about the object as it is now.
+  const audit = await auditObjectInDetail(deps, bucket, listed, options.exactVersion ? listed.versionId : undefined);
   const found = audit.finding;
   // SSE-C objects answer no HeadObject without their key: the event's version is all there is to know.
   if (found.mode === 'sse-c' && !found.versionId && hint.versionId) found.versionId = hint.versionId;
@@ -66,7 +67,7 @@ export async function auditThenFix(
     ...(hint.sequencer && describesEvent ? { sequencer: hint.sequencer } : {}),
     ...(options.confirmedCurrent ? { confirmedCurrent: true } : {}),
   });
-  audit.finding = annotate(found);
+  audit.finding = annotate(listed.isLatest === false ? { ...found, isLatest: false } : found);
   if (audit.finding.remediate && deps.remediate && !isTransient(audit.finding)) return annotate(await deps.remediate(audit));
   return audit.finding;
 }

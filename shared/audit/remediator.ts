@@ -75,7 +75,8 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
     const planned = planRemediation({ facts, target, now, options: deps.options ?? {} });
     const writes = !dryRun && (WRITING_ACTIONS.includes(planned.action) || (planned.action === 'blocked' && planned.outcome === 'blocked-archived'));
     const intent: FixIntent | undefined =
-      writes && deps.fixLog && facts.etag
+      // Intents describe the object's current version; a noncurrent version's in-place update has none.
+      writes && deps.fixLog && facts.etag && facts.isLatest !== false
         ? {
             id: `${now.toISOString()}#${randomBytes(4).toString('hex')}`,
             bucket: facts.bucket,

@@ -34,12 +34,16 @@ export interface ScanOptions {
   onNotAudited?: (finding: Finding) => void | Promise<void>;
   onProgress?: (progress: { listed: number; audited: number }) => void;
   defer?: Partial<DeferPolicy>;
+  /** Audit every version (ListObjectVersions), not only current objects; noncurrent ones are counted apart. */
+  allVersions?: boolean;
 }
 
 export interface KeyExposure {
   objects: number;
   bytes: number;
   verdicts: Partial<Record<Verdict, number>>;
+  /** Noncurrent versions under the key (with allVersions): still exposure if the key goes. */
+  noncurrent?: { objects: number; bytes: number };
 }
 
 export interface ScanResult extends ScanRun {
@@ -51,6 +55,10 @@ export interface ScanResult extends ScanRun {
   notAudited: number;
   /** Audits tried again after a transient failure. */
   retries: number;
+  /** Noncurrent versions audited (allVersions), apart from the objects: an SSE-C or unencrypted one is still exposure. */
+  noncurrent?: { objects: number; bytes: number; verdicts: Partial<Record<Verdict, number>> };
+  /** Objects whose current version is a delete marker (allVersions): removed from the findings. */
+  deleted?: number;
 }
 
 /** Flattens pages into objects, fetching the next page while the current one is audited. */
@@ -86,7 +94,9 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   const clock = deps.clock ?? (() => new Date());
   const result = emptyScanResult(randomUUID(), options, clock());
   let listed = 0;
-  const objects = prefetchingObjects(deps.lister.pages(options.bucket, options.prefix), (size) => {
+  if (options.allVersions && !deps.lister.versionPages) throw new Error('this lister cannot list object versions');
+  const listing = options.allVersions ? deps.lister.versionPages!(options.bucket, options.prefix) : deps.lister.pages(options.bucket, options.prefix);
+  const objects = prefetchingObjects(listing, (size) => {
     listed += size;
   });
   const deferred: Work[] = [];
@@ -128,7 +138,17 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   const budgetLeft = () => policy.budgetBase + policy.budgetPerObject * listed - result.retries;
 
   const audit = async (work: Work): Promise<void> => {
-    const finding = await auditThenFix(deps, options.bucket, work.listed, {}, work.confirm ? { confirmedCurrent: true } : {});
+    if (work.listed.deleteMarker) {
+      limit.release('ok');
+      // The current version is a delete marker: the object is gone; a noncurrent marker is no object.
+      if (work.listed.isLatest) {
+        result.deleted = (result.deleted ?? 0) + 1;
+        await recorder?.add(deletedObject(options.bucket, work.listed, clock()));
+      }
+      return;
+    }
+    const exact = options.allVersions && work.listed.versionId ? { exactVersion: true } : {};
+    const finding = await auditThenFix(deps, options.bucket, work.listed, {}, { ...(work.confirm ? { confirmedCurrent: true } : {}), ...exact });
     if (isTransient(finding)) {
       const beingFixedElsewhere = finding.remediation?.outcome === 'skipped-being-fixed-elsewhere';
       if (work.attempt < policy.attemptsPerObject && budgetLeft() > 0) {
@@ -187,6 +207,19 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   return result;
 }
 
+function deletedObject(bucket: string, listed: ListedObject, at: Date): Finding {
+  return {
+    bucket,
+    key: listed.key,
+    size: 0,
+    verdict: 'unauditable',
+    reasons: [{ code: 'object-vanished', message: 'the current version is a delete marker' }],
+    remediate: false,
+    auditedAt: at.toISOString(),
+    removed: true,
+  };
+}
+
 export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix'>, startedAt: Date): ScanResult {
   return {
     id,
@@ -206,6 +239,19 @@ export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' 
 
 /** Adds (or with -1 takes out) one finding's share of the run's tally. */
 export function countFinding(result: ScanResult, finding: Finding, sign: 1 | -1): void {
+  if (finding.isLatest === false) {
+    const noncurrent = (result.noncurrent ??= { objects: 0, bytes: 0, verdicts: {} });
+    noncurrent.objects += sign;
+    noncurrent.bytes += sign * finding.size;
+    noncurrent.verdicts[finding.verdict] = (noncurrent.verdicts[finding.verdict] ?? 0) + sign;
+    if (finding.kmsKeyArn) {
+      const exposure = (result.kmsKeys[finding.kmsKeyArn] ??= { objects: 0, bytes: 0, verdicts: {} });
+      const apart = (exposure.noncurrent ??= { objects: 0, bytes: 0 });
+      apart.objects += sign;
+      apart.bytes += sign * finding.size;
+    }
+    return;
+  }
   result.objects += sign;
   result.bytes += sign * finding.size;
   result.verdicts[finding.verdict] = (result.verdicts[finding.verdict] ?? 0) + sign;

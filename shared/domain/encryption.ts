@@ -65,6 +65,8 @@ export interface ObjectFacts {
   objectLock: ObjectLockFacts;
   /** Set for GLACIER / DEEP_ARCHIVE objects and archived Intelligent-Tiering tiers. */
   archiveStatus?: string;
+  /** false for a noncurrent version; true when HeadObject named no version (it answers with the current one). */
+  isLatest?: boolean;
   /** Set when mode is `client-side`. */
   clientSide?: ClientSideFacts;
 }

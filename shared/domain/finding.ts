@@ -20,6 +20,8 @@ export interface Finding {
   bucket: string;
   key: string;
   versionId?: string;
+  /** false for a noncurrent version, recorded beside the object's state and counted apart. */
+  isLatest?: boolean;
   etag?: string;
   size: number;
   storageClass?: string;
@@ -89,6 +91,7 @@ export function toFinding(
     mode: facts.mode,
     bucketKeyEnabled: facts.bucketKeyEnabled,
     ...(facts.versionId ? { versionId: facts.versionId } : {}),
+    ...(facts.isLatest === false ? { isLatest: false } : {}),
     ...(facts.etag ? { etag: facts.etag } : {}),
     ...(facts.lastModified ? { lastModified: facts.lastModified } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),

@@ -7,4 +7,10 @@ export interface ListedObject {
   etag?: string;
   storageClass?: string;
   lastModified?: string;
+  /** Set when the listing names versions (ListObjectVersions, an inventory of all versions). */
+  versionId?: string;
+  /** false for a noncurrent version; undefined when the listing does not say (then it is the current one). */
+  isLatest?: boolean;
+  /** A delete marker: no object to inspect; when latest, the object is gone. */
+  deleteMarker?: boolean;
 }

@@ -19,7 +19,7 @@ import {
   withRetries,
   type TransactItem,
 } from './dynamodb-writes.ts';
-import { fixHistoryEntry, objectId, planRecord, planSize, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { fixHistoryEntry, objectId, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
   StoredFinding,
@@ -43,6 +43,7 @@ import {
   intentKey,
   objectPk,
   shardedCounterSk,
+  versionSk,
 } from './table.ts';
 
 const MAX_TRANSACTION_ITEMS = 100;
@@ -93,10 +94,52 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   async record(findings: Finding[]): Promise<RecordResult> {
     const undecided: Finding[] = [];
-    for (let start = 0; start < findings.length; start += OBJECTS_PER_TRANSACTION) {
-      undecided.push(...(await this.recordChunk(findings.slice(start, start + OBJECTS_PER_TRANSACTION))));
+    const current = findings.filter((f) => f.isLatest !== false);
+    const noncurrent = findings.filter((f) => f.isLatest === false);
+    for (let start = 0; start < current.length; start += OBJECTS_PER_TRANSACTION) {
+      undecided.push(...(await this.recordChunk(current.slice(start, start + OBJECTS_PER_TRANSACTION))));
+    }
+    for (let start = 0; start < noncurrent.length; start += OBJECTS_PER_TRANSACTION) {
+      await this.recordVersions(noncurrent.slice(start, start + OBJECTS_PER_TRANSACTION));
     }
     return { undecided };
+  }
+
+  /** Noncurrent versions: their own items beside the object's state, written only on change. */
+  private async recordVersions(findings: Finding[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const keys = [...new Map(findings.map((f) => [versionId_(f), { pk: objectPk(f.bucket, f.key), sk: versionSk(f.versionId) }])).values()];
+      const previous = new Map<string, PreviousState>();
+      for (const item of await batchGet(this.documents, this.tableName, keys)) {
+        const state = fromStateItem(item);
+        previous.set(versionId_(state), state);
+      }
+      const plan = planVersionRecord(findings, previous);
+      const shard = this.nextShard;
+      this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
+      const items: TransactItem[] = [
+        ...plan.states.map(({ state, expectedRev }): TransactItem => {
+          const { pk: _pk, sk: _sk, ...attributes } = { pk: '', sk: '', ...state };
+          return {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...attributes, pk: objectPk(state.bucket, state.key), sk: versionSk(state.versionId) },
+              ...(expectedRev === undefined
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : { ConditionExpression: 'rev = :expected', ExpressionAttributeValues: { ':expected': expectedRev } }),
+            },
+          };
+        }),
+        ...[...plan.counters].map(([sk, deltas]) => counterUpdate(this.tableName, { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) }, deltas)),
+      ];
+      try {
+        await transactWrite(this.documents, items, `recording ${findings.length} noncurrent versions`);
+        return;
+      } catch (error) {
+        if (!failedConditions(error) || attempt >= MAX_REPLANS) throw error;
+        await sleep(backoffMs(attempt));
+      }
+    }
   }
 
   /** Records one chunk; returns the findings whose order only a fresh HeadObject can tell. */

@@ -32,17 +32,28 @@ export function fromStateItem(item: Item): StoredFinding {
 
 export function countsFrom(item: Item): Counts {
   const counts: Counts = { objects: Number(item.objects ?? 0), bytes: Number(item.bytes ?? 0), verdicts: {}, modes: {} };
+  const noncurrent = { objects: Number(item['noncurrent:objects'] ?? 0), bytes: Number(item['noncurrent:bytes'] ?? 0), verdicts: {} as Partial<Record<Verdict, number>> };
   for (const [name, value] of Object.entries(item)) {
     if (typeof value !== 'number' || value === 0) continue;
     if (name.startsWith('verdict:')) counts.verdicts[name.slice(8) as Verdict] = value;
     if (name.startsWith('mode:')) counts.modes[name.slice(5) as keyof Counts['modes']] = value;
+    if (name.startsWith('noncurrent:verdict:')) noncurrent.verdicts[name.slice(19) as Verdict] = value;
   }
+  if (noncurrent.objects !== 0 || Object.keys(noncurrent.verdicts).length > 0) counts.noncurrent = noncurrent;
   return counts;
 }
 
 export function addCounts(into: Counts, more: Counts): Counts {
   into.objects += more.objects;
   into.bytes += more.bytes;
+  if (more.noncurrent) {
+    const noncurrent = (into.noncurrent ??= { objects: 0, bytes: 0, verdicts: {} });
+    noncurrent.objects += more.noncurrent.objects;
+    noncurrent.bytes += more.noncurrent.bytes;
+    for (const [verdict, n] of Object.entries(more.noncurrent.verdicts)) {
+      noncurrent.verdicts[verdict as Verdict] = (noncurrent.verdicts[verdict as Verdict] ?? 0) + (n ?? 0);
+    }
+  }
   for (const [verdict, n] of Object.entries(more.verdicts)) {
     into.verdicts[verdict as Verdict] = (into.verdicts[verdict as Verdict] ?? 0) + (n ?? 0);
   }

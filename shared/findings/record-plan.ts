@@ -295,3 +295,63 @@ export const planSize = (plan: RecordPlan): number =>
   plan.states.length + plan.deletes.length + plan.history.length + plan.remediations.length + plan.closedIntents.length + plan.counters.size;
 
 export const isEmptyPlan = (plan: RecordPlan): boolean => planSize(plan) === 0;
+
+/** Counter attributes of noncurrent versions: counted apart, so the current picture stays the objects'. */
+const NONCURRENT = 'noncurrent:';
+
+export interface VersionPlan {
+  states: StateWrite[];
+  counters: Map<string, Map<string, number>>;
+  unchanged: Finding[];
+}
+
+/** The previous record of a noncurrent version is keyed by object and version. */
+export const versionId_ = (f: { bucket: string; key: string; versionId?: string }): string => `${objectId(f)}#${f.versionId ?? 'null'}`;
+
+function addNoncurrent(counters: VersionPlan['counters'], f: Counted, sign: 1 | -1): void {
+  const attributes: [string, number][] = [
+    [`${NONCURRENT}objects`, sign],
+    [`${NONCURRENT}bytes`, sign * f.size],
+    [`${NONCURRENT}verdict:${f.verdict}`, sign],
+  ];
+  const targets = [counterSk.all, counterSk.bucket(f.bucket), ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : [])];
+  for (const target of targets) {
+    const deltas = counters.get(target) ?? new Map<string, number>();
+    for (const [name, delta] of attributes) deltas.set(name, (deltas.get(name) ?? 0) + delta);
+    counters.set(target, deltas);
+  }
+}
+
+/**
+ * Plans the records of noncurrent versions: one item per version beside the object's state (never
+ * the state itself: a noncurrent version is not what the object is now), written only on change,
+ * counted under noncurrent:* so that summaries and each key's blast radius show them apart.
+ */
+export function planVersionRecord(findings: Finding[], previous: ReadonlyMap<string, PreviousState>): VersionPlan {
+  const plan: VersionPlan = { states: [], counters: new Map(), unchanged: [] };
+  const latest = new Map<string, Finding>();
+  for (const finding of findings) {
+    const seen = latest.get(versionId_(finding));
+    if (!seen || seen.auditedAt <= finding.auditedAt) latest.set(versionId_(finding), finding);
+  }
+  for (const [id, finding] of latest) {
+    const before = previous.get(id);
+    if (before && before.auditedAt > finding.auditedAt) continue;
+    if (before && !changed(before, finding)) {
+      plan.unchanged.push(finding);
+      continue;
+    }
+    const { confirmedCurrent: _c, remediationRecorded: _r, ...recorded } = finding;
+    plan.states.push({
+      state: { ...recorded, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev: (before?.rev ?? 0) + 1 },
+      ...(before ? { expectedRev: before.rev } : {}),
+    });
+    if (before) addNoncurrent(plan.counters, before, -1);
+    addNoncurrent(plan.counters, finding, 1);
+  }
+  for (const [target, deltas] of plan.counters) {
+    for (const [name, delta] of deltas) if (delta === 0) deltas.delete(name);
+    if (deltas.size === 0) plan.counters.delete(target);
+  }
+  return plan;
+}

@@ -33,6 +33,14 @@ export interface Counts {
   bytes: number;
   verdicts: Partial<Record<Verdict, number>>;
   modes: Partial<Record<EncryptionMode | 'unknown', number>>;
+  /** Noncurrent versions (audited with --all-versions), counted apart from the objects. */
+  noncurrent?: NoncurrentCounts;
+}
+
+export interface NoncurrentCounts {
+  objects: number;
+  bytes: number;
+  verdicts: Partial<Record<Verdict, number>>;
 }
 
 export interface Summary {

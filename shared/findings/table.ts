@@ -6,6 +6,8 @@
 //   OBJ#<bucket>/<key>        STATE                       current state of one object (indexed below)
 //   OBJ#<bucket>/<key>        HIST#<auditedAt>#<rev>      append-only history of that object
 //   OBJ#<bucket>/<key>        HIST#<startedAt>#FIX        what a fix did (one per fix intent)
+//   OBJ#<bucket>/<key>        VERSION#<versionId>         a noncurrent version (not indexed; counted
+//                                                         under noncurrent:* in the counters)
 //   OBJ#<bucket>/<key>        INTENT                      a fix under way: written before the S3 call,
 //                                                         removed with its outcome; a crash leaves it
 //                                                         for the next audit to reconcile
@@ -90,3 +92,4 @@ export const SWEEP_CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' } as const;
 export const SWEEPS_PK = 'SWEEPS';
 export const sweepRunKey = (runId: string) => ({ pk: SWEEPS_PK, sk: runId });
 export const sweepPageKey = (runId: string, page: number) => ({ pk: `SWEEP#${runId}`, sk: `PAGE#${String(page).padStart(8, '0')}` });
+export const versionSk = (versionId: string | undefined): string => `VERSION#${versionId ?? 'null'}`;

@@ -12,6 +12,8 @@ export interface ObjectInspector {
 export interface ObjectLister {
   /** Pages of objects under the prefix, in key order; throws BucketListingError when the bucket cannot be listed. */
   pages(bucket: string, prefix?: string): AsyncIterable<ListedObject[]>;
+  /** Pages of every version and delete marker under the prefix (versionId, isLatest, deleteMarker set). */
+  versionPages?(bucket: string, prefix?: string): AsyncIterable<ListedObject[]>;
 }
 
 /** The bucket cannot be listed (missing, denied, failing): part of the lister's contract. */

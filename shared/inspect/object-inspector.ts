@@ -2,7 +2,9 @@
 import {
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   paginateListObjectsV2,
+  type ListObjectVersionsCommandOutput,
   type HeadObjectCommandOutput,
   type ListObjectsV2CommandOutput,
   type S3Client,
@@ -83,12 +85,17 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
       const head = await this.s3.send(
         new HeadObjectCommand({ Bucket: bucket, Key: listed.key, ...(versionId ? { VersionId: versionId } : {}) }),
       );
-      return { status: 'read', facts: factsFromHead(bucket, listed, head) };
+      // Without a version id HeadObject answers with the current version; with one, the listing says.
+      const isLatest = versionId ? listed.isLatest : true;
+      return { status: 'read', facts: { ...factsFromHead(bucket, listed, head), ...(isLatest === undefined ? {} : { isLatest }) } };
     } catch (error) {
       const { status, name, message } = errorFacts(error);
       const unreadable = (reason: 'object-access-denied' | 'object-vanished' | 'object-unreadable', detail: string) =>
         ({ status: 'unreadable', bucket, key: listed.key, ...(versionId ? { versionId } : {}), reason, detail }) as const;
-      if (status === 400) return { status: 'read', facts: sseCFacts(bucket, listed, versionId) };
+      if (status === 400) {
+        const facts = sseCFacts(bucket, listed, versionId);
+        return { status: 'read', facts: listed.isLatest === false ? { ...facts, isLatest: false } : facts };
+      }
       if (status === 403) return unreadable('object-access-denied', `HeadObject denied (${name})`);
       // 404: deleted since it was listed; 405: the version is now a delete marker.
       if (status === 404 || status === 405) return unreadable('object-vanished', 'object was deleted after it was listed');
@@ -103,6 +110,44 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
     );
     try {
       for await (const page of pages) yield listedObjects(page);
+    } catch (error) {
+      throw listingError(bucket, error);
+    }
+  }
+
+  async *versionPages(bucket: string, prefix?: string): AsyncIterable<ListedObject[]> {
+    // The SDK has no paginator for ListObjectVersions: follow its key and version-id markers.
+    let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    try {
+      for (;;) {
+        const page: ListObjectVersionsCommandOutput = await this.s3.send(
+          new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000, ...(prefix ? { Prefix: prefix } : {}), ...markers }),
+        );
+        const versions: ListedObject[] = (page.Versions ?? []).map((v) => ({
+          key: v.Key!,
+          size: v.Size ?? 0,
+          ...(v.ETag ? { etag: v.ETag } : {}),
+          ...(v.StorageClass ? { storageClass: v.StorageClass } : {}),
+          ...(v.LastModified ? { lastModified: v.LastModified.toISOString() } : {}),
+          // "null": the version written while versioning was off; HeadObject takes it as is.
+          ...(v.VersionId ? { versionId: v.VersionId } : {}),
+          isLatest: v.IsLatest === true,
+        }));
+        const deleteMarkers: ListedObject[] = (page.DeleteMarkers ?? []).map((m) => ({
+          key: m.Key!,
+          size: 0,
+          ...(m.VersionId ? { versionId: m.VersionId } : {}),
+          ...(m.LastModified ? { lastModified: m.LastModified.toISOString() } : {}),
+          isLatest: m.IsLatest === true,
+          deleteMarker: true,
+        }));
+        yield [...versions, ...deleteMarkers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        if (!page.IsTruncated) return;
+        markers = {
+          ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
+          ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}),
+        };
+      }
     } catch (error) {
       throw listingError(bucket, error);
     }

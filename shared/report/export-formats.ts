@@ -45,6 +45,7 @@ export function findingJson(f: AnyFinding) {
     bucket: f.bucket,
     key: f.key,
     versionId: f.versionId ?? null,
+    isLatest: f.isLatest !== false,
     mode: f.mode ?? null,
     kmsKeyArn: f.kmsKeyArn ?? null,
     bucketKeyEnabled: f.bucketKeyEnabled ?? null,

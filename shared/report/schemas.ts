@@ -48,6 +48,8 @@ export const findingSchema = z.object({
   bucket: z.string(),
   key: z.string(),
   versionId: z.string().nullable(),
+  /** false for a noncurrent version (audited with --all-versions). */
+  isLatest: z.boolean(),
   mode: z.enum(ENCRYPTION_MODES).nullable(),
   kmsKeyArn: z.string().nullable(),
   bucketKeyEnabled: z.boolean().nullable(),

@@ -1,0 +1,109 @@
+// Versioned buckets: `scan --all-versions` audits every version. Noncurrent versions are findings
+// of their own (versionId, isLatest false), counted apart in the summary and each key's blast
+// radius; they are never the object's state and never copied in place; delete markers are known.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, expect, test } from 'vitest';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { createBucket, createKey, enableVersioning, sseCHeaders, type TestKey } from '../support/aws-fixtures.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+const BUCKET = 'versioned-audit';
+const dir = mkdtempSync(join(tmpdir(), 'sseguard-versions-'));
+const writer = createAwsClients();
+let key: TestKey;
+let policyPath: string;
+const versions: Record<string, string> = {};
+
+interface JsonFinding {
+  key: string;
+  versionId: string | null;
+  isLatest: boolean;
+  mode: string | null;
+  verdict: string;
+  reasons: { code: string }[];
+  remediation?: { outcome: string; action: string };
+}
+
+function sseguard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SSEGUARD_TABLE: 'versions-findings' } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  key = await createKey(writer, { rotation: true });
+  await createBucket(writer, BUCKET);
+  await enableVersioning(writer, BUCKET);
+  const put = async (label: string, extra: Record<string, unknown>) => {
+    const { VersionId } = await writer.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'doc.txt', Body: `${label} content`, ...extra }));
+    versions[label] = VersionId!;
+  };
+  // Oldest first: SSE-C, then SSE-S3, then the compliant current version under the customer key.
+  await put('sse-c', sseCHeaders);
+  await put('sse-s3', { ServerSideEncryption: 'AES256' });
+  await put('current', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn });
+  // An object whose current version is a delete marker, and one that is plain and current.
+  await writer.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'gone.txt', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn }));
+  await writer.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'gone.txt' }));
+  policyPath = join(dir, 'policy.yaml');
+  writeFileSync(
+    policyPath,
+    `version: 1\ndefault:\n  require: sse-kms\n  kmsKeys: [${key.arn}]\n  remediate: true\n  target: { mode: sse-kms, kmsKey: ${key.arn}, bucketKey: false }\n`,
+  );
+  expect((await sseguard(['init'])).code).toBe(0);
+});
+
+test('scan --all-versions: every version a finding with versionId and isLatest; noncurrent SSE-C and SSE-S3 versions under a compliant current one are exposure, counted apart', async () => {
+  // Without --all-versions the bucket looks clean: only the current version is seen.
+  const current = await sseguard(['scan', '--bucket', BUCKET, '--policy', policyPath, '--json']);
+  expect(current.code).toBe(0);
+
+  const run = await sseguard(['scan', '--bucket', BUCKET, '--policy', policyPath, '--all-versions', '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const document = JSON.parse(run.stdout) as { findings: JsonFinding[]; summary: Record<string, unknown> };
+  const doc = document.findings.filter((f) => f.key === 'doc.txt');
+  const byVersion = Object.fromEntries(doc.map((f) => [f.versionId, { isLatest: f.isLatest, mode: f.mode, verdict: f.verdict }]));
+  expect(byVersion).toEqual({
+    [versions.current!]: { isLatest: true, mode: 'sse-kms', verdict: 'compliant' },
+    [versions['sse-s3']!]: { isLatest: false, mode: 'sse-s3', verdict: 'noncompliant' },
+    [versions['sse-c']!]: { isLatest: false, mode: 'sse-c', verdict: 'noncompliant' },
+  });
+  expect(document.summary).toMatchObject({
+    objects: 1,
+    verdicts: { compliant: 1 },
+    // doc.txt's SSE-S3 and SSE-C versions, and gone.txt's version under its delete marker.
+    noncurrent: { objects: 3, verdicts: { noncompliant: 2, compliant: 1 } },
+    deleted: 1,
+  });
+  expect(document.findings.filter((f) => f.key === 'gone.txt').map((f) => f.isLatest)).toEqual([false]);
+
+  // The recorded state is the current version; the summary counts the noncurrent ones apart.
+  const report = await sseguard(['report', '--format', 'json', '--bucket', BUCKET]);
+  const reported = JSON.parse(report.stdout) as { summary: { buckets: Record<string, { objects: number; noncurrent?: { objects: number } }> }; findings: JsonFinding[] };
+  expect(reported.findings.map((f) => [f.key, f.versionId])).toEqual([['doc.txt', versions.current]]);
+  expect(reported.summary.buckets[BUCKET]).toMatchObject({ objects: 1, noncurrent: { objects: 3 } });
+}, 120_000);
+
+test('remediation never copies a noncurrent version in place: SSE-S3 is updated in place by version id, SSE-C is never planned; the current content stays current', async () => {
+  const run = await sseguard(['scan', '--bucket', BUCKET, '--policy', policyPath, '--all-versions', '--remediate', '--json']);
+  expect(run.stderr).toBe('');
+  const document = JSON.parse(run.stdout) as { findings: JsonFinding[] };
+  const sseS3 = document.findings.find((f) => f.versionId === versions['sse-s3']);
+  const sseC = document.findings.find((f) => f.versionId === versions['sse-c']);
+  expect(sseS3).toMatchObject({ isLatest: false, mode: 'sse-kms', verdict: 'compliant', remediation: { action: 'update-encryption', outcome: 'fixed' } });
+  // SSE-C cannot be re-encrypted without the customer's key: the policy's fix is never planned for it.
+  expect(sseC).toMatchObject({ isLatest: false, verdict: 'noncompliant', reasons: expect.arrayContaining([{ code: 'sse-c-forbidden', message: expect.any(String) }]) });
+  expect(sseC?.remediation).toBeUndefined();
+  // No new version was written: a copy would have made old content current.
+  const listed = await writer.s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'doc.txt' }));
+  expect((listed.Versions ?? []).map((v) => v.VersionId).sort()).toEqual(Object.values(versions).sort());
+  expect(listed.Versions?.find((v) => v.IsLatest)?.VersionId).toBe(versions.current);
+}, 120_000);
