@@ -1,6 +1,6 @@
 // A finding: what one audit of one object concluded. This is what the store records, the scan
 // prints and the report serves.
-import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
+import type { ClientSideFacts, EncryptionMode, KeyLookup, ObjectInspection, ObjectLockFacts } from './encryption.ts';
 import type { Evaluation, Reason, Verdict } from './verdict.ts';
 
 /** The encryption of one object version, before or after a fix. */
@@ -22,6 +22,17 @@ export interface RemediationRecord {
   detail?: string;
 }
 
+/**
+ * What `evaluate` needs of an object beyond the finding's own fields, kept with the finding so that a
+ * key-state change re-evaluates the object exactly as a fresh HeadObject would (inspectionFromStored).
+ */
+export interface StoredFacts {
+  objectLock: ObjectLockFacts;
+  archiveStatus?: string;
+  /** The S3 Encryption Client's envelope: without it a client-side object would lose its KMS layer. */
+  clientSide?: ClientSideFacts;
+}
+
 export interface Finding {
   bucket: string;
   key: string;
@@ -34,6 +45,10 @@ export interface Finding {
   mode?: EncryptionMode;
   kmsKeyArn?: string;
   bucketKeyEnabled?: boolean;
+  /** The rest of the object facts (absent when unreadable, and on findings recorded before they were kept). */
+  facts?: StoredFacts;
+  /** The object's KMS key is scheduled for deletion on this date: the most urgent finding there is. */
+  kmsKeyDeletionDate?: string;
   verdict: Verdict;
   reasons: Reason[];
   ruleIndex?: number;
@@ -94,6 +109,41 @@ export function toFinding(
     ...(facts.etag ? { etag: facts.etag } : {}),
     ...(facts.lastModified ? { lastModified: facts.lastModified } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    facts: {
+      objectLock: facts.objectLock,
+      ...(facts.archiveStatus ? { archiveStatus: facts.archiveStatus } : {}),
+      ...(facts.clientSide ? { clientSide: facts.clientSide } : {}),
+    },
+    ...(key?.status === 'described' && key.deletionDate ? { kmsKeyDeletionDate: key.deletionDate } : {}),
     ...common,
+  };
+}
+
+/**
+ * The inspection a stored finding was made from, for re-evaluating it when only its KMS key changed.
+ * Undefined when the finding does not hold every fact `evaluate` needs (it could not be read, or it
+ * was recorded before the facts were kept): only a fresh HeadObject can tell then, never a guess.
+ */
+export function inspectionFromStored(stored: Finding): ObjectInspection | undefined {
+  if (!stored.mode || !stored.facts || !stored.storageClass) return undefined;
+  const { objectLock, archiveStatus, clientSide } = stored.facts;
+  if (stored.mode === 'client-side' && !clientSide) return undefined;
+  return {
+    status: 'read',
+    facts: {
+      bucket: stored.bucket,
+      key: stored.key,
+      size: stored.size,
+      storageClass: stored.storageClass,
+      mode: stored.mode,
+      bucketKeyEnabled: stored.bucketKeyEnabled ?? false,
+      objectLock,
+      ...(stored.versionId ? { versionId: stored.versionId } : {}),
+      ...(stored.etag ? { etag: stored.etag } : {}),
+      ...(stored.lastModified ? { lastModified: stored.lastModified } : {}),
+      ...(stored.kmsKeyArn ? { kmsKeyArn: stored.kmsKeyArn } : {}),
+      ...(archiveStatus ? { archiveStatus } : {}),
+      ...(clientSide ? { clientSide } : {}),
+    },
   };
 }

@@ -24,14 +24,17 @@ import type {
   FindingsStore,
   FixIntent,
   FixLog,
+  KeyAction,
   RecordResult,
   ScanRun,
+  StoredFinding,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
 import {
   COUNTERS_PK,
   COUNTER_SHARDS,
   INDEXES,
+  KEYACTIONS_PK,
   KMSKEYS_PK,
   REMEDIATIONS_PK,
   SCANS_PK,
@@ -40,6 +43,7 @@ import {
   fixHistorySk,
   historySk,
   intentKey,
+  keyActionSk,
   objectPk,
   shardedCounterSk,
 } from './table.ts';
@@ -238,6 +242,17 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       this.tableName,
       keys.map((key) => ({ pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() })),
     );
+  }
+
+  async recordKeyAction(action: KeyAction): Promise<void> {
+    await withRetries('PutItem', () =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: KEYACTIONS_PK, sk: keyActionSk(action.at, action.keyArn), ...action } })),
+    );
+  }
+
+  async states(objects: { bucket: string; key: string }[]): Promise<StoredFinding[]> {
+    const keys = [...new Map(objects.map((o) => [objectId(o), { pk: objectPk(o.bucket, o.key), sk: STATE_SK }])).values()];
+    return (await batchGet(this.documents, this.tableName, keys)).map(fromStateItem);
   }
 
   async recordScan(run: ScanRun): Promise<void> {

@@ -39,6 +39,7 @@ export type PreviousState = Pick<
   | 'firstSeen'
   | 'rev'
   | 'sequencer'
+  | 'facts'
 >;
 
 export interface StateWrite {
@@ -98,7 +99,16 @@ export function sameVersion(a: VersionIdentity, b: VersionIdentity): boolean {
   );
 }
 
-/** Whether recording `finding` over `previous` would change anything a reader can see. */
+/** JSON with keys sorted: DynamoDB does not keep the order of a map's keys. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_name, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+
+/**
+ * Whether recording `finding` over `previous` would change anything a reader can see, or the facts a
+ * re-evaluation needs (a state recorded before they were kept gains them on its next audit).
+ */
 function changed(previous: PreviousState, finding: Finding): boolean {
   return (
     !sameVersion(previous, finding) ||
@@ -109,7 +119,8 @@ function changed(previous: PreviousState, finding: Finding): boolean {
     previous.size !== finding.size ||
     previous.storageClass !== finding.storageClass ||
     Boolean(previous.remediate) !== Boolean(finding.remediate) ||
-    reasonCodes(previous) !== reasonCodes(finding)
+    reasonCodes(previous) !== reasonCodes(finding) ||
+    (finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts))
   );
 }
 
