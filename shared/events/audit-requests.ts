@@ -1,7 +1,6 @@
-// What the audit queue carries, and how its messages become audit requests. Five shapes arrive:
+// What the audit queue carries, and how its messages become audit requests. Four shapes arrive:
 // S3 event notifications (possibly wrapped by SNS), EventBridge "Object Created"/"Object Deleted"
-// events, the sweep's own pages of keys, pages of objects under a KMS key whose state changed
-// (key events fan out through the queue), and S3's s3:TestEvent. A removal is audited like a
+// events, the sweep's own pages of keys, and S3's s3:TestEvent. A removal is audited like a
 // creation, without its version id: what is there now is recorded, or the record is removed. Validated with zod on the fields the worker
 // uses; anything else is rejected with a reason so that the worker can dead-letter it.
 import { z } from 'zod';
@@ -88,6 +87,8 @@ export const sweepMessage = z.object({
 });
 export type SweepMessage = z.input<typeof sweepMessage>;
 
+// A fifth shape: a page of objects under a KMS key whose state changed (key events fan a large
+// blast radius out through the queue; shared/audit/reevaluate-key.ts).
 export const KEY_REEVALUATION_MESSAGE_KIND = 'sseguard.key-reevaluation';
 /** Objects per key-reevaluation message: ≈ 110 KB at most (S3 keys are up to 1 KB), under SQS's 256 KB. */
 export const MAX_OBJECTS_PER_KEY_MESSAGE = 100;

@@ -134,8 +134,8 @@ describe('key-state events re-evaluate every object under the key, in every buck
     await putObject(runtime().clients, 'guarded', 'precious.bin', { mode: 'sse-kms', key: guarded });
     await scan('guarded');
     const dir = mkdtempSync(join(tmpdir(), 'sseguard-key-events-'));
-    writeFileSync(join(dir, 'policy.yaml'), 'version: 1\nkeyDeletion: { cancelWhileObjectsDepend: true }\n');
-    process.env.SSEGUARD_POLICY = join(dir, 'policy.yaml');
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, keyDeletion: { cancelWhileObjectsDepend: true } }));
+    process.env.SSEGUARD_POLICY = join(dir, 'policy.json');
     resetHandlerRuntime();
 
     await scheduleDeletion(runtime().clients, guarded);
