@@ -5,7 +5,9 @@ import { CancelKeyDeletionCommand, DescribeKeyCommand, EnableKeyCommand } from '
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { reportCommand } from '../../cli/commands/report.ts';
 import { handler as auditWorker } from '../../functions/audit-worker.ts';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
@@ -13,6 +15,7 @@ import { handler, type KeyEventResult } from '../../functions/key-events.ts';
 import { scanBucket } from '../../shared/audit/scan.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { parseKeyEvent } from '../../shared/events/key-events.ts';
+import { keysView } from '../../shared/report/overview.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { KEYACTIONS_PK, STATE_SK, objectPk } from '../../shared/findings/table.ts';
@@ -120,6 +123,13 @@ describe('key-state events re-evaluate every object under the key, in every buck
     const summary = await runtime().store.summary();
     expect(summary.keyFacts[key.arn]).toMatchObject({ state: 'PendingDeletion', deletionDate: scheduled.deletion!.date });
     expect(summary.kmsKeys[key.arn]).toMatchObject({ objects: 2, bytes, verdicts: { 'at-risk': 2 } });
+    expect(keysView(summary)[0]).toMatchObject({ arn: key.arn, atRisk: true, state: 'PendingDeletion', deletionDate: scheduled.deletion!.date, objects: 2, bytes });
+    const out = new PassThrough();
+    let printed = '';
+    out.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    await reportCommand(runtime().config, { format: 'table' }, out);
+    const row = printed.split('\n').find((line) => line.includes(key.arn));
+    expect(row).toMatch(new RegExp(`PendingDeletion \\(deletes ${scheduled.deletion!.date.slice(0, 10)}\\).*\\b2\\b`));
 
     await runtime().clients.kms.send(new CancelKeyDeletionCommand({ KeyId: key.id }));
     await runtime().clients.kms.send(new EnableKeyCommand({ KeyId: key.id }));
