@@ -105,10 +105,7 @@ const canonical = (value: unknown): string =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
 
-/**
- * Whether recording `finding` over `previous` would change anything a reader can see, or the facts a
- * re-evaluation needs (a state recorded before they were kept gains them on its next audit).
- */
+/** Whether recording `finding` over `previous` would change anything a reader can see. */
 function changed(previous: PreviousState, finding: Finding): boolean {
   return (
     !sameVersion(previous, finding) ||
@@ -119,10 +116,16 @@ function changed(previous: PreviousState, finding: Finding): boolean {
     previous.size !== finding.size ||
     previous.storageClass !== finding.storageClass ||
     Boolean(previous.remediate) !== Boolean(finding.remediate) ||
-    reasonCodes(previous) !== reasonCodes(finding) ||
-    (finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts))
+    reasonCodes(previous) !== reasonCodes(finding)
   );
 }
+
+/**
+ * Whether the finding brings facts a re-evaluation needs that the state lacks: a state recorded
+ * before they were kept gains them on its next audit (the state only; no history entry, no count).
+ */
+const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
+  finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts);
 
 export type VersionOrder = 'older' | 'newer' | 'undecided';
 
@@ -263,7 +266,7 @@ export function planRecord(
       }
       continue;
     }
-    if (before && !changed(before, finding) && !carriesFix) {
+    if (before && !changed(before, finding) && !carriesFix && !gainsFacts(before, finding)) {
       plan.unchanged.push(finding);
       continue;
     }

@@ -76,11 +76,14 @@ describe('a stored finding re-evaluates exactly as a fresh audit would', () => {
     });
   });
 
-  test('a state recorded without facts gains them on its next audit; facts in another key order write nothing', () => {
+  test('a state recorded without facts gains them on its next audit (state only); facts in another key order write nothing', () => {
     const fresh = findingUnder(key('Enabled'));
     const { facts: _facts, ...old } = fresh;
     const previous = (state: Finding) => new Map([[`${state.bucket}/${state.key}`, { ...state, auditedAt: '2026-11-30T11:00:00.000Z', firstSeen: '2026-11-30T11:00:00.000Z', rev: 1 }]]);
-    expect(planRecord([fresh], previous(old)).states).toHaveLength(1);
+    const gained = planRecord([fresh], previous(old));
+    // The state only: no history entry (nothing a reader sees changed), no counter moved.
+    expect([gained.states.length, gained.history.length, gained.counters.size]).toEqual([1, 0, 0]);
+    expect(gained.states[0]?.state.facts).toEqual(fresh.facts);
     // DynamoDB returns a map's keys in any order.
     const reordered = { ...fresh, facts: { clientSide: fresh.facts!.clientSide!, objectLock: { legalHold: true, retainUntil: '2027-01-01T00:00:00.000Z', mode: 'GOVERNANCE' as const } } };
     expect(planSize(planRecord([fresh], previous(reordered)))).toBe(0);
