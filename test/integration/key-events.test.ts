@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { CancelKeyDeletionCommand, DescribeKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Pluggable } from '@smithy/types';
 import type { SQSEvent } from 'aws-lambda';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { reportCommand } from '../../cli/commands/report.ts';
 import { handler as auditWorker } from '../../functions/audit-worker.ts';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
-import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
+import { handlerRuntime, resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { handler, type KeyEventResult } from '../../functions/key-events.ts';
 import { scanBucket } from '../../shared/audit/scan.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -230,6 +231,40 @@ describe('key events go through the one audit pipeline', () => {
     expect(await drainQueue(runtime().clients.sqs, queueUrl, worker, workerContext)).toEqual([]);
     expect(new Set([...(await states('fanout')).values()].map((f) => f.verdict))).toEqual(new Set(['compliant']));
   }, 120_000);
+});
+
+describe('what a key event cannot decide now is never recorded', () => {
+  test('KMS failing on the objects\' key lookups: nothing recorded, the objects go to the audit queue, which retries them', async () => {
+    const flaky = await createKey(runtime().clients, { rotation: true });
+    await createBucket(runtime().clients, 'flaky');
+    await putObject(runtime().clients, 'flaky', 'a.bin', { mode: 'sse-kms', key: flaky });
+    await putObject(runtime().clients, 'flaky', 'b.bin', { mode: 'sse-kms', key: flaky });
+    await scan('flaky');
+    await disableKey(runtime().clients, flaky);
+    // The handler's own DescribeKey succeeds; every later one (the objects' lookups) is throttled.
+    let describes = 0;
+    const throttleAfterFirst: Pluggable<object, object> = {
+      applyToStack(stack) {
+        stack.add(
+          (next, context) => async (args) => {
+            if (context.commandName === 'DescribeKeyCommand' && ++describes > 1) {
+              throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'injectedThrottling' },
+        );
+      },
+    };
+    (handlerRuntime().clients.kms.middlewareStack as unknown as { use(p: Pluggable<object, object>): void }).use(throttleAfterFirst);
+    const result = await reevaluated('DisableKey', flaky);
+    expect(result).toMatchObject({ objects: 0, queued: { messages: 1, objects: 2 } });
+    expect(await verdicts('flaky')).toEqual({ 'a.bin': 'compliant', 'b.bin': 'compliant' });
+
+    resetHandlerRuntime(); // KMS answers again
+    expect(await drainQueue(runtime().clients.sqs, queueUrl, auditWorker, workerContext)).toEqual([]);
+    expect(await verdicts('flaky')).toEqual({ 'a.bin': 'at-risk', 'b.bin': 'at-risk' });
+  });
 });
 
 describe('parseKeyEvent', () => {
