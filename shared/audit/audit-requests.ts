@@ -15,7 +15,7 @@ import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type O
 export type Remediator = (audit: ObjectAudit) => Promise<Finding>;
 
 export interface RequestAuditDependencies extends AuditDependencies {
-  store: Pick<FindingsStore, 'record' | 'states'>;
+  store: Pick<FindingsStore, 'record' | 'statesOf'>;
   /** Absent: report only. */
   remediate?: Remediator;
   /** Objects audited at once within one message. */
@@ -111,13 +111,14 @@ export async function auditRequests(deps: RequestAuditDependencies, requests: Au
   const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
   // The key's state changed: describe it afresh, whatever this process cached.
   for (const arn of changedKeys) deps.keys.forget?.(arn);
-  const reevaluations = requests.filter((r) => r.source === 'key-event');
-  const stored = new Map(
-    reevaluations.length === 0 ? [] : (await deps.store.states(reevaluations)).map((s) => [`${s.bucket}/${s.key}`, s] as const),
-  );
+  // What is recorded now about the objects to re-evaluate: one consistent read per bucket.
+  const keysByBucket = new Map<string, string[]>();
+  for (const r of requests) if (r.source === 'key-event') keysByBucket.set(r.bucket, [...(keysByBucket.get(r.bucket) ?? []), r.key]);
+  const stored = new Map<string, Map<string, StoredFinding>>();
+  for (const [bucket, keys] of keysByBucket) stored.set(bucket, await deps.store.statesOf(bucket, keys));
   const audited = await mapConcurrently(requests, deps.concurrency ?? 8, (request) =>
     request.source === 'key-event'
-      ? reevaluate(deps, request, stored.get(`${request.bucket}/${request.key}`))
+      ? reevaluate(deps, request, stored.get(request.bucket)?.get(request.key))
       : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request)),
   );
   const findings = audited.filter((f): f is Finding => f !== undefined);

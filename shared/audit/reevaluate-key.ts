@@ -28,7 +28,7 @@ import { auditRequests, isTransient, type RequestAuditDependencies } from './aud
 
 export interface KeyEventDependencies extends Omit<RequestAuditDependencies, 'store' | 'keys' | 'remediate'> {
   keys: KeyInspector & { forget(keyRef: string): void };
-  store: Pick<FindingsStore, 'findings' | 'record' | 'states' | 'recordKeys' | 'recordKeyAction' | 'summary'>;
+  store: Pick<FindingsStore, 'findings' | 'record' | 'statesOf' | 'recordKeys' | 'recordKeyAction' | 'summary'>;
   queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
   deletions: KeyDeletionCanceller;
 }

@@ -22,12 +22,12 @@ import {
 import { fixHistoryEntry, objectId, planRecord, planSize, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
+  StoredFinding,
   FixIntent,
   FixLog,
   KeyAction,
   RecordResult,
   ScanRun,
-  StoredFinding,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
 import {
@@ -203,6 +203,15 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     return { states, intents };
   }
 
+  /** The recorded states of these objects of one bucket, by key: one consistent BatchGet per 100. */
+  async statesOf(bucket: string, keys: string[]): Promise<Map<string, StoredFinding>> {
+    const items = await batchGet(this.documents, this.tableName, [...new Set(keys)].map((key) => ({ pk: objectPk(bucket, key), sk: STATE_SK })));
+    return new Map(items.map((item) => {
+      const state = fromStateItem(item);
+      return [state.key, state];
+    }));
+  }
+
   /** Writes a fix's intent before its S3 call: a crash after the call leaves it for the next audit. */
   async recordIntent(intent: FixIntent): Promise<void> {
     await withRetries('PutItem', () =>
@@ -248,11 +257,6 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     await withRetries('PutItem', () =>
       this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: KEYACTIONS_PK, sk: keyActionSk(action.at, action.keyArn), ...action } })),
     );
-  }
-
-  async states(objects: { bucket: string; key: string }[]): Promise<StoredFinding[]> {
-    const keys = [...new Map(objects.map((o) => [objectId(o), { pk: objectPk(o.bucket, o.key), sk: STATE_SK }])).values()];
-    return (await batchGet(this.documents, this.tableName, keys)).map(fromStateItem);
   }
 
   async recordScan(run: ScanRun): Promise<void> {

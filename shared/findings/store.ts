@@ -111,10 +111,10 @@ export interface FindingsStore {
   record(findings: Finding[]): Promise<RecordResult>;
   recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void>;
   recordKeyAction(action: KeyAction): Promise<void>;
-  /** The recorded states of these objects (consistent reads); objects without one are left out. */
-  states(objects: { bucket: string; key: string }[]): Promise<StoredFinding[]>;
   recordScan(run: ScanRun): Promise<void>;
   summary(): Promise<Summary>;
   findings(filter?: FindingFilter): AsyncIterable<StoredFinding[]>;
   history(bucket: string, key: string): Promise<HistoryEntry[]>;
+  /** The recorded states of these objects of one bucket, by key. */
+  statesOf(bucket: string, keys: string[]): Promise<Map<string, StoredFinding>>;
 }
