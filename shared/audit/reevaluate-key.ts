@@ -24,7 +24,7 @@ import type { KeyStateCall } from '../events/key-events.ts';
 import type { FindingsStore, KeyAction } from '../findings/store.ts';
 import type { KeyDeletionCanceller } from '../inspect/key-deletion.ts';
 import type { KeyInspector } from '../inspect/key-inspector.ts';
-import { auditRequests, isTransient, type RequestAuditDependencies } from './audit-requests.ts';
+import { auditRequests, type RequestAuditDependencies } from './audit-requests.ts';
 
 export interface KeyEventDependencies extends Omit<RequestAuditDependencies, 'store' | 'keys' | 'remediate'> {
   keys: KeyInspector & { forget(keyRef: string): void };
@@ -147,7 +147,7 @@ export async function handleKeyEvent(deps: KeyEventDependencies, call: KeyStateC
   outcome.objects = result.recorded.length;
   for (const finding of result.recorded) outcome.verdicts[finding.verdict] = (outcome.verdicts[finding.verdict] ?? 0) + 1;
   // What a retry could change is never recorded here: the queue retries it, then dead-letters it.
-  const retry = held.filter((r) => result.transient.some((f) => f.bucket === r.bucket && f.key === r.key && isTransient(f)));
+  const retry = held.filter((r) => result.transient.some((f) => f.bucket === r.bucket && f.key === r.key));
   if (retry.length > 0) await send(retry);
   return outcome;
 }
