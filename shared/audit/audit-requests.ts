@@ -104,7 +104,13 @@ async function reevaluate(deps: AuditDependencies, request: AuditRequest, stored
   const inspection = inspectionFromStored(stored);
   // Recorded before its facts were kept: a fresh HeadObject tells, never a guess from what is left.
   if (!inspection) return auditThenFix(deps, request.bucket, { key: request.key, size: stored.size });
-  return (await evaluateInspection(deps, inspection, stored.size)).finding;
+  const { finding } = await evaluateInspection(deps, inspection, stored.size);
+  // Only the key changed: the finding rests on the evidence the recorded facts came from, as old as it.
+  return {
+    ...finding,
+    ...(stored.evidence ? { evidence: stored.evidence } : {}),
+    ...(stored.evidenceAt ? { evidenceAt: stored.evidenceAt } : {}),
+  };
 }
 
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
