@@ -170,6 +170,15 @@ describe('key events go through the one audit pipeline', () => {
     await putClientSideOverKms('sealed', 'envelope.bin', sealed);
     await scan('sealed');
     expect((await states('sealed')).get('envelope.bin')).toMatchObject({ mode: 'client-side', verdict: 'compliant', kmsKeyArn: sealed.arn });
+    // The evidence the recorded facts rest on (here as the inventory tier records it) stays theirs.
+    await runtime().clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime().config.table,
+        Key: { pk: objectPk('sealed', 'envelope.bin'), sk: STATE_SK },
+        UpdateExpression: 'SET evidence = :e, evidenceAt = :at',
+        ExpressionAttributeValues: { ':e': 'inventory', ':at': '2026-11-30T00:00:00.000Z' },
+      }),
+    );
 
     await disableKey(runtime().clients, sealed);
     expect(await reevaluated('DisableKey', sealed)).toMatchObject({ objects: 1, verdicts: { 'at-risk': 1 } });
@@ -178,6 +187,8 @@ describe('key events go through the one audit pipeline', () => {
       verdict: 'at-risk',
       reasons: [{ code: 'kms-key-disabled' }],
       facts: { clientSide: { envelope: 'v2', serverSideMode: 'sse-kms' } },
+      evidence: 'inventory',
+      evidenceAt: '2026-11-30T00:00:00.000Z',
     });
   });
 
