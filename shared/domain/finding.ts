@@ -1,6 +1,6 @@
 // A finding: what one audit of one object concluded. This is what the store records, the scan
 // prints and the report serves.
-import type { ClientSideFacts, EncryptionMode, KeyLookup, ObjectInspection, ObjectLockFacts } from './encryption.ts';
+import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
 import type { Evaluation, Reason, Verdict } from './verdict.ts';
 
 /** The encryption of one object version, before or after a fix. */
@@ -27,10 +27,10 @@ export interface RemediationRecord {
  * key-state change re-evaluates the object exactly as a fresh HeadObject would (inspectionFromStored).
  */
 export interface StoredFacts {
-  objectLock: ObjectLockFacts;
+  objectLock: import('./encryption.ts').ObjectLockFacts;
   archiveStatus?: string;
   /** The S3 Encryption Client's envelope: without it a client-side object would lose its KMS layer. */
-  clientSide?: ClientSideFacts;
+  clientSide?: import('./encryption.ts').ClientSideFacts;
 }
 
 export interface Finding {

@@ -7,8 +7,6 @@ import { KEY_STATES, type KeyLookup, type KeyState } from '../domain/encryption.
 
 export interface KeyInspector {
   lookup(keyRef: string): Promise<KeyLookup>;
-  /** Drops what is cached about a key whose state changed (key events). */
-  forget?(keyRef: string): void;
 }
 
 export class KmsKeyInspector implements KeyInspector {
