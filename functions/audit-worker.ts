@@ -1,5 +1,6 @@
 // Audit worker: SQS-triggered. Each message names objects (S3 notification, EventBridge event,
-// sweep page); each is audited, fixed where the policy says so, and recorded. One bad message
+// sweep page, or a page of objects under a KMS key whose state changed, re-evaluated from their
+// recorded facts); each is audited, fixed where the policy says so, and recorded. One bad message
 // never fails or drops its neighbours: failures are reported per message (partial batch
 // response) and SQS redelivers them, then moves them to the dead-letter queue.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';

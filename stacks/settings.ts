@@ -319,9 +319,18 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         tracing,
       ];
     case 'keyEvents':
-      // The S3 read actions follow from code the bundle shares with the worker (the inspector);
-      // key events themselves re-evaluate from recorded facts.
-      return [objectsRead, buckets(), keyFacts, findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]), tracing];
+      // Objects are re-evaluated from recorded facts; HeadObject only for states recorded before
+      // those facts were kept. A blast radius larger than one page goes to the audit queue.
+      return [
+        objectsRead,
+        buckets(),
+        keyFacts,
+        // Only when the policy says keyDeletion.cancelWhileObjectsDepend; the code can always send it.
+        { sid: 'CancelKeyDeletion', actions: ['kms:CancelKeyDeletion'], resources: scope.auditKeys },
+        findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]),
+        { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
+        tracing,
+      ];
     case 'reportApi':
       // Read-only, and only what the read modules send: items and queries, no batch reads.
       return [{ sid: 'FindingsRead', actions: FINDINGS_READ.filter((a) => a !== 'dynamodb:BatchGetItem'), resources: scope.findingsTable }, tracing];

@@ -70,7 +70,9 @@ export async function reportCommand(config: Config, options: ReportCommandOption
             const facts = summary.keyFacts[arn];
             const described = facts?.status === 'described' ? facts : undefined;
             const rotation = described?.rotationEnabled === undefined ? 'unknown' : described.rotationEnabled ? 'on' : 'off';
-            return [arn, described?.state ?? facts?.status ?? 'unknown', described?.manager ?? '-', rotation, counts.objects, formatBytes(counts.bytes)];
+            // A key pending deletion says when: its objects are lost with it on that date.
+            const state = described?.deletionDate ? `${described.state} (deletes ${described.deletionDate.slice(0, 10)})` : (described?.state ?? facts?.status ?? 'unknown');
+            return [arn, state, described?.manager ?? '-', rotation, counts.objects, formatBytes(counts.bytes)];
           }),
       ),
       '',

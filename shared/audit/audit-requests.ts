@@ -2,18 +2,20 @@
 // the policy says to fix, record everything in one batch. What a retry could change (S3 or KMS
 // throttled, failed or timed out; a fix being made by another process) is never recorded as a
 // verdict: the caller retries the message, and SQS dead-letters it after its last delivery.
-import type { Finding } from '../domain/finding.ts';
+// Objects under a KMS key whose state changed are re-evaluated from their recorded facts through
+// the same evaluation (no S3 call: the object did not change, only its key).
+import { inspectionFromStored, type Finding } from '../domain/finding.ts';
 import type { ReasonCode } from '../domain/verdict.ts';
 import type { AuditRequest } from '../events/audit-requests.ts';
-import type { FindingsStore } from '../findings/store.ts';
+import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { ListedObject } from '../inspect/object-inspector.ts';
-import { auditObjectInDetail, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
+import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 
 /** Applies the policy's fix to one audited object and returns the finding after it. */
 export type Remediator = (audit: ObjectAudit) => Promise<Finding>;
 
 export interface RequestAuditDependencies extends AuditDependencies {
-  store: Pick<FindingsStore, 'record'>;
+  store: Pick<FindingsStore, 'record' | 'statesOf'>;
   /** Absent: report only. */
   remediate?: Remediator;
   /** Objects audited at once within one message. */
@@ -41,6 +43,10 @@ export const isTransient = (finding: Finding): boolean =>
   finding.reasons.some((r) => TRANSIENT.includes(r.code)) || TRANSIENT_OUTCOMES.includes(finding.remediation?.outcome ?? '');
 
 const unquoted = (etag: string | undefined) => etag?.replaceAll('"', '');
+
+/** A key inspector that caches what KMS said (KmsKeyInspector) can be told that a key changed. */
+const cachesKeys = (keys: AuditDependencies['keys']): keys is AuditDependencies['keys'] & { forget(keyRef: string): void } =>
+  typeof (keys as { forget?: unknown }).forget === 'function';
 
 /**
  * Audits the object as it is now and, where the policy says so and the audit is final, fixes it.
@@ -92,10 +98,41 @@ const hintOf = (request: AuditRequest): AuditHint => ({
   ...(request.sequencer ? { sequencer: request.sequencer } : {}),
 });
 
+/**
+ * Re-evaluates an object after a change of the KMS key it depends on. Nothing to do when the table
+ * holds no state for it (its own audit records it) or it has moved to another key since the page
+ * was queued. Recorded facts are never fixed from (a fix starts from a fresh HeadObject); an object
+ * audited afresh goes through auditThenFix like any other.
+ */
+async function reevaluate(deps: AuditDependencies, request: AuditRequest, stored: StoredFinding | undefined): Promise<Finding | undefined> {
+  if (!stored || stored.kmsKeyArn !== request.changedKeyArn) return undefined;
+  const inspection = inspectionFromStored(stored);
+  // Recorded before its facts were kept: a fresh HeadObject tells, never a guess from what is left.
+  if (!inspection) return auditThenFix(deps, request.bucket, { key: request.key, size: stored.size });
+  const { finding } = await evaluateInspection(deps, inspection, stored.size);
+  // Only the key changed: the finding rests on the evidence the recorded facts came from, as old as it.
+  return {
+    ...finding,
+    ...(stored.evidence ? { evidence: stored.evidence } : {}),
+    ...(stored.evidenceAt ? { evidenceAt: stored.evidenceAt } : {}),
+  };
+}
+
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
-  const findings = await mapConcurrently(requests, deps.concurrency ?? 8, (request) =>
-    auditThenFix(deps, request.bucket, listedOf(request), hintOf(request)),
+  const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
+  // The key's state changed: describe it afresh, whatever this process cached.
+  for (const arn of changedKeys) if (cachesKeys(deps.keys)) deps.keys.forget(arn);
+  // What is recorded now about the objects to re-evaluate: one consistent read per bucket.
+  const keysByBucket = new Map<string, string[]>();
+  for (const r of requests) if (r.source === 'key-event') keysByBucket.set(r.bucket, [...(keysByBucket.get(r.bucket) ?? []), r.key]);
+  const stored = new Map<string, Map<string, StoredFinding>>();
+  for (const [bucket, keys] of keysByBucket) stored.set(bucket, await deps.store.statesOf(bucket, keys));
+  const audited = await mapConcurrently(requests, deps.concurrency ?? 8, (request) =>
+    request.source === 'key-event'
+      ? reevaluate(deps, request, stored.get(request.bucket)?.get(request.key))
+      : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request)),
   );
+  const findings = audited.filter((f): f is Finding => f !== undefined);
   const transient = findings.filter(isTransient);
   const recorded = findings.filter((f) => !isTransient(f));
   const { undecided } = await deps.store.record(recorded);

@@ -16,6 +16,17 @@ export interface RemediationRecord {
   detail?: string;
 }
 
+/**
+ * What `evaluate` needs of an object beyond the finding's own fields, kept with the finding so that a
+ * key-state change re-evaluates the object exactly as a fresh HeadObject would (inspectionFromStored).
+ */
+export interface StoredFacts {
+  objectLock: import('./encryption.ts').ObjectLockFacts;
+  archiveStatus?: string;
+  /** The S3 Encryption Client's envelope: without it a client-side object would lose its KMS layer. */
+  clientSide?: import('./encryption.ts').ClientSideFacts;
+}
+
 export interface Finding {
   bucket: string;
   key: string;
@@ -30,6 +41,10 @@ export interface Finding {
   mode?: EncryptionMode;
   kmsKeyArn?: string;
   bucketKeyEnabled?: boolean;
+  /** The rest of the object facts (absent when unreadable, and on findings recorded before they were kept). */
+  facts?: StoredFacts;
+  /** The object's KMS key is scheduled for deletion on this date: the most urgent finding there is. */
+  kmsKeyDeletionDate?: string;
   verdict: Verdict;
   reasons: Reason[];
   ruleIndex?: number;
@@ -95,6 +110,41 @@ export function toFinding(
     ...(facts.etag ? { etag: facts.etag } : {}),
     ...(facts.lastModified ? { lastModified: facts.lastModified } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    facts: {
+      objectLock: facts.objectLock,
+      ...(facts.archiveStatus ? { archiveStatus: facts.archiveStatus } : {}),
+      ...(facts.clientSide ? { clientSide: facts.clientSide } : {}),
+    },
+    ...(key?.status === 'described' && key.deletionDate ? { kmsKeyDeletionDate: key.deletionDate } : {}),
     ...common,
+  };
+}
+
+/**
+ * The inspection a stored finding was made from, for re-evaluating it when only its KMS key changed.
+ * Undefined when the finding does not hold every fact `evaluate` needs (it could not be read, or it
+ * was recorded before the facts were kept): only a fresh HeadObject can tell then, never a guess.
+ */
+export function inspectionFromStored(stored: Finding): ObjectInspection | undefined {
+  if (!stored.mode || !stored.facts || !stored.storageClass) return undefined;
+  const { objectLock, archiveStatus, clientSide } = stored.facts;
+  if (stored.mode === 'client-side' && !clientSide) return undefined;
+  return {
+    status: 'read',
+    facts: {
+      bucket: stored.bucket,
+      key: stored.key,
+      size: stored.size,
+      storageClass: stored.storageClass,
+      mode: stored.mode,
+      bucketKeyEnabled: stored.bucketKeyEnabled ?? false,
+      objectLock,
+      ...(stored.versionId ? { versionId: stored.versionId } : {}),
+      ...(stored.etag ? { etag: stored.etag } : {}),
+      ...(stored.lastModified ? { lastModified: stored.lastModified } : {}),
+      ...(stored.kmsKeyArn ? { kmsKeyArn: stored.kmsKeyArn } : {}),
+      ...(archiveStatus ? { archiveStatus } : {}),
+      ...(clientSide ? { clientSide } : {}),
+    },
   };
 }

@@ -185,7 +185,7 @@ export function policyFromDocument(document: unknown, source = 'document'): Poli
     expires: toInstant(e.expires),
   }));
   if (problems.length > 0) throw new PolicyError(source, problems);
-  return { version: 1, default: defaults, rules, exemptions };
+  return { version: 1, default: defaults, rules, exemptions, keyDeletion: { cancelWhileObjectsDepend: doc.keyDeletion.cancelWhileObjectsDepend ?? false } };
 }
 
 /** Parses policy text: JSON when it looks like JSON, YAML otherwise. */

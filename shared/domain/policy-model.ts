@@ -60,11 +60,21 @@ export interface Exemption extends Scope {
   expires: Date;
 }
 
+export interface KeyDeletionPolicy {
+  /**
+   * When a key that recorded objects depend on is scheduled for deletion, call CancelKeyDeletion
+   * (the key is then Disabled, its objects still at-risk until a person enables it). Default false:
+   * sseguard reports and changes no key unless the policy says so.
+   */
+  cancelWhileObjectsDepend: boolean;
+}
+
 export interface Policy<KeyRef = string> {
   version: 1;
   default: Requirement<KeyRef>;
   rules: (Scope & Requirement<KeyRef>)[];
   exemptions: Exemption[];
+  keyDeletion: KeyDeletionPolicy;
 }
 
 /** A policy whose KMS key references are all resolved to key ARNs. */

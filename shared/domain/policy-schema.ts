@@ -80,6 +80,8 @@ export const policyDocument = z.strictObject({
       }),
     )
     .default([]),
+  // What to do when a KMS key objects still depend on is scheduled for deletion.
+  keyDeletion: z.strictObject({ cancelWhileObjectsDepend: z.boolean().optional() }).default({}),
 });
 export type PolicyDocument = z.infer<typeof policyDocument>;
 

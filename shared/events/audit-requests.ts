@@ -21,7 +21,9 @@ export interface AuditRequest {
   sequencer?: string;
   size?: number;
   etag?: string;
-  source: 's3-notification' | 'eventbridge' | 'sweep';
+  source: 's3-notification' | 'eventbridge' | 'sweep' | 'key-event';
+  /** key-event: the KMS key whose state changed; the object is re-evaluated from its recorded facts. */
+  changedKeyArn?: string;
 }
 
 export interface SweepPageRef {
@@ -91,6 +93,22 @@ export const sweepMessage = z.object({
     .max(MAX_KEYS_PER_SWEEP_MESSAGE),
 });
 export type SweepMessage = z.input<typeof sweepMessage>;
+
+// A fifth shape: a page of objects under a KMS key whose state changed (key events fan a large
+// blast radius out through the queue; shared/audit/reevaluate-key.ts).
+export const KEY_REEVALUATION_MESSAGE_KIND = 'sseguard.key-reevaluation';
+/** Objects per key-reevaluation message: ≈ 110 KB at most (S3 keys are up to 1 KB), under SQS's 256 KB. */
+export const MAX_OBJECTS_PER_KEY_MESSAGE = 100;
+export const keyReevaluationMessage = z.object({
+  kind: z.literal(KEY_REEVALUATION_MESSAGE_KIND),
+  keyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'not a KMS key ARN'),
+  bucket: bucketName,
+  objects: z
+    .array(z.object({ key: objectKey, size: z.number().int().nonnegative() }))
+    .min(1)
+    .max(MAX_OBJECTS_PER_KEY_MESSAGE),
+});
+export type KeyReevaluationMessage = z.input<typeof keyReevaluationMessage>;
 
 /** S3 notifications URL-encode keys as HTML forms do: "+" for a space, %XX for the rest. */
 export function decodeNotificationKey(key: string): string {
@@ -182,7 +200,16 @@ function fromDocument(document: unknown): ParsedMessage {
       })),
     };
   }
-  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification or sweep message' };
+  if (document && typeof document === 'object' && (document as { kind?: unknown }).kind === KEY_REEVALUATION_MESSAGE_KIND) {
+    const parsed = keyReevaluationMessage.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `key re-evaluation message: ${describeIssues(parsed.error)}` };
+    const { keyArn, bucket, objects } = parsed.data;
+    return {
+      kind: 'audit',
+      requests: objects.map((o) => ({ bucket, key: o.key, size: o.size, source: 'key-event' as const, changedKeyArn: keyArn })),
+    };
+  }
+  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification, sweep or key re-evaluation message' };
 }
 
 /** Parses one SQS message body. Never throws: what cannot be used says why. */

@@ -25,6 +25,7 @@ import type {
   StoredFinding,
   FixIntent,
   FixLog,
+  KeyAction,
   RecordResult,
   ScanRun,
 } from './store.ts';
@@ -33,6 +34,7 @@ import {
   COUNTERS_PK,
   COUNTER_SHARDS,
   INDEXES,
+  KEYACTIONS_PK,
   KMSKEYS_PK,
   REMEDIATIONS_PK,
   SCANS_PK,
@@ -41,6 +43,7 @@ import {
   fixHistorySk,
   historySk,
   intentKey,
+  keyActionSk,
   objectPk,
   shardedCounterSk,
   versionSk,
@@ -290,6 +293,12 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       this.documents,
       this.tableName,
       keys.map((key) => ({ pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() })),
+    );
+  }
+
+  async recordKeyAction(action: KeyAction): Promise<void> {
+    await withRetries('PutItem', () =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: KEYACTIONS_PK, sk: keyActionSk(action.at, action.keyArn), ...action } })),
     );
   }
 

@@ -39,6 +39,7 @@ export type PreviousState = Pick<
   | 'firstSeen'
   | 'rev'
   | 'sequencer'
+  | 'facts'
 >;
 
 export interface StateWrite {
@@ -98,6 +99,12 @@ export function sameVersion(a: VersionIdentity, b: VersionIdentity): boolean {
   );
 }
 
+/** JSON with keys sorted: DynamoDB does not keep the order of a map's keys. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_name, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+
 /** Whether recording `finding` over `previous` would change anything a reader can see. */
 function changed(previous: PreviousState, finding: Finding): boolean {
   return (
@@ -112,6 +119,13 @@ function changed(previous: PreviousState, finding: Finding): boolean {
     reasonCodes(previous) !== reasonCodes(finding)
   );
 }
+
+/**
+ * Whether the finding brings facts a re-evaluation needs that the state lacks: a state recorded
+ * before they were kept gains them on its next audit (the state only; no history entry, no count).
+ */
+const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
+  finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts);
 
 export type VersionOrder = 'older' | 'newer' | 'undecided';
 
@@ -259,7 +273,7 @@ export function planRecord(
       }
       continue;
     }
-    if (before && !changed(before, finding) && !carriesFix) {
+    if (before && !changed(before, finding) && !carriesFix && !gainsFacts(before, finding)) {
       plan.unchanged.push(finding);
       continue;
     }

@@ -89,6 +89,23 @@ export interface FixLog {
   recordOutcome(intent: FixIntent, record: RemediationRecord): Promise<void>;
 }
 
+/**
+ * Something sseguard did to a KMS key itself (not to an object): cancelling the deletion of a key
+ * objects still depend on. Kept in the findings table beside the key's facts, newest last.
+ */
+export interface KeyAction {
+  action: 'cancel-key-deletion';
+  outcome: 'cancelled' | 'failed';
+  keyArn: string;
+  at: string;
+  /** The deletion date that was scheduled (and, when cancelled, no longer is). */
+  deletionDate?: string;
+  /** The blast radius that justified it, from the key's counter. */
+  objects: number;
+  bytes: number;
+  detail: string;
+}
+
 export interface RecordResult {
   /** Findings whose order against the stored state only a fresh HeadObject can tell: audit them again. */
   undecided: Finding[];
@@ -101,6 +118,7 @@ export interface FindingsStore {
    */
   record(findings: Finding[]): Promise<RecordResult>;
   recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void>;
+  recordKeyAction(action: KeyAction): Promise<void>;
   recordScan(run: ScanRun): Promise<void>;
   summary(): Promise<Summary>;
   findings(filter?: FindingFilter): AsyncIterable<StoredFinding[]>;

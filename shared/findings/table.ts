@@ -15,6 +15,8 @@
 //                                                         <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
 //   COUNTERS                  POSTURE                     buckets per posture verdict
 //   KMSKEYS                   <key arn>                   last known facts about a KMS key
+//   KEYACTIONS                <at>#<key arn>              what sseguard did to a KMS key (a deletion
+//                                                         cancelled while objects depended on it)
 //   SCANS                     <startedAt>#<id>            one item per scan run (the proof of coverage)
 //   REMEDIATIONS              <at>#<bucket>/<key>         every fix, newest last: the report's log
 //   BUCKET#<bucket>           POSTURE                     current posture of one bucket (indexed)
@@ -77,6 +79,8 @@ export const counterSk = {
   kmsKey: (arn: string) => `KMSKEY#${arn}`,
 };
 export const KMSKEYS_PK = 'KMSKEYS';
+export const KEYACTIONS_PK = 'KEYACTIONS';
+export const keyActionSk = (at: string, keyArn: string): string => `${at}#${keyArn}`;
 export const SCANS_PK = 'SCANS';
 export const REMEDIATIONS_PK = 'REMEDIATIONS';
 export const intentKey = (bucket: string, key: string) => ({ pk: objectPk(bucket, key), sk: 'INTENT' });

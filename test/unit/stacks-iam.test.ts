@@ -31,6 +31,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   's3 AbortMultipartUpload': ['s3:AbortMultipartUpload'],
   'kms DescribeKey': ['kms:DescribeKey'],
   'kms GetKeyRotationStatus': ['kms:GetKeyRotationStatus'],
+  'kms CancelKeyDeletion': ['kms:CancelKeyDeletion'],
   'dynamodb GetItem': ['dynamodb:GetItem'],
   'dynamodb PutItem': ['dynamodb:PutItem'],
   'dynamodb UpdateItem': ['dynamodb:UpdateItem'],
@@ -200,12 +201,18 @@ describe('IAM resources', () => {
     }
   });
 
-  it('only the worker may dead-letter and only the sweep may enqueue', () => {
+  it('only the worker may dead-letter; only the sweep and key events (pages of a large blast radius) may enqueue', () => {
     const sends = all.filter((s) => s.actions.includes('sqs:SendMessage'));
     expect(sends.map((s) => [s.fn, s.resources])).toEqual([
       ['auditWorker', scope.deadLetterQueue],
       ['sweep', scope.auditQueue],
+      ['keyEvents', scope.auditQueue],
     ]);
+  });
+
+  it('only key events may change a KMS key, and only by cancelling its deletion', () => {
+    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|Decrypt|ReEncrypt|Encrypt|GenerateDataKey)/.test(a)));
+    expect(keyChanges.map((s) => [s.fn, s.actions, s.resources])).toEqual([['keyEvents', ['kms:CancelKeyDeletion'], scope.auditKeys]]);
   });
 });
 
