@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         },
       });
       const started = performance.now();
-      const scan = await scanBucket({ ...deps, remediate }, { bucket: BUCKET, prefix, concurrency });
+      const scan = await scanBucket({ ...deps, remediator: remediate }, { bucket: BUCKET, prefix, concurrency });
       const seconds = (performance.now() - started) / 1000;
       const fixed = outcomes.fixed ?? 0;
       const perObject = Object.fromEntries(Object.entries(calls).map(([op, n]) => [op, Number((n / Math.max(fixed, 1)).toFixed(3))]));

@@ -11,8 +11,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
-import { auditRequests } from '#shared/audit/audit-requests.ts';
-import { parseMessageBody } from '#shared/events/audit-requests.ts';
+import { auditRequests } from '#shared/audit/audit-batch.ts';
+import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
 
 const processor = new BatchProcessor(EventType.SQS);

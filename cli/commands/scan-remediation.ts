@@ -1,7 +1,7 @@
 // What `sseguard scan` does about objects the policy says to fix: nothing (the default: it only
 // counts them), print the plan (--dry-run: per object the fix, and totals of objects, bytes copied
 // and KMS requests), or fix them (--remediate), each fix at most once per object version.
-import type { Remediator } from '#shared/audit/audit-requests.ts';
+import type { Remediator } from '#shared/audit/audit-batch.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { ScanDependencies } from '#shared/audit/scan.ts';
@@ -11,7 +11,7 @@ import type { Runtime } from '#shared/runtime.ts';
 export type RemediationMode = 'report' | 'dry-run' | 'fix';
 
 export interface ScanRemediation {
-  remediate?: Remediator;
+  remediator?: Remediator;
   /** Outcomes by code ('planned' in a dry run). */
   outcomes: Record<string, number>;
   totals?: DryRunTotals;
@@ -53,7 +53,7 @@ export function scanRemediation(
       },
     });
     // A plan is not an event in the object's life: keep it out of the recorded history.
-    state.remediate = async (audit) => {
+    state.remediator = async (audit) => {
       const { remediation: _planned, ...finding } = await planOnly(audit);
       return finding;
     };
@@ -62,7 +62,7 @@ export function scanRemediation(
   // A fix left "in progress" by a CLI that died is taken over once its lease (derived from the
   // object's size) has run out; one held by a live process is skipped and audited again later.
   const { fixOnce } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
-  state.remediate = createRemediator({
+  state.remediator = createRemediator({
     ...deps,
     s3: runtime.clients.s3,
     fixOnce,

@@ -73,7 +73,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const started = performance.now();
   let result: ScanResult;
   try {
-    const scanDeps = { ...deps, ...(remediation.remediate ? { remediate: remediation.remediate } : {}) };
+    const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const run = options.inventory
       ? (scanOptions: ScanOptions) =>
           scanFromInventory(

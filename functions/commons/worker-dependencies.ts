@@ -2,7 +2,7 @@
 // sweep pages. Each handler has its own module so that its bundle, and so its role, holds only what
 // it uses (stacks/settings.ts, checked by test/unit/stacks-iam.test.ts).
 import type { Context } from 'aws-lambda';
-import type { RequestAuditDependencies } from '#shared/audit/audit-requests.ts';
+import type { RequestAuditDependencies } from '#shared/audit/audit-batch.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
@@ -27,7 +27,7 @@ const worker = memoized<WorkerDependencies>(async () => {
     ...audit,
     config: current.config,
     store: current.store,
-    remediate: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce, fixLog: current.store }),
+    remediator: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce, fixLog: current.store }),
     registerLambdaContext: idempotency.registerLambdaContext,
     queues: new SqsQueues(current.clients.sqs, current.config),
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),

@@ -11,7 +11,7 @@ import type { RecordedState } from '../inventory/decide.ts';
 import { inventoryScan, recordKey, type InventoryScanStats, type RecordedStateQuery } from '../inventory/inventory-scan.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventorySource } from '../inventory/source.ts';
-import { isTransient } from './audit-requests.ts';
+import { isTransient } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
@@ -70,8 +70,8 @@ export async function scanFromInventory(
     if (options.prefix && !audit.finding.key.startsWith(options.prefix)) continue;
     listed.add(audit.finding.key);
     let finding: Finding = { ...audit.finding, evidence: audit.evidence, evidenceAt: audit.evidenceAt };
-    if (finding.remediate && deps.remediate && !isTransient(finding)) {
-      finding = { ...(await deps.remediate(audit)), evidence: 'head', evidenceAt: clock().toISOString() };
+    if (finding.remediate && deps.remediator && !isTransient(finding)) {
+      finding = { ...(await deps.remediator(audit)), evidence: 'head', evidenceAt: clock().toISOString() };
     }
     if (isTransient(finding)) {
       result.notAudited += 1;

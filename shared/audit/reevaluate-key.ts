@@ -19,12 +19,12 @@ import {
   MAX_OBJECTS_PER_KEY_MESSAGE,
   type AuditRequest,
   type KeyReevaluationMessage,
-} from '../events/audit-requests.ts';
+} from '../events/audit-queue-messages.ts';
 import type { KeyStateCall } from '../events/key-events.ts';
 import type { FindingsStore, KeyAction } from '../findings/store.ts';
 import type { KeyDeletionCanceller } from '../inspect/key-deletion.ts';
 import type { KeyInspector } from '../inspect/key-inspector.ts';
-import { auditRequests, type RequestAuditDependencies } from './audit-requests.ts';
+import { auditRequests, type RequestAuditDependencies } from './audit-batch.ts';
 
 export interface KeyEventDependencies extends Omit<RequestAuditDependencies, 'store' | 'keys' | 'remediate'> {
   keys: KeyInspector & { forget(keyRef: string): void };

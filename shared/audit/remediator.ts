@@ -13,7 +13,7 @@ import type { FixIntent, FixLog } from '../findings/store.ts';
 import { remediateObject, type RemediationOptions, type RemediationOutcome, type RemediationTarget } from '../remediation/index.ts';
 import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
-import type { Remediator } from './audit-requests.ts';
+import type { Remediator } from './audit-batch.ts';
 import { FixInProgressElsewhere } from './idempotent-fix.ts';
 
 /** Runs the fix of one object version at most once (an idempotency store); identity when absent. */

@@ -14,14 +14,14 @@ import type { FindingsStore, ScanRun } from '../findings/store.ts';
 import type { ListedObject, ObjectLister } from '../inspect/object-inspector.ts';
 import { AdaptiveLimit, DEFAULT_DEFER_POLICY, deferDelayMs, type DeferPolicy } from './adaptive-concurrency.ts';
 import type { AuditDependencies } from './audit-object.ts';
-import { auditThenFix, isTransient, type Remediator } from './audit-requests.ts';
+import { auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 
 export interface ScanDependencies extends AuditDependencies {
   lister: ObjectLister;
   store?: FindingsStore;
   /** Fixes objects the policy says to fix; absent: report only. */
-  remediate?: Remediator;
+  remediator?: Remediator;
 }
 
 export interface ScanOptions {

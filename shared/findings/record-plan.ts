@@ -14,7 +14,7 @@
 //   3. An open fix intent whose object has moved on is closed with what the audit shows (fixed,
 //      or changed by someone else); one whose object has not moved stays open for its fix.
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
-import { compareSequencers } from '../events/audit-requests.ts';
+import { compareSequencers } from '../events/audit-queue-messages.ts';
 import { isAtTarget } from '../remediation/plan.ts';
 import type { FixIntent, HistoryEntry, StoredFinding } from './store.ts';
 import { counterSk } from './table.ts';

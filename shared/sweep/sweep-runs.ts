@@ -9,7 +9,7 @@ import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
 import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, sweepPageKey, sweepRunKey } from '../findings/table.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { SweepPageRef } from '../events/audit-requests.ts';
+import type { SweepPageRef } from '../events/audit-queue-messages.ts';
 
 export interface SweepCheckpoint {
   runId: string;

@@ -5,7 +5,7 @@
 // send and save is audited again (idempotent) and counted once (page markers).
 import { randomBytes } from 'node:crypto';
 import type { ListedObject } from '../domain/listed-object.ts';
-import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-requests.ts';
+import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-queue-messages.ts';
 import { CheckpointConflictError, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
 
 export interface SweepDependencies {

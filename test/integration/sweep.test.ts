@@ -7,7 +7,7 @@ import { sweepDependencies } from '../../functions/commons/sweep-dependencies.ts
 import { handler as auditWorker } from '../../functions/audit-worker.ts';
 import { handler as sweepHandler } from '../../functions/sweep.ts';
 import { loadConfig } from '../../shared/config.ts';
-import { parseMessageBody } from '../../shared/events/audit-requests.ts';
+import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { compareSequencers, decodeNotificationKey, parseMessageBody } from '../../shared/events/audit-requests.ts';
+import { compareSequencers, decodeNotificationKey, parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
 
 const sample = (name: string) => readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8');
 

@@ -6,7 +6,7 @@
 // the same evaluation (no S3 call: the object did not change, only its key).
 import { inspectionFromStored, type Finding } from '../domain/finding.ts';
 import type { ReasonCode } from '../domain/verdict.ts';
-import type { AuditRequest } from '../events/audit-requests.ts';
+import type { AuditRequest } from '../events/audit-queue-messages.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { ListedObject } from '../inspect/object-inspector.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
@@ -17,7 +17,7 @@ export type Remediator = (audit: ObjectAudit) => Promise<Finding>;
 export interface RequestAuditDependencies extends AuditDependencies {
   store: Pick<FindingsStore, 'record' | 'statesOf'>;
   /** Absent: report only. */
-  remediate?: Remediator;
+  remediator?: Remediator;
   /** Objects audited at once within one message. */
   concurrency?: number;
 }
@@ -54,7 +54,7 @@ const cachesKeys = (keys: AuditDependencies['keys']): keys is AuditDependencies[
  * an older version audits the current one, and its sequencer is kept only when it describes it.
  */
 export async function auditThenFix(
-  deps: AuditDependencies & { remediate?: Remediator | undefined },
+  deps: AuditDependencies & { remediator?: Remediator | undefined },
   bucket: string,
   listed: ListedObject,
   hint: AuditHint = {},
@@ -74,7 +74,7 @@ export async function auditThenFix(
     ...(options.confirmedCurrent ? { confirmedCurrent: true } : {}),
   });
   audit.finding = annotate(listed.isLatest === false ? { ...found, isLatest: false } : found);
-  if (audit.finding.remediate && deps.remediate && !isTransient(audit.finding)) return annotate(await deps.remediate(audit));
+  if (audit.finding.remediate && deps.remediator && !isTransient(audit.finding)) return annotate(await deps.remediator(audit));
   return audit.finding;
 }
 
