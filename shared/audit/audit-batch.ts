@@ -9,6 +9,7 @@ import type { ReasonCode } from '../domain/verdict.ts';
 import type { AuditRequest } from '../events/audit-queue-messages.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { ListedObject } from '../inspect/object-inspector.ts';
+import { mapConcurrently } from './adaptive-concurrency.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 
 /** Applies the policy's fix to one audited object and returns the finding after it. */
@@ -76,19 +77,6 @@ export async function auditThenFix(
   audit.finding = annotate(listed.isLatest === false ? { ...found, isLatest: false } : found);
   if (audit.finding.remediate && deps.remediator && !isTransient(audit.finding)) return annotate(await deps.remediator(audit));
   return audit.finding;
-}
-
-export async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 const listedOf = (request: AuditRequest): ListedObject => ({ key: request.key, size: request.size ?? 0 });

@@ -69,15 +69,25 @@ export interface RecordPlan {
 
 export const objectId = (f: { bucket: string; key: string }): string => `${f.bucket}/${f.key}`;
 
+/** Counter attributes of noncurrent versions: counted apart, so the current picture stays the objects'. */
+const NONCURRENT = 'noncurrent:';
+
 type Counted = Pick<Finding, 'bucket' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size'>;
 
-function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 | -1): void {
-  const attributes: [string, number][] = [
-    ['objects', sign],
-    ['bytes', sign * f.size],
-    [`verdict:${f.verdict}`, sign],
-    [`mode:${f.mode ?? 'unknown'}`, sign],
-  ];
+/** Moves one finding's share of its counters (ALL, its bucket, its key); noncurrent versions count apart. */
+function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 | -1, noncurrent = false): void {
+  const attributes: [string, number][] = noncurrent
+    ? [
+        [`${NONCURRENT}objects`, sign],
+        [`${NONCURRENT}bytes`, sign * f.size],
+        [`${NONCURRENT}verdict:${f.verdict}`, sign],
+      ]
+    : [
+        ['objects', sign],
+        ['bytes', sign * f.size],
+        [`verdict:${f.verdict}`, sign],
+        [`mode:${f.mode ?? 'unknown'}`, sign],
+      ];
   const targets = [counterSk.all, counterSk.bucket(f.bucket), ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : [])];
   for (const target of targets) {
     const deltas = counters.get(target) ?? new Map<string, number>();
@@ -310,8 +320,6 @@ export const planSize = (plan: RecordPlan): number =>
 
 export const isEmptyPlan = (plan: RecordPlan): boolean => planSize(plan) === 0;
 
-/** Counter attributes of noncurrent versions: counted apart, so the current picture stays the objects'. */
-const NONCURRENT = 'noncurrent:';
 
 export interface VersionPlan {
   states: StateWrite[];
@@ -322,19 +330,6 @@ export interface VersionPlan {
 /** The previous record of a noncurrent version is keyed by object and version. */
 export const versionId_ = (f: { bucket: string; key: string; versionId?: string }): string => `${objectId(f)}#${f.versionId ?? 'null'}`;
 
-function addNoncurrent(counters: VersionPlan['counters'], f: Counted, sign: 1 | -1): void {
-  const attributes: [string, number][] = [
-    [`${NONCURRENT}objects`, sign],
-    [`${NONCURRENT}bytes`, sign * f.size],
-    [`${NONCURRENT}verdict:${f.verdict}`, sign],
-  ];
-  const targets = [counterSk.all, counterSk.bucket(f.bucket), ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : [])];
-  for (const target of targets) {
-    const deltas = counters.get(target) ?? new Map<string, number>();
-    for (const [name, delta] of attributes) deltas.set(name, (deltas.get(name) ?? 0) + delta);
-    counters.set(target, deltas);
-  }
-}
 
 /**
  * Plans the records of noncurrent versions: one item per version beside the object's state (never
@@ -360,8 +355,8 @@ export function planVersionRecord(findings: Finding[], previous: ReadonlyMap<str
       state: { ...recorded, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev: (before?.rev ?? 0) + 1 },
       ...(before ? { expectedRev: before.rev } : {}),
     });
-    if (before) addNoncurrent(plan.counters, before, -1);
-    addNoncurrent(plan.counters, finding, 1);
+    if (before) addContribution(plan.counters, before, -1, true);
+    addContribution(plan.counters, finding, 1, true);
   }
   for (const [target, deltas] of plan.counters) {
     for (const [name, delta] of deltas) if (delta === 0) deltas.delete(name);

@@ -2,6 +2,7 @@
 // (inventory evidence, or a HeadObject), then evaluated by the same evaluateInspection every other
 // path uses. Rows stream in chunks: one recorded-state lookup per chunk, HEADs only where needed,
 // so memory holds one chunk whatever the bucket's size.
+import { mapConcurrently } from '../audit/adaptive-concurrency.ts';
 import { evaluateInspection, type AuditDependencies, type ObjectAudit } from '../audit/audit-object.ts';
 import type { ListedObject } from '../domain/listed-object.ts';
 import { requirementFor } from '../domain/policy.ts';
@@ -82,18 +83,6 @@ async function* chunks<T>(items: AsyncIterable<T>, size: number): AsyncGenerator
   if (chunk.length > 0) yield chunk;
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export async function inventoryScan(deps: InventoryScanDependencies, options: InventoryScanOptions): Promise<InventoryScan> {
   const report =
@@ -120,7 +109,7 @@ export async function inventoryScan(deps: InventoryScanDependencies, options: In
         const decision = decideFromInventory(row, recorded.get(recordKey(row.key, row.versionId)), { clientSideMatters: requirement.clientSide.accept !== 'allowed' });
         return { row, decision };
       });
-      const results = await mapLimited(decided, options.concurrency ?? 16, async ({ row, decision }): Promise<InventoryAudit | undefined> => {
+      const results = await mapConcurrently(decided, options.concurrency ?? 16, async ({ row, decision }): Promise<InventoryAudit | undefined> => {
         stats.rows += 1;
         if ('skip' in decision) {
           stats.skipped += 1;
