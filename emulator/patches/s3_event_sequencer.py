@@ -13,9 +13,9 @@ worker does) cannot be tested against that.
 Patch: each object write gets a sequencer from a process-wide increasing counter (16 hex digits),
 remembered on moto's key object so that every destination sees the same value for one write; the
 version id is added for versioned buckets.
-ObjectRemoved events get a fresh (later) sequencer. Not covered: moto sends no event when a delete
-marker is created in a versioned bucket (AWS: ObjectRemoved:DeleteMarkerCreated); sequencer values
-do not survive an emulator restart (they start from the current time, so they still increase).
+ObjectRemoved events get a fresh (later) sequencer (the delete-marker event comes from the
+s3_delete_marker_event patch). Sequencer values do not survive an emulator restart (they start from
+the current time, so they still increase).
 """
 
 from __future__ import annotations
