@@ -20,7 +20,10 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
   const [lastRun] = await deps.sweepRuns.runs(1);
   const outcome = await sweep(
     {
-      lister: deps.runtime.objects,
+      // Every version (and delete marker) when configured: noncurrent versions are exposure too.
+      lister: deps.config.sweepAllVersions
+        ? { page: (bucket: string, token?: string) => deps.runtime.objects.versionPage(bucket, token) }
+        : deps.runtime.objects,
       queue: deps.queues,
       runs: deps.sweepRuns,
       buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),

@@ -27,6 +27,8 @@ export interface Config {
   sweepBuckets: string[];
   /** A new sweep run starts this long after the previous one started. */
   sweepIntervalHours: number;
+  /** The sweep audits every version (ListObjectVersions), not only current objects. */
+  sweepAllVersions: boolean;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +75,9 @@ const environment = z.object({
     .max(1000, 'SSEGUARD_MAX_RECEIVE_COUNT must be at most 1000')
     .default(5),
   SSEGUARD_SWEEP_BUCKETS: z.string().default(''),
+  SSEGUARD_SWEEP_ALL_VERSIONS: z
+    .enum(['true', 'false'], { error: 'SSEGUARD_SWEEP_ALL_VERSIONS is true or false' })
+    .default('false'),
   SSEGUARD_CONNECT_TIMEOUT_MS: milliseconds('SSEGUARD_CONNECT_TIMEOUT_MS', DEFAULT_TIMEOUTS.connectMs),
   SSEGUARD_SOCKET_TIMEOUT_MS: milliseconds('SSEGUARD_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.socketIdleMs),
   SSEGUARD_REQUEST_TIMEOUT_MS: milliseconds('SSEGUARD_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs),
@@ -105,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_IDEMPOTENCY_TABLE: blankToUndefined(env.SSEGUARD_IDEMPOTENCY_TABLE),
     SSEGUARD_MAX_RECEIVE_COUNT: blankToUndefined(env.SSEGUARD_MAX_RECEIVE_COUNT),
     SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
+    SSEGUARD_SWEEP_ALL_VERSIONS: blankToUndefined(env.SSEGUARD_SWEEP_ALL_VERSIONS),
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
     SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
     SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
@@ -124,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxReceiveCount: parsed.data.SSEGUARD_MAX_RECEIVE_COUNT,
     sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
     sweepIntervalHours: parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
+    sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
     endpoints: endpointsFromEnvironment(env),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
     timeouts: {

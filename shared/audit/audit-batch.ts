@@ -79,7 +79,13 @@ export async function auditThenFix(
   return audit.finding;
 }
 
-const listedOf = (request: AuditRequest): ListedObject => ({ key: request.key, size: request.size ?? 0 });
+const listedOf = (request: AuditRequest): ListedObject => ({
+  key: request.key,
+  size: request.size ?? 0,
+  // A sweep of every version names the version to audit and whether it is the current one.
+  ...(request.exactVersion && request.versionId ? { versionId: request.versionId } : {}),
+  ...(request.isLatest === undefined ? {} : { isLatest: request.isLatest }),
+});
 const hintOf = (request: AuditRequest): AuditHint => ({
   ...(request.versionId ? { versionId: request.versionId } : {}),
   ...(request.etag ? { etag: request.etag } : {}),
@@ -106,6 +112,20 @@ async function reevaluate(deps: AuditDependencies, request: AuditRequest, stored
   };
 }
 
+/** An object whose current version is a delete marker (a sweep of every version listed it): gone. */
+function deletedObject(request: AuditRequest, at: Date): Finding {
+  return {
+    bucket: request.bucket,
+    key: request.key,
+    size: 0,
+    verdict: 'unauditable',
+    reasons: [{ code: 'object-vanished', message: 'the current version is a delete marker' }],
+    remediate: false,
+    auditedAt: at.toISOString(),
+    removed: true,
+  };
+}
+
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
   const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
   // The key's state changed: describe it afresh, whatever this process cached.
@@ -118,7 +138,9 @@ export async function auditRequests(deps: RequestAuditDependencies, requests: Au
   const audited = await mapConcurrently(requests, deps.concurrency ?? 8, (request) =>
     request.source === 'key-event'
       ? reevaluate(deps, request, stored.get(request.bucket)?.get(request.key))
-      : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request)),
+      : request.deleteMarker
+        ? Promise.resolve(request.isLatest ? deletedObject(request, deps.clock?.() ?? new Date()) : undefined)
+        : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request), request.exactVersion ? { exactVersion: true } : {}),
   );
   const findings = audited.filter((f): f is Finding => f !== undefined);
   const transient = findings.filter(isTransient);

@@ -24,6 +24,11 @@ export interface AuditRequest {
   source: 's3-notification' | 'eventbridge' | 'sweep' | 'key-event';
   /** key-event: the KMS key whose state changed; the object is re-evaluated from its recorded facts. */
   changedKeyArn?: string;
+  /** From a sweep of every version: audit exactly this version (false: a noncurrent one). */
+  isLatest?: boolean;
+  exactVersion?: boolean;
+  /** A delete marker listed by a sweep of every version; when latest, the object is gone. */
+  deleteMarker?: boolean;
 }
 
 export interface SweepPageRef {
@@ -87,6 +92,9 @@ export const sweepMessage = z.object({
         size: z.number().int().nonnegative(),
         etag: z.string().optional(),
         versionId: versionId.optional(),
+        // A sweep of every version (SSEGUARD_SWEEP_ALL_VERSIONS): audit that version, not the current one.
+        isLatest: z.boolean().optional(),
+        deleteMarker: z.boolean().optional(),
       }),
     )
     .min(1)
@@ -197,6 +205,8 @@ function fromDocument(document: unknown): ParsedMessage {
         source: 'sweep' as const,
         ...(o.versionId ? { versionId: o.versionId } : {}),
         ...(o.etag ? { etag: o.etag } : {}),
+        ...(o.isLatest === undefined ? {} : { isLatest: o.isLatest, exactVersion: true }),
+        ...(o.deleteMarker ? { deleteMarker: true } : {}),
       })),
     };
   }

@@ -29,6 +29,29 @@ function listedObjects(page: ListObjectsV2CommandOutput): ListedObject[] {
   }));
 }
 
+/** Versions and delete markers of one ListObjectVersions page, in key order. */
+function listedVersions(page: ListObjectVersionsCommandOutput): ListedObject[] {
+  const versions: ListedObject[] = (page.Versions ?? []).map((v) => ({
+    key: v.Key!,
+    size: v.Size ?? 0,
+    ...(v.ETag ? { etag: v.ETag } : {}),
+    ...(v.StorageClass ? { storageClass: v.StorageClass } : {}),
+    ...(v.LastModified ? { lastModified: v.LastModified.toISOString() } : {}),
+    // "null": the version written while versioning was off; HeadObject takes it as is.
+    ...(v.VersionId ? { versionId: v.VersionId } : {}),
+    isLatest: v.IsLatest === true,
+  }));
+  const deleteMarkers: ListedObject[] = (page.DeleteMarkers ?? []).map((m) => ({
+    key: m.Key!,
+    size: 0,
+    ...(m.VersionId ? { versionId: m.VersionId } : {}),
+    ...(m.LastModified ? { lastModified: m.LastModified.toISOString() } : {}),
+    isLatest: m.IsLatest === true,
+    deleteMarker: true,
+  }));
+  return [...versions, ...deleteMarkers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 function listingError(bucket: string, error: unknown): BucketListingError {
   const { name, status, message } = errorFacts(error);
   if (name === 'NoSuchBucket') return new BucketListingError(bucket, name, `bucket ${bucket} does not exist`);
@@ -123,31 +146,30 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
         const page: ListObjectVersionsCommandOutput = await this.s3.send(
           new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000, ...(prefix ? { Prefix: prefix } : {}), ...markers }),
         );
-        const versions: ListedObject[] = (page.Versions ?? []).map((v) => ({
-          key: v.Key!,
-          size: v.Size ?? 0,
-          ...(v.ETag ? { etag: v.ETag } : {}),
-          ...(v.StorageClass ? { storageClass: v.StorageClass } : {}),
-          ...(v.LastModified ? { lastModified: v.LastModified.toISOString() } : {}),
-          // "null": the version written while versioning was off; HeadObject takes it as is.
-          ...(v.VersionId ? { versionId: v.VersionId } : {}),
-          isLatest: v.IsLatest === true,
-        }));
-        const deleteMarkers: ListedObject[] = (page.DeleteMarkers ?? []).map((m) => ({
-          key: m.Key!,
-          size: 0,
-          ...(m.VersionId ? { versionId: m.VersionId } : {}),
-          ...(m.LastModified ? { lastModified: m.LastModified.toISOString() } : {}),
-          isLatest: m.IsLatest === true,
-          deleteMarker: true,
-        }));
-        yield [...versions, ...deleteMarkers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        yield listedVersions(page);
         if (!page.IsTruncated) return;
         markers = {
           ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
           ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}),
         };
       }
+    } catch (error) {
+      throw listingError(bucket, error);
+    }
+  }
+
+  /**
+   * One page of versions and delete markers, resumable: the token is ListObjectVersions' key and
+   * version-id markers, as opaque text for the sweep's checkpoint.
+   */
+  async versionPage(bucket: string, token?: string): Promise<{ objects: ListedObject[]; nextToken?: string }> {
+    const markers = token ? (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { KeyMarker?: string; VersionIdMarker?: string }) : {};
+    try {
+      const page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000, ...markers }));
+      const objects = listedVersions(page);
+      if (!page.IsTruncated) return { objects };
+      const next = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}) };
+      return { objects, nextToken: Buffer.from(JSON.stringify(next)).toString('base64url') };
     } catch (error) {
       throw listingError(bucket, error);
     }

@@ -43,6 +43,9 @@ export function sweepMessages(runId: string, firstPage: number, bucket: string, 
         key: o.key,
         size: o.size,
         ...(o.etag ? { etag: o.etag } : {}),
+        // Listed by ListObjectVersions (a sweep of every version): the worker audits that version.
+        ...(o.versionId && o.isLatest !== undefined ? { versionId: o.versionId, isLatest: o.isLatest } : {}),
+        ...(o.deleteMarker ? { deleteMarker: true } : {}),
       })),
     };
     bodies.push(JSON.stringify(message));

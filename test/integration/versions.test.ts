@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
+import { auditRequests } from '../../shared/audit/audit-batch.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
+import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
+import { SweepRuns } from '../../shared/sweep/sweep-runs.ts';
+import { sweep } from '../../shared/sweep/sweep.ts';
 import { createBucket, createKey, enableVersioning, sseCHeaders, type TestKey } from '../support/aws-fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
@@ -106,4 +112,39 @@ test('remediation never copies a noncurrent version in place: SSE-S3 is updated 
   const listed = await writer.s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: 'doc.txt' }));
   expect((listed.Versions ?? []).map((v) => v.VersionId).sort()).toEqual(Object.values(versions).sort());
   expect(listed.Versions?.find((v) => v.IsLatest)?.VersionId).toBe(versions.current);
+}, 120_000);
+
+test('a sweep of every version (SSEGUARD_SWEEP_ALL_VERSIONS) pages versions and delete markers to the worker, which audits each version and counts noncurrent ones apart', async () => {
+  const bucket = 'versioned-sweep';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a.txt', Body: 'old', ...sseCHeaders }));
+  await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a.txt', Body: 'new', ServerSideEncryption: 'AES256' }));
+  await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b.txt', Body: 'b', ServerSideEncryption: 'AES256' }));
+  await writer.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'b.txt' }));
+
+  const config = loadConfig({ ...process.env, SSEGUARD_TABLE: 'versions-findings', SSEGUARD_SWEEP_ALL_VERSIONS: 'true' });
+  expect(config.sweepAllVersions).toBe(true);
+  const runtime = createRuntime(config);
+  const sent: string[] = [];
+  const outcome = await sweep(
+    {
+      lister: { page: (b, token) => runtime.objects.versionPage(b, token) },
+      queue: { sendToAuditQueue: async (bodies) => void sent.push(...bodies) },
+      runs: new SweepRuns(runtime.clients.documents, config.table),
+      buckets: async () => [bucket],
+    },
+    { shouldStop: () => false },
+  );
+  expect(outcome).toMatchObject({ status: 'finished', objectsEnqueued: 4 });
+
+  const deps = { ...(await scanDependencies(runtime)), store: runtime.store };
+  for (const body of sent) {
+    const parsed = parseMessageBody(body);
+    if (parsed.kind !== 'audit') throw new Error(parsed.kind === 'invalid' || parsed.kind === 'ignore' ? parsed.reason : 'not audited');
+    expect((await auditRequests(deps, parsed.requests)).transient).toEqual([]);
+  }
+  const summary = await runtime.store.summary();
+  // a.txt is current and compliant; its SSE-C version and b.txt's version under the marker are noncurrent.
+  expect(summary.buckets[bucket]).toMatchObject({ objects: 1, verdicts: { compliant: 1 }, noncurrent: { objects: 2, verdicts: { noncompliant: 1, compliant: 1 } } });
 }, 120_000);

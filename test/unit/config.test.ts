@@ -9,6 +9,7 @@ const DEFAULTS = {
   maxReceiveCount: 5,
   sweepBuckets: [],
   sweepIntervalHours: 24,
+  sweepAllVersions: false,
   endpoints: {},
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
