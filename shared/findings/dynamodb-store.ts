@@ -5,7 +5,7 @@
 // writer is re-read and re-planned; throttling and 5xx are retried by dynamodb-writes.ts. A finding
 // that matches what is recorded writes nothing.
 import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyLookup } from '../domain/encryption.ts';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
@@ -43,6 +43,7 @@ import {
   fixHistorySk,
   historySk,
   intentKey,
+  intentsPk,
   keyActionSk,
   objectPk,
   shardedCounterSk,
@@ -230,18 +231,31 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
   /** The recorded states and open fix intents of the findings' objects: one consistent BatchGet. */
   private async previous(findings: Finding[]): Promise<{ states: Map<string, PreviousState>; intents: Map<string, FixIntent> }> {
     const objects = new Map(findings.map((f) => [objectId(f), f]));
-    const keys = [...objects.values()].flatMap((f) => [{ pk: objectPk(f.bucket, f.key), sk: STATE_SK }, intentKey(f.bucket, f.key)]);
+    const keys = [...objects.values()].map((f) => ({ pk: objectPk(f.bucket, f.key), sk: STATE_SK }));
     const states = new Map<string, PreviousState>();
-    const intents = new Map<string, FixIntent>();
     for (const item of await batchGet(this.documents, this.tableName, keys)) {
-      if (item.sk === STATE_SK) {
-        const state = fromStateItem(item);
-        states.set(objectId(state), state);
-      } else {
-        const { pk: _pk, sk: _sk, ...intent } = item;
-        const open = intent as unknown as FixIntent;
-        intents.set(objectId(open), open);
-      }
+      const state = fromStateItem(item);
+      states.set(objectId(state), state);
+    }
+    // Open intents of the batch's buckets: one Query each, empty unless a fix was interrupted.
+    const intents = new Map<string, FixIntent>();
+    for (const bucket of new Set([...objects.values()].map((f) => f.bucket))) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const input = {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': intentsPk(bucket) },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        };
+        const page = await withRetries('Query', () => this.documents.send(new QueryCommand(input)));
+        for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) {
+          const open = item as unknown as FixIntent;
+          if (objects.has(objectId(open))) intents.set(objectId(open), open);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
     }
     return { states, intents };
   }

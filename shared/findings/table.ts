@@ -8,9 +8,9 @@
 //   OBJ#<bucket>/<key>        HIST#<startedAt>#FIX        what a fix did (one per fix intent)
 //   OBJ#<bucket>/<key>        VERSION#<versionId>         a noncurrent version (not indexed; counted
 //                                                         under noncurrent:* in the counters)
-//   OBJ#<bucket>/<key>        INTENT                      a fix under way: written before the S3 call,
+//   INTENTS#<bucket>          <sha256 of the key>         a fix under way: written before the S3 call,
 //                                                         removed with its outcome; a crash leaves it
-//                                                         for the next audit to reconcile
+//                                                         for the next audit of the object to reconcile
 //   COUNTERS                  <counter>#<shard>           counters kept up to date on write, where
 //                                                         <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
 //   COUNTERS                  POSTURE                     buckets per posture verdict
@@ -27,6 +27,7 @@
 //   SWEEP#<runId>             PAGE#<n>                    a sweep page counted (once per page)
 //
 // Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
+import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const DEFAULT_TABLE_NAME = 'sseguard-findings';
@@ -83,7 +84,13 @@ export const KEYACTIONS_PK = 'KEYACTIONS';
 export const keyActionSk = (at: string, keyArn: string): string => `${at}#${keyArn}`;
 export const SCANS_PK = 'SCANS';
 export const REMEDIATIONS_PK = 'REMEDIATIONS';
-export const intentKey = (bucket: string, key: string) => ({ pk: objectPk(bucket, key), sk: 'INTENT' });
+/**
+ * Open fix intents live in one partition per bucket, so that recording a batch reads them with one
+ * Query (empty but for a crash's leftovers) instead of one more item per object. The sort key is
+ * the object key's SHA-256 (an S3 key alone can fill DynamoDB's 1 KB sort-key limit).
+ */
+export const intentsPk = (bucket: string): string => `INTENTS#${bucket}`;
+export const intentKey = (bucket: string, key: string) => ({ pk: intentsPk(bucket), sk: createHash('sha256').update(key).digest('hex') });
 /** One history item per fix intent: the fix's own write and a later reconciliation cannot both land. */
 export const fixHistorySk = (startedAt: string): string => `HIST#${startedAt}#FIX`;
 

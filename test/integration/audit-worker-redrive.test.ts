@@ -116,5 +116,6 @@ describe('failures', () => {
     expect(await stateOf('watched', 'poison/neighbour.txt')).toMatchObject({ verdict: 'compliant' });
     expect(await stateOf('watched', 'poison/bad.txt')).toBeUndefined();
     resetHandlerRuntime();
-  });
+    // Each delivery retries the failing write with backoff (about 15 s) before giving the message back.
+  }, 120_000);
 });
