@@ -309,8 +309,9 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
     case 'sweep':
       return [
         objectsRead,
-        // ListObjectsV2, and the bucket posture the sweep records (GetBucketEncryption, GetBucketPolicy).
-        buckets(['s3:GetEncryptionConfiguration', 's3:GetBucketPolicy']),
+        // ListObjectsV2 (ListObjectVersions with SSEGUARD_SWEEP_ALL_VERSIONS), and the bucket posture
+        // the sweep records (GetBucketEncryption, GetBucketPolicy).
+        buckets(['s3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy']),
         keyFacts,
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").

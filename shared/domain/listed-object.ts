@@ -14,3 +14,10 @@ export interface ListedObject {
   /** A delete marker: no object to inspect; when latest, the object is gone. */
   deleteMarker?: boolean;
 }
+
+/** S3's name for the version written while versioning was off. */
+export const S3_NULL_VERSION = 'null';
+
+/** The version id a request about this version names: none for S3's "null" version (decided here, once). */
+export const requestVersionId = (versionId: string | undefined): string | undefined =>
+  versionId && versionId !== S3_NULL_VERSION ? versionId : undefined;

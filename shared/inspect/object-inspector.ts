@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { errorFacts } from '../aws/errors.ts';
 import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
-import { modeFromServerSideEncryption, type ObjectFacts, type ObjectInspection } from '../domain/encryption.ts';
+import { encryptionOfHead } from './head-encryption.ts';
+import type { ObjectFacts, ObjectInspection, ServerSideMode } from '../domain/encryption.ts';
 import type { ListedObject } from '../domain/listed-object.ts';
 import { BucketListingError, type ObjectInspector, type ObjectLister } from './object-inspector-port.ts';
 
@@ -60,23 +61,20 @@ function listingError(bucket: string, error: unknown): BucketListingError {
 }
 
 function factsFromHead(bucket: string, listed: ListedObject, head: HeadObjectCommandOutput): ObjectFacts {
-  const serverSide = head.SSECustomerAlgorithm ? 'sse-c' : modeFromServerSideEncryption(head.ServerSideEncryption);
+  const encryption = encryptionOfHead(head);
+  const serverSide = encryption.mode as ServerSideMode | 'sse-c';
   // The S3 Encryption Client's envelope sits in user metadata; S3's own layer is still reported beneath it.
   const envelope = serverSide === 'sse-c' ? undefined : clientSideEnvelope(head.Metadata);
-  const mode = envelope ? 'client-side' : serverSide;
   const facts: ObjectFacts = {
     bucket,
     key: listed.key,
     size: head.ContentLength ?? listed.size,
     storageClass: head.StorageClass ?? 'STANDARD',
-    mode,
-    bucketKeyEnabled: head.BucketKeyEnabled === true,
+    ...encryption,
+    mode: envelope ? 'client-side' : serverSide,
     objectLock: { legalHold: head.ObjectLockLegalHoldStatus === 'ON' },
   };
-  if (head.VersionId) facts.versionId = head.VersionId;
-  if (head.ETag) facts.etag = head.ETag;
   if (head.LastModified) facts.lastModified = head.LastModified.toISOString();
-  if (head.SSEKMSKeyId && (serverSide === 'sse-kms' || serverSide === 'dsse-kms')) facts.kmsKeyArn = head.SSEKMSKeyId;
   if (envelope && serverSide !== 'sse-c') facts.clientSide = withServerSideLayer(envelope, serverSide);
   if (head.ObjectLockMode) facts.objectLock.mode = head.ObjectLockMode;
   if (head.ObjectLockRetainUntilDate) facts.objectLock.retainUntil = head.ObjectLockRetainUntilDate.toISOString();

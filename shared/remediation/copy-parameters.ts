@@ -11,17 +11,18 @@ import type {
   HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import type { RemediationTarget } from './plan.ts';
+import { requestVersionId } from '../domain/listed-object.ts';
 
 /** `bucket/key?versionId=…` URL-encoded as S3 expects x-amz-copy-source (the SDK sends it as given). */
 export function copySource(bucket: string, key: string, versionId?: string): string {
   const path = key.split('/').map(encodeURIComponent).join('/');
-  const version = versionId && versionId !== 'null' ? `?versionId=${encodeURIComponent(versionId)}` : '';
+  const version = requestVersionId(versionId) ? `?versionId=${encodeURIComponent(versionId!)}` : '';
   return `${bucket}/${path}${version}`;
 }
 
 /** `VersionId` for a request about the audited version; none for unversioned objects ("null"). */
 export const versionParameter = (object: { versionId?: string }): { VersionId?: string } =>
-  object.versionId && object.versionId !== 'null' ? { VersionId: object.versionId } : {};
+  requestVersionId(object.versionId) ? { VersionId: object.versionId! } : {};
 
 /** The target as S3 write parameters (CopyObject, CreateMultipartUpload). */
 export function encryptionParameters(target: RemediationTarget) {

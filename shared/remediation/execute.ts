@@ -2,9 +2,9 @@
 // conditional (s3-fixes.ts), a copy keeps every attribute (copy-parameters.ts), and after the fix a
 // HeadObject again: the outcome is "fixed" only when S3 shows the target. S3's refusals become
 // outcomes (changed, vanished, denied, failed), never exceptions.
-import type { HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { errorFacts, type ServiceErrorFacts } from '../aws/errors.ts';
-import { modeFromServerSideEncryption } from '../domain/encryption.ts';
+import { encryptionOfHead } from '../inspect/head-encryption.ts';
 import type { ObservedEncryptionSnapshot } from '../domain/encryption-snapshot.ts';
 import type { RemediationOutcomeCode } from './outcomes.ts';
 import {
@@ -25,6 +25,7 @@ import {
   readSource,
   updateEncryption,
 } from './s3-fixes.ts';
+import { requestVersionId } from '../domain/listed-object.ts';
 
 // Kept here for importers of the engine's helpers before the split.
 export { checksumAlgorithmOf, copySource, grantHeaders } from './copy-parameters.ts';
@@ -64,16 +65,8 @@ const PERMISSIONS_NEEDED =
   's3:PutObjectRetention and s3:PutObjectLegalHold (locked objects), and kms:Decrypt, kms:Encrypt, ' +
   'kms:GenerateDataKey, kms:ReEncrypt* on both the current and the target key';
 
-function snapshotFromHead(head: HeadObjectCommandOutput): ObservedEncryptionSnapshot {
-  const mode = head.SSECustomerAlgorithm ? 'sse-c' : modeFromServerSideEncryption(head.ServerSideEncryption);
-  return {
-    mode,
-    bucketKeyEnabled: head.BucketKeyEnabled === true,
-    ...(head.SSEKMSKeyId && (mode === 'sse-kms' || mode === 'dsse-kms') ? { kmsKeyArn: head.SSEKMSKeyId } : {}),
-    ...(head.VersionId ? { versionId: head.VersionId } : {}),
-    ...(head.ETag ? { etag: head.ETag } : {}),
-  };
-}
+/** The verifying HeadObject read as the audit reads it (one reading of S3's headers). */
+const snapshotFromHead = encryptionOfHead;
 
 function snapshotFromFacts(facts: RemediationFacts): ObservedEncryptionSnapshot {
   return {
@@ -149,7 +142,7 @@ export async function remediateObject(
     finish({ outcome: blocked.outcome, message: blocked.why, instruction: blocked.instruction });
   /** The plan without UpdateObjectEncryption; a copy must know whether the version is the current one. */
   const planWithoutUpdate = async () => {
-    const versioned = known.versionId !== undefined && known.versionId !== 'null';
+    const versioned = requestVersionId(known.versionId) !== undefined;
     if (versioned && known.isLatest === undefined && !options.dryRun) {
       known = { ...known, isLatest: (await currentVersionId(deps.s3, known)) === known.versionId };
     }

@@ -24,6 +24,7 @@
 import type { EncryptionMode, ObjectFacts } from '../domain/encryption.ts';
 import type { TargetMode } from '../domain/policy.ts';
 import type { BlockedOutcome } from './outcomes.ts';
+import { requestVersionId } from '../domain/listed-object.ts';
 
 /** The policy's remediation target with its KMS key resolved to an ARN (Requirement['target']). */
 export interface RemediationTarget {
@@ -155,7 +156,7 @@ function kmsSide(mode: EncryptionMode, bucketKey: boolean, perObject: number): n
 
 /** A version other than "null" in a versioned bucket whose current version may be another one. */
 const mayBeNoncurrent = (facts: RemediationFacts): boolean =>
-  facts.versionId !== undefined && facts.versionId !== 'null' && facts.isLatest !== true;
+  requestVersionId(facts.versionId) !== undefined && facts.isLatest !== true;
 
 export function planRemediation({ facts, target, now, options, updateObjectEncryptionUnavailable }: PlanInput): RemediationPlan {
   if (target.mode !== 'sse-s3' && !target.kmsKey) {
@@ -252,7 +253,7 @@ export function planRemediation({ facts, target, now, options, updateObjectEncry
       `copy instead of UpdateObjectEncryption: AWS denies it for objects under ${retained ? 'governance-mode retention' : 'legal hold'}; the new version keeps the lock settings`,
     );
   }
-  if (facts.versionId && facts.versionId !== 'null') {
+  if (requestVersionId(facts.versionId)) {
     notes.push(
       `versioned bucket: the copy is a new version; version ${facts.versionId} remains, still ${facts.mode}` +
         (locked ? ' and locked until its lock ends' : '') +
@@ -318,7 +319,7 @@ export function dryRunTotals(plans: Iterable<RemediationPlan>): DryRunTotals {
 
 /** One line per plan for `--dry-run`: what would be done to the object and why. */
 export function describePlan(plan: RemediationPlan): string {
-  const object = `s3://${plan.bucket}/${plan.key}${plan.versionId && plan.versionId !== 'null' ? ` (version ${plan.versionId})` : ''}`;
+  const object = `s3://${plan.bucket}/${plan.key}${requestVersionId(plan.versionId) ? ` (version ${plan.versionId})` : ''}`;
   const to = plan.target.mode === 'sse-s3' ? 'sse-s3' : `${plan.target.mode} ${plan.target.kmsKey}${plan.target.bucketKey ? ' +bucket key' : ''}`;
   switch (plan.action) {
     case 'none':

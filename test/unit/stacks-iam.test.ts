@@ -18,6 +18,7 @@ import { transactionItemKindsInBundle, type TransactionItemKind } from './transa
 const IAM_ACTIONS: Record<string, string[]> = {
   's3 HeadObject': ['s3:GetObject', 's3:GetObjectVersion'],
   's3 ListObjectsV2': ['s3:ListBucket'],
+  's3 ListObjectVersions': ['s3:ListBucketVersions'],
   's3 ListBuckets': ['s3:ListAllMyBuckets'],
   's3 GetObjectAcl': ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'],
   's3 GetObjectTagging': ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
@@ -176,7 +177,7 @@ describe('IAM resources', () => {
     for (const s of all) {
       const objectActions = s.actions.filter((a) => /^s3:(Get|Put)Object|^s3:AbortMultipartUpload|^s3:UpdateObjectEncryption/.test(a));
       if (objectActions.length > 0) expect(s.resources, `${s.fn} ${s.sid}`).toEqual(scope.objects);
-      if (s.actions.some((a) => ['s3:ListBucket', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'].includes(a))) expect(s.resources).toEqual(scope.buckets);
+      if (s.actions.some((a) => ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'].includes(a))) expect(s.resources).toEqual(scope.buckets);
     }
   });
 
