@@ -46,9 +46,6 @@ export const isTransient = (finding: Finding): boolean =>
 const unquoted = (etag: string | undefined) => etag?.replaceAll('"', '');
 
 /** A key inspector that caches what KMS said (KmsKeyInspector) can be told that a key changed. */
-const cachesKeys = (keys: AuditDependencies['keys']): keys is AuditDependencies['keys'] & { forget(keyRef: string): void } =>
-  typeof (keys as { forget?: unknown }).forget === 'function';
-
 /**
  * Audits the object as it is now and, where the policy says so and the audit is final, fixes it.
  * An event names a version, but only the current version is the object's state: a late event for
@@ -129,7 +126,7 @@ function deletedObject(request: AuditRequest, at: Date): Finding {
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
   const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
   // The key's state changed: describe it afresh, whatever this process cached.
-  for (const arn of changedKeys) if (cachesKeys(deps.keys)) deps.keys.forget(arn);
+  for (const arn of changedKeys) deps.keys.forget?.(arn);
   // What is recorded now about the objects to re-evaluate: one consistent read per bucket.
   const keysByBucket = new Map<string, string[]>();
   for (const r of requests) if (r.source === 'key-event') keysByBucket.set(r.bucket, [...(keysByBucket.get(r.bucket) ?? []), r.key]);

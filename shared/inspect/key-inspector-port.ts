@@ -6,4 +6,6 @@ export interface KeyInspector {
   lookup(keyRef: string): Promise<KeyLookup>;
   /** The key ARN a reference (alias, alias ARN, key id, key ARN) stands for, or a clear error. */
   arnOf(keyRef: string): Promise<string>;
+  /** Forgets what a caching inspector knows of a key (a key event says its state changed). */
+  forget?(keyRef: string): void;
 }
