@@ -4,7 +4,7 @@
 // verdict: the caller retries the message, and SQS dead-letters it after its last delivery.
 // Objects under a KMS key whose state changed are re-evaluated from their recorded facts through
 // the same evaluation (no S3 call: the object did not change, only its key).
-import { inspectionFromStored, type Finding } from '../domain/finding.ts';
+import { deletedObjectFinding, inspectionFromStored, type Finding } from '../domain/finding.ts';
 import type { ReasonCode } from '../domain/verdict.ts';
 import type { AuditRequest } from '../events/audit-queue-messages.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
@@ -109,20 +109,6 @@ async function reevaluate(deps: AuditDependencies, request: AuditRequest, stored
   };
 }
 
-/** An object whose current version is a delete marker (a sweep of every version listed it): gone. */
-function deletedObject(request: AuditRequest, at: Date): Finding {
-  return {
-    bucket: request.bucket,
-    key: request.key,
-    size: 0,
-    verdict: 'unauditable',
-    reasons: [{ code: 'object-vanished', message: 'the current version is a delete marker' }],
-    remediate: false,
-    auditedAt: at.toISOString(),
-    removed: true,
-  };
-}
-
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
   const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
   // The key's state changed: describe it afresh, whatever this process cached.
@@ -136,7 +122,7 @@ export async function auditRequests(deps: RequestAuditDependencies, requests: Au
     request.source === 'key-event'
       ? reevaluate(deps, request, stored.get(request.bucket)?.get(request.key))
       : request.deleteMarker
-        ? Promise.resolve(request.isLatest ? deletedObject(request, deps.clock?.() ?? new Date()) : undefined)
+        ? Promise.resolve(request.isLatest ? deletedObjectFinding(request.bucket, request.key, deps.clock?.() ?? new Date()) : undefined)
         : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request), request.exactVersion ? { exactVersion: true } : {}),
   );
   const findings = audited.filter((f): f is Finding => f !== undefined);

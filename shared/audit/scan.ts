@@ -8,7 +8,7 @@
 // stays as it was.
 import { randomUUID } from 'node:crypto';
 import type { EncryptionMode } from '../domain/encryption.ts';
-import type { Finding } from '../domain/finding.ts';
+import { deletedObjectFinding, type Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { FindingsStore, ScanRun } from '../findings/store.ts';
 import type { ListedObject, ObjectLister } from '../inspect/object-inspector.ts';
@@ -143,7 +143,7 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
       // The current version is a delete marker: the object is gone; a noncurrent marker is no object.
       if (work.listed.isLatest) {
         result.deleted = (result.deleted ?? 0) + 1;
-        await recorder?.add(deletedObject(options.bucket, work.listed, clock()));
+        await recorder?.add(deletedObjectFinding(options.bucket, work.listed.key, clock()));
       }
       return;
     }
@@ -205,19 +205,6 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   }
   await finishScan(deps, result, clock);
   return result;
-}
-
-function deletedObject(bucket: string, listed: ListedObject, at: Date): Finding {
-  return {
-    bucket,
-    key: listed.key,
-    size: 0,
-    verdict: 'unauditable',
-    reasons: [{ code: 'object-vanished', message: 'the current version is a delete marker' }],
-    remediate: false,
-    auditedAt: at.toISOString(),
-    removed: true,
-  };
 }
 
 export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix'>, startedAt: Date): ScanResult {

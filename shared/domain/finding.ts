@@ -148,3 +148,17 @@ export function inspectionFromStored(stored: Finding): ObjectInspection | undefi
     },
   };
 }
+
+/** The finding for an object whose current version is a delete marker: gone, its state to be removed. */
+export function deletedObjectFinding(bucket: string, key: string, at: Date): Finding {
+  return {
+    bucket,
+    key,
+    size: 0,
+    verdict: 'unauditable',
+    reasons: [{ code: 'object-vanished', message: 'the current version is a delete marker' }],
+    remediate: false,
+    auditedAt: at.toISOString(),
+    removed: true,
+  };
+}
