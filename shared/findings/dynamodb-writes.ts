@@ -17,24 +17,20 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { isTransientServiceError } from '../aws/errors.ts';
+import { backoffMs as backoff, retrying, type RetryPolicy } from '../aws/retry.ts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 export type Item = Record<string, unknown>;
 type Key = Record<string, unknown>;
 
-export interface RetryPolicy {
-  attempts: number;
-  baseMs: number;
-  capMs: number;
-}
+export type { RetryPolicy };
 
 /** ≈ 30 s of backoff in the worst case before a write is given up (and the run says so). */
 export const DYNAMODB_RETRY: RetryPolicy = { attempts: 12, baseMs: 50, capMs: 4_000 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Exponential backoff with full jitter. */
-export const backoffMs = (attempt: number, policy: RetryPolicy = DYNAMODB_RETRY): number =>
-  Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
+export const backoffMs = (attempt: number, policy: RetryPolicy = DYNAMODB_RETRY): number => backoff(attempt, policy);
 
 /** Cancellation codes that say "try the same transaction again", not "your condition failed". */
 const WEATHER_CANCELLATIONS = new Set(['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
@@ -55,19 +51,8 @@ export function failedConditions(error: unknown): number[] | undefined {
 }
 
 /** Runs one DynamoDB request, retrying weather (never a failed condition) with backoff and jitter. */
-export async function withRetries<T>(what: string, request: () => Promise<T>, policy: RetryPolicy = DYNAMODB_RETRY): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await request();
-    } catch (error) {
-      const weather = isTransientServiceError(error) || isWeatherCancellation(error);
-      if (!weather || attempt >= policy.attempts) {
-        if (weather) throw new Error(`${what}: DynamoDB still throttled or failing after ${attempt} attempts`, { cause: error });
-        throw error;
-      }
-      await sleep(backoffMs(attempt, policy));
-    }
-  }
+export function withRetries<T>(what: string, request: () => Promise<T>, policy: RetryPolicy = DYNAMODB_RETRY): Promise<T> {
+  return retrying(`DynamoDB ${what}`, request, policy, (error) => isTransientServiceError(error) || isWeatherCancellation(error));
 }
 
 /** One transaction (at most 100 items); a cancellation by a failed condition reaches the caller. */

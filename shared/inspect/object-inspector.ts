@@ -3,13 +3,16 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
-  paginateListObjectsV2,
   type ListObjectVersionsCommandOutput,
   type HeadObjectCommandOutput,
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { errorFacts } from '../aws/errors.ts';
+import { retrying, type RetryPolicy } from '../aws/retry.ts';
+
+/** A listing page is retried for about 15 s of backoff before the bucket is reported unlistable. */
+const LISTING_RETRY: RetryPolicy = { attempts: 6, baseMs: 200, capMs: 5_000 };
 import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
 import { encryptionOfHead } from './head-encryption.ts';
 import type { ObjectFacts, ObjectInspection, ServerSideMode } from '../domain/encryption.ts';
@@ -125,12 +128,15 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
   }
 
   async *pages(bucket: string, prefix?: string): AsyncIterable<ListedObject[]> {
-    const pages = paginateListObjectsV2(
-      { client: this.s3, pageSize: 1000 },
-      { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) },
-    );
+    let token: string | undefined;
     try {
-      for await (const page of pages) yield listedObjects(page);
+      do {
+        const input = { Bucket: bucket, MaxKeys: 1000, ...(prefix ? { Prefix: prefix } : {}), ...(token ? { ContinuationToken: token } : {}) };
+        // A throttled or failing page is tried again: one bad page must not end a scan of millions.
+        const page = await retrying('ListObjectsV2', () => this.s3.send(new ListObjectsV2Command(input)), LISTING_RETRY);
+        yield listedObjects(page);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
     } catch (error) {
       throw listingError(bucket, error);
     }
@@ -141,9 +147,8 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
     let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
     try {
       for (;;) {
-        const page: ListObjectVersionsCommandOutput = await this.s3.send(
-          new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000, ...(prefix ? { Prefix: prefix } : {}), ...markers }),
-        );
+        const input = { Bucket: bucket, MaxKeys: 1000, ...(prefix ? { Prefix: prefix } : {}), ...markers };
+        const page: ListObjectVersionsCommandOutput = await retrying('ListObjectVersions', () => this.s3.send(new ListObjectVersionsCommand(input)), LISTING_RETRY);
         yield listedVersions(page);
         if (!page.IsTruncated) return;
         markers = {
@@ -163,7 +168,7 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
   async versionPage(bucket: string, token?: string): Promise<{ objects: ListedObject[]; nextToken?: string }> {
     const markers = token ? (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { KeyMarker?: string; VersionIdMarker?: string }) : {};
     try {
-      const page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000, ...markers }));
+      const page = await retrying('ListObjectVersions', () => this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 1000, ...markers })), LISTING_RETRY);
       const objects = listedVersions(page);
       if (!page.IsTruncated) return { objects };
       const next = { ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}), ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}) };
@@ -176,9 +181,8 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
   /** One page of keys from a continuation token, for listings that must resume where they stopped. */
   async page(bucket: string, continuationToken?: string): Promise<{ objects: ListedObject[]; nextToken?: string }> {
     try {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000, ...(continuationToken ? { ContinuationToken: continuationToken } : {}) }),
-      );
+      const input = { Bucket: bucket, MaxKeys: 1000, ...(continuationToken ? { ContinuationToken: continuationToken } : {}) };
+      const page = await retrying('ListObjectsV2', () => this.s3.send(new ListObjectsV2Command(input)), LISTING_RETRY);
       return { objects: listedObjects(page), ...(page.NextContinuationToken ? { nextToken: page.NextContinuationToken } : {}) };
     } catch (error) {
       throw listingError(bucket, error);

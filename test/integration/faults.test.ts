@@ -149,6 +149,18 @@ describe('throttling is weather, not a verdict', () => {
     300_000,
   );
 
+  test('ListObjectsV2 answered 503 SlowDown half the time: the listing retries its pages, every object is audited as before', async () => {
+    proxy.setRules([{ service: 's3', operation: 'ListObjectsV2', rate: 0.5, kind: 'throttle' }]);
+    proxy.resetStats();
+    const result = await scanAt(proxy.endpoint, BUCKET, strict());
+    const faults = proxy.stats().faults['s3:ListObjectsV2:throttle'] ?? 0;
+    proxy.setRules([]);
+    expect(faults).toBeGreaterThan(0);
+    expect(result.objects + result.notAudited).toBe(N);
+    const states = await storedStates(BUCKET);
+    expect([...states].filter(([key, f]) => f.verdict !== baseline.get(key)?.verdict)).toEqual([]);
+  }, 300_000);
+
   test('DynamoDB throttling on the first recording loses no finding, and the counters equal a recount', async () => {
     const bucket = 'weather-writes';
     await createBucket(writer, bucket);
