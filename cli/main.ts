@@ -66,12 +66,23 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--all-versions', 'audit every version (ListObjectVersions); noncurrent ones are counted apart and never copied in place', false)
     .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
     .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
+    .addOption(
+      new Option('--metadata-table', "audit from the bucket's S3 Metadata live inventory table, queried with Athena: no HeadObject at all").conflicts(['inventory', 'allVersions']),
+    )
+    .option('--athena-workgroup <name>', 'Athena workgroup for --metadata-table', 'primary')
+    .option('--athena-output <s3-url>', "where Athena writes the query result, s3://bucket/prefix/ (default: the workgroup's output location)")
+    .option('--metadata-namespace <name>', "the table's namespace (default: b_<bucket>)")
+    .option('--metadata-catalog <name>', 'the Athena catalog of the AWS managed table bucket', 's3tablescatalog/aws-s3')
+    .option('--metadata-lag <minutes>', 'how far the table may lag behind the bucket: rows are evidence as of the query minus this', wholeNumber(0, 1440), 60)
     .addHelpText(
       'after',
       '\nWithout --remediate nothing is changed: objects the policy would fix are only counted.\n' +
         'With --inventory, objects the store holds that the report no longer lists are removed from the findings.\n' +
+        'With --metadata-table, likewise for objects the table no longer lists (and not modified within --metadata-lag).\n' +
         '\nExamples:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json\n' +
-        '  sseguard scan --bucket my-bucket --policy policy.yaml --dry-run',
+        '  sseguard scan --bucket my-bucket --policy policy.yaml --dry-run\n' +
+        '  sseguard scan --bucket my-bucket --inventory s3://my-inventories/reports\n' +
+        '  sseguard scan --bucket my-bucket --metadata-table --athena-output s3://my-athena-results/sseguard/',
     )
     .action(
       async (options: {
@@ -86,11 +97,27 @@ function buildProgram(setExit: (code: number) => void): Command {
         inventory?: string;
         inventoryId?: string;
         allVersions: boolean;
+        metadataTable?: boolean;
+        athenaWorkgroup: string;
+        athenaOutput?: string;
+        metadataNamespace?: string;
+        metadataCatalog: string;
+        metadataLag: number;
       }) => {
-        const { dryRun, remediate, ...rest } = options;
+        const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, ...rest } = options;
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
         const { scanCommand } = await import('./commands/scan.ts');
-        setExit(await scanCommand(loadConfig(), { ...rest, remediation }));
+        const metadata = metadataTable
+          ? {
+              metadataTable: {
+                workGroup: athenaWorkgroup,
+                table: { catalog: metadataCatalog, ...(metadataNamespace ? { namespace: metadataNamespace } : {}) },
+                lagMs: metadataLag * 60_000,
+                ...(athenaOutput ? { outputLocation: athenaOutput } : {}),
+              },
+            }
+          : {};
+        setExit(await scanCommand(loadConfig(), { ...rest, ...metadata, remediation }));
       },
     );
 

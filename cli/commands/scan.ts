@@ -6,7 +6,8 @@ import type { Writable } from 'node:stream';
 import { scanFromInventory, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
-import { s3InventorySource } from '#shared/inventory/source.ts';
+import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
+import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
@@ -34,6 +35,24 @@ export interface ScanCommandOptions {
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
+  /** Audit from the bucket's S3 Metadata live inventory table (Athena) instead. */
+  metadataTable?: Pick<MetadataTableOptions, 'workGroup' | 'outputLocation' | 'table'> & { lagMs?: number };
+}
+
+/** A query can take minutes on a big table; past this it is stopped and the scan fails. */
+const METADATA_QUERY_TIMEOUT_MS = 30 * 60_000;
+
+async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config: Config, options: ScanCommandOptions): Promise<InventorySource | undefined> {
+  if (options.inventory) return s3InventorySource(runtime.clients.s3, parseInventoryLocation(options.inventory));
+  if (!options.metadataTable) return undefined;
+  // Imported here: only a metadata-table scan needs the Athena SDK.
+  const [{ createAthenaClient }, { athenaMetadataSource }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/metadata/athena-source.ts')]);
+  return athenaMetadataSource(createAthenaClient({ endpoints: config.endpoints, maxSockets: 4 }), runtime.clients.s3, {
+    ...options.metadataTable,
+    lagMs: options.metadataTable.lagMs ?? DEFAULT_METADATA_LAG_MS,
+    timeoutMs: METADATA_QUERY_TIMEOUT_MS,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+  });
 }
 
 const EXAMPLES_SHOWN = 20;
@@ -74,12 +93,9 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   let result: ScanResult;
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
-    const run = options.inventory
-      ? (scanOptions: ScanOptions) =>
-          scanFromInventory(
-            { ...scanDeps, inventory: s3InventorySource(runtime.clients.s3, parseInventoryLocation(options.inventory!)) },
-            { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) },
-          )
+    const inventory = await evidenceSource(runtime, config, options);
+    const run = inventory
+      ? (scanOptions: ScanOptions) => scanFromInventory({ ...scanDeps, inventory }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
       : (scanOptions: ScanOptions) => scanBucket(scanDeps, scanOptions);
     result = await run({
       bucket: options.bucket,
@@ -160,8 +176,12 @@ function renderSummary(
   const lines = [
     ...(inventory
       ? [
-          `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
-            `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; ${inventory.removed} recorded objects no longer listed were removed.`,
+          (inventory.evidence === 'metadata-table'
+            ? `Evidence: the S3 Metadata table as of ${inventory.reportDate} (query result ${inventory.manifestKey}): ${inventory.rows} rows, ` +
+              `${inventory.byInventory} decided by the table, ${inventory.byHead} by HeadObject; `
+            : `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
+              `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; `) +
+            `${inventory.removed} recorded objects no longer listed were removed.`,
         ]
       : []),
     `Scanned ${where}: ${result.objects} objects, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s ` +

@@ -22,6 +22,7 @@ PATCHES: list[str] = [
     "s3_event_sequencer",
     "s3_inventory",
     "s3_batch_operations",
+    "athena_result_csv",
 ]
 
 

@@ -16,7 +16,7 @@ import { BatchRecorder } from './batch-recorder.ts';
 import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
 export interface InventoryScanRunResult extends ScanResult {
-  inventory: InventoryScanStats & { reportDate: string; manifestKey: string; removed: number; noncurrentSkipped: number };
+  inventory: InventoryScanStats & { evidence: 'inventory' | 'metadata-table'; reportDate: string; manifestKey: string; removed: number; noncurrentSkipped: number };
 }
 
 function recordedState(state: StoredFinding): RecordedState | undefined {
@@ -87,6 +87,7 @@ export async function scanFromInventory(
 
   // What the store holds that the report proves gone: removed, with its history kept.
   let removed = 0;
+  const evidence = scan.report.evidence ?? 'inventory';
   if (store) {
     const scope = {
       createdAt: scan.report.manifest.createdAt,
@@ -103,11 +104,16 @@ export async function scanFromInventory(
           key: state.key,
           size: state.size,
           verdict: 'unauditable',
-          reasons: [{ code: 'object-vanished', message: `not in the inventory report of ${scope.createdAt.toISOString()}` }],
+          reasons: [
+            {
+              code: 'object-vanished',
+              message: `not in the ${evidence === 'metadata-table' ? 'S3 Metadata table as of' : 'inventory report of'} ${scope.createdAt.toISOString()}`,
+            },
+          ],
           remediate: false,
           auditedAt: clock().toISOString(),
           removed: true,
-          evidence: 'inventory',
+          evidence,
           evidenceAt: scope.createdAt.toISOString(),
         });
       }
@@ -120,6 +126,7 @@ export async function scanFromInventory(
     ...result,
     inventory: {
       ...scan.stats,
+      evidence,
       reportDate: scan.report.manifest.createdAt.toISOString(),
       manifestKey: scan.report.location.key,
       removed,

@@ -20,7 +20,7 @@ export interface AwsClients {
 }
 
 /** The services sseguard talks to, named as the SDK names their endpoint variables. */
-export const SERVICES = ['s3', 'kms', 'dynamodb', 'sqs', 'eventbridge'] as const;
+export const SERVICES = ['s3', 'kms', 'dynamodb', 'sqs', 'eventbridge', 'athena'] as const;
 export type Service = (typeof SERVICES)[number];
 export type Endpoints = Partial<Record<Service, string>>;
 
@@ -97,6 +97,15 @@ function commonSettings(options: ClientOptions) {
     throwOnRequestTimeout: true,
   };
   return { requestHandler, maxAttempts: timeouts.maxAttempts, retryMode: 'adaptive' };
+}
+
+/**
+ * The settings (bounded time, retries, endpoint) for a client of a service the CLI alone uses
+ * (Athena): its SDK is imported where it is used, so the Lambda bundles never carry it.
+ */
+export function clientSettings(service: Service, options: ClientOptions = {}) {
+  const endpoint = resolveEndpoints(options)[service];
+  return { ...commonSettings(options), ...(endpoint ? { endpoint } : {}) };
 }
 
 /** The DynamoDB clients alone, for a function that only reads the findings table (the report API). */

@@ -64,9 +64,9 @@ export interface Finding {
   confirmedCurrent?: boolean;
   /** The fix in `remediation` was recorded (history and log) when it was made: do not log it again. */
   remediationRecorded?: boolean;
-  /** What the finding rests on: a HeadObject of the object, or the row of an S3 Inventory report. */
-  evidence?: 'head' | 'inventory';
-  /** When that evidence was true: the inventory report's date, or the HeadObject's time. */
+  /** What the finding rests on: a HeadObject of the object, the row of an S3 Inventory report, or of an S3 Metadata table. */
+  evidence?: 'head' | 'inventory' | 'metadata-table';
+  /** When that evidence was true: the report's date (a metadata table's: the query's, minus its lag), or the HeadObject's time. */
   evidenceAt?: string;
 }
 

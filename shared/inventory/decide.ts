@@ -17,11 +17,18 @@
 // |10 | SSE-KMS, DSSE-KMS                     | recorded verdict unauditable, or no recorded key    | HEAD `recorded-key-unknown`          |
 // |11 | SSE-KMS, DSSE-KMS                     | otherwise                                           | inventory, with the recorded key ARN |
 //
+// A row from an S3 Metadata table (shared/metadata/) carries what a report lacks: the KMS key ARN
+// and the user metadata. Such a row is decided by itself, after rule 3, exactly as HeadObject's
+// answer would be (the envelope found as factsFromHead finds it, the key from the row):
+// | M | user metadata known                   | —                                                   | inventory (client-side when the envelope is there) |
+// | M'| SSE-KMS, DSSE-KMS without kms_key_arn | —                                                   | rules 7-11 as for a report row       |
+//
 // "Changed" compares what the row carries: the version id when the report lists versions, and the
 // ETag. Limitation, by S3's design: UpdateObjectEncryption from key A to key B keeps version, ETag,
 // mode and (often) bucket key, so row 11 keeps key A until something else re-audits the object. The
 // events path and sseguard's own fixes record such changes; a HEAD sweep finds the rest.
-import type { EncryptionMode, ObjectFacts } from '../domain/encryption.ts';
+import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
+import type { EncryptionMode, ObjectFacts, ServerSideMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { EncryptionStatus, InventoryRow } from './row.ts';
 
@@ -56,7 +63,7 @@ export type InventoryDecision =
   | { needsHead: true; why: NeedsHeadReason }
   | { skip: true; why: 'delete-marker' };
 
-const MODE_OF_STATUS: Record<EncryptionStatus, EncryptionMode> = {
+const MODE_OF_STATUS: Record<EncryptionStatus, ServerSideMode | 'sse-c'> = {
   'NOT-SSE': 'none',
   'SSE-S3': 'sse-s3',
   'SSE-KMS': 'sse-kms',
@@ -100,6 +107,13 @@ export function factsFromRow(row: InventoryRow, mode: EncryptionMode, kmsKeyArn?
   return facts;
 }
 
+/** A metadata-table row's facts: the key from the row, the S3 Encryption Client's envelope from its user metadata. */
+function factsFromMetadataRow(row: InventoryRow, mode: ServerSideMode, userMetadata: Record<string, string>): ObjectFacts {
+  const facts = factsFromRow(row, mode, row.kmsKeyArn);
+  const envelope = clientSideEnvelope(userMetadata);
+  return envelope ? { ...facts, mode: 'client-side', clientSide: withServerSideLayer(envelope, mode) } : facts;
+}
+
 function unchanged(row: InventoryRow, recorded: RecordedState): boolean {
   if (row.versionId !== undefined && row.versionId !== recorded.versionId) return false;
   const etag = unquoted(row.etag);
@@ -112,6 +126,9 @@ export function decideFromInventory(row: InventoryRow, recorded: RecordedState |
   const mode = MODE_OF_STATUS[row.encryptionStatus];
   if (mode === 'sse-c') return { evidence: 'inventory', facts: factsFromRow(row, mode) };
 
+  if (row.userMetadata !== undefined && (row.kmsKeyArn !== undefined || (mode !== 'sse-kms' && mode !== 'dsse-kms'))) {
+    return { evidence: 'inventory', facts: factsFromMetadataRow(row, mode, row.userMetadata) };
+  }
   const same = recorded !== undefined && unchanged(row, recorded);
   if (options.clientSideMatters) {
     if (!same) return { needsHead: true, why: 'client-side-unknown' };

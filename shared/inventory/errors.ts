@@ -10,7 +10,8 @@ export class InventoryError extends Error {
       | 'unsupported-format'
       | 'schema-missing-column'
       | 'data-file-invalid'
-      | 'location-invalid',
+      | 'location-invalid'
+      | 'query-failed',
     message: string,
   ) {
     super(message);

@@ -39,7 +39,7 @@ export interface InventoryScanOptions {
 }
 
 export interface InventoryAudit extends ObjectAudit {
-  evidence: 'inventory' | 'head';
+  evidence: 'inventory' | 'metadata-table' | 'head';
   /** When the evidence was true: the inventory's scan time, or the HEAD's audit time. */
   evidenceAt: string;
   headReason?: NeedsHeadReason;
@@ -118,7 +118,7 @@ export async function inventoryScan(deps: InventoryScanDependencies, options: In
         if ('evidence' in decision) {
           stats.byInventory += 1;
           const audit = await evaluateInspection(deps, { status: 'read', facts: decision.facts }, decision.facts.size);
-          return { ...audit, evidence: 'inventory', evidenceAt: inventoryAt, ...(row.isLatest === undefined ? {} : { isLatest: row.isLatest }) };
+          return { ...audit, evidence: report.evidence ?? 'inventory', evidenceAt: inventoryAt, ...(row.isLatest === undefined ? {} : { isLatest: row.isLatest }) };
         }
         stats.byHead += 1;
         stats.headReasons[decision.why] = (stats.headReasons[decision.why] ?? 0) + 1;

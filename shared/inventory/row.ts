@@ -28,6 +28,13 @@ export interface InventoryRow {
   objectLockLegalHold?: boolean;
   checksumAlgorithm?: string;
   intelligentTieringAccessTier?: string;
+  /** S3 Metadata tables only (an Inventory report has no key ARN): the object's KMS key. */
+  kmsKeyArn?: string;
+  /**
+   * S3 Metadata tables only: the user metadata names the S3 Encryption Client writes ({} when the
+   * object has none). Undefined: not known (an Inventory report carries no user metadata).
+   */
+  userMetadata?: Record<string, string>;
 }
 
 /** CSV column name → Parquet/ORC column name. */

@@ -16,6 +16,8 @@ export interface InventoryDestination {
 }
 
 export interface InventoryReport {
+  /** What the rows are: an S3 Inventory report (the default), or an S3 Metadata table's query result. */
+  evidence?: 'inventory' | 'metadata-table';
   destination: InventoryDestination;
   location: ManifestLocation;
   manifest: InventoryManifest;

@@ -61,7 +61,7 @@ export const findingSchema = z.object({
   lastModified: z.string().nullable(),
   auditedAt: z.string(),
   /** What the finding rests on (a HeadObject, or an S3 Inventory report's row) and when it was true. */
-  evidence: z.enum(['head', 'inventory']).nullable(),
+  evidence: z.enum(['head', 'inventory', 'metadata-table']).nullable(),
   evidenceAt: z.string().nullable(),
   firstSeen: z.string(),
   lastSeen: z.string(),

@@ -7,9 +7,9 @@ import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMe
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 
 export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset';
-export type FaultService = 's3' | 'kms' | 'dynamodb' | 'sqs';
+export type FaultService = 's3' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
 export interface FaultRule {
-  /** Which requests: service 's3' | 'kms' | 'dynamodb' | 'sqs' | '*' and optionally the operation name. */
+  /** Which requests: service 's3' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
   service?: FaultService | '*';
   operation?: string;
   /** Share of matching requests that get the fault, 0..1 (deterministic given `seed`). */
@@ -60,7 +60,7 @@ function serviceOf(req: IncomingMessage, url: URL): FaultService {
     ?? url.searchParams.get('X-Amz-Credential')?.split('/')[3];
   const target = header(req.headers, 'x-amz-target');
   const service = credential ?? (target.startsWith('DynamoDB_') ? 'dynamodb' : target.startsWith('TrentService.') ? 'kms' : target.startsWith('AmazonSQS.') ? 'sqs' : 's3');
-  return service === 'kms' || service === 'dynamodb' || service === 'sqs' ? service : 's3';
+  return service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena' ? service : 's3';
 }
 
 // Bucket sub-resources: the operation is <Get|Put|Delete> + this name (path-style, no key).
@@ -137,9 +137,9 @@ const s3Error = (status: number, code: string, message: string, requestId: strin
     + `<RequestId>${requestId}</RequestId><HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`,
 });
 
-const jsonError = (status: number, type: string, message: string, requestId: string, extra: Record<string, string> = {}): Reply => ({
+const jsonError = (status: number, type: string, message: string, requestId: string, extra: Record<string, string> = {}, version = '1.0'): Reply => ({
   status,
-  headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'x-amzn-errortype': type.split('#').pop() ?? type, ...extra },
+  headers: { 'content-type': `application/x-amz-json-${version}`, 'x-amzn-requestid': requestId, 'x-amzn-errortype': type.split('#').pop() ?? type, ...extra },
   body: JSON.stringify({ __type: type, message }),
 });
 
@@ -166,6 +166,10 @@ function faultReply(service: FaultService, kind: 'throttle' | 'server-error', he
       // The SDK's model gives RequestThrottled HTTP 403.
       return throttle ? jsonError(403, 'com.amazonaws.sqs#RequestThrottled', 'Request is throttled.', id, { 'x-amzn-query-error': 'RequestThrottled;Sender' })
         : jsonError(500, 'com.amazonaws.sqs#InternalError', 'We encountered an internal error. Please try again.', id, { 'x-amzn-query-error': 'InternalError;Receiver' });
+    case 'athena':
+      // Athena (JSON 1.1) throttles with TooManyRequestsException, a 400 the SDK retries as throttling.
+      return throttle ? jsonError(400, 'TooManyRequestsException', 'Rate exceeded', id, {}, '1.1')
+        : jsonError(500, 'InternalServerException', 'An internal error occurred.', id, {}, '1.1');
   }
 }
 

@@ -62,7 +62,7 @@ test('all settings read', () => {
     ...DEFAULTS,
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:4566',
-    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566' },
+    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566', athena: 'http://127.0.0.1:4566' },
     table: 'findings.prod',
     policyPath: 'policy.yaml',
   });
@@ -81,6 +81,7 @@ test('service-specific endpoints win over AWS_ENDPOINT_URL, as in every AWS SDK'
     kms: 'http://127.0.0.1:1',
     sqs: 'http://127.0.0.1:1',
     eventbridge: 'http://127.0.0.1:1',
+    athena: 'http://127.0.0.1:1',
   });
   expect(loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4599' }).endpoints).toEqual({ kms: 'http://127.0.0.1:4599' });
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SQS: 'sqs.local' })).toThrow('AWS_ENDPOINT_URL_SQS is not an http(s) URL');

@@ -1,0 +1,199 @@
+// `sseguard scan --metadata-table`: the S3 Metadata tier through Athena, against the emulator.
+// moto serves Athena's API but runs no SQL: the test queues, as the query's answer, the rows the
+// bucket's live inventory table would hold (built from the objects themselves), and checks the SQL
+// sseguard sent separately. Verdicts equal a HEAD scan's, with zero HeadObject requests.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { createAthenaClient } from '../../shared/metadata/athena-client.ts';
+import { RESULT_COLUMNS } from '../../shared/metadata/query.ts';
+import { createBucket, createKey, disableKey, putObject, sseCHeaders, type TestKey } from '../support/aws-fixtures.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+const emulator = inject('emulatorEndpoint');
+const SOURCE = 'metadata-source';
+const RESULTS = 'metadata-athena-results';
+const writer = createAwsClients({ maxSockets: 16 });
+const athena = createAthenaClient();
+let proxy: FaultProxy;
+let enabled: TestKey;
+const SSE_C_KEYS = new Set<string>();
+
+function sseguard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const verdictsOf = (stdout: string): Record<string, string> =>
+  Object.fromEntries((JSON.parse(stdout).findings as { key: string; verdict: string }[]).map((f) => [f.key, f.verdict]));
+
+type Cell = { VarCharValue: string } | Record<string, never>;
+const cell = (value: string | undefined): Cell => (value === undefined ? {} : { VarCharValue: value });
+const athenaTime = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '000');
+
+/** What the bucket's live inventory table holds now, as Athena would answer the query (header row first). */
+async function tableRows(except: string[] = []): Promise<{ Data: Cell[] }[]> {
+  const rows: { Data: Cell[] }[] = [{ Data: RESULT_COLUMNS.map((c) => cell(c)) }];
+  const listed = await writer.s3.send(new ListObjectsV2Command({ Bucket: SOURCE }));
+  for (const object of listed.Contents ?? []) {
+    if (except.includes(object.Key!)) continue;
+    const head = await writer.s3.send(new HeadObjectCommand({ Bucket: SOURCE, Key: object.Key!, ...(SSE_C_KEYS.has(object.Key!) ? sseCHeaders : {}) }));
+    const status = head.SSECustomerAlgorithm
+      ? 'SSE-C'
+      : head.ServerSideEncryption === 'aws:kms'
+        ? 'SSE-KMS'
+        : head.ServerSideEncryption === 'aws:kms:dsse'
+          ? 'DSSE-KMS'
+          : head.ServerSideEncryption === 'AES256'
+            ? 'SSE-S3'
+            : 'NOT-SSE';
+    const envelope = Object.fromEntries(Object.entries(head.Metadata ?? {}).filter(([name]) => name.startsWith('x-amz-')));
+    const values: Record<(typeof RESULT_COLUMNS)[number], string | undefined> = {
+      key: object.Key!,
+      version_id: undefined,
+      size: String(head.ContentLength),
+      last_modified_date: athenaTime(head.LastModified!),
+      e_tag: head.ETag!.replace(/"/g, ''),
+      storage_class: head.StorageClass ?? 'STANDARD',
+      encryption_status: status,
+      is_bucket_key_enabled: String(Boolean(head.BucketKeyEnabled)),
+      kms_key_arn: head.SSEKMSKeyId,
+      checksum_algorithm: undefined,
+      envelope_metadata: JSON.stringify(envelope),
+    };
+    rows.push({ Data: RESULT_COLUMNS.map((c) => cell(values[c])) });
+  }
+  return rows;
+}
+
+async function answerNextQueryWith(rows: { Data: Cell[] }[]): Promise<void> {
+  const column_info = RESULT_COLUMNS.map((name) => ({ Name: name, Label: name, Type: 'varchar', CatalogName: 'hive', SchemaName: '', TableName: '', Nullable: 'UNKNOWN', CaseSensitive: true }));
+  const response = await fetch(`${emulator}/moto-api/static/athena/query-results`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ region: process.env.AWS_REGION ?? 'us-east-1', results: [{ rows, column_info }] }),
+  });
+  expect(response.status).toBe(201);
+}
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ target: emulator });
+  enabled = await createKey(writer, { rotation: true });
+  const disabled = await createKey(writer, { rotation: true });
+  await createBucket(writer, SOURCE);
+  await createBucket(writer, RESULTS);
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < 24; i++) {
+    // A key with a comma and a double quote: the result CSV must quote it, the reader must read it back.
+    const key = i === 0 ? 'odd, "quoted" key' : `obj-${String(i).padStart(3, '0')}`;
+    const mode = i % 6;
+    if (mode === 0) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-s3' }));
+    if (mode === 1) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: enabled, bucketKey: true }));
+    if (mode === 2) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: disabled }));
+    if (mode === 3) writes.push(putObject(writer, SOURCE, key, { mode: 'dsse-kms', key: enabled }));
+    if (mode === 4) {
+      SSE_C_KEYS.add(key);
+      writes.push(putObject(writer, SOURCE, key, { mode: 'sse-c' }));
+    }
+    if (mode === 5) {
+      // Written by the S3 Encryption Client (v2 envelope in user metadata) over SSE-KMS.
+      writes.push(
+        writer.s3.send(
+          new PutObjectCommand({
+            Bucket: SOURCE, Key: key, Body: 'ciphertext', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: enabled.arn,
+            Metadata: { 'x-amz-key-v2': 'a2V5', 'x-amz-iv': 'aXY=', 'x-amz-cek-alg': 'AES/GCM/NoPadding', 'x-amz-wrap-alg': 'kms+context', 'x-amz-matdesc': '{}' },
+          }),
+        ),
+      );
+    }
+  }
+  await Promise.all(writes);
+  await disableKey(writer, disabled);
+  for (const table of ['meta-head-findings', 'meta-table-findings']) expect((await sseguard(['init'], { SSEGUARD_TABLE: table })).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+});
+
+const POLICY = '{"version":1,"default":{"clientSide":{"accept":"forbidden"}}}';
+
+test('a metadata-table scan gives exactly the verdicts of a HEAD scan with no HeadObject; the query names the table, the bucket and the current rows; a row gone from the table removes its finding', async () => {
+  const policyFile = `${process.env.TMPDIR ?? '/tmp'}/sseguard-metadata-policy-${process.pid}.json`;
+  await import('node:fs/promises').then((fs) => fs.writeFile(policyFile, POLICY));
+  const head = await sseguard(['scan', '--bucket', SOURCE, '--policy', policyFile, '--json'], { SSEGUARD_TABLE: 'meta-head-findings' });
+  expect(head.stderr).toBe('');
+  const byHead = verdictsOf(head.stdout);
+  expect(Object.keys(byHead)).toHaveLength(24);
+  expect(new Set(Object.values(byHead))).toEqual(new Set(['compliant', 'at-risk', 'noncompliant']));
+
+  const scan = (extra: string[] = []) =>
+    sseguard(['scan', '--bucket', SOURCE, '--policy', policyFile, '--metadata-table', '--athena-output', `s3://${RESULTS}/sseguard/`, '--json', ...extra], {
+      SSEGUARD_TABLE: 'meta-table-findings',
+      AWS_ENDPOINT_URL: proxy.endpoint,
+    });
+  await answerNextQueryWith(await tableRows());
+  proxy.resetStats();
+  const first = await scan();
+  expect(first.stderr).toBe('');
+  expect(verdictsOf(first.stdout)).toEqual(byHead);
+  const stats = proxy.stats().requests;
+  expect(stats['s3:HeadObject'] ?? 0).toBe(0);
+  expect(stats['athena:StartQueryExecution']).toBe(1);
+  const summary = JSON.parse(first.stdout).summary;
+  expect(summary.inventory).toMatchObject({ evidence: 'metadata-table', rows: 24, byInventory: 24, byHead: 0, removed: 0 });
+
+  // The SQL sseguard sent (moto keeps it; it does not run it).
+  const { QueryExecutionIds } = await athena.send(new ListQueryExecutionsCommand({}));
+  const queries = await Promise.all((QueryExecutionIds ?? []).map((id) => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))));
+  const sql = queries.map((q) => q.QueryExecution?.Query ?? '').find((q) => q.includes(SOURCE))!;
+  expect(sql).toContain(`FROM "s3tablescatalog/aws-s3"."b_${SOURCE}"."inventory"`);
+  expect(sql).toContain(`WHERE bucket = '${SOURCE}'`);
+  expect(sql).toContain('sseguard_newest = 1 AND coalesce(is_delete_marker, false) = false');
+
+  const report = await sseguard(['report', '--format', 'json', '--bucket', SOURCE], { SSEGUARD_TABLE: 'meta-table-findings' });
+  const reported = JSON.parse(report.stdout).findings as { key: string; evidence: string | null; kmsKeyArn?: string | null; mode: string }[];
+  expect(reported.every((f) => f.evidence === 'metadata-table')).toBe(true);
+  expect(reported.find((f) => f.key === 'obj-001')).toMatchObject({ mode: 'sse-kms', kmsKeyArn: enabled.arn });
+  expect(reported.find((f) => f.key === 'obj-005')).toMatchObject({ mode: 'client-side' });
+
+  // Unchanged table, one row gone: with no lag allowed the gone object is removed, nothing else is written.
+  await answerNextQueryWith(await tableRows(['obj-003']));
+  proxy.resetStats();
+  const second = await scan(['--metadata-lag', '0']);
+  expect(second.stderr).toBe('');
+  expect(JSON.parse(second.stdout).summary.inventory).toMatchObject({ rows: 23, byHead: 0, removed: 1 });
+  const expected = { ...byHead };
+  delete expected['obj-003'];
+  expect(verdictsOf(second.stdout)).toEqual(expected);
+  expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
+  const after = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', SOURCE], { SSEGUARD_TABLE: 'meta-table-findings' })).stdout).findings as { key: string }[];
+  expect(after.map((f) => f.key)).not.toContain('obj-003');
+}, 180_000);
+
+test('Athena throttling and 5xx on every call path are retried: the verdicts are the same and the query runs once', async () => {
+  const faulty = await startFaultProxy({ target: emulator, seed: 7, rules: [{ service: 'athena', rate: 0.5, kind: 'throttle' }, { service: 's3', operation: 'GetObject', rate: 0.5, kind: 'server-error' }] });
+  try {
+    await answerNextQueryWith(await tableRows());
+    const run = await sseguard(['scan', '--bucket', SOURCE, '--metadata-table', '--athena-output', `s3://${RESULTS}/faults/`, '--json', '--no-record'], {
+      AWS_ENDPOINT_URL: faulty.endpoint,
+      SSEGUARD_MAX_ATTEMPTS: '8',
+    });
+    expect(run.stderr).toBe('');
+    const stats = faulty.stats();
+    expect(stats.faults['athena:StartQueryExecution:throttle'] ?? 0).toBeGreaterThan(0);
+    // Throttled starts were retried with the SDK's idempotency token: one query reached Athena.
+    expect(stats.forwarded['athena:StartQueryExecution']).toBe(1);
+    expect(JSON.parse(run.stdout).summary.inventory).toMatchObject({ rows: 24, byHead: 0 });
+    expect(JSON.parse(run.stdout).summary.notAudited).toBe(0);
+  } finally {
+    await faulty.close();
+  }
+}, 120_000);
