@@ -15,6 +15,8 @@ Patch: the handler remembers each token's request (its TransactItems, canonical 
 after a successful call; a repeat with the same items answers success without writing, one with
 other items is refused. A call that failed (conditions, validation) is not remembered, as AWS only
 promises idempotency for the transaction's effect.
+ministack (the second emulator) behaves the same way: test/emulator/dynamodb-transaction-tokens.test.ts
+runs against both in CI.
 Not covered: the consumed capacity of a repeated call (AWS reports it as a read), tokens of
 TransactGetItems (there are none).
 """
