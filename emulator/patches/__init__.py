@@ -18,6 +18,7 @@ PATCHES: list[str] = [
     "copy_object_lock_headers",
     "multipart_object_settings",
     "dynamodb_transactions",
+    "dynamodb_transaction_tokens",
     "s3_delete_marker_event",
     "s3_event_sequencer",
     "s3_inventory",

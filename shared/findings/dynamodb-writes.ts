@@ -7,6 +7,7 @@
 //
 // Transaction items are plain `{ Put | Update | Delete | ConditionCheck }` objects built by the
 // callers; the IAM analysis of each bundle reads those keys to grant exactly the item actions sent.
+import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -55,10 +56,16 @@ export function withRetries<T>(what: string, request: () => Promise<T>, policy: 
   return retrying(`DynamoDB ${what}`, request, policy, (error) => isTransientServiceError(error) || isWeatherCancellation(error));
 }
 
-/** One transaction (at most 100 items); a cancellation by a failed condition reaches the caller. */
+/**
+ * One transaction (at most 100 items); a cancellation by a failed condition reaches the caller.
+ * Every attempt carries the same ClientRequestToken: TransactWriteItems is idempotent per token for
+ * 10 minutes, so a retry of a transaction whose answer was lost (it was applied) succeeds without
+ * applying it again, instead of failing its own conditions or adding its counter deltas twice.
+ */
 export async function transactWrite(documents: DynamoDBDocumentClient, items: TransactItem[], what = 'TransactWriteItems'): Promise<void> {
   if (items.length === 0) return;
-  await withRetries(what, () => documents.send(new TransactWriteCommand({ TransactItems: items })));
+  const ClientRequestToken = randomUUID();
+  await withRetries(what, () => documents.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken })));
 }
 
 /** Reads items by key, following UnprocessedKeys (throttled reads) with the same backoff. */

@@ -10,6 +10,7 @@
 // (POSTURE, bucket): upper-case partitions no bucket name can take, so listing never scans.
 // Each write is one transaction: the state conditional on the revision read, its history entry and
 // the counter deltas commit together; a transaction lost to a concurrent writer is re-read and retried.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../posture/evaluate-posture.ts';
@@ -104,24 +105,26 @@ export class PostureStore extends PostureReader {
     }
   }
 
-
-
-
-
-
+  /**
+   * Records one applied posture change. Its sort key holds the change's own id: a failed condition
+   * means this very change is already recorded (a retry of a write whose answer was lost), not a
+   * conflict.
+   */
   async recordChange(change: PostureChange): Promise<void> {
-    await withRetries('PutItem', () =>
-      this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: posturePk(change.bucket), sk: changeSk(change.at, change.id), ...change },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
+    try {
+      await withRetries('PutItem', () =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: posturePk(change.bucket), sk: changeSk(change.at, change.id), ...change },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
-
-
 }
 
 /** For the report API: bucket postures and their counts, in one call each. */

@@ -16,6 +16,10 @@ import { loadConfig } from '../../shared/config.ts';
 import type { Verdict } from '../../shared/domain/verdict.ts';
 import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { transactWrite } from '../../shared/findings/dynamodb-writes.ts';
+import { PostureStore } from '../../shared/findings/posture-store.ts';
+import type { PostureChange } from '../../shared/posture/remediate.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { createRuntime, scanDependencies, type Runtime } from '../../shared/runtime.ts';
 import { createBucket, createKey, disableKey, enableVersioning, putObject, type TestKey } from '../support/aws-fixtures.ts';
@@ -177,6 +181,63 @@ describe('throttling is weather, not a verdict', () => {
     const summary = await runtimeAt(emulator).store.summary();
     expect(summary.buckets[bucket]).toMatchObject({ objects: 300, verdicts: { compliant: 300 } });
   }, 300_000);
+
+  test('answers lost after DynamoDB applied the write (the caller retries a write that happened): no error, nothing recorded twice, counters equal a recount', async () => {
+    const bucket = 'lost-answers';
+    await createBucket(writer, bucket);
+    await inBatches(Array.from({ length: 200 }, (_, i) => i), 32, (i) => putObject(writer, bucket, `l-${i}`, { mode: i % 2 ? 'sse-s3' : 'sse-kms', key: enabledKey }));
+    // One SDK attempt: every lost answer reaches sseguard's own retry, the path under test.
+    const runtime = runtimeAt(proxy.endpoint, { SSEGUARD_MAX_ATTEMPTS: '1' });
+    proxy.setRules([
+      { service: 'dynamodb', operation: 'TransactWriteItems', rate: 0.3, kind: 'lost-response' },
+      { service: 'dynamodb', operation: 'BatchWriteItem', rate: 0.3, kind: 'lost-response' },
+      { service: 'dynamodb', operation: 'PutItem', rate: 0.3, kind: 'lost-response' },
+    ]);
+    proxy.resetStats();
+    const result = await scanBucket(await scanDependencies(runtime), { bucket, concurrency: 16, defer: { baseDelayMs: 50, maxDelayMs: 1_000 } });
+    const lost = proxy.stats().faults['dynamodb:TransactWriteItems:lost-response'] ?? 0;
+    proxy.setRules([]);
+    expect(lost).toBeGreaterThan(0);
+    expect(result).toMatchObject({ objects: 200, notAudited: 0 });
+    const states = await storedStates(bucket);
+    expect(states.size).toBe(200);
+    const reader = runtimeAt(emulator).store;
+    expect((await reader.summary()).buckets[bucket]).toMatchObject({ objects: 200, verdicts: { compliant: 200 } });
+    for (const key of ['l-0', 'l-1', 'l-2', 'l-3', 'l-100', 'l-199']) expect(await reader.history(bucket, key)).toHaveLength(1);
+  }, 300_000);
+
+  test('a transaction whose answer was lost is retried with its token: it succeeds once, its conditions do not fail against itself, its counter moves once', async () => {
+    const runtime = runtimeAt(proxy.endpoint, { SSEGUARD_MAX_ATTEMPTS: '1' });
+    proxy.setRules([{ service: 'dynamodb', operation: 'TransactWriteItems', rate: 0.5, kind: 'lost-response' }]);
+    proxy.resetStats();
+    const runId = `lost-${Date.now()}`;
+    for (let i = 0; i < 20; i++) {
+      await transactWrite(runtime.clients.documents, [
+        { Put: { TableName: TABLE, Item: { pk: runId, sk: `marker-${i}` }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Update: { TableName: TABLE, Key: { pk: runId, sk: 'counter' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } } },
+      ]);
+    }
+    expect(proxy.stats().faults['dynamodb:TransactWriteItems:lost-response'] ?? 0).toBeGreaterThan(0);
+    proxy.setRules([]);
+    const { Item } = await runtimeAt(emulator).clients.documents.send(new GetCommand({ TableName: TABLE, Key: { pk: runId, sk: 'counter' } }));
+    expect(Item?.n).toBe(20);
+  }, 120_000);
+
+  test('a posture change whose PutItem answer was lost is recorded once, without an error', async () => {
+    const runtime = runtimeAt(proxy.endpoint, { SSEGUARD_MAX_ATTEMPTS: '1' });
+    const store = new PostureStore(runtime.clients.documents, TABLE);
+    proxy.setRules([{ service: 'dynamodb', operation: 'PutItem', rate: 0.5, kind: 'lost-response' }]);
+    proxy.resetStats();
+    const at = new Date().toISOString();
+    // A lost answer is retried; the retry finds the change's own write (a failed condition) and stops there, without an error.
+    for (let i = 0; i < 10; i++) {
+      const change: PostureChange = { id: `c-${i}`, bucket: 'lost-posture', at, kind: 'bucket-policy', before: null, after: '{}', fixes: [], diff: '+{}' };
+      await store.recordChange(change);
+    }
+    expect(proxy.stats().faults['dynamodb:PutItem:lost-response'] ?? 0).toBeGreaterThan(0);
+    proxy.setRules([]);
+    expect(await new PostureStore(runtimeAt(emulator).clients.documents, TABLE).changes('lost-posture')).toHaveLength(10);
+  }, 120_000);
 });
 
 describe('bounded time', () => {

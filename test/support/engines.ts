@@ -25,6 +25,7 @@ export const MINISTACK_SUITES = [
   'test/integration/sweep.test.ts',
   'test/integration/audit-worker-redrive.test.ts',
   'test/emulator/dynamodb-transactions.test.ts',
+  'test/emulator/dynamodb-transaction-tokens.test.ts',
   'test/emulator/s3-event-notifications.test.ts',
   'test/ministack/**/*.test.ts',
 ];

@@ -6,7 +6,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 
-export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset';
+/**
+ * throttle / server-error: AWS's own error answer; black-hole: the request is taken and never answered;
+ * reset: TCP RST before the target sees the request; lost-response: the target handles the request
+ * (the write happens), then the client's connection is reset instead of the answer being relayed.
+ */
+export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response';
 export type FaultService = 's3' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
 export interface FaultRule {
   /** Which requests: service 's3' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
@@ -203,11 +208,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
   let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
-  const forward = (req: IncomingMessage, res: ServerResponse, key?: string) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, loseResponse = false) => {
     const out = request({
       host: target.hostname, port: target.port, method: req.method, path: req.url, agent: upstream,
       headers: endToEnd(req.rawHeaders), // Host included: SigV4 signed it
     }, (upstreamRes) => {
+      if (loseResponse) {
+        upstreamRes.resume();
+        upstreamRes.once('end', () => req.socket.resetAndDestroy());
+        return;
+      }
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEnd(upstreamRes.rawHeaders));
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
@@ -247,6 +257,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     }
     if (rule.kind === 'reset') {
       req.socket.resetAndDestroy(); // TCP RST: the SDK sees ECONNRESET
+      return;
+    }
+    if (rule.kind === 'lost-response') {
+      bump(counts.forwarded, key);
+      forward(req, res, key, true);
       return;
     }
     const reply = faultReply(service, rule.kind, req.method === 'HEAD', service === 'dynamodb' && rule.kind === 'throttle' ? dynamoThrottles++ : 0);
