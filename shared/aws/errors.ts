@@ -22,6 +22,14 @@ export function isTransientServiceError(error: unknown): boolean {
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError) || sdkError.name === 'AbortError';
 }
 
+/**
+ * Whether a write that failed this way may still have been carried out: no answer, a timeout or a
+ * 5xx. A throttled request (503 SlowDown, ThrottlingException) was refused before it ran.
+ */
+export function mayHaveBeenApplied(error: unknown): boolean {
+  return isTransientServiceError(error) && !isThrottlingError(error as SdkError);
+}
+
 export function errorFacts(error: unknown): ServiceErrorFacts {
   if (error && typeof error === 'object') {
     const e = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };

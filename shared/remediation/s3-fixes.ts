@@ -5,6 +5,8 @@
 //   that races the fix makes it fail with 412 and nothing is overwritten, in versioned buckets too
 //   (where the audited version itself never changes);
 // - MetadataDirective/TaggingDirective COPY keep user and system metadata and tags;
+// - a copy whose answer was lost (no answer, timeout, 5xx) is not retried blindly: the key's current
+//   version says whether it was made, so a retry never leaves a second new version;
 // - a failed multipart copy is aborted (no orphaned parts);
 // - UpdateObjectEncryption moves no data and cannot overwrite anything; it names the audited version.
 // Every call runs in a `step` so that the orchestration (execute.ts) can say which one S3 refused.
@@ -20,10 +22,14 @@ import {
   UploadPartCopyCommand,
   type CompletedPart,
   type CopyObjectCommandInput,
+  type CopyObjectCommandOutput,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { errorFacts } from '../aws/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
+import { errorFacts, mayHaveBeenApplied } from '../aws/errors.ts';
+import { encryptionOfHead } from '../inspect/head-encryption.ts';
 import {
   copySource,
   encryptionParameters,
@@ -51,6 +57,40 @@ export async function step<T>(operation: string, call: () => Promise<T>): Promis
     throw new StepError(operation, error);
   }
 }
+
+/**
+ * A write whose answer was lost: it may or may not have been applied. Deliberately no `cause`: the
+ * SDK's retry classifier follows `cause`, and this error must not be retried blindly.
+ */
+export class WriteOutcomeUnknown extends Error {
+  override name = 'WriteOutcomeUnknown';
+  constructor(
+    operation: string,
+    readonly original: unknown,
+  ) {
+    const { name, message } = errorFacts(original);
+    super(`${operation} got no usable answer (${name}: ${message}); whether S3 applied it is not known`);
+  }
+}
+
+/**
+ * The command, with the SDK's own retries stopped for answers that may hide an applied write: its
+ * caller looks at the object before trying again. Throttling is still retried by the SDK.
+ */
+function notRetriedBlindly(command: CopyObjectCommand, operation: string): CopyObjectCommand {
+  const outcomeUnknown: FinalizeRequestMiddleware<CopyObjectCommandInput, CopyObjectCommandOutput> = (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      throw mayHaveBeenApplied(error) ? new WriteOutcomeUnknown(operation, error) : error;
+    }
+  };
+  command.middlewareStack.addRelativeTo(outcomeUnknown, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'sseguardWriteOutcomeUnknown', override: true });
+  return command;
+}
+
+/** Copies to try when a copy's answer was lost and the object shows it was not made. */
+const COPY_ATTEMPTS = 3;
 
 /** Runs tasks with at most `limit` in flight; after the first failure starts no more, waits, rethrows. */
 async function runBounded<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
@@ -126,8 +166,30 @@ export async function copyInPlace(
     ...preservedParameters(head, acl, now),
     ...encryptionParameters(plan.target),
   };
-  const copied = await step('CopyObject', () => s3.send(new CopyObjectCommand(input)));
-  return copied.VersionId;
+  // CopyObject is not idempotent in a versioned bucket: a retry of a copy whose answer was lost makes
+  // a second version, and the destination's If-Match cannot tell (a copy of the same bytes may keep
+  // the ETag, as unencrypted and SSE-S3 objects do). So the key's current version decides instead.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const copied = await step('CopyObject', () => s3.send(notRetriedBlindly(new CopyObjectCommand(input), 'CopyObject')));
+      return copied.VersionId;
+    } catch (error) {
+      if (!(error instanceof StepError && error.cause instanceof WriteOutcomeUnknown)) throw error;
+      const current = await readResult(s3, { bucket: plan.bucket, key: plan.key });
+      const stillAudited = plan.versionId !== undefined ? current.VersionId === plan.versionId : !atTarget(current, plan.target);
+      if (!stillAudited && atTarget(current, plan.target)) return current.VersionId; // the lost copy was made
+      if (!stillAudited || attempt >= COPY_ATTEMPTS) throw error; // something else wrote the key, or no luck: the error stands
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}
+
+/** Whether S3 reports the object encrypted as the fix's target says. */
+function atTarget(head: HeadObjectCommandOutput, target: Extract<FixPlan, { action: 'copy' }>['target']): boolean {
+  const seen = encryptionOfHead(head);
+  if (seen.mode !== target.mode) return false;
+  if (target.mode === 'sse-s3') return true;
+  return seen.kmsKeyArn === target.kmsKey && (target.mode === 'dsse-kms' || seen.bucketKeyEnabled === target.bucketKey);
 }
 
 export async function multipartCopyInPlace(

@@ -337,6 +337,19 @@ describe('crash-safe remediation', () => {
     await expectFixedExactlyOnce(bucket, bodies);
   }, 180_000);
 
+  test('CopyObject answers lost after S3 made the copy (the SDK retries a copy that happened): one scan fixes every object exactly once, the history says fixed', async () => {
+    const { bucket, policyPath, bodies } = await fixableBucket();
+    proxy.setRules([{ service: 's3', operation: 'CopyObject', rate: 0.4, kind: 'lost-response' }]);
+    proxy.resetStats();
+    const run = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '4'], { AWS_ENDPOINT_URL: proxy.endpoint, SSEGUARD_FIX_LEASE_MS: '1500' });
+    const lost = proxy.stats().faults['s3:CopyObject:lost-response'] ?? 0;
+    proxy.setRules([]);
+    expect(lost).toBeGreaterThan(0);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    await expectFixedExactlyOnce(bucket, bodies);
+  }, 180_000);
+
   test('two remediating scans of one bucket at once: every object fixed exactly once, both finish by the findings', async () => {
     const { bucket, policyPath, bodies } = await fixableBucket();
     const args = ['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '8'];
