@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
+import { runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 /** Every test spawns the CLI (a node process that loads TypeScript through tsx), some several times. */
 const CLI_TIMEOUT_MS = 120_000;
 const workdir = mkdtempSync(join(tmpdir(), 'sseguard-cli-'));
@@ -18,13 +17,7 @@ interface Run {
   stderr: string;
 }
 
-function sseguard(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SSEGUARD_TABLE: 'cli-findings', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const sseguard = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, { SSEGUARD_TABLE: 'cli-findings', ...env });
 
 function policyFile(name: string, text: string): string {
   const path = join(workdir, name);

@@ -1,13 +1,11 @@
 // Endpoint configuration follows the SDK's conventions: AWS_ENDPOINT_URL_<SERVICE> wins over
 // AWS_ENDPOINT_URL, so a user can keep DynamoDB on one emulator and S3/KMS on another.
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, inject, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
+import { runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const emulator = inject('emulatorEndpoint');
 
 /** A port nothing listens on: connections to it are refused at once. */
@@ -19,13 +17,7 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-function sseguard(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SSEGUARD_TABLE: 'endpoints-findings', ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const sseguard = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, { SSEGUARD_TABLE: 'endpoints-findings', ...env });
 
 let serviceEndpoints: Record<string, string>;
 

@@ -1,26 +1,18 @@
 // `sseguard inventory setup`, `sseguard emulator deliver-inventory` and `sseguard plan`, run as a
 // user runs them, against the emulator.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetBucketInventoryConfigurationCommand } from '@aws-sdk/client-s3';
 import { describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
+import { runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const clients = createAwsClients();
 
-function sseguard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: process.env }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const sseguard = (args: string[]) => runCli(args);
 
 async function buckets() {
   const source = `src-${randomBytes(4).toString('hex')}`;

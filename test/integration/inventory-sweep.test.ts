@@ -2,16 +2,14 @@
 // scan's; a second sweep after a few objects change sends HeadObject only for the changed KMS
 // objects and DynamoDB writes only for changed findings (counted at the wire by the fault proxy,
 // with no faults); an object the report no longer lists leaves the findings.
-import { execFile } from 'node:child_process';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { runCli, verdictsOf } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const emulator = inject('emulatorEndpoint');
 const SOURCE = 'inv-sweep-source';
 const DESTINATION = 'inv-sweep-reports';
@@ -19,16 +17,7 @@ const writer = createAwsClients({ maxSockets: 16 });
 let proxy: FaultProxy;
 let enabled: TestKey;
 
-function sseguard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const verdictsOf = (stdout: string): Record<string, string> =>
-  Object.fromEntries((JSON.parse(stdout).findings as { key: string; verdict: string }[]).map((f) => [f.key, f.verdict]));
+const sseguard = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, env);
 
 beforeAll(async () => {
   proxy = await startFaultProxy({ target: emulator });

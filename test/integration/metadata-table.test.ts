@@ -2,8 +2,6 @@
 // moto serves Athena's API but runs no SQL: the test queues, as the query's answer, the rows the
 // bucket's live inventory table would hold (built from the objects themselves), and checks the SQL
 // sseguard sent separately. Verdicts equal a HEAD scan's, with zero HeadObject requests.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
@@ -12,8 +10,8 @@ import { createAthenaClient } from '../../shared/metadata/athena-client.ts';
 import { RESULT_COLUMNS } from '../../shared/metadata/query.ts';
 import { createBucket, createKey, disableKey, putObject, sseCHeaders, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { runCli, verdictsOf } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const emulator = inject('emulatorEndpoint');
 const SOURCE = 'metadata-source';
 const RESULTS = 'metadata-athena-results';
@@ -23,16 +21,7 @@ let proxy: FaultProxy;
 let enabled: TestKey;
 const SSE_C_KEYS = new Set<string>();
 
-function sseguard(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const verdictsOf = (stdout: string): Record<string, string> =>
-  Object.fromEntries((JSON.parse(stdout).findings as { key: string; verdict: string }[]).map((f) => [f.key, f.verdict]));
+const sseguard = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, env);
 
 type Cell = { VarCharValue: string } | Record<string, never>;
 const cell = (value: string | undefined): Cell => (value === undefined ? {} : { VarCharValue: value });

@@ -1,28 +1,20 @@
 // `sseguard posture`, `sseguard rollback` and the posture section of `sseguard scan`, end to end
 // through bin/sseguard.js against the emulator.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { putBucketPolicy } from '../support/posture-fixtures.ts';
+import { runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const workdir = mkdtempSync(join(tmpdir(), 'sseguard-posture-cli-'));
 const clients = createAwsClients();
 const ORIGINAL = '{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::cli-posture"}]}';
 
-function sseguard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SSEGUARD_TABLE: 'posture-cli' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const sseguard = (args: string[]) => runCli(args, { SSEGUARD_TABLE: 'posture-cli' });
 
 /** The tests and the setup spawn the CLI several times each. */
 const CLI_TIMEOUT_MS = 180_000;

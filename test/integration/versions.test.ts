@@ -1,11 +1,9 @@
 // Versioned buckets: `scan --all-versions` audits every version. Noncurrent versions are findings
 // of their own (versionId, isLatest false), counted apart in the summary and each key's blast
 // radius; they are never the object's state and never copied in place; delete markers are known.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
 import { auditRequests } from '../../shared/audit/audit-batch.ts';
@@ -16,8 +14,8 @@ import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { SweepRuns } from '../../shared/sweep/sweep-runs.ts';
 import { sweep } from '../../shared/sweep/sweep.ts';
 import { createBucket, createKey, enableVersioning, sseCHeaders, type TestKey } from '../support/aws-fixtures.ts';
+import { runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const BUCKET = 'versioned-audit';
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-versions-'));
 const writer = createAwsClients();
@@ -35,13 +33,7 @@ interface JsonFinding {
   remediation?: { outcome: string; action: string };
 }
 
-function sseguard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, SSEGUARD_TABLE: 'versions-findings' } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const sseguard = (args: string[]) => runCli(args, { SSEGUARD_TABLE: 'versions-findings' });
 
 beforeAll(async () => {
   key = await createKey(writer, { rotation: true });
