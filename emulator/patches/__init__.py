@@ -12,6 +12,7 @@ PATCHES: list[str] = [
     "sse_c",
     "sse_c_blocking",
     "kms_key_state",
+    "kms_cancel_deletion",
     "copy_conditions",
     "update_object_encryption",
     "copy_destination_conditions",

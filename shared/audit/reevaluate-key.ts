@@ -95,10 +95,22 @@ async function cancelDeletion(deps: KeyEventDependencies, key: KeyLookup & { sta
     const facts = errorFacts(error);
     // Throttled or failing: the event is retried (and the whole handling with it), not recorded as failed.
     if (facts.transient) throw error;
-    action = { ...base, outcome: 'failed', detail: `CancelKeyDeletion failed: ${facts.name}: ${facts.message}` };
+    // The SDK's retry of a cancellation whose answer was lost finds its own work done: KMS refuses a
+    // key that is no longer pending deletion (DisabledException once cancelled, KMSInvalidStateException
+    // if a person enabled it meanwhile). The key's state now says whether the deletion is off.
+    const cancelled = (facts.name === 'DisabledException' || facts.name === 'KMSInvalidStateException') && (await noLongerPendingDeletion(deps, key.arn));
+    action = cancelled
+      ? { ...base, outcome: 'cancelled', detail: `deletion on ${key.deletionDate ?? '(date unknown)'} no longer scheduled (cancelled; KMS answered ${facts.name} to a retry): ${radius.objects} objects (${radius.bytes} bytes) depend on the key; it stays Disabled until a person enables it` }
+      : { ...base, outcome: 'failed', detail: `CancelKeyDeletion failed: ${facts.name}: ${facts.message}` };
   }
   await deps.store.recordKeyAction(action);
   return action;
+}
+
+async function noLongerPendingDeletion(deps: KeyEventDependencies, keyArn: string): Promise<boolean> {
+  deps.keys.forget(keyArn);
+  const now = await deps.keys.lookup(keyArn);
+  return now.status === 'described' && now.state !== 'PendingDeletion' && now.state !== 'PendingReplicaDeletion';
 }
 
 async function describeAfresh(deps: KeyEventDependencies, keyRef: string, at: Date): Promise<KeyLookup> {

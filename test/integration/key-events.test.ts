@@ -24,6 +24,7 @@ import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createBucket, createKey, disableKey, putObject, scheduleDeletion, type TestKey } from '../support/aws-fixtures.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 
 Object.assign(process.env, { SSEGUARD_TABLE: 'key-event-findings', SSEGUARD_QUEUE: 'key-event-audit', SSEGUARD_DLQ: 'key-event-audit-dlq' });
 delete process.env.SSEGUARD_POLICY;
@@ -160,6 +161,37 @@ describe('key-state events re-evaluate every object under the key, in every buck
       new QueryCommand({ TableName: runtime().config.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': KEYACTIONS_PK } }),
     );
     expect(Items).toEqual([expect.objectContaining({ keyArn: guarded.arn, outcome: 'cancelled', objects: 1, deletionDate: result.deletion!.date })]);
+  });
+});
+
+describe('key changes under faults', () => {
+  test('a cancellation whose answer was lost: the SDK retry finds the deletion already cancelled, and it is recorded as cancelled, not failed', async () => {
+    const guarded = await createKey(runtime().clients, { rotation: true });
+    await createBucket(runtime().clients, 'guarded-lost');
+    await putObject(runtime().clients, 'guarded-lost', 'precious.bin', { mode: 'sse-kms', key: guarded });
+    await scan('guarded-lost');
+    const dir = mkdtempSync(join(tmpdir(), 'sseguard-key-events-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, keyDeletion: { cancelWhileObjectsDepend: true } }));
+    process.env.SSEGUARD_POLICY = join(dir, 'policy.json');
+    const kmsEndpoint = process.env.AWS_ENDPOINT_URL_KMS;
+    const proxy = await startFaultProxy({
+      target: kmsEndpoint ?? process.env.AWS_ENDPOINT_URL!,
+      rules: [{ service: 'kms', operation: 'CancelKeyDeletion', rate: 1, kind: 'lost-response', times: 1 }],
+    });
+    process.env.AWS_ENDPOINT_URL_KMS = proxy.endpoint;
+    resetHandlerRuntime();
+    try {
+      await scheduleDeletion(runtime().clients, guarded);
+      const result = await reevaluated('ScheduleKeyDeletion', guarded);
+      expect(proxy.stats().faults['kms:CancelKeyDeletion:lost-response']).toBe(1);
+      expect(proxy.stats().requests['kms:CancelKeyDeletion']).toBe(2);
+      expect(result.deletionCancelled).toMatchObject({ action: 'cancel-key-deletion', outcome: 'cancelled', keyArn: guarded.arn, objects: 1 });
+      expect(await keyState(guarded)).toBe('Disabled');
+    } finally {
+      if (kmsEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_KMS;
+      else process.env.AWS_ENDPOINT_URL_KMS = kmsEndpoint;
+      await proxy.close();
+    }
   });
 });
 

@@ -20,6 +20,8 @@ export interface FaultRule {
   /** Share of matching requests that get the fault, 0..1 (deterministic given `seed`). */
   rate: number;
   kind: FaultKind;
+  /** At most this many faults from the rule (then its requests pass): "the first answer is lost". */
+  times?: number;
 }
 export interface FaultProxyOptions { target: string; rules?: FaultRule[]; seed?: number }
 export interface FaultProxyStats { requests: Record<string, number>; faults: Record<string, number>; forwarded: Record<string, number> }
@@ -205,6 +207,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let dynamoThrottles = 0;
   let counts: FaultProxyStats = { requests: {}, faults: {}, forwarded: {} };
   const held = new Set<Socket>();
+  const used = new Map<FaultRule, number>();
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
   let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
@@ -240,7 +243,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const key = `${service}:${operation}`;
     bump(counts.requests, key);
     const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
-      && (r.operation === undefined || r.operation === operation));
+      && (r.operation === undefined || r.operation === operation) && (r.times === undefined || (used.get(r) ?? 0) < r.times));
     // One draw per matching request, so the share of faults is `rate` whatever else passes through.
     if (!rule || random() >= rule.rate) {
       bump(counts.forwarded, key);
@@ -249,6 +252,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return;
     }
     bump(counts.faults, `${key}:${rule.kind}`);
+    used.set(rule, (used.get(rule) ?? 0) + 1);
     if (rule.kind === 'black-hole') {
       held.add(req.socket);
       req.socket.once('close', () => held.delete(req.socket));
