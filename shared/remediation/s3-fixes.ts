@@ -22,12 +22,11 @@ import {
   UploadPartCopyCommand,
   type CompletedPart,
   type CopyObjectCommandInput,
-  type CopyObjectCommandOutput,
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FinalizeRequestMiddleware } from '@smithy/types';
+import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 import { errorFacts, mayHaveBeenApplied } from '../aws/errors.ts';
 import { encryptionOfHead } from '../inspect/head-encryption.ts';
 import {
@@ -74,23 +73,47 @@ export class WriteOutcomeUnknown extends Error {
 }
 
 /**
- * The command, with the SDK's own retries stopped for answers that may hide an applied write: its
- * caller looks at the object before trying again. Throttling is still retried by the SDK.
+ * Stops the SDK's own retries of a command for answers that may hide an applied write: its caller
+ * looks at the object before trying again. Throttling is still retried by the SDK.
  */
-function notRetriedBlindly(command: CopyObjectCommand, operation: string): CopyObjectCommand {
-  const outcomeUnknown: FinalizeRequestMiddleware<CopyObjectCommandInput, CopyObjectCommandOutput> = (next) => async (args) => {
+function stopBlindRetries<I extends object, O extends object>(stack: MiddlewareStack<I, O>, operation: string): void {
+  const outcomeUnknown: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
     try {
       return await next(args);
     } catch (error) {
       throw mayHaveBeenApplied(error) ? new WriteOutcomeUnknown(operation, error) : error;
     }
   };
-  command.middlewareStack.addRelativeTo(outcomeUnknown, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'sseguardWriteOutcomeUnknown', override: true });
-  return command;
+  stack.addRelativeTo(outcomeUnknown, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'sseguardWriteOutcomeUnknown', override: true });
 }
 
-/** Copies to try when a copy's answer was lost and the object shows it was not made. */
-const COPY_ATTEMPTS = 3;
+/** Writes to try when a write's answer was lost and the object shows it was not made. */
+const WRITE_ATTEMPTS = 3;
+
+type InPlacePlan = Extract<FixPlan, { action: 'copy' | 'multipart-copy' }>;
+
+/**
+ * The write that makes the fixed version (CopyObject, CompleteMultipartUpload), made at most once.
+ * Neither is idempotent in a versioned bucket: a retry of a write whose answer was lost makes a second
+ * version, and the destination's If-Match cannot tell (a copy of the same bytes may keep the ETag, as
+ * unencrypted and SSE-S3 objects do). So when the answer is lost the key's current version decides:
+ * still the audited one → write again; a new version at the target → that write was made; anything
+ * else → the error stands (something else wrote the key; the next audit sees it).
+ */
+async function writeFixedVersion(s3: S3Client, plan: InPlacePlan, operation: string, send: () => Promise<{ VersionId?: string }>): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await step(operation, send)).VersionId;
+    } catch (error) {
+      if (!(error instanceof StepError && error.cause instanceof WriteOutcomeUnknown)) throw error;
+      const current = await readResult(s3, { bucket: plan.bucket, key: plan.key });
+      const stillAudited = plan.versionId !== undefined ? current.VersionId === plan.versionId : !atTarget(current, plan.target);
+      if (!stillAudited && atTarget(current, plan.target)) return current.VersionId;
+      if (!stillAudited || attempt >= WRITE_ATTEMPTS) throw error;
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}
 
 /** Runs tasks with at most `limit` in flight; after the first failure starts no more, waits, rethrows. */
 async function runBounded<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
@@ -166,26 +189,15 @@ export async function copyInPlace(
     ...preservedParameters(head, acl, now),
     ...encryptionParameters(plan.target),
   };
-  // CopyObject is not idempotent in a versioned bucket: a retry of a copy whose answer was lost makes
-  // a second version, and the destination's If-Match cannot tell (a copy of the same bytes may keep
-  // the ETag, as unencrypted and SSE-S3 objects do). So the key's current version decides instead.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const copied = await step('CopyObject', () => s3.send(notRetriedBlindly(new CopyObjectCommand(input), 'CopyObject')));
-      return copied.VersionId;
-    } catch (error) {
-      if (!(error instanceof StepError && error.cause instanceof WriteOutcomeUnknown)) throw error;
-      const current = await readResult(s3, { bucket: plan.bucket, key: plan.key });
-      const stillAudited = plan.versionId !== undefined ? current.VersionId === plan.versionId : !atTarget(current, plan.target);
-      if (!stillAudited && atTarget(current, plan.target)) return current.VersionId; // the lost copy was made
-      if (!stillAudited || attempt >= COPY_ATTEMPTS) throw error; // something else wrote the key, or no luck: the error stands
-      await sleep(100 * 2 ** attempt);
-    }
-  }
+  return writeFixedVersion(s3, plan, 'CopyObject', () => {
+    const command = new CopyObjectCommand(input);
+    stopBlindRetries(command.middlewareStack, 'CopyObject');
+    return s3.send(command);
+  });
 }
 
 /** Whether S3 reports the object encrypted as the fix's target says. */
-function atTarget(head: HeadObjectCommandOutput, target: Extract<FixPlan, { action: 'copy' }>['target']): boolean {
+function atTarget(head: HeadObjectCommandOutput, target: InPlacePlan['target']): boolean {
   const seen = encryptionOfHead(head);
   if (seen.mode !== target.mode) return false;
   if (target.mode === 'sse-s3') return true;
@@ -228,18 +240,12 @@ export async function multipartCopyInPlace(
         ),
       ) as CompletedPart;
     });
-    const completed = await step('CompleteMultipartUpload', () =>
-      s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: plan.bucket,
-          Key: plan.key,
-          UploadId: uploadId,
-          IfMatch: plan.etag,
-          MultipartUpload: { Parts: parts },
-        }),
-      ),
-    );
-    return completed.VersionId ? { versionId: completed.VersionId } : {};
+    const versionId = await writeFixedVersion(s3, plan, 'CompleteMultipartUpload', () => {
+      const command = new CompleteMultipartUploadCommand({ Bucket: plan.bucket, Key: plan.key, UploadId: uploadId, IfMatch: plan.etag, MultipartUpload: { Parts: parts } });
+      stopBlindRetries(command.middlewareStack, 'CompleteMultipartUpload');
+      return s3.send(command);
+    });
+    return versionId ? { versionId } : {};
   } catch (error) {
     try {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: plan.bucket, Key: plan.key, UploadId: uploadId }));

@@ -14,8 +14,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Pluggable } from '@smithy/types';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { countCalls } from '../../shared/aws/call-counter.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { createAwsClients, type AwsClients } from '../../shared/aws/clients.ts';
 import type { ObjectFacts } from '../../shared/domain/encryption.ts';
 import { S3ObjectInspector } from '../../shared/inspect/object-inspector.ts';
@@ -234,6 +235,34 @@ describe('a write that races the fix is never overwritten', () => {
     expect(uploads.Uploads ?? []).toEqual([]);
     const current = await preserved(writer.s3, bucket, KEY);
     expect(current.body.equals(NEW_BODY)).toBe(true);
+  });
+});
+
+describe('a fix whose answer was lost is made once', () => {
+  // moto answers a repeated CompleteMultipartUpload of a finished upload as if it were the first;
+  // AWS does not document what it answers. sseguard relies on neither: the key's current version decides.
+  test.each([
+    ['CopyObject (4 KiB DSSE-KMS → SSE-S3)', 'CopyObject', 4096, {}],
+    ['CompleteMultipartUpload (12 MiB DSSE-KMS → SSE-S3, 5 MiB parts)', 'CompleteMultipartUpload', 12 * MIB, SMALL_MULTIPART],
+  ] as const)('%s applied by S3, its answer lost: one new version, outcome fixed', async (_name, operation, size, options) => {
+    const key = await createKey(writer);
+    const bucket = bucketName('lost');
+    await versionedBucket(writer, bucket);
+    const body = patternedBody(size);
+    await putRichObject(writer, bucket, KEY, body, { mode: 'dsse-kms', key });
+    const facts = await audit(bucket, KEY);
+    const proxy = await startFaultProxy({ target: inject('emulatorEndpoint'), rules: [{ service: 's3', operation, rate: 1, kind: 'lost-response', times: 1 }] });
+    try {
+      const clients = createAwsClients({ endpoint: proxy.endpoint });
+      const outcome = await remediateObject({ s3: clients.s3 }, facts, { mode: 'sse-s3', bucketKey: false }, options);
+      expect(proxy.stats().faults[`s3:${operation}:lost-response`]).toBe(1);
+      expect(outcome).toMatchObject({ outcome: 'fixed', after: { mode: 'sse-s3' } });
+      const versions = await writer.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: KEY }));
+      expect(versions.Versions).toHaveLength(2); // the audited one and the fix: no second copy from a retry
+      expect((await preserved(writer.s3, bucket, KEY)).body.equals(body)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
