@@ -2,13 +2,15 @@
 // object: each row is decided by the inventory where it can be (shared/inventory/decide.ts) and
 // HEADed only where it cannot, then fixed and recorded exactly as scanBucket does (unchanged objects
 // write nothing). Objects the store holds that the report proves gone are removed (reconciliation).
-// The listed keys are kept in memory for that: fine for a CLI run of millions of keys; the Lambda
+// The listed keys are held in bounded memory for that (shared/inventory/listed-keys.ts: exact up to
+// a million keys, then a Bloom filter that can only err towards keeping a finding); the Lambda
 // fan-out processes one data file per message and leaves reconciliation to the run's end.
 import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
 import type { StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
 import { inventoryScan, recordKey, type InventoryScanStats, type RecordedStateQuery } from '../inventory/inventory-scan.ts';
+import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import { isTransient } from './audit-batch.ts';
@@ -39,7 +41,7 @@ export async function scanFromInventory(
   const result = emptyScanResult(randomUUID(), options, clock());
   const store = deps.store;
   const recorder = store ? new BatchRecorder(store) : undefined;
-  const listed = new Set<string>();
+  const listed = listedKeys();
   let noncurrentSkipped = 0;
 
   const recordedStates = async (bucket: string, objects: RecordedStateQuery[]): Promise<Map<string, RecordedState>> => {
