@@ -187,6 +187,15 @@ export async function remediateObject(
       }
     }
     if (!updated) {
+      // In a versioned bucket the audited version stays readable after another write, and the copy's
+      // If-Match on the ETag cannot see a new version of the same bytes (another fixer whose lease ran
+      // out, an application writing the same content): only the key's current version is copied.
+      if (requestVersionId(known.versionId) !== undefined && (await currentVersionId(deps.s3, known)) !== known.versionId) {
+        return finish({
+          outcome: 'skipped-object-changed',
+          message: 'the key has a newer version than the one audited; nothing was written (the newer version is audited on its own)',
+        });
+      }
       const head = await readSource(deps.s3, known);
       if (plan.action === 'blocked') {
         known = { ...known, restored: isRestored(head) };

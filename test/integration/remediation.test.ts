@@ -104,6 +104,9 @@ interface FixCase {
 const UPDATE_CALLS = { UpdateObjectEncryption: 1, HeadObject: 1 };
 const COPY_CALLS = { HeadObject: 2, GetObjectAcl: 1, CopyObject: 1 };
 const MULTIPART_CALLS = { HeadObject: 2, GetObjectAcl: 1, GetObjectTagging: 1, CreateMultipartUpload: 1, UploadPartCopy: 3, CompleteMultipartUpload: 1 };
+// In a versioned bucket a copy first asks whether the audited version is still the current one.
+const VERSIONED_COPY_CALLS = { ...COPY_CALLS, HeadObject: 3 };
+const VERSIONED_MULTIPART_CALLS = { ...MULTIPART_CALLS, HeadObject: 3 };
 
 // Objects here carry ACL grants: their buckets have ACLs enabled (ObjectWriter), as a user's would need.
 const plainBucket = (clients: AwsClients, name: string) => createAclBucket(clients, name);
@@ -117,12 +120,12 @@ const FIX_CASES: FixCase[] = [
   { name: 'update-encryption: KMS key A → key B (versioned: same version id)', bucket: versionedBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a }), target: ({ b }) => ({ mode: 'sse-kms', kmsKey: b.arn, bucketKey: false }), size: 4096, action: 'update-encryption', calls: UPDATE_CALLS },
   { name: 'update-encryption: bucket key off → on', bucket: plainBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a, bucketKey: false }), target: ({ a }) => ({ mode: 'sse-kms', kmsKey: a.arn, bucketKey: true }), size: 4096, action: 'update-encryption', calls: UPDATE_CALLS },
   { name: 'copy: DSSE-KMS → SSE-KMS with bucket key', bucket: plainBucket, source: ({ a }) => ({ mode: 'dsse-kms', key: a }), target: ({ b }) => ({ mode: 'sse-kms', kmsKey: b.arn, bucketKey: true }), size: 70_000, action: 'copy', calls: COPY_CALLS },
-  { name: 'copy: SSE-KMS → SSE-S3 (versioned)', bucket: versionedBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a }), target: () => ({ mode: 'sse-s3', bucketKey: false }), size: 70_000, action: 'copy', calls: COPY_CALLS },
+  { name: 'copy: SSE-KMS → SSE-S3 (versioned)', bucket: versionedBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a }), target: () => ({ mode: 'sse-s3', bucketKey: false }), size: 70_000, action: 'copy', calls: VERSIONED_COPY_CALLS },
   { name: 'copy: SSE-KMS → DSSE-KMS', bucket: plainBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a }), target: ({ b }) => ({ mode: 'dsse-kms', kmsKey: b.arn, bucketKey: false }), size: 70_000, action: 'copy', calls: COPY_CALLS },
-  { name: 'copy: SSE-S3 → SSE-KMS under governance retention + legal hold (UpdateObjectEncryption is denied there)', bucket: createLockedBucket, lock: true, source: () => ({ mode: 'sse-s3' }), target: ({ b }) => ({ mode: 'sse-kms', kmsKey: b.arn, bucketKey: false }), size: 70_000, action: 'copy', calls: COPY_CALLS },
-  { name: 'copy: DSSE-KMS → SSE-S3 under governance retention + legal hold', bucket: createLockedBucket, lock: true, source: ({ a }) => ({ mode: 'dsse-kms', key: a }), target: () => ({ mode: 'sse-s3', bucketKey: false }), size: 70_000, action: 'copy', calls: COPY_CALLS },
-  { name: 'multipart-copy: 12 MiB DSSE-KMS → SSE-KMS with bucket key, 5 MiB parts, governance retention + legal hold', bucket: createLockedBucket, lock: true, source: ({ a }) => ({ mode: 'dsse-kms', key: a }), target: ({ b }) => ({ mode: 'sse-kms', kmsKey: b.arn, bucketKey: true }), size: 12 * MIB, options: SMALL_MULTIPART, action: 'multipart-copy', calls: MULTIPART_CALLS },
-  { name: 'multipart-copy: 12 MiB SSE-KMS → SSE-S3, versioned', bucket: versionedBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a }), target: () => ({ mode: 'sse-s3', bucketKey: false }), size: 12 * MIB, options: SMALL_MULTIPART, action: 'multipart-copy', calls: MULTIPART_CALLS },
+  { name: 'copy: SSE-S3 → SSE-KMS under governance retention + legal hold (UpdateObjectEncryption is denied there)', bucket: createLockedBucket, lock: true, source: () => ({ mode: 'sse-s3' }), target: ({ b }) => ({ mode: 'sse-kms', kmsKey: b.arn, bucketKey: false }), size: 70_000, action: 'copy', calls: VERSIONED_COPY_CALLS },
+  { name: 'copy: DSSE-KMS → SSE-S3 under governance retention + legal hold', bucket: createLockedBucket, lock: true, source: ({ a }) => ({ mode: 'dsse-kms', key: a }), target: () => ({ mode: 'sse-s3', bucketKey: false }), size: 70_000, action: 'copy', calls: VERSIONED_COPY_CALLS },
+  { name: 'multipart-copy: 12 MiB DSSE-KMS → SSE-KMS with bucket key, 5 MiB parts, governance retention + legal hold', bucket: createLockedBucket, lock: true, source: ({ a }) => ({ mode: 'dsse-kms', key: a }), target: ({ b }) => ({ mode: 'sse-kms', kmsKey: b.arn, bucketKey: true }), size: 12 * MIB, options: SMALL_MULTIPART, action: 'multipart-copy', calls: VERSIONED_MULTIPART_CALLS },
+  { name: 'multipart-copy: 12 MiB SSE-KMS → SSE-S3, versioned', bucket: versionedBucket, source: ({ a }) => ({ mode: 'sse-kms', key: a }), target: () => ({ mode: 'sse-s3', bucketKey: false }), size: 12 * MIB, options: SMALL_MULTIPART, action: 'multipart-copy', calls: VERSIONED_MULTIPART_CALLS },
 ];
 
 describe('each fix path keeps every attribute and every byte', () => {
@@ -213,6 +216,23 @@ describe('a write that races the fix is never overwritten', () => {
       const versions = await writer.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
       expect(versions.Versions).toHaveLength(2); // the audited one and the application's: no third from sseguard
     }
+  });
+
+  test('versioned: a newer version with the same bytes (same ETag) written after the audit is not copied over: skipped, no third version', async () => {
+    const key = await createKey(writer);
+    const bucket = bucketName('race-same');
+    await versionedBucket(writer, bucket);
+    const body = patternedBody(4096);
+    await putRichObject(writer, bucket, KEY, body, { mode: 'dsse-kms', key });
+    const facts = await audit(bucket, KEY);
+    // Another fixer whose lease ran out, or an application writing the same content: the ETag is unchanged.
+    await putRichObject(writer, bucket, KEY, body, { mode: 'dsse-kms', key });
+    const { clients, calls } = remediator();
+    const outcome = await remediateObject({ s3: clients.s3 }, facts, { mode: 'sse-s3', bucketKey: false });
+    expect(outcome).toMatchObject({ outcome: 'skipped-object-changed' });
+    expect(calls.CopyObject ?? 0).toBe(0);
+    const versions = await writer.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: KEY }));
+    expect(versions.Versions).toHaveLength(2);
   });
 
   test.each([
