@@ -2,10 +2,16 @@
 // open fix intents that say which objects are tasks of which job. Every write is conditional on the
 // state it moves from, with the table's one retry policy (dynamodb-writes.ts).
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RemediationRecord } from '../domain/finding.ts';
 import type { BatchSettings, BatchTarget } from '../fleet/batch-plan.ts';
-import { batchGet, withRetries } from './dynamodb-writes.ts';
+import { remediationLogPut } from './dynamodb-store.ts';
+import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
+import { fixHistoryEntry } from './record-plan.ts';
 import type { FixIntent } from './store.ts';
-import { JOBS_PK, batchJobKey, intentKey } from './table.ts';
+import { JOBS_PK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
+
+/** Three items per object outcome (history, log, intent): 33 fill a transaction. */
+const OUTCOMES_PER_TRANSACTION = 33;
 
 /**
  * collecting: objects are being added (a crash here leaves no manifest a job could read: abandoned
@@ -98,19 +104,72 @@ export class BatchJobStore {
     return bucket ? jobs.filter((j) => j.bucket === bucket) : jobs;
   }
 
-  /** The open fix intent of one object, if any. */
+  /** Written before the object's manifest line: the object is a task of that job until it is folded. */
+  async recordIntent(intent: FixIntent): Promise<void> {
+    await withRetries('PutItem', () => this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...batchIntentKey(intent.bucket, intent.key), ...intent } })));
+  }
+
+  /** The object's Batch intent, if any. */
   async intentOf(bucket: string, key: string): Promise<FixIntent | undefined> {
-    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: intentKey(bucket, key), ConsistentRead: true })));
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: batchIntentKey(bucket, key), ConsistentRead: true })));
     return Item ? (strip(Item) as unknown as FixIntent) : undefined;
   }
 
-  /** The open fix intents of these objects of one bucket, by key. */
+  /** The Batch intents of these objects of one bucket, by key. */
   async intentsOf(bucket: string, keys: string[]): Promise<Map<string, FixIntent>> {
-    const items = await batchGet(this.documents, this.tableName, [...new Set(keys)].map((key) => intentKey(bucket, key)));
+    const items = await batchGet(this.documents, this.tableName, [...new Set(keys)].map((key) => batchIntentKey(bucket, key)));
     return new Map(items.map((item) => {
       const intent = strip(item) as unknown as FixIntent;
       return [intent.key, intent];
     }));
+  }
+
+  /**
+   * Records the outcomes of a job's tasks: per object its one fix history entry (keyed by the intent
+   * id, written only if absent), the remediation log entry, and its intent removed — together or not at
+   * all. An outcome already recorded (a rerun) is left out; an intent replaced since is left in place.
+   */
+  async recordOutcomes(outcomes: { intent: FixIntent; record: RemediationRecord }[]): Promise<void> {
+    for (let start = 0; start < outcomes.length; start += OUTCOMES_PER_TRANSACTION) {
+      let pending = outcomes.slice(start, start + OUTCOMES_PER_TRANSACTION).map((o) => ({ ...o, closeIntent: true }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        // Which outcome, and which of its writes, each transaction item is.
+        const roles: { outcome: number; role: 'history' | 'log' | 'intent' }[] = [];
+        const items: TransactItem[] = [];
+        pending.forEach(({ intent, record, closeIntent }, outcome) => {
+          items.push({
+            Put: {
+              TableName: this.tableName,
+              Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...fixHistoryEntry(intent, record) },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          });
+          items.push(remediationLogPut(this.tableName, intent.bucket, intent.key, record));
+          roles.push({ outcome, role: 'history' }, { outcome, role: 'log' });
+          if (closeIntent) {
+            items.push({
+              Delete: {
+                TableName: this.tableName,
+                Key: batchIntentKey(intent.bucket, intent.key),
+                ConditionExpression: 'attribute_not_exists(pk) OR id = :id',
+                ExpressionAttributeValues: { ':id': intent.id },
+              },
+            });
+            roles.push({ outcome, role: 'intent' });
+          }
+        });
+        try {
+          await transactWrite(this.documents, items, `recording ${pending.length} Batch task outcomes`);
+          break;
+        } catch (error) {
+          const failed = failedConditions(error);
+          if (!failed || attempt > OUTCOMES_PER_TRANSACTION) throw error;
+          const recorded = new Set(failed.filter((i) => roles[i]?.role !== 'intent').map((i) => roles[i]!.outcome));
+          const replaced = new Set(failed.filter((i) => roles[i]?.role === 'intent').map((i) => roles[i]!.outcome));
+          pending = pending.flatMap((o, i) => (recorded.has(i) ? [] : [replaced.has(i) ? { ...o, closeIntent: false } : o]));
+        }
+      }
+    }
   }
 }
 

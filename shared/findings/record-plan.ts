@@ -205,8 +205,6 @@ export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): H
  * without it, or nothing yet (same version, not at the target: not fixed, or still being fixed).
  */
 function reconcile(intent: FixIntent, finding: Finding): RemediationRecord | undefined {
-  // A Batch task's outcome is in its job's completion report: `sseguard jobs` closes the intent with it.
-  if (intent.batch) return undefined;
   const base = { action: intent.action, at: finding.auditedAt, before: intent.before };
   if (finding.removed) {
     return { ...base, outcome: 'skipped-object-vanished', detail: 'the object was removed after a fix was begun; the run that began it stopped before recording an outcome' };

@@ -3,7 +3,6 @@
 // idempotency token, what a report row records, and the exit code of `sseguard jobs`.
 import { describe, expect, test } from 'vitest';
 import type { ObjectFacts } from '../../shared/domain/encryption.ts';
-import type { Finding } from '../../shared/domain/finding.ts';
 import { completionRow } from '../../shared/fleet/batch.ts';
 import {
   batchGroupKey,
@@ -14,8 +13,6 @@ import {
   manifestKeyOf,
   taskRecord,
 } from '../../shared/fleet/batch-plan.ts';
-import { planRecord } from '../../shared/findings/record-plan.ts';
-import type { FixIntent } from '../../shared/findings/store.ts';
 import { planRemediation, type RemediationTarget } from '../../shared/remediation/plan.ts';
 
 const ACCOUNT = '111122223333';
@@ -121,42 +118,6 @@ describe('what a completion-report row records', () => {
     const failed = taskRecord(completionRow(['data', 'a.txt', 'v1', 'failed', '404', 'NoSuchVersion', 'The specified version does not exist.'], 1), { jobId: 'J', before }, NOW);
     expect(failed).toMatchObject({ outcome: 'batch-task-failed', errorCode: 'NoSuchVersion', batchJobId: 'J' });
     expect(failed.detail).toContain('404 NoSuchVersion: The specified version does not exist.');
-  });
-});
-
-describe('an open Batch intent', () => {
-  const intent: FixIntent = {
-    id: '2026-12-01T10:00:00.000Z#batch-r1',
-    bucket: 'data',
-    key: 'a.txt',
-    startedAt: '2026-12-01T10:00:00.000Z',
-    action: 'update-encryption',
-    target: target(),
-    before: { mode: 'sse-s3', bucketKeyEnabled: false, versionId: 'v1', etag: '"e1"' },
-    verdict: 'noncompliant',
-    batch: { recordId: 'r1' },
-  };
-  const audited: Finding = {
-    bucket: 'data',
-    key: 'a.txt',
-    versionId: 'v1',
-    etag: '"e1"',
-    size: 10,
-    mode: 'sse-kms',
-    kmsKeyArn: KEY,
-    bucketKeyEnabled: true,
-    verdict: 'compliant',
-    reasons: [],
-    remediate: false,
-    auditedAt: '2026-12-01T11:00:00.000Z',
-  };
-  test('is closed only by folding its job report, never by an audit that finds the object at the target', () => {
-    const plan = planRecord([audited], new Map(), new Map([['data/a.txt', intent]]));
-    expect(plan.closedIntents).toEqual([]);
-    expect(plan.remediations).toEqual([]);
-    // A per-object intent in the same position is reconciled as fixed.
-    const { batch: _batch, ...perObject } = intent;
-    expect(planRecord([audited], new Map(), new Map([['data/a.txt', perObject]])).closedIntents).toHaveLength(1);
   });
 });
 
