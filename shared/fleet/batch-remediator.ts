@@ -11,7 +11,7 @@ import type { BatchCollector } from './batch-jobs.ts';
 
 export interface BatchRemediatorDependencies {
   perObject: Remediator;
-  collector: BatchCollector;
+  collector: Pick<BatchCollector, 'add'>;
   accountId: string;
   clock?: () => Date;
   onOutcome?: (outcome: RemediationOutcomeCode, line?: string) => void;

@@ -2,7 +2,9 @@
 // limits AWS sets (key of the bucket owner's account, SSE-S3/SSE-KMS sources, one key per job), the
 // idempotency token, what a report row records, and the exit code of `sseguard jobs`.
 import { describe, expect, test } from 'vitest';
+import type { ObjectAudit } from '../../shared/audit/audit-object.ts';
 import type { ObjectFacts } from '../../shared/domain/encryption.ts';
+import { createBatchRemediator } from '../../shared/fleet/batch-remediator.ts';
 import { completionRow } from '../../shared/fleet/batch.ts';
 import {
   batchGroupKey,
@@ -126,5 +128,47 @@ describe('the exit code of sseguard jobs', () => {
     expect(jobsExitCode({ open: 1, failedTasks: 3 })).toBe(2);
     expect(jobsExitCode({ open: 0, failedTasks: 3 })).toBe(1);
     expect(jobsExitCode({ open: 0, failedTasks: 0 })).toBe(0);
+  });
+});
+
+describe('the Batch remediator', () => {
+  const audit = (f: ObjectFacts, kmsKey: string): ObjectAudit => ({
+    finding: { bucket: f.bucket, key: f.key, size: f.size, mode: f.mode, verdict: 'noncompliant', reasons: [], remediate: true, auditedAt: NOW.toISOString() },
+    inspection: { status: 'read', facts: f },
+    requirement: { remediate: true, target: { mode: 'sse-kms', kmsKey, bucketKey: true } } as ObjectAudit['requirement'],
+  });
+  function remediator() {
+    const calls = { perObject: 0, added: [] as string[], outcomes: [] as string[] };
+    const remediate = createBatchRemediator({
+      accountId: ACCOUNT,
+      clock: () => NOW,
+      perObject: async (a) => {
+        calls.perObject += 1;
+        return a.finding;
+      },
+      collector: {
+        add: async (f, t) => {
+          calls.added.push(`${f.key}→${t.kmsKeyArn}`);
+          return { added: true, recordId: 'r1' };
+        },
+      },
+      onOutcome: (outcome) => calls.outcomes.push(outcome),
+    });
+    return { calls, remediate };
+  }
+
+  test('an UpdateObjectEncryption fix is collected for its job, a copy is fixed per object', async () => {
+    const { calls, remediate } = remediator();
+    await remediate(audit(facts(), KEY));
+    await remediate(audit(facts({ key: 'dsse', mode: 'dsse-kms', kmsKeyArn: KEY }), KEY));
+    expect(calls).toEqual({ perObject: 1, added: [`a.txt→${KEY}`], outcomes: ['in-batch-job'] });
+  });
+
+  test('a target key of another account: no job, no per-object call; the finding carries the refusal and why', async () => {
+    const { calls, remediate } = remediator();
+    const finding = await remediate(audit(facts(), OTHER_ACCOUNT_KEY));
+    expect(calls).toEqual({ perObject: 0, added: [], outcomes: ['blocked-key-other-account'] });
+    expect(finding.remediation).toMatchObject({ action: 'update-encryption', outcome: 'blocked-key-other-account' });
+    expect(finding.remediation?.detail).toContain("UpdateObjectEncryption only takes keys of the bucket owner's account");
   });
 });
