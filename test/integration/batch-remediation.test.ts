@@ -173,8 +173,16 @@ describe('a Batch fix of 1,000 objects', () => {
   }, 300_000);
 
   test('scan --remediate --batch: one version-pinned job for the 1,000 UpdateObjectEncryption fixes, the copies made per object', async () => {
-    const run = await batchScan(BUCKET);
+    proxy.resetStats();
+    const run = await batchScan(BUCKET, { AWS_ENDPOINT_URL: proxy.endpoint });
+    const sent = proxy.stats().forwarded;
     const { summary } = json(run);
+    // Per object: its HeadObject and no S3 write; one manifest upload and one CreateJob for all 1,000.
+    expect(sent['s3:UpdateObjectEncryption'] ?? 0).toBe(0);
+    expect(sent['s3:CopyObject']).toBe(2);
+    expect(sent['s3:PutObject']).toBe(1);
+    expect(sent['s3control:CreateJob']).toBe(1);
+    expect(sent['s3:HeadObject']).toBeLessThanOrEqual(1_002 + 2 * 2);
     expect(summary.remediation.outcomes).toEqual({ 'in-batch-job': 1_000, fixed: 2 });
     expect(summary.remediation.batchJobs).toHaveLength(1);
     const [job] = summary.remediation.batchJobs;
@@ -200,8 +208,13 @@ describe('a Batch fix of 1,000 objects', () => {
   }, 300_000);
 
   test('jobs --wait folds the completion report: every object at the target, its history holding the job outcome, counters right', async () => {
-    const run = await jobsWait(BUCKET);
+    proxy.resetStats();
+    const run = await jobsWait(BUCKET, { AWS_ENDPOINT_URL: proxy.endpoint });
+    const sent = proxy.stats().forwarded;
     const out = json(run);
+    // One HeadObject per object; outcomes and states recorded many objects per transaction.
+    expect(sent['s3:HeadObject']).toBe(1_000);
+    expect(sent['dynamodb:TransactWriteItems']).toBeLessThan(1_000 / 10);
     expect(run.code).toBe(0);
     expect(out.jobs).toEqual([expect.objectContaining({ jobId, state: 'folded', status: 'Complete', succeeded: 1_000, failed: 0 })]);
     await expectFixedByJob(BUCKET, versions, jobId);
