@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { BatchJobStore } from '../../shared/findings/batch-job-store.ts';
+import { BatchCollector } from '../../shared/fleet/batch-jobs.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { REMEDIATIONS_PK } from '../../shared/findings/table.ts';
@@ -301,6 +302,37 @@ describe('crashes between manifest and job', () => {
     expect((await jobsWait(bucket)).code).toBe(1);
     expect((await runtime().store.history(bucket, gone)).filter((e) => e.remediation)).toHaveLength(1);
   }, 300_000);
+});
+
+describe('an object already in a job not yet folded', () => {
+  test('is not put in a second job by the next run, unless it is a new version since (on AWS the job may still be running)', async () => {
+    const bucket = 'open-job';
+    const versions = await seed(bucket, 3);
+    const r = runtime();
+    const settings = { accountId: ACCOUNT, roleArn: ROLE, reportBucket: REPORTS, prefix: 'sseguard-batch', priority: 10 };
+    const deps = { jobs: new BatchJobStore(r.clients.documents, TABLE), s3: r.clients.s3, control, settings };
+    const batchTarget = { kmsKeyArn: target.arn, bucketKey: true, policyTarget: { mode: 'sse-kms' as const, kmsKey: target.arn, bucketKey: true } };
+    // The objects as the first run audited them (SSE-S3), before its job changed anything.
+    const audited = await Promise.all([...versions.keys()].map(async (key) => {
+      const inspection = await r.objects.inspect(bucket, { key, size: 0 });
+      if (inspection.status !== 'read') throw new Error(`cannot read ${key}`);
+      return inspection.facts;
+    }));
+    const first = new BatchCollector(deps, bucket);
+    await first.start();
+    for (const facts of audited) expect(await first.add(facts, batchTarget, 'noncompliant')).toMatchObject({ added: true });
+    const [job] = await first.finish();
+
+    const second = new BatchCollector(deps, bucket);
+    await second.start();
+    for (const facts of audited) expect(await second.add(facts, batchTarget, 'noncompliant')).toEqual({ added: false, recordId: job!.recordId });
+    // A version written since the manifest is another object version: it goes into this run's job.
+    const newer = await writer.s3.send(new PutObjectCommand({ Bucket: bucket, Key: audited[0]!.key, Body: 'newer', ServerSideEncryption: 'AES256' }));
+    expect(await second.add({ ...audited[0]!, versionId: newer.VersionId!, etag: newer.ETag! }, batchTarget, 'noncompliant')).toMatchObject({ added: true });
+    const created = await second.finish();
+    expect(created.map((j) => j.objects)).toEqual([1]);
+    expect(await jobsOf(bucket)).toHaveLength(2);
+  }, 120_000);
 });
 
 describe('S3 Control weather', () => {
