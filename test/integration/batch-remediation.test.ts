@@ -9,13 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeJobCommand, ListJobsCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
+import { CreateJobCommand, DescribeJobCommand, ListJobsCommand, S3ControlClient, UpdateJobStatusCommand } from '@aws-sdk/client-s3-control';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { BatchJobStore } from '../../shared/findings/batch-job-store.ts';
+import { batchManifestCsv } from '../../shared/fleet/batch.ts';
 import { BatchCollector } from '../../shared/fleet/batch-jobs.ts';
+import { manifestKeyOf, reportPrefixOf } from '../../shared/fleet/batch-plan.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { REMEDIATIONS_PK } from '../../shared/findings/table.ts';
@@ -82,8 +84,8 @@ function policyFor(bucket: string, key: TestKey = target): string {
 
 const batchScan = (bucket: string, env: Record<string, string> = {}, onStart?: (pid: number) => void) =>
   sseguard(['scan', '--bucket', bucket, '--policy', policyFor(bucket), '--remediate', '--batch', '--batch-role', ROLE, '--batch-report-bucket', REPORTS, '--json'], env, onStart);
-const jobsWait = (bucket: string, env: Record<string, string> = {}) =>
-  sseguard(['jobs', '--bucket', bucket, '--wait', '--timeout', '120', '--policy', policyFor(bucket), '--json'], env);
+const jobsWait = (bucket: string, env: Record<string, string> = {}, timeoutSeconds = 120) =>
+  sseguard(['jobs', '--bucket', bucket, '--wait', '--timeout', String(timeoutSeconds), '--policy', policyFor(bucket), '--json'], env);
 
 async function states(bucket: string): Promise<Map<string, StoredFinding>> {
   const found = new Map<string, StoredFinding>();
@@ -332,6 +334,53 @@ describe('an object already in a job not yet folded', () => {
     const created = await second.finish();
     expect(created.map((j) => j.objects)).toEqual([1]);
     expect(await jobsOf(bucket)).toHaveLength(2);
+  }, 120_000);
+});
+
+describe('a job still running', () => {
+  test('jobs --wait polls until its timeout, says so and exits 2; once the job has run, jobs folds it', async () => {
+    const bucket = 'pending-job';
+    const versions = await seed(bucket, 2);
+    const settings = { accountId: ACCOUNT, roleArn: ROLE, reportBucket: REPORTS, prefix: 'sseguard-batch', priority: 10 };
+    const manifestKey = manifestKeyOf(settings.prefix, bucket, 'pending-1');
+    const body = batchManifestCsv([...versions].map(([key, versionId]) => ({ bucket, key, versionId })), { versioned: true });
+    const put = await writer.s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: manifestKey, Body: body }));
+    // A job that has not run yet (the emulator holds a job that needs confirmation), recorded as a scan records one.
+    const { JobId } = await control.send(
+      new CreateJobCommand({
+        AccountId: ACCOUNT,
+        ConfirmationRequired: true,
+        Operation: { S3UpdateObjectEncryption: { ObjectEncryption: { SSEKMS: { KMSKeyArn: target.arn, BucketKeyEnabled: true } } } },
+        Manifest: { Spec: { Format: 'S3BatchOperations_CSV_20180820', Fields: ['Bucket', 'Key', 'VersionId'] }, Location: { ObjectArn: `arn:aws:s3:::${REPORTS}/${manifestKey}`, ETag: put.ETag! } },
+        Report: { Bucket: `arn:aws:s3:::${REPORTS}`, Format: 'Report_CSV_20180820', Enabled: true, Prefix: reportPrefixOf(settings.prefix, bucket), ReportScope: 'AllTasks' },
+        Priority: 10,
+        RoleArn: ROLE,
+        ClientRequestToken: 'pending-1',
+      }),
+    );
+    await new BatchJobStore(runtime().clients.documents, TABLE).create({
+      recordId: 'pending-1',
+      runId: 'test',
+      bucket,
+      target: { kmsKeyArn: target.arn, bucketKey: true },
+      versioned: true,
+      createdAt: new Date().toISOString(),
+      state: 'created',
+      settings,
+      manifest: { bucket: REPORTS, key: manifestKey, etag: put.ETag!, sha256: '-' },
+      objects: 2,
+      token: 'pending-1',
+      jobId: JobId!,
+    });
+
+    const waiting = await jobsWait(bucket, {}, 3);
+    expect(waiting.code).toBe(2);
+    expect(json(waiting)).toMatchObject({ timedOut: true, open: 1, jobs: [{ jobId: JobId, status: 'Suspended', state: 'created' }] });
+
+    await control.send(new UpdateJobStatusCommand({ AccountId: ACCOUNT, JobId, RequestedJobStatus: 'Ready' }));
+    const done = await jobsWait(bucket);
+    expect(done.code).toBe(0);
+    await expectFixedByJob(bucket, versions, JobId!);
   }, 120_000);
 });
 
