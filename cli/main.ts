@@ -42,6 +42,9 @@ Environment:
   AWS_PROFILE, AWS_ACCESS_KEY_ID, ...   credentials, by the AWS SDK's usual chain
   SSEGUARD_TABLE      findings table (default sseguard-findings)
   SSEGUARD_POLICY     policy file used when --policy is not given
+  SSEGUARD_ACCOUNT_ID, SSEGUARD_BATCH_ROLE_ARN, SSEGUARD_BATCH_REPORT_BUCKET,
+  SSEGUARD_BATCH_PREFIX (sseguard-batch), SSEGUARD_BATCH_PRIORITY (10)
+                      S3 Batch Operations jobs of scan --remediate --batch and jobs
 
 Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.`;
 
@@ -74,6 +77,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--metadata-namespace <name>', "the table's namespace (default: b_<bucket>)")
     .option('--metadata-catalog <name>', 'the Athena catalog of the AWS managed table bucket', 's3tablescatalog/aws-s3')
     .option('--metadata-lag <minutes>', 'how far the table may lag behind the bucket: rows are evidence as of the query minus this', wholeNumber(0, 1440), 60)
+    .option('--batch', 'with --remediate: UpdateObjectEncryption fixes go to S3 Batch Operations, one job per target key (copies stay per object)', false)
+    .option('--batch-role <arn>', 'IAM role S3 Batch Operations assumes (default: $SSEGUARD_BATCH_ROLE_ARN)')
+    .option('--batch-report-bucket <name>', 'bucket for manifests and completion reports (default: $SSEGUARD_BATCH_REPORT_BUCKET)', bucketName)
+    .option('--batch-priority <n>', 'job priority, higher runs first (default: $SSEGUARD_BATCH_PRIORITY, else 10)', wholeNumber(0, 2_147_483_647))
     .addHelpText(
       'after',
       '\nWithout --remediate nothing is changed: objects the policy would fix are only counted.\n' +
@@ -103,8 +110,13 @@ function buildProgram(setExit: (code: number) => void): Command {
         metadataNamespace?: string;
         metadataCatalog: string;
         metadataLag: number;
+        batch: boolean;
+        batchRole?: string;
+        batchReportBucket?: string;
+        batchPriority?: number;
       }) => {
-        const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, ...rest } = options;
+        const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
+          options;
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
         const { scanCommand } = await import('./commands/scan.ts');
         const metadata = metadataTable
@@ -117,9 +129,29 @@ function buildProgram(setExit: (code: number) => void): Command {
               },
             }
           : {};
-        setExit(await scanCommand(loadConfig(), { ...rest, ...metadata, remediation }));
+        const batchFlags = {
+          ...(batchRole ? { roleArn: batchRole } : {}),
+          ...(batchReportBucket ? { reportBucket: batchReportBucket } : {}),
+          ...(batchPriority === undefined ? {} : { priority: batchPriority }),
+        };
+        if (!batch && Object.keys(batchFlags).length > 0) throw new ConfigError('--batch-role, --batch-report-bucket and --batch-priority need --batch');
+        setExit(await scanCommand(loadConfig(), { ...rest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}) }));
       },
     );
+
+  program
+    .command('jobs')
+    .description('track the S3 Batch Operations jobs `scan --batch` created and fold each finished one into the findings')
+    .option('-b, --bucket <name>', 'only the jobs of this bucket', bucketName)
+    .option('--wait', 'poll (with backoff) until every job has finished and is folded', false)
+    .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber(1, 86_400), 3600)
+    .option('--policy <file>', 'policy the folded objects are audited against (default: $SSEGUARD_POLICY)')
+    .option('--json', 'print the jobs as one JSON document', false)
+    .addHelpText('after', '\nExit codes: 0 every task succeeded, 1 some tasks failed, 2 jobs still running or not yet folded (or an error).')
+    .action(async (options: { bucket?: string; wait: boolean; timeout: number; policy?: string; json: boolean }) => {
+      const { jobsCommand } = await import('./commands/jobs.ts');
+      setExit(await jobsCommand(loadConfig(), options));
+    });
 
   program
     .command('report')

@@ -29,6 +29,8 @@ export interface Config {
   sweepIntervalHours: number;
   /** The sweep audits every version (ListObjectVersions), not only current objects. */
   sweepAllVersions: boolean;
+  /** S3 Batch Operations (scan --batch, jobs): the account the jobs run in, the role, where manifests and reports go. */
+  batch: { accountId?: string; roleArn?: string; reportBucket?: string; prefix: string; priority: number };
 }
 
 export class ConfigError extends Error {
@@ -88,6 +90,16 @@ const environment = z.object({
     .min(1, 'SSEGUARD_MAX_ATTEMPTS must be at least 1')
     .max(20, 'SSEGUARD_MAX_ATTEMPTS must be at most 20')
     .default(DEFAULT_TIMEOUTS.maxAttempts),
+  SSEGUARD_ACCOUNT_ID: z.string().regex(/^\d{12}$/, 'SSEGUARD_ACCOUNT_ID is not a 12-digit AWS account id').optional(),
+  SSEGUARD_BATCH_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'SSEGUARD_BATCH_ROLE_ARN is not an IAM role ARN').optional(),
+  SSEGUARD_BATCH_REPORT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'SSEGUARD_BATCH_REPORT_BUCKET is not an S3 bucket name').optional(),
+  SSEGUARD_BATCH_PREFIX: z.string().regex(/^[^\s]{1,200}$/, 'SSEGUARD_BATCH_PREFIX is not a key prefix').default('sseguard-batch'),
+  SSEGUARD_BATCH_PRIORITY: z.coerce
+    .number({ error: 'SSEGUARD_BATCH_PRIORITY is not a number' })
+    .int('SSEGUARD_BATCH_PRIORITY must be a whole number')
+    .min(0, 'SSEGUARD_BATCH_PRIORITY cannot be negative')
+    .max(2_147_483_647, 'SSEGUARD_BATCH_PRIORITY must be at most 2147483647')
+    .default(10),
   SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
     .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
@@ -117,6 +129,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
     SSEGUARD_MAX_ATTEMPTS: blankToUndefined(env.SSEGUARD_MAX_ATTEMPTS),
     SSEGUARD_FIX_LEASE_MS: blankToUndefined(env.SSEGUARD_FIX_LEASE_MS),
+    SSEGUARD_ACCOUNT_ID: blankToUndefined(env.SSEGUARD_ACCOUNT_ID),
+    SSEGUARD_BATCH_ROLE_ARN: blankToUndefined(env.SSEGUARD_BATCH_ROLE_ARN),
+    SSEGUARD_BATCH_REPORT_BUCKET: blankToUndefined(env.SSEGUARD_BATCH_REPORT_BUCKET),
+    SSEGUARD_BATCH_PREFIX: blankToUndefined(env.SSEGUARD_BATCH_PREFIX),
+    SSEGUARD_BATCH_PRIORITY: blankToUndefined(env.SSEGUARD_BATCH_PRIORITY),
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -133,6 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
     endpoints: endpointsFromEnvironment(env),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
+    batch: {
+      prefix: parsed.data.SSEGUARD_BATCH_PREFIX.replace(/\/+$/, ''),
+      priority: parsed.data.SSEGUARD_BATCH_PRIORITY,
+      ...(parsed.data.SSEGUARD_ACCOUNT_ID ? { accountId: parsed.data.SSEGUARD_ACCOUNT_ID } : {}),
+      ...(parsed.data.SSEGUARD_BATCH_ROLE_ARN ? { roleArn: parsed.data.SSEGUARD_BATCH_ROLE_ARN } : {}),
+      ...(parsed.data.SSEGUARD_BATCH_REPORT_BUCKET ? { reportBucket: parsed.data.SSEGUARD_BATCH_REPORT_BUCKET } : {}),
+    },
     timeouts: {
       connectMs: parsed.data.SSEGUARD_CONNECT_TIMEOUT_MS,
       socketIdleMs: parsed.data.SSEGUARD_SOCKET_TIMEOUT_MS,

@@ -7,6 +7,11 @@ import { createRemediator } from '#shared/audit/remediator.ts';
 import type { ScanDependencies } from '#shared/audit/scan.ts';
 import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome } from '#shared/remediation/index.ts';
 import type { Runtime } from '#shared/runtime.ts';
+import { BatchJobStore } from '#shared/findings/batch-job-store.ts';
+import { BatchCollector } from '#shared/fleet/batch-jobs.ts';
+import type { BatchSettings } from '#shared/fleet/batch-plan.ts';
+import { createBatchRemediator } from '#shared/fleet/batch-remediator.ts';
+import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
 
 export type RemediationMode = 'report' | 'dry-run' | 'fix';
 
@@ -15,6 +20,8 @@ export interface ScanRemediation {
   /** Outcomes by code ('planned' in a dry run). */
   outcomes: Record<string, number>;
   totals?: DryRunTotals;
+  /** --batch: the objects whose fix is UpdateObjectEncryption, collected into S3 Batch Operations jobs. */
+  batch?: BatchCollector;
 }
 
 function addTotals(into: DryRunTotals, more: DryRunTotals): void {
@@ -33,6 +40,7 @@ export function scanRemediation(
   deps: ScanDependencies,
   mode: RemediationMode,
   onPlan: (line: string) => void,
+  batch?: { settings: BatchSettings; bucket: string },
 ): ScanRemediation {
   const state: ScanRemediation = { outcomes: {} };
   if (mode === 'report') return state;
@@ -62,7 +70,7 @@ export function scanRemediation(
   // A fix left "in progress" by a CLI that died is taken over once its lease (derived from the
   // object's size) has run out; one held by a live process is skipped and audited again later.
   const { fixOnce } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
-  state.remediator = createRemediator({
+  const perObject = createRemediator({
     ...deps,
     s3: runtime.clients.s3,
     fixOnce,
@@ -70,5 +78,27 @@ export function scanRemediation(
     // Intents and outcomes are recorded as they happen, unless the scan records nothing.
     ...(deps.store ? { fixLog: runtime.store } : {}),
   });
+  state.remediator = perObject;
+  if (batch) {
+    const collector = new BatchCollector(
+      {
+        jobs: new BatchJobStore(runtime.clients.documents, runtime.config.table),
+        s3: runtime.clients.s3,
+        control: createS3ControlClient(runtime.config),
+        settings: batch.settings,
+      },
+      batch.bucket,
+    );
+    state.batch = collector;
+    state.remediator = createBatchRemediator({
+      perObject,
+      collector,
+      accountId: batch.settings.accountId,
+      onOutcome: (outcome, line) => {
+        state.outcomes[outcome] = (state.outcomes[outcome] ?? 0) + 1;
+        if (line) onPlan(line);
+      },
+    });
+  }
   return state;
 }

@@ -11,7 +11,9 @@ import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/meta
 import type { Finding } from '#shared/domain/finding.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
-import type { Config } from '#shared/config.ts';
+import { ConfigError, type Config } from '#shared/config.ts';
+import { batchSettingsProblems, type BatchSettings } from '#shared/fleet/batch-plan.ts';
+import type { CreatedJob } from '#shared/fleet/batch-jobs.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
@@ -37,6 +39,8 @@ export interface ScanCommandOptions {
   inventoryId?: string;
   /** Audit from the bucket's S3 Metadata live inventory table (Athena) instead. */
   metadataTable?: Pick<MetadataTableOptions, 'workGroup' | 'outputLocation' | 'table'> & { lagMs?: number };
+  /** --batch: UpdateObjectEncryption fixes go to S3 Batch Operations jobs (settings: flags, else config). */
+  batch?: { roleArn?: string; reportBucket?: string; priority?: number };
 }
 
 /** A query can take minutes on a big table; past this it is stopped and the scan fails. */
@@ -55,9 +59,26 @@ async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config:
   });
 }
 
+/** The Batch settings of a run: flags first, then SSEGUARD_*; every problem in one error. */
+export function batchSettingsFor(config: Config, flags: NonNullable<ScanCommandOptions['batch']>): BatchSettings {
+  const settings = {
+    accountId: config.batch.accountId,
+    roleArn: flags.roleArn ?? config.batch.roleArn,
+    reportBucket: flags.reportBucket ?? config.batch.reportBucket,
+    prefix: config.batch.prefix,
+    priority: flags.priority ?? config.batch.priority,
+  };
+  const problems = batchSettingsProblems(settings);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return settings as BatchSettings;
+}
+
 const EXAMPLES_SHOWN = 20;
 
 export async function scanCommand(config: Config, options: ScanCommandOptions, out: Writable = process.stdout): Promise<number> {
+  if (options.batch && options.remediation !== 'fix') throw new ConfigError('--batch needs --remediate: it is how the fixes are made');
+  if (options.batch && !options.record) throw new ConfigError('--batch needs the findings table (drop --no-record): jobs and their objects are recorded there');
+  const batchSettings = options.batch ? batchSettingsFor(config, options.batch) : undefined;
   const runtime = createRuntime(config, { maxSockets: options.concurrency });
   const deps = await scanDependencies(runtime, options.policy, { record: options.record });
   const progress = new ProgressLine();
@@ -66,10 +87,16 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const planLines: string[] = [];
   let fixable = 0;
   let first = true;
-  const remediation = scanRemediation(runtime, deps, options.remediation, (line) => {
-    // Table output lists the plan after the summary; JSON carries it in each finding instead.
-    if (!options.json) planLines.push(line);
-  });
+  const remediation = scanRemediation(
+    runtime,
+    deps,
+    options.remediation,
+    (line) => {
+      // Table output lists the plan after the summary; JSON carries it in each finding instead.
+      if (!options.json) planLines.push(line);
+    },
+    batchSettings ? { settings: batchSettings, bucket: options.bucket } : undefined,
+  );
 
   // One request first: a dead or silent endpoint ends the command here, in one bounded wait.
   await runtime.clients.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, MaxKeys: 1, ...(options.prefix ? { Prefix: options.prefix } : {}) })).catch((error: unknown) => {
@@ -91,6 +118,8 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   }
   const started = performance.now();
   let result: ScanResult;
+  // Jobs an earlier run left uploaded are created now; what it left collecting is abandoned.
+  await remediation.batch?.start();
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const inventory = await evidenceSource(runtime, config, options);
@@ -118,6 +147,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   } finally {
     progress.done();
   }
+  const batchJobs: CreatedJob[] = remediation.batch ? await remediation.batch.finish() : [];
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
   const failing =
@@ -127,7 +157,13 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
-  const remediationSummary = { mode: options.remediation, fixable, outcomes: remediation.outcomes, ...(remediation.totals ? { totals: remediation.totals } : {}) };
+  const remediationSummary = {
+    mode: options.remediation,
+    fixable,
+    outcomes: remediation.outcomes,
+    ...(remediation.totals ? { totals: remediation.totals } : {}),
+    ...(remediation.batch ? { batchJobs } : {}),
+  };
   if (options.json) {
     const summary = {
       ...result,
@@ -141,9 +177,26 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   } else {
     await write(out, renderSummary(result, seconds, options, examples, config.table));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
+    if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
   }
   return exitCode;
+}
+
+function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {
+  const refused = lines.length > 0 ? ['', 'Not sent to S3 Batch Operations:', ...lines.map((line) => `  ${line}`)] : [];
+  if (jobs.length === 0) return `${['', 'No S3 Batch Operations job was needed.', ...refused].join('\n')}\n`;
+  return (
+    [
+      '',
+      'S3 Batch Operations jobs (track and fold them with `sseguard jobs --wait`):',
+      renderTable(
+        ['job', 'target key', 'objects', 'manifest'],
+        jobs.map((j) => [`${j.jobId}${j.resumed ? ' (resumed)' : ''}`, `${j.targetKey}${j.bucketKey ? ' +bucket key' : ''}`, j.objects, j.manifest]),
+      ),
+      ...refused,
+    ].join('\n') + '\n'
+  );
 }
 
 function whyNotAudited(finding: Finding): string {

@@ -143,6 +143,10 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
     }
     if (!AUDIT_AGAIN.includes(outcome.outcome) || dryRun) return { ...audit.finding, ...remediation };
     const { after } = outcome;
+    // A copy is a new write with its own LastModified, which the verifying HeadObject does not carry:
+    // kept, the old one would make the next audit of the copy look like another version (a rewrite).
+    const { lastModified: auditedLastModified, ...unchangedFacts } = facts;
+    const keptFacts = outcome.plan.action === 'update-encryption' && auditedLastModified ? { ...unchangedFacts, lastModified: auditedLastModified } : unchangedFacts;
     // The engine verified the fix with a HeadObject: judge the object on what it saw there instead
     // of asking S3 a second time. Without a verified state, audit what is there now.
     const audited = after
@@ -151,7 +155,7 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
           {
             status: 'read',
             facts: {
-              ...facts,
+              ...keptFacts,
               mode: after.mode,
               bucketKeyEnabled: after.bucketKeyEnabled,
               kmsKeyArn: after.kmsKeyArn,

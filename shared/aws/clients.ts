@@ -85,7 +85,7 @@ function timeoutsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<
 }
 
 /** The settings every client shares: bounded time, adaptive retry, connection reuse. */
-function commonSettings(options: ClientOptions) {
+export function commonSettings(options: ClientOptions) {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...timeoutsFromEnvironment(), ...options.timeouts };
   const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 50 };
   const requestHandler = {

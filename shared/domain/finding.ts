@@ -14,6 +14,10 @@ export interface RemediationRecord {
   before: EncryptionSnapshot;
   after?: EncryptionSnapshot;
   detail?: string;
+  /** The S3 Batch Operations job that made (or failed) this fix. */
+  batchJobId?: string;
+  /** The error code S3 gave for a failed Batch task. */
+  errorCode?: string;
 }
 
 /**

@@ -88,6 +88,18 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
 
 export { addCounts, countsFrom, fromStateItem, stateItem, type Item } from './reader.ts';
 
+/** A fix's entry in the remediation log the report's "recent remediations" reads (written once). */
+export function remediationLogPut(tableName: string, bucket: string, key: string, record: RemediationRecord): TransactItem {
+  const { at, ...rest } = record;
+  return {
+    Put: {
+      TableName: tableName,
+      Item: { pk: REMEDIATIONS_PK, sk: `${at}#${bucket}/${key}`, bucket, key, at, ...rest },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+}
+
 export class DynamoFindingsStore extends FindingsTableReader implements FindingsStore, FixLog {
   // Writers start at different shards so that separate processes rarely pick the same one.
   private nextShard = Math.floor(Math.random() * COUNTER_SHARDS);
@@ -206,14 +218,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
   }
 
   private remediationLogItem(bucket: string, key: string, record: RemediationRecord): TransactItem {
-    const { at, ...rest } = record;
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: { pk: REMEDIATIONS_PK, sk: `${at}#${bucket}/${key}`, bucket, key, at, ...rest },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
+    return remediationLogPut(this.tableName, bucket, key, record);
   }
 
   /** Removes an intent only if it is still the one read (a later fix may have begun since). */

@@ -81,6 +81,8 @@ export interface FixIntent {
   /** The object version the fix starts from, as audited. */
   before: EncryptionSnapshot & { lastModified?: string };
   verdict: Verdict;
+  /** The fix is a task of this S3 Batch Operations job (its JOBS record): only folding its report closes it. */
+  batch?: { recordId: string };
 }
 
 /** Where fixes are recorded the moment they are made, not with the findings batch that follows. */

@@ -25,6 +25,13 @@
 //   SWEEP                     CHECKPOINT                  the sweep run in progress
 //   SWEEPS                    <runId>                     one item per sweep run
 //   SWEEP#<runId>             PAGE#<n>                    a sweep page counted (once per page)
+//   BATCHINTENTS#<bucket>     <sha256 of the key>         an object that is a task of a Batch job: written
+//                                                         before its manifest line, removed when the job's
+//                                                         report is folded (apart from INTENTS#: a job can
+//                                                         hold millions, which no recording must read)
+//   JOBS                      <recordId>                  an S3 Batch Operations job sseguard made: its
+//                                                         manifest, job id, state (collecting → manifest-
+//                                                         written → created → folded, or abandoned)
 //
 // Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
 import { createHash } from 'node:crypto';
@@ -104,3 +111,8 @@ export const SWEEPS_PK = 'SWEEPS';
 export const sweepRunKey = (runId: string) => ({ pk: SWEEPS_PK, sk: runId });
 export const sweepPageKey = (runId: string, page: number) => ({ pk: `SWEEP#${runId}`, sk: `PAGE#${String(page).padStart(8, '0')}` });
 export const versionSk = (versionId: string | undefined): string => `VERSION#${versionId ?? 'null'}`;
+
+export const JOBS_PK = 'JOBS';
+/** Record ids start with their creation time, so the JOBS partition reads oldest first. */
+export const batchJobKey = (recordId: string) => ({ pk: JOBS_PK, sk: recordId });
+export const batchIntentKey = (bucket: string, key: string) => ({ pk: `BATCHINTENTS#${bucket}`, sk: createHash('sha256').update(key).digest('hex') });

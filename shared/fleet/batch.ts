@@ -49,18 +49,24 @@ export interface TaskResult extends BatchTarget {
 
 export function parseCompletionResults(csv: string): TaskResult[] {
   const records = parse(csv, { relax_column_count: true, skip_empty_lines: true }) as string[][];
-  return records.map((cells, index) => {
-    const [bucket = '', rawKey = '', versionId = '', status = '', a = '', b = '', ...rest] = cells;
-    if (status !== 'succeeded' && status !== 'failed') throw new Error(`completion report row ${index + 1}: TaskStatus ${JSON.stringify(status)}`);
-    const [http, code] = /^\d{3}$/.test(a) ? [a, b] : [b, a];
-    return {
-      bucket,
-      key: decodeURIComponent(rawKey.replace(/\+/g, ' ')),
-      ...(versionId ? { versionId } : {}),
-      status,
-      ...(/^\d{3}$/.test(http) ? { httpStatus: Number(http) } : {}),
-      ...(code ? { errorCode: code } : {}),
-      message: rest.join(','),
-    };
-  });
+  return records.map((cells, index) => completionRow(cells, index));
 }
+
+/** One row of a completion report (cells as csv-parse gives them); `index` only names it in an error. */
+export function completionRow(cells: string[], index: number): TaskResult {
+  const [bucket = '', rawKey = '', versionId = '', status = '', a = '', b = '', ...rest] = cells;
+  if (status !== 'succeeded' && status !== 'failed') throw new Error(`completion report row ${index + 1}: TaskStatus ${JSON.stringify(status)}`);
+  const [http, code] = /^\d{3}$/.test(a) ? [a, b] : [b, a];
+  return {
+    bucket,
+    key: decodeManifestKey(rawKey),
+    ...(versionId ? { versionId } : {}),
+    status,
+    ...(/^\d{3}$/.test(http) ? { httpStatus: Number(http) } : {}),
+    ...(code ? { errorCode: code } : {}),
+    message: rest.join(','),
+  };
+}
+
+/** A key as a manifest or report line carries it (URL-encoded, "+" for a space in AWS's reports). */
+export const decodeManifestKey = (raw: string): string => decodeURIComponent(raw.replace(/\+/g, ' '));

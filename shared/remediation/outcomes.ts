@@ -13,6 +13,9 @@ export const BLOCKED_OUTCOMES = [
   // a copy would be the only fix and the version is (or may be) noncurrent: copying it in place
   // would make old content current
   'blocked-noncurrent-version',
+  // the policy's target key is not in the bucket owner's account: UpdateObjectEncryption (and so a
+  // Batch job) cannot use it
+  'blocked-key-other-account',
 ] as const;
 export type BlockedOutcome = (typeof BLOCKED_OUTCOMES)[number];
 
@@ -35,6 +38,11 @@ export const REMEDIATION_OUTCOMES = [
   'unverified',
   // any other error after the SDK's retries; the caller decides whether to retry (the queue)
   'failed',
+  // the fix is a task of an S3 Batch Operations job (its intent says which); `sseguard jobs` folds
+  // the job's outcome into the history
+  'in-batch-job',
+  // the object's S3 Batch Operations task failed; the history entry carries S3's error code
+  'batch-task-failed',
 ] as const;
 export type RemediationOutcomeCode = (typeof REMEDIATION_OUTCOMES)[number];
 

@@ -12,9 +12,9 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
  * (the write happens), then the client's connection is reset instead of the answer being relayed.
  */
 export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response';
-export type FaultService = 's3' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
+export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
 export interface FaultRule {
-  /** Which requests: service 's3' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
+  /** Which requests: service 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
   service?: FaultService | '*';
   operation?: string;
   /** Share of matching requests that get the fault, 0..1 (deterministic given `seed`). */
@@ -67,7 +67,9 @@ function serviceOf(req: IncomingMessage, url: URL): FaultService {
     ?? url.searchParams.get('X-Amz-Credential')?.split('/')[3];
   const target = header(req.headers, 'x-amz-target');
   const service = credential ?? (target.startsWith('DynamoDB_') ? 'dynamodb' : target.startsWith('TrentService.') ? 'kms' : target.startsWith('AmazonSQS.') ? 'sqs' : 's3');
-  return service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena' ? service : 's3';
+  if (service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena') return service;
+  // S3 Control signs as "s3" too; its REST paths start with the API version.
+  return url.pathname.startsWith('/v20180820/') ? 's3control' : 's3';
 }
 
 // Bucket sub-resources: the operation is <Get|Put|Delete> + this name (path-style, no key).
@@ -125,9 +127,19 @@ function s3Operation(method: string, url: URL, headers: IncomingHttpHeaders): st
   }
 }
 
+/** S3 Control jobs API: POST/GET /v20180820/jobs[/{id}[/status]] (the operations sseguard sends). */
+function s3ControlOperation(method: string, url: URL): string {
+  const [, , resource = '', id, sub] = url.pathname.split('/');
+  if (resource !== 'jobs') return `${method}${resource}`;
+  if (!id) return method === 'POST' ? 'CreateJob' : 'ListJobs';
+  if (sub === 'status') return 'UpdateJobStatus';
+  return method === 'GET' ? 'DescribeJob' : `${method}Job`;
+}
+
 /** JSON-protocol services name the operation in X-Amz-Target (`DynamoDB_20120810.PutItem`); query protocol in Action. */
 function operationOf(service: FaultService, req: IncomingMessage, url: URL): string {
   if (service === 's3') return s3Operation(req.method ?? 'GET', url, req.headers);
+  if (service === 's3control') return s3ControlOperation(req.method ?? 'GET', url);
   const target = header(req.headers, 'x-amz-target');
   return target.split('.').pop() || url.searchParams.get('Action') || 'Unknown';
 }
@@ -152,12 +164,20 @@ const jsonError = (status: number, type: string, message: string, requestId: str
 
 function faultReply(service: FaultService, kind: 'throttle' | 'server-error', head: boolean, dynamoThrottles: number): Reply {
   // S3 request ids are 16 upper-case hex digits; the JSON services use UUIDs.
-  const id = service === 's3' ? randomBytes(8).toString('hex').toUpperCase() : randomUUID();
+  const id = service === 's3' || service === 's3control' ? randomBytes(8).toString('hex').toUpperCase() : randomUUID();
   const throttle = kind === 'throttle';
   switch (service) {
     case 's3':
       return throttle ? s3Error(503, 'SlowDown', 'Please reduce your request rate.', id, head)
         : s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.', id, head);
+    case 's3control':
+      // S3 Control's REST-XML errors: TooManyRequestsException (a throttling code to the SDK) and InternalServiceException.
+      return {
+        status: throttle ? 400 : 500,
+        headers: { 'content-type': 'application/xml', 'x-amz-request-id': id },
+        body: `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Code>${throttle ? 'TooManyRequestsException' : 'InternalServiceException'}</Code>`
+          + `<Message>${throttle ? 'Too many requests' : 'We encountered an internal error. Please try again.'}</Message></Error><RequestId>${id}</RequestId></ErrorResponse>`,
+      };
     case 'dynamodb':
       if (!throttle) return jsonError(500, 'com.amazon.coral.availability#InternalServerError', 'Internal server error', id);
       // DynamoDB throttles data-plane calls with either name; alternate so both paths get exercised.

@@ -13,6 +13,7 @@ const DEFAULTS = {
   endpoints: {},
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
+  batch: { prefix: 'sseguard-batch', priority: 10 },
 };
 
 test('defaults: table, queue and DLQ names, 5 deliveries, no endpoint, no policy, no sweep buckets', () => {
@@ -93,4 +94,24 @@ test('timeouts and the fix lease are configurable and validated', () => {
   expect(config.fixLeaseBaseMs).toBe(2000);
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_CONNECT_TIMEOUT_MS: '10' })).toThrow('SSEGUARD_CONNECT_TIMEOUT_MS must be at least 100');
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MAX_ATTEMPTS: '1.5' })).toThrow('SSEGUARD_MAX_ATTEMPTS must be a whole number');
+});
+
+test('S3 Batch Operations settings: account, role, report bucket, prefix and priority, each validated', () => {
+  const config = loadConfig({
+    AWS_REGION: 'us-east-1',
+    SSEGUARD_ACCOUNT_ID: '123456789012',
+    SSEGUARD_BATCH_ROLE_ARN: 'arn:aws:iam::123456789012:role/sseguard-batch',
+    SSEGUARD_BATCH_REPORT_BUCKET: 'batch-reports',
+    SSEGUARD_BATCH_PREFIX: 'ops/batch/',
+    SSEGUARD_BATCH_PRIORITY: '50',
+  });
+  expect(config.batch).toEqual({
+    accountId: '123456789012',
+    roleArn: 'arn:aws:iam::123456789012:role/sseguard-batch',
+    reportBucket: 'batch-reports',
+    prefix: 'ops/batch',
+    priority: 50,
+  });
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_ACCOUNT_ID: '1234' })).toThrow(/SSEGUARD_ACCOUNT_ID is not a 12-digit/);
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_BATCH_PRIORITY: '-1' })).toThrow(/SSEGUARD_BATCH_PRIORITY cannot be negative/);
 });
