@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvRecordSplitter } from './csv-records.ts';
+import { isTransientServiceError } from '../aws/errors.ts';
 import { InventoryError } from './errors.ts';
 import { COLUMN_NAMES, REQUIRED_COLUMNS, rowFromCells, type Cells, type InventoryColumn, type InventoryRow } from './row.ts';
 
@@ -69,6 +70,8 @@ export async function* readCsvRows(body: AsyncIterable<Uint8Array>, columns: rea
     for (const record of splitter.end()) yield rowOf(record);
   } catch (error) {
     if (error instanceof InventoryError) throw error;
+    // Weather while fetching the bytes (retries spent) says nothing about the file: it goes up as it is.
+    if (isTransientServiceError(error) || isTransientServiceError((error as Error).cause)) throw error;
     throw new InventoryError('data-file-invalid', `${check.where} is not a gzip CSV inventory file: ${(error as Error).message}`);
   } finally {
     gunzip.destroy();

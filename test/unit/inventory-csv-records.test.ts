@@ -107,3 +107,18 @@ describe('CSV reader over the splitter', () => {
     expect((error as InventoryError).code).toBe('data-file-invalid');
   });
 });
+
+describe('CSV reader: weather while fetching is not a bad file', () => {
+  test('a throttling error from the body goes up as it is, not as data-file-invalid', async () => {
+    const throttled = Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    async function* body(): AsyncGenerator<Uint8Array> {
+      yield gzipSync('"src","k","1","SSE-S3","",""\n').subarray(0, 10);
+      throw new Error('GetObject: still throttled or failing after 6 attempts', { cause: throttled });
+    }
+    const error = await (async () => {
+      for await (const _ of readCsvRows(body(), ['Bucket', 'Key', 'Size', 'EncryptionStatus', 'BucketKeyStatus', 'VersionId'], { where: 'f' })) void _;
+    })().catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(InventoryError);
+    expect((error as Error).cause).toBe(throttled);
+  });
+});
