@@ -35,7 +35,7 @@ peak RSS, the projected cost and hours of each sweep at 1 billion objects, inven
 Options:
   --objects N        objects to seed (default 50000, at least 1000)
   --concurrency C    sweep concurrency, also the SDK's maxSockets (default 16)
-  --parse-rows LIST  rows of the parsing files (default 262144,1048576: 2 and 8 full Parquet row groups)
+  --parse-rows LIST  rows of the parsing files (default 524288,2097152: 4 and 16 full Parquet row groups)
   --parse-rounds R   runs per parsing file; best and median are reported (default 3)
   --json             print one JSON object as the last line of stdout
   -h, --help         this help`;
@@ -88,7 +88,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
     return value;
   };
-  const parseRows = (values['parse-rows'] ?? '262144,1048576').split(',').map((n) => whole('parse-rows', n, 0, 1000, 50_000_000));
+  const parseRows = (values['parse-rows'] ?? '524288,2097152').split(',').map((n) => whole('parse-rows', n, 0, 1000, 50_000_000));
   return {
     objects: whole('objects', values.objects, 50_000, 1000, 2_000_000),
     concurrency: whole('concurrency', values.concurrency, 16, 1, 1024),

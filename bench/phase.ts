@@ -241,8 +241,8 @@ async function inventorySweep(bucket: string, prefix: string, concurrency: numbe
 
   return measured(runtime.clients, counts, times, async () => {
     const result = await scanFromInventory({ ...deps, inventory }, { bucket, ...(prefix ? { prefix } : {}), concurrency });
-    const { rows, byInventory, byHead, skipped, removed } = result.inventory;
-    const detail: Record<string, number> = { rows, byInventory, byHead, skipped, removed, notAudited: result.notAudited };
+    const { rows, byInventory, byHead, skipped, removed, unchanged } = result.inventory;
+    const detail: Record<string, number> = { rows, byInventory, byHead, skipped, removed, unchanged, notAudited: result.notAudited };
     for (const [verdict, count] of Object.entries(result.verdicts)) detail[verdict] = count ?? 0;
     return { objects: result.objects, detail };
   });
