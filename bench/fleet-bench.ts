@@ -198,8 +198,8 @@ async function bench(options: Options): Promise<void> {
   const stop = async (signal: NodeJS.Signals) => {
     log(`${signal}: stopping`);
     runningPhase()?.kill('SIGTERM');
-    await proxy.close();
-    await emulator.stop();
+    // A proxy connection the killed phase left open must not keep this process from exiting.
+    await Promise.race([Promise.all([proxy.close(), emulator.stop()]), new Promise((resolve) => setTimeout(resolve, 5_000))]);
     process.exit(130);
   };
   process.once('SIGINT', stop);
