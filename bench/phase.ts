@@ -4,6 +4,7 @@
 //   head: lists the keys (untimed), then times one HeadObject per key at the given concurrency.
 //   scan: times scanBucket as the product runs it, recording findings in DynamoDB.
 //   scan-no-record: the same scan without the findings store (isolates the cost of recording).
+//   inventory: times scanFromInventory as `sseguard scan --inventory s3://D/P` runs it (recording).
 // The endpoint, region, credentials and findings table come from the environment.
 import { parseArgs } from 'node:util';
 import { HeadObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
@@ -15,8 +16,27 @@ import { loadConfig } from '#shared/config.ts';
 import { ensureFindingsTable } from '#shared/findings/dynamodb-store.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { scanBucket } from '#shared/audit/scan.ts';
+import { scanFromInventory } from '#shared/audit/inventory-scan-run.ts';
+import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
+import { s3InventorySource } from '#shared/inventory/source.ts';
 
-export type PhaseName = 'head' | 'scan' | 'scan-no-record';
+export type PhaseName = 'head' | 'scan' | 'scan-no-record' | 'inventory';
+
+/**
+ * DynamoDB items the phase's requests named, for pricing in request units (what the bill counts,
+ * where a request count says nothing of its size): items written alone or in BatchWriteItem (1 WRU
+ * each up to 1 KB), items in TransactWriteItems (2 WRU each up to 1 KB; ConditionCheck counted apart),
+ * keys read by GetItem/BatchGetItem (1 RRU each up to 4 KB consistent, 0.5 eventually consistent),
+ * and items Query/Scan returned (their RRU are the bytes read over 4 KB, not a count).
+ */
+export interface DynamoDbItems {
+  written: number;
+  transactional: number;
+  conditionChecks: number;
+  readConsistent: number;
+  readEventual: number;
+  queried: number;
+}
 
 export interface PhaseResult {
   phase: PhaseName;
@@ -27,6 +47,8 @@ export interface PhaseResult {
   perSec: number;
   /** Calls made during the timed part, by operation. */
   calls: CallCounts;
+  /** DynamoDB items named by the timed part's requests (see DynamoDbItems). */
+  dynamodbItems: DynamoDbItems;
   /** Time spent in each operation's calls during the timed part (sum over calls, so it overlaps). */
   callMs: Record<string, number>;
   /** CPU time of this process (user + system, process.cpuUsage()) during the timed part, in ms. */
@@ -71,6 +93,46 @@ function timeCalls(clients: AwsClients): Record<string, number> {
   return totals;
 }
 
+/** Counts the DynamoDB items each request names (bench-only, beside the product's call counter). */
+function countItems(clients: AwsClients): DynamoDbItems {
+  const items: DynamoDbItems = { written: 0, transactional: 0, conditionChecks: 0, readConsistent: 0, readEventual: 0, queried: 0 };
+  type Input = {
+    TransactItems?: { ConditionCheck?: unknown }[];
+    RequestItems?: Record<string, unknown[] | { Keys?: unknown[]; ConsistentRead?: boolean }>;
+    ConsistentRead?: boolean;
+  };
+  clients.dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = (context.commandName ?? '').replace(/Command$/, '');
+      const input = args.input as Input;
+      if (name === 'TransactWriteItems') {
+        for (const item of input.TransactItems ?? []) {
+          if (item.ConditionCheck) items.conditionChecks += 1;
+          else items.transactional += 1;
+        }
+      } else if (name === 'BatchWriteItem') {
+        for (const writes of Object.values(input.RequestItems ?? {})) items.written += Array.isArray(writes) ? writes.length : 0;
+      } else if (name === 'PutItem' || name === 'UpdateItem' || name === 'DeleteItem') {
+        items.written += 1;
+      } else if (name === 'GetItem') {
+        if (input.ConsistentRead) items.readConsistent += 1;
+        else items.readEventual += 1;
+      } else if (name === 'BatchGetItem') {
+        for (const read of Object.values(input.RequestItems ?? {})) {
+          if (Array.isArray(read)) continue;
+          if (read.ConsistentRead) items.readConsistent += read.Keys?.length ?? 0;
+          else items.readEventual += read.Keys?.length ?? 0;
+        }
+      }
+      const result = await next(args);
+      if (name === 'Query' || name === 'Scan') items.queried += (result.output as { Count?: number }).Count ?? 0;
+      return result;
+    },
+    { step: 'initialize', name: 'sseguardBenchItemCounter', override: true },
+  );
+  return items;
+}
+
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of Object.entries(after)) {
@@ -86,7 +148,9 @@ async function measured(
   counts: CallCounts,
   times: Record<string, number>,
   work: () => Promise<{ objects: number; detail: Record<string, number> }>,
+  items: DynamoDbItems = countItems(clients),
 ): Promise<Omit<PhaseResult, 'phase' | 'prefix' | 'concurrency'>> {
+  const itemsBefore = { ...items };
   const countsBefore = { ...counts };
   const timesBefore = { ...times };
   const rssBefore = process.memoryUsage().rss;
@@ -108,6 +172,7 @@ async function measured(
       cpuSystemMs: Math.round(cpu.system / 100) / 10,
       cpuUsPerObject: objects ? Math.round(((cpu.user + cpu.system) / objects) * 10) / 10 : 0,
       calls: difference(counts, countsBefore),
+      dynamodbItems: Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v - itemsBefore[k as keyof DynamoDbItems]])) as unknown as DynamoDbItems,
       callMs: difference(times, timesBefore),
       peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
       rssBeforeMb: mb(rssBefore),
@@ -166,6 +231,23 @@ async function scan(bucket: string, prefix: string, concurrency: number, record:
   });
 }
 
+async function inventorySweep(bucket: string, prefix: string, concurrency: number, location: string) {
+  const runtime = createRuntime(loadConfig(), { maxSockets: concurrency });
+  const counts = countCalls(runtime.clients);
+  const times = timeCalls(runtime.clients);
+  await ensureFindingsTable(runtime.clients.dynamodb, runtime.config.table);
+  const deps = await scanDependencies(runtime);
+  const inventory = s3InventorySource(runtime.clients.s3, parseInventoryLocation(location));
+
+  return measured(runtime.clients, counts, times, async () => {
+    const result = await scanFromInventory({ ...deps, inventory }, { bucket, ...(prefix ? { prefix } : {}), concurrency });
+    const { rows, byInventory, byHead, skipped, removed, unchanged } = result.inventory;
+    const detail: Record<string, number> = { rows, byInventory, byHead, skipped, removed, unchanged, notAudited: result.notAudited };
+    for (const [verdict, count] of Object.entries(result.verdicts)) detail[verdict] = count ?? 0;
+    return { objects: result.objects, detail };
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -173,21 +255,25 @@ async function main(): Promise<void> {
       bucket: { type: 'string' },
       prefix: { type: 'string', default: '' },
       concurrency: { type: 'string' },
+      inventory: { type: 'string' },
     },
     strict: true,
   });
   const phase = values.phase;
   const concurrency = Number(values.concurrency);
-  if (phase !== 'head' && phase !== 'scan' && phase !== 'scan-no-record') {
-    throw new Error(`--phase must be head, scan or scan-no-record, got ${phase ?? 'nothing'}`);
+  if (phase !== 'head' && phase !== 'scan' && phase !== 'scan-no-record' && phase !== 'inventory') {
+    throw new Error(`--phase must be head, scan, scan-no-record or inventory, got ${phase ?? 'nothing'}`);
   }
+  if (phase === 'inventory' && !values.inventory) throw new Error('--inventory s3://destination/prefix is required with --phase inventory');
   if (!values.bucket) throw new Error('--bucket is required');
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a whole number ≥ 1`);
   const prefix = values.prefix ?? '';
 
   const measurement = phase === 'head'
     ? await headLoop(values.bucket, prefix, concurrency)
-    : await scan(values.bucket, prefix, concurrency, phase === 'scan');
+    : phase === 'inventory'
+      ? await inventorySweep(values.bucket, prefix, concurrency, values.inventory!)
+      : await scan(values.bucket, prefix, concurrency, phase === 'scan');
   const result: PhaseResult = { phase, prefix, concurrency, ...measurement };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

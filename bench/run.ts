@@ -1,8 +1,8 @@
 // `npm run bench`: the scan benchmark, then remediation throughput, then the report API's
 // latency, each in its own process on its own emulator. With --json the last line of stdout is one
 // JSON object: the scan's figures at the top level (objects, concurrency, scanPerSec,
-// headLoopPerSec, ratio, cpuUsPerObject, cpuRatio, callsPerObject, peakRssMb, …) plus `remediation` and `report`.
-//   npm run bench -- [--only scan|remediation|report|faults] [--json] [scan options, see --help]
+// headLoopPerSec, ratio, cpuUsPerObject, cpuRatio, callsPerObject, peakRssMb, …) plus `remediation`, `report`, `faults` (and `fleet` with --only fleet).
+//   npm run bench -- [--only scan|remediation|report|faults|fleet] [--json] [options of the scan bench, or of the one named by --only]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -11,12 +11,17 @@ const BENCHES = {
   remediation: 'remediation-bench.ts',
   report: 'report-bench.ts',
   faults: 'fault-bench.ts',
+  fleet: 'fleet-bench.ts',
 } as const;
+/** Run only when named with --only: it seeds 50,000 objects and takes minutes. */
+const OPT_IN: readonly BenchName[] = ['fleet'];
 type BenchName = keyof typeof BENCHES;
 
-const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults] [--json] [options]
+const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults|fleet] [--json] [options]
 Runs bench/scan-bench.ts (options such as --objects and --concurrency go to it), then
-bench/remediation-bench.ts, bench/report-bench.ts and bench/fault-bench.ts (throttling at 0/10/30%). --help of each: npx tsx bench/<file> --help`;
+bench/remediation-bench.ts, bench/report-bench.ts and bench/fault-bench.ts (throttling at 0/10/30%).
+--only fleet runs bench/fleet-bench.ts alone (inventory sweeps against the HEAD sweep at 50,000 objects;
+options such as --objects go to it); it is not part of the default run. --help of each: npx tsx bench/<file> --help`;
 
 function run(name: BenchName, args: string[]): Promise<{ code: number; lastLine: string }> {
   return new Promise((resolve, reject) => {
@@ -46,10 +51,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const scanArgs = argv.filter((_, i) => i !== onlyIndex && i !== onlyIndex + 1);
-  const selected = (only ? [only] : Object.keys(BENCHES)) as BenchName[];
+  const selected = (only ? [only] : Object.keys(BENCHES).filter((name) => !OPT_IN.includes(name as BenchName))) as BenchName[];
   const results: Partial<Record<BenchName, unknown>> = {};
   for (const name of selected) {
-    const args = name === 'scan' ? scanArgs : json ? ['--json'] : [];
+    // Options go to the scan bench, or to the one bench named with --only.
+    const args = name === 'scan' || name === only ? scanArgs : json ? ['--json'] : [];
     const { code, lastLine } = await run(name, args);
     if (code !== 0) {
       console.error(`bench: ${name} failed (exit ${code})`);
@@ -58,13 +64,14 @@ async function main(): Promise<number> {
     if (json) results[name] = JSON.parse(lastLine);
   }
   if (json) {
-    const { scan, remediation, report, faults } = results as Record<BenchName, Record<string, unknown> | undefined>;
+    const { scan, remediation, report, faults, fleet } = results as Record<BenchName, Record<string, unknown> | undefined>;
     console.log(
       JSON.stringify({
         ...(scan ?? {}),
         ...(remediation ? { remediation: remediation.remediation } : {}),
         ...(report ? { report } : {}),
         ...(faults ? { faults: faults.faults } : {}),
+        ...(fleet ? { fleet: fleet.fleet } : {}),
       }),
     );
   }

@@ -2,17 +2,14 @@
 // the scan against a bare HeadObject loop at the same concurrency, each in a fresh child process
 // (bench/phase.ts), alternately for a few rounds, and checks the targets. A report: exit 0 even
 // when a target fails; exit 2 when the benchmark itself cannot run.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { freePort, startEmulator, type RunningEmulator, useEmulator } from '../cli/emulator-process.ts';
-import type { PhaseName, PhaseResult } from './phase.ts';
+import type { PhaseResult } from './phase.ts';
+import { median, round, runningPhase, runPhase as runPhaseIn, table } from './phase-runner.ts';
 import { TENTH_PREFIX, seedBucket, type SeedResult } from './seed.ts';
 
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUCKET = 'sseguard-bench';
 const SEED_CONCURRENCY = 32;
 /** Peak RSS of the full scan over that of the tenth-size scan; see the note printed with it. */
@@ -93,51 +90,11 @@ function parseOptions(argv: string[]): Options | 'help' {
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
-let currentChild: ChildProcess | undefined;
-
-/** Runs bench/phase.ts in a fresh Node process and returns its result line. */
-function runPhase(phase: PhaseName, options: { prefix: string; concurrency: number; table: string }): Promise<PhaseResult> {
-  const args = ['--import', 'tsx', join(projectRoot, 'bench', 'phase.ts'), '--phase', phase, '--bucket', BUCKET,
-    '--prefix', options.prefix, '--concurrency', String(options.concurrency)];
-  const child = spawn(process.execPath, args, {
-    cwd: projectRoot,
-    env: { ...process.env, SSEGUARD_TABLE: options.table },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  currentChild = child;
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  // Shown only if the phase fails (on success it holds only the SDK's Node version notice).
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-8000);
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      currentChild = undefined;
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0) return reject(new Error(`phase ${phase} exited with ${signal ?? `code ${code}`}:\n${stderr.trim()}`));
-      try {
-        resolve(JSON.parse(line) as PhaseResult);
-      } catch {
-        reject(new Error(`phase ${phase} printed no result: ${stdout.slice(-500)}`));
-      }
-    });
-  });
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 /** The run with the median rate (the lower middle one for an even count). */
 const medianRun = (results: PhaseResult[]): PhaseResult =>
   [...results].sort((a, b) => a.perSec - b.perSec)[Math.floor((results.length - 1) / 2)]!;
+const runPhase = (phase: 'head' | 'scan' | 'scan-no-record', options: { prefix: string; concurrency: number; table: string }) =>
+  runPhaseIn(phase, { bucket: BUCKET, ...options });
 const medianOf = (results: PhaseResult[], pick: (r: PhaseResult) => number) => median(results.map(pick));
 
 /** Calls per object by operation, from the median run's counts (the counts are the same every round). */
@@ -179,11 +136,6 @@ function checkTargets(options: Options, seed: SeedResult, scans: PhaseResult[], 
     { name: 'peak RSS N / (N/10)', pass: rssRatio <= RSS_RATIO_LIMIT, actual: rssRatio.toFixed(2), wanted: `≤ ${RSS_RATIO_LIMIT}` },
   ];
 }
-
-const table = (rows: string[][]): string => {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
-};
 
 async function deleteTable(name: string): Promise<void> {
   const clients = createAwsClients();
@@ -365,7 +317,7 @@ async function main(): Promise<number> {
   useEmulator(emulator.endpoint);
   const stop = async (signal: NodeJS.Signals) => {
     log(`${signal}: stopping`);
-    currentChild?.kill('SIGTERM');
+    runningPhase()?.kill('SIGTERM');
     await emulator.stop();
     process.exit(130);
   };

@@ -9,21 +9,23 @@ export const TENTH_PREFIX = 'tenth/';
 export const REST_PREFIX = 'rest/';
 const CUSTOMER_KEYS = 4;
 
-type Mode = 'sse-s3' | 'sse-kms' | 'dsse-kms' | 'sse-kms-aws-managed' | 'sse-c';
+export type Mode = 'sse-s3' | 'sse-kms' | 'dsse-kms' | 'sse-kms-aws-managed' | 'sse-c' | 'unencrypted';
 
 export interface SeedResult {
   objects: number;
   tenthObjects: number;
-  byMode: Record<Mode, number>;
+  byMode: Partial<Record<Mode, number>>;
   /** Customer keys created (the last one is disabled after its objects were written). */
   customerKeys: number;
   /** KMS keys behind the objects: the customer keys plus the AWS-managed aws/s3 key, if used. */
   distinctKmsKeys: number;
   seconds: number;
+  /** The customer keys' ARNs, in creation order (the last one disabled). */
+  keyArns: string[];
 }
 
 /** Deterministic mix, per 50 objects: 18 SSE-S3, 18 SSE-KMS, 6 DSSE-KMS, 6 aws:kms with aws/s3, 2 SSE-C. */
-function modeOf(index: number): Mode {
+export function scanBenchMode(index: number): Mode {
   const slot = index % 50;
   if (slot < 18) return 'sse-s3';
   if (slot < 36) return 'sse-kms';
@@ -54,6 +56,9 @@ function encryptionParameters(mode: Mode, keyArn: string, index: number): Partia
       return { ServerSideEncryption: 'aws:kms' };
     case 'sse-c':
       return sseC;
+    case 'unencrypted':
+      // No SSE header, and the emulator's buckets have no default encryption: NOT-SSE.
+      return {};
   }
 }
 
@@ -74,7 +79,7 @@ async function inParallel(count: number, concurrency: number, task: (index: numb
 
 export async function seedBucket(
   clients: AwsClients,
-  options: { bucket: string; objects: number; concurrency: number; onProgress?: (done: number) => void },
+  options: { bucket: string; objects: number; concurrency: number; onProgress?: (done: number) => void; modeOf?: (index: number) => Mode; objectKey?: (index: number) => string },
 ): Promise<SeedResult> {
   const started = performance.now();
   const keys: { id: string; arn: string }[] = [];
@@ -85,20 +90,21 @@ export async function seedBucket(
   }
   await clients.s3.send(new CreateBucketCommand({ Bucket: options.bucket }));
 
-  const byMode: Record<Mode, number> = { 'sse-s3': 0, 'sse-kms': 0, 'dsse-kms': 0, 'sse-kms-aws-managed': 0, 'sse-c': 0 };
+  const modeOf = options.modeOf ?? scanBenchMode;
+  const byMode: Partial<Record<Mode, number>> = {};
   const arns = keys.map((k) => k.arn);
   const usedKeys = new Set<string>();
   let done = 0;
   const put = async (index: number) => {
     const mode = modeOf(index);
-    byMode[mode] += 1;
+    byMode[mode] = (byMode[mode] ?? 0) + 1;
     const keyArn = customerKeyOf(index, arns);
     if (mode === 'sse-kms' || mode === 'dsse-kms') usedKeys.add(keyArn);
     if (mode === 'sse-kms-aws-managed') usedKeys.add('alias/aws/s3');
     await clients.s3.send(
       new PutObjectCommand({
         Bucket: options.bucket,
-        Key: objectKey(index, options.objects),
+        Key: options.objectKey ? options.objectKey(index) : objectKey(index, options.objects),
         Body: `bench object ${index}\n`,
         ...encryptionParameters(mode, keyArn, index),
       }),
@@ -124,5 +130,6 @@ export async function seedBucket(
     customerKeys: CUSTOMER_KEYS,
     distinctKmsKeys: usedKeys.size,
     seconds: (performance.now() - started) / 1000,
+    keyArns: arns,
   };
 }

@@ -137,6 +137,18 @@ function changed(previous: PreviousState, finding: Finding): boolean {
 const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
   finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts);
 
+/**
+ * Whether recording `finding` over the state `previous` would write nothing (rule 2): not a removal,
+ * no fix outcome to log, nothing a reader can see changed, no facts to gain. A caller that read the
+ * state itself (the inventory sweep) may leave such a finding out of the batch: planRecord would find
+ * it unchanged. An open fix intent is no reason to record it: an intent whose object has not moved
+ * (same version as the state) stays open either way.
+ */
+export function writesNothing(previous: PreviousState, finding: Finding): boolean {
+  const carriesFix = Boolean(finding.remediation && !finding.remediationRecorded);
+  return !finding.removed && !carriesFix && !changed(previous, finding) && !gainsFacts(previous, finding);
+}
+
 export type VersionOrder = 'older' | 'newer' | 'undecided';
 
 /** How `finding` stands against `other` (another finding or the stored state) for the same object. */
@@ -283,7 +295,7 @@ export function planRecord(
       }
       continue;
     }
-    if (before && !changed(before, finding) && !carriesFix && !gainsFacts(before, finding)) {
+    if (before && writesNothing(before, finding)) {
       plan.unchanged.push(finding);
       continue;
     }

@@ -102,7 +102,8 @@ export function rowFromCells(cells: Cells, keyEncoded: boolean): InventoryRow {
   const rawKey = text(cells.Key);
   if (bucket === undefined || rawKey === undefined) throw new InventoryError('data-file-invalid', 'a row without Bucket or Key');
   let key = rawKey;
-  if (keyEncoded) {
+  // Most keys need no decoding; decodeURIComponent and the regex cost more than the two scans.
+  if (keyEncoded && (rawKey.includes('%') || rawKey.includes('+'))) {
     try {
       key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
     } catch {
@@ -119,7 +120,7 @@ export function rowFromCells(cells: Cells, keyEncoded: boolean): InventoryRow {
   const lastModified = text(cells.LastModifiedDate);
   if (lastModified !== undefined) row.lastModified = lastModified;
   const etag = text(cells.ETag);
-  if (etag !== undefined) row.etag = etag.replace(/^"|"$/g, '');
+  if (etag !== undefined) row.etag = etag.charCodeAt(0) === 0x22 || etag.endsWith('"') ? etag.replace(/^"|"$/g, '') : etag;
   const storageClass = text(cells.StorageClass);
   if (storageClass !== undefined) row.storageClass = storageClass;
   const multipart = bool(cells.IsMultipartUploaded, 'IsMultipartUploaded');

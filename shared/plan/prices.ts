@@ -6,7 +6,7 @@ import { z } from 'zod';
 export const PRICES = {
   date: '2026-12-01',
   region: 'us-east-1',
-  source: 'aws.amazon.com/s3/pricing (Requests & data retrievals, Management & insights: S3 Inventory, S3 Batch Operations), aws.amazon.com/kms/pricing',
+  source: 'aws.amazon.com/s3/pricing (Requests & data retrievals, Management & insights: S3 Inventory, S3 Batch Operations), aws.amazon.com/kms/pricing, aws.amazon.com/dynamodb/pricing/on-demand',
   s3: {
     /** PUT, COPY, POST, LIST requests, S3 Standard. UpdateObjectEncryption is assumed to bill in this class. */
     putCopyPostListPer1000: 0.005,
@@ -17,6 +17,15 @@ export const PRICES = {
     /** S3 Batch Operations: per job, and per million object operations (plus the requests the job makes). */
     batchPerJob: 0.25,
     batchPerMillionObjects: 1.0,
+  },
+  dynamodb: {
+    /**
+     * On-demand request units (the findings table is PAY_PER_REQUEST). A standard write of an item
+     * up to 1 KB is 1 WRU, a transactional one 2; a consistent read up to 4 KB is 1 RRU, an eventually
+     * consistent one 0.5 (developerguide/capacity-unit-consumption.html).
+     */
+    writeRequestUnitsPerMillion: 0.625,
+    readRequestUnitsPerMillion: 0.125,
   },
   kms: {
     /** Symmetric key requests (Decrypt, Encrypt, GenerateDataKey), beyond the free tier. */
@@ -71,6 +80,7 @@ const PricesOverride = z
       })
       .partial()
       .strict(),
+    dynamodb: z.object({ writeRequestUnitsPerMillion: positive, readRequestUnitsPerMillion: positive }).partial().strict(),
     kms: z.object({ per10000Requests: positive }).partial().strict(),
     quotas: z
       .object({
@@ -117,6 +127,7 @@ export function pricesWith(overrideJson: string | undefined, where = 'prices fil
     region: o.region ?? PRICES.region,
     source: o.source ?? `${where} over ${PRICES.source}`,
     s3: { ...PRICES.s3, ...o.s3 },
+    dynamodb: { ...PRICES.dynamodb, ...o.dynamodb },
     kms: { ...PRICES.kms, ...o.kms },
     quotas: { ...PRICES.quotas, ...o.quotas, kmsPerSecondByRegion: { ...PRICES.quotas.kmsPerSecondByRegion, ...o.quotas?.kmsPerSecondByRegion } },
     assumptions: { ...PRICES.assumptions, ...o.assumptions },

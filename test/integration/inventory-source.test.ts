@@ -9,7 +9,9 @@ import { InventoryError } from '../../shared/inventory/errors.ts';
 import type { InventoryRow } from '../../shared/inventory/row.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';
+import { gzipSync } from 'node:zlib';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 
 const clients = createAwsClients();
 const endpoint = () => process.env.AWS_ENDPOINT_URL!;
@@ -110,4 +112,74 @@ describe('the newest inventory report of a bucket, read through S3', () => {
     expect(orc.code).toBe('unsupported-format');
     expect(orc.message).toMatch(/ORC is not supported, choose CSV or Parquet/);
   });
+});
+
+describe('CSV data files are fetched in ranges, each read whole before its rows are parsed', () => {
+  const ROWS = 60_000;
+  const COLUMNS = ['Bucket', 'Key', 'Size', 'EncryptionStatus'];
+
+  /** A report written as S3 writes one, with one large data file (random keys: it hardly compresses). */
+  async function bigReport(): Promise<{ source: string; dest: string; bytes: number }> {
+    const { source, dest } = await buckets();
+    const lines: string[] = [];
+    for (let i = 0; i < ROWS; i++) lines.push(`"${source}","k%2F${i}-${randomBytes(12).toString('hex')}","${i}","SSE-S3"`);
+    const data = gzipSync(`${lines.join('\n')}\n`);
+    const base = `reports/${source}/sseguard`;
+    const dataKey = `${base}/data/big.csv.gz`;
+    await clients.s3.send(new PutObjectCommand({ Bucket: dest, Key: dataKey, Body: data }));
+    const manifest = JSON.stringify({
+      sourceBucket: source,
+      destinationBucket: `arn:aws:s3:::${dest}`,
+      version: '2016-11-30',
+      creationTimestamp: '1764464400000',
+      fileFormat: 'CSV',
+      fileSchema: COLUMNS.join(', '),
+      files: [{ key: dataKey, size: data.length, MD5checksum: createHash('md5').update(data).digest('hex') }],
+    });
+    await clients.s3.send(new PutObjectCommand({ Bucket: dest, Key: `${base}/2026-11-30T01-00Z/manifest.json`, Body: manifest }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: dest, Key: `${base}/2026-11-30T01-00Z/manifest.checksum`, Body: createHash('md5').update(manifest).digest('hex') }));
+    return { source, dest, bytes: data.length };
+  }
+
+  test('a consumer that pauses longer than the socket idle timeout still gets every row (a streamed body would be cut off)', async () => {
+    const { source, dest, bytes } = await bigReport();
+    expect(bytes).toBeGreaterThan(1024 * 1024); // more than the stream buffers hold: a stalled body would stall its socket
+    const impatient = createAwsClients({ timeouts: { socketIdleMs: 300 } });
+    const inventory = s3InventorySource(impatient.s3, { bucket: dest, prefix: 'reports' }, { rangeBytes: 256 * 1024 });
+    const report = await inventory.newest(source);
+    let rows = 0;
+    for await (const row of inventory.allRows(report)) {
+      // The audit's pace: a chunk of rows HEADed and recorded takes longer than the idle timeout.
+      if (rows % 20_000 === 0) await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(row.encryptionStatus).toBe('SSE-S3');
+      rows += 1;
+    }
+    expect(rows).toBe(ROWS);
+  }, 60_000);
+
+  test('throttled, failing and reset range requests are fetched again: every row once, and the MD5 holds', async () => {
+    const { source, dest, bytes } = await bigReport();
+    const proxy = await startFaultProxy({ target: endpoint(), seed: 5 });
+    try {
+      proxy.setRules([
+        { service: 's3', operation: 'GetObject', rate: 0.15, kind: 'throttle' },
+        { service: 's3', operation: 'GetObject', rate: 0.15, kind: 'server-error' },
+        { service: 's3', operation: 'GetObject', rate: 0.1, kind: 'reset' },
+      ]);
+      const through = createAwsClients({ endpoint: proxy.endpoint, timeouts: { maxAttempts: 1 } });
+      const inventory = s3InventorySource(through.s3, { bucket: dest, prefix: 'reports' }, { rangeBytes: 128 * 1024 });
+      const report = await inventory.newest(source);
+      proxy.resetStats();
+      const keys = new Set<string>();
+      for await (const row of inventory.allRows(report)) keys.add(row.key);
+      expect(keys.size).toBe(ROWS);
+      const stats = proxy.stats();
+      const faults = Object.entries(stats.faults).filter(([k]) => k.startsWith('s3:GetObject')).reduce((sum, [, n]) => sum + n, 0);
+      expect(faults).toBeGreaterThan(0);
+      // One successful request per range, plus one per fault.
+      expect(stats.requests['s3:GetObject']).toBe(Math.ceil(bytes / (128 * 1024)) + faults);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 });

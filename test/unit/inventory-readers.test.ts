@@ -124,6 +124,13 @@ describe('Parquet rows are read by column name, one row group at a time', () => 
     expect(rows[5]).toMatchObject({ key: 'old', isDeleteMarker: true });
   });
 
+  test('windows smaller than a row group (large groups) give the same rows in the same order', async () => {
+    const whole = await all(readParquetRows(file('two-row-groups.gzip.parquet'), 'f'));
+    for (const rowsAtOnce of [1, 2]) {
+      expect(await all(readParquetRows(file('two-row-groups.gzip.parquet'), 'f', { rowsAtOnce }))).toEqual(whole);
+    }
+  });
+
   test('a file without encryption_status is refused, saying what to add', async () => {
     const error = await failure(readParquetRows(file('no-encryption-status.parquet'), 'p'));
     expect(error.code).toBe('schema-missing-column');

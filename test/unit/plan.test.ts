@@ -118,6 +118,12 @@ describe('prices are one dated table, overridable', () => {
     expect(p.source).toContain('p.json');
   });
 
+  test('DynamoDB request-unit prices can be overridden one at a time', () => {
+    const p = pricesWith(JSON.stringify({ dynamodb: { writeRequestUnitsPerMillion: 1.25 } }), 'p.json');
+    expect(p.dynamodb).toEqual({ writeRequestUnitsPerMillion: 1.25, readRequestUnitsPerMillion: PRICES.dynamodb.readRequestUnitsPerMillion });
+    expect(() => pricesWith('{"dynamodb":{"wru":1}}', 'p.json')).toThrow(PricesError);
+  });
+
   test('an unknown or invalid field is an error with its path', () => {
     expect(() => pricesWith('{"s3":{"headPer1000":1}}', 'p.json')).toThrow(PricesError);
     expect(() => pricesWith('{"s3":{"getHeadPer1000":-1}}', 'p.json')).toThrow(/p\.json: s3\.getHeadPer1000/);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Finding } from '../../shared/domain/finding.ts';
-import { planRecord, planSize, type PreviousState } from '../../shared/findings/record-plan.ts';
+import { planRecord, planSize, writesNothing, type PreviousState } from '../../shared/findings/record-plan.ts';
 import type { FixIntent } from '../../shared/findings/store.ts';
 
 const KEY_A = 'arn:aws:kms:us-east-1:111122223333:key/a';
@@ -265,5 +265,28 @@ describe('fix intents left open by a crash', () => {
     expect(plan.remediations).toEqual([]);
     expect(plan.history.every((h) => h.entry.remediation === undefined)).toBe(true);
     expect(plan.states[0]!.state).not.toHaveProperty('remediationRecorded');
+  });
+});
+
+describe('writesNothing: what a caller holding the state may leave out of a batch', () => {
+  const before = stored(finding());
+  const later = { auditedAt: '2026-11-30T10:00:00.000Z' };
+
+  test('a re-audit that finds the object as recorded writes nothing, and planRecord agrees', () => {
+    const again = finding(later);
+    expect(writesNothing(before, again)).toBe(true);
+    expect(planSize(planRecord([again], previousOf(before)))).toBe(0);
+  });
+
+  test.each([
+    ['a new ETag (the object was rewritten)', { etag: '"e2"', lastModified: '2026-11-29T09:00:00.000Z' }],
+    ['another key', { kmsKeyArn: KEY_B }],
+    ['another verdict', { verdict: 'at-risk' as const }],
+    ['a removal', { removed: true }],
+    ['a fix outcome not yet logged', { remediation: { action: 'update-encryption', outcome: 'fixed', at: later.auditedAt, before: { mode: 'sse-s3' as const, bucketKeyEnabled: false } } }],
+  ])('%s is written, as planRecord writes it', (_what, change) => {
+    const changed = finding({ ...later, ...change });
+    expect(writesNothing(before, changed)).toBe(false);
+    expect(planSize(planRecord([changed], previousOf(before)))).toBeGreaterThan(0);
   });
 });
