@@ -1,5 +1,7 @@
 // Scheduled sweep: on every tick, resume the run in progress or, when the interval has passed,
 // start a new one; stop a minute before the Lambda's time runs out and resume on the next tick.
+// With SSEGUARD_SWEEP_INVENTORY=auto, a bucket with a fresh S3 Inventory report is covered by it
+// (one message per data file), any other is listed; the run record says which and why.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -8,7 +10,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
+import { s3InventorySource } from '#shared/inventory/source.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
+import { planBucketInventory } from '#shared/sweep/inventory-plan.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
 import { sweepDependencies } from '#commons/sweep-dependencies.ts';
 
@@ -18,6 +22,9 @@ const STOP_BEFORE_TIMEOUT_MS = 60_000;
 export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
   const deps = await sweepDependencies();
   const [lastRun] = await deps.sweepRuns.runs(1);
+  const { s3 } = deps.runtime.clients;
+  // Reports list current objects: a sweep of every version lists them instead.
+  const useInventory = deps.config.sweepInventory === 'auto' && !deps.config.sweepAllVersions;
   const outcome = await sweep(
     {
       // Every version (and delete marker) when configured: noncurrent versions are exposure too.
@@ -27,6 +34,23 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
       queue: deps.queues,
       runs: deps.sweepRuns,
       buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),
+      ...(useInventory
+        ? {
+            inventory: {
+              plan: (bucket: string) =>
+                planBucketInventory(
+                  { s3, source: (destination) => s3InventorySource(s3, destination), lastSwept: (b) => deps.sweepRuns.lastSweptReport(b) },
+                  bucket,
+                  { now: new Date(), maxAgeMs: deps.config.sweepInventoryMaxAgeHours * 3_600_000 },
+                ),
+              report: (bucket: string, manifestKey: string, destination: { bucket: string; prefix: string }) => s3InventorySource(s3, destination).at(bucket, manifestKey),
+            },
+          }
+        : {}),
+      onCoverage: (coverage) => {
+        logger.info('bucket coverage', { ...coverage });
+        metrics.addMetric(coverage.evidence === 'inventory' ? 'BucketsByInventory' : 'BucketsByListing', MetricUnit.Count, 1);
+      },
       onBucketStart: async (bucket) => {
         // A bucket's posture is one finding among its objects': a failure to read it must not
         // stop the objects from being swept.
@@ -46,6 +70,7 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
   );
   logger.info('sweep tick', { ...outcome });
   if ('objectsEnqueued' in outcome) metrics.addMetric('ObjectsEnqueued', MetricUnit.Count, outcome.objectsEnqueued);
+  if ('filesEnqueued' in outcome && outcome.filesEnqueued) metrics.addMetric('InventoryFilesEnqueued', MetricUnit.Count, outcome.filesEnqueued);
   return outcome;
 })
   .use(captureLambdaHandler(tracer))

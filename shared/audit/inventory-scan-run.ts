@@ -3,15 +3,16 @@
 // HEADed only where it cannot, then fixed and recorded exactly as scanBucket does (unchanged objects
 // write nothing). Objects the store holds that the report proves gone are removed (reconciliation).
 // The listed keys are kept in memory for that: fine for a CLI run of millions of keys; the Lambda
-// fan-out processes one data file per message and leaves reconciliation to the run's end.
+// fan-out processes one data file per message and reconciles once every file of the report is done
+// (shared/audit/inventory-file-audit.ts).
 import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
-import type { StoredFinding } from '../findings/store.ts';
+import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
-import { inventoryScan, recordKey, type InventoryScanStats, type RecordedStateQuery } from '../inventory/inventory-scan.ts';
+import { inventoryScan, recordKey, type InventoryAudit, type InventoryScanDependencies, type InventoryScanStats } from '../inventory/inventory-scan.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
-import type { InventorySource } from '../inventory/source.ts';
-import { isTransient } from './audit-batch.ts';
+import type { InventoryReport, InventorySource } from '../inventory/source.ts';
+import { isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
@@ -31,6 +32,74 @@ function recordedState(state: StoredFinding): RecordedState | undefined {
   };
 }
 
+/** One row's finding, with the evidence it rests on; fixed first where the policy says so (a fix's after-state rests on its HEAD). */
+export async function findingOfInventoryAudit(deps: { remediator?: Remediator | undefined }, audit: InventoryAudit, clock: () => Date): Promise<Finding> {
+  const finding: Finding = { ...audit.finding, evidence: audit.evidence, evidenceAt: audit.evidenceAt };
+  if (!finding.remediate || !deps.remediator || isTransient(finding)) return finding;
+  return { ...(await deps.remediator(audit)), evidence: 'head', evidenceAt: clock().toISOString() };
+}
+
+/** The store's recorded states as inventoryScan asks for them. */
+export function storeRecordedStates(store: Pick<FindingsStore, 'statesOf'>): InventoryScanDependencies['recordedStates'] {
+  return async (bucket, objects) => {
+    const found = new Map<string, RecordedState>();
+    const states = await store.statesOf(bucket, objects.map((o) => o.key));
+    for (const query of objects) {
+      const state = states.get(query.key);
+      // The store holds each object's current version: it speaks for a row of that version only.
+      if (!state || (query.versionId && state.versionId && state.versionId !== query.versionId)) continue;
+      const recorded = recordedState(state);
+      if (recorded) found.set(recordKey(query.key, query.versionId), recorded);
+    }
+    return found;
+  };
+}
+
+/**
+ * Removes (history kept) what the store holds for `bucket` that the report proves gone
+ * (shared/inventory/reconcile.ts), a page of states at a time. Safe to run twice: a removed
+ * state is not there to remove again, and the store's revision check keeps a state written since.
+ */
+export async function removeUnlisted(
+  store: Pick<FindingsStore, 'findings' | 'record'>,
+  bucket: string,
+  isListed: (key: string) => boolean,
+  report: InventoryReport,
+  clock: () => Date,
+  prefix?: string,
+): Promise<number> {
+  const scope = { createdAt: report.manifest.createdAt, allVersions: listsAllVersions(report.manifest.columns) };
+  let removed = 0;
+  for await (const page of store.findings({ bucket })) {
+    const gone: Finding[] = [];
+    for (const state of page) {
+      if (prefix && !state.key.startsWith(prefix)) continue;
+      const presence = {
+        key: state.key,
+        firstSeen: state.firstSeen,
+        auditedAt: state.auditedAt,
+        ...(state.lastModified ? { lastModified: state.lastModified } : {}),
+      };
+      if (reconcile(presence, isListed(state.key), scope) !== 'gone') continue;
+      gone.push({
+        bucket: state.bucket,
+        key: state.key,
+        size: state.size,
+        verdict: 'unauditable',
+        reasons: [{ code: 'object-vanished', message: `not in the inventory report of ${scope.createdAt.toISOString()}` }],
+        remediate: false,
+        auditedAt: clock().toISOString(),
+        removed: true,
+        evidence: 'inventory',
+        evidenceAt: scope.createdAt.toISOString(),
+      });
+    }
+    removed += gone.length;
+    if (gone.length > 0) await store.record(gone);
+  }
+  return removed;
+}
+
 export async function scanFromInventory(
   deps: ScanDependencies & { inventory: InventorySource },
   options: ScanOptions & { configId?: string },
@@ -42,19 +111,7 @@ export async function scanFromInventory(
   const listed = new Set<string>();
   let noncurrentSkipped = 0;
 
-  const recordedStates = async (bucket: string, objects: RecordedStateQuery[]): Promise<Map<string, RecordedState>> => {
-    const found = new Map<string, RecordedState>();
-    if (!store) return found;
-    const states = await store.statesOf(bucket, objects.map((o) => o.key));
-    for (const query of objects) {
-      const state = states.get(query.key);
-      // The store holds each object's current version: it speaks for a row of that version only.
-      if (!state || (query.versionId && state.versionId && state.versionId !== query.versionId)) continue;
-      const recorded = recordedState(state);
-      if (recorded) found.set(recordKey(query.key, query.versionId), recorded);
-    }
-    return found;
-  };
+  const recordedStates = store ? storeRecordedStates(store) : async () => new Map<string, RecordedState>();
 
   const scan = await inventoryScan({ ...deps, recordedStates }, {
     bucket: options.bucket,
@@ -69,10 +126,7 @@ export async function scanFromInventory(
     }
     if (options.prefix && !audit.finding.key.startsWith(options.prefix)) continue;
     listed.add(audit.finding.key);
-    let finding: Finding = { ...audit.finding, evidence: audit.evidence, evidenceAt: audit.evidenceAt };
-    if (finding.remediate && deps.remediator && !isTransient(finding)) {
-      finding = { ...(await deps.remediator(audit)), evidence: 'head', evidenceAt: clock().toISOString() };
-    }
+    const finding = await findingOfInventoryAudit(deps, audit, clock);
     if (isTransient(finding)) {
       result.notAudited += 1;
       await options.onNotAudited?.(finding);
@@ -86,35 +140,9 @@ export async function scanFromInventory(
   await recorder?.flush();
 
   // What the store holds that the report proves gone: removed, with its history kept.
-  let removed = 0;
-  if (store) {
-    const scope = {
-      createdAt: scan.report.manifest.createdAt,
-      allVersions: listsAllVersions(scan.report.manifest.columns),
-    };
-    const gone: Finding[] = [];
-    for await (const page of store.findings({ bucket: options.bucket })) {
-      for (const state of page) {
-        if (options.prefix && !state.key.startsWith(options.prefix)) continue;
-        const presence = { key: state.key, firstSeen: state.firstSeen, ...(state.lastModified ? { lastModified: state.lastModified } : {}) };
-        if (reconcile(presence, listed.has(state.key), scope) !== 'gone') continue;
-        gone.push({
-          bucket: state.bucket,
-          key: state.key,
-          size: state.size,
-          verdict: 'unauditable',
-          reasons: [{ code: 'object-vanished', message: `not in the inventory report of ${scope.createdAt.toISOString()}` }],
-          remediate: false,
-          auditedAt: clock().toISOString(),
-          removed: true,
-          evidence: 'inventory',
-          evidenceAt: scope.createdAt.toISOString(),
-        });
-      }
-    }
-    removed = gone.length;
-    if (gone.length > 0) await store.record(gone);
-  }
+  const removed = store
+    ? await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
+    : 0;
   await finishScan(deps, result, clock);
   return {
     ...result,
