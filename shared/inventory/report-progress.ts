@@ -47,7 +47,9 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(report.bucket, report.manifestKey),
-            UpdateExpression: 'SET bucket = :bucket, manifestKey = :manifest, files = :files ADD filesDone :one',
+            // DynamoDB reserves words like BUCKET: every attribute by name.
+            UpdateExpression: 'SET #bucket = :bucket, #manifest = :manifest, #files = :files ADD #done :one',
+            ExpressionAttributeNames: { '#bucket': 'bucket', '#manifest': 'manifestKey', '#files': 'files', '#done': 'filesDone' },
             ExpressionAttributeValues: { ':bucket': report.bucket, ':manifest': report.manifestKey, ':files': report.files, ':one': 1 },
           },
         },
@@ -74,7 +76,8 @@ export class InventoryReportProgress {
         new UpdateCommand({
           TableName: this.tableName,
           Key: inventoryReportKey(bucket, manifestKey),
-          UpdateExpression: 'SET reconcileQueuedAt = :at',
+          UpdateExpression: 'SET #queued = :at',
+          ExpressionAttributeNames: { '#queued': 'reconcileQueuedAt' },
           ExpressionAttributeValues: { ':at': at },
         }),
       ),
@@ -87,7 +90,8 @@ export class InventoryReportProgress {
         new UpdateCommand({
           TableName: this.tableName,
           Key: inventoryReportKey(bucket, manifestKey),
-          UpdateExpression: 'SET reconciledAt = :at, removed = :removed',
+          UpdateExpression: 'SET #reconciled = :at, #removed = :removed',
+          ExpressionAttributeNames: { '#reconciled': 'reconciledAt', '#removed': 'removed' },
           ExpressionAttributeValues: { ':at': at, ':removed': removed },
         }),
       ),

@@ -10,6 +10,8 @@ const DEFAULTS = {
   sweepBuckets: [],
   sweepIntervalHours: 24,
   sweepAllVersions: false,
+  sweepInventory: 'off',
+  sweepInventoryMaxAgeHours: 24,
   endpoints: {},
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
@@ -92,4 +94,14 @@ test('timeouts and the fix lease are configurable and validated', () => {
   expect(config.fixLeaseBaseMs).toBe(2000);
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_CONNECT_TIMEOUT_MS: '10' })).toThrow('SSEGUARD_CONNECT_TIMEOUT_MS must be at least 100');
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MAX_ATTEMPTS: '1.5' })).toThrow('SSEGUARD_MAX_ATTEMPTS must be a whole number');
+});
+
+test('the sweep uses inventory reports only when told to; a report may be as old as the sweep interval unless a maximum age is set', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INTERVAL_HOURS: '12' })).toMatchObject({
+    sweepInventory: 'auto',
+    sweepInventoryMaxAgeHours: 12,
+  });
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '48' }).sweepInventoryMaxAgeHours).toBe(48);
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY: 'yes' })).toThrow('SSEGUARD_SWEEP_INVENTORY is off or auto');
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '0' })).toThrow('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0');
 });
