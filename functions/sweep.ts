@@ -10,11 +10,9 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
-import { s3InventorySource } from '#shared/inventory/source.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
-import { planBucketInventory } from '#shared/sweep/inventory-plan.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
-import { sweepDependencies } from '#commons/sweep-dependencies.ts';
+import { sweepDependencies, sweepInventory } from '#commons/sweep-dependencies.ts';
 
 /** Time kept in hand to save the checkpoint after the last page. */
 const STOP_BEFORE_TIMEOUT_MS = 60_000;
@@ -22,7 +20,6 @@ const STOP_BEFORE_TIMEOUT_MS = 60_000;
 export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
   const deps = await sweepDependencies();
   const [lastRun] = await deps.sweepRuns.runs(1);
-  const { s3 } = deps.runtime.clients;
   // Reports list current objects: a sweep of every version lists them instead.
   const useInventory = deps.config.sweepInventory === 'auto' && !deps.config.sweepAllVersions;
   const outcome = await sweep(
@@ -34,19 +31,7 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
       queue: deps.queues,
       runs: deps.sweepRuns,
       buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),
-      ...(useInventory
-        ? {
-            inventory: {
-              plan: (bucket: string) =>
-                planBucketInventory(
-                  { s3, source: (destination) => s3InventorySource(s3, destination), lastSwept: (b) => deps.sweepRuns.lastSweptReport(b) },
-                  bucket,
-                  { now: new Date(), maxAgeMs: deps.config.sweepInventoryMaxAgeHours * 3_600_000 },
-                ),
-              report: (bucket: string, manifestKey: string, destination: { bucket: string; prefix: string }) => s3InventorySource(s3, destination).at(bucket, manifestKey),
-            },
-          }
-        : {}),
+      ...(useInventory ? { inventory: sweepInventory(deps) } : {}),
       onCoverage: (coverage) => {
         logger.info('bucket coverage', { ...coverage });
         metrics.addMetric(coverage.evidence === 'inventory' ? 'BucketsByInventory' : 'BucketsByListing', MetricUnit.Count, 1);

@@ -43,6 +43,8 @@ export interface SweepOptions {
   /** A new run starts only this long after the previous one started (resuming is always allowed). */
   minimumIntervalMs?: number;
   lastRunStartedAt?: string;
+  /** Inventory file messages per checkpoint save (default FILES_PER_STEP). */
+  filesPerStep?: number;
 }
 
 export type SweepOutcome =
@@ -120,7 +122,7 @@ export async function sweep(deps: SweepDependencies, options: SweepOptions): Pro
       // Resumed mid-report: the manifest is read (and verified) again; its file order is fixed.
       if (!report || report.location.key !== inventory.manifestKey) report = await deps.inventory!.report(bucket, inventory.manifestKey, inventory.destination);
       const bodies = inventoryFileMessages(report)
-        .slice(inventory.nextFile, inventory.nextFile + FILES_PER_STEP)
+        .slice(inventory.nextFile, inventory.nextFile + (options.filesPerStep ?? FILES_PER_STEP))
         .map((message) => JSON.stringify(message));
       await deps.queue.sendToAuditQueue(bodies);
       const nextFile = inventory.nextFile + bodies.length;

@@ -12,6 +12,8 @@ import { handler as auditWorker } from '../../functions/audit-worker.ts';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { handler as sweepHandler } from '../../functions/sweep.ts';
+import { sweepDependencies, sweepInventory } from '../../functions/commons/sweep-dependencies.ts';
+import { sweep, type SweepDependencies } from '../../shared/sweep/sweep.ts';
 import { scanBucket } from '../../shared/audit/scan.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -219,5 +221,48 @@ describe('the Lambda sweep with an S3 Inventory', () => {
     await takeMessages();
     const [run] = await new SweepRuns(atEmulator().clients.documents, TABLE).runs(1);
     expect(run?.coverage?.[1]).toMatchObject({ bucket: SOURCE, evidence: 'listing', reason: expect.stringContaining('no inventory report newer than the one last swept') });
+  });
+});
+
+describe('the inventory sweep keeps its place', () => {
+  async function inventorySweepDeps(): Promise<SweepDependencies> {
+    const deps = await sweepDependencies();
+    return { lister: deps.runtime.objects, queue: deps.queues, runs: deps.sweepRuns, buckets: async () => [SOURCE], inventory: sweepInventory(deps) };
+  }
+
+  test('stopped after each file and crashed between a send and its checkpoint: every file enqueued, one re-sent, each audited once', async () => {
+    await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-008', Body: 'rewritten', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: enabled.arn }));
+    // Report folders are named to the minute: dated two minutes on, so it is not the previous test's report.
+    const [delivery] = await deliverInventory(emulator, { bucket: SOURCE, rowsPerFile: 20, at: new Date(Date.now() + 120_000) });
+    const deps = await inventorySweepDeps();
+    let steps = 1;
+    const first = await sweep(deps, { shouldStop: () => steps-- <= 0, filesPerStep: 1 });
+    expect(first).toMatchObject({ status: 'paused', filesEnqueued: 1 });
+    let crashes = 1;
+    const crashing: SweepDependencies['runs'] = {
+      checkpoint: () => deps.runs.checkpoint(),
+      start: (run) => deps.runs.start(run),
+      finish: (checkpoint, at) => deps.runs.finish(checkpoint, at),
+      advance: (previous, next, enqueued, coverage) => {
+        if (crashes-- > 0) throw new Error('Lambda timed out');
+        return deps.runs.advance(previous, next, enqueued, coverage);
+      },
+    };
+    await expect(sweep({ ...deps, runs: crashing }, { shouldStop: () => false, filesPerStep: 1 })).rejects.toThrow('Lambda timed out');
+    expect(await sweep(deps, { shouldStop: () => false, filesPerStep: 1 })).toMatchObject({ status: 'finished', filesEnqueued: 2 });
+
+    const bodies = await takeMessages();
+    const files = fileMessages(bodies);
+    // File 1, then file 2 twice (sent before the crash, and again on resuming), then file 3.
+    expect(files.map((f) => f.file.key)).toEqual([delivery!.dataKeys[0], delivery!.dataKeys[1], delivery!.dataKeys[1], delivery!.dataKeys[2]]);
+    expect(new Set(files.map((f) => f.manifestKey))).toEqual(new Set([delivery!.manifestKey]));
+
+    proxy.resetStats();
+    expect(await throughWorker(bodies)).toEqual([]);
+    // The file sent twice counts once (3 of 4 messages); one HeadObject, for the one changed KMS object.
+    expect(proxy.stats().requests['s3:HeadObject']).toBe(1);
+    const progress = await new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(SOURCE, delivery!.manifestKey);
+    expect(progress).toMatchObject({ files: 3, filesDone: 3, reconciledAt: expect.any(String) });
+    expect((await states(SOURCE)).get('obj-008')).toMatchObject({ evidence: 'head', verdict: 'compliant' });
   });
 });
