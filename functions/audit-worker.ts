@@ -54,7 +54,7 @@ async function auditMessage(record: SQSRecord): Promise<void> {
       }
       // Throttling, a dropped or truncated read, a checksum that does not match (a report still
       // being written, or altered): retried, then dead-lettered; never a verdict.
-      logger.error('inventory message failed', { messageId: record.messageId, delivery: receives, error: error as Error });
+      logger.warn('inventory message failed', { messageId: record.messageId, delivery: receives, error: error as Error });
       throw error;
     }
     return;

@@ -6,14 +6,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 
-export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset';
+export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'truncate';
 export type FaultService = 's3' | 'kms' | 'dynamodb' | 'sqs';
 export interface FaultRule {
   /** Which requests: service 's3' | 'kms' | 'dynamodb' | 'sqs' | '*' and optionally the operation name. */
   service?: FaultService | '*';
   operation?: string;
+  /** Only requests whose decoded path (`/<bucket>/<key>`, path-style) matches: one object among others (a manifest, one data file). */
+  path?: RegExp;
   /** Share of matching requests that get the fault, 0..1 (deterministic given `seed`). */
   rate: number;
+  /** 'truncate': the target's answer is relayed with its status, headers and half its body, then the connection is cut. */
   kind: FaultKind;
 }
 export interface FaultProxyOptions { target: string; rules?: FaultRule[]; seed?: number }
@@ -199,12 +202,30 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
   let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
-  const forward = (req: IncomingMessage, res: ServerResponse, key?: string) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, truncate = false) => {
     const out = request({
       host: target.hostname, port: target.port, method: req.method, path: req.url, agent: upstream,
       headers: endToEnd(req.rawHeaders), // Host included: SigV4 signed it
     }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEnd(upstreamRes.rawHeaders));
+      if (truncate) {
+        // A body cut short (a connection dropped mid-download): half of what Content-Length promised, then the socket ends.
+        const half = Math.floor(Number(upstreamRes.headers['content-length'] ?? 0) / 2);
+        let sent = 0;
+        res.flushHeaders();
+        upstreamRes.on('data', (chunk: Buffer) => {
+          if (sent >= half) return;
+          const part = chunk.subarray(0, half - sent);
+          sent += part.length;
+          // Cut only once the half has left: the client then holds headers and a partial body.
+          res.write(part, () => {
+            if (sent < half) return;
+            upstreamRes.destroy();
+            setTimeout(() => res.socket?.destroy(), 20);
+          });
+        });
+        return;
+      }
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
       if (key) res.on('finish', () => observer?.(key, 'response'));
@@ -226,7 +247,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const key = `${service}:${operation}`;
     bump(counts.requests, key);
     const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
-      && (r.operation === undefined || r.operation === operation));
+      && (r.operation === undefined || r.operation === operation)
+      && (r.path === undefined || r.path.test(decodeURIComponent(url.pathname))));
     // One draw per matching request, so the share of faults is `rate` whatever else passes through.
     if (!rule || random() >= rule.rate) {
       bump(counts.forwarded, key);
@@ -239,6 +261,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       held.add(req.socket);
       req.socket.once('close', () => held.delete(req.socket));
       req.resume(); // take the body so the client believes the request was sent, then say nothing
+      return;
+    }
+    if (rule.kind === 'truncate') {
+      forward(req, res, undefined, true);
       return;
     }
     if (rule.kind === 'reset') {
