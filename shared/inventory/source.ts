@@ -1,8 +1,10 @@
 // S3 adapter: finds the newest inventory report of a bucket in its destination, verifies it, and
 // streams its rows. Every read is a plain S3 call (ListObjectsV2 by delimiter, GetObject, ranged
-// GetObject for Parquet), so it works the same against AWS, LocalStack and the emulator.
+// GetObject for data files), so it works the same against AWS, LocalStack and the emulator.
 import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { AsyncBuffer } from 'hyparquet';
+import { isTransientServiceError } from '../aws/errors.ts';
+import { retrying, type RetryPolicy } from '../aws/retry.ts';
 import { readCsvRows } from './csv-reader.ts';
 import { InventoryError } from './errors.ts';
 import { newestManifest, parseManifest, verifyManifestChecksum, type InventoryDataFile, type InventoryManifest, type ManifestLocation } from './manifest.ts';
@@ -104,9 +106,7 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
     async *rows(report, file) {
       const where = url(destination.bucket, file.key);
       if (report.manifest.format === 'CSV') {
-        const got = await s3.send(new GetObjectCommand({ Bucket: destination.bucket, Key: file.key }));
-        // In Node the SDK's body is an http.IncomingMessage: a byte stream read as it is consumed.
-        yield* readCsvRows(got.Body as AsyncIterable<Uint8Array>, report.manifest.columns, { where, md5: file.md5 });
+        yield* readCsvRows(rangedBody(s3, destination.bucket, file), report.manifest.columns, { where, md5: file.md5 });
         return;
       }
       yield* readParquetRows(rangedFile(s3, destination.bucket, file), where);
@@ -118,6 +118,49 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
   };
   return source;
 }
+
+/** Bytes per ranged GET of a CSV data file: memory holds this twice (the range read and the next one on its way). */
+export const DATA_FILE_RANGE_BYTES = 8 * 1024 * 1024;
+/** Weather on one range (throttling, 5xx, a body cut off or stalled) is retried, that range only. */
+const RANGE_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, capMs: 4_000 };
+
+/**
+ * A CSV data file's bytes by ranged GETs, each read whole at network speed, the next one fetched
+ * while the rows of this one are audited. One GET streamed at the audit's pace would sit paused
+ * while DynamoDB or HEADs are slow, and the socket's idle timeout would end it mid-file (measured
+ * on the emulator: bench/inventory-worker-bench.ts). Every range after the first is pinned to the
+ * first's ETag (If-Match): a file replaced mid-read fails instead of mixing two files.
+ */
+export async function* rangedBody(s3: S3Client, bucket: string, file: InventoryDataFile, rangeBytes = DATA_FILE_RANGE_BYTES): AsyncGenerator<Uint8Array> {
+  if (file.size === 0) return;
+  let etag: string | undefined;
+  const fetchRange = (start: number) =>
+    retrying(
+      `GetObject s3://${bucket}/${file.key} bytes ${start}-`,
+      async () => {
+        const last = Math.min(file.size, start + rangeBytes) - 1;
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: file.key, Range: `bytes=${start}-${last}`, ...(etag ? { IfMatch: etag } : {}) }));
+        etag ??= got.ETag;
+        return got.Body!.transformToByteArray();
+      },
+      RANGE_RETRY,
+      // A body that ends early or stalls fails after its headers: the SDK does not retry that itself.
+      (error) => isTransientServiceError(error) || isBodyReadFailure(error),
+    );
+  let next: Promise<Uint8Array> | undefined = fetchRange(0);
+  for (let start = 0; next; start += rangeBytes) {
+    const bytes: Uint8Array = await next;
+    next = start + rangeBytes < file.size ? fetchRange(start + rangeBytes) : undefined;
+    // Keep the prefetch from rejecting unobserved if the consumer stops early.
+    next?.catch(() => undefined);
+    yield bytes;
+  }
+}
+
+const isBodyReadFailure = (error: unknown): boolean => {
+  const { code, name, message } = (error ?? {}) as { code?: string; name?: string; message?: string };
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code ?? '') || name === 'TimeoutError' || /aborted|premature close|socket hang up/i.test(message ?? '');
+};
 
 /** A Parquet file in S3 read by byte ranges, never cached whole (the MD5 is not checked: that needs every byte). */
 function rangedFile(s3: S3Client, bucket: string, file: InventoryDataFile): AsyncBuffer {
