@@ -94,7 +94,8 @@ export interface InventorySettings {
   destinationBucket: string;
   /** Reports land under <prefix>/<source bucket>/sseguard/. */
   prefix: string;
-  format: 'CSV' | 'Parquet';
+  /** CSV: the Lambda functions read CSV reports only (their bundles carry no Parquet reader). */
+  format: 'CSV';
 }
 
 /**
@@ -208,8 +209,7 @@ const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
 /**
  * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
  * "Data"), SSEGUARD_EXISTING_BUCKETS, SSEGUARD_TARGET_KEY_ARNS, SSEGUARD_AUDIT_KEY_ARNS,
- * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]),
- * SSEGUARD_INVENTORY_FORMAT (CSV | Parquet, default CSV).
+ * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]).
  */
 export function stageSettings(stage: string, env: Record<string, string | undefined> = {}): StageSettings {
   const production = isProduction(stage);
@@ -228,11 +228,9 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
   if (env.SSEGUARD_INVENTORY_DESTINATION) {
     const [destinationBucket = '', ...rest] = env.SSEGUARD_INVENTORY_DESTINATION.replace(/^s3:\/\//, '').split('/');
     const prefix = rest.join('/').replace(/^\/+|\/+$/g, '') || 'inventory';
-    const format = (env.SSEGUARD_INVENTORY_FORMAT ?? 'CSV').toLowerCase() === 'parquet' ? 'Parquet' : 'CSV';
     if (!BUCKET_NAME.test(destinationBucket)) problems.push(`SSEGUARD_INVENTORY_DESTINATION: "${destinationBucket}" is not a bucket name (bucket[/prefix])`);
-    if (env.SSEGUARD_INVENTORY_FORMAT && !/^(csv|parquet)$/i.test(env.SSEGUARD_INVENTORY_FORMAT)) problems.push(`SSEGUARD_INVENTORY_FORMAT: "${env.SSEGUARD_INVENTORY_FORMAT}" is not CSV or Parquet`);
     if (existingBuckets.includes(destinationBucket)) problems.push(`SSEGUARD_INVENTORY_DESTINATION: "${destinationBucket}" is a monitored bucket: reports delivered into it would list themselves`);
-    inventory = { destinationBucket, prefix, format };
+    inventory = { destinationBucket, prefix, format: 'CSV' };
   }
   if (problems.length > 0) throw new Error(problems.join('; '));
   const logLevel = (env.SSEGUARD_LOG_LEVEL ?? (production ? 'INFO' : 'DEBUG')).toUpperCase();

@@ -5,7 +5,7 @@ import type { PostureDependencies } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import type { Runtime } from '#shared/runtime.ts';
-import { s3InventorySource } from '#shared/inventory/source.ts';
+import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { planBucketInventory } from '#shared/sweep/inventory-plan.ts';
 import type { SweepDependencies } from '#shared/sweep/sweep.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
@@ -39,10 +39,10 @@ export function sweepInventory(deps: SweepHandlerDependencies): NonNullable<Swee
   return {
     plan: (bucket) =>
       planBucketInventory(
-        { s3, source: (destination) => s3InventorySource(s3, destination), lastSwept: (b) => deps.sweepRuns.lastSweptReport(b) },
+        { s3, formats: ['CSV'], source: (destination) => s3CsvInventorySource(s3, destination), lastSwept: (b) => deps.sweepRuns.lastSweptReport(b) },
         bucket,
         { now: new Date(), maxAgeMs: deps.config.sweepInventoryMaxAgeHours * 3_600_000 },
       ),
-    report: (bucket, manifestKey, destination) => s3InventorySource(s3, destination).at(bucket, manifestKey),
+    report: (bucket, manifestKey, destination) => s3CsvInventorySource(s3, destination).at(bucket, manifestKey),
   };
 }

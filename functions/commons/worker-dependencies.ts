@@ -7,7 +7,7 @@ import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
 import { InventoryReportProgress } from '#shared/inventory/report-progress.ts';
-import { s3InventorySource } from '#shared/inventory/source.ts';
+import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
@@ -34,7 +34,7 @@ const worker = memoized<WorkerDependencies>(async () => {
     registerLambdaContext: idempotency.registerLambdaContext,
     queues,
     // Inventory file messages: the report's destination as the message names it; reconcile messages go back on the audit queue.
-    inventory: (destination) => s3InventorySource(current.clients.s3, destination),
+    inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),
     progress: new InventoryReportProgress(current.clients.documents, current.config.table),
     queue: queues,
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),

@@ -8,10 +8,12 @@
 // the reconciliation re-reads the report's keys (the only step that needs the whole report) and
 // removes what it proves gone, never an object written or audited after the report's date.
 //
-// Time per message: rows stream through one chunk (500 rows: one BatchGetItem of recorded states,
-// HEADs only where needed) at a time; what one file costs is measured in README "The Lambda sweep
-// with S3 Inventory". A data file whose rows take longer than the worker's timeout can never finish:
-// it is retried until the DLQ takes it (S3 Inventory writes files of bounded size; see the README).
+// Time per message: rows stream through one chunk (500 rows: recorded states by BatchGetItem, HEADs
+// only where needed, ≈ 30 DynamoDB round trips) at a time, so DynamoDB's latency sets the pace.
+// Measured (bench/inventory-worker-bench.ts, README "The Lambda sweep with S3 Inventory"): ≈ 4,000
+// rows/min against the emulator's DynamoDB, ≈ 900,000 rows/min with the store in memory (32 µs CPU
+// per row). A data file whose rows take longer than the worker's 300 s can never finish: it is
+// retried until the DLQ takes it. Reconciliation holds the report's keys (≈ 200 bytes each).
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import { inventoryScan, type InventoryScanStats } from '../inventory/inventory-scan.ts';
@@ -101,8 +103,8 @@ export interface InventoryReconcileResult {
 
 /**
  * Removes what the report proves gone, once every one of its files was audited. The report's
- * current keys are held in memory as a Set for the check (measured: README); the store's states
- * stream a page at a time.
+ * current keys are held in memory as a Set for the check (170–220 bytes per key measured: about 4
+ * million keys in a 1024 MB worker); the store's states stream a page at a time.
  */
 export async function reconcileInventoryReport(deps: InventoryFileAuditDependencies, message: InventoryReconcileMessage): Promise<InventoryReconcileResult> {
   const clock = deps.clock ?? (() => new Date());

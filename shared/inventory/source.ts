@@ -36,7 +36,20 @@ export interface InventorySource {
 
 const url = (bucket: string, key: string) => `s3://${bucket}/${key}`;
 
-export function s3InventorySource(s3: S3Client, destination: InventoryDestination): InventorySource {
+/** Reads the rows of one Parquet data file (parquet-reader.ts readParquetRows). */
+export type ParquetRows = (file: AsyncBuffer, where: string) => AsyncIterable<InventoryRow>;
+
+/** Reads CSV and Parquet reports: the CLI's source. */
+export const s3InventorySource = (s3: S3Client, destination: InventoryDestination): InventorySource => inventorySource(s3, destination, readParquetRows);
+
+/**
+ * Reads CSV reports only: the Lambda functions' source. Without the Parquet reader (hyparquet)
+ * the worker's bundle stays within its 1 MiB target (test/unit/bundle.test.ts); a Parquet report
+ * is refused with a clear error, and the sweep lists such a bucket instead.
+ */
+export const s3CsvInventorySource = (s3: S3Client, destination: InventoryDestination): InventorySource => inventorySource(s3, destination);
+
+function inventorySource(s3: S3Client, destination: InventoryDestination, parquet?: ParquetRows): InventorySource {
   const base = (bucket: string) => `${destination.prefix ? `${destination.prefix}/` : ''}${bucket}/`;
 
   async function folders(prefix: string): Promise<string[]> {
@@ -70,6 +83,12 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
       throw new InventoryError(
         'unsupported-format',
         `${where} is an ORC report: ORC is not supported, choose CSV or Parquet for the inventory configuration (sseguard inventory setup --format CSV|Parquet)`,
+      );
+    }
+    if (manifest.format === 'Parquet' && !parquet) {
+      throw new InventoryError(
+        'unsupported-format',
+        `${where} is a Parquet report: the Lambda functions read CSV reports (choose CSV for the configuration), sseguard scan --inventory reads both`,
       );
     }
     return { destination, location, manifest };
@@ -109,7 +128,7 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
         yield* readCsvRows(rangedBody(s3, destination.bucket, file), report.manifest.columns, { where, md5: file.md5 });
         return;
       }
-      yield* readParquetRows(rangedFile(s3, destination.bucket, file), where);
+      yield* parquet!(rangedFile(s3, destination.bucket, file), where);
     },
 
     async *allRows(report) {

@@ -3,7 +3,7 @@
 //
 // | # | what the bucket has                                                              | the sweep    |
 // |---|----------------------------------------------------------------------------------|--------------|
-// | 1 | no inventory configuration that is enabled, unfiltered, CSV or Parquet, and lists | listing, why |
+// | 1 | no inventory configuration that is enabled, unfiltered, CSV (in Lambda), and lists | listing, why |
 // |   | the columns decide.ts needs (EncryptionStatus, ETag, BucketKeyStatus, Size)       |              |
 // | 2 | no verified report under any such configuration's destination (or unreadable)     | listing, why |
 // | 3 | a newest report older than the allowed age (default: the sweep interval)          | listing, why |
@@ -34,16 +34,18 @@ export interface LastSweptReport {
 
 export interface InventoryPlanDependencies {
   s3: S3Client;
+  /** Report formats the source reads (the Lambda functions: CSV only). */
+  formats: readonly string[];
   source: (destination: InventoryDestination) => InventorySource;
   lastSwept: (bucket: string) => Promise<LastSweptReport | undefined>;
 }
 
-/** Why a configuration cannot stand in for a sweep, or undefined when it can. */
-export function unusableConfiguration(config: InventoryConfiguration): string | undefined {
+/** Why a configuration cannot stand in for a sweep, or undefined when it can. `formats`: what the reader reads (Lambda: CSV). */
+export function unusableConfiguration(config: InventoryConfiguration, formats: readonly string[] = ['CSV', 'Parquet']): string | undefined {
   const destination = config.Destination?.S3BucketDestination;
   if (!config.IsEnabled) return 'disabled';
   if (config.Filter?.Prefix) return `filtered to ${config.Filter.Prefix}`;
-  if (destination?.Format !== 'CSV' && destination?.Format !== 'Parquet') return `format ${destination?.Format ?? 'unknown'}`;
+  if (!formats.includes(destination?.Format ?? '')) return `format ${destination?.Format ?? 'unknown'} (read here: ${formats.join(', ')})`;
   const missing = SWEEP_REQUIRED_FIELDS.filter((f) => !(config.OptionalFields ?? []).includes(f));
   if (missing.length > 0) return `no ${missing.join(', ')} field`;
   return undefined;
@@ -80,7 +82,7 @@ export async function planBucketInventory(
   const rejected: string[] = [];
   let best: { report: InventoryReport; configId: string } | undefined;
   for (const config of [...configs].sort((a, b) => (a.Id ?? '').localeCompare(b.Id ?? ''))) {
-    const why = unusableConfiguration(config);
+    const why = unusableConfiguration(config, deps.formats);
     if (why) {
       rejected.push(`${config.Id}: ${why}`);
       continue;

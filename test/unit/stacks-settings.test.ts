@@ -71,8 +71,8 @@ describe('stacks/settings', () => {
   });
 
   it('SSEGUARD_INVENTORY_DESTINATION: a daily, unfiltered inventory with every audit field on each monitored bucket, one the sweep accepts; the sweep and worker read only its reports', () => {
-    const stage = stageSettings('production', { SSEGUARD_EXISTING_BUCKETS: 'prod-data', SSEGUARD_INVENTORY_DESTINATION: 'prod-reports/sseguard', SSEGUARD_INVENTORY_FORMAT: 'parquet' });
-    expect(stage.inventory).toEqual({ destinationBucket: 'prod-reports', prefix: 'sseguard', format: 'Parquet' });
+    const stage = stageSettings('production', { SSEGUARD_EXISTING_BUCKETS: 'prod-data', SSEGUARD_INVENTORY_DESTINATION: 'prod-reports/sseguard' });
+    expect(stage.inventory).toEqual({ destinationBucket: 'prod-reports', prefix: 'sseguard', format: 'CSV' });
     const inventory = bucketInventory('prod-data', stage.inventory!);
     expect(inventory).toEqual({
       name: 'sseguard',
@@ -80,14 +80,14 @@ describe('stacks/settings', () => {
       includedObjectVersions: 'Current',
       schedule: { frequency: 'Daily' },
       optionalFields: [...INVENTORY_FIELDS],
-      destination: { bucket: { format: 'Parquet', bucketArn: 'arn:aws:s3:::prod-reports', prefix: 'sseguard' } },
+      destination: { bucket: { format: 'CSV', bucketArn: 'arn:aws:s3:::prod-reports', prefix: 'sseguard' } },
     });
     for (const field of SWEEP_REQUIRED_FIELDS) expect(inventory.optionalFields).toContain(field);
     // The configuration as S3 hands it back to the sweep (ListBucketInventoryConfigurations) is usable.
     expect(unusableConfiguration({
       Id: inventory.name, IsEnabled: true, IncludedObjectVersions: 'Current', Schedule: { Frequency: 'Daily' }, OptionalFields: inventory.optionalFields,
-      Destination: { S3BucketDestination: { Bucket: inventory.destination.bucket.bucketArn, Format: 'Parquet', Prefix: 'sseguard' } },
-    })).toBeUndefined();
+      Destination: { S3BucketDestination: { Bucket: inventory.destination.bucket.bucketArn, Format: 'CSV', Prefix: 'sseguard' } },
+    }, ['CSV'])).toBeUndefined();
     expect(functionEnvironment(stage, 'prod-data')).toMatchObject({ SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '36' });
     const config = loadConfig({ AWS_REGION: 'us-east-1', ...(functionEnvironment(stage, 'prod-data') as Record<string, string>) });
     expect(config).toMatchObject({ sweepInventory: 'auto', sweepInventoryMaxAgeHours: 36 });
@@ -99,7 +99,6 @@ describe('stacks/settings', () => {
     expect(inventoryScope(without)).toEqual({ inventoryDestinations: [], inventoryReports: [] });
     expect(() => stageSettings('dev', { SSEGUARD_EXISTING_BUCKETS: 'logs', SSEGUARD_INVENTORY_DESTINATION: 'logs' })).toThrow(/is a monitored bucket/);
     expect(() => stageSettings('dev', { SSEGUARD_INVENTORY_DESTINATION: 'Bad_Bucket' })).toThrow(/SSEGUARD_INVENTORY_DESTINATION: "Bad_Bucket" is not a bucket name/);
-    expect(() => stageSettings('dev', { SSEGUARD_INVENTORY_DESTINATION: 'r', SSEGUARD_INVENTORY_FORMAT: 'ORC' })).toThrow(/SSEGUARD_INVENTORY_FORMAT: "ORC" is not CSV or Parquet/);
   });
 
   it('the sweep refuses inventory configurations that cannot stand in for a listing, saying why', () => {
@@ -109,7 +108,9 @@ describe('stacks/settings', () => {
     };
     expect(unusableConfiguration({ ...usable, IsEnabled: false })).toBe('disabled');
     expect(unusableConfiguration({ ...usable, Filter: { Prefix: 'logs/' } })).toBe('filtered to logs/');
-    expect(unusableConfiguration({ ...usable, Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::r', Format: 'ORC' } } })).toBe('format ORC');
+    expect(unusableConfiguration({ ...usable, Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::r', Format: 'ORC' } } })).toBe('format ORC (read here: CSV, Parquet)');
+    // The Lambda sweep reads CSV only.
+    expect(unusableConfiguration({ ...usable, Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::r', Format: 'Parquet' } } }, ['CSV'])).toBe('format Parquet (read here: CSV)');
     expect(unusableConfiguration({ ...usable, OptionalFields: ['Size', 'ETag'] })).toBe('no EncryptionStatus, BucketKeyStatus field');
   });
 });
