@@ -163,6 +163,20 @@ describe('the audit worker, one data file per message', () => {
     expect(await progress()).toBeUndefined();
   });
 
+  test('a manifest.checksum that does not match: the message fails (retried, then dead-lettered), nothing recorded, the file not marked done', async () => {
+    const before = await recorded();
+    const checksumKey = report.manifestKey.replace(/manifest\.json$/, 'manifest.checksum');
+    const original = await (await writer.s3.send(new GetObjectCommand({ Bucket: DESTINATION, Key: checksumKey }))).Body!.transformToString();
+    await writer.s3.send(new PutObjectCommand({ Bucket: DESTINATION, Key: checksumKey, Body: '0'.repeat(32) }));
+    try {
+      expect(await pollOnce(sqs, queueUrl, auditWorker, context)).toMatchObject({ received: 1, failed: [expect.any(String)] });
+      expect(await recorded()).toEqual(before);
+      expect(await progress()).toBeUndefined();
+    } finally {
+      await writer.s3.send(new PutObjectCommand({ Bucket: DESTINATION, Key: checksumKey, Body: original }));
+    }
+  });
+
   test('HeadObject of the changed KMS object answered 503: the message fails, that object keeps its old finding, the file is not marked done', async () => {
     const before = await recorded();
     proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind: 'throttle' }]);
