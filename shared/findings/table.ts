@@ -25,6 +25,8 @@
 //   SWEEP                     CHECKPOINT                  the sweep run in progress
 //   SWEEPS                    <runId>                     one item per sweep run
 //   SWEEP#<runId>             PAGE#<n>                    a sweep page counted (once per page)
+//   SWEEP#<runId>             BUCKET#<bucket>             what covered that bucket in the run: an inventory
+//                                                         report (manifest, date, files) or a listing, and why
 //   INVENTORY#<bucket>        SWEPT                       the last inventory report a sweep sent for the bucket
 //   INVENTORY#<bucket>        REPORT#<sha256 manifest>    one report's progress: data files audited by workers
 //                                                         (filesDone of files), reconcileQueuedAt, reconciledAt
@@ -107,6 +109,7 @@ export const SWEEP_CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' } as const;
 export const SWEEPS_PK = 'SWEEPS';
 export const sweepRunKey = (runId: string) => ({ pk: SWEEPS_PK, sk: runId });
 export const sweepPageKey = (runId: string, page: number) => ({ pk: `SWEEP#${runId}`, sk: `PAGE#${String(page).padStart(8, '0')}` });
+export const sweepCoverageKey = (runId: string, bucket: string) => ({ pk: `SWEEP#${runId}`, sk: `BUCKET#${bucket}` });
 export const versionSk = (versionId: string | undefined): string => `VERSION#${versionId ?? 'null'}`;
 
 /** Manifest and data-file keys can each fill a sort key's 1 KB: they are named by their SHA-256. */

@@ -2,12 +2,13 @@
 //   SWEEP  CHECKPOINT              the run in progress: buckets, position, continuation token
 //   SWEEPS <runId>                 one item per run (ids begin with the start instant, so they sort by it)
 //   SWEEP#<runId>  PAGE#<n>        marks a page as counted, so a page enqueued twice counts once
+//   SWEEP#<runId>  BUCKET#<b>      what covered a bucket in the run (inventory report, or listing and why)
 //   INVENTORY#<bucket> SWEPT       the inventory report the last run sent for a bucket
 // Every write is conditional: two sweeps cannot both advance the same checkpoint.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepPageKey, sweepRunKey } from '../findings/table.ts';
+import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from '../findings/table.ts';
 import type { InventoryDestination } from '../inventory/source.ts';
 import type { LastSweptReport } from './inventory-plan.ts';
 import type { Finding } from '../domain/finding.ts';
@@ -55,8 +56,6 @@ export interface SweepRun {
   verdicts: Partial<Record<Verdict, number>>;
   /** Inventory data-file messages enqueued (each audited by the worker, counted in the report's progress). */
   filesEnqueued?: number;
-  /** Per bucket, in the order reached: which report covered it, or why it was listed. */
-  coverage?: BucketCoverage[];
 }
 
 export class CheckpointConflictError extends Error {
@@ -100,9 +99,10 @@ export class SweepRuns {
 
   /**
    * Saves progress after a page (or a batch of inventory file messages) was enqueued; fails if
-   * another sweep moved the checkpoint. `coverage`, given with a bucket's first step, goes into the
-   * run item in the same transaction (so exactly once per bucket); an inventory coverage also
-   * becomes the bucket's last swept report, which the next run's report must be newer than.
+   * another sweep moved the checkpoint. `coverage`, given with a bucket's first step, is written
+   * beside the run (one item per bucket: a run item listing thousands of buckets would pass
+   * DynamoDB's 400 KB) in the same transaction; an inventory coverage also becomes the bucket's
+   * last swept report, which the next run's report must be newer than.
    */
   async advance(
     previous: SweepCheckpoint,
@@ -127,15 +127,11 @@ export class SweepRuns {
           Update: {
             TableName: this.tableName,
             Key: runKey(previous),
-            UpdateExpression: `ADD pagesEnqueued :pages, objectsEnqueued :objects, filesEnqueued :files${coverage ? ' SET coverage = list_append(if_not_exists(coverage, :none), :coverage)' : ''}`,
-            ExpressionAttributeValues: {
-              ':pages': enqueued.pages,
-              ':objects': enqueued.objects,
-              ':files': enqueued.files ?? 0,
-              ...(coverage ? { ':none': [], ':coverage': [coverage] } : {}),
-            },
+            UpdateExpression: 'ADD pagesEnqueued :pages, objectsEnqueued :objects, filesEnqueued :files',
+            ExpressionAttributeValues: { ':pages': enqueued.pages, ':objects': enqueued.objects, ':files': enqueued.files ?? 0 },
           },
         },
+        ...(coverage ? [{ Put: { TableName: this.tableName, Item: { ...sweepCoverageKey(previous.runId, coverage.bucket), ...coverage } } }] : []),
         ...(coverage?.evidence === 'inventory'
           ? [{
               Put: {
@@ -216,6 +212,27 @@ export class SweepRuns {
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...run } = Item;
     return run as SweepRun;
+  }
+
+  /** What covered each bucket of a run, by bucket name. */
+  async coverage(runId: string): Promise<BucketCoverage[]> {
+    const found: BucketCoverage[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await withRetries('Query', () =>
+        this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :bucket)',
+            ExpressionAttributeValues: { ':pk': sweepCoverageKey(runId, '').pk, ':bucket': 'BUCKET#' },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) found.push(item as BucketCoverage);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   /** The inventory report the last sweep sent for `bucket`. */

@@ -163,8 +163,10 @@ describe('the Lambda sweep with an S3 Inventory', () => {
     expect(files).toHaveLength(3);
     expect(new Set(files.map((f) => f.bucket))).toEqual(new Set([SOURCE]));
 
-    const [run] = await new SweepRuns(atEmulator().clients.documents, TABLE).runs(1);
-    expect(run?.coverage).toEqual([
+    const runs = new SweepRuns(atEmulator().clients.documents, TABLE);
+    const [run] = await runs.runs(1);
+    expect(run).toMatchObject({ filesEnqueued: 3, objectsEnqueued: 2 });
+    expect(await runs.coverage(run!.runId)).toEqual([
       { bucket: PLAIN, evidence: 'listing', reason: 'no inventory configuration' },
       { bucket: SOURCE, evidence: 'inventory', manifestKey: files[0]!.manifestKey, reportDate: expect.any(String), files: 3 },
     ]);
@@ -219,8 +221,9 @@ describe('the Lambda sweep with an S3 Inventory', () => {
     // No newer report: the next run lists the bucket, and says why.
     expect(await sweepHandler({}, context)).toMatchObject({ status: 'finished', objectsEnqueued: 59 + 1 + 2 });
     await takeMessages();
-    const [run] = await new SweepRuns(atEmulator().clients.documents, TABLE).runs(1);
-    expect(run?.coverage?.[1]).toMatchObject({ bucket: SOURCE, evidence: 'listing', reason: expect.stringContaining('no inventory report newer than the one last swept') });
+    const runs = new SweepRuns(atEmulator().clients.documents, TABLE);
+    const [run] = await runs.runs(1);
+    expect((await runs.coverage(run!.runId))[1]).toMatchObject({ bucket: SOURCE, evidence: 'listing', reason: expect.stringContaining('no inventory report newer than the one last swept') });
   });
 });
 
