@@ -210,7 +210,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEnd(upstreamRes.rawHeaders));
       if (truncate) {
         // A body cut short (a connection dropped mid-download): half of what Content-Length promised, then the socket ends.
-        const half = Math.floor(Number(upstreamRes.headers['content-length'] ?? 0) / 2);
+        // Without a Content-Length (chunked), one byte is relayed before the cut.
+        const half = Math.max(1, Math.floor(Number(upstreamRes.headers['content-length'] ?? 0) / 2));
         let sent = 0;
         res.flushHeaders();
         upstreamRes.on('data', (chunk: Buffer) => {
