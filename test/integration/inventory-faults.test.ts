@@ -177,6 +177,17 @@ describe('the audit worker, one data file per message', () => {
     }
   });
 
+  test('DynamoDB failing every findings write (500 InternalServerError, after the write retries): the message fails, nothing recorded, the file not marked done', async () => {
+    const before = await recorded();
+    proxy.setRules([{ service: 'dynamodb', operation: 'TransactWriteItems', rate: 1, kind: 'server-error' }]);
+    const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
+    proxy.setRules([]);
+    expect(poll).toMatchObject({ received: 1, failed: [expect.any(String)] });
+    expect(proxy.stats().faults['dynamodb:TransactWriteItems:server-error']).toBeGreaterThan(1);
+    expect(await recorded()).toEqual(before);
+    expect(await progress()).toBeUndefined();
+  }, 120_000);
+
   test('HeadObject of the changed KMS object answered 503: the message fails, that object keeps its old finding, the file is not marked done', async () => {
     const before = await recorded();
     proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind: 'throttle' }]);
