@@ -40,7 +40,7 @@ const scope: IamScope<$util.Input<string>> = {
   auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:${region}:${account}:key/*`],
   targetKeys: stage.targetKeyArns,
   // The sweep and the worker read inventory reports where S3 delivers them (SSEGUARD_INVENTORY_DESTINATION).
-  ...inventoryScope(stage),
+  ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];

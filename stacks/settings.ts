@@ -278,11 +278,11 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
   };
 }
 
-/** Where the inventory statements of each role point (empty without SSEGUARD_INVENTORY_DESTINATION). */
-export function inventoryScope(stage: StageSettings, partition = 'aws'): { inventoryDestinations: string[]; inventoryReports: string[] } {
+/** Where the inventory statements of each role point (empty without SSEGUARD_INVENTORY_DESTINATION); `s3Arn` names an S3 resource in the partition. */
+export function inventoryScope<R>(stage: StageSettings, s3Arn: (resource: string) => R): { inventoryDestinations: R[]; inventoryReports: R[] } {
   if (!stage.inventory) return { inventoryDestinations: [], inventoryReports: [] };
-  const bucket = `arn:${partition}:s3:::${stage.inventory.destinationBucket}`;
-  return { inventoryDestinations: [bucket], inventoryReports: [`${bucket}/${stage.inventory.prefix}/*`] };
+  const { destinationBucket, prefix } = stage.inventory;
+  return { inventoryDestinations: [s3Arn(destinationBucket)], inventoryReports: [s3Arn(`${destinationBucket}/${prefix}/*`)] };
 }
 
 // ── IAM ───────────────────────────────────────────────────────────────────────────────────────

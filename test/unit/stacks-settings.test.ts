@@ -91,12 +91,12 @@ describe('stacks/settings', () => {
     expect(functionEnvironment(stage, 'prod-data')).toMatchObject({ SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '36' });
     const config = loadConfig({ AWS_REGION: 'us-east-1', ...(functionEnvironment(stage, 'prod-data') as Record<string, string>) });
     expect(config).toMatchObject({ sweepInventory: 'auto', sweepInventoryMaxAgeHours: 36 });
-    expect(inventoryScope(stage)).toEqual({ inventoryDestinations: ['arn:aws:s3:::prod-reports'], inventoryReports: ['arn:aws:s3:::prod-reports/sseguard/*'] });
+    expect(inventoryScope(stage, (r) => `arn:aws:s3:::${r}`)).toEqual({ inventoryDestinations: ['arn:aws:s3:::prod-reports'], inventoryReports: ['arn:aws:s3:::prod-reports/sseguard/*'] });
 
     const without = stageSettings('dev');
     expect(without.inventory).toBeUndefined();
     expect(functionEnvironment(without, 'x')).not.toHaveProperty('SSEGUARD_SWEEP_INVENTORY');
-    expect(inventoryScope(without)).toEqual({ inventoryDestinations: [], inventoryReports: [] });
+    expect(inventoryScope(without, (r) => `arn:aws:s3:::${r}`)).toEqual({ inventoryDestinations: [], inventoryReports: [] });
     expect(() => stageSettings('dev', { SSEGUARD_EXISTING_BUCKETS: 'logs', SSEGUARD_INVENTORY_DESTINATION: 'logs' })).toThrow(/is a monitored bucket/);
     expect(() => stageSettings('dev', { SSEGUARD_INVENTORY_DESTINATION: 'Bad_Bucket' })).toThrow(/SSEGUARD_INVENTORY_DESTINATION: "Bad_Bucket" is not a bucket name/);
   });
