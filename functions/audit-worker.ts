@@ -1,6 +1,7 @@
 // Audit worker: SQS-triggered. Each message names objects (S3 notification, EventBridge event,
 // sweep page, or a page of objects under a KMS key whose state changed, re-evaluated from their
-// recorded facts); each is audited, fixed where the policy says so, and recorded. One bad message
+// recorded facts), or one data file of an S3 Inventory report (or that report's reconciliation);
+// each object is audited, fixed where the policy says so, and recorded. One bad message
 // never fails or drops its neighbours: failures are reported per message (partial batch
 // response) and SQS redelivers them, then moves them to the dead-letter queue.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
@@ -12,10 +13,15 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
 import { auditRequests } from '#shared/audit/audit-batch.ts';
+import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inventory-file-audit.ts';
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
+import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
+
+/** Reports a retry cannot mend (their shape, not their delivery, is wrong): dead-lettered at once. */
+const PERMANENT_INVENTORY_ERRORS: readonly InventoryError['code'][] = ['manifest-invalid', 'wrong-bucket', 'unsupported-format', 'schema-missing-column', 'location-invalid'];
 
 export class RetryableAuditError extends Error {
   override name = 'RetryableAuditError';
@@ -36,6 +42,23 @@ async function auditMessage(record: SQSRecord): Promise<void> {
     return;
   }
   const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  if (parsed.kind === 'inventory-file' || parsed.kind === 'inventory-reconcile') {
+    try {
+      await auditInventoryMessage(parsed, receives);
+    } catch (error) {
+      if (error instanceof InventoryError && PERMANENT_INVENTORY_ERRORS.includes(error.code)) {
+        await deps.queues.deadLetter(record.body, `${error.code}: ${error.message}`);
+        logger.error('inventory message dead-lettered', { messageId: record.messageId, code: error.code, reason: error.message });
+        metrics.addMetric('MessagesDeadLettered', MetricUnit.Count, 1);
+        return;
+      }
+      // Throttling, a dropped or truncated read, a checksum that does not match (a report still
+      // being written, or altered): retried, then dead-lettered; never a verdict.
+      logger.warn('inventory message failed', { messageId: record.messageId, delivery: receives, error: error as Error });
+      throw error;
+    }
+    return;
+  }
   // Transient failures are never recorded as verdicts: the message is retried, and after its last
   // delivery SQS moves it to the dead-letter queue, where nothing is lost.
   const result = await auditRequests(deps, parsed.requests);
@@ -47,6 +70,37 @@ async function auditMessage(record: SQSRecord): Promise<void> {
   if (result.transient.length > 0) {
     const what = result.transient.map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');
     throw new RetryableAuditError(`${result.transient.length} objects could not be audited (delivery ${receives}): ${what}`);
+  }
+}
+
+async function auditInventoryMessage(
+  parsed: Extract<ReturnType<typeof parseMessageBody>, { kind: 'inventory-file' | 'inventory-reconcile' }>,
+  receives: number,
+): Promise<void> {
+  const deps = await workerDependencies();
+  if (parsed.kind === 'inventory-reconcile') {
+    const result = await reconcileInventoryReport(deps, parsed.message);
+    logger.info('inventory report reconciled', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
+    metrics.addMetric('ObjectsRemovedByInventory', MetricUnit.Count, result.removed);
+    return;
+  }
+  const result = await auditInventoryFile(deps, parsed.message);
+  metrics.addMetric('ObjectsAudited', MetricUnit.Count, result.recorded.length);
+  if (result.stats) {
+    metrics.addMetric('InventoryRowsByInventory', MetricUnit.Count, result.stats.byInventory);
+    metrics.addMetric('InventoryRowsByHead', MetricUnit.Count, result.stats.byHead);
+  }
+  logger.info('inventory file audited', {
+    bucket: parsed.message.bucket,
+    file: parsed.message.file.key,
+    alreadyDone: result.alreadyDone,
+    recorded: result.recorded.length,
+    ...(result.stats ? { stats: result.stats } : {}),
+    reconcileQueued: result.reconcileQueued,
+  });
+  if (result.transient.length > 0) {
+    const what = result.transient.slice(0, 5).map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');
+    throw new RetryableAuditError(`${result.transient.length} objects of ${parsed.message.file.key} could not be audited (delivery ${receives}): ${what}`);
   }
 }
 

@@ -1,5 +1,7 @@
 // Scheduled sweep: on every tick, resume the run in progress or, when the interval has passed,
 // start a new one; stop a minute before the Lambda's time runs out and resume on the next tick.
+// With SSEGUARD_SWEEP_INVENTORY=auto, a bucket with a fresh S3 Inventory report is covered by it
+// (one message per data file), any other is listed; the run record says which and why.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -10,7 +12,7 @@ import { logger, metrics, tracer } from '#powertools';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
-import { sweepDependencies } from '#commons/sweep-dependencies.ts';
+import { sweepDependencies, sweepInventory } from '#commons/sweep-dependencies.ts';
 
 /** Time kept in hand to save the checkpoint after the last page. */
 const STOP_BEFORE_TIMEOUT_MS = 60_000;
@@ -18,6 +20,8 @@ const STOP_BEFORE_TIMEOUT_MS = 60_000;
 export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
   const deps = await sweepDependencies();
   const [lastRun] = await deps.sweepRuns.runs(1);
+  // Reports list current objects: a sweep of every version lists them instead.
+  const useInventory = deps.config.sweepInventory === 'auto' && !deps.config.sweepAllVersions;
   const outcome = await sweep(
     {
       // Every version (and delete marker) when configured: noncurrent versions are exposure too.
@@ -27,6 +31,11 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
       queue: deps.queues,
       runs: deps.sweepRuns,
       buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),
+      ...(useInventory ? { inventory: sweepInventory(deps) } : {}),
+      onCoverage: (coverage) => {
+        logger.info('bucket coverage', { ...coverage });
+        metrics.addMetric(coverage.evidence === 'inventory' ? 'BucketsByInventory' : 'BucketsByListing', MetricUnit.Count, 1);
+      },
       onBucketStart: async (bucket) => {
         // A bucket's posture is one finding among its objects': a failure to read it must not
         // stop the objects from being swept.
@@ -46,6 +55,7 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
   );
   logger.info('sweep tick', { ...outcome });
   if ('objectsEnqueued' in outcome) metrics.addMetric('ObjectsEnqueued', MetricUnit.Count, outcome.objectsEnqueued);
+  if ('filesEnqueued' in outcome && outcome.filesEnqueued) metrics.addMetric('InventoryFilesEnqueued', MetricUnit.Count, outcome.filesEnqueued);
   return outcome;
 })
   .use(captureLambdaHandler(tracer))

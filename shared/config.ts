@@ -31,6 +31,10 @@ export interface Config {
   sweepAllVersions: boolean;
   /** S3 Batch Operations (scan --batch, jobs): the account the jobs run in, the role, where manifests and reports go. */
   batch: { accountId?: string; roleArn?: string; reportBucket?: string; prefix: string; priority: number };
+  /** 'auto': a bucket with a usable S3 Inventory report is swept from it (shared/sweep/inventory-plan.ts). */
+  sweepInventory: 'off' | 'auto';
+  /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
+  sweepInventoryMaxAgeHours: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +84,11 @@ const environment = z.object({
   SSEGUARD_SWEEP_ALL_VERSIONS: z
     .enum(['true', 'false'], { error: 'SSEGUARD_SWEEP_ALL_VERSIONS is true or false' })
     .default('false'),
+  SSEGUARD_SWEEP_INVENTORY: z.enum(['off', 'auto'], { error: 'SSEGUARD_SWEEP_INVENTORY is off or auto' }).default('off'),
+  SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: z.coerce
+    .number({ error: 'SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS is not a number' })
+    .positive('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0')
+    .optional(),
   SSEGUARD_CONNECT_TIMEOUT_MS: milliseconds('SSEGUARD_CONNECT_TIMEOUT_MS', DEFAULT_TIMEOUTS.connectMs),
   SSEGUARD_SOCKET_TIMEOUT_MS: milliseconds('SSEGUARD_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.socketIdleMs),
   SSEGUARD_REQUEST_TIMEOUT_MS: milliseconds('SSEGUARD_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs),
@@ -124,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
     SSEGUARD_SWEEP_ALL_VERSIONS: blankToUndefined(env.SSEGUARD_SWEEP_ALL_VERSIONS),
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
+    SSEGUARD_SWEEP_INVENTORY: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY),
+    SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS),
     SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
     SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
     SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
@@ -148,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
     sweepIntervalHours: parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
+    sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
+    sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     endpoints: endpointsFromEnvironment(env),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
     batch: {

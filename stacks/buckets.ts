@@ -1,8 +1,9 @@
 // The monitored buckets. Buckets the app creates notify the audit queue themselves (`notify`);
 // existing buckets (SSEGUARD_EXISTING_BUCKETS) reach it through an EventBridge rule on S3's
 // "Object Created" events, which needs EventBridge notifications turned on for each of them.
+// With SSEGUARD_INVENTORY_DESTINATION each also gets the S3 Inventory configuration the audit needs.
 import { auditQueue } from './queue.ts';
-import { BUCKET_NOTIFICATION_EVENTS, objectCreatedPattern, type StageSettings } from './settings.ts';
+import { BUCKET_NOTIFICATION_EVENTS, bucketInventory, objectCreatedPattern, type StageSettings } from './settings.ts';
 
 export function monitoredBuckets(stage: StageSettings) {
   const partition = aws.getPartitionOutput().partition;
@@ -55,6 +56,15 @@ export function monitoredBuckets(stage: StageSettings) {
   new aws.sqs.QueuePolicy('AuditQueuePolicy', { queueUrl: auditQueue.url, policy });
 
   const names = [...created.map((b) => b.name), ...stage.existingBuckets];
+
+  // SSEGUARD_INVENTORY_DESTINATION: a daily S3 Inventory on every monitored bucket, so the sweep
+  // stands on its reports instead of a HEAD per object.
+  if (stage.inventory) {
+    const inventory = stage.inventory;
+    // A created bucket's name is known at deploy time only; it is never the (existing) destination.
+    created.forEach((bucket, i) => new aws.s3.Inventory(`${stage.createdBuckets[i]}Inventory`, { bucket: bucket.name, ...bucketInventory(stage.createdBuckets[i]!.toLowerCase(), inventory) }));
+    stage.existingBuckets.forEach((name, i) => new aws.s3.Inventory(`ExistingBucketInventory${i}`, { bucket: name, ...bucketInventory(name, inventory) }));
+  }
   return {
     created,
     /** Bucket names (created ones resolve at deploy time). */

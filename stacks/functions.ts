@@ -16,6 +16,7 @@ import {
   SWEEP,
   functionEnvironment,
   iamStatements,
+  inventoryScope,
   stageSettings,
   type FunctionName,
   type IamScope,
@@ -38,6 +39,8 @@ const scope: IamScope<$util.Input<string>> = {
   deadLetterQueue: [deadLetterQueue.arn],
   auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:${region}:${account}:key/*`],
   targetKeys: stage.targetKeyArns,
+  // The sweep and the worker read inventory reports where S3 delivers them (SSEGUARD_INVENTORY_DESTINATION).
+  ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];

@@ -3,6 +3,7 @@
 // nothing from SST's globals). One table definition serves the code, `sseguard init` and the stack.
 import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
 import { findingsTableDefinition } from '../shared/findings/table.ts';
+import { AUDIT_FIELDS, inventoryConfiguration } from '../shared/inventory/setup.ts';
 
 export const APP_NAME = 'sseguard';
 export const RUNTIME = 'nodejs22.x';
@@ -79,7 +80,43 @@ export const SWEEP = {
   /** A tick resumes the run in progress, or starts one when the interval has passed. */
   schedule: 'rate(15 minutes)',
   intervalHours: 24,
+  /**
+   * With SSEGUARD_INVENTORY_DESTINATION: the oldest report the sweep still uses. Reports are daily,
+   * and S3 delivers each some hours after its scan time (AWS: the first within 48 hours), so a
+   * day's report is older than the 24 h interval by the time a sweep reaches it.
+   */
+  inventoryMaxAgeHours: 36,
 } as const;
+
+// ── S3 Inventory ──────────────────────────────────────────────────────────────────────────────
+export interface InventorySettings {
+  /** An existing bucket S3 delivers the reports into (its policy must let S3 write: README). */
+  destinationBucket: string;
+  /** Reports land under <prefix>/<source bucket>/sseguard/. */
+  prefix: string;
+  /** CSV: the Lambda functions read CSV reports only (their bundles carry no Parquet reader). */
+  format: 'CSV';
+}
+
+/**
+ * The inventory configuration put on each monitored bucket: shared/inventory/setup.ts's (the one
+ * `sseguard inventory setup` puts), in the Pulumi resource's terms (aws.s3.Inventory): daily,
+ * current versions, every field the audit reads (AUDIT_FIELDS), no filter, so the report lists the
+ * whole bucket and the sweep can stand on it.
+ */
+export function bucketInventory(bucket: string, inventory: InventorySettings) {
+  const configuration = inventoryConfiguration({ bucket, destinationBucket: inventory.destinationBucket, prefix: inventory.prefix, format: inventory.format });
+  const destination = configuration.Destination!.S3BucketDestination!;
+  return {
+    name: configuration.Id!,
+    enabled: configuration.IsEnabled!,
+    includedObjectVersions: configuration.IncludedObjectVersions!,
+    schedule: { frequency: configuration.Schedule!.Frequency! },
+    optionalFields: [...(configuration.OptionalFields ?? [])],
+    destination: { bucket: { format: destination.Format!, bucketArn: destination.Bucket!, prefix: destination.Prefix! } },
+  };
+}
+export { AUDIT_FIELDS as INVENTORY_FIELDS };
 
 // ── Tables ────────────────────────────────────────────────────────────────────────────────────
 export interface DynamoSettings {
@@ -159,6 +196,8 @@ export interface StageSettings {
   auditKeyArns?: string[];
   /** A policy file on the deploying machine, copied into each function; none: the default policy. */
   policyFile?: string;
+  /** S3 Inventory on every monitored bucket, and the sweep standing on its reports. */
+  inventory?: InventorySettings;
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -170,7 +209,7 @@ const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
 /**
  * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
  * "Data"), SSEGUARD_EXISTING_BUCKETS, SSEGUARD_TARGET_KEY_ARNS, SSEGUARD_AUDIT_KEY_ARNS,
- * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL.
+ * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]).
  */
 export function stageSettings(stage: string, env: Record<string, string | undefined> = {}): StageSettings {
   const production = isProduction(stage);
@@ -185,6 +224,14 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...auditKeyArns.filter((a) => !/^arn:aws[a-z-]*:kms:[a-z0-9*-]+:(\d{12}|\*):key\/[A-Za-z0-9*-]+$/.test(a)).map((a) => `SSEGUARD_AUDIT_KEY_ARNS: "${a}" is not a KMS key ARN pattern`),
   ];
   if (createdBuckets.length + existingBuckets.length === 0) problems.push('no bucket to monitor: set SSEGUARD_CREATE_BUCKETS or SSEGUARD_EXISTING_BUCKETS');
+  let inventory: InventorySettings | undefined;
+  if (env.SSEGUARD_INVENTORY_DESTINATION) {
+    const [destinationBucket = '', ...rest] = env.SSEGUARD_INVENTORY_DESTINATION.replace(/^s3:\/\//, '').split('/');
+    const prefix = rest.join('/').replace(/^\/+|\/+$/g, '') || 'inventory';
+    if (!BUCKET_NAME.test(destinationBucket)) problems.push(`SSEGUARD_INVENTORY_DESTINATION: "${destinationBucket}" is not a bucket name (bucket[/prefix])`);
+    if (existingBuckets.includes(destinationBucket)) problems.push(`SSEGUARD_INVENTORY_DESTINATION: "${destinationBucket}" is a monitored bucket: reports delivered into it would list themselves`);
+    inventory = { destinationBucket, prefix, format: 'CSV' };
+  }
   if (problems.length > 0) throw new Error(problems.join('; '));
   const logLevel = (env.SSEGUARD_LOG_LEVEL ?? (production ? 'INFO' : 'DEBUG')).toUpperCase();
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new Error(`SSEGUARD_LOG_LEVEL: "${logLevel}" is not DEBUG, INFO, WARN or ERROR`);
@@ -200,6 +247,7 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     targetKeyArns,
     ...(auditKeyArns.length > 0 ? { auditKeyArns } : {}),
     ...(env.SSEGUARD_POLICY_FILE ? { policyFile: env.SSEGUARD_POLICY_FILE } : {}),
+    ...(inventory ? { inventory } : {}),
   };
 }
 
@@ -226,7 +274,15 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     SSEGUARD_SWEEP_BUCKETS: sweepBuckets,
     SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
     ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
+    ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
   };
+}
+
+/** Where the inventory statements of each role point (empty without SSEGUARD_INVENTORY_DESTINATION); `s3Arn` names an S3 resource in the partition. */
+export function inventoryScope<R>(stage: StageSettings, s3Arn: (resource: string) => R): { inventoryDestinations: R[]; inventoryReports: R[] } {
+  if (!stage.inventory) return { inventoryDestinations: [], inventoryReports: [] };
+  const { destinationBucket, prefix } = stage.inventory;
+  return { inventoryDestinations: [s3Arn(destinationBucket)], inventoryReports: [s3Arn(`${destinationBucket}/${prefix}/*`)] };
 }
 
 // ── IAM ───────────────────────────────────────────────────────────────────────────────────────
@@ -245,6 +301,10 @@ export interface IamScope<R> {
   auditKeys: R[];
   /** Keys remediation may encrypt with (through S3 only). */
   targetKeys: R[];
+  /** `arn:aws:s3:::<destination>` of the inventory reports (SSEGUARD_INVENTORY_DESTINATION); empty: none. */
+  inventoryDestinations: R[];
+  /** `arn:aws:s3:::<destination>/<prefix>/*`: the reports' manifests, checksums and data files. */
+  inventoryReports: R[];
 }
 
 export interface IamStatement<R> {
@@ -293,6 +353,10 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
   const objectsRead: IamStatement<R> = { sid: 'ObjectsRead', actions: OBJECT_READ, resources: scope.objects };
   const buckets = (extra: string[] = []): IamStatement<R> => ({ sid: 'Buckets', actions: ['s3:ListBucket', ...extra], resources: scope.buckets });
   const findings = (actions: string[]): IamStatement<R> => ({ sid: 'Findings', actions, resources: scope.findingsTable });
+  // The inventory tier reads reports where S3 delivers them: data files and manifests (GetObject),
+  // report folders (ListBucket, to find the newest manifest). Never a write.
+  const inventoryReports: IamStatement<R> = { sid: 'InventoryReports', actions: ['s3:GetObject'], resources: scope.inventoryReports };
+  const inventoryDestinations: IamStatement<R> = { sid: 'InventoryDestinations', actions: ['s3:ListBucket'], resources: scope.inventoryDestinations };
   switch (fn) {
     case 'auditWorker':
       return [
@@ -304,6 +368,10 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         { sid: 'Idempotency', actions: IDEMPOTENCY, resources: scope.idempotencyTable },
         { sid: 'DeadLetter', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.deadLetterQueue },
+        // The last data file of an inventory report queues the report's reconciliation.
+        { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
+        inventoryReports,
+        inventoryDestinations,
         tracing,
       ];
     case 'sweep':
@@ -311,12 +379,15 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         objectsRead,
         // ListObjectsV2 (ListObjectVersions with SSEGUARD_SWEEP_ALL_VERSIONS), and the bucket posture
         // the sweep records (GetBucketEncryption, GetBucketPolicy).
-        buckets(['s3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy']),
+        // ListBucketInventoryConfigurations (SSEGUARD_SWEEP_INVENTORY=auto) needs s3:GetInventoryConfiguration.
+        buckets(['s3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration']),
         keyFacts,
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").
         { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
+        inventoryReports,
+        inventoryDestinations,
         tracing,
       ];
     case 'keyEvents':

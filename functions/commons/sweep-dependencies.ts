@@ -5,6 +5,9 @@ import type { PostureDependencies } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import type { Runtime } from '#shared/runtime.ts';
+import { s3CsvInventorySource } from '#shared/inventory/source.ts';
+import { planBucketInventory } from '#shared/sweep/inventory-plan.ts';
+import type { SweepDependencies } from '#shared/sweep/sweep.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
@@ -29,3 +32,17 @@ const sweeper = memoized<SweepHandlerDependencies>(async () => {
 });
 
 export const sweepDependencies = (): Promise<SweepHandlerDependencies> => sweeper.get();
+
+/** How the sweep asks whether an inventory report covers a bucket (SSEGUARD_SWEEP_INVENTORY=auto). */
+export function sweepInventory(deps: SweepHandlerDependencies): NonNullable<SweepDependencies['inventory']> {
+  const { s3 } = deps.runtime.clients;
+  return {
+    plan: (bucket) =>
+      planBucketInventory(
+        { s3, formats: ['CSV'], source: (destination) => s3CsvInventorySource(s3, destination), lastSwept: (b) => deps.sweepRuns.lastSweptReport(b) },
+        bucket,
+        { now: new Date(), maxAgeMs: deps.config.sweepInventoryMaxAgeHours * 3_600_000 },
+      ),
+    report: (bucket, manifestKey, destination) => s3CsvInventorySource(s3, destination).at(bucket, manifestKey),
+  };
+}

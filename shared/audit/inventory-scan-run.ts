@@ -4,17 +4,18 @@
 // write nothing). Objects the store holds that the report proves gone are removed (reconciliation).
 // The listed keys are held in bounded memory for that (shared/inventory/listed-keys.ts: exact up to
 // a million keys, then a Bloom filter that can only err towards keeping a finding); the Lambda
-// fan-out processes one data file per message and leaves reconciliation to the run's end.
+// fan-out processes one data file per message and reconciles once every file of the report is done
+// (shared/audit/inventory-file-audit.ts).
 import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
 import { writesNothing } from '../findings/record-plan.ts';
-import type { StoredFinding } from '../findings/store.ts';
+import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
-import { inventoryScan, recordKey, type InventoryScanStats, type RecordedStateQuery } from '../inventory/inventory-scan.ts';
+import { inventoryScan, recordKey, type InventoryAudit, type InventoryScanDependencies, type InventoryScanStats } from '../inventory/inventory-scan.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
-import type { InventorySource } from '../inventory/source.ts';
-import { isTransient } from './audit-batch.ts';
+import type { InventoryReport, InventorySource } from '../inventory/source.ts';
+import { isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
@@ -42,6 +43,80 @@ function recordedState(state: StoredFinding): RecordedState | undefined {
   };
 }
 
+/** One row's finding, with the evidence it rests on; fixed first where the policy says so (a fix's after-state rests on its HEAD). */
+export async function findingOfInventoryAudit(deps: { remediator?: Remediator | undefined }, audit: InventoryAudit, clock: () => Date): Promise<Finding> {
+  const finding: Finding = { ...audit.finding, evidence: audit.evidence, evidenceAt: audit.evidenceAt };
+  if (!finding.remediate || !deps.remediator || isTransient(finding)) return finding;
+  return { ...(await deps.remediator(audit)), evidence: 'head', evidenceAt: clock().toISOString() };
+}
+
+/** The store's recorded states as inventoryScan asks for them; `onStates` sees each chunk's states as read. */
+export function storeRecordedStates(
+  store: Pick<FindingsStore, 'statesOf'>,
+  onStates?: (states: Map<string, StoredFinding>) => void,
+): InventoryScanDependencies['recordedStates'] {
+  return async (bucket, objects) => {
+    const found = new Map<string, RecordedState>();
+    const states = await store.statesOf(bucket, objects.map((o) => o.key));
+    onStates?.(states);
+    for (const query of objects) {
+      const state = states.get(query.key);
+      // The store holds each object's current version: it speaks for a row of that version only.
+      if (!state || (query.versionId && state.versionId && state.versionId !== query.versionId)) continue;
+      const recorded = recordedState(state);
+      if (recorded) found.set(recordKey(query.key, query.versionId), recorded);
+    }
+    return found;
+  };
+}
+
+/**
+ * Removes (history kept) what the store holds for `bucket` that the report proves gone
+ * (shared/inventory/reconcile.ts), a page of states at a time. Safe to run twice: a removed
+ * state is not there to remove again, and the store's revision check keeps a state written since.
+ */
+export async function removeUnlisted(
+  store: Pick<FindingsStore, 'findings' | 'record'>,
+  bucket: string,
+  isListed: (key: string) => boolean,
+  report: InventoryReport,
+  clock: () => Date,
+  prefix?: string,
+): Promise<number> {
+  const scope = { createdAt: report.manifest.createdAt, allVersions: listsAllVersions(report.manifest.columns) };
+  const evidence = report.evidence ?? 'inventory';
+  const source = evidence === 'metadata-table' ? 'S3 Metadata table as of' : 'inventory report of';
+  let removed = 0;
+  for await (const page of store.findings({ bucket })) {
+    const gone: Finding[] = [];
+    for (const state of page) {
+      if (prefix && !state.key.startsWith(prefix)) continue;
+      const presence = {
+        key: state.key,
+        firstSeen: state.firstSeen,
+        auditedAt: state.auditedAt,
+        ...(state.lastModified ? { lastModified: state.lastModified } : {}),
+      };
+      if (reconcile(presence, isListed(state.key), scope) !== 'gone') continue;
+      gone.push({
+        bucket: state.bucket,
+        key: state.key,
+        size: state.size,
+        verdict: 'unauditable',
+        reasons: [{ code: 'object-vanished', message: `not in the ${source} ${scope.createdAt.toISOString()}` }],
+        remediate: false,
+        auditedAt: clock().toISOString(),
+        removed: true,
+        evidence,
+        evidenceAt: scope.createdAt.toISOString(),
+      });
+    }
+    removed += gone.length;
+    if (gone.length > 0) await store.record(gone);
+  }
+  return removed;
+}
+
 export async function scanFromInventory(
   deps: ScanDependencies & { inventory: InventorySource },
   options: ScanOptions & { configId?: string },
@@ -56,24 +131,12 @@ export async function scanFromInventory(
   // The states read for the chunk being audited: a finding that matches its state is not handed to
   // the recorder, which would read the state again only to write nothing. Changed findings then fill
   // the recorder's transactions, instead of one near-empty transaction per 45 rows at 1% churn.
+  // Every audit of the previous chunk was consumed before this chunk's lookup: only its states are kept.
   let chunkStates = new Map<string, StoredFinding>();
 
-  const recordedStates = async (bucket: string, objects: RecordedStateQuery[]): Promise<Map<string, RecordedState>> => {
-    const found = new Map<string, RecordedState>();
-    chunkStates = new Map();
-    if (!store) return found;
-    const states = await store.statesOf(bucket, objects.map((o) => o.key));
-    // Every audit of the previous chunk was consumed before this chunk's lookup: only this chunk's states are kept.
-    chunkStates = states;
-    for (const query of objects) {
-      const state = states.get(query.key);
-      // The store holds each object's current version: it speaks for a row of that version only.
-      if (!state || (query.versionId && state.versionId && state.versionId !== query.versionId)) continue;
-      const recorded = recordedState(state);
-      if (recorded) found.set(recordKey(query.key, query.versionId), recorded);
-    }
-    return found;
-  };
+  const recordedStates = store
+    ? storeRecordedStates(store, (states) => (chunkStates = states))
+    : async () => new Map<string, RecordedState>();
 
   const scan = await inventoryScan({ ...deps, recordedStates }, {
     bucket: options.bucket,
@@ -88,10 +151,7 @@ export async function scanFromInventory(
     }
     if (options.prefix && !audit.finding.key.startsWith(options.prefix)) continue;
     listed.add(audit.finding.key);
-    let finding: Finding = { ...audit.finding, evidence: audit.evidence, evidenceAt: audit.evidenceAt };
-    if (finding.remediate && deps.remediator && !isTransient(finding)) {
-      finding = { ...(await deps.remediator(audit)), evidence: 'head', evidenceAt: clock().toISOString() };
-    }
+    const finding = await findingOfInventoryAudit(deps, audit, clock);
     if (isTransient(finding)) {
       result.notAudited += 1;
       await options.onNotAudited?.(finding);
@@ -107,47 +167,15 @@ export async function scanFromInventory(
   await recorder?.flush();
 
   // What the store holds that the report proves gone: removed, with its history kept.
-  let removed = 0;
-  const evidence = scan.report.evidence ?? 'inventory';
-  if (store) {
-    const scope = {
-      createdAt: scan.report.manifest.createdAt,
-      allVersions: listsAllVersions(scan.report.manifest.columns),
-    };
-    const gone: Finding[] = [];
-    for await (const page of store.findings({ bucket: options.bucket })) {
-      for (const state of page) {
-        if (options.prefix && !state.key.startsWith(options.prefix)) continue;
-        const presence = { key: state.key, firstSeen: state.firstSeen, ...(state.lastModified ? { lastModified: state.lastModified } : {}) };
-        if (reconcile(presence, listed.has(state.key), scope) !== 'gone') continue;
-        gone.push({
-          bucket: state.bucket,
-          key: state.key,
-          size: state.size,
-          verdict: 'unauditable',
-          reasons: [
-            {
-              code: 'object-vanished',
-              message: `not in the ${evidence === 'metadata-table' ? 'S3 Metadata table as of' : 'inventory report of'} ${scope.createdAt.toISOString()}`,
-            },
-          ],
-          remediate: false,
-          auditedAt: clock().toISOString(),
-          removed: true,
-          evidence,
-          evidenceAt: scope.createdAt.toISOString(),
-        });
-      }
-    }
-    removed = gone.length;
-    if (gone.length > 0) await store.record(gone);
-  }
+  const removed = store
+    ? await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
+    : 0;
   await finishScan(deps, result, clock);
   return {
     ...result,
     inventory: {
       ...scan.stats,
-      evidence,
+      evidence: scan.report.evidence ?? 'inventory',
       reportDate: scan.report.manifest.createdAt.toISOString(),
       manifestKey: scan.report.location.key,
       removed,

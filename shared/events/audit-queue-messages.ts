@@ -1,4 +1,5 @@
-// What the audit queue carries, and how its messages become audit requests. Four shapes arrive:
+// What the audit queue carries, and how its messages become audit requests. Four shapes arrive
+// (and the inventory tier's file and reconcile messages, parsed here, audited by inventoryScan):
 // S3 event notifications (possibly wrapped by SNS), EventBridge "Object Created"/"Object Deleted"
 // events, the sweep's own pages of keys, and S3's s3:TestEvent. A removal is audited like a
 // creation, without its version id: what is there now is recorded, or the record is removed.
@@ -12,6 +13,14 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { z } from 'zod';
+import {
+  INVENTORY_FILE_MESSAGE_KIND,
+  INVENTORY_RECONCILE_MESSAGE_KIND,
+  InventoryFileMessageSchema,
+  InventoryReconcileMessageSchema,
+  type InventoryFileMessage,
+  type InventoryReconcileMessage,
+} from '../inventory/messages.ts';
 
 export interface AuditRequest {
   bucket: string;
@@ -38,6 +47,10 @@ export interface SweepPageRef {
 
 export type ParsedMessage =
   | { kind: 'audit'; requests: AuditRequest[]; sweep?: SweepPageRef }
+  /** One data file of an inventory report (shared/inventory/messages.ts): audited by inventoryScan. */
+  | { kind: 'inventory-file'; message: InventoryFileMessage }
+  /** Every file of the report is done: remove what it proves gone. */
+  | { kind: 'inventory-reconcile'; message: InventoryReconcileMessage }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; reason: string };
 
@@ -219,7 +232,18 @@ function fromDocument(document: unknown): ParsedMessage {
       requests: objects.map((o) => ({ bucket, key: o.key, size: o.size, source: 'key-event' as const, changedKeyArn: keyArn })),
     };
   }
-  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification, sweep or key re-evaluation message' };
+  const kind = document && typeof document === 'object' ? (document as { kind?: unknown }).kind : undefined;
+  if (kind === INVENTORY_FILE_MESSAGE_KIND) {
+    const parsed = InventoryFileMessageSchema.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `inventory file message: ${describeIssues(parsed.error)}` };
+    return { kind: 'inventory-file', message: parsed.data };
+  }
+  if (kind === INVENTORY_RECONCILE_MESSAGE_KIND) {
+    const parsed = InventoryReconcileMessageSchema.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `inventory reconcile message: ${describeIssues(parsed.error)}` };
+    return { kind: 'inventory-reconcile', message: parsed.data };
+  }
+  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification, sweep, key re-evaluation or inventory message' };
 }
 
 /** Parses one SQS message body. Never throws: what cannot be used says why. */

@@ -32,6 +32,12 @@
 //   JOBS                      <recordId>                  an S3 Batch Operations job sseguard made: its
 //                                                         manifest, job id, state (collecting → manifest-
 //                                                         written → created → folded, or abandoned)
+//   SWEEP#<runId>             BUCKET#<bucket>             what covered that bucket in the run: an inventory
+//                                                         report (manifest, date, files) or a listing, and why
+//   INVENTORY#<bucket>        SWEPT                       the last inventory report a sweep sent for the bucket
+//   INVENTORY#<bucket>        REPORT#<sha256 manifest>    one report's progress: data files audited by workers
+//                                                         (filesDone of files), reconcileQueuedAt, reconciledAt
+//   INVFILE#<sha256 manifest> <sha256 data file key>      one data file of that report audited (once per file)
 //
 // Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
 import { createHash } from 'node:crypto';
@@ -110,9 +116,16 @@ export const SWEEP_CHECKPOINT_KEY = { pk: 'SWEEP', sk: 'CHECKPOINT' } as const;
 export const SWEEPS_PK = 'SWEEPS';
 export const sweepRunKey = (runId: string) => ({ pk: SWEEPS_PK, sk: runId });
 export const sweepPageKey = (runId: string, page: number) => ({ pk: `SWEEP#${runId}`, sk: `PAGE#${String(page).padStart(8, '0')}` });
+export const sweepCoverageKey = (runId: string, bucket: string) => ({ pk: `SWEEP#${runId}`, sk: `BUCKET#${bucket}` });
 export const versionSk = (versionId: string | undefined): string => `VERSION#${versionId ?? 'null'}`;
 
 export const JOBS_PK = 'JOBS';
 /** Record ids start with their creation time, so the JOBS partition reads oldest first. */
 export const batchJobKey = (recordId: string) => ({ pk: JOBS_PK, sk: recordId });
 export const batchIntentKey = (bucket: string, key: string) => ({ pk: `BATCHINTENTS#${bucket}`, sk: createHash('sha256').update(key).digest('hex') });
+/** Manifest and data-file keys can each fill a sort key's 1 KB: they are named by their SHA-256. */
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+export const inventoryPk = (bucket: string): string => `INVENTORY#${bucket}`;
+export const inventorySweptKey = (bucket: string) => ({ pk: inventoryPk(bucket), sk: 'SWEPT' });
+export const inventoryReportKey = (bucket: string, manifestKey: string) => ({ pk: inventoryPk(bucket), sk: `REPORT#${sha256(manifestKey)}` });
+export const inventoryFileKey = (manifestKey: string, dataFileKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: sha256(dataFileKey) });

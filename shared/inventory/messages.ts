@@ -1,26 +1,45 @@
-// The audit-queue message of the inventory tier: one data file of one report. A sweep that finds a
-// report sends one message per data file (inventoryFileMessages); a worker audits that file's rows
-// with inventoryScan({ bucket, manifestKey, files: [file] }), streaming, in bounded memory. The
-// manifest is read again by the worker (one small GET, checksum verified) rather than trusted from
-// the message.
+// The audit-queue messages of the inventory tier. A sweep that finds a report sends one message per
+// data file (inventoryFileMessages); a worker audits that file's rows with
+// inventoryScan({ bucket, manifestKey, files: [file] }), streaming, in bounded memory. The manifest
+// is read again by the worker (one small GET, checksum verified) rather than trusted from the
+// message. When the last file of a report is done, the worker that finished it sends one
+// reconcile message: removing what the report no longer lists needs the whole report.
 import { z } from 'zod';
 import type { InventoryReport } from './source.ts';
 
+export const INVENTORY_FILE_MESSAGE_KIND = 'inventory-file';
+export const INVENTORY_RECONCILE_MESSAGE_KIND = 'inventory-reconcile';
+
+const destination = z.strictObject({ bucket: z.string().min(3), prefix: z.string() });
+const manifestKey = z.string().endsWith('/manifest.json');
+
 export const InventoryFileMessageSchema = z.strictObject({
-  kind: z.literal('inventory-file'),
+  kind: z.literal(INVENTORY_FILE_MESSAGE_KIND),
   bucket: z.string().min(3),
-  destination: z.strictObject({ bucket: z.string().min(3), prefix: z.string() }),
-  manifestKey: z.string().endsWith('/manifest.json'),
+  destination,
+  manifestKey,
   file: z.strictObject({ key: z.string().min(1), size: z.number().int().nonnegative(), md5: z.string().regex(/^[0-9a-f]{32}$/) }),
 });
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
 
+export const InventoryReconcileMessageSchema = z.strictObject({
+  kind: z.literal(INVENTORY_RECONCILE_MESSAGE_KIND),
+  bucket: z.string().min(3),
+  destination,
+  manifestKey,
+});
+export type InventoryReconcileMessage = z.infer<typeof InventoryReconcileMessageSchema>;
+
 export function inventoryFileMessages(report: InventoryReport): InventoryFileMessage[] {
   return report.manifest.files.map((file) => ({
-    kind: 'inventory-file',
+    kind: INVENTORY_FILE_MESSAGE_KIND,
     bucket: report.manifest.sourceBucket,
     destination: { bucket: report.destination.bucket, prefix: report.destination.prefix },
     manifestKey: report.location.key,
     file: { key: file.key, size: file.size, md5: file.md5 },
   }));
+}
+
+export function inventoryReconcileMessage(of: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>): InventoryReconcileMessage {
+  return { kind: INVENTORY_RECONCILE_MESSAGE_KIND, bucket: of.bucket, destination: of.destination, manifestKey: of.manifestKey };
 }

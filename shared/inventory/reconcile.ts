@@ -5,7 +5,7 @@
 // | # | recorded object                                              | outcome |
 // |---|--------------------------------------------------------------|---------|
 // | 1 | listed in the report                                         | kept    |
-// | 2 | last modified (else first seen) at or after the report's scan | kept: written after the scan began, the next report lists it |
+// | 2 | last modified (else first seen), or last audited, at or after the report's scan | kept: written (or seen to exist) after the scan began, the next report lists it |
 // | 3 | a noncurrent version, and the report lists current versions   | kept: such a report never lists noncurrent versions |
 // | 4 | outside the configuration's filter prefix                    | kept: the report never lists it |
 // | 5 | otherwise                                                    | gone: remove the state, keep its history |
@@ -16,6 +16,8 @@ export interface RecordedPresence {
   isLatest?: boolean;
   lastModified?: string;
   firstSeen: string;
+  /** When the recorded finding was made: an audit after the scan saw the object exist (a version restored by deleting its delete marker keeps its old LastModified). */
+  auditedAt?: string;
 }
 
 export interface ReportScope {
@@ -31,7 +33,8 @@ export type Reconciliation = 'kept-listed' | 'kept-newer-than-report' | 'kept-no
 export function reconcile(recorded: RecordedPresence, listed: boolean, report: ReportScope): Reconciliation {
   if (listed) return 'kept-listed';
   const since = Date.parse(recorded.lastModified ?? recorded.firstSeen);
-  if (Number.isNaN(since) || since >= report.createdAt.getTime()) return 'kept-newer-than-report';
+  const audited = recorded.auditedAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(recorded.auditedAt);
+  if (Number.isNaN(since) || Number.isNaN(audited) || Math.max(since, audited) >= report.createdAt.getTime()) return 'kept-newer-than-report';
   if (recorded.isLatest === false && !report.allVersions) return 'kept-not-covered';
   if (report.filterPrefix && !recorded.key.startsWith(report.filterPrefix)) return 'kept-not-covered';
   return 'gone';

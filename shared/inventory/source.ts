@@ -3,26 +3,16 @@
 // GetObject for data files), so it works the same against AWS, LocalStack and the emulator.
 import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { AsyncBuffer } from 'hyparquet';
+import { isTransientServiceError } from '../aws/errors.ts';
+import { retrying, type RetryPolicy } from '../aws/retry.ts';
 import { readCsvRows } from './csv-reader.ts';
 import { InventoryError } from './errors.ts';
 import { newestManifest, parseManifest, verifyManifestChecksum, type InventoryDataFile, type InventoryManifest, type ManifestLocation } from './manifest.ts';
 import { readParquetRows } from './parquet-reader.ts';
 import type { InventoryRow } from './row.ts';
-import { retrying, type RetryPolicy } from '../aws/retry.ts';
-
-/**
- * A CSV data file is fetched in ranges of this many bytes, each read whole before its rows are parsed.
- * One streamed GetObject per file would leave its socket idle while the audit works through a chunk
- * of rows (HeadObject calls, DynamoDB writes: seconds at fleet scale), and the client's socket idle
- * timeout then ends the body midway. 8 MiB bounds the memory; GetObject with Range is one request
- * per range (a 5 GB file: ~600 GET-class requests, $0.0002).
- */
-const RANGE_BYTES = 8 * 1024 * 1024;
-/** A range that fails (throttling, 5xx, a dropped body) is fetched again, with backoff, a bounded number of times. */
-const RANGE_RETRY: RetryPolicy = { attempts: 6, baseMs: 200, capMs: 5_000 };
 
 export interface InventorySourceOptions {
-  /** Bytes per ranged GetObject of a CSV data file (tests use small ranges). */
+  /** Bytes per ranged GetObject of a CSV data file (default DATA_FILE_RANGE_BYTES; tests use small ranges). */
   rangeBytes?: number;
 }
 
@@ -53,8 +43,23 @@ export interface InventorySource {
 
 const url = (bucket: string, key: string) => `s3://${bucket}/${key}`;
 
-export function s3InventorySource(s3: S3Client, destination: InventoryDestination, options: InventorySourceOptions = {}): InventorySource {
-  const rangeBytes = options.rangeBytes ?? RANGE_BYTES;
+/** Reads the rows of one Parquet data file (parquet-reader.ts readParquetRows). */
+export type ParquetRows = (file: AsyncBuffer, where: string) => AsyncIterable<InventoryRow>;
+
+/** Reads CSV and Parquet reports: the CLI's source. */
+export const s3InventorySource = (s3: S3Client, destination: InventoryDestination, options: InventorySourceOptions = {}): InventorySource =>
+  inventorySource(s3, destination, options, readParquetRows);
+
+/**
+ * Reads CSV reports only: the Lambda functions' source. Without the Parquet reader (hyparquet)
+ * the worker's bundle stays within its 1 MiB target (test/unit/bundle.test.ts); a Parquet report
+ * is refused with a clear error, and the sweep lists such a bucket instead.
+ */
+export const s3CsvInventorySource = (s3: S3Client, destination: InventoryDestination, options: InventorySourceOptions = {}): InventorySource =>
+  inventorySource(s3, destination, options);
+
+function inventorySource(s3: S3Client, destination: InventoryDestination, options: InventorySourceOptions, parquet?: ParquetRows): InventorySource {
+  const rangeBytes = options.rangeBytes ?? DATA_FILE_RANGE_BYTES;
   const base = (bucket: string) => `${destination.prefix ? `${destination.prefix}/` : ''}${bucket}/`;
 
   async function folders(prefix: string): Promise<string[]> {
@@ -88,6 +93,12 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
       throw new InventoryError(
         'unsupported-format',
         `${where} is an ORC report: ORC is not supported, choose CSV or Parquet for the inventory configuration (sseguard inventory setup --format CSV|Parquet)`,
+      );
+    }
+    if (manifest.format === 'Parquet' && !parquet) {
+      throw new InventoryError(
+        'unsupported-format',
+        `${where} is a Parquet report: the Lambda functions read CSV reports (choose CSV for the configuration), sseguard scan --inventory reads both`,
       );
     }
     return { destination, location, manifest };
@@ -124,10 +135,10 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
     async *rows(report, file) {
       const where = url(destination.bucket, file.key);
       if (report.manifest.format === 'CSV') {
-        yield* readCsvRows(byteRanges(s3, destination.bucket, file, rangeBytes), report.manifest.columns, { where, md5: file.md5 });
+        yield* readCsvRows(rangedBody(s3, destination.bucket, file, rangeBytes), report.manifest.columns, { where, md5: file.md5 });
         return;
       }
-      yield* readParquetRows(rangedFile(s3, destination.bucket, file), where);
+      yield* parquet!(rangedFile(s3, destination.bucket, file), where);
     },
 
     async *allRows(report) {
@@ -137,21 +148,48 @@ export function s3InventorySource(s3: S3Client, destination: InventoryDestinatio
   return source;
 }
 
-/** A data file's bytes, one ranged GetObject at a time, each range read whole (see RANGE_BYTES). */
-async function* byteRanges(s3: S3Client, bucket: string, file: InventoryDataFile, rangeBytes: number): AsyncGenerator<Uint8Array> {
-  for (let start = 0; start < file.size; start += rangeBytes) {
-    const last = Math.min(file.size, start + rangeBytes) - 1;
-    // The manifest's size and MD5 describe the file; a file that differs fails the MD5 check.
-    yield await retrying(
-      `GetObject s3://${bucket}/${file.key} bytes ${start}-${last}`,
+/** Bytes per ranged GET of a CSV data file: memory holds this twice (the range read and the next one on its way). */
+export const DATA_FILE_RANGE_BYTES = 8 * 1024 * 1024;
+/** Weather on one range (throttling, 5xx, a body cut off or stalled) is retried, that range only. */
+const RANGE_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, capMs: 4_000 };
+
+/**
+ * A CSV data file's bytes by ranged GETs, each read whole at network speed, the next one fetched
+ * while the rows of this one are audited. One GET streamed at the audit's pace would sit paused
+ * while DynamoDB or HEADs are slow, and the socket's idle timeout would end it mid-file (measured
+ * on the emulator: bench/inventory-worker-bench.ts). Every range after the first is pinned to the
+ * first's ETag (If-Match): a file replaced mid-read fails instead of mixing two files.
+ */
+export async function* rangedBody(s3: S3Client, bucket: string, file: InventoryDataFile, rangeBytes = DATA_FILE_RANGE_BYTES): AsyncGenerator<Uint8Array> {
+  if (file.size === 0) return;
+  let etag: string | undefined;
+  const fetchRange = (start: number) =>
+    retrying(
+      `GetObject s3://${bucket}/${file.key} bytes ${start}-`,
       async () => {
-        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: file.key, Range: `bytes=${start}-${last}` }));
+        const last = Math.min(file.size, start + rangeBytes) - 1;
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: file.key, Range: `bytes=${start}-${last}`, ...(etag ? { IfMatch: etag } : {}) }));
+        etag ??= got.ETag;
         return got.Body!.transformToByteArray();
       },
       RANGE_RETRY,
+      // A body that ends early or stalls fails after its headers: the SDK does not retry that itself.
+      (error) => isTransientServiceError(error) || isBodyReadFailure(error),
     );
+  let next: Promise<Uint8Array> | undefined = fetchRange(0);
+  for (let start = 0; next; start += rangeBytes) {
+    const bytes: Uint8Array = await next;
+    next = start + rangeBytes < file.size ? fetchRange(start + rangeBytes) : undefined;
+    // Keep the prefetch from rejecting unobserved if the consumer stops early.
+    next?.catch(() => undefined);
+    yield bytes;
   }
 }
+
+const isBodyReadFailure = (error: unknown): boolean => {
+  const { code, name, message } = (error ?? {}) as { code?: string; name?: string; message?: string };
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code ?? '') || name === 'TimeoutError' || /aborted|premature close|socket hang up/i.test(message ?? '');
+};
 
 /** A Parquet file in S3 read by byte ranges, never cached whole (the MD5 is not checked: that needs every byte). */
 function rangedFile(s3: S3Client, bucket: string, file: InventoryDataFile): AsyncBuffer {

@@ -2,11 +2,15 @@
 //   SWEEP  CHECKPOINT              the run in progress: buckets, position, continuation token
 //   SWEEPS <runId>                 one item per run (ids begin with the start instant, so they sort by it)
 //   SWEEP#<runId>  PAGE#<n>        marks a page as counted, so a page enqueued twice counts once
+//   SWEEP#<runId>  BUCKET#<b>      what covered a bucket in the run (inventory report, or listing and why)
+//   INVENTORY#<bucket> SWEPT       the inventory report the last run sent for a bucket
 // Every write is conditional: two sweeps cannot both advance the same checkpoint.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, sweepPageKey, sweepRunKey } from '../findings/table.ts';
+import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from '../findings/table.ts';
+import type { InventoryDestination } from '../inventory/source.ts';
+import type { LastSweptReport } from './inventory-plan.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { SweepPageRef } from '../events/audit-queue-messages.ts';
@@ -20,9 +24,25 @@ export interface SweepCheckpoint {
   /** Number of the next sweep message (page) to enqueue, across all buckets of the run. */
   nextPage: number;
   objectsEnqueued: number;
+  /** The bucket in progress is covered by this inventory report: its data files are being enqueued. */
+  inventory?: InventoryInProgress;
   /** Optimistic lock: each save expects the version it read. */
   version: number;
 }
+
+export interface InventoryInProgress {
+  manifestKey: string;
+  reportDate: string;
+  destination: InventoryDestination;
+  files: number;
+  /** Index of the next data file (manifest order) to enqueue. */
+  nextFile: number;
+}
+
+/** What covered one bucket in a run: an inventory report (one message per data file), or a listing and why. */
+export type BucketCoverage =
+  | { bucket: string; evidence: 'inventory'; manifestKey: string; reportDate: string; files: number }
+  | { bucket: string; evidence: 'listing'; reason: string };
 
 export interface SweepRun {
   runId: string;
@@ -34,6 +54,8 @@ export interface SweepRun {
   pagesAudited: number;
   objectsAudited: number;
   verdicts: Partial<Record<Verdict, number>>;
+  /** Inventory data-file messages enqueued (each audited by the worker, counted in the report's progress). */
+  filesEnqueued?: number;
 }
 
 export class CheckpointConflictError extends Error {
@@ -75,10 +97,22 @@ export class SweepRuns {
     return checkpoint;
   }
 
-  /** Saves progress after a page was enqueued; fails if another sweep moved the checkpoint. */
-  async advance(previous: SweepCheckpoint, next: Omit<SweepCheckpoint, 'version'>, enqueued: { pages: number; objects: number }): Promise<SweepCheckpoint> {
+  /**
+   * Saves progress after a page (or a batch of inventory file messages) was enqueued; fails if
+   * another sweep moved the checkpoint. `coverage`, given with a bucket's first step, is written
+   * beside the run (one item per bucket: a run item listing thousands of buckets would pass
+   * DynamoDB's 400 KB) in the same transaction; an inventory coverage also becomes the bucket's
+   * last swept report, which the next run's report must be newer than.
+   */
+  async advance(
+    previous: SweepCheckpoint,
+    next: Omit<SweepCheckpoint, 'version'>,
+    enqueued: { pages: number; objects: number; files?: number },
+    coverage?: BucketCoverage,
+  ): Promise<SweepCheckpoint> {
     const saved: SweepCheckpoint = { ...next, version: previous.version + 1 };
     if (!saved.continuationToken) delete saved.continuationToken;
+    if (!saved.inventory) delete saved.inventory;
     try {
       await transactWrite(this.documents, [
         {
@@ -93,10 +127,19 @@ export class SweepRuns {
           Update: {
             TableName: this.tableName,
             Key: runKey(previous),
-            UpdateExpression: 'ADD pagesEnqueued :pages, objectsEnqueued :objects',
-            ExpressionAttributeValues: { ':pages': enqueued.pages, ':objects': enqueued.objects },
+            UpdateExpression: 'ADD pagesEnqueued :pages, objectsEnqueued :objects, filesEnqueued :files',
+            ExpressionAttributeValues: { ':pages': enqueued.pages, ':objects': enqueued.objects, ':files': enqueued.files ?? 0 },
           },
         },
+        ...(coverage ? [{ Put: { TableName: this.tableName, Item: { ...sweepCoverageKey(previous.runId, coverage.bucket), ...coverage } } }] : []),
+        ...(coverage?.evidence === 'inventory'
+          ? [{
+              Put: {
+                TableName: this.tableName,
+                Item: { ...inventorySweptKey(coverage.bucket), manifestKey: coverage.manifestKey, reportDate: coverage.reportDate, runId: previous.runId },
+              },
+            }]
+          : []),
       ]);
     } catch (error) {
       if (error instanceof TransactionCanceledException) throw new CheckpointConflictError('the sweep checkpoint moved under this run');
@@ -169,6 +212,33 @@ export class SweepRuns {
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...run } = Item;
     return run as SweepRun;
+  }
+
+  /** What covered each bucket of a run, by bucket name. */
+  async coverage(runId: string): Promise<BucketCoverage[]> {
+    const found: BucketCoverage[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await withRetries('Query', () =>
+        this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :bucket)',
+            ExpressionAttributeValues: { ':pk': sweepCoverageKey(runId, '').pk, ':bucket': 'BUCKET#' },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) found.push(item as BucketCoverage);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+
+  /** The inventory report the last sweep sent for `bucket`. */
+  async lastSweptReport(bucket: string): Promise<LastSweptReport | undefined> {
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: inventorySweptKey(bucket), ConsistentRead: true })));
+    return Item ? { manifestKey: String(Item.manifestKey), reportDate: String(Item.reportDate) } : undefined;
   }
 
   /** Runs newest first. */

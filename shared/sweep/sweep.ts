@@ -3,10 +3,20 @@
 // checkpoint saved after each listing page is enqueued: a run stopped by its time budget (or a
 // crash) resumes where it stopped on the next tick. A page enqueued again after a crash between
 // send and save is audited again (idempotent) and counted once (page markers).
+// A bucket with a usable S3 Inventory report (shared/sweep/inventory-plan.ts) is covered by it
+// instead: one message per data file, FILES_PER_STEP per checkpoint save, the report named in the
+// checkpoint so a resumed run goes on with the same report's next file. A file sent twice after a
+// crash is audited once (the worker's per-file marker).
 import { randomBytes } from 'node:crypto';
 import type { ListedObject } from '../domain/listed-object.ts';
 import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-queue-messages.ts';
-import { CheckpointConflictError, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
+import { inventoryFileMessages } from '../inventory/messages.ts';
+import type { InventoryDestination, InventoryReport } from '../inventory/source.ts';
+import type { InventoryPlan } from './inventory-plan.ts';
+import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
+
+/** Inventory file messages enqueued per checkpoint save. */
+export const FILES_PER_STEP = 100;
 
 export interface SweepDependencies {
   lister: { page(bucket: string, continuationToken?: string): Promise<{ objects: ListedObject[]; nextToken?: string }> };
@@ -16,6 +26,14 @@ export interface SweepDependencies {
   buckets: () => Promise<string[]>;
   /** Called when the run reaches a bucket (again, if it resumes before the bucket's first page). */
   onBucketStart?: (bucket: string) => Promise<void>;
+  /** Absent: every bucket is listed. Present: asked per bucket whether a report covers it. */
+  inventory?: {
+    plan(bucket: string): Promise<InventoryPlan>;
+    /** The report a resumed run was enqueueing (its manifest read and verified again). */
+    report(bucket: string, manifestKey: string, destination: InventoryDestination): Promise<InventoryReport>;
+  };
+  /** Told once per bucket what covers it (logs and metrics). */
+  onCoverage?: (coverage: BucketCoverage) => void;
   clock?: () => Date;
 }
 
@@ -25,10 +43,12 @@ export interface SweepOptions {
   /** A new run starts only this long after the previous one started (resuming is always allowed). */
   minimumIntervalMs?: number;
   lastRunStartedAt?: string;
+  /** Inventory file messages per checkpoint save (default FILES_PER_STEP). */
+  filesPerStep?: number;
 }
 
 export type SweepOutcome =
-  | { status: 'finished' | 'paused'; runId: string; pagesEnqueued: number; objectsEnqueued: number }
+  | { status: 'finished' | 'paused'; runId: string; pagesEnqueued: number; objectsEnqueued: number; filesEnqueued?: number }
   | { status: 'not-due' | 'busy'; reason: string };
 
 export function sweepMessages(runId: string, firstPage: number, bucket: string, objects: ListedObject[]): string[] {
@@ -70,10 +90,51 @@ export async function sweep(deps: SweepDependencies, options: SweepOptions): Pro
 
   let pagesEnqueued = 0;
   let objectsEnqueued = 0;
+  let filesEnqueued = 0;
+  // The report of the bucket in progress, once read in this invocation.
+  let report: InventoryReport | undefined;
   while (checkpoint.bucketIndex < checkpoint.buckets.length) {
-    if (options.shouldStop()) return { status: 'paused', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued };
+    if (options.shouldStop()) return { status: 'paused', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued, ...(filesEnqueued ? { filesEnqueued } : {}) };
     const bucket = checkpoint.buckets[checkpoint.bucketIndex]!;
-    if (!checkpoint.continuationToken) await deps.onBucketStart?.(bucket);
+    let coverage: BucketCoverage | undefined;
+    let inventory = checkpoint.inventory;
+    if (!checkpoint.continuationToken && !inventory) {
+      // The bucket's first step (again, if the run stopped before saving it): choose its evidence.
+      await deps.onBucketStart?.(bucket);
+      const plan: InventoryPlan = deps.inventory ? await deps.inventory.plan(bucket) : { use: 'listing', reason: 'inventory not enabled for the sweep' };
+      if (plan.use === 'inventory') {
+        report = plan.report;
+        inventory = {
+          manifestKey: report.location.key,
+          reportDate: report.manifest.createdAt.toISOString(),
+          destination: { bucket: report.destination.bucket, prefix: report.destination.prefix },
+          files: report.manifest.files.length,
+          nextFile: 0,
+        };
+        coverage = { bucket, evidence: 'inventory', manifestKey: inventory.manifestKey, reportDate: inventory.reportDate, files: inventory.files };
+      } else {
+        coverage = { bucket, evidence: 'listing', reason: plan.reason };
+      }
+      deps.onCoverage?.(coverage);
+    }
+
+    if (inventory) {
+      // Resumed mid-report: the manifest is read (and verified) again; its file order is fixed.
+      if (!report || report.location.key !== inventory.manifestKey) report = await deps.inventory!.report(bucket, inventory.manifestKey, inventory.destination);
+      const bodies = inventoryFileMessages(report)
+        .slice(inventory.nextFile, inventory.nextFile + (options.filesPerStep ?? FILES_PER_STEP))
+        .map((message) => JSON.stringify(message));
+      await deps.queue.sendToAuditQueue(bodies);
+      const nextFile = inventory.nextFile + bodies.length;
+      const next: Omit<SweepCheckpoint, 'version'> =
+        nextFile < inventory.files
+          ? { ...checkpoint, inventory: { ...inventory, nextFile } }
+          : { ...checkpoint, inventory: undefined, bucketIndex: checkpoint.bucketIndex + 1, continuationToken: undefined };
+      checkpoint = await deps.runs.advance(checkpoint, next, { pages: 0, objects: 0, files: bodies.length }, coverage);
+      filesEnqueued += bodies.length;
+      continue;
+    }
+
     const { objects, nextToken } = await deps.lister.page(bucket, checkpoint.continuationToken);
     const bodies = sweepMessages(checkpoint.runId, checkpoint.nextPage, bucket, objects);
     await deps.queue.sendToAuditQueue(bodies);
@@ -83,10 +144,10 @@ export async function sweep(deps: SweepDependencies, options: SweepOptions): Pro
       objectsEnqueued: checkpoint.objectsEnqueued + objects.length,
       ...(nextToken ? { continuationToken: nextToken } : { bucketIndex: checkpoint.bucketIndex + 1, continuationToken: undefined }),
     };
-    checkpoint = await deps.runs.advance(checkpoint, next, { pages: bodies.length, objects: objects.length });
+    checkpoint = await deps.runs.advance(checkpoint, next, { pages: bodies.length, objects: objects.length }, coverage);
     pagesEnqueued += bodies.length;
     objectsEnqueued += objects.length;
   }
   await deps.runs.finish(checkpoint, clock().toISOString());
-  return { status: 'finished', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued };
+  return { status: 'finished', runId: checkpoint.runId, pagesEnqueued, objectsEnqueued, ...(filesEnqueued ? { filesEnqueued } : {}) };
 }

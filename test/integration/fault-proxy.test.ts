@@ -190,6 +190,18 @@ describe('each fault reaches the SDK as AWS would send it', () => {
     expect(isTransientError(error)).toBe(true);
   });
 
+  test('truncate, by path: that one object\'s body stops halfway and the read fails; other objects pass untouched', async () => {
+    const direct = clients(emulator);
+    await direct.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reports/data/one.csv.gz', Body: Buffer.alloc(64 * 1024, 7) }));
+    proxy.setRules([{ service: 's3', operation: 'GetObject', path: /\/reports\/data\//, rate: 1, kind: 'truncate' }]);
+    const cut = await via.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'reports/data/one.csv.gz' }));
+    expect(cut.ContentLength).toBe(64 * 1024);
+    await expect(cut.Body!.transformToByteArray()).rejects.toThrow();
+    const whole = await via.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'seed' }));
+    expect((await whole.Body!.transformToByteArray()).length).toBeGreaterThan(0);
+    expect(proxy.stats().faults).toEqual({ 's3:GetObject:truncate': 1 });
+  });
+
   test('black-hole: the request is never answered, the SDK gives up with TimeoutError', async () => {
     proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind: 'black-hole' }]);
     const impatient = clients(proxy.endpoint, 1, { requestTimeout: 500, throwOnRequestTimeout: true });

@@ -8,7 +8,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { InventoryError } from '../../shared/inventory/errors.ts';
 import type { InventoryRow } from '../../shared/inventory/row.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
-import { s3InventorySource } from '../../shared/inventory/source.ts';
+import { rangedBody, s3InventorySource } from '../../shared/inventory/source.ts';
 import { gzipSync } from 'node:zlib';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
@@ -182,4 +182,23 @@ describe('CSV data files are fetched in ranges, each read whole before its rows 
       await proxy.close();
     }
   }, 60_000);
+});
+
+describe('a CSV data file read by ranges', () => {
+  test('the ranges join into the file byte for byte; a file replaced between two ranges fails the read (If-Match) instead of mixing two files', async () => {
+    const bucket = name('ranges');
+    await createBucket(clients, bucket);
+    const body = randomBytes(100 * 1024);
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'data/a.csv.gz', Body: body }));
+    const file = { key: 'data/a.csv.gz', size: body.length, md5: createHash('md5').update(body).digest('hex') };
+    const parts: Uint8Array[] = [];
+    for await (const part of rangedBody(clients.s3, bucket, file, 16 * 1024)) parts.push(part);
+    expect(parts).toHaveLength(7);
+    expect(Buffer.concat(parts).equals(body)).toBe(true);
+
+    const read = rangedBody(clients.s3, bucket, file, 16 * 1024);
+    await read.next();
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'data/a.csv.gz', Body: randomBytes(100 * 1024) }));
+    await expect((async () => { for (;;) if ((await read.next()).done) return; })()).rejects.toMatchObject({ name: 'PreconditionFailed' });
+  });
 });

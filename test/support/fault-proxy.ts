@@ -9,16 +9,20 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 /**
  * throttle / server-error: AWS's own error answer; black-hole: the request is taken and never answered;
  * reset: TCP RST before the target sees the request; lost-response: the target handles the request
- * (the write happens), then the client's connection is reset instead of the answer being relayed.
+ * (the write happens), then the client's connection is reset instead of the answer being relayed;
+ * truncate: the answer is relayed with half its body, then the connection is cut.
  */
-export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response';
+export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response' | 'truncate';
 export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
 export interface FaultRule {
   /** Which requests: service 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
   service?: FaultService | '*';
   operation?: string;
+  /** Only requests whose decoded path (`/<bucket>/<key>`, path-style) matches: one object among others (a manifest, one data file). */
+  path?: RegExp;
   /** Share of matching requests that get the fault, 0..1 (deterministic given `seed`). */
   rate: number;
+  /** 'truncate': the target's answer is relayed with its status, headers and half its body, then the connection is cut. */
   kind: FaultKind;
   /** At most this many faults from the rule (then its requests pass): "the first answer is lost". */
   times?: number;
@@ -231,7 +235,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
   let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
-  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, loseResponse = false) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, cut?: 'lose-response' | 'truncate') => {
+    const loseResponse = cut === 'lose-response';
+    const truncate = cut === 'truncate';
     const out = request({
       host: target.hostname, port: target.port, method: req.method, path: req.url, agent: upstream,
       headers: endToEnd(req.rawHeaders), // Host included: SigV4 signed it
@@ -242,6 +248,25 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return;
       }
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEnd(upstreamRes.rawHeaders));
+      if (truncate) {
+        // A body cut short (a connection dropped mid-download): half of what Content-Length promised, then the socket ends.
+        // Without a Content-Length (chunked), one byte is relayed before the cut.
+        const half = Math.max(1, Math.floor(Number(upstreamRes.headers['content-length'] ?? 0) / 2));
+        let sent = 0;
+        res.flushHeaders();
+        upstreamRes.on('data', (chunk: Buffer) => {
+          if (sent >= half) return;
+          const part = chunk.subarray(0, half - sent);
+          sent += part.length;
+          // Cut only once the half has left: the client then holds headers and a partial body.
+          res.write(part, () => {
+            if (sent < half) return;
+            upstreamRes.destroy();
+            setTimeout(() => res.socket?.destroy(), 20);
+          });
+        });
+        return;
+      }
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
       if (key) res.on('finish', () => observer?.(key, 'response'));
@@ -263,7 +288,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const key = `${service}:${operation}`;
     bump(counts.requests, key);
     const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
-      && (r.operation === undefined || r.operation === operation) && (r.times === undefined || (used.get(r) ?? 0) < r.times));
+      && (r.operation === undefined || r.operation === operation)
+      && (r.path === undefined || r.path.test(decodeURIComponent(url.pathname)))
+      && (r.times === undefined || (used.get(r) ?? 0) < r.times));
     // One draw per matching request, so the share of faults is `rate` whatever else passes through.
     if (!rule || random() >= rule.rate) {
       bump(counts.forwarded, key);
@@ -279,13 +306,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       req.resume(); // take the body so the client believes the request was sent, then say nothing
       return;
     }
+    if (rule.kind === 'truncate') {
+      forward(req, res, undefined, 'truncate');
+      return;
+    }
     if (rule.kind === 'reset') {
       req.socket.resetAndDestroy(); // TCP RST: the SDK sees ECONNRESET
       return;
     }
     if (rule.kind === 'lost-response') {
       bump(counts.forwarded, key);
-      forward(req, res, key, true);
+      forward(req, res, key, 'lose-response');
       return;
     }
     const reply = faultReply(service, rule.kind, req.method === 'HEAD', service === 'dynamodb' && rule.kind === 'throttle' ? dynamoThrottles++ : 0);

@@ -97,6 +97,20 @@ describe('parseMessageBody', () => {
     expect(parsed.kind === 'audit' && parsed.requests[0]).not.toHaveProperty('versionId');
   });
 
+  test('an inventory file message and a reconcile message are parsed as they were sent', () => {
+    const file = {
+      kind: 'inventory-file',
+      bucket: 'src',
+      destination: { bucket: 'dst', prefix: 'p' },
+      manifestKey: 'p/src/c/2026-01-01T00-00Z/manifest.json',
+      file: { key: 'p/src/c/data/a.csv.gz', size: 10, md5: '0'.repeat(32) },
+    };
+    expect(parseMessageBody(JSON.stringify(file))).toEqual({ kind: 'inventory-file', message: file });
+    const { file: _file, ...rest } = file;
+    const reconcile = { ...rest, kind: 'inventory-reconcile' };
+    expect(parseMessageBody(JSON.stringify(reconcile))).toEqual({ kind: 'inventory-reconcile', message: reconcile });
+  });
+
   test.each([
     ['s3:TestEvent', sample('s3-test-event.json'), 's3:TestEvent'],
     [
@@ -115,10 +129,16 @@ describe('parseMessageBody', () => {
 
   test.each([
     ['not JSON', 'hello', 'message body is not JSON'],
-    ['an unknown shape', '{"foo": 1}', 'not an S3 notification, EventBridge S3 event, SNS notification, sweep or key re-evaluation message'],
+    ['an unknown shape', '{"foo": 1}', 'not an S3 notification, EventBridge S3 event, SNS notification, sweep, key re-evaluation or inventory message'],
     ['a notification with a bad bucket name', sample('s3-notification.json').replace('"name": "sseguard-demo"', '"name": "Bad_Bucket"'), 'Records.0.s3.bucket.name: not an S3 bucket name'],
     ['a notification whose key is not URL-encoded', sample('s3-notification.json').replace('payroll+2026.csv', '100%.csv'), 'key is not URL-encoded'],
     ['a sweep page with no objects', '{"kind":"sseguard.sweep","runId":"r","page":0,"bucket":"b-1","objects":[]}', 'sweep message: objects'],
+    [
+      'an inventory file message without its MD5',
+      '{"kind":"inventory-file","bucket":"src","destination":{"bucket":"dst","prefix":"p"},"manifestKey":"p/src/c/2026-01-01T00-00Z/manifest.json","file":{"key":"p/src/c/data/a.csv.gz","size":1}}',
+      'inventory file message: file.md5',
+    ],
+    ['an inventory reconcile message naming no manifest', '{"kind":"inventory-reconcile","bucket":"src","destination":{"bucket":"dst","prefix":""},"manifestKey":"x"}', 'inventory reconcile message: manifestKey'],
   ])('%s is invalid, with a reason the DLQ keeps', (_name, body, reason) => {
     const parsed = parseMessageBody(body);
     expect(parsed.kind).toBe('invalid');

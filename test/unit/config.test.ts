@@ -10,6 +10,8 @@ const DEFAULTS = {
   sweepBuckets: [],
   sweepIntervalHours: 24,
   sweepAllVersions: false,
+  sweepInventory: 'off',
+  sweepInventoryMaxAgeHours: 24,
   endpoints: {},
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
@@ -114,4 +116,14 @@ test('S3 Batch Operations settings: account, role, report bucket, prefix and pri
   });
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_ACCOUNT_ID: '1234' })).toThrow(/SSEGUARD_ACCOUNT_ID is not a 12-digit/);
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_BATCH_PRIORITY: '-1' })).toThrow(/SSEGUARD_BATCH_PRIORITY cannot be negative/);
+});
+
+test('the sweep uses inventory reports only when told to; a report may be as old as the sweep interval unless a maximum age is set', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INTERVAL_HOURS: '12' })).toMatchObject({
+    sweepInventory: 'auto',
+    sweepInventoryMaxAgeHours: 12,
+  });
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '48' }).sweepInventoryMaxAgeHours).toBe(48);
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY: 'yes' })).toThrow('SSEGUARD_SWEEP_INVENTORY is off or auto');
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '0' })).toThrow('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0');
 });

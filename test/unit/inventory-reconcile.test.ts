@@ -17,6 +17,11 @@ describe('reconciliation with the newest inventory report', () => {
     expect(reconcile({ ...noDate, firstSeen: 'garbage' }, false, report)).toBe('kept-newer-than-report');
   });
 
+  test('an object audited after the report began scanning is kept, however old its LastModified (a version restored by removing its delete marker)', () => {
+    expect(reconcile({ ...old, auditedAt: '2026-11-30T01:00:00.000Z' }, false, report)).toBe('kept-newer-than-report');
+    expect(reconcile({ ...old, auditedAt: '2026-11-29T23:00:00.000Z' }, false, report)).toBe('gone');
+  });
+
   test('a noncurrent version is gone only by a report that lists versions', () => {
     const noncurrent = { ...old, versionId: 'v1', isLatest: false };
     expect(reconcile(noncurrent, false, report)).toBe('kept-not-covered');

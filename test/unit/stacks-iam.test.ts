@@ -17,6 +17,9 @@ import { transactionItemKindsInBundle, type TransactionItemKind } from './transa
  */
 const IAM_ACTIONS: Record<string, string[]> = {
   's3 HeadObject': ['s3:GetObject', 's3:GetObjectVersion'],
+  // Inventory reports (manifest.json, manifest.checksum, data files): current objects only, no VersionId.
+  's3 GetObject': ['s3:GetObject'],
+  's3 ListBucketInventoryConfigurations': ['s3:GetInventoryConfiguration'],
   's3 ListObjectsV2': ['s3:ListBucket'],
   's3 ListObjectVersions': ['s3:ListBucketVersions'],
   's3 ListBuckets': ['s3:ListAllMyBuckets'],
@@ -39,6 +42,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'dynamodb DeleteItem': ['dynamodb:DeleteItem'],
   'dynamodb Get': ['dynamodb:GetItem'],
   'dynamodb Put': ['dynamodb:PutItem'],
+  'dynamodb Update': ['dynamodb:UpdateItem'],
   'dynamodb Query': ['dynamodb:Query'],
   'dynamodb BatchGet': ['dynamodb:BatchGetItem'],
   'dynamodb BatchWrite': ['dynamodb:BatchWriteItem'],
@@ -81,6 +85,8 @@ const scope: IamScope<string> = {
   deadLetterQueue: ['arn:aws:sqs:us-east-1:111122223333:audit-dlq'],
   auditKeys: ['arn:aws:kms:us-east-1:111122223333:key/*'],
   targetKeys: ['arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+  inventoryDestinations: ['arn:aws:s3:::reports'],
+  inventoryReports: ['arn:aws:s3:::reports/inventory/*'],
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
 const SDK_SERVICES = /^(s3|kms|dynamodb|sqs):/;
@@ -173,8 +179,13 @@ describe('the report API is read-only', () => {
 describe('IAM resources', () => {
   const all = (Object.keys(ENTRIES) as FunctionName[]).flatMap((fn) => statementsOf(fn).map((s) => ({ fn, ...s })));
 
-  it('object actions name only the monitored buckets’ objects, bucket actions only the buckets', () => {
-    for (const s of all) {
+  it('object actions name only the monitored buckets’ objects, bucket actions only the buckets; inventory reports are only read, only where they are delivered', () => {
+    for (const s of all.filter((s) => s.sid === 'InventoryReports' || s.sid === 'InventoryDestinations')) {
+      expect([s.sid, s.actions, s.resources]).toEqual(
+        s.sid === 'InventoryReports' ? ['InventoryReports', ['s3:GetObject'], scope.inventoryReports] : ['InventoryDestinations', ['s3:ListBucket'], scope.inventoryDestinations],
+      );
+    }
+    for (const s of all.filter((s) => s.sid !== 'InventoryReports' && s.sid !== 'InventoryDestinations')) {
       const objectActions = s.actions.filter((a) => /^s3:(Get|Put)Object|^s3:AbortMultipartUpload|^s3:UpdateObjectEncryption/.test(a));
       if (objectActions.length > 0) expect(s.resources, `${s.fn} ${s.sid}`).toEqual(scope.objects);
       if (s.actions.some((a) => ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'].includes(a))) expect(s.resources).toEqual(scope.buckets);
@@ -202,10 +213,11 @@ describe('IAM resources', () => {
     }
   });
 
-  it('only the worker may dead-letter; only the sweep and key events (pages of a large blast radius) may enqueue', () => {
+  it('only the worker may dead-letter; the sweep, key events (pages of a large blast radius) and the worker (an inventory report\'s reconciliation) may enqueue', () => {
     const sends = all.filter((s) => s.actions.includes('sqs:SendMessage'));
     expect(sends.map((s) => [s.fn, s.resources])).toEqual([
       ['auditWorker', scope.deadLetterQueue],
+      ['auditWorker', scope.auditQueue],
       ['sweep', scope.auditQueue],
       ['keyEvents', scope.auditQueue],
     ]);

@@ -4,8 +4,9 @@ import { KEY_STATE_CALLS, parseKeyEvent } from '../../shared/events/key-events.t
 import { findingsTableDefinition, INDEXES } from '../../shared/findings/table.ts';
 import {
   ARCHITECTURE, AUDIT_QUEUE, FUNCTIONS, IDEMPOTENCY_TABLE, KEY_EVENT_PATTERN, RUNTIME, SWEEP,
-  findingsTable, functionEnvironment, objectCreatedPattern, stageSettings,
+  findingsTable, functionEnvironment, objectCreatedPattern, stageSettings, bucketInventory, inventoryScope, INVENTORY_FIELDS,
 } from '../../stacks/settings.ts';
+import { SWEEP_REQUIRED_FIELDS, unusableConfiguration } from '../../shared/sweep/inventory-plan.ts';
 import { loadConfig } from '../../shared/config.ts';
 
 describe('stacks/settings', () => {
@@ -67,5 +68,49 @@ describe('stacks/settings', () => {
     expect(stageSettings('dev', { SSEGUARD_EXISTING_BUCKETS: 'logs, archive', SSEGUARD_CREATE_BUCKETS: '' })).toMatchObject({ createdBuckets: [], existingBuckets: ['logs', 'archive'] });
     expect(() => stageSettings('dev', { SSEGUARD_TARGET_KEY_ARNS: 'alias/finance' })).toThrow(/SSEGUARD_TARGET_KEY_ARNS: "alias\/finance" is not a KMS key ARN/);
     expect(() => stageSettings('dev', { SSEGUARD_CREATE_BUCKETS: '' })).toThrow(/no bucket to monitor/);
+  });
+
+  it('SSEGUARD_INVENTORY_DESTINATION: a daily, unfiltered inventory with every audit field on each monitored bucket, one the sweep accepts; the sweep and worker read only its reports', () => {
+    const stage = stageSettings('production', { SSEGUARD_EXISTING_BUCKETS: 'prod-data', SSEGUARD_INVENTORY_DESTINATION: 'prod-reports/sseguard' });
+    expect(stage.inventory).toEqual({ destinationBucket: 'prod-reports', prefix: 'sseguard', format: 'CSV' });
+    const inventory = bucketInventory('prod-data', stage.inventory!);
+    expect(inventory).toEqual({
+      name: 'sseguard',
+      enabled: true,
+      includedObjectVersions: 'Current',
+      schedule: { frequency: 'Daily' },
+      optionalFields: [...INVENTORY_FIELDS],
+      destination: { bucket: { format: 'CSV', bucketArn: 'arn:aws:s3:::prod-reports', prefix: 'sseguard' } },
+    });
+    for (const field of SWEEP_REQUIRED_FIELDS) expect(inventory.optionalFields).toContain(field);
+    // The configuration as S3 hands it back to the sweep (ListBucketInventoryConfigurations) is usable.
+    expect(unusableConfiguration({
+      Id: inventory.name, IsEnabled: true, IncludedObjectVersions: 'Current', Schedule: { Frequency: 'Daily' }, OptionalFields: inventory.optionalFields,
+      Destination: { S3BucketDestination: { Bucket: inventory.destination.bucket.bucketArn, Format: 'CSV', Prefix: 'sseguard' } },
+    }, ['CSV'])).toBeUndefined();
+    expect(functionEnvironment(stage, 'prod-data')).toMatchObject({ SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '36' });
+    const config = loadConfig({ AWS_REGION: 'us-east-1', ...(functionEnvironment(stage, 'prod-data') as Record<string, string>) });
+    expect(config).toMatchObject({ sweepInventory: 'auto', sweepInventoryMaxAgeHours: 36 });
+    expect(inventoryScope(stage, (r) => `arn:aws:s3:::${r}`)).toEqual({ inventoryDestinations: ['arn:aws:s3:::prod-reports'], inventoryReports: ['arn:aws:s3:::prod-reports/sseguard/*'] });
+
+    const without = stageSettings('dev');
+    expect(without.inventory).toBeUndefined();
+    expect(functionEnvironment(without, 'x')).not.toHaveProperty('SSEGUARD_SWEEP_INVENTORY');
+    expect(inventoryScope(without, (r) => `arn:aws:s3:::${r}`)).toEqual({ inventoryDestinations: [], inventoryReports: [] });
+    expect(() => stageSettings('dev', { SSEGUARD_EXISTING_BUCKETS: 'logs', SSEGUARD_INVENTORY_DESTINATION: 'logs' })).toThrow(/is a monitored bucket/);
+    expect(() => stageSettings('dev', { SSEGUARD_INVENTORY_DESTINATION: 'Bad_Bucket' })).toThrow(/SSEGUARD_INVENTORY_DESTINATION: "Bad_Bucket" is not a bucket name/);
+  });
+
+  it('the sweep refuses inventory configurations that cannot stand in for a listing, saying why', () => {
+    const usable = {
+      Id: 'a', IsEnabled: true, IncludedObjectVersions: 'Current' as const, Schedule: { Frequency: 'Daily' as const }, OptionalFields: [...INVENTORY_FIELDS],
+      Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::r', Format: 'CSV' as const } },
+    };
+    expect(unusableConfiguration({ ...usable, IsEnabled: false })).toBe('disabled');
+    expect(unusableConfiguration({ ...usable, Filter: { Prefix: 'logs/' } })).toBe('filtered to logs/');
+    expect(unusableConfiguration({ ...usable, Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::r', Format: 'ORC' } } })).toBe('format ORC (read here: CSV, Parquet)');
+    // The Lambda sweep reads CSV only.
+    expect(unusableConfiguration({ ...usable, Destination: { S3BucketDestination: { Bucket: 'arn:aws:s3:::r', Format: 'Parquet' } } }, ['CSV'])).toBe('format Parquet (read here: CSV)');
+    expect(unusableConfiguration({ ...usable, OptionalFields: ['Size', 'ETag'] })).toBe('no EncryptionStatus, BucketKeyStatus field');
   });
 });

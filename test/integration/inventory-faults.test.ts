@@ -1,0 +1,214 @@
+// The inventory tier's reads under faults: manifest.json, manifest.checksum or a data file answered
+// 503 SlowDown, a data file cut off halfway or never answered, a checksum that does not match.
+// `sseguard scan --inventory` then exits 2 and records nothing from the report (the old findings
+// stay); the audit worker fails the file message (SQS retries it), records nothing and does not mark
+// the file done, and audits it fully once the weather clears. The fault proxy sits between sseguard
+// and the emulator; every assertion is about what ends up recorded.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { deliverInventory, type InventoryDelivery } from '../../cli/commands/deliver-inventory.ts';
+import { handler as auditWorker } from '../../functions/audit-worker.ts';
+import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
+import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { inventoryFileMessages } from '../../shared/inventory/messages.ts';
+import { InventoryReportProgress } from '../../shared/inventory/report-progress.ts';
+import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
+import { s3InventorySource } from '../../shared/inventory/source.ts';
+import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
+import { createRuntime } from '../../shared/runtime.ts';
+import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
+import { pollOnce } from '../support/sqs-event-source.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
+const emulator = inject('emulatorEndpoint');
+const SOURCE = 'inv-faults-source';
+const DESTINATION = 'inv-faults-reports';
+const TABLE = 'inv-faults-findings';
+// Short timeouts and few SDK attempts, so a black-holed read ends in seconds.
+const TIMEOUTS = { SSEGUARD_SOCKET_TIMEOUT_MS: '1000', SSEGUARD_REQUEST_TIMEOUT_MS: '2000', SSEGUARD_MAX_ATTEMPTS: '2' };
+Object.assign(process.env, { SSEGUARD_TABLE: TABLE, SSEGUARD_QUEUE: 'inv-faults-audit', SSEGUARD_MAX_RECEIVE_COUNT: '10', SSEGUARD_IDEMPOTENCY_TABLE: 'inv-faults-idempotency', ...TIMEOUTS });
+delete process.env.SSEGUARD_POLICY;
+
+const writer = createAwsClients({ maxSockets: 16 });
+const context = localLambdaContext('inventory-faults');
+let proxy: FaultProxy;
+let sqs: SQSClient;
+let queueUrl: string;
+let key: TestKey;
+let report: InventoryDelivery;
+
+const atEmulator = () => createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_URL: emulator }));
+
+/** Each recorded object's verdict, mode and revision: what "nothing recorded" compares. */
+async function recorded(): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for await (const page of atEmulator().store.findings({ bucket: SOURCE })) for (const f of page) found[f.key] = `${f.verdict} ${f.mode} rev ${f.rev}`;
+  return found;
+}
+
+function sseguard(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+const scanInventory = (endpoint: string) =>
+  sseguard(['scan', '--bucket', SOURCE, '--inventory', `s3://${DESTINATION}/reports`, '--json'], { AWS_ENDPOINT_URL: endpoint });
+
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const manifestPath = () => new RegExp(`${esc(report.manifestKey)}$`);
+const checksumPath = () => new RegExp(`${esc(report.manifestKey.replace(/manifest\.json$/, 'manifest.checksum'))}$`);
+const dataPath = () => new RegExp(`${esc(report.dataKeys[0]!)}$`);
+
+const FAULTS: [string, () => FaultRule][] = [
+  ['manifest.json answered 503 SlowDown', () => ({ service: 's3', operation: 'GetObject', path: manifestPath(), rate: 1, kind: 'throttle' })],
+  ['manifest.checksum answered 503 SlowDown', () => ({ service: 's3', operation: 'GetObject', path: checksumPath(), rate: 1, kind: 'throttle' })],
+  ['the data file answered 503 SlowDown', () => ({ service: 's3', operation: 'GetObject', path: dataPath(), rate: 1, kind: 'throttle' })],
+  ['the data file cut off halfway', () => ({ service: 's3', operation: 'GetObject', path: dataPath(), rate: 1, kind: 'truncate' })],
+  ['the data file never answered', () => ({ service: 's3', operation: 'GetObject', path: dataPath(), rate: 1, kind: 'black-hole' })],
+];
+
+beforeAll(async () => {
+  proxy = await startFaultProxy({ target: emulator });
+  const runtime = atEmulator();
+  sqs = runtime.clients.sqs;
+  await ensureFindingsTable(runtime.clients.dynamodb, TABLE);
+  await ensureIdempotencyTable(runtime.clients.dynamodb, 'inv-faults-idempotency');
+  ({ queueUrl } = await ensureQueues(runtime.clients.sqs, runtime.config));
+  key = await createKey(writer, { rotation: true });
+  await createBucket(writer, SOURCE);
+  await createBucket(writer, DESTINATION);
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) => putObject(writer, SOURCE, `obj-${String(i).padStart(2, '0')}`, i % 2 === 0 ? { mode: 'sse-s3' } : { mode: 'sse-kms', key })),
+  );
+  await writer.s3.send(
+    new PutBucketInventoryConfigurationCommand({
+      Bucket: SOURCE,
+      Id: 'sseguard',
+      InventoryConfiguration: inventoryConfiguration({ bucket: SOURCE, destinationBucket: DESTINATION, prefix: 'reports' }),
+    }),
+  );
+  await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() - 120_000) });
+  const baseline = await scanInventory(emulator);
+  expect(baseline.stderr).toBe('');
+  expect(baseline.code).toBe(0);
+  // Two objects change encryption; the next report says so, and a clean read records it.
+  await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-00', Body: 'now kms', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn }));
+  await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-01', Body: 'now s3', ServerSideEncryption: 'AES256' }));
+  report = (await deliverInventory(emulator, { bucket: SOURCE }))[0]!;
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+});
+
+describe('sseguard scan --inventory', () => {
+  test.each(FAULTS)('%s: exit 2, the read named, nothing recorded from the report', async (_name, rule) => {
+    const before = await recorded();
+    proxy.setRules([rule()]);
+    const run = await scanInventory(proxy.endpoint);
+    proxy.setRules([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^sseguard: error: /m);
+    expect(await recorded()).toEqual(before);
+  });
+
+  test('a manifest.checksum that does not match: exit 2, a clear error, nothing recorded', async () => {
+    const before = await recorded();
+    const checksumKey = report.manifestKey.replace(/manifest\.json$/, 'manifest.checksum');
+    const original = await (await writer.s3.send(new GetObjectCommand({ Bucket: DESTINATION, Key: checksumKey }))).Body!.transformToString();
+    await writer.s3.send(new PutObjectCommand({ Bucket: DESTINATION, Key: checksumKey, Body: '0'.repeat(32) }));
+    try {
+      const run = await scanInventory(emulator);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('the report is incomplete or altered');
+      expect(await recorded()).toEqual(before);
+    } finally {
+      await writer.s3.send(new PutObjectCommand({ Bucket: DESTINATION, Key: checksumKey, Body: original }));
+    }
+  });
+});
+
+describe('the audit worker, one data file per message', () => {
+  const progress = () => new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(SOURCE, report.manifestKey);
+
+  beforeAll(async () => {
+    process.env.AWS_ENDPOINT_URL = proxy.endpoint;
+    resetHandlerRuntime();
+    const source = s3InventorySource(atEmulator().clients.s3, { bucket: DESTINATION, prefix: 'reports' });
+    const [message] = inventoryFileMessages(await source.at(SOURCE, report.manifestKey));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+  });
+
+  afterAll(() => {
+    process.env.AWS_ENDPOINT_URL = emulator;
+    resetHandlerRuntime();
+  });
+
+  test.each(FAULTS)('%s: the message fails (SQS retries it), nothing recorded, the file not marked done', async (_name, rule) => {
+    const before = await recorded();
+    proxy.setRules([rule()]);
+    const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
+    proxy.setRules([]);
+    expect(poll).toMatchObject({ received: 1, failed: [expect.any(String)] });
+    expect(await recorded()).toEqual(before);
+    expect(await progress()).toBeUndefined();
+  });
+
+  test('a manifest.checksum that does not match: the message fails (retried, then dead-lettered), nothing recorded, the file not marked done', async () => {
+    const before = await recorded();
+    const checksumKey = report.manifestKey.replace(/manifest\.json$/, 'manifest.checksum');
+    const original = await (await writer.s3.send(new GetObjectCommand({ Bucket: DESTINATION, Key: checksumKey }))).Body!.transformToString();
+    await writer.s3.send(new PutObjectCommand({ Bucket: DESTINATION, Key: checksumKey, Body: '0'.repeat(32) }));
+    try {
+      expect(await pollOnce(sqs, queueUrl, auditWorker, context)).toMatchObject({ received: 1, failed: [expect.any(String)] });
+      expect(await recorded()).toEqual(before);
+      expect(await progress()).toBeUndefined();
+    } finally {
+      await writer.s3.send(new PutObjectCommand({ Bucket: DESTINATION, Key: checksumKey, Body: original }));
+    }
+  });
+
+  test('DynamoDB failing every findings write (500 InternalServerError, after the write retries): the message fails, nothing recorded, the file not marked done', async () => {
+    const before = await recorded();
+    proxy.setRules([{ service: 'dynamodb', operation: 'TransactWriteItems', rate: 1, kind: 'server-error' }]);
+    const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
+    proxy.setRules([]);
+    expect(poll).toMatchObject({ received: 1, failed: [expect.any(String)] });
+    expect(proxy.stats().faults['dynamodb:TransactWriteItems:server-error']).toBeGreaterThan(1);
+    expect(await recorded()).toEqual(before);
+    expect(await progress()).toBeUndefined();
+  }, 120_000);
+
+  test('HeadObject of the changed KMS object answered 503: the message fails, that object keeps its old finding, the file is not marked done', async () => {
+    const before = await recorded();
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind: 'throttle' }]);
+    const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
+    proxy.setRules([]);
+    expect(poll).toMatchObject({ received: 1, failed: [expect.any(String)] });
+    // What the report alone decides is true whatever HEAD says: obj-01 (now SSE-S3) may be recorded; obj-00 (now KMS) may not.
+    expect((await recorded())['obj-00']).toBe(before['obj-00']);
+    expect(await progress()).toBeUndefined();
+  });
+
+  test('once the reads succeed, the retried message records the report\'s changes and counts the file', async () => {
+    const before = await recorded();
+    const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
+    expect(poll).toEqual({ received: 1, failed: [] });
+    const after = await recorded();
+    // obj-01 was recorded by the previous delivery (decided by the report alone) and not again.
+    expect(after['obj-00']).toMatch(/^compliant sse-kms rev 2$/);
+    expect(after['obj-01']).toMatch(/^compliant sse-s3 rev 2$/);
+    const unchanged = Object.keys(before).filter((k) => k !== 'obj-00');
+    for (const k of unchanged) expect(after[k]).toBe(before[k]);
+    expect(await progress()).toMatchObject({ files: 1, filesDone: 1 });
+  });
+});
