@@ -160,9 +160,15 @@ const RANGE_RETRY: RetryPolicy = { attempts: 4, baseMs: 200, capMs: 4_000 };
  * on the emulator: bench/inventory-worker-bench.ts). Every range after the first is pinned to the
  * first's ETag (If-Match): a file replaced mid-read fails instead of mixing two files.
  */
-export async function* rangedBody(s3: S3Client, bucket: string, file: InventoryDataFile, rangeBytes = DATA_FILE_RANGE_BYTES): AsyncGenerator<Uint8Array> {
+export async function* rangedBody(
+  s3: S3Client,
+  bucket: string,
+  file: InventoryDataFile,
+  rangeBytes = DATA_FILE_RANGE_BYTES,
+  options: { from?: number; etag?: string } = {},
+): AsyncGenerator<Uint8Array> {
   if (file.size === 0) return;
-  let etag: string | undefined;
+  let etag: string | undefined = options.etag;
   const fetchRange = (start: number) =>
     retrying(
       `GetObject s3://${bucket}/${file.key} bytes ${start}-`,
@@ -176,8 +182,9 @@ export async function* rangedBody(s3: S3Client, bucket: string, file: InventoryD
       // A body that ends early or stalls fails after its headers: the SDK does not retry that itself.
       (error) => isTransientServiceError(error) || isBodyReadFailure(error),
     );
-  let next: Promise<Uint8Array> | undefined = fetchRange(0);
-  for (let start = 0; next; start += rangeBytes) {
+  const from = options.from ?? 0;
+  let next: Promise<Uint8Array> | undefined = from < file.size ? fetchRange(from) : undefined;
+  for (let start = from; next; start += rangeBytes) {
     const bytes: Uint8Array = await next;
     next = start + rangeBytes < file.size ? fetchRange(start + rangeBytes) : undefined;
     // Keep the prefetch from rejecting unobserved if the consumer stops early.
