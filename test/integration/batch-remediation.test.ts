@@ -3,11 +3,9 @@
 // target key (copies stay per object), `jobs --wait` folds the completion report into the findings.
 // Crashes between the steps and S3 Control weather (via test/support/fault-proxy.ts) never lose an
 // object, never make a second job, and never record a verdict.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateJobCommand, DescribeJobCommand, ListJobsCommand, S3ControlClient, UpdateJobStatusCommand } from '@aws-sdk/client-s3-control';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -24,12 +22,12 @@ import { REMEDIATIONS_PK } from '../../shared/findings/table.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, enableVersioning, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { runKillableCli, type KillableRun } from '../support/cli.ts';
 
 const ACCOUNT = '123456789012';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/sseguard-batch`;
 const REPORTS = 'batch-reports';
 const TABLE = 'batch-findings';
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-batch-'));
 const emulator = inject('emulatorEndpoint');
 const ENV = { SSEGUARD_TABLE: TABLE, SSEGUARD_IDEMPOTENCY_TABLE: 'batch-idempotency', SSEGUARD_ACCOUNT_ID: ACCOUNT };
@@ -42,23 +40,9 @@ let proxy: FaultProxy;
 let target: TestKey;
 let other: TestKey;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = KillableRun;
 
-function sseguard(args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...ENV, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    onStart?.(child.pid!);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sseguard = (args: string[], env: Record<string, string> = {}, onStart?: (pid: number) => void) => runKillableCli(args, { ...ENV, ...env }, onStart);
 
 const json = (run: Run) => {
   try {

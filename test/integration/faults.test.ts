@@ -1,12 +1,10 @@
 // Evidence under faults: throttling in AWS's own error shapes, dead endpoints, crashes at each step
 // of a fix, two fixing runs at once, late events. The fault proxy (test/support/fault-proxy.ts)
 // sits between sseguard and the emulator; every assertion is about what ends up recorded.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { auditRequests } from '../../shared/audit/audit-batch.ts';
@@ -24,9 +22,9 @@ import type { StoredFinding } from '../../shared/findings/store.ts';
 import { createRuntime, scanDependencies, type Runtime } from '../../shared/runtime.ts';
 import { createBucket, createKey, disableKey, enableVersioning, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startBlackHole, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { runKillableCli, type KillableRun } from '../support/cli.ts';
 
 const TABLE = 'faults-findings';
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-faults-'));
 const emulator = inject('emulatorEndpoint');
 Object.assign(process.env, { SSEGUARD_TABLE: TABLE, SSEGUARD_IDEMPOTENCY_TABLE: 'faults-idempotency' });
@@ -64,26 +62,9 @@ function policy(name: string, text: string): string {
   return path;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Run = KillableRun;
 
-/** Runs the CLI in its own process group, so that a test can kill it and everything it started. */
-function sseguard(args: string[], env: Record<string, string>, onStart?: (pid: number) => void): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    onStart?.(child.pid!);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const sseguard = (args: string[], env: Record<string, string>, onStart?: (pid: number) => void) => runKillableCli(args, env, onStart);
 
 beforeAll(async () => {
   proxy = await startFaultProxy({ target: emulator, seed: 7 });

@@ -4,8 +4,6 @@
 // stay); the audit worker fails the file message (SQS retries it), records nothing and does not mark
 // the file done, and audits it fully once the weather clears. The fault proxy sits between sseguard
 // and the emulator; every assertion is about what ends up recorded.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -25,8 +23,8 @@ import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
 import { pollOnce } from '../support/sqs-event-source.ts';
+import { runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/sseguard.js', import.meta.url));
 const emulator = inject('emulatorEndpoint');
 const SOURCE = 'inv-faults-source';
 const DESTINATION = 'inv-faults-reports';
@@ -53,13 +51,7 @@ async function recorded(): Promise<Record<string, string>> {
   return found;
 }
 
-function sseguard(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const sseguard = (args: string[], env: Record<string, string>) => runCli(args, env);
 const scanInventory = (endpoint: string) =>
   sseguard(['scan', '--bucket', SOURCE, '--inventory', `s3://${DESTINATION}/reports`, '--json'], { AWS_ENDPOINT_URL: endpoint });
 

@@ -26,7 +26,7 @@ import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { SweepRuns } from '../../shared/sweep/sweep-runs.ts';
-import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { createBucket, createKey, disableKey, putObject, putObjectsInEveryMode, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
@@ -109,15 +109,7 @@ beforeAll(async () => {
   const disabled = await createKey(writer, { rotation: true });
   for (const bucket of [SOURCE, PLAIN, DESTINATION]) await createBucket(writer, bucket);
   const writes: Promise<unknown>[] = [];
-  for (let i = 0; i < 60; i++) {
-    const key = `obj-${String(i).padStart(3, '0')}`;
-    const mode = i % 6;
-    if (mode === 0 || mode === 1) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-s3' }));
-    if (mode === 2) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: enabled }));
-    if (mode === 3) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: disabled }));
-    if (mode === 4) writes.push(putObject(writer, SOURCE, key, { mode: 'dsse-kms', key: enabled }));
-    if (mode === 5) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-c' }));
-  }
+  writes.push(putObjectsInEveryMode(writer, SOURCE, 60, { enabled, disabled }));
   writes.push(putObject(writer, PLAIN, 'a', { mode: 'sse-s3' }), putObject(writer, PLAIN, 'b', { mode: 'sse-s3' }));
   await Promise.all(writes);
   await disableKey(writer, disabled);

@@ -6,7 +6,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
-import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { createBucket, createKey, disableKey, putObjectsInEveryMode, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { runCli, verdictsOf } from '../support/cli.ts';
 
@@ -27,15 +27,7 @@ beforeAll(async () => {
   await createBucket(writer, SOURCE);
   await createBucket(writer, DESTINATION);
   const writes: Promise<unknown>[] = [];
-  for (let i = 0; i < 60; i++) {
-    const key = `obj-${String(i).padStart(3, '0')}`;
-    const mode = i % 6;
-    if (mode === 0 || mode === 1) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-s3' }));
-    if (mode === 2) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: enabled }));
-    if (mode === 3) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-kms', key: disabled }));
-    if (mode === 4) writes.push(putObject(writer, SOURCE, key, { mode: 'dsse-kms', key: enabled }));
-    if (mode === 5) writes.push(putObject(writer, SOURCE, key, { mode: 'sse-c' }));
-  }
+  writes.push(putObjectsInEveryMode(writer, SOURCE, 60, { enabled, disabled }));
   await Promise.all(writes);
   await disableKey(writer, disabled);
   const setup = await sseguard(['inventory', 'setup', '--bucket', SOURCE, '--destination-bucket', DESTINATION, '--prefix', 'reports']);

@@ -123,3 +123,19 @@ export function patternedBody(size: number, seed = 1): Buffer {
   for (let offset = 0; offset < size; offset += 4) body.writeUInt32BE((offset * 2654435761 + seed) >>> 0, Math.min(offset, size - 4));
   return body;
 }
+
+/**
+ * `count` objects obj-000, obj-001, … in every server-side mode, six in turn: SSE-S3 twice,
+ * SSE-KMS under `enabled`, SSE-KMS under `disabled`, DSSE-KMS under `enabled`, SSE-C.
+ */
+export async function putObjectsInEveryMode(clients: AwsClients, bucket: string, count: number, keys: { enabled: TestKey; disabled: TestKey }): Promise<void> {
+  const modes: WriteEncryption[] = [
+    { mode: 'sse-s3' },
+    { mode: 'sse-s3' },
+    { mode: 'sse-kms', key: keys.enabled },
+    { mode: 'sse-kms', key: keys.disabled },
+    { mode: 'dsse-kms', key: keys.enabled },
+    { mode: 'sse-c' },
+  ];
+  await Promise.all(Array.from({ length: count }, (_, i) => putObject(clients, bucket, `obj-${String(i).padStart(3, '0')}`, modes[i % modes.length]!)));
+}
