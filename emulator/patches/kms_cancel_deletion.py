@@ -26,7 +26,7 @@ def apply() -> None:
     original = KmsBackend.cancel_key_deletion
 
     def cancel_key_deletion(self: Any, key_id: str) -> None:
-        key = self.keys[key_id]
+        key = self.keys[self.get_key_id(key_id)]  # a key ARN as well as a key id, as AWS takes both
         if key.key_state == "Disabled":
             raise JsonRESTError("DisabledException", f"{key.arn} is disabled.")
         if key.key_state == "Enabled":
