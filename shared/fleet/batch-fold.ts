@@ -11,7 +11,7 @@
 //
 // A job that Failed as a whole (manifest unreadable) has no report: every manifest line is folded as a
 // failed task with the job's failure code.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JobDescriptor } from '@aws-sdk/client-s3-control';
 import { parse } from 'csv-parse';
@@ -21,6 +21,7 @@ import { isTransient } from '../audit/audit-batch.ts';
 import type { EncryptionSnapshot, Finding } from '../domain/finding.ts';
 import type { BatchJobRecord, BatchJobStore } from '../findings/batch-job-store.ts';
 import type { FindingsStore, FixIntent } from '../findings/store.ts';
+import { rangedObjectBytes } from '../inventory/source.ts';
 import { completionRow, decodeManifestKey, parseCompletionManifest, type TaskResult } from './batch.ts';
 import { batchIntentId, reportPrefixOf, taskRecord } from './batch-plan.ts';
 
@@ -45,10 +46,11 @@ async function* csvRecords(body: Readable): AsyncIterable<string[]> {
   yield* body.pipe(parse({ relax_column_count: true, skip_empty_lines: true })) as AsyncIterable<string[]>;
 }
 
-async function objectBody(s3: S3Client, bucket: string, key: string): Promise<Readable> {
-  const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Body as Readable;
-}
+/**
+ * A report or manifest CSV by ranged GETs: one GET streamed at the fold's pace (a HeadObject and a
+ * recording per chunk of rows) would sit idle until the socket timeout cut it.
+ */
+const objectBody = (s3: S3Client, bucket: string, key: string): Readable => Readable.from(rangedObjectBytes(s3, bucket, key));
 
 /** The rows of the job's outcome: its completion report, or for a job that ran no task, its manifest. */
 async function* taskRows(s3: S3Client, record: BatchJobRecord, job: JobDescriptor): AsyncIterable<TaskResult> {
@@ -64,13 +66,13 @@ async function* taskRows(s3: S3Client, record: BatchJobRecord, job: JobDescripto
   if (top !== undefined) {
     for (const result of parseCompletionManifest(top).Results) {
       let index = 0;
-      for await (const cells of csvRecords(await objectBody(s3, result.Bucket, result.Key))) yield completionRow(cells, index++);
+      for await (const cells of csvRecords(objectBody(s3, result.Bucket, result.Key))) yield completionRow(cells, index++);
     }
     return;
   }
   if (!record.manifest) return;
   const reason = job.FailureReasons?.[0];
-  for await (const [bucket = '', key = '', versionId = ''] of csvRecords(await objectBody(s3, record.manifest.bucket, record.manifest.key))) {
+  for await (const [bucket = '', key = '', versionId = ''] of csvRecords(objectBody(s3, record.manifest.bucket, record.manifest.key))) {
     yield {
       bucket,
       key: decodeManifestKey(key),

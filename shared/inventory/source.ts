@@ -3,7 +3,7 @@
 // GetObject for data files), so it works the same against AWS, LocalStack and the emulator.
 import { GetObjectCommand, NoSuchKey, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { AsyncBuffer } from 'hyparquet';
-import { isTransientServiceError } from '../aws/errors.ts';
+import { errorFacts, isTransientServiceError } from '../aws/errors.ts';
 import { retrying, type RetryPolicy } from '../aws/retry.ts';
 import { readCsvRows } from './csv-reader.ts';
 import { InventoryError } from './errors.ts';
@@ -179,8 +179,7 @@ export async function* rangedBody(
         return got.Body!.transformToByteArray();
       },
       RANGE_RETRY,
-      // A body that ends early or stalls fails after its headers: the SDK does not retry that itself.
-      (error) => isTransientServiceError(error) || isBodyReadFailure(error),
+      rangeWeather,
     );
   const from = options.from ?? 0;
   let next: Promise<Uint8Array> | undefined = from < file.size ? fetchRange(from) : undefined;
@@ -192,6 +191,35 @@ export async function* rangedBody(
     yield bytes;
   }
 }
+
+/**
+ * An object whose size nobody gave (an Athena query result, a Batch completion report), read as a
+ * data file is: by ranged GETs, its size from the first range's Content-Range (a HeadObject would
+ * cost a request more). An empty object has no range to read (416): no bytes.
+ */
+export async function* rangedObjectBytes(s3: S3Client, bucket: string, key: string, rangeBytes = DATA_FILE_RANGE_BYTES): AsyncGenerator<Uint8Array> {
+  const first = await retrying(
+    `GetObject s3://${bucket}/${key} bytes 0-`,
+    async () => {
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${rangeBytes - 1}` }));
+        return { bytes: await got.Body!.transformToByteArray(), range: got.ContentRange, etag: got.ETag };
+      } catch (error) {
+        if (errorFacts(error).status === 416) return undefined;
+        throw error;
+      }
+    },
+    RANGE_RETRY,
+    rangeWeather,
+  );
+  if (!first) return;
+  yield first.bytes;
+  const size = Number(/\/(\d+)$/.exec(first.range ?? '')?.[1] ?? first.bytes.length);
+  yield* rangedBody(s3, bucket, { key, size, md5: '' }, rangeBytes, { from: first.bytes.length, ...(first.etag ? { etag: first.etag } : {}) });
+}
+
+/** Weather on a range: the service's (throttling, 5xx, timeouts), or a body that ended early or stalled after its headers (the SDK does not retry that itself). */
+const rangeWeather = (error: unknown): boolean => isTransientServiceError(error) || isBodyReadFailure(error);
 
 const isBodyReadFailure = (error: unknown): boolean => {
   const { code, name, message } = (error ?? {}) as { code?: string; name?: string; message?: string };

@@ -12,15 +12,13 @@
 // read as a stream (one GetObject) instead of GetQueryResults, which pages 1,000 rows a request:
 // a million requests for a billion objects.
 import { GetQueryExecutionCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type AthenaClient, type QueryExecution } from '@aws-sdk/client-athena';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTransientServiceError } from '../aws/errors.ts';
-import { retrying } from '../aws/retry.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryRow } from '../inventory/row.ts';
-import { DATA_FILE_RANGE_BYTES, rangedBody, type InventoryReport, type InventorySource } from '../inventory/source.ts';
+import { rangedObjectBytes, type InventoryReport, type InventorySource } from '../inventory/source.ts';
 import { currentObjectsQuery, metadataTableOf, RESULT_COLUMNS, rowFromResult, type MetadataTable, type ResultCells } from './query.ts';
 
 export interface MetadataTableOptions {
@@ -67,26 +65,6 @@ async function finished(athena: AthenaClient, id: string, options: MetadataTable
   }
 }
 
-/**
- * The result file's bytes by ranged GETs, as inventory data files are read (one GET streamed at the
- * audit's pace would sit idle and be cut by the socket timeout). Its size comes from the first
- * range's Content-Range: Athena names none, and a HeadObject would cost a request per query.
- */
-async function* resultBytes(s3: S3Client, bucket: string, key: string): AsyncGenerator<Uint8Array> {
-  const first = await retrying(
-    `GetObject s3://${bucket}/${key} bytes 0-`,
-    async () => {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${DATA_FILE_RANGE_BYTES - 1}` }));
-      return { bytes: await got.Body!.transformToByteArray(), range: got.ContentRange, etag: got.ETag };
-    },
-    { attempts: 4, baseMs: 200, capMs: 4_000 },
-    isTransientServiceError,
-  );
-  yield first.bytes;
-  const size = Number(/\/(\d+)$/.exec(first.range ?? '')?.[1] ?? first.bytes.length);
-  yield* rangedBody(s3, bucket, { key, size, md5: '' }, DATA_FILE_RANGE_BYTES, { from: first.bytes.length, ...(first.etag ? { etag: first.etag } : {}) });
-}
-
 export function athenaMetadataSource(athena: AthenaClient, s3: S3Client, options: MetadataTableOptions): InventorySource {
   const clock = options.clock ?? (() => new Date());
 
@@ -129,7 +107,7 @@ export function athenaMetadataSource(athena: AthenaClient, s3: S3Client, options
     },
     async *rows(report, file) {
       const where = `s3://${report.destination.bucket}/${file.key}`;
-      const parser = Readable.from(resultBytes(s3, report.destination.bucket, file.key)).pipe(parse({ columns: true, bom: true, relax_column_count: false }));
+      const parser = Readable.from(rangedObjectBytes(s3, report.destination.bucket, file.key)).pipe(parse({ columns: true, bom: true, relax_column_count: false }));
       let checked = false;
       for await (const record of parser as AsyncIterable<Record<string, string>>) {
         if (!checked) {

@@ -8,7 +8,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { InventoryError } from '../../shared/inventory/errors.ts';
 import type { InventoryRow } from '../../shared/inventory/row.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
-import { rangedBody, s3InventorySource } from '../../shared/inventory/source.ts';
+import { rangedBody, rangedObjectBytes, s3InventorySource } from '../../shared/inventory/source.ts';
 import { gzipSync } from 'node:zlib';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
@@ -185,6 +185,21 @@ describe('CSV data files are fetched in ranges, each read whole before its rows 
 });
 
 describe('a CSV data file read by ranges', () => {
+  test('an object of unknown size (a query result, a completion report) reads whole by ranges, its size from Content-Range; an empty one reads as nothing', async () => {
+    const bucket = name('unsized');
+    await createBucket(clients, bucket);
+    const body = randomBytes(70 * 1024);
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'result.csv', Body: body }));
+    await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'empty.csv', Body: '' }));
+    const parts: Uint8Array[] = [];
+    for await (const part of rangedObjectBytes(clients.s3, bucket, 'result.csv', 16 * 1024)) parts.push(part);
+    expect(parts).toHaveLength(5);
+    expect(Buffer.concat(parts).equals(body)).toBe(true);
+    const empty: Uint8Array[] = [];
+    for await (const part of rangedObjectBytes(clients.s3, bucket, 'empty.csv', 16 * 1024)) empty.push(part);
+    expect(Buffer.concat(empty)).toHaveLength(0);
+  });
+
   test('the ranges join into the file byte for byte; a file replaced between two ranges fails the read (If-Match) instead of mixing two files', async () => {
     const bucket = name('ranges');
     await createBucket(clients, bucket);
