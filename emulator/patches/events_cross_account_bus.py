@@ -40,7 +40,7 @@ def apply() -> None:
     )
     original_send_to_targets = models.Rule.send_to_targets
 
-    def deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
+    def deliver(target: dict[str, Any], event: dict[str, Any], transform_input: bool) -> None:
         arn = parse_arn(target["Arn"])
         receiver = models.events_backends[arn.account][arn.region]
         try:
@@ -51,7 +51,7 @@ def apply() -> None:
             local = copy.copy(receiving_rule)
             # No second hop to a third account.
             local.targets = [t for t in receiving_rule.targets if not (_is_bus(t) and parse_arn(t["Arn"]).account != arn.account)]
-            original_send_to_targets(local, copy.deepcopy(event))
+            original_send_to_targets(local, copy.deepcopy(event), transform_input)
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
         buses = [t for t in self.targets if _is_bus(t)]
@@ -61,7 +61,7 @@ def apply() -> None:
             return None
         # Before moto's own targets run: its SQS path rewrites the event's time in place.
         for target in buses:
-            deliver(target, copy.deepcopy(original_event))
+            deliver(target, copy.deepcopy(original_event), transform_input)
         others = [t for t in self.targets if not _is_bus(t)]
         if others:
             rest = copy.copy(self)
