@@ -18,6 +18,7 @@ import { MEMBER_KEY_EVENT_PATTERN, MEMBER_OBJECT_EVENT_PATTERN, memberTemplate, 
 import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
 import { parseKeyEvent } from '../../shared/events/key-events.ts';
 import { CENTRAL_OBJECT_EVENT_PATTERN, KEY_EVENT_PATTERN, centralBusName } from '../../stacks/settings.ts';
+import { templateYaml } from '../../cli/commands/member-template.ts';
 import { inAccount } from '../support/moto-accounts.ts';
 
 const CENTRAL = '123456789012';
@@ -124,6 +125,22 @@ describe('the member template on CloudFormation', () => {
     expect(created.map((r) => r.LogicalResourceId).sort()).toEqual(['KeyStateEventsRule', 'ObjectEventsRule']);
     expect(StackResourceSummaries!.filter((r) => r.ResourceType === 'AWS::IAM::Role')).toEqual([]);
   });
+});
+
+test('the YAML form (as `member-template --out member.yaml` writes it) creates the same stack', async () => {
+  const another = inAccount(new CloudFormationClient({}), '222222222222');
+  await another.send(
+    new CreateStackCommand({
+      StackName: 'sseguard-member',
+      TemplateBody: templateYaml(memberTemplate(options)),
+      Parameters: [{ ParameterKey: 'PrimaryRegion', ParameterValue: region }],
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+    }),
+  );
+  const { Stacks } = await another.send(new DescribeStacksCommand({ StackName: 'sseguard-member' }));
+  expect(Stacks![0]!.StackStatus).toBe('CREATE_COMPLETE');
+  const { Role } = await inAccount(new IAMClient({}), '222222222222').send(new GetRoleCommand({ RoleName: 'sseguard-audit' }));
+  expect(policyDocument(Role!.AssumeRolePolicyDocument!)).toEqual(trustPolicy(options));
 });
 
 describe('events from a member account reach the central queues unchanged', () => {

@@ -263,7 +263,10 @@ describe('sseguard member-template', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'member-template-')), 'member.yaml');
     const err: string[] = [];
     expect(memberTemplateCommand({ ...base, remediation: true, out }, { out: () => {}, err: (line) => err.push(line) })).toBe(0);
-    expect(parseYaml(readFileSync(out, 'utf8'))).toEqual(memberTemplate({ ...base, remediation: true }));
+    const yaml = readFileSync(out, 'utf8');
+    // As CloudFormation reads it: YAML 1.1 (where an unquoted 2010-09-09 is a date), no anchors or aliases.
+    expect(parseYaml(yaml, { version: '1.1' })).toEqual(memberTemplate({ ...base, remediation: true }));
+    expect(yaml).not.toMatch(/[&*][a-z]+\d+\b/);
     expect(err.join('\n')).toMatch(/StackSets never deploy to the management account/);
   });
 
