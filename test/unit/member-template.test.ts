@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memberTemplateCommand } from '../../cli/commands/member-template.ts';
+import { runCli } from '../support/cli.ts';
 import {
   MEMBER_KEY_EVENT_PATTERN,
   MEMBER_OBJECT_EVENT_PATTERN,
@@ -280,4 +281,15 @@ describe('sseguard member-template', () => {
     expect(printed).toBe('');
     expect(err).toEqual(['sseguard member-template: --event-bus-arn: "nope" is not an EventBridge event bus ARN (the central stage\'s eventBus output)']);
   });
+
+  it('as a user runs it: several --central-role-arn, --variant, --remediation, --external-id reach the template; a bad --variant is a usage error', async () => {
+    const args = ['member-template', '--central-account', CENTRAL, '--central-role-arn', WORKER_ROLE, SWEEP_ROLE, '--external-id', 'x-1', '--variant', 'inventory', '--remediation', '--event-bus-arn', BUS];
+    const run = await runCli(args);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(memberTemplate({ ...base, externalId: 'x-1', variant: 'inventory', remediation: true }));
+    expect(run.stderr).toMatch(/management account/);
+    const bad = await runCli(['member-template', '--central-role-arn', WORKER_ROLE, '--event-bus-arn', BUS, '--variant', 'tail']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--variant/);
+  }, 60_000);
 });
