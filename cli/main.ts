@@ -223,6 +223,34 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await demoCommand(options));
     });
 
+  program
+    .command('member-template')
+    .description('write the CloudFormation template for member accounts (service-managed StackSet): audit role, opt-in remediation role, event forwarding')
+    .option('--central-account <id>', "the central stage's account (alone: its sseguard-* roles are trusted)")
+    .option('--central-role-arn <arn...>', "the central functions' role ARNs, the only principals the roles trust", [])
+    .option('--external-id <id>', 'require this sts:ExternalId when the central functions assume the roles')
+    .addOption(new Option('--variant <variant>', 'evidence tier: head (HeadObject, needs s3:GetObject) or inventory (no object read)').choices(['head', 'inventory']).default('head'))
+    .option('--remediation', 'add the remediation role and the S3 Batch Operations role', false)
+    .requiredOption('--event-bus-arn <arn>', "the central bus (the central stage's eventBus output)")
+    .option('--report-destination <bucket[/prefix]>', 'inventory reports (and Athena results) in the member account: read there')
+    .option('--metadata-table', 'S3 Metadata table reads and Athena queries (with --variant inventory)', false)
+    .option('--out <file>', 'write here (.yaml/.yml: YAML, else JSON); default: JSON on stdout')
+    .addHelpText('after', '\nStackSets never deploy to the management account: give it its own stack of the same template.')
+    .action(async (options: { centralAccount?: string; centralRoleArn: string[]; externalId?: string; variant: 'head' | 'inventory'; remediation: boolean; eventBusArn: string; reportDestination?: string; metadataTable: boolean; out?: string }) => {
+      const { memberTemplateCommand } = await import('./commands/member-template.ts');
+      const { centralRoleArn, centralAccount, externalId, reportDestination, out, ...rest } = options;
+      setExit(
+        memberTemplateCommand({
+          ...rest,
+          centralRoleArns: centralRoleArn,
+          ...(centralAccount ? { centralAccount } : {}),
+          ...(externalId ? { externalId } : {}),
+          ...(reportDestination ? { reportDestination } : {}),
+          ...(out ? { out } : {}),
+        }),
+      );
+    });
+
   // After `emulator`: it adds `emulator deliver-inventory` beside `inventory setup` and `plan`.
   registerInventoryCommands(program, setExit, bucketName);
 
