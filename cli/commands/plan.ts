@@ -15,7 +15,7 @@ import { formatBytes, renderTable } from '../output/format.ts';
 export interface PlanCommandOptions {
   bucket: string;
   inventory: string;
-  id?: string;
+  inventoryId?: string;
   target: FixTarget;
   bucketKey: boolean;
   clientSide: boolean;
@@ -79,7 +79,7 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
     const region = options.region ?? process.env.AWS_REGION ?? prices.region;
     const destination = parseInventoryLocation(options.inventory);
     const source = s3InventorySource(createAwsClients().s3, destination);
-    const report = await source.newest(options.bucket, options.id === undefined ? {} : { configId: options.id });
+    const report = await source.newest(options.bucket, options.inventoryId === undefined ? {} : { configId: options.inventoryId });
     const tally = tallier({ partBytes: prices.assumptions.multipartPartBytes });
     for await (const row of source.allRows(report)) tally.add(row);
     const plan = planFor(options.bucket, tally.result(), prices, { region, target: options.target, bucketKey: options.bucketKey, clientSideMatters: options.clientSide }, report.manifest.createdAt);
