@@ -98,6 +98,7 @@ export function registerPlanCommand(program: Command, setExit: (code: number) =>
     .option('--client-side', 'the policy looks at client-side encryption (every new or changed object needs a HEAD)', false)
     .option('--region <region>', "Region whose KMS quota paces the run (default $AWS_REGION)")
     .option('--prices <file>', 'JSON overriding any part of the price table (the shape of PRICES in shared/plan/prices.ts)')
+    .option('--policy <file>', 'price the fix only for objects this policy would fix (default: every object not in --target mode)')
     .option('--json', 'print one JSON document', false)
     .addHelpText(
       'after',

@@ -105,6 +105,41 @@ describe('one vocabulary', { timeout: CLI_TIMEOUT_MS }, () => {
   });
 });
 
+describe('a policy rule that judged nothing in the scan', { timeout: CLI_TIMEOUT_MS }, () => {
+  test('is a warning on stderr; the verdicts and the exit code stand', async () => {
+    const policy = file('typo.yaml', 'version: 1\nrules:\n  - bucket: vocab-data\n    prefix: finanse/\n    require: sse-s3\n');
+    const run = await sseguard(['scan', '--bucket', 'vocab-data', '--policy', policy, '--no-record', '--json']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('sseguard: warning: rules[0] (bucket vocab-data, prefix finanse/) judged none of the 1 objects of this scan');
+    expect(JSON.parse(run.stdout).summary.objects).toBe(1);
+  });
+});
+
+describe('plan --policy', { timeout: CLI_TIMEOUT_MS }, () => {
+  test('prices the fixes the policy would make, not every object not in the target mode', async () => {
+    await createBucket(clients, 'vocab-plan');
+    await createBucket(clients, 'vocab-plan-reports');
+    await putObject(clients, 'vocab-plan', 'fin/a', { mode: 'sse-s3' });
+    await putObject(clients, 'vocab-plan', 'fin/b', { mode: 'sse-s3' });
+    await putObject(clients, 'vocab-plan', 'pub/c', { mode: 'sse-s3' });
+    expect((await sseguard(['inventory', 'setup', '--bucket', 'vocab-plan', '--destination-bucket', 'vocab-plan-reports'])).code).toBe(0);
+    expect((await sseguard(['emulator', 'deliver-inventory', '--bucket', 'vocab-plan'])).code).toBe(0);
+    const policy = file(
+      'fix-finance.yaml',
+      'version: 1\ndefault:\n  require: any\nrules:\n  - bucket: vocab-plan\n    prefix: fin/\n    require: sse-kms\n    remediate: true\n    target: { mode: sse-kms, kmsKey: alias/finance }\n',
+    );
+    const fixes = (args: string[]) => sseguard(['plan', '--bucket', 'vocab-plan', '--inventory', 's3://vocab-plan-reports', '--json', ...args]);
+    const byMethod = (stdout: string) =>
+      Object.fromEntries((JSON.parse(stdout).fix.byMethod as { method: string; objects: number }[]).filter((m) => m.objects > 0).map((m) => [m.method, m.objects]));
+    const every = await fixes([]);
+    expect(byMethod(every.stdout)).toEqual({ update: 3 });
+    const withPolicy = await fixes(['--policy', policy]);
+    expect(withPolicy.stderr).toBe('');
+    expect(byMethod(withPolicy.stdout)).toEqual({ update: 2 });
+    expect(JSON.parse(withPolicy.stdout).objects).toBe(3);
+  });
+});
+
 describe('errors name the real cause', { timeout: CLI_TIMEOUT_MS }, () => {
   test('a missing findings table: "table X does not exist in REGION: run `sseguard init`", exit 2', async () => {
     const run = await sseguard(['report'], { SSEGUARD_TABLE: 'never-created' });

@@ -135,7 +135,7 @@ describe('sseguard scan', { timeout: CLI_TIMEOUT_MS }, () => {
     for (const text of ['--bucket', '--prefix', '--policy', '--concurrency', '--json', '--no-record', '--dry-run', '--remediate', 'Examples:']) {
       expect(run.stdout).toContain(text);
     }
-    expect((await sseguard(['--help'])).stdout).toContain('Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error');
+    expect((await sseguard(['--help'])).stdout).toContain('Exit codes (every command): 0 done and compliant, 1 findings or failures to act on');
   });
 });
 
