@@ -10,7 +10,7 @@ import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
 import { registerInventoryCommands } from './commands/inventory-commands.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
-import { CliError, EXIT, EXIT_CODES_HELP, choiceOption, deprecatedAlias, errorLine } from './vocabulary.ts';
+import { CliError, EXIT, EXIT_CODES_HELP, choiceOption, errorLine } from './vocabulary.ts';
 
 // Each command's implementation (and the SDK clients, policy parser and stores under it) is
 // imported when that command runs, so that `--help` and usage errors load commander and little else.
@@ -244,6 +244,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   // After `emulator`: it adds `emulator deliver-inventory` beside `inventory setup` and `plan`.
   registerInventoryCommands(program, setExit, bucketName);
 
+  // Every command's --help ends with the same exit codes (jobs says what they mean for jobs).
+  const everyCommand = (command: Command): Command[] => command.commands.flatMap((sub) => [sub, ...everyCommand(sub)]);
+  for (const command of everyCommand(program)) if (command.name() !== 'jobs') command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   return program;
 }
 

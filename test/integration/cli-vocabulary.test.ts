@@ -54,6 +54,9 @@ describe('one vocabulary', { timeout: CLI_TIMEOUT_MS }, () => {
   test('--help gives the exit codes, the same for every command', async () => {
     const run = await sseguard(['--help']);
     expect(run.stdout).toContain('Exit codes (every command): 0 done and compliant, 1 findings or failures to act on');
+    for (const command of [['plan'], ['inventory', 'setup'], ['report']]) {
+      expect((await sseguard([...command, '--help'])).stdout).toContain('Exit codes (every command)');
+    }
   });
 
   test('format values are matched without regard to case; report --json is report --format json', async () => {
