@@ -9,6 +9,7 @@ import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts'
 import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
 import { registerInventoryCommands } from './commands/inventory-commands.ts';
+import { missingTableMessage } from './missing-table.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
 import { CliError, EXIT, EXIT_CODES_HELP, choiceOption, errorLine } from './vocabulary.ts';
 
@@ -257,22 +258,13 @@ async function configuredEndpoints(): Promise<string | undefined> {
   return distinct.length > 0 ? distinct.join(', ') : undefined;
 }
 
-/** DynamoDB's "Requested resource not found" on the findings (or idempotency) table, said as what to do. */
-function missingTableMessage(error: unknown): string | undefined {
-  for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
-    const e = cause as { name?: string; message?: string };
-    // KMS and S3 name their missing things otherwise (NotFoundException, NoSuchBucket); DynamoDB says this.
-    if (e?.name !== 'ResourceNotFoundException' || !/requested resource not found/i.test(e.message ?? '')) continue;
-    let config;
-    try {
-      config = loadConfig();
-    } catch {
-      return undefined;
-    }
-    const where = config.endpoints.dynamodb ? `${config.region} on ${config.endpoints.dynamodb}` : config.region;
-    return `table ${config.table} does not exist in ${where}: run \`sseguard init\` (it creates the findings and idempotency tables)`;
+/** A missing table, said as what to do (only when the configuration itself loads). */
+function missingTable(error: unknown): string | undefined {
+  try {
+    return missingTableMessage(error, loadConfig());
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 async function describeError(error: unknown): Promise<string> {
@@ -289,8 +281,8 @@ async function describeError(error: unknown): Promise<string> {
     if (unreachable) return unreachable;
   }
   if (error instanceof ConfigError || error instanceof BucketListingError || error instanceof CliError) return error.message;
-  const missingTable = missingTableMessage(error);
-  if (missingTable) return missingTable;
+  const tableMissing = missingTable(error);
+  if (tableMissing) return tableMissing;
   if (error instanceof PolicyError || error instanceof InvokeError) return error.message;
   const e = error as Error;
   if (e?.name === 'CredentialsProviderError') return `no AWS credentials found: ${e.message}`;

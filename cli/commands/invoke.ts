@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Context } from 'aws-lambda';
 import { localLambdaContext } from '#commons/lambda-context.ts';
 import { loadConfig } from '#shared/config.ts';
+import { missingTableMessage } from '../missing-table.ts';
 import { EXIT, errorLine, warningLine } from '../vocabulary.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -162,7 +163,9 @@ export async function invokeCommand(
       // Powertools throws when every record failed (Lambda then retries the whole batch): the same
       // outcome as a batch item failure for each message, said with each message's error.
       if ((error as Error)?.name !== 'FullBatchFailureError' || !records) throw error;
-      for (const cause of (error as { recordErrors?: unknown[] }).recordErrors ?? []) log(errorLine(`message failed: ${(cause as Error)?.message ?? String(cause)}`));
+      for (const cause of (error as { recordErrors?: unknown[] }).recordErrors ?? []) {
+        log(errorLine(`message failed: ${missingTableMessage(cause, config) ?? (cause as Error)?.message ?? String(cause)}`));
+      }
       return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
     }),
   );

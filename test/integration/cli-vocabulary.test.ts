@@ -246,6 +246,12 @@ describe('invoke', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(run.stderr).toContain('sseguard: error: message failed: 1 objects could not be audited');
   });
 
+  test('a missing table is named as such in a failed message, not "Requested resource not found"', async () => {
+    const run = await invoking(['audit-worker', '--event', sample('s3-notification.json')], { SSEGUARD_TABLE: 'never-created' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/sseguard: error: message failed: table never-created does not exist in us-east-1 on http:\/\/127\.0\.0\.1:\d+: run `sseguard init`/);
+  });
+
   test('a message dead-lettered to the queue is said loudly, exit 1', async () => {
     const run = await invoking(['audit-worker', '--event', file('garbage.json', '{"not":"an event"}')]);
     expect(run.code).toBe(1);
