@@ -3,7 +3,7 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, type Config } from '../config.ts';
 import { commonSettings } from './clients.ts';
-import { errorFacts, unreachableEndpoint } from './errors.ts';
+import { errorFacts, isTransientServiceError, unreachableEndpoint } from './errors.ts';
 
 /** A ConfigError: the CLI prints it as one line, exit 2. */
 export class AccountLookupError extends ConfigError {
@@ -24,7 +24,8 @@ export async function callerAccountId(config: Pick<Config, 'endpoint' | 'region'
     if (!Account) throw new AccountLookupError('STS GetCallerIdentity named no account: set SSEGUARD_ACCOUNT_ID');
     return Account;
   } catch (error) {
-    if (error instanceof AccountLookupError || unreachableEndpoint(error, endpoint)) throw error;
+    // A dead endpoint, throttling or a 5xx after every retry is weather, not a missing setting.
+    if (error instanceof AccountLookupError || unreachableEndpoint(error, endpoint) || isTransientServiceError(error)) throw error;
     const { name, message } = errorFacts(error);
     throw new AccountLookupError(`cannot tell which account these credentials belong to (STS GetCallerIdentity: ${name}: ${message}): set SSEGUARD_ACCOUNT_ID`);
   } finally {

@@ -10,7 +10,8 @@ import { PutBucketInventoryConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../cli/emulator-process.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
-import { callerAccountId, withAccountId } from '../../shared/aws/account.ts';
+import { AccountLookupError, callerAccountId, withAccountId } from '../../shared/aws/account.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
@@ -280,6 +281,22 @@ describe('the account for S3 Batch Operations', { timeout: CLI_TIMEOUT_MS }, () 
     expect((await withAccountId(config)).batch.accountId).toBe('123456789012');
     const overridden = loadConfig({ ...process.env, SSEGUARD_ACCOUNT_ID: '210987654321' });
     expect((await withAccountId(overridden, { ...process.env, AWS_ENDPOINT_URL_STS: DEAD })).batch.accountId).toBe('210987654321');
+  });
+
+  test('STS under faults: a 5xx is retried (bounded); a 5xx on every attempt is an error, never "set SSEGUARD_ACCOUNT_ID" (the proxy answers with S3\'s 500 body: it has no STS shapes)', async () => {
+    const proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL!, rules: [{ service: '*', rate: 1, kind: 'server-error', times: 1 }] });
+    try {
+      const config = loadConfig({ ...process.env, SSEGUARD_ACCOUNT_ID: undefined, SSEGUARD_MAX_ATTEMPTS: '3' });
+      const env = { ...process.env, AWS_ENDPOINT_URL_STS: proxy.endpoint };
+      expect(await callerAccountId(config, env)).toBe('123456789012');
+      proxy.setRules([{ service: '*', rate: 1, kind: 'server-error' }]);
+      const failure = await callerAccountId(config, env).catch((error: unknown) => error as Error);
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBeInstanceOf(AccountLookupError);
+      expect((failure as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(500);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('scan --batch without SSEGUARD_ACCOUNT_ID takes the account from STS', async () => {
