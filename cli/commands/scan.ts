@@ -22,6 +22,8 @@ import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
 import { scanRemediation, type RemediationMode, type ScanRemediation } from './scan-remediation.ts';
 import { renderPosture } from './posture.ts';
+import { unusedRuleWarnings } from '#shared/domain/policy-coverage.ts';
+import { warningLine } from '../vocabulary.ts';
 
 export interface ScanCommandOptions {
   bucket: string;
@@ -86,6 +88,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const notAudited: Finding[] = [];
   const planLines: string[] = [];
   let fixable = 0;
+  const rulesUsed = new Set<number>();
   let first = true;
   const remediation = scanRemediation(
     runtime,
@@ -137,6 +140,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       },
       onFinding: async (finding) => {
         if (finding.remediate) fixable += 1;
+        if (finding.ruleIndex !== undefined) rulesUsed.add(finding.ruleIndex);
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
         if (options.json) {
           await write(out, `${first ? '' : ','}\n${JSON.stringify(findingJson(finding))}`);
@@ -155,6 +159,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
   const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
+  // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand.
+  for (const warning of unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed)) {
+    console.error(warningLine(warning));
+  }
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = {

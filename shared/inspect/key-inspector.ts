@@ -9,6 +9,9 @@ import type { KeyInspector } from './key-inspector-port.ts';
 // Kept here for importers from before the port had its own file.
 export type { KeyInspector } from './key-inspector-port.ts';
 
+/** The SDK error behind each failed lookup, kept beside it (the lookup itself is a domain fact). */
+const failedLookupCauses = new WeakMap<KeyLookup, unknown>();
+
 export class KmsKeyInspector implements KeyInspector {
   private readonly cache = new Map<string, { lookup: Promise<KeyLookup>; expires: number }>();
 
@@ -41,7 +44,8 @@ export class KmsKeyInspector implements KeyInspector {
   async arnOf(keyRef: string): Promise<string> {
     const found = await this.lookup(keyRef);
     if (found.status === 'described') return found.arn;
-    throw new Error(`KMS key ${keyRef} cannot be resolved: ${found.detail}`);
+    // The SDK's error rides along as the cause: a dead endpoint is not a bad policy (policy-loader.ts).
+    throw new Error(`KMS key ${keyRef} cannot be resolved: ${found.detail}`, { cause: failedLookupCauses.get(found) });
   }
 
   private async describe(keyRef: string): Promise<KeyLookup> {
@@ -52,7 +56,9 @@ export class KmsKeyInspector implements KeyInspector {
       const { name, message } = errorFacts(error);
       if (name === 'NotFoundException') return { status: 'not-found', arn: keyRef, detail: message };
       if (name === 'AccessDeniedException') return { status: 'access-denied', arn: keyRef, detail: message };
-      return { status: 'error', arn: keyRef, detail: `${name}: ${message}` };
+      const failed: KeyLookup = { status: 'error', arn: keyRef, detail: `${name}: ${message}` };
+      failedLookupCauses.set(failed, error);
+      return failed;
     }
     if (!metadata?.Arn || !metadata.KeyId) return { status: 'error', arn: keyRef, detail: 'DescribeKey returned no key' };
     const state = (KEY_STATES as readonly string[]).includes(metadata.KeyState ?? '')
