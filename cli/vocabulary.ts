@@ -58,5 +58,8 @@ export function deprecatedAlias(command: Command, flags: string, attribute: stri
   return command;
 }
 
-/** Commands that only start something long-running (or a demo) and print no data: no --json. */
-export const COMMANDS_WITHOUT_DATA = ['serve', 'emulator', 'demo'] as const;
+/**
+ * Commands without --json: those that only start something long-running (or a demo) and print no
+ * data, and member-template, whose output is a CloudFormation document (JSON unless --out names YAML).
+ */
+export const COMMANDS_WITHOUT_DATA = ['serve', 'emulator', 'demo', 'member-template'] as const;
