@@ -1,7 +1,7 @@
 // KMS adapter for key facts. Lookups are cached per process (promise per key reference), so a run
 // makes at most one DescribeKey per distinct key however many objects and workers ask at once. A
 // long-lived process (a warm Lambda) gives entries a lifetime, so a key disabled since is seen.
-import { DescribeKeyCommand, GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, paginateListAliases, type KMSClient } from '@aws-sdk/client-kms';
 import { errorFacts } from '../aws/errors.ts';
 import { KEY_STATES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
 import type { KeyInspector } from './key-inspector-port.ts';
@@ -11,6 +11,8 @@ export type { KeyInspector } from './key-inspector-port.ts';
 
 export class KmsKeyInspector implements KeyInspector {
   private readonly cache = new Map<string, { lookup: Promise<KeyLookup>; expires: number }>();
+  /** Alias names per key ARN: asked once per key, whatever reference (alias, id, ARN) looked it up. */
+  private readonly aliasCache = new Map<string, Promise<string[] | undefined>>();
 
   constructor(
     private readonly kms: KMSClient,
@@ -33,8 +35,13 @@ export class KmsKeyInspector implements KeyInspector {
 
   /** Forgets one key (a key-state event says it changed) or all of them. */
   forget(keyRef?: string): void {
-    if (keyRef) this.cache.delete(keyRef);
-    else this.cache.clear();
+    if (keyRef) {
+      this.cache.delete(keyRef);
+      this.aliasCache.delete(keyRef);
+    } else {
+      this.cache.clear();
+      this.aliasCache.clear();
+    }
   }
 
   /** The key ARN a reference (alias, alias ARN, key id, key ARN) stands for, or a clear error. */
@@ -69,11 +76,35 @@ export class KmsKeyInspector implements KeyInspector {
       origin: metadata.Origin ?? 'AWS_KMS',
       ...(metadata.DeletionDate ? { deletionDate: metadata.DeletionDate.toISOString() } : {}),
     };
+    const aliases = await this.aliases(metadata.Arn);
+    const named = aliases ? { aliases } : {};
     // AWS rotates AWS-managed keys itself: asking would cost a call per key and say the same.
-    if (manager === 'AWS') return { ...described, rotationEnabled: true };
+    if (manager === 'AWS') return { ...described, rotationEnabled: true, ...named };
     const rotation = await this.rotation(metadata.Arn);
     if ('failed' in rotation) return { status: 'error', arn: metadata.Arn, detail: rotation.failed };
-    return { ...described, ...rotation };
+    return { ...described, ...rotation, ...named };
+  }
+
+  /**
+   * The key's alias names, for people to read (the report shows `alias/finance`, not a key id).
+   * Names only: no verdict rests on them, so a failure leaves them unknown (and asks again next
+   * time) rather than failing the lookup. ListAliases lists the caller's account's aliases only.
+   */
+  private aliases(arn: string): Promise<string[] | undefined> {
+    const cached = this.aliasCache.get(arn);
+    if (cached) return cached;
+    const listed = (async () => {
+      const names: string[] = [];
+      for await (const page of paginateListAliases({ client: this.kms }, { KeyId: arn })) {
+        for (const alias of page.Aliases ?? []) if (alias.AliasName) names.push(alias.AliasName);
+      }
+      return names.sort();
+    })().catch(() => {
+      this.aliasCache.delete(arn);
+      return undefined;
+    });
+    this.aliasCache.set(arn, listed);
+    return listed;
   }
 
   private async rotation(arn: string): Promise<{ rotationEnabled?: boolean } | { failed: string }> {
