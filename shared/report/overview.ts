@@ -196,7 +196,7 @@ export function remediationView(item: Record<string, unknown>, aliases: KeyAlias
 export const runScope = (run: Pick<ScanRun, 'bucket' | 'prefix'>): string => (run.prefix ? `${run.bucket}/${run.prefix}` : run.bucket);
 
 /**
- * The trend: each scope's newest runs, oldest first, the most recently run scopes first. A run that
+ * The trend: each scope's newest runs, all oldest first (the dashboard draws a line per scope). A run that
  * audited no object (a mistyped prefix, an empty bucket) proves nothing, so it is not plotted as
  * compliance, whether or not the scan recorded it as empty.
  */
@@ -210,11 +210,9 @@ export function trendOf(runsNewestFirst: readonly ScanRun[]): TrendPoint[] {
     if (runs.length < TREND_RUNS) runs.push(run);
     byScope.set(scope, runs);
   }
-  return [...byScope].flatMap(([scope, runs]) =>
-    runs
-      .slice()
-      .reverse()
-      .map((run) => ({
+  return [...byScope]
+    .flatMap(([scope, runs]) =>
+      runs.map((run) => ({
         id: run.id,
         scope,
         bucket: run.bucket,
@@ -223,7 +221,8 @@ export function trendOf(runsNewestFirst: readonly ScanRun[]): TrendPoint[] {
         objects: run.objects,
         compliancePercent: percent(proven(run.verdicts), run.objects),
       })),
-  );
+    )
+    .sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0));
 }
 
 export async function summaryView(summary: Summary, reader: FindingsReader, posture: PostureSummary, now = new Date()): Promise<SummaryView> {
@@ -237,8 +236,8 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
   const runs = [...runItems.map(scanRun), ...sweeps.map(sweepAsScanRun)].sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
   const lastWholeSweep = new Map<string, string>();
   for (const run of runs) {
-    // A run that audited nothing covered nothing.
-    if (run.prefix !== '' || !(run.objects > 0)) continue;
+    // A scan that audited nothing covered nothing (a sweep's coverage is its list of buckets).
+    if (run.prefix !== '' || (run.bucket !== SWEEP_BUCKET && !(run.objects > 0))) continue;
     const covered = run.bucket === SWEEP_BUCKET ? (sweeps.find((s) => s.runId === run.id)?.buckets ?? []) : [run.bucket];
     for (const bucket of covered) if (!lastWholeSweep.has(bucket)) lastWholeSweep.set(bucket, run.finishedAt);
   }

@@ -188,9 +188,9 @@ describe('the compliance trend', () => {
     const summary = (await get('/summary')).json;
     const trend = summary.trend.filter((t: { bucket: string }) => t.bucket === 'trend-bucket' || t.bucket === 'empty-bucket');
     expect(trend.map((t: { scope: string; id: string; compliancePercent: number }) => [t.scope, t.id, t.compliancePercent])).toEqual([
-      ['trend-bucket/finance/', 't3', 100],
       ['trend-bucket', 't1', 50],
       ['trend-bucket', 't2', 100],
+      ['trend-bucket/finance/', 't3', 100],
     ]);
     expect(summary.buckets.find((b: { bucket: string }) => b.bucket === 'trend-bucket').lastSweepAt).toBe('2026-11-24T09:30:30.000Z');
   });

@@ -227,7 +227,8 @@
   function renderTrend(chosen) {
     /** @type {string[]} */
     var scopes = [];
-    TREND.forEach(function (run) { if (scopes.indexOf(run.scope) < 0) scopes.push(run.scope); });
+    // The scope run most recently first: it is what a person just did.
+    TREND.slice().reverse().forEach(function (run) { if (scopes.indexOf(run.scope) < 0) scopes.push(run.scope); });
     var select = /** @type {HTMLSelectElement} */ ($('trend-scope'));
     if (select.options.length !== scopes.length) {
       select.textContent = '';
