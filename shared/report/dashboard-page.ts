@@ -48,7 +48,7 @@ ${styles}</style>
   </section>
   <section class="span4" aria-labelledby="h-trend">
     <h2 id="h-trend">Compliance per run</h2>
-    <label class="small muted">Scope <select id="trend-scope" data-testid="trend-scope" hidden></select></label>
+    <label class="small muted trend-scope" id="trend-scope-label" hidden>Scope <select id="trend-scope" data-testid="trend-scope"></select></label>
     <div id="trend" data-testid="trend-chart"><div class="loading">Loading…</div></div>
   </section>
   <section class="span6" aria-labelledby="h-verdicts">

@@ -234,7 +234,7 @@
       select.textContent = '';
       scopes.forEach(function (scope) { option(select, scope, scopeName(scope)); });
     }
-    select.hidden = scopes.length === 0;
+    $('trend-scope-label').hidden = scopes.length === 0;
     var scope = chosen || scopes[0] || '';
     select.value = scope;
     fill('trend', trendChart(TREND.filter(function (run) { return run.scope === scope; })));
@@ -254,7 +254,8 @@
     setTestText('overall-bytes', bytes(s.overall.bytes));
     var last = s.lastSweep;
     setTestText('last-sweep', last
-      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects'
+      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects' +
+        (last.objects === 0 ? ' (it audited nothing, so it proves nothing and is not plotted)' : '')
       : 'No sweep recorded yet.');
     var cov = s.coverage;
     setTestText('coverage', cov.bucketsSwept + ' of ' + cov.buckets + ' buckets swept whole (' + pct(cov.objectsPercent) + ' of objects)' +
