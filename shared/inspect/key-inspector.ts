@@ -12,7 +12,7 @@ export type { KeyInspector } from './key-inspector-port.ts';
 export class KmsKeyInspector implements KeyInspector {
   private readonly cache = new Map<string, { lookup: Promise<KeyLookup>; expires: number }>();
   /** Alias names per key ARN: asked once per key, whatever reference (alias, id, ARN) looked it up. */
-  private readonly aliasCache = new Map<string, Promise<string[] | undefined>>();
+  private readonly aliasCache = new Map<string, { aliases: Promise<string[] | undefined>; expires: number }>();
 
   constructor(
     private readonly kms: KMSClient,
@@ -91,8 +91,9 @@ export class KmsKeyInspector implements KeyInspector {
    * time) rather than failing the lookup. ListAliases lists the caller's account's aliases only.
    */
   private aliases(arn: string): Promise<string[] | undefined> {
+    const now = this.options.now?.() ?? Date.now();
     const cached = this.aliasCache.get(arn);
-    if (cached) return cached;
+    if (cached && cached.expires > now) return cached.aliases;
     const listed = (async () => {
       const names: string[] = [];
       for await (const page of paginateListAliases({ client: this.kms }, { KeyId: arn })) {
@@ -100,10 +101,12 @@ export class KmsKeyInspector implements KeyInspector {
       }
       return names.sort();
     })().catch(() => {
-      this.aliasCache.delete(arn);
+      if (this.aliasCache.get(arn) === entry) this.aliasCache.delete(arn);
       return undefined;
     });
-    this.aliasCache.set(arn, listed);
+    // Same lifetime as a lookup: a warm Lambda sees a renamed alias once its entry expires.
+    const entry = { aliases: listed, expires: now + (this.options.ttlMs ?? Number.POSITIVE_INFINITY) };
+    this.aliasCache.set(arn, entry);
     return listed;
   }
 

@@ -4,7 +4,7 @@
 // log of one line per failed request.
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
@@ -83,6 +83,18 @@ describe('key aliases', () => {
     inspector.forget(finance.arn);
     expect(await inspector.lookup(finance.arn)).toMatchObject({ status: 'described', aliases: ['alias/finance'] });
     proxy.setRules([]);
+  });
+
+  test('a long-lived inspector (a warm Lambda) sees an alias added since, once its entries expire', async () => {
+    let now = 0;
+    const key = await createKey(clients, { alias: 'alias/before' });
+    const inspector = new KmsKeyInspector(clients.kms, { ttlMs: 60_000, now: () => now });
+    expect(await inspector.lookup(key.arn)).toMatchObject({ aliases: ['alias/before'] });
+    await clients.kms.send(new CreateAliasCommand({ AliasName: 'alias/after', TargetKeyId: key.id }));
+    now = 30_000;
+    expect(await inspector.lookup(key.arn)).toMatchObject({ aliases: ['alias/before'] });
+    now = 61_000;
+    expect(await inspector.lookup(key.arn)).toMatchObject({ aliases: ['alias/after', 'alias/before'] });
   });
 
   test('`scan` and `report` name each key by its aliases beside its ARN', async () => {
