@@ -164,9 +164,14 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     ...(remediation.totals ? { totals: remediation.totals } : {}),
     ...(remediation.batch ? { batchJobs } : {}),
   };
+  // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
+  const aliases = new Map(
+    await Promise.all(Object.keys(result.kmsKeys).map(async (arn) => [arn, await deps.keys.lookup(arn).then((k) => (k.status === 'described' ? (k.aliases ?? []) : []))] as const)),
+  );
   if (options.json) {
     const summary = {
       ...result,
+      keyAliases: Object.fromEntries(aliases),
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
       remediation: remediationSummary,
@@ -175,10 +180,6 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
-    // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
-    const aliases = new Map(
-      await Promise.all(Object.keys(result.kmsKeys).map(async (arn) => [arn, await deps.keys.lookup(arn).then((k) => (k.status === 'described' ? (k.aliases ?? []) : []))] as const)),
-    );
     await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));

@@ -97,11 +97,13 @@ describe('key aliases', () => {
     expect(await inspector.lookup(key.arn)).toMatchObject({ aliases: ['alias/after', 'alias/before'] });
   });
 
-  test('`scan` and `report` name each key by its aliases beside its ARN', async () => {
+  test('`scan` (table and --json) and `report` name each key by its aliases beside its ARN', async () => {
     const scan = await runCli(['scan', '--bucket', 'aliased']);
     expect(scan.code, scan.stderr).toBe(0);
     const scanKeyRow = scan.stdout.split('\n').find((line) => line.includes(finance.arn));
     expect(scanKeyRow).toContain('alias/finance');
+    const json = await runCli(['scan', '--bucket', 'aliased', '--json']);
+    expect(JSON.parse(json.stdout).summary.keyAliases).toEqual({ [finance.arn]: ['alias/finance'] });
     const report = await runCli(['report', '--bucket', 'aliased']);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout.split('\n').find((line) => line.includes(finance.arn))).toContain('alias/finance');
