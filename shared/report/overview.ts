@@ -90,7 +90,7 @@ export interface SummaryView {
     /** The oldest of the latest whole-bucket sweeps: everything is at least this fresh. */
     oldestSweepAt: string | null;
   };
-  /** Compliance per run, oldest first within each scope; runs that audited no object are not plotted. */
+  /** Compliance per run, oldest first, each with its scope; runs that audited no object are not plotted. */
   trend: TrendPoint[];
   recentRemediations: RemediationView[];
   /** Bucket postures by verdict (default encryption, TLS, SSE-C blocking), from their counter. */
@@ -196,7 +196,7 @@ export function remediationView(item: Record<string, unknown>, aliases: KeyAlias
 export const runScope = (run: Pick<ScanRun, 'bucket' | 'prefix'>): string => (run.prefix ? `${run.bucket}/${run.prefix}` : run.bucket);
 
 /**
- * The trend: each scope's newest runs, all oldest first (the dashboard draws a line per scope). A run that
+ * The trend: the newest runs of each scope, oldest first (the dashboard draws one scope at a time). A run that
  * audited no object (a mistyped prefix, an empty bucket) proves nothing, so it is not plotted as
  * compliance, whether or not the scan recorded it as empty.
  */

@@ -124,7 +124,7 @@ export const summarySchema = z.object({
   coverage: z.object({ buckets: z.number(), bucketsSwept: z.number(), objectsPercent: z.number(), oldestSweepAt: z.string().nullable() }),
   trend: z
     .array(z.object({ id: z.string(), scope: z.string().describe('bucket, bucket/prefix, or (sweep)'), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() }))
-    .describe('compliance per run, grouped by scope, oldest first within a scope; runs that audited no object are left out'),
+    .describe('compliance per run, oldest first, each with its scope; runs that audited no object are left out'),
   recentRemediations: z.array(remediationSchema).describe('the newest few fixes; GET /remediations pages through all of them'),
   posture: z.object({ buckets: z.number(), verdicts: z.partialRecord(z.enum(VERDICTS), z.number()) }).describe('bucket postures by verdict'),
 });
