@@ -410,6 +410,8 @@ export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws
 export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service: R): IamStatement<R>[] {
   const tracing: IamStatement<R> = { sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] };
   const keyFacts: IamStatement<R> = { sid: 'KeyFacts', actions: KEY_FACTS, resources: [...scope.auditKeys, ...scope.targetKeys] };
+  // Key aliases, for people to read keys by: ListAliases has no resource-level permission.
+  const keyAliases: IamStatement<R> = { sid: 'KeyAliases', actions: ['kms:ListAliases'], resources: ['*'] };
   const objectsRead: IamStatement<R> = { sid: 'ObjectsRead', actions: OBJECT_READ, resources: scope.objects };
   const buckets = (extra: string[] = []): IamStatement<R> => ({ sid: 'Buckets', actions: ['s3:ListBucket', ...extra], resources: scope.buckets });
   const findings = (actions: string[]): IamStatement<R> => ({ sid: 'Findings', actions, resources: scope.findingsTable });
@@ -437,6 +439,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'DecryptSourceViaS3', actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], resources: [...scope.auditKeys, ...scope.targetKeys], conditions: viaS3(s3Service) },
         { sid: 'EncryptTargetViaS3', actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptTo'], resources: scope.targetKeys, conditions: viaS3(s3Service) },
         keyFacts,
+        keyAliases,
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         { sid: 'Idempotency', actions: IDEMPOTENCY, resources: scope.idempotencyTable },
         { sid: 'DeadLetter', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.deadLetterQueue },
@@ -455,6 +458,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         // ListBucketInventoryConfigurations (SSEGUARD_SWEEP_INVENTORY=auto) needs s3:GetInventoryConfiguration.
         buckets(['s3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration']),
         keyFacts,
+        keyAliases,
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").
         { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
@@ -471,6 +475,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         objectsRead,
         buckets(),
         keyFacts,
+        keyAliases,
         // Only when the policy says keyDeletion.cancelWhileObjectsDepend; the code can always send it.
         { sid: 'CancelKeyDeletion', actions: ['kms:CancelKeyDeletion'], resources: scope.auditKeys },
         findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]),

@@ -172,9 +172,14 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     ...(remediation.totals ? { totals: remediation.totals } : {}),
     ...(remediation.batch ? { batchJobs } : {}),
   };
+  // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
+  const aliases = new Map(
+    await Promise.all(Object.keys(result.kmsKeys).map(async (arn) => [arn, await deps.keys.lookup(arn).then((k) => (k.status === 'described' ? (k.aliases ?? []) : []))] as const)),
+  );
   if (options.json) {
     const summary = {
       ...result,
+      keyAliases: Object.fromEntries(aliases),
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
       remediation: remediationSummary,
@@ -183,7 +188,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
-    await write(out, renderSummary(result, seconds, options, examples, config.table));
+    await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
@@ -230,6 +235,7 @@ function renderSummary(
   options: ScanCommandOptions,
   examples: Finding[],
   table: string,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
 ): string {
   const where = `s3://${result.bucket}/${result.prefix}`;
   const rate = result.objects / Math.max(seconds, 0.001);
@@ -273,8 +279,8 @@ function renderSummary(
     lines.push(
       '',
       renderTable(
-        ['KMS key', 'objects', 'bytes', 'at-risk'],
-        keys.map(([arn, exposure]) => [arn, exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
+        ['KMS key', 'alias', 'objects', 'bytes', 'at-risk'],
+        keys.map(([arn, exposure]) => [arn, aliases.get(arn)?.join(', ') || '-', exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
       ),
     );
   }
