@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
 import { auditRequests } from '../../shared/audit/audit-batch.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
@@ -139,4 +139,38 @@ test('a sweep of every version (SSEGUARD_SWEEP_ALL_VERSIONS) pages versions and 
   const summary = await runtime.store.summary();
   // a.txt is current and compliant; its SSE-C version and b.txt's version under the marker are noncurrent.
   expect(summary.buckets[bucket]).toMatchObject({ objects: 1, verdicts: { compliant: 1 }, noncurrent: { objects: 2, verdicts: { noncompliant: 1, compliant: 1 } } });
+}, 120_000);
+
+test('a fix record only describes the version it changed: after a copy fix makes the DSSE version noncurrent, scan --all-versions --remediate reports it blocked, with its own version id, never fixed', async () => {
+  const bucket = 'versioned-dsse-fix';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  const { VersionId: dsseVersion } = await writer.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'ledger.csv', Body: 'ledger', ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key.arn }),
+  );
+  // The copy fix writes a new current version under the target; the DSSE version becomes noncurrent.
+  const fixCurrent = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--json']);
+  expect(fixCurrent.code).toBe(0);
+  const current = (JSON.parse(fixCurrent.stdout) as { findings: JsonFinding[] }).findings.find((f) => f.key === 'ledger.csv');
+  expect(current).toMatchObject({ isLatest: true, mode: 'sse-kms', verdict: 'compliant', remediation: { action: 'copy', outcome: 'fixed' } });
+  expect(current?.versionId).not.toBe(dsseVersion);
+
+  // The dry run already says it: the noncurrent DSSE version needs a copy, which would make it current.
+  const dryRun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--all-versions', '--dry-run']);
+  expect(dryRun.stdout).toMatch(/blocked-noncurrent-version/);
+
+  const run = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--all-versions', '--remediate', '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const findings = (JSON.parse(run.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.key === 'ledger.csv');
+  // One finding per version, each carrying its own version id.
+  expect(findings.map((f) => f.versionId).sort()).toEqual([current!.versionId, dsseVersion].sort());
+  const noncurrent = findings.find((f) => !f.isLatest);
+  expect(noncurrent).toMatchObject({ versionId: dsseVersion, mode: 'dsse-kms', verdict: 'noncompliant', remediation: { outcome: 'blocked-noncurrent-version' } });
+  const head = await writer.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ledger.csv', VersionId: dsseVersion }));
+  expect(head.ServerSideEncryption).toBe('aws:kms:dsse');
+
+  const text = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--all-versions', '--remediate']);
+  expect(text.code).toBe(1);
+  expect(text.stdout).not.toMatch(/fixed 1/);
 }, 120_000);
