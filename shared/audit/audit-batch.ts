@@ -34,6 +34,8 @@ export interface AuditHint {
   versionId?: string;
   etag?: string;
   sequencer?: string;
+  /** The version the event says was permanently deleted. */
+  removedVersionId?: string;
 }
 
 const TRANSIENT: readonly ReasonCode[] = ['object-unreadable', 'kms-key-lookup-failed'];
@@ -70,6 +72,8 @@ export async function auditThenFix(
     ...finding,
     ...(hint.sequencer && describesEvent ? { sequencer: hint.sequencer } : {}),
     ...(options.confirmedCurrent ? { confirmedCurrent: true } : {}),
+    // Only a HeadObject of the current object (not of one version) says what replaced the removed one.
+    ...(hint.removedVersionId && !options.exactVersion && found.versionId !== hint.removedVersionId ? { afterRemovalOf: hint.removedVersionId } : {}),
   });
   audit.finding = annotate(listed.isLatest === false ? { ...found, isLatest: false } : found);
   if (audit.finding.remediate && deps.remediator && !isTransient(audit.finding)) return annotate(await deps.remediator(audit));
@@ -87,6 +91,7 @@ const hintOf = (request: AuditRequest): AuditHint => ({
   ...(request.versionId ? { versionId: request.versionId } : {}),
   ...(request.etag ? { etag: request.etag } : {}),
   ...(request.sequencer ? { sequencer: request.sequencer } : {}),
+  ...(request.removedVersionId ? { removedVersionId: request.removedVersionId } : {}),
 });
 
 /**

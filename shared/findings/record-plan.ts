@@ -6,7 +6,10 @@
 // Precedence, for one object:
 //   1. A finding about an older object version never replaces the state of a newer one. Versions
 //      are ordered by the object itself: the same version (id, ETag, LastModified) → the later
-//      audit; else the S3 event sequencers where both have one and they differ; else LastModified;
+//      audit; else, when S3 said the recorded version was permanently deleted and a HeadObject of
+//      the current object made after says which version is current now, that one (the version that
+//      becomes current is older by definition); else the S3 event sequencers where both have one
+//      and they differ; else LastModified;
 //      else a finding confirmed by a fresh HeadObject of the current object; else undecided (the
 //      caller audits the object again and says so).
 //   2. A finding that matches the recorded state (version, ETag, mode, key, bucket key, verdict,
@@ -153,10 +156,12 @@ export type VersionOrder = 'older' | 'newer' | 'undecided';
 
 /** How `finding` stands against `other` (another finding or the stored state) for the same object. */
 export function compareFindings(
-  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed'>,
+  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed' | 'afterRemovalOf'>,
   other: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt'>,
 ): VersionOrder {
   if (sameVersion(finding, other)) return finding.auditedAt < other.auditedAt ? 'older' : 'newer';
+  // The other is the version S3 deleted: it can never be current again, whatever came after it.
+  if (finding.afterRemovalOf && other.versionId === finding.afterRemovalOf) return 'newer';
   // "Gone" has no version of its own: it stands against what was recorded before it was observed.
   if (finding.removed) {
     if (finding.sequencer && other.sequencer && compareSequencers(finding.sequencer, other.sequencer) !== 0) {
@@ -302,7 +307,7 @@ export function planRecord(
     const rev = (before?.rev ?? 0) + 1;
     // A sequencer orders events of one version's key only while it describes that version.
     const sequencer = finding.sequencer ?? (before && sameVersion(before, finding) ? before.sequencer : undefined);
-    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, ...recorded } = finding;
+    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, afterRemovalOf: _removal, ...recorded } = finding;
     plan.states.push({
       state: {
         ...recorded,
@@ -362,7 +367,7 @@ export function planVersionRecord(findings: Finding[], previous: ReadonlyMap<str
       plan.unchanged.push(finding);
       continue;
     }
-    const { confirmedCurrent: _c, remediationRecorded: _r, ...recorded } = finding;
+    const { confirmedCurrent: _c, remediationRecorded: _r, afterRemovalOf: _a, ...recorded } = finding;
     plan.states.push({
       state: { ...recorded, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev: (before?.rev ?? 0) + 1 },
       ...(before ? { expectedRev: before.rev } : {}),
