@@ -68,6 +68,12 @@ export interface RecordPlan {
   undecided: Finding[];
   /** Findings that matched the recorded state: nothing to write. */
   unchanged: Finding[];
+  /**
+   * Stale audits of the current object that only LastModified put behind a recorded version of
+   * another id: that version may since have been deleted permanently (its event unheard). The
+   * caller asks S3 for it by version id and, when it is gone, audits again naming it removed.
+   */
+  recheck: { finding: Finding; recordedVersionId: string }[];
 }
 
 export const objectId = (f: { bucket: string; key: string }): string => `${f.bucket}/${f.key}`;
@@ -180,6 +186,23 @@ export function compareFindings(
   return finding.confirmedCurrent ? 'newer' : 'undecided';
 }
 
+/**
+ * Whether a stale audit of the current object may be the version left current by a permanent delete
+ * of the recorded one: another version id, put behind it by LastModified alone (S3's sequencers,
+ * where both have one, order events exactly and need no check).
+ */
+function mayFollowRemovalOf(finding: Finding, before: PreviousState): boolean {
+  const bySequencer = Boolean(finding.sequencer && before.sequencer && compareSequencers(finding.sequencer, before.sequencer) !== 0);
+  return (
+    !finding.removed &&
+    finding.isLatest !== false &&
+    !bySequencer &&
+    before.versionId !== undefined &&
+    finding.versionId !== undefined &&
+    finding.versionId !== before.versionId
+  );
+}
+
 /** The history entry an audit leaves; `extra` says how it relates to the state before it. */
 function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry> = {}): RecordPlan['history'][number] {
   const recordFix = finding.remediation && !finding.remediationRecorded;
@@ -258,6 +281,7 @@ export function planRecord(
     stale: [],
     undecided: [],
     unchanged: [],
+    recheck: [],
   };
   // A batch may name one object twice (duplicate events): the newest audit stands for it.
   const latest = new Map<string, Finding>();
@@ -287,6 +311,7 @@ export function planRecord(
     const order = before ? compareFindings(finding, before) : 'newer';
     if (before && order !== 'newer') {
       (order === 'older' ? plan.stale : plan.undecided).push(finding);
+      if (order === 'older' && mayFollowRemovalOf(finding, before)) plan.recheck.push({ finding, recordedVersionId: before.versionId! });
       // A newer audit already stands, but what a fix did to the object must stay on record.
       if (carriesFix) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
       continue;

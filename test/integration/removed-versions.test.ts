@@ -158,4 +158,14 @@ describe('the current version deleted permanently: the version now current repla
       expect(await stateOf(objectKey)).toBeUndefined();
     }
   }, 60_000);
+
+  test('the CLI scan after a permanent delete it heard no event of: the version now current replaces the deleted one', async () => {
+    const { older, newer } = await twoVersions('scanned.txt');
+    await scan();
+    expect(await stateOf('scanned.txt')).toMatchObject({ versionId: newer, verdict: 'compliant' });
+    await runtime().clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'scanned.txt', VersionId: newer }));
+    const run = await scan();
+    expect(run.stderr).toBe('');
+    expect(await stateOf('scanned.txt')).toMatchObject({ versionId: older, mode: 'sse-s3', verdict: 'noncompliant' });
+  }, 60_000);
 });

@@ -249,6 +249,17 @@ describe('a permanent delete of the recorded version (ObjectRemoved:Delete with 
     expect(planSize(planRecord([nowCurrent({ afterRemovalOf: 'v2', auditedAt: '2026-11-26T00:00:00.000Z', sequencer: '0055AED6DCD90281E0' })], previousOf(replaced)))).toBe(0);
   });
 
+  test('without word of the removal (a scan): a stale audit put behind the recorded version by LastModified alone asks the caller to check that version; one ordered by sequencers does not', () => {
+    const scanned = nowCurrent({ sequencer: undefined });
+    const plan = planRecord([scanned], previousOf(deleted));
+    expect(plan.stale).toEqual([scanned]);
+    expect(plan.recheck).toEqual([{ finding: scanned, recordedVersionId: 'v2' }]);
+    // S3's sequencers order the two events exactly: a late event about v1 needs no check.
+    expect(planRecord([nowCurrent({ sequencer: '0055AED6DCD90281E0' })], previousOf(deleted)).recheck).toEqual([]);
+    // The same version audited earlier, or a noncurrent version's audit: nothing to check.
+    expect(planRecord([finding({ ...deleted, auditedAt: '2026-11-01T00:00:00.000Z' })], previousOf(deleted)).recheck).toEqual([]);
+  });
+
   test('the deleted version was the only one: the object is removed from the findings, whatever the sequencers say', () => {
     const gone = finding({ removed: true, verdict: 'unauditable', reasons: [{ code: 'object-vanished', message: 'gone' }], etag: undefined, lastModified: undefined, versionId: undefined, afterRemovalOf: 'v2', auditedAt: '2026-11-23T00:00:00.000Z' });
     expect(planRecord([gone], previousOf(deleted)).deletes).toEqual([{ bucket: 'data', key: 'a.txt', expectedRev: 5 }]);
