@@ -174,3 +174,25 @@ test('a fix record only describes the version it changed: after a copy fix makes
   expect(text.code).toBe(1);
   expect(text.stdout).not.toMatch(/fixed 1/);
 }, 120_000);
+
+test('a replayed fix that wrote another version is never this version\'s state: the copy deleted, the DSSE version current again is reported as it is, not fixed', async () => {
+  const bucket = 'versioned-dsse-restored';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  const { VersionId: dsseVersion } = await writer.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'ledger.csv', Body: 'ledger', ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key.arn }),
+  );
+  const fixed = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--json']);
+  const copy = (JSON.parse(fixed.stdout) as { findings: JsonFinding[] }).findings.find((f) => f.key === 'ledger.csv');
+  expect(copy).toMatchObject({ verdict: 'compliant', remediation: { action: 'copy', outcome: 'fixed' } });
+  // The copy is deleted for good: the DSSE version is current again, with the fix's record still kept.
+  await writer.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'ledger.csv', VersionId: copy!.versionId! }));
+
+  const run = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const finding = (JSON.parse(run.stdout) as { findings: JsonFinding[] }).findings.find((f) => f.key === 'ledger.csv');
+  expect(finding).toMatchObject({ versionId: dsseVersion, mode: 'dsse-kms', verdict: 'noncompliant' });
+  expect(finding?.remediation?.outcome).not.toBe('fixed');
+  expect((await writer.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ledger.csv' }))).ServerSideEncryption).toBe('aws:kms:dsse');
+}, 120_000);
