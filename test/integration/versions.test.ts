@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
 import { auditRequests } from '../../shared/audit/audit-batch.ts';
+import { idempotentFix } from '../../shared/audit/idempotent-fix.ts';
+import { createRemediator } from '../../shared/audit/remediator.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
@@ -195,4 +197,29 @@ test('a replayed fix that wrote another version is never this version\'s state: 
   expect(finding).toMatchObject({ versionId: dsseVersion, mode: 'dsse-kms', verdict: 'noncompliant' });
   expect(finding?.remediation?.outcome).not.toBe('fixed');
   expect((await writer.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ledger.csv' }))).ServerSideEncryption).toBe('aws:kms:dsse');
+}, 120_000);
+
+test('the worker, asked by a sweep of every version about the DSSE version a copy fix left noncurrent, records it blocked with its own version id, never fixed', async () => {
+  const bucket = 'versioned-dsse-worker';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  const { VersionId: dsseVersion } = await writer.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'ledger.csv', Body: 'ledger', ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key.arn }),
+  );
+  // The CLI's copy fix leaves its record in the idempotency table the worker shares.
+  expect((await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'])).code).toBe(0);
+
+  const config = loadConfig({ ...process.env, SSEGUARD_TABLE: 'versions-findings' });
+  const runtime = createRuntime(config);
+  const audit = await scanDependencies(runtime, policyPath);
+  const { fixOnce } = idempotentFix(runtime.clients.dynamodb, config.idempotencyTable);
+  const deps = { ...audit, store: runtime.store, remediator: createRemediator({ ...audit, s3: runtime.clients.s3, fixOnce, fixLog: runtime.store }) };
+  const { recorded, transient } = await auditRequests(deps, [
+    { bucket, key: 'ledger.csv', size: 6, versionId: dsseVersion!, isLatest: false, exactVersion: true, source: 'sweep' },
+  ]);
+  expect(transient).toEqual([]);
+  expect(recorded).toEqual([
+    expect.objectContaining({ versionId: dsseVersion, isLatest: false, mode: 'dsse-kms', verdict: 'noncompliant', remediation: expect.objectContaining({ outcome: 'blocked-noncurrent-version' }) }),
+  ]);
+  expect((await runtime.store.summary()).buckets[bucket]).toMatchObject({ objects: 1, verdicts: { compliant: 1 }, noncurrent: { objects: 1, verdicts: { noncompliant: 1 } } });
 }, 120_000);
