@@ -9,16 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { handler } from '../../functions/audit-worker.ts';
+import { auditAfterRecordedVersionGone } from '../../shared/audit/audit-batch.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../../shared/findings/store.ts';
-import { createRuntime } from '../../shared/runtime.ts';
+import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createBucket, createKey, enableVersioning, type TestKey } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
 const BUCKET = 'removed-versions';
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-removed-'));
@@ -167,5 +169,36 @@ describe('the current version deleted permanently: the version now current repla
     const run = await scan();
     expect(run.stderr).toBe('');
     expect(await stateOf('scanned.txt')).toMatchObject({ versionId: older, mode: 'sse-s3', verdict: 'noncompliant' });
+  }, 60_000);
+});
+
+describe('the check of a recorded version under faults: weather is never taken for a deletion', () => {
+  let proxy: FaultProxy;
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  test.each([['throttle'], ['server-error']] as const)('HeadObject of the recorded version answering %s after the SDK\'s retries: nothing is recorded, the recorded version stays; once S3 answers, the version now current replaces it', async (kind) => {
+    const objectKey = `weather-${kind}.txt`;
+    const { older, newer } = await twoVersions(objectKey);
+    await scan();
+    expect(await stateOf(objectKey)).toMatchObject({ versionId: newer });
+    await runtime().clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: objectKey, VersionId: newer }));
+
+    proxy ??= await startFaultProxy({ target: inject('emulatorEndpoint'), seed: 3 });
+    const through = createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_URL: proxy.endpoint }));
+    const deps = { ...(await scanDependencies(through)), store: through.store };
+
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind }]);
+    const recheck = { finding: { ...(await stateOf(objectKey))!, versionId: older }, recordedVersionId: newer };
+    expect(await auditAfterRecordedVersionGone(deps, BUCKET, recheck)).toBeUndefined();
+    expect(proxy.stats().faults[`s3:HeadObject:${kind}`]).toBeGreaterThan(0);
+    expect(await stateOf(objectKey)).toMatchObject({ versionId: newer });
+
+    proxy.setRules([]);
+    const after = await auditAfterRecordedVersionGone(deps, BUCKET, recheck);
+    expect(after).toMatchObject({ versionId: older, afterRemovalOf: newer, mode: 'sse-s3' });
+    await through.store.record([after!]);
+    expect(await stateOf(objectKey)).toMatchObject({ versionId: older, verdict: 'noncompliant' });
   }, 60_000);
 });
