@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUTS, SERVICES, endpointsFromEnvironment, type Endpoints, type Timeouts } from './aws/clients.ts';
 import { DEFAULT_TABLE_NAME } from './findings/table.ts';
+import { regionProblem } from './aws/region.ts';
 
 export interface Config {
   region: string;
@@ -54,7 +55,10 @@ const endpointUrl = (name: string) =>
 const environment = z.object({
   AWS_REGION: z
     .string({ error: 'AWS_REGION is not set (for example: export AWS_REGION=us-east-1)' })
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS_REGION is not a region name (for example: us-east-1)'),
+    .superRefine((region, context) => {
+      const problem = regionProblem(region);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   AWS_ENDPOINT_URL: endpointUrl('AWS_ENDPOINT_URL'),
   ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), endpointUrl(serviceVariable(service))])),
   SSEGUARD_TABLE: z
