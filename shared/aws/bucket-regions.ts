@@ -2,31 +2,23 @@
 // or 400 AuthorizationHeaderMalformed (a HEAD: a bare 400, which HeadObject would otherwise read as
 // "SSE-C object"). The Region of each bucket is learnt once and kept: from ListBuckets' BucketRegion
 // when a listing passes by, else from HeadBucket (BucketRegion, or the x-amz-bucket-region header of
-// its redirect or denial), else GetBucketLocation.
+// its redirect or denial). GetBucketLocation would need one more permission and says no more.
 //
 // Why not the SDK's followRegionRedirects: it costs a failed round trip per call to every bucket
 // outside the client's Region (it caches nothing), and it swaps the Region on the client's shared
 // configuration for the duration of the retry, which concurrent calls on the same client then see.
 import {
   CreateBucketCommand,
-  GetBucketLocationCommand,
   HeadBucketCommand,
   ListBucketsCommand,
-  type GetBucketLocationCommandOutput,
   type HeadBucketCommandOutput,
   type ListBucketsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { errorFacts, isTransientServiceError } from './errors.ts';
+import { isTransientServiceError } from './errors.ts';
 import type { RegionalClients } from './regional-clients.ts';
 
 type Send = (command: unknown, options?: unknown) => Promise<unknown>;
-
-/** GetBucketLocation's legacy answers: none for us-east-1, "EU" for eu-west-1. */
-export function regionOfLocation(constraint: string | null | undefined): string {
-  if (!constraint) return 'us-east-1';
-  return constraint === 'EU' ? 'eu-west-1' : constraint;
-}
 
 /** The Region S3 names in an error's x-amz-bucket-region header (a redirect, a denial), if any. */
 export function bucketRegionInError(error: unknown): string | undefined {
@@ -59,19 +51,14 @@ export class BucketRegions {
   }
 
   private async ask(bucket: string): Promise<string | undefined> {
+    // HeadBucket needs s3:ListBucket, which every role that lists a bucket has; S3 names the Region
+    // in its answer, and in the x-amz-bucket-region header of a redirect or a 403 as well.
     try {
       const head = (await this.send(new HeadBucketCommand({ Bucket: bucket }))) as HeadBucketCommandOutput;
-      if (head.BucketRegion) return head.BucketRegion;
+      return head.BucketRegion || undefined;
     } catch (error) {
       const named = bucketRegionInError(error);
       if (named) return named;
-      if (isTransientServiceError(error)) throw error;
-      if (errorFacts(error).status === 404) return undefined;
-    }
-    try {
-      const location = (await this.send(new GetBucketLocationCommand({ Bucket: bucket }))) as GetBucketLocationCommandOutput;
-      return regionOfLocation(location.LocationConstraint);
-    } catch (error) {
       if (isTransientServiceError(error)) throw error;
       return undefined;
     }
