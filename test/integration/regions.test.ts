@@ -23,7 +23,9 @@ import { loadPolicy } from '../../shared/policy-loader.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createKey, disableKey, putObject, scheduleDeletion, type TestKey } from '../support/aws-fixtures.ts';
+import { runCli, verdictsOf } from '../support/cli.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { bucketsToSweep, type SkippedBucket } from '../../shared/sweep/buckets.ts';
 
 const originalRegion = process.env.AWS_REGION;
 Object.assign(process.env, { SSEGUARD_TABLE: 'regions-findings', SSEGUARD_QUEUE: 'regions-audit', SSEGUARD_DLQ: 'regions-audit-dlq' });
@@ -218,5 +220,39 @@ describe('key events from another Region', () => {
     const recorded = [];
     for await (const page of runIn('eu-west-1').store.findings({ bucket: 'use1-watched' })) recorded.push(...page);
     expect(recorded).toEqual([expect.objectContaining({ key: 'watched.bin', verdict: 'at-risk', reasons: [expect.objectContaining({ code: 'kms-key-disabled' })] })]);
+  });
+});
+
+describe('--regions limits a run; a bucket outside it is reported as skipped', () => {
+  test('scan --regions: a bucket in a chosen Region is audited; one elsewhere is named as skipped, exit 0, nothing audited', async () => {
+    const env = { AWS_REGION: 'us-east-1' };
+    const chosen = await runCli(['scan', '--bucket', 'euw1-data', '--regions', 'eu-west-1,us-west-2', '--no-record', '--json'], env);
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(verdictsOf(chosen.stdout)).toEqual({ 'customer.bin': 'compliant', 'aws-s3-key.bin': 'compliant', 'sse-s3.bin': 'compliant' });
+
+    const skipped = await runCli(['scan', '--bucket', 'euw1-data', '--regions', 'us-east-1', '--no-record', '--json'], env);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toContain('s3://euw1-data skipped: it is in eu-west-1, outside --regions us-east-1');
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ skipped: { bucket: 'euw1-data', region: 'eu-west-1' } });
+  });
+
+  test('the sweep\'s bucket listing keeps the chosen Regions and names each bucket it skips', async () => {
+    const runtime = runIn('us-east-1');
+    const skipped: SkippedBucket[] = [];
+    const regionOf = (bucket: string) => runtime.bucketRegions.regionOf(bucket);
+    expect(await bucketsToSweep(runtime.clients.s3, ['*-data'], { regions: ['eu-west-1'], regionOf, onSkipped: (s) => void skipped.push(s) })).toEqual(['euw1-data']);
+    expect(skipped).toEqual([{ bucket: 'use1-data', region: 'us-east-1', reason: 's3://use1-data skipped: it is in us-east-1, outside SSEGUARD_SWEEP_REGIONS eu-west-1' }]);
+    // Without a choice: every Region the account has buckets in.
+    expect(await bucketsToSweep(runtime.clients.s3, ['*-data'], { regions: [], regionOf })).toEqual(['euw1-data', 'use1-data']);
+  });
+
+  test('an invalid Region is one line at start, exit 2: AWS_REGION and --regions alike', async () => {
+    const badRegion = await runCli(['scan', '--bucket', 'use1-data', '--no-record'], { AWS_REGION: 'us-east-01' });
+    expect(badRegion.code).toBe(2);
+    expect(badRegion.stderr.trim()).toMatch(/^sseguard: .*AWS_REGION "us-east-01" is not an AWS Region \(for example: us-east-1\): did you mean us-east-1\?$/);
+    const badFlag = await runCli(['scan', '--bucket', 'use1-data', '--regions', 'eu-west-01', '--no-record'], { AWS_REGION: 'us-east-1' });
+    expect(badFlag.code).toBe(2);
+    // The usage error every bad option gets: the one line, then where help is.
+    expect(badFlag.stderr.trim().split('\n')[0]).toContain("argument 'eu-west-01' is invalid. \"eu-west-01\" is not an AWS Region (for example: us-east-1): did you mean eu-west-1?");
   });
 });

@@ -8,6 +8,7 @@ const DEFAULTS = {
   idempotencyTable: 'sseguard-idempotency',
   maxReceiveCount: 5,
   sweepBuckets: [],
+  sweepRegions: [],
   sweepIntervalHours: 24,
   sweepAllVersions: false,
   sweepInventory: 'off',

@@ -70,3 +70,9 @@ test('--regions takes a comma-separated list of Regions, each checked', () => {
   expect(() => parseRegionList('us-east-1,eu-west-01')).toThrow('--regions "eu-west-01" is not an AWS Region (for example: us-east-1): did you mean eu-west-1?');
   expect(() => parseRegionList(' , ')).toThrow('--regions names no Region');
 });
+
+test('SSEGUARD_SWEEP_REGIONS limits the sweep to those Regions; each is checked at start', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1' }).sweepRegions).toEqual([]);
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_REGIONS: 'eu-west-1, us-east-1' }).sweepRegions).toEqual(['eu-west-1', 'us-east-1']);
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_REGIONS: 'eu-west-1,euwest2' })).toThrow('SSEGUARD_SWEEP_REGIONS "euwest2" is not an AWS Region');
+});
