@@ -163,6 +163,21 @@ describe('S3 calls go to the bucket\'s Region', () => {
     expect(proxy.stats().requests['s3:HeadBucket']).toBe(2);
     expect(Object.keys(proxy.stats().faults).filter((k) => !k.startsWith('s3:HeadBucket'))).toEqual([]);
   });
+
+  test('asking a bucket\'s Region under throttling is weather: the scan waits and judges every object as before', async () => {
+    const wrongRegion = [
+      { service: 's3' as const, path: /^\/euw1-data(\/|$)/, bucketRegion: 'eu-west-1', kind: 'wrong-region' as const, rate: 1 },
+    ];
+    // Every attempt of the first HeadBucket calls (the SDK's three, then the listing's retry) is throttled.
+    proxy.setRules([{ service: 's3', operation: 'HeadBucket', kind: 'throttle', rate: 1, times: 4 }, ...wrongRegion]);
+    proxy.resetStats();
+    try {
+      expect(await scanVerdicts('us-east-1', 'euw1-data')).toEqual({ 'customer.bin': 'compliant', 'aws-s3-key.bin': 'compliant', 'sse-s3.bin': 'compliant' });
+      expect(proxy.stats().faults['s3:HeadBucket:throttle']).toBe(4);
+    } finally {
+      proxy.setRules(wrongRegion);
+    }
+  });
 });
 
 describe('faults in the key\'s Region are weather, never a verdict', () => {
