@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAliasCommand } from '@aws-sdk/client-kms';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
@@ -26,6 +26,7 @@ import { createKey, disableKey, putObject, scheduleDeletion, type TestKey } from
 import { runCli, verdictsOf } from '../support/cli.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { bucketsToSweep, type SkippedBucket } from '../../shared/sweep/buckets.ts';
+import { postureDependencies } from '../../shared/posture/posture-dependencies.ts';
 
 const originalRegion = process.env.AWS_REGION;
 Object.assign(process.env, { SSEGUARD_TABLE: 'regions-findings', SSEGUARD_QUEUE: 'regions-audit', SSEGUARD_DLQ: 'regions-audit-dlq' });
@@ -134,6 +135,17 @@ describe('KMS keys are asked in the Region their ARN names', () => {
     expect((await loadPolicy(path, runIn('us-east-1').keys)).rules[1]).toMatchObject({ kmsKeys: [customer.arn] });
     expect(readFileSync(path, 'utf8')).toContain(customer.arn);
   });
+});
+
+test('a bucket default of aws:kms without a key is judged by the aws/s3 key of the bucket\'s Region, not the process\'s', async () => {
+  await euwest.s3.send(new CreateBucketCommand({ Bucket: 'euw1-default', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+  await euwest.s3.send(
+    new PutBucketEncryptionCommand({ Bucket: 'euw1-default', ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } }),
+  );
+  const runtime = runIn('us-east-1');
+  const policy = await loadPolicy(undefined, runtime.keys);
+  const facts = await postureDependencies(runtime, policy, { record: false }).buckets.inspect('euw1-default');
+  expect(facts.defaultKey).toMatchObject({ status: 'described', arn: expect.stringMatching(/^arn:aws:kms:eu-west-1:/) });
 });
 
 describe('S3 calls go to the bucket\'s Region', () => {
