@@ -6,7 +6,7 @@
 // asked in another Region, KMS answers NotFoundException for a key that exists, and "not found" is a
 // verdict (at-risk). A reference naming no Region (a key id, `alias/NAME`) is asked in the Region the
 // caller says (a bucket's, for its default key) or else the process's Region (AWS_REGION).
-import { DescribeKeyCommand, GetKeyRotationStatusCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, paginateListAliases, type KMSClient } from '@aws-sdk/client-kms';
 import { kmsRegionOf } from '../aws/arn.ts';
 import { errorFacts } from '../aws/errors.ts';
 import type { RegionalClients } from '../aws/regional-clients.ts';
@@ -16,12 +16,17 @@ import type { KeyInspector } from './key-inspector-port.ts';
 // Kept here for importers from before the port had its own file.
 export type { KeyInspector } from './key-inspector-port.ts';
 
+/** The SDK error behind each failed lookup, kept beside it (the lookup itself is a domain fact). */
+const failedLookupCauses = new WeakMap<KeyLookup, unknown>();
+
 /** KMS clients by Region; a single client (a test's fake at the SDK boundary) answers for every Region. */
 export type KmsByRegion = Pick<RegionalClients, 'home' | 'kmsFor'>;
 
 export class KmsKeyInspector implements KeyInspector {
   private readonly cache = new Map<string, { lookup: Promise<KeyLookup>; expires: number }>();
   private readonly regional: KmsByRegion | undefined;
+  /** Alias names per key ARN: asked once per key, whatever reference (alias, id, ARN) looked it up. */
+  private readonly aliasCache = new Map<string, { aliases: Promise<string[] | undefined>; expires: number }>();
 
   constructor(
     private readonly kms: KMSClient | KmsByRegion,
@@ -68,19 +73,25 @@ export class KmsKeyInspector implements KeyInspector {
 
   /** Forgets one key (a key-state event says it changed) or all of them. */
   forget(keyRef?: string, region?: string): void {
-    if (!keyRef) return this.cache.clear();
+    if (!keyRef) {
+      this.cache.clear();
+      this.aliasCache.clear();
+      return;
+    }
     const entry = this.cache.get(this.cacheKey(keyRef, region));
     // Forgetting a key forgets every reference that was resolved to it (its ARN and its aliases).
     for (const [cacheKey, cached] of this.cache) if (cached === entry) this.cache.delete(cacheKey);
     this.cache.delete(this.cacheKey(keyRef, region));
+    this.aliasCache.delete(keyRef);
   }
 
   /** The key ARN a reference (alias, alias ARN, key id, key ARN) stands for, or a clear error. */
   async arnOf(keyRef: string, region?: string): Promise<string> {
     const found = await this.lookup(keyRef, region);
     if (found.status === 'described') return found.arn;
+    // The SDK's error rides along as the cause: a dead endpoint is not a bad policy (policy-loader.ts).
     const where = this.regionOf(keyRef, region);
-    throw new Error(`KMS key ${keyRef} cannot be resolved${where ? ` in ${where}` : ''}: ${found.detail}`);
+    throw new Error(`KMS key ${keyRef} cannot be resolved${where ? ` in ${where}` : ''}: ${found.detail}`, { cause: failedLookupCauses.get(found) });
   }
 
   private async describe(keyRef: string, region?: string): Promise<KeyLookup> {
@@ -92,7 +103,9 @@ export class KmsKeyInspector implements KeyInspector {
       const { name, message } = errorFacts(error);
       if (name === 'NotFoundException') return { status: 'not-found', arn: keyRef, detail: message };
       if (name === 'AccessDeniedException') return { status: 'access-denied', arn: keyRef, detail: message };
-      return { status: 'error', arn: keyRef, detail: `${name}: ${message}` };
+      const failed: KeyLookup = { status: 'error', arn: keyRef, detail: `${name}: ${message}` };
+      failedLookupCauses.set(failed, error);
+      return failed;
     }
     if (!metadata?.Arn || !metadata.KeyId) return { status: 'error', arn: keyRef, detail: 'DescribeKey returned no key' };
     const state = (KEY_STATES as readonly string[]).includes(metadata.KeyState ?? '')
@@ -109,11 +122,38 @@ export class KmsKeyInspector implements KeyInspector {
       origin: metadata.Origin ?? 'AWS_KMS',
       ...(metadata.DeletionDate ? { deletionDate: metadata.DeletionDate.toISOString() } : {}),
     };
+    const aliases = await this.aliases(kms, metadata.Arn);
+    const named = aliases ? { aliases } : {};
     // AWS rotates AWS-managed keys itself: asking would cost a call per key and say the same.
-    if (manager === 'AWS') return { ...described, rotationEnabled: true };
+    if (manager === 'AWS') return { ...described, rotationEnabled: true, ...named };
     const rotation = await this.rotation(kms, metadata.Arn);
     if ('failed' in rotation) return { status: 'error', arn: metadata.Arn, detail: rotation.failed };
-    return { ...described, ...rotation };
+    return { ...described, ...rotation, ...named };
+  }
+
+  /**
+   * The key's alias names, for people to read (the report shows `alias/finance`, not a key id).
+   * Names only: no verdict rests on them, so a failure leaves them unknown (and asks again next
+   * time) rather than failing the lookup. ListAliases lists the caller's account's aliases only.
+   */
+  private aliases(kms: KMSClient, arn: string): Promise<string[] | undefined> {
+    const now = this.options.now?.() ?? Date.now();
+    const cached = this.aliasCache.get(arn);
+    if (cached && cached.expires > now) return cached.aliases;
+    const listed = (async () => {
+      const names: string[] = [];
+      for await (const page of paginateListAliases({ client: kms }, { KeyId: arn })) {
+        for (const alias of page.Aliases ?? []) if (alias.AliasName) names.push(alias.AliasName);
+      }
+      return names.sort();
+    })().catch(() => {
+      if (this.aliasCache.get(arn) === entry) this.aliasCache.delete(arn);
+      return undefined;
+    });
+    // Same lifetime as a lookup: a warm Lambda sees a renamed alias once its entry expires.
+    const entry = { aliases: listed, expires: now + (this.options.ttlMs ?? Number.POSITIVE_INFINITY) };
+    this.aliasCache.set(arn, entry);
+    return listed;
   }
 
   private async rotation(kms: KMSClient, arn: string): Promise<{ rotationEnabled?: boolean } | { failed: string }> {
