@@ -160,7 +160,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
     .addOption(new Option('--verdict <verdict>', 'only this verdict').choices(VERDICTS))
     .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
-    .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string }) => {
+    .option('--remediations', 'the change log instead of the findings: every change a fix made (object, version, before → after, fix kind), oldest first', false)
+    .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string; remediations: boolean }) => {
       const { reportCommand } = await import('./commands/report.ts');
       setExit(await reportCommand(loadConfig(), options));
     });

@@ -380,6 +380,23 @@ describe('crash-safe remediation', () => {
         expect(change.versionAfter).not.toBe(change.versionBefore);
       }
       await expectFixedExactlyOnce(bucket, bodies);
+
+      // `report --remediations` reads the same changes back from the table: one per `fixed` history entry.
+      const log = await sseguard(['report', '--remediations', '--bucket', bucket, '--format', 'json'], { AWS_ENDPOINT_URL: emulator });
+      expect(log.code).toBe(0);
+      const logged = (JSON.parse(log.stdout).remediations as { key: string; versionBefore: string; versionAfter: string; action: string }[]).map((c) => `${c.key} ${c.versionBefore} ${c.versionAfter} ${c.action}`);
+      const fromHistory: string[] = [];
+      const store = runtimeAt(emulator).store;
+      for (const key of bodies.keys()) {
+        for (const { remediation } of await store.history(bucket, key)) {
+          if (remediation?.outcome === 'fixed') fromHistory.push(`${key} ${remediation.before.versionId} ${remediation.after?.versionId} ${remediation.action}`);
+        }
+      }
+      expect(logged.sort()).toEqual(fromHistory.sort());
+      expect(logged).toHaveLength(OBJECTS);
+      const text = await sseguard(['report', '--remediations', '--bucket', bucket], { AWS_ENDPOINT_URL: emulator });
+      expect(text.stdout).toContain(`${OBJECTS} changes.`);
+      expect(text.stdout).toMatch(new RegExp(`s3://${bucket}/doc-0 \\(version \\S+ → \\S+\\): dsse-kms \\S+ → sse-kms ${targetKey.arn}, copy`));
     },
     180_000,
   );
