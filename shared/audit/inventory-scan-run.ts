@@ -144,6 +144,11 @@ export async function scanFromInventory(
     ...(options.configId ? { configId: options.configId } : {}),
   });
   for await (const audit of scan.audits) {
+    // Stopped (Ctrl-C): the fix of the last audit has finished (each is awaited here); take no more.
+    if (options.stop?.aborted) {
+      result.interrupted = { listingFinished: false };
+      break;
+    }
     // Noncurrent versions are not the object's state (versions are audited with --all-versions).
     if (audit.isLatest === false) {
       noncurrentSkipped += 1;
@@ -166,8 +171,9 @@ export async function scanFromInventory(
   }
   await recorder?.flush();
 
-  // What the store holds that the report proves gone: removed, with its history kept.
-  const removed = store
+  // What the store holds that the report proves gone: removed, with its history kept. Not after an
+  // interrupted read: the rows not reached would look gone.
+  const removed = store && !result.interrupted
     ? await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
     : 0;
   await finishScan(deps, result, clock);
