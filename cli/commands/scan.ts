@@ -136,10 +136,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     stop.abort();
     process.stderr.write(`sseguard: ${signal}: taking no new objects; the audits and fixes in flight finish first (${signal} again stops at once)\n`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   // Jobs an earlier run left uploaded are created now; what it left collecting is abandoned.
   await remediation.batch?.start();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const inventory = await evidenceSource(runtime, config, options);

@@ -205,9 +205,11 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   if (failure) throw failure.error;
 
   await recorder?.flush();
-  if (options.stop?.aborted) {
-    // Stopped: what was deferred, re-queued or listed but not taken is not audited this run.
-    result.notAudited += deferred.length + (listed - taken);
+  const left = deferred.length + (listed - taken);
+  // Stopped with work left (a stop after the last object was taken interrupted nothing): what was
+  // deferred, re-queued or listed but not taken is not audited this run.
+  if (options.stop?.aborted && (left > 0 || !listingDone)) {
+    result.notAudited += left;
     deferred.length = 0;
     result.interrupted = { listingFinished: listingDone };
   }
