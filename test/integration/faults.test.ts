@@ -463,6 +463,25 @@ describe('crash-safe remediation', () => {
       await expectFixedExactlyOnce(bucket, bodies);
     }, 180_000);
 
+    test('Ctrl-C while fixes hang: the scan waits for them and says so; a second Ctrl-C stops at once (exit 2) and the rerun takes its locks over at once', async () => {
+      const { bucket, policyPath, bodies } = await fixableBucket();
+      const fixer = await hangingFixer(bucket, policyPath);
+      process.kill(-fixer.pid, 'SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Still draining: its fixes in flight hold their locks.
+      expect(await locksOf(fixer.pid)).toHaveLength(3);
+      process.kill(-fixer.pid, 'SIGINT');
+      const stopped = await fixer.done;
+      proxy.setRules([]);
+      expect(stopped.code).toBe(2);
+      expect(stopped.stderr).toContain('SIGINT: taking no new objects');
+      expect(stopped.stderr).toContain('SIGINT again: stopped at once');
+      const rerun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'], { AWS_ENDPOINT_URL: emulator });
+      expect(rerun.stderr).toBe('');
+      expect(rerun.code).toBe(0);
+      await expectFixedExactlyOnce(bucket, bodies);
+    }, 180_000);
+
     test('an owner on another host is never taken over before its lease ends, even if a process of that pid is gone here; after the lease the rerun fixes', async () => {
       const { bucket, policyPath, bodies } = await fixableBucket();
       const fixer = await hangingFixer(bucket, policyPath);
