@@ -3,7 +3,7 @@
 // now (same token: never a second job); a finished job not yet folded is folded into the findings
 // (shared/fleet/batch-fold.ts). --wait polls with backoff until every job is finished and folded.
 import type { Writable } from 'node:stream';
-import { ConfigError, type Config } from '#shared/config.ts';
+import type { Config } from '#shared/config.ts';
 import { BatchJobStore, type BatchJobRecord } from '#shared/findings/batch-job-store.ts';
 import { foldJob, type FoldDependencies } from '#shared/fleet/batch-fold.ts';
 import { describeJob, submitJob } from '#shared/fleet/batch-jobs.ts';
@@ -47,7 +47,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isOpen = (view: JobView) => view.state === 'manifest-written' || view.state === 'created';
 
 export async function jobsCommand(config: Config, options: JobsCommandOptions, out: Writable = process.stdout): Promise<number> {
-  if (!config.batch.accountId) throw new ConfigError('sseguard jobs needs the account the jobs run in: set SSEGUARD_ACCOUNT_ID (12 digits)');
+  // No account needed here: each job record carries the account it was created in (scan --batch
+  // took it from SSEGUARD_ACCOUNT_ID or STS GetCallerIdentity).
   const runtime = createRuntime(config);
   const jobs = new BatchJobStore(runtime.clients.documents, config.table);
   const control = createS3ControlClient(config);

@@ -23,6 +23,8 @@ import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
 import { scanRemediation, type RemediationMode, type ScanRemediation } from './scan-remediation.ts';
 import { renderPosture } from './posture.ts';
+import { unusedRuleWarnings } from '#shared/domain/policy-coverage.ts';
+import { warningLine } from '../vocabulary.ts';
 
 export interface ScanCommandOptions {
   bucket: string;
@@ -91,6 +93,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   /** Objects whose fix a live process elsewhere holds: who, and until when (its lease). */
   const heldElsewhere: string[] = [];
   let fixable = 0;
+  const rulesUsed = new Set<number>();
   let first = true;
   const remediation = scanRemediation(
     runtime,
@@ -164,6 +167,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
         if (finding.remediation?.outcome === 'skipped-being-fixed-elsewhere' && heldElsewhere.length < EXAMPLES_SHOWN) {
           heldElsewhere.push(`s3://${finding.bucket}/${finding.key}: ${finding.remediation.detail ?? 'held by another process'}`);
         }
+        if (finding.ruleIndex !== undefined) rulesUsed.add(finding.ruleIndex);
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
         if (options.json) {
           await write(out, `${first ? '' : ','}\n${JSON.stringify(findingJson(finding))}`);
@@ -191,6 +195,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     ? `interrupted: ${changes.filter((c) => c.outcome === 'fixed').length} fixed so far, ${result.notAudited} not audited: rerun to finish` +
       (result.interrupted.listingFinished ? '' : '\n(the listing had not reached its end: objects not yet listed are not counted)')
     : undefined;
+  // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand. Not
+  // after an interrupted run, whose unreached objects may be the ones a rule judges.
+  const ruleWarnings = result.interrupted ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
+  for (const warning of ruleWarnings) console.error(warningLine(warning));
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = {
@@ -201,9 +209,14 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     ...(remediation.batch ? { batchJobs } : {}),
     ...(options.remediation === 'fix' ? { changes } : {}),
   };
+  // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
+  const aliases = new Map(
+    await Promise.all(Object.keys(result.kmsKeys).map(async (arn) => [arn, await deps.keys.lookup(arn).then((k) => (k.status === 'described' ? (k.aliases ?? []) : []))] as const)),
+  );
   if (options.json) {
     const summary = {
       ...result,
+      keyAliases: Object.fromEntries(aliases),
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
       remediation: remediationSummary,
@@ -213,7 +226,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
     if (interruptedLine) process.stderr.write(`${interruptedLine}\n`);
   } else {
-    await write(out, renderSummary(result, seconds, options, examples, config.table));
+    await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
     if (changes.length > 0) await write(out, renderChanges(changes));
     if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
@@ -267,6 +280,7 @@ function renderSummary(
   options: ScanCommandOptions,
   examples: Finding[],
   table: string,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
 ): string {
   const where = `s3://${result.bucket}/${result.prefix}`;
   const rate = result.objects / Math.max(seconds, 0.001);
@@ -310,8 +324,8 @@ function renderSummary(
     lines.push(
       '',
       renderTable(
-        ['KMS key', 'objects', 'bytes', 'at-risk'],
-        keys.map(([arn, exposure]) => [arn, exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
+        ['KMS key', 'alias', 'objects', 'bytes', 'at-risk'],
+        keys.map(([arn, exposure]) => [arn, aliases.get(arn)?.join(', ') || '-', exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
       ),
     );
   }
