@@ -184,7 +184,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
     .addOption(choiceOption('--verdict <verdict>', 'only this verdict', VERDICTS))
     .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
-    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string }, command: Command) => {
+    .option('--remediations', 'the change log instead of the findings: every change a fix made (object, version, before → after, fix kind), oldest first', false)
+    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; remediations: boolean }, command: Command) => {
       const { json, ...rest } = options;
       if (json && command.getOptionValueSource('format') === 'cli' && options.format !== 'json') {
         throw new CliError(`--json and --format ${options.format} ask for two formats: give one`);

@@ -1,11 +1,12 @@
 // `sseguard report`: prints what the findings table holds, as a table, JSON or CSV. Findings are
 // streamed page by page; the summary comes from the counters, never from a table scan.
 import type { Writable } from 'node:stream';
-import type { Config } from '#shared/config.ts';
+import { ConfigError, type Config } from '#shared/config.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import type { FindingFilter } from '#shared/findings/store.ts';
 import { createRuntime } from '#shared/runtime.ts';
-import { FINDING_CSV_COLUMNS, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
+import { FINDING_CSV_COLUMNS, csvField, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
+import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
 import type { ReportFormat } from './report-formats.ts';
@@ -15,10 +16,41 @@ export interface ReportCommandOptions {
   bucket?: string;
   verdict?: Verdict;
   kmsKey?: string;
+  /** The change log (what fixes changed, from the history) instead of the findings. */
+  remediations?: boolean;
+}
+
+const CHANGE_CSV_COLUMNS = ['at', 'bucket', 'key', 'action', 'outcome', 'versionBefore', 'versionAfter', 'modeBefore', 'modeAfter', 'kmsKeyBefore', 'kmsKeyAfter', 'bucketKeyAfter'] as const;
+
+/** `report --remediations`: every change a fix made, oldest first. */
+async function remediationsReport(store: ReturnType<typeof createRuntime>['store'], options: ReportCommandOptions, out: Writable): Promise<number> {
+  if (options.format === 'csv') await write(out, `${CHANGE_CSV_COLUMNS.join(',')}\n`);
+  if (options.format === 'json') await write(out, '{"remediations":[');
+  let count = 0;
+  for await (const page of store.remediationLog(options.bucket ? { bucket: options.bucket } : {})) {
+    const changes: ObjectChange[] = page.filter((entry) => isChange(entry.record)).map((entry) => objectChange(entry.bucket, entry.key, entry.record));
+    for (const c of changes) {
+      if (options.format === 'json') await write(out, `${count === 0 ? '' : ','}\n${JSON.stringify(c)}`);
+      else if (options.format === 'csv')
+        await write(
+          out,
+          `${[c.at, c.bucket, c.key, c.action, c.outcome, c.versionBefore ?? '', c.versionAfter ?? '', c.before.mode, c.after?.mode, c.before.kmsKeyArn, c.after?.kmsKeyArn, c.after?.bucketKeyEnabled === undefined ? '' : String(c.after.bucketKeyEnabled)].map(csvField).join(',')}\n`,
+        );
+      else await write(out, `${c.at}  ${describeChange(c)}\n`);
+      count += 1;
+    }
+  }
+  if (options.format === 'json') await write(out, '\n]}\n');
+  if (options.format === 'table') await write(out, count === 0 ? 'No remediation on record.\n' : `\n${count} changes.\n`);
+  return 0;
 }
 
 export async function reportCommand(config: Config, options: ReportCommandOptions, out: Writable = process.stdout): Promise<number> {
   const { store } = createRuntime(config);
+  if (options.remediations) {
+    if (options.verdict || options.kmsKey) throw new ConfigError('--remediations lists changes by bucket only: drop --verdict and --kms-key');
+    return remediationsReport(store, options, out);
+  }
   const filter: FindingFilter = {
     ...(options.bucket ? { bucket: options.bucket } : {}),
     ...(options.verdict ? { verdict: options.verdict } : {}),

@@ -4,6 +4,7 @@
 import type { Remediator } from '#shared/audit/audit-batch.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
+import type { OwnedFixLocks } from '#shared/audit/owned-fix-locks.ts';
 import type { ScanDependencies } from '#shared/audit/scan.ts';
 import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome } from '#shared/remediation/index.ts';
 import type { Runtime } from '#shared/runtime.ts';
@@ -22,6 +23,8 @@ export interface ScanRemediation {
   totals?: DryRunTotals;
   /** --batch: the objects whose fix is UpdateObjectEncryption, collected into S3 Batch Operations jobs. */
   batch?: BatchCollector;
+  /** --remediate: this run's fix locks (released when the run is interrupted). */
+  locks?: OwnedFixLocks;
 }
 
 function addTotals(into: DryRunTotals, more: DryRunTotals): void {
@@ -67,9 +70,10 @@ export function scanRemediation(
     };
     return state;
   }
-  // A fix left "in progress" by a CLI that died is taken over once its lease (derived from the
-  // object's size) has run out; one held by a live process is skipped and audited again later.
-  const { fixOnce } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
+  // A fix left "in progress" by a CLI that died is taken over at once when that CLI ran on this host,
+  // else once its lease (derived from the object's size) has run out; one held by a live process is
+  // skipped and audited again later.
+  const { fixOnce, locks } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
   const perObject = createRemediator({
     ...deps,
     s3: runtime.clients.s3,
@@ -79,6 +83,7 @@ export function scanRemediation(
     ...(deps.store ? { fixLog: runtime.store } : {}),
   });
   state.remediator = perObject;
+  state.locks = locks;
   if (batch) {
     const collector = new BatchCollector(
       {

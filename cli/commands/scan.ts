@@ -18,6 +18,7 @@ import type { CreatedJob } from '#shared/fleet/batch-jobs.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
+import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
@@ -99,6 +100,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const examples: Finding[] = [];
   const notAudited: Finding[] = [];
   const planLines: string[] = [];
+  /** What this run changed (fixes replayed from an earlier run changed nothing now and carry no record). */
+  const changes: ObjectChange[] = [];
+  /** Objects whose fix a live process elsewhere holds: who, and until when (its lease). */
+  const heldElsewhere: string[] = [];
   let fixable = 0;
   const rulesUsed = new Set<number>();
   let first = true;
@@ -133,8 +138,23 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   }
   const started = performance.now();
   let result: ScanResult;
+  // Ctrl-C or SIGTERM: take no new object, let the fixes in flight finish (each wrote its intent
+  // before its S3 call), release this run's locks, say what was done. A second signal stops at once:
+  // the locks then stay, and the next run on this host takes them over (this process is gone).
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress.done();
+    if (stop.signal.aborted) {
+      process.stderr.write(`sseguard: ${signal} again: stopped at once; fixes in flight may be left to the next run on this host\n`);
+      process.exit(2);
+    }
+    stop.abort();
+    process.stderr.write(`sseguard: ${signal}: taking no new objects; the audits and fixes in flight finish first (${signal} again stops at once)\n`);
+  };
   // Jobs an earlier run left uploaded are created now; what it left collecting is abandoned.
   await remediation.batch?.start();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const inventory = await evidenceSource(runtime, config, options);
@@ -146,12 +166,19 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
       ...(options.allVersions ? { allVersions: true } : {}),
-      onProgress: ({ listed, audited }) => progress.update(listed, audited),
+      stop: stop.signal,
+      onProgress: ({ listed, audited }) => {
+        if (!stop.signal.aborted) progress.update(listed, audited);
+      },
       onNotAudited: (finding) => {
         if (notAudited.length < EXAMPLES_SHOWN) notAudited.push(finding);
       },
       onFinding: async (finding) => {
         if (finding.remediate) fixable += 1;
+        if (options.remediation === 'fix' && isChange(finding.remediation)) changes.push(objectChange(finding.bucket, finding.key, finding.remediation));
+        if (finding.remediation?.outcome === 'skipped-being-fixed-elsewhere' && heldElsewhere.length < EXAMPLES_SHOWN) {
+          heldElsewhere.push(`s3://${finding.bucket}/${finding.key}: ${finding.remediation.detail ?? 'held by another process'}`);
+        }
         if (finding.ruleIndex !== undefined) rulesUsed.add(finding.ruleIndex);
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
         if (options.json) {
@@ -162,6 +189,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     });
   } finally {
     progress.done();
+    // Normally none is left: each fix that ran completed or removed its lock.
+    await remediation.locks?.releaseHeld();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const batchJobs: CreatedJob[] = remediation.batch ? await remediation.batch.finish() : [];
   const seconds = (performance.now() - started) / 1000;
@@ -170,11 +201,16 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
-  const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
-  // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand.
-  for (const warning of unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed)) {
-    console.error(warningLine(warning));
-  }
+  // An interrupted run did not cover the bucket: 2, like objects left unaudited.
+  const exitCode = result.notAudited > 0 || result.interrupted ? 2 : failing ? 1 : 0;
+  const interruptedLine = result.interrupted
+    ? `interrupted: ${changes.filter((c) => c.outcome === 'fixed').length} fixed so far, ${result.notAudited} not audited: rerun to finish` +
+      (result.interrupted.listingFinished ? '' : '\n(the listing had not reached its end: objects not yet listed are not counted)')
+    : undefined;
+  // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand. Not
+  // after an interrupted run, whose unreached objects may be the ones a rule judges.
+  const ruleWarnings = result.interrupted ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
+  for (const warning of ruleWarnings) console.error(warningLine(warning));
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = {
@@ -183,6 +219,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     outcomes: remediation.outcomes,
     ...(remediation.totals ? { totals: remediation.totals } : {}),
     ...(remediation.batch ? { batchJobs } : {}),
+    ...(options.remediation === 'fix' ? { changes } : {}),
   };
   // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
   const aliases = new Map(
@@ -199,13 +236,21 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       exitCode,
     };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
+    if (interruptedLine) process.stderr.write(`${interruptedLine}\n`);
   } else {
     await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
+    if (changes.length > 0) await write(out, renderChanges(changes));
+    if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
+    if (interruptedLine) await write(out, `\n${interruptedLine}\n`);
   }
   return exitCode;
+}
+
+function renderChanges(changes: ObjectChange[]): string {
+  return `${['', `Changed (${changes.length}):`, ...changes.map((change) => `  ${describeChange(change)}`)].join('\n')}\n`;
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

@@ -131,6 +131,8 @@ export interface InventoryAuditHooks {
   onTransient(finding: Finding, stats: InventoryScanStats): Promise<void> | void;
   /** A finding to count; recorded afterwards unless it matches its recorded state. */
   onFinding(finding: Finding, stats: InventoryScanStats): Promise<void> | void;
+  /** Once aborted (Ctrl-C), no more rows are taken: the fix of the row in hand has finished. */
+  stop?: AbortSignal;
 }
 
 export interface InventoryAuditTally {
@@ -138,6 +140,8 @@ export interface InventoryAuditTally {
   noncurrentSkipped: number;
   /** Findings that matched their recorded state: nothing written, nothing read again. */
   unchanged: number;
+  /** Stopped (`stop`) before the report's last row. */
+  interrupted?: boolean;
 }
 
 /**
@@ -166,6 +170,11 @@ export async function auditInventoryRows(
 
   const scan = await inventoryScan({ ...deps, inventory, recordedStates }, options);
   for await (const audit of scan.audits) {
+    // Each row's fix is awaited below: when stopped, nothing is in flight.
+    if (hooks.stop?.aborted) {
+      tally.interrupted = true;
+      break;
+    }
     if (audit.isLatest === false) {
       tally.noncurrentSkipped += 1;
       continue;
@@ -210,11 +219,14 @@ export async function scanFromInventory(
         await options.onFinding?.(finding);
         options.onProgress?.({ listed: stats.rows, audited: result.objects });
       },
+      ...(options.stop ? { stop: options.stop } : {}),
     },
   );
+  if (tally.interrupted) result.interrupted = { listingFinished: false };
 
-  // What the store holds that the report proves gone: removed, with its history kept.
-  const removed = store
+  // What the store holds that the report proves gone: removed, with its history kept. Not after an
+  // interrupted read: the rows not reached would look gone.
+  const removed = store && !result.interrupted
     ? await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
     : 0;
   await finishScan(deps, result, clock);

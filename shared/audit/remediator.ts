@@ -14,7 +14,7 @@ import { remediateObject, type RemediationOptions, type RemediationOutcome, type
 import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-batch.ts';
-import { FixInProgressElsewhere } from './idempotent-fix.ts';
+import { describeHolder, FixInProgressElsewhere } from './idempotent-fix.ts';
 
 /** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
 export type FixOnce = (
@@ -143,7 +143,7 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
       // Held by another live process, or the lock itself failed (its table throttled): try later.
       outcome =
         error instanceof FixInProgressElsewhere
-          ? notRunHere(facts, target, 'skipped-being-fixed-elsewhere', 'another process is fixing this object version now; it is audited again later', now)
+          ? notRunHere(facts, target, 'skipped-being-fixed-elsewhere', `another process is fixing this object version now (${describeHolder(error.holder)}); it is audited again later`, now)
           : notRunHere(facts, target, 'failed', `the fix could not start: ${(error as Error).message}`, now);
     }
     // A replayed fix that wrote another version (a copy) says nothing about this version's encryption:

@@ -36,6 +36,8 @@ export interface ScanOptions {
   defer?: Partial<DeferPolicy>;
   /** Audit every version (ListObjectVersions), not only current objects; noncurrent ones are counted apart. */
   allVersions?: boolean;
+  /** Once aborted (Ctrl-C), no new object is taken: audits and fixes in flight finish, the rest is counted not audited. */
+  stop?: AbortSignal;
 }
 
 export interface KeyExposure {
@@ -59,6 +61,8 @@ export interface ScanResult extends ScanRun {
   noncurrent?: { objects: number; bytes: number; verdicts: Partial<Record<Verdict, number>> };
   /** Objects whose current version is a delete marker (allVersions): removed from the findings. */
   deleted?: number;
+  /** The run was stopped (`stop`) before its end; objects not yet listed are not counted anywhere. */
+  interrupted?: { listingFinished: boolean };
 }
 
 /** Flattens pages into objects, fetching the next page while the current one is audited. */
@@ -118,6 +122,8 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   let failure: { error: unknown } | undefined;
   let listingDone = false;
   let working = 0;
+  /** Listed objects handed to a worker (the rest of a page is left when the run is stopped). */
+  let taken = 0;
 
   const count = (finding: Finding, sign: 1 | -1) => countFinding(result, finding, sign);
   const untally = (finding: Finding) => count(finding, -1);
@@ -125,13 +131,16 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   /** The next object to audit: a deferred one that is due, else the next listed one, else wait. */
   const nextWork = async (): Promise<Work | undefined> => {
     for (;;) {
-      if (failure) return undefined;
+      if (failure || options.stop?.aborted) return undefined;
       const now = Date.now();
       const due = deferred.findIndex((work) => work.notBefore <= now);
       if (due >= 0) return deferred.splice(due, 1)[0];
       if (!listingDone) {
         const next = await objects.next();
-        if (!next.done) return { listed: next.value, attempt: 1, notBefore: 0 };
+        if (!next.done) {
+          taken += 1;
+          return { listed: next.value, attempt: 1, notBefore: 0 };
+        }
         listingDone = true;
         continue;
       }
@@ -203,6 +212,14 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   if (failure) throw failure.error;
 
   await recorder?.flush();
+  const left = deferred.length + (listed - taken);
+  // Stopped with work left (a stop after the last object was taken interrupted nothing): what was
+  // deferred, re-queued or listed but not taken is not audited this run.
+  if (options.stop?.aborted && (left > 0 || !listingDone)) {
+    result.notAudited += left;
+    deferred.length = 0;
+    result.interrupted = { listingFinished: listingDone };
+  }
   // Findings the store could not order were re-queued by the last flush: audit them now.
   if (deferred.length > 0) {
     const { findings: again, notAudited } = await scanDeferred(deps, options, deferred.splice(0), recorder);

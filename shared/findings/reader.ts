@@ -2,9 +2,10 @@
 // scan), listings through the indexes and an object's history. No write path: the report API
 // bundles this module alone, and its role can only read.
 import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
-import { COUNTERS_PK, INDEXES, KMSKEYS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
+import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -134,6 +135,21 @@ export class FindingsTableReader {
       })) {
         if (page.length > 0) yield page.map(fromStateItem);
       }
+    }
+  }
+
+  /**
+   * The fixes on record, oldest first: the remediation log, written in the same transaction as each
+   * fix's history entry (one Query of its partition, never a read of every object's history).
+   */
+  async *remediationLog(filter: { bucket?: string } = {}): AsyncIterable<{ bucket: string; key: string; record: RemediationRecord }[]> {
+    for await (const page of this.queryItems({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': REMEDIATIONS_PK, ...(filter.bucket ? { ':bucket': filter.bucket } : {}) },
+      ...(filter.bucket ? { FilterExpression: '#bucket = :bucket', ExpressionAttributeNames: { '#bucket': 'bucket' } } : {}),
+    })) {
+      const entries = page.map(({ pk: _pk, sk: _sk, bucket, key, ...record }) => ({ bucket: String(bucket), key: String(key), record: record as unknown as RemediationRecord }));
+      if (entries.length > 0) yield entries;
     }
   }
 
