@@ -67,6 +67,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--dry-run', 'print the fix the policy asks for, per object, and totals; change nothing').conflicts('remediate'))
     .option('--remediate', 'fix objects where the policy says remediate: true (each at most once per version)', false)
     .option('--all-versions', 'audit every version (ListObjectVersions); noncurrent ones are counted apart and never copied in place', false)
+    .option('--allow-empty', 'exit 0 when no object is found under the bucket/prefix (default: exit 1, such a run proves nothing)', false)
     .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
     .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
     .addOption(
@@ -104,6 +105,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         inventory?: string;
         inventoryId?: string;
         allVersions: boolean;
+        allowEmpty: boolean;
         metadataTable?: boolean;
         athenaWorkgroup: string;
         athenaOutput?: string;
@@ -159,7 +161,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
     .addOption(new Option('--verdict <verdict>', 'only this verdict').choices(VERDICTS))
-    .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
+    .option('--kms-key <key>', 'only objects encrypted under this KMS key: ARN, alias/NAME, alias ARN or key id (resolved as the policy resolves it)')
     .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string }) => {
       const { reportCommand } = await import('./commands/report.ts');
       setExit(await reportCommand(loadConfig(), options));

@@ -34,6 +34,8 @@ export interface ScanCommandOptions {
   remediation: RemediationMode;
   /** Every version, not only current objects. */
   allVersions?: boolean;
+  /** A run that finds no object exits 0 (default: 1, "no objects under s3://B/P"). */
+  allowEmpty?: boolean;
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
@@ -154,7 +156,9 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
-  const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
+  // A run that audited nothing proves nothing: a typo'd prefix must not pass a gate.
+  const emptyRun = result.empty === true && !options.allowEmpty;
+  const exitCode = result.notAudited > 0 ? 2 : failing || emptyRun ? 1 : 0;
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = {
@@ -180,6 +184,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
   }
+  if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
 }
 

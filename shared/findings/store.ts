@@ -64,6 +64,8 @@ export interface ScanRun {
   finishedAt: string;
   objects: number;
   verdicts: Partial<Record<Verdict, number>>;
+  /** The run audited no object (nothing listed under its bucket and prefix): it proves nothing, and is no compliance figure. */
+  empty?: boolean;
 }
 
 /**

@@ -138,8 +138,17 @@ function sweepAsScanRun(run: SweepRun & { finishedAt: string }): ScanRun {
     finishedAt: run.finishedAt,
     objects: run.objectsAudited,
     verdicts: run.verdicts,
+    ...(run.objectsAudited === 0 ? { empty: true } : {}),
   };
 }
+
+/**
+ * A run that audited nothing (a typo'd prefix, an empty bucket) proves nothing: it is no point of
+ * the compliance trend and no proof of coverage. Runs recorded before the flag existed say it by
+ * their zero objects.
+ */
+const auditedSomething = (run: ScanRun & { noncurrent?: { objects: number } }): boolean =>
+  !run.empty && (run.objects > 0 || (run.noncurrent?.objects ?? 0) > 0);
 
 function remediation(item: Record<string, unknown>): RemediationView | undefined {
   if (typeof item.bucket !== 'string' || typeof item.key !== 'string' || typeof item.at !== 'string') return undefined;
@@ -157,7 +166,7 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
   const runs = [...runItems.map(scanRun), ...sweeps.map(sweepAsScanRun)].sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
   const lastWholeSweep = new Map<string, string>();
   for (const run of runs) {
-    if (run.prefix !== '') continue;
+    if (run.prefix !== '' || !auditedSomething(run)) continue;
     const covered = run.bucket === SWEEP_BUCKET ? (sweeps.find((s) => s.runId === run.id)?.buckets ?? []) : [run.bucket];
     for (const bucket of covered) if (!lastWholeSweep.has(bucket)) lastWholeSweep.set(bucket, run.finishedAt);
   }
@@ -182,6 +191,8 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
       oldestSweepAt: buckets.length > 0 && swept.length === buckets.length ? sweepTimes[0]! : null,
     },
     trend: runs
+      // Compliance of zero current objects would plot as 100%: such runs are no point of the trend.
+      .filter((run) => auditedSomething(run) && run.objects > 0)
       .slice(0, TREND_RUNS)
       .reverse()
       .map((run) => ({

@@ -20,7 +20,11 @@ const MODE_FILTERS = [...ENCRYPTION_MODES, 'unknown'] as const;
 const mode = z.enum(MODE_FILTERS, { error: `expected one of ${MODE_FILTERS.join(', ')}` }).describe('only this encryption mode (`unknown`: the object could not be read)');
 const kmsKey = z
   .string()
-  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    // The API has no KMS access (its role reads the findings table only): it cannot resolve a reference.
+    'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); the API cannot resolve an alias or key id: `sseguard report --kms-key` does',
+  )
   .describe('only objects encrypted under this KMS key ARN');
 const cursor = z
   .string()
@@ -96,7 +100,7 @@ export const keySchema = z.object({
   bytes: z.number().describe('blast radius: their bytes'),
   verdicts: z.record(z.enum(VERDICTS), z.number()),
 });
-const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()) });
+const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it is not plotted in the trend') });
 export const summarySchema = z.object({
   generatedAt: z.string(),
   overall: counts,

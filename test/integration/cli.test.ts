@@ -129,6 +129,20 @@ describe('sseguard scan', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(JSON.parse(run.stdout).findings[0]).toMatchObject({ kmsKeyArn: key.arn, verdict: 'compliant' });
   });
 
+  test('a prefix with no object (a typo) fails the gate: exit 1 naming the empty scope, unless --allow-empty', async () => {
+    const typo = await sseguard(['scan', '--bucket', 'all-good', '--prefix', 'finanse/', '--json']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim()).toMatch(/^sseguard: error: no objects under s3:\/\/all-good\/finanse\//);
+    expect(JSON.parse(typo.stdout).summary).toMatchObject({ objects: 0, empty: true, exitCode: 1 });
+    const allowed = await sseguard(['scan', '--bucket', 'all-good', '--prefix', 'finanse/', '--allow-empty']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).not.toContain('no objects under');
+    // A scope with objects is no empty run.
+    const real = await sseguard(['scan', '--bucket', 'all-good', '--prefix', 'dir/', '--json']);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout).summary.empty).toBeUndefined();
+  });
+
   test('--help explains the command, its options and exit codes', async () => {
     const run = await sseguard(['scan', '--help']);
     expect(run.code).toBe(0);
@@ -260,5 +274,60 @@ describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(run.stdout).toContain('5 objects');
     expect(run.stdout).toContain('80.0% compliant or exempt');
     expect(run.stdout).toMatch(/has-sse-c\s+2\s+1\s+1/);
+  });
+});
+
+describe('sseguard report: filters answer the question asked', { timeout: CLI_TIMEOUT_MS }, () => {
+  let key: Awaited<ReturnType<typeof createKey>>;
+  beforeAll(async () => {
+    key = await createKey(clients, { alias: 'alias/report-finance' });
+    await createBucket(clients, 'report-kms');
+    await putObject(clients, 'report-kms', 'ledger-1', { mode: 'sse-kms', key });
+    await putObject(clients, 'report-kms', 'ledger-2', { mode: 'sse-kms', key });
+    await putObject(clients, 'report-kms', 'readme', { mode: 'sse-s3' });
+    expect((await sseguard(['scan', '--bucket', 'report-kms'])).code).toBe(0);
+    expect((await sseguard(['scan', '--bucket', 'has-sse-c'])).code).toBe(1);
+  }, CLI_TIMEOUT_MS);
+
+  test('--kms-key takes an alias, an alias ARN or a key id as the policy does, and finds the objects under the key ARN', async () => {
+    const aliasArn = key.arn.replace(/:key\/.*$/, ':alias/report-finance');
+    for (const ref of ['alias/report-finance', aliasArn, key.id, key.arn]) {
+      const run = await sseguard(['report', '--format', 'json', '--kms-key', ref]);
+      expect(run.code, `${ref}: ${run.stderr}`).toBe(0);
+      const document = JSON.parse(run.stdout);
+      expect(document.findings.map((f: { key: string }) => f.key).sort(), ref).toEqual(['ledger-1', 'ledger-2']);
+      expect(document.summary.overall.objects, ref).toBe(2);
+      expect(Object.keys(document.summary.kmsKeys), ref).toEqual([key.arn]);
+    }
+  });
+
+  test('a key KMS cannot resolve is an error naming it; a key with no findings says so (exit 1)', async () => {
+    const missing = await sseguard(['report', '--kms-key', 'alias/no-such-key']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('alias/no-such-key');
+    const unused = await createKey(clients, { alias: 'alias/report-unused' });
+    const none = await sseguard(['report', '--kms-key', 'alias/report-unused']);
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim()).toBe(`sseguard: error: no findings recorded under KMS key ${unused.arn} (alias/report-unused)`);
+    expect(none.stdout).toBe('');
+  });
+
+  test('the summary is the filtered one, in JSON and in the table', async () => {
+    const oneBucket = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', 'has-sse-c'])).stdout);
+    expect(oneBucket.summary.overall).toMatchObject({ objects: 2, verdicts: { compliant: 1, noncompliant: 1 } });
+    expect(Object.keys(oneBucket.summary.buckets)).toEqual(['has-sse-c']);
+    const table = await sseguard(['report', '--bucket', 'has-sse-c']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^2 objects, .*; 50\.0% compliant or exempt \(bucket has-sse-c\)$/);
+    expect(table.stdout).not.toContain('all-good');
+  });
+
+  test('an unknown bucket says so in one line, exit 1, instead of the fleet summary', async () => {
+    for (const format of ['table', 'json', 'csv']) {
+      const run = await sseguard(['report', '--format', format, '--bucket', 'nope']);
+      expect(run.code, format).toBe(1);
+      expect(run.stderr, format).toBe('sseguard: error: no findings recorded for bucket nope\n');
+      expect(run.stdout, format).toBe('');
+    }
   });
 });

@@ -185,7 +185,8 @@
     setTestText('overall-bytes', bytes(s.overall.bytes));
     var last = s.lastSweep;
     setTestText('last-sweep', last
-      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects'
+      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects' +
+        (last.empty ? ' (audited nothing: not a compliance figure)' : '')
       : 'No sweep recorded yet.');
     var cov = s.coverage;
     setTestText('coverage', cov.bucketsSwept + ' of ' + cov.buckets + ' buckets swept whole (' + pct(cov.objectsPercent) + ' of objects)' +
