@@ -147,7 +147,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-b, --bucket <name>', 'only the jobs of this bucket', bucketName)
     .option('--wait', 'poll (with backoff) until every job has finished and is folded', false)
     .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber(1, 86_400), 3600)
-    .option('--policy <file>', 'policy the folded objects are audited against (default: $SSEGUARD_POLICY)')
+    .option('--policy <file>', 'policy for jobs that do not record theirs (default: $SSEGUARD_POLICY); a job records the policy it was created under and is folded under it')
     .option('--json', 'print the jobs as one JSON document', false)
     .addHelpText('after', '\nExit codes: 0 every task succeeded, 1 some tasks failed, 2 jobs still running or not yet folded (or an error).')
     .action(async (options: { bucket?: string; wait: boolean; timeout: number; policy?: string; json: boolean }) => {

@@ -76,7 +76,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     for (const f of page) {
       if (tally) tallyFinding(tally, f, recorded);
       // A terminal table of the first pages is what a person reads; JSON and CSV carry everything.
-      if (rows.length < 1000) rows.push([f.verdict, f.bucket, f.key, f.mode ?? '-', f.reasons.map((r) => r.code).join(', ') || '-']);
+      if (rows.length < 1000) rows.push([f.verdict, f.bucket, f.key, f.mode ?? '-', f.reasons.map((r) => r.code).join(', ') || '-', f.policy?.hash ?? '-']);
     }
     // Unfiltered, the summary comes from the counters: no need to read past the rows shown.
     if (!tally && rows.length >= 1000) break;
@@ -115,7 +115,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
       '',
     ].join('\n'),
   );
-  await write(out, `${renderTable(['verdict', 'bucket', 'key', 'mode', 'reasons'], rows)}\n`);
+  await write(out, `${renderTable(['verdict', 'bucket', 'key', 'mode', 'reasons', 'policy'], rows)}\n`);
   if (rows.length >= 1000) await write(out, '(first 1000 findings shown: use --format csv or json for all)\n');
   return 0;
 }

@@ -9,6 +9,8 @@ import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
+import { describePolicyId, policyIdOf, type PolicyId } from '#shared/domain/policy-identity.ts';
+import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { ConfigError, type Config } from '#shared/config.ts';
@@ -110,10 +112,17 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     postureDependencies(runtime, deps.policy, { record: options.record }),
     options.bucket,
   );
+  const policy = options.record ? await policyChange(runtime, deps.policy, options) : { policy: policyIdOf(deps.policy) };
+  if (policy.overwrites) {
+    console.error(
+      `sseguard: warning: ${policy.overwrites.underOtherPolicies} findings under s3://${options.bucket}/${options.prefix ?? ''} were judged under another policy ` +
+        `(${policy.overwrites.withoutPolicy} more name none); this scan re-judges them under policy ${describePolicyId(policy.policy)}`,
+    );
+  }
   if (options.json) {
     await write(
       out,
-      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '' })},"posture":${JSON.stringify(posture)},"findings":[`,
+      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '', ...policy })},"posture":${JSON.stringify(posture)},"findings":[`,
     );
   } else {
     await write(out, `${renderPosture(posture)}\n`);
@@ -186,6 +195,23 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   }
   if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
+}
+
+/**
+ * Stores the run's policy (content-addressed) and counts the recorded findings in scope that another
+ * policy judged: their verdicts are about to be made again under this one.
+ */
+async function policyChange(
+  runtime: ReturnType<typeof createRuntime>,
+  policy: ResolvedPolicy,
+  options: Pick<ScanCommandOptions, 'bucket' | 'prefix'>,
+): Promise<{ policy: PolicyId; overwrites?: { underOtherPolicies: number; withoutPolicy: number } }> {
+  const id = await runtime.store.recordPolicy(policy);
+  const recorded = await runtime.store.policiesIn(options.bucket, options.prefix);
+  let underOtherPolicies = 0;
+  for (const [hash, count] of recorded) if (hash !== id.hash && hash !== 'none') underOtherPolicies += count;
+  if (underOtherPolicies === 0) return { policy: id };
+  return { policy: id, overwrites: { underOtherPolicies, withoutPolicy: recorded.get('none') ?? 0 } };
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

@@ -67,6 +67,10 @@ export const findingSchema = z.object({
   /** What the finding rests on (a HeadObject, or an S3 Inventory report's row) and when it was true. */
   evidence: z.enum(['head', 'inventory', 'metadata-table']).nullable(),
   evidenceAt: z.string().nullable(),
+  policy: z
+    .object({ version: z.number(), hash: z.string().describe('sha256: and 16 hex digits of the normalised policy (keys resolved to ARNs)') })
+    .nullable()
+    .describe('the policy that judged the finding; null when recorded before findings named their policy'),
   firstSeen: z.string(),
   lastSeen: z.string(),
   remediation: z.object({ action: z.string(), outcome: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
@@ -142,6 +146,7 @@ export const objectSchema = z.object({
       versionId: z.string().optional(),
       etag: z.string().optional(),
       reasons: z.array(reason),
+      policy: z.object({ version: z.number(), hash: z.string() }).optional().describe('the policy that judged this audit'),
       remediation: z.object({ action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
     }),
   ),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
+import { DynamoFindingsStore } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -253,7 +254,7 @@ describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
     const run = await sseguard(['report', '--format', 'csv']);
     expect(run.code).toBe(0);
     const [header, ...rest] = run.stdout.trimEnd().split('\n');
-    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt');
+    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt,policyVersion,policyHash');
     expect(run.stdout).toContain('all-good,"comma,""quoted"".txt",,sse-s3,,compliant,,');
     expect(run.stdout).toContain('has-sse-c,customer.bin,,sse-c,,noncompliant,sse-c-forbidden,');
     expect(rest.length).toBe(5);
@@ -329,5 +330,57 @@ describe('sseguard report: filters answer the question asked', { timeout: CLI_TI
       expect(run.stderr, format).toBe('sseguard: error: no findings recorded for bucket nope\n');
       expect(run.stdout, format).toBe('');
     }
+  });
+});
+
+describe('sseguard scan: every finding names the policy that judged it', { timeout: CLI_TIMEOUT_MS }, () => {
+  const store = new DynamoFindingsStore(clients.documents, 'cli-findings');
+  const bucket = 'policy-change';
+  const snapshot = async () =>
+    Promise.all(['a.txt', 'b.txt'].map(async (key) => ({ state: (await store.statesOf(bucket, [key])).get(key)!, history: (await store.history(bucket, key)).length })));
+
+  beforeAll(async () => {
+    await createBucket(clients, bucket);
+    await putObject(clients, bucket, 'a.txt', { mode: 'sse-s3' });
+    await putObject(clients, bucket, 'b.txt', { mode: 'sse-s3' });
+  }, CLI_TIMEOUT_MS);
+
+  test('a re-audit under the same policy writes nothing; another policy with the same verdicts rewrites the policy only, and the scan warns first', async () => {
+    const first = await sseguard(['scan', '--bucket', bucket, '--json']);
+    expect(first.code).toBe(0);
+    const firstPolicy = JSON.parse(first.stdout).scan.policy;
+    expect(firstPolicy).toEqual({ version: 1, hash: expect.stringMatching(/^sha256:[0-9a-f]{16}$/) });
+    expect(JSON.parse(first.stdout).findings.map((f: { policy: unknown }) => f.policy)).toEqual([firstPolicy, firstPolicy]);
+    const recorded = await snapshot();
+    expect(recorded.map((r) => r.state.policy)).toEqual([firstPolicy, firstPolicy]);
+
+    // The same policy again: nothing to overwrite, nothing written.
+    const again = await sseguard(['scan', '--bucket', bucket, '--json']);
+    expect(again.stderr).not.toContain('warning');
+    expect(JSON.parse(again.stdout).scan.overwrites).toBeUndefined();
+    expect(await snapshot()).toEqual(recorded);
+
+    // Another policy, under which the objects are still compliant.
+    const strict = policyFile('sse-s3-only.yaml', 'version: 1\ndefault: { require: sse-s3 }\n');
+    const changed = await sseguard(['scan', '--bucket', bucket, '--policy', strict, '--json']);
+    expect(changed.code).toBe(0);
+    const header = JSON.parse(changed.stdout).scan;
+    expect(header.policy.hash).not.toBe(firstPolicy.hash);
+    expect(header.overwrites).toEqual({ underOtherPolicies: 2, withoutPolicy: 0 });
+    expect(changed.stderr).toContain(`sseguard: warning: 2 findings under s3://${bucket}/ were judged under another policy`);
+    expect(changed.stderr).toContain(header.policy.hash);
+    const rejudged = await snapshot();
+    // Same verdicts: the state names the new policy (one write each), no history entry, no count moved.
+    expect(rejudged.map((r) => [r.state.verdict, r.state.policy, r.state.rev, r.history])).toEqual(
+      recorded.map((r) => ['compliant', header.policy, r.state.rev + 1, r.history]),
+    );
+
+    // report shows it: JSON, CSV and the table.
+    const json = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', bucket])).stdout);
+    expect(json.findings.map((f: { policy: unknown }) => f.policy)).toEqual([header.policy, header.policy]);
+    const csv = (await sseguard(['report', '--format', 'csv', '--bucket', bucket])).stdout.trimEnd().split('\n');
+    expect(csv[0]!.endsWith(',policyVersion,policyHash')).toBe(true);
+    expect(csv[1]!.endsWith(`,1,${header.policy.hash}`)).toBe(true);
+    expect((await sseguard(['report', '--bucket', bucket])).stdout).toContain(header.policy.hash);
   });
 });
