@@ -375,7 +375,7 @@ describe('exports', () => {
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('link')).toBeNull();
     const [header, ...rows] = parseCsv(await response.text());
-    expect(header).toEqual(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt']);
+    expect(header).toEqual(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash']);
     expect(rows.map((r) => `${r[0]}/${r[1]}`)).toEqual(ids((await allPages({}, 1000)).findings));
   });
 
@@ -522,6 +522,32 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
     expect((await invoke('/buckets', 'verdict=maybe')).status).toBe(400);
     expect((await invoke('/buckets', '', {})).status).toBe(401);
     expect((await get('/summary')).posture).toEqual({ buckets: 2, verdicts: { compliant: 1, noncompliant: 1 } });
+  });
+});
+
+describe('the policy that judged each finding', () => {
+  test('findings, exports, object history and the OpenAPI schema name it; findings from before say null', async () => {
+    const runtime = createRuntime(loadConfig());
+    await createBucket(clients, 'policy-shown');
+    await putObject(clients, 'policy-shown', 'judged.txt', { mode: 'sse-s3' });
+    const deps = await scanDependencies(runtime);
+    await scanBucket(deps, { bucket: 'policy-shown', concurrency: 1 });
+    const { policyIdOf } = await import('../../shared/domain/policy-identity.ts');
+    const policy = policyIdOf(deps.policy);
+
+    const [finding] = (await get('/findings', 'bucket=policy-shown')).findings;
+    expect(finding.policy).toEqual(policy);
+    // Recorded before findings named their policy: null, not a guess.
+    expect((await get('/findings', 'bucket=alpha-bucket&limit=1')).findings[0].policy).toBeNull();
+    expect((await get('/export.json', 'bucket=policy-shown')).findings[0].policy).toEqual(policy);
+    const csv = (await invoke('/export.csv', 'bucket=policy-shown')).body.trimEnd().split('\n');
+    expect(csv[1]!.endsWith(`,${policy.version},${policy.hash}`)).toBe(true);
+    const object = await get('/objects/policy-shown/judged.txt');
+    expect(object.state.policy).toEqual(policy);
+    expect(object.history.at(-1).policy).toEqual(policy);
+    const document = await get('/openapi.json');
+    const findingsPage = document.paths['/findings'].get.responses[200].content['application/json'].schema;
+    expect(JSON.stringify(findingsPage)).toContain('the policy that judged the finding');
   });
 });
 
