@@ -5,6 +5,7 @@
 //   npm run bench -- [--only scan|remediation|report|faults|fleet] [--json] [options of the scan bench, or of the one named by --only]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.ts';
 
 const BENCHES = {
   scan: 'scan-bench.ts',
@@ -44,13 +45,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const json = argv.includes('--json');
-  const onlyIndex = argv.indexOf('--only');
-  const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : undefined;
+  // Without --only, every argument goes on (an index of -1 once dropped the first one, --json).
+  const { only, rest: scanArgs } = benchArgs(argv);
   if (only !== undefined && !(only in BENCHES)) {
     console.error(`bench: --only takes one of ${Object.keys(BENCHES).join(', ')}`);
     return 2;
   }
-  const scanArgs = argv.filter((_, i) => i !== onlyIndex && i !== onlyIndex + 1);
   const selected = (only ? [only] : Object.keys(BENCHES).filter((name) => !OPT_IN.includes(name as BenchName))) as BenchName[];
   const results: Partial<Record<BenchName, unknown>> = {};
   for (const name of selected) {

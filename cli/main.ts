@@ -1,6 +1,7 @@
 // The `sseguard` command line: one more adapter over the same audit pipeline as the Lambdas.
-// Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.
+// Exit codes (cli/vocabulary.ts): 0 done and compliant, 1 findings or failures to act on, 2 could not complete.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError, loadConfig } from '#shared/config.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import { ENGINES, type Engine } from './commands/emulator-engines.ts';
@@ -8,12 +9,14 @@ import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts'
 import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
 import { registerInventoryCommands } from './commands/inventory-commands.ts';
+import { missingTableMessage } from './missing-table.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
+import { CliError, EXIT, EXIT_CODES_HELP, choiceOption, errorLine } from './vocabulary.ts';
 
 // Each command's implementation (and the SDK clients, policy parser and stores under it) is
 // imported when that command runs, so that `--help` and usage errors load commander and little else.
 
-export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
+export { EXIT };
 
 const wholeNumber = (min: number, max: number) => (value: string) => {
   const parsed = Number(value);
@@ -45,12 +48,18 @@ Environment:
   SSEGUARD_ACCOUNT_ID, SSEGUARD_BATCH_ROLE_ARN, SSEGUARD_BATCH_REPORT_BUCKET,
   SSEGUARD_BATCH_PREFIX (sseguard-batch), SSEGUARD_BATCH_PRIORITY (10)
                       S3 Batch Operations jobs of scan --remediate --batch and jobs
+                      (SSEGUARD_ACCOUNT_ID overrides the account STS GetCallerIdentity names)
 
-Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error.`;
+--json prints one JSON document on every command that prints data.
+${EXIT_CODES_HELP}`;
 
-function buildProgram(setExit: (code: number) => void): Command {
+export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('sseguard')
     .description('Audit the server-side encryption of every S3 object, and the KMS keys behind it, against a policy.')
+    .version(packageJson.version, '-V, --version', 'print the version of sseguard')
+    // Commander's own errors ("error: unknown option …") start like every other error line.
+    .configureOutput({ outputError: (text, write) => write(`sseguard: ${text}`) })
+    .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', ENVIRONMENT_HELP)
     .exitOverride();
@@ -137,7 +146,9 @@ function buildProgram(setExit: (code: number) => void): Command {
           ...(batchPriority === undefined ? {} : { priority: batchPriority }),
         };
         if (!batch && Object.keys(batchFlags).length > 0) throw new ConfigError('--batch-role, --batch-report-bucket and --batch-priority need --batch');
-        setExit(await scanCommand(loadConfig(), { ...rest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}) }));
+        // Batch jobs run in an account: SSEGUARD_ACCOUNT_ID, else the one STS says the credentials are of.
+        const config = batch && remediation === 'fix' ? await (await import('#shared/aws/account.ts')).withAccountId(loadConfig()) : loadConfig();
+        setExit(await scanCommand(config, { ...rest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}) }));
       },
     );
 
@@ -158,21 +169,27 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('report')
     .description('print the findings the table holds')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(REPORT_FORMATS).default('table'))
+    .addOption(choiceOption('-f, --format <format>', 'output format', REPORT_FORMATS).default('table'))
+    .option('--json', 'print one JSON document (the same as --format json)', false)
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
-    .addOption(new Option('--verdict <verdict>', 'only this verdict').choices(VERDICTS))
+    .addOption(choiceOption('--verdict <verdict>', 'only this verdict', VERDICTS))
     .option('--kms-key <key>', 'only objects encrypted under this KMS key: ARN, alias/NAME, alias ARN or key id (resolved as the policy resolves it)')
-    .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string }) => {
+    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string }, command: Command) => {
+      const { json, ...rest } = options;
+      if (json && command.getOptionValueSource('format') === 'cli' && options.format !== 'json') {
+        throw new CliError(`--json and --format ${options.format} ask for two formats: give one`);
+      }
       const { reportCommand } = await import('./commands/report.ts');
-      setExit(await reportCommand(loadConfig(), options));
+      setExit(await reportCommand(loadConfig(), { ...rest, ...(json ? { format: 'json' as const } : {}) }));
     });
 
   program
     .command('init')
     .description('create the findings table on the configured endpoint (safe to run again)')
-    .action(async () => {
+    .option('--json', 'print one JSON document', false)
+    .action(async (options: { json: boolean }) => {
       const { initCommand } = await import('./commands/init.ts');
-      setExit(await initCommand(loadConfig()));
+      setExit(await initCommand(loadConfig(), undefined, options));
     });
 
   program
@@ -194,14 +211,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addArgument(new Argument('<function>', 'the function').choices(Object.keys(FUNCTIONS)))
     .requiredOption('-e, --event <file>', 'event JSON, as Lambda would pass it (samples in test/events/)')
     .option('--timeout <seconds>', 'the time the handler believes it has', wholeNumber(1, 900), 900)
+    .option('--json', "print the handler's return value as JSON (default: a summary)", false)
     .addHelpText(
       'after',
       '\nThe audit worker takes an SQS event; a bare S3 notification, EventBridge event or sweep page is\n' +
-        'wrapped as one SQS message. Exit code 1 when the worker reports failed messages.\n' +
+        'wrapped as one SQS message. Exit code 1 when the worker reports failed messages (batch item failures).\n' +
+        'With a real queue configured, a failed message is redelivered and, after its last delivery, dead-lettered.\n' +
         '\nExamples:\n  sseguard invoke audit-worker --event test/events/s3-notification.json\n' +
         '  sseguard invoke key-events --event test/events/kms-disable-key.json',
     )
-    .action(async (name: FunctionName, options: { event: string; timeout: number }) => {
+    .action(async (name: FunctionName, options: { event: string; timeout: number; json: boolean }) => {
       const { invokeCommand } = await import('./commands/invoke.ts');
       setExit(await invokeCommand(name, options));
     });
@@ -210,7 +229,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('emulator')
     .description("run a local AWS emulator until Ctrl-C: moto server with sseguard's fidelity patches (default), LocalStack (no Docker, as root; DynamoDB on moto) or ministack")
     .option('--port <port>', 'port on 127.0.0.1', wholeNumber(1, 65535), 4566)
-    .addOption(new Option('--engine <engine>', 'which emulator').choices(ENGINES).default('moto'))
+    .addOption(choiceOption('--engine <engine>', 'which emulator', ENGINES).default('moto'))
     .action(async (options: { port: number; engine: Engine }) => {
       const { emulatorCommand } = await import('./commands/emulator.ts');
       setExit(await emulatorCommand(options));
@@ -225,9 +244,40 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await demoCommand(options));
     });
 
+  program
+    .command('member-template')
+    .description('write the CloudFormation template for member accounts (service-managed StackSet): audit role, opt-in remediation role, event forwarding')
+    .option('--central-account <id>', "the central stage's account (alone: its sseguard-* roles are trusted)")
+    .option('--central-role-arn <arn...>', "the central functions' role ARNs, the only principals the roles trust", [])
+    .option('--external-id <id>', 'require this sts:ExternalId when the central functions assume the roles')
+    .addOption(new Option('--variant <variant>', 'evidence tier: head (HeadObject, needs s3:GetObject) or inventory (no object read)').choices(['head', 'inventory']).default('head'))
+    .option('--remediation', 'add the remediation role and the S3 Batch Operations role', false)
+    .requiredOption('--event-bus-arn <arn>', "the central bus (the central stage's eventBus output)")
+    .option('--report-destination <bucket[/prefix]>', 'inventory reports (and Athena results) in the member account: read there')
+    .option('--metadata-table', 'S3 Metadata table reads and Athena queries (with --variant inventory)', false)
+    .option('--out <file>', 'write here (.yaml/.yml: YAML, else JSON); default: JSON on stdout')
+    .addHelpText('after', '\nStackSets never deploy to the management account: give it its own stack of the same template.')
+    .action(async (options: { centralAccount?: string; centralRoleArn: string[]; externalId?: string; variant: 'head' | 'inventory'; remediation: boolean; eventBusArn: string; reportDestination?: string; metadataTable: boolean; out?: string }) => {
+      const { memberTemplateCommand } = await import('./commands/member-template.ts');
+      const { centralRoleArn, centralAccount, externalId, reportDestination, out, ...rest } = options;
+      setExit(
+        memberTemplateCommand({
+          ...rest,
+          centralRoleArns: centralRoleArn,
+          ...(centralAccount ? { centralAccount } : {}),
+          ...(externalId ? { externalId } : {}),
+          ...(reportDestination ? { reportDestination } : {}),
+          ...(out ? { out } : {}),
+        }),
+      );
+    });
+
   // After `emulator`: it adds `emulator deliver-inventory` beside `inventory setup` and `plan`.
   registerInventoryCommands(program, setExit, bucketName);
 
+  // Every command's --help ends with the same exit codes (jobs says what they mean for jobs).
+  const everyCommand = (command: Command): Command[] => command.commands.flatMap((sub) => [sub, ...everyCommand(sub)]);
+  for (const command of everyCommand(program)) if (command.name() !== 'jobs') command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
   return program;
 }
 
@@ -236,6 +286,15 @@ async function configuredEndpoints(): Promise<string | undefined> {
   const { endpointsFromEnvironment } = await import('#shared/aws/clients.ts');
   const distinct = [...new Set(Object.values(endpointsFromEnvironment()))];
   return distinct.length > 0 ? distinct.join(', ') : undefined;
+}
+
+/** A missing table, said as what to do (only when the configuration itself loads). */
+function missingTable(error: unknown): string | undefined {
+  try {
+    return missingTableMessage(error, loadConfig());
+  } catch {
+    return undefined;
+  }
 }
 
 async function describeError(error: unknown): Promise<string> {
@@ -251,7 +310,9 @@ async function describeError(error: unknown): Promise<string> {
     const unreachable = unreachableEndpoint(cause, endpoints);
     if (unreachable) return unreachable;
   }
-  if (error instanceof ConfigError || error instanceof BucketListingError) return error.message;
+  if (error instanceof ConfigError || error instanceof BucketListingError || error instanceof CliError) return error.message;
+  const tableMissing = missingTable(error);
+  if (tableMissing) return tableMissing;
   if (error instanceof PolicyError || error instanceof InvokeError) return error.message;
   const e = error as Error;
   if (e?.name === 'CredentialsProviderError') return `no AWS credentials found: ${e.message}`;
@@ -274,8 +335,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // `sseguard report | head`: the reader has what it wanted; a normal end, no message.
     if (isClosedOutput(error)) return EXIT.ok;
-    console.error(`sseguard: error: ${await describeError(error)}`);
+    console.error(errorLine(await describeError(error)));
     if (process.env.SSEGUARD_DEBUG) console.error(error);
-    return EXIT.error;
+    return error instanceof CliError ? error.exitCode : EXIT.error;
   }
 }

@@ -51,7 +51,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isOpen = (view: JobView) => view.state === 'manifest-written' || view.state === 'created';
 
 export async function jobsCommand(config: Config, options: JobsCommandOptions, out: Writable = process.stdout): Promise<number> {
-  if (!config.batch.accountId) throw new ConfigError('sseguard jobs needs the account the jobs run in: set SSEGUARD_ACCOUNT_ID (12 digits)');
+  // No account needed here: each job record carries the account it was created in (scan --batch
+  // took it from SSEGUARD_ACCOUNT_ID or STS GetCallerIdentity).
   const runtime = createRuntime(config);
   const jobs = new BatchJobStore(runtime.clients.documents, config.table);
   const control = createS3ControlClient(config);

@@ -99,7 +99,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
       ),
       '',
       renderTable(
-        ['KMS key', 'state', 'manager', 'rotation', 'objects', 'bytes'],
+        ['KMS key', 'alias', 'state', 'manager', 'rotation', 'objects', 'bytes'],
         Object.entries(summary.kmsKeys)
           .filter(([, counts]) => counts.objects > 0)
           .map(([arn, counts]) => {
@@ -108,7 +108,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
             const rotation = described?.rotationEnabled === undefined ? 'unknown' : described.rotationEnabled ? 'on' : 'off';
             // A key pending deletion says when: its objects are lost with it on that date.
             const state = described?.deletionDate ? `${described.state} (deletes ${described.deletionDate.slice(0, 10)})` : (described?.state ?? facts?.status ?? 'unknown');
-            return [arn, state, described?.manager ?? '-', rotation, counts.objects, formatBytes(counts.bytes)];
+            return [arn, described?.aliases?.join(', ') || '-', state, described?.manager ?? '-', rotation, counts.objects, formatBytes(counts.bytes)];
           }),
       ),
       '',

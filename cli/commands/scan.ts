@@ -24,6 +24,8 @@ import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
 import { scanRemediation, type RemediationMode, type ScanRemediation } from './scan-remediation.ts';
 import { renderPosture } from './posture.ts';
+import { unusedRuleWarnings } from '#shared/domain/policy-coverage.ts';
+import { warningLine } from '../vocabulary.ts';
 
 export interface ScanCommandOptions {
   bucket: string;
@@ -90,6 +92,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   const notAudited: Finding[] = [];
   const planLines: string[] = [];
   let fixable = 0;
+  const rulesUsed = new Set<number>();
   let first = true;
   const remediation = scanRemediation(
     runtime,
@@ -148,6 +151,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       },
       onFinding: async (finding) => {
         if (finding.remediate) fixable += 1;
+        if (finding.ruleIndex !== undefined) rulesUsed.add(finding.ruleIndex);
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
         if (options.json) {
           await write(out, `${first ? '' : ','}\n${JSON.stringify(findingJson(finding))}`);
@@ -168,6 +172,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   // A run that audited nothing proves nothing: a typo'd prefix must not pass a gate.
   const emptyRun = result.empty === true && !options.allowEmpty;
   const exitCode = result.notAudited > 0 ? 2 : failing || emptyRun ? 1 : 0;
+  // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand.
+  for (const warning of unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed)) {
+    console.error(warningLine(warning));
+  }
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = {
@@ -177,9 +185,14 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     ...(remediation.totals ? { totals: remediation.totals } : {}),
     ...(remediation.batch ? { batchJobs } : {}),
   };
+  // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
+  const aliases = new Map(
+    await Promise.all(Object.keys(result.kmsKeys).map(async (arn) => [arn, await deps.keys.lookup(arn).then((k) => (k.status === 'described' ? (k.aliases ?? []) : []))] as const)),
+  );
   if (options.json) {
     const summary = {
       ...result,
+      keyAliases: Object.fromEntries(aliases),
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
       remediation: remediationSummary,
@@ -188,7 +201,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
-    await write(out, renderSummary(result, seconds, options, examples, config.table));
+    await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
@@ -253,6 +266,7 @@ function renderSummary(
   options: ScanCommandOptions,
   examples: Finding[],
   table: string,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
 ): string {
   const where = `s3://${result.bucket}/${result.prefix}`;
   const rate = result.objects / Math.max(seconds, 0.001);
@@ -296,8 +310,8 @@ function renderSummary(
     lines.push(
       '',
       renderTable(
-        ['KMS key', 'objects', 'bytes', 'at-risk'],
-        keys.map(([arn, exposure]) => [arn, exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
+        ['KMS key', 'alias', 'objects', 'bytes', 'at-risk'],
+        keys.map(([arn, exposure]) => [arn, aliases.get(arn)?.join(', ') || '-', exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
       ),
     );
   }

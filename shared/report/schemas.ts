@@ -43,6 +43,13 @@ export const findingsParameters = z.strictObject({ ...filters, limit, cursor: cu
 export const bucketsParameters = z.strictObject({ verdict: verdict.optional() });
 export type BucketsParameters = z.infer<typeof bucketsParameters>;
 export const exportParameters = z.strictObject({ ...filters, cursor: cursor.optional() });
+export const remediationsParameters = z.strictObject({
+  limit: z
+    .preprocess(wholeNumber, z.number({ error: pageSize }).int({ error: pageSize }).min(1, { error: pageSize }).max(MAX_PAGE, { error: pageSize }).default(50))
+    .describe(`page size, at most ${MAX_PAGE}`),
+  cursor: cursor.optional(),
+});
+export type RemediationsParameters = z.infer<typeof remediationsParameters>;
 export type FindingsParameters = z.infer<typeof findingsParameters>;
 export type ExportParameters = z.infer<typeof exportParameters>;
 
@@ -99,12 +106,23 @@ export const keySchema = z.object({
   rotationEnabled: z.boolean().optional(),
   deletionDate: z.string().optional(),
   checkedAt: z.string().optional(),
-  atRisk: z.boolean(),
+  aliases: z.array(z.string()).describe('alias names of the key (alias/finance), from ListAliases'),
+  atRisk: z.boolean().describe('objects depend on the key, and KMS cannot decrypt with it or those objects are at-risk'),
   objects: z.number().describe('blast radius: objects encrypted under the key'),
   bytes: z.number().describe('blast radius: their bytes'),
   verdicts: z.record(z.enum(VERDICTS), z.number()),
 });
-const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it is not plotted in the trend') });
+const remediationSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  description: z.string().describe('the change in words: sse-s3 → sse-kms (alias/finance), bucket key on, ETag kept'),
+  before: z.unknown(),
+  after: z.unknown(),
+  at: z.string(),
+});
+const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it proves nothing and is not plotted in the trend') });
 export const summarySchema = z.object({
   generatedAt: z.string(),
   overall: counts,
@@ -112,10 +130,13 @@ export const summarySchema = z.object({
   atRiskKeys: z.array(keySchema),
   lastSweep: scanRun.nullable(),
   coverage: z.object({ buckets: z.number(), bucketsSwept: z.number(), objectsPercent: z.number(), oldestSweepAt: z.string().nullable() }),
-  trend: z.array(z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() })),
-  recentRemediations: z.array(z.object({ bucket: z.string(), key: z.string(), action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() })),
+  trend: z
+    .array(z.object({ id: z.string(), scope: z.string().describe('bucket, bucket/prefix, or (sweep)'), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() }))
+    .describe('compliance per run, oldest first, each with its scope; runs that audited no object are left out'),
+  recentRemediations: z.array(remediationSchema).describe('the newest few fixes; GET /remediations pages through all of them'),
   posture: z.object({ buckets: z.number(), verdicts: z.partialRecord(z.enum(VERDICTS), z.number()) }).describe('bucket postures by verdict'),
 });
+export const remediationsPageSchema = z.object({ remediations: z.array(remediationSchema), nextCursor: z.string().nullable() });
 export const bucketsSchema = z.object({
   buckets: z.array(
     z.object({

@@ -150,7 +150,7 @@ describe('sseguard scan', { timeout: CLI_TIMEOUT_MS }, () => {
     for (const text of ['--bucket', '--prefix', '--policy', '--concurrency', '--json', '--no-record', '--dry-run', '--remediate', 'Examples:']) {
       expect(run.stdout).toContain(text);
     }
-    expect((await sseguard(['--help'])).stdout).toContain('Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error');
+    expect((await sseguard(['--help'])).stdout).toContain('Exit codes (every command): 0 done and compliant, 1 findings or failures to act on');
   });
 });
 
@@ -219,7 +219,7 @@ describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
   }, CLI_TIMEOUT_MS);
 
   test('audit-worker with a bare S3 notification: wrapped as an SQS message, audited, recorded', async () => {
-    const run = await invoking(['invoke', 'audit-worker', '--event', sample('s3-notification.json')]);
+    const run = await invoking(['invoke', 'audit-worker', '--event', sample('s3-notification.json'), '--json']);
     expect(run.stderr).toContain('sending it as the body of one SQS message');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
@@ -228,7 +228,7 @@ describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
   });
 
   test('key-events with the recorded CloudTrail event: a key KMS does not know re-evaluates nothing, and says so', async () => {
-    const run = await invoking(['invoke', 'key-events', '--event', sample('kms-disable-key.json')]);
+    const run = await invoking(['invoke', 'key-events', '--event', sample('kms-disable-key.json'), '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'reevaluated', objects: 0, key: { status: 'not-found' } });
   });

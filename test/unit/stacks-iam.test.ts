@@ -35,6 +35,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   's3 AbortMultipartUpload': ['s3:AbortMultipartUpload'],
   'kms DescribeKey': ['kms:DescribeKey'],
   'kms GetKeyRotationStatus': ['kms:GetKeyRotationStatus'],
+  'kms ListAliases': ['kms:ListAliases'],
   'kms CancelKeyDeletion': ['kms:CancelKeyDeletion'],
   'dynamodb GetItem': ['dynamodb:GetItem'],
   'dynamodb PutItem': ['dynamodb:PutItem'],
@@ -192,9 +193,9 @@ describe('IAM resources', () => {
     }
   });
 
-  it('"*" only where IAM allows nothing narrower: ListAllMyBuckets and X-Ray', () => {
+  it('"*" only where IAM allows nothing narrower: ListAllMyBuckets, KMS ListAliases and X-Ray', () => {
     for (const s of all.filter((s) => s.resources.includes('*'))) {
-      expect(s.actions.every((a) => a === 's3:ListAllMyBuckets' || a.startsWith('xray:')), `${s.fn} ${s.sid}`).toBe(true);
+      expect(s.actions.every((a) => a === 's3:ListAllMyBuckets' || a === 'kms:ListAliases' || a.startsWith('xray:')), `${s.fn} ${s.sid}`).toBe(true);
     }
   });
 
@@ -224,7 +225,7 @@ describe('IAM resources', () => {
   });
 
   it('only key events may change a KMS key, and only by cancelling its deletion', () => {
-    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|Decrypt|ReEncrypt|Encrypt|GenerateDataKey)/.test(a)));
+    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|List|Decrypt|ReEncrypt|Encrypt|GenerateDataKey)/.test(a)));
     expect(keyChanges.map((s) => [s.fn, s.actions, s.resources])).toEqual([['keyEvents', ['kms:CancelKeyDeletion'], scope.auditKeys]]);
   });
 });
