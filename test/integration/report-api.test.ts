@@ -483,16 +483,17 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
     const buckets = (await get('/summary')).buckets.map((b: { bucket: string }) => b.bucket);
     const checkpoint = await runs.start({ runId: '2026-11-23T03:00:00.000Z~abc123', startedAt: '2026-11-23T03:00:00.000Z', buckets });
     await runs.finish(checkpoint, '2026-11-23T03:20:00.000Z');
-    // Until a worker has audited a page of it, the sweep proves nothing: no coverage, no trend point.
-    const before = await get('/summary');
-    expect(before.lastSweep).toMatchObject({ id: checkpoint.runId, empty: true });
-    expect(before.trend.map((run: { id: string }) => run.id)).not.toContain(checkpoint.runId);
-    await runs.countPage({ runId: checkpoint.runId, page: 0 }, seeded.slice(0, 5));
     const summary = await get('/summary');
-    expect(summary.lastSweep).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)', finishedAt: '2026-11-23T03:20:00.000Z' });
+    // Until a worker has audited a page of it, the sweep says it audited nothing.
+    expect(summary.lastSweep).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)', finishedAt: '2026-11-23T03:20:00.000Z', empty: true });
     expect(summary.coverage).toMatchObject({ buckets: buckets.length, bucketsSwept: buckets.length, objectsPercent: 100, oldestSweepAt: '2026-11-23T03:20:00.000Z' });
     // It audited no object (no page was recorded): it covers its buckets, but is not plotted as compliance.
     expect(summary.trend.map((run: { id: string }) => run.id)).not.toContain(checkpoint.runId);
+    // Once a page is audited it is a compliance figure like any run.
+    await runs.countPage({ runId: checkpoint.runId, page: 0 }, seeded.slice(0, 5));
+    const counted = await get('/summary');
+    expect(counted.lastSweep.empty).toBeUndefined();
+    expect(counted.trend.map((run: { id: string }) => run.id)).toContain(checkpoint.runId);
   });
 
   test('/buckets lists bucket postures, filters by verdict, and /summary counts them', async () => {
