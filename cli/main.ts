@@ -2,6 +2,7 @@
 // Exit codes (cli/vocabulary.ts): 0 done and compliant, 1 findings or failures to act on, 2 could not complete.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { parseRegionList } from '#shared/aws/region.ts';
 import { ConfigError, loadConfig } from '#shared/config.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import { ENGINES, type Engine } from './commands/emulator-engines.ts';
@@ -33,9 +34,18 @@ const bucketName = (value: string) => {
   return value;
 };
 
+const regionList = (value: string) => {
+  try {
+    return parseRegionList(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^--regions /, ''));
+  }
+};
+
 const ENVIRONMENT_HELP = `
 Environment:
-  AWS_REGION          region of the buckets, keys and table (required)
+  AWS_REGION          Region of the table and queues, and where a key named without one (alias/NAME)
+                      is looked up (required); buckets and keys are asked in their own Regions
   AWS_ENDPOINT_URL    endpoint of LocalStack or the emulator (unset for AWS)
   AWS_ENDPOINT_URL_S3, _KMS, _DYNAMODB, _SQS, _EVENTBRIDGE
                       one service's endpoint; wins over AWS_ENDPOINT_URL (as in every AWS SDK)
@@ -70,6 +80,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
     .option('-p, --prefix <prefix>', 'only keys starting with this prefix')
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
+    .option('--regions <list>', "only buckets in these Regions, comma-separated (default: every Region); a bucket elsewhere is reported as skipped", regionList)
     .option('-c, --concurrency <n>', 'objects audited at once', wholeNumber(1, 512), 16)
     .option('--json', 'print every finding and the summary as one JSON document', false)
     .option('--no-record', 'do not write findings to the table')
@@ -106,6 +117,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         bucket: string;
         prefix?: string;
         policy?: string;
+        regions?: string[];
         concurrency: number;
         json: boolean;
         record: boolean;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUTS, SERVICES, endpointsFromEnvironment, type Endpoints, type Timeouts } from './aws/clients.ts';
 import { DEFAULT_TABLE_NAME } from './findings/table.ts';
+import { regionProblem } from './aws/region.ts';
 
 export interface Config {
   region: string;
@@ -27,6 +28,8 @@ export interface Config {
   sweepBuckets: string[];
   /** A new sweep run starts this long after the previous one started. */
   sweepIntervalHours: number;
+  /** The sweep covers buckets in these Regions only (SSEGUARD_SWEEP_REGIONS); empty: every Region. */
+  sweepRegions: string[];
   /** The sweep audits every version (ListObjectVersions), not only current objects. */
   sweepAllVersions: boolean;
   /** S3 Batch Operations (scan --batch, jobs): the account the jobs run in, the role, where manifests and reports go. */
@@ -54,7 +57,10 @@ const endpointUrl = (name: string) =>
 const environment = z.object({
   AWS_REGION: z
     .string({ error: 'AWS_REGION is not set (for example: export AWS_REGION=us-east-1)' })
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS_REGION is not a region name (for example: us-east-1)'),
+    .superRefine((region, context) => {
+      const problem = regionProblem(region);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   AWS_ENDPOINT_URL: endpointUrl('AWS_ENDPOINT_URL'),
   ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), endpointUrl(serviceVariable(service))])),
   SSEGUARD_TABLE: z
@@ -81,6 +87,15 @@ const environment = z.object({
     .max(1000, 'SSEGUARD_MAX_RECEIVE_COUNT must be at most 1000')
     .default(5),
   SSEGUARD_SWEEP_BUCKETS: z.string().default(''),
+  SSEGUARD_SWEEP_REGIONS: z
+    .string()
+    .default('')
+    .superRefine((list, context) => {
+      for (const region of list.split(',').map((r) => r.trim()).filter(Boolean)) {
+        const problem = regionProblem(region, 'SSEGUARD_SWEEP_REGIONS');
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }
+    }),
   SSEGUARD_SWEEP_ALL_VERSIONS: z
     .enum(['true', 'false'], { error: 'SSEGUARD_SWEEP_ALL_VERSIONS is true or false' })
     .default('false'),
@@ -131,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_IDEMPOTENCY_TABLE: blankToUndefined(env.SSEGUARD_IDEMPOTENCY_TABLE),
     SSEGUARD_MAX_RECEIVE_COUNT: blankToUndefined(env.SSEGUARD_MAX_RECEIVE_COUNT),
     SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
+    SSEGUARD_SWEEP_REGIONS: env.SSEGUARD_SWEEP_REGIONS,
     SSEGUARD_SWEEP_ALL_VERSIONS: blankToUndefined(env.SSEGUARD_SWEEP_ALL_VERSIONS),
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
     SSEGUARD_SWEEP_INVENTORY: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY),
@@ -157,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTable: parsed.data.SSEGUARD_IDEMPOTENCY_TABLE,
     maxReceiveCount: parsed.data.SSEGUARD_MAX_RECEIVE_COUNT,
     sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
+    sweepRegions: [...new Set(parsed.data.SSEGUARD_SWEEP_REGIONS.split(',').map((r) => r.trim()).filter(Boolean))],
     sweepIntervalHours: parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,

@@ -41,7 +41,8 @@ const scope: IamScope<$util.Input<string>> = {
   idempotencyTable: [idempotency.arn],
   auditQueue: [auditQueue.arn],
   deadLetterQueue: [deadLetterQueue.arn],
-  auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:${region}:${account}:key/*`],
+  // Every Region of the account: a bucket or an object may use a key of any Region it has buckets in.
+  auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:*:${account}:key/*`],
   targetKeys: stage.targetKeyArns,
   // The sweep and the worker read inventory reports where S3 delivers them (SSEGUARD_INVENTORY_DESTINATION).
   ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),

@@ -29,7 +29,7 @@ export async function rollbackCommand(config: Config, options: RollbackCommandOp
   if (options.apply) {
     if (chosen.length !== 1) throw new CliError('--apply needs --change <id>: roll back one change at a time');
     const change = chosen[0]!;
-    await applyRollback(runtime.clients.s3, new S3BucketInspector(runtime.clients.s3, runtime.keys, config.region), change, { force: options.force });
+    await applyRollback(runtime.clients.s3, new S3BucketInspector(runtime.clients.s3, runtime.keys, config.region, runtime.bucketRegions), change, { force: options.force });
     await write(
       out,
       options.json

@@ -13,6 +13,7 @@ import { describePolicyId, policyIdOf, type PolicyId } from '#shared/domain/poli
 import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
+import { inChosenRegions } from '#shared/sweep/buckets.ts';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { batchSettingsProblems, type BatchSettings } from '#shared/fleet/batch-plan.ts';
 import type { CreatedJob } from '#shared/fleet/batch-jobs.ts';
@@ -31,6 +32,8 @@ export interface ScanCommandOptions {
   bucket: string;
   prefix?: string;
   policy?: string;
+  /** --regions: only a bucket in one of these Regions is audited; otherwise it is reported as skipped. */
+  regions?: string[];
   concurrency: number;
   json: boolean;
   record: boolean;
@@ -86,6 +89,15 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   if (options.batch && !options.record) throw new ConfigError('--batch needs the findings table (drop --no-record): jobs and their objects are recorded there');
   const batchSettings = options.batch ? batchSettingsFor(config, options.batch) : undefined;
   const runtime = createRuntime(config, { maxSockets: options.concurrency });
+  if (options.regions) {
+    const { skipped } = await inChosenRegions([options.bucket], { regions: options.regions, regionOf: (bucket) => runtime.bucketRegions.regionOf(bucket) });
+    if (skipped[0]) {
+      // Chosen, not failed: said on stderr (and in the JSON), exit 0, nothing audited or recorded.
+      process.stderr.write(`sseguard: ${skipped[0].reason}\n`);
+      if (options.json) await write(out, `${JSON.stringify({ scan: { bucket: options.bucket, prefix: options.prefix ?? '' }, skipped: skipped[0] })}\n`);
+      return 0;
+    }
+  }
   const deps = await scanDependencies(runtime, options.policy, { record: options.record });
   const progress = new ProgressLine();
   const examples: Finding[] = [];

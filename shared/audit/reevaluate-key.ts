@@ -85,7 +85,7 @@ async function cancelDeletion(deps: KeyEventDependencies, key: KeyLookup & { sta
   };
   let action: KeyAction;
   try {
-    await deps.deletions.cancelDeletion(key.keyId);
+    await deps.deletions.cancelDeletion(key.keyId, key.arn);
     action = {
       ...base,
       outcome: 'cancelled',

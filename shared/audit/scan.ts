@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import type { EncryptionMode } from '../domain/encryption.ts';
 import { deletedObjectFinding, type Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { FindingsStore, ScanRun } from '../findings/store.ts';
+import type { FindingsStore, RecordResult, ScanRun } from '../findings/store.ts';
 import type { ListedObject, ObjectLister } from '../inspect/object-inspector.ts';
 import { AdaptiveLimit, DEFAULT_DEFER_POLICY, deferDelayMs, type DeferPolicy } from './adaptive-concurrency.ts';
 import type { AuditDependencies } from './audit-object.ts';
-import { auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
+import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 
 export interface ScanDependencies extends AuditDependencies {
@@ -100,12 +100,19 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     listed += size;
   });
   const deferred: Work[] = [];
+  const rechecks: NonNullable<RecordResult['recheck']> = [];
   const recorder = deps.store
-    ? new BatchRecorder(deps.store, undefined, undefined, (undecided) => {
-        // Counted as audited already: take them out again, the fresh audit counts them once.
-        for (const finding of undecided) untally(finding);
-        deferred.push(...undecided.map((f) => ({ listed: { key: f.key, size: f.size }, attempt: 1, notBefore: 0, confirm: true })));
-      })
+    ? new BatchRecorder(
+        deps.store,
+        undefined,
+        undefined,
+        (undecided) => {
+          // Counted as audited already: take them out again, the fresh audit counts them once.
+          for (const finding of undecided) untally(finding);
+          deferred.push(...undecided.map((f) => ({ listed: { key: f.key, size: f.size }, attempt: 1, notBefore: 0, confirm: true })));
+        },
+        (found) => void rechecks.push(...found),
+      )
     : undefined;
   const limit = new AdaptiveLimit({ max: options.concurrency });
   let failure: { error: unknown } | undefined;
@@ -202,6 +209,15 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     for (const finding of again) count(finding, 1);
     result.notAudited += notAudited;
     await recorder?.flush();
+  }
+  // Stale audits whose recorded version may be gone (deleted permanently): the audit counted in
+  // this run stands; what a recheck finds is only recorded. Its own record asks for no more rechecks.
+  if (rechecks.length > 0 && recorder) {
+    for (const recheck of rechecks.splice(0)) {
+      const finding = await auditAfterRecordedVersionGone(deps, options.bucket, recheck);
+      if (finding && !isTransient(finding)) await recorder.add(finding);
+    }
+    await recorder.flush();
   }
   await finishScan(deps, result, clock);
   return result;

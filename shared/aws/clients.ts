@@ -62,7 +62,7 @@ export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   return endpoints;
 }
 
-function resolveEndpoints(options: ClientOptions): Endpoints {
+export function resolveEndpoints(options: ClientOptions): Endpoints {
   const fromEnvironment = endpointsFromEnvironment();
   const resolved: Endpoints = {};
   for (const service of SERVICES) {

@@ -67,6 +67,11 @@ export interface Finding {
    * could not be told from the object (equal sequencers, the same LastModified second).
    */
   confirmedCurrent?: boolean;
+  /**
+   * This audit is a HeadObject of the current object made after S3 said this version was permanently
+   * deleted: when it is the recorded version, the version now current replaces it, however old it is.
+   */
+  afterRemovalOf?: string;
   /** The fix in `remediation` was recorded (history and log) when it was made: do not log it again. */
   remediationRecorded?: boolean;
   /** What the finding rests on: a HeadObject of the object, the row of an S3 Inventory report, or of an S3 Metadata table. */

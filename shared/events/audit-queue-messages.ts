@@ -38,6 +38,11 @@ export interface AuditRequest {
   exactVersion?: boolean;
   /** A delete marker listed by a sweep of every version; when latest, the object is gone. */
   deleteMarker?: boolean;
+  /**
+   * The version S3 says was permanently deleted (ObjectRemoved:Delete, EventBridge "Object Deleted"
+   * of deletion-type "Permanently Deleted"): when it is the recorded one, what is current now replaces it.
+   */
+  removedVersionId?: string;
 }
 
 export interface SweepPageRef {
@@ -88,6 +93,7 @@ const eventBridgeS3Event = EventBridgeSchema.extend({
       'version-id': versionId.optional(),
       sequencer: sequencer.optional(),
     }),
+    'deletion-type': z.string().optional(),
   }),
 });
 
@@ -170,6 +176,8 @@ function fromDocument(document: unknown): ParsedMessage {
         source: 's3-notification',
         // After a removal the question is what is there now: the current object, not the version removed.
         ...(s3.object.versionId && !removal ? { versionId: s3.object.versionId } : {}),
+        // A delete marker's event names the marker's version: only a permanent delete removes one.
+        ...(s3.object.versionId && eventName === 'ObjectRemoved:Delete' ? { removedVersionId: s3.object.versionId } : {}),
         ...(s3.object.sequencer ? { sequencer: s3.object.sequencer } : {}),
         ...(s3.object.size === undefined ? {} : { size: s3.object.size }),
         ...(s3.object.eTag ? { etag: s3.object.eTag } : {}),
@@ -196,6 +204,7 @@ function fromDocument(document: unknown): ParsedMessage {
           key: detail.object.key,
           source: 'eventbridge',
           ...(detail.object['version-id'] && !removal ? { versionId: detail.object['version-id'] } : {}),
+          ...(detail.object['version-id'] && removal && detail['deletion-type'] === 'Permanently Deleted' ? { removedVersionId: detail.object['version-id'] } : {}),
           ...(detail.object.sequencer ? { sequencer: detail.object.sequencer } : {}),
           ...(detail.object.size === undefined ? {} : { size: detail.object.size }),
           ...(detail.object.etag ? { etag: detail.object.etag } : {}),

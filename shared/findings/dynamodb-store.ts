@@ -113,15 +113,18 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   async record(findings: Finding[]): Promise<RecordResult> {
     const undecided: Finding[] = [];
+    const recheck: NonNullable<RecordResult['recheck']> = [];
     const current = findings.filter((f) => f.isLatest !== false);
     const noncurrent = findings.filter((f) => f.isLatest === false);
     for (let start = 0; start < current.length; start += OBJECTS_PER_TRANSACTION) {
-      undecided.push(...(await this.recordChunk(current.slice(start, start + OBJECTS_PER_TRANSACTION))));
+      const chunk = await this.recordChunk(current.slice(start, start + OBJECTS_PER_TRANSACTION));
+      undecided.push(...chunk.undecided);
+      recheck.push(...chunk.recheck);
     }
     for (let start = 0; start < noncurrent.length; start += OBJECTS_PER_TRANSACTION) {
       await this.recordVersions(noncurrent.slice(start, start + OBJECTS_PER_TRANSACTION));
     }
-    return { undecided };
+    return { undecided, recheck };
   }
 
   /** Noncurrent versions: their own items beside the object's state, written only on change. */
@@ -161,21 +164,22 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     }
   }
 
-  /** Records one chunk; returns the findings whose order only a fresh HeadObject can tell. */
-  private async recordChunk(findings: Finding[]): Promise<Finding[]> {
+  /** Records one chunk; returns the findings whose order only a fresh HeadObject can tell, and those to recheck. */
+  private async recordChunk(findings: Finding[]): Promise<Required<RecordResult>> {
     for (let attempt = 1; ; attempt++) {
       const { states, intents } = await this.previous(findings);
       const plan = planRecord(findings, states, intents);
       if (planSize(plan) > MAX_TRANSACTION_ITEMS) {
         // Many distinct buckets and keys in one batch: halve it until each half fits.
         const half = Math.ceil(findings.length / 2);
-        return [...(await this.recordChunk(findings.slice(0, half))), ...(await this.recordChunk(findings.slice(half)))];
+        const [first, second] = [await this.recordChunk(findings.slice(0, half)), await this.recordChunk(findings.slice(half))];
+        return { undecided: [...first.undecided, ...second.undecided], recheck: [...first.recheck, ...second.recheck] };
       }
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
         await transactWrite(this.documents, this.transactItems(plan, shard), `recording ${findings.length} findings`);
-        return plan.undecided;
+        return { undecided: plan.undecided, recheck: plan.recheck };
       } catch (error) {
         // A concurrent writer moved a revision (or recorded the same fix): re-read and re-plan.
         if (!failedConditions(error) || attempt >= MAX_REPLANS) {

@@ -6,7 +6,10 @@
 // Precedence, for one object:
 //   1. A finding about an older object version never replaces the state of a newer one. Versions
 //      are ordered by the object itself: the same version (id, ETag, LastModified) → the later
-//      audit; else the S3 event sequencers where both have one and they differ; else LastModified;
+//      audit; else, when S3 said the recorded version was permanently deleted and a HeadObject of
+//      the current object made after says which version is current now, that one (the version that
+//      becomes current is older by definition); else the S3 event sequencers where both have one
+//      and they differ; else LastModified;
 //      else a finding confirmed by a fresh HeadObject of the current object; else undecided (the
 //      caller audits the object again and says so).
 //   2. A finding that matches the recorded state (version, ETag, mode, key, bucket key, verdict,
@@ -66,6 +69,12 @@ export interface RecordPlan {
   undecided: Finding[];
   /** Findings that matched the recorded state: nothing to write. */
   unchanged: Finding[];
+  /**
+   * Stale audits of the current object that only LastModified put behind a recorded version of
+   * another id: that version may since have been deleted permanently (its event unheard). The
+   * caller asks S3 for it by version id and, when it is gone, audits again naming it removed.
+   */
+  recheck: { finding: Finding; recordedVersionId: string }[];
 }
 
 export const objectId = (f: { bucket: string; key: string }): string => `${f.bucket}/${f.key}`;
@@ -163,10 +172,12 @@ export type VersionOrder = 'older' | 'newer' | 'undecided';
 
 /** How `finding` stands against `other` (another finding or the stored state) for the same object. */
 export function compareFindings(
-  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed'>,
+  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed' | 'afterRemovalOf'>,
   other: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt'>,
 ): VersionOrder {
   if (sameVersion(finding, other)) return finding.auditedAt < other.auditedAt ? 'older' : 'newer';
+  // The other is the version S3 deleted: it can never be current again, whatever came after it.
+  if (finding.afterRemovalOf && other.versionId === finding.afterRemovalOf) return 'newer';
   // "Gone" has no version of its own: it stands against what was recorded before it was observed.
   if (finding.removed) {
     if (finding.sequencer && other.sequencer && compareSequencers(finding.sequencer, other.sequencer) !== 0) {
@@ -183,6 +194,23 @@ export function compareFindings(
     return finding.lastModified < other.lastModified ? 'older' : 'newer';
   }
   return finding.confirmedCurrent ? 'newer' : 'undecided';
+}
+
+/**
+ * Whether a stale audit of the current object may be the version left current by a permanent delete
+ * of the recorded one: another version id, put behind it by LastModified alone (S3's sequencers,
+ * where both have one, order events exactly and need no check).
+ */
+function mayFollowRemovalOf(finding: Finding, before: PreviousState): boolean {
+  const bySequencer = Boolean(finding.sequencer && before.sequencer && compareSequencers(finding.sequencer, before.sequencer) !== 0);
+  return (
+    !finding.removed &&
+    finding.isLatest !== false &&
+    !bySequencer &&
+    before.versionId !== undefined &&
+    finding.versionId !== undefined &&
+    finding.versionId !== before.versionId
+  );
 }
 
 /** The history entry an audit leaves; `extra` says how it relates to the state before it. */
@@ -264,6 +292,7 @@ export function planRecord(
     stale: [],
     undecided: [],
     unchanged: [],
+    recheck: [],
   };
   // A batch may name one object twice (duplicate events): the newest audit stands for it.
   const latest = new Map<string, Finding>();
@@ -293,6 +322,7 @@ export function planRecord(
     const order = before ? compareFindings(finding, before) : 'newer';
     if (before && order !== 'newer') {
       (order === 'older' ? plan.stale : plan.undecided).push(finding);
+      if (order === 'older' && mayFollowRemovalOf(finding, before)) plan.recheck.push({ finding, recordedVersionId: before.versionId! });
       // A newer audit already stands, but what a fix did to the object must stay on record.
       if (carriesFix) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
       continue;
@@ -313,7 +343,7 @@ export function planRecord(
     const rev = (before?.rev ?? 0) + 1;
     // A sequencer orders events of one version's key only while it describes that version.
     const sequencer = finding.sequencer ?? (before && sameVersion(before, finding) ? before.sequencer : undefined);
-    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, ...recorded } = finding;
+    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, afterRemovalOf: _removal, ...recorded } = finding;
     plan.states.push({
       state: {
         ...recorded,
@@ -373,7 +403,7 @@ export function planVersionRecord(findings: Finding[], previous: ReadonlyMap<str
       plan.unchanged.push(finding);
       continue;
     }
-    const { confirmedCurrent: _c, remediationRecorded: _r, ...recorded } = finding;
+    const { confirmedCurrent: _c, remediationRecorded: _r, afterRemovalOf: _a, ...recorded } = finding;
     plan.states.push({
       state: { ...recorded, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev: (before?.rev ?? 0) + 1 },
       ...(before ? { expectedRev: before.rev } : {}),

@@ -8,6 +8,7 @@ const DEFAULTS = {
   idempotencyTable: 'sseguard-idempotency',
   maxReceiveCount: 5,
   sweepBuckets: [],
+  sweepRegions: [],
   sweepIntervalHours: 24,
   sweepAllVersions: false,
   sweepInventory: 'off',
@@ -45,7 +46,7 @@ test('AWS_DEFAULT_REGION is accepted where AWS_REGION is unset, as the AWS CLI d
 test.each([
   [{}, 'AWS_REGION is not set'],
   [{ AWS_REGION: '' }, 'AWS_REGION is not set'],
-  [{ AWS_REGION: 'Frankfurt' }, 'AWS_REGION is not a region name'],
+  [{ AWS_REGION: 'Frankfurt' }, 'AWS_REGION "Frankfurt" is not an AWS Region'],
   [{ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'localhost:4566' }, 'AWS_ENDPOINT_URL is not an http(s) URL'],
   [{ AWS_REGION: 'us-east-1', SSEGUARD_TABLE: 'a b' }, 'SSEGUARD_TABLE is not a DynamoDB table name'],
 ])('%j → one clear line: %s', (env, message) => {

@@ -214,6 +214,58 @@ describe('removed objects', () => {
   });
 });
 
+describe('a permanent delete of the recorded version (ObjectRemoved:Delete with its version id)', () => {
+  // The deleted version v2 was current and recorded; v1, older by definition, is current again.
+  const deleted = stored(finding({ versionId: 'v2', etag: '"e2"', lastModified: '2026-11-24T09:00:00.000Z', sequencer: '0055AED6DCD90281F0' }), 5);
+  const nowCurrent = (overrides: Partial<Finding> = {}) =>
+    finding({ versionId: 'v1', mode: 'sse-s3', kmsKeyArn: undefined, verdict: 'noncompliant', lastModified: '2026-11-23T09:00:00.000Z', auditedAt: '2026-11-25T00:00:00.000Z', ...overrides });
+
+  test('the version now current (a HeadObject made after the delete) replaces the deleted one, though older by LastModified and sequencer', () => {
+    const plan = planRecord([nowCurrent({ afterRemovalOf: 'v2', sequencer: '0055AED6DCD90281E0' })], previousOf(deleted));
+    expect(plan.states).toEqual([{ state: expect.objectContaining({ versionId: 'v1', mode: 'sse-s3', verdict: 'noncompliant', rev: 6 }), expectedRev: 5 }]);
+    // What the audit was made after is a fact about the audit, not about the object: never stored.
+    expect(plan.states[0]!.state).not.toHaveProperty('afterRemovalOf');
+  });
+
+  test('without word of the removal, an older version never replaces the recorded one (the rule it mends)', () => {
+    expect(planRecord([nowCurrent()], previousOf(deleted)).stale).toHaveLength(1);
+  });
+
+  test('a removal of another version (not the recorded one) lets nothing older through', () => {
+    const newer = stored(finding({ versionId: 'v3', etag: '"e3"', lastModified: '2026-11-24T12:00:00.000Z' }), 7);
+    const plan = planRecord([nowCurrent({ afterRemovalOf: 'v2' })], previousOf(newer));
+    expect(plan.states).toEqual([]);
+    expect(plan.stale).toHaveLength(1);
+  });
+
+  test('once replaced, a replayed older event cannot bring the deleted version back: its audit is of the current object, the same version', () => {
+    const replaced = stored(nowCurrent({ sequencer: '0055AED6DCD90281E0' }), 6);
+    // The worker audits what is current whatever version an event names: a late ObjectCreated of v2 finds v1.
+    const replay = nowCurrent({ auditedAt: '2026-11-26T00:00:00.000Z', sequencer: undefined });
+    const plan = planRecord([replay], previousOf(replaced));
+    expect(plan.states).toEqual([]);
+    expect(plan.unchanged).toEqual([replay]);
+    // A duplicate of the delete event finds v1 as recorded: nothing to write either.
+    expect(planSize(planRecord([nowCurrent({ afterRemovalOf: 'v2', auditedAt: '2026-11-26T00:00:00.000Z', sequencer: '0055AED6DCD90281E0' })], previousOf(replaced)))).toBe(0);
+  });
+
+  test('without word of the removal (a scan): a stale audit put behind the recorded version by LastModified alone asks the caller to check that version; one ordered by sequencers does not', () => {
+    const scanned = nowCurrent({ sequencer: undefined });
+    const plan = planRecord([scanned], previousOf(deleted));
+    expect(plan.stale).toEqual([scanned]);
+    expect(plan.recheck).toEqual([{ finding: scanned, recordedVersionId: 'v2' }]);
+    // S3's sequencers order the two events exactly: a late event about v1 needs no check.
+    expect(planRecord([nowCurrent({ sequencer: '0055AED6DCD90281E0' })], previousOf(deleted)).recheck).toEqual([]);
+    // The same version audited earlier, or a noncurrent version's audit: nothing to check.
+    expect(planRecord([finding({ ...deleted, auditedAt: '2026-11-01T00:00:00.000Z' })], previousOf(deleted)).recheck).toEqual([]);
+  });
+
+  test('the deleted version was the only one: the object is removed from the findings, whatever the sequencers say', () => {
+    const gone = finding({ removed: true, verdict: 'unauditable', reasons: [{ code: 'object-vanished', message: 'gone' }], etag: undefined, lastModified: undefined, versionId: undefined, afterRemovalOf: 'v2', auditedAt: '2026-11-23T00:00:00.000Z' });
+    expect(planRecord([gone], previousOf(deleted)).deletes).toEqual([{ bucket: 'data', key: 'a.txt', expectedRev: 5 }]);
+  });
+});
+
 function stored_(overrides: Partial<Finding>): PreviousState {
   return stored(finding(overrides));
 }

@@ -23,6 +23,8 @@ const IAM_ACTIONS: Record<string, string[]> = {
   's3 ListObjectsV2': ['s3:ListBucket'],
   's3 ListObjectVersions': ['s3:ListBucketVersions'],
   's3 ListBuckets': ['s3:ListAllMyBuckets'],
+  // The bucket's Region, asked once per bucket (shared/aws/bucket-regions.ts).
+  's3 HeadBucket': ['s3:ListBucket'],
   's3 GetObjectAcl': ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'],
   's3 GetObjectTagging': ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
   's3 GetBucketEncryption': ['s3:GetEncryptionConfiguration'],
