@@ -87,6 +87,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--dry-run', 'print the fix the policy asks for, per object, and totals; change nothing').conflicts('remediate'))
     .option('--remediate', 'fix objects where the policy says remediate: true (each at most once per version)', false)
     .option('--all-versions', 'audit every version (ListObjectVersions); noncurrent ones are counted apart and never copied in place', false)
+    .option('--allow-empty', 'exit 0 when no object is found under the bucket/prefix (default: exit 1, such a run proves nothing)', false)
     .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
     .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
     .addOption(
@@ -125,6 +126,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         inventory?: string;
         inventoryId?: string;
         allVersions: boolean;
+        allowEmpty: boolean;
         metadataTable?: boolean;
         athenaWorkgroup: string;
         athenaOutput?: string;
@@ -168,7 +170,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-b, --bucket <name>', 'only the jobs of this bucket', bucketName)
     .option('--wait', 'poll (with backoff) until every job has finished and is folded', false)
     .option('--timeout <seconds>', 'with --wait: give up after this long', wholeNumber(1, 86_400), 3600)
-    .option('--policy <file>', 'policy the folded objects are audited against (default: $SSEGUARD_POLICY)')
+    .option('--policy <file>', 'policy for jobs that do not record theirs (default: $SSEGUARD_POLICY); a job records the policy it was created under and is folded under it')
     .option('--json', 'print the jobs as one JSON document', false)
     .addHelpText('after', '\nExit codes: 0 every task succeeded, 1 some tasks failed, 2 jobs still running or not yet folded (or an error).')
     .action(async (options: { bucket?: string; wait: boolean; timeout: number; policy?: string; json: boolean }) => {
@@ -183,7 +185,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON document (the same as --format json)', false)
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
     .addOption(choiceOption('--verdict <verdict>', 'only this verdict', VERDICTS))
-    .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
+    .option('--kms-key <key>', 'only objects encrypted under this KMS key: ARN, alias/NAME, alias ARN or key id (resolved as the policy resolves it)')
     .option('--remediations', 'the change log instead of the findings: every change a fix made (object, version, before → after, fix kind), oldest first', false)
     .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; remediations: boolean }, command: Command) => {
       const { json, ...rest } = options;

@@ -10,6 +10,7 @@ import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome 
 import type { Runtime } from '#shared/runtime.ts';
 import { BatchJobStore } from '#shared/findings/batch-job-store.ts';
 import { BatchCollector } from '#shared/fleet/batch-jobs.ts';
+import { policyIdOf } from '#shared/domain/policy-identity.ts';
 import type { BatchSettings } from '#shared/fleet/batch-plan.ts';
 import { createBatchRemediator } from '#shared/fleet/batch-remediator.ts';
 import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
@@ -91,6 +92,8 @@ export function scanRemediation(
         s3: runtime.clients.s3,
         control: createS3ControlClient(runtime.config),
         settings: batch.settings,
+        // The job is folded under the policy it was made under (stored by its hash: scan records it first).
+        policy: policyIdOf(deps.policy),
       },
       batch.bucket,
     );

@@ -9,6 +9,8 @@ import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
+import { describePolicyId, policyIdOf, type PolicyId } from '#shared/domain/policy-identity.ts';
+import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { inChosenRegions } from '#shared/sweep/buckets.ts';
@@ -40,6 +42,8 @@ export interface ScanCommandOptions {
   remediation: RemediationMode;
   /** Every version, not only current objects. */
   allVersions?: boolean;
+  /** A run that finds no object exits 0 (default: 1, "no objects under s3://B/P"). */
+  allowEmpty?: boolean;
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
@@ -128,10 +132,17 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     postureDependencies(runtime, deps.policy, { record: options.record }),
     options.bucket,
   );
+  const policy = options.record ? await policyChange(runtime, deps.policy, options) : { policy: policyIdOf(deps.policy) };
+  if (policy.overwrites) {
+    console.error(
+      `sseguard: warning: ${policy.overwrites.underOtherPolicies} findings under s3://${options.bucket}/${options.prefix ?? ''} were judged under another policy ` +
+        `(${policy.overwrites.withoutPolicy} more name none); this scan re-judges them under policy ${describePolicyId(policy.policy)}`,
+    );
+  }
   if (options.json) {
     await write(
       out,
-      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '' })},"posture":${JSON.stringify(posture)},"findings":[`,
+      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '', ...policy })},"posture":${JSON.stringify(posture)},"findings":[`,
     );
   } else {
     await write(out, `${renderPosture(posture)}\n`);
@@ -202,7 +213,9 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
   // An interrupted run did not cover the bucket: 2, like objects left unaudited.
-  const exitCode = result.notAudited > 0 || result.interrupted ? 2 : failing ? 1 : 0;
+  // A run that audited nothing proves nothing: a typo'd prefix must not pass a gate.
+  const emptyRun = result.empty === true && !options.allowEmpty && !result.interrupted;
+  const exitCode = result.notAudited > 0 || result.interrupted ? 2 : failing || emptyRun ? 1 : 0;
   const interruptedLine = result.interrupted
     ? `interrupted: ${changes.filter((c) => c.outcome === 'fixed').length} fixed so far, ${result.notAudited} not audited: rerun to finish` +
       (result.interrupted.listingFinished ? '' : '\n(the listing had not reached its end: objects not yet listed are not counted)')
@@ -246,11 +259,29 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
     if (interruptedLine) await write(out, `\n${interruptedLine}\n`);
   }
+  if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
 }
 
 function renderChanges(changes: ObjectChange[]): string {
   return `${['', `Changed (${changes.length}):`, ...changes.map((change) => `  ${describeChange(change)}`)].join('\n')}\n`;
+}
+
+/**
+ * Stores the run's policy (content-addressed) and counts the recorded findings in scope that another
+ * policy judged: their verdicts are about to be made again under this one.
+ */
+async function policyChange(
+  runtime: ReturnType<typeof createRuntime>,
+  policy: ResolvedPolicy,
+  options: Pick<ScanCommandOptions, 'bucket' | 'prefix'>,
+): Promise<{ policy: PolicyId; overwrites?: { underOtherPolicies: number; withoutPolicy: number } }> {
+  const id = await runtime.store.recordPolicy(policy);
+  const recorded = await runtime.store.policiesIn(options.bucket, options.prefix);
+  let underOtherPolicies = 0;
+  for (const [hash, count] of recorded) if (hash !== id.hash && hash !== 'none') underOtherPolicies += count;
+  if (underOtherPolicies === 0) return { policy: id };
+  return { policy: id, overwrites: { underOtherPolicies, withoutPolicy: recorded.get('none') ?? 0 } };
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

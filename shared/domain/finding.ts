@@ -2,6 +2,7 @@
 // prints and the report serves.
 import type { EncryptionSnapshot } from './encryption-snapshot.ts';
 import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
+import type { PolicyId } from './policy-identity.ts';
 import type { Evaluation, Reason, Verdict } from './verdict.ts';
 
 export type { EncryptionSnapshot } from './encryption-snapshot.ts';
@@ -77,6 +78,8 @@ export interface Finding {
   evidence?: 'head' | 'inventory' | 'metadata-table';
   /** When that evidence was true: the report's date (a metadata table's: the query's, minus its lag), or the HeadObject's time. */
   evidenceAt?: string;
+  /** The policy that judged it (absent on findings recorded before findings named their policy). */
+  policy?: PolicyId;
 }
 
 export function toFinding(

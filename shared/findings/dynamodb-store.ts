@@ -5,9 +5,11 @@
 // writer is re-read and re-planned; throttling and 5xx are retried by dynamodb-writes.ts. A finding
 // that matches what is recorded writes nothing.
 import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyLookup } from '../domain/encryption.ts';
+import { normalisedPolicy, policyFromNormalised, policyIdOf, type PolicyId } from '../domain/policy-identity.ts';
+import type { ResolvedPolicy } from '../domain/policy-model.ts';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import {
   backoffMs,
@@ -46,6 +48,7 @@ import {
   intentsPk,
   keyActionSk,
   objectPk,
+  policyKey,
   shardedCounterSk,
   versionSk,
 } from './table.ts';
@@ -323,6 +326,32 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     await withRetries('PutItem', () =>
       this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: KEYACTIONS_PK, sk: keyActionSk(action.at, action.keyArn), ...action } })),
     );
+  }
+
+  /** Stores the normalised policy under its hash, once: findings and Batch jobs name it by that hash. */
+  async recordPolicy(policy: ResolvedPolicy): Promise<PolicyId> {
+    const id = policyIdOf(policy);
+    try {
+      await withRetries('PutItem', () =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...policyKey(id.hash), ...id, document: normalisedPolicy(policy) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      // Content-addressed: the item there is this very document.
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    return id;
+  }
+
+  /** A policy stored by its hash (recordPolicy), as the evaluator reads it. */
+  async policyByHash(hash: string): Promise<ResolvedPolicy | undefined> {
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: policyKey(hash), ConsistentRead: true })));
+    return typeof Item?.document === 'string' ? policyFromNormalised(Item.document) : undefined;
   }
 
   async recordScan(run: ScanRun): Promise<void> {

@@ -5,6 +5,7 @@ import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } fr
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
+import type { PolicyId } from '../domain/policy-identity.ts';
 import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
 
 export type Item = Record<string, unknown>;
@@ -151,6 +152,29 @@ export class FindingsTableReader {
       const entries = page.map(({ pk: _pk, sk: _sk, bucket, key, ...record }) => ({ bucket: String(bucket), key: String(key), record: record as unknown as RemediationRecord }));
       if (entries.length > 0) yield entries;
     }
+  }
+
+  /**
+   * The policies the recorded findings under s3://bucket/prefix were judged under: findings per
+   * policy hash (`none`: recorded before findings named their policy). Reads the scope's states
+   * through the bucket index, the policy attribute only.
+   */
+  async policiesIn(bucket: string, prefix = ''): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const { pk, sk } = INDEXES.byBucket;
+    for await (const page of this.queryItems({
+      IndexName: 'byBucket',
+      KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': pk, '#policy': 'policy', ...(prefix ? { '#sk': sk } : {}) },
+      ExpressionAttributeValues: { ':pk': bucket, ...(prefix ? { ':prefix': prefix } : {}) },
+      ProjectionExpression: '#policy',
+    })) {
+      for (const item of page) {
+        const hash = (item.policy as PolicyId | undefined)?.hash ?? 'none';
+        counts.set(hash, (counts.get(hash) ?? 0) + 1);
+      }
+    }
+    return counts;
   }
 
   async history(bucket: string, key: string): Promise<HistoryEntry[]> {

@@ -43,6 +43,7 @@ export type PreviousState = Pick<
   | 'rev'
   | 'sequencer'
   | 'facts'
+  | 'policy'
 >;
 
 export interface StateWrite {
@@ -147,6 +148,15 @@ const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
   finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts);
 
 /**
+ * Whether the finding was judged under another policy than the state: the state must then name the
+ * policy that judged it last, even when the verdict is the same. Like gained facts, that rewrites
+ * the state only (no history entry, no count), so a policy change costs one write per object once.
+ * A finding that names no policy (made by code from before policies were named) changes nothing.
+ */
+const rejudged = (previous: PreviousState, finding: Finding): boolean =>
+  finding.policy !== undefined && (previous.policy?.hash !== finding.policy.hash || previous.policy.version !== finding.policy.version);
+
+/**
  * Whether recording `finding` over the state `previous` would write nothing (rule 2): not a removal,
  * no fix outcome to log, nothing a reader can see changed, no facts to gain. A caller that read the
  * state itself (the inventory sweep) may leave such a finding out of the batch: planRecord would find
@@ -155,7 +165,7 @@ const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
  */
 export function writesNothing(previous: PreviousState, finding: Finding): boolean {
   const carriesFix = Boolean(finding.remediation && !finding.remediationRecorded);
-  return !finding.removed && !carriesFix && !changed(previous, finding) && !gainsFacts(previous, finding);
+  return !finding.removed && !carriesFix && !changed(previous, finding) && !gainsFacts(previous, finding) && !rejudged(previous, finding);
 }
 
 export type VersionOrder = 'older' | 'newer' | 'undecided';
@@ -218,6 +228,7 @@ function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry
       ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
       ...(finding.versionId ? { versionId: finding.versionId } : {}),
       ...(finding.etag ? { etag: finding.etag } : {}),
+      ...(finding.policy ? { policy: finding.policy } : {}),
       ...(recordFix ? { remediation: finding.remediation } : {}),
       ...extra,
     },
@@ -388,7 +399,7 @@ export function planVersionRecord(findings: Finding[], previous: ReadonlyMap<str
   for (const [id, finding] of latest) {
     const before = previous.get(id);
     if (before && before.auditedAt > finding.auditedAt) continue;
-    if (before && !changed(before, finding)) {
+    if (before && !changed(before, finding) && !rejudged(before, finding)) {
       plan.unchanged.push(finding);
       continue;
     }

@@ -3,6 +3,7 @@ import type { EncryptionMode, KeyLookup } from '../domain/encryption.ts';
 import type { EncryptionSnapshot, Finding, RemediationRecord } from '../domain/finding.ts';
 import type { RemediationAction } from '../remediation/outcomes.ts';
 import type { RemediationTarget } from '../remediation/plan.ts';
+import type { PolicyId } from '../domain/policy-identity.ts';
 import type { Verdict } from '../domain/verdict.ts';
 
 export interface StoredFinding extends Finding {
@@ -26,6 +27,8 @@ export interface HistoryEntry {
   overtaken?: boolean;
   /** The object was removed from S3; its state was removed from the table (the history stays). */
   removed?: boolean;
+  /** The policy that judged this audit (absent on entries recorded before findings named their policy). */
+  policy?: PolicyId;
 }
 
 export interface Counts {
@@ -64,6 +67,8 @@ export interface ScanRun {
   finishedAt: string;
   objects: number;
   verdicts: Partial<Record<Verdict, number>>;
+  /** The run audited no object (nothing listed under its bucket and prefix): it proves nothing, and is no compliance figure. */
+  empty?: boolean;
 }
 
 /**

@@ -18,6 +18,8 @@
 //   KEYACTIONS                <at>#<key arn>              what sseguard did to a KMS key (a deletion
 //                                                         cancelled while objects depended on it)
 //   SCANS                     <startedAt>#<id>            one item per scan run (the proof of coverage)
+//   POLICIES                  <policy hash>               a normalised policy, content-addressed: what the
+//                                                         hash in findings and Batch job records names
 //   REMEDIATIONS              <at>#<bucket>/<key>         every fix, newest last: the report's log
 //   BUCKET#<bucket>           POSTURE                     current posture of one bucket (indexed)
 //   BUCKET#<bucket>           HIST#<auditedAt>#<rev>      history of that posture
@@ -96,6 +98,7 @@ export const KMSKEYS_PK = 'KMSKEYS';
 export const KEYACTIONS_PK = 'KEYACTIONS';
 export const keyActionSk = (at: string, keyArn: string): string => `${at}#${keyArn}`;
 export const SCANS_PK = 'SCANS';
+export const policyKey = (hash: string) => ({ pk: 'POLICIES', sk: hash });
 export const REMEDIATIONS_PK = 'REMEDIATIONS';
 /**
  * Open fix intents live in one partition per bucket, so that recording a batch reads them with one

@@ -11,7 +11,7 @@ type AnyFinding = Finding & Partial<Pick<StoredFinding, 'firstSeen' | 'lastSeen'
 export const EXPORT_FORMATS = ['csv', 'json', 'asff'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export const FINDING_CSV_COLUMNS = ['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt'] as const;
+export const FINDING_CSV_COLUMNS = ['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash'] as const;
 
 /** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
 export function csvField(value: string | number | undefined): string {
@@ -32,6 +32,8 @@ export function findingCsvRow(f: AnyFinding): string {
     storageClass: f.storageClass,
     etag: f.etag,
     auditedAt: f.auditedAt,
+    policyVersion: f.policy?.version,
+    policyHash: f.policy?.hash,
   };
   return FINDING_CSV_COLUMNS.map((column) => csvField(values[column])).join(',');
 }
@@ -58,6 +60,8 @@ export function findingJson(f: AnyFinding) {
     auditedAt: f.auditedAt,
     evidence: f.evidence ?? null,
     evidenceAt: f.evidenceAt ?? null,
+    /** The policy that judged it; null on findings recorded before findings named their policy. */
+    policy: f.policy ?? null,
     ...(f.firstSeen ? { firstSeen: f.firstSeen, lastSeen: f.lastSeen } : {}),
     ...(f.remediation ? { remediation: f.remediation } : {}),
   };

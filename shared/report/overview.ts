@@ -163,6 +163,7 @@ function sweepAsScanRun(run: SweepRun & { finishedAt: string }): ScanRun {
     finishedAt: run.finishedAt,
     objects: run.objectsAudited,
     verdicts: run.verdicts,
+    ...(run.objectsAudited === 0 ? { empty: true } : {}),
   };
 }
 

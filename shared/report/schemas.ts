@@ -20,7 +20,11 @@ const MODE_FILTERS = [...ENCRYPTION_MODES, 'unknown'] as const;
 const mode = z.enum(MODE_FILTERS, { error: `expected one of ${MODE_FILTERS.join(', ')}` }).describe('only this encryption mode (`unknown`: the object could not be read)');
 const kmsKey = z
   .string()
-  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    // The API has no KMS access (its role reads the findings table only): it cannot resolve a reference.
+    'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); the API cannot resolve an alias or key id: `sseguard report --kms-key` does',
+  )
   .describe('only objects encrypted under this KMS key ARN');
 const cursor = z
   .string()
@@ -70,6 +74,10 @@ export const findingSchema = z.object({
   /** What the finding rests on (a HeadObject, or an S3 Inventory report's row) and when it was true. */
   evidence: z.enum(['head', 'inventory', 'metadata-table']).nullable(),
   evidenceAt: z.string().nullable(),
+  policy: z
+    .object({ version: z.number(), hash: z.string().describe('sha256: and 16 hex digits of the normalised policy (keys resolved to ARNs)') })
+    .nullable()
+    .describe('the policy that judged the finding; null when recorded before findings named their policy'),
   firstSeen: z.string(),
   lastSeen: z.string(),
   remediation: z.object({ action: z.string(), outcome: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
@@ -114,7 +122,7 @@ const remediationSchema = z.object({
   after: z.unknown(),
   at: z.string(),
 });
-const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()) });
+const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it proves nothing and is not plotted in the trend') });
 export const summarySchema = z.object({
   generatedAt: z.string(),
   overall: counts,
@@ -159,6 +167,7 @@ export const objectSchema = z.object({
       versionId: z.string().optional(),
       etag: z.string().optional(),
       reasons: z.array(reason),
+      policy: z.object({ version: z.number(), hash: z.string() }).optional().describe('the policy that judged this audit'),
       remediation: z.object({ action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
     }),
   ),

@@ -342,3 +342,35 @@ describe('writesNothing: what a caller holding the state may leave out of a batc
     expect(planSize(planRecord([changed], previousOf(before)))).toBeGreaterThan(0);
   });
 });
+
+describe('planRecord: the policy that judged the object', () => {
+  const POLICY_A = { version: 1, hash: 'sha256:aaaaaaaaaaaaaaaa' };
+  const POLICY_B = { version: 1, hash: 'sha256:bbbbbbbbbbbbbbbb' };
+  const later = { auditedAt: '2026-11-24T10:00:00.000Z' };
+
+  test('the same policy and the same object: nothing written', () => {
+    const plan = planRecord([finding({ ...later, policy: POLICY_A })], previousOf(stored(finding({ policy: POLICY_A }), 4)));
+    expect(planSize(plan)).toBe(0);
+  });
+
+  test.each([
+    ['another policy', POLICY_A],
+    ['a state recorded before findings named their policy', undefined],
+  ])('%s with the same verdict: the state names the new policy (one write), no history entry, no counter', (_what, before) => {
+    const plan = planRecord([finding({ ...later, policy: POLICY_B })], previousOf(stored(finding(before ? { policy: before } : {}), 4)));
+    expect(plan.states).toEqual([{ state: expect.objectContaining({ policy: POLICY_B, rev: 5 }), expectedRev: 4 }]);
+    expect(plan.history).toEqual([]);
+    expect(plan.counters.size).toBe(0);
+    expect(writesNothing(stored(finding(before ? { policy: before } : {}), 4), finding({ ...later, policy: POLICY_B }))).toBe(false);
+  });
+
+  test('another policy and another verdict: the history entry names the policy that judged it', () => {
+    const plan = planRecord([finding({ ...later, policy: POLICY_B, verdict: 'noncompliant' })], previousOf(stored(finding({ policy: POLICY_A }), 4)));
+    expect(plan.history).toEqual([expect.objectContaining({ entry: expect.objectContaining({ verdict: 'noncompliant', previousVerdict: 'compliant', policy: POLICY_B }) })]);
+  });
+
+  test('a finding that names no policy (made by code from before) leaves the recorded policy alone', () => {
+    const plan = planRecord([finding(later)], previousOf(stored(finding({ policy: POLICY_A }), 4)));
+    expect(planSize(plan)).toBe(0);
+  });
+});

@@ -360,7 +360,7 @@
           el('td', {}, [pill(f.verdict)]), el('td', { text: f.bucket }), el('td', { class: 'key', text: f.key }), el('td', { text: f.mode || 'unknown' }),
           el('td', { class: 'key small', title: f.kmsKeyArn || '', text: f.kmsKeyArn ? keyName(f.kmsKeyArn) : '—' }),
           el('td', { class: 'small', title: f.reasons.map(function (r) { return r.message; }).join('\n'), text: f.reasons.map(function (r) { return r.code; }).join(', ') || '—' }),
-          el('td', { class: 'num', text: bytes(f.size) }), el('td', { class: 'small', text: when(f.auditedAt) })]);
+          el('td', { class: 'num', text: bytes(f.size) }), el('td', { class: 'small', title: f.policy ? 'judged under policy ' + f.policy.hash + ' (version ' + f.policy.version + ')' : 'policy not recorded', 'data-policy': f.policy ? f.policy.hash : '', text: when(f.auditedAt) })]);
         row.addEventListener('click', function () { showObject(f.bucket, f.key); });
         body.appendChild(row);
       });
@@ -380,6 +380,8 @@
     apiJson('/objects/' + encodeURIComponent(bucket) + '/' + encodeURIComponent(key)).then(/** @param {ObjectView} o */ function (o) {
       var box = $('object'); box.hidden = false; box.textContent = '';
       box.appendChild(el('h2', { text: 'History of ' + bucket + '/' + key }));
+      var judged = o.state && o.state.policy;
+      box.appendChild(el('p', { class: 'small muted', 'data-testid': 'object-policy', text: judged ? 'Judged under policy ' + judged.hash + ' (version ' + judged.version + ')' : 'The policy that judged it was not recorded (an older finding).' }));
       var tb = el('tbody');
       o.history.slice().reverse().forEach(function (h) {
         tb.appendChild(el('tr', {}, [el('td', { text: when(h.auditedAt) }), el('td', {}, [pill(h.verdict)]), el('td', { text: h.mode || 'unknown' }),
