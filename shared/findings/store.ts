@@ -69,6 +69,8 @@ export interface ScanRun {
   verdicts: Partial<Record<Verdict, number>>;
   /** The run audited no object (nothing listed under its bucket and prefix): it proves nothing, and is no compliance figure. */
   empty?: boolean;
+  /** Stopped by a signal before the end: a partial audit of its scope, no compliance figure and no coverage. */
+  interrupted?: { listingFinished: boolean };
 }
 
 /**

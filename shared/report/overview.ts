@@ -199,12 +199,13 @@ export const runScope = (run: Pick<ScanRun, 'bucket' | 'prefix'>): string => (ru
 /**
  * The trend: the newest runs of each scope, oldest first (the dashboard draws one scope at a time). A run that
  * audited no object (a mistyped prefix, an empty bucket) proves nothing, so it is not plotted as
- * compliance, whether or not the scan recorded it as empty.
+ * compliance, whether or not the scan recorded it as empty; nor is a run stopped by a signal, whose
+ * figure is that of the objects it reached.
  */
 export function trendOf(runsNewestFirst: readonly ScanRun[]): TrendPoint[] {
   const byScope = new Map<string, ScanRun[]>();
   for (const run of runsNewestFirst) {
-    if (!(run.objects > 0)) continue;
+    if (!(run.objects > 0) || run.interrupted) continue;
     const scope = runScope(run);
     const runs = byScope.get(scope) ?? [];
     if (runs.length === 0 && byScope.size >= TREND_SCOPES) continue;
@@ -237,8 +238,9 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
   const runs = [...runItems.map(scanRun), ...sweeps.map(sweepAsScanRun)].sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
   const lastWholeSweep = new Map<string, string>();
   for (const run of runs) {
-    // A scan that audited nothing covered nothing (a sweep's coverage is its list of buckets).
-    if (run.prefix !== '' || (run.bucket !== SWEEP_BUCKET && !(run.objects > 0))) continue;
+    // A scan that audited nothing, or was stopped part way, did not cover its bucket (a sweep's
+    // coverage is its list of buckets).
+    if (run.prefix !== '' || run.interrupted || (run.bucket !== SWEEP_BUCKET && !(run.objects > 0))) continue;
     const covered = run.bucket === SWEEP_BUCKET ? (sweeps.find((s) => s.runId === run.id)?.buckets ?? []) : [run.bucket];
     for (const bucket of covered) if (!lastWholeSweep.has(bucket)) lastWholeSweep.set(bucket, run.finishedAt);
   }

@@ -122,7 +122,7 @@ const remediationSchema = z.object({
   after: z.unknown(),
   at: z.string(),
 });
-const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it proves nothing and is not plotted in the trend') });
+const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it proves nothing and is not plotted in the trend'), interrupted: z.object({ listingFinished: z.boolean() }).optional().describe('stopped by a signal before its end: not plotted in the trend, not coverage') });
 export const summarySchema = z.object({
   generatedAt: z.string(),
   overall: counts,

@@ -189,7 +189,7 @@ describe('remediations in words, and the change log', () => {
 });
 
 describe('the compliance trend', () => {
-  test('is per scope, leaves out runs that audited no object, and such runs cover nothing', async () => {
+  test('is per scope, leaves out runs that audited no object or were interrupted, and such runs cover nothing', async () => {
     const run = (id: string, bucket: string, prefix: string, finishedAt: string, objects: number, compliant: number) =>
       store.recordScan({ id, bucket, prefix, startedAt: finishedAt.replace(/:\d\d\.000Z$/, ':00.000Z'), finishedAt, objects, verdicts: objects ? { compliant, noncompliant: objects - compliant } : {} });
     await store.record([finding('trend-bucket', 'finance/a.csv', 'compliant', 'sse-s3', 1), finding('trend-bucket', 'logs/b.log', 'noncompliant', 'none', 1)]);
@@ -199,6 +199,8 @@ describe('the compliance trend', () => {
     // The typo: zero objects audited, recorded by a scan from before the scan refused such runs.
     await run('t4', 'trend-bucket', 'finanse/', '2026-11-24T11:00:30.000Z', 0, 0);
     await run('t5', 'empty-bucket', '', '2026-11-24T12:00:30.000Z', 0, 0);
+    // Ctrl-C after one of two objects: 100% of what it reached is no figure for the bucket, nor coverage.
+    await store.recordScan({ id: 't6', bucket: 'trend-bucket', prefix: '', startedAt: '2026-11-24T13:00:00.000Z', finishedAt: '2026-11-24T13:00:30.000Z', objects: 1, verdicts: { compliant: 1 }, interrupted: { listingFinished: true } });
     const summary = (await get('/summary')).json;
     const trend = summary.trend.filter((t: { bucket: string }) => t.bucket === 'trend-bucket' || t.bucket === 'empty-bucket');
     expect(trend.map((t: { scope: string; id: string; compliancePercent: number }) => [t.scope, t.id, t.compliancePercent])).toEqual([
