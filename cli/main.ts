@@ -30,6 +30,19 @@ const bucketName = (value: string) => {
   return value;
 };
 
+const accountId = (value: string) => {
+  if (!/^\d{12}$/.test(value)) throw new InvalidArgumentError('expected a 12-digit AWS account id');
+  return value;
+};
+const accountIds = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((id) => accountId(id.trim())).filter(Boolean)];
+const ouIds = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(',').map((id) => {
+    if (!/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(id.trim())) throw new InvalidArgumentError('expected an OU id (ou-…) or a root id (r-…)');
+    return id.trim();
+  }),
+];
+
 const ENVIRONMENT_HELP = `
 Environment:
   AWS_REGION          region of the buckets, keys and table (required)
@@ -57,8 +70,15 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('scan')
-    .description('audit every object in a bucket (or under a prefix) and record the findings')
-    .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
+    .description('audit every object in a bucket (or under a prefix), or in the buckets of many accounts, and record the findings')
+    .option('-b, --bucket <name>', 'bucket to audit (required unless --accounts or --org)', bucketName)
+    .option('--accounts <ids>', 'audit these AWS accounts (comma-separated ids), each through its audit role', accountIds)
+    .option('--org', "audit every ACTIVE account of the AWS Organization (from the management or a delegated administrator account)", false)
+    .option('--ou <id...>', 'with --org: only accounts under these OUs (at any depth)', ouIds)
+    .option('--exclude <ids>', 'with --accounts or --org: leave these accounts out', accountIds)
+    .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
+    .option('--external-id <id>', 'the external id the accounts\' role trust policies require')
+    .option('--buckets <glob...>', 'with --accounts or --org: only buckets matching these globs ("!glob" excludes); default every bucket the role can see')
     .option('-p, --prefix <prefix>', 'only keys starting with this prefix')
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
     .option('-c, --concurrency <n>', 'objects audited at once', wholeNumber(1, 512), 16)
@@ -89,11 +109,21 @@ function buildProgram(setExit: (code: number) => void): Command {
         '\nExamples:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json\n' +
         '  sseguard scan --bucket my-bucket --policy policy.yaml --dry-run\n' +
         '  sseguard scan --bucket my-bucket --inventory s3://my-inventories/reports\n' +
-        '  sseguard scan --bucket my-bucket --metadata-table --athena-output s3://my-athena-results/sseguard/',
+        '  sseguard scan --bucket my-bucket --metadata-table --athena-output s3://my-athena-results/sseguard/\n' +
+        '  sseguard scan --org --ou ou-ab12-cdef3456 --exclude 111122223333 --external-id $EXTERNAL_ID\n' +
+        '\nWith --accounts or --org, an account whose role cannot be assumed, is denied or times out is a\n' +
+        'coverage gap named in the output and the run record, never a verdict; the exit code is then 2.',
     )
     .action(
       async (options: {
-        bucket: string;
+        bucket?: string;
+        accounts?: string[];
+        org: boolean;
+        ou?: string[];
+        exclude?: string[];
+        roleName: string;
+        externalId?: string;
+        buckets?: string[];
         prefix?: string;
         policy?: string;
         concurrency: number;
@@ -115,8 +145,34 @@ function buildProgram(setExit: (code: number) => void): Command {
         batchReportBucket?: string;
         batchPriority?: number;
       }) => {
+        const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
+        if (accounts || org) {
+          if (single.prefix || single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
+            throw new ConfigError('--accounts and --org audit with HeadObject, report only: --prefix, --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
+          }
+          const { accountsScanCommand } = await import('./commands/accounts.ts');
+          const chosen = [...(buckets ?? []), ...(single.bucket ? [single.bucket] : [])];
+          setExit(
+            await accountsScanCommand(loadConfig(), {
+              ...(accounts ? { accounts } : {}),
+              org,
+              ...(ou ? { ous: ou } : {}),
+              ...(exclude ? { exclude } : {}),
+              roleName,
+              ...(externalId ? { externalId } : {}),
+              ...(chosen.length ? { buckets: chosen } : {}),
+              ...(single.policy ? { policy: single.policy } : {}),
+              concurrency: single.concurrency,
+              json: single.json,
+              record: single.record,
+            }),
+          );
+          return;
+        }
+        if (!single.bucket) throw new ConfigError('name a bucket (--bucket) or the accounts to audit (--accounts, --org)');
+        if (buckets || ou || exclude || externalId) throw new ConfigError('--buckets, --ou, --exclude and --external-id need --accounts or --org');
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
-          options;
+          { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
         const { scanCommand } = await import('./commands/scan.ts');
         const metadata = metadataTable
@@ -140,6 +196,24 @@ function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program
+    .command('accounts')
+    .description('what a run over many accounts would cover: per account, whether its role can be assumed, its Regions and buckets')
+    .option('--accounts <ids>', 'these AWS accounts (comma-separated ids)', accountIds)
+    .option('--org', 'every ACTIVE account of the AWS Organization', false)
+    .option('--ou <id...>', 'with --org: only accounts under these OUs', ouIds)
+    .option('--exclude <ids>', 'leave these accounts out', accountIds)
+    .option('--role-name <name>', 'the role assumed in each account (a name or an ARN template)', 'sseguard-audit')
+    .option('--external-id <id>', 'the external id the role trust policies require')
+    .option('--buckets <glob...>', 'only buckets matching these globs')
+    .option('--json', 'print one JSON document', false)
+    .addHelpText('after', '\nExit codes: 0 every account can be covered, 2 some cannot (or an error).')
+    .action(async (options: { accounts?: string[]; org: boolean; ou?: string[]; exclude?: string[]; roleName: string; externalId?: string; buckets?: string[]; json: boolean }) => {
+      const { accountsCommand } = await import('./commands/accounts.ts');
+      const { ou, ...rest } = options;
+      setExit(await accountsCommand(loadConfig(), { ...rest, ...(ou ? { ous: ou } : {}) }));
+    });
+
+  program
     .command('jobs')
     .description('track the S3 Batch Operations jobs `scan --batch` created and fold each finished one into the findings')
     .option('-b, --bucket <name>', 'only the jobs of this bucket', bucketName)
@@ -160,7 +234,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
     .addOption(new Option('--verdict <verdict>', 'only this verdict').choices(VERDICTS))
     .option('--kms-key <arn>', 'only objects encrypted under this KMS key ARN')
-    .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string }) => {
+    .option('--account <id>', 'only buckets of this AWS account', accountId)
+    .option('--region <region>', 'only buckets in this Region')
+    .action(async (options: { format: ReportFormat; bucket?: string; verdict?: Verdict; kmsKey?: string; account?: string; region?: string }) => {
       const { reportCommand } = await import('./commands/report.ts');
       setExit(await reportCommand(loadConfig(), options));
     });

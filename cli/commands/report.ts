@@ -3,7 +3,7 @@
 import type { Writable } from 'node:stream';
 import type { Config } from '#shared/config.ts';
 import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
-import type { FindingFilter } from '#shared/findings/store.ts';
+import type { Counts, FindingFilter, Summary } from '#shared/findings/store.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { FINDING_CSV_COLUMNS, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
@@ -15,6 +15,8 @@ export interface ReportCommandOptions {
   bucket?: string;
   verdict?: Verdict;
   kmsKey?: string;
+  account?: string;
+  region?: string;
 }
 
 export async function reportCommand(config: Config, options: ReportCommandOptions, out: Writable = process.stdout): Promise<number> {
@@ -23,6 +25,8 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     ...(options.bucket ? { bucket: options.bucket } : {}),
     ...(options.verdict ? { verdict: options.verdict } : {}),
     ...(options.kmsKey ? { kmsKeyArn: options.kmsKey } : {}),
+    ...(options.account ? { account: options.account } : {}),
+    ...(options.region ? { region: options.region } : {}),
   };
 
   if (options.format === 'csv') {
@@ -61,6 +65,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
           .filter(([, counts]) => counts.objects > 0)
           .map(([bucket, counts]) => [bucket, counts.objects, ...VERDICTS.map((v) => counts.verdicts[v] ?? 0)]),
       ),
+      ...accountLines(summary.accounts),
       '',
       renderTable(
         ['KMS key', 'state', 'manager', 'rotation', 'objects', 'bytes'],
@@ -88,4 +93,13 @@ export async function reportCommand(config: Config, options: ReportCommandOption
   await write(out, `${renderTable(['verdict', 'bucket', 'key', 'mode', 'reasons'], rows)}\n`);
   if (rows.length >= 1000) await write(out, '(first 1000 findings shown: use --format csv or json for all)\n');
   return 0;
+}
+
+/** Per account, the worst first (most objects not proven compliant); none when no finding carries an account. */
+function accountLines(accounts: Summary['accounts']): string[] {
+  const rows = Object.entries(accounts ?? {}).filter(([, counts]) => counts.objects > 0);
+  if (rows.length === 0) return [];
+  const unproven = (counts: Counts) => counts.objects - (counts.verdicts.compliant ?? 0) - (counts.verdicts.exempt ?? 0);
+  rows.sort(([a, x], [b, y]) => unproven(y) - unproven(x) || (a < b ? -1 : 1));
+  return ['', renderTable(['account', 'objects', ...VERDICTS], rows.map(([account, counts]) => [account, counts.objects, ...VERDICTS.map((v) => counts.verdicts[v] ?? 0)]))];
 }

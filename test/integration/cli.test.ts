@@ -239,7 +239,7 @@ describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
     const run = await sseguard(['report', '--format', 'csv']);
     expect(run.code).toBe(0);
     const [header, ...rest] = run.stdout.trimEnd().split('\n');
-    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt');
+    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt,account,region');
     expect(run.stdout).toContain('all-good,"comma,""quoted"".txt",,sse-s3,,compliant,,');
     expect(run.stdout).toContain('has-sse-c,customer.bin,,sse-c,,noncompliant,sse-c-forbidden,');
     expect(rest.length).toBe(5);
