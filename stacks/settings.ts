@@ -198,6 +198,8 @@ export interface StageSettings {
   policyFile?: string;
   /** S3 Inventory on every monitored bucket, and the sweep standing on its reports. */
   inventory?: InventorySettings;
+  /** The role the worker assumes in a member account an event names (SSEGUARD_MEMBER_ROLE_NAME: a name or ARN template). */
+  memberRoleName?: string;
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -209,7 +211,8 @@ const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
 /**
  * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
  * "Data"), SSEGUARD_EXISTING_BUCKETS, SSEGUARD_TARGET_KEY_ARNS, SSEGUARD_AUDIT_KEY_ARNS,
- * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]).
+ * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]),
+ * SSEGUARD_MEMBER_ROLE_NAME (the audit role in member accounts; default sseguard-audit).
  */
 export function stageSettings(stage: string, env: Record<string, string | undefined> = {}): StageSettings {
   const production = isProduction(stage);
@@ -248,6 +251,7 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...(auditKeyArns.length > 0 ? { auditKeyArns } : {}),
     ...(env.SSEGUARD_POLICY_FILE ? { policyFile: env.SSEGUARD_POLICY_FILE } : {}),
     ...(inventory ? { inventory } : {}),
+    ...(env.SSEGUARD_MEMBER_ROLE_NAME ? { memberRoleName: env.SSEGUARD_MEMBER_ROLE_NAME } : {}),
   };
 }
 
@@ -275,6 +279,7 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
     ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
     ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
+    ...(stage.memberRoleName ? { SSEGUARD_MEMBER_ROLE_NAME: stage.memberRoleName } : {}),
   };
 }
 
@@ -310,7 +315,8 @@ export interface IamScope<R> {
 export interface IamStatement<R> {
   sid: string;
   actions: string[];
-  resources: (R | '*')[];
+  /** Resources, or ARN patterns the stack does not create (the member accounts' audit roles). */
+  resources: (R | '*' | `arn:${string}`)[];
   conditions?: { test: string; variable: string; values: (R | string)[] }[];
 }
 
@@ -347,6 +353,9 @@ export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws
  * GetQueueAttributes/GetQueueUrl on the audit queue). Each handler builds only its own
  * dependencies (functions/commons/*-dependencies.ts), so only the worker can change objects.
  */
+/** The member accounts' audit role the worker may assume: by name in any account (the role's trust policy admits only the central roles). */
+const MEMBER_ROLE_PATTERN = 'sseguard-audit*';
+
 export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service: R): IamStatement<R>[] {
   const tracing: IamStatement<R> = { sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] };
   const keyFacts: IamStatement<R> = { sid: 'KeyFacts', actions: KEY_FACTS, resources: [...scope.auditKeys, ...scope.targetKeys] };
@@ -372,6 +381,8 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
         inventoryReports,
         inventoryDestinations,
+        // An event from a member account is audited through that account's audit role (SSEGUARD_MEMBER_ROLE_NAME).
+        { sid: 'MemberAuditRoles', actions: ['sts:AssumeRole'], resources: [`arn:*:iam::*:role/${MEMBER_ROLE_PATTERN}`] },
         tracing,
       ];
     case 'sweep':

@@ -64,13 +64,17 @@ export function deletionToCancel(key: KeyLookup, radius: BlastRadius, policy: Ke
 }
 
 /** Pages of at most MAX_OBJECTS_PER_KEY_MESSAGE objects, one bucket each, as the audit queue carries them. */
-export function keyReevaluationPages(keyArn: string, requests: readonly Pick<AuditRequest, 'bucket' | 'key' | 'size'>[]): KeyReevaluationMessage[] {
+export function keyReevaluationPages(keyArn: string, requests: readonly Pick<AuditRequest, 'bucket' | 'key' | 'size' | 'account' | 'region'>[]): KeyReevaluationMessage[] {
   const pages: KeyReevaluationMessage[] = [];
   for (const request of requests) {
     const last = pages.at(-1);
     const object = { key: request.key, size: request.size ?? 0 };
     if (last && last.bucket === request.bucket && last.objects.length < MAX_OBJECTS_PER_KEY_MESSAGE) last.objects.push(object);
-    else pages.push({ kind: KEY_REEVALUATION_MESSAGE_KIND, keyArn, bucket: request.bucket, objects: [object] });
+    else {
+      // A key of account A protects objects of B and C: each page names its bucket's account, whose role the worker takes.
+      const origin = { ...(request.account ? { account: request.account } : {}), ...(request.region ? { region: request.region } : {}) };
+      pages.push({ kind: KEY_REEVALUATION_MESSAGE_KIND, ...origin, keyArn, bucket: request.bucket, objects: [object] });
+    }
   }
   return pages;
 }
@@ -146,7 +150,17 @@ export async function handleKeyEvent(deps: KeyEventDependencies, call: KeyStateC
     outcome.queued.objects += requests.length;
   };
   for await (const page of deps.store.findings({ kmsKeyArn: key.arn })) {
-    held.push(...page.map((f): AuditRequest => ({ bucket: f.bucket, key: f.key, size: f.size, source: 'key-event', changedKeyArn: key.arn })));
+    held.push(
+      ...page.map((f): AuditRequest => ({
+        ...(f.account ? { account: f.account } : {}),
+        ...(f.region ? { region: f.region } : {}),
+        bucket: f.bucket,
+        key: f.key,
+        size: f.size,
+        source: 'key-event',
+        changedKeyArn: key.arn,
+      })),
+    );
     if (!queueing && held.length > MAX_OBJECTS_PER_KEY_MESSAGE) queueing = true;
     if (queueing) {
       await send(held);
