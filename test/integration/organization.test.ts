@@ -11,6 +11,7 @@ import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { buildOrganization, refusingAssumeRole, type TestOrganization } from '../support/organization.ts';
 import { runCli } from '../support/cli.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { createReportApi } from '../../shared/report/create-report-api.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 
@@ -193,3 +194,22 @@ test('the CLI: scan --accounts with a role-name ARN template audits those accoun
   expect(output.summary.gaps).toEqual([]);
   expect(new Set(output.findings.map((f) => `${f.account}/${f.region}/${f.bucket}`))).toEqual(new Set([a, b].map((m) => `${m.id}/${m.region}/${m.bucket}`)));
 });
+
+test('injected faults: a member bucket whose listing fails with 5xx after every retry is a named gap (exit 2), no verdict; the other accounts are covered', async () => {
+  const failing = org.members[6]!;
+  const proxy = await startFaultProxy({ target: process.env.AWS_ENDPOINT_URL!, rules: [{ service: 's3', operation: 'ListObjectsV2', path: new RegExp(`^/${failing.bucket}`), rate: 1, kind: 'server-error' }] });
+  try {
+    const base = loadConfig();
+    const config = { ...base, endpoints: Object.fromEntries(Object.keys(base.endpoints).map((service) => [service, proxy.endpoint])) };
+    const sts = refusingAssumeRole('000000000000');
+    const { code, output } = await run<RunOutput>((out) => accountsScanCommand(config, { accounts: [failing.id, org.members[7]!.id], roleName: 'sseguard-audit', concurrency: 4, json: true, record: false }, out, { sts }));
+    expect(code).toBe(2);
+    expect(output.summary.gaps).toEqual([{ account: failing.id, region: failing.region, bucket: failing.bucket, reason: expect.any(String) }]);
+    expect(output.summary.accounts.find((a) => a.account === failing.id)).toMatchObject({ status: 'partial', objects: 0 });
+    expect(output.findings.filter((f) => f.account === failing.id)).toEqual([]);
+    expect(output.summary.accounts.find((a) => a.account === org.members[7]!.id)).toMatchObject({ status: 'covered' });
+    expect(proxy.stats().faults).not.toEqual({});
+  } finally {
+    await proxy.close();
+  }
+}, 120_000);
