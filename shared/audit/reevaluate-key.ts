@@ -168,6 +168,12 @@ export async function handleKeyEvent(deps: KeyEventDependencies, call: KeyStateC
     }
   }
   if (queueing || held.length === 0) return outcome;
+  // Objects recorded with their account go through the queue: the worker re-evaluates them with that
+  // account's role (this function holds only the central account's credentials).
+  const ofAccounts = held.filter((r) => r.account !== undefined);
+  if (ofAccounts.length > 0) await send(ofAccounts);
+  held = held.filter((r) => r.account === undefined);
+  if (held.length === 0) return outcome;
 
   const result = await auditRequests(deps, held);
   outcome.objects = result.recorded.length;

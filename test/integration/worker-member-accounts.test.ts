@@ -93,3 +93,20 @@ test("a key re-evaluation page for account A's key re-evaluates account B's obje
   expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
   expect(await stateOf('shared-key.txt')).toMatchObject({ account: MEMBER, verdict: 'at-risk', reasons: [{ code: 'kms-key-disabled' }] });
 });
+
+test("a KMS key event for account A's key sends B's recorded objects through the queue, re-evaluated with B's role (never judged with the central credentials)", async () => {
+  const { EnableKeyCommand } = await import('@aws-sdk/client-kms');
+  const { readFileSync } = await import('node:fs');
+  const { handler: keyEvents } = await import('../../functions/key-events.ts');
+  await ownerKms.send(new EnableKeyCommand({ KeyId: keyArn.split('/').pop()! }));
+  const sample = JSON.parse(readFileSync(new URL('../events/kms-disable-key.json', import.meta.url), 'utf8')) as { detail: { resources: object[] } };
+  const event = {
+    ...sample,
+    account: KEY_OWNER,
+    region: MEMBER_REGION,
+    detail: { ...sample.detail, eventName: 'EnableKey', requestParameters: { keyId: keyArn }, resources: [{ ...sample.detail.resources[0], ARN: keyArn }] },
+  };
+  await keyEvents(event as never, localLambdaContext('key-events'));
+  expect(await drainQueue(sqs, queueUrl, handler, context)).toEqual([]);
+  expect(await stateOf('shared-key.txt')).toMatchObject({ account: MEMBER, verdict: 'compliant', kmsKeyArn: keyArn });
+});
