@@ -41,6 +41,18 @@ const regionList = (value: string) => {
     throw new InvalidArgumentError((error as Error).message.replace(/^--regions /, ''));
   }
 };
+const accountId = (value: string) => {
+  if (!/^\d{12}$/.test(value)) throw new InvalidArgumentError('expected a 12-digit AWS account id');
+  return value;
+};
+const accountIds = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((id) => accountId(id.trim())).filter(Boolean)];
+const ouIds = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(',').map((id) => {
+    if (!/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(id.trim())) throw new InvalidArgumentError('expected an OU id (ou-…) or a root id (r-…)');
+    return id.trim();
+  }),
+];
 
 const ENVIRONMENT_HELP = `
 Environment:
@@ -76,8 +88,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('scan')
-    .description('audit every object in a bucket (or under a prefix) and record the findings')
-    .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
+    .description('audit every object in a bucket (or under a prefix), or in the buckets of many accounts, and record the findings')
+    .option('-b, --bucket <name>', 'bucket to audit (required unless --accounts or --org)', bucketName)
+    .option('--accounts <ids>', 'audit these AWS accounts (comma-separated ids), each through its audit role', accountIds)
+    .option('--org', "audit every ACTIVE account of the AWS Organization (from the management or a delegated administrator account)", false)
+    .option('--ou <id...>', 'with --org: only accounts under these OUs (at any depth)', ouIds)
+    .option('--exclude <ids>', 'with --accounts or --org: leave these accounts out', accountIds)
+    .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
+    .option('--external-id <id>', 'the external id the accounts\' role trust policies require')
+    .option('--buckets <glob...>', 'with --accounts or --org: only buckets matching these globs ("!glob" excludes); default every bucket the role can see')
     .option('-p, --prefix <prefix>', 'only keys starting with this prefix')
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
     .option('--regions <list>', "only buckets in these Regions, comma-separated (default: every Region); a bucket elsewhere is reported as skipped", regionList)
@@ -110,11 +129,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
         '\nExamples:\n  sseguard scan --bucket my-bucket --prefix finance/ --policy policy.yaml --json > findings.json\n' +
         '  sseguard scan --bucket my-bucket --policy policy.yaml --dry-run\n' +
         '  sseguard scan --bucket my-bucket --inventory s3://my-inventories/reports\n' +
-        '  sseguard scan --bucket my-bucket --metadata-table --athena-output s3://my-athena-results/sseguard/',
+        '  sseguard scan --bucket my-bucket --metadata-table --athena-output s3://my-athena-results/sseguard/\n' +
+        '  sseguard scan --org --ou ou-ab12-cdef3456 --exclude 111122223333 --external-id $EXTERNAL_ID\n' +
+        '\nWith --accounts or --org, an account whose role cannot be assumed, is denied or times out is a\n' +
+        'coverage gap named in the output and the run record, never a verdict; the exit code is then 2.',
     )
     .action(
       async (options: {
-        bucket: string;
+        bucket?: string;
+        accounts?: string[];
+        org: boolean;
+        ou?: string[];
+        exclude?: string[];
+        roleName: string;
+        externalId?: string;
+        buckets?: string[];
         prefix?: string;
         policy?: string;
         regions?: string[];
@@ -138,8 +167,34 @@ export function buildProgram(setExit: (code: number) => void): Command {
         batchReportBucket?: string;
         batchPriority?: number;
       }) => {
+        const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
+        if (accounts || org) {
+          if (single.prefix || single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
+            throw new ConfigError('--accounts and --org audit with HeadObject, report only: --prefix, --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
+          }
+          const { accountsScanCommand } = await import('./commands/accounts.ts');
+          const chosen = [...(buckets ?? []), ...(single.bucket ? [single.bucket] : [])];
+          setExit(
+            await accountsScanCommand(loadConfig(), {
+              ...(accounts ? { accounts } : {}),
+              org,
+              ...(ou ? { ous: ou } : {}),
+              ...(exclude ? { exclude } : {}),
+              roleName,
+              ...(externalId ? { externalId } : {}),
+              ...(chosen.length ? { buckets: chosen } : {}),
+              ...(single.policy ? { policy: single.policy } : {}),
+              concurrency: single.concurrency,
+              json: single.json,
+              record: single.record,
+            }),
+          );
+          return;
+        }
+        if (!single.bucket) throw new ConfigError('name a bucket (--bucket) or the accounts to audit (--accounts, --org)');
+        if (buckets || ou || exclude || externalId) throw new ConfigError('--buckets, --ou, --exclude and --external-id need --accounts or --org');
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
-          options;
+          { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
         const { scanCommand } = await import('./commands/scan.ts');
         const metadata = metadataTable
@@ -165,6 +220,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program
+    .command('accounts')
+    .description('what a run over many accounts would cover: per account, whether its role can be assumed, its Regions and buckets')
+    .option('--accounts <ids>', 'these AWS accounts (comma-separated ids)', accountIds)
+    .option('--org', 'every ACTIVE account of the AWS Organization', false)
+    .option('--ou <id...>', 'with --org: only accounts under these OUs', ouIds)
+    .option('--exclude <ids>', 'leave these accounts out', accountIds)
+    .option('--role-name <name>', 'the role assumed in each account (a name or an ARN template)', 'sseguard-audit')
+    .option('--external-id <id>', 'the external id the role trust policies require')
+    .option('--buckets <glob...>', 'only buckets matching these globs')
+    .option('--json', 'print one JSON document', false)
+    .addHelpText('after', '\nExit codes: 0 every account can be covered, 2 some cannot (or an error).')
+    .action(async (options: { accounts?: string[]; org: boolean; ou?: string[]; exclude?: string[]; roleName: string; externalId?: string; buckets?: string[]; json: boolean }) => {
+      const { accountsCommand } = await import('./commands/accounts.ts');
+      const { ou, ...rest } = options;
+      setExit(await accountsCommand(loadConfig(), { ...rest, ...(ou ? { ous: ou } : {}) }));
+    });
+
+  program
     .command('jobs')
     .description('track the S3 Batch Operations jobs `scan --batch` created and fold each finished one into the findings')
     .option('-b, --bucket <name>', 'only the jobs of this bucket', bucketName)
@@ -186,8 +259,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-b, --bucket <name>', 'only this bucket', bucketName)
     .addOption(choiceOption('--verdict <verdict>', 'only this verdict', VERDICTS))
     .option('--kms-key <key>', 'only objects encrypted under this KMS key: ARN, alias/NAME, alias ARN or key id (resolved as the policy resolves it)')
+    .option('--account <id>', 'only buckets of this AWS account', accountId)
+    .option('--region <region>', 'only buckets in this Region')
     .option('--remediations', 'the change log instead of the findings: every change a fix made (object, version, before → after, fix kind), oldest first', false)
-    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; remediations: boolean }, command: Command) => {
+    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; account?: string; region?: string; remediations: boolean }, command: Command) => {
       const { json, ...rest } = options;
       if (json && command.getOptionValueSource('format') === 'cli' && options.format !== 'json') {
         throw new CliError(`--json and --format ${options.format} ask for two formats: give one`);

@@ -38,6 +38,9 @@ export interface Config {
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;
+  /** The role assumed in a member account an event or message names: a name or an ARN template. */
+  memberRoleName: string;
+  memberExternalId?: string;
 }
 
 export class ConfigError extends Error {
@@ -124,6 +127,11 @@ const environment = z.object({
     .min(0, 'SSEGUARD_BATCH_PRIORITY cannot be negative')
     .max(2_147_483_647, 'SSEGUARD_BATCH_PRIORITY must be at most 2147483647')
     .default(10),
+  SSEGUARD_MEMBER_ROLE_NAME: z
+    .string()
+    .regex(/^([\w+=,.@-]{1,64}|arn:[^\s]+:role\/[\w+=,.@/-]+)$/, 'SSEGUARD_MEMBER_ROLE_NAME is not a role name or an ARN template (arn:{partition}:iam::{account}:role/NAME)')
+    .default('sseguard-audit'),
+  SSEGUARD_MEMBER_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'SSEGUARD_MEMBER_EXTERNAL_ID is not an external id').optional(),
   SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
     .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
@@ -161,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_BATCH_REPORT_BUCKET: blankToUndefined(env.SSEGUARD_BATCH_REPORT_BUCKET),
     SSEGUARD_BATCH_PREFIX: blankToUndefined(env.SSEGUARD_BATCH_PREFIX),
     SSEGUARD_BATCH_PRIORITY: blankToUndefined(env.SSEGUARD_BATCH_PRIORITY),
+    SSEGUARD_MEMBER_ROLE_NAME: blankToUndefined(env.SSEGUARD_MEMBER_ROLE_NAME),
+    SSEGUARD_MEMBER_EXTERNAL_ID: blankToUndefined(env.SSEGUARD_MEMBER_EXTERNAL_ID),
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -179,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     endpoints: endpointsFromEnvironment(env),
+    memberRoleName: parsed.data.SSEGUARD_MEMBER_ROLE_NAME,
+    ...(parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID ? { memberExternalId: parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID } : {}),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
     batch: {
       prefix: parsed.data.SSEGUARD_BATCH_PREFIX.replace(/\/+$/, ''),

@@ -333,6 +333,8 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
     ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
     ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
+    // The role the worker assumes in the member account an event names.
+    ...(stage.organization ? { SSEGUARD_MEMBER_ROLE_NAME: stage.organization.auditRoleName } : {}),
   };
 }
 
@@ -370,7 +372,8 @@ export interface IamScope<R> {
 export interface IamStatement<R> {
   sid: string;
   actions: string[];
-  resources: (R | '*')[];
+  /** Resources, or ARN patterns the stack does not create (the member accounts' audit roles). */
+  resources: (R | '*' | `arn:${string}`)[];
   conditions?: { test: string; variable: string; values: (R | string)[] }[];
 }
 

@@ -20,6 +20,8 @@ export interface ReportCommandOptions {
   kmsKey?: string;
   /** The change log (what fixes changed, from the history) instead of the findings. */
   remediations?: boolean;
+  account?: string;
+  region?: string;
 }
 
 const CHANGE_CSV_COLUMNS = ['at', 'bucket', 'key', 'action', 'outcome', 'versionBefore', 'versionAfter', 'modeBefore', 'modeAfter', 'kmsKeyBefore', 'kmsKeyAfter', 'bucketKeyAfter'] as const;
@@ -62,6 +64,8 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     ...(options.bucket ? { bucket: options.bucket } : {}),
     ...(options.verdict ? { verdict: options.verdict } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    ...(options.account ? { account: options.account } : {}),
+    ...(options.region ? { region: options.region } : {}),
   };
   const filtered = Object.keys(filter).length > 0;
 
@@ -129,6 +133,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
           .filter(([, counts]) => counts.objects > 0)
           .map(([bucket, counts]) => [bucket, counts.objects, ...VERDICTS.map((v) => counts.verdicts[v] ?? 0)]),
       ),
+      ...accountLines(summary.accounts),
       '',
       renderTable(
         ['KMS key', 'alias', 'state', 'manager', 'rotation', 'objects', 'bytes'],
@@ -186,4 +191,13 @@ function tallyFinding(summary: Summary, finding: StoredFinding, recorded: Summar
     const facts = recorded.keyFacts[finding.kmsKeyArn];
     if (facts) summary.keyFacts[finding.kmsKeyArn] = facts;
   }
+}
+
+/** Per account, the worst first (most objects not proven compliant); none when no finding carries an account. */
+function accountLines(accounts: Summary['accounts']): string[] {
+  const rows = Object.entries(accounts ?? {}).filter(([, counts]) => counts.objects > 0);
+  if (rows.length === 0) return [];
+  const unproven = (counts: Counts) => counts.objects - (counts.verdicts.compliant ?? 0) - (counts.verdicts.exempt ?? 0);
+  rows.sort(([a, x], [b, y]) => unproven(y) - unproven(x) || (a < b ? -1 : 1));
+  return ['', renderTable(['account', 'objects', ...VERDICTS], rows.map(([account, counts]) => [account, counts.objects, ...VERDICTS.map((v) => counts.verdicts[v] ?? 0)]))];
 }

@@ -131,6 +131,11 @@ async function reevaluate(deps: AuditDependencies, request: AuditRequest, stored
   };
 }
 
+/** The finding with the account and Region of what it was audited for (a request or an earlier finding), when known. */
+function originOf(from: Pick<AuditRequest, 'account' | 'region'>, finding: Finding): Finding {
+  return from.account ? { ...finding, account: from.account, ...(from.region ? { region: from.region } : {}) } : finding;
+}
+
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
   const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
   // The key's state changed: describe it afresh, whatever this process cached.
@@ -147,7 +152,8 @@ export async function auditRequests(deps: RequestAuditDependencies, requests: Au
         ? Promise.resolve(request.isLatest ? deletedObjectFinding(request.bucket, request.key, deps.clock?.() ?? new Date()) : undefined)
         : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request), request.exactVersion ? { exactVersion: true } : {}),
   );
-  const findings = audited.filter((f): f is Finding => f !== undefined);
+  // Each finding carries its bucket's account and Region where the request names them.
+  const findings = audited.map((f, i) => (f ? originOf(requests[i]!, f) : f)).filter((f): f is Finding => f !== undefined);
   const transient = findings.filter(isTransient);
   const recorded = findings.filter((f) => !isTransient(f));
   const { undecided, recheck = [] } = await deps.store.record(recorded);
@@ -159,8 +165,8 @@ export async function auditRequests(deps: RequestAuditDependencies, requests: Au
   }
   if (undecided.length > 0) {
     // Two versions the object itself cannot order: a fresh HeadObject of the current one decides.
-    const again = await mapConcurrently(undecided, deps.concurrency ?? 8, (f) =>
-      auditThenFix(deps, f.bucket, { key: f.key, size: f.size }, {}, { confirmedCurrent: true }),
+    const again = await mapConcurrently(undecided, deps.concurrency ?? 8, async (f) =>
+      originOf(f, await auditThenFix(deps, f.bucket, { key: f.key, size: f.size }, {}, { confirmedCurrent: true })),
     );
     transient.push(...again.filter(isTransient));
     await deps.store.record(again.filter((f) => !isTransient(f)));

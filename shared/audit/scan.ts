@@ -38,6 +38,8 @@ export interface ScanOptions {
   allVersions?: boolean;
   /** Once aborted (Ctrl-C), no new object is taken: audits and fixes in flight finish, the rest is counted not audited. */
   stop?: AbortSignal;
+  /** The bucket's account and Region: stamped on every finding and on the run record. */
+  origin?: { account: string; region: string };
 }
 
 export interface KeyExposure {
@@ -126,6 +128,7 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   let taken = 0;
 
   const count = (finding: Finding, sign: 1 | -1) => countFinding(result, finding, sign);
+  const stamped = (finding: Finding): Finding => stampOrigin(finding, options.origin);
   const untally = (finding: Finding) => count(finding, -1);
 
   /** The next object to audit: a deferred one that is due, else the next listed one, else wait. */
@@ -159,12 +162,12 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
       // The current version is a delete marker: the object is gone; a noncurrent marker is no object.
       if (work.listed.isLatest) {
         result.deleted = (result.deleted ?? 0) + 1;
-        await recorder?.add(deletedObjectFinding(options.bucket, work.listed.key, clock()));
+        await recorder?.add(stamped(deletedObjectFinding(options.bucket, work.listed.key, clock())));
       }
       return;
     }
     const exact = options.allVersions && work.listed.versionId ? { exactVersion: true } : {};
-    const finding = await auditThenFix(deps, options.bucket, work.listed, {}, { ...(work.confirm ? { confirmedCurrent: true } : {}), ...exact });
+    const finding = stamped(await auditThenFix(deps, options.bucket, work.listed, {}, { ...(work.confirm ? { confirmedCurrent: true } : {}), ...exact }));
     if (isTransient(finding)) {
       const beingFixedElsewhere = finding.remediation?.outcome === 'skipped-being-fixed-elsewhere';
       if (work.attempt < policy.attemptsPerObject && budgetLeft() > 0) {
@@ -240,9 +243,15 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   return result;
 }
 
-export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix'>, startedAt: Date): ScanResult {
+/** The finding with the bucket's account and Region on it (as every finding of a multi-account run). */
+export function stampOrigin(finding: Finding, origin: ScanOptions['origin']): Finding {
+  return origin ? { ...finding, account: origin.account, region: origin.region } : finding;
+}
+
+export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix' | 'origin'>, startedAt: Date): ScanResult {
   return {
     id,
+    ...(options.origin ? { account: options.origin.account, region: options.origin.region } : {}),
     bucket: options.bucket,
     prefix: options.prefix ?? '',
     startedAt: startedAt.toISOString(),
@@ -308,7 +317,7 @@ async function scanDeferred(
   const findings: Finding[] = [];
   let notAudited = 0;
   for (const item of work) {
-    const finding = await auditThenFix(deps, options.bucket, item.listed, {}, { confirmedCurrent: true });
+    const finding = stampOrigin(await auditThenFix(deps, options.bucket, item.listed, {}, { confirmedCurrent: true }), options.origin);
     if (isTransient(finding)) {
       notAudited += 1;
       await options.onNotAudited?.(finding);

@@ -33,6 +33,10 @@ export interface StoredFacts {
 }
 
 export interface Finding {
+  /** The AWS account that owns the bucket (absent on findings recorded before accounts were kept). */
+  account?: string;
+  /** The bucket's Region. */
+  region?: string;
   bucket: string;
   key: string;
   versionId?: string;

@@ -30,6 +30,7 @@ import type {
   KeyAction,
   RecordResult,
   ScanRun,
+  AccountsRun,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
 import {
@@ -40,6 +41,7 @@ import {
   KMSKEYS_PK,
   REMEDIATIONS_PK,
   SCANS_PK,
+  ACCOUNT_RUNS_PK,
   STATE_SK,
   findingsTableDefinition,
   fixHistorySk,
@@ -357,6 +359,12 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
   async recordScan(run: ScanRun): Promise<void> {
     await withRetries('PutItem', () =>
       this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } })),
+    );
+  }
+
+  async recordAccountsRun(run: AccountsRun): Promise<void> {
+    await withRetries('PutItem', () =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: ACCOUNT_RUNS_PK, sk: `${run.startedAt}#${run.id}`, ...run } })),
     );
   }
 }

@@ -102,6 +102,7 @@ export class FindingsTableReader {
       if (counter === counterSk.all) summary.overall = counts;
       else if (counter.startsWith('BUCKET#')) summary.buckets[counter.slice(7)] = counts;
       else if (counter.startsWith('KMSKEY#')) summary.kmsKeys[counter.slice(7)] = counts;
+      else if (counter.startsWith('ACCOUNT#')) (summary.accounts ??= {})[counter.slice(8)] = counts;
     }
     for (const item of await this.allItems(KMSKEYS_PK)) {
       const { pk: _pk, sk, ...facts } = item;
@@ -126,13 +127,18 @@ export class FindingsTableReader {
         : filter.verdict
           ? (['byVerdict', `${filter.verdict}#${bucket}`] as const)
           : (['byBucket', bucket] as const);
-      const verdictFilter = filter.kmsKeyArn && filter.verdict;
+      // Account and Region are attributes (a bucket's account never changes): filtered on the index's pages.
+      const attributeFilters = [
+        ...(filter.kmsKeyArn && filter.verdict ? [['verdict', filter.verdict] as const] : []),
+        ...(filter.account ? [['account', filter.account] as const] : []),
+        ...(filter.region ? [['region', filter.region] as const] : []),
+      ];
       for await (const page of this.queryItems({
         IndexName: index,
         KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...(verdictFilter ? { '#verdict': 'verdict' } : {}) },
-        ExpressionAttributeValues: { ':pk': partition, ...(verdictFilter ? { ':verdict': filter.verdict } : {}) },
-        ...(verdictFilter ? { FilterExpression: '#verdict = :verdict' } : {}),
+        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...Object.fromEntries(attributeFilters.map(([name]) => [`#${name}`, name])) },
+        ExpressionAttributeValues: { ':pk': partition, ...Object.fromEntries(attributeFilters.map(([name, value]) => [`:${name}`, value])) },
+        ...(attributeFilters.length > 0 ? { FilterExpression: attributeFilters.map(([name]) => `#${name} = :${name}`).join(' AND ') } : {}),
       })) {
         if (page.length > 0) yield page.map(fromStateItem);
       }

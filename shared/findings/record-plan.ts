@@ -44,6 +44,8 @@ export type PreviousState = Pick<
   | 'sequencer'
   | 'facts'
   | 'policy'
+  | 'account'
+  | 'region'
 >;
 
 export interface StateWrite {
@@ -82,9 +84,9 @@ export const objectId = (f: { bucket: string; key: string }): string => `${f.buc
 /** Counter attributes of noncurrent versions: counted apart, so the current picture stays the objects'. */
 const NONCURRENT = 'noncurrent:';
 
-type Counted = Pick<Finding, 'bucket' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size'>;
+type Counted = Pick<Finding, 'bucket' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size' | 'account'>;
 
-/** Moves one finding's share of its counters (ALL, its bucket, its key); noncurrent versions count apart. */
+/** Moves one finding's share of its counters (ALL, its bucket, its key, its account); noncurrent versions count apart. */
 function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 | -1, noncurrent = false): void {
   const attributes: [string, number][] = noncurrent
     ? [
@@ -98,7 +100,12 @@ function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 |
         [`verdict:${f.verdict}`, sign],
         [`mode:${f.mode ?? 'unknown'}`, sign],
       ];
-  const targets = [counterSk.all, counterSk.bucket(f.bucket), ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : [])];
+  const targets = [
+    counterSk.all,
+    counterSk.bucket(f.bucket),
+    ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : []),
+    ...(f.account ? [counterSk.account(f.account)] : []),
+  ];
   for (const target of targets) {
     const deltas = counters.get(target) ?? new Map<string, number>();
     for (const [name, delta] of attributes) deltas.set(name, (deltas.get(name) ?? 0) + delta);
@@ -136,7 +143,9 @@ function changed(previous: PreviousState, finding: Finding): boolean {
     previous.size !== finding.size ||
     previous.storageClass !== finding.storageClass ||
     Boolean(previous.remediate) !== Boolean(finding.remediate) ||
-    reasonCodes(previous) !== reasonCodes(finding)
+    reasonCodes(previous) !== reasonCodes(finding) ||
+    // A state recorded before accounts were kept gains its account (and its account counter) once.
+    (finding.account !== undefined && (previous.account !== finding.account || previous.region !== finding.region))
   );
 }
 
@@ -222,6 +231,8 @@ function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry
     entry: {
       auditedAt: finding.auditedAt,
       rev,
+      ...(finding.account ? { account: finding.account } : {}),
+      ...(finding.region ? { region: finding.region } : {}),
       verdict: finding.verdict,
       reasons: finding.reasons,
       ...(finding.mode ? { mode: finding.mode } : {}),
@@ -306,8 +317,11 @@ export function planRecord(
     }
   }
 
-  for (const [id, finding] of latest) {
+  for (const [id, audited] of latest) {
     const before = previous.get(id);
+    // An audit that does not know the account (an older caller) keeps the one recorded: a bucket's
+    // account never changes, and its account counter stays whole.
+    const finding = audited.account === undefined && before?.account ? { ...audited, account: before.account, ...(before.region ? { region: before.region } : {}) } : audited;
     // A fix this batch carries, and not yet in the log: its outcome goes there with the state.
     const carriesFix = Boolean(finding.remediation && !finding.remediationRecorded);
     const intent = intents.get(id);

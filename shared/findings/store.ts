@@ -14,6 +14,8 @@ export interface StoredFinding extends Finding {
 
 export interface HistoryEntry {
   auditedAt: string;
+  account?: string;
+  region?: string;
   rev: number;
   verdict: Verdict;
   mode?: EncryptionMode;
@@ -48,19 +50,34 @@ export interface NoncurrentCounts {
 
 export interface Summary {
   overall: Counts;
+  /** Per account (findings that carry one), worst first is the reader's choice. */
+  accounts?: Record<string, Counts>;
   buckets: Record<string, Counts>;
   kmsKeys: Record<string, Counts>;
   keyFacts: Record<string, KeyLookup & { checkedAt: string }>;
 }
 
 export interface FindingFilter {
+  account?: string;
+  region?: string;
   bucket?: string;
   verdict?: Verdict;
   kmsKeyArn?: string;
 }
 
+/** A run over many accounts: what it covered and what it did not (the proof of coverage, and of its gaps). */
+export interface AccountsRun {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  accounts: { account: string; status: 'covered' | 'partial' | 'gap'; regions: string[]; buckets: number; objects: number; notAudited: number }[];
+  gaps: { account: string; region?: string; bucket?: string; reason: string }[];
+}
+
 export interface ScanRun {
   id: string;
+  account?: string;
+  region?: string;
   bucket: string;
   prefix: string;
   startedAt: string;
@@ -131,6 +148,8 @@ export interface FindingsStore {
   recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void>;
   recordKeyAction(action: KeyAction): Promise<void>;
   recordScan(run: ScanRun): Promise<void>;
+  /** The record of a multi-account run: every account's coverage and every gap, named. */
+  recordAccountsRun?(run: AccountsRun): Promise<void>;
   summary(): Promise<Summary>;
   findings(filter?: FindingFilter): AsyncIterable<StoredFinding[]>;
   history(bucket: string, key: string): Promise<HistoryEntry[]>;

@@ -258,10 +258,10 @@ export class ReportApi {
 }
 
 function filterScope(params: FindingsQueryParams) {
-  return { bucket: params.bucket, prefix: params.prefix, verdict: params.verdict, mode: params.mode, kmsKey: params.kmsKey };
+  return { bucket: params.bucket, prefix: params.prefix, verdict: params.verdict, mode: params.mode, kmsKey: params.kmsKey, account: params.account, region: params.region };
 }
 
-type FindingsQueryParams = Pick<FindingsParameters, 'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey'>;
+type FindingsQueryParams = Pick<FindingsParameters, 'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'account' | 'region'>;
 function findingsQuery(params: FindingsQueryParams): FindingsQuery {
   return {
     ...(params.bucket ? { bucket: params.bucket } : {}),
@@ -269,6 +269,8 @@ function findingsQuery(params: FindingsQueryParams): FindingsQuery {
     ...(params.verdict ? { verdict: params.verdict } : {}),
     ...(params.mode ? { mode: params.mode } : {}),
     ...(params.kmsKey ? { kmsKeyArn: params.kmsKey } : {}),
+    ...(params.account ? { account: params.account } : {}),
+    ...(params.region ? { region: params.region } : {}),
   };
 }
 

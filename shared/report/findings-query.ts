@@ -24,6 +24,8 @@ export interface FindingsQuery {
   verdict?: Verdict;
   mode?: ModeFilter;
   kmsKeyArn?: string;
+  account?: string;
+  region?: string;
 }
 
 export interface FindingsPage {
@@ -74,6 +76,13 @@ export class FindingsReader {
       filters.push('#verdict = :verdict');
       names['#verdict'] = 'verdict';
       values[':verdict'] = query.verdict;
+    }
+    // Account and Region are attributes of each state (a bucket's account never changes).
+    for (const name of ['account', 'region'] as const) {
+      if (!query[name]) continue;
+      names[`#${name}`] = name;
+      values[`:${name}`] = query[name];
+      filters.push(`#${name} = :${name}`);
     }
     if (query.mode) {
       names['#mode'] = 'mode';

@@ -78,6 +78,8 @@ export interface SummaryView {
   generatedAt: string;
   overall: CountsView;
   buckets: ({ bucket: string; lastSweepAt: string | null } & CountsView)[];
+  /** Per AWS account, the worst first (most objects not proven compliant). */
+  accounts: ({ account: string } & CountsView)[];
   atRiskKeys: KeyView[];
   lastSweep: ScanRun | null;
   coverage: {
@@ -257,6 +259,11 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
     generatedAt: now.toISOString(),
     overall: countsView(summary.overall),
     buckets,
+    accounts: Object.entries(summary.accounts ?? {})
+      .filter(([, counts]) => counts.objects > 0)
+      .map(([account, counts]) => ({ account, unproven: counts.objects - proven(counts.verdicts), ...countsView(counts) }))
+      .sort((a, b) => b.unproven - a.unproven || (a.account < b.account ? -1 : 1))
+      .map(({ unproven: _unproven, ...view }) => view),
     atRiskKeys: keysView(summary).filter((key) => key.atRisk),
     lastSweep: runs[0] ?? null,
     coverage: {

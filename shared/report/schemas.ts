@@ -38,7 +38,17 @@ const limit = z
   .describe(`page size, at most ${MAX_PAGE}`);
 
 export const noParameters = z.strictObject({});
-const filters = { bucket: bucket.optional(), prefix: prefix.optional(), verdict: verdict.optional(), mode: mode.optional(), kmsKey: kmsKey.optional() };
+const account = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').describe("only buckets of this AWS account");
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region name (for example: us-east-1)').describe('only buckets in this Region');
+const filters = {
+  bucket: bucket.optional(),
+  prefix: prefix.optional(),
+  verdict: verdict.optional(),
+  mode: mode.optional(),
+  kmsKey: kmsKey.optional(),
+  account: account.optional(),
+  region: region.optional(),
+};
 export const findingsParameters = z.strictObject({ ...filters, limit, cursor: cursor.optional() });
 export const bucketsParameters = z.strictObject({ verdict: verdict.optional() });
 export type BucketsParameters = z.infer<typeof bucketsParameters>;
@@ -56,6 +66,8 @@ export type ExportParameters = z.infer<typeof exportParameters>;
 // Response shapes, for the OpenAPI document (the handlers build them from typed views).
 const reason = z.object({ code: z.enum(REASON_CODES), message: z.string() });
 export const findingSchema = z.object({
+  account: z.string().nullable(),
+  region: z.string().nullable(),
   bucket: z.string(),
   key: z.string(),
   versionId: z.string().nullable(),
@@ -127,6 +139,7 @@ export const summarySchema = z.object({
   generatedAt: z.string(),
   overall: counts,
   buckets: z.array(counts.extend({ bucket: z.string(), lastSweepAt: z.string().nullable() })),
+  accounts: z.array(counts.extend({ account: z.string() })).describe('per AWS account, the worst first'),
   atRiskKeys: z.array(keySchema),
   lastSweep: scanRun.nullable(),
   coverage: z.object({ buckets: z.number(), bucketsSwept: z.number(), objectsPercent: z.number(), oldestSweepAt: z.string().nullable() }),

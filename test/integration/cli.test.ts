@@ -254,7 +254,7 @@ describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
     const run = await sseguard(['report', '--format', 'csv']);
     expect(run.code).toBe(0);
     const [header, ...rest] = run.stdout.trimEnd().split('\n');
-    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt,policyVersion,policyHash');
+    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt,policyVersion,policyHash,account,region');
     expect(run.stdout).toContain('all-good,"comma,""quoted"".txt",,sse-s3,,compliant,,');
     expect(run.stdout).toContain('has-sse-c,customer.bin,,sse-c,,noncompliant,sse-c-forbidden,');
     expect(rest.length).toBe(5);
@@ -379,7 +379,7 @@ describe('sseguard scan: every finding names the policy that judged it', { timeo
     const json = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', bucket])).stdout);
     expect(json.findings.map((f: { policy: unknown }) => f.policy)).toEqual([header.policy, header.policy]);
     const csv = (await sseguard(['report', '--format', 'csv', '--bucket', bucket])).stdout.trimEnd().split('\n');
-    expect(csv[0]!.endsWith(',policyVersion,policyHash')).toBe(true);
+    expect(csv[0]!.endsWith(',policyVersion,policyHash,account,region')).toBe(true);
     expect(csv[1]!.endsWith(`,1,${header.policy.hash}`)).toBe(true);
     expect((await sseguard(['report', '--bucket', bucket])).stdout).toContain(header.policy.hash);
   });

@@ -271,7 +271,7 @@ describe('findings', () => {
       ['/findings', 'bucket=Not_A_Bucket', /^bucket: expected an S3 bucket name/],
       ['/findings', 'prefix=', /^prefix: expected a non-empty key prefix$/],
       ['/findings', 'cursor=garbage', /^cursor: expected the nextCursor of a previous page/],
-      ['/findings', 'sort=key', /^sort: unknown parameter \(allowed: bucket, prefix, verdict, mode, kmsKey, limit, cursor\)$/],
+      ['/findings', 'sort=key', /^sort: unknown parameter \(allowed: bucket, prefix, verdict, mode, kmsKey, account, region, limit, cursor\)$/],
       ['/findings', 'verdict=compliant&verdict=exempt', /^verdict: given more than once$/],
       ['/summary', 'bucket=alpha-bucket', /^bucket: unknown parameter \(this route takes none\)$/],
       ['/export.csv', 'limit=5', /^limit: unknown parameter/],
@@ -375,7 +375,7 @@ describe('exports', () => {
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('link')).toBeNull();
     const [header, ...rows] = parseCsv(await response.text());
-    expect(header).toEqual(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash']);
+    expect(header).toEqual(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash', 'account', 'region']);
     expect(rows.map((r) => `${r[0]}/${r[1]}`)).toEqual(ids((await allPages({}, 1000)).findings));
   });
 
@@ -437,7 +437,7 @@ describe('description and CORS', () => {
     );
     const parameters = document.paths['/findings'].get.parameters;
     const byName = Object.fromEntries(parameters.map((p: { name: string }) => [p.name, p]));
-    expect(Object.keys(byName)).toEqual(['bucket', 'prefix', 'verdict', 'mode', 'kmsKey', 'limit', 'cursor']);
+    expect(Object.keys(byName)).toEqual(['bucket', 'prefix', 'verdict', 'mode', 'kmsKey', 'account', 'region', 'limit', 'cursor']);
     expect(byName.limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 });
     expect(byName.verdict.schema.enum).toEqual([...VERDICTS]);
     expect(document.paths['/health'].get.security).toEqual([]);

@@ -17,6 +17,7 @@ const DEFAULTS = {
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
   batch: { prefix: 'sseguard-batch', priority: 10 },
+  memberRoleName: 'sseguard-audit',
 };
 
 test('defaults: table, queue and DLQ names, 5 deliveries, no endpoint, no policy, no sweep buckets', () => {
@@ -66,7 +67,7 @@ test('all settings read', () => {
     ...DEFAULTS,
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:4566',
-    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566', athena: 'http://127.0.0.1:4566' },
+    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566', athena: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566', organizations: 'http://127.0.0.1:4566' },
     table: 'findings.prod',
     policyPath: 'policy.yaml',
   });
@@ -86,6 +87,8 @@ test('service-specific endpoints win over AWS_ENDPOINT_URL, as in every AWS SDK'
     sqs: 'http://127.0.0.1:1',
     eventbridge: 'http://127.0.0.1:1',
     athena: 'http://127.0.0.1:1',
+    sts: 'http://127.0.0.1:1',
+    organizations: 'http://127.0.0.1:1',
   });
   expect(loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4599' }).endpoints).toEqual({ kms: 'http://127.0.0.1:4599' });
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SQS: 'sqs.local' })).toThrow('AWS_ENDPOINT_URL_SQS is not an http(s) URL');
@@ -127,4 +130,12 @@ test('the sweep uses inventory reports only when told to; a report may be as old
   expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '48' }).sweepInventoryMaxAgeHours).toBe(48);
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY: 'yes' })).toThrow('SSEGUARD_SWEEP_INVENTORY is off or auto');
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '0' })).toThrow('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0');
+});
+
+test('member accounts: the audit role name (or ARN template) and external id the worker uses, validated', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MEMBER_ROLE_NAME: 'arn:{partition}:iam::{account}:role/audit/sseguard', SSEGUARD_MEMBER_EXTERNAL_ID: 'ext-123' })).toMatchObject({
+    memberRoleName: 'arn:{partition}:iam::{account}:role/audit/sseguard',
+    memberExternalId: 'ext-123',
+  });
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MEMBER_ROLE_NAME: 'not a role' })).toThrow(/SSEGUARD_MEMBER_ROLE_NAME is not a role name/);
 });

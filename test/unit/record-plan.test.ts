@@ -374,3 +374,32 @@ describe('planRecord: the policy that judged the object', () => {
     expect(planSize(plan)).toBe(0);
   });
 });
+
+describe('accounts and Regions', () => {
+  const one = { objects: 1, bytes: 100, 'verdict:compliant': 1, 'mode:sse-kms': 1 };
+
+  test("a finding with its account counts under ACCOUNT#<id> too, and its history entry names account and Region", () => {
+    const plan = planRecord([finding({ account: '444455556666', region: 'eu-west-1' })], new Map());
+    expect(counters(plan)).toEqual({ ALL: one, 'BUCKET#data': one, [`KMSKEY#${KEY_A}`]: one, 'ACCOUNT#444455556666': one });
+    expect(plan.history[0]!.entry).toMatchObject({ account: '444455556666', region: 'eu-west-1' });
+    expect(plan.states[0]!.state).toMatchObject({ account: '444455556666', region: 'eu-west-1' });
+  });
+
+  test('a state recorded before accounts were kept gains its account once: moved into the account counter, nothing else', () => {
+    const before = stored(finding(), 2);
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z', account: '444455556666', region: 'eu-west-1' })], previousOf(before));
+    expect(plan.states[0]!.state).toMatchObject({ account: '444455556666', rev: 3 });
+    expect(counters(plan)).toEqual({ 'ACCOUNT#444455556666': one });
+    // Recorded with its account, the same audit again writes nothing.
+    const withAccount = stored(finding({ account: '444455556666', region: 'eu-west-1' }), 3);
+    expect(writesNothing(withAccount, finding({ auditedAt: '2026-11-25T10:00:00.000Z', account: '444455556666', region: 'eu-west-1' }))).toBe(true);
+  });
+
+  test("an audit that does not know the account (an older caller) keeps the recorded one and its counter", () => {
+    const before = stored(finding({ account: '444455556666', region: 'eu-west-1' }), 2);
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z', verdict: 'noncompliant', reasons: [{ code: 'not-encrypted', message: 'x' }] })], previousOf(before));
+    expect(plan.states[0]!.state).toMatchObject({ account: '444455556666', region: 'eu-west-1', verdict: 'noncompliant' });
+    expect(counters(plan)['ACCOUNT#444455556666']).toMatchObject({ 'verdict:compliant': -1, 'verdict:noncompliant': 1 });
+    expect(counters(plan)['ACCOUNT#444455556666']).not.toHaveProperty('objects');
+  });
+});

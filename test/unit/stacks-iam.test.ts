@@ -53,6 +53,9 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'sqs SendMessage': ['sqs:SendMessage'],
   'sqs SendMessageBatch': ['sqs:SendMessage'],
   'sqs GetQueueUrl': ['sqs:GetQueueUrl'],
+  // Member accounts: the worker assumes their audit role; GetCallerIdentity needs no permission.
+  'sts AssumeRole': ['sts:AssumeRole'],
+  'sts GetCallerIdentity': [],
 };
 
 /** DynamoDB authorises each item of a TransactWriteItems call as the single-item write it stands for. */
@@ -92,7 +95,7 @@ const scope: IamScope<string> = {
   inventoryReports: ['arn:aws:s3:::reports/inventory/*'],
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
-const SDK_SERVICES = /^(s3|kms|dynamodb|sqs):/;
+const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts):/;
 
 interface FunctionAnalysis {
   /** SDK operations the function sends (NOT_SENT exclusions applied, after checking they still hold). */
