@@ -172,7 +172,7 @@ function describeFilter(filter: FindingFilter): string {
 }
 
 function emptySummary(): Summary {
-  return { overall: countsFrom({}), buckets: {}, kmsKeys: {}, keyFacts: {} };
+  return { overall: countsFrom({}), buckets: {}, kmsKeys: {}, keyFacts: {}, accounts: {} };
 }
 
 /** Adds one listed finding to a filtered summary (the counters cannot be split by a filter). */
@@ -186,6 +186,7 @@ function tallyFinding(summary: Summary, finding: StoredFinding, recorded: Summar
   };
   add(summary.overall);
   add((summary.buckets[finding.bucket] ??= countsFrom({})));
+  if (finding.account) add(((summary.accounts ??= {})[finding.account] ??= countsFrom({})));
   if (finding.kmsKeyArn) {
     add((summary.kmsKeys[finding.kmsKeyArn] ??= countsFrom({})));
     const facts = recorded.keyFacts[finding.kmsKeyArn];

@@ -122,7 +122,10 @@ test('report --account and --region filter the recorded findings; the summary co
   const { output: eu } = await runReport({ region: 'eu-west-1' });
   const euMembers = org.members.filter((m) => m.region === 'eu-west-1' && m.id !== org.blocked);
   expect(new Set(eu.findings.map((f) => f.account))).toEqual(new Set(euMembers.map((m) => m.id)));
-  expect(Object.keys(one.summary.accounts).sort()).toEqual(org.members.filter((m) => m.id !== org.blocked).map((m) => m.id).sort());
+  // Filters narrow the summary too: the account's own counts; unfiltered, every covered account.
+  expect(Object.keys(one.summary.accounts)).toEqual([member.id]);
+  const { output: all } = await runReport({});
+  expect(Object.keys(all.summary.accounts).sort()).toEqual(org.members.filter((m) => m.id !== org.blocked).map((m) => m.id).sort());
 
   const out = new PassThrough();
   let printed = '';

@@ -543,7 +543,7 @@ describe('the policy that judged each finding', () => {
     expect((await get('/findings', 'bucket=alpha-bucket&limit=1')).findings[0].policy).toBeNull();
     expect((await get('/export.json', 'bucket=policy-shown')).findings[0].policy).toEqual(policy);
     const csv = (await invoke('/export.csv', 'bucket=policy-shown')).body.trimEnd().split('\n');
-    expect(csv[1]!.endsWith(`,${policy.version},${policy.hash}`)).toBe(true);
+    expect(csv[1]!.endsWith(`,${policy.version},${policy.hash},,`)).toBe(true);
     const object = await get('/objects/policy-shown/judged.txt');
     expect(object.state.policy).toEqual(policy);
     expect(object.history.at(-1).policy).toEqual(policy);
