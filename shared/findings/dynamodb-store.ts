@@ -19,7 +19,8 @@ import {
   withRetries,
   type TransactItem,
 } from './dynamodb-writes.ts';
-import { fixHistoryEntry, objectId, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { sealedFixEntry } from './history-chain.ts';
+import { objectId, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
   StoredFinding,
@@ -99,6 +100,10 @@ export function remediationLogPut(tableName: string, bucket: string, key: string
     },
   };
 }
+
+/** The state's chain head is still the one read (none read: it still has none). */
+const headCondition = (head: string | undefined): string => (head ? 'chainHead = :readHead' : 'attribute_not_exists(chainHead)');
+const headValue = (head: string | undefined) => (head ? { ':readHead': head } : {});
 
 export class DynamoFindingsStore extends FindingsTableReader implements FindingsStore, FixLog {
   // Writers start at different shards so that separate processes rarely pick the same one.
@@ -185,13 +190,23 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   private transactItems(plan: RecordPlan, shard: number): TransactItem[] {
     const TableName = this.tableName;
-    const states = plan.states.map(({ state, expectedRev }): TransactItem => ({
+    const states = plan.states.map(({ state, expectedRev, expectedHead }): TransactItem => ({
       Put: {
         TableName,
         Item: stateItem(state),
         ...(expectedRev === undefined
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: 'rev = :expected', ExpressionAttributeValues: { ':expected': expectedRev } }),
+          : { ConditionExpression: `rev = :expected AND ${headCondition(expectedHead)}`, ExpressionAttributeValues: { ':expected': expectedRev, ...headValue(expectedHead) } }),
+      },
+    }));
+    // The history grew but the state stays: its chain head moves, if it is still the one read.
+    const chainHeads = plan.chainHeads.map(({ bucket, key, expectedRev, previousHead, head }): TransactItem => ({
+      Update: {
+        TableName,
+        Key: { pk: objectPk(bucket, key), sk: STATE_SK },
+        UpdateExpression: 'SET chainHead = :head',
+        ConditionExpression: `rev = :expected AND ${headCondition(previousHead)}`,
+        ExpressionAttributeValues: { ':head': head, ':expected': expectedRev, ...headValue(previousHead) },
       },
     }));
     const history = plan.history.map(({ bucket, key, entry, sk }): TransactItem => ({
@@ -205,16 +220,16 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     const counters = [...plan.counters].map(([sk, deltas]) => counterUpdate(TableName, { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) }, deltas));
     // Every fix also goes to the remediation log the report's "recent remediations" reads.
     const remediations = plan.remediations.map(({ bucket, key, record }) => this.remediationLogItem(bucket, key, record));
-    const deletes = plan.deletes.map(({ bucket, key, expectedRev }): TransactItem => ({
+    const deletes = plan.deletes.map(({ bucket, key, expectedRev, expectedHead }): TransactItem => ({
       Delete: {
         TableName,
         Key: { pk: objectPk(bucket, key), sk: STATE_SK },
-        ConditionExpression: 'rev = :expected',
-        ExpressionAttributeValues: { ':expected': expectedRev },
+        ConditionExpression: `rev = :expected AND ${headCondition(expectedHead)}`,
+        ExpressionAttributeValues: { ':expected': expectedRev, ...headValue(expectedHead) },
       },
     }));
     const intents = plan.closedIntents.map((intent) => this.closeIntentItem(intent));
-    return [...states, ...deletes, ...history, ...remediations, ...intents, ...counters];
+    return [...states, ...chainHeads, ...deletes, ...history, ...remediations, ...intents, ...counters];
   }
 
   private remediationLogItem(bucket: string, key: string, record: RemediationRecord): TransactItem {
@@ -286,7 +301,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     const history: TransactItem = {
       Put: {
         TableName: this.tableName,
-        Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...fixHistoryEntry(intent, record) },
+        Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...sealedFixEntry(intent, record) },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
