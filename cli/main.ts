@@ -8,6 +8,7 @@ import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts'
 import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
 import { registerInventoryCommands } from './commands/inventory-commands.ts';
+import { registerEvidenceCommands } from './commands/evidence-commands.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
 
 // Each command's implementation (and the SDK clients, policy parser and stores under it) is
@@ -185,6 +186,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerPostureCommands(program, setExit, bucketName);
+  registerEvidenceCommands(program, setExit, bucketName);
 
   program
     .command('invoke')
