@@ -153,7 +153,8 @@ describe('sseguard evidence', { timeout: CLI_TIMEOUT_MS }, () => {
     const copy = join(workdir, `tampered-${file}`);
     cpSync(pack, copy, { recursive: true });
     const data = readFileSync(join(copy, file));
-    data[Math.floor(data.length / 2)] ^= 0x01;
+    const middle = Math.floor(data.length / 2);
+    data[middle] = data[middle]! ^ 0x01;
     writeFileSync(join(copy, file), data);
     const verified = await sseguard(['evidence', 'verify', copy]);
     expect(verified.code).toBe(1);
