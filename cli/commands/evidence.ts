@@ -3,7 +3,10 @@
 import type { Writable } from 'node:stream';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { createAwsClients } from '#shared/aws/clients.ts';
-import { checkSample, gatherEvidenceInputs, packFiles } from '#shared/evidence/generate.ts';
+import { packFiles } from '#shared/evidence/files.ts';
+import { gatherEvidenceInputs } from '#shared/evidence/gather.ts';
+import { checkSample } from '#shared/evidence/sample.ts';
+import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { kmsSigner, verifyPack, VERIFY_COMMAND, writePack } from '#shared/evidence/integrity.ts';
 import { buildEvidence, type EvidenceOptions } from '#shared/evidence/pack.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
@@ -34,7 +37,7 @@ export async function evidenceCommand(config: Config, options: EvidenceCommandOp
   const policy = policyPath ? await loadPolicy(policyPath, runtime.keys) : undefined;
   const signingKey = options.signingKey ?? process.env.SSEGUARD_EVIDENCE_SIGNING_KEY ?? undefined;
 
-  const inputs = await gatherEvidenceInputs({ documents: runtime.clients.documents, tableName: config.table, s3: runtime.clients.s3, exemptions: policy?.exemptions ?? [] });
+  const inputs = await gatherEvidenceInputs({ documents: runtime.clients.documents, tableName: config.table, listBuckets: () => bucketsToSweep(runtime.clients.s3, ['*']), exemptions: policy?.exemptions ?? [] });
   const evidenceOptions: EvidenceOptions = {
     asOf: options.asOf ?? generatedAt,
     reconstructed: options.asOf !== undefined,

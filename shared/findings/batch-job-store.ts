@@ -6,7 +6,7 @@ import type { RemediationRecord } from '../domain/finding.ts';
 import type { BatchSettings, BatchTarget } from '../fleet/batch-plan.ts';
 import { remediationLogPut } from './dynamodb-store.ts';
 import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
-import { sealedFixEntry } from './history-chain.ts';
+import { sealedFixEntry } from './record-plan.ts';
 import type { FixIntent } from './store.ts';
 import { JOBS_PK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
 

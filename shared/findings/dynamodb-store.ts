@@ -19,8 +19,7 @@ import {
   withRetries,
   type TransactItem,
 } from './dynamodb-writes.ts';
-import { sealedFixEntry } from './history-chain.ts';
-import { objectId, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
   StoredFinding,

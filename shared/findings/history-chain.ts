@@ -10,9 +10,7 @@
 // was removed (its state, and with it the head, went away). A fix entry written by the fixer itself
 // (outside a recording) is sealed alone: hashed, not linked.
 import { createHash } from 'node:crypto';
-import type { RemediationRecord } from '../domain/finding.ts';
-import { fixHistoryEntry } from './record-plan.ts';
-import type { FixIntent, HistoryEntry } from './store.ts';
+import type { HistoryEntry } from './store.ts';
 
 /** JSON with object keys sorted at every depth: DynamoDB does not keep the order of a map's keys. */
 export function canonicalJson(value: unknown): string {
@@ -90,8 +88,3 @@ export function checkChain(objectId: string, entries: StoredHistoryEntry[], stat
   return { problems, unchained, chained: hashed.length };
 }
 
-/** A fix's entry as the fixer writes it, outside a recording: hashed, sealed alone (not linked). */
-export function sealedFixEntry(intent: FixIntent, record: RemediationRecord): HistoryEntry {
-  const entry: HistoryEntry = { ...fixHistoryEntry(intent, record), sealedAlone: true };
-  return { ...entry, hash: entryHash(`${intent.bucket}/${intent.key}`, entry) };
-}

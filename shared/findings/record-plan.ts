@@ -17,7 +17,7 @@ import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import { compareSequencers } from '../events/audit-queue-messages.ts';
 import { isAtTarget } from '../remediation/plan.ts';
 import type { FixIntent, HistoryEntry, StoredFinding } from './store.ts';
-import { chained } from './history-chain.ts';
+import { chained, entryHash } from './history-chain.ts';
 import { counterSk } from './table.ts';
 
 /** The part of a stored state the plan needs. */
@@ -219,6 +219,12 @@ export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): H
     ...(intent.before.etag ? { etag: intent.before.etag } : {}),
     remediation: record,
   };
+}
+
+/** A fix's entry as the fixer writes it, outside a recording: hashed, sealed alone (not linked). */
+export function sealedFixEntry(intent: FixIntent, record: RemediationRecord): HistoryEntry {
+  const entry: HistoryEntry = { ...fixHistoryEntry(intent, record), sealedAlone: true };
+  return { ...entry, hash: entryHash(`${intent.bucket}/${intent.key}`, entry) };
 }
 
 /**
