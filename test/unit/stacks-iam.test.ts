@@ -37,6 +37,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'kms GetKeyRotationStatus': ['kms:GetKeyRotationStatus'],
   'kms CancelKeyDeletion': ['kms:CancelKeyDeletion'],
   'dynamodb GetItem': ['dynamodb:GetItem'],
+  'dynamodb Scan': ['dynamodb:Scan'],
   'dynamodb PutItem': ['dynamodb:PutItem'],
   'dynamodb UpdateItem': ['dynamodb:UpdateItem'],
   'dynamodb DeleteItem': ['dynamodb:DeleteItem'],
