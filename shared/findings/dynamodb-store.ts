@@ -19,7 +19,8 @@ import {
   withRetries,
   type TransactItem,
 } from './dynamodb-writes.ts';
-import { objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { chained } from './history-chain.ts';
+import { fixHistoryEntry, objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
   StoredFinding,
@@ -295,29 +296,56 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     );
   }
 
-  /** Records a fix's outcome right after its S3 call: its history entry, the log, the intent closed. */
+  /**
+   * Records a fix's outcome right after its S3 call: its history entry, the log, the intent closed.
+   * The entry is linked into the object's history chain after the state's head, which moves with it
+   * (conditional on the revision and head read: a writer in between re-reads). An object without a
+   * state has no chain to join: its entry is sealed alone.
+   */
   async recordOutcome(intent: FixIntent, record: RemediationRecord): Promise<void> {
-    const history: TransactItem = {
-      Put: {
-        TableName: this.tableName,
-        Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...sealedFixEntry(intent, record) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-    try {
-      await transactWrite(this.documents, [history, this.remediationLogItem(intent.bucket, intent.key, record), this.closeIntentItem(intent)]);
-    } catch (error) {
-      const failed = failedConditions(error);
-      // A later audit already reconciled this intent (its history entry exists): nothing is missing.
-      if (failed?.includes(0)) return;
-      // Another fix of the object began since (its intent replaced ours): record ours, leave theirs.
-      if (failed?.includes(2)) {
-        await transactWrite(this.documents, [history, this.remediationLogItem(intent.bucket, intent.key, record)]).catch((again: unknown) => {
-          if (!failedConditions(again)?.includes(0)) throw again;
+    let closeIntent = true;
+    for (let attempt = 1; ; attempt++) {
+      const [item] = await batchGet(this.documents, this.tableName, [{ pk: objectPk(intent.bucket, intent.key), sk: STATE_SK }]);
+      const state = item ? fromStateItem(item) : undefined;
+      const entry = state ? chained(objectId(intent), fixHistoryEntry(intent, record), state.chainHead) : sealedFixEntry(intent, record);
+      const items: TransactItem[] = [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...entry },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.remediationLogItem(intent.bucket, intent.key, record),
+      ];
+      const headAt = items.length;
+      if (state) {
+        items.push({
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: objectPk(intent.bucket, intent.key), sk: STATE_SK },
+            UpdateExpression: 'SET chainHead = :head',
+            ConditionExpression: `rev = :expected AND ${headCondition(state.chainHead)}`,
+            ExpressionAttributeValues: { ':head': entry.hash, ':expected': state.rev, ...headValue(state.chainHead) },
+          },
         });
-        return;
       }
-      throw error;
+      const intentAt = items.length;
+      if (closeIntent) items.push(this.closeIntentItem(intent));
+      try {
+        await transactWrite(this.documents, items);
+        return;
+      } catch (error) {
+        const failed = failedConditions(error);
+        // A later audit already reconciled this intent (its history entry exists): nothing is missing.
+        if (failed?.includes(0)) return;
+        if (!failed || attempt >= MAX_REPLANS) throw error;
+        // Another fix of the object began since (its intent replaced ours): record ours, leave theirs.
+        if (closeIntent && failed.includes(intentAt)) closeIntent = false;
+        // A writer moved the state or its head since it was read: read it again and link after it.
+        if (!failed.includes(headAt) && !failed.includes(intentAt)) throw error;
+        if (failed.includes(headAt)) await sleep(backoffMs(attempt));
+      }
     }
   }
 

@@ -221,7 +221,7 @@ export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): H
   };
 }
 
-/** A fix's entry as the fixer writes it, outside a recording: hashed, sealed alone (not linked). */
+/** A fix's entry written without the object's state at hand (a Batch job's folded report): hashed, sealed alone (not linked). */
 export function sealedFixEntry(intent: FixIntent, record: RemediationRecord): HistoryEntry {
   const entry: HistoryEntry = { ...fixHistoryEntry(intent, record), sealedAlone: true };
   return { ...entry, hash: entryHash(`${intent.bucket}/${intent.key}`, entry) };

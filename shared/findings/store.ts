@@ -34,7 +34,7 @@ export interface HistoryEntry {
   hash?: string;
   /** The hash of the object's entry before this one: the per-object chain. */
   prevHash?: string;
-  /** A fix entry the fixer wrote outside a recording: hashed, not linked into the chain. */
+  /** A fix entry written without the object's state (a Batch job's folded report): hashed, not linked into the chain. */
   sealedAlone?: boolean;
 }
 

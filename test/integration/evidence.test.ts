@@ -128,6 +128,11 @@ describe('sseguard evidence', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(evidence.changes.verdictChanges).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'gone.txt', to: 'removed' }), expect.objectContaining({ key: 'at-risk.txt', to: 'at-risk' })]));
     expect(evidence.chains.problems).toEqual([]);
     expect(evidence.chains.chainedEntries).toBeGreaterThan(8);
+    // The fixer's own entry is a link of the chain: first audit → fix → the audit after it.
+    const fixHistory = readFileSync(join(pack, 'history.jsonl'), 'utf8').split('\n').filter((line) => line.includes(`"object":"${FIX}/to-fix.txt"`)).map((line) => JSON.parse(line) as { sk: string; hash: string; prevHash?: string });
+    expect(fixHistory.map((e) => e.sk.endsWith('#FIX'))).toEqual([false, true, false]);
+    expect(fixHistory[1]!.prevHash).toBe(fixHistory[0]!.hash);
+    expect(fixHistory[2]!.prevHash).toBe(fixHistory[1]!.hash);
   });
 
   test('--as-of before the fix shows the pre-fix state (and not the object removed before it)', async () => {
