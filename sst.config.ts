@@ -11,8 +11,8 @@ export default $config({
   async run() {
     const { findings } = await import('./stacks/storage.ts');
     const { auditQueue, deadLetterQueue } = await import('./stacks/queue.ts');
-    const { buckets } = await import('./stacks/functions.ts');
+    const { buckets, organization, centralRoleArns } = await import('./stacks/functions.ts');
     const { api } = await import('./stacks/api.ts');
-    return { api: api.url, table: findings.name, queue: auditQueue.url, deadLetterQueue: deadLetterQueue.url, buckets: buckets.names };
+    return { api: api.url, table: findings.name, queue: auditQueue.url, deadLetterQueue: deadLetterQueue.url, buckets: buckets.names, ...(organization ? { eventBus: organization.bus.arn, centralRoleArns } : {}) };
   },
 });

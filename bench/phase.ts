@@ -218,7 +218,7 @@ async function headLoop(bucket: string, prefix: string, concurrency: number) {
 
 async function scan(bucket: string, prefix: string, concurrency: number, record: boolean) {
   const runtime = createRuntime(loadConfig(), { maxSockets: concurrency });
-  const counts = countCalls(runtime.clients);
+  const counts = countCalls(runtime.clients, runtime.regional);
   const times = timeCalls(runtime.clients);
   if (record) await ensureFindingsTable(runtime.clients.dynamodb, runtime.config.table);
   const deps = await scanDependencies(runtime, undefined, { record });
@@ -233,7 +233,7 @@ async function scan(bucket: string, prefix: string, concurrency: number, record:
 
 async function inventorySweep(bucket: string, prefix: string, concurrency: number, location: string) {
   const runtime = createRuntime(loadConfig(), { maxSockets: concurrency });
-  const counts = countCalls(runtime.clients);
+  const counts = countCalls(runtime.clients, runtime.regional);
   const times = timeCalls(runtime.clients);
   await ensureFindingsTable(runtime.clients.dynamodb, runtime.config.table);
   const deps = await scanDependencies(runtime);

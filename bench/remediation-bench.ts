@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const results: Record<string, unknown> = {};
     for (const [path, prefix] of Object.entries(PATHS)) {
       const runtime = createRuntime(loadConfig(), { maxSockets: concurrency });
-      const calls = countCalls(runtime.clients);
+      const calls = countCalls(runtime.clients, runtime.regional);
       const deps = await scanDependencies(runtime, policy);
       const { fixOnce, registerLambdaContext } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable);
       registerLambdaContext(localLambdaContext('bench'));

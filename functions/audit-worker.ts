@@ -17,6 +17,9 @@ import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inve
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
+import { auditDependenciesFor } from '#commons/member-accounts.ts';
+import type { AuditRequest } from '#shared/events/audit-queue-messages.ts';
+import type { Finding } from '#shared/domain/finding.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -61,7 +64,21 @@ async function auditMessage(record: SQSRecord): Promise<void> {
   }
   // Transient failures are never recorded as verdicts: the message is retried, and after its last
   // delivery SQS moves it to the dead-letter queue, where nothing is lost.
-  const result = await auditRequests(deps, parsed.requests);
+  // Requests of each account (an EventBridge event's `account`, a sweep or key page's) through that account's role.
+  const byAccount = new Map<string, AuditRequest[]>();
+  for (const request of parsed.requests) byAccount.set(request.account ?? '', [...(byAccount.get(request.account ?? '') ?? []), request]);
+  const result: { recorded: Finding[]; transient: Finding[] } = { recorded: [], transient: [] };
+  for (const [account, requests] of byAccount) {
+    let accountDeps;
+    try {
+      accountDeps = await auditDependenciesFor(deps, account || undefined, requests[0]!.region);
+    } catch (error) {
+      throw new RetryableAuditError(`account ${account} cannot be reached (delivery ${receives}): ${(error as Error).message}`, { cause: error });
+    }
+    const audited = await auditRequests(accountDeps, requests);
+    result.recorded.push(...audited.recorded);
+    result.transient.push(...audited.transient);
+  }
   if (parsed.sweep) await deps.sweepRuns.countPage(parsed.sweep, result.recorded);
   metrics.addMetric('ObjectsAudited', MetricUnit.Count, result.recorded.length);
   for (const finding of result.recorded) {

@@ -30,7 +30,15 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
         : deps.runtime.objects,
       queue: deps.queues,
       runs: deps.sweepRuns,
-      buckets: () => bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets),
+      buckets: () =>
+        bucketsToSweep(deps.runtime.clients.s3, deps.config.sweepBuckets, {
+          regions: deps.config.sweepRegions,
+          regionOf: (bucket) => deps.runtime.bucketRegions.regionOf(bucket),
+          onSkipped: (skipped) => {
+            logger.warn('bucket skipped by SSEGUARD_SWEEP_REGIONS', { ...skipped });
+            metrics.addMetric('BucketsSkippedByRegion', MetricUnit.Count, 1);
+          },
+        }),
       ...(useInventory ? { inventory: sweepInventory(deps) } : {}),
       onCoverage: (coverage) => {
         logger.info('bucket coverage', { ...coverage });

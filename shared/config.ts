@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUTS, SERVICES, endpointsFromEnvironment, type Endpoints, type Timeouts } from './aws/clients.ts';
 import { DEFAULT_TABLE_NAME } from './findings/table.ts';
+import { regionProblem } from './aws/region.ts';
 
 export interface Config {
   region: string;
@@ -27,6 +28,8 @@ export interface Config {
   sweepBuckets: string[];
   /** A new sweep run starts this long after the previous one started. */
   sweepIntervalHours: number;
+  /** The sweep covers buckets in these Regions only (SSEGUARD_SWEEP_REGIONS); empty: every Region. */
+  sweepRegions: string[];
   /** The sweep audits every version (ListObjectVersions), not only current objects. */
   sweepAllVersions: boolean;
   /** S3 Batch Operations (scan --batch, jobs): the account the jobs run in, the role, where manifests and reports go. */
@@ -35,6 +38,9 @@ export interface Config {
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;
+  /** The role assumed in a member account an event or message names: a name or an ARN template. */
+  memberRoleName: string;
+  memberExternalId?: string;
 }
 
 export class ConfigError extends Error {
@@ -54,7 +60,10 @@ const endpointUrl = (name: string) =>
 const environment = z.object({
   AWS_REGION: z
     .string({ error: 'AWS_REGION is not set (for example: export AWS_REGION=us-east-1)' })
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS_REGION is not a region name (for example: us-east-1)'),
+    .superRefine((region, context) => {
+      const problem = regionProblem(region);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   AWS_ENDPOINT_URL: endpointUrl('AWS_ENDPOINT_URL'),
   ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), endpointUrl(serviceVariable(service))])),
   SSEGUARD_TABLE: z
@@ -81,6 +90,15 @@ const environment = z.object({
     .max(1000, 'SSEGUARD_MAX_RECEIVE_COUNT must be at most 1000')
     .default(5),
   SSEGUARD_SWEEP_BUCKETS: z.string().default(''),
+  SSEGUARD_SWEEP_REGIONS: z
+    .string()
+    .default('')
+    .superRefine((list, context) => {
+      for (const region of list.split(',').map((r) => r.trim()).filter(Boolean)) {
+        const problem = regionProblem(region, 'SSEGUARD_SWEEP_REGIONS');
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }
+    }),
   SSEGUARD_SWEEP_ALL_VERSIONS: z
     .enum(['true', 'false'], { error: 'SSEGUARD_SWEEP_ALL_VERSIONS is true or false' })
     .default('false'),
@@ -109,6 +127,11 @@ const environment = z.object({
     .min(0, 'SSEGUARD_BATCH_PRIORITY cannot be negative')
     .max(2_147_483_647, 'SSEGUARD_BATCH_PRIORITY must be at most 2147483647')
     .default(10),
+  SSEGUARD_MEMBER_ROLE_NAME: z
+    .string()
+    .regex(/^([\w+=,.@-]{1,64}|arn:[^\s]+:role\/[\w+=,.@/-]+)$/, 'SSEGUARD_MEMBER_ROLE_NAME is not a role name or an ARN template (arn:{partition}:iam::{account}:role/NAME)')
+    .default('sseguard-audit'),
+  SSEGUARD_MEMBER_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'SSEGUARD_MEMBER_EXTERNAL_ID is not an external id').optional(),
   SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
     .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
@@ -131,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_IDEMPOTENCY_TABLE: blankToUndefined(env.SSEGUARD_IDEMPOTENCY_TABLE),
     SSEGUARD_MAX_RECEIVE_COUNT: blankToUndefined(env.SSEGUARD_MAX_RECEIVE_COUNT),
     SSEGUARD_SWEEP_BUCKETS: env.SSEGUARD_SWEEP_BUCKETS,
+    SSEGUARD_SWEEP_REGIONS: env.SSEGUARD_SWEEP_REGIONS,
     SSEGUARD_SWEEP_ALL_VERSIONS: blankToUndefined(env.SSEGUARD_SWEEP_ALL_VERSIONS),
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
     SSEGUARD_SWEEP_INVENTORY: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY),
@@ -145,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_BATCH_REPORT_BUCKET: blankToUndefined(env.SSEGUARD_BATCH_REPORT_BUCKET),
     SSEGUARD_BATCH_PREFIX: blankToUndefined(env.SSEGUARD_BATCH_PREFIX),
     SSEGUARD_BATCH_PRIORITY: blankToUndefined(env.SSEGUARD_BATCH_PRIORITY),
+    SSEGUARD_MEMBER_ROLE_NAME: blankToUndefined(env.SSEGUARD_MEMBER_ROLE_NAME),
+    SSEGUARD_MEMBER_EXTERNAL_ID: blankToUndefined(env.SSEGUARD_MEMBER_EXTERNAL_ID),
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -157,11 +183,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTable: parsed.data.SSEGUARD_IDEMPOTENCY_TABLE,
     maxReceiveCount: parsed.data.SSEGUARD_MAX_RECEIVE_COUNT,
     sweepBuckets: parsed.data.SSEGUARD_SWEEP_BUCKETS.split(',').map((glob) => glob.trim()).filter(Boolean),
+    sweepRegions: [...new Set(parsed.data.SSEGUARD_SWEEP_REGIONS.split(',').map((r) => r.trim()).filter(Boolean))],
     sweepIntervalHours: parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     endpoints: endpointsFromEnvironment(env),
+    memberRoleName: parsed.data.SSEGUARD_MEMBER_ROLE_NAME,
+    ...(parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID ? { memberExternalId: parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID } : {}),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
     batch: {
       prefix: parsed.data.SSEGUARD_BATCH_PREFIX.replace(/\/+$/, ''),

@@ -5,12 +5,14 @@ import {
   DEFAULT_POLICY_DOCUMENT,
   PolicyError,
   keyReferences,
+  referencePaths,
   parsePolicy,
   policyFromDocument,
   resolvePolicy,
   type Policy,
   type ResolvedPolicy,
 } from './domain/policy.ts';
+import { isTransientServiceError, unreachableEndpoint } from './aws/errors.ts';
 import type { KeyInspector } from './inspect/key-inspector-port.ts';
 
 /** Resolving references is the one thing the loader asks of the key inspector port. */
@@ -36,7 +38,10 @@ export async function resolveKeys(policy: Policy, resolver: KeyResolver, source:
       try {
         arns.set(ref, await resolver.arnOf(ref));
       } catch (error) {
-        problems.push(`kmsKeys: ${(error as Error).message}`);
+        // An endpoint that does not answer, throttling or a 5xx says nothing about the policy.
+        const cause = (error as Error).cause ?? error;
+        if (unreachableEndpoint(cause, undefined) || isTransientServiceError(cause)) throw cause;
+        problems.push(`${referencePaths(policy, ref).join(', ') || 'kmsKeys'}: ${(error as Error).message}`);
       }
     }),
   );

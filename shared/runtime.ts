@@ -1,6 +1,8 @@
 // The composition root: from a validated configuration, the adapters the audit runs on. The CLI,
 // the Lambda handlers and the benchmark all build their dependencies here.
+import { routeByBucketRegion, type BucketRegions } from './aws/bucket-regions.ts';
 import { createAwsClients, type AwsClients } from './aws/clients.ts';
+import { createRegionalClients, type RegionalClients } from './aws/regional-clients.ts';
 import type { Config } from './config.ts';
 import type { ResolvedPolicy } from './domain/policy.ts';
 import { DynamoFindingsStore } from './findings/dynamodb-store.ts';
@@ -12,22 +14,31 @@ import type { ScanDependencies } from './audit/scan.ts';
 export interface Runtime {
   config: Config;
   clients: AwsClients;
+  /** KMS and S3 clients per Region: a key's calls go to its ARN's Region, a bucket's to its own. */
+  regional: RegionalClients;
+  /** Each bucket's Region, learnt once; `clients.s3` sends every bucket's calls there. */
+  bucketRegions: BucketRegions;
   objects: S3ObjectInspector;
   keys: KmsKeyInspector;
   store: DynamoFindingsStore;
 }
 
 export function createRuntime(config: Config, options: { maxSockets?: number; keyTtlMs?: number } = {}): Runtime {
-  const clients = createAwsClients({
+  const clientOptions = {
     endpoints: config.endpoints,
     timeouts: config.timeouts,
     ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}),
-  });
+  };
+  const clients = createAwsClients(clientOptions);
+  const regional = createRegionalClients(config.region, { ...clientOptions, home: { kms: clients.kms, s3: clients.s3 } });
+  const bucketRegions = routeByBucketRegion(clients.s3, regional);
   return {
     config,
     clients,
+    regional,
+    bucketRegions,
     objects: new S3ObjectInspector(clients.s3),
-    keys: new KmsKeyInspector(clients.kms, options.keyTtlMs ? { ttlMs: options.keyTtlMs } : {}),
+    keys: new KmsKeyInspector(regional, options.keyTtlMs ? { ttlMs: options.keyTtlMs } : {}),
     store: new DynamoFindingsStore(clients.documents, config.table),
   };
 }

@@ -5,7 +5,8 @@
 import { auditQueue } from './queue.ts';
 import { BUCKET_NOTIFICATION_EVENTS, bucketInventory, objectCreatedPattern, type StageSettings } from './settings.ts';
 
-export function monitoredBuckets(stage: StageSettings) {
+/** `senderRules`: further EventBridge rules that target the audit queue (the Organization's central bus). */
+export function monitoredBuckets(stage: StageSettings, senderRules: $util.Input<string>[] = []) {
   const partition = aws.getPartitionOutput().partition;
   const account = aws.getCallerIdentityOutput().accountId;
 
@@ -24,7 +25,8 @@ export function monitoredBuckets(stage: StageSettings) {
       : undefined;
   if (rule) new aws.cloudwatch.EventTarget('ObjectCreatedTarget', { rule: rule.name, arn: auditQueue.arn });
 
-  // One queue policy: S3 (only the app's buckets, only this account) and the rule may send. Bucket
+  const eventRules = [...(rule ? [rule.arn] : []), ...senderRules];
+  // One queue policy: S3 (only the app's buckets, only this account) and the rules may send. Bucket
   // `notify` writes SST's own, broader policy on the queue; this transform makes every queue
   // policy of the app this one, so they never disagree.
   const policy = aws.iam.getPolicyDocumentOutput({
@@ -40,12 +42,12 @@ export function monitoredBuckets(stage: StageSettings) {
             ],
           }]
         : []),
-      ...(rule
+      ...(eventRules.length > 0
         ? [{
             actions: ['sqs:SendMessage'],
             resources: [auditQueue.arn],
             principals: [{ type: 'Service', identifiers: ['events.amazonaws.com'] }],
-            conditions: [{ test: 'ArnEquals', variable: 'aws:SourceArn', values: [rule.arn] }],
+            conditions: [{ test: 'ArnEquals', variable: 'aws:SourceArn', values: eventRules }],
           }]
         : []),
     ],

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { monitoredBuckets } from './buckets.ts';
+import { memberKeyEvents, organizationBus } from './organization.ts';
 import { auditQueue, auditQueueLink, deadLetterQueue, deadLetterQueueLink } from './queue.ts';
 import {
   ARCHITECTURE,
@@ -17,6 +18,7 @@ import {
   functionEnvironment,
   iamStatements,
   inventoryScope,
+  memberRoleScope,
   stageSettings,
   type FunctionName,
   type IamScope,
@@ -24,7 +26,9 @@ import {
 import { findings, findingsLink, idempotency, idempotencyLink } from './storage.ts';
 
 export const stage = stageSettings($app.stage, process.env);
-export const buckets = monitoredBuckets(stage);
+/** With SSEGUARD_ORGANIZATION_ID: the central bus member accounts forward their events to. */
+export const organization = organizationBus(stage, $app.stage);
+export const buckets = monitoredBuckets(stage, organization ? [organization.objectRule.arn] : []);
 
 const region = aws.getRegionOutput().name;
 const account = aws.getCallerIdentityOutput().accountId;
@@ -37,10 +41,13 @@ const scope: IamScope<$util.Input<string>> = {
   idempotencyTable: [idempotency.arn],
   auditQueue: [auditQueue.arn],
   deadLetterQueue: [deadLetterQueue.arn],
-  auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:${region}:${account}:key/*`],
+  // Every Region of the account: a bucket or an object may use a key of any Region it has buckets in.
+  auditKeys: stage.auditKeyArns ?? [$interpolate`arn:${partition}:kms:*:${account}:key/*`],
   targetKeys: stage.targetKeyArns,
   // The sweep and the worker read inventory reports where S3 delivers them (SSEGUARD_INVENTORY_DESTINATION).
   ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
+  // sts:AssumeRole on the member role names, in any account of the Organization (SSEGUARD_ORGANIZATION_ID).
+  ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
@@ -92,11 +99,15 @@ const keyEventRule = new aws.cloudwatch.EventRule('KeyEventRule', {
   eventPattern: JSON.stringify(KEY_EVENT_PATTERN),
 });
 new aws.cloudwatch.EventTarget('KeyEventTarget', { rule: keyEventRule.name, arn: keyEvents.arn });
+if (organization) memberKeyEvents(organization.bus, keyEvents);
 new aws.lambda.Permission('KeyEventPermission', {
   action: 'lambda:InvokeFunction',
   function: keyEvents.name,
   principal: 'events.amazonaws.com',
   sourceArn: keyEventRule.arn,
 });
+
+/** The roles member accounts trust (`sseguard member-template --central-role-arn`). */
+export const centralRoleArns = [auditWorker.nodes.function.role, sweep.nodes.function.role, keyEvents.nodes.role.arn];
 
 export { functionArgs };

@@ -1,6 +1,7 @@
 // The settings that decide how sseguard behaves once deployed, as plain values: the stacks turn
 // them into SST components and vitest asserts them, without the SST runtime (this file imports
 // nothing from SST's globals). One table definition serves the code, `sseguard init` and the stack.
+import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES } from '../shared/deploy/member-template.ts';
 import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
 import { findingsTableDefinition } from '../shared/findings/table.ts';
 import { AUDIT_FIELDS, inventoryConfiguration } from '../shared/inventory/setup.ts';
@@ -181,6 +182,58 @@ export function objectCreatedPattern(bucketNames: readonly string[]) {
 /** Event types the app's own buckets notify the audit queue of. */
 export const BUCKET_NOTIFICATION_EVENTS = ['s3:ObjectCreated:*'] as const;
 
+// ── Organization ──────────────────────────────────────────────────────────────────────────────
+export interface OrganizationSettings {
+  /** `o-…`: the bus admits PutEvents from this Organization only; roles are assumed in it only. */
+  id: string;
+  /** The read-only role every member account has (shared/deploy/member-template.ts). */
+  auditRoleName: string;
+  /** The opt-in role the worker fixes with, where the member template created it. */
+  remediationRoleName: string;
+}
+
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** SSEGUARD_ORGANIZATION_ID, SSEGUARD_MEMBER_ROLE_NAME (default sseguard-audit), SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME (sseguard-remediation). */
+function organizationSettings(env: Record<string, string | undefined>, problems: string[]): OrganizationSettings | undefined {
+  const id = env.SSEGUARD_ORGANIZATION_ID?.trim();
+  if (!id) return undefined;
+  const auditRoleName = env.SSEGUARD_MEMBER_ROLE_NAME?.trim() || MEMBER_ROLE_NAMES.audit;
+  const remediationRoleName = env.SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME?.trim() || MEMBER_ROLE_NAMES.remediation;
+  if (!ORGANIZATION_ID.test(id)) problems.push(`SSEGUARD_ORGANIZATION_ID: "${id}" is not an Organization id (o-…)`);
+  for (const [name, value] of [['SSEGUARD_MEMBER_ROLE_NAME', auditRoleName], ['SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME', remediationRoleName]]) {
+    if (!ROLE_NAME.test(value!)) problems.push(`${name}: "${value}" is not an IAM role name`);
+  }
+  return { id, auditRoleName, remediationRoleName };
+}
+
+/** The member roles in every account: `arn:<partition>:iam::*:role/<name>` (IAM has no Organization-wide ARN; the condition keeps it in the Organization). */
+export function memberRoleScope<R>(stage: StageSettings, iamArn: (resource: string) => R): Pick<IamScope<R>, 'organization'> {
+  const org = stage.organization;
+  if (!org) return {};
+  return { organization: { id: org.id, auditRoles: [iamArn(`role/${org.auditRoleName}`)], remediationRoles: [iamArn(`role/${org.remediationRoleName}`)] } };
+}
+
+/** The central bus's name; member templates name it by ARN (the stage's `eventBus` output). */
+export const centralBusName = (stage: string): string => `${APP_NAME}-${stage}-central`;
+
+/** Member accounts' S3 events arriving on the central bus, to the audit queue (as the member rule forwards them). */
+export const CENTRAL_OBJECT_EVENT_PATTERN = MEMBER_OBJECT_EVENT_PATTERN;
+
+/** The central bus's resource policy, as aws.iam.getPolicyDocument statements: PutEvents from the Organization only. */
+export function centralBusPolicyStatements<R>(busArn: R, organizationId: string) {
+  return [
+    {
+      sid: 'OrganizationPutEvents',
+      actions: ['events:PutEvents'],
+      resources: [busArn],
+      principals: [{ type: 'AWS', identifiers: ['*'] }],
+      conditions: [{ test: 'StringEquals', variable: 'aws:PrincipalOrgID', values: [organizationId] }],
+    },
+  ];
+}
+
 // ── Per stage ─────────────────────────────────────────────────────────────────────────────────
 export interface StageSettings {
   removal: 'retain' | 'remove';
@@ -198,6 +251,8 @@ export interface StageSettings {
   policyFile?: string;
   /** S3 Inventory on every monitored bucket, and the sweep standing on its reports. */
   inventory?: InventorySettings;
+  /** An AWS Organization audited from this stage: the central bus, and member roles to assume. */
+  organization?: OrganizationSettings;
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -209,7 +264,8 @@ const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
 /**
  * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
  * "Data"), SSEGUARD_EXISTING_BUCKETS, SSEGUARD_TARGET_KEY_ARNS, SSEGUARD_AUDIT_KEY_ARNS,
- * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]).
+ * SSEGUARD_POLICY_FILE, SSEGUARD_LOG_LEVEL, SSEGUARD_INVENTORY_DESTINATION (bucket[/prefix]),
+ * SSEGUARD_ORGANIZATION_ID, SSEGUARD_MEMBER_ROLE_NAME, SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME.
  */
 export function stageSettings(stage: string, env: Record<string, string | undefined> = {}): StageSettings {
   const production = isProduction(stage);
@@ -223,7 +279,8 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...targetKeyArns.filter((a) => !KEY_ARN.test(a)).map((a) => `SSEGUARD_TARGET_KEY_ARNS: "${a}" is not a KMS key ARN (aliases cannot scope IAM)`),
     ...auditKeyArns.filter((a) => !/^arn:aws[a-z-]*:kms:[a-z0-9*-]+:(\d{12}|\*):key\/[A-Za-z0-9*-]+$/.test(a)).map((a) => `SSEGUARD_AUDIT_KEY_ARNS: "${a}" is not a KMS key ARN pattern`),
   ];
-  if (createdBuckets.length + existingBuckets.length === 0) problems.push('no bucket to monitor: set SSEGUARD_CREATE_BUCKETS or SSEGUARD_EXISTING_BUCKETS');
+  const organization = organizationSettings(env, problems);
+  if (createdBuckets.length + existingBuckets.length === 0 && !organization) problems.push('no bucket to monitor: set SSEGUARD_CREATE_BUCKETS, SSEGUARD_EXISTING_BUCKETS or SSEGUARD_ORGANIZATION_ID');
   let inventory: InventorySettings | undefined;
   if (env.SSEGUARD_INVENTORY_DESTINATION) {
     const [destinationBucket = '', ...rest] = env.SSEGUARD_INVENTORY_DESTINATION.replace(/^s3:\/\//, '').split('/');
@@ -248,6 +305,7 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...(auditKeyArns.length > 0 ? { auditKeyArns } : {}),
     ...(env.SSEGUARD_POLICY_FILE ? { policyFile: env.SSEGUARD_POLICY_FILE } : {}),
     ...(inventory ? { inventory } : {}),
+    ...(organization ? { organization } : {}),
   };
 }
 
@@ -275,6 +333,8 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
     ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
     ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
+    // The role the worker assumes in the member account an event names.
+    ...(stage.organization ? { SSEGUARD_MEMBER_ROLE_NAME: stage.organization.auditRoleName } : {}),
   };
 }
 
@@ -305,12 +365,15 @@ export interface IamScope<R> {
   inventoryDestinations: R[];
   /** `arn:aws:s3:::<destination>/<prefix>/*`: the reports' manifests, checksums and data files. */
   inventoryReports: R[];
+  /** With an Organization: the member roles each function may assume (memberRoleArns), in that Organization only. */
+  organization?: { id: string; auditRoles: R[]; remediationRoles: R[] };
 }
 
 export interface IamStatement<R> {
   sid: string;
   actions: string[];
-  resources: (R | '*')[];
+  /** Resources, or ARN patterns the stack does not create (the member accounts' audit roles). */
+  resources: (R | '*' | `arn:${string}`)[];
   conditions?: { test: string; variable: string; values: (R | string)[] }[];
 }
 
@@ -350,6 +413,8 @@ export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws
 export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service: R): IamStatement<R>[] {
   const tracing: IamStatement<R> = { sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] };
   const keyFacts: IamStatement<R> = { sid: 'KeyFacts', actions: KEY_FACTS, resources: [...scope.auditKeys, ...scope.targetKeys] };
+  // Key aliases, for people to read keys by: ListAliases has no resource-level permission.
+  const keyAliases: IamStatement<R> = { sid: 'KeyAliases', actions: ['kms:ListAliases'], resources: ['*'] };
   const objectsRead: IamStatement<R> = { sid: 'ObjectsRead', actions: OBJECT_READ, resources: scope.objects };
   const buckets = (extra: string[] = []): IamStatement<R> => ({ sid: 'Buckets', actions: ['s3:ListBucket', ...extra], resources: scope.buckets });
   const findings = (actions: string[]): IamStatement<R> => ({ sid: 'Findings', actions, resources: scope.findingsTable });
@@ -357,14 +422,27 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
   // report folders (ListBucket, to find the newest manifest). Never a write.
   const inventoryReports: IamStatement<R> = { sid: 'InventoryReports', actions: ['s3:GetObject'], resources: scope.inventoryReports };
   const inventoryDestinations: IamStatement<R> = { sid: 'InventoryDestinations', actions: ['s3:ListBucket'], resources: scope.inventoryDestinations };
+  // The worker fixes through the remediation role; the sweep and key events only read.
+  const memberRoles = (withRemediation: boolean): IamStatement<R>[] => {
+    const org = scope.organization;
+    if (!org) return [];
+    return [{
+      sid: 'AssumeMemberRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [...org.auditRoles, ...(withRemediation ? org.remediationRoles : [])],
+      conditions: [{ test: 'StringEquals', variable: 'aws:ResourceOrgID', values: [org.id] }],
+    }];
+  };
   switch (fn) {
     case 'auditWorker':
       return [
+        ...memberRoles(true),
         { sid: 'ObjectsFix', actions: [...OBJECT_READ, ...OBJECT_FIX], resources: scope.objects },
         buckets(),
         { sid: 'DecryptSourceViaS3', actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], resources: [...scope.auditKeys, ...scope.targetKeys], conditions: viaS3(s3Service) },
         { sid: 'EncryptTargetViaS3', actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncryptTo'], resources: scope.targetKeys, conditions: viaS3(s3Service) },
         keyFacts,
+        keyAliases,
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         { sid: 'Idempotency', actions: IDEMPOTENCY, resources: scope.idempotencyTable },
         { sid: 'DeadLetter', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.deadLetterQueue },
@@ -376,12 +454,14 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       ];
     case 'sweep':
       return [
+        ...memberRoles(false),
         objectsRead,
         // ListObjectsV2 (ListObjectVersions with SSEGUARD_SWEEP_ALL_VERSIONS), and the bucket posture
         // the sweep records (GetBucketEncryption, GetBucketPolicy).
         // ListBucketInventoryConfigurations (SSEGUARD_SWEEP_INVENTORY=auto) needs s3:GetInventoryConfiguration.
         buckets(['s3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration']),
         keyFacts,
+        keyAliases,
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").
         { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
@@ -394,9 +474,11 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       // Objects are re-evaluated from recorded facts; HeadObject only for states recorded before
       // those facts were kept. A blast radius larger than one page goes to the audit queue.
       return [
+        ...memberRoles(false),
         objectsRead,
         buckets(),
         keyFacts,
+        keyAliases,
         // Only when the policy says keyDeletion.cancelWhileObjectsDepend; the code can always send it.
         { sid: 'CancelKeyDeletion', actions: ['kms:CancelKeyDeletion'], resources: scope.auditKeys },
         findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]),

@@ -1,6 +1,8 @@
 // `sseguard emulator deliver-inventory`: asks the running emulator to deliver a bucket's S3 Inventory
 // report now (AWS delivers daily or weekly). The endpoint is the emulator's own (patch
 // emulator/patches/s3_inventory.py); against AWS or LocalStack there is nothing to call.
+import { CliError } from '../vocabulary.ts';
+
 export interface InventoryDelivery {
   configId: string;
   manifestKey: string;
@@ -44,20 +46,15 @@ export async function deliverInventory(endpoint: string, options: DeliverOptions
 }
 
 export async function deliverInventoryCommand(endpoint: string | undefined, options: DeliverOptions & { json: boolean }): Promise<number> {
-  if (!endpoint) {
-    console.error('sseguard emulator deliver-inventory: set AWS_ENDPOINT_URL (or --endpoint) to the running emulator');
-    return 2;
-  }
+  if (!endpoint) throw new CliError('set AWS_ENDPOINT_URL (or --endpoint) to the running emulator');
+  let deliveries: InventoryDelivery[];
   try {
-    const deliveries = await deliverInventory(endpoint, options);
-    if (options.json) console.log(JSON.stringify({ deliveries }, null, 2));
-    else for (const d of deliveries) console.log(`${d.configId}: ${d.rows} rows in ${d.dataKeys.length} file(s), manifest ${d.manifestKey}`);
-    return 0;
+    deliveries = await deliverInventory(endpoint, options);
   } catch (error) {
-    if (error instanceof DeliveryError) {
-      console.error(`sseguard emulator deliver-inventory: ${error.message}`);
-      return 2;
-    }
+    if (error instanceof DeliveryError) throw new CliError(error.message);
     throw error;
   }
+  if (options.json) console.log(JSON.stringify({ deliveries }, null, 2));
+  else for (const d of deliveries) console.log(`${d.configId}: ${d.rows} rows in ${d.dataKeys.length} file(s), manifest ${d.manifestKey}`);
+  return 0;
 }

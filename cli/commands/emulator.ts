@@ -3,6 +3,7 @@
 // everything it started (for localstack: LocalStack, the moto server serving DynamoDB, and the
 // chroot's mounts).
 import { startEmulator, type Engine } from '../emulator-process.ts';
+import { CliError } from '../vocabulary.ts';
 
 const DESCRIPTIONS: Record<Engine, string> = {
   moto: "moto server with sseguard's fidelity patches (S3, KMS, DynamoDB, SQS, EventBridge)",
@@ -15,8 +16,8 @@ export async function emulatorCommand(options: { port: number; engine: Engine })
   try {
     emulator = await startEmulator({ engine: options.engine, port: options.port });
   } catch (error) {
-    console.error(`sseguard emulator: ${options.engine} did not start: ${(error as Error).message}`);
-    return 1;
+    // One line, exit 2 (could not complete), like every other command's error.
+    throw new CliError(`${options.engine} did not start: ${(error as Error).message}`);
   }
   console.log(`sseguard emulator: ${DESCRIPTIONS[options.engine]} on ${emulator.endpoint}`);
   const exports = Object.entries(emulator.environment).map(([name, value]) => `${name}=${value}`);

@@ -6,15 +6,30 @@ import { ensureFindingsTable, ensureIdempotencyTable } from '#shared/findings/dy
 import { ensureQueues } from '#shared/queue/sqs-queue.ts';
 import { createRuntime } from '#shared/runtime.ts';
 
-export async function initCommand(config: Config, log: (line: string) => void = console.log): Promise<number> {
+export async function initCommand(config: Config, log: (line: string) => void = console.log, options: { json?: boolean } = {}): Promise<number> {
   const { clients } = createRuntime(config);
   // Each service may have an endpoint of its own (AWS_ENDPOINT_URL_DYNAMODB beside LocalStack's S3).
   const where = (service: Service) => config.endpoints[service] ?? `AWS ${config.region}`;
+  const findings = await ensureFindingsTable(clients.dynamodb, config.table);
+  const idempotency = await ensureIdempotencyTable(clients.dynamodb, config.idempotencyTable);
+  const { queueUrl, deadLetterQueueUrl } = await ensureQueues(clients.sqs, config);
+  if (options.json) {
+    log(
+      JSON.stringify({
+        tables: [
+          { name: config.table, outcome: findings, endpoint: where('dynamodb') },
+          { name: config.idempotencyTable, outcome: idempotency, endpoint: where('dynamodb') },
+        ],
+        queue: { url: queueUrl, deadLetterQueueUrl, maxReceiveCount: config.maxReceiveCount, endpoint: where('sqs') },
+        endpoints: { s3: where('s3'), kms: where('kms') },
+      }),
+    );
+    return 0;
+  }
   const said = (outcome: 'created' | 'exists', what: string) =>
     log(outcome === 'created' ? `created ${what} on ${where('dynamodb')}` : `${what} already exists on ${where('dynamodb')}`);
-  said(await ensureFindingsTable(clients.dynamodb, config.table), `table ${config.table}`);
-  said(await ensureIdempotencyTable(clients.dynamodb, config.idempotencyTable), `table ${config.idempotencyTable}`);
-  const { queueUrl, deadLetterQueueUrl } = await ensureQueues(clients.sqs, config);
+  said(findings, `table ${config.table}`);
+  said(idempotency, `table ${config.idempotencyTable}`);
   log(`audit queue ${queueUrl} on ${where('sqs')} (dead-letter queue ${deadLetterQueueUrl}, after ${config.maxReceiveCount} deliveries)`);
   log(`S3 on ${where('s3')}, KMS on ${where('kms')}`);
   return 0;

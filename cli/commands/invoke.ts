@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import type { Context } from 'aws-lambda';
 import { localLambdaContext } from '#commons/lambda-context.ts';
 import { loadConfig } from '#shared/config.ts';
+import { missingTableMessage } from '../missing-table.ts';
+import { EXIT, errorLine, warningLine } from '../vocabulary.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -59,20 +61,119 @@ function asSqsEvent(event: unknown): unknown {
   };
 }
 
+/** One EMF document (Powertools Metrics' output): the metric names and values, whatever the dimensions. */
+function emfMetrics(line: string): Record<string, number> | undefined {
+  let document: Record<string, unknown>;
+  try {
+    document = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const aws = document?._aws as { CloudWatchMetrics?: { Metrics?: { Name: string }[] }[] } | undefined;
+  if (!aws?.CloudWatchMetrics) return undefined;
+  const values: Record<string, number> = {};
+  for (const directive of aws.CloudWatchMetrics) {
+    for (const { Name } of directive.Metrics ?? []) {
+      const value = document[Name];
+      const total = Array.isArray(value) ? value.reduce((sum: number, v) => sum + Number(v), 0) : Number(value);
+      if (Number.isFinite(total)) values[Name] = (values[Name] ?? 0) + total;
+    }
+  }
+  return values;
+}
+
+/**
+ * Runs `body` with what it writes to stdout taken aside: EMF metric documents are added up into
+ * `metrics`, every other line (the handler's log) goes to stderr. Stdout is left for the summary.
+ */
+async function withStdoutCaptured<T>(body: () => Promise<T>): Promise<{ result: T; metrics: Record<string, number> }> {
+  const metrics: Record<string, number> = {};
+  const original = process.stdout.write.bind(process.stdout);
+  let pending = '';
+  const take = (text: string) => {
+    pending += text;
+    let newline;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      const values = emfMetrics(line);
+      if (values) for (const [name, value] of Object.entries(values)) metrics[name] = (metrics[name] ?? 0) + value;
+      else process.stderr.write(`${line}\n`);
+    }
+  };
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    take(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { result: await body(), metrics };
+  } finally {
+    process.stdout.write = original;
+    if (pending) take('\n');
+  }
+}
+
+/** A few lines a person reads: what the handler returned, its metrics, and whatever went to a real queue. */
+export function renderInvokeSummary(name: FunctionName, result: unknown, metrics: Record<string, number>, records: number | undefined, where: string): string {
+  const lines: string[] = [];
+  const failures = (result as { batchItemFailures?: { itemIdentifier?: string }[] } | undefined)?.batchItemFailures;
+  if (Array.isArray(failures)) {
+    const handled = records === undefined ? '' : ` of ${records}`;
+    lines.push(
+      failures.length === 0
+        ? `${name}: every message${handled} handled`
+        : `${name}: ${failures.length} message(s)${handled} FAILED (batch item failures: ${failures.map((f) => f.itemIdentifier).join(', ')}); SQS would deliver them again`,
+    );
+  } else {
+    lines.push(`${name} returned: ${JSON.stringify(result)}`);
+  }
+  const names = Object.keys(metrics).sort();
+  if (names.length > 0) lines.push(`metrics: ${names.map((n) => `${n} ${metrics[n]}`).join(', ')}`);
+  const deadLettered = metrics.MessagesDeadLettered ?? 0;
+  if (deadLettered > 0) {
+    const banner = '!'.repeat(78);
+    lines.push(banner, `!! ${deadLettered} message(s) were SENT TO THE DEAD-LETTER QUEUE on ${where}.`, `!! They are there now, with the reason beside them.`, banner);
+  }
+  lines.push('(the handler\'s return value in full: --json)');
+  return `${lines.join('\n')}\n`;
+}
+
 export async function invokeCommand(
   name: FunctionName,
-  options: { event: string; timeout: number },
+  options: { event: string; timeout: number; json?: boolean },
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<number> {
-  loadConfig(); // a missing or bad setting is reported before the handler runs
+  const config = loadConfig(); // a missing or bad setting is reported before the handler runs
   let event = await readEvent(options.event);
   if (name === 'audit-worker' && !isSqsEvent(event)) {
     log('sseguard invoke: the event is not an SQS event; sending it as the body of one SQS message');
     event = asSqsEvent(event);
   }
+  const where = config.endpoints.sqs ? `${config.endpoints.sqs} (queue ${config.deadLetterQueue})` : `AWS ${config.region} (queue ${config.deadLetterQueue})`;
+  if (name === 'audit-worker' && !config.endpoints.sqs) {
+    // A message the worker cannot use goes to the configured dead-letter queue: on AWS, a real one.
+    log(warningLine(`no SQS endpoint is set: a message the worker cannot use is dead-lettered to the real queue ${config.deadLetterQueue} in ${config.region}`));
+  }
   const { handler } = (await FUNCTIONS[name]()) as { handler: Handler };
-  const result = await handler(event, localLambdaContext(name, options.timeout * 1000));
-  console.log(JSON.stringify(result, null, 2));
+  const records = (event as { Records?: { messageId?: string }[] }).Records;
+  const { result, metrics } = await withStdoutCaptured(() =>
+    handler(event, localLambdaContext(name, options.timeout * 1000)).catch((error: unknown) => {
+      // Powertools throws when every record failed (Lambda then retries the whole batch): the same
+      // outcome as a batch item failure for each message, said with each message's error.
+      if ((error as Error)?.name !== 'FullBatchFailureError' || !records) throw error;
+      for (const cause of (error as { recordErrors?: unknown[] }).recordErrors ?? []) {
+        log(errorLine(`message failed: ${missingTableMessage(cause, config) ?? (cause as Error)?.message ?? String(cause)}`));
+      }
+      return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
+    }),
+  );
+  if (options.json) console.log(JSON.stringify(result, null, 2));
+  else process.stdout.write(renderInvokeSummary(name, result, metrics, records?.length, where));
+  if ((metrics.MessagesDeadLettered ?? 0) > 0 && options.json) log(warningLine(`${metrics.MessagesDeadLettered} message(s) were sent to the dead-letter queue on ${where}`));
   const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures;
-  return Array.isArray(failures) && failures.length > 0 ? 1 : 0;
+  // Failed or dead-lettered messages are work left undone: the user must act (exit 1), as with findings.
+  const failed = (Array.isArray(failures) && failures.length > 0) || (metrics.MessagesDeadLettered ?? 0) > 0;
+  return failed ? EXIT.findings : EXIT.ok;
 }

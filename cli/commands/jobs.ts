@@ -10,6 +10,8 @@ import { describeJob, submitJob } from '#shared/fleet/batch-jobs.ts';
 import { isTerminalJobStatus, jobsExitCode } from '#shared/fleet/batch-plan.ts';
 import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
+import { policyIdOf, type PolicyId } from '#shared/domain/policy-identity.ts';
+import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
 
@@ -40,6 +42,8 @@ export interface JobView {
   failureReason?: string;
   /** Rows this run could not fold yet (throttled audits): folded by the next run. */
   deferred?: number;
+  /** The policy the job was created under: its report is folded under it. */
+  policy?: PolicyId;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,7 +51,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isOpen = (view: JobView) => view.state === 'manifest-written' || view.state === 'created';
 
 export async function jobsCommand(config: Config, options: JobsCommandOptions, out: Writable = process.stdout): Promise<number> {
-  if (!config.batch.accountId) throw new ConfigError('sseguard jobs needs the account the jobs run in: set SSEGUARD_ACCOUNT_ID (12 digits)');
+  // No account needed here: each job record carries the account it was created in (scan --batch
+  // took it from SSEGUARD_ACCOUNT_ID or STS GetCallerIdentity).
   const runtime = createRuntime(config);
   const jobs = new BatchJobStore(runtime.clients.documents, config.table);
   const control = createS3ControlClient(config);
@@ -55,6 +60,17 @@ export async function jobsCommand(config: Config, options: JobsCommandOptions, o
   const foldDependencies = async (): Promise<FoldDependencies> => {
     foldDeps ??= { ...(await scanDependencies(runtime, options.policy)), s3: runtime.clients.s3, jobs, store: runtime.store };
     return foldDeps;
+  };
+  /** A job is folded under the policy it was created under (stored by its hash), not the default or --policy. */
+  const storedPolicies = new Map<string, Promise<ResolvedPolicy | undefined>>();
+  const foldDependenciesFor = async (record: BatchJobRecord): Promise<FoldDependencies> => {
+    const base = await foldDependencies();
+    if (!record.policy || record.policy.hash === policyIdOf(base.policy).hash) return base;
+    const { hash } = record.policy;
+    if (!storedPolicies.has(hash)) storedPolicies.set(hash, runtime.store.policyByHash(hash));
+    const policy = await storedPolicies.get(hash)!;
+    if (!policy) throw new ConfigError(`job ${record.jobId ?? record.recordId} was created under policy ${hash}, which table ${config.table} does not hold: pass that policy with --policy`);
+    return { ...base, policy };
   };
 
   const pass = async (): Promise<JobView[]> => {
@@ -72,6 +88,7 @@ export async function jobsCommand(config: Config, options: JobsCommandOptions, o
         ...(record.status ? { status: record.status } : {}),
         ...(record.succeeded === undefined ? {} : { succeeded: record.succeeded, failed: record.failed ?? 0, total: record.succeeded + (record.failed ?? 0) }),
         ...(record.failureReason ? { failureReason: record.failureReason } : {}),
+        ...(record.policy ? { policy: record.policy } : {}),
       };
       views.push(view);
       if (record.state === 'manifest-written') {
@@ -90,7 +107,7 @@ export async function jobsCommand(config: Config, options: JobsCommandOptions, o
         ...(job.FailureReasons?.[0] ? { failureReason: `${job.FailureReasons[0].FailureCode}: ${job.FailureReasons[0].FailureReason}` } : {}),
       });
       if (!isTerminalJobStatus(job.Status)) continue;
-      const folded = await foldJob(await foldDependencies(), record, job);
+      const folded = await foldJob(await foldDependenciesFor(record), record, job);
       if (folded.folded) view.state = 'folded';
       else view.deferred = folded.deferred;
     }

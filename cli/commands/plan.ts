@@ -3,7 +3,11 @@
 // dated table in shared/plan/prices.ts (or a JSON override), prints a table or JSON.
 import { readFileSync } from 'node:fs';
 import { createAwsClients } from '#shared/aws/clients.ts';
-import { errorFacts } from '#shared/aws/errors.ts';
+import { errorFacts, unreachableEndpoint } from '#shared/aws/errors.ts';
+import { PolicyError } from '#shared/domain/policy.ts';
+import { readPolicyFile } from '#shared/policy-loader.ts';
+import { policyWouldFix } from '#shared/plan/policy-fix.ts';
+import { CliError } from '../vocabulary.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource } from '#shared/inventory/source.ts';
@@ -15,12 +19,14 @@ import { formatBytes, renderTable } from '../output/format.ts';
 export interface PlanCommandOptions {
   bucket: string;
   inventory: string;
-  id?: string;
+  inventoryId?: string;
   target: FixTarget;
   bucketKey: boolean;
   clientSide: boolean;
   region?: string;
   prices?: string;
+  /** Price only the fixes this policy would make (remediate: true, mode not accepted). */
+  policy?: string;
   json: boolean;
 }
 
@@ -79,24 +85,35 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
     const region = options.region ?? process.env.AWS_REGION ?? prices.region;
     const destination = parseInventoryLocation(options.inventory);
     const source = s3InventorySource(createAwsClients().s3, destination);
-    const report = await source.newest(options.bucket, options.id === undefined ? {} : { configId: options.id });
+    const report = await source.newest(options.bucket, options.inventoryId === undefined ? {} : { configId: options.inventoryId });
+    // The policy is read before the report: a bad policy fails in a moment, not after the rows.
+    const policy = options.policy === undefined ? undefined : await readPolicyFile(options.policy);
     const tally = tallier({ partBytes: prices.assumptions.multipartPartBytes });
-    for await (const row of source.allRows(report)) tally.add(row);
-    const plan = planFor(options.bucket, tally.result(), prices, { region, target: options.target, bucketKey: options.bucketKey, clientSideMatters: options.clientSide }, report.manifest.createdAt);
+    // With a policy, the fix is priced over the objects it would fix; the audit over every object.
+    const fixable = policy ? tallier({ partBytes: prices.assumptions.multipartPartBytes }) : undefined;
+    const now = new Date();
+    for await (const row of source.allRows(report)) {
+      tally.add(row);
+      if (policy && fixable && policyWouldFix(policy, row, now)) fixable.add(row);
+    }
+    const planOptions = { region, target: options.target, bucketKey: options.bucketKey, clientSideMatters: options.clientSide };
+    const whole = planFor(options.bucket, tally.result(), prices, planOptions, report.manifest.createdAt);
+    const plan = fixable ? { ...whole, fix: planFor(options.bucket, fixable.result(), prices, planOptions, report.manifest.createdAt).fix } : whole;
+    const policyNote = policy
+      ? { policy: { file: options.policy, note: 'fix priced over objects the policy would fix (remediate: true, mode not accepted); KMS objects under a key it does not list are not counted (the inventory names no key)' } }
+      : {};
     const reportKey = `s3://${destination.bucket}/${report.location.key}`;
-    console.log(options.json ? JSON.stringify({ report: reportKey, ...plan }, null, 2) : renderPlan(plan, reportKey));
+    console.log(
+      options.json
+        ? JSON.stringify({ report: reportKey, ...policyNote, ...plan }, null, 2)
+        : `${renderPlan(plan, reportKey)}${policy ? `\n\nFix priced for what ${options.policy} would fix: ${policyNote.policy?.note}.` : '\n\nFix priced for every object not in the target mode (give --policy to price only what a policy would fix).'}`,
+    );
     return 0;
   } catch (error) {
-    if (error instanceof InventoryError || error instanceof PricesError) {
-      console.error(`sseguard plan: ${error.message}`);
-      return 2;
-    }
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      console.error(`sseguard plan: cannot read the prices file ${options.prices}`);
-      return 2;
-    }
+    if (error instanceof InventoryError || error instanceof PricesError) throw new CliError(error.message);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`cannot read the prices file ${options.prices}`);
+    if (error instanceof PolicyError || unreachableEndpoint(error, undefined)) throw error;
     const { name, message } = errorFacts(error);
-    console.error(`sseguard plan: ${name}: ${message}`);
-    return 2;
+    throw new CliError(`${name}: ${message}`);
   }
 }

@@ -12,13 +12,14 @@ export function registerPostureCommands(program: Command, setExit: (code: number
     .requiredOption('-b, --bucket <name>', 'bucket to audit', bucketName)
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY)')
     .option('--remediate', "fix what the policy's rule asks (remediate: true): default encryption, SSE-C block, TLS deny", false)
-    .option('--dry-run', 'with --remediate: show the exact changes (policy diff included) without making them', false)
+    .option('--dry-run', 'show the exact changes --remediate would make (policy diff included) without making them', false)
     .option('--json', 'print one JSON document', false)
     .option('--no-record', 'do not write the finding or the changes to the table')
-    .addHelpText('after', '\nExample:\n  sseguard posture --bucket my-bucket --remediate --dry-run')
+    .addHelpText('after', '\nExample:\n  sseguard posture --bucket my-bucket --dry-run')
     .action(async (options: PostureCommandOptions) => {
       const { postureCommand } = await import('./posture.ts');
-      setExit(await postureCommand(loadConfig(), options));
+      // --dry-run alone shows what --remediate would change: it needs no --remediate beside it.
+      setExit(await postureCommand(loadConfig(), { ...options, remediate: options.remediate || options.dryRun }));
     });
 
   program
@@ -28,7 +29,8 @@ export function registerPostureCommands(program: Command, setExit: (code: number
     .option('--change <id>', 'one recorded change (default: every change of the bucket, newest first)')
     .option('--apply', 'restore the previous value now (needs --change)', false)
     .option('--force', 'with --apply: restore even if the value changed again since sseguard changed it', false)
-    .action(async (options: { bucket: string; change?: string; apply: boolean; force: boolean }) => {
+    .option('--json', 'print one JSON document', false)
+    .action(async (options: { bucket: string; change?: string; apply: boolean; force: boolean; json: boolean }) => {
       const { rollbackCommand } = await import('./rollback.ts');
       setExit(await rollbackCommand(loadConfig(), options));
     });

@@ -7,6 +7,7 @@ import { S3BucketInspector } from '#shared/posture/bucket-inspector.ts';
 import { applyRollback, rollbackCommands } from '#shared/posture/remediate.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { write } from '../output/stream.ts';
+import { CliError } from '../vocabulary.ts';
 
 export interface RollbackCommandOptions {
   bucket: string;
@@ -14,6 +15,7 @@ export interface RollbackCommandOptions {
   change?: string;
   apply: boolean;
   force: boolean;
+  json?: boolean;
 }
 
 export async function rollbackCommand(config: Config, options: RollbackCommandOptions, out: Writable = process.stdout): Promise<number> {
@@ -22,13 +24,23 @@ export async function rollbackCommand(config: Config, options: RollbackCommandOp
   const changes = await store.changes(options.bucket);
   const chosen = options.change ? changes.filter((c) => c.id === options.change) : changes;
   if (chosen.length === 0) {
-    throw new Error(options.change ? `no recorded change ${options.change} for bucket ${options.bucket}` : `no recorded changes for bucket ${options.bucket}`);
+    throw new CliError(options.change ? `no recorded change ${options.change} for bucket ${options.bucket}` : `no recorded changes for bucket ${options.bucket}`);
   }
   if (options.apply) {
-    if (chosen.length !== 1) throw new Error('--apply needs --change <id>: roll back one change at a time');
+    if (chosen.length !== 1) throw new CliError('--apply needs --change <id>: roll back one change at a time');
     const change = chosen[0]!;
-    await applyRollback(runtime.clients.s3, new S3BucketInspector(runtime.clients.s3, runtime.keys, config.region), change, { force: options.force });
-    await write(out, `Rolled back change ${change.id}: the ${change.kind} of ${change.bucket} is as it was before ${change.at}.\n`);
+    await applyRollback(runtime.clients.s3, new S3BucketInspector(runtime.clients.s3, runtime.keys, config.region, runtime.bucketRegions), change, { force: options.force });
+    await write(
+      out,
+      options.json
+        ? `${JSON.stringify({ rolledBack: { id: change.id, bucket: change.bucket, kind: change.kind, at: change.at } })}\n`
+        : `Rolled back change ${change.id}: the ${change.kind} of ${change.bucket} is as it was before ${change.at}.\n`,
+    );
+    return 0;
+  }
+  if (options.json) {
+    const listed = [...chosen].reverse().map((c) => ({ id: c.id, at: c.at, bucket: c.bucket, kind: c.kind, fixes: c.fixes, undo: rollbackCommands(c) }));
+    await write(out, `${JSON.stringify({ changes: listed })}\n`);
     return 0;
   }
   // Newest first: undo in reverse order of the changes.

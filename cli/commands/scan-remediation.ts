@@ -4,11 +4,13 @@
 import type { Remediator } from '#shared/audit/audit-batch.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
+import type { OwnedFixLocks } from '#shared/audit/owned-fix-locks.ts';
 import type { ScanDependencies } from '#shared/audit/scan.ts';
 import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome } from '#shared/remediation/index.ts';
 import type { Runtime } from '#shared/runtime.ts';
 import { BatchJobStore } from '#shared/findings/batch-job-store.ts';
 import { BatchCollector } from '#shared/fleet/batch-jobs.ts';
+import { policyIdOf } from '#shared/domain/policy-identity.ts';
 import type { BatchSettings } from '#shared/fleet/batch-plan.ts';
 import { createBatchRemediator } from '#shared/fleet/batch-remediator.ts';
 import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
@@ -22,6 +24,8 @@ export interface ScanRemediation {
   totals?: DryRunTotals;
   /** --batch: the objects whose fix is UpdateObjectEncryption, collected into S3 Batch Operations jobs. */
   batch?: BatchCollector;
+  /** --remediate: this run's fix locks (released when the run is interrupted). */
+  locks?: OwnedFixLocks;
 }
 
 function addTotals(into: DryRunTotals, more: DryRunTotals): void {
@@ -67,9 +71,10 @@ export function scanRemediation(
     };
     return state;
   }
-  // A fix left "in progress" by a CLI that died is taken over once its lease (derived from the
-  // object's size) has run out; one held by a live process is skipped and audited again later.
-  const { fixOnce } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
+  // A fix left "in progress" by a CLI that died is taken over at once when that CLI ran on this host,
+  // else once its lease (derived from the object's size) has run out; one held by a live process is
+  // skipped and audited again later.
+  const { fixOnce, locks } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
   const perObject = createRemediator({
     ...deps,
     s3: runtime.clients.s3,
@@ -79,6 +84,7 @@ export function scanRemediation(
     ...(deps.store ? { fixLog: runtime.store } : {}),
   });
   state.remediator = perObject;
+  state.locks = locks;
   if (batch) {
     const collector = new BatchCollector(
       {
@@ -86,6 +92,8 @@ export function scanRemediation(
         s3: runtime.clients.s3,
         control: createS3ControlClient(runtime.config),
         settings: batch.settings,
+        // The job is folded under the policy it was made under (stored by its hash: scan records it first).
+        policy: policyIdOf(deps.policy),
       },
       batch.bucket,
     );

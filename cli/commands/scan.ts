@@ -9,24 +9,32 @@ import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
+import { describePolicyId, policyIdOf, type PolicyId } from '#shared/domain/policy-identity.ts';
+import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
+import { inChosenRegions } from '#shared/sweep/buckets.ts';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { batchSettingsProblems, type BatchSettings } from '#shared/fleet/batch-plan.ts';
 import type { CreatedJob } from '#shared/fleet/batch-jobs.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
+import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
 import { scanRemediation, type RemediationMode, type ScanRemediation } from './scan-remediation.ts';
 import { renderPosture } from './posture.ts';
+import { unusedRuleWarnings } from '#shared/domain/policy-coverage.ts';
+import { warningLine } from '../vocabulary.ts';
 
 export interface ScanCommandOptions {
   bucket: string;
   prefix?: string;
   policy?: string;
+  /** --regions: only a bucket in one of these Regions is audited; otherwise it is reported as skipped. */
+  regions?: string[];
   concurrency: number;
   json: boolean;
   record: boolean;
@@ -34,6 +42,8 @@ export interface ScanCommandOptions {
   remediation: RemediationMode;
   /** Every version, not only current objects. */
   allVersions?: boolean;
+  /** A run that finds no object exits 0 (default: 1, "no objects under s3://B/P"). */
+  allowEmpty?: boolean;
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
@@ -80,12 +90,26 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
   if (options.batch && !options.record) throw new ConfigError('--batch needs the findings table (drop --no-record): jobs and their objects are recorded there');
   const batchSettings = options.batch ? batchSettingsFor(config, options.batch) : undefined;
   const runtime = createRuntime(config, { maxSockets: options.concurrency });
+  if (options.regions) {
+    const { skipped } = await inChosenRegions([options.bucket], { regions: options.regions, regionOf: (bucket) => runtime.bucketRegions.regionOf(bucket) });
+    if (skipped[0]) {
+      // Chosen, not failed: said on stderr (and in the JSON), exit 0, nothing audited or recorded.
+      process.stderr.write(`sseguard: ${skipped[0].reason}\n`);
+      if (options.json) await write(out, `${JSON.stringify({ scan: { bucket: options.bucket, prefix: options.prefix ?? '' }, skipped: skipped[0] })}\n`);
+      return 0;
+    }
+  }
   const deps = await scanDependencies(runtime, options.policy, { record: options.record });
   const progress = new ProgressLine();
   const examples: Finding[] = [];
   const notAudited: Finding[] = [];
   const planLines: string[] = [];
+  /** What this run changed (fixes replayed from an earlier run changed nothing now and carry no record). */
+  const changes: ObjectChange[] = [];
+  /** Objects whose fix a live process elsewhere holds: who, and until when (its lease). */
+  const heldElsewhere: string[] = [];
   let fixable = 0;
+  const rulesUsed = new Set<number>();
   let first = true;
   const remediation = scanRemediation(
     runtime,
@@ -108,18 +132,40 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     postureDependencies(runtime, deps.policy, { record: options.record }),
     options.bucket,
   );
+  const policy = options.record ? await policyChange(runtime, deps.policy, options) : { policy: policyIdOf(deps.policy) };
+  if (policy.overwrites) {
+    console.error(
+      `sseguard: warning: ${policy.overwrites.underOtherPolicies} findings under s3://${options.bucket}/${options.prefix ?? ''} were judged under another policy ` +
+        `(${policy.overwrites.withoutPolicy} more name none); this scan re-judges them under policy ${describePolicyId(policy.policy)}`,
+    );
+  }
   if (options.json) {
     await write(
       out,
-      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '' })},"posture":${JSON.stringify(posture)},"findings":[`,
+      `{"scan":${JSON.stringify({ bucket: options.bucket, prefix: options.prefix ?? '', ...policy })},"posture":${JSON.stringify(posture)},"findings":[`,
     );
   } else {
     await write(out, `${renderPosture(posture)}\n`);
   }
   const started = performance.now();
   let result: ScanResult;
+  // Ctrl-C or SIGTERM: take no new object, let the fixes in flight finish (each wrote its intent
+  // before its S3 call), release this run's locks, say what was done. A second signal stops at once:
+  // the locks then stay, and the next run on this host takes them over (this process is gone).
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress.done();
+    if (stop.signal.aborted) {
+      process.stderr.write(`sseguard: ${signal} again: stopped at once; fixes in flight may be left to the next run on this host\n`);
+      process.exit(2);
+    }
+    stop.abort();
+    process.stderr.write(`sseguard: ${signal}: taking no new objects; the audits and fixes in flight finish first (${signal} again stops at once)\n`);
+  };
   // Jobs an earlier run left uploaded are created now; what it left collecting is abandoned.
   await remediation.batch?.start();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const inventory = await evidenceSource(runtime, config, options);
@@ -131,12 +177,20 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
       ...(options.allVersions ? { allVersions: true } : {}),
-      onProgress: ({ listed, audited }) => progress.update(listed, audited),
+      stop: stop.signal,
+      onProgress: ({ listed, audited }) => {
+        if (!stop.signal.aborted) progress.update(listed, audited);
+      },
       onNotAudited: (finding) => {
         if (notAudited.length < EXAMPLES_SHOWN) notAudited.push(finding);
       },
       onFinding: async (finding) => {
         if (finding.remediate) fixable += 1;
+        if (options.remediation === 'fix' && isChange(finding.remediation)) changes.push(objectChange(finding.bucket, finding.key, finding.remediation));
+        if (finding.remediation?.outcome === 'skipped-being-fixed-elsewhere' && heldElsewhere.length < EXAMPLES_SHOWN) {
+          heldElsewhere.push(`s3://${finding.bucket}/${finding.key}: ${finding.remediation.detail ?? 'held by another process'}`);
+        }
+        if (finding.ruleIndex !== undefined) rulesUsed.add(finding.ruleIndex);
         if (isFailingVerdict(finding.verdict) && examples.length < EXAMPLES_SHOWN) examples.push(finding);
         if (options.json) {
           await write(out, `${first ? '' : ','}\n${JSON.stringify(findingJson(finding))}`);
@@ -146,6 +200,10 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     });
   } finally {
     progress.done();
+    // Normally none is left: each fix that ran completed or removed its lock.
+    await remediation.locks?.releaseHeld();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const batchJobs: CreatedJob[] = remediation.batch ? await remediation.batch.finish() : [];
   const seconds = (performance.now() - started) / 1000;
@@ -154,7 +212,18 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
-  const exitCode = result.notAudited > 0 ? 2 : failing ? 1 : 0;
+  // An interrupted run did not cover the bucket: 2, like objects left unaudited.
+  // A run that audited nothing proves nothing: a typo'd prefix must not pass a gate.
+  const emptyRun = result.empty === true && !options.allowEmpty && !result.interrupted;
+  const exitCode = result.notAudited > 0 || result.interrupted ? 2 : failing || emptyRun ? 1 : 0;
+  const interruptedLine = result.interrupted
+    ? `interrupted: ${changes.filter((c) => c.outcome === 'fixed').length} fixed so far, ${result.notAudited} not audited: rerun to finish` +
+      (result.interrupted.listingFinished ? '' : '\n(the listing had not reached its end: objects not yet listed are not counted)')
+    : undefined;
+  // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand. Not
+  // after an interrupted run, whose unreached objects may be the ones a rule judges.
+  const ruleWarnings = result.interrupted ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
+  for (const warning of ruleWarnings) console.error(warningLine(warning));
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
   const remediationSummary = {
@@ -163,10 +232,16 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     outcomes: remediation.outcomes,
     ...(remediation.totals ? { totals: remediation.totals } : {}),
     ...(remediation.batch ? { batchJobs } : {}),
+    ...(options.remediation === 'fix' ? { changes } : {}),
   };
+  // Keys by their aliases too: every key was looked up during the audit, so these come from the cache.
+  const aliases = new Map(
+    await Promise.all(Object.keys(result.kmsKeys).map(async (arn) => [arn, await deps.keys.lookup(arn).then((k) => (k.status === 'described' ? (k.aliases ?? []) : []))] as const)),
+  );
   if (options.json) {
     const summary = {
       ...result,
+      keyAliases: Object.fromEntries(aliases),
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
       remediation: remediationSummary,
@@ -174,13 +249,39 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       exitCode,
     };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
+    if (interruptedLine) process.stderr.write(`${interruptedLine}\n`);
   } else {
-    await write(out, renderSummary(result, seconds, options, examples, config.table));
+    await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
+    if (changes.length > 0) await write(out, renderChanges(changes));
+    if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
+    if (interruptedLine) await write(out, `\n${interruptedLine}\n`);
   }
+  if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
+}
+
+function renderChanges(changes: ObjectChange[]): string {
+  return `${['', `Changed (${changes.length}):`, ...changes.map((change) => `  ${describeChange(change)}`)].join('\n')}\n`;
+}
+
+/**
+ * Stores the run's policy (content-addressed) and counts the recorded findings in scope that another
+ * policy judged: their verdicts are about to be made again under this one.
+ */
+async function policyChange(
+  runtime: ReturnType<typeof createRuntime>,
+  policy: ResolvedPolicy,
+  options: Pick<ScanCommandOptions, 'bucket' | 'prefix'>,
+): Promise<{ policy: PolicyId; overwrites?: { underOtherPolicies: number; withoutPolicy: number } }> {
+  const id = await runtime.store.recordPolicy(policy);
+  const recorded = await runtime.store.policiesIn(options.bucket, options.prefix);
+  let underOtherPolicies = 0;
+  for (const [hash, count] of recorded) if (hash !== id.hash && hash !== 'none') underOtherPolicies += count;
+  if (underOtherPolicies === 0) return { policy: id };
+  return { policy: id, overwrites: { underOtherPolicies, withoutPolicy: recorded.get('none') ?? 0 } };
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {
@@ -222,6 +323,7 @@ function renderSummary(
   options: ScanCommandOptions,
   examples: Finding[],
   table: string,
+  aliases: ReadonlyMap<string, readonly string[]> = new Map(),
 ): string {
   const where = `s3://${result.bucket}/${result.prefix}`;
   const rate = result.objects / Math.max(seconds, 0.001);
@@ -265,8 +367,8 @@ function renderSummary(
     lines.push(
       '',
       renderTable(
-        ['KMS key', 'objects', 'bytes', 'at-risk'],
-        keys.map(([arn, exposure]) => [arn, exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
+        ['KMS key', 'alias', 'objects', 'bytes', 'at-risk'],
+        keys.map(([arn, exposure]) => [arn, aliases.get(arn)?.join(', ') || '-', exposure.objects, formatBytes(exposure.bytes), exposure.verdicts['at-risk'] ?? 0]),
       ),
     );
   }

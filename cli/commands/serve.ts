@@ -9,7 +9,20 @@ import type { ReportApi } from '#shared/report/api.ts';
 import type { ApiRequest } from '#shared/report/router.ts';
 import { createReportApi } from '#shared/report/create-report-api.ts';
 import { createRuntime } from '#shared/runtime.ts';
+import { errorFacts } from '#shared/aws/errors.ts';
 import { write } from '../output/stream.ts';
+import { CliError, EXIT, errorLine } from '../vocabulary.ts';
+
+/**
+ * One log line for one failed request: what failed and why, never a stack trace (a dashboard
+ * polling a broken table would bury the terminal). The status the client got is 500 either way.
+ */
+export function failedRequestLine(message: string, error: unknown): string {
+  const { name, message: why, status } = errorFacts(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const cause = `${name}${typeof code === 'string' && code !== name ? ` (${code})` : ''}${status === undefined ? '' : ` [HTTP ${status}]`}: ${why}`;
+  return `sseguard serve: ${message}: ${cause.replace(/\s*\n\s*/g, ' ')}`;
+}
 
 export interface ServeOptions {
   port: number;
@@ -58,7 +71,11 @@ async function answer(api: ReportApi, request: IncomingMessage, response: Server
   }
 }
 
-export async function startReportServer(api: ReportApi, options: { port: number; host: string }, logError: (error: unknown) => void = console.error): Promise<RunningReportServer> {
+export async function startReportServer(
+  api: ReportApi,
+  options: { port: number; host: string },
+  logError: (error: unknown) => void = (error) => console.error(failedRequestLine('response failed', error)),
+): Promise<RunningReportServer> {
   const server = createServer((request, response) => {
     answer(api, request, response, logError).catch((error) => {
       logError(error);
@@ -85,14 +102,19 @@ export async function startReportServer(api: ReportApi, options: { port: number;
 
 export async function serveCommand(config: Config, options: ServeOptions): Promise<number> {
   if (options.auth && !process.env.SSEGUARD_API_TOKEN) {
-    console.error('sseguard serve: SSEGUARD_API_TOKEN is not set. Set it (for example: export SSEGUARD_API_TOKEN=$(openssl rand -hex 32)),');
+    console.error(errorLine('SSEGUARD_API_TOKEN is not set. Set it (for example: export SSEGUARD_API_TOKEN=$(openssl rand -hex 32)),'));
     console.error('or pass --no-auth to serve every finding to anyone who can reach the port.');
-    return 2;
+    return EXIT.error;
   }
   const env = options.auth ? process.env : { ...process.env, SSEGUARD_API_TOKEN: undefined };
   const apiConfig = loadReportApiConfig(env, { allowNoAuth: !options.auth });
-  const api = createReportApi(createRuntime(config), apiConfig, (message, error) => console.error(`sseguard serve: ${message}:`, error));
-  const running = await startReportServer(api, { port: options.port, host: options.host });
+  const api = createReportApi(createRuntime(config), apiConfig, (message, error) => console.error(failedRequestLine(message, error)));
+  const running = await startReportServer(api, { port: options.port, host: options.host }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${options.port} on ${options.host} is already in use: stop what runs there or choose another --port`);
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${options.host}:${options.port} (${code})`);
+    throw error;
+  });
   if (!options.auth) {
     const banner = '!'.repeat(78);
     console.error(`${banner}\n!! AUTHENTICATION IS OFF (--no-auth): anyone who can reach ${running.url}\n!! can read every finding. Use this only on a machine you alone use.\n${banner}`);

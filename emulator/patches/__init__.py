@@ -25,6 +25,8 @@ PATCHES: list[str] = [
     "s3_inventory",
     "s3_batch_operations",
     "athena_result_csv",
+    "events_cross_account_bus",
+    "iam_cloudformation_inline_policy",
 ]
 
 

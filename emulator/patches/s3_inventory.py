@@ -334,6 +334,20 @@ def deliver(backend: Any, bucket_name: str, config_id: str | None, at: datetime.
     configs = [c for c in configs if str(c.is_enabled).lower() == "true" or config_id is not None]
     if not configs:
         raise DeliveryError(404, f"bucket {bucket_name} has no enabled inventory configuration")
+    from moto.s3.exceptions import MissingBucket
+
+    # Every destination is checked before anything is written: a missing one is named as such (it
+    # is not the source bucket that is missing), and no configuration gets half a delivery.
+    for config in configs:
+        dest_bucket = _bucket_from_arn(config.destination["S3BucketDestination"]["Bucket"])
+        try:
+            backend.get_bucket(dest_bucket)
+        except MissingBucket:
+            raise DeliveryError(
+                404,
+                f"the destination bucket {dest_bucket} of inventory configuration {config.id!r} on {bucket_name} does not exist: "
+                "S3 would deliver nothing (create it, or point the configuration elsewhere)",
+            ) from None
     stamp = at.strftime("%Y-%m-%dT%H-%MZ")
     hive_dt = at.strftime("%Y-%m-%d-%H-%M")
     deliveries = []
@@ -409,7 +423,7 @@ def deliver_inventory_response(request: Any, full_url: str, headers: Any) -> Any
     try:
         deliveries = deliver(backend, bucket_name, (query.get("id") or [None])[0], at, rows_per_file)
     except MissingBucket:
-        return 404, {}, json.dumps({"error": f"no such bucket: {bucket_name}"})
+        return 404, {}, json.dumps({"error": f"the source bucket {bucket_name} does not exist"})
     except DeliveryError as failed:
         return failed.status, {}, json.dumps({"error": str(failed)})
     return 200, {"Content-Type": "application/json"}, json.dumps({"deliveries": deliveries})

@@ -15,7 +15,7 @@ const keyEvents = memoized<KeyEventDependencies>(async () => {
     store: current.store,
     policy: await handlerPolicy(),
     queue: new SqsQueues(current.clients.sqs, current.config),
-    deletions: new KmsKeyDeletionCanceller(current.clients.kms),
+    deletions: new KmsKeyDeletionCanceller(current.regional),
   };
 });
 

@@ -7,7 +7,7 @@ import type { ResolvedPolicy } from '#shared/domain/policy.ts';
 import { linkedConfig } from '#commons/linked-config.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { createRuntime, type Runtime } from '#shared/runtime.ts';
-import { traceClients } from './traced-clients.ts';
+import { traceClients, traced } from './traced-clients.ts';
 
 /** A warm Lambda re-describes a KMS key after this long, so a key disabled since is noticed. */
 const KEY_FACTS_TTL_MS = 5 * 60_000;
@@ -20,6 +20,8 @@ export function handlerRuntime(): Runtime {
   if (!runtime) {
     runtime = createRuntime(linkedConfig(), { keyTtlMs: KEY_FACTS_TTL_MS });
     traceClients(runtime.clients);
+    // The clients of other Regions (a key's, a bucket's) are traced as they are made.
+    runtime.regional.onClient((client) => traced(client));
   }
   return runtime;
 }

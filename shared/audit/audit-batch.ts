@@ -34,6 +34,8 @@ export interface AuditHint {
   versionId?: string;
   etag?: string;
   sequencer?: string;
+  /** The version the event says was permanently deleted. */
+  removedVersionId?: string;
 }
 
 const TRANSIENT: readonly ReasonCode[] = ['object-unreadable', 'kms-key-lookup-failed'];
@@ -70,10 +72,29 @@ export async function auditThenFix(
     ...finding,
     ...(hint.sequencer && describesEvent ? { sequencer: hint.sequencer } : {}),
     ...(options.confirmedCurrent ? { confirmedCurrent: true } : {}),
+    // Only a HeadObject of the current object (not of one version) says what replaced the removed one.
+    ...(hint.removedVersionId && !options.exactVersion && found.versionId !== hint.removedVersionId ? { afterRemovalOf: hint.removedVersionId } : {}),
   });
   audit.finding = annotate(listed.isLatest === false ? { ...found, isLatest: false } : found);
   if (audit.finding.remediate && deps.remediator && !isTransient(audit.finding)) return annotate(await deps.remediator(audit));
   return audit.finding;
+}
+
+/**
+ * The store kept a recorded version over an audit of the current object because LastModified put
+ * the audit behind it. If S3 answers that the recorded version is gone (deleted permanently, its
+ * event unheard), the object is audited afresh naming it removed, so the version now current
+ * replaces it; otherwise (a newer write raced the audit) nothing more is done.
+ */
+export async function auditAfterRecordedVersionGone(
+  deps: AuditDependencies & { remediator?: Remediator | undefined },
+  bucket: string,
+  recheck: { finding: Finding; recordedVersionId: string },
+): Promise<Finding | undefined> {
+  const listed = { key: recheck.finding.key, size: recheck.finding.size };
+  const recorded = await deps.objects.inspect(bucket, listed, recheck.recordedVersionId);
+  if (recorded.status !== 'unreadable' || recorded.reason !== 'object-vanished') return undefined;
+  return auditThenFix(deps, bucket, listed, { removedVersionId: recheck.recordedVersionId });
 }
 
 const listedOf = (request: AuditRequest): ListedObject => ({
@@ -87,6 +108,7 @@ const hintOf = (request: AuditRequest): AuditHint => ({
   ...(request.versionId ? { versionId: request.versionId } : {}),
   ...(request.etag ? { etag: request.etag } : {}),
   ...(request.sequencer ? { sequencer: request.sequencer } : {}),
+  ...(request.removedVersionId ? { removedVersionId: request.removedVersionId } : {}),
 });
 
 /**
@@ -109,6 +131,11 @@ async function reevaluate(deps: AuditDependencies, request: AuditRequest, stored
   };
 }
 
+/** The finding with the account and Region of what it was audited for (a request or an earlier finding), when known. */
+function originOf(from: Pick<AuditRequest, 'account' | 'region'>, finding: Finding): Finding {
+  return from.account ? { ...finding, account: from.account, ...(from.region ? { region: from.region } : {}) } : finding;
+}
+
 export async function auditRequests(deps: RequestAuditDependencies, requests: AuditRequest[]): Promise<RequestAuditResult> {
   const changedKeys = new Set(requests.flatMap((r) => (r.source === 'key-event' && r.changedKeyArn ? [r.changedKeyArn] : [])));
   // The key's state changed: describe it afresh, whatever this process cached.
@@ -125,14 +152,21 @@ export async function auditRequests(deps: RequestAuditDependencies, requests: Au
         ? Promise.resolve(request.isLatest ? deletedObjectFinding(request.bucket, request.key, deps.clock?.() ?? new Date()) : undefined)
         : auditThenFix(deps, request.bucket, listedOf(request), hintOf(request), request.exactVersion ? { exactVersion: true } : {}),
   );
-  const findings = audited.filter((f): f is Finding => f !== undefined);
+  // Each finding carries its bucket's account and Region where the request names them.
+  const findings = audited.map((f, i) => (f ? originOf(requests[i]!, f) : f)).filter((f): f is Finding => f !== undefined);
   const transient = findings.filter(isTransient);
   const recorded = findings.filter((f) => !isTransient(f));
-  const { undecided } = await deps.store.record(recorded);
+  const { undecided, recheck = [] } = await deps.store.record(recorded);
+  if (recheck.length > 0) {
+    const after = await mapConcurrently(recheck, deps.concurrency ?? 8, (r) => auditAfterRecordedVersionGone(deps, r.finding.bucket, r));
+    const found = after.filter((f): f is Finding => f !== undefined);
+    transient.push(...found.filter(isTransient));
+    await deps.store.record(found.filter((f) => !isTransient(f)));
+  }
   if (undecided.length > 0) {
     // Two versions the object itself cannot order: a fresh HeadObject of the current one decides.
-    const again = await mapConcurrently(undecided, deps.concurrency ?? 8, (f) =>
-      auditThenFix(deps, f.bucket, { key: f.key, size: f.size }, {}, { confirmedCurrent: true }),
+    const again = await mapConcurrently(undecided, deps.concurrency ?? 8, async (f) =>
+      originOf(f, await auditThenFix(deps, f.bucket, { key: f.key, size: f.size }, {}, { confirmedCurrent: true })),
     );
     transient.push(...again.filter(isTransient));
     await deps.store.record(again.filter((f) => !isTransient(f)));

@@ -4,6 +4,7 @@ import type { KeyLookup, ObjectInspection } from '../domain/encryption.ts';
 import { evaluate } from '../domain/evaluate.ts';
 import { toFinding, type Finding } from '../domain/finding.ts';
 import type { ListedObject } from '../domain/listed-object.ts';
+import { policyIdOf } from '../domain/policy-identity.ts';
 import { requirementFor, type Requirement, type ResolvedPolicy } from '../domain/policy.ts';
 import type { KeyInspector } from '../inspect/key-inspector-port.ts';
 import type { ObjectInspector } from '../inspect/object-inspector-port.ts';
@@ -33,7 +34,9 @@ export async function evaluateInspection(deps: AuditDependencies, inspection: Ob
   const bucket = inspection.status === 'read' ? inspection.facts.bucket : inspection.bucket;
   const objectKey = inspection.status === 'read' ? inspection.facts.key : inspection.key;
   const { requirement } = requirementFor(deps.policy, bucket, objectKey);
-  return { finding: toFinding(inspection, evaluation, key, now, listedSize), inspection, ...(key ? { key } : {}), requirement };
+  // Every finding names the policy that judged it: a verdict means nothing without it.
+  const finding = { ...toFinding(inspection, evaluation, key, now, listedSize), policy: policyIdOf(deps.policy) };
+  return { finding, inspection, ...(key ? { key } : {}), requirement };
 }
 
 export async function auditObjectInDetail(

@@ -4,7 +4,7 @@
 // however fast the audit runs. A failure is kept and re-thrown to every caller. Findings whose order
 // against the stored state only a fresh HeadObject can tell go back to the caller (`onUndecided`).
 import type { Finding } from '../domain/finding.ts';
-import type { FindingsStore } from '../findings/store.ts';
+import type { FindingsStore, RecordResult } from '../findings/store.ts';
 
 export class BatchRecorder {
   private buffer: Finding[] = [];
@@ -16,6 +16,7 @@ export class BatchRecorder {
     private readonly batchSize = 45,
     private readonly maxInFlight = 4,
     private readonly onUndecided: (findings: Finding[]) => void = () => undefined,
+    private readonly onRecheck: (rechecks: NonNullable<RecordResult['recheck']>) => void = () => undefined,
   ) {}
 
   async add(finding: Finding): Promise<void> {
@@ -41,8 +42,9 @@ export class BatchRecorder {
     this.buffer = [];
     const recording: Promise<void> = this.store
       .record(batch)
-      .then(({ undecided }) => {
+      .then(({ undecided, recheck = [] }) => {
         if (undecided.length > 0) this.onUndecided(undecided);
+        if (recheck.length > 0) this.onRecheck(recheck);
       })
       .catch((error: unknown) => {
         this.failure ??= error;

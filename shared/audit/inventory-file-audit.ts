@@ -2,7 +2,8 @@
 // report: its rows are audited by inventoryScan({ bucket, manifestKey, files: [file] }) (manifest
 // read again and checksum-verified; the file streamed in bounded memory and its MD5 checked at its
 // end), fixed and recorded exactly as `sseguard scan --inventory` does (writes only on change;
-// evidence 'inventory' or 'head'). A finding a retry could change is never recorded: the file is
+// evidence 'inventory' or 'head'; the one loop of shared/audit/inventory-scan-run.ts, so a finding
+// that matches its recorded state is neither written nor read twice). A finding a retry could change is never recorded: the file is
 // then not marked done and the message is retried. The file marker makes a redelivery do nothing.
 // When the last file of the report is marked done, one reconcile message goes to the audit queue;
 // the reconciliation re-reads the report's keys (the only step that needs the whole report) and
@@ -16,15 +17,14 @@
 // retried until the DLQ takes it. Reconciliation holds the report's keys (≈ 200 bytes each).
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
-import { inventoryScan, type InventoryScanStats } from '../inventory/inventory-scan.ts';
+import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
 import { inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
 import type { InventoryReportProgress } from '../inventory/report-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
-import { isTransient, type RequestAuditDependencies } from './audit-batch.ts';
-import { BatchRecorder } from './batch-recorder.ts';
+import type { RequestAuditDependencies } from './audit-batch.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
-import { findingOfInventoryAudit, removeUnlisted, storeRecordedStates } from './inventory-scan-run.ts';
+import { auditInventoryRows, removeUnlisted } from './inventory-scan-run.ts';
 
 export interface InventoryFileAuditDependencies extends RequestAuditDependencies {
   store: Pick<FindingsStore, 'record' | 'statesOf' | 'findings'>;
@@ -70,23 +70,12 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
 
   const recorded: Finding[] = [];
   const transient: Finding[] = [];
-  const recorder = new BatchRecorder(deps.store);
-  const scan = await inventoryScan(
-    { ...deps, inventory: source, recordedStates: storeRecordedStates(deps.store) },
+  const { scan } = await auditInventoryRows(
+    deps,
+    source,
     { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
+    { onTransient: (finding) => void transient.push(finding), onFinding: (finding) => void recorded.push(finding) },
   );
-  for await (const audit of scan.audits) {
-    // Noncurrent versions are not the object's state, as in `sseguard scan --inventory`.
-    if (audit.isLatest === false) continue;
-    const finding = await findingOfInventoryAudit(deps, audit, clock);
-    if (isTransient(finding)) {
-      transient.push(finding);
-      continue;
-    }
-    recorded.push(finding);
-    await recorder.add(finding);
-  }
-  await recorder.flush();
   if (transient.length > 0) return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued: false };
 
   const at = clock().toISOString();

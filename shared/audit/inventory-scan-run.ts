@@ -11,7 +11,7 @@ import type { Finding } from '../domain/finding.ts';
 import { writesNothing } from '../findings/record-plan.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
-import { inventoryScan, recordKey, type InventoryAudit, type InventoryScanDependencies, type InventoryScanStats } from '../inventory/inventory-scan.ts';
+import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from '../inventory/inventory-scan.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
@@ -117,6 +117,83 @@ export async function removeUnlisted(
   return removed;
 }
 
+export type InventoryAuditDependencies = Omit<InventoryScanDependencies, 'inventory' | 'recordedStates'> & {
+  store?: Pick<FindingsStore, 'record' | 'statesOf'> | undefined;
+  remediator?: Remediator | undefined;
+  clock?: () => Date;
+};
+
+/** What the one inventory audit loop hands back to its driver for each row it keeps. */
+export interface InventoryAuditHooks {
+  /** A row the driver leaves out (outside the scan's prefix): not counted, not recorded. */
+  includes?(audit: InventoryAudit): boolean;
+  /** A finding a retry could change: never recorded (the row is still in the report). */
+  onTransient(finding: Finding, stats: InventoryScanStats): Promise<void> | void;
+  /** A finding to count; recorded afterwards unless it matches its recorded state. */
+  onFinding(finding: Finding, stats: InventoryScanStats): Promise<void> | void;
+  /** Once aborted (Ctrl-C), no more rows are taken: the fix of the row in hand has finished. */
+  stop?: AbortSignal;
+}
+
+export interface InventoryAuditTally {
+  /** Noncurrent versions: not the object's state (versions are audited with --all-versions). */
+  noncurrentSkipped: number;
+  /** Findings that matched their recorded state: nothing written, nothing read again. */
+  unchanged: number;
+  /** Stopped (`stop`) before the report's last row. */
+  interrupted?: boolean;
+}
+
+/**
+ * The one inventory audit loop, for `sseguard scan --inventory` and the audit worker's data-file
+ * messages alike: rows decided (shared/inventory/decide.ts), fixed where the policy says so, and
+ * recorded only when they differ from the state read for their chunk. A finding that matches that
+ * state is not handed to the recorder, which would read the state again only to write nothing, so
+ * changed findings fill the recorder's transactions instead of one near-empty transaction per 45
+ * rows at 1% churn. Every audit of a chunk is consumed before the next chunk's lookup (the scan's
+ * generator is lazy): only the current chunk's states are kept.
+ */
+export async function auditInventoryRows(
+  deps: InventoryAuditDependencies,
+  inventory: InventorySource,
+  options: InventoryScanOptions,
+  hooks: InventoryAuditHooks,
+): Promise<{ scan: InventoryScan; tally: InventoryAuditTally }> {
+  const clock = deps.clock ?? (() => new Date());
+  const store = deps.store;
+  const recorder = store ? new BatchRecorder(store) : undefined;
+  const tally: InventoryAuditTally = { noncurrentSkipped: 0, unchanged: 0 };
+  let chunkStates = new Map<string, StoredFinding>();
+  const recordedStates = store
+    ? storeRecordedStates(store, (states) => (chunkStates = states))
+    : async () => new Map<string, RecordedState>();
+
+  const scan = await inventoryScan({ ...deps, inventory, recordedStates }, options);
+  for await (const audit of scan.audits) {
+    // Each row's fix is awaited below: when stopped, nothing is in flight.
+    if (hooks.stop?.aborted) {
+      tally.interrupted = true;
+      break;
+    }
+    if (audit.isLatest === false) {
+      tally.noncurrentSkipped += 1;
+      continue;
+    }
+    if (hooks.includes && !hooks.includes(audit)) continue;
+    const finding = await findingOfInventoryAudit(deps, audit, clock);
+    if (isTransient(finding)) {
+      await hooks.onTransient(finding, scan.stats);
+      continue;
+    }
+    await hooks.onFinding(finding, scan.stats);
+    const stored = chunkStates.get(finding.key);
+    if (stored && writesNothing(stored, finding)) tally.unchanged += 1;
+    else await recorder?.add(finding);
+  }
+  await recorder?.flush();
+  return { scan, tally };
+}
+
 export async function scanFromInventory(
   deps: ScanDependencies & { inventory: InventorySource },
   options: ScanOptions & { configId?: string },
@@ -124,50 +201,32 @@ export async function scanFromInventory(
   const clock = deps.clock ?? (() => new Date());
   const result = emptyScanResult(randomUUID(), options, clock());
   const store = deps.store;
-  const recorder = store ? new BatchRecorder(store) : undefined;
   const listed = listedKeys();
-  let noncurrentSkipped = 0;
-  let unchanged = 0;
-  // The states read for the chunk being audited: a finding that matches its state is not handed to
-  // the recorder, which would read the state again only to write nothing. Changed findings then fill
-  // the recorder's transactions, instead of one near-empty transaction per 45 rows at 1% churn.
-  // Every audit of the previous chunk was consumed before this chunk's lookup: only its states are kept.
-  let chunkStates = new Map<string, StoredFinding>();
+  const { scan, tally } = await auditInventoryRows(
+    deps,
+    deps.inventory,
+    { bucket: options.bucket, concurrency: options.concurrency, ...(options.configId ? { configId: options.configId } : {}) },
+    {
+      includes: (audit) => !options.prefix || audit.finding.key.startsWith(options.prefix),
+      onTransient: async (finding) => {
+        listed.add(finding.key);
+        result.notAudited += 1;
+        await options.onNotAudited?.(finding);
+      },
+      onFinding: async (finding, stats) => {
+        listed.add(finding.key);
+        countFinding(result, finding, 1);
+        await options.onFinding?.(finding);
+        options.onProgress?.({ listed: stats.rows, audited: result.objects });
+      },
+      ...(options.stop ? { stop: options.stop } : {}),
+    },
+  );
+  if (tally.interrupted) result.interrupted = { listingFinished: false };
 
-  const recordedStates = store
-    ? storeRecordedStates(store, (states) => (chunkStates = states))
-    : async () => new Map<string, RecordedState>();
-
-  const scan = await inventoryScan({ ...deps, recordedStates }, {
-    bucket: options.bucket,
-    concurrency: options.concurrency,
-    ...(options.configId ? { configId: options.configId } : {}),
-  });
-  for await (const audit of scan.audits) {
-    // Noncurrent versions are not the object's state (versions are audited with --all-versions).
-    if (audit.isLatest === false) {
-      noncurrentSkipped += 1;
-      continue;
-    }
-    if (options.prefix && !audit.finding.key.startsWith(options.prefix)) continue;
-    listed.add(audit.finding.key);
-    const finding = await findingOfInventoryAudit(deps, audit, clock);
-    if (isTransient(finding)) {
-      result.notAudited += 1;
-      await options.onNotAudited?.(finding);
-      continue;
-    }
-    countFinding(result, finding, 1);
-    await options.onFinding?.(finding);
-    const stored = chunkStates.get(finding.key);
-    if (stored && writesNothing(stored, finding)) unchanged += 1;
-    else await recorder?.add(finding);
-    options.onProgress?.({ listed: scan.stats.rows, audited: result.objects });
-  }
-  await recorder?.flush();
-
-  // What the store holds that the report proves gone: removed, with its history kept.
-  const removed = store
+  // What the store holds that the report proves gone: removed, with its history kept. Not after an
+  // interrupted read: the rows not reached would look gone.
+  const removed = store && !result.interrupted
     ? await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
     : 0;
   await finishScan(deps, result, clock);
@@ -179,8 +238,7 @@ export async function scanFromInventory(
       reportDate: scan.report.manifest.createdAt.toISOString(),
       manifestKey: scan.report.location.key,
       removed,
-      noncurrentSkipped,
-      unchanged,
+      ...tally,
     },
   };
 }

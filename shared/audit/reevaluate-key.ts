@@ -64,13 +64,17 @@ export function deletionToCancel(key: KeyLookup, radius: BlastRadius, policy: Ke
 }
 
 /** Pages of at most MAX_OBJECTS_PER_KEY_MESSAGE objects, one bucket each, as the audit queue carries them. */
-export function keyReevaluationPages(keyArn: string, requests: readonly Pick<AuditRequest, 'bucket' | 'key' | 'size'>[]): KeyReevaluationMessage[] {
+export function keyReevaluationPages(keyArn: string, requests: readonly Pick<AuditRequest, 'bucket' | 'key' | 'size' | 'account' | 'region'>[]): KeyReevaluationMessage[] {
   const pages: KeyReevaluationMessage[] = [];
   for (const request of requests) {
     const last = pages.at(-1);
     const object = { key: request.key, size: request.size ?? 0 };
     if (last && last.bucket === request.bucket && last.objects.length < MAX_OBJECTS_PER_KEY_MESSAGE) last.objects.push(object);
-    else pages.push({ kind: KEY_REEVALUATION_MESSAGE_KIND, keyArn, bucket: request.bucket, objects: [object] });
+    else {
+      // A key of account A protects objects of B and C: each page names its bucket's account, whose role the worker takes.
+      const origin = { ...(request.account ? { account: request.account } : {}), ...(request.region ? { region: request.region } : {}) };
+      pages.push({ kind: KEY_REEVALUATION_MESSAGE_KIND, ...origin, keyArn, bucket: request.bucket, objects: [object] });
+    }
   }
   return pages;
 }
@@ -85,7 +89,7 @@ async function cancelDeletion(deps: KeyEventDependencies, key: KeyLookup & { sta
   };
   let action: KeyAction;
   try {
-    await deps.deletions.cancelDeletion(key.keyId);
+    await deps.deletions.cancelDeletion(key.keyId, key.arn);
     action = {
       ...base,
       outcome: 'cancelled',
@@ -146,7 +150,17 @@ export async function handleKeyEvent(deps: KeyEventDependencies, call: KeyStateC
     outcome.queued.objects += requests.length;
   };
   for await (const page of deps.store.findings({ kmsKeyArn: key.arn })) {
-    held.push(...page.map((f): AuditRequest => ({ bucket: f.bucket, key: f.key, size: f.size, source: 'key-event', changedKeyArn: key.arn })));
+    held.push(
+      ...page.map((f): AuditRequest => ({
+        ...(f.account ? { account: f.account } : {}),
+        ...(f.region ? { region: f.region } : {}),
+        bucket: f.bucket,
+        key: f.key,
+        size: f.size,
+        source: 'key-event',
+        changedKeyArn: key.arn,
+      })),
+    );
     if (!queueing && held.length > MAX_OBJECTS_PER_KEY_MESSAGE) queueing = true;
     if (queueing) {
       await send(held);
@@ -154,6 +168,12 @@ export async function handleKeyEvent(deps: KeyEventDependencies, call: KeyStateC
     }
   }
   if (queueing || held.length === 0) return outcome;
+  // Objects recorded with their account go through the queue: the worker re-evaluates them with that
+  // account's role (this function holds only the central account's credentials).
+  const ofAccounts = held.filter((r) => r.account !== undefined);
+  if (ofAccounts.length > 0) await send(ofAccounts);
+  held = held.filter((r) => r.account === undefined);
+  if (held.length === 0) return outcome;
 
   const result = await auditRequests(deps, held);
   outcome.objects = result.recorded.length;

@@ -14,11 +14,11 @@ import { remediateObject, type RemediationOptions, type RemediationOutcome, type
 import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-batch.ts';
-import { FixInProgressElsewhere } from './idempotent-fix.ts';
+import { describeHolder, FixInProgressElsewhere } from './idempotent-fix.ts';
 
 /** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
 export type FixOnce = (
-  identity: { bucket: string; key: string; versionId?: string; etag?: string; size?: number; target: RemediationTarget },
+  identity: { bucket: string; key: string; versionId?: string; etag?: string; noncurrent?: boolean; size?: number; target: RemediationTarget },
   fix: () => Promise<RemediationOutcome>,
 ) => Promise<RemediationOutcome>;
 
@@ -52,6 +52,14 @@ function record(outcome: RemediationOutcome, at: Date): RemediationRecord {
 /** The fixes that change the object, and so need an intent before their S3 call. */
 const WRITING_ACTIONS: readonly string[] = ['update-encryption', 'copy', 'multipart-copy'];
 
+const beforeOf = (facts: RemediationFacts): RemediationOutcome['before'] => ({
+  mode: facts.mode,
+  bucketKeyEnabled: facts.bucketKeyEnabled,
+  ...(facts.kmsKeyArn ? { kmsKeyArn: facts.kmsKeyArn } : {}),
+  ...(facts.versionId ? { versionId: facts.versionId } : {}),
+  ...(facts.etag ? { etag: facts.etag } : {}),
+});
+
 /** An outcome for a fix that did not run here: another process holds it, or the lock could not be had. */
 function notRunHere(facts: RemediationFacts, target: RemediationTarget, outcome: 'skipped-being-fixed-elsewhere' | 'failed', message: string, now: Date): RemediationOutcome {
   const plan = planRemediation({ facts, target, now });
@@ -59,7 +67,21 @@ function notRunHere(facts: RemediationFacts, target: RemediationTarget, outcome:
     outcome,
     plan,
     message,
-    before: { mode: facts.mode, bucketKeyEnabled: facts.bucketKeyEnabled, ...(facts.kmsKeyArn ? { kmsKeyArn: facts.kmsKeyArn } : {}), ...(facts.versionId ? { versionId: facts.versionId } : {}), ...(facts.etag ? { etag: facts.etag } : {}) },
+    before: beforeOf(facts),
+    notes: [],
+  };
+}
+
+/** The outcome for a version whose recorded fix was a copy to another version: it was left as it is. */
+function describesOtherVersion(facts: RemediationFacts, target: RemediationTarget, copiedTo: string, now: Date): RemediationOutcome {
+  const plan = planRemediation({ facts, target, now });
+  const before = beforeOf(facts);
+  if (plan.action === 'blocked') return { outcome: plan.outcome, plan, message: plan.why, instruction: plan.instruction, before, notes: [] };
+  return {
+    outcome: 'skipped-object-changed',
+    plan,
+    message: `an earlier fix copied this version to version ${copiedTo}; this version itself is not at the target and was not changed`,
+    before,
     notes: [],
   };
 }
@@ -104,6 +126,9 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
           key: facts.key,
           ...(facts.versionId ? { versionId: facts.versionId } : {}),
           ...(facts.etag ? { etag: facts.etag } : {}),
+          // A copy fix of this version while it was current wrote a new version and left this one as
+          // it was: its record must not stand for the version once it is noncurrent (the plan differs).
+          ...(facts.isLatest === false ? { noncurrent: true } : {}),
           size: facts.size,
           target,
         },
@@ -118,8 +143,13 @@ export function createRemediator(deps: RemediatorDependencies): Remediator {
       // Held by another live process, or the lock itself failed (its table throttled): try later.
       outcome =
         error instanceof FixInProgressElsewhere
-          ? notRunHere(facts, target, 'skipped-being-fixed-elsewhere', 'another process is fixing this object version now; it is audited again later', now)
+          ? notRunHere(facts, target, 'skipped-being-fixed-elsewhere', `another process is fixing this object version now (${describeHolder(error.holder)}); it is audited again later`, now)
           : notRunHere(facts, target, 'failed', `the fix could not start: ${(error as Error).message}`, now);
+    }
+    // A replayed fix that wrote another version (a copy) says nothing about this version's encryption:
+    // only a HeadObject of this exact version could, and the audit just made says it is not at target.
+    if (!ran && outcome.after?.versionId && facts.versionId && outcome.after.versionId !== facts.versionId) {
+      outcome = describesOtherVersion(facts, target, outcome.after.versionId, now);
     }
     deps.onOutcome?.(outcome);
     const at = deps.clock?.() ?? new Date();

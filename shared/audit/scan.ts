@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import type { EncryptionMode } from '../domain/encryption.ts';
 import { deletedObjectFinding, type Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { FindingsStore, ScanRun } from '../findings/store.ts';
+import type { FindingsStore, RecordResult, ScanRun } from '../findings/store.ts';
 import type { ListedObject, ObjectLister } from '../inspect/object-inspector.ts';
 import { AdaptiveLimit, DEFAULT_DEFER_POLICY, deferDelayMs, type DeferPolicy } from './adaptive-concurrency.ts';
 import type { AuditDependencies } from './audit-object.ts';
-import { auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
+import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 
 export interface ScanDependencies extends AuditDependencies {
@@ -36,6 +36,10 @@ export interface ScanOptions {
   defer?: Partial<DeferPolicy>;
   /** Audit every version (ListObjectVersions), not only current objects; noncurrent ones are counted apart. */
   allVersions?: boolean;
+  /** Once aborted (Ctrl-C), no new object is taken: audits and fixes in flight finish, the rest is counted not audited. */
+  stop?: AbortSignal;
+  /** The bucket's account and Region: stamped on every finding and on the run record. */
+  origin?: { account: string; region: string };
 }
 
 export interface KeyExposure {
@@ -59,6 +63,8 @@ export interface ScanResult extends ScanRun {
   noncurrent?: { objects: number; bytes: number; verdicts: Partial<Record<Verdict, number>> };
   /** Objects whose current version is a delete marker (allVersions): removed from the findings. */
   deleted?: number;
+  /** The run was stopped (`stop`) before its end; objects not yet listed are not counted anywhere. */
+  interrupted?: { listingFinished: boolean };
 }
 
 /** Flattens pages into objects, fetching the next page while the current one is audited. */
@@ -100,31 +106,44 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     listed += size;
   });
   const deferred: Work[] = [];
+  const rechecks: NonNullable<RecordResult['recheck']> = [];
   const recorder = deps.store
-    ? new BatchRecorder(deps.store, undefined, undefined, (undecided) => {
-        // Counted as audited already: take them out again, the fresh audit counts them once.
-        for (const finding of undecided) untally(finding);
-        deferred.push(...undecided.map((f) => ({ listed: { key: f.key, size: f.size }, attempt: 1, notBefore: 0, confirm: true })));
-      })
+    ? new BatchRecorder(
+        deps.store,
+        undefined,
+        undefined,
+        (undecided) => {
+          // Counted as audited already: take them out again, the fresh audit counts them once.
+          for (const finding of undecided) untally(finding);
+          deferred.push(...undecided.map((f) => ({ listed: { key: f.key, size: f.size }, attempt: 1, notBefore: 0, confirm: true })));
+        },
+        (found) => void rechecks.push(...found),
+      )
     : undefined;
   const limit = new AdaptiveLimit({ max: options.concurrency });
   let failure: { error: unknown } | undefined;
   let listingDone = false;
   let working = 0;
+  /** Listed objects handed to a worker (the rest of a page is left when the run is stopped). */
+  let taken = 0;
 
   const count = (finding: Finding, sign: 1 | -1) => countFinding(result, finding, sign);
+  const stamped = (finding: Finding): Finding => stampOrigin(finding, options.origin);
   const untally = (finding: Finding) => count(finding, -1);
 
   /** The next object to audit: a deferred one that is due, else the next listed one, else wait. */
   const nextWork = async (): Promise<Work | undefined> => {
     for (;;) {
-      if (failure) return undefined;
+      if (failure || options.stop?.aborted) return undefined;
       const now = Date.now();
       const due = deferred.findIndex((work) => work.notBefore <= now);
       if (due >= 0) return deferred.splice(due, 1)[0];
       if (!listingDone) {
         const next = await objects.next();
-        if (!next.done) return { listed: next.value, attempt: 1, notBefore: 0 };
+        if (!next.done) {
+          taken += 1;
+          return { listed: next.value, attempt: 1, notBefore: 0 };
+        }
         listingDone = true;
         continue;
       }
@@ -143,12 +162,12 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
       // The current version is a delete marker: the object is gone; a noncurrent marker is no object.
       if (work.listed.isLatest) {
         result.deleted = (result.deleted ?? 0) + 1;
-        await recorder?.add(deletedObjectFinding(options.bucket, work.listed.key, clock()));
+        await recorder?.add(stamped(deletedObjectFinding(options.bucket, work.listed.key, clock())));
       }
       return;
     }
     const exact = options.allVersions && work.listed.versionId ? { exactVersion: true } : {};
-    const finding = await auditThenFix(deps, options.bucket, work.listed, {}, { ...(work.confirm ? { confirmedCurrent: true } : {}), ...exact });
+    const finding = stamped(await auditThenFix(deps, options.bucket, work.listed, {}, { ...(work.confirm ? { confirmedCurrent: true } : {}), ...exact }));
     if (isTransient(finding)) {
       const beingFixedElsewhere = finding.remediation?.outcome === 'skipped-being-fixed-elsewhere';
       if (work.attempt < policy.attemptsPerObject && budgetLeft() > 0) {
@@ -196,6 +215,14 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
   if (failure) throw failure.error;
 
   await recorder?.flush();
+  const left = deferred.length + (listed - taken);
+  // Stopped with work left (a stop after the last object was taken interrupted nothing): what was
+  // deferred, re-queued or listed but not taken is not audited this run.
+  if (options.stop?.aborted && (left > 0 || !listingDone)) {
+    result.notAudited += left;
+    deferred.length = 0;
+    result.interrupted = { listingFinished: listingDone };
+  }
   // Findings the store could not order were re-queued by the last flush: audit them now.
   if (deferred.length > 0) {
     const { findings: again, notAudited } = await scanDeferred(deps, options, deferred.splice(0), recorder);
@@ -203,13 +230,28 @@ export async function scanBucket(deps: ScanDependencies, options: ScanOptions): 
     result.notAudited += notAudited;
     await recorder?.flush();
   }
+  // Stale audits whose recorded version may be gone (deleted permanently): the audit counted in
+  // this run stands; what a recheck finds is only recorded. Its own record asks for no more rechecks.
+  if (rechecks.length > 0 && recorder) {
+    for (const recheck of rechecks.splice(0)) {
+      const finding = await auditAfterRecordedVersionGone(deps, options.bucket, recheck);
+      if (finding && !isTransient(finding)) await recorder.add(finding);
+    }
+    await recorder.flush();
+  }
   await finishScan(deps, result, clock);
   return result;
 }
 
-export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix'>, startedAt: Date): ScanResult {
+/** The finding with the bucket's account and Region on it (as every finding of a multi-account run). */
+export function stampOrigin(finding: Finding, origin: ScanOptions['origin']): Finding {
+  return origin ? { ...finding, account: origin.account, region: origin.region } : finding;
+}
+
+export function emptyScanResult(id: string, options: Pick<ScanOptions, 'bucket' | 'prefix' | 'origin'>, startedAt: Date): ScanResult {
   return {
     id,
+    ...(options.origin ? { account: options.origin.account, region: options.origin.region } : {}),
     bucket: options.bucket,
     prefix: options.prefix ?? '',
     startedAt: startedAt.toISOString(),
@@ -255,6 +297,8 @@ export function countFinding(result: ScanResult, finding: Finding, sign: 1 | -1)
 /** Ends a run: the keys' facts and the run record, which is what proves the bucket was covered. */
 export async function finishScan(deps: Pick<ScanDependencies, 'store' | 'keys'>, result: ScanResult, clock: () => Date): Promise<void> {
   result.finishedAt = clock().toISOString();
+  // Nothing audited, nothing left unaudited: the listing was empty (a typo'd prefix looks the same).
+  if (result.objects === 0 && (result.noncurrent?.objects ?? 0) === 0 && result.notAudited === 0) result.empty = true;
   if (!deps.store) return;
   // Every key was looked up during the audit: these come from the cache, not from KMS.
   const keys = await Promise.all(Object.keys(result.kmsKeys).map((arn) => deps.keys.lookup(arn)));
@@ -273,7 +317,7 @@ async function scanDeferred(
   const findings: Finding[] = [];
   let notAudited = 0;
   for (const item of work) {
-    const finding = await auditThenFix(deps, options.bucket, item.listed, {}, { confirmedCurrent: true });
+    const finding = stampOrigin(await auditThenFix(deps, options.bucket, item.listed, {}, { confirmedCurrent: true }), options.origin);
     if (isTransient(finding)) {
       notAudited += 1;
       await options.onNotAudited?.(finding);

@@ -2,6 +2,7 @@
 // many API calls it made per object (the benchmark's figure, and a check against regressions).
 import type { Pluggable } from '@smithy/types';
 import type { AwsClients } from './clients.ts';
+import type { RegionalClients } from './regional-clients.ts';
 
 export type CallCounts = Record<string, number>;
 
@@ -20,9 +21,13 @@ function counterPlugin<Input extends object, Output extends object>(counts: Call
   };
 }
 
-/** Starts counting the calls every client makes; the returned object fills as calls are sent. */
-export function countCalls(clients: AwsClients): CallCounts {
+/**
+ * Starts counting the calls every client makes (with `regional`, the clients of other Regions too);
+ * the returned object fills as calls are sent.
+ */
+export function countCalls(clients: AwsClients, regional?: Pick<RegionalClients, 'onClient'>): CallCounts {
   const counts: CallCounts = {};
+  regional?.onClient((client) => client.middlewareStack.use(counterPlugin(counts)));
   clients.s3.middlewareStack.use(counterPlugin(counts));
   clients.kms.middlewareStack.use(counterPlugin(counts));
   clients.dynamodb.middlewareStack.use(counterPlugin(counts));

@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsClients {
   s3: S3Client;
@@ -20,7 +21,7 @@ export interface AwsClients {
 }
 
 /** The services sseguard talks to, named as the SDK names their endpoint variables. */
-export const SERVICES = ['s3', 'kms', 'dynamodb', 'sqs', 'eventbridge', 'athena'] as const;
+export const SERVICES = ['s3', 'kms', 'dynamodb', 'sqs', 'eventbridge', 'athena', 'sts', 'organizations'] as const;
 export type Service = (typeof SERVICES)[number];
 export type Endpoints = Partial<Record<Service, string>>;
 
@@ -46,6 +47,10 @@ export interface ClientOptions {
   /** Upper bound on concurrent HTTP connections per client; matches the scan's concurrency. */
   maxSockets?: number;
   timeouts?: Partial<Timeouts>;
+  /** Another account's credentials (an assumed role, shared/accounts/credentials.ts); default: the chain's. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** The Region these clients call; default: AWS_REGION. */
+  region?: string;
 }
 
 /**
@@ -62,7 +67,7 @@ export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   return endpoints;
 }
 
-function resolveEndpoints(options: ClientOptions): Endpoints {
+export function resolveEndpoints(options: ClientOptions): Endpoints {
   const fromEnvironment = endpointsFromEnvironment();
   const resolved: Endpoints = {};
   for (const service of SERVICES) {
@@ -96,7 +101,13 @@ export function commonSettings(options: ClientOptions) {
     requestTimeout: timeouts.requestMs,
     throwOnRequestTimeout: true,
   };
-  return { requestHandler, maxAttempts: timeouts.maxAttempts, retryMode: 'adaptive' };
+  return {
+    requestHandler,
+    maxAttempts: timeouts.maxAttempts,
+    retryMode: 'adaptive',
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  };
 }
 
 /**
@@ -126,4 +137,16 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
   const { dynamodb, documents } = createDynamoDbClients(options);
   const sqs = new SQSClient({ ...common, ...at('sqs') });
   return { s3, kms, dynamodb, documents, sqs };
+}
+
+/**
+ * The clients an audit of one account's objects needs (S3 and KMS), in that account (pass its assumed
+ * role's `credentials`) and one Region; the findings table, the queue stay the central account's.
+ */
+export function createAccountClients(options: ClientOptions = {}): Pick<AwsClients, 's3' | 'kms'> {
+  const endpoints = resolveEndpoints(options);
+  const common = commonSettings(options);
+  const s3 = new S3Client({ ...common, ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}), forcePathStyle: Boolean(endpoints.s3) });
+  const kms = new KMSClient({ ...common, ...(endpoints.kms ? { endpoint: endpoints.kms } : {}) });
+  return { s3, kms };
 }

@@ -104,5 +104,7 @@ export type KeyLookup =
       deletionDate?: string;
       /** undefined when KMS would not say (denied, or the key's state forbids the call). */
       rotationEnabled?: boolean;
+      /** The key's alias names (`alias/finance`), from ListAliases; undefined when KMS would not list them. */
+      aliases?: string[];
     }
   | { status: 'not-found' | 'access-denied' | 'error'; arn: string; detail: string };

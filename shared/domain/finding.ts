@@ -2,6 +2,7 @@
 // prints and the report serves.
 import type { EncryptionSnapshot } from './encryption-snapshot.ts';
 import type { EncryptionMode, KeyLookup, ObjectInspection } from './encryption.ts';
+import type { PolicyId } from './policy-identity.ts';
 import type { Evaluation, Reason, Verdict } from './verdict.ts';
 
 export type { EncryptionSnapshot } from './encryption-snapshot.ts';
@@ -32,6 +33,10 @@ export interface StoredFacts {
 }
 
 export interface Finding {
+  /** The AWS account that owns the bucket (absent on findings recorded before accounts were kept). */
+  account?: string;
+  /** The bucket's Region. */
+  region?: string;
   bucket: string;
   key: string;
   versionId?: string;
@@ -66,12 +71,19 @@ export interface Finding {
    * could not be told from the object (equal sequencers, the same LastModified second).
    */
   confirmedCurrent?: boolean;
+  /**
+   * This audit is a HeadObject of the current object made after S3 said this version was permanently
+   * deleted: when it is the recorded version, the version now current replaces it, however old it is.
+   */
+  afterRemovalOf?: string;
   /** The fix in `remediation` was recorded (history and log) when it was made: do not log it again. */
   remediationRecorded?: boolean;
   /** What the finding rests on: a HeadObject of the object, the row of an S3 Inventory report, or of an S3 Metadata table. */
   evidence?: 'head' | 'inventory' | 'metadata-table';
   /** When that evidence was true: the report's date (a metadata table's: the query's, minus its lag), or the HeadObject's time. */
   evidenceAt?: string;
+  /** The policy that judged it (absent on findings recorded before findings named their policy). */
+  policy?: PolicyId;
 }
 
 export function toFinding(

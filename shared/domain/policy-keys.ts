@@ -75,3 +75,27 @@ export function resolvePolicy(policy: Policy, arnOf: (ref: string) => string, so
   });
   return { ...policy, default: resolve(policy.default), rules: policy.rules.map(resolve), resolved: true };
 }
+
+/**
+ * Where the policy names a key reference, as document paths (`rules[0].kmsKeys[0]`,
+ * `default.target.kmsKey`). Rules share the arrays and objects they inherit, so each is reported
+ * once, at the place it was written.
+ */
+export function referencePaths(policy: Policy, ref: string): string[] {
+  const paths: string[] = [];
+  const seen = new Set<object>();
+  const own = <T extends object>(value: T | undefined): value is T => {
+    if (!value || seen.has(value)) return false;
+    seen.add(value);
+    return true;
+  };
+  const requirements = [['default', policy.default] as const, ...policy.rules.map((rule, i) => [`rules[${i}]`, rule] as const)];
+  for (const [at, requirement] of requirements) {
+    if (own(requirement.kmsKeys)) requirement.kmsKeys.forEach((r, i) => r === ref && paths.push(`${at}.kmsKeys[${i}]`));
+    const bucketDefault = requirement.posture.bucketDefault;
+    if (own(bucketDefault?.kmsKeys)) bucketDefault.kmsKeys.forEach((r, i) => r === ref && paths.push(`${at}.bucketDefault.kmsKeys[${i}]`));
+    // A target is completed from kmsKeys[0] when not written: named only where kmsKeys does not name it.
+    if (own(requirement.target) && requirement.target.kmsKey === ref && !requirement.kmsKeys?.includes(ref)) paths.push(`${at}.target.kmsKey`);
+  }
+  return paths;
+}

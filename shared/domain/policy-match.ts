@@ -4,7 +4,7 @@ import picomatch from 'picomatch';
 import type { Exemption, Policy, Scope } from './policy-model.ts';
 
 const globCache = new Map<string, (name: string) => boolean>();
-function bucketMatches(glob: string, bucket: string): boolean {
+export function bucketMatches(glob: string, bucket: string): boolean {
   let matcher = globCache.get(glob);
   if (!matcher) {
     matcher = picomatch(glob, { dot: true });

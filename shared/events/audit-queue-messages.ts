@@ -23,6 +23,10 @@ import {
 } from '../inventory/messages.ts';
 
 export interface AuditRequest {
+  /** The bucket's account (an EventBridge event's `account`, a sweep or key message's): audited through its role. */
+  account?: string;
+  /** The bucket's Region. */
+  region?: string;
   bucket: string;
   key: string;
   versionId?: string;
@@ -38,6 +42,11 @@ export interface AuditRequest {
   exactVersion?: boolean;
   /** A delete marker listed by a sweep of every version; when latest, the object is gone. */
   deleteMarker?: boolean;
+  /**
+   * The version S3 says was permanently deleted (ObjectRemoved:Delete, EventBridge "Object Deleted"
+   * of deletion-type "Permanently Deleted"): when it is the recorded one, what is current now replaces it.
+   */
+  removedVersionId?: string;
 }
 
 export interface SweepPageRef {
@@ -88,13 +97,19 @@ const eventBridgeS3Event = EventBridgeSchema.extend({
       'version-id': versionId.optional(),
       sequencer: sequencer.optional(),
     }),
+    'deletion-type': z.string().optional(),
   }),
 });
 
 export const SWEEP_MESSAGE_KIND = 'sseguard.sweep';
 export const MAX_KEYS_PER_SWEEP_MESSAGE = 100;
+const accountId = z.string().regex(/^\d{12}$/, 'not a 12-digit AWS account id');
+const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'not a Region name');
+
 export const sweepMessage = z.object({
   kind: z.literal(SWEEP_MESSAGE_KIND),
+  account: accountId.optional(),
+  region: regionName.optional(),
   runId: z.string().min(1),
   page: z.number().int().nonnegative(),
   bucket: bucketName,
@@ -122,6 +137,8 @@ export const KEY_REEVALUATION_MESSAGE_KIND = 'sseguard.key-reevaluation';
 export const MAX_OBJECTS_PER_KEY_MESSAGE = 100;
 export const keyReevaluationMessage = z.object({
   kind: z.literal(KEY_REEVALUATION_MESSAGE_KIND),
+  account: accountId.optional(),
+  region: regionName.optional(),
   keyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'not a KMS key ARN'),
   bucket: bucketName,
   objects: z
@@ -170,6 +187,8 @@ function fromDocument(document: unknown): ParsedMessage {
         source: 's3-notification',
         // After a removal the question is what is there now: the current object, not the version removed.
         ...(s3.object.versionId && !removal ? { versionId: s3.object.versionId } : {}),
+        // A delete marker's event names the marker's version: only a permanent delete removes one.
+        ...(s3.object.versionId && eventName === 'ObjectRemoved:Delete' ? { removedVersionId: s3.object.versionId } : {}),
         ...(s3.object.sequencer ? { sequencer: s3.object.sequencer } : {}),
         ...(s3.object.size === undefined ? {} : { size: s3.object.size }),
         ...(s3.object.eTag ? { etag: s3.object.eTag } : {}),
@@ -181,7 +200,7 @@ function fromDocument(document: unknown): ParsedMessage {
   if (document && typeof document === 'object' && (document as { source?: unknown }).source === 'aws.s3') {
     const parsed = eventBridgeS3Event.safeParse(document);
     if (!parsed.success) return { kind: 'invalid', reason: `EventBridge S3 event: ${describeIssues(parsed.error)}` };
-    const { detail } = parsed.data;
+    const { detail, account, region } = parsed.data;
     const detailType = parsed.data['detail-type'];
     if (detailType !== 'Object Created' && detailType !== 'Object Deleted') {
       return { kind: 'ignore', reason: `not an Object Created or Object Deleted event (${detailType})` };
@@ -192,10 +211,14 @@ function fromDocument(document: unknown): ParsedMessage {
       kind: 'audit',
       requests: [
         {
+          // The event comes from the bucket's account and Region (a member account's rule forwards it).
+          account,
+          region,
           bucket: detail.bucket.name,
           key: detail.object.key,
           source: 'eventbridge',
           ...(detail.object['version-id'] && !removal ? { versionId: detail.object['version-id'] } : {}),
+          ...(detail.object['version-id'] && removal && detail['deletion-type'] === 'Permanently Deleted' ? { removedVersionId: detail.object['version-id'] } : {}),
           ...(detail.object.sequencer ? { sequencer: detail.object.sequencer } : {}),
           ...(detail.object.size === undefined ? {} : { size: detail.object.size }),
           ...(detail.object.etag ? { etag: detail.object.etag } : {}),
@@ -207,11 +230,13 @@ function fromDocument(document: unknown): ParsedMessage {
   if (document && typeof document === 'object' && (document as { kind?: unknown }).kind === SWEEP_MESSAGE_KIND) {
     const parsed = sweepMessage.safeParse(document);
     if (!parsed.success) return { kind: 'invalid', reason: `sweep message: ${describeIssues(parsed.error)}` };
-    const { runId, page, bucket, objects } = parsed.data;
+    const { runId, page, bucket, objects, account, region } = parsed.data;
     return {
       kind: 'audit',
       sweep: { runId, page },
       requests: objects.map((o) => ({
+        ...(account ? { account } : {}),
+        ...(region ? { region } : {}),
         bucket,
         key: o.key,
         size: o.size,
@@ -226,10 +251,10 @@ function fromDocument(document: unknown): ParsedMessage {
   if (document && typeof document === 'object' && (document as { kind?: unknown }).kind === KEY_REEVALUATION_MESSAGE_KIND) {
     const parsed = keyReevaluationMessage.safeParse(document);
     if (!parsed.success) return { kind: 'invalid', reason: `key re-evaluation message: ${describeIssues(parsed.error)}` };
-    const { keyArn, bucket, objects } = parsed.data;
+    const { keyArn, bucket, objects, account, region } = parsed.data;
     return {
       kind: 'audit',
-      requests: objects.map((o) => ({ bucket, key: o.key, size: o.size, source: 'key-event' as const, changedKeyArn: keyArn })),
+      requests: objects.map((o) => ({ ...(account ? { account } : {}), ...(region ? { region } : {}), bucket, key: o.key, size: o.size, source: 'key-event' as const, changedKeyArn: keyArn })),
     };
   }
   const kind = document && typeof document === 'object' ? (document as { kind?: unknown }).kind : undefined;

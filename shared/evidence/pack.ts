@@ -405,10 +405,9 @@ export function buildEvidence(inputs: EvidenceInputs, options: EvidenceOptions):
   for (const records of inScopeRecords) {
     for (const e of [...records.history].sort(bySk)) {
       if (e.auditedAt < windowFrom || e.auditedAt > asOf) continue;
-      for (const name of ['policyId', 'policyVersion']) {
-        const value = (e as unknown as Record<string, unknown>)[name];
-        if (typeof value === 'string') policyVersions.add(value);
-      }
+      // The policy that judged the audit (absent on entries recorded before findings named it).
+      const policy = (e as { policy?: { version?: number; hash?: string } }).policy;
+      if (policy?.hash) policyVersions.add(`${policy.hash} (schema v${policy.version ?? '?'})`);
       if (e.remediation) {
         const r = e.remediation;
         const after = r.after as { versionId?: string } | undefined;

@@ -3,6 +3,7 @@
 // state it moves from, with the table's one retry policy (dynamodb-writes.ts).
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
+import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchSettings, BatchTarget } from '../fleet/batch-plan.ts';
 import { remediationLogPut } from './dynamodb-store.ts';
 import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
@@ -31,6 +32,8 @@ export interface BatchJobRecord {
   createdAt: string;
   state: BatchJobState;
   settings: BatchSettings;
+  /** The policy the job was made under, stored by its hash (POLICIES); absent on jobs from before. */
+  policy?: PolicyId;
   manifest?: { bucket: string; key: string; etag: string; sha256: string };
   objects?: number;
   token?: string;

@@ -5,9 +5,11 @@
 // writer is re-read and re-planned; throttling and 5xx are retried by dynamodb-writes.ts. A finding
 // that matches what is recorded writes nothing.
 import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyLookup } from '../domain/encryption.ts';
+import { normalisedPolicy, policyFromNormalised, policyIdOf, type PolicyId } from '../domain/policy-identity.ts';
+import type { ResolvedPolicy } from '../domain/policy-model.ts';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import {
   backoffMs,
@@ -29,6 +31,7 @@ import type {
   KeyAction,
   RecordResult,
   ScanRun,
+  AccountsRun,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
 import {
@@ -39,6 +42,7 @@ import {
   KMSKEYS_PK,
   REMEDIATIONS_PK,
   SCANS_PK,
+  ACCOUNT_RUNS_PK,
   STATE_SK,
   findingsTableDefinition,
   fixHistorySk,
@@ -47,6 +51,7 @@ import {
   intentsPk,
   keyActionSk,
   objectPk,
+  policyKey,
   shardedCounterSk,
   versionSk,
 } from './table.ts';
@@ -115,15 +120,18 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   async record(findings: Finding[]): Promise<RecordResult> {
     const undecided: Finding[] = [];
+    const recheck: NonNullable<RecordResult['recheck']> = [];
     const current = findings.filter((f) => f.isLatest !== false);
     const noncurrent = findings.filter((f) => f.isLatest === false);
     for (let start = 0; start < current.length; start += OBJECTS_PER_TRANSACTION) {
-      undecided.push(...(await this.recordChunk(current.slice(start, start + OBJECTS_PER_TRANSACTION))));
+      const chunk = await this.recordChunk(current.slice(start, start + OBJECTS_PER_TRANSACTION));
+      undecided.push(...chunk.undecided);
+      recheck.push(...chunk.recheck);
     }
     for (let start = 0; start < noncurrent.length; start += OBJECTS_PER_TRANSACTION) {
       await this.recordVersions(noncurrent.slice(start, start + OBJECTS_PER_TRANSACTION));
     }
-    return { undecided };
+    return { undecided, recheck };
   }
 
   /** Noncurrent versions: their own items beside the object's state, written only on change. */
@@ -163,21 +171,22 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     }
   }
 
-  /** Records one chunk; returns the findings whose order only a fresh HeadObject can tell. */
-  private async recordChunk(findings: Finding[]): Promise<Finding[]> {
+  /** Records one chunk; returns the findings whose order only a fresh HeadObject can tell, and those to recheck. */
+  private async recordChunk(findings: Finding[]): Promise<Required<RecordResult>> {
     for (let attempt = 1; ; attempt++) {
       const { states, intents } = await this.previous(findings);
       const plan = planRecord(findings, states, intents);
       if (planSize(plan) > MAX_TRANSACTION_ITEMS) {
         // Many distinct buckets and keys in one batch: halve it until each half fits.
         const half = Math.ceil(findings.length / 2);
-        return [...(await this.recordChunk(findings.slice(0, half))), ...(await this.recordChunk(findings.slice(half)))];
+        const [first, second] = [await this.recordChunk(findings.slice(0, half)), await this.recordChunk(findings.slice(half))];
+        return { undecided: [...first.undecided, ...second.undecided], recheck: [...first.recheck, ...second.recheck] };
       }
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
         await transactWrite(this.documents, this.transactItems(plan, shard), `recording ${findings.length} findings`);
-        return plan.undecided;
+        return { undecided: plan.undecided, recheck: plan.recheck };
       } catch (error) {
         // A concurrent writer moved a revision (or recorded the same fix): re-read and re-plan.
         if (!failedConditions(error) || attempt >= MAX_REPLANS) {
@@ -363,9 +372,41 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     );
   }
 
+  /** Stores the normalised policy under its hash, once: findings and Batch jobs name it by that hash. */
+  async recordPolicy(policy: ResolvedPolicy): Promise<PolicyId> {
+    const id = policyIdOf(policy);
+    try {
+      await withRetries('PutItem', () =>
+        this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...policyKey(id.hash), ...id, document: normalisedPolicy(policy) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      // Content-addressed: the item there is this very document.
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    return id;
+  }
+
+  /** A policy stored by its hash (recordPolicy), as the evaluator reads it. */
+  async policyByHash(hash: string): Promise<ResolvedPolicy | undefined> {
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: policyKey(hash), ConsistentRead: true })));
+    return typeof Item?.document === 'string' ? policyFromNormalised(Item.document) : undefined;
+  }
+
   async recordScan(run: ScanRun): Promise<void> {
     await withRetries('PutItem', () =>
       this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } })),
+    );
+  }
+
+  async recordAccountsRun(run: AccountsRun): Promise<void> {
+    await withRetries('PutItem', () =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: ACCOUNT_RUNS_PK, sk: `${run.startedAt}#${run.id}`, ...run } })),
     );
   }
 }

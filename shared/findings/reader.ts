@@ -2,9 +2,11 @@
 // scan), listings through the indexes and an object's history. No write path: the report API
 // bundles this module alone, and its role can only read.
 import { paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
-import { COUNTERS_PK, INDEXES, KMSKEYS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
+import type { PolicyId } from '../domain/policy-identity.ts';
+import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -100,6 +102,7 @@ export class FindingsTableReader {
       if (counter === counterSk.all) summary.overall = counts;
       else if (counter.startsWith('BUCKET#')) summary.buckets[counter.slice(7)] = counts;
       else if (counter.startsWith('KMSKEY#')) summary.kmsKeys[counter.slice(7)] = counts;
+      else if (counter.startsWith('ACCOUNT#')) (summary.accounts ??= {})[counter.slice(8)] = counts;
     }
     for (const item of await this.allItems(KMSKEYS_PK)) {
       const { pk: _pk, sk, ...facts } = item;
@@ -124,13 +127,18 @@ export class FindingsTableReader {
         : filter.verdict
           ? (['byVerdict', `${filter.verdict}#${bucket}`] as const)
           : (['byBucket', bucket] as const);
-      const verdictFilter = filter.kmsKeyArn && filter.verdict;
+      // Account and Region are attributes (a bucket's account never changes): filtered on the index's pages.
+      const attributeFilters = [
+        ...(filter.kmsKeyArn && filter.verdict ? [['verdict', filter.verdict] as const] : []),
+        ...(filter.account ? [['account', filter.account] as const] : []),
+        ...(filter.region ? [['region', filter.region] as const] : []),
+      ];
       for await (const page of this.queryItems({
         IndexName: index,
         KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...(verdictFilter ? { '#verdict': 'verdict' } : {}) },
-        ExpressionAttributeValues: { ':pk': partition, ...(verdictFilter ? { ':verdict': filter.verdict } : {}) },
-        ...(verdictFilter ? { FilterExpression: '#verdict = :verdict' } : {}),
+        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...Object.fromEntries(attributeFilters.map(([name]) => [`#${name}`, name])) },
+        ExpressionAttributeValues: { ':pk': partition, ...Object.fromEntries(attributeFilters.map(([name, value]) => [`:${name}`, value])) },
+        ...(attributeFilters.length > 0 ? { FilterExpression: attributeFilters.map(([name]) => `#${name} = :${name}`).join(' AND ') } : {}),
       })) {
         if (page.length > 0) yield page.map(fromStateItem);
       }
@@ -149,6 +157,44 @@ export class FindingsTableReader {
     )) {
       yield (page.Items ?? []) as Item[];
     }
+  }
+
+  /**
+   * The fixes on record, oldest first: the remediation log, written in the same transaction as each
+   * fix's history entry (one Query of its partition, never a read of every object's history).
+   */
+  async *remediationLog(filter: { bucket?: string } = {}): AsyncIterable<{ bucket: string; key: string; record: RemediationRecord }[]> {
+    for await (const page of this.queryItems({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': REMEDIATIONS_PK, ...(filter.bucket ? { ':bucket': filter.bucket } : {}) },
+      ...(filter.bucket ? { FilterExpression: '#bucket = :bucket', ExpressionAttributeNames: { '#bucket': 'bucket' } } : {}),
+    })) {
+      const entries = page.map(({ pk: _pk, sk: _sk, bucket, key, ...record }) => ({ bucket: String(bucket), key: String(key), record: record as unknown as RemediationRecord }));
+      if (entries.length > 0) yield entries;
+    }
+  }
+
+  /**
+   * The policies the recorded findings under s3://bucket/prefix were judged under: findings per
+   * policy hash (`none`: recorded before findings named their policy). Reads the scope's states
+   * through the bucket index, the policy attribute only.
+   */
+  async policiesIn(bucket: string, prefix = ''): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const { pk, sk } = INDEXES.byBucket;
+    for await (const page of this.queryItems({
+      IndexName: 'byBucket',
+      KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': pk, '#policy': 'policy', ...(prefix ? { '#sk': sk } : {}) },
+      ExpressionAttributeValues: { ':pk': bucket, ...(prefix ? { ':prefix': prefix } : {}) },
+      ProjectionExpression: '#policy',
+    })) {
+      for (const item of page) {
+        const hash = (item.policy as PolicyId | undefined)?.hash ?? 'none';
+        counts.set(hash, (counts.get(hash) ?? 0) + 1);
+      }
+    }
+    return counts;
   }
 
   async history(bucket: string, key: string): Promise<HistoryEntry[]> {

@@ -6,7 +6,10 @@
 // Precedence, for one object:
 //   1. A finding about an older object version never replaces the state of a newer one. Versions
 //      are ordered by the object itself: the same version (id, ETag, LastModified) → the later
-//      audit; else the S3 event sequencers where both have one and they differ; else LastModified;
+//      audit; else, when S3 said the recorded version was permanently deleted and a HeadObject of
+//      the current object made after says which version is current now, that one (the version that
+//      becomes current is older by definition); else the S3 event sequencers where both have one
+//      and they differ; else LastModified;
 //      else a finding confirmed by a fresh HeadObject of the current object; else undecided (the
 //      caller audits the object again and says so).
 //   2. A finding that matches the recorded state (version, ETag, mode, key, bucket key, verdict,
@@ -42,6 +45,9 @@ export type PreviousState = Pick<
   | 'sequencer'
   | 'facts'
   | 'chainHead'
+  | 'policy'
+  | 'account'
+  | 'region'
 >;
 
 export interface StateWrite {
@@ -74,6 +80,12 @@ export interface RecordPlan {
    * intent): the state's chain head moves, conditional on the revision and head read.
    */
   chainHeads: { bucket: string; key: string; expectedRev: number; previousHead?: string; head: string }[];
+  /**
+   * Stale audits of the current object that only LastModified put behind a recorded version of
+   * another id: that version may since have been deleted permanently (its event unheard). The
+   * caller asks S3 for it by version id and, when it is gone, audits again naming it removed.
+   */
+  recheck: { finding: Finding; recordedVersionId: string }[];
 }
 
 export const objectId = (f: { bucket: string; key: string }): string => `${f.bucket}/${f.key}`;
@@ -81,9 +93,9 @@ export const objectId = (f: { bucket: string; key: string }): string => `${f.buc
 /** Counter attributes of noncurrent versions: counted apart, so the current picture stays the objects'. */
 const NONCURRENT = 'noncurrent:';
 
-type Counted = Pick<Finding, 'bucket' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size'>;
+type Counted = Pick<Finding, 'bucket' | 'verdict' | 'mode' | 'kmsKeyArn' | 'size' | 'account'>;
 
-/** Moves one finding's share of its counters (ALL, its bucket, its key); noncurrent versions count apart. */
+/** Moves one finding's share of its counters (ALL, its bucket, its key, its account); noncurrent versions count apart. */
 function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 | -1, noncurrent = false): void {
   const attributes: [string, number][] = noncurrent
     ? [
@@ -97,7 +109,12 @@ function addContribution(counters: RecordPlan['counters'], f: Counted, sign: 1 |
         [`verdict:${f.verdict}`, sign],
         [`mode:${f.mode ?? 'unknown'}`, sign],
       ];
-  const targets = [counterSk.all, counterSk.bucket(f.bucket), ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : [])];
+  const targets = [
+    counterSk.all,
+    counterSk.bucket(f.bucket),
+    ...(f.kmsKeyArn ? [counterSk.kmsKey(f.kmsKeyArn)] : []),
+    ...(f.account ? [counterSk.account(f.account)] : []),
+  ];
   for (const target of targets) {
     const deltas = counters.get(target) ?? new Map<string, number>();
     for (const [name, delta] of attributes) deltas.set(name, (deltas.get(name) ?? 0) + delta);
@@ -135,7 +152,9 @@ function changed(previous: PreviousState, finding: Finding): boolean {
     previous.size !== finding.size ||
     previous.storageClass !== finding.storageClass ||
     Boolean(previous.remediate) !== Boolean(finding.remediate) ||
-    reasonCodes(previous) !== reasonCodes(finding)
+    reasonCodes(previous) !== reasonCodes(finding) ||
+    // A state recorded before accounts were kept gains its account (and its account counter) once.
+    (finding.account !== undefined && (previous.account !== finding.account || previous.region !== finding.region))
   );
 }
 
@@ -147,6 +166,15 @@ const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
   finding.facts !== undefined && canonical(previous.facts) !== canonical(finding.facts);
 
 /**
+ * Whether the finding was judged under another policy than the state: the state must then name the
+ * policy that judged it last, even when the verdict is the same. Like gained facts, that rewrites
+ * the state only (no history entry, no count), so a policy change costs one write per object once.
+ * A finding that names no policy (made by code from before policies were named) changes nothing.
+ */
+const rejudged = (previous: PreviousState, finding: Finding): boolean =>
+  finding.policy !== undefined && (previous.policy?.hash !== finding.policy.hash || previous.policy.version !== finding.policy.version);
+
+/**
  * Whether recording `finding` over the state `previous` would write nothing (rule 2): not a removal,
  * no fix outcome to log, nothing a reader can see changed, no facts to gain. A caller that read the
  * state itself (the inventory sweep) may leave such a finding out of the batch: planRecord would find
@@ -155,17 +183,19 @@ const gainsFacts = (previous: PreviousState, finding: Finding): boolean =>
  */
 export function writesNothing(previous: PreviousState, finding: Finding): boolean {
   const carriesFix = Boolean(finding.remediation && !finding.remediationRecorded);
-  return !finding.removed && !carriesFix && !changed(previous, finding) && !gainsFacts(previous, finding);
+  return !finding.removed && !carriesFix && !changed(previous, finding) && !gainsFacts(previous, finding) && !rejudged(previous, finding);
 }
 
 export type VersionOrder = 'older' | 'newer' | 'undecided';
 
 /** How `finding` stands against `other` (another finding or the stored state) for the same object. */
 export function compareFindings(
-  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed'>,
+  finding: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt' | 'confirmedCurrent' | 'removed' | 'afterRemovalOf'>,
   other: Pick<Finding, 'versionId' | 'etag' | 'lastModified' | 'sequencer' | 'auditedAt'>,
 ): VersionOrder {
   if (sameVersion(finding, other)) return finding.auditedAt < other.auditedAt ? 'older' : 'newer';
+  // The other is the version S3 deleted: it can never be current again, whatever came after it.
+  if (finding.afterRemovalOf && other.versionId === finding.afterRemovalOf) return 'newer';
   // "Gone" has no version of its own: it stands against what was recorded before it was observed.
   if (finding.removed) {
     if (finding.sequencer && other.sequencer && compareSequencers(finding.sequencer, other.sequencer) !== 0) {
@@ -184,6 +214,23 @@ export function compareFindings(
   return finding.confirmedCurrent ? 'newer' : 'undecided';
 }
 
+/**
+ * Whether a stale audit of the current object may be the version left current by a permanent delete
+ * of the recorded one: another version id, put behind it by LastModified alone (S3's sequencers,
+ * where both have one, order events exactly and need no check).
+ */
+function mayFollowRemovalOf(finding: Finding, before: PreviousState): boolean {
+  const bySequencer = Boolean(finding.sequencer && before.sequencer && compareSequencers(finding.sequencer, before.sequencer) !== 0);
+  return (
+    !finding.removed &&
+    finding.isLatest !== false &&
+    !bySequencer &&
+    before.versionId !== undefined &&
+    finding.versionId !== undefined &&
+    finding.versionId !== before.versionId
+  );
+}
+
 /** The history entry an audit leaves; `extra` says how it relates to the state before it. */
 function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry> = {}): RecordPlan['history'][number] {
   const recordFix = finding.remediation && !finding.remediationRecorded;
@@ -193,6 +240,8 @@ function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry
     entry: {
       auditedAt: finding.auditedAt,
       rev,
+      ...(finding.account ? { account: finding.account } : {}),
+      ...(finding.region ? { region: finding.region } : {}),
       verdict: finding.verdict,
       reasons: finding.reasons,
       ...(finding.mode ? { mode: finding.mode } : {}),
@@ -200,6 +249,7 @@ function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry
       ...(finding.versionId ? { versionId: finding.versionId } : {}),
       ...(finding.etag ? { etag: finding.etag } : {}),
       size: finding.size,
+      ...(finding.policy ? { policy: finding.policy } : {}),
       ...(recordFix ? { remediation: finding.remediation } : {}),
       ...extra,
     },
@@ -270,6 +320,7 @@ export function planRecord(
     undecided: [],
     unchanged: [],
     chainHeads: [],
+    recheck: [],
   };
   // A batch may name one object twice (duplicate events): the newest audit stands for it.
   const latest = new Map<string, Finding>();
@@ -283,8 +334,11 @@ export function planRecord(
     }
   }
 
-  for (const [id, finding] of latest) {
+  for (const [id, audited] of latest) {
     const before = previous.get(id);
+    // An audit that does not know the account (an older caller) keeps the one recorded: a bucket's
+    // account never changes, and its account counter stays whole.
+    const finding = audited.account === undefined && before?.account ? { ...audited, account: before.account, ...(before.region ? { region: before.region } : {}) } : audited;
     // A fix this batch carries, and not yet in the log: its outcome goes there with the state.
     const carriesFix = Boolean(finding.remediation && !finding.remediationRecorded);
     const intent = intents.get(id);
@@ -299,6 +353,7 @@ export function planRecord(
     const order = before ? compareFindings(finding, before) : 'newer';
     if (before && order !== 'newer') {
       (order === 'older' ? plan.stale : plan.undecided).push(finding);
+      if (order === 'older' && mayFollowRemovalOf(finding, before)) plan.recheck.push({ finding, recordedVersionId: before.versionId! });
       // A newer audit already stands, but what a fix did to the object must stay on record.
       if (carriesFix) plan.history.push(historyEntry(finding, before.rev, { overtaken: true }));
       continue;
@@ -319,7 +374,7 @@ export function planRecord(
     const rev = (before?.rev ?? 0) + 1;
     // A sequencer orders events of one version's key only while it describes that version.
     const sequencer = finding.sequencer ?? (before && sameVersion(before, finding) ? before.sequencer : undefined);
-    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, ...recorded } = finding;
+    const { confirmedCurrent: _confirmed, remediationRecorded: _recorded, afterRemovalOf: _removal, ...recorded } = finding;
     plan.states.push({
       state: {
         ...recorded,
@@ -413,11 +468,11 @@ export function planVersionRecord(findings: Finding[], previous: ReadonlyMap<str
   for (const [id, finding] of latest) {
     const before = previous.get(id);
     if (before && before.auditedAt > finding.auditedAt) continue;
-    if (before && !changed(before, finding)) {
+    if (before && !changed(before, finding) && !rejudged(before, finding)) {
       plan.unchanged.push(finding);
       continue;
     }
-    const { confirmedCurrent: _c, remediationRecorded: _r, ...recorded } = finding;
+    const { confirmedCurrent: _c, remediationRecorded: _r, afterRemovalOf: _a, ...recorded } = finding;
     plan.states.push({
       state: { ...recorded, firstSeen: before?.firstSeen ?? finding.auditedAt, lastSeen: finding.auditedAt, rev: (before?.rev ?? 0) + 1 },
       ...(before ? { expectedRev: before.rev } : {}),

@@ -3,6 +3,7 @@ import type { EncryptionMode, KeyLookup } from '../domain/encryption.ts';
 import type { EncryptionSnapshot, Finding, RemediationRecord } from '../domain/finding.ts';
 import type { RemediationAction } from '../remediation/outcomes.ts';
 import type { RemediationTarget } from '../remediation/plan.ts';
+import type { PolicyId } from '../domain/policy-identity.ts';
 import type { Verdict } from '../domain/verdict.ts';
 
 export interface StoredFinding extends Finding {
@@ -15,6 +16,8 @@ export interface StoredFinding extends Finding {
 
 export interface HistoryEntry {
   auditedAt: string;
+  account?: string;
+  region?: string;
   rev: number;
   verdict: Verdict;
   mode?: EncryptionMode;
@@ -36,6 +39,8 @@ export interface HistoryEntry {
   prevHash?: string;
   /** A fix entry written without the object's state (a Batch job's folded report): hashed, not linked into the chain. */
   sealedAlone?: boolean;
+  /** The policy that judged this audit (absent on entries recorded before findings named their policy). */
+  policy?: PolicyId;
 }
 
 export interface Counts {
@@ -55,25 +60,44 @@ export interface NoncurrentCounts {
 
 export interface Summary {
   overall: Counts;
+  /** Per account (findings that carry one), worst first is the reader's choice. */
+  accounts?: Record<string, Counts>;
   buckets: Record<string, Counts>;
   kmsKeys: Record<string, Counts>;
   keyFacts: Record<string, KeyLookup & { checkedAt: string }>;
 }
 
 export interface FindingFilter {
+  account?: string;
+  region?: string;
   bucket?: string;
   verdict?: Verdict;
   kmsKeyArn?: string;
 }
 
+/** A run over many accounts: what it covered and what it did not (the proof of coverage, and of its gaps). */
+export interface AccountsRun {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  accounts: { account: string; status: 'covered' | 'partial' | 'gap'; regions: string[]; buckets: number; objects: number; notAudited: number }[];
+  gaps: { account: string; region?: string; bucket?: string; reason: string }[];
+}
+
 export interface ScanRun {
   id: string;
+  account?: string;
+  region?: string;
   bucket: string;
   prefix: string;
   startedAt: string;
   finishedAt: string;
   objects: number;
   verdicts: Partial<Record<Verdict, number>>;
+  /** The run audited no object (nothing listed under its bucket and prefix): it proves nothing, and is no compliance figure. */
+  empty?: boolean;
+  /** Stopped by a signal before the end: a partial audit of its scope, no compliance figure and no coverage. */
+  interrupted?: { listingFinished: boolean };
 }
 
 /**
@@ -121,6 +145,8 @@ export interface KeyAction {
 export interface RecordResult {
   /** Findings whose order against the stored state only a fresh HeadObject can tell: audit them again. */
   undecided: Finding[];
+  /** Stale audits whose recorded version may have been deleted permanently (record-plan.ts): check it. */
+  recheck?: { finding: Finding; recordedVersionId: string }[];
 }
 
 export interface FindingsStore {
@@ -132,6 +158,8 @@ export interface FindingsStore {
   recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void>;
   recordKeyAction(action: KeyAction): Promise<void>;
   recordScan(run: ScanRun): Promise<void>;
+  /** The record of a multi-account run: every account's coverage and every gap, named. */
+  recordAccountsRun?(run: AccountsRun): Promise<void>;
   summary(): Promise<Summary>;
   findings(filter?: FindingFilter): AsyncIterable<StoredFinding[]>;
   history(bucket: string, key: string): Promise<HistoryEntry[]>;

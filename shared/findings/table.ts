@@ -12,12 +12,17 @@
 //                                                         removed with its outcome; a crash leaves it
 //                                                         for the next audit of the object to reconcile
 //   COUNTERS                  <counter>#<shard>           counters kept up to date on write, where
-//                                                         <counter> is ALL | BUCKET#<b> | KMSKEY#<arn>
+//                                                         <counter> is ALL | BUCKET#<b> | KMSKEY#<arn> |
+//                                                         ACCOUNT#<id> (findings that carry their account)
 //   COUNTERS                  POSTURE                     buckets per posture verdict
 //   KMSKEYS                   <key arn>                   last known facts about a KMS key
 //   KEYACTIONS                <at>#<key arn>              what sseguard did to a KMS key (a deletion
 //                                                         cancelled while objects depended on it)
 //   SCANS                     <startedAt>#<id>            one item per scan run (the proof of coverage)
+//   POLICIES                  <policy hash>               a normalised policy, content-addressed: what the
+//                                                         hash in findings and Batch job records names
+//   ACCOUNTRUNS               <startedAt>#<id>            one item per multi-account run: each account's
+//                                                         coverage and every gap (account, Region, bucket, why)
 //   REMEDIATIONS              <at>#<bucket>/<key>         every fix, newest last: the report's log
 //   BUCKET#<bucket>           POSTURE                     current posture of one bucket (indexed)
 //   BUCKET#<bucket>           HIST#<auditedAt>#<rev>      history of that posture
@@ -73,7 +78,9 @@ export function findingsTableDefinition(tableName: string): CreateTableCommandIn
   };
 }
 
-// Bucket names cannot contain '/', so "<bucket>/<key>" names an object without ambiguity.
+// Bucket names cannot contain '/', so "<bucket>/<key>" names an object without ambiguity. Bucket names
+// are unique across the accounts of a partition and key ARNs carry their account, so two accounts'
+// objects and keys never share an item or an index partition: the account is an attribute, not a key.
 export const objectPk = (bucket: string, key: string): string => `OBJ#${bucket}/${key}`;
 export const STATE_SK = 'STATE';
 export const historySk = (auditedAt: string, rev: number): string => `HIST#${auditedAt}#${String(rev).padStart(10, '0')}`;
@@ -91,11 +98,14 @@ export const counterSk = {
   all: 'ALL',
   bucket: (bucket: string) => `BUCKET#${bucket}`,
   kmsKey: (arn: string) => `KMSKEY#${arn}`,
+  account: (id: string) => `ACCOUNT#${id}`,
 };
 export const KMSKEYS_PK = 'KMSKEYS';
 export const KEYACTIONS_PK = 'KEYACTIONS';
 export const keyActionSk = (at: string, keyArn: string): string => `${at}#${keyArn}`;
 export const SCANS_PK = 'SCANS';
+export const policyKey = (hash: string) => ({ pk: 'POLICIES', sk: hash });
+export const ACCOUNT_RUNS_PK = 'ACCOUNTRUNS';
 export const REMEDIATIONS_PK = 'REMEDIATIONS';
 /**
  * Open fix intents live in one partition per bucket, so that recording a batch reads them with one

@@ -117,15 +117,20 @@ export async function foldJob(deps: FoldDependencies, record: BatchJobRecord, jo
     const intents = await deps.jobs.intentsOf(bucket, rows.map((r) => r.key));
     const audited = await mapConcurrently(rows, deps.concurrency ?? 16, async (row) => {
       const { finding } = await auditObjectInDetail(deps, row.bucket, { key: row.key, size: 0 });
-      return isTransient(finding) ? undefined : { row, finding };
+      if (isTransient(finding)) return undefined;
+      // The task record describes the version the job changed: when that is no longer the current
+      // one, only a HeadObject of that exact version says what it is now.
+      if (!row.versionId || finding.versionId === row.versionId) return { row, finding, changed: finding };
+      const exact = (await auditObjectInDetail(deps, row.bucket, { key: row.key, size: 0, isLatest: false }, row.versionId)).finding;
+      return isTransient(exact) ? undefined : { row, finding, changed: exact };
     });
-    const done = audited.filter((a): a is { row: TaskResult; finding: Finding } => a !== undefined);
+    const done = audited.filter((a): a is { row: TaskResult; finding: Finding; changed: Finding } => a !== undefined);
     result.deferred += rows.length - done.length;
     // The outcomes first (they close the intents), then the states: a crash between redoes only the states.
     await deps.jobs.recordOutcomes(
-      done.map(({ row, finding }) => {
+      done.map(({ row, changed }) => {
         const intent = intentFor(record, row, intents.get(row.key));
-        return { intent, record: taskRecord(row, { jobId, before: intent.before, after: snapshot(finding) }, clock()) };
+        return { intent, record: taskRecord(row, { jobId, before: intent.before, after: snapshot(changed), target: intent.target }, clock()) };
       }),
     );
     await deps.store.record(done.map((d) => d.finding));

@@ -22,6 +22,7 @@ import { CreateJobCommand, DescribeJobCommand, type JobDescriptor, type S3Contro
 import type { ObjectFacts } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import { retrying, type RetryPolicy } from '../aws/retry.ts';
+import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchJobRecord, BatchJobStore } from '../findings/batch-job-store.ts';
 import type { FixIntent } from '../findings/store.ts';
 import { sameVersion } from '../findings/record-plan.ts';
@@ -57,6 +58,8 @@ export interface BatchJobDependencies {
   s3: S3Client;
   control: S3ControlClient;
   settings: BatchSettings;
+  /** The policy the objects were judged under: `jobs` folds the job's report under it. */
+  policy?: PolicyId;
   clock?: () => Date;
 }
 
@@ -161,7 +164,7 @@ export class BatchCollector {
       group = (async () => {
         const createdAt = this.now().toISOString();
         const recordId = `${createdAt.replace(/[-:.]/g, '')}-${this.runId}-${++this.sequence}`;
-        const record: BatchJobRecord = { recordId, runId: this.runId, bucket: this.bucket, target, versioned, createdAt, state: 'collecting', settings: this.deps.settings };
+        const record: BatchJobRecord = { recordId, runId: this.runId, bucket: this.bucket, target, versioned, createdAt, state: 'collecting', settings: this.deps.settings, ...(this.deps.policy ? { policy: this.deps.policy } : {}) };
         await this.deps.jobs.create(record);
         this.directory ??= mkdtemp(join(tmpdir(), 'sseguard-batch-'));
         return { record, file: new ManifestFile(join(await this.directory, `${recordId}.csv`)) };

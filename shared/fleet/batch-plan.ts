@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { EncryptionSnapshot } from '../domain/encryption-snapshot.ts';
-import type { RemediationPlan } from '../remediation/plan.ts';
+import { isAtTarget, type RemediationPlan, type RemediationTarget } from '../remediation/plan.ts';
 import type { TaskResult } from './batch.ts';
 
 /** What one job changes every object to: one key, one Bucket Key setting. */
@@ -121,7 +121,25 @@ export function clientRequestToken(input: {
 export const batchIntentId = (createdAt: string, recordId: string): string => `${createdAt}#batch-${recordId}`;
 
 /** What a completion-report row does to the object's history. */
-export function taskRecord(row: TaskResult, job: { jobId: string; before: EncryptionSnapshot; after?: EncryptionSnapshot }, at: Date): RemediationRecord {
+export function taskRecord(
+  row: TaskResult,
+  job: { jobId: string; before: EncryptionSnapshot; after?: EncryptionSnapshot; target?: RemediationTarget },
+  at: Date,
+): RemediationRecord {
+  // A task S3 reports done is fixed only when a HeadObject of the version it changed shows the target.
+  const after = job.after;
+  const verified = !job.target || (after?.mode !== undefined && isAtTarget({ mode: after.mode, kmsKeyArn: after.kmsKeyArn, bucketKeyEnabled: Boolean(after.bucketKeyEnabled) }, job.target));
+  if (row.status === 'succeeded' && !verified) {
+    return {
+      action: 'update-encryption',
+      outcome: 'unverified',
+      at: at.toISOString(),
+      before: job.before,
+      ...(after ? { after } : {}),
+      detail: `S3 Batch Operations job ${job.jobId} reported the task done, but HeadObject of version ${row.versionId ?? 'null'} shows ${after?.mode ?? 'no object'}${after?.kmsKeyArn ? ` with ${after.kmsKeyArn}` : ''}, not the target`,
+      batchJobId: job.jobId,
+    };
+  }
   if (row.status === 'succeeded') {
     return {
       action: 'update-encryption',

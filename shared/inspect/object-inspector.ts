@@ -8,6 +8,7 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { bucketRegionInError } from '../aws/bucket-regions.ts';
 import { errorFacts } from '../aws/errors.ts';
 import { retrying, type RetryPolicy } from '../aws/retry.ts';
 
@@ -116,6 +117,9 @@ export class S3ObjectInspector implements ObjectInspector, ObjectLister {
       const { status, name, message } = errorFacts(error);
       const unreadable = (reason: 'object-access-denied' | 'object-vanished' | 'object-unreadable', detail: string) =>
         ({ status: 'unreadable', bucket, key: listed.key, ...(versionId ? { versionId } : {}), reason, detail }) as const;
+      // S3's answer to a HEAD sent to another Region than the bucket's is a bare 400 too: not SSE-C.
+      const bucketRegion = bucketRegionInError(error);
+      if (bucketRegion) return unreadable('object-unreadable', `HeadObject was sent to another Region than the bucket's (${bucketRegion}): HTTP ${status ?? '?'}`);
       if (status === 400) {
         const facts = sseCFacts(bucket, listed, versionId);
         return { status: 'read', facts: listed.isLatest === false ? { ...facts, isLatest: false } : facts };

@@ -53,13 +53,13 @@ export function inventoryConfiguration(options: InventorySetupOptions): Inventor
   const versions = choose(options.versions, { current: 'Current', all: 'All' } as const, '--versions', 'Current');
   const frequency = choose(options.frequency, { daily: 'Daily', weekly: 'Weekly' } as const, '--frequency', 'Daily');
   const id = options.id ?? 'sseguard';
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw invalid(`--id must be 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(id)}`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw invalid(`--inventory-id must be 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(id)}`);
   if (options.destinationBucket === options.bucket) {
     throw invalid(`--destination-bucket must be another bucket than ${options.bucket}: a report delivered into its own source bucket lists its own files`);
   }
   const prefix = options.prefix?.replace(/\/+$/, '');
   if (prefix !== undefined && (prefix === '' || prefix.startsWith('/'))) {
-    throw invalid(`--prefix must not be empty or start with '/', got ${JSON.stringify(options.prefix)}`);
+    throw invalid(`--destination-prefix must not be empty or start with '/', got ${JSON.stringify(options.prefix)}`);
   }
   if (options.destinationAccountId !== undefined && !/^\d{12}$/.test(options.destinationAccountId)) {
     throw invalid(`--destination-account must be a 12-digit account id, got ${JSON.stringify(options.destinationAccountId)}`);

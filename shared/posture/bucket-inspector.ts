@@ -1,6 +1,7 @@
 // S3 adapter for bucket posture facts: GetBucketEncryption (default encryption, bucket key, blocked
 // encryption types), GetBucketPolicy (NoSuchBucketPolicy = no policy), and the default's KMS key.
 import { GetBucketEncryptionCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { BucketRegions } from '../aws/bucket-regions.ts';
 import { errorFacts } from '../aws/errors.ts';
 import type { KeyInspector } from '../inspect/key-inspector-port.ts';
 import { BucketListingError } from '../inspect/object-inspector-port.ts';
@@ -19,12 +20,15 @@ export class S3BucketInspector implements BucketInspector {
     private readonly s3: S3Client,
     private readonly keys: KeyInspector,
     private readonly region?: string,
+    /** The bucket's Region: where a default key named without one (key id, alias/aws/s3) lives. */
+    private readonly bucketRegions?: Pick<BucketRegions, 'regionOf'>,
   ) {}
 
   async inspect(bucket: string): Promise<BucketFacts> {
     const [defaultEncryption, policy] = await Promise.all([this.readEncryption(bucket), this.readPolicy(bucket)]);
     const kms = defaultEncryption.status === 'configured' && (defaultEncryption.mode === 'sse-kms' || defaultEncryption.mode === 'dsse-kms');
-    const defaultKey = kms ? await this.keys.lookup(defaultEncryption.kmsKeyRef ?? AWS_MANAGED_S3_KEY) : undefined;
+    const bucketRegion = kms ? await this.bucketRegions?.regionOf(bucket) : undefined;
+    const defaultKey = kms ? await this.keys.lookup(defaultEncryption.kmsKeyRef ?? AWS_MANAGED_S3_KEY, bucketRegion) : undefined;
     return { bucket, partition: partitionOf(this.region), defaultEncryption, policy, ...(defaultKey ? { defaultKey } : {}) };
   }
 

@@ -7,12 +7,12 @@ import type { PostureDependencies } from './audit-posture.ts';
 import { S3BucketInspector } from './bucket-inspector.ts';
 
 export function postureDependencies(
-  runtime: Pick<Runtime, 'config' | 'clients' | 'keys'>,
+  runtime: Pick<Runtime, 'config' | 'clients' | 'keys'> & Partial<Pick<Runtime, 'bucketRegions'>>,
   policy: ResolvedPolicy,
   options: { record: boolean },
 ): PostureDependencies {
   return {
-    buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, runtime.config.region),
+    buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, runtime.config.region, runtime.bucketRegions),
     policy,
     ...(options.record ? { store: new PostureStore(runtime.clients.documents, runtime.config.table) } : {}),
   };

@@ -10,7 +10,7 @@ import { dashboardHtml } from './dashboard-page.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
 import type { FindingsQuery, FindingsReader } from './findings-query.ts';
 import { openApiDocument } from './openapi.ts';
-import { keysView, summaryView } from './overview.ts';
+import { REMEDIATIONS_PK, keyAliases, keysView, remediationView, summaryView, type RemediationView } from './overview.ts';
 import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLogger, type HandleOptions, type Route } from './router.ts';
 import {
   bucketsParameters,
@@ -23,11 +23,14 @@ import {
   MAX_KEY_BYTES,
   noParameters,
   objectSchema,
+  remediationsPageSchema,
+  remediationsParameters,
   summarySchema,
   type BucketsParameters,
   type EvidenceParameters,
   type ExportParameters,
   type FindingsParameters,
+  type RemediationsParameters,
 } from './schemas.ts';
 
 export interface ReportSources {
@@ -191,6 +194,14 @@ export class ReportApi {
         response: keysSchema,
         handle: async () => json(200, { keys: keysView(await sources.summary()) }),
       },
+      {
+        path: '/remediations',
+        authenticated: true,
+        parameters: remediationsParameters,
+        summary: 'The change log: every fix recorded, newest first, each described in words (before → after, key alias, Bucket Key, ETag), in pages joined by an opaque cursor.',
+        response: remediationsPageSchema,
+        handle: async ({ query }) => json(200, await this.remediations(query as RemediationsParameters)),
+      },
       ...EXPORT_FORMATS.map(
         (format): Route => ({
           path: `/export.${format}`,
@@ -205,6 +216,18 @@ export class ReportApi {
         }),
       ),
     ];
+  }
+
+  private async remediations(params: RemediationsParameters): Promise<{ remediations: RemediationView[]; nextCursor: string | null }> {
+    const scope = { route: 'remediations', limit: params.limit };
+    // The log's position is its sort key (`<at>#<bucket>/<key>`), carried in the cursor's key field.
+    const after = this.decodeCursor(scope, params.cursor);
+    const [page, summary] = await Promise.all([this.sources.reader.newestPage(REMEDIATIONS_PK, params.limit, after?.key), this.sources.summary()]);
+    const aliases = keyAliases(summary);
+    return {
+      remediations: page.items.map((item) => remediationView(item, aliases)).filter((r): r is RemediationView => r !== undefined),
+      nextCursor: page.nextSk ? this.cursors.encode(scope, { bucket: REMEDIATIONS_PK, key: page.nextSk }) : null,
+    };
   }
 
   private export(format: ExportFormat, params: ExportParameters, options: HandleOptions): ApiResponse {
@@ -251,10 +274,10 @@ export class ReportApi {
 }
 
 function filterScope(params: FindingsQueryParams) {
-  return { bucket: params.bucket, prefix: params.prefix, verdict: params.verdict, mode: params.mode, kmsKey: params.kmsKey };
+  return { bucket: params.bucket, prefix: params.prefix, verdict: params.verdict, mode: params.mode, kmsKey: params.kmsKey, account: params.account, region: params.region };
 }
 
-type FindingsQueryParams = Pick<FindingsParameters, 'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey'>;
+type FindingsQueryParams = Pick<FindingsParameters, 'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'account' | 'region'>;
 function findingsQuery(params: FindingsQueryParams): FindingsQuery {
   return {
     ...(params.bucket ? { bucket: params.bucket } : {}),
@@ -262,6 +285,8 @@ function findingsQuery(params: FindingsQueryParams): FindingsQuery {
     ...(params.verdict ? { verdict: params.verdict } : {}),
     ...(params.mode ? { mode: params.mode } : {}),
     ...(params.kmsKey ? { kmsKeyArn: params.kmsKey } : {}),
+    ...(params.account ? { account: params.account } : {}),
+    ...(params.region ? { region: params.region } : {}),
   };
 }
 

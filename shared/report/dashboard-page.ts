@@ -29,37 +29,48 @@ ${styles}</style>
     <p id="login-error" class="error" role="alert"></p>
   </section>
 </div>
+<div id="error-banner" class="banner" role="alert" data-testid="error-banner" hidden>
+  <b>The report API did not answer every request: what is shown below is incomplete.</b>
+  <ul id="error-list"></ul>
+</div>
 <main id="app" hidden>
   <section class="span4" aria-labelledby="h-overall">
     <h2 id="h-overall">Overall compliance</h2>
-    <div class="hero"><div id="overall-donut"></div>
+    <div class="hero" id="overall-card"><div id="overall-donut"><div class="loading">Loading…</div></div>
       <div><div class="big" data-testid="overall-compliance"></div>
         <div class="muted">compliant or exempt</div>
         <div><b data-testid="overall-objects"></b> objects · <span data-testid="overall-bytes"></span></div></div></div>
   </section>
   <section class="span4" aria-labelledby="h-sweep">
     <h2 id="h-sweep">Last sweep and coverage</h2>
-    <div data-testid="last-sweep"></div>
-    <div data-testid="coverage" class="muted" style="margin-top:.5rem"></div>
+    <div id="last-sweep-card"><div data-testid="last-sweep">Loading…</div>
+    <div data-testid="coverage" class="muted" style="margin-top:.5rem"></div></div>
   </section>
   <section class="span4" aria-labelledby="h-trend">
-    <h2 id="h-trend">Compliance over sweep runs</h2>
-    <div id="trend" data-testid="trend-chart"></div>
+    <h2 id="h-trend">Compliance per run</h2>
+    <label class="small muted trend-scope" id="trend-scope-label" hidden>Scope <select id="trend-scope" data-testid="trend-scope"></select></label>
+    <div id="trend" data-testid="trend-chart"><div class="loading">Loading…</div></div>
   </section>
   <section class="span6" aria-labelledby="h-verdicts">
-    <h2 id="h-verdicts">Objects by verdict</h2><div id="verdicts"></div>
+    <h2 id="h-verdicts">Objects by verdict</h2><div id="verdicts"><div class="loading">Loading…</div></div>
   </section>
   <section class="span6" aria-labelledby="h-modes">
-    <h2 id="h-modes">Objects by encryption mode</h2><div id="modes"></div>
+    <h2 id="h-modes">Objects by encryption mode</h2><div id="modes"><div class="loading">Loading…</div></div>
   </section>
   <section class="span7" aria-labelledby="h-buckets">
-    <h2 id="h-buckets">Compliance per bucket</h2><div id="buckets"></div>
+    <h2 id="h-buckets">Compliance per bucket</h2><div id="buckets"><div class="loading">Loading…</div></div>
   </section>
   <section class="span5" aria-labelledby="h-keys">
-    <h2 id="h-keys">At-risk KMS keys (blast radius)</h2><div id="atrisk"></div>
+    <h2 id="h-keys">At-risk KMS keys (blast radius)</h2><div id="atrisk"><div class="loading">Loading…</div></div>
   </section>
   <section class="span12" aria-labelledby="h-remediations">
-    <h2 id="h-remediations">Recent remediations</h2><div id="remediations"></div>
+    <h2 id="h-remediations">Recent remediations</h2><div id="remediations"><div class="loading">Loading…</div></div>
+    <p><a href="#remediation-log" id="remediation-log-link" data-testid="remediation-log-link" hidden>Full change log →</a></p>
+    <div id="remediation-log" hidden>
+      <h2>Change log (every fix, newest first)</h2>
+      <div id="remediation-log-rows"></div>
+      <div class="pager"><button class="plain" id="log-newer" type="button" disabled>Newer</button><button class="plain" id="log-older" type="button" disabled data-testid="log-older">Older</button><span id="log-page-info" class="muted small"></span></div>
+    </div>
   </section>
   <section class="span12" aria-labelledby="h-findings">
     <h2 id="h-findings">Findings</h2>
@@ -75,7 +86,6 @@ ${styles}</style>
       <button class="plain" type="button" id="export-json">Export JSON</button>
       <button class="plain" type="button" id="evidence-json" data-testid="evidence-link" title="the evidence pack's document as of now (unsigned; sseguard evidence writes the signed pack)">Evidence pack (JSON)</button>
     </form>
-    <p id="findings-error" class="error" role="alert"></p>
     <table><thead><tr><th>verdict</th><th>bucket</th><th>key</th><th>mode</th><th>KMS key</th><th>reasons</th><th class="num">size</th><th>audited</th></tr></thead>
       <tbody id="findings" data-testid="findings-body"></tbody></table>
     <div class="pager"><button class="plain" id="prev" type="button" disabled>Previous</button><button class="plain" id="next" type="button" disabled data-testid="next-page">Next</button><span id="page-info" class="muted small"></span></div>

@@ -11,7 +11,7 @@ type AnyFinding = Finding & Partial<Pick<StoredFinding, 'firstSeen' | 'lastSeen'
 export const EXPORT_FORMATS = ['csv', 'json', 'asff'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export const FINDING_CSV_COLUMNS = ['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt'] as const;
+export const FINDING_CSV_COLUMNS = ['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash', 'account', 'region'] as const;
 
 /** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
 export function csvField(value: string | number | undefined): string {
@@ -21,6 +21,8 @@ export function csvField(value: string | number | undefined): string {
 
 export function findingCsvRow(f: AnyFinding): string {
   const values: Record<(typeof FINDING_CSV_COLUMNS)[number], string | number | undefined> = {
+    account: f.account,
+    region: f.region,
     bucket: f.bucket,
     key: f.key,
     versionId: f.versionId,
@@ -32,6 +34,8 @@ export function findingCsvRow(f: AnyFinding): string {
     storageClass: f.storageClass,
     etag: f.etag,
     auditedAt: f.auditedAt,
+    policyVersion: f.policy?.version,
+    policyHash: f.policy?.hash,
   };
   return FINDING_CSV_COLUMNS.map((column) => csvField(values[column])).join(',');
 }
@@ -42,6 +46,8 @@ export function findingCsvRow(f: AnyFinding): string {
  */
 export function findingJson(f: AnyFinding) {
   return {
+    account: f.account ?? null,
+    region: f.region ?? null,
     bucket: f.bucket,
     key: f.key,
     versionId: f.versionId ?? null,
@@ -58,6 +64,8 @@ export function findingJson(f: AnyFinding) {
     auditedAt: f.auditedAt,
     evidence: f.evidence ?? null,
     evidenceAt: f.evidenceAt ?? null,
+    /** The policy that judged it; null on findings recorded before findings named their policy. */
+    policy: f.policy ?? null,
     ...(f.firstSeen ? { firstSeen: f.firstSeen, lastSeen: f.lastSeen } : {}),
     ...(f.remediation ? { remediation: f.remediation } : {}),
   };
@@ -89,14 +97,17 @@ const SSE_HEADER: Record<string, string> = { 'sse-s3': 'AES256', 'sse-kms': 'aws
 /** One finding as an AwsSecurityFinding (ASFF 2018-10-08). */
 export function findingAsff(f: StoredFinding, context: AsffContext) {
   const partition = context.partition ?? 'aws';
+  // Each object's own account and Region (a finding recorded before accounts were kept: the context's).
+  const accountId = f.account ?? context.accountId;
+  const region = f.region ?? context.region;
   const status = ASFF_STATUS[f.verdict];
   const reasons = f.reasons.map((r) => `${r.code}: ${r.message}`).join('\n');
   return {
     SchemaVersion: '2018-10-08',
     Id: `sseguard/${f.bucket}/${f.key}`,
-    ProductArn: `arn:${partition}:securityhub:${context.region}:${context.accountId}:product/${context.accountId}/default`,
+    ProductArn: `arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`,
     GeneratorId: 'sseguard/s3-object-encryption',
-    AwsAccountId: context.accountId,
+    AwsAccountId: accountId,
     Types: ['Software and Configuration Checks/AWS Security Best Practices'],
     CreatedAt: f.firstSeen,
     UpdatedAt: f.lastSeen,
@@ -108,7 +119,7 @@ export function findingAsff(f: StoredFinding, context: AsffContext) {
         Type: 'AwsS3Object',
         Id: `arn:${partition}:s3:::${f.bucket}/${f.key}`,
         Partition: partition,
-        Region: context.region,
+        Region: region,
         Details: {
           AwsS3Object: {
             ...(f.mode && SSE_HEADER[f.mode] ? { ServerSideEncryption: SSE_HEADER[f.mode] } : {}),

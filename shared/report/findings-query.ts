@@ -24,6 +24,8 @@ export interface FindingsQuery {
   verdict?: Verdict;
   mode?: ModeFilter;
   kmsKeyArn?: string;
+  account?: string;
+  region?: string;
 }
 
 export interface FindingsPage {
@@ -74,6 +76,13 @@ export class FindingsReader {
       filters.push('#verdict = :verdict');
       names['#verdict'] = 'verdict';
       values[':verdict'] = query.verdict;
+    }
+    // Account and Region are attributes of each state (a bucket's account never changes).
+    for (const name of ['account', 'region'] as const) {
+      if (!query[name]) continue;
+      names[`#${name}`] = name;
+      values[`:${name}`] = query[name];
+      filters.push(`#${name} = :${name}`);
     }
     if (query.mode) {
       names['#mode'] = 'mode';
@@ -161,6 +170,25 @@ export class FindingsReader {
       }),
     );
     return (page.Items ?? []) as Item[];
+  }
+
+  /**
+   * One page of a partition newest first (the remediation log), after the sort key `afterSk`;
+   * `nextSk` is set only when an older item exists. Reads one item more than the page to know.
+   */
+  async newestPage(partitionKey: string, limit: number, afterSk?: string): Promise<{ items: Item[]; nextSk?: string }> {
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: afterSk === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :after',
+        ExpressionAttributeValues: { ':pk': partitionKey, ...(afterSk === undefined ? {} : { ':after': afterSk }) },
+        ScanIndexForward: false,
+        Limit: limit + 1,
+      }),
+    );
+    const found = (page.Items ?? []) as Item[];
+    const items = found.slice(0, limit);
+    return found.length > limit ? { items, nextSk: String(items[items.length - 1]!.sk) } : { items };
   }
 }
 

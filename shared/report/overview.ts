@@ -3,6 +3,7 @@
 // their blast radius. Their cost depends on the number of buckets, keys and runs shown, not on
 // the number of findings.
 import { ENCRYPTION_MODES, type KeyLookup, type KeyState } from '../domain/encryption.ts';
+import type { EncryptionSnapshot } from '../domain/encryption-snapshot.ts';
 import { AT_RISK_STATES } from '../domain/evaluate.ts';
 import { VERDICTS, type Verdict } from '../domain/verdict.ts';
 import type { Counts, ScanRun, Summary } from '../findings/store.ts';
@@ -10,12 +11,16 @@ import type { PostureSummary } from '../findings/posture-reader.ts';
 import { REMEDIATIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
 import type { SweepRun } from '../sweep/sweep-runs.ts';
 import type { FindingsReader, ModeFilter } from './findings-query.ts';
+import { describeRemediation, type KeyAliases } from './remediation-text.ts';
 
 /** The remediation log (written with each fix, see shared/findings/dynamodb-store.ts), newest first. */
 export { REMEDIATIONS_PK };
+/** Runs plotted per scope, and scopes plotted (the most recently run first). */
 const TREND_RUNS = 30;
+const TREND_SCOPES = 12;
 const COVERAGE_RUNS = 200;
-const RECENT_REMEDIATIONS = 20;
+/** The summary's few newest fixes; the whole log is paged through /remediations. */
+export const RECENT_REMEDIATIONS = 5;
 
 
 export interface CountsView {
@@ -36,7 +41,9 @@ export interface KeyView {
   rotationEnabled?: boolean;
   deletionDate?: string;
   checkedAt?: string;
-  /** KMS cannot decrypt with it, or objects under it are judged at-risk. */
+  /** Alias names (`alias/finance`), from ListAliases when the key was described; empty when none is known. */
+  aliases: string[];
+  /** Objects depend on it, and KMS cannot decrypt with it or objects under it are judged at-risk. */
   atRisk: boolean;
   /** Blast radius: the objects encrypted under the key, and their bytes. */
   objects: number;
@@ -48,15 +55,31 @@ export interface RemediationView {
   bucket: string;
   key: string;
   action: string;
+  outcome: string;
+  /** `sse-s3 → sse-kms (alias/finance), bucket key on, ETag kept`: see remediation-text.ts. */
+  description: string;
   before?: unknown;
   after?: unknown;
   at: string;
+}
+
+export interface TrendPoint {
+  id: string;
+  /** What the run covered: `bucket`, `bucket/prefix`, or the scheduled sweep's `(sweep)`. */
+  scope: string;
+  bucket: string;
+  prefix: string;
+  finishedAt: string;
+  objects: number;
+  compliancePercent: number;
 }
 
 export interface SummaryView {
   generatedAt: string;
   overall: CountsView;
   buckets: ({ bucket: string; lastSweepAt: string | null } & CountsView)[];
+  /** Per AWS account, the worst first (most objects not proven compliant). */
+  accounts: ({ account: string } & CountsView)[];
   atRiskKeys: KeyView[];
   lastSweep: ScanRun | null;
   coverage: {
@@ -69,7 +92,8 @@ export interface SummaryView {
     /** The oldest of the latest whole-bucket sweeps: everything is at least this fresh. */
     oldestSweepAt: string | null;
   };
-  trend: { id: string; bucket: string; prefix: string; finishedAt: string; objects: number; compliancePercent: number }[];
+  /** Compliance per run, oldest first, each with its scope; runs that audited no object are not plotted. */
+  trend: TrendPoint[];
   recentRemediations: RemediationView[];
   /** Bucket postures by verdict (default encryption, TLS, SSE-C blocking), from their counter. */
   posture: PostureSummary;
@@ -106,7 +130,10 @@ export function keysView(summary: Summary): KeyView[] {
       ...(described?.rotationEnabled === undefined ? {} : { rotationEnabled: described.rotationEnabled }),
       ...(described?.deletionDate ? { deletionDate: described.deletionDate } : {}),
       ...(facts?.checkedAt ? { checkedAt: facts.checkedAt } : {}),
-      atRisk: unusable || (counts.verdicts['at-risk'] ?? 0) > 0,
+      aliases: described?.aliases ?? [],
+      // A key no object depends on puts nothing at risk, whatever its state (a key event for a key
+      // never seen on an object records its facts, and must not raise an alarm).
+      atRisk: counts.objects > 0 && (unusable || (counts.verdicts['at-risk'] ?? 0) > 0),
       objects: counts.objects,
       bytes: counts.bytes,
       verdicts: filled(VERDICTS, counts.verdicts),
@@ -138,12 +165,68 @@ function sweepAsScanRun(run: SweepRun & { finishedAt: string }): ScanRun {
     finishedAt: run.finishedAt,
     objects: run.objectsAudited,
     verdicts: run.verdicts,
+    ...(run.objectsAudited === 0 ? { empty: true } : {}),
   };
 }
 
-function remediation(item: Record<string, unknown>): RemediationView | undefined {
+/** Alias names per key ARN, from the recorded key facts. */
+export function keyAliases(summary: Summary): KeyAliases {
+  const aliases: Record<string, string[]> = {};
+  for (const [arn, facts] of Object.entries(summary.keyFacts)) if (facts.status === 'described' && facts.aliases?.length) aliases[arn] = facts.aliases;
+  return aliases;
+}
+
+/** One entry of the remediation log (REMEDIATIONS partition), or undefined for an item of another shape. */
+export function remediationView(item: Record<string, unknown>, aliases: KeyAliases): RemediationView | undefined {
   if (typeof item.bucket !== 'string' || typeof item.key !== 'string' || typeof item.at !== 'string') return undefined;
-  return { bucket: item.bucket, key: item.key, action: String(item.action ?? 'unknown'), before: item.before, after: item.after, at: item.at };
+  const snapshot = (value: unknown) => (value && typeof value === 'object' ? (value as EncryptionSnapshot) : undefined);
+  const before = snapshot(item.before);
+  const after = snapshot(item.after);
+  const outcome = String(item.outcome ?? 'unknown');
+  return {
+    bucket: item.bucket,
+    key: item.key,
+    action: String(item.action ?? 'unknown'),
+    outcome,
+    description: describeRemediation({ outcome, ...(before ? { before } : {}), ...(after ? { after } : {}) }, aliases),
+    before: item.before,
+    after: item.after,
+    at: item.at,
+  };
+}
+
+/** What a run covered, as the trend groups runs. */
+export const runScope = (run: Pick<ScanRun, 'bucket' | 'prefix'>): string => (run.prefix ? `${run.bucket}/${run.prefix}` : run.bucket);
+
+/**
+ * The trend: the newest runs of each scope, oldest first (the dashboard draws one scope at a time). A run that
+ * audited no object (a mistyped prefix, an empty bucket) proves nothing, so it is not plotted as
+ * compliance, whether or not the scan recorded it as empty; nor is a run stopped by a signal, whose
+ * figure is that of the objects it reached.
+ */
+export function trendOf(runsNewestFirst: readonly ScanRun[]): TrendPoint[] {
+  const byScope = new Map<string, ScanRun[]>();
+  for (const run of runsNewestFirst) {
+    if (!(run.objects > 0) || run.interrupted) continue;
+    const scope = runScope(run);
+    const runs = byScope.get(scope) ?? [];
+    if (runs.length === 0 && byScope.size >= TREND_SCOPES) continue;
+    if (runs.length < TREND_RUNS) runs.push(run);
+    byScope.set(scope, runs);
+  }
+  return [...byScope]
+    .flatMap(([scope, runs]) =>
+      runs.map((run) => ({
+        id: run.id,
+        scope,
+        bucket: run.bucket,
+        prefix: run.prefix,
+        finishedAt: run.finishedAt,
+        objects: run.objects,
+        compliancePercent: percent(proven(run.verdicts), run.objects),
+      })),
+    )
+    .sort((a, b) => (a.finishedAt < b.finishedAt ? -1 : a.finishedAt > b.finishedAt ? 1 : 0));
 }
 
 export async function summaryView(summary: Summary, reader: FindingsReader, posture: PostureSummary, now = new Date()): Promise<SummaryView> {
@@ -157,7 +240,9 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
   const runs = [...runItems.map(scanRun), ...sweeps.map(sweepAsScanRun)].sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : -1));
   const lastWholeSweep = new Map<string, string>();
   for (const run of runs) {
-    if (run.prefix !== '') continue;
+    // A scan that audited nothing, or was stopped part way, did not cover its bucket (a sweep's
+    // coverage is its list of buckets).
+    if (run.prefix !== '' || run.interrupted || (run.bucket !== SWEEP_BUCKET && !(run.objects > 0))) continue;
     const covered = run.bucket === SWEEP_BUCKET ? (sweeps.find((s) => s.runId === run.id)?.buckets ?? []) : [run.bucket];
     for (const bucket of covered) if (!lastWholeSweep.has(bucket)) lastWholeSweep.set(bucket, run.finishedAt);
   }
@@ -169,10 +254,16 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
   const sweptObjects = swept.reduce((sum, b) => sum + b.objects, 0);
   const totalObjects = buckets.reduce((sum, b) => sum + b.objects, 0);
   const sweepTimes = swept.map((b) => b.lastSweepAt!).sort();
+  const aliases = keyAliases(summary);
   return {
     generatedAt: now.toISOString(),
     overall: countsView(summary.overall),
     buckets,
+    accounts: Object.entries(summary.accounts ?? {})
+      .filter(([, counts]) => counts.objects > 0)
+      .map(([account, counts]) => ({ account, unproven: counts.objects - proven(counts.verdicts), ...countsView(counts) }))
+      .sort((a, b) => b.unproven - a.unproven || (a.account < b.account ? -1 : 1))
+      .map(({ unproven: _unproven, ...view }) => view),
     atRiskKeys: keysView(summary).filter((key) => key.atRisk),
     lastSweep: runs[0] ?? null,
     coverage: {
@@ -181,18 +272,8 @@ export async function summaryView(summary: Summary, reader: FindingsReader, post
       objectsPercent: percent(sweptObjects, totalObjects),
       oldestSweepAt: buckets.length > 0 && swept.length === buckets.length ? sweepTimes[0]! : null,
     },
-    trend: runs
-      .slice(0, TREND_RUNS)
-      .reverse()
-      .map((run) => ({
-        id: run.id,
-        bucket: run.bucket,
-        prefix: run.prefix,
-        finishedAt: run.finishedAt,
-        objects: run.objects,
-        compliancePercent: percent(proven(run.verdicts), run.objects),
-      })),
-    recentRemediations: remediationItems.map(remediation).filter((r): r is RemediationView => r !== undefined),
+    trend: trendOf(runs),
+    recentRemediations: remediationItems.map((item) => remediationView(item, aliases)).filter((r): r is RemediationView => r !== undefined),
     posture,
   };
 }

@@ -137,7 +137,7 @@ export class Router {
       if (error instanceof ApiError) response = errorResponse(error);
       else {
         // Internal details (table names, SDK messages, stacks) go to the log, never to the client.
-        this.logError('report API request failed', error);
+        this.logError(`report API request failed: ${request.method} ${request.rawPath.slice(0, 200)}`, error);
         response = errorResponse(new ApiError(500, 'internal', 'internal error: the request could not be completed; see the service log'));
       }
     }

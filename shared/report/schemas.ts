@@ -20,7 +20,11 @@ const MODE_FILTERS = [...ENCRYPTION_MODES, 'unknown'] as const;
 const mode = z.enum(MODE_FILTERS, { error: `expected one of ${MODE_FILTERS.join(', ')}` }).describe('only this encryption mode (`unknown`: the object could not be read)');
 const kmsKey = z
   .string()
-  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    // The API has no KMS access (its role reads the findings table only): it cannot resolve a reference.
+    'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); the API cannot resolve an alias or key id: `sseguard report --kms-key` does',
+  )
   .describe('only objects encrypted under this KMS key ARN');
 const cursor = z
   .string()
@@ -34,7 +38,17 @@ const limit = z
   .describe(`page size, at most ${MAX_PAGE}`);
 
 export const noParameters = z.strictObject({});
-const filters = { bucket: bucket.optional(), prefix: prefix.optional(), verdict: verdict.optional(), mode: mode.optional(), kmsKey: kmsKey.optional() };
+const account = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').describe("only buckets of this AWS account");
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a Region name (for example: us-east-1)').describe('only buckets in this Region');
+const filters = {
+  bucket: bucket.optional(),
+  prefix: prefix.optional(),
+  verdict: verdict.optional(),
+  mode: mode.optional(),
+  kmsKey: kmsKey.optional(),
+  account: account.optional(),
+  region: region.optional(),
+};
 export const findingsParameters = z.strictObject({ ...filters, limit, cursor: cursor.optional() });
 export const bucketsParameters = z.strictObject({ verdict: verdict.optional() });
 export type BucketsParameters = z.infer<typeof bucketsParameters>;
@@ -45,12 +59,21 @@ export const evidenceParameters = z.strictObject({
   bucket: bucket.optional(),
 });
 export type EvidenceParameters = z.infer<typeof evidenceParameters>;
+export const remediationsParameters = z.strictObject({
+  limit: z
+    .preprocess(wholeNumber, z.number({ error: pageSize }).int({ error: pageSize }).min(1, { error: pageSize }).max(MAX_PAGE, { error: pageSize }).default(50))
+    .describe(`page size, at most ${MAX_PAGE}`),
+  cursor: cursor.optional(),
+});
+export type RemediationsParameters = z.infer<typeof remediationsParameters>;
 export type FindingsParameters = z.infer<typeof findingsParameters>;
 export type ExportParameters = z.infer<typeof exportParameters>;
 
 // Response shapes, for the OpenAPI document (the handlers build them from typed views).
 const reason = z.object({ code: z.enum(REASON_CODES), message: z.string() });
 export const findingSchema = z.object({
+  account: z.string().nullable(),
+  region: z.string().nullable(),
   bucket: z.string(),
   key: z.string(),
   versionId: z.string().nullable(),
@@ -69,6 +92,10 @@ export const findingSchema = z.object({
   /** What the finding rests on (a HeadObject, or an S3 Inventory report's row) and when it was true. */
   evidence: z.enum(['head', 'inventory', 'metadata-table']).nullable(),
   evidenceAt: z.string().nullable(),
+  policy: z
+    .object({ version: z.number(), hash: z.string().describe('sha256: and 16 hex digits of the normalised policy (keys resolved to ARNs)') })
+    .nullable()
+    .describe('the policy that judged the finding; null when recorded before findings named their policy'),
   firstSeen: z.string(),
   lastSeen: z.string(),
   remediation: z.object({ action: z.string(), outcome: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
@@ -97,23 +124,38 @@ export const keySchema = z.object({
   rotationEnabled: z.boolean().optional(),
   deletionDate: z.string().optional(),
   checkedAt: z.string().optional(),
-  atRisk: z.boolean(),
+  aliases: z.array(z.string()).describe('alias names of the key (alias/finance), from ListAliases'),
+  atRisk: z.boolean().describe('objects depend on the key, and KMS cannot decrypt with it or those objects are at-risk'),
   objects: z.number().describe('blast radius: objects encrypted under the key'),
   bytes: z.number().describe('blast radius: their bytes'),
   verdicts: z.record(z.enum(VERDICTS), z.number()),
 });
-const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()) });
+const remediationSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  description: z.string().describe('the change in words: sse-s3 → sse-kms (alias/finance), bucket key on, ETag kept'),
+  before: z.unknown(),
+  after: z.unknown(),
+  at: z.string(),
+});
+const scanRun = z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), startedAt: z.string(), finishedAt: z.string(), objects: z.number(), verdicts: z.record(z.string(), z.number()), empty: z.boolean().optional().describe('the run audited no object: it proves nothing and is not plotted in the trend'), interrupted: z.object({ listingFinished: z.boolean() }).optional().describe('stopped by a signal before its end: not plotted in the trend, not coverage') });
 export const summarySchema = z.object({
   generatedAt: z.string(),
   overall: counts,
   buckets: z.array(counts.extend({ bucket: z.string(), lastSweepAt: z.string().nullable() })),
+  accounts: z.array(counts.extend({ account: z.string() })).describe('per AWS account, the worst first'),
   atRiskKeys: z.array(keySchema),
   lastSweep: scanRun.nullable(),
   coverage: z.object({ buckets: z.number(), bucketsSwept: z.number(), objectsPercent: z.number(), oldestSweepAt: z.string().nullable() }),
-  trend: z.array(z.object({ id: z.string(), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() })),
-  recentRemediations: z.array(z.object({ bucket: z.string(), key: z.string(), action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() })),
+  trend: z
+    .array(z.object({ id: z.string(), scope: z.string().describe('bucket, bucket/prefix, or (sweep)'), bucket: z.string(), prefix: z.string(), finishedAt: z.string(), objects: z.number(), compliancePercent: z.number() }))
+    .describe('compliance per run, oldest first, each with its scope; runs that audited no object are left out'),
+  recentRemediations: z.array(remediationSchema).describe('the newest few fixes; GET /remediations pages through all of them'),
   posture: z.object({ buckets: z.number(), verdicts: z.partialRecord(z.enum(VERDICTS), z.number()) }).describe('bucket postures by verdict'),
 });
+export const remediationsPageSchema = z.object({ remediations: z.array(remediationSchema), nextCursor: z.string().nullable() });
 export const bucketsSchema = z.object({
   buckets: z.array(
     z.object({
@@ -144,6 +186,7 @@ export const objectSchema = z.object({
       versionId: z.string().optional(),
       etag: z.string().optional(),
       reasons: z.array(reason),
+      policy: z.object({ version: z.number(), hash: z.string() }).optional().describe('the policy that judged this audit'),
       remediation: z.object({ action: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() }).optional(),
     }),
   ),

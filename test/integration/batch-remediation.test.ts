@@ -369,6 +369,25 @@ describe('a job still running', () => {
   }, 120_000);
 });
 
+describe('a policy changed between the scan and jobs --wait', () => {
+  test('the job is folded under the policy it was created under, not the default; its findings name that policy', async () => {
+    const bucket = 'policy-pinned';
+    const versions = await seed(bucket, 3);
+    const scan = await batchScan(bucket);
+    const madeUnder = json(scan).scan.policy;
+    expect(madeUnder.hash).toMatch(/^sha256:/);
+    const [job] = json(scan).summary.remediation.batchJobs;
+    // The default policy now asks for DSSE-KMS: under it, the fixed objects would be noncompliant.
+    const changed = join(dir, `${bucket}-changed.yaml`);
+    writeFileSync(changed, `version: 1\nrules:\n  - bucket: ${bucket}\n    require: dsse-kms\n`);
+    const run = await sseguard(['jobs', '--bucket', bucket, '--wait', '--timeout', '120', '--json'], { SSEGUARD_POLICY: changed });
+    expect(run.code, run.stderr).toBe(0);
+    expect(json(run).jobs).toEqual([expect.objectContaining({ jobId: job.jobId, state: 'folded', policy: madeUnder })]);
+    await expectFixedByJob(bucket, versions, job.jobId);
+    for (const state of (await states(bucket)).values()) expect(state.policy).toEqual(madeUnder);
+  }, 120_000);
+});
+
 describe('S3 Control weather', () => {
   test('CreateJob throttled and failing, DescribeJob throttled: retried with one token, one job, no verdict from weather', async () => {
     const bucket = 'weather-batch';

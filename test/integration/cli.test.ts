@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
+import { DynamoFindingsStore } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -129,13 +130,27 @@ describe('sseguard scan', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(JSON.parse(run.stdout).findings[0]).toMatchObject({ kmsKeyArn: key.arn, verdict: 'compliant' });
   });
 
+  test('a prefix with no object (a typo) fails the gate: exit 1 naming the empty scope, unless --allow-empty', async () => {
+    const typo = await sseguard(['scan', '--bucket', 'all-good', '--prefix', 'finanse/', '--json']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim()).toMatch(/^sseguard: error: no objects under s3:\/\/all-good\/finanse\//);
+    expect(JSON.parse(typo.stdout).summary).toMatchObject({ objects: 0, empty: true, exitCode: 1 });
+    const allowed = await sseguard(['scan', '--bucket', 'all-good', '--prefix', 'finanse/', '--allow-empty']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).not.toContain('no objects under');
+    // A scope with objects is no empty run.
+    const real = await sseguard(['scan', '--bucket', 'all-good', '--prefix', 'dir/', '--json']);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout).summary.empty).toBeUndefined();
+  });
+
   test('--help explains the command, its options and exit codes', async () => {
     const run = await sseguard(['scan', '--help']);
     expect(run.code).toBe(0);
     for (const text of ['--bucket', '--prefix', '--policy', '--concurrency', '--json', '--no-record', '--dry-run', '--remediate', 'Examples:']) {
       expect(run.stdout).toContain(text);
     }
-    expect((await sseguard(['--help'])).stdout).toContain('Exit codes: 0 all compliant or exempt, 1 something is not proven compliant, 2 error');
+    expect((await sseguard(['--help'])).stdout).toContain('Exit codes (every command): 0 done and compliant, 1 findings or failures to act on');
   });
 });
 
@@ -204,7 +219,7 @@ describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
   }, CLI_TIMEOUT_MS);
 
   test('audit-worker with a bare S3 notification: wrapped as an SQS message, audited, recorded', async () => {
-    const run = await invoking(['invoke', 'audit-worker', '--event', sample('s3-notification.json')]);
+    const run = await invoking(['invoke', 'audit-worker', '--event', sample('s3-notification.json'), '--json']);
     expect(run.stderr).toContain('sending it as the body of one SQS message');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
@@ -213,7 +228,7 @@ describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
   });
 
   test('key-events with the recorded CloudTrail event: a key KMS does not know re-evaluates nothing, and says so', async () => {
-    const run = await invoking(['invoke', 'key-events', '--event', sample('kms-disable-key.json')]);
+    const run = await invoking(['invoke', 'key-events', '--event', sample('kms-disable-key.json'), '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'reevaluated', objects: 0, key: { status: 'not-found' } });
   });
@@ -239,7 +254,7 @@ describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
     const run = await sseguard(['report', '--format', 'csv']);
     expect(run.code).toBe(0);
     const [header, ...rest] = run.stdout.trimEnd().split('\n');
-    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt');
+    expect(header).toBe('bucket,key,versionId,mode,kmsKeyArn,verdict,reasons,size,storageClass,etag,auditedAt,policyVersion,policyHash,account,region');
     expect(run.stdout).toContain('all-good,"comma,""quoted"".txt",,sse-s3,,compliant,,');
     expect(run.stdout).toContain('has-sse-c,customer.bin,,sse-c,,noncompliant,sse-c-forbidden,');
     expect(rest.length).toBe(5);
@@ -260,5 +275,112 @@ describe('sseguard report', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(run.stdout).toContain('5 objects');
     expect(run.stdout).toContain('80.0% compliant or exempt');
     expect(run.stdout).toMatch(/has-sse-c\s+2\s+1\s+1/);
+  });
+});
+
+describe('sseguard report: filters answer the question asked', { timeout: CLI_TIMEOUT_MS }, () => {
+  let key: Awaited<ReturnType<typeof createKey>>;
+  beforeAll(async () => {
+    key = await createKey(clients, { alias: 'alias/report-finance' });
+    await createBucket(clients, 'report-kms');
+    await putObject(clients, 'report-kms', 'ledger-1', { mode: 'sse-kms', key });
+    await putObject(clients, 'report-kms', 'ledger-2', { mode: 'sse-kms', key });
+    await putObject(clients, 'report-kms', 'readme', { mode: 'sse-s3' });
+    expect((await sseguard(['scan', '--bucket', 'report-kms'])).code).toBe(0);
+    expect((await sseguard(['scan', '--bucket', 'has-sse-c'])).code).toBe(1);
+  }, CLI_TIMEOUT_MS);
+
+  test('--kms-key takes an alias, an alias ARN or a key id as the policy does, and finds the objects under the key ARN', async () => {
+    const aliasArn = key.arn.replace(/:key\/.*$/, ':alias/report-finance');
+    for (const ref of ['alias/report-finance', aliasArn, key.id, key.arn]) {
+      const run = await sseguard(['report', '--format', 'json', '--kms-key', ref]);
+      expect(run.code, `${ref}: ${run.stderr}`).toBe(0);
+      const document = JSON.parse(run.stdout);
+      expect(document.findings.map((f: { key: string }) => f.key).sort(), ref).toEqual(['ledger-1', 'ledger-2']);
+      expect(document.summary.overall.objects, ref).toBe(2);
+      expect(Object.keys(document.summary.kmsKeys), ref).toEqual([key.arn]);
+    }
+  });
+
+  test('a key KMS cannot resolve is an error naming it; a key with no findings says so (exit 1)', async () => {
+    const missing = await sseguard(['report', '--kms-key', 'alias/no-such-key']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('alias/no-such-key');
+    const unused = await createKey(clients, { alias: 'alias/report-unused' });
+    const none = await sseguard(['report', '--kms-key', 'alias/report-unused']);
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim()).toBe(`sseguard: error: no findings recorded under KMS key ${unused.arn} (alias/report-unused)`);
+    expect(none.stdout).toBe('');
+  });
+
+  test('the summary is the filtered one, in JSON and in the table', async () => {
+    const oneBucket = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', 'has-sse-c'])).stdout);
+    expect(oneBucket.summary.overall).toMatchObject({ objects: 2, verdicts: { compliant: 1, noncompliant: 1 } });
+    expect(Object.keys(oneBucket.summary.buckets)).toEqual(['has-sse-c']);
+    const table = await sseguard(['report', '--bucket', 'has-sse-c']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^2 objects, .*; 50\.0% compliant or exempt \(bucket has-sse-c\)$/);
+    expect(table.stdout).not.toContain('all-good');
+  });
+
+  test('an unknown bucket says so in one line, exit 1, instead of the fleet summary', async () => {
+    for (const format of ['table', 'json', 'csv']) {
+      const run = await sseguard(['report', '--format', format, '--bucket', 'nope']);
+      expect(run.code, format).toBe(1);
+      expect(run.stderr, format).toBe('sseguard: error: no findings recorded for bucket nope\n');
+      expect(run.stdout, format).toBe('');
+    }
+  });
+});
+
+describe('sseguard scan: every finding names the policy that judged it', { timeout: CLI_TIMEOUT_MS }, () => {
+  const store = new DynamoFindingsStore(clients.documents, 'cli-findings');
+  const bucket = 'policy-change';
+  const snapshot = async () =>
+    Promise.all(['a.txt', 'b.txt'].map(async (key) => ({ state: (await store.statesOf(bucket, [key])).get(key)!, history: (await store.history(bucket, key)).length })));
+
+  beforeAll(async () => {
+    await createBucket(clients, bucket);
+    await putObject(clients, bucket, 'a.txt', { mode: 'sse-s3' });
+    await putObject(clients, bucket, 'b.txt', { mode: 'sse-s3' });
+  }, CLI_TIMEOUT_MS);
+
+  test('a re-audit under the same policy writes nothing; another policy with the same verdicts rewrites the policy only, and the scan warns first', async () => {
+    const first = await sseguard(['scan', '--bucket', bucket, '--json']);
+    expect(first.code).toBe(0);
+    const firstPolicy = JSON.parse(first.stdout).scan.policy;
+    expect(firstPolicy).toEqual({ version: 1, hash: expect.stringMatching(/^sha256:[0-9a-f]{16}$/) });
+    expect(JSON.parse(first.stdout).findings.map((f: { policy: unknown }) => f.policy)).toEqual([firstPolicy, firstPolicy]);
+    const recorded = await snapshot();
+    expect(recorded.map((r) => r.state.policy)).toEqual([firstPolicy, firstPolicy]);
+
+    // The same policy again: nothing to overwrite, nothing written.
+    const again = await sseguard(['scan', '--bucket', bucket, '--json']);
+    expect(again.stderr).not.toContain('warning');
+    expect(JSON.parse(again.stdout).scan.overwrites).toBeUndefined();
+    expect(await snapshot()).toEqual(recorded);
+
+    // Another policy, under which the objects are still compliant.
+    const strict = policyFile('sse-s3-only.yaml', 'version: 1\ndefault: { require: sse-s3 }\n');
+    const changed = await sseguard(['scan', '--bucket', bucket, '--policy', strict, '--json']);
+    expect(changed.code).toBe(0);
+    const header = JSON.parse(changed.stdout).scan;
+    expect(header.policy.hash).not.toBe(firstPolicy.hash);
+    expect(header.overwrites).toEqual({ underOtherPolicies: 2, withoutPolicy: 0 });
+    expect(changed.stderr).toContain(`sseguard: warning: 2 findings under s3://${bucket}/ were judged under another policy`);
+    expect(changed.stderr).toContain(header.policy.hash);
+    const rejudged = await snapshot();
+    // Same verdicts: the state names the new policy (one write each), no history entry, no count moved.
+    expect(rejudged.map((r) => [r.state.verdict, r.state.policy, r.state.rev, r.history])).toEqual(
+      recorded.map((r) => ['compliant', header.policy, r.state.rev + 1, r.history]),
+    );
+
+    // report shows it: JSON, CSV and the table.
+    const json = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', bucket])).stdout);
+    expect(json.findings.map((f: { policy: unknown }) => f.policy)).toEqual([header.policy, header.policy]);
+    const csv = (await sseguard(['report', '--format', 'csv', '--bucket', bucket])).stdout.trimEnd().split('\n');
+    expect(csv[0]!.endsWith(',policyVersion,policyHash,account,region')).toBe(true);
+    expect(csv[1]!.endsWith(`,1,${header.policy.hash}`)).toBe(true);
+    expect((await sseguard(['report', '--bucket', bucket])).stdout).toContain(header.policy.hash);
   });
 });

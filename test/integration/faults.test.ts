@@ -17,7 +17,7 @@ import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findin
 import { transactWrite } from '../../shared/findings/dynamodb-writes.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
 import type { PostureChange } from '../../shared/posture/remediate.ts';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { createRuntime, scanDependencies, type Runtime } from '../../shared/runtime.ts';
 import { createBucket, createKey, disableKey, enableVersioning, putObject, type TestKey } from '../support/aws-fixtures.ts';
@@ -317,6 +317,196 @@ describe('crash-safe remediation', () => {
     expect(rerun.code).toBe(0);
     await expectFixedExactlyOnce(bucket, bodies);
   }, 180_000);
+
+  // Interrupted runs say what they did, and the rerun is not blocked by the locks the dead run held:
+  // no short lease here (SSEGUARD_FIX_LEASE_MS unset: one minute), so only a take-over can fix at once.
+  const IDEMPOTENCY = 'faults-idempotency';
+  const INTERRUPTED = /interrupted: (\d+) fixed so far, (\d+) not audited: rerun to finish/;
+
+  /** The fix locks in progress that name process `pid` as their owner. */
+  async function locksOf(pid: number): Promise<Record<string, unknown>[]> {
+    const { Items } = await writer.documents.send(
+      new ScanCommand({ TableName: IDEMPOTENCY, FilterExpression: 'owner_pid = :pid AND #s = :inprogress', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':pid': pid, ':inprogress': 'INPROGRESS' } }),
+    );
+    return Items ?? [];
+  }
+
+  async function fixedSoFar(bucket: string, bodies: Map<string, string>): Promise<number> {
+    const store = runtimeAt(emulator).store;
+    let fixed = 0;
+    for (const key of bodies.keys()) if ((await store.history(bucket, key)).some((entry) => entry.remediation?.outcome === 'fixed')) fixed += 1;
+    return fixed;
+  }
+
+  const GRACEFUL: [NodeJS.Signals, string, 'request' | 'response', number][] = [
+    ['SIGINT', 's3:CopyObject', 'response', 6],
+    ['SIGTERM', 'dynamodb:PutItem', 'response', 8],
+  ];
+
+  test.each(GRACEFUL)(
+    '%s during scan --remediate: fixes in flight finish, the locks are released, it says "interrupted: N fixed so far, M not audited" truly and exits 2; the rerun fixes the rest at once, each exactly once, and lists them',
+    async (signal, operation, phase, nth) => {
+      const { bucket, policyPath, bodies } = await fixableBucket();
+      let seen = 0;
+      let victim: number | undefined;
+      proxy.observe((key, at) => {
+        if (key !== operation || at !== phase || victim === undefined) return;
+        if (++seen === nth) process.kill(-victim, signal);
+      });
+      const args = ['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '4'];
+      const interrupted = await sseguard(args, { AWS_ENDPOINT_URL: proxy.endpoint }, (pid) => (victim = pid));
+      proxy.observe(undefined);
+      expect(interrupted.code).toBe(2);
+      const said = INTERRUPTED.exec(interrupted.stdout);
+      expect(said, interrupted.stdout + interrupted.stderr).not.toBeNull();
+      const [fixed, notAudited] = [Number(said![1]), Number(said![2])];
+      // What it says is what is on record: every object is either fixed (history) or not audited.
+      expect(fixed).toBe(await fixedSoFar(bucket, bodies));
+      expect(fixed).toBeGreaterThan(0);
+      expect(notAudited).toBeGreaterThan(0);
+      expect(fixed + notAudited).toBe(OBJECTS);
+      expect(interrupted.stdout.match(/^ {2}s3:\/\/.*, copy$/gm)?.length).toBe(fixed);
+      expect(await locksOf(victim!)).toEqual([]);
+
+      const rerun = await sseguard([...args.slice(0, -2), '--json'], { AWS_ENDPOINT_URL: emulator });
+      expect(rerun.stderr).toBe('');
+      expect(rerun.code).toBe(0);
+      const { summary } = JSON.parse(rerun.stdout);
+      expect(summary.remediation.outcomes['skipped-being-fixed-elsewhere']).toBeUndefined();
+      const changes = summary.remediation.changes as { key: string; action: string; versionBefore: string; versionAfter: string; before: { mode: string }; after: { mode: string; kmsKeyArn: string } }[];
+      expect(changes).toHaveLength(OBJECTS - fixed);
+      for (const change of changes) {
+        expect(change).toMatchObject({ action: 'copy', before: { mode: 'dsse-kms' }, after: { mode: 'sse-kms', kmsKeyArn: targetKey.arn } });
+        expect(change.versionAfter).not.toBe(change.versionBefore);
+      }
+      await expectFixedExactlyOnce(bucket, bodies);
+
+      // `report --remediations` reads the same changes back from the table: one per `fixed` history entry.
+      const log = await sseguard(['report', '--remediations', '--bucket', bucket, '--format', 'json'], { AWS_ENDPOINT_URL: emulator });
+      expect(log.code).toBe(0);
+      const logged = (JSON.parse(log.stdout).remediations as { key: string; versionBefore: string; versionAfter: string; action: string }[]).map((c) => `${c.key} ${c.versionBefore} ${c.versionAfter} ${c.action}`);
+      const fromHistory: string[] = [];
+      const store = runtimeAt(emulator).store;
+      for (const key of bodies.keys()) {
+        for (const { remediation } of await store.history(bucket, key)) {
+          if (remediation?.outcome === 'fixed') fromHistory.push(`${key} ${remediation.before.versionId} ${remediation.after?.versionId} ${remediation.action}`);
+        }
+      }
+      expect(logged.sort()).toEqual(fromHistory.sort());
+      expect(logged).toHaveLength(OBJECTS);
+      const text = await sseguard(['report', '--remediations', '--bucket', bucket], { AWS_ENDPOINT_URL: emulator });
+      expect(text.stdout).toContain(`${OBJECTS} changes.`);
+      expect(text.stdout).toMatch(new RegExp(`s3://${bucket}/doc-0 \\(version \\S+ → \\S+\\): dsse-kms \\S+ → sse-kms ${targetKey.arn}, copy`));
+    },
+    180_000,
+  );
+
+  test.each([KILL_POINTS[0]!, KILL_POINTS[3]!])(
+    'kill -9 %s, one-minute leases: the rerun on this host takes over the dead process\'s locks at once and fixes every object exactly once',
+    async (_when, operation, phase, nth) => {
+      const { bucket, policyPath, bodies } = await fixableBucket();
+      let seen = 0;
+      let victim: number | undefined;
+      proxy.observe((key, at) => {
+        if (key !== operation || at !== phase || victim === undefined) return;
+        if (++seen === nth) process.kill(-victim, 'SIGKILL');
+      });
+      const args = ['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '4'];
+      const crashed = await sseguard(args, { AWS_ENDPOINT_URL: proxy.endpoint }, (pid) => (victim = pid));
+      proxy.observe(undefined);
+      expect(crashed.code).toBeNull();
+      const rerun = await sseguard(args, { AWS_ENDPOINT_URL: emulator });
+      expect(rerun.stderr).toBe('');
+      expect(rerun.stdout).not.toContain('skipped-being-fixed-elsewhere');
+      expect(rerun.code).toBe(0);
+      await expectFixedExactlyOnce(bucket, bodies);
+    },
+    180_000,
+  );
+
+  describe('locks another process holds', () => {
+    /** A remediating scan whose copies hang (black-holed) while it holds their locks; resolves once it holds some. */
+    async function hangingFixer(bucket: string, policyPath: string): Promise<{ pid: number; held: Record<string, unknown>[]; done: Promise<Run> }> {
+      proxy.setRules([{ service: 's3', operation: 'CopyObject', path: new RegExp(`^/${bucket}/`), rate: 1, kind: 'black-hole' }]);
+      let pid = 0;
+      const done = sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--concurrency', '3'], { AWS_ENDPOINT_URL: proxy.endpoint, SSEGUARD_SOCKET_TIMEOUT_MS: '300000' }, (p) => (pid = p));
+      for (let i = 0; i < 300; i++) {
+        const held = pid ? await locksOf(pid) : [];
+        if (held.length === 3) return { pid, held, done };
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error('the hanging fixer never took its locks');
+    }
+
+    test('a live process on this host: its locks are not taken, the scan names the holder and the lease end; after kill -9 the rerun takes them over at once', async () => {
+      const { bucket, policyPath, bodies } = await fixableBucket();
+      const fixer = await hangingFixer(bucket, policyPath);
+      try {
+        const args = ['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'];
+        const meanwhile = await sseguard(args, { AWS_ENDPOINT_URL: emulator });
+        expect(meanwhile.code).toBe(1); // three objects still not compliant
+        expect(meanwhile.stdout).toMatch(/skipped-being-fixed-elsewhere +3/);
+        for (const lock of fixer.held) {
+          const until = new Date(lock.in_progress_expiration as number).toISOString();
+          expect(meanwhile.stdout).toContain(`held by pid ${fixer.pid} on ${lock.owner_host} until ${until}`);
+        }
+        expect(await locksOf(fixer.pid)).toHaveLength(3);
+      } finally {
+        process.kill(-fixer.pid, 'SIGKILL');
+        await fixer.done;
+        proxy.setRules([]);
+      }
+      const rerun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'], { AWS_ENDPOINT_URL: emulator });
+      expect(rerun.stderr).toBe('');
+      expect(rerun.code).toBe(0);
+      expect(rerun.stdout).toContain('Changed (3):');
+      await expectFixedExactlyOnce(bucket, bodies);
+    }, 180_000);
+
+    test('Ctrl-C while fixes hang: the scan waits for them and says so; a second Ctrl-C stops at once (exit 2) and the rerun takes its locks over at once', async () => {
+      const { bucket, policyPath, bodies } = await fixableBucket();
+      const fixer = await hangingFixer(bucket, policyPath);
+      process.kill(-fixer.pid, 'SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Still draining: its fixes in flight hold their locks.
+      expect(await locksOf(fixer.pid)).toHaveLength(3);
+      process.kill(-fixer.pid, 'SIGINT');
+      const stopped = await fixer.done;
+      proxy.setRules([]);
+      expect(stopped.code).toBe(2);
+      expect(stopped.stderr).toContain('SIGINT: taking no new objects');
+      expect(stopped.stderr).toContain('SIGINT again: stopped at once');
+      const rerun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'], { AWS_ENDPOINT_URL: emulator });
+      expect(rerun.stderr).toBe('');
+      expect(rerun.code).toBe(0);
+      await expectFixedExactlyOnce(bucket, bodies);
+    }, 180_000);
+
+    test('an owner on another host is never taken over before its lease ends, even if a process of that pid is gone here; after the lease the rerun fixes', async () => {
+      const { bucket, policyPath, bodies } = await fixableBucket();
+      const fixer = await hangingFixer(bucket, policyPath);
+      process.kill(-fixer.pid, 'SIGKILL');
+      await fixer.done;
+      proxy.setRules([]);
+      // The same records, as if a machine elsewhere had written them.
+      for (const lock of fixer.held) {
+        await writer.documents.send(new UpdateCommand({ TableName: IDEMPOTENCY, Key: { id: lock.id }, UpdateExpression: 'SET owner_host = :elsewhere', ExpressionAttributeValues: { ':elsewhere': 'build-host-2' } }));
+      }
+      const args = ['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'];
+      const early = await sseguard(args, { AWS_ENDPOINT_URL: emulator });
+      expect(early.code).toBe(1);
+      expect(early.stdout).toMatch(/skipped-being-fixed-elsewhere +3/);
+      expect(early.stdout).toContain(`held by pid ${fixer.pid} on build-host-2 until`);
+      // The lease ends (moved into the past rather than waited for): Powertools' own rule lets the rerun in.
+      for (const lock of fixer.held) {
+        await writer.documents.send(new UpdateCommand({ TableName: IDEMPOTENCY, Key: { id: lock.id }, UpdateExpression: 'SET in_progress_expiration = :past', ExpressionAttributeValues: { ':past': Date.now() - 1_000 } }));
+      }
+      const late = await sseguard(args, { AWS_ENDPOINT_URL: emulator });
+      expect(late.stderr).toBe('');
+      expect(late.code).toBe(0);
+      await expectFixedExactlyOnce(bucket, bodies);
+    }, 180_000);
+  });
 
   test('CopyObject answers lost after S3 made the copy (the SDK retries a copy that happened): one scan fixes every object exactly once, the history says fixed', async () => {
     const { bucket, policyPath, bodies } = await fixableBucket();

@@ -25,7 +25,7 @@ async function buckets() {
 describe('sseguard inventory setup', () => {
   test('puts a configuration with every audit field, and prints the destination policy statement', async () => {
     const { source, dest } = await buckets();
-    const run = await sseguard(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest, '--prefix', 'reports', '--format', 'Parquet', '--versions', 'all']);
+    const run = await sseguard(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest, '--destination-prefix', 'reports', '--format', 'Parquet', '--versions', 'all']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('"Service": "s3.amazonaws.com"');
@@ -54,7 +54,7 @@ describe('sseguard plan', () => {
     await putObject(clients, source, 'a/2', { mode: 'sse-s3' });
     await putObject(clients, source, 'b/kms', { mode: 'sse-kms', key });
     await putObject(clients, source, 'c/cust', { mode: 'sse-c' });
-    expect((await sseguard(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest, '--prefix', 'reports'])).code).toBe(0);
+    expect((await sseguard(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest, '--destination-prefix', 'reports'])).code).toBe(0);
     const delivered = await sseguard(['emulator', 'deliver-inventory', '--bucket', source]);
     expect(delivered.stderr).toBe('');
     expect(delivered.stdout).toMatch(/sseguard: 4 rows in 1 file\(s\)/);

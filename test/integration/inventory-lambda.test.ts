@@ -217,6 +217,23 @@ describe('the Lambda sweep with an S3 Inventory', () => {
     const [run] = await runs.runs(1);
     expect((await runs.coverage(run!.runId))[1]).toMatchObject({ bucket: SOURCE, evidence: 'listing', reason: expect.stringContaining('no inventory report newer than the one last swept') });
   });
+
+  test('an unchanged report: the worker reads each row\'s recorded state once (one BatchGetItem per 20-row file), HEADs nothing and writes no finding', async () => {
+    const before = await states(SOURCE);
+    // Dated a minute on: report folders are named to the minute.
+    await deliverInventory(emulator, { bucket: SOURCE, rowsPerFile: 20, at: new Date(Date.now() + 60_000) });
+    expect(await sweepHandler({}, context)).toMatchObject({ status: 'finished', filesEnqueued: 3 });
+    const bodies = (await takeMessages()).filter((b) => parseMessageBody(b).kind === 'inventory-file');
+    proxy.resetStats();
+    expect(await throughWorker(bodies)).toEqual([]);
+    // Before the worker shared scan --inventory's loop, the recorder read every row's state again: 6.
+    expect(proxy.stats().requests['dynamodb:BatchGetItem']).toBe(3);
+    expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
+    // One transaction per file, its done marker; no finding is written (revisions unchanged).
+    expect(proxy.stats().requests['dynamodb:TransactWriteItems'] ?? 0).toBe(3);
+    const after = await states(SOURCE);
+    expect([...after].map(([k, f]) => [k, f.rev])).toEqual([...before].map(([k, f]) => [k, f.rev]));
+  });
 });
 
 describe('the inventory sweep keeps its place', () => {

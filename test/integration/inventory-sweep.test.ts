@@ -30,7 +30,7 @@ beforeAll(async () => {
   writes.push(putObjectsInEveryMode(writer, SOURCE, 60, { enabled, disabled }));
   await Promise.all(writes);
   await disableKey(writer, disabled);
-  const setup = await sseguard(['inventory', 'setup', '--bucket', SOURCE, '--destination-bucket', DESTINATION, '--prefix', 'reports']);
+  const setup = await sseguard(['inventory', 'setup', '--bucket', SOURCE, '--destination-bucket', DESTINATION, '--destination-prefix', 'reports']);
   expect(setup.stderr).toBe('');
   expect(setup.code).toBe(0);
   await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() - 60_000) });

@@ -16,7 +16,9 @@ import { VERDICTS } from '../../shared/domain/verdict.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
-import { createRuntime } from '../../shared/runtime.ts';
+import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
+import { scanBucket } from '../../shared/audit/scan.ts';
+import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { KEY_DISABLED, KEY_OK, ODD_KEYS, apiOrder, compliancePercent, seedReport } from '../support/report-fixtures.ts';
 
 const TABLE = 'report-api';
@@ -264,11 +266,12 @@ describe('findings', () => {
       ['/findings', 'limit=2.5', /^limit: expected a whole number from 1 to 1000$/],
       ['/findings', 'verdict=bad', /^verdict: expected one of compliant, noncompliant, at-risk, exempt, unauditable$/],
       ['/findings', 'mode=aes', new RegExp(`^mode: expected one of ${[...ENCRYPTION_MODES, 'unknown'].join(', ')}$`)],
-      ['/findings', 'kmsKey=alias/finance', /^kmsKey: expected a KMS key ARN/],
+      ['/findings', 'kmsKey=alias/finance', /^kmsKey: expected a KMS key ARN \(arn:aws:kms:REGION:ACCOUNT:key\/ID\); the API cannot resolve an alias or key id: `sseguard report --kms-key` does$/],
+      ['/findings', 'kmsKey=1234abcd-12ab-34cd-56ef-1234567890ab', /^kmsKey: expected a KMS key ARN .*alias or key id/],
       ['/findings', 'bucket=Not_A_Bucket', /^bucket: expected an S3 bucket name/],
       ['/findings', 'prefix=', /^prefix: expected a non-empty key prefix$/],
       ['/findings', 'cursor=garbage', /^cursor: expected the nextCursor of a previous page/],
-      ['/findings', 'sort=key', /^sort: unknown parameter \(allowed: bucket, prefix, verdict, mode, kmsKey, limit, cursor\)$/],
+      ['/findings', 'sort=key', /^sort: unknown parameter \(allowed: bucket, prefix, verdict, mode, kmsKey, account, region, limit, cursor\)$/],
       ['/findings', 'verdict=compliant&verdict=exempt', /^verdict: given more than once$/],
       ['/summary', 'bucket=alpha-bucket', /^bucket: unknown parameter \(this route takes none\)$/],
       ['/export.csv', 'limit=5', /^limit: unknown parameter/],
@@ -372,7 +375,7 @@ describe('exports', () => {
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('link')).toBeNull();
     const [header, ...rows] = parseCsv(await response.text());
-    expect(header).toEqual(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt']);
+    expect(header).toEqual(['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash', 'account', 'region']);
     expect(rows.map((r) => `${r[0]}/${r[1]}`)).toEqual(ids((await allPages({}, 1000)).findings));
   });
 
@@ -430,11 +433,11 @@ describe('description and CORS', () => {
     const document = await get('/openapi.json');
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/', '/buckets', '/evidence', '/export.asff', '/export.csv', '/export.json', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/summary'].sort(),
+      ['/', '/buckets', '/evidence', '/export.asff', '/export.csv', '/export.json', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
     );
     const parameters = document.paths['/findings'].get.parameters;
     const byName = Object.fromEntries(parameters.map((p: { name: string }) => [p.name, p]));
-    expect(Object.keys(byName)).toEqual(['bucket', 'prefix', 'verdict', 'mode', 'kmsKey', 'limit', 'cursor']);
+    expect(Object.keys(byName)).toEqual(['bucket', 'prefix', 'verdict', 'mode', 'kmsKey', 'account', 'region', 'limit', 'cursor']);
     expect(byName.limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 });
     expect(byName.verdict.schema.enum).toEqual([...VERDICTS]);
     expect(document.paths['/health'].get.security).toEqual([]);
@@ -481,9 +484,16 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
     const checkpoint = await runs.start({ runId: '2026-11-23T03:00:00.000Z~abc123', startedAt: '2026-11-23T03:00:00.000Z', buckets });
     await runs.finish(checkpoint, '2026-11-23T03:20:00.000Z');
     const summary = await get('/summary');
-    expect(summary.lastSweep).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)', finishedAt: '2026-11-23T03:20:00.000Z' });
+    // Until a worker has audited a page of it, the sweep says it audited nothing.
+    expect(summary.lastSweep).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)', finishedAt: '2026-11-23T03:20:00.000Z', empty: true });
     expect(summary.coverage).toMatchObject({ buckets: buckets.length, bucketsSwept: buckets.length, objectsPercent: 100, oldestSweepAt: '2026-11-23T03:20:00.000Z' });
-    expect(summary.trend.at(-1)).toMatchObject({ id: checkpoint.runId, bucket: '(sweep)' });
+    // It audited no object (no page was recorded): it covers its buckets, but is not plotted as compliance.
+    expect(summary.trend.map((run: { id: string }) => run.id)).not.toContain(checkpoint.runId);
+    // Once a page is audited it is a compliance figure like any run.
+    await runs.countPage({ runId: checkpoint.runId, page: 0 }, seeded.slice(0, 5));
+    const counted = await get('/summary');
+    expect(counted.lastSweep.empty).toBeUndefined();
+    expect(counted.trend.map((run: { id: string }) => run.id)).toContain(checkpoint.runId);
   });
 
   test('/buckets lists bucket postures, filters by verdict, and /summary counts them', async () => {
@@ -514,6 +524,56 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
     expect((await invoke('/buckets', 'verdict=maybe')).status).toBe(400);
     expect((await invoke('/buckets', '', {})).status).toBe(401);
     expect((await get('/summary')).posture).toEqual({ buckets: 2, verdicts: { compliant: 1, noncompliant: 1 } });
+  });
+});
+
+describe('the policy that judged each finding', () => {
+  test('findings, exports, object history and the OpenAPI schema name it; findings from before say null', async () => {
+    const runtime = createRuntime(loadConfig());
+    await createBucket(clients, 'policy-shown');
+    await putObject(clients, 'policy-shown', 'judged.txt', { mode: 'sse-s3' });
+    const deps = await scanDependencies(runtime);
+    await scanBucket(deps, { bucket: 'policy-shown', concurrency: 1 });
+    const { policyIdOf } = await import('../../shared/domain/policy-identity.ts');
+    const policy = policyIdOf(deps.policy);
+
+    const [finding] = (await get('/findings', 'bucket=policy-shown')).findings;
+    expect(finding.policy).toEqual(policy);
+    // Recorded before findings named their policy: null, not a guess.
+    expect((await get('/findings', 'bucket=alpha-bucket&limit=1')).findings[0].policy).toBeNull();
+    expect((await get('/export.json', 'bucket=policy-shown')).findings[0].policy).toEqual(policy);
+    const csv = (await invoke('/export.csv', 'bucket=policy-shown')).body.trimEnd().split('\n');
+    expect(csv[1]!.endsWith(`,${policy.version},${policy.hash}`)).toBe(true);
+    const object = await get('/objects/policy-shown/judged.txt');
+    expect(object.state.policy).toEqual(policy);
+    expect(object.history.at(-1).policy).toEqual(policy);
+    const document = await get('/openapi.json');
+    const findingsPage = document.paths['/findings'].get.responses[200].content['application/json'].schema;
+    expect(JSON.stringify(findingsPage)).toContain('the policy that judged the finding');
+  });
+});
+
+describe('runs that audited nothing', () => {
+  test('a scan of an empty prefix is recorded as empty: last run says so, the trend and coverage leave it out', async () => {
+    const alphaSweptAt = (await get('/summary')).buckets.find((b: { bucket: string }) => b.bucket === 'alpha-bucket').lastSweepAt;
+    const runtime = createRuntime(loadConfig());
+    await createBucket(clients, 'trend-typo');
+    await putObject(clients, 'trend-typo', 'finance/a.txt', { mode: 'sse-s3' });
+    const deps = await scanDependencies(runtime);
+    // Newer than every other run, so that it is the last one shown.
+    const result = await scanBucket({ ...deps, clock: () => new Date('2030-01-01T00:00:00.000Z') }, { bucket: 'trend-typo', prefix: 'finanse/', concurrency: 2 });
+    expect(result).toMatchObject({ objects: 0, empty: true });
+    // A run recorded before runs carried the flag: zero objects says the same.
+    await runtime.store.recordScan({ id: 'old-empty', bucket: 'alpha-bucket', prefix: '', startedAt: '2029-12-31T00:00:00.000Z', finishedAt: '2029-12-31T00:01:00.000Z', objects: 0, verdicts: {} });
+    const summary = await get('/summary');
+    expect(summary.lastSweep).toMatchObject({ id: result.id, objects: 0, empty: true });
+    const trendIds = summary.trend.map((run: { id: string }) => run.id);
+    expect(trendIds).not.toContain(result.id);
+    expect(trendIds).not.toContain('old-empty');
+    expect(summary.trend.every((run: { objects: number }) => run.objects > 0)).toBe(true);
+    // alpha-bucket's whole-bucket sweep is still the real one, not the empty run after it.
+    expect(alphaSweptAt).toMatch(/^2026-/);
+    expect(summary.buckets.find((b: { bucket: string }) => b.bucket === 'alpha-bucket').lastSweepAt).toBe(alphaSweptAt);
   });
 });
 

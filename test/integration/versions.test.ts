@@ -4,9 +4,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
 import { auditRequests } from '../../shared/audit/audit-batch.ts';
+import { idempotentFix } from '../../shared/audit/idempotent-fix.ts';
+import { createRemediator } from '../../shared/audit/remediator.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
@@ -139,4 +141,85 @@ test('a sweep of every version (SSEGUARD_SWEEP_ALL_VERSIONS) pages versions and 
   const summary = await runtime.store.summary();
   // a.txt is current and compliant; its SSE-C version and b.txt's version under the marker are noncurrent.
   expect(summary.buckets[bucket]).toMatchObject({ objects: 1, verdicts: { compliant: 1 }, noncurrent: { objects: 2, verdicts: { noncompliant: 1, compliant: 1 } } });
+}, 120_000);
+
+test('a fix record only describes the version it changed: after a copy fix makes the DSSE version noncurrent, scan --all-versions --remediate reports it blocked, with its own version id, never fixed', async () => {
+  const bucket = 'versioned-dsse-fix';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  const { VersionId: dsseVersion } = await writer.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'ledger.csv', Body: 'ledger', ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key.arn }),
+  );
+  // The copy fix writes a new current version under the target; the DSSE version becomes noncurrent.
+  const fixCurrent = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--json']);
+  expect(fixCurrent.code).toBe(0);
+  const current = (JSON.parse(fixCurrent.stdout) as { findings: JsonFinding[] }).findings.find((f) => f.key === 'ledger.csv');
+  expect(current).toMatchObject({ isLatest: true, mode: 'sse-kms', verdict: 'compliant', remediation: { action: 'copy', outcome: 'fixed' } });
+  expect(current?.versionId).not.toBe(dsseVersion);
+
+  // The dry run already says it: the noncurrent DSSE version needs a copy, which would make it current.
+  const dryRun = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--all-versions', '--dry-run']);
+  expect(dryRun.stdout).toMatch(/blocked-noncurrent-version/);
+
+  const run = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--all-versions', '--remediate', '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const findings = (JSON.parse(run.stdout) as { findings: JsonFinding[] }).findings.filter((f) => f.key === 'ledger.csv');
+  // One finding per version, each carrying its own version id.
+  expect(findings.map((f) => f.versionId).sort()).toEqual([current!.versionId, dsseVersion].sort());
+  const noncurrent = findings.find((f) => !f.isLatest);
+  expect(noncurrent).toMatchObject({ versionId: dsseVersion, mode: 'dsse-kms', verdict: 'noncompliant', remediation: { outcome: 'blocked-noncurrent-version' } });
+  const head = await writer.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ledger.csv', VersionId: dsseVersion }));
+  expect(head.ServerSideEncryption).toBe('aws:kms:dsse');
+
+  const text = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--all-versions', '--remediate']);
+  expect(text.code).toBe(1);
+  expect(text.stdout).not.toMatch(/fixed 1/);
+}, 120_000);
+
+test('a replayed fix that wrote another version is never this version\'s state: the copy deleted, the DSSE version current again is reported as it is, not fixed', async () => {
+  const bucket = 'versioned-dsse-restored';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  const { VersionId: dsseVersion } = await writer.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'ledger.csv', Body: 'ledger', ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key.arn }),
+  );
+  const fixed = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--json']);
+  const copy = (JSON.parse(fixed.stdout) as { findings: JsonFinding[] }).findings.find((f) => f.key === 'ledger.csv');
+  expect(copy).toMatchObject({ verdict: 'compliant', remediation: { action: 'copy', outcome: 'fixed' } });
+  // The copy is deleted for good: the DSSE version is current again, with the fix's record still kept.
+  await writer.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'ledger.csv', VersionId: copy!.versionId! }));
+
+  const run = await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate', '--json']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const finding = (JSON.parse(run.stdout) as { findings: JsonFinding[] }).findings.find((f) => f.key === 'ledger.csv');
+  expect(finding).toMatchObject({ versionId: dsseVersion, mode: 'dsse-kms', verdict: 'noncompliant' });
+  expect(finding?.remediation?.outcome).not.toBe('fixed');
+  expect((await writer.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ledger.csv' }))).ServerSideEncryption).toBe('aws:kms:dsse');
+}, 120_000);
+
+test('the worker, asked by a sweep of every version about the DSSE version a copy fix left noncurrent, records it blocked with its own version id, never fixed', async () => {
+  const bucket = 'versioned-dsse-worker';
+  await createBucket(writer, bucket);
+  await enableVersioning(writer, bucket);
+  const { VersionId: dsseVersion } = await writer.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'ledger.csv', Body: 'ledger', ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key.arn }),
+  );
+  // The CLI's copy fix leaves its record in the idempotency table the worker shares.
+  expect((await sseguard(['scan', '--bucket', bucket, '--policy', policyPath, '--remediate'])).code).toBe(0);
+
+  const config = loadConfig({ ...process.env, SSEGUARD_TABLE: 'versions-findings' });
+  const runtime = createRuntime(config);
+  const audit = await scanDependencies(runtime, policyPath);
+  const { fixOnce } = idempotentFix(runtime.clients.dynamodb, config.idempotencyTable);
+  const deps = { ...audit, store: runtime.store, remediator: createRemediator({ ...audit, s3: runtime.clients.s3, fixOnce, fixLog: runtime.store }) };
+  const { recorded, transient } = await auditRequests(deps, [
+    { bucket, key: 'ledger.csv', size: 6, versionId: dsseVersion!, isLatest: false, exactVersion: true, source: 'sweep' },
+  ]);
+  expect(transient).toEqual([]);
+  expect(recorded).toEqual([
+    expect.objectContaining({ versionId: dsseVersion, isLatest: false, mode: 'dsse-kms', verdict: 'noncompliant', remediation: expect.objectContaining({ outcome: 'blocked-noncurrent-version' }) }),
+  ]);
+  expect((await runtime.store.summary()).buckets[bucket]).toMatchObject({ objects: 1, verdicts: { compliant: 1 }, noncurrent: { objects: 1, verdicts: { noncompliant: 1 } } });
 }, 120_000);

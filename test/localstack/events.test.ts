@@ -94,7 +94,7 @@ describe('S3 → SQS → sseguard invoke audit-worker', () => {
     // AWS encodes a space as "+" (plain/a+b%2Bc.txt); LocalStack as %20 (see the test below).
     expect(recordsOf(messages).map((r) => decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '))).sort()).toEqual(['customer/key.bin', 'kms/secret.bin', 'plain/a b+c.txt']);
 
-    const invoked = await run(['invoke', 'audit-worker', '--event', sqsEventFile(messages)]);
+    const invoked = await run(['invoke', 'audit-worker', '--event', sqsEventFile(messages), '--json']);
     expect(invoked.code).toBe(0);
     expect(JSON.parse(invoked.stdout)).toEqual({ batchItemFailures: [] });
     expect(await findings(BUCKET)).toEqual({
@@ -117,7 +117,7 @@ describe('S3 → SQS → sseguard invoke audit-worker', () => {
     const sample = JSON.parse(readFileSync(fileURLToPath(new URL('../events/kms-disable-key.json', import.meta.url)), 'utf8'));
     sample.detail.requestParameters.keyId = key.id;
     sample.detail.resources[0].ARN = key.arn;
-    const invoked = await run(['invoke', 'key-events', '--event', file('disable-key.json', JSON.stringify(sample))]);
+    const invoked = await run(['invoke', 'key-events', '--event', file('disable-key.json', JSON.stringify(sample)), '--json']);
     expect(invoked.code).toBe(0);
     expect(JSON.parse(invoked.stdout)).toMatchObject({ status: 'reevaluated', objects: 1 });
     expect(await findings(BUCKET)).toMatchObject({

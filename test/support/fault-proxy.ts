@@ -10,9 +10,11 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
  * throttle / server-error: AWS's own error answer; black-hole: the request is taken and never answered;
  * reset: TCP RST before the target sees the request; lost-response: the target handles the request
  * (the write happens), then the client's connection is reset instead of the answer being relayed;
- * truncate: the answer is relayed with half its body, then the connection is cut.
+ * truncate: the answer is relayed with half its body, then the connection is cut; wrong-region: S3's
+ * answer to a request signed for another Region than the bucket's (moto serves every bucket from every
+ * Region, AWS does not): 301 PermanentRedirect with x-amz-bucket-region.
  */
-export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response' | 'truncate';
+export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response' | 'truncate' | 'wrong-region';
 export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
 export interface FaultRule {
   /** Which requests: service 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
@@ -26,6 +28,10 @@ export interface FaultRule {
   kind: FaultKind;
   /** At most this many faults from the rule (then its requests pass): "the first answer is lost". */
   times?: number;
+  /** Only requests signed for this Region (the SigV4 credential scope): a fault in one Region of several. */
+  region?: string;
+  /** 'wrong-region': the Region of the bucket(s) `path` matches; only requests signed for another Region get the redirect. */
+  bucketRegion?: string;
 }
 export interface FaultProxyOptions { target: string; rules?: FaultRule[]; seed?: number }
 export interface FaultProxyStats { requests: Record<string, number>; faults: Record<string, number>; forwarded: Record<string, number> }
@@ -64,6 +70,12 @@ const header = (headers: IncomingHttpHeaders, name: string): string => {
 };
 
 // ------------------------------------------------------------------ which service and operation
+
+/** The Region a request is signed for (SigV4 credential scope), '' when unsigned. */
+function signingRegionOf(req: IncomingMessage, url: URL): string {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(header(req.headers, 'authorization'))?.[1]
+    ?? url.searchParams.get('X-Amz-Credential')?.split('/')[2] ?? '';
+}
 
 /** The SigV4 credential scope (header, or query for presigned URLs) names the service reliably. */
 function serviceOf(req: IncomingMessage, url: URL): FaultService {
@@ -218,6 +230,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 function checked(rules: FaultRule[]): FaultRule[] {
   for (const rule of rules) {
     if (!(rule.rate >= 0 && rule.rate <= 1)) throw new Error(`fault rule rate must be within 0..1, got ${rule.rate}`);
+    if (rule.kind === 'wrong-region' && !rule.bucketRegion) throw new Error('a wrong-region fault rule needs bucketRegion');
   }
   return rules;
 }
@@ -286,9 +299,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const service = serviceOf(req, url);
     const operation = operationOf(service, req, url);
     const key = `${service}:${operation}`;
+    const signingRegion = signingRegionOf(req, url);
     bump(counts.requests, key);
     const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
       && (r.operation === undefined || r.operation === operation)
+      && (r.region === undefined || r.region === signingRegion)
+      && (r.kind !== 'wrong-region' || r.bucketRegion !== signingRegion)
       && (r.path === undefined || r.path.test(decodeURIComponent(url.pathname)))
       && (r.times === undefined || (used.get(r) ?? 0) < r.times));
     // One draw per matching request, so the share of faults is `rate` whatever else passes through.
@@ -317,6 +333,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (rule.kind === 'lost-response') {
       bump(counts.forwarded, key);
       forward(req, res, key, 'lose-response');
+      return;
+    }
+    if (rule.kind === 'wrong-region') {
+      const id = randomBytes(8).toString('hex').toUpperCase();
+      // A regional endpoint's answer (a HEAD gets the status and headers alone, as ever).
+      const reply = s3Error(400, 'AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${signingRegion}' is wrong; expecting '${rule.bucketRegion}'`, id, req.method === 'HEAD');
+      req.resume();
+      res.writeHead(reply.status, { ...reply.headers, 'x-amz-bucket-region': rule.bucketRegion ?? '', 'content-length': String(Buffer.byteLength(reply.body)) });
+      res.end(req.method === 'HEAD' ? undefined : reply.body);
       return;
     }
     const reply = faultReply(service, rule.kind, req.method === 'HEAD', service === 'dynamodb' && rule.kind === 'throttle' ? dynamoThrottles++ : 0);

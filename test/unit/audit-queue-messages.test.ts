@@ -45,6 +45,29 @@ describe('parseMessageBody', () => {
     expect(bridged).toMatchObject({ kind: 'audit', requests: [{ key: 'public/café/menü.txt', source: 'eventbridge' }] });
   });
 
+  test('a permanent delete (ObjectRemoved:Delete; EventBridge "Permanently Deleted") names the removed version; a delete marker does not', () => {
+    const event = JSON.parse(sample('s3-notification.json'));
+    event.Records[0].eventName = 'ObjectRemoved:Delete';
+    event.Records[0].s3.object.versionId = 'v-deleted';
+    const parsed = parseMessageBody(JSON.stringify(event));
+    expect(parsed).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv', removedVersionId: 'v-deleted' }] });
+    expect(parsed.kind === 'audit' && parsed.requests[0]).not.toHaveProperty('versionId');
+    event.Records[0].eventName = 'ObjectRemoved:DeleteMarkerCreated';
+    const markerEvent = parseMessageBody(JSON.stringify(event));
+    expect(markerEvent.kind === 'audit' && markerEvent.requests[0]).not.toHaveProperty('removedVersionId');
+
+    const deleted = (deletionType: string) => {
+      const bridged = JSON.parse(sample('eventbridge-object-created.json'));
+      bridged['detail-type'] = 'Object Deleted';
+      bridged.detail.object['version-id'] = 'v-deleted';
+      bridged.detail['deletion-type'] = deletionType;
+      return parseMessageBody(JSON.stringify(bridged));
+    };
+    expect(deleted('Permanently Deleted')).toMatchObject({ kind: 'audit', requests: [{ removedVersionId: 'v-deleted' }] });
+    const marker = deleted('Delete Marker Created');
+    expect(marker.kind === 'audit' && marker.requests[0]).not.toHaveProperty('removedVersionId');
+  });
+
   // What SNS puts in an SQS message body (raw message delivery off).
   const snsBody = (message: string, drop: string[] = []) => {
     const body: Record<string, string> = {

@@ -121,6 +121,16 @@ describe('what a completion-report row records', () => {
     expect(failed).toMatchObject({ outcome: 'batch-task-failed', errorCode: 'NoSuchVersion', batchJobId: 'J' });
     expect(failed.detail).toContain('404 NoSuchVersion: The specified version does not exist.');
   });
+  test('a task S3 reports done is fixed only when HeadObject of the version it changed shows the target; else unverified', () => {
+    const target = { mode: 'sse-kms' as const, kmsKey: KEY, bucketKey: true };
+    const row = completionRow(['data', 'a.txt', 'v1', 'succeeded', '200', '', 'Successful'], 0);
+    const atTarget = { mode: 'sse-kms' as const, kmsKeyArn: KEY, bucketKeyEnabled: true, versionId: 'v1' };
+    expect(taskRecord(row, { jobId: 'J', before, after: atTarget, target }, NOW)).toMatchObject({ outcome: 'fixed', after: atTarget });
+    // The version the job changed still reads SSE-S3 (the after of another version must never stand for it).
+    const unchanged = taskRecord(row, { jobId: 'J', before, after: { ...before }, target }, NOW);
+    expect(unchanged).toMatchObject({ outcome: 'unverified', batchJobId: 'J' });
+    expect(unchanged.detail).toContain('HeadObject of version v1 shows sse-s3');
+  });
 });
 
 describe('the exit code of sseguard jobs', () => {

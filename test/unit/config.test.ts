@@ -8,6 +8,7 @@ const DEFAULTS = {
   idempotencyTable: 'sseguard-idempotency',
   maxReceiveCount: 5,
   sweepBuckets: [],
+  sweepRegions: [],
   sweepIntervalHours: 24,
   sweepAllVersions: false,
   sweepInventory: 'off',
@@ -16,6 +17,7 @@ const DEFAULTS = {
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
   batch: { prefix: 'sseguard-batch', priority: 10 },
+  memberRoleName: 'sseguard-audit',
 };
 
 test('defaults: table, queue and DLQ names, 5 deliveries, no endpoint, no policy, no sweep buckets', () => {
@@ -45,7 +47,7 @@ test('AWS_DEFAULT_REGION is accepted where AWS_REGION is unset, as the AWS CLI d
 test.each([
   [{}, 'AWS_REGION is not set'],
   [{ AWS_REGION: '' }, 'AWS_REGION is not set'],
-  [{ AWS_REGION: 'Frankfurt' }, 'AWS_REGION is not a region name'],
+  [{ AWS_REGION: 'Frankfurt' }, 'AWS_REGION "Frankfurt" is not an AWS Region'],
   [{ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'localhost:4566' }, 'AWS_ENDPOINT_URL is not an http(s) URL'],
   [{ AWS_REGION: 'us-east-1', SSEGUARD_TABLE: 'a b' }, 'SSEGUARD_TABLE is not a DynamoDB table name'],
 ])('%j → one clear line: %s', (env, message) => {
@@ -65,7 +67,7 @@ test('all settings read', () => {
     ...DEFAULTS,
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:4566',
-    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566', athena: 'http://127.0.0.1:4566' },
+    endpoints: { s3: 'http://127.0.0.1:4566', kms: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4566', sqs: 'http://127.0.0.1:4566', eventbridge: 'http://127.0.0.1:4566', athena: 'http://127.0.0.1:4566', sts: 'http://127.0.0.1:4566', organizations: 'http://127.0.0.1:4566' },
     table: 'findings.prod',
     policyPath: 'policy.yaml',
   });
@@ -85,6 +87,8 @@ test('service-specific endpoints win over AWS_ENDPOINT_URL, as in every AWS SDK'
     sqs: 'http://127.0.0.1:1',
     eventbridge: 'http://127.0.0.1:1',
     athena: 'http://127.0.0.1:1',
+    sts: 'http://127.0.0.1:1',
+    organizations: 'http://127.0.0.1:1',
   });
   expect(loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4599' }).endpoints).toEqual({ kms: 'http://127.0.0.1:4599' });
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SQS: 'sqs.local' })).toThrow('AWS_ENDPOINT_URL_SQS is not an http(s) URL');
@@ -126,4 +130,12 @@ test('the sweep uses inventory reports only when told to; a report may be as old
   expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '48' }).sweepInventoryMaxAgeHours).toBe(48);
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY: 'yes' })).toThrow('SSEGUARD_SWEEP_INVENTORY is off or auto');
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: '0' })).toThrow('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0');
+});
+
+test('member accounts: the audit role name (or ARN template) and external id the worker uses, validated', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MEMBER_ROLE_NAME: 'arn:{partition}:iam::{account}:role/audit/sseguard', SSEGUARD_MEMBER_EXTERNAL_ID: 'ext-123' })).toMatchObject({
+    memberRoleName: 'arn:{partition}:iam::{account}:role/audit/sseguard',
+    memberExternalId: 'ext-123',
+  });
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MEMBER_ROLE_NAME: 'not a role' })).toThrow(/SSEGUARD_MEMBER_ROLE_NAME is not a role name/);
 });

@@ -214,6 +214,58 @@ describe('removed objects', () => {
   });
 });
 
+describe('a permanent delete of the recorded version (ObjectRemoved:Delete with its version id)', () => {
+  // The deleted version v2 was current and recorded; v1, older by definition, is current again.
+  const deleted = stored(finding({ versionId: 'v2', etag: '"e2"', lastModified: '2026-11-24T09:00:00.000Z', sequencer: '0055AED6DCD90281F0' }), 5);
+  const nowCurrent = (overrides: Partial<Finding> = {}) =>
+    finding({ versionId: 'v1', mode: 'sse-s3', kmsKeyArn: undefined, verdict: 'noncompliant', lastModified: '2026-11-23T09:00:00.000Z', auditedAt: '2026-11-25T00:00:00.000Z', ...overrides });
+
+  test('the version now current (a HeadObject made after the delete) replaces the deleted one, though older by LastModified and sequencer', () => {
+    const plan = planRecord([nowCurrent({ afterRemovalOf: 'v2', sequencer: '0055AED6DCD90281E0' })], previousOf(deleted));
+    expect(plan.states).toEqual([{ state: expect.objectContaining({ versionId: 'v1', mode: 'sse-s3', verdict: 'noncompliant', rev: 6 }), expectedRev: 5 }]);
+    // What the audit was made after is a fact about the audit, not about the object: never stored.
+    expect(plan.states[0]!.state).not.toHaveProperty('afterRemovalOf');
+  });
+
+  test('without word of the removal, an older version never replaces the recorded one (the rule it mends)', () => {
+    expect(planRecord([nowCurrent()], previousOf(deleted)).stale).toHaveLength(1);
+  });
+
+  test('a removal of another version (not the recorded one) lets nothing older through', () => {
+    const newer = stored(finding({ versionId: 'v3', etag: '"e3"', lastModified: '2026-11-24T12:00:00.000Z' }), 7);
+    const plan = planRecord([nowCurrent({ afterRemovalOf: 'v2' })], previousOf(newer));
+    expect(plan.states).toEqual([]);
+    expect(plan.stale).toHaveLength(1);
+  });
+
+  test('once replaced, a replayed older event cannot bring the deleted version back: its audit is of the current object, the same version', () => {
+    const replaced = stored(nowCurrent({ sequencer: '0055AED6DCD90281E0' }), 6);
+    // The worker audits what is current whatever version an event names: a late ObjectCreated of v2 finds v1.
+    const replay = nowCurrent({ auditedAt: '2026-11-26T00:00:00.000Z', sequencer: undefined });
+    const plan = planRecord([replay], previousOf(replaced));
+    expect(plan.states).toEqual([]);
+    expect(plan.unchanged).toEqual([replay]);
+    // A duplicate of the delete event finds v1 as recorded: nothing to write either.
+    expect(planSize(planRecord([nowCurrent({ afterRemovalOf: 'v2', auditedAt: '2026-11-26T00:00:00.000Z', sequencer: '0055AED6DCD90281E0' })], previousOf(replaced)))).toBe(0);
+  });
+
+  test('without word of the removal (a scan): a stale audit put behind the recorded version by LastModified alone asks the caller to check that version; one ordered by sequencers does not', () => {
+    const scanned = nowCurrent({ sequencer: undefined });
+    const plan = planRecord([scanned], previousOf(deleted));
+    expect(plan.stale).toEqual([scanned]);
+    expect(plan.recheck).toEqual([{ finding: scanned, recordedVersionId: 'v2' }]);
+    // S3's sequencers order the two events exactly: a late event about v1 needs no check.
+    expect(planRecord([nowCurrent({ sequencer: '0055AED6DCD90281E0' })], previousOf(deleted)).recheck).toEqual([]);
+    // The same version audited earlier, or a noncurrent version's audit: nothing to check.
+    expect(planRecord([finding({ ...deleted, auditedAt: '2026-11-01T00:00:00.000Z' })], previousOf(deleted)).recheck).toEqual([]);
+  });
+
+  test('the deleted version was the only one: the object is removed from the findings, whatever the sequencers say', () => {
+    const gone = finding({ removed: true, verdict: 'unauditable', reasons: [{ code: 'object-vanished', message: 'gone' }], etag: undefined, lastModified: undefined, versionId: undefined, afterRemovalOf: 'v2', auditedAt: '2026-11-23T00:00:00.000Z' });
+    expect(planRecord([gone], previousOf(deleted)).deletes).toEqual([{ bucket: 'data', key: 'a.txt', expectedRev: 5 }]);
+  });
+});
+
 function stored_(overrides: Partial<Finding>): PreviousState {
   return stored(finding(overrides));
 }
@@ -288,5 +340,66 @@ describe('writesNothing: what a caller holding the state may leave out of a batc
     const changed = finding({ ...later, ...change });
     expect(writesNothing(before, changed)).toBe(false);
     expect(planSize(planRecord([changed], previousOf(before)))).toBeGreaterThan(0);
+  });
+});
+
+describe('planRecord: the policy that judged the object', () => {
+  const POLICY_A = { version: 1, hash: 'sha256:aaaaaaaaaaaaaaaa' };
+  const POLICY_B = { version: 1, hash: 'sha256:bbbbbbbbbbbbbbbb' };
+  const later = { auditedAt: '2026-11-24T10:00:00.000Z' };
+
+  test('the same policy and the same object: nothing written', () => {
+    const plan = planRecord([finding({ ...later, policy: POLICY_A })], previousOf(stored(finding({ policy: POLICY_A }), 4)));
+    expect(planSize(plan)).toBe(0);
+  });
+
+  test.each([
+    ['another policy', POLICY_A],
+    ['a state recorded before findings named their policy', undefined],
+  ])('%s with the same verdict: the state names the new policy (one write), no history entry, no counter', (_what, before) => {
+    const plan = planRecord([finding({ ...later, policy: POLICY_B })], previousOf(stored(finding(before ? { policy: before } : {}), 4)));
+    expect(plan.states).toEqual([{ state: expect.objectContaining({ policy: POLICY_B, rev: 5 }), expectedRev: 4 }]);
+    expect(plan.history).toEqual([]);
+    expect(plan.counters.size).toBe(0);
+    expect(writesNothing(stored(finding(before ? { policy: before } : {}), 4), finding({ ...later, policy: POLICY_B }))).toBe(false);
+  });
+
+  test('another policy and another verdict: the history entry names the policy that judged it', () => {
+    const plan = planRecord([finding({ ...later, policy: POLICY_B, verdict: 'noncompliant' })], previousOf(stored(finding({ policy: POLICY_A }), 4)));
+    expect(plan.history).toEqual([expect.objectContaining({ entry: expect.objectContaining({ verdict: 'noncompliant', previousVerdict: 'compliant', policy: POLICY_B }) })]);
+  });
+
+  test('a finding that names no policy (made by code from before) leaves the recorded policy alone', () => {
+    const plan = planRecord([finding(later)], previousOf(stored(finding({ policy: POLICY_A }), 4)));
+    expect(planSize(plan)).toBe(0);
+  });
+});
+
+describe('accounts and Regions', () => {
+  const one = { objects: 1, bytes: 100, 'verdict:compliant': 1, 'mode:sse-kms': 1 };
+
+  test("a finding with its account counts under ACCOUNT#<id> too, and its history entry names account and Region", () => {
+    const plan = planRecord([finding({ account: '444455556666', region: 'eu-west-1' })], new Map());
+    expect(counters(plan)).toEqual({ ALL: one, 'BUCKET#data': one, [`KMSKEY#${KEY_A}`]: one, 'ACCOUNT#444455556666': one });
+    expect(plan.history[0]!.entry).toMatchObject({ account: '444455556666', region: 'eu-west-1' });
+    expect(plan.states[0]!.state).toMatchObject({ account: '444455556666', region: 'eu-west-1' });
+  });
+
+  test('a state recorded before accounts were kept gains its account once: moved into the account counter, nothing else', () => {
+    const before = stored(finding(), 2);
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z', account: '444455556666', region: 'eu-west-1' })], previousOf(before));
+    expect(plan.states[0]!.state).toMatchObject({ account: '444455556666', rev: 3 });
+    expect(counters(plan)).toEqual({ 'ACCOUNT#444455556666': one });
+    // Recorded with its account, the same audit again writes nothing.
+    const withAccount = stored(finding({ account: '444455556666', region: 'eu-west-1' }), 3);
+    expect(writesNothing(withAccount, finding({ auditedAt: '2026-11-25T10:00:00.000Z', account: '444455556666', region: 'eu-west-1' }))).toBe(true);
+  });
+
+  test("an audit that does not know the account (an older caller) keeps the recorded one and its counter", () => {
+    const before = stored(finding({ account: '444455556666', region: 'eu-west-1' }), 2);
+    const plan = planRecord([finding({ auditedAt: '2026-11-24T10:00:00.000Z', verdict: 'noncompliant', reasons: [{ code: 'not-encrypted', message: 'x' }] })], previousOf(before));
+    expect(plan.states[0]!.state).toMatchObject({ account: '444455556666', region: 'eu-west-1', verdict: 'noncompliant' });
+    expect(counters(plan)['ACCOUNT#444455556666']).toMatchObject({ 'verdict:compliant': -1, 'verdict:noncompliant': 1 });
+    expect(counters(plan)['ACCOUNT#444455556666']).not.toHaveProperty('objects');
   });
 });

@@ -52,16 +52,17 @@ test('fake at the KMS client boundary: a deleted key is recorded as not-found', 
   expect(await new KmsKeyInspector(client).lookup(OTHER_ACCOUNT_KEY)).toMatchObject({ status: 'not-found' });
 });
 
-test('fake at the KMS client boundary: rotation status denied is unknown, not false', async () => {
+test('fake at the KMS client boundary: rotation status and aliases denied are unknown, not false or none', async () => {
   const { client, calls } = answering(new KMSClient(offline), (command) =>
     command === 'DescribeKeyCommand'
       ? { KeyMetadata: { KeyId: 'k', Arn: OTHER_ACCOUNT_KEY, KeyState: 'Enabled', KeyManager: 'CUSTOMER', AWSAccountId: '999999999999' } }
-      : kmsAccessDenied('not authorized to perform: kms:GetKeyRotationStatus'),
+      : kmsAccessDenied(`not authorized to perform: kms:${command.replace(/Command$/, '')}`),
   );
   const lookup = await new KmsKeyInspector(client).lookup(OTHER_ACCOUNT_KEY);
   expect(lookup).toMatchObject({ status: 'described', accountId: '999999999999', state: 'Enabled' });
   expect(lookup).not.toHaveProperty('rotationEnabled');
-  expect(calls).toEqual(['DescribeKeyCommand', 'GetKeyRotationStatusCommand']);
+  expect(lookup).not.toHaveProperty('aliases');
+  expect(calls).toEqual(['DescribeKeyCommand', 'ListAliasesCommand', 'GetKeyRotationStatusCommand']);
 });
 
 test('fake at the S3 client boundary: HeadObject 403 (no body, as AWS answers HEAD) is object-access-denied', async () => {

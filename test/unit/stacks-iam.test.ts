@@ -23,6 +23,8 @@ const IAM_ACTIONS: Record<string, string[]> = {
   's3 ListObjectsV2': ['s3:ListBucket'],
   's3 ListObjectVersions': ['s3:ListBucketVersions'],
   's3 ListBuckets': ['s3:ListAllMyBuckets'],
+  // The bucket's Region, asked once per bucket (shared/aws/bucket-regions.ts).
+  's3 HeadBucket': ['s3:ListBucket'],
   's3 GetObjectAcl': ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'],
   's3 GetObjectTagging': ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
   's3 GetBucketEncryption': ['s3:GetEncryptionConfiguration'],
@@ -35,6 +37,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   's3 AbortMultipartUpload': ['s3:AbortMultipartUpload'],
   'kms DescribeKey': ['kms:DescribeKey'],
   'kms GetKeyRotationStatus': ['kms:GetKeyRotationStatus'],
+  'kms ListAliases': ['kms:ListAliases'],
   'kms CancelKeyDeletion': ['kms:CancelKeyDeletion'],
   'dynamodb GetItem': ['dynamodb:GetItem'],
   'dynamodb Scan': ['dynamodb:Scan'],
@@ -51,6 +54,9 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'sqs SendMessage': ['sqs:SendMessage'],
   'sqs SendMessageBatch': ['sqs:SendMessage'],
   'sqs GetQueueUrl': ['sqs:GetQueueUrl'],
+  // Member accounts: the worker assumes their audit role; GetCallerIdentity needs no permission.
+  'sts AssumeRole': ['sts:AssumeRole'],
+  'sts GetCallerIdentity': [],
 };
 
 /** DynamoDB authorises each item of a TransactWriteItems call as the single-item write it stands for. */
@@ -90,7 +96,7 @@ const scope: IamScope<string> = {
   inventoryReports: ['arn:aws:s3:::reports/inventory/*'],
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
-const SDK_SERVICES = /^(s3|kms|dynamodb|sqs):/;
+const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts):/;
 
 interface FunctionAnalysis {
   /** SDK operations the function sends (NOT_SENT exclusions applied, after checking they still hold). */
@@ -193,9 +199,9 @@ describe('IAM resources', () => {
     }
   });
 
-  it('"*" only where IAM allows nothing narrower: ListAllMyBuckets and X-Ray', () => {
+  it('"*" only where IAM allows nothing narrower: ListAllMyBuckets, KMS ListAliases and X-Ray', () => {
     for (const s of all.filter((s) => s.resources.includes('*'))) {
-      expect(s.actions.every((a) => a === 's3:ListAllMyBuckets' || a.startsWith('xray:')), `${s.fn} ${s.sid}`).toBe(true);
+      expect(s.actions.every((a) => a === 's3:ListAllMyBuckets' || a === 'kms:ListAliases' || a.startsWith('xray:')), `${s.fn} ${s.sid}`).toBe(true);
     }
   });
 
@@ -225,7 +231,7 @@ describe('IAM resources', () => {
   });
 
   it('only key events may change a KMS key, and only by cancelling its deletion', () => {
-    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|Decrypt|ReEncrypt|Encrypt|GenerateDataKey)/.test(a)));
+    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|List|Decrypt|ReEncrypt|Encrypt|GenerateDataKey)/.test(a)));
     expect(keyChanges.map((s) => [s.fn, s.actions, s.resources])).toEqual([['keyEvents', ['kms:CancelKeyDeletion'], scope.auditKeys]]);
   });
 });

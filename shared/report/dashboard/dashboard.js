@@ -8,6 +8,7 @@
 /** @typedef {import('zod').infer<typeof import('../schemas.ts').findingsPageSchema>} FindingsPage */
 /** @typedef {import('zod').infer<typeof import('../schemas.ts').objectSchema>} ObjectView */
 /** @typedef {Summary['trend'][number]} TrendRun */
+/** @typedef {import('zod').infer<typeof import('../schemas.ts').remediationsPageSchema>} RemediationsPage */
 /** @typedef {Record<string, string | number | undefined>} Attributes */
 /** @typedef {HTMLFormElement & Record<'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'limit', HTMLInputElement & HTMLSelectElement>} FiltersForm */
 
@@ -29,6 +30,12 @@
   /** @type {(string | null | undefined)[]} */
   var pages = [];  // cursors of the pages shown so far; pages[i] opens page i
   var pageIndex = 0;
+  /** @type {Record<string, string[]>} alias names per key ARN, from /keys */
+  var ALIASES = {};
+  /** @type {TrendRun[]} */
+  var TREND = [];
+  /** @type {(string | null)[]} cursors of the change log's pages shown so far */
+  var logPages = [null];
 
   /** An element of the page, which the markup always has. @param {string} id @returns {HTMLElement} */
   function $(id) {
@@ -84,18 +91,24 @@
   function pill(verdict) { return el('span', { class: 'pill', style: 'background:' + (COLORS[verdict] || '#777'), text: verdict }); }
   /** @param {string | null | undefined} arn */
   function shortArn(arn) { return arn ? arn.replace(/^arn:aws[a-z-]*:kms:[^:]+:\d+:key\//, 'key/') : '—'; }
+  /** A key as people name it: its aliases when known, else key/<id>. @param {string | null | undefined} arn */
+  function keyName(arn) { var names = arn ? ALIASES[arn] : undefined; return names && names.length ? names.join(', ') : shortArn(arn); }
 
   class ApiError extends Error {
-    /** @param {number} status @param {string} message */
-    constructor(status, message) { super(message); this.status = status; }
+    /** @param {number} status @param {string} message @param {string} path */
+    constructor(status, message, path) { super(message); this.status = status; this.path = path; }
   }
   /** @param {string} path @returns {Promise<Response>} */
   function api(path) {
+    var route = path.split('?')[0] || path;
     return fetch(path, { headers: { authorization: 'Bearer ' + token } }).then(function (response) {
       if (response.ok) return response;
       return response.json().catch(function () { return {}; }).then(/** @param {{ error?: { message?: string } }} body */ function (body) {
-        throw new ApiError(response.status, (body.error && body.error.message) || ('HTTP ' + response.status));
+        throw new ApiError(response.status, 'HTTP ' + response.status + ': ' + ((body.error && body.error.message) || response.statusText || 'no message'), route);
       });
+    }, /** @param {unknown} error */ function (error) {
+      // fetch rejects only when no answer came at all: the server is down or unreachable.
+      throw new ApiError(0, 'the report API did not answer (' + (error instanceof Error ? error.message : String(error)) + ')', route);
     });
   }
   /** @template T @param {string} path @returns {Promise<T>} */
@@ -110,8 +123,21 @@
   /** @param {unknown} error */
   function handleError(error) {
     if (error instanceof ApiError && error.status === 401) { sessionStorage.removeItem(STORE); signIn('The API refused the token: ' + error.message); return; }
-    $('findings-error').textContent = 'Could not load: ' + (error instanceof Error ? error.message : String(error));
+    showFailure(error);
   }
+  /** Every failed call is said in the banner at the top, one line per route. @param {unknown} error */
+  function showFailure(error) {
+    var banner = $('error-banner'), list = $('error-list');
+    var line = error instanceof ApiError ? 'Could not load ' + error.path + ': ' + error.message : 'Could not load: ' + (error instanceof Error ? error.message : String(error));
+    var known = Array.prototype.some.call(list.childNodes, /** @param {Node} node */ function (node) { return node.textContent === line; });
+    if (!known) list.appendChild(el('li', { 'data-testid': 'error-line', text: line }));
+    banner.hidden = false;
+  }
+  /** A card whose data did not come: says so, so that it never reads as "nothing there". @param {string[]} ids */
+  function markUnavailable(ids) {
+    ids.forEach(function (id) { fill(id, el('div', { class: 'unavailable', 'data-testid': 'card-unavailable', text: 'Not available: the report API call failed (see the banner above).' })); });
+  }
+  var SUMMARY_CARDS = ['overall-card', 'last-sweep-card', 'trend', 'verdicts', 'modes', 'buckets', 'atrisk', 'remediations'];
 
   // Charts ------------------------------------------------------------------------------------
   /** @param {number} percent */
@@ -145,30 +171,73 @@
     });
     return box;
   }
-  /** @param {TrendRun[]} trend */
+  /**
+   * Labels for runs' times that tell them apart: the day when every run has its own day, else the
+   * day and minute, else down to the second.
+   * @param {string[]} isos
+   */
+  function distinctLabels(isos) {
+    /** @param {number} length */
+    function cut(length) { return isos.map(function (iso) { return when(iso).slice(0, length).replace(/Z$/, '') + (length < 19 ? '' : 'Z'); }); }
+    var lengths = [10, 16, 19];
+    for (var i = 0; i < lengths.length; i++) {
+      var labels = cut(/** @type {number} */ (lengths[i]));
+      if (new Set(labels).size === labels.length) return lengths[i] === 10 ? labels : labels.map(function (l) { return l.replace(/Z?$/, ' UTC'); });
+    }
+    return isos.map(when);
+  }
+  /** @param {string} scope */
+  function scopeName(scope) { return scope === '(sweep)' ? 'all buckets (scheduled sweep)' : scope; }
+  /** The runs of one scope (bucket, bucket/prefix, or the scheduled sweep), oldest first. @param {TrendRun[]} trend */
   function trendChart(trend) {
-    if (trend.length === 0) return el('div', { class: 'empty', text: 'No sweep runs recorded yet.' });
-    var w = 320, h = 140, padL = 34, padB = 22, box = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'compliance per sweep run' });
+    if (trend.length === 0) return el('div', { class: 'empty', 'data-testid': 'trend-empty', text: 'No run that audited objects is recorded for this scope yet.' });
+    var w = 320, h = 150, padL = 34, padB = 32, box = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, width: '100%', role: 'img', 'aria-label': 'compliance per run of ' + scopeName(trend[0] ? trend[0].scope : '') });
+    var plotH = h - padB;
     [0, 50, 100].forEach(function (t) {
-      var y = (h - padB) * (1 - t / 100) + 4;
+      var y = plotH * (1 - t / 100) + 4;
       box.appendChild(svg('line', { x1: padL, x2: w, y1: y, y2: y, stroke: '#e3e8ec' }));
       box.appendChild(svg('text', { x: 0, y: y + 4, class: 'axis' }, t + '%'));
     });
     var step = trend.length > 1 ? (w - padL - 8) / (trend.length - 1) : 0;
+    var labels = distinctLabels(trend.map(function (run) { return run.finishedAt; }));
     /** @type {string[]} */
     var points = [];
+    /** @param {number} i */
+    function xOf(i) { return trend.length > 1 ? padL + 4 + i * step : padL + (w - padL) / 2; }
     trend.forEach(function (run, i) {
-      var x = padL + 4 + i * step, y = (h - padB) * (1 - run.compliancePercent / 100) + 4;
+      var x = xOf(i), y = plotH * (1 - run.compliancePercent / 100) + 4;
       points.push(x + ',' + y);
       var dot = svg('circle', { cx: x, cy: y, r: 3.5, fill: '#1f5fa8', 'data-testid': 'trend-point' });
-      dot.appendChild(svg('title', {}, when(run.finishedAt) + ' · ' + run.bucket + (run.prefix ? '/' + run.prefix : '') + ': ' + pct(run.compliancePercent) + ' of ' + count(run.objects)));
+      dot.appendChild(svg('title', {}, labels[i] + ' · ' + scopeName(run.scope) + ': ' + pct(run.compliancePercent) + ' of ' + count(run.objects) + ' objects'));
       box.appendChild(dot);
     });
     box.insertBefore(svg('polyline', { points: points.join(' '), fill: 'none', stroke: '#1f5fa8', 'stroke-width': 2 }), box.firstChild ? box.firstChild.nextSibling : null);
-    box.appendChild(svg('text', { x: padL, y: h - 4, class: 'axis' }, when(trend[0] && trend[0].finishedAt).slice(0, 10)));
-    var lastRun = trend[trend.length - 1];
-    box.appendChild(svg('text', { x: w, y: h - 4, class: 'axis', 'text-anchor': 'end' }, when(lastRun && lastRun.finishedAt).slice(0, 10)));
+    // At most three time labels (first, middle, last), each distinct, so none overlaps or repeats.
+    var shown = trend.length <= 2 ? trend.map(function (_run, i) { return i; }) : [0, Math.floor((trend.length - 1) / 2), trend.length - 1];
+    if (labels[0] && labels[0].length > 10 && trend.length > 2) shown = [0, trend.length - 1];
+    shown.forEach(function (i, n) {
+      var anchor = shown.length === 1 ? 'middle' : n === 0 ? 'start' : n === shown.length - 1 ? 'end' : 'middle';
+      box.appendChild(svg('text', { x: anchor === 'start' ? padL : anchor === 'end' ? w : xOf(i), y: h - 14, class: 'axis', 'text-anchor': anchor, 'data-testid': 'trend-label' }, labels[i] || ''));
+    });
+    var last = trend[trend.length - 1];
+    if (last) box.appendChild(svg('text', { x: w, y: h - 1, class: 'axis', 'text-anchor': 'end' }, 'latest: ' + pct(last.compliancePercent) + ' of ' + count(last.objects)));
     return box;
+  }
+  /** The scope selector and the chart of the scope chosen. @param {string} [chosen] */
+  function renderTrend(chosen) {
+    /** @type {string[]} */
+    var scopes = [];
+    // The scope run most recently first: it is what a person just did.
+    TREND.slice().reverse().forEach(function (run) { if (scopes.indexOf(run.scope) < 0) scopes.push(run.scope); });
+    var select = /** @type {HTMLSelectElement} */ ($('trend-scope'));
+    if (select.options.length !== scopes.length) {
+      select.textContent = '';
+      scopes.forEach(function (scope) { option(select, scope, scopeName(scope)); });
+    }
+    $('trend-scope-label').hidden = scopes.length === 0;
+    var scope = chosen || scopes[0] || '';
+    select.value = scope;
+    fill('trend', trendChart(TREND.filter(function (run) { return run.scope === scope; })));
   }
 
   // Sections ----------------------------------------------------------------------------------
@@ -185,12 +254,15 @@
     setTestText('overall-bytes', bytes(s.overall.bytes));
     var last = s.lastSweep;
     setTestText('last-sweep', last
-      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects'
+      ? 'Last sweep ' + when(last.finishedAt) + ': ' + last.bucket + (last.prefix ? '/' + last.prefix : '') + ', ' + count(last.objects) + ' objects' +
+        (last.objects === 0 ? ' (it audited nothing, so it proves nothing and is not plotted)' : '')
       : 'No sweep recorded yet.');
     var cov = s.coverage;
     setTestText('coverage', cov.bucketsSwept + ' of ' + cov.buckets + ' buckets swept whole (' + pct(cov.objectsPercent) + ' of objects)' +
       (cov.oldestSweepAt ? '; every bucket swept since ' + when(cov.oldestSweepAt) : ''));
-    fill('trend', trendChart(s.trend));
+    // Each scope is its own line: a run over one prefix says nothing about the whole bucket.
+    TREND = s.trend;
+    renderTrend();
     /** @type {Record<string, number>} */
     var verdictCounts = s.overall.verdicts;
     /** @type {Record<string, number>} */
@@ -216,7 +288,7 @@
       var kb = el('tbody');
       s.atRiskKeys.forEach(function (k) {
         kb.appendChild(el('tr', { 'data-testid': 'atrisk-key-row', 'data-arn': k.arn }, [
-          el('td', { class: 'key', title: k.arn, text: shortArn(k.arn) }),
+          el('td', { class: 'key', title: k.arn, 'data-testid': 'atrisk-key-name', text: k.aliases.length ? k.aliases.join(', ') : shortArn(k.arn) }),
           el('td', { text: (k.state || k.status) + (k.deletionDate ? ' (deletes ' + when(k.deletionDate).slice(0, 10) + ')' : '') }),
           el('td', { class: 'num', 'data-testid': 'atrisk-objects', text: count(k.objects) }), el('td', { class: 'num', text: bytes(k.bytes) })]));
       });
@@ -224,14 +296,37 @@
     }
 
     if (s.recentRemediations.length === 0) fill('remediations', el('div', { class: 'empty', 'data-testid': 'remediations-empty', text: 'No remediations recorded yet (the policy reports only, or nothing needed fixing).' }));
-    else {
-      var rb = el('tbody');
-      s.recentRemediations.forEach(function (r) {
-        rb.appendChild(el('tr', { 'data-testid': 'remediation-row' }, [el('td', { text: when(r.at) }), el('td', { text: r.action }), el('td', { class: 'key', text: r.bucket + '/' + r.key }),
-          el('td', { class: 'small', text: JSON.stringify(r.before) + ' → ' + JSON.stringify(r.after) })]));
-      });
-      fill('remediations', el('table', {}, [el('thead', {}, [el('tr', {}, ['when', 'action', 'object', 'before → after'].map(function (h) { return el('th', { text: h }); }))]), rb]));
-    }
+    else fill('remediations', remediationTable(s.recentRemediations, 'remediation-row'));
+    $('remediation-log-link').hidden = s.recentRemediations.length === 0;
+  }
+
+  /** Fixes in words, one row each. @param {Summary['recentRemediations']} rows @param {string} testId */
+  function remediationTable(rows, testId) {
+    var rb = el('tbody');
+    rows.forEach(function (r) {
+      rb.appendChild(el('tr', { 'data-testid': testId }, [el('td', { class: 'small', text: when(r.at) }), el('td', { class: 'key', text: r.bucket + '/' + r.key }),
+        el('td', { 'data-testid': 'remediation-change', text: r.description }),
+        el('td', { class: 'small' }, [el('span', { class: 'pill', style: 'background:' + (r.outcome === 'fixed' ? COLORS.compliant : COLORS.noncompliant), text: r.outcome })]),
+        el('td', { class: 'small muted', text: r.action })]));
+    });
+    return el('table', {}, [el('thead', {}, [el('tr', {}, ['when', 'object', 'change', 'outcome', 'fix'].map(function (h) { return el('th', { text: h }); }))]), rb]);
+  }
+
+  /** The whole change log, a page at a time, newest first. @param {number} index */
+  function loadRemediationLog(index) {
+    var cursor = logPages[index];
+    return apiJson('/remediations?limit=25' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')).then(/** @param {RemediationsPage} page */ function (page) {
+      var box = $('remediation-log'); box.hidden = false;
+      fill('remediation-log-rows', page.remediations.length ? remediationTable(page.remediations, 'remediation-log-row') : el('div', { class: 'empty', text: 'The change log is empty.' }));
+      logPages[index + 1] = page.nextCursor;
+      logPages.length = index + 2;
+      button('log-older').disabled = !page.nextCursor;
+      button('log-newer').disabled = index === 0;
+      button('log-older').onclick = function () { loadRemediationLog(index + 1); };
+      button('log-newer').onclick = function () { loadRemediationLog(Math.max(0, index - 1)); };
+      $('log-page-info').textContent = 'page ' + (index + 1) + (page.nextCursor ? '' : ' (oldest)');
+      box.scrollIntoView({ block: 'nearest' });
+    }).catch(function (error) { markUnavailable(['remediation-log-rows']); $('remediation-log').hidden = false; handleError(error); });
   }
 
   /** @param {HTMLSelectElement} select @param {string} value @param {string} [label] */
@@ -242,7 +337,7 @@
     s.buckets.forEach(function (b) { option(form.bucket, b.bucket); });
     VERDICTS.forEach(function (v) { option(form.verdict, v); });
     MODES.forEach(function (m) { option(form.mode, m); });
-    keys.forEach(function (k) { option(form.kmsKey, k.arn, shortArn(k.arn) + (k.atRisk ? ' (at risk)' : '')); });
+    keys.forEach(function (k) { option(form.kmsKey, k.arn, (k.aliases.length ? k.aliases.join(', ') : shortArn(k.arn)) + (k.atRisk ? ' (at risk)' : '')); });
   }
 
   function filterParams() {
@@ -257,16 +352,15 @@
     params.set('limit', filtersForm().limit.value);
     var cursor = pages[pageIndex];
     if (cursor) params.set('cursor', cursor);
-    $('findings-error').textContent = '';
     return apiJson('/findings?' + params).then(/** @param {FindingsPage} page */ function (page) {
       var body = $('findings'); body.textContent = '';
       if (page.findings.length === 0) body.appendChild(el('tr', {}, [el('td', { colspan: 8, class: 'empty', 'data-testid': 'findings-empty', text: 'No findings match these filters.' })]));
       page.findings.forEach(function (f) {
         var row = el('tr', { class: 'clickable', 'data-testid': 'finding-row', 'data-bucket': f.bucket, 'data-key': f.key, 'data-verdict': f.verdict }, [
           el('td', {}, [pill(f.verdict)]), el('td', { text: f.bucket }), el('td', { class: 'key', text: f.key }), el('td', { text: f.mode || 'unknown' }),
-          el('td', { class: 'key small', title: f.kmsKeyArn || '', text: f.kmsKeyArn ? shortArn(f.kmsKeyArn) : '—' }),
+          el('td', { class: 'key small', title: f.kmsKeyArn || '', text: f.kmsKeyArn ? keyName(f.kmsKeyArn) : '—' }),
           el('td', { class: 'small', title: f.reasons.map(function (r) { return r.message; }).join('\n'), text: f.reasons.map(function (r) { return r.code; }).join(', ') || '—' }),
-          el('td', { class: 'num', text: bytes(f.size) }), el('td', { class: 'small', text: when(f.auditedAt) })]);
+          el('td', { class: 'num', text: bytes(f.size) }), el('td', { class: 'small', title: f.policy ? 'judged under policy ' + f.policy.hash + ' (version ' + f.policy.version + ')' : 'policy not recorded', 'data-policy': f.policy ? f.policy.hash : '', text: when(f.auditedAt) })]);
         row.addEventListener('click', function () { showObject(f.bucket, f.key); });
         body.appendChild(row);
       });
@@ -275,13 +369,19 @@
       button('prev').disabled = pageIndex === 0;
       button('next').disabled = !page.nextCursor;
       $('page-info').textContent = 'page ' + (pageIndex + 1) + (page.nextCursor ? '' : ' (last)');
-    }).catch(handleError);
+    }).catch(function (error) {
+      var body = $('findings'); body.textContent = '';
+      body.appendChild(el('tr', {}, [el('td', { colspan: 8, class: 'unavailable', 'data-testid': 'card-unavailable', text: 'Not available: the report API call failed (see the banner above).' })]));
+      handleError(error);
+    });
   }
   /** @param {string} bucket @param {string} key */
   function showObject(bucket, key) {
     apiJson('/objects/' + encodeURIComponent(bucket) + '/' + encodeURIComponent(key)).then(/** @param {ObjectView} o */ function (o) {
       var box = $('object'); box.hidden = false; box.textContent = '';
       box.appendChild(el('h2', { text: 'History of ' + bucket + '/' + key }));
+      var judged = o.state && o.state.policy;
+      box.appendChild(el('p', { class: 'small muted', 'data-testid': 'object-policy', text: judged ? 'Judged under policy ' + judged.hash + ' (version ' + judged.version + ')' : 'The policy that judged it was not recorded (an older finding).' }));
       var tb = el('tbody');
       o.history.slice().reverse().forEach(function (h) {
         tb.appendChild(el('tr', {}, [el('td', { text: when(h.auditedAt) }), el('td', {}, [pill(h.verdict)]), el('td', { text: h.mode || 'unknown' }),
@@ -320,13 +420,24 @@
 
   function start() {
     $('login').hidden = true; $('app').hidden = false; $('signout').hidden = false;
-    Promise.all([/** @type {Promise<Summary>} */ (apiJson('/summary')), /** @type {Promise<Keys>} */ (apiJson('/keys'))]).then(function (results) {
-      renderSummary(results[0]);
-      renderFilterChoices(results[0], results[1].keys);
-      return loadFindings();
-    }).then(function () { document.body.setAttribute('data-ready', 'true'); }).catch(handleError);
+    $('error-list').textContent = ''; $('error-banner').hidden = true;
+    var summary = /** @type {Promise<Summary>} */ (apiJson('/summary'));
+    var keys = /** @type {Promise<Keys>} */ (apiJson('/keys'));
+    // Each call fails on its own: a failed one says so in the banner and on the cards it feeds.
+    var shown = Promise.all([
+      summary.then(renderSummary, function (error) { markUnavailable(SUMMARY_CARDS); setTestText('overall-compliance', '—'); handleError(error); }),
+      keys.then(function (k) { k.keys.forEach(function (key) { ALIASES[key.arn] = key.aliases; }); }, handleError),
+    ]).then(function () {
+      return Promise.all([summary, keys]).then(function (results) { renderFilterChoices(results[0], results[1].keys); }, function () {});
+    }).then(function () { return loadFindings(); });
+    shown.then(function () {
+      document.body.setAttribute('data-state', $('error-banner').hidden ? 'ok' : 'error');
+      document.body.setAttribute('data-ready', 'true');
+    });
   }
 
+  $('trend-scope').addEventListener('change', function () { renderTrend(/** @type {HTMLSelectElement} */ ($('trend-scope')).value); });
+  $('remediation-log-link').addEventListener('click', function (event) { event.preventDefault(); logPages = [null]; loadRemediationLog(0); });
   $('filters').addEventListener('submit', function (event) { event.preventDefault(); pages = []; pageIndex = 0; loadFindings(); });
   $('next').addEventListener('click', function () { pageIndex++; loadFindings(); });
   $('prev').addEventListener('click', function () { pageIndex = Math.max(0, pageIndex - 1); loadFindings(); });

@@ -1,0 +1,61 @@
+// The worker in member accounts: an event or message that names another account is audited with
+// that account's role (SSEGUARD_MEMBER_ROLE_NAME), its S3 in the bucket's Region and each key in its
+// own account. The central account (SSEGUARD_ACCOUNT_ID, else whose credentials the function holds:
+// STS GetCallerIdentity, once) uses the function's credentials. Fixes in member accounts need their opt-in remediation role: not here, so
+// member objects are audited and recorded, never fixed, by this worker.
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { clientSettings } from '#shared/aws/clients.ts';
+import { AccountClientPool } from '#shared/accounts/client-pool.ts';
+import { assumedRoleCredentials } from '#shared/accounts/credentials.ts';
+import type { RequestAuditDependencies } from '#shared/audit/audit-batch.ts';
+import type { Config } from '#shared/config.ts';
+import { S3ObjectInspector } from '#shared/inspect/object-inspector.ts';
+
+let pool: AccountClientPool | undefined;
+let ownAccount: Promise<string | undefined> | undefined;
+
+/** The central account: SSEGUARD_ACCOUNT_ID, else the account of the function's own credentials. */
+export function centralAccount(config: Config): Promise<string | undefined> {
+  if (config.batch.accountId) return Promise.resolve(config.batch.accountId);
+  ownAccount ??= new STSClient({ ...clientSettings('sts', { endpoints: config.endpoints, timeouts: config.timeouts }), region: config.region })
+    .send(new GetCallerIdentityCommand({}))
+    .then((answer) => answer.Account)
+    .catch((error: unknown) => {
+      ownAccount = undefined;
+      throw error;
+    });
+  return ownAccount;
+}
+
+function members(config: Config, central: string | undefined): AccountClientPool {
+  const clientOptions = { endpoints: config.endpoints, timeouts: config.timeouts, region: config.region };
+  pool ??= new AccountClientPool({
+    credentials: assumedRoleCredentials({ roleName: config.memberRoleName, ...(config.memberExternalId ? { externalId: config.memberExternalId } : {}) }, { clientOptions }),
+    clientOptions,
+    ...(central ? { centralAccount: central } : {}),
+  });
+  return pool;
+}
+
+/** Forgets the member clients (tests; a new configuration). */
+export function resetMemberAccounts(): void {
+  pool = undefined;
+  ownAccount = undefined;
+}
+
+/**
+ * The audit dependencies for objects of `account` in `region`: the central ones for the central
+ * account (or no account named); else that account's S3 and keys, report only. Assumes the role
+ * first: a refusal throws (the message is retried, then dead-lettered), never a verdict.
+ */
+export async function auditDependenciesFor<D extends RequestAuditDependencies>(deps: D & { config: Config }, account: string | undefined, region: string | undefined): Promise<D> {
+  if (!account) return deps;
+  const central = await centralAccount(deps.config);
+  if (account === central) return deps;
+  const accounts = members(deps.config, central);
+  await accounts.deps.credentials.assume(account);
+  const where = region ?? deps.config.region;
+  const objects = new S3ObjectInspector(accounts.clientsFor(account, where).s3);
+  const { remediator: _central, ...rest } = deps;
+  return { ...rest, objects, keys: accounts.routedKeys({ account, region: where }) } as D;
+}

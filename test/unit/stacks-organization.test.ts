@@ -1,0 +1,96 @@
+// The central stage of an Organization (stacks/settings.ts, stacks/organization.ts), without the
+// SST runtime: which settings turn it on, who may put events on the central bus, which member
+// roles each function may assume.
+import { describe, expect, it } from 'vitest';
+import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES } from '../../shared/deploy/member-template.ts';
+import {
+  CENTRAL_OBJECT_EVENT_PATTERN,
+  centralBusName,
+  centralBusPolicyStatements,
+  iamStatements,
+  memberRoleScope,
+  s3ServiceName,
+  stageSettings,
+  type FunctionName,
+  type IamScope,
+} from '../../stacks/settings.ts';
+
+const ORG = 'o-a1b2c3d4e5';
+const iamArn = (resource: string) => `arn:aws:iam::*:${resource}`;
+const emptyScope: IamScope<string> = {
+  buckets: ['arn:aws:s3:::data'],
+  objects: ['arn:aws:s3:::data/*'],
+  findingsTable: ['t'],
+  idempotencyTable: ['i'],
+  auditQueue: ['q'],
+  deadLetterQueue: ['d'],
+  auditKeys: ['k'],
+  targetKeys: [],
+  inventoryDestinations: [],
+  inventoryReports: [],
+};
+
+describe('stacks: the Organization stage settings', () => {
+  it('SSEGUARD_ORGANIZATION_ID turns it on, with the member template’s role names by default', () => {
+    expect(stageSettings('production', { SSEGUARD_ORGANIZATION_ID: ORG }).organization).toEqual({
+      id: ORG,
+      auditRoleName: MEMBER_ROLE_NAMES.audit,
+      remediationRoleName: MEMBER_ROLE_NAMES.remediation,
+    });
+    expect(stageSettings('production', { SSEGUARD_ORGANIZATION_ID: ORG, SSEGUARD_MEMBER_ROLE_NAME: 'audit-ro', SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME: 'fixer' }).organization).toMatchObject({
+      auditRoleName: 'audit-ro',
+      remediationRoleName: 'fixer',
+    });
+    expect(stageSettings('production').organization).toBeUndefined();
+  });
+
+  it('a central stage may monitor no bucket of its own; a malformed id or role name is refused by name', () => {
+    expect(stageSettings('production', { SSEGUARD_CREATE_BUCKETS: '', SSEGUARD_ORGANIZATION_ID: ORG }).createdBuckets).toEqual([]);
+    expect(() => stageSettings('production', { SSEGUARD_CREATE_BUCKETS: '' })).toThrow(/no bucket to monitor/);
+    expect(() => stageSettings('production', { SSEGUARD_ORGANIZATION_ID: '123456789012' })).toThrow('SSEGUARD_ORGANIZATION_ID: "123456789012" is not an Organization id (o-…)');
+    expect(() => stageSettings('production', { SSEGUARD_ORGANIZATION_ID: ORG, SSEGUARD_MEMBER_ROLE_NAME: 'a role' })).toThrow('SSEGUARD_MEMBER_ROLE_NAME: "a role" is not an IAM role name');
+  });
+});
+
+describe('stacks: the central bus', () => {
+  it('admits events:PutEvents from principals of the Organization only', () => {
+    expect(centralBusPolicyStatements('arn:aws:events:eu-west-1:999988887777:event-bus/sseguard-production-central', ORG)).toEqual([
+      {
+        sid: 'OrganizationPutEvents',
+        actions: ['events:PutEvents'],
+        resources: ['arn:aws:events:eu-west-1:999988887777:event-bus/sseguard-production-central'],
+        principals: [{ type: 'AWS', identifiers: ['*'] }],
+        conditions: [{ test: 'StringEquals', variable: 'aws:PrincipalOrgID', values: [ORG] }],
+      },
+    ]);
+  });
+
+  it('its rule to the audit queue matches exactly what member rules forward; its name is per stage', () => {
+    expect(CENTRAL_OBJECT_EVENT_PATTERN).toEqual(MEMBER_OBJECT_EVENT_PATTERN);
+    expect(centralBusName('production')).toBe('sseguard-production-central');
+  });
+});
+
+describe('stacks: member roles each function may assume', () => {
+  const scope: IamScope<string> = { ...emptyScope, ...memberRoleScope(stageSettings('production', { SSEGUARD_ORGANIZATION_ID: ORG }), iamArn) };
+  const assume = (fn: FunctionName, s: IamScope<string> = scope) => iamStatements(fn, s, s3ServiceName('eu-west-1')).filter((st) => st.actions.includes('sts:AssumeRole'));
+  const inOrg = [{ test: 'StringEquals', variable: 'aws:ResourceOrgID', values: [ORG] }];
+
+  it('the worker: the audit and the remediation role, by name in any account, within the Organization only', () => {
+    expect(assume('auditWorker')).toEqual([
+      { sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit', 'arn:aws:iam::*:role/sseguard-remediation'], conditions: inOrg },
+    ]);
+  });
+
+  it('the sweep and key events: the audit role only; the report API none', () => {
+    for (const fn of ['sweep', 'keyEvents'] as const) {
+      expect(assume(fn)).toEqual([{ sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit'], conditions: inOrg }]);
+    }
+    expect(assume('reportApi')).toEqual([]);
+  });
+
+  it('without an Organization no function may assume any role', () => {
+    expect(memberRoleScope(stageSettings('production'), iamArn)).toEqual({});
+    for (const fn of ['auditWorker', 'sweep', 'keyEvents', 'reportApi'] as const) expect(assume(fn, emptyScope)).toEqual([]);
+  });
+});
