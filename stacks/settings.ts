@@ -422,21 +422,24 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
   // report folders (ListBucket, to find the newest manifest). Never a write.
   const inventoryReports: IamStatement<R> = { sid: 'InventoryReports', actions: ['s3:GetObject'], resources: scope.inventoryReports };
   const inventoryDestinations: IamStatement<R> = { sid: 'InventoryDestinations', actions: ['s3:ListBucket'], resources: scope.inventoryDestinations };
-  // The worker fixes through the remediation role; the sweep and key events only read.
-  const memberRoles = (withRemediation: boolean): IamStatement<R>[] => {
+  // Only the worker assumes member roles today, and only the audit role: it audits what a member
+  // account's event names, and never fixes member objects (the remediation role in the member
+  // template is for a later step). The sweep does not fan out per account yet, and key events
+  // queue member re-checks to the worker: neither sends AssumeRole (the IAM-from-code test holds it).
+  const memberRoles = (): IamStatement<R>[] => {
     const org = scope.organization;
     if (!org) return [];
     return [{
       sid: 'AssumeMemberRoles',
       actions: ['sts:AssumeRole'],
-      resources: [...org.auditRoles, ...(withRemediation ? org.remediationRoles : [])],
+      resources: org.auditRoles,
       conditions: [{ test: 'StringEquals', variable: 'aws:ResourceOrgID', values: [org.id] }],
     }];
   };
   switch (fn) {
     case 'auditWorker':
       return [
-        ...memberRoles(true),
+        ...memberRoles(),
         { sid: 'ObjectsFix', actions: [...OBJECT_READ, ...OBJECT_FIX], resources: scope.objects },
         buckets(),
         { sid: 'DecryptSourceViaS3', actions: ['kms:Decrypt', 'kms:ReEncryptFrom'], resources: [...scope.auditKeys, ...scope.targetKeys], conditions: viaS3(s3Service) },
@@ -454,7 +457,6 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       ];
     case 'sweep':
       return [
-        ...memberRoles(false),
         objectsRead,
         // ListObjectsV2 (ListObjectVersions with SSEGUARD_SWEEP_ALL_VERSIONS), and the bucket posture
         // the sweep records (GetBucketEncryption, GetBucketPolicy).
@@ -474,7 +476,6 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       // Objects are re-evaluated from recorded facts; HeadObject only for states recorded before
       // those facts were kept. A blast radius larger than one page goes to the audit queue.
       return [
-        ...memberRoles(false),
         objectsRead,
         buckets(),
         keyFacts,

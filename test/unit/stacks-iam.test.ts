@@ -94,6 +94,8 @@ const scope: IamScope<string> = {
   targetKeys: ['arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
   inventoryDestinations: ['arn:aws:s3:::reports'],
   inventoryReports: ['arn:aws:s3:::reports/inventory/*'],
+  // A stage that audits an Organization: the member roles the functions may assume.
+  organization: { id: 'o-abcdefghij', auditRoles: ['arn:aws:iam::*:role/sseguard-audit'], remediationRoles: ['arn:aws:iam::*:role/sseguard-remediation'] },
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
 const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts):/;

@@ -76,17 +76,12 @@ describe('stacks: member roles each function may assume', () => {
   const assume = (fn: FunctionName, s: IamScope<string> = scope) => iamStatements(fn, s, s3ServiceName('eu-west-1')).filter((st) => st.actions.includes('sts:AssumeRole'));
   const inOrg = [{ test: 'StringEquals', variable: 'aws:ResourceOrgID', values: [ORG] }];
 
-  it('the worker: the audit and the remediation role, by name in any account, within the Organization only', () => {
-    expect(assume('auditWorker')).toEqual([
-      { sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit', 'arn:aws:iam::*:role/sseguard-remediation'], conditions: inOrg },
-    ]);
+  it('the worker: the audit role, by name in any account, within the Organization only (it never fixes member objects)', () => {
+    expect(assume('auditWorker')).toEqual([{ sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit'], conditions: inOrg }]);
   });
 
-  it('the sweep and key events: the audit role only; the report API none', () => {
-    for (const fn of ['sweep', 'keyEvents'] as const) {
-      expect(assume(fn)).toEqual([{ sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit'], conditions: inOrg }]);
-    }
-    expect(assume('reportApi')).toEqual([]);
+  it('the sweep, key events and the report API assume no role (they send no AssumeRole)', () => {
+    for (const fn of ['sweep', 'keyEvents', 'reportApi'] as const) expect(assume(fn)).toEqual([]);
   });
 
   it('without an Organization no function may assume any role', () => {
