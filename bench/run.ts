@@ -2,7 +2,7 @@
 // latency, each in its own process on its own emulator. With --json the last line of stdout is one
 // JSON object: the scan's figures at the top level (objects, concurrency, scanPerSec,
 // headLoopPerSec, ratio, cpuUsPerObject, cpuRatio, callsPerObject, peakRssMb, …) plus `remediation`, `report`, `faults` (and `fleet` with --only fleet).
-//   npm run bench -- [--only scan|remediation|report|faults|fleet|org] [--json] [options of the scan bench, or of the one named by --only]
+//   npm run bench -- [--only scan|remediation|report|faults|fleet|org|evidence] [--json] [options of the scan bench, or of the one named by --only]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.ts';
@@ -14,14 +14,16 @@ const BENCHES = {
   faults: 'fault-bench.ts',
   fleet: 'fleet-bench.ts',
   org: 'org-bench.ts',
+  evidence: 'evidence-bench.ts',
 } as const;
-/** Run only when named with --only: it seeds 50,000 objects and takes minutes. */
-const OPT_IN: readonly BenchName[] = ['fleet', 'org'];
+/** Run only when named with --only: fleet and org seed 50,000 objects and take minutes; evidence is in memory. */
+const OPT_IN: readonly BenchName[] = ['fleet', 'org', 'evidence'];
 type BenchName = keyof typeof BENCHES;
 
-const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults|fleet|org] [--json] [options]
+const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults|fleet|org|evidence] [--json] [options]
 Runs bench/scan-bench.ts (options such as --objects and --concurrency go to it), then
 bench/remediation-bench.ts, bench/report-bench.ts and bench/fault-bench.ts (throttling at 0/10/30%).
+--only evidence runs bench/evidence-bench.ts alone (evidence pack generation per million findings, in memory);
 --only fleet runs bench/fleet-bench.ts alone (inventory sweeps against the HEAD sweep at 50,000 objects;
 options such as --objects go to it); it is not part of the default run. --only org runs
 bench/org-bench.ts alone (a sweep of 20 accounts through their roles against one account's scan). --help of each: npx tsx bench/<file> --help`;

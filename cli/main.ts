@@ -10,6 +10,7 @@ import { FUNCTIONS, InvokeError, type FunctionName } from './commands/invoke.ts'
 import { registerPostureCommands } from './commands/posture-commands.ts';
 import { REPORT_FORMATS, type ReportFormat } from './commands/report-formats.ts';
 import { registerInventoryCommands } from './commands/inventory-commands.ts';
+import { registerEvidenceCommands } from './commands/evidence-commands.ts';
 import { missingTableMessage } from './missing-table.ts';
 import { isClosedOutput, tolerateClosedOutput } from './output/stream.ts';
 import { CliError, EXIT, EXIT_CODES_HELP, choiceOption, errorLine } from './vocabulary.ts';
@@ -292,6 +293,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerPostureCommands(program, setExit, bucketName);
+  registerEvidenceCommands(program, setExit, bucketName);
 
   program
     .command('invoke')

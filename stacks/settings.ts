@@ -487,7 +487,8 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         tracing,
       ];
     case 'reportApi':
-      // Read-only, and only what the read modules send: items and queries, no batch reads.
-      return [{ sid: 'FindingsRead', actions: FINDINGS_READ.filter((a) => a !== 'dynamodb:BatchGetItem'), resources: scope.findingsTable }, tracing];
+      // Read-only, and only what the read modules send: items and queries, no batch reads; the
+      // evidence pack (GET /evidence) reads every object's history, removed objects' too: a Scan.
+      return [{ sid: 'FindingsRead', actions: [...FINDINGS_READ.filter((a) => a !== 'dynamodb:BatchGetItem'), 'dynamodb:Scan'], resources: scope.findingsTable }, tracing];
   }
 }

@@ -7,7 +7,7 @@ import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchSettings, BatchTarget } from '../fleet/batch-plan.ts';
 import { remediationLogPut } from './dynamodb-store.ts';
 import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
-import { fixHistoryEntry } from './record-plan.ts';
+import { sealedFixEntry } from './record-plan.ts';
 import type { FixIntent } from './store.ts';
 import { JOBS_PK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
 
@@ -143,7 +143,7 @@ export class BatchJobStore {
           items.push({
             Put: {
               TableName: this.tableName,
-              Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...fixHistoryEntry(intent, record) },
+              Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...sealedFixEntry(intent, record) },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           });

@@ -21,7 +21,8 @@ import {
   withRetries,
   type TransactItem,
 } from './dynamodb-writes.ts';
-import { fixHistoryEntry, objectId, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { chained } from './history-chain.ts';
+import { fixHistoryEntry, objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
 import type {
   FindingsStore,
   StoredFinding,
@@ -104,6 +105,10 @@ export function remediationLogPut(tableName: string, bucket: string, key: string
     },
   };
 }
+
+/** The state's chain head is still the one read (none read: it still has none). */
+const headCondition = (head: string | undefined): string => (head ? 'chainHead = :readHead' : 'attribute_not_exists(chainHead)');
+const headValue = (head: string | undefined) => (head ? { ':readHead': head } : {});
 
 export class DynamoFindingsStore extends FindingsTableReader implements FindingsStore, FixLog {
   // Writers start at different shards so that separate processes rarely pick the same one.
@@ -194,13 +199,23 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   private transactItems(plan: RecordPlan, shard: number): TransactItem[] {
     const TableName = this.tableName;
-    const states = plan.states.map(({ state, expectedRev }): TransactItem => ({
+    const states = plan.states.map(({ state, expectedRev, expectedHead }): TransactItem => ({
       Put: {
         TableName,
         Item: stateItem(state),
         ...(expectedRev === undefined
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: 'rev = :expected', ExpressionAttributeValues: { ':expected': expectedRev } }),
+          : { ConditionExpression: `rev = :expected AND ${headCondition(expectedHead)}`, ExpressionAttributeValues: { ':expected': expectedRev, ...headValue(expectedHead) } }),
+      },
+    }));
+    // The history grew but the state stays: its chain head moves, if it is still the one read.
+    const chainHeads = plan.chainHeads.map(({ bucket, key, expectedRev, previousHead, head }): TransactItem => ({
+      Update: {
+        TableName,
+        Key: { pk: objectPk(bucket, key), sk: STATE_SK },
+        UpdateExpression: 'SET chainHead = :head',
+        ConditionExpression: `rev = :expected AND ${headCondition(previousHead)}`,
+        ExpressionAttributeValues: { ':head': head, ':expected': expectedRev, ...headValue(previousHead) },
       },
     }));
     const history = plan.history.map(({ bucket, key, entry, sk }): TransactItem => ({
@@ -214,16 +229,16 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     const counters = [...plan.counters].map(([sk, deltas]) => counterUpdate(TableName, { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) }, deltas));
     // Every fix also goes to the remediation log the report's "recent remediations" reads.
     const remediations = plan.remediations.map(({ bucket, key, record }) => this.remediationLogItem(bucket, key, record));
-    const deletes = plan.deletes.map(({ bucket, key, expectedRev }): TransactItem => ({
+    const deletes = plan.deletes.map(({ bucket, key, expectedRev, expectedHead }): TransactItem => ({
       Delete: {
         TableName,
         Key: { pk: objectPk(bucket, key), sk: STATE_SK },
-        ConditionExpression: 'rev = :expected',
-        ExpressionAttributeValues: { ':expected': expectedRev },
+        ConditionExpression: `rev = :expected AND ${headCondition(expectedHead)}`,
+        ExpressionAttributeValues: { ':expected': expectedRev, ...headValue(expectedHead) },
       },
     }));
     const intents = plan.closedIntents.map((intent) => this.closeIntentItem(intent));
-    return [...states, ...deletes, ...history, ...remediations, ...intents, ...counters];
+    return [...states, ...chainHeads, ...deletes, ...history, ...remediations, ...intents, ...counters];
   }
 
   private remediationLogItem(bucket: string, key: string, record: RemediationRecord): TransactItem {
@@ -290,29 +305,56 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     );
   }
 
-  /** Records a fix's outcome right after its S3 call: its history entry, the log, the intent closed. */
+  /**
+   * Records a fix's outcome right after its S3 call: its history entry, the log, the intent closed.
+   * The entry is linked into the object's history chain after the state's head, which moves with it
+   * (conditional on the revision and head read: a writer in between re-reads). An object without a
+   * state has no chain to join: its entry is sealed alone.
+   */
   async recordOutcome(intent: FixIntent, record: RemediationRecord): Promise<void> {
-    const history: TransactItem = {
-      Put: {
-        TableName: this.tableName,
-        Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...fixHistoryEntry(intent, record) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-    try {
-      await transactWrite(this.documents, [history, this.remediationLogItem(intent.bucket, intent.key, record), this.closeIntentItem(intent)]);
-    } catch (error) {
-      const failed = failedConditions(error);
-      // A later audit already reconciled this intent (its history entry exists): nothing is missing.
-      if (failed?.includes(0)) return;
-      // Another fix of the object began since (its intent replaced ours): record ours, leave theirs.
-      if (failed?.includes(2)) {
-        await transactWrite(this.documents, [history, this.remediationLogItem(intent.bucket, intent.key, record)]).catch((again: unknown) => {
-          if (!failedConditions(again)?.includes(0)) throw again;
+    let closeIntent = true;
+    for (let attempt = 1; ; attempt++) {
+      const [item] = await batchGet(this.documents, this.tableName, [{ pk: objectPk(intent.bucket, intent.key), sk: STATE_SK }]);
+      const state = item ? fromStateItem(item) : undefined;
+      const entry = state ? chained(objectId(intent), fixHistoryEntry(intent, record), state.chainHead) : sealedFixEntry(intent, record);
+      const items: TransactItem[] = [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...entry },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        this.remediationLogItem(intent.bucket, intent.key, record),
+      ];
+      const headAt = items.length;
+      if (state) {
+        items.push({
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: objectPk(intent.bucket, intent.key), sk: STATE_SK },
+            UpdateExpression: 'SET chainHead = :head',
+            ConditionExpression: `rev = :expected AND ${headCondition(state.chainHead)}`,
+            ExpressionAttributeValues: { ':head': entry.hash, ':expected': state.rev, ...headValue(state.chainHead) },
+          },
         });
-        return;
       }
-      throw error;
+      const intentAt = items.length;
+      if (closeIntent) items.push(this.closeIntentItem(intent));
+      try {
+        await transactWrite(this.documents, items);
+        return;
+      } catch (error) {
+        const failed = failedConditions(error);
+        // A later audit already reconciled this intent (its history entry exists): nothing is missing.
+        if (failed?.includes(0)) return;
+        if (!failed || attempt >= MAX_REPLANS) throw error;
+        // Another fix of the object began since (its intent replaced ours): record ours, leave theirs.
+        if (closeIntent && failed.includes(intentAt)) closeIntent = false;
+        // A writer moved the state or its head since it was read: read it again and link after it.
+        if (!failed.includes(headAt) && !failed.includes(intentAt)) throw error;
+        if (failed.includes(headAt)) await sleep(backoffMs(attempt));
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 // Read side of the findings table: the item codecs, the summary from the counters (never a table
 // scan), listings through the indexes and an object's history. No write path: the report API
 // bundles this module alone, and its role can only read.
-import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
@@ -142,6 +142,20 @@ export class FindingsTableReader {
       })) {
         if (page.length > 0) yield page.map(fromStateItem);
       }
+    }
+  }
+
+  /**
+   * Every item of every object (states, history entries, noncurrent versions), removed objects'
+   * history included: what an evidence pack reconstructs the population from. A table scan, made
+   * only by `sseguard evidence`, never by the report's listings.
+   */
+  async *objectItems(): AsyncIterable<Item[]> {
+    for await (const page of paginateScan(
+      { client: this.documents, pageSize: 1000 },
+      { TableName: this.tableName, FilterExpression: 'begins_with(pk, :obj)', ExpressionAttributeValues: { ':obj': 'OBJ#' } },
+    )) {
+      yield (page.Items ?? []) as Item[];
     }
   }
 

@@ -20,6 +20,7 @@ import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import { compareSequencers } from '../events/audit-queue-messages.ts';
 import { isAtTarget } from '../remediation/plan.ts';
 import type { FixIntent, HistoryEntry, StoredFinding } from './store.ts';
+import { chained, entryHash } from './history-chain.ts';
 import { counterSk } from './table.ts';
 
 /** The part of a stored state the plan needs. */
@@ -43,6 +44,7 @@ export type PreviousState = Pick<
   | 'rev'
   | 'sequencer'
   | 'facts'
+  | 'chainHead'
   | 'policy'
   | 'account'
   | 'region'
@@ -52,12 +54,14 @@ export interface StateWrite {
   state: StoredFinding;
   /** The revision the write expects to replace; undefined when the object is new to the table. */
   expectedRev?: number;
+  /** With expectedRev: the chain head read with it (none: the state had none). */
+  expectedHead?: string;
 }
 
 export interface RecordPlan {
   states: StateWrite[];
   /** States to delete (the objects were removed from S3), each conditional on the revision read. */
-  deletes: { bucket: string; key: string; expectedRev: number }[];
+  deletes: { bucket: string; key: string; expectedRev: number; expectedHead?: string }[];
   history: { bucket: string; key: string; entry: HistoryEntry; sk?: string }[];
   /** Fix outcomes for the remediation log (each beside its history entry). */
   remediations: { bucket: string; key: string; record: RemediationRecord }[];
@@ -71,6 +75,11 @@ export interface RecordPlan {
   undecided: Finding[];
   /** Findings that matched the recorded state: nothing to write. */
   unchanged: Finding[];
+  /**
+   * Objects whose history grew while their state is not rewritten (an overtaken fix, a reconciled
+   * intent): the state's chain head moves, conditional on the revision and head read.
+   */
+  chainHeads: { bucket: string; key: string; expectedRev: number; previousHead?: string; head: string }[];
   /**
    * Stale audits of the current object that only LastModified put behind a recorded version of
    * another id: that version may since have been deleted permanently (its event unheard). The
@@ -239,6 +248,7 @@ function historyEntry(finding: Finding, rev: number, extra: Partial<HistoryEntry
       ...(finding.kmsKeyArn ? { kmsKeyArn: finding.kmsKeyArn } : {}),
       ...(finding.versionId ? { versionId: finding.versionId } : {}),
       ...(finding.etag ? { etag: finding.etag } : {}),
+      size: finding.size,
       ...(finding.policy ? { policy: finding.policy } : {}),
       ...(recordFix ? { remediation: finding.remediation } : {}),
       ...extra,
@@ -259,6 +269,12 @@ export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): H
     ...(intent.before.etag ? { etag: intent.before.etag } : {}),
     remediation: record,
   };
+}
+
+/** A fix's entry written without the object's state at hand (a Batch job's folded report): hashed, sealed alone (not linked). */
+export function sealedFixEntry(intent: FixIntent, record: RemediationRecord): HistoryEntry {
+  const entry: HistoryEntry = { ...fixHistoryEntry(intent, record), sealedAlone: true };
+  return { ...entry, hash: entryHash(`${intent.bucket}/${intent.key}`, entry) };
 }
 
 /**
@@ -303,6 +319,7 @@ export function planRecord(
     stale: [],
     undecided: [],
     unchanged: [],
+    chainHeads: [],
     recheck: [],
   };
   // A batch may name one object twice (duplicate events): the newest audit stands for it.
@@ -378,12 +395,50 @@ export function planRecord(
     for (const [name, delta] of deltas) if (delta === 0) deltas.delete(name);
     if (deltas.size === 0) plan.counters.delete(target);
   }
+  linkHistory(plan, previous);
   return plan;
+}
+
+/**
+ * Links each object's new history entries, in plan order, after the state's chain head, and moves
+ * the head: with the state written, or by a head update when the state is not rewritten. A removed
+ * object's head goes with its state (the next object of that key starts a chain of its own).
+ */
+function linkHistory(plan: RecordPlan, previous: ReadonlyMap<string, PreviousState>): void {
+  const heads = new Map<string, string | undefined>();
+  plan.history = plan.history.map((item) => {
+    const id = objectId(item);
+    const head = heads.has(id) ? heads.get(id) : previous.get(id)?.chainHead;
+    const entry = chained(id, item.entry, head);
+    heads.set(id, entry.hash);
+    return { ...item, entry };
+  });
+  const written = new Set(plan.states.map(({ state }) => objectId(state)));
+  const deleted = new Set(plan.deletes.map((d) => objectId(d)));
+  // A write replacing a state expects the head read with it: a head moved meanwhile re-plans.
+  for (const write of plan.states) {
+    const readHead = previous.get(objectId(write.state))?.chainHead;
+    if (write.expectedRev !== undefined && readHead) write.expectedHead = readHead;
+  }
+  for (const write of plan.deletes) {
+    const readHead = previous.get(objectId(write))?.chainHead;
+    if (readHead) write.expectedHead = readHead;
+  }
+  for (const write of plan.states) {
+    const id = objectId(write.state);
+    const head = heads.has(id) ? heads.get(id) : previous.get(id)?.chainHead;
+    if (head) write.state.chainHead = head;
+  }
+  for (const [id, head] of heads) {
+    const before = previous.get(id);
+    if (!head || !before || written.has(id) || deleted.has(id)) continue;
+    plan.chainHeads.push({ bucket: before.bucket, key: before.key, expectedRev: before.rev, ...(before.chainHead ? { previousHead: before.chainHead } : {}), head });
+  }
 }
 
 /** How many items the plan writes (DynamoDB transactions take at most 100). */
 export const planSize = (plan: RecordPlan): number =>
-  plan.states.length + plan.deletes.length + plan.history.length + plan.remediations.length + plan.closedIntents.length + plan.counters.size;
+  plan.states.length + plan.deletes.length + plan.history.length + plan.remediations.length + plan.closedIntents.length + plan.counters.size + plan.chainHeads.length;
 
 export const isEmptyPlan = (plan: RecordPlan): boolean => planSize(plan) === 0;
 

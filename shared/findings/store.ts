@@ -10,6 +10,8 @@ export interface StoredFinding extends Finding {
   firstSeen: string;
   lastSeen: string;
   rev: number;
+  /** The hash of the object's newest history entry (see history-chain.ts); absent before hashing. */
+  chainHead?: string;
 }
 
 export interface HistoryEntry {
@@ -29,6 +31,14 @@ export interface HistoryEntry {
   overtaken?: boolean;
   /** The object was removed from S3; its state was removed from the table (the history stays). */
   removed?: boolean;
+  /** The object's size as audited (what an as-of population counts in bytes). */
+  size?: number;
+  /** SHA-256 of this entry's stored fields and object (history-chain.ts); absent on entries written before hashing. */
+  hash?: string;
+  /** The hash of the object's entry before this one: the per-object chain. */
+  prevHash?: string;
+  /** A fix entry written without the object's state (a Batch job's folded report): hashed, not linked into the chain. */
+  sealedAlone?: boolean;
   /** The policy that judged this audit (absent on entries recorded before findings named their policy). */
   policy?: PolicyId;
 }

@@ -15,6 +15,7 @@ import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLo
 import {
   bucketsParameters,
   bucketsSchema,
+  evidenceParameters,
   exportParameters,
   findingsPageSchema,
   findingsParameters,
@@ -26,6 +27,7 @@ import {
   remediationsParameters,
   summarySchema,
   type BucketsParameters,
+  type EvidenceParameters,
   type ExportParameters,
   type FindingsParameters,
   type RemediationsParameters,
@@ -33,6 +35,8 @@ import {
 
 export interface ReportSources {
   summary(): Promise<Summary>;
+  /** The evidence pack's document as of a time (unsigned: `sseguard evidence` signs). */
+  evidence?(parameters: EvidenceParameters): Promise<unknown>;
   reader: FindingsReader;
   /** Bucket postures (default encryption, TLS, SSE-C blocking), read-only. */
   posture: Pick<PostureReader, 'summary' | 'list'>;
@@ -130,6 +134,18 @@ export class ReportApi {
         summary: 'Totals and compliance overall, per bucket, per mode and per verdict; at-risk keys; last sweep, coverage, trend; recent remediations. From counters, never a table scan.',
         response: summarySchema,
         handle: async () => json(200, await summaryView(await sources.summary(), sources.reader, await sources.posture.summary())),
+      },
+      {
+        path: '/evidence',
+        authenticated: true,
+        parameters: evidenceParameters,
+        summary:
+          "The evidence pack's document (population, coverage, exceptions, keys, changes, control mapping, history-chain check) as of `asOf`, reconstructed from the history. Unsigned: `sseguard evidence` writes the signed pack. Reads the whole table.",
+        handle: async ({ query }) => {
+          if (!sources.evidence) throw new ApiError(404, 'not-found', 'this deployment does not serve evidence packs');
+          const pack = await sources.evidence(query as EvidenceParameters);
+          return json(200, pack, { 'content-disposition': 'inline; filename="sseguard-evidence.json"', 'cache-control': 'no-store' });
+        },
       },
       {
         path: '/buckets',

@@ -6,8 +6,10 @@ import { PostureReader } from '../findings/posture-reader.ts';
 import { FindingsTableReader } from '../findings/reader.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { ReportApi } from './api.ts';
-import type { ErrorLogger } from './router.ts';
+import { ApiError, type ErrorLogger } from './router.ts';
 import { FindingsReader } from './findings-query.ts';
+import { gatherEvidenceInputs } from '../evidence/gather.ts';
+import { buildEvidence } from '../evidence/pack.ts';
 
 /** What the API reads from: a Runtime has it, and so has the report API Lambda's smaller set. */
 export interface ReportTable {
@@ -27,6 +29,16 @@ export function createReportApi(source: ReportTable, config: ReportApiConfig, lo
       reader: new FindingsReader(documents, table, () => findingsTable.recordedBuckets()),
       posture: new PostureReader(documents, table),
       region,
+      // Exemptions live in the policy file, which the API does not read: the pack says so in its gaps.
+      evidence: async ({ asOf, window, bucket }) => {
+        const generatedAt = new Date();
+        const at = asOf ? new Date(asOf) : generatedAt;
+        if (at.getTime() > generatedAt.getTime()) throw new ApiError(400, 'bad-request', 'asOf: is in the future', [{ parameter: 'asOf', message: 'is in the future' }]);
+        const inputs = await gatherEvidenceInputs({ documents, tableName: table, exemptions: [] });
+        const pack = buildEvidence(inputs, { asOf: at, reconstructed: asOf !== undefined, windowDays: window ? Number(window.slice(0, -1)) : 90, scope: bucket ? { buckets: [bucket] } : {}, generatedAt });
+        pack.gaps.push('served by the report API: unsigned, no exemptions listed (the policy file is not read here), buckets never recorded are not known; `sseguard evidence` writes the signed pack');
+        return pack;
+      },
     },
     config,
     logError,

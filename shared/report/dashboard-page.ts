@@ -84,6 +84,7 @@ ${styles}</style>
       <button class="primary" type="submit" data-testid="apply-filters">Apply</button>
       <button class="plain" type="button" id="export-csv">Export CSV</button>
       <button class="plain" type="button" id="export-json">Export JSON</button>
+      <button class="plain" type="button" id="evidence-json" data-testid="evidence-link" title="the evidence pack's document as of now (unsigned; sseguard evidence writes the signed pack)">Evidence pack (JSON)</button>
     </form>
     <table><thead><tr><th>verdict</th><th>bucket</th><th>key</th><th>mode</th><th>KMS key</th><th>reasons</th><th class="num">size</th><th>audited</th></tr></thead>
       <tbody id="findings" data-testid="findings-body"></tbody></table>

@@ -53,6 +53,12 @@ export const findingsParameters = z.strictObject({ ...filters, limit, cursor: cu
 export const bucketsParameters = z.strictObject({ verdict: verdict.optional() });
 export type BucketsParameters = z.infer<typeof bucketsParameters>;
 export const exportParameters = z.strictObject({ ...filters, cursor: cursor.optional() });
+export const evidenceParameters = z.strictObject({
+  asOf: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time, e.g. 2026-09-30T23:59:59Z' }).optional().describe('reconstruct the population as of this time from the history (default: now, the recorded state)'),
+  window: z.string().regex(/^[1-9]\d{0,3}d$/, 'expected a number of days, e.g. 90d').optional().describe('changes in this window before the as-of time (default 90d)'),
+  bucket: bucket.optional(),
+});
+export type EvidenceParameters = z.infer<typeof evidenceParameters>;
 export const remediationsParameters = z.strictObject({
   limit: z
     .preprocess(wholeNumber, z.number({ error: pageSize }).int({ error: pageSize }).min(1, { error: pageSize }).max(MAX_PAGE, { error: pageSize }).default(50))

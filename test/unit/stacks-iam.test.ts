@@ -40,6 +40,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'kms ListAliases': ['kms:ListAliases'],
   'kms CancelKeyDeletion': ['kms:CancelKeyDeletion'],
   'dynamodb GetItem': ['dynamodb:GetItem'],
+  'dynamodb Scan': ['dynamodb:Scan'],
   'dynamodb PutItem': ['dynamodb:PutItem'],
   'dynamodb UpdateItem': ['dynamodb:UpdateItem'],
   'dynamodb DeleteItem': ['dynamodb:DeleteItem'],

@@ -443,6 +443,13 @@
   $('prev').addEventListener('click', function () { pageIndex = Math.max(0, pageIndex - 1); loadFindings(); });
   $('export-csv').addEventListener('click', function () { download('csv'); });
   $('export-json').addEventListener('click', function () { download('json'); });
+  // The evidence pack's document (GET /evidence): fetched with the token, saved as a file.
+  $('evidence-json').addEventListener('click', function () {
+    api('/evidence').then(function (response) { return response.blob(); }).then(function (blob) {
+      var a = el('a', { href: URL.createObjectURL(blob), download: 'sseguard-evidence.json' });
+      document.body.appendChild(a); a.click(); a.remove();
+    }).catch(handleError);
+  });
   $('signout').addEventListener('click', function () { sessionStorage.removeItem(STORE); token = null; signIn(''); });
   $('login-form').addEventListener('submit', function (event) {
     event.preventDefault();
