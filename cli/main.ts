@@ -85,6 +85,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', ENVIRONMENT_HELP)
+    // A command's options belong to it: `evidence verify DIR --json` is verify's --json, not the
+    // pack command's (commander needs this on every ancestor of a subcommand).
+    .enablePositionalOptions()
     .exitOverride();
 
   program

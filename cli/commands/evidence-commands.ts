@@ -35,6 +35,8 @@ export function registerEvidenceCommands(program: Command, setExit: (code: numbe
     .option('--signing-key <key>', 'KMS ECC_NIST_P256 SIGN_VERIFY key that signs the manifest (default: $SSEGUARD_EVIDENCE_SIGNING_KEY)')
     .option('--policy <file>', 'policy whose exemptions are listed and which the sample is re-checked against (default: $SSEGUARD_POLICY)')
     .option('--json', 'print a JSON summary of the pack', false)
+    // `evidence verify DIR --json` is verify's own --json, not the pack's.
+    .enablePositionalOptions()
     .addHelpText('after', '\nExit codes: 0 pack written and nothing contradicts it, 1 written but a history chain is broken or a sampled object mismatches, 2 error.\n\nExample:\n  sseguard evidence --out evidence-2026-09 --as-of 2026-09-30T23:59:59Z --sample 25 --signing-key alias/sseguard-evidence')
     .action(async (options: EvidenceCommandOptions) => {
       const { evidenceCommand } = await import('./evidence.ts');
@@ -46,8 +48,9 @@ export function registerEvidenceCommands(program: Command, setExit: (code: numbe
     .description('check a pack: every file against the manifest, the signature (offline), and the history chains')
     .argument('<dir>', 'the pack folder')
     .option('--kms', 'also ask KMS Verify with the key named in the manifest', false)
+    .option('--json', 'print {pack, verified, problems} as one JSON document', false)
     .addHelpText('after', '\nExit codes: 0 everything holds, 1 a problem (one line each), 2 error.')
-    .action(async (dir: string, options: { kms: boolean }) => {
+    .action(async (dir: string, options: { kms: boolean; json: boolean }) => {
       const { verifyCommand } = await import('./evidence.ts');
       setExit(await verifyCommand(dir, options));
     });

@@ -72,8 +72,9 @@ export async function evidenceCommand(config: Config, options: EvidenceCommandOp
   return broken ? 1 : 0;
 }
 
-export async function verifyCommand(dir: string, options: { kms: boolean }, out: Writable = process.stdout): Promise<number> {
+export async function verifyCommand(dir: string, options: { kms: boolean; json?: boolean }, out: Writable = process.stdout): Promise<number> {
   const problems = await verifyPack(dir, options.kms ? { kms: createAwsClients().kms } : {});
-  await write(out, problems.length === 0 ? `${dir}: every file matches the manifest, the signature verifies, the history chains hold\n` : `${problems.join('\n')}\n`);
+  if (options.json) await write(out, `${JSON.stringify({ pack: dir, verified: problems.length === 0, problems })}\n`);
+  else await write(out, problems.length === 0 ? `${dir}: every file matches the manifest, the signature verifies, the history chains hold\n` : `${problems.join('\n')}\n`);
   return problems.length === 0 ? 0 : 1;
 }

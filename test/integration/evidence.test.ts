@@ -164,6 +164,9 @@ describe('sseguard evidence', { timeout: CLI_TIMEOUT_MS }, () => {
     const verified = await sseguard(['evidence', 'verify', copy]);
     expect(verified.code).toBe(1);
     expect(verified.stdout).toContain(`${file}: SHA-256 does not match the manifest (the file was changed)`);
+    const asJson = await sseguard(['evidence', 'verify', copy, '--json']);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ pack: copy, verified: false, problems: expect.arrayContaining([`${file}: SHA-256 does not match the manifest (the file was changed)`]) });
   });
 
   test('a swapped signature (a valid one, of another manifest) fails, offline and with KMS', async () => {
