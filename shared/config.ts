@@ -35,6 +35,8 @@ export interface Config {
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;
+  /** Where changes are pushed (shared/delivery/): SSEGUARD_EVENT_BUS (name or ARN), SSEGUARD_SECURITY_HUB=on. */
+  integrations?: { eventBus?: string; securityHub: boolean };
 }
 
 export class ConfigError extends Error {
@@ -109,6 +111,11 @@ const environment = z.object({
     .min(0, 'SSEGUARD_BATCH_PRIORITY cannot be negative')
     .max(2_147_483_647, 'SSEGUARD_BATCH_PRIORITY must be at most 2147483647')
     .default(10),
+  SSEGUARD_EVENT_BUS: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256}|[\w.\-/]{1,256})$/, 'SSEGUARD_EVENT_BUS is not an event bus name or ARN')
+    .optional(),
+  SSEGUARD_SECURITY_HUB: z.enum(['on', 'off'], { error: 'SSEGUARD_SECURITY_HUB is on or off' }).default('off'),
   SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
     .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
@@ -145,6 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_BATCH_REPORT_BUCKET: blankToUndefined(env.SSEGUARD_BATCH_REPORT_BUCKET),
     SSEGUARD_BATCH_PREFIX: blankToUndefined(env.SSEGUARD_BATCH_PREFIX),
     SSEGUARD_BATCH_PRIORITY: blankToUndefined(env.SSEGUARD_BATCH_PRIORITY),
+    SSEGUARD_EVENT_BUS: blankToUndefined(env.SSEGUARD_EVENT_BUS),
+    SSEGUARD_SECURITY_HUB: blankToUndefined(env.SSEGUARD_SECURITY_HUB),
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -175,6 +184,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       socketIdleMs: parsed.data.SSEGUARD_SOCKET_TIMEOUT_MS,
       requestMs: parsed.data.SSEGUARD_REQUEST_TIMEOUT_MS,
       maxAttempts: parsed.data.SSEGUARD_MAX_ATTEMPTS,
+    },
+    integrations: {
+      securityHub: parsed.data.SSEGUARD_SECURITY_HUB === 'on',
+      ...(parsed.data.SSEGUARD_EVENT_BUS ? { eventBus: parsed.data.SSEGUARD_EVENT_BUS } : {}),
     },
     ...(AWS_ENDPOINT_URL ? { endpoint: AWS_ENDPOINT_URL } : {}),
     ...(SSEGUARD_POLICY ? { policyPath: SSEGUARD_POLICY } : {}),
