@@ -15,7 +15,7 @@ import { deletedObjectFinding } from '../../shared/domain/finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
-import { startBlackHole } from '../support/fault-proxy.ts';
+import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
 
 const CLI_TIMEOUT_MS = 180_000;
@@ -233,5 +233,49 @@ describe('a crash between the table write and the push', { timeout: CLI_TIMEOUT_
     const third = await runCli(args, { SSEGUARD_TABLE: TABLE });
     expect(byType(await drain(queue), 'Object Finding Changed')).toEqual([]);
     expect(third.code).toBe(1);
+  });
+});
+
+describe('30% throttling on PutEvents and BatchImportFindings', { timeout: CLI_TIMEOUT_MS }, () => {
+  const BUCKET = 'throttled';
+  const TABLE = 'integrations-throttled';
+  let queue: string;
+
+  beforeAll(async () => {
+    queue = await queueFor('throttled-events');
+    await createBucket(clients, BUCKET);
+    for (let i = 0; i < 25; i++) await putObject(clients, BUCKET, `plain-${i}.csv`, { mode: 'sse-s3' });
+    await ensureFindingsTable(clients.dynamodb, TABLE);
+  }, CLI_TIMEOUT_MS);
+
+  test('every change is delivered exactly once, in AWS error shapes the SDK and the retry policy see as throttling', async () => {
+    const proxy = await startFaultProxy({
+      target: process.env.AWS_ENDPOINT_URL!,
+      seed: 3,
+      rules: [
+        { service: 'events', operation: 'PutEvents', rate: 0.3, kind: 'throttle' },
+        { service: 'securityhub', operation: 'BatchImportFindings', rate: 0.3, kind: 'throttle' },
+      ],
+    });
+    try {
+      const policy = policyFile('throttled.yaml', `version: 1\ndefault: { require: sse-kms }\n`);
+      const run = await runCli(['scan', '--bucket', BUCKET, '--policy', policy, '--event-bus', BUS, '--security-hub', '--json'], {
+        SSEGUARD_TABLE: TABLE,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: proxy.endpoint,
+        AWS_ENDPOINT_URL_SECURITYHUB: proxy.endpoint,
+      });
+      expect(run.code).toBe(1);
+      const { faults } = proxy.stats();
+      expect(faults['events:PutEvents:throttle'] ?? 0).toBeGreaterThan(0);
+      expect(faults['securityhub:BatchImportFindings:throttle'] ?? 0).toBeGreaterThan(0);
+      const summary = JSON.parse(run.stdout).summary as { delivery: { delivered: Record<string, number>; failed: Record<string, number> } };
+      expect(summary.delivery.failed).toEqual({ eventbridge: 0, securityhub: 0 });
+      const changed = byType(await drain(queue), 'Object Finding Changed');
+      expect(changed).toHaveLength(25);
+      expect(new Set(changed.map((e) => e.detail.eventId)).size).toBe(25);
+      expect((await hubFindings(BUCKET)).size).toBe(25);
+    } finally {
+      await proxy.close();
+    }
   });
 });
