@@ -185,10 +185,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestMs: parsed.data.SSEGUARD_REQUEST_TIMEOUT_MS,
       maxAttempts: parsed.data.SSEGUARD_MAX_ATTEMPTS,
     },
-    integrations: {
-      securityHub: parsed.data.SSEGUARD_SECURITY_HUB === 'on',
-      ...(parsed.data.SSEGUARD_EVENT_BUS ? { eventBus: parsed.data.SSEGUARD_EVENT_BUS } : {}),
-    },
+    // Only when something is pushed: a configuration that pushes nowhere looks as it always did.
+    ...(parsed.data.SSEGUARD_SECURITY_HUB === 'on' || parsed.data.SSEGUARD_EVENT_BUS
+      ? {
+          integrations: {
+            securityHub: parsed.data.SSEGUARD_SECURITY_HUB === 'on',
+            ...(parsed.data.SSEGUARD_EVENT_BUS ? { eventBus: parsed.data.SSEGUARD_EVENT_BUS } : {}),
+          },
+        }
+      : {}),
     ...(AWS_ENDPOINT_URL ? { endpoint: AWS_ENDPOINT_URL } : {}),
     ...(SSEGUARD_POLICY ? { policyPath: SSEGUARD_POLICY } : {}),
   };
