@@ -30,6 +30,7 @@ export interface DeliveryResult {
 }
 
 const PAGE = 100;
+const SETTLE_CONCURRENCY = 16;
 
 /** Reads the outbox, oldest first per shard, a page at a time. */
 async function* pendingPages(documents: DynamoDBDocumentClient, tableName: string): AsyncIterable<OutboxItem[]> {
@@ -90,7 +91,8 @@ export async function deliverOutbox(documents: DynamoDBDocumentClient, tableName
       result.failed[destination.name] = (result.failed[destination.name] ?? 0) + pending.length - sent.size;
       for (const id of sent) taken.get(id)?.add(destination.name);
     }
-    for (const item of items) {
+    // Settled items are removed (or marked) a few at a time: one request each, conditional, retried.
+    const settle = async (item: OutboxItem) => {
       const done = taken.get(item.id)!;
       const key = outboxKey(item);
       if (destinations.every((d) => done.has(d.name))) {
@@ -112,6 +114,9 @@ export async function deliverOutbox(documents: DynamoDBDocumentClient, tableName
           if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
         });
       }
+    };
+    for (let start = 0; start < items.length; start += SETTLE_CONCURRENCY) {
+      await Promise.all(items.slice(start, start + SETTLE_CONCURRENCY).map(settle));
     }
   }
   return result;
