@@ -12,6 +12,8 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { deliverConfigured } from '../../shared/delivery/destinations.ts';
 import { deletedObjectFinding } from '../../shared/domain/finding.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
@@ -69,6 +71,16 @@ async function hubFindings(bucket: string): Promise<Map<string, AwsSecurityFindi
     NextToken = page.NextToken;
   } while (NextToken);
   return found;
+}
+
+/** Items waiting in the outbox of a findings table. */
+async function outboxSize(table: string): Promise<number> {
+  let count = 0;
+  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+    const page = await clients.documents.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': outboxPk(shard) }, Select: 'COUNT' }));
+    count += page.Count ?? 0;
+  }
+  return count;
 }
 
 const byType = (received: ReceivedEvent[], type: string) => received.filter((e) => e['detail-type'] === type);
@@ -217,6 +229,8 @@ describe('a crash between the table write and the push', { timeout: CLI_TIMEOUT_
     await hole.close();
     expect(killed.code).toBeNull();
     expect(await drain(queue)).toEqual([]);
+    // Killed after the findings were recorded: their changes wait in the outbox (and the run's end).
+    expect(await outboxSize(TABLE)).toBe(13);
 
     const rerun = await runCli(args, { SSEGUARD_TABLE: TABLE });
     expect(rerun.code).toBe(1);
@@ -230,6 +244,7 @@ describe('a crash between the table write and the push', { timeout: CLI_TIMEOUT_
     expect(new Set(runs).size).toBe(2);
     expect((await hubFindings(BUCKET)).size).toBe(12);
 
+    expect(await outboxSize(TABLE)).toBe(0);
     const third = await runCli(args, { SSEGUARD_TABLE: TABLE });
     expect(byType(await drain(queue), 'Object Finding Changed')).toEqual([]);
     expect(third.code).toBe(1);
