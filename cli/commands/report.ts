@@ -6,6 +6,7 @@ import { VERDICTS, type Verdict } from '#shared/domain/verdict.ts';
 import type { FindingFilter } from '#shared/findings/store.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { FINDING_CSV_COLUMNS, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
+import { findingOcsf } from '#shared/report/ocsf.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
 import type { ReportFormat } from './report-formats.ts';
@@ -29,6 +30,15 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     await write(out, `${FINDING_CSV_COLUMNS.join(',')}\n`);
     for await (const page of store.findings(filter)) {
       await write(out, page.map((f) => `${findingCsvRow(f)}\n`).join(''));
+    }
+    return 0;
+  }
+
+  if (options.format === 'ocsf') {
+    // OCSF Compliance Findings as JSON lines (shared/report/ocsf.ts), the Security Lake shape.
+    const context = { region: config.region, ...(config.batch.accountId ? { accountId: config.batch.accountId } : {}) };
+    for await (const page of store.findings(filter)) {
+      await write(out, page.map((f) => `${JSON.stringify(findingOcsf(f, context))}\n`).join(''));
     }
     return 0;
   }

@@ -14,6 +14,7 @@ import { backoffMs, retrying, type RetryPolicy } from '../aws/retry.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { ObjectChange, OutboxItem } from '../findings/outbox.ts';
 import type { DeliveryContext, Destination } from './outbox-delivery.ts';
+import { objectFindingId } from './finding-id.ts';
 
 const MAX_FINDINGS = 100;
 const MAX_CALL_BYTES = 6 * 1024 * 1024;
@@ -67,11 +68,7 @@ export function objectSeverity(verdict: Verdict, reasons: { code: string }[]): L
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** One Id per object (the ASFF export's, hashed when the key would pass Security Hub's 512 characters). */
-export function objectFindingId(bucket: string, key: string, versionId?: string): string {
-  const plain = `sseguard/${bucket}/${key}${versionId ? `#${versionId}` : ''}`;
-  return plain.length <= 512 ? plain : `sseguard/${bucket}/sha256:${sha256(`${key}${versionId ? `#${versionId}` : ''}`)}`;
-}
+export { objectFindingId };
 
 export const keyFindingId = (keyArn: string): string => `sseguard/kms-key/${keyArn}`;
 
