@@ -91,8 +91,9 @@ export function runOutboxItem(run: RunSummary): OutboxItem {
   return { kind: 'run', run, id: sha256(`run|${run.runId}`), at: run.finishedAt };
 }
 
-export function postureOutboxItem(posture: PostureChange, at: string): OutboxItem {
-  return { kind: 'posture', posture, id: sha256(`posture|${posture.bucket}|${posture.verdict}|${at}`), at };
+/** `revision` names the posture history item the change stands beside. */
+export function postureOutboxItem(posture: PostureChange, revision: string, at: string): OutboxItem {
+  return { kind: 'posture', posture, id: sha256(`posture|${posture.bucket}|${revision}`), at };
 }
 
 /** The outbox items a history entry leads to: its change, and a fix made if it carries one. */

@@ -14,6 +14,8 @@ import { deliverConfigured } from '../../shared/delivery/destinations.ts';
 import { deletedObjectFinding } from '../../shared/domain/finding.ts';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
+import { PostureStore } from '../../shared/findings/posture-store.ts';
+import type { PostureFinding } from '../../shared/domain/posture-finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
@@ -204,6 +206,38 @@ describe('scan --event-bus --security-hub', { timeout: CLI_TIMEOUT_MS }, () => {
     expect((await hubFindings(BUCKET)).get(`sseguard/${BUCKET}/plain-1.csv`)).toMatchObject({ RecordState: 'ARCHIVED' });
   });
 });
+
+test('a bucket posture whose verdict changes: one Bucket Posture Changed per change, none while it stays', async () => {
+  const table = 'integrations-posture';
+  await ensureFindingsTable(clients.dynamodb, table);
+  const queue = await queueFor('posture-events');
+  const posture = new PostureStore(clients.documents, table, { outbox: true });
+  const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: table }), integrations: { eventBus: BUS, securityHub: false } };
+  const at = (s: number) => new Date(Date.UTC(2026, 11, 4, 0, 0, s)).toISOString();
+  const finding = (verdict: 'compliant' | 'noncompliant', s: number): PostureFinding => ({
+    bucket: 'posture-bucket',
+    verdict,
+    reasons: verdict === 'compliant' ? [] : [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
+    remediate: false,
+    auditedAt: at(s),
+    defaultEncryption: { status: 'configured', mode: verdict === 'compliant' ? 'sse-kms' : 'sse-s3' },
+    sseC: 'blocked',
+    policy: 'none',
+    tls: 'not-enforced',
+    unencryptedPuts: 'allowed',
+    notes: [],
+  });
+  await posture.record(finding('noncompliant', 1));
+  await posture.record(finding('noncompliant', 2));
+  await posture.record(finding('compliant', 3));
+  await deliverConfigured(config, clients.documents);
+  // EventBridge keeps no order: the events carry their time.
+  const sent = (await drain(queue)).sort((a, b) => String(a.detail.at).localeCompare(String(b.detail.at)));
+  expect(sent.map((e) => [e['detail-type'], e.detail.verdict, e.detail.previousVerdict ?? null])).toEqual([
+    ['Bucket Posture Changed', 'noncompliant', null],
+    ['Bucket Posture Changed', 'compliant', 'noncompliant'],
+  ]);
+}, CLI_TIMEOUT_MS);
 
 describe('a crash between the table write and the push', { timeout: CLI_TIMEOUT_MS }, () => {
   const BUCKET = 'crashed';
