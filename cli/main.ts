@@ -121,6 +121,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--metadata-namespace <name>', "the table's namespace (default: b_<bucket>)")
     .option('--metadata-catalog <name>', 'the Athena catalog of the AWS managed table bucket', 's3tablescatalog/aws-s3')
     .option('--metadata-lag <minutes>', 'how far the table may lag behind the bucket: rows are evidence as of the query minus this', wholeNumber(0, 1440), 60)
+    .option('--event-bus <name-or-arn>', 'put one EventBridge event per change on this bus (default: $SSEGUARD_EVENT_BUS)')
+    .option('--security-hub', 'import each changed finding into Security Hub (default: $SSEGUARD_SECURITY_HUB=on)', false)
     .option('--batch', 'with --remediate: UpdateObjectEncryption fixes go to S3 Batch Operations, one job per target key (copies stay per object)', false)
     .option('--batch-role <arn>', 'IAM role S3 Batch Operations assumes (default: $SSEGUARD_BATCH_ROLE_ARN)')
     .option('--batch-report-bucket <name>', 'bucket for manifests and completion reports (default: $SSEGUARD_BATCH_REPORT_BUCKET)', bucketName)
@@ -170,6 +172,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         batchRole?: string;
         batchReportBucket?: string;
         batchPriority?: number;
+        eventBus?: string;
+        securityHub: boolean;
       }) => {
         const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
         if (accounts || org) {

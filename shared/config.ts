@@ -41,6 +41,8 @@ export interface Config {
   /** The role assumed in a member account an event or message names: a name or an ARN template. */
   memberRoleName: string;
   memberExternalId?: string;
+  /** Where changes are pushed (shared/delivery/): SSEGUARD_EVENT_BUS (name or ARN), SSEGUARD_SECURITY_HUB=on. */
+  integrations?: { eventBus?: string; securityHub: boolean };
 }
 
 export class ConfigError extends Error {
@@ -132,6 +134,11 @@ const environment = z.object({
     .regex(/^([\w+=,.@-]{1,64}|arn:[^\s]+:role\/[\w+=,.@/-]+)$/, 'SSEGUARD_MEMBER_ROLE_NAME is not a role name or an ARN template (arn:{partition}:iam::{account}:role/NAME)')
     .default('sseguard-audit'),
   SSEGUARD_MEMBER_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'SSEGUARD_MEMBER_EXTERNAL_ID is not an external id').optional(),
+  SSEGUARD_EVENT_BUS: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256}|[\w.\-/]{1,256})$/, 'SSEGUARD_EVENT_BUS is not an event bus name or ARN')
+    .optional(),
+  SSEGUARD_SECURITY_HUB: z.enum(['on', 'off'], { error: 'SSEGUARD_SECURITY_HUB is on or off' }).default('off'),
   SSEGUARD_SWEEP_INTERVAL_HOURS: z.coerce
     .number({ error: 'SSEGUARD_SWEEP_INTERVAL_HOURS is not a number' })
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
@@ -171,6 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_BATCH_PRIORITY: blankToUndefined(env.SSEGUARD_BATCH_PRIORITY),
     SSEGUARD_MEMBER_ROLE_NAME: blankToUndefined(env.SSEGUARD_MEMBER_ROLE_NAME),
     SSEGUARD_MEMBER_EXTERNAL_ID: blankToUndefined(env.SSEGUARD_MEMBER_EXTERNAL_ID),
+    SSEGUARD_EVENT_BUS: blankToUndefined(env.SSEGUARD_EVENT_BUS),
+    SSEGUARD_SECURITY_HUB: blankToUndefined(env.SSEGUARD_SECURITY_HUB),
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -205,6 +214,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestMs: parsed.data.SSEGUARD_REQUEST_TIMEOUT_MS,
       maxAttempts: parsed.data.SSEGUARD_MAX_ATTEMPTS,
     },
+    // Only when something is pushed: a configuration that pushes nowhere looks as it always did.
+    ...(parsed.data.SSEGUARD_SECURITY_HUB === 'on' || parsed.data.SSEGUARD_EVENT_BUS
+      ? {
+          integrations: {
+            securityHub: parsed.data.SSEGUARD_SECURITY_HUB === 'on',
+            ...(parsed.data.SSEGUARD_EVENT_BUS ? { eventBus: parsed.data.SSEGUARD_EVENT_BUS } : {}),
+          },
+        }
+      : {}),
     ...(AWS_ENDPOINT_URL ? { endpoint: AWS_ENDPOINT_URL } : {}),
     ...(SSEGUARD_POLICY ? { policyPath: SSEGUARD_POLICY } : {}),
   };

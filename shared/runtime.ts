@@ -39,7 +39,8 @@ export function createRuntime(config: Config, options: { maxSockets?: number; ke
     bucketRegions,
     objects: new S3ObjectInspector(clients.s3),
     keys: new KmsKeyInspector(regional, options.keyTtlMs ? { ttlMs: options.keyTtlMs } : {}),
-    store: new DynamoFindingsStore(clients.documents, config.table),
+    // Pushing changes anywhere needs the outbox written with them (shared/findings/outbox.ts).
+    store: new DynamoFindingsStore(clients.documents, config.table, { outbox: Boolean(config.integrations?.eventBus || config.integrations?.securityHub) }),
   };
 }
 

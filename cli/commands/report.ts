@@ -9,6 +9,7 @@ import type { KeyResolver } from '#shared/policy-loader.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { FINDING_CSV_COLUMNS, csvField, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
 import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
+import { findingOcsf } from '#shared/report/ocsf.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
 import type { ReportFormat } from './report-formats.ts';
@@ -90,6 +91,14 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     return 0;
   }
 
+  if (options.format === 'ocsf') {
+    // OCSF Compliance Findings as JSON lines (shared/report/ocsf.ts), the Security Lake shape.
+    const context = { region: config.region, ...(config.batch.accountId ? { accountId: config.batch.accountId } : {}) };
+    for await (const page of store.findings(filter)) {
+      await write(out, page.map((f) => `${JSON.stringify(findingOcsf(f, context))}\n`).join(''));
+    }
+    return 0;
+  }
   if (options.format === 'json') {
     // Filtered, the summary is the tally of the findings listed: it follows them.
     const tally = filtered ? emptySummary() : undefined;

@@ -21,6 +21,8 @@ import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
 import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
+import { deliverConfigured } from '#shared/delivery/destinations.ts';
+import type { DeliveryResult } from '#shared/delivery/outbox-delivery.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 import { ProgressLine } from '../output/progress.ts';
 import { write } from '../output/stream.ts';
@@ -51,6 +53,10 @@ export interface ScanCommandOptions {
   metadataTable?: Pick<MetadataTableOptions, 'workGroup' | 'outputLocation' | 'table'> & { lagMs?: number };
   /** --batch: UpdateObjectEncryption fixes go to S3 Batch Operations jobs (settings: flags, else config). */
   batch?: { roleArn?: string; reportBucket?: string; priority?: number };
+  /** --event-bus: one EventBridge event per change on this bus (else SSEGUARD_EVENT_BUS). */
+  eventBus?: string;
+  /** --security-hub: import changed findings into Security Hub (else SSEGUARD_SECURITY_HUB=on). */
+  securityHub?: boolean;
 }
 
 /** A query can take minutes on a big table; past this it is stopped and the scan fails. */
@@ -85,7 +91,17 @@ export function batchSettingsFor(config: Config, flags: NonNullable<ScanCommandO
 
 const EXAMPLES_SHOWN = 20;
 
-export async function scanCommand(config: Config, options: ScanCommandOptions, out: Writable = process.stdout): Promise<number> {
+export async function scanCommand(configIn: Config, options: ScanCommandOptions, out: Writable = process.stdout): Promise<number> {
+  const config: Config = {
+    ...configIn,
+    integrations: {
+      securityHub: Boolean(options.securityHub || configIn.integrations?.securityHub),
+      ...((options.eventBus ?? configIn.integrations?.eventBus) ? { eventBus: (options.eventBus ?? configIn.integrations?.eventBus)! } : {}),
+    },
+  };
+  if ((config.integrations?.eventBus || config.integrations?.securityHub) && !options.record) {
+    throw new ConfigError('--event-bus and --security-hub push what changed in the findings table: drop --no-record');
+  }
   if (options.batch && options.remediation !== 'fix') throw new ConfigError('--batch needs --remediate: it is how the fixes are made');
   if (options.batch && !options.record) throw new ConfigError('--batch needs the findings table (drop --no-record): jobs and their objects are recorded there');
   const batchSettings = options.batch ? batchSettingsFor(config, options.batch) : undefined;
@@ -206,6 +222,8 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     process.off('SIGTERM', onSignal);
   }
   const batchJobs: CreatedJob[] = remediation.batch ? await remediation.batch.finish() : [];
+  // What this run (and any run that stopped before pushing) changed goes out now, from the outbox.
+  const delivery = await deliverConfigured(config, runtime.clients.documents);
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
   const failing =
@@ -245,6 +263,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
       remediation: remediationSummary,
+      ...(delivery ? { delivery } : {}),
       ...(result.notAudited > 0 ? { notAuditedExamples: notAuditedJson } : {}),
       exitCode,
     };
@@ -256,6 +275,7 @@ export async function scanCommand(config: Config, options: ScanCommandOptions, o
     if (changes.length > 0) await write(out, renderChanges(changes));
     if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
+    if (delivery) await write(out, renderDelivery(delivery));
     if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
     if (interruptedLine) await write(out, `\n${interruptedLine}\n`);
   }
@@ -282,6 +302,11 @@ async function policyChange(
   for (const [hash, count] of recorded) if (hash !== id.hash && hash !== 'none') underOtherPolicies += count;
   if (underOtherPolicies === 0) return { policy: id };
   return { policy: id, overwrites: { underOtherPolicies, withoutPolicy: recorded.get('none') ?? 0 } };
+}
+
+function renderDelivery(delivery: DeliveryResult): string {
+  const line = (name: string) => `${name}: ${delivery.delivered[name] ?? 0} sent${delivery.failed[name] ? `, ${delivery.failed[name]} left for the next run (still failing)` : ''}`;
+  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.\n`;
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

@@ -34,6 +34,7 @@ import type {
   AccountsRun,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
+import { keyOutboxItem, outboxItemsForHistory, outboxPut, runOutboxItem, type OutboxItem } from './outbox.ts';
 import {
   COUNTERS_PK,
   COUNTER_SHARDS,
@@ -58,7 +59,11 @@ import {
 
 const MAX_TRANSACTION_ITEMS = 100;
 // A new object writes two items (state, history): 45 fill a transaction, leaving room for counters.
+// With the outbox on it writes three (state, history, outbox item): 30 leave the same room.
 const OBJECTS_PER_TRANSACTION = 45;
+const OBJECTS_PER_TRANSACTION_WITH_OUTBOX = 30;
+/** Key states that put every object encrypted under the key at risk. */
+const AT_RISK_KEY_STATES = new Set(['Disabled', 'PendingDeletion', 'PendingReplicaDeletion', 'Unavailable']);
 /** Re-reads and re-plans after a concurrent writer moved a revision. */
 const MAX_REPLANS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,12 +115,41 @@ export function remediationLogPut(tableName: string, bucket: string, key: string
 const headCondition = (head: string | undefined): string => (head ? 'chainHead = :readHead' : 'attribute_not_exists(chainHead)');
 const headValue = (head: string | undefined) => (head ? { ':readHead': head } : {});
 
+const keyStateOf = (key: KeyLookup): string | undefined => (key.status === 'described' ? key.state : undefined);
+
+/** The account and Region a finding names (another change adds them; absent, the caller's account). */
+function accountOf(finding: Finding | undefined): { account?: string; region?: string } {
+  const named = finding as (Finding & { account?: unknown; region?: unknown }) | undefined;
+  return {
+    ...(typeof named?.account === 'string' ? { account: named.account } : {}),
+    ...(typeof named?.region === 'string' ? { region: named.region } : {}),
+  };
+}
+
+function runSummaryOf(run: ScanRun & { bytes?: number; notAudited?: number }) {
+  return {
+    runId: run.id,
+    bucket: run.bucket,
+    prefix: run.prefix,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    objects: run.objects,
+    bytes: run.bytes ?? 0,
+    notAudited: run.notAudited ?? 0,
+    verdicts: Object.fromEntries(Object.entries(run.verdicts).filter((entry): entry is [string, number] => typeof entry[1] === 'number')),
+  };
+}
+
 export class DynamoFindingsStore extends FindingsTableReader implements FindingsStore, FixLog {
   // Writers start at different shards so that separate processes rarely pick the same one.
   private nextShard = Math.floor(Math.random() * COUNTER_SHARDS);
 
-  constructor(documents: DynamoDBDocumentClient, tableName: string) {
+  /** Whether each change also writes an outbox item for Security Hub and EventBridge (shared/delivery/). */
+  readonly outbox: boolean;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: boolean } = {}) {
     super(documents, tableName);
+    this.outbox = options.outbox ?? false;
   }
 
   async record(findings: Finding[]): Promise<RecordResult> {
@@ -123,8 +157,9 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     const recheck: NonNullable<RecordResult['recheck']> = [];
     const current = findings.filter((f) => f.isLatest !== false);
     const noncurrent = findings.filter((f) => f.isLatest === false);
-    for (let start = 0; start < current.length; start += OBJECTS_PER_TRANSACTION) {
-      const chunk = await this.recordChunk(current.slice(start, start + OBJECTS_PER_TRANSACTION));
+    const perTransaction = this.outbox ? OBJECTS_PER_TRANSACTION_WITH_OUTBOX : OBJECTS_PER_TRANSACTION;
+    for (let start = 0; start < current.length; start += perTransaction) {
+      const chunk = await this.recordChunk(current.slice(start, start + perTransaction));
       undecided.push(...chunk.undecided);
       recheck.push(...chunk.recheck);
     }
@@ -176,7 +211,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     for (let attempt = 1; ; attempt++) {
       const { states, intents } = await this.previous(findings);
       const plan = planRecord(findings, states, intents);
-      if (planSize(plan) > MAX_TRANSACTION_ITEMS) {
+      if (planSize(plan) + this.outboxItems(plan, findings).length > MAX_TRANSACTION_ITEMS) {
         // Many distinct buckets and keys in one batch: halve it until each half fits.
         const half = Math.ceil(findings.length / 2);
         const [first, second] = [await this.recordChunk(findings.slice(0, half)), await this.recordChunk(findings.slice(half))];
@@ -185,7 +220,8 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
-        await transactWrite(this.documents, this.transactItems(plan, shard), `recording ${findings.length} findings`);
+        const outbox = this.outboxItems(plan, findings).map((item) => outboxPut(this.tableName, item));
+        await transactWrite(this.documents, [...this.transactItems(plan, shard), ...outbox], `recording ${findings.length} findings`);
         return { undecided: plan.undecided, recheck: plan.recheck };
       } catch (error) {
         // A concurrent writer moved a revision (or recorded the same fix): re-read and re-plan.
@@ -195,6 +231,29 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
         await sleep(backoffMs(attempt));
       }
     }
+  }
+
+  /** The history item's sort key, as transactItems writes it. */
+  private static historyItemSk({ entry, sk }: RecordPlan['history'][number]): string {
+    return sk ? fixHistorySk(sk) : `${historySk(entry.auditedAt, entry.rev)}${entry.overtaken ? '#fix' : ''}`;
+  }
+
+  /** One outbox item per change the plan records (none when the outbox is off or nothing changed). */
+  private outboxItems(plan: RecordPlan, findings: Finding[]): OutboxItem[] {
+    if (!this.outbox) return [];
+    const byObject = new Map(findings.map((f) => [objectId(f), f]));
+    return plan.history.flatMap((history) => {
+      const finding = byObject.get(objectId(history));
+      const change = {
+        bucket: history.bucket,
+        key: history.key,
+        entry: history.entry,
+        ...(finding && !history.entry.removed ? { size: finding.size } : {}),
+        ...accountOf(finding),
+      };
+      // A fix's own entry (reconciled or overtaken) did not change what the object is now.
+      return outboxItemsForHistory(change, DynamoFindingsStore.historyItemSk(history), Boolean(history.sk || history.entry.overtaken));
+    });
   }
 
   private transactItems(plan: RecordPlan, shard: number): TransactItem[] {
@@ -222,7 +281,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       Put: {
         TableName,
         // A fix has its own entry per intent; an overtaken fix shares its rev with the state it left alone.
-        Item: { pk: objectPk(bucket, key), sk: sk ? fixHistorySk(sk) : `${historySk(entry.auditedAt, entry.rev)}${entry.overtaken ? '#fix' : ''}`, ...entry },
+        Item: { pk: objectPk(bucket, key), sk: DynamoFindingsStore.historyItemSk({ bucket, key, entry, ...(sk ? { sk } : {}) }), ...entry },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }));
@@ -341,6 +400,10 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       }
       const intentAt = items.length;
       if (closeIntent) items.push(this.closeIntentItem(intent));
+      // The change goes out with its history entry (shared/findings/outbox.ts): the same transaction.
+      if (this.outbox) {
+        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).map((item) => outboxPut(this.tableName, item)));
+      }
       try {
         await transactWrite(this.documents, items);
         return;
@@ -359,6 +422,40 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
   }
 
   async recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void> {
+    if (this.outbox) {
+      // A key newly at risk is a change: its facts and its outbox item are written together.
+      const previous = new Map(
+        (await batchGet(this.documents, this.tableName, keys.map((key) => ({ pk: KMSKEYS_PK, sk: key.arn })))).map((item) => [String(item.sk), item]),
+      );
+      const rest: KeyLookup[] = [];
+      for (const key of keys) {
+        const before = previous.get(key.arn);
+        const state = keyStateOf(key);
+        const wasAtRisk = before !== undefined && AT_RISK_KEY_STATES.has(keyStateOf(before as unknown as KeyLookup) ?? '');
+        if (!state || !AT_RISK_KEY_STATES.has(state) || wasAtRisk) {
+          rest.push(key);
+          continue;
+        }
+        const deletionDate = key.status === 'described' ? key.deletionDate : undefined;
+        const item = keyOutboxItem(
+          {
+            keyArn: key.arn,
+            keyState: state,
+            ...(deletionDate ? { deletionDate: new Date(deletionDate).toISOString() } : {}),
+            ...(before ? { previousState: keyStateOf(before as unknown as KeyLookup) ?? 'unknown' } : {}),
+          },
+          checkedAt.toISOString(),
+        );
+        await transactWrite(this.documents, [
+          { Put: { TableName: this.tableName, Item: { pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() } } },
+          outboxPut(this.tableName, item),
+        ]).catch((error: unknown) => {
+          // Another writer recorded the same change at the same instant: it is in the outbox once.
+          if (!failedConditions(error)) throw error;
+        });
+      }
+      keys = rest;
+    }
     await batchPut(
       this.documents,
       this.tableName,
@@ -399,6 +496,16 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
   }
 
   async recordScan(run: ScanRun): Promise<void> {
+    const summary = this.outbox ? runSummaryOf(run) : undefined;
+    if (summary) {
+      await transactWrite(this.documents, [
+        { Put: { TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } } },
+        outboxPut(this.tableName, runOutboxItem(summary)),
+      ]).catch((error: unknown) => {
+        if (!failedConditions(error)) throw error;
+      });
+      return;
+    }
     await withRetries('PutItem', () =>
       this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } })),
     );

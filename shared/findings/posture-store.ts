@@ -16,6 +16,7 @@ import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../posture/evaluate-posture.ts';
 import type { PostureChange } from '../posture/remediate.ts';
 import { backoffMs, counterUpdate, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
+import { outboxPut, postureOutboxItem } from './outbox.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, historySk, postureChangeSk, posturePk } from './table.ts';
 import { POSTURE_INDEX_PK, PostureReader, postureVerdictPk, type PostureHistoryEntry, type PostureSummary, type StoredPosture } from './posture-reader.ts';
 
@@ -36,8 +37,12 @@ function changed(before: StoredPosture, after: PostureFinding): boolean {
 }
 
 export class PostureStore extends PostureReader {
-  constructor(documents: DynamoDBDocumentClient, tableName: string) {
+  /** Whether a changed verdict also writes an outbox item (shared/findings/outbox.ts). */
+  private readonly outbox: boolean;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: boolean } = {}) {
     super(documents, tableName);
+    this.outbox = options.outbox ?? false;
   }
 
   /** Records a posture finding; one older than the stored one is ignored (returns false). */
@@ -84,6 +89,17 @@ export class PostureStore extends PostureReader {
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         });
+        // News for EventBridge: a verdict that changed, or a bucket first seen failing.
+        const failing = finding.verdict !== 'compliant' && finding.verdict !== 'exempt';
+        if (this.outbox && (before ? before.verdict !== finding.verdict : failing)) {
+          const posture = {
+            bucket: finding.bucket,
+            verdict: finding.verdict,
+            ...(before ? { previousVerdict: before.verdict } : {}),
+            reasons: finding.reasons.map((r) => ({ code: r.code, message: r.message })),
+          };
+          items.push(outboxPut(TableName, postureOutboxItem(posture, `${finding.auditedAt}#${rev}`, finding.auditedAt)));
+        }
       }
       const deltas = new Map<string, number>();
       if (!before) deltas.set('buckets', 1);

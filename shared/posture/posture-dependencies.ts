@@ -14,6 +14,8 @@ export function postureDependencies(
   return {
     buckets: new S3BucketInspector(runtime.clients.s3, runtime.keys, runtime.config.region, runtime.bucketRegions),
     policy,
-    ...(options.record ? { store: new PostureStore(runtime.clients.documents, runtime.config.table) } : {}),
+    ...(options.record
+      ? { store: new PostureStore(runtime.clients.documents, runtime.config.table, { outbox: Boolean(runtime.config.integrations?.eventBus || runtime.config.integrations?.securityHub) }) }
+      : {}),
   };
 }

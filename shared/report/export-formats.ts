@@ -4,11 +4,12 @@
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { StoredFinding } from '../findings/store.ts';
+import { findingOcsf } from './ocsf.ts';
 
 /** A finding as audited (scan output) or as stored (report, API): the store adds first/last seen. */
 type AnyFinding = Finding & Partial<Pick<StoredFinding, 'firstSeen' | 'lastSeen'>>;
 
-export const EXPORT_FORMATS = ['csv', 'json', 'asff'] as const;
+export const EXPORT_FORMATS = ['csv', 'json', 'asff', 'ocsf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const FINDING_CSV_COLUMNS = ['bucket', 'key', 'versionId', 'mode', 'kmsKeyArn', 'verdict', 'reasons', 'size', 'storageClass', 'etag', 'auditedAt', 'policyVersion', 'policyHash', 'account', 'region'] as const;
@@ -151,6 +152,9 @@ export function exportFrame(format: ExportFormat): { contentType: string; open: 
       return { contentType: 'application/json', open: '{"findings":[', separator: ',', close: (next) => `],"nextCursor":${JSON.stringify(next ?? null)}}\n` };
     case 'asff':
       return { contentType: 'application/json', open: '{"Findings":[', separator: ',', close: (next) => `],"nextCursor":${JSON.stringify(next ?? null)}}\n` };
+    case 'ocsf':
+      // JSON lines: one OCSF event per line; a cut response continues at its Link: rel="next".
+      return { contentType: 'application/x-ndjson', open: '', separator: '', close: () => '' };
   }
 }
 
@@ -162,5 +166,7 @@ export function exportRow(format: ExportFormat, f: StoredFinding, asff: AsffCont
       return `\n${JSON.stringify(findingJson(f))}`;
     case 'asff':
       return `\n${JSON.stringify(findingAsff(f, asff))}`;
+    case 'ocsf':
+      return `${JSON.stringify(findingOcsf(f, { region: asff.region, ...(asff.accountId ? { accountId: asff.accountId } : {}) }))}\n`;
   }
 }

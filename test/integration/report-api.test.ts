@@ -1,6 +1,8 @@
 // The report API driven through its real Lambda handler (API Gateway HTTP API v2 events) and through
 // `sseguard serve`'s HTTP adapter, against findings recorded by the real store on the emulator.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { OCSF_VERSION } from '../../shared/report/ocsf.ts';
+import { ocsfValidator } from '../support/ocsf-schema.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -386,6 +388,14 @@ describe('exports', () => {
     expect(ids(body.findings)).toEqual(expected((f) => f.verdict === 'at-risk'));
     expect(body.nextCursor).toBeNull();
 
+    // OCSF: JSON lines, one Compliance Finding per matching finding, valid against the pinned schema.
+    const ocsfResponse = await invoke('/export.ocsf', 'verdict=at-risk');
+    expect(ocsfResponse.headers['content-type']).toBe('application/x-ndjson');
+    const ocsfEvents = ocsfResponse.body.trim().split('\n').map((line: string) => JSON.parse(line) as { finding_info: { uid: string } });
+    expect(ocsfEvents).toHaveLength(expected((f) => f.verdict === 'at-risk').length);
+    const ocsfSchema = ocsfValidator(OCSF_VERSION);
+    for (const event of ocsfEvents) expect(ocsfSchema.validate('compliance_finding', event)).toEqual([]);
+
     const asff = (await invoke('/export.asff', 'bucket=odd-keys&verdict=at-risk')).json();
     const atRisk = expected((f) => f.bucket === 'odd-keys' && f.verdict === 'at-risk');
     expect(asff.Findings).toHaveLength(atRisk.length);
@@ -433,7 +443,7 @@ describe('description and CORS', () => {
     const document = await get('/openapi.json');
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/', '/buckets', '/evidence', '/export.asff', '/export.csv', '/export.json', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
+      ['/', '/buckets', '/evidence', '/export.asff', '/export.csv', '/export.json', '/export.ocsf', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
     );
     const parameters = document.paths['/findings'].get.parameters;
     const byName = Object.fromEntries(parameters.map((p: { name: string }) => [p.name, p]));

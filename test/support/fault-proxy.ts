@@ -15,7 +15,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
  * Region, AWS does not): 301 PermanentRedirect with x-amz-bucket-region.
  */
 export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response' | 'truncate' | 'wrong-region';
-export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena';
+export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | 'events' | 'securityhub';
 export interface FaultRule {
   /** Which requests: service 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
   service?: FaultService | '*';
@@ -83,7 +83,7 @@ function serviceOf(req: IncomingMessage, url: URL): FaultService {
     ?? url.searchParams.get('X-Amz-Credential')?.split('/')[3];
   const target = header(req.headers, 'x-amz-target');
   const service = credential ?? (target.startsWith('DynamoDB_') ? 'dynamodb' : target.startsWith('TrentService.') ? 'kms' : target.startsWith('AmazonSQS.') ? 'sqs' : 's3');
-  if (service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena') return service;
+  if (service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena' || service === 'events' || service === 'securityhub') return service;
   // S3 Control signs as "s3" too; its REST paths start with the API version.
   return url.pathname.startsWith('/v20180820/') ? 's3control' : 's3';
 }
@@ -156,6 +156,8 @@ function s3ControlOperation(method: string, url: URL): string {
 function operationOf(service: FaultService, req: IncomingMessage, url: URL): string {
   if (service === 's3') return s3Operation(req.method ?? 'GET', url, req.headers);
   if (service === 's3control') return s3ControlOperation(req.method ?? 'GET', url);
+  // Security Hub is REST-JSON: the path names the operation (the two sseguard sends, and GetFindings).
+  if (service === 'securityhub') return url.pathname === '/findings/import' ? 'BatchImportFindings' : url.pathname === '/findings' ? 'GetFindings' : `${req.method}${url.pathname}`;
   const target = header(req.headers, 'x-amz-target');
   return target.split('.').pop() || url.searchParams.get('Action') || 'Unknown';
 }
@@ -209,6 +211,17 @@ function faultReply(service: FaultService, kind: 'throttle' | 'server-error', he
       // The SDK's model gives RequestThrottled HTTP 403.
       return throttle ? jsonError(403, 'com.amazonaws.sqs#RequestThrottled', 'Request is throttled.', id, { 'x-amzn-query-error': 'RequestThrottled;Sender' })
         : jsonError(500, 'com.amazonaws.sqs#InternalError', 'We encountered an internal error. Please try again.', id, { 'x-amzn-query-error': 'InternalError;Receiver' });
+    case 'events':
+      // EventBridge (JSON 1.1) throttles with ThrottlingException, a 400.
+      return throttle ? jsonError(400, 'ThrottlingException', 'Rate exceeded', id, {}, '1.1')
+        : jsonError(500, 'InternalException', 'An internal error occurred.', id, {}, '1.1');
+    case 'securityhub':
+      // Security Hub (REST-JSON) answers 429 TooManyRequestsException with Code and Message in the body.
+      return {
+        status: throttle ? 429 : 500,
+        headers: { 'content-type': 'application/json', 'x-amzn-requestid': id, 'x-amzn-errortype': throttle ? 'TooManyRequestsException' : 'InternalException' },
+        body: JSON.stringify(throttle ? { Code: 'TooManyRequestsException', Message: 'Rate exceeded' } : { Code: 'InternalException', Message: 'Internal service error' }),
+      };
     case 'athena':
       // Athena (JSON 1.1) throttles with TooManyRequestsException, a 400 the SDK retries as throttling.
       return throttle ? jsonError(400, 'TooManyRequestsException', 'Rate exceeded', id, {}, '1.1')

@@ -139,3 +139,12 @@ test('member accounts: the audit role name (or ARN template) and external id the
   });
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_MEMBER_ROLE_NAME: 'not a role' })).toThrow(/SSEGUARD_MEMBER_ROLE_NAME is not a role name/);
 });
+
+test('SSEGUARD_EVENT_BUS (a name or an ARN) and SSEGUARD_SECURITY_HUB=on turn pushing on; anything else is refused', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1' }).integrations).toBeUndefined();
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_EVENT_BUS: 'security-alerts' }).integrations).toEqual({ securityHub: false, eventBus: 'security-alerts' });
+  const arn = 'arn:aws:events:us-east-1:123456789012:event-bus/security-alerts';
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_EVENT_BUS: arn, SSEGUARD_SECURITY_HUB: 'on' }).integrations).toEqual({ securityHub: true, eventBus: arn });
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SECURITY_HUB: 'yes' })).toThrow(/SSEGUARD_SECURITY_HUB is on or off/);
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_EVENT_BUS: 'has space' })).toThrow(/SSEGUARD_EVENT_BUS is not an event bus name or ARN/);
+});
