@@ -111,6 +111,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
         first = false;
       }
     }
+    if (tally) withNoncurrentOf(tally, recorded, filter);
     await write(out, tally ? `\n],"filter":${JSON.stringify(filter)},"summary":${JSON.stringify(tally)}}\n` : '\n]}\n');
     return 0;
   }
@@ -126,6 +127,7 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     // Unfiltered, the summary comes from the counters: no need to read past the rows shown.
     if (!tally && rows.length >= 1000) break;
   }
+  if (tally) withNoncurrentOf(tally, recorded, filter);
   const summary = tally ?? recorded;
 
   const { overall } = summary;
@@ -182,6 +184,18 @@ function describeFilter(filter: FindingFilter): string {
 
 function emptySummary(): Summary {
   return { overall: countsFrom({}), buckets: {}, kmsKeys: {}, keyFacts: {}, accounts: {} };
+}
+
+/**
+ * Noncurrent versions are counted apart and never listed: a filter by bucket alone takes the
+ * bucket's own counters for them (exact); any other filter cannot split them, and says nothing.
+ */
+function withNoncurrentOf(tally: Summary, recorded: Summary, filter: FindingFilter): void {
+  if (Object.keys(filter).join() !== 'bucket' || !filter.bucket) return;
+  const noncurrent = recorded.buckets[filter.bucket]?.noncurrent;
+  if (!noncurrent) return;
+  tally.overall.noncurrent = noncurrent;
+  (tally.buckets[filter.bucket] ??= countsFrom({})).noncurrent = noncurrent;
 }
 
 /** Adds one listed finding to a filtered summary (the counters cannot be split by a filter). */
