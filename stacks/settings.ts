@@ -1,7 +1,8 @@
 // The settings that decide how sseguard behaves once deployed, as plain values: the stacks turn
 // them into SST components and vitest asserts them, without the SST runtime (this file imports
 // nothing from SST's globals). One table definition serves the code, `sseguard init` and the stack.
-import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES } from '../shared/deploy/member-template.ts';
+// The object actions are one list for the central worker and the member template's remediation role.
+import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES, OBJECT_FIX, OBJECT_READ } from '../shared/deploy/member-template.ts';
 import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
 import { findingsTableDefinition } from '../shared/findings/table.ts';
 import { AUDIT_FIELDS, inventoryConfiguration } from '../shared/inventory/setup.ts';
@@ -385,20 +386,6 @@ const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetI
 // hold Put, Update and Delete items (sweep checkpoints, removed objects), no ConditionCheck.
 const FINDINGS_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const IDEMPOTENCY = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-const OBJECT_READ = ['s3:GetObject', 's3:GetObjectVersion'];
-const OBJECT_FIX = [
-  's3:GetObjectAcl',
-  's3:GetObjectVersionAcl',
-  's3:GetObjectTagging',
-  's3:GetObjectVersionTagging',
-  's3:PutObject',
-  's3:PutObjectAcl',
-  's3:PutObjectTagging',
-  's3:PutObjectRetention',
-  's3:PutObjectLegalHold',
-  's3:AbortMultipartUpload',
-  's3:UpdateObjectEncryption',
-];
 const KEY_FACTS = ['kms:DescribeKey', 'kms:GetKeyRotationStatus'];
 
 /** The `kms:ViaService` value for S3 in a region. */

@@ -79,7 +79,7 @@ const OWN_KEYS = sub('arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*');
 
 /** The actions HeadObject needs (with a VersionId: the version's). */
 export const OBJECT_READ = ['s3:GetObject', 's3:GetObjectVersion'];
-/** The worker's in-place fix and its copy fallback (kept equal to stacks/settings.ts by a test). */
+/** The worker's in-place fix and its copy fallback: the central worker's role (stacks/settings.ts) and the member remediation role grant this one list. */
 export const OBJECT_FIX = [
   's3:GetObjectAcl',
   's3:GetObjectVersionAcl',
