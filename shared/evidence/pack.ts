@@ -10,6 +10,7 @@ import { checkChain, type StoredHistoryEntry } from '../findings/history-chain.t
 import type { Item } from '../findings/reader.ts';
 import type { KeyAction, StoredFinding } from '../findings/store.ts';
 import { CONTROL_MAPPING, CONTROL_MAPPING_REVIEWED, type ControlRow } from './controls.ts';
+import { keyFactFields } from '../report/overview.ts';
 
 /** A bucket not audited whole for this long is stale in the coverage section. */
 export const STALE_AFTER_DAYS = 7;
@@ -383,16 +384,9 @@ export function buildEvidence(inputs: EvidenceInputs, options: EvidenceOptions):
   // Keys: every key objects depend on (as of the time), and every key looked up.
   const keyArns = new Set([...Object.keys(population.byKmsKey), ...Object.keys(inputs.keyFacts)]);
   const keys: KeyRow[] = [...keyArns].sort().map((arn) => {
-    const facts = inputs.keyFacts[arn];
-    const described = facts?.status === 'described' ? facts : undefined;
     const tallied = population.byKmsKey[arn] ?? emptyTally();
     return {
-      arn,
-      status: facts?.status ?? 'unknown',
-      ...(described ? { state: described.state, manager: described.manager } : {}),
-      ...(described?.rotationEnabled === undefined ? {} : { rotationEnabled: described.rotationEnabled }),
-      ...(described?.deletionDate ? { deletionDate: described.deletionDate } : {}),
-      ...(facts?.checkedAt ? { checkedAt: facts.checkedAt } : {}),
+      ...keyFactFields(arn, inputs.keyFacts[arn]),
       objects: tallied.objects,
       bytes: tallied.bytes,
     };

@@ -116,6 +116,19 @@ export function countsView(counts: Counts): CountsView {
   };
 }
 
+/** What the recorded facts say of a key, as every view of keys shows it (dashboard, API, evidence pack). */
+export function keyFactFields(arn: string, facts: (KeyLookup & { checkedAt?: string }) | undefined): Pick<KeyView, 'arn' | 'status' | 'state' | 'manager' | 'rotationEnabled' | 'deletionDate' | 'checkedAt'> {
+  const described = facts?.status === 'described' ? facts : undefined;
+  return {
+    arn,
+    status: facts?.status ?? 'unknown',
+    ...(described ? { state: described.state, manager: described.manager } : {}),
+    ...(described?.rotationEnabled === undefined ? {} : { rotationEnabled: described.rotationEnabled }),
+    ...(described?.deletionDate ? { deletionDate: described.deletionDate } : {}),
+    ...(facts?.checkedAt ? { checkedAt: facts.checkedAt } : {}),
+  };
+}
+
 export function keysView(summary: Summary): KeyView[] {
   const arns = new Set([...Object.entries(summary.kmsKeys).filter(([, c]) => c.objects > 0).map(([arn]) => arn), ...Object.keys(summary.keyFacts)]);
   const keys = [...arns].map((arn): KeyView => {
@@ -124,12 +137,7 @@ export function keysView(summary: Summary): KeyView[] {
     const described = facts?.status === 'described' ? facts : undefined;
     const unusable = facts?.status === 'not-found' || (described !== undefined && AT_RISK_STATES[described.state] !== undefined);
     return {
-      arn,
-      status: facts?.status ?? 'unknown',
-      ...(described ? { state: described.state, manager: described.manager } : {}),
-      ...(described?.rotationEnabled === undefined ? {} : { rotationEnabled: described.rotationEnabled }),
-      ...(described?.deletionDate ? { deletionDate: described.deletionDate } : {}),
-      ...(facts?.checkedAt ? { checkedAt: facts.checkedAt } : {}),
+      ...keyFactFields(arn, facts),
       aliases: described?.aliases ?? [],
       // A key no object depends on puts nothing at risk, whatever its state (a key event for a key
       // never seen on an object records its facts, and must not raise an alarm).
