@@ -9,14 +9,15 @@ import type { Config } from '#shared/config.ts';
 import { InventoryReportProgress } from '#shared/inventory/report-progress.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
-import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { countSweepPage } from '#shared/sweep/sweep-page-count.ts';
+import type { SweepRuns } from '#shared/sweep/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
 /** The audit worker: audit, fix once, record; dead-letter what cannot be parsed; count sweep pages. */
 export interface WorkerDependencies extends InventoryFileAuditDependencies {
   config: Config;
   queues: SqsQueues;
-  sweepRuns: SweepRuns;
+  sweepRuns: Pick<SweepRuns, 'countPage'>;
   /** Lets the idempotency store see the invocation's deadline. */
   registerLambdaContext(context: Context): void;
 }
@@ -37,7 +38,7 @@ const worker = memoized<WorkerDependencies>(async () => {
     inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),
     progress: new InventoryReportProgress(current.clients.documents, current.config.table),
     queue: queues,
-    sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
+    sweepRuns: { countPage: (page, findings) => countSweepPage(current.clients.documents, current.config.table, page, findings) },
   };
 });
 

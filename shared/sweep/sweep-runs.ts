@@ -14,6 +14,7 @@ import type { LastSweptReport } from './inventory-plan.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { SweepPageRef } from '../events/audit-queue-messages.ts';
+import { countSweepPage } from './sweep-page-count.ts';
 
 export interface SweepCheckpoint {
   runId: string;
@@ -170,48 +171,9 @@ export class SweepRuns {
     ]);
   }
 
-  /** Counts an audited page into its run, once however often the page was delivered. */
+  /** Counts an audited page into its run, once however often the page was delivered (sweep-page-count.ts). */
   async countPage(page: SweepPageRef, findings: Finding[]): Promise<void> {
-    const run = await this.runById(page.runId);
-    if (!run) return;
-    const verdicts = new Map<Verdict, number>();
-    for (const f of findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
-    const entries = [...verdicts];
-    try {
-      await transactWrite(this.documents, [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: { ...sweepPageKey(page.runId, page.page), objects: findings.length },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: runKey(run),
-            UpdateExpression: `ADD pagesAudited :one, objectsAudited :objects${entries.map((_, i) => `, verdicts.#v${i} :n${i}`).join('')}`,
-            ...(entries.length ? { ExpressionAttributeNames: Object.fromEntries(entries.map(([v], i) => [`#v${i}`, v])) } : {}),
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':objects': findings.length,
-              ...Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
-            },
-          },
-        },
-      ]);
-    } catch (error) {
-      // The page marker exists: this page was counted on an earlier delivery.
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return;
-      throw error;
-    }
-  }
-
-  private async runById(runId: string): Promise<SweepRun | undefined> {
-    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: runKey({ runId }) })));
-    if (!Item) return undefined;
-    const { pk: _pk, sk: _sk, ...run } = Item;
-    return run as SweepRun;
+    await countSweepPage(this.documents, this.tableName, page, findings);
   }
 
   /** What covered each bucket of a run, by bucket name. */
