@@ -74,7 +74,16 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
     deps,
     source,
     { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
-    { onTransient: (finding) => void transient.push(finding), onFinding: (finding) => void recorded.push(finding) },
+    {
+      onTransient: (finding) => void transient.push(finding),
+      onFinding: (finding) => void recorded.push(finding),
+      // Not recorded as it stands: the message is retried (a fresh HeadObject orders it), never marked done without it.
+      onUnrecorded: (finding) => {
+        const at = recorded.findIndex((f) => f.key === finding.key);
+        if (at >= 0) recorded.splice(at, 1);
+        transient.push(finding);
+      },
+    },
   );
   if (transient.length > 0) return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued: false };
 

@@ -131,6 +131,11 @@ export interface InventoryAuditHooks {
   onTransient(finding: Finding, stats: InventoryScanStats): Promise<void> | void;
   /** A finding to count; recorded afterwards unless it matches its recorded state. */
   onFinding(finding: Finding, stats: InventoryScanStats): Promise<void> | void;
+  /**
+   * A counted finding the store would not record as it stands (its order against the recorded
+   * version needs a fresh HeadObject): not recorded this time, never silently dropped.
+   */
+  onUnrecorded(finding: Finding): Promise<void> | void;
   /** Once aborted (Ctrl-C), no more rows are taken: the fix of the row in hand has finished. */
   stop?: AbortSignal;
 }
@@ -161,7 +166,10 @@ export async function auditInventoryRows(
 ): Promise<{ scan: InventoryScan; tally: InventoryAuditTally }> {
   const clock = deps.clock ?? (() => new Date());
   const store = deps.store;
-  const recorder = store ? new BatchRecorder(store) : undefined;
+  const unrecorded: Finding[] = [];
+  const recorder = store
+    ? new BatchRecorder(store, undefined, undefined, (undecided) => void unrecorded.push(...undecided), (rechecks) => void unrecorded.push(...rechecks.map((r) => r.finding)))
+    : undefined;
   const tally: InventoryAuditTally = { noncurrentSkipped: 0, unchanged: 0 };
   let chunkStates = new Map<string, StoredFinding>();
   const recordedStates = store
@@ -191,6 +199,7 @@ export async function auditInventoryRows(
     else await recorder?.add(finding);
   }
   await recorder?.flush();
+  for (const finding of unrecorded) await hooks.onUnrecorded(finding);
   return { scan, tally };
 }
 
@@ -212,6 +221,10 @@ export async function scanFromInventory(
         listed.add(finding.key);
         result.notAudited += 1;
         await options.onNotAudited?.(finding);
+      },
+      onUnrecorded: (finding) => {
+        countFinding(result, finding, -1);
+        result.notAudited += 1;
       },
       onFinding: async (finding, stats) => {
         listed.add(finding.key);
