@@ -5,14 +5,17 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchSettings, BatchTarget } from '../fleet/batch-plan.ts';
-import { remediationLogPut } from './dynamodb-store.ts';
-import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
-import { sealedFixEntry } from './record-plan.ts';
+import { chainHeadUpdate, remediationLogPut } from './dynamodb-store.ts';
+import { backoffMs, batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
+import { chained } from './history-chain.ts';
+import { fromStateItem } from './reader.ts';
+import { fixHistoryEntry, objectId, sealedFixEntry } from './record-plan.ts';
 import type { FixIntent } from './store.ts';
-import { JOBS_PK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
+import { JOBS_PK, STATE_SK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
 
-/** Three items per object outcome (history, log, intent): 33 fill a transaction. */
-const OUTCOMES_PER_TRANSACTION = 33;
+/** Up to four items per object outcome (history, log, intent, chain head): 25 fill a transaction. */
+const OUTCOMES_PER_TRANSACTION = 25;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * collecting: objects are being added (a crash here leaves no manifest a job could read: abandoned
@@ -130,20 +133,36 @@ export class BatchJobStore {
   /**
    * Records the outcomes of a job's tasks: per object its one fix history entry (keyed by the intent
    * id, written only if absent), the remediation log entry, and its intent removed — together or not at
-   * all. An outcome already recorded (a rerun) is left out; an intent replaced since is left in place.
+   * all. Each entry is linked into the object's history chain after the state's head, which moves with
+   * it (conditional on the revision and head read: a writer in between makes this chunk re-read and
+   * re-link), as `recordOutcome` links a per-object fix; an object without a state is sealed alone. An
+   * outcome already recorded (a rerun) is left out; an intent replaced since is left in place.
    */
   async recordOutcomes(outcomes: { intent: FixIntent; record: RemediationRecord }[]): Promise<void> {
     for (let start = 0; start < outcomes.length; start += OUTCOMES_PER_TRANSACTION) {
       let pending = outcomes.slice(start, start + OUTCOMES_PER_TRANSACTION).map((o) => ({ ...o, closeIntent: true }));
       for (let attempt = 1; pending.length > 0; attempt++) {
+        const stateKeys = new Map(pending.map(({ intent }) => [objectId(intent), { pk: objectPk(intent.bucket, intent.key), sk: STATE_SK }]));
+        const states = new Map(
+          (await batchGet(this.documents, this.tableName, [...stateKeys.values()])).map((item) => {
+            const state = fromStateItem(item);
+            return [objectId(state), state];
+          }),
+        );
         // Which outcome, and which of its writes, each transaction item is.
-        const roles: { outcome: number; role: 'history' | 'log' | 'intent' }[] = [];
+        const roles: { outcome: number; role: 'history' | 'log' | 'intent' | 'head' }[] = [];
         const items: TransactItem[] = [];
+        // Two outcomes of one object (two versions) link one after the other; its head moves once.
+        const heads = new Map<string, string>();
         pending.forEach(({ intent, record, closeIntent }, outcome) => {
+          const id = objectId(intent);
+          const state = states.get(id);
+          const entry = state ? chained(id, fixHistoryEntry(intent, record), heads.get(id) ?? state.chainHead) : sealedFixEntry(intent, record);
+          if (state) heads.set(id, entry.hash!);
           items.push({
             Put: {
               TableName: this.tableName,
-              Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...sealedFixEntry(intent, record) },
+              Item: { pk: objectPk(intent.bucket, intent.key), sk: fixHistorySk(intent.id), ...entry },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           });
@@ -161,14 +180,21 @@ export class BatchJobStore {
             roles.push({ outcome, role: 'intent' });
           }
         });
+        for (const [id, head] of heads) {
+          const state = states.get(id)!;
+          items.push(chainHeadUpdate(this.tableName, state, head));
+          roles.push({ outcome: -1, role: 'head' });
+        }
         try {
           await transactWrite(this.documents, items, `recording ${pending.length} Batch task outcomes`);
           break;
         } catch (error) {
           const failed = failedConditions(error);
           if (!failed || attempt > OUTCOMES_PER_TRANSACTION) throw error;
-          const recorded = new Set(failed.filter((i) => roles[i]?.role !== 'intent').map((i) => roles[i]!.outcome));
+          const recorded = new Set(failed.filter((i) => roles[i]?.role === 'history' || roles[i]?.role === 'log').map((i) => roles[i]!.outcome));
           const replaced = new Set(failed.filter((i) => roles[i]?.role === 'intent').map((i) => roles[i]!.outcome));
+          // A head moved since it was read: the next attempt re-reads the states and links after them.
+          if (failed.some((i) => roles[i]?.role === 'head')) await sleep(backoffMs(attempt));
           pending = pending.flatMap((o, i) => (recorded.has(i) ? [] : [replaced.has(i) ? { ...o, closeIntent: false } : o]));
         }
       }

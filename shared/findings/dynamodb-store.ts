@@ -115,6 +115,19 @@ export function remediationLogPut(tableName: string, bucket: string, key: string
 const headCondition = (head: string | undefined): string => (head ? 'chainHead = :readHead' : 'attribute_not_exists(chainHead)');
 const headValue = (head: string | undefined) => (head ? { ':readHead': head } : {});
 
+/** Moves the object's chain head to `head`, if the state is still at the revision and head read. */
+export function chainHeadUpdate(tableName: string, state: StoredFinding, head: string): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { pk: objectPk(state.bucket, state.key), sk: STATE_SK },
+      UpdateExpression: 'SET chainHead = :head',
+      ConditionExpression: `rev = :expected AND ${headCondition(state.chainHead)}`,
+      ExpressionAttributeValues: { ':head': head, ':expected': state.rev, ...headValue(state.chainHead) },
+    },
+  };
+}
+
 const keyStateOf = (key: KeyLookup): string | undefined => (key.status === 'described' ? key.state : undefined);
 
 /** The account and Region a finding names (another change adds them; absent, the caller's account). */
@@ -387,17 +400,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
         this.remediationLogItem(intent.bucket, intent.key, record),
       ];
       const headAt = items.length;
-      if (state) {
-        items.push({
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: objectPk(intent.bucket, intent.key), sk: STATE_SK },
-            UpdateExpression: 'SET chainHead = :head',
-            ConditionExpression: `rev = :expected AND ${headCondition(state.chainHead)}`,
-            ExpressionAttributeValues: { ':head': entry.hash, ':expected': state.rev, ...headValue(state.chainHead) },
-          },
-        });
-      }
+      if (state) items.push(chainHeadUpdate(this.tableName, state, entry.hash!));
       const intentAt = items.length;
       if (closeIntent) items.push(this.closeIntentItem(intent));
       // The change goes out with its history entry (shared/findings/outbox.ts): the same transaction.

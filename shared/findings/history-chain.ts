@@ -7,8 +7,9 @@
 // An edited entry no longer matches its hash; a removed entry leaves a link to nothing (or a state
 // whose head is missing). Entries written before hashing have no hash: a chain starts at the first
 // hashed entry, and a reader says where history is unchained. A chain also restarts after the object
-// was removed (its state, and with it the head, went away). A fix entry folded from an S3 Batch
-// Operations report (outside a recording, without the state) is sealed alone: hashed, not linked.
+// was removed (its state, and with it the head, went away). A fix entry recorded for an object that
+// has no state (nothing to link to) is sealed alone: hashed, not linked. Fixes folded from an S3
+// Batch Operations report are linked like any other fix (findings/batch-job-store.ts).
 import { createHash } from 'node:crypto';
 import type { HistoryEntry } from './store.ts';
 

@@ -271,7 +271,7 @@ export function fixHistoryEntry(intent: FixIntent, record: RemediationRecord): H
   };
 }
 
-/** A fix's entry written without the object's state at hand (a Batch job's folded report): hashed, sealed alone (not linked). */
+/** A fix's entry for an object that has no state (no chain to join): hashed, sealed alone (not linked). */
 export function sealedFixEntry(intent: FixIntent, record: RemediationRecord): HistoryEntry {
   const entry: HistoryEntry = { ...fixHistoryEntry(intent, record), sealedAlone: true };
   return { ...entry, hash: entryHash(`${intent.bucket}/${intent.key}`, entry) };

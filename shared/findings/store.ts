@@ -37,7 +37,7 @@ export interface HistoryEntry {
   hash?: string;
   /** The hash of the object's entry before this one: the per-object chain. */
   prevHash?: string;
-  /** A fix entry written without the object's state (a Batch job's folded report): hashed, not linked into the chain. */
+  /** A fix entry written for an object without a state (no chain to join): hashed, not linked. */
   sealedAlone?: boolean;
   /** The policy that judged this audit (absent on entries recorded before findings named their policy). */
   policy?: PolicyId;
