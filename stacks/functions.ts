@@ -9,12 +9,15 @@ import { auditQueue, auditQueueLink, deadLetterQueue, deadLetterQueueLink } from
 import {
   ARCHITECTURE,
   AUDIT_QUEUE,
+  EVIDENCE_PACK,
   FUNCTIONS,
   KEY_EVENT_PATTERN,
   NODEJS_BUNDLE,
   POLICY_IN_PACKAGE,
   RUNTIME,
   SWEEP,
+  evidencePackEnvironment,
+  evidencePackScope,
   functionEnvironment,
   iamStatements,
   inventoryScope,
@@ -48,6 +51,8 @@ const scope: IamScope<$util.Input<string>> = {
   ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
   // sts:AssumeRole on the member role names, in any account of the Organization (SSEGUARD_ORGANIZATION_ID).
   ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`),
+  // The scheduled pack (SSEGUARD_EVIDENCE_BUCKET): PutObject under its prefix, Sign with its key.
+  ...evidencePackScope<$util.Input<string>>(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`, (arn) => arn),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
@@ -78,7 +83,7 @@ function functionArgs(name: FunctionName) {
     permissions: iamStatements(name, scope, $interpolate`s3.${region}.amazonaws.com`)
       .filter((statement) => statement.resources.length > 0)
       .map(({ actions, resources, conditions }) => ({ actions, resources, ...(conditions ? { conditions } : {}) })),
-    environment: functionEnvironment(stage, sweepBuckets),
+    environment: { ...functionEnvironment(stage, sweepBuckets), ...(name === 'evidencePack' ? evidencePackEnvironment(stage) : {}) },
     nodejs: NODEJS_BUNDLE,
     ...(stage.policyFile ? { copyFiles: [{ from: packagedPolicy(stage.policyFile), to: POLICY_IN_PACKAGE(stage.policyFile) }] } : {}),
     transform: { function: { tracingConfig: { mode: 'Active' } } },
@@ -106,6 +111,14 @@ new aws.lambda.Permission('KeyEventPermission', {
   principal: 'events.amazonaws.com',
   sourceArn: keyEventRule.arn,
 });
+
+/** With SSEGUARD_EVIDENCE_BUCKET: the signed pack of the month before, on the 1st (SSEGUARD_EVIDENCE_SCHEDULE). */
+export const evidencePack = stage.evidencePack
+  ? new sst.aws.CronV2('EvidencePack', {
+      schedule: stage.evidencePack.schedule as `cron(${string})`,
+      function: { ...functionArgs('evidencePack'), storage: `${EVIDENCE_PACK.ephemeralStorageMb} MB` },
+    })
+  : undefined;
 
 /** The roles member accounts trust (`sseguard member-template --central-role-arn`). */
 export const centralRoleArns = [auditWorker.nodes.function.role, sweep.nodes.function.role, keyEvents.nodes.role.arn];

@@ -13,7 +13,7 @@ export const ARCHITECTURE = 'arm64';
 export const isProduction = (stage: string): boolean => stage === 'production';
 
 // ── Functions ─────────────────────────────────────────────────────────────────────────────────
-export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi';
+export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi' | 'evidencePack';
 
 export interface FunctionSettings {
   handler: string;
@@ -58,7 +58,33 @@ export const FUNCTIONS: Record<FunctionName, FunctionSettings> = {
     reservedConcurrency: 10,
     description: 'Report API and dashboard (bearer token)',
   },
+  evidencePack: {
+    handler: 'functions/evidence-pack.handler',
+    // One Scan of the whole table, the pack written to /tmp, then uploaded: minutes at fleet scale.
+    timeoutSeconds: 900,
+    memoryMb: 2048,
+    // One pack at a time: two runs of one month would both build it (only one is sealed).
+    reservedConcurrency: 1,
+    description: 'Writes the monthly signed evidence pack to the evidence bucket (conditional writes, Object Lock welcome)',
+  },
 };
+
+// ── Scheduled evidence pack ───────────────────────────────────────────────────────────────────
+export const EVIDENCE_PACK = {
+  /** 00:15 UTC on the 1st: the pack as of the end of the month before (shared/evidence/scheduled.ts). */
+  schedule: 'cron(15 0 1 * ? *)',
+  /** Lambda's /tmp for the pack before upload (≈ 3.2 GB per million findings; up to 10240 MB). */
+  ephemeralStorageMb: 10_240,
+} as const;
+
+/** SSEGUARD_EVIDENCE_BUCKET (bucket[/prefix]), SSEGUARD_EVIDENCE_SIGNING_KEY (a key ARN), SSEGUARD_EVIDENCE_SCHEDULE. */
+export interface EvidencePackSettings {
+  bucket: string;
+  prefix: string;
+  /** The ECC_NIST_P256 SIGN_VERIFY key that signs each pack; absent: packs are written unsigned (and say so). */
+  signingKeyArn?: string;
+  schedule: string;
+}
 
 // ── Audit queue ───────────────────────────────────────────────────────────────────────────────
 export const AUDIT_QUEUE = {
@@ -254,6 +280,8 @@ export interface StageSettings {
   inventory?: InventorySettings;
   /** An AWS Organization audited from this stage: the central bus, and member roles to assume. */
   organization?: OrganizationSettings;
+  /** A signed evidence pack each month into this bucket (SSEGUARD_EVIDENCE_BUCKET); absent: no scheduled pack. */
+  evidencePack?: EvidencePackSettings;
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -290,6 +318,20 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     if (existingBuckets.includes(destinationBucket)) problems.push(`SSEGUARD_INVENTORY_DESTINATION: "${destinationBucket}" is a monitored bucket: reports delivered into it would list themselves`);
     inventory = { destinationBucket, prefix, format: 'CSV' };
   }
+  let evidencePack: EvidencePackSettings | undefined;
+  if (env.SSEGUARD_EVIDENCE_BUCKET) {
+    const [bucket = '', ...rest] = env.SSEGUARD_EVIDENCE_BUCKET.trim().replace(/^s3:\/\//, '').split('/');
+    const prefix = rest.join('/').replace(/^\/+|\/+$/g, '') || 'sseguard-evidence';
+    if (!BUCKET_NAME.test(bucket)) problems.push(`SSEGUARD_EVIDENCE_BUCKET: "${bucket}" is not a bucket name (bucket[/prefix])`);
+    if (existingBuckets.includes(bucket)) problems.push(`SSEGUARD_EVIDENCE_BUCKET: "${bucket}" is a monitored bucket: keep evidence apart from what it is evidence about`);
+    const signingKeyArn = env.SSEGUARD_EVIDENCE_SIGNING_KEY?.trim() || undefined;
+    if (signingKeyArn && !KEY_ARN.test(signingKeyArn)) problems.push(`SSEGUARD_EVIDENCE_SIGNING_KEY: "${signingKeyArn}" is not a KMS key ARN (kms:Sign is granted on that key only)`);
+    const schedule = env.SSEGUARD_EVIDENCE_SCHEDULE?.trim() || EVIDENCE_PACK.schedule;
+    if (!/^(cron|rate)\(.+\)$/.test(schedule)) problems.push(`SSEGUARD_EVIDENCE_SCHEDULE: "${schedule}" is not an EventBridge schedule expression (cron(…) or rate(…))`);
+    evidencePack = { bucket, prefix, ...(signingKeyArn ? { signingKeyArn } : {}), schedule };
+  } else if (env.SSEGUARD_EVIDENCE_SIGNING_KEY) {
+    problems.push('SSEGUARD_EVIDENCE_SIGNING_KEY is set without SSEGUARD_EVIDENCE_BUCKET: the scheduled pack needs a bucket to go to');
+  }
   if (problems.length > 0) throw new Error(problems.join('; '));
   const logLevel = (env.SSEGUARD_LOG_LEVEL ?? (production ? 'INFO' : 'DEBUG')).toUpperCase();
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new Error(`SSEGUARD_LOG_LEVEL: "${logLevel}" is not DEBUG, INFO, WARN or ERROR`);
@@ -307,7 +349,22 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...(env.SSEGUARD_POLICY_FILE ? { policyFile: env.SSEGUARD_POLICY_FILE } : {}),
     ...(inventory ? { inventory } : {}),
     ...(organization ? { organization } : {}),
+    ...(evidencePack ? { evidencePack } : {}),
   };
+}
+
+/** The scheduled pack's own settings, in its function's environment only. */
+export function evidencePackEnvironment(stage: StageSettings): Record<string, string> {
+  const pack = stage.evidencePack;
+  if (!pack) return {};
+  return { SSEGUARD_EVIDENCE_BUCKET: `${pack.bucket}/${pack.prefix}`, ...(pack.signingKeyArn ? { SSEGUARD_EVIDENCE_SIGNING_KEY: pack.signingKeyArn } : {}) };
+}
+
+/** Where the scheduled pack may write (`<bucket>/<prefix>/*`) and sign (the signing key); empty without SSEGUARD_EVIDENCE_BUCKET. */
+export function evidencePackScope<R>(stage: StageSettings, s3Arn: (resource: string) => R, keyArn: (arn: string) => R): Pick<IamScope<R>, 'evidencePacks' | 'evidenceSigningKeys'> {
+  const pack = stage.evidencePack;
+  if (!pack) return { evidencePacks: [], evidenceSigningKeys: [] };
+  return { evidencePacks: [s3Arn(`${pack.bucket}/${pack.prefix}/*`)], evidenceSigningKeys: pack.signingKeyArn ? [keyArn(pack.signingKeyArn)] : [] };
 }
 
 /** Where the policy file lands inside each function package (Lambda runs in /var/task). */
@@ -368,6 +425,10 @@ export interface IamScope<R> {
   inventoryReports: R[];
   /** With an Organization: the member roles each function may assume (memberRoleArns), in that Organization only. */
   organization?: { id: string; auditRoles: R[]; remediationRoles: R[] };
+  /** `arn:aws:s3:::<evidence bucket>/<prefix>/*`: where the scheduled pack puts its files; empty: none. */
+  evidencePacks?: R[];
+  /** The evidence signing key's ARN: the only key the scheduled pack signs with. */
+  evidenceSigningKeys?: R[];
 }
 
 export interface IamStatement<R> {
@@ -471,6 +532,17 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'CancelKeyDeletion', actions: ['kms:CancelKeyDeletion'], resources: scope.auditKeys },
         findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]),
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
+        tracing,
+      ];
+    case 'evidencePack':
+      // Reads the whole table (a Scan: removed objects' history too), lists the buckets for coverage,
+      // signs with the evidence key only, and only puts objects under the evidence prefix: no read,
+      // no delete, so it can neither read nor replace a pack (its writes are If-None-Match).
+      return [
+        { sid: 'FindingsRead', actions: ['dynamodb:Query', 'dynamodb:Scan'], resources: scope.findingsTable },
+        { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
+        { sid: 'EvidenceSigning', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: scope.evidenceSigningKeys ?? [] },
+        { sid: 'EvidencePacks', actions: ['s3:PutObject'], resources: scope.evidencePacks ?? [] },
         tracing,
       ];
     case 'reportApi':

@@ -3,12 +3,11 @@
 import type { Writable } from 'node:stream';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { createAwsClients } from '#shared/aws/clients.ts';
-import { packFiles } from '#shared/evidence/files.ts';
-import { gatherEvidenceInputs } from '#shared/evidence/gather.ts';
 import { checkSample } from '#shared/evidence/sample.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
-import { kmsSigner, verifyPack, VERIFY_COMMAND, writePack } from '#shared/evidence/integrity.ts';
-import { buildEvidence, type EvidenceOptions } from '#shared/evidence/pack.ts';
+import { kmsSigner, verifyPack, VERIFY_COMMAND } from '#shared/evidence/integrity.ts';
+import type { EvidenceOptions } from '#shared/evidence/pack.ts';
+import { producePack } from '#shared/evidence/produce.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { write } from '../output/stream.ts';
@@ -37,7 +36,6 @@ export async function evidenceCommand(config: Config, options: EvidenceCommandOp
   const policy = policyPath ? await loadPolicy(policyPath, runtime.keys) : undefined;
   const signingKey = options.signingKey ?? process.env.SSEGUARD_EVIDENCE_SIGNING_KEY ?? undefined;
 
-  const inputs = await gatherEvidenceInputs({ documents: runtime.clients.documents, tableName: config.table, listBuckets: () => bucketsToSweep(runtime.clients.s3, ['*']), exemptions: policy?.exemptions ?? [] });
   const evidenceOptions: EvidenceOptions = {
     asOf: options.asOf ?? generatedAt,
     reconstructed: options.asOf !== undefined,
@@ -45,15 +43,21 @@ export async function evidenceCommand(config: Config, options: EvidenceCommandOp
     scope: { ...(options.bucket ? { buckets: options.bucket } : {}), ...(options.account ? { accounts: options.account } : {}) },
     generatedAt,
   };
-  const pack = buildEvidence(inputs, evidenceOptions);
-  if (!policy) pack.gaps.push('no policy given (--policy or $SSEGUARD_POLICY): exemptions are not listed');
-  if (options.sample !== undefined) {
-    if (!policy && options.sample > 0) throw new ConfigError('--sample re-evaluates objects against the policy: give --policy or set $SSEGUARD_POLICY');
-    pack.sample = await checkSample(inputs, evidenceOptions, { objects: runtime.objects, keys: runtime.keys, policy: policy! }, options.sample, options.seed);
-  }
-  if (!signingKey) pack.gaps.push('the pack is not signed: no --signing-key or $SSEGUARD_EVIDENCE_SIGNING_KEY');
+  if (options.sample !== undefined && !policy && options.sample > 0) throw new ConfigError('--sample re-evaluates objects against the policy: give --policy or set $SSEGUARD_POLICY');
   const signer = signingKey ? kmsSigner(runtime.clients.kms, signingKey) : undefined;
-  const manifest = await writePack(options.out, packFiles(pack, inputs, evidenceOptions, signingKey), { generatedAt: pack.generatedAt, asOf: pack.asOf }, signer);
+  const { pack, manifest } = await producePack(
+    {
+      documents: runtime.clients.documents,
+      tableName: config.table,
+      listBuckets: () => bucketsToSweep(runtime.clients.s3, ['*']),
+      exemptions: policy?.exemptions ?? [],
+      ...(signer ? { signer } : {}),
+      ...(options.sample !== undefined ? { sample: (inputs, at) => checkSample(inputs, at, { objects: runtime.objects, keys: runtime.keys, policy: policy! }, options.sample!, options.seed) } : {}),
+    },
+    evidenceOptions,
+    options.out,
+    policy ? [] : ['no policy given (--policy or $SSEGUARD_POLICY): exemptions are not listed'],
+  );
 
   const broken = pack.chains.problems.length > 0 || (pack.sample?.mismatches ?? 0) > 0;
   if (options.json) {

@@ -39,6 +39,11 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'kms GetKeyRotationStatus': ['kms:GetKeyRotationStatus'],
   'kms ListAliases': ['kms:ListAliases'],
   'kms CancelKeyDeletion': ['kms:CancelKeyDeletion'],
+  // The scheduled evidence pack: signs its manifest, and exports the key's public half into the pack.
+  'kms Sign': ['kms:Sign'],
+  'kms GetPublicKey': ['kms:GetPublicKey'],
+  // The scheduled evidence pack's files, into the evidence bucket.
+  's3 PutObject': ['s3:PutObject'],
   'dynamodb GetItem': ['dynamodb:GetItem'],
   'dynamodb Scan': ['dynamodb:Scan'],
   'dynamodb PutItem': ['dynamodb:PutItem'],
@@ -81,6 +86,7 @@ const ENTRIES: Record<FunctionName, string> = {
   sweep: 'functions/sweep.ts',
   keyEvents: 'functions/key-events.ts',
   reportApi: 'functions/report-api.ts',
+  evidencePack: 'functions/evidence-pack.ts',
 };
 
 const scope: IamScope<string> = {
@@ -96,6 +102,8 @@ const scope: IamScope<string> = {
   inventoryReports: ['arn:aws:s3:::reports/inventory/*'],
   // A stage that audits an Organization: the member roles the functions may assume.
   organization: { id: 'o-abcdefghij', auditRoles: ['arn:aws:iam::*:role/sseguard-audit'], remediationRoles: ['arn:aws:iam::*:role/sseguard-remediation'] },
+  evidencePacks: ['arn:aws:s3:::evidence/sseguard-evidence/*'],
+  evidenceSigningKeys: ['arn:aws:kms:us-east-1:111122223333:key/0000aaaa-11bb-22cc-33dd-444455556666'],
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
 const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts):/;
@@ -194,7 +202,7 @@ describe('IAM resources', () => {
         s.sid === 'InventoryReports' ? ['InventoryReports', ['s3:GetObject'], scope.inventoryReports] : ['InventoryDestinations', ['s3:ListBucket'], scope.inventoryDestinations],
       );
     }
-    for (const s of all.filter((s) => s.sid !== 'InventoryReports' && s.sid !== 'InventoryDestinations')) {
+    for (const s of all.filter((s) => s.sid !== 'InventoryReports' && s.sid !== 'InventoryDestinations' && s.sid !== 'EvidencePacks')) {
       const objectActions = s.actions.filter((a) => /^s3:(Get|Put)Object|^s3:AbortMultipartUpload|^s3:UpdateObjectEncryption/.test(a));
       if (objectActions.length > 0) expect(s.resources, `${s.fn} ${s.sid}`).toEqual(scope.objects);
       if (s.actions.some((a) => ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'].includes(a))) expect(s.resources).toEqual(scope.buckets);
@@ -232,8 +240,16 @@ describe('IAM resources', () => {
     ]);
   });
 
+  it('only the scheduled pack signs, only with the evidence key; it only puts objects, only under the evidence prefix', () => {
+    const signing = all.filter((s) => s.actions.some((a) => a === 'kms:Sign' || a === 'kms:GetPublicKey'));
+    expect(signing.map((s) => [s.fn, s.actions, s.resources])).toEqual([['evidencePack', ['kms:Sign', 'kms:GetPublicKey'], scope.evidenceSigningKeys]]);
+    const evidenceWrites = statementsOf('evidencePack').filter((s) => s.actions.some((a) => /^s3:(Put|Delete|Get)Object/.test(a)));
+    expect(evidenceWrites.map((s) => [s.actions, s.resources])).toEqual([[['s3:PutObject'], scope.evidencePacks]]);
+    expect(all.filter((s) => s.sid === 'EvidencePacks').map((s) => s.fn)).toEqual(['evidencePack']);
+  });
+
   it('only key events may change a KMS key, and only by cancelling its deletion', () => {
-    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|List|Decrypt|ReEncrypt|Encrypt|GenerateDataKey)/.test(a)));
+    const keyChanges = all.filter((s) => s.actions.some((a) => a.startsWith('kms:') && !/^kms:(Describe|Get|List|Decrypt|ReEncrypt|Encrypt|GenerateDataKey|Sign$)/.test(a)));
     expect(keyChanges.map((s) => [s.fn, s.actions, s.resources])).toEqual([['keyEvents', ['kms:CancelKeyDeletion'], scope.auditKeys]]);
   });
 });
