@@ -29,7 +29,7 @@ export function registerEvidenceCommands(program: Command, setExit: (code: numbe
     .option('--window <days>', 'changes in this window before the as-of time', days, 90)
     .option('-b, --bucket <name...>', 'only these buckets (default: every bucket recorded or existing)', (value: string, previous: string[] = []) => [...previous, bucketName(value)])
     .option('--account <id...>', 'only findings of these accounts (findings that carry an account)')
-    .option('--org', 'every account of the organization (reserved: not yet)', false)
+    .option('--org', 'every account recorded in the findings table, grouped by account', false)
     .option('--sample <n>', 'draw N objects at random and re-check each live (HeadObject and its key)', count(10_000))
     .option('--seed <n>', 'with --sample: the seed to draw with (printed when not given)', count(2 ** 31 - 1))
     .option('--signing-key <key>', 'KMS ECC_NIST_P256 SIGN_VERIFY key that signs the manifest (default: $SSEGUARD_EVIDENCE_SIGNING_KEY)')

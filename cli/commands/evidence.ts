@@ -1,5 +1,6 @@
 // `sseguard evidence`: gathers the findings table's history, builds the pack as of a time, re-checks
 // a sample live, writes and signs it. `sseguard evidence verify`: checks a pack.
+import { randomInt } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { createAwsClients } from '#shared/aws/clients.ts';
@@ -28,7 +29,7 @@ export interface EvidenceCommandOptions {
 
 export async function evidenceCommand(config: Config, options: EvidenceCommandOptions, out: Writable = process.stdout): Promise<number> {
   if (!options.out) throw new ConfigError('--out <dir> is required: the folder the pack is written to');
-  if (options.org) throw new ConfigError('--org is reserved: findings do not carry their organization yet (use --account)');
+  if (options.org && options.account) throw new ConfigError('--org and --account: give one (--org is every account recorded)');
   const generatedAt = new Date();
   if (options.asOf && options.asOf.getTime() > generatedAt.getTime()) throw new ConfigError('--as-of is in the future');
   const runtime = createRuntime(config);
@@ -40,23 +41,27 @@ export async function evidenceCommand(config: Config, options: EvidenceCommandOp
     asOf: options.asOf ?? generatedAt,
     reconstructed: options.asOf !== undefined,
     windowDays: options.window,
-    scope: { ...(options.bucket ? { buckets: options.bucket } : {}), ...(options.account ? { accounts: options.account } : {}) },
+    scope: { ...(options.bucket ? { buckets: options.bucket } : {}), ...(options.account ? { accounts: options.account } : {}), ...(options.org ? { org: true } : {}) },
     generatedAt,
   };
   if (options.sample !== undefined && !policy && options.sample > 0) throw new ConfigError('--sample re-evaluates objects against the policy: give --policy or set $SSEGUARD_POLICY');
   const signer = signingKey ? kmsSigner(runtime.clients.kms, signingKey) : undefined;
+  const seed = options.seed ?? randomInt(2 ** 31);
   const { pack, manifest } = await producePack(
     {
       documents: runtime.clients.documents,
       tableName: config.table,
-      listBuckets: () => bucketsToSweep(runtime.clients.s3, ['*']),
+      // Another account's buckets cannot be listed from here: with --account or --org, only recorded buckets.
+      ...(options.account || options.org ? {} : { listBuckets: () => bucketsToSweep(runtime.clients.s3, ['*']) }),
       exemptions: policy?.exemptions ?? [],
       ...(signer ? { signer } : {}),
-      ...(options.sample !== undefined ? { sample: (inputs, at) => checkSample(inputs, at, { objects: runtime.objects, keys: runtime.keys, policy: policy! }, options.sample!, options.seed) } : {}),
+      ...(options.sample !== undefined
+        ? { sample: { size: options.sample, seed, check: (drawn, drawnFrom) => checkSample(drawn, drawnFrom, { objects: runtime.objects, keys: runtime.keys, policy: policy! }, options.sample!, seed) } }
+        : {}),
+      gaps: policy ? [] : ['no policy given (--policy or $SSEGUARD_POLICY): exemptions are not listed'],
     },
     evidenceOptions,
     options.out,
-    policy ? [] : ['no policy given (--policy or $SSEGUARD_POLICY): exemptions are not listed'],
   );
 
   const broken = pack.chains.problems.length > 0 || (pack.sample?.mismatches ?? 0) > 0;
@@ -65,7 +70,7 @@ export async function evidenceCommand(config: Config, options: EvidenceCommandOp
   } else {
     const lines = [
       `evidence pack written to ${options.out}: ${manifest.files.length} files, as of ${pack.asOf}${pack.reconstructed ? ' (reconstructed from history)' : ''}`,
-      `population: ${pack.population.objects} objects, ${pack.exceptions.objects.length} not compliant; ${pack.coverage.length} buckets in scope`,
+      `population: ${pack.population.objects} objects, ${pack.totals.exceptions} not compliant; ${pack.coverage.length} buckets in scope${Array.isArray(pack.scope.accounts) ? ` of ${pack.scope.accounts.length} account(s): ${pack.scope.accounts.join(', ')}` : ''}`,
       ...pack.gaps.map((gap) => `GAP: ${gap}`),
       ...(pack.sample ? [`sample: ${pack.sample.rows.length} drawn with seed ${pack.sample.seed}: ${pack.sample.matches} match, ${pack.sample.mismatches} mismatch, ${pack.sample.couldNotCheck} could not be checked`] : []),
       ...(pack.sample?.rows.filter((r) => r.result === 'mismatch').map((r) => `MISMATCH: ${r.bucket}/${r.key}: ${r.differences.join('; ')}`) ?? []),

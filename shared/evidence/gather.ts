@@ -1,13 +1,15 @@
 // Gathers what an evidence pack is computed from: the findings table's object items (a scan of the
-// table), key facts and actions, whole-bucket runs; the buckets that exist (when the caller can
-// list them) and the policy's exemptions. DynamoDB only: the report API's bundle carries it.
+// table, handed on one object at a time), key facts and actions, whole-bucket runs; the buckets that
+// exist (when the caller can list them) and the policy's exemptions. DynamoDB only: the report API's
+// bundle carries it.
+import { createHash } from 'node:crypto';
 import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Exemption } from '../domain/policy-model.ts';
 import { FindingsTableReader, type Item } from '../findings/reader.ts';
 import type { KeyAction, ScanRun, Summary } from '../findings/store.ts';
 import { KEYACTIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
 import type { SweepRun } from '../sweep/sweep-runs.ts';
-import { groupObjectItems, type EvidenceInputs, type ObjectRecords } from './pack.ts';
+import { groupObjectItems, type EvidenceContext, type EvidenceInputs, type ObjectRecords } from './pack.ts';
 
 async function partition(documents: DynamoDBDocumentClient, tableName: string, pk: string): Promise<Item[]> {
   const items: Item[] = [];
@@ -25,10 +27,9 @@ export interface GatherDependencies {
   exemptions: Exemption[];
 }
 
-export async function gatherEvidenceInputs(deps: GatherDependencies): Promise<EvidenceInputs & { summary: Summary }> {
+/** Everything but the objects: key facts and actions, whole-bucket runs, existing buckets, exemptions. */
+export async function gatherEvidenceContext(deps: GatherDependencies): Promise<EvidenceContext & { summary: Summary }> {
   const reader = new FindingsTableReader(deps.documents, deps.tableName);
-  const objects = new Map<string, ObjectRecords>();
-  for await (const page of reader.objectItems()) groupObjectItems(page, objects);
   const summary = await reader.summary();
   const [scans, sweeps, actions] = await Promise.all([
     partition(deps.documents, deps.tableName, SCANS_PK),
@@ -40,7 +41,6 @@ export async function gatherEvidenceInputs(deps: GatherDependencies): Promise<Ev
   for (const run of scans as unknown as ScanRun[]) if (run.prefix === '' && run.finishedAt) ran(run.bucket, run.finishedAt);
   for (const run of sweeps as unknown as SweepRun[]) if (run.finishedAt) for (const bucket of run.buckets ?? []) ran(bucket, run.finishedAt);
   return {
-    objects,
     ...(deps.listBuckets ? { existingBuckets: await deps.listBuckets() } : {}),
     keyFacts: summary.keyFacts,
     keyActions: actions.map(({ pk: _pk, sk: _sk, ...action }) => action as unknown as KeyAction),
@@ -50,3 +50,44 @@ export async function gatherEvidenceInputs(deps: GatherDependencies): Promise<Ev
   };
 }
 
+/** A 52-bit fingerprint of an object id: a number, exact in a double, ~40 bytes in a Set. */
+const fingerprint = (id: string): number => Number.parseInt(createHash('sha1').update(id).digest('hex').slice(0, 13), 16);
+
+/**
+ * The table's objects one at a time, from pages of a Scan. A Scan returns an item collection (one
+ * partition key's items) together, in sort-key order, so an object is complete when the next one
+ * begins. Were an object's items ever to come apart, the pack would count it twice: that is refused.
+ */
+export async function* objectRecordsOf(pages: AsyncIterable<Item[]>): AsyncIterable<[string, ObjectRecords]> {
+  const done = new Set<number>();
+  let current: { id: string; records: ObjectRecords } | undefined;
+  for await (const page of pages) {
+    for (const item of page) {
+      const id = String(item.pk).slice(4);
+      if (current && current.id !== id) {
+        done.add(fingerprint(current.id));
+        yield [current.id, current.records];
+        current = undefined;
+      }
+      if (!current) {
+        if (done.has(fingerprint(id))) throw new Error(`the table scan returned the items of ${id} apart: the pack cannot be computed one object at a time`);
+        const grouped = groupObjectItems([item]);
+        current = { id, records: grouped.get(id)! };
+      } else groupObjectItems([item], new Map([[id, current.records]]));
+    }
+  }
+  if (current) yield [current.id, current.records];
+}
+
+/** The table's object items, one object at a time. */
+export function tableObjects(deps: Pick<GatherDependencies, 'documents' | 'tableName'>): AsyncIterable<[string, ObjectRecords]> {
+  return objectRecordsOf(new FindingsTableReader(deps.documents, deps.tableName).objectItems());
+}
+
+/** Everything in memory (the report API: a response is bounded by Lambda's 6 MB anyway). */
+export async function gatherEvidenceInputs(deps: GatherDependencies): Promise<EvidenceInputs & { summary: Summary }> {
+  const context = await gatherEvidenceContext(deps);
+  const objects = new Map<string, ObjectRecords>();
+  for await (const page of new FindingsTableReader(deps.documents, deps.tableName).objectItems()) groupObjectItems(page, objects);
+  return { ...context, objects };
+}

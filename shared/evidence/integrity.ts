@@ -4,6 +4,7 @@
 // offline; and the check itself (`sseguard evidence verify`): every file, the signature (offline,
 // optionally with KMS Verify) and the history chains the pack carries.
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetPublicKeyCommand, SignCommand, VerifyCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -81,20 +82,34 @@ export async function writePack(
   signer?: Signer,
 ): Promise<Manifest> {
   await mkdir(dir, { recursive: true });
-  const all: Record<string, string | Uint8Array> = { ...files };
-  if (signer) all[PUBLIC_KEY] = await signer.publicKeyPem();
-  all['VERIFY.txt'] = verifyInstructions(Boolean(signer));
-  const names = Object.keys(all).sort();
-  for (const name of names) await writeFile(join(dir, name), all[name]!);
+  for (const [name, data] of Object.entries(files)) await writeFile(join(dir, name), data);
+  return sealPackDir(dir, meta, signer);
+}
+
+/** The SHA-256 of a file, read as a stream (a pack's files can be larger than memory). */
+async function fileSha256(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).byteLength;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Adds the public key and VERIFY.txt to the files in `dir`, lists every file with its SHA-256 in the manifest, signs it. */
+export async function sealPackDir(dir: string, meta: { generatedAt: string; asOf: string }, signer?: Signer): Promise<Manifest> {
+  if (signer) await writeFile(join(dir, PUBLIC_KEY), await signer.publicKeyPem());
+  await writeFile(join(dir, 'VERIFY.txt'), verifyInstructions(Boolean(signer)));
+  const names = (await readdir(dir)).filter((name) => name !== MANIFEST && name !== SIGNATURE).sort();
+  const files: Manifest['files'] = [];
+  for (const name of names) files.push({ name, ...(await fileSha256(join(dir, name))) });
   const manifest: Manifest = {
     format: 'sseguard-evidence/1',
     generatedAt: meta.generatedAt,
     asOf: meta.asOf,
     ...(signer ? { signing: { keyId: signer.keyId, algorithm: SIGNING_ALGORITHM, publicKeyFile: PUBLIC_KEY } } : {}),
-    files: names.map((name) => {
-      const data = all[name]!;
-      return { name, sha256: sha256(data), bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength };
-    }),
+    files,
   };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   await writeFile(join(dir, MANIFEST), manifestText);

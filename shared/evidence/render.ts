@@ -2,7 +2,7 @@
 // no external resource; tables repeat their headers across printed pages), the same data as JSON,
 // and one CSV per table.
 import { csvField } from '../report/export-formats.ts';
-import type { EvidencePack } from './pack.ts';
+import { HTML_ROWS, type EvidencePack, type FixChange, type PopulationObject, type VerdictChange } from './pack.ts';
 
 const escapeHtml = (value: unknown): string =>
   String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -25,11 +25,11 @@ function table(testId: string, headers: string[], rows: unknown[][], empty = 'no
     .join('')}</tbody></table>`;
 }
 
-/** The HTML shows the first rows of long lists; the CSV files carry every row. */
-const HTML_ROWS = 500;
+/** The HTML shows the first rows of the exceptions and the most recent changes; the CSV files carry every row. */
 const capped = <T>(rows: T[]): T[] => rows.slice(0, HTML_ROWS);
-const more = (rows: unknown[], file: string): string =>
-  rows.length > HTML_ROWS ? `<p class="note">${rows.length - HTML_ROWS} more rows in <code>${file}</code>.</p>` : '';
+const recent = <T>(rows: T[]): T[] => rows.slice(-HTML_ROWS);
+const more = (total: number, file: string): string =>
+  total > HTML_ROWS ? `<p class="note">${total - HTML_ROWS} more rows in <code>${file}</code> (and in <code>evidence.json</code>).</p>` : '';
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:2rem auto;max-width:70rem;padding:0 1rem}
@@ -63,21 +63,25 @@ export function renderHtml(pack: EvidencePack, integrity: { signingKey?: string;
 ${gaps}
 <section><h2>Population</h2>
 <div class="kpis"><div class="kpi" data-testid="kpi-objects"><b>${p.objects.toLocaleString('en-US')}</b>objects</div><div class="kpi"><b>${bytes(p.bytes)}</b>stored</div>
-<div class="kpi" data-testid="kpi-exceptions"><b>${pack.exceptions.objects.length.toLocaleString('en-US')}</b>not compliant</div><div class="kpi"><b>${p.noncurrent.objects.toLocaleString('en-US')}</b>noncurrent versions (apart)</div></div>
+<div class="kpi" data-testid="kpi-exceptions"><b>${pack.totals.exceptions.toLocaleString('en-US')}</b>not compliant</div><div class="kpi"><b>${p.noncurrent.objects.toLocaleString('en-US')}</b>noncurrent versions (apart)</div></div>
 <h3>By verdict</h3>${table('population-verdicts', ['verdict', 'objects', 'bytes'], verdictRows)}
 <h3>By encryption mode</h3>${table('population-modes', ['mode', 'objects', 'bytes'], Object.entries(p.byMode).map(([m, t]) => [m, t.objects, bytes(t.bytes)]))}
 <h3>By bucket</h3>${table('population-buckets', ['bucket', 'objects', 'bytes', 'verdicts'], Object.entries(p.byBucket).map(([b, t]) => [b, t.objects, bytes(t.bytes), Object.entries(t.verdicts).map(([v, n]) => `${v} ${n}`).join(', ')]))}
 <h3>By KMS key</h3>${table('population-keys', ['KMS key', 'objects', 'bytes'], Object.entries(p.byKmsKey).map(([k, t]) => [k, t.objects, bytes(t.bytes)]))}
-${Object.keys(p.byAccount).length ? `<h3>By account</h3>${table('population-accounts', ['account', 'objects', 'bytes'], Object.entries(p.byAccount).map(([a, t]) => [a, t.objects, bytes(t.bytes)]))}` : ''}
-<p class="note">${escapeHtml(p.noncurrent.note)} ${p.noncurrent.objects} versions, ${bytes(p.noncurrent.bytes)}.${p.unknownAsOf.objects ? ` ${p.unknownAsOf.objects} objects unknown as of this time (history starts later).` : ''}</p>
+${Object.keys(p.byAccount).length ? `<h3>By account</h3>${table('population-accounts', ['account', 'objects', 'bytes', 'verdicts'], Object.entries(p.byAccount).sort(([a], [b]) => (a < b ? -1 : 1)).map(([a, t]) => [a, t.objects, bytes(t.bytes), Object.entries(t.verdicts ?? {}).map(([v, n]) => `${v} ${n}`).join(', ')]))}` : ''}
+<h3>Noncurrent versions (apart)</h3>${table('population-noncurrent', ['verdict', 'versions'], Object.entries(p.noncurrent.verdicts).map(([v, n]) => [v, n]), 'no noncurrent version recorded')}
+<p class="note">${escapeHtml(p.noncurrent.note)} ${p.noncurrent.objects} versions, ${bytes(p.noncurrent.bytes)}.${p.noncurrent.recordedAfterAsOf ? ` ${p.noncurrent.recordedAfterAsOf.objects} of them last audited after this time.` : ''}${p.unknownAsOf.objects ? ` ${p.unknownAsOf.objects} objects unknown as of this time (history starts later).` : ''}</p>
 </section>
 <section class="page"><h2>Coverage</h2>
-${table('coverage', ['bucket', 'status', 'objects', 'last audited', 'last whole-bucket run', 'age (days)', 'evidence tiers'], pack.coverage.map((c) => [c.bucket, c.status.toUpperCase(), c.objects, c.lastAudited ?? '—', c.lastWholeBucketRun ?? '—', c.ageDays ?? '—', Object.entries(c.tiers).map(([t, n]) => `${t} ${n}`).join(', ')]))}
+${pack.coverageByAccount ? `<h3>By account</h3>${table('coverage-accounts', ['account', 'buckets', 'never audited', 'stale', 'current', 'objects'], pack.coverageByAccount.map((a) => [a.account, a.buckets, a.never, a.stale, a.current, a.objects]))}<h3>By bucket</h3>` : ''}
+${pack.coverageByAccount
+  ? table('coverage', ['account', 'bucket', 'status', 'objects', 'last audited', 'last whole-bucket run', 'age (days)', 'evidence tiers'], pack.coverage.map((c) => [c.account ?? '—', c.bucket, c.status.toUpperCase(), c.objects, c.lastAudited ?? '—', c.lastWholeBucketRun ?? '—', c.ageDays ?? '—', Object.entries(c.tiers).map(([t, n]) => `${t} ${n}`).join(', ')]))
+  : table('coverage', ['bucket', 'status', 'objects', 'last audited', 'last whole-bucket run', 'age (days)', 'evidence tiers'], pack.coverage.map((c) => [c.bucket, c.status.toUpperCase(), c.objects, c.lastAudited ?? '—', c.lastWholeBucketRun ?? '—', c.ageDays ?? '—', Object.entries(c.tiers).map(([t, n]) => `${t} ${n}`).join(', ')]))}
 </section>
 <section class="page"><h2>Exceptions</h2>
-<h3>Objects not compliant (${pack.exceptions.objects.length})</h3>
+<h3>Objects not compliant (${pack.totals.exceptions})</h3>
 ${table('exceptions', ['bucket', 'key', 'verdict', 'mode', 'reasons', 'audited'], capped(pack.exceptions.objects).map((o) => [o.bucket, o.key, o.verdict, o.mode ?? '—', o.reasons.map((r) => r.message || r.code).join('; '), o.auditedAt]))}
-${more(pack.exceptions.objects, 'exceptions.csv')}
+${more(pack.totals.exceptions, 'exceptions.csv')}
 <h3>Exemptions</h3>
 ${table('exemptions', ['scope', 'owner', 'reason', 'expires', 'status', 'objects covered'], pack.exceptions.exemptions.map((e) => [`${e.bucket}/${e.prefix}*`, e.owner, e.reason, e.expires, e.expired ? 'EXPIRED' : 'in force', e.coveredObjects]), 'no exemptions in the policy')}
 </section>
@@ -85,12 +89,12 @@ ${table('exemptions', ['scope', 'owner', 'reason', 'expires', 'status', 'objects
 ${table('keys', ['key', 'state', 'manager', 'rotation', 'deletion scheduled', 'objects', 'bytes', 'checked'], pack.keys.map((k) => [k.arn, k.state ?? k.status, k.manager ?? '—', k.rotationEnabled === undefined ? 'unknown' : k.rotationEnabled ? 'on' : 'off', k.deletionDate ?? '—', k.objects, bytes(k.bytes), k.checkedAt ?? '—']))}
 </section>
 <section class="page"><h2>Changes in the window</h2>
-<h3>Fixes (${pack.changes.fixes.length})</h3>
-${table('fixes', ['at', 'object', 'action', 'outcome', 'before', 'after', 'version ids', 'batch job'], capped(pack.changes.fixes).map((f) => [f.at, `${f.bucket}/${f.key}`, f.action, f.outcome, snapshot(f.before), snapshot(f.after), `${f.beforeVersionId ?? '—'} → ${f.afterVersionId ?? '—'}`, f.batchJobId ?? '—']))}
-${more(pack.changes.fixes, 'fixes.csv')}
-<h3>Verdict changes (${pack.changes.verdictChanges.length})</h3>
-${table('verdict-changes', ['at', 'object', 'from', 'to', 'version'], capped(pack.changes.verdictChanges).map((c) => [c.at, `${c.bucket}/${c.key}`, c.from ?? '(new)', c.to, c.versionId ?? '—']))}
-${more(pack.changes.verdictChanges, 'verdict-changes.csv')}
+<h3>Fixes (${pack.totals.fixes})</h3>
+${table('fixes', ['at', 'object', 'action', 'outcome', 'before', 'after', 'version ids', 'batch job'], recent(pack.changes.fixes).map((f) => [f.at, `${f.bucket}/${f.key}`, f.action, f.outcome, snapshot(f.before), snapshot(f.after), `${f.beforeVersionId ?? '—'} → ${f.afterVersionId ?? '—'}`, f.batchJobId ?? '—']))}
+${more(pack.totals.fixes, 'fixes.csv')}
+<h3>Verdict changes (${pack.totals.verdictChanges})</h3>
+${table('verdict-changes', ['at', 'object', 'from', 'to', 'version'], recent(pack.changes.verdictChanges).map((c) => [c.at, `${c.bucket}/${c.key}`, c.from ?? '(new)', c.to, c.versionId ?? '—']))}
+${more(pack.totals.verdictChanges, 'verdict-changes.csv')}
 <h3>Policy versions used</h3><p>${pack.changes.policyVersions.length ? pack.changes.policyVersions.map(escapeHtml).join(', ') : '<span class="note">no policy version recorded on the findings of the window</span>'}</p>
 <h3>Key state changes</h3>
 ${table('key-actions', ['at', 'key', 'action', 'outcome', 'detail'], pack.changes.keyActions.map((a) => [a.at, a.keyArn, a.action, a.outcome, a.detail]), 'no key actions by sseguard in the window')}
@@ -121,10 +125,34 @@ function snapshot(value: unknown): string {
   return [s.mode, s.kmsKeyArn, s.bucketKeyEnabled ? 'bucket key' : ''].filter(Boolean).join(' ');
 }
 
-const csv = (headers: string[], rows: (string | number | undefined)[][]): string =>
-  `${headers.join(',')}\n${rows.map((row) => row.map((v) => csvField(v)).join(',')).join('\n')}${rows.length ? '\n' : ''}`;
+type CsvRow = (string | number | undefined)[];
+const csvLine = (row: CsvRow): string => `${row.map((v) => csvField(v)).join(',')}\n`;
+const csv = (headers: string[], rows: CsvRow[]): string => `${headers.join(',')}\n${rows.map(csvLine).join('')}`;
 
-/** The CSV files of the pack: file name → content. */
+/** The pack's long lists, one CSV each, written a row at a time as the objects pass (files.ts). */
+export const LIST_CSV = {
+  exceptions: {
+    file: 'exceptions.csv',
+    header: 'bucket,key,version_id,verdict,mode,kms_key_arn,reasons,audited_at,account\n',
+    line: (o: PopulationObject) => csvLine([o.bucket, o.key, o.versionId, o.verdict, o.mode, o.kmsKeyArn, o.reasons.map((r) => r.code).join(' '), o.auditedAt, o.account]),
+  },
+  fixes: {
+    file: 'fixes.csv',
+    header: 'at,bucket,key,action,outcome,before_mode,before_kms_key_arn,after_mode,after_kms_key_arn,before_version_id,after_version_id,batch_job_id\n',
+    line: (f: FixChange) => {
+      const before = f.before as { mode?: string; kmsKeyArn?: string };
+      const after = (f.after ?? {}) as { mode?: string; kmsKeyArn?: string };
+      return csvLine([f.at, f.bucket, f.key, f.action, f.outcome, before.mode, before.kmsKeyArn, after.mode, after.kmsKeyArn, f.beforeVersionId, f.afterVersionId, f.batchJobId]);
+    },
+  },
+  verdictChanges: {
+    file: 'verdict-changes.csv',
+    header: 'at,bucket,key,from,to,version_id\n',
+    line: (c: VerdictChange) => csvLine([c.at, c.bucket, c.key, c.from, c.to, c.versionId]),
+  },
+} as const;
+
+/** The pack's small CSV files (file name → content); the long lists are LIST_CSV's. */
 export function renderCsv(pack: EvidencePack): Record<string, string> {
   const p = pack.population;
   const tallies = (dimension: string, rows: Record<string, { objects: number; bytes: number; unsized?: number }>) =>
@@ -138,17 +166,11 @@ export function renderCsv(pack: EvidencePack): Record<string, string> {
       ...tallies('bucket', p.byBucket),
       ...tallies('account', p.byAccount),
       ['noncurrent', 'all', p.noncurrent.objects, p.noncurrent.bytes, 0],
+      ...Object.entries(p.noncurrent.verdicts).map(([verdict, n]) => ['noncurrent_verdict', verdict, n, '', '']),
     ]),
-    'coverage.csv': csv(['bucket', 'status', 'objects', 'last_audited', 'last_whole_bucket_run', 'age_days', 'evidence_tiers'], pack.coverage.map((c) => [c.bucket, c.status, c.objects, c.lastAudited ?? '', c.lastWholeBucketRun ?? '', c.ageDays ?? '', Object.entries(c.tiers).map(([t, n]) => `${t}:${n}`).join(' ')])),
-    'exceptions.csv': csv(['bucket', 'key', 'version_id', 'verdict', 'mode', 'kms_key_arn', 'reasons', 'audited_at'], pack.exceptions.objects.map((o) => [o.bucket, o.key, o.versionId, o.verdict, o.mode, o.kmsKeyArn, o.reasons.map((r) => r.code).join(' '), o.auditedAt])),
+    'coverage.csv': csv(['bucket', 'status', 'objects', 'last_audited', 'last_whole_bucket_run', 'age_days', 'evidence_tiers', 'account'], pack.coverage.map((c) => [c.bucket, c.status, c.objects, c.lastAudited ?? '', c.lastWholeBucketRun ?? '', c.ageDays ?? '', Object.entries(c.tiers).map(([t, n]) => `${t}:${n}`).join(' '), c.account])),
     'exemptions.csv': csv(['bucket', 'prefix', 'owner', 'reason', 'expires', 'expired', 'covered_objects'], pack.exceptions.exemptions.map((e) => [e.bucket, e.prefix, e.owner, e.reason, e.expires, String(e.expired), e.coveredObjects])),
     'keys.csv': csv(['arn', 'status', 'state', 'manager', 'rotation_enabled', 'deletion_date', 'checked_at', 'objects', 'bytes'], pack.keys.map((k) => [k.arn, k.status, k.state, k.manager, k.rotationEnabled === undefined ? '' : String(k.rotationEnabled), k.deletionDate, k.checkedAt, k.objects, k.bytes])),
-    'fixes.csv': csv(['at', 'bucket', 'key', 'action', 'outcome', 'before_mode', 'before_kms_key_arn', 'after_mode', 'after_kms_key_arn', 'before_version_id', 'after_version_id', 'batch_job_id'], pack.changes.fixes.map((f) => {
-      const before = f.before as { mode?: string; kmsKeyArn?: string };
-      const after = (f.after ?? {}) as { mode?: string; kmsKeyArn?: string };
-      return [f.at, f.bucket, f.key, f.action, f.outcome, before.mode, before.kmsKeyArn, after.mode, after.kmsKeyArn, f.beforeVersionId, f.afterVersionId, f.batchJobId];
-    })),
-    'verdict-changes.csv': csv(['at', 'bucket', 'key', 'from', 'to', 'version_id'], pack.changes.verdictChanges.map((c) => [c.at, c.bucket, c.key, c.from, c.to, c.versionId])),
     'controls.csv': csv(['framework', 'control', 'requirement', 'evidence', 'claim', 'limits', 'source', 'reviewed'], pack.controls.rows.map((r) => [r.framework, r.control, r.requirement, r.evidence.join('; '), r.claim, r.limits, r.source, pack.controls.reviewed])),
     ...(pack.sample
       ? { 'sample.csv': csv(['bucket', 'key', 'result', 'recorded_verdict', 'recorded_mode', 'recorded_kms_key_arn', 'live_verdict', 'live_mode', 'live_kms_key_arn', 'live_key_state', 'differences', 'checked_at', 'seed'], pack.sample.rows.map((r) => [r.bucket, r.key, r.result, r.recorded.verdict, r.recorded.mode, r.recorded.kmsKeyArn, r.live?.verdict, r.live?.mode, r.live?.kmsKeyArn, r.live?.keyState, r.differences.join('; '), r.checkedAt, pack.sample!.seed])) }

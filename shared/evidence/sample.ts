@@ -2,15 +2,15 @@
 // seed printed), each re-checked live now (HeadObject and its KMS key, evaluated against the policy)
 // and compared with its recorded finding. A read that failed for weather is "could not check", never
 // a match or a mismatch.
-import { randomInt } from 'node:crypto';
 import { evaluateInspection, type AuditDependencies } from '../audit/audit-object.ts';
-import { drawSample, populationObjects, type EvidenceInputs, type EvidenceOptions, type SampleReport, type SampleRow } from './pack.ts';
+import type { PopulationObject, SampleReport, SampleRow } from './pack.ts';
 
-/** Draws `size` objects of the population (seeded) and re-checks each live: HeadObject and its key. */
-export async function checkSample(inputs: EvidenceInputs, options: EvidenceOptions, audit: AuditDependencies, size: number, seed = randomInt(2 ** 31)): Promise<SampleReport> {
-  // The sample is of what is recorded now: that is what a live check can confirm or contradict.
-  const { objects } = populationObjects(inputs, { ...options, reconstructed: false });
-  const drawn = drawSample(objects, size, seed);
+/**
+ * Re-checks each drawn object live (HeadObject and its key). The draw (EvidenceAccumulator) is of
+ * what is recorded now — what a live check can confirm or contradict — seeded: `size` objects with
+ * the lowest SHA-256 of (seed, object), the same for the same seed and records, in any scan order.
+ */
+export async function checkSample(drawn: PopulationObject[], drawnFrom: number, audit: AuditDependencies, size: number, seed: number): Promise<SampleReport> {
   const rows: SampleRow[] = [];
   for (const recorded of drawn) {
     const checkedAt = new Date().toISOString();
@@ -58,7 +58,7 @@ export async function checkSample(inputs: EvidenceInputs, options: EvidenceOptio
   return {
     seed,
     requested: size,
-    drawnFrom: objects.length,
+    drawnFrom,
     rows,
     matches: rows.filter((r) => r.result === 'match').length,
     mismatches: rows.filter((r) => r.result === 'mismatch').length,

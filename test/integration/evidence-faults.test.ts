@@ -10,6 +10,7 @@ import { scanDependencies, createRuntime, type Runtime } from '../../shared/runt
 import { loadConfig } from '../../shared/config.ts';
 import { gatherEvidenceInputs } from '../../shared/evidence/gather.ts';
 import { kmsSigner, verifyPack, writePack } from '../../shared/evidence/integrity.ts';
+import { populationObjects } from '../../shared/evidence/pack.ts';
 import { checkSample } from '../../shared/evidence/sample.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { scanBucket } from '../../shared/audit/scan.ts';
@@ -58,10 +59,11 @@ test('HeadObject failing with 5xx for the whole sample: every row "could not che
   const inputs = await gatherEvidenceInputs({ documents: direct.clients.documents, tableName: TABLE, exemptions: [] });
   const deps = await scanDependencies(faulty);
   const now = new Date();
-  const sample = await checkSample(inputs, { asOf: now, reconstructed: false, windowDays: 90, scope: { buckets: ['evidence-weather'] }, generatedAt: now }, deps, 3, 5);
+  const { objects } = populationObjects(inputs, { asOf: now, reconstructed: false, windowDays: 90, scope: { buckets: ['evidence-weather'] }, generatedAt: now });
+  const sample = await checkSample(objects, objects.length, deps, 3, 5);
   expect(sample.rows).toHaveLength(3);
   expect(sample).toMatchObject({ matches: 0, mismatches: 0, couldNotCheck: 3 });
   proxy.setRules([]);
-  const healthy = await checkSample(inputs, { asOf: now, reconstructed: false, windowDays: 90, scope: { buckets: ['evidence-weather'] }, generatedAt: now }, await scanDependencies(faulty), 3, 5);
+  const healthy = await checkSample(objects, objects.length, await scanDependencies(faulty), 3, 5);
   expect(healthy).toMatchObject({ matches: 3, mismatches: 0, couldNotCheck: 0 });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { buildEvidence, drawSample, type EvidenceInputs, type EvidenceOptions, type ObjectRecords } from '../../shared/evidence/pack.ts';
+import { buildEvidence, EvidenceAccumulator, type EvidenceInputs, type EvidenceOptions, type ObjectRecords } from '../../shared/evidence/pack.ts';
+import { objectRecordsOf } from '../../shared/evidence/gather.ts';
 import { chained, type StoredHistoryEntry } from '../../shared/findings/history-chain.ts';
 import type { HistoryEntry, StoredFinding } from '../../shared/findings/store.ts';
 
@@ -69,10 +70,39 @@ describe('buildEvidence as of a time', () => {
   });
 });
 
-test('drawSample: the same seed draws the same distinct items; a larger N takes them all', () => {
-  const items = Array.from({ length: 50 }, (_, i) => i);
-  expect(drawSample(items, 5, 42)).toEqual(drawSample(items, 5, 42));
-  expect(drawSample(items, 5, 42)).not.toEqual(drawSample(items, 5, 43));
-  expect(new Set(drawSample(items, 20, 1)).size).toBe(20);
-  expect(drawSample(items, 500, 1).sort((a, b) => a - b)).toEqual(items);
+test('the sample is drawn as the objects pass: the same seed draws the same objects whatever their order; another seed others; a larger N takes them all', () => {
+  const objects = Array.from({ length: 50 }, (_, i) => objectOf('b', `k${i}.txt`, [audit('2026-11-01T00:00:00.000Z', 1)], {}));
+  const draw = (order: ObjectRecords[], size: number, seed: number) => {
+    const accumulator = new EvidenceAccumulator(inputsOf(), at('2026-12-01T00:00:00Z', false), { exception: () => {}, fix: () => {}, verdictChange: () => {} }, { size, seed });
+    for (const o of order) accumulator.add(`${o.bucket}/${o.key}`, o);
+    return accumulator.sample!.drawn().map((o) => o.key);
+  };
+  expect(draw(objects, 5, 42)).toEqual(draw([...objects].reverse(), 5, 42));
+  expect(draw(objects, 5, 42)).not.toEqual(draw(objects, 5, 43));
+  expect(new Set(draw(objects, 20, 1)).size).toBe(20);
+  expect(draw(objects, 500, 1).sort()).toEqual(objects.map((o) => o.key).sort());
+});
+
+describe('objectRecordsOf: the table Scan, one object at a time', () => {
+  const item = (id: string, sk: string) => ({ pk: `OBJ#${id}`, sk, auditedAt: '2026-11-01T00:00:00.000Z', rev: 1, verdict: 'compliant', reasons: [] });
+  async function* pages(...lists: Record<string, unknown>[][]) {
+    yield* lists;
+  }
+  const collect = async (source: AsyncIterable<[string, ObjectRecords]>) => {
+    const out: [string, number][] = [];
+    for await (const [id, records] of source) out.push([id, records.history.length]);
+    return out;
+  };
+
+  test('an object whose items span two pages is one object', async () => {
+    expect(await collect(objectRecordsOf(pages([item('b/x', 'HIST#1'), item('b/y', 'HIST#1')], [item('b/y', 'HIST#2'), item('b/z', 'HIST#1')])))).toEqual([
+      ['b/x', 1],
+      ['b/y', 2],
+      ['b/z', 1],
+    ]);
+  });
+
+  test('an object whose items come apart is refused, never counted twice', async () => {
+    await expect(collect(objectRecordsOf(pages([item('b/x', 'HIST#1'), item('b/y', 'HIST#1'), item('b/x', 'HIST#2')])))).rejects.toThrow(/returned the items of b\/x apart/);
+  });
 });
