@@ -29,10 +29,10 @@ export function evidencePackDependencies(env: NodeJS.ProcessEnv = process.env): 
             listBuckets: () => bucketsToSweep(clients.s3, config.sweepBuckets),
             exemptions: [],
             ...(signer ? { signer } : {}),
+            gaps: ['scheduled pack: exemptions are not listed and no live sample is drawn (run `sseguard evidence --policy … --sample N` for those)'],
           },
           options,
           dir,
-          ['scheduled pack: exemptions are not listed and no live sample is drawn (run `sseguard evidence --policy … --sample N` for those)'],
         )
       ).manifest,
   };
