@@ -2,6 +2,7 @@
 // fixes, verdict changes) go row by row into their CSV and into evidence.json, every history entry
 // into history.jsonl and each chain head into chain-heads.jsonl; the HTML keeps the first HTML_ROWS
 // of each list. Then the manifest (every file's SHA-256, read back from disk) and its signature.
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -48,7 +49,9 @@ export interface PackWriteOptions {
 }
 
 const LISTS = ['exceptions', 'fixes', 'verdictChanges'] as const;
-const marker = (list: string) => `@@sseguard-evidence-list:${list}@@`;
+// Where each long list goes in evidence.json: random per process, so no object key can be mistaken for one.
+const MARKER_NONCE = randomUUID();
+const marker = (list: string) => `@@sseguard-evidence-list:${list}:${MARKER_NONCE}@@`;
 
 export async function writeEvidencePack(source: PackSource, options: EvidenceOptions, dir: string, write: PackWriteOptions = {}): Promise<{ pack: EvidencePack; manifest: Manifest }> {
   await mkdir(dir, { recursive: true });
