@@ -18,7 +18,9 @@ import {
   PutObjectLockConfigurationCommand,
 } from '@aws-sdk/client-s3';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import { handler } from '../../functions/evidence-pack.ts';
+import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { evidencePackDependencies } from '../../functions/commons/evidence-pack-dependencies.ts';
 import { stageSettings } from '../../stacks/settings.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
@@ -133,6 +135,20 @@ describe('the scheduled evidence pack', () => {
     expect(result).toMatchObject({ status: 'sealed', month: '2026-12' });
     const sealed = await seal('2026-12');
     expect(await verifyPack(await download(sealed.pack), { kms: clients.kms })).toEqual([]);
+  });
+
+  test('the deployed handler (EventBridge Scheduler\'s event) seals the month before now, then answers already-sealed', async () => {
+    const stubbed = { ...env(emulator, `${EVIDENCE}/handler`) };
+    for (const name of ['AWS_ENDPOINT_URL', 'SSEGUARD_TABLE', 'SSEGUARD_SWEEP_BUCKETS', 'SSEGUARD_EVIDENCE_BUCKET', 'SSEGUARD_EVIDENCE_SIGNING_KEY'] as const) vi.stubEnv(name, stubbed[name]!);
+    try {
+      const context = localLambdaContext('EvidencePack');
+      const month = monthBefore(new Date()).month;
+      expect(await handler({ source: 'aws.scheduler' }, context)).toMatchObject({ status: 'sealed', month });
+      expect(await handler({ source: 'aws.scheduler' }, context)).toMatchObject({ status: 'already-sealed', month });
+      expect(await keysUnder(`handler/${month}/`)).toContain(`handler/${month}/SEALED.json`);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   test('settings: no evidence bucket, or not a bucket name, is a clear error', () => {
