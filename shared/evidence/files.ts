@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ConfigError } from '../config.ts';
 import { HEADS, HISTORY, sealPackDir, VERIFY_COMMAND, type Manifest, type Signer } from './integrity.ts';
 import { EvidenceAccumulator, type EvidenceContext, type EvidenceOptions, type EvidencePack, type ObjectRecords, type PopulationObject, type SampleReport } from './pack.ts';
 import { LIST_CSV, renderCsv, renderHtml } from './render.ts';
@@ -53,10 +54,14 @@ const LISTS = ['exceptions', 'fixes', 'verdictChanges'] as const;
 const MARKER_NONCE = randomUUID();
 const marker = (list: string) => `@@sseguard-evidence-list:${list}:${MARKER_NONCE}@@`;
 
-export async function writeEvidencePack(source: PackSource, options: EvidenceOptions, dir: string, write: PackWriteOptions = {}): Promise<{ pack: EvidencePack; manifest: Manifest }> {
+/** The manifest lists every file in the folder: another pack's files would be signed into this one. */
+export async function ensureEmptyPackDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  // The manifest lists every file in the folder: another pack's files would be signed into this one.
-  if ((await readdir(dir)).length > 0) throw new Error(`${dir} is not empty: a pack is written into a new or empty folder`);
+  if ((await readdir(dir)).length > 0) throw new ConfigError(`${dir} is not empty: a pack is written into a new or empty folder`);
+}
+
+export async function writeEvidencePack(source: PackSource, options: EvidenceOptions, dir: string, write: PackWriteOptions = {}): Promise<{ pack: EvidencePack; manifest: Manifest }> {
+  await ensureEmptyPackDir(dir);
   // The JSON rows of the long lists wait here until evidence.json is written around them.
   const parts = await mkdtemp(join(tmpdir(), 'sseguard-evidence-lists-'));
   try {

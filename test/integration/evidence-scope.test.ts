@@ -84,6 +84,9 @@ describe('evidence scope and size', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(pack.coverage.map((c) => c.bucket)).toEqual(['scope-a1', 'scope-a2']);
     expect(pack.coverageByAccount).toBeUndefined();
     expect((await sseguard(['evidence', '--out', join(workdir, 'both'), '--org', '--account', A])).code).toBe(2);
+    // A folder holding another pack: its files would be signed into this one.
+    const again = await sseguard(['evidence', '--out', dir, '--account', A]);
+    expect([again.code, again.stderr.trim()]).toEqual([2, `sseguard: error: ${dir} is not empty: a pack is written into a new or empty folder`]);
   });
 
   test('noncurrent versions apart: as of a time, those first seen by then; the version current then (or now) is not counted again; those audited after the time are marked', async () => {
