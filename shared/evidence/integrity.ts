@@ -7,6 +7,7 @@ import { createHash, createPublicKey, verify as verifySignature } from 'node:cry
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { GetPublicKeyCommand, SignCommand, VerifyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { retrying } from '../aws/retry.ts';
 import { isTransientServiceError } from '../aws/errors.ts';
@@ -194,29 +195,45 @@ export async function verifyPack(dir: string, options: { kms?: KMSClient } = {})
   return problems;
 }
 
-/** The history chains the pack carries: each object's entries against its hashes and its head. */
+/**
+ * The history chains the pack carries: each object's entries against its hashes and its head. The
+ * pack writes an object's entries together, so history.jsonl is read one object at a time (memory:
+ * the chain heads, one line per object).
+ */
 async function verifyChains(dir: string, listed: Set<string>): Promise<string[]> {
   if (!listed.has(HISTORY)) return [`${HISTORY}: missing from the pack`];
-  const entries = new Map<string, StoredHistoryEntry[]>();
   const heads = new Map<string, string>();
-  const lines = (text: string) => text.split('\n').filter((line) => line.length > 0);
+  const problems: string[] = [];
+  const lines = (file: string) => createInterface({ input: createReadStream(join(dir, file)), crlfDelay: Infinity });
   try {
-    for (const line of lines(await readFile(join(dir, HISTORY), 'utf8'))) {
-      const { object, ...entry } = JSON.parse(line) as StoredHistoryEntry & { object: string };
-      entries.set(object, [...(entries.get(object) ?? []), entry]);
-    }
     if (listed.has(HEADS)) {
-      for (const line of lines(await readFile(join(dir, HEADS), 'utf8'))) {
+      for await (const line of lines(HEADS)) {
+        if (!line) continue;
         const { object, chainHead } = JSON.parse(line) as { object: string; chainHead: string };
         heads.set(object, chainHead);
       }
     }
+    const checked = new Set<string>();
+    let current: { object: string; entries: StoredHistoryEntry[] } | undefined;
+    const check = ({ object, entries }: { object: string; entries: StoredHistoryEntry[] }) => {
+      if (checked.has(object)) problems.push(`${HISTORY}: the entries of ${object} are not together (the file was reordered)`);
+      checked.add(object);
+      for (const problem of checkChain(object, entries, heads.get(object)).problems) problems.push(`${HISTORY}: ${problem}`);
+    };
+    for await (const line of lines(HISTORY)) {
+      if (!line) continue;
+      const { object, ...entry } = JSON.parse(line) as StoredHistoryEntry & { object: string };
+      if (current && current.object !== object) {
+        check(current);
+        current = undefined;
+      }
+      current ??= { object, entries: [] };
+      current.entries.push(entry);
+    }
+    if (current) check(current);
+    for (const object of heads.keys()) if (!checked.has(object)) check({ object, entries: [] });
   } catch (error) {
     return [`${HISTORY}: cannot be read (${(error as Error).message})`];
-  }
-  const problems: string[] = [];
-  for (const object of new Set([...entries.keys(), ...heads.keys()])) {
-    for (const problem of checkChain(object, entries.get(object) ?? [], heads.get(object)).problems) problems.push(`${HISTORY}: ${problem}`);
   }
   return problems;
 }

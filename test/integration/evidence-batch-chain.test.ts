@@ -66,7 +66,9 @@ async function foldedFix(objectKey: string, jobId: string): Promise<void> {
   await clients.s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: `${base}/manifest.json`, Body: JSON.stringify(manifest) }));
   await deps.jobs.create(record);
   expect(await foldJob(deps, record, { JobId: jobId, Status: 'Complete' })).toMatchObject({ deferred: 0, folded: true });
-  // The object changes afterwards: its next audit links after the folded fix.
+  // The object changes afterwards: its next audit links after the folded fix. S3's LastModified has
+  // one-second precision: a write in the same second could not be ordered after the recorded one.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   await clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: objectKey, Body: `${objectKey} v2`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn }));
   await deps.store.record([(await auditObjectInDetail(deps, BUCKET, { key: objectKey, size: 0 })).finding]);
 }
