@@ -3,7 +3,7 @@
 // are authorised item by item, so their actions come from the item kinds the code builds
 // (./transaction-items.ts).
 import { describe, expect, it } from 'vitest';
-import { iamStatements, s3ServiceName, type FunctionName, type IamScope } from '../../stacks/settings.ts';
+import { iamStatements, S3_IN_ANY_REGION, type FunctionName, type IamScope } from '../../stacks/settings.ts';
 import { bundleForAnalysis, sdkCallsInBundle, type SdkCall } from '../support/sdk-calls.ts';
 import { transactionItemKindsInBundle, type TransactionItemKind } from './transaction-items.ts';
 
@@ -97,7 +97,7 @@ const scope: IamScope<string> = {
   // A stage that audits an Organization: the member roles the functions may assume.
   organization: { id: 'o-abcdefghij', auditRoles: ['arn:aws:iam::*:role/sseguard-audit'], remediationRoles: ['arn:aws:iam::*:role/sseguard-remediation'] },
 };
-const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
+const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, S3_IN_ANY_REGION);
 const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts):/;
 
 interface FunctionAnalysis {
@@ -207,10 +207,10 @@ describe('IAM resources', () => {
     }
   });
 
-  it('KMS encryption happens only through S3 and only with the target keys', () => {
+  it('KMS encryption happens only through S3 (of any Region: fixes in every Region the account has buckets in) and only with the target keys', () => {
     for (const s of all.filter((s) => s.actions.some((a) => /^kms:(Encrypt|GenerateDataKey|ReEncryptTo)$/.test(a)))) {
       expect(s.resources).toEqual(scope.targetKeys);
-      expect(s.conditions).toEqual([{ test: 'StringEquals', variable: 'kms:ViaService', values: ['s3.us-east-1.amazonaws.com'] }]);
+      expect(s.conditions).toEqual([{ test: 'StringLike', variable: 'kms:ViaService', values: ['s3.*.amazonaws.com'] }]);
     }
     for (const s of all.filter((s) => s.actions.includes('kms:Decrypt'))) expect(s.conditions?.[0]?.variable).toBe('kms:ViaService');
   });
