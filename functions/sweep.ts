@@ -12,13 +12,26 @@ import { logger, metrics, tracer } from '#powertools';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
-import { sweepDependencies, sweepInventory } from '#commons/sweep-dependencies.ts';
+import { orgSweep, type OrgSweepOutcome } from '#shared/sweep/org-sweep.ts';
+import { orgSweepDependencies, sweepDependencies, sweepInventory } from '#commons/sweep-dependencies.ts';
 
 /** Time kept in hand to save the checkpoint after the last page. */
 const STOP_BEFORE_TIMEOUT_MS = 60_000;
 
-export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
+/** With an Organization (SSEGUARD_ORGANIZATION_ID): the fan-out's outcome beside the central buckets' sweep, if any. */
+export type SweepTickOutcome = SweepOutcome | ((SweepOutcome | { status: 'no-buckets'; reason: string }) & { organization: OrgSweepOutcome });
+
+export const handler = middy(async (_event: unknown, context: Context): Promise<SweepTickOutcome> => {
   const deps = await sweepDependencies();
+  // The Organization first: it only lists accounts and enqueues one message each (the worker lists
+  // and audits them), so it takes seconds and never waits behind a long listing of central buckets.
+  let organization: OrgSweepOutcome | undefined;
+  if (deps.config.organization) {
+    organization = await orgSweep(orgSweepDependencies(deps), { organizationId: deps.config.organization.id, minimumIntervalMs: deps.config.sweepIntervalHours * 3_600_000 });
+    logger.info('organization sweep tick', { ...organization });
+    if (organization.status !== 'not-due') metrics.addMetric('OrganizationAccountsEnqueued', MetricUnit.Count, organization.accounts);
+    if (deps.config.sweepBuckets.length === 0) return { status: 'no-buckets', reason: 'SSEGUARD_SWEEP_BUCKETS is empty: only the Organization is swept', organization };
+  }
   const [lastRun] = await deps.sweepRuns.runs(1);
   // Reports list current objects: a sweep of every version lists them instead.
   const useInventory = deps.config.sweepInventory === 'auto' && !deps.config.sweepAllVersions;
@@ -64,7 +77,7 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
   logger.info('sweep tick', { ...outcome });
   if ('objectsEnqueued' in outcome) metrics.addMetric('ObjectsEnqueued', MetricUnit.Count, outcome.objectsEnqueued);
   if ('filesEnqueued' in outcome && outcome.filesEnqueued) metrics.addMetric('InventoryFilesEnqueued', MetricUnit.Count, outcome.filesEnqueued);
-  return outcome;
+  return organization ? { ...outcome, organization } : outcome;
 })
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
