@@ -47,7 +47,7 @@ const scope: IamScope<$util.Input<string>> = {
   // The sweep and the worker read inventory reports where S3 delivers them (SSEGUARD_INVENTORY_DESTINATION).
   ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
   // sts:AssumeRole on the member role names, in any account of the Organization (SSEGUARD_ORGANIZATION_ID).
-  ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`),
+  ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`, (resource) => $interpolate`arn:${partition}:organizations::*:${resource}`),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
