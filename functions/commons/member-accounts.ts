@@ -90,6 +90,10 @@ export function orgUnitDependencies<D extends RequestAuditDependencies>(deps: D 
       });
     },
     listPage: async (account, region, bucket, token) => new S3ObjectInspector((await accounts()).clientsFor(account, region).s3).page(bucket, token),
-    audit: async (account, region, requests) => auditRequests(await auditDependenciesFor(deps, account, region), requests),
+    // Report only, whichever account: the sweep's units never fix (a member's fixes need its opt-in role).
+    audit: async (account, region, requests) => {
+      const { remediator: _never, ...reportOnly } = await auditDependenciesFor(deps, account, region);
+      return auditRequests(reportOnly, requests);
+    },
   };
 }

@@ -57,14 +57,19 @@ export type OrgUnitOutcome =
   | { outcome: 'listed'; regions: string[]; buckets: number }
   | { outcome: 'counted'; objects: number; next: boolean; gap?: string };
 
-const cause = (error: unknown): unknown => (error instanceof AccountUnreachableError ? error.cause : error);
 const reasonOf = (error: unknown): string => {
   if (error instanceof AccountUnreachableError) return error.reason;
   const { name, message } = errorFacts(error);
   return `${name}: ${message}`;
 };
-/** Throttling, 5xx, timeouts: retried by SQS until the message's last delivery. */
-const transient = (error: unknown): boolean => isTransientServiceError(cause(error));
+/**
+ * Throttling, 5xx, timeouts — here or under it (an AssumeRole refusal wraps STS's error, a listing
+ * that exhausted its own retries wraps S3's): retried by SQS until the message's last delivery.
+ */
+const transient = (error: unknown): boolean => {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (isTransientServiceError(e)) return true;
+  return false;
+};
 
 export async function auditOrgAccount(deps: OrgUnitDependencies, message: OrgAccountMessage, delivery: Delivery): Promise<OrgUnitOutcome> {
   const { runId, account } = message;

@@ -274,3 +274,40 @@ test('tag filters: SSEGUARD_ORG_TAGS on the sweep, --org-tag on scan and account
   const bad = await runCli(['accounts', '--accounts', a!.id, '--org-tag', 'env=prod']);
   expect(bad.stderr).toMatch(/--org-tag needs --org/);
 }, 180_000);
+
+test('an account × Region unit walks its buckets in turn, one per Region; a bucket whose listing still fails on its last delivery is a named gap and the unit goes on (the account is partial, never covered)', async () => {
+  // A member in us-east-1: its client creates the other Region's bucket with a LocationConstraint (moto, like S3, puts a bucket where the request says).
+  const member = reachable().filter((m) => m.region === 'us-east-1')[1]!;
+  const other = 'eu-west-1';
+  const { s3 } = member.clients;
+  const failing = `extra-a-${member.id}`;
+  const extras: [string, string][] = [[failing, member.region], [`extra-b-${member.id}`, member.region], [`extra-c-${member.id}`, other]];
+  for (const [bucket, region] of extras) {
+    const { CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as 'eu-west-1' } }) }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'one.txt', Body: 'x', ServerSideEncryption: 'AES256' }));
+  }
+  await new OrganizationsClient({}).send(new TagResourceCommand({ ResourceId: member.id, Tags: [{ Key: 'scope', Value: 'multi' }] }));
+  reconfigure({ AWS_ENDPOINT_URL: proxy.endpoint, SSEGUARD_SWEEP_INTERVAL_HOURS: '0', SSEGUARD_ORG_TAGS: 'scope=multi' });
+  proxy.setRules([{ service: 's3', operation: 'ListObjectsV2', path: new RegExp(`^/${failing}`), kind: 'server-error', rate: 1 }]);
+  try {
+    const { organization } = await tick();
+    expect(organization).toMatchObject({ status: 'started', accounts: 1 });
+    const failures = await drainQueue(sqs, queueUrl, auditWorker, workerContext, 100);
+    // The failing bucket's step: two failed deliveries, then the gap on the third (the last).
+    expect(failures).toHaveLength(2);
+    const coverage = await coverageOf(organization.runId!);
+    expect(coverage.status).toBe('complete');
+    expect(coverage.accounts).toEqual([
+      { account: member.id, status: 'partial', regions: [member.region, other].sort(), buckets: 4, bucketsDone: 4, objects: objectsOf(member.id) + 2 },
+    ]);
+    expect(coverage.gaps).toEqual([{ account: member.id, region: member.region, bucket: failing, reason: expect.stringMatching(/ListObjectsV2: still throttled or failing.*still failing after 3 deliveries/) }]);
+    // No finding for the bucket that was not listed.
+    const findings = [];
+    for await (const page of createRuntime(loadConfig()).store.findings({ bucket: failing })) findings.push(...page);
+    expect(findings).toEqual([]);
+  } finally {
+    proxy.setRules([]);
+    reconfigure({ SSEGUARD_ORG_TAGS: undefined });
+  }
+}, 180_000);
