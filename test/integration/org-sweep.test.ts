@@ -170,6 +170,35 @@ test('a redelivered account or unit message is neither audited nor counted twice
   expect(await queued()).toBe(0);
 }, 60_000);
 
+test('a delivery that recorded an account, or counted a page, and stopped before sending the next step: its redelivery sends that step, and the run completes', async () => {
+  const member = reachable()[1]!;
+  const store = runs();
+  // Runs that began long ago (their ids sort first: the sweep's newest run stays the newest).
+  const crashedAccount = '2026-01-01T00:00:00.000Z~crash1';
+  const crashedPage = '2026-01-01T00:00:00.000Z~crash2';
+  for (const runId of [crashedAccount, crashedPage]) {
+    await store.start({ runId, startedAt: '2026-01-01T00:00:00.000Z', organizationId: 'o-crashed0000', accounts: [member.id], enqueuedAt: '2026-01-01T00:00:01.000Z' });
+  }
+  // 1. The account and its unit recorded, the unit's first step never sent.
+  await store.recordAccount(crashedAccount, { account: member.id, status: 'listed', regions: [member.region], buckets: 1 }, [{ region: member.region, buckets: [member.bucket] }]);
+  // 2. A unit of two buckets whose first page was counted, its next step (the second bucket) never sent.
+  await store.recordAccount(crashedPage, { account: member.id, status: 'listed', regions: [member.region], buckets: 2 }, [{ region: member.region, buckets: [`gone-${member.id}`, member.bucket] }]);
+  await store.countPage({ runId: crashedPage, account: member.id, region: member.region, bucketIndex: 0, page: 0 }, { objects: 0, verdicts: {}, bucketDone: true, next: { bucketIndex: 1, page: 0 } });
+  await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: [
+        { Id: 'account', MessageBody: orgAccountMessage(crashedAccount, member.id) },
+        { Id: 'page', MessageBody: orgUnitMessage(crashedPage, member.id, member.region, { bucketIndex: 0, page: 0 }) },
+      ],
+    }),
+  );
+  expect(await drainQueue(sqs, queueUrl, auditWorker, workerContext)).toEqual([]);
+  expect((await coverageOf(crashedAccount)).accounts).toEqual([{ account: member.id, status: 'covered', regions: [member.region], buckets: 1, bucketsDone: 1, objects: objectsOf(member.id) }]);
+  expect((await coverageOf(crashedPage)).accounts).toEqual([{ account: member.id, status: 'covered', regions: [member.region], buckets: 2, bucketsDone: 2, objects: objectsOf(member.id) }]);
+  expect((await coverageOf(crashedPage)).status).toBe('complete');
+}, 60_000);
+
 /** An STS client whose AssumeRole into `accounts` answers AWS's throttling error, the first `times` calls each (then the emulator answers). */
 function throttlingAssumeRole(accounts: Record<string, number>) {
   const client = refusingAssumeRole(org.blocked);
