@@ -1,6 +1,7 @@
 // Audit worker: SQS-triggered. Each message names objects (S3 notification, EventBridge event,
 // sweep page, or a page of objects under a KMS key whose state changed, re-evaluated from their
-// recorded facts), or one data file of an S3 Inventory report (or that report's reconciliation);
+// recorded facts), or one data file of an S3 Inventory report (or that report's reconciliation),
+// or a step of the Organization sweep (an account to list, a page of an account × Region);
 // each object is audited, fixed where the policy says so, and recorded. One bad message
 // never fails or drops its neighbours: failures are reported per message (partial batch
 // response) and SQS redelivers them, then moves them to the dead-letter queue.

@@ -263,10 +263,25 @@ test('Organizations throttling during the fan-out is retried (the client\'s retr
   expect(await drainQueue(sqs, queueUrl, auditWorker, workerContext, 100)).toEqual([]);
   expect((await coverageOf(retried.organization.runId!)).status).toBe('complete');
 
+  // Persistent throttling: no Organization run, the tick fails — after the central account's own
+  // buckets were swept as usual (one failing part never stops the other).
+  const { CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { s3 } = createRuntime(loadConfig()).clients;
+  await s3.send(new CreateBucketCommand({ Bucket: 'org-central-data' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'org-central-data', Key: 'central.txt', Body: 'x', ServerSideEncryption: 'AES256' }));
+  reconfigure({ SSEGUARD_SWEEP_BUCKETS: 'org-central-*' });
   proxy.setRules([{ service: 'organizations', operation: 'ListAccounts', kind: 'throttle', rate: 1 }]);
-  await expect(tick()).rejects.toThrow(/too many requests/i);
-  proxy.setRules([]);
+  try {
+    await expect(tick()).rejects.toThrow(/too many requests/i);
+  } finally {
+    proxy.setRules([]);
+    reconfigure({ SSEGUARD_SWEEP_BUCKETS: '' });
+  }
   expect((await runs().latest())?.runId).toBe(retried.organization.runId);
+  const { SweepRuns } = await import('../../shared/sweep/sweep-runs.ts');
+  const [central] = await new SweepRuns(createRuntime(loadConfig()).clients.documents, loadConfig().table).runs(1);
+  expect(central).toMatchObject({ buckets: ['org-central-data'], objectsEnqueued: 1, finishedAt: expect.any(String) });
+  expect(await drainQueue(sqs, queueUrl, auditWorker, workerContext)).toEqual([]);
   expect(await queued()).toBe(0);
 }, 120_000);
 
