@@ -355,3 +355,18 @@ test('an account × Region unit walks its buckets in turn, one per Region; a buc
     reconfigure({ SSEGUARD_ORG_TAGS: undefined });
   }
 }, 180_000);
+
+test('a tick that recorded its run and stopped before sending every account: the next tick resumes that run (re-sending is harmless), not a new one', async () => {
+  const member = reachable()[0]!;
+  const startedAt = new Date().toISOString();
+  const runId = `${startedAt}~stoppd`;
+  await runs().start({ runId, startedAt, organizationId: loadConfig().organization!.id, accounts: [member.id] });
+  reconfigure({ SSEGUARD_SWEEP_INTERVAL_HOURS: '24' });
+  expect((await tick()).organization).toEqual({ status: 'resumed', runId, accounts: 1 });
+  expect(await drainQueue(sqs, queueUrl, auditWorker, workerContext)).toEqual([]);
+  const coverage = await coverageOf(runId);
+  expect(coverage.status).toBe('complete');
+  expect(coverage.accounts).toMatchObject([{ account: member.id, status: 'covered', objects: objectsOf(member.id) }]);
+  // Enqueued now: the next tick within the interval starts nothing.
+  expect((await tick()).organization).toMatchObject({ status: 'not-due' });
+}, 60_000);
