@@ -4,12 +4,18 @@
 // 1.3.0 schema (pydantic-ocsf's export, test/support/ocsf-schema.ts), the columns' types checked
 // against the OCSF dictionary, and the rows compared with the JSON lines of `--format ocsf`.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { loadReportApiConfig } from '../../shared/report/api-config.ts';
+import { createReportApi } from '../../shared/report/create-report-api.ts';
+import { createRuntime } from '../../shared/runtime.ts';
 import type { Finding } from '../../shared/domain/finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { OCSF_VERSION } from '../../shared/report/ocsf.ts';
@@ -155,5 +161,65 @@ describe('report --format ocsf-parquet', { timeout: CLI_TIMEOUT_MS }, () => {
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('--format ocsf-parquet writes files: give --out')]);
     const misplaced = await sseguard(['report', '--format', 'csv', '--out', out]);
     expect([misplaced.code, misplaced.stderr]).toEqual([2, expect.stringContaining('--out is for --format ocsf-parquet')]);
+  });
+});
+
+describe('GET /export.ocsf-parquet', { timeout: CLI_TIMEOUT_MS }, () => {
+  const TOKEN = 'parquet-token-0123456789abcdef0123456789abcdef';
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  beforeAll(() => {
+    process.env.SSEGUARD_TABLE = TABLE;
+    process.env.SSEGUARD_API_TOKEN = TOKEN;
+    process.env.SSEGUARD_ACCOUNT_ID = '123456789012';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    delete process.env.SSEGUARD_CURSOR_SECRET;
+  });
+
+  test('the Lambda answers base64-encoded Parquet that pyarrow reads: the same events as /export.ocsf, valid OCSF 1.3.0', async () => {
+    resetHandlerRuntime();
+    const module = await import('../../functions/report-api.ts');
+    module.resetReportApi();
+    const handler = module.handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+    const invoke = (path: string, query: string) =>
+      handler(
+        {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: path,
+          rawQueryString: query,
+          headers: auth,
+          isBase64Encoded: false,
+          requestContext: { http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' }, requestId: 'test', stage: '$default' },
+        } as unknown as APIGatewayProxyEventV2,
+        { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:sseguard-report-api', getRemainingTimeInMillis: () => 30_000 } as Context,
+      );
+    const answer = await invoke('/export.ocsf-parquet', 'verdict=at-risk');
+    expect([answer.statusCode, answer.isBase64Encoded, answer.headers!['content-type']]).toEqual([200, true, 'application/vnd.apache.parquet']);
+    const path = join(workdir, 'api.parquet');
+    writeFileSync(path, Buffer.from(answer.body!, 'base64'));
+    const events = readWithPyarrow([path])[0]!.rows.map(eventOfRow);
+    for (const event of events) expect(ocsf.validate('compliance_finding', event)).toEqual([]);
+    const lines = (await invoke('/export.ocsf', 'verdict=at-risk')).body!.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    expect(events.length).toBe(seeded.filter((f) => f.verdict === 'at-risk').length);
+    expect([...events].sort(byUid)).toEqual(lines.sort(byUid));
+  });
+
+  test('a buffered transport gets files linked by rel="next" that together hold every finding once', async () => {
+    const api = createReportApi(createRuntime(loadConfig()), loadReportApiConfig());
+    let query = '';
+    const events: unknown[] = [];
+    let pages = 0;
+    for (;;) {
+      const response = await api.handle({ method: 'GET', rawPath: '/export.ocsf-parquet', rawQuery: query, headers: auth }, { maxBodyBytes: 40_000 });
+      expect(response.status).toBe(200);
+      const path = join(workdir, `page-${pages++}.parquet`);
+      writeFileSync(path, response.body as Uint8Array);
+      events.push(...readWithPyarrow([path])[0]!.rows.map(eventOfRow));
+      const link = response.headers.link;
+      if (!link) break;
+      query = /^<\/export\.ocsf-parquet\?([^>]+)>; rel="next"$/.exec(link)![1]!;
+    }
+    expect(pages).toBeGreaterThan(2);
+    expect(events.sort(byUid)).toEqual([...jsonLines].sort(byUid));
   });
 });
