@@ -5,7 +5,7 @@
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, test, vi } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { deliverConfigured } from '../../shared/delivery/destinations.ts';
@@ -19,6 +19,7 @@ import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { KEY_DISABLED, finding } from '../support/report-fixtures.ts';
 
 const TABLE = 'change-feed';
@@ -48,18 +49,18 @@ let queueUrl: string;
 const store = () => new DynamoFindingsStore(clients.documents, TABLE, { outbox: true });
 const api = () => createReportApi(createRuntime(loadConfig()), loadReportApiConfig());
 
-async function get(path: string, query = '', headers: Record<string, string> = auth) {
-  const response = await api().handle({ method: 'GET', rawPath: path, rawQuery: query, headers });
+async function get(path: string, query = '', headers: Record<string, string> = auth, through = api()) {
+  const response = await through.handle({ method: 'GET', rawPath: path, rawQuery: query, headers });
   return { status: response.status, json: JSON.parse(await bodyText(response.body)) as Record<string, any> };
 }
 
 /** Every page of /events from `since`, `limit` at a time; the last nextCursor. */
-async function readAll(limit: number, since?: string): Promise<{ events: FeedEvent[]; cursor: string; pages: number }> {
+async function readAll(limit: number, since?: string, through = api()): Promise<{ events: FeedEvent[]; cursor: string; pages: number }> {
   const all: FeedEvent[] = [];
   let cursor = since;
   let pages = 0;
   for (;;) {
-    const { status, json } = await get('/events', new URLSearchParams({ limit: String(limit), ...(cursor ? { since: cursor } : {}) }).toString());
+    const { status, json } = await get('/events', new URLSearchParams({ limit: String(limit), ...(cursor ? { since: cursor } : {}) }).toString(), auth, through);
     expect(status, JSON.stringify(json)).toBe(200);
     pages++;
     cursor = json.nextCursor as string;
@@ -89,7 +90,8 @@ async function outboxSize(): Promise<number> {
 
 /** The clock a settle window later (Date only: timers and the SDK's waits stay real). */
 function afterSettling(): void {
-  vi.useFakeTimers({ toFake: ['Date'] });
+  // Advancing with real time: the SDK's retry rate limiter reads Date.now() and waits for it to move.
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
   vi.setSystemTime(new Date(Date.now() + FEED_SETTLE_MS + 1_000));
 }
 afterEach(() => {
@@ -208,3 +210,35 @@ describe('GET /events', { timeout: 120_000 }, () => {
     expect(document.paths['/events'].get.responses[200].content['application/json'].schema.properties.events.type).toBe('array');
   });
 });
+
+test('under 30% throttling and 5xx, and a lost TransactWriteItems answer, each change is in the feed once, and a throttled reader pages through the same feed', async () => {
+  const proxy = await startFaultProxy({ target: inject('emulatorEndpoint'), seed: 11 });
+  try {
+    afterSettling();
+    const before = await readAll(100);
+    vi.useRealTimers();
+    const faulty = createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_URL: proxy.endpoint }));
+    const keys = Array.from({ length: 12 }, (_, i) => `faulty-${String(i).padStart(2, '0')}.csv`);
+    const faultyStore = new DynamoFindingsStore(faulty.clients.documents, TABLE, { outbox: true });
+    // The first transaction commits and its answer is lost: the retry (same token) writes nothing twice.
+    proxy.setRules([{ service: 'dynamodb', operation: 'TransactWriteItems', rate: 1, kind: 'lost-response', times: 1 }]);
+    await faultyStore.record(keys.slice(0, 6).map((key) => finding('feed-bucket', key, 'noncompliant', 'none', 10)));
+    expect(proxy.stats().faults['dynamodb:TransactWriteItems:lost-response']).toBe(1);
+    proxy.setRules([
+      { service: 'dynamodb', rate: 0.3, kind: 'throttle' },
+      { service: 'dynamodb', rate: 0.1, kind: 'server-error' },
+    ]);
+    for (const key of keys.slice(6)) await faultyStore.record([finding('feed-bucket', key, 'noncompliant', 'none', 10)]);
+    afterSettling();
+    const through = createReportApi(faulty, loadReportApiConfig());
+    const after = await readAll(5, before.cursor, through);
+    const faults = Object.keys(proxy.stats().faults);
+    expect(faults.filter((k) => k.startsWith('dynamodb:Query:') || k.startsWith('dynamodb:TransactWriteItems:')).length).toBeGreaterThan(1);
+    expect(after.events.map((e) => e.detail.key).sort()).toEqual(keys);
+    proxy.setRules([]);
+    const clean = await readAll(100, before.cursor);
+    expect(clean.events.map((e) => e.id)).toEqual(after.events.map((e) => e.id));
+  } finally {
+    await proxy.close();
+  }
+}, 120_000);
