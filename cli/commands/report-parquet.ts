@@ -3,7 +3,7 @@
 // a folder laid out as a Security Lake custom source reads it,
 //   PATH/region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/sseguard-<time>.parquet
 // (upload the folder's content under s3://<lake bucket>/ext/<source>/). Findings are read page by page
-// and written a row group at a time, so memory holds one row group per open file, not the report.
+// and written a row group at a time, so memory holds at most a row group per partition, not the report.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileWriter } from 'hyparquet-writer';
@@ -13,45 +13,57 @@ import { OcsfParquetWriter, securityLakePartition, type OcsfEvent } from '#share
 
 const ROW_GROUP = 10_000;
 
-interface OpenFile {
-  path: string;
-  file: OcsfParquetWriter;
-  pending: OcsfEvent[];
-}
-
 export interface ParquetReport {
   /** Each file written and its rows. */
   files: { path: string; rows: number }[];
 }
 
 export async function writeOcsfParquet(findings: (filter: FindingFilter) => AsyncIterable<StoredFinding[]>, filter: FindingFilter, context: OcsfContext, out: string): Promise<ParquetReport> {
-  const single = out.endsWith('.parquet');
-  // One name for every file of this run: a later export adds files beside it instead of replacing it.
-  const fileName = `sseguard-${new Date().toISOString().replaceAll(/[-:.]/g, '')}.parquet`;
-  const open = new Map<string, OpenFile>();
-  const openFile = (partition: string, path: string): OpenFile => {
+  const written: ParquetReport['files'] = [];
+  const newFile = (path: string): OcsfParquetWriter => {
     mkdirSync(dirname(path), { recursive: true });
-    const entry = { path, file: new OcsfParquetWriter(fileWriter(path)), pending: [] };
-    open.set(partition, entry);
-    return entry;
+    return new OcsfParquetWriter(fileWriter(path));
   };
-  // A single file is written even when no finding matches: it holds the schema.
-  if (single) openFile('', out);
-  const fileFor = (event: OcsfEvent): OpenFile => {
-    const partition = single ? '' : securityLakePartition(event);
-    return open.get(partition) ?? openFile(partition, join(out, partition, fileName));
+  if (out.endsWith('.parquet')) {
+    // One file, a row group at a time, in report order; written even when no finding matches (it holds the schema).
+    const file = newFile(out);
+    let pending: OcsfEvent[] = [];
+    for await (const page of findings(filter)) {
+      for (const finding of page) {
+        pending.push(findingOcsf(finding, context));
+        if (pending.length >= ROW_GROUP) {
+          file.append(pending);
+          pending = [];
+        }
+      }
+    }
+    file.append(pending);
+    file.finish();
+    return { files: [{ path: out, rows: file.rows }] };
+  }
+  // The Security Lake layout: each partition's events in files of at most ROW_GROUP rows, each sorted
+  // by time (as Security Lake asks of a custom source's objects). One stamp per run: a later export
+  // adds files beside earlier ones instead of replacing them.
+  const stamp = new Date().toISOString().replaceAll(/[-:.]/g, '');
+  const pending = new Map<string, OcsfEvent[]>();
+  let files = 0;
+  const flush = (partition: string, events: OcsfEvent[]) => {
+    const path = join(out, partition, `sseguard-${stamp}-${String(files++).padStart(5, '0')}.parquet`);
+    const file = newFile(path);
+    file.append([...events].sort((a, b) => a.time - b.time));
+    file.finish();
+    written.push({ path, rows: file.rows });
   };
   for await (const page of findings(filter)) {
     for (const finding of page) {
       const event = findingOcsf(finding, context);
-      const entry = fileFor(event);
-      entry.pending.push(event);
-      if (entry.pending.length >= ROW_GROUP) entry.file.append(entry.pending.splice(0));
+      const partition = securityLakePartition(event);
+      const events = pending.get(partition) ?? [];
+      pending.set(partition, events);
+      events.push(event);
+      if (events.length >= ROW_GROUP) flush(partition, events.splice(0));
     }
   }
-  for (const entry of open.values()) {
-    entry.file.append(entry.pending.splice(0));
-    entry.file.finish();
-  }
-  return { files: [...open.values()].map(({ path, file }) => ({ path, rows: file.rows })) };
+  for (const [partition, events] of pending) if (events.length > 0) flush(partition, events);
+  return { files: written };
 }

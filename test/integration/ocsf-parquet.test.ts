@@ -77,7 +77,11 @@ let jsonLines: unknown[];
 beforeAll(async () => {
   await ensureFindingsTable(clients.dynamodb, TABLE);
   // The report's findings, some of them in a member account and Region and audited on another day.
-  const findings = reportFindings().map((f, i) => (i % 5 === 0 ? { ...f, account: '111111111111', region: 'eu-west-1' } : i % 7 === 0 ? { ...f, auditedAt: '2026-11-21T23:59:59.000Z' } : f));
+  // Audit times fall as keys rise, so a partition's rows in report order are not in time order.
+  const findings = reportFindings().map((f, i) => {
+    const at = { ...f, auditedAt: new Date(Date.UTC(2026, 10, 20, 10) + (500 - i) * 1000).toISOString() };
+    return i % 5 === 0 ? { ...at, account: '111111111111', region: 'eu-west-1' } : i % 7 === 0 ? { ...at, auditedAt: '2026-11-21T23:59:59.000Z' } : at;
+  });
   seeded = await seedReport(new DynamoFindingsStore(clients.documents, TABLE), findings);
   const run = await sseguard(['report', '--format', 'ocsf'], { SSEGUARD_ACCOUNT_ID: '123456789012' });
   expect(run.code, run.stderr).toBe(0);
@@ -128,12 +132,12 @@ describe('report --format ocsf-parquet', { timeout: CLI_TIMEOUT_MS }, () => {
     expect(file!.schema).toMatchObject({ time: 'int64', finding_info: { uid: 'string' }, compliance: { standards: ['string'], status_id: 'int32' }, resources: [{ uid: 'string', data: 'string' }] });
   });
 
-  test('--out DIR: files in the Security Lake layout region=/accountId=/eventDay=, each row in the partition of its own Region, account and UTC day', async () => {
+  test('--out DIR: files in the Security Lake layout region=/accountId=/eventDay=, each row in the partition of its own Region, account and UTC day, each file in time order', async () => {
     const out = join(workdir, 'lake');
     const run = await sseguard(['report', '--format', 'ocsf-parquet', '--out', out], { SSEGUARD_ACCOUNT_ID: '123456789012' });
     expect(run.code, run.stderr).toBe(0);
     const files = filesUnder(out);
-    expect(files.map((path) => relative(out, path).replace(/sseguard-\w+\.parquet$/, ''))).toEqual([
+    expect(files.map((path) => relative(out, path).replace(/sseguard-\w+-\d{5}\.parquet$/, ''))).toEqual([
       'region=eu-west-1/accountId=111111111111/eventDay=20261120/',
       'region=us-east-1/accountId=123456789012/eventDay=20261120/',
       'region=us-east-1/accountId=123456789012/eventDay=20261121/',
@@ -141,6 +145,9 @@ describe('report --format ocsf-parquet', { timeout: CLI_TIMEOUT_MS }, () => {
     const events: unknown[] = [];
     for (const file of readWithPyarrow(files)) {
       const [, region, account, day] = /region=([^/]+)\/accountId=(\d+)\/eventDay=(\d{8})\//.exec(file.path)!;
+      // Security Lake asks each object's rows in time order.
+      const times = file.rows.map((row) => row.time as number);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
       for (const row of file.rows.map(eventOfRow) as { cloud: { region: string; account: { uid: string } }; time: number }[]) {
         expect([row.cloud.region, row.cloud.account.uid, new Date(row.time).toISOString().slice(0, 10).replaceAll('-', '')]).toEqual([region, account, day]);
         expect(ocsf.validate('compliance_finding', row)).toEqual([]);
