@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { startReportServer } from '../../cli/commands/serve.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -209,6 +210,21 @@ describe('GET /export.ocsf-parquet', { timeout: CLI_TIMEOUT_MS }, () => {
     const lines = (await invoke('/export.ocsf', 'verdict=at-risk')).body!.trim().split('\n').map((line) => JSON.parse(line) as unknown);
     expect(events.length).toBe(seeded.filter((f) => f.verdict === 'at-risk').length);
     expect([...events].sort(byUid)).toEqual(lines.sort(byUid));
+  });
+
+  test('sseguard serve sends the same Parquet bytes over HTTP, whole (no budget, no link)', async () => {
+    const api = createReportApi(createRuntime(loadConfig()), loadReportApiConfig());
+    const server = await startReportServer(api, { port: 0, host: '127.0.0.1' }, () => {});
+    try {
+      const response = await fetch(`${server.url}/export.ocsf-parquet?bucket=odd-keys`, { headers: auth });
+      expect([response.status, response.headers.get('content-type'), response.headers.get('link')]).toEqual([200, 'application/vnd.apache.parquet', null]);
+      const path = join(workdir, 'served.parquet');
+      writeFileSync(path, Buffer.from(await response.arrayBuffer()));
+      const events = readWithPyarrow([path])[0]!.rows.map(eventOfRow);
+      expect(events.sort(byUid)).toEqual(jsonLines.filter((e) => (e as { finding_info: { uid: string } }).finding_info.uid.startsWith('sseguard/odd-keys/')).sort(byUid));
+    } finally {
+      await server.close();
+    }
   });
 
   test('a buffered transport gets files linked by rel="next" that together hold every finding once', async () => {
