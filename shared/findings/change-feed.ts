@@ -49,9 +49,9 @@ export interface FeedPage {
  */
 export async function readFeed(documents: DynamoDBDocumentClient, tableName: string, after: string, limit: number, now = new Date()): Promise<FeedPage> {
   const horizon = `${new Date(now.getTime() - FEED_SETTLE_MS).toISOString()}#g`; // ids are hex: '#g' sorts after each
-  // The smallest key after `after` is `after` followed by U+0000 (keys compare as UTF-8 bytes).
-  const from = after ? `${after}\u0000` : '0';
-  if (from > horizon) return { items: [], position: after };
+  // From `after` itself (inclusive: BETWEEN), dropped below; '0' sorts before every ISO time.
+  const from = after || '0';
+  if (from >= horizon) return { items: [], position: after };
   const pages = await Promise.all(
     Array.from({ length: FEED_SHARDS }, (_, shard) =>
       withRetries('Query', () =>
@@ -61,7 +61,7 @@ export async function readFeed(documents: DynamoDBDocumentClient, tableName: str
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
             ExpressionAttributeValues: { ':pk': feedPk(shard), ':from': from, ':to': horizon },
             ConsistentRead: true,
-            Limit: limit,
+            Limit: limit + 1,
           }),
         ),
       ),
@@ -75,7 +75,7 @@ export async function readFeed(documents: DynamoDBDocumentClient, tableName: str
   }
   const items = pages
     .flatMap((page) => page.Items ?? [])
-    .filter((item) => (item.sk as string) <= bound)
+    .filter((item) => (item.sk as string) > after && (item.sk as string) <= bound)
     .sort((a, b) => ((a.sk as string) < (b.sk as string) ? -1 : 1))
     .slice(0, limit);
   return {
