@@ -275,7 +275,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--account <id>', 'only buckets of this AWS account', accountId)
     .option('--region <region>', 'only buckets in this Region')
     .option('--remediations', 'the change log instead of the findings: every change a fix made (object, version, before → after, fix kind), oldest first', false)
-    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; account?: string; region?: string; remediations: boolean }, command: Command) => {
+    .option('--out <path>', 'with --format ocsf-parquet: a FILE.parquet, or a folder written in the Security Lake layout (region=/accountId=/eventDay=)')
+    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; account?: string; region?: string; remediations: boolean; out?: string }, command: Command) => {
       const { json, ...rest } = options;
       if (json && command.getOptionValueSource('format') === 'cli' && options.format !== 'json') {
         throw new CliError(`--json and --format ${options.format} ask for two formats: give one`);

@@ -24,6 +24,8 @@
 //   ACCOUNTRUNS               <startedAt>#<id>            one item per multi-account run: each account's
 //                                                         coverage and every gap (account, Region, bucket, why)
 //   REMEDIATIONS              <at>#<bucket>/<key>         every fix, newest last: the report's log
+//   OUTBOX#<shard>            <at>#<id>                   a change waiting for delivery (outbox.ts)
+//   FEED#<shard>              <recordedAt>#<id>           the same change, kept: GET /events (change-feed.ts)
 //   BUCKET#<bucket>           POSTURE                     current posture of one bucket (indexed)
 //   BUCKET#<bucket>           HIST#<auditedAt>#<rev>      history of that posture
 //   BUCKET#<bucket>           CHANGE#<at>#<id>            a posture remediation, with what it replaced
