@@ -6,6 +6,7 @@ import type { InventoryFileAuditDependencies } from '#shared/audit/inventory-fil
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
+import { InventoryFileCheckpoints } from '#shared/findings/inventory-checkpoints.ts';
 import { InventoryReportProgress } from '#shared/inventory/report-progress.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
@@ -37,6 +38,11 @@ const worker = memoized<WorkerDependencies>(async () => {
     // Inventory file messages: the report's destination as the message names it; reconcile messages go back on the audit queue.
     inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),
     progress: new InventoryReportProgress(current.clients.documents, current.config.table),
+    checkpoints: new InventoryFileCheckpoints(current.clients.documents, current.config.table),
+    slices: {
+      ...(current.config.inventoryWork?.rowsPerMessage ? { rowsPerMessage: current.config.inventoryWork.rowsPerMessage } : {}),
+      ...(current.config.inventoryWork?.msPerMessage ? { msPerMessage: current.config.inventoryWork.msPerMessage } : {}),
+    },
     queue: queues,
     sweepRuns: { countPage: (page, findings) => countSweepPage(current.clients.documents, current.config.table, page, findings) },
   };

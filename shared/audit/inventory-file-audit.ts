@@ -18,7 +18,9 @@
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
-import { inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
+import { inventoryContinuationMessage, inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
+import { rowCursor } from '../inventory/row-cursor.ts';
+import type { InventoryFileCheckpoints } from '../findings/inventory-checkpoints.ts';
 import type { InventoryReportProgress } from '../inventory/report-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
@@ -26,23 +28,45 @@ import type { RequestAuditDependencies } from './audit-batch.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
 import { auditInventoryRows, removeUnlisted } from './inventory-scan-run.ts';
 
+/** How much of a data file one message audits: whichever limit comes first ends the message. */
+export interface InventorySliceLimits {
+  /** Rows audited per message at most (default 100,000). */
+  rowsPerMessage: number;
+  /** Time per message at most, checked after each checkpoint (default 120 s). */
+  msPerMessage: number;
+  /** Rows between checkpoints: a crash repeats at most these (default 500, one recorded-state lookup). */
+  rowsPerCheckpoint: number;
+}
+
+export const DEFAULT_SLICE_LIMITS: InventorySliceLimits = { rowsPerMessage: 100_000, msPerMessage: 120_000, rowsPerCheckpoint: 500 };
+
 export interface InventoryFileAuditDependencies extends RequestAuditDependencies {
   store: Pick<FindingsStore, 'record' | 'statesOf' | 'findings'>;
   /** The report's destination as the message names it. */
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
   progress: Pick<InventoryReportProgress, 'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled'>;
+  checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent'>;
   queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
+  slices?: Partial<InventorySliceLimits>;
   clock?: () => Date;
+  /** Monotonic milliseconds, for the time limit (tests move it). */
+  elapsedMs?: () => number;
 }
 
 export interface InventoryFileAuditResult {
   /** The file was already audited on an earlier delivery: nothing was read or recorded. */
   alreadyDone: boolean;
   recorded: Finding[];
-  /** Findings a retry could change: not recorded, the file not marked done; retry the message. */
+  /** Findings a retry could change: not recorded, the checkpoint not moved past them; retry the message. */
   transient: Finding[];
   stats?: InventoryScanStats;
   reconcileQueued: boolean;
+  /** Rows of the file this message audited: [from, to). */
+  rows?: { from: number; to: number };
+  /** A continuation message was sent for the rest of the file. */
+  continued?: boolean;
+  /** Another delivery holds the file's position (a continuation sent past this one, or a slice moved first): nothing more done. */
+  superseded?: boolean;
 }
 
 async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, message: InventoryFileMessage, files: number, at: string): Promise<boolean> {
@@ -55,12 +79,33 @@ async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, me
   return true;
 }
 
+const addStats = (sum: InventoryScanStats, more: InventoryScanStats): InventoryScanStats => {
+  const headReasons = { ...sum.headReasons };
+  for (const [why, n] of Object.entries(more.headReasons) as [keyof InventoryScanStats['headReasons'], number][]) headReasons[why] = (headReasons[why] ?? 0) + n;
+  return { rows: sum.rows + more.rows, byInventory: sum.byInventory + more.byInventory, byHead: sum.byHead + more.byHead, skipped: sum.skipped + more.skipped, headReasons };
+};
+
+/**
+ * Audits the next slice of one data file: from the file's checkpoint, a checkpoint at a time
+ * (rows audited, their findings recorded, then the checkpoint moved conditionally), until the
+ * file ends or the message's row or time limit is reached; then a continuation message carries
+ * on. A retried message resumes from the last checkpoint: rows before it are never audited again,
+ * rows after it never skipped.
+ */
 export async function auditInventoryFile(deps: InventoryFileAuditDependencies, message: InventoryFileMessage): Promise<InventoryFileAuditResult> {
   const clock = deps.clock ?? (() => new Date());
+  const elapsed = deps.elapsedMs ?? (() => performance.now());
+  const limits = { ...DEFAULT_SLICE_LIMITS, ...deps.slices };
+  const startedMs = elapsed();
   if (await deps.progress.fileDone(message.manifestKey, message.file.key)) {
     const progress = await deps.progress.progress(message.bucket, message.manifestKey);
     const reconcileQueued = progress ? await queueReconcileIfComplete(deps, message, progress.files, clock().toISOString()) : false;
     return { alreadyDone: true, recorded: [], transient: [], reconcileQueued };
+  }
+  const checkpoint = await deps.checkpoints.read(message.manifestKey, message.file.key);
+  // A delivery behind a continuation already on the queue: that message goes on from there.
+  if ((message.fromRow ?? 0) < checkpoint.rowsDone && checkpoint.continuationFrom === checkpoint.rowsDone) {
+    return { alreadyDone: false, recorded: [], transient: [], reconcileQueued: false, superseded: true };
   }
   const source = deps.inventory(message.destination);
   const report = await source.at(message.bucket, message.manifestKey);
@@ -70,28 +115,57 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
 
   const recorded: Finding[] = [];
   const transient: Finding[] = [];
-  const { scan } = await auditInventoryRows(
-    deps,
-    source,
-    { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
-    {
-      onTransient: (finding) => void transient.push(finding),
-      onFinding: (finding) => void recorded.push(finding),
-      // Not recorded as it stands: the message is retried (a fresh HeadObject orders it), never marked done without it.
-      onUnrecorded: (finding) => {
-        const at = recorded.findIndex((f) => f.key === finding.key);
-        if (at >= 0) recorded.splice(at, 1);
-        transient.push(finding);
+  const from = checkpoint.rowsDone;
+  const cursor = await rowCursor(source, report, file, from);
+  let stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, headReasons: {} };
+  const result = (extra: Partial<InventoryFileAuditResult> = {}): InventoryFileAuditResult => ({
+    alreadyDone: false,
+    recorded,
+    transient,
+    stats,
+    reconcileQueued: false,
+    rows: { from, to: cursor.position },
+    ...extra,
+  });
+  while (!cursor.exhausted) {
+    const before = cursor.position;
+    const { scan } = await auditInventoryRows(
+      deps,
+      cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
+      { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
+      {
+        onTransient: (finding) => void transient.push(finding),
+        onFinding: (finding) => void recorded.push(finding),
+        onSettled: (finding, settled) => {
+          const at = recorded.indexOf(finding);
+          if (at >= 0) recorded.splice(at, 1, settled);
+        },
+        // Not recorded as it stands, and a fresh HeadObject could not settle it: the message is retried, the checkpoint stays.
+        onUnrecorded: (finding) => {
+          const at = recorded.indexOf(finding);
+          if (at >= 0) recorded.splice(at, 1);
+          transient.push(finding);
+        },
       },
-    },
-  );
-  if (transient.length > 0) return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued: false };
+    );
+    stats = addStats(stats, scan.stats);
+    // The checkpoint stays before this slice: the retry audits it again (what was recorded of it then matches and writes nothing).
+    if (transient.length > 0) return result({ rows: { from, to: before } });
+    if (!(await deps.checkpoints.advance(message.manifestKey, file.key, before, cursor.position, clock().toISOString()))) return result({ superseded: true });
+    if (cursor.exhausted) break;
+    if (cursor.position - from >= limits.rowsPerMessage || elapsed() - startedMs >= limits.msPerMessage) {
+      // Sent, then noted: a crash in between leaves a redelivery that carries on itself, or (if it was sent) a duplicate that loses the next checkpoint.
+      await deps.queue.sendToAuditQueue([JSON.stringify(inventoryContinuationMessage(message, cursor.position))]);
+      await deps.checkpoints.continuationSent(message.manifestKey, file.key, cursor.position);
+      return result({ continued: true });
+    }
+  }
 
   const at = clock().toISOString();
   const files = report.manifest.files.length;
   await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at);
   const reconcileQueued = await queueReconcileIfComplete(deps, message, files, at);
-  return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued };
+  return result({ reconcileQueued });
 }
 
 export interface InventoryReconcileResult {

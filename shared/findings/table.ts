@@ -43,6 +43,9 @@
 //   INVENTORY#<bucket>        REPORT#<sha256 manifest>    one report's progress: data files audited by workers
 //                                                         (filesDone of files), reconcileQueuedAt, reconciledAt
 //   INVFILE#<sha256 manifest> <sha256 data file key>      one data file of that report audited (once per file)
+//   INVFILE#<sha256 manifest> CHECKPOINT#<sha256 data file key>  how far the workers are through that data file:
+//                                                         rowsDone (moved conditionally, slice by slice) and
+//                                                         the row a continuation message was sent for
 //
 // Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
 import { createHash } from 'node:crypto';
@@ -139,3 +142,4 @@ export const inventoryPk = (bucket: string): string => `INVENTORY#${bucket}`;
 export const inventorySweptKey = (bucket: string) => ({ pk: inventoryPk(bucket), sk: 'SWEPT' });
 export const inventoryReportKey = (bucket: string, manifestKey: string) => ({ pk: inventoryPk(bucket), sk: `REPORT#${sha256(manifestKey)}` });
 export const inventoryFileKey = (manifestKey: string, dataFileKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: sha256(dataFileKey) });
+export const inventoryFileCheckpointKey = (manifestKey: string, dataFileKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `CHECKPOINT#${sha256(dataFileKey)}` });

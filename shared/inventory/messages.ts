@@ -1,6 +1,7 @@
 // The audit-queue messages of the inventory tier. A sweep that finds a report sends one message per
-// data file (inventoryFileMessages); a worker audits that file's rows with
-// inventoryScan({ bucket, manifestKey, files: [file] }), streaming, in bounded memory. The manifest
+// data file (inventoryFileMessages); a worker audits a bounded slice of that file's rows with
+// inventoryScan({ bucket, manifestKey, files: [file] }), streaming, in bounded memory, and sends a
+// continuation message (fromRow) for the rest (shared/audit/inventory-file-audit.ts). The manifest
 // is read again by the worker (one small GET, checksum verified) rather than trusted from the
 // message. When the last file of a report is done, the worker that finished it sends one
 // reconcile message: removing what the report no longer lists needs the whole report.
@@ -19,6 +20,11 @@ export const InventoryFileMessageSchema = z.strictObject({
   destination,
   manifestKey,
   file: z.strictObject({ key: z.string().min(1), size: z.number().int().nonnegative(), md5: z.string().regex(/^[0-9a-f]{32}$/) }),
+  /**
+   * A continuation: the row of the file this message was sent to start from (the table's
+   * checkpoint is the truth; a delivery that finds a continuation already sent past it stops).
+   */
+  fromRow: z.number().int().positive().optional(),
 });
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
 
@@ -42,4 +48,9 @@ export function inventoryFileMessages(report: InventoryReport): InventoryFileMes
 
 export function inventoryReconcileMessage(of: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>): InventoryReconcileMessage {
   return { kind: INVENTORY_RECONCILE_MESSAGE_KIND, bucket: of.bucket, destination: of.destination, manifestKey: of.manifestKey };
+}
+
+/** The same data file, from row `fromRow` on (the checkpoint just written). */
+export function inventoryContinuationMessage(of: InventoryFileMessage, fromRow: number): InventoryFileMessage {
+  return { ...of, fromRow };
 }
