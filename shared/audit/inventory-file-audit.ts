@@ -165,7 +165,7 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
   const files = report.manifest.files.length;
   await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at);
   const reconcileQueued = await queueReconcileIfComplete(deps, message, files, at);
-  return result({ reconcileQueued });
+  return result({ reconcileQueued, continued: false });
 }
 
 export interface InventoryReconcileResult {
