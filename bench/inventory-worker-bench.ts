@@ -15,6 +15,7 @@ import { loadConfig } from '../shared/config.ts';
 import { ensureFindingsTable } from '../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../shared/findings/store.ts';
 import { inventoryFileMessages } from '../shared/inventory/messages.ts';
+import { ObjectAbsenceMarks } from '../shared/findings/absence-marks.ts';
 import { InventoryFileCheckpoints } from '../shared/findings/inventory-checkpoints.ts';
 import { InventoryReportProgress } from '../shared/inventory/report-progress.ts';
 import { s3InventorySource } from '../shared/inventory/source.ts';
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
       inventory: (d) => s3InventorySource(runtime.clients.s3, d),
       progress: new InventoryReportProgress(runtime.clients.documents, runtime.config.table),
       checkpoints: new InventoryFileCheckpoints(runtime.clients.documents, runtime.config.table),
+      absence: new ObjectAbsenceMarks(runtime.clients.documents, runtime.config.table),
       queue: queues,
       // One message for the whole file: this bench measures the pace of rows, not the slicing.
       slices: { rowsPerMessage: Number.MAX_SAFE_INTEGER, msPerMessage: Number.POSITIVE_INFINITY },

@@ -210,11 +210,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     endpoints: endpointsFromEnvironment(env),
-    inventoryWork: {
-      ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE ? { rowsPerMessage: parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE } : {}),
-      ...(parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE ? { msPerMessage: parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE * 1000 } : {}),
-      ...(parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE ? { keysPerReconcileMessage: parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE } : {}),
-    },
+    ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE || parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE || parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE
+      ? {
+          inventoryWork: {
+            ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE ? { rowsPerMessage: parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE } : {}),
+            ...(parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE ? { msPerMessage: parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE * 1000 } : {}),
+            ...(parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE ? { keysPerReconcileMessage: parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE } : {}),
+          },
+        }
+      : {}),
     memberRoleName: parsed.data.SSEGUARD_MEMBER_ROLE_NAME,
     ...(parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID ? { memberExternalId: parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID } : {}),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,

@@ -4,9 +4,9 @@
 // it (the second sees its expected position gone and stops). Items of the findings table (keys in
 // table.ts: INVFILE#<sha256 manifest> / CHECKPOINT#<sha256 data file>).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withRetries } from './dynamodb-writes.ts';
-import { inventoryFileCheckpointKey } from './table.ts';
+import { inventoryFileCheckpointKey, inventoryReportFilesPk } from './table.ts';
 
 export interface InventoryFileCheckpoint {
   /** Rows of the data file audited and recorded, from its first row. */
@@ -29,9 +29,22 @@ export class InventoryFileCheckpoints {
     return { rowsDone: Number(Item.rowsDone), ...(Item.continuationFrom === undefined ? {} : { continuationFrom: Number(Item.continuationFrom) }) };
   }
 
-  /** Moves the checkpoint from `from` to `to` rows; false when it is no longer at `from` (another delivery moved it). */
-  async advance(manifestKey: string, fileKey: string, from: number, to: number, at: string): Promise<boolean> {
-    if (await this.conditional(manifestKey, fileKey, from, 'SET #done = :to, #at = :at', { ':to': to, ':at': at }, { '#at': 'at' })) return true;
+  /**
+   * Moves the checkpoint from `from` to `to` rows; false when it is no longer at `from` (another
+   * delivery moved it). `sampleKey` (a key of the slice) joins the file's sample, from which the
+   * reconciliation draws its key ranges.
+   */
+  async advance(manifestKey: string, fileKey: string, from: number, to: number, at: string, sampleKey?: string): Promise<boolean> {
+    const sample = sampleKey === undefined ? '' : ', #samples = list_append(if_not_exists(#samples, :none), :sample)';
+    const moved = await this.conditional(
+      manifestKey,
+      fileKey,
+      from,
+      `SET #done = :to, #at = :at${sample}`,
+      { ':to': to, ':at': at, ...(sampleKey === undefined ? {} : { ':none': [], ':sample': [sampleKey] }) },
+      { '#at': 'at', ...(sampleKey === undefined ? {} : { '#samples': 'sampleKeys' }) },
+    );
+    if (moved) return true;
     // A retried write whose first answer was lost finds its own work done.
     return (await this.read(manifestKey, fileKey)).rowsDone === to;
   }
@@ -40,6 +53,27 @@ export class InventoryFileCheckpoints {
   async continuationSent(manifestKey: string, fileKey: string, from: number): Promise<boolean> {
     if (await this.conditional(manifestKey, fileKey, from, 'SET #cont = :from', {}, { '#cont': 'continuationFrom' })) return true;
     return (await this.read(manifestKey, fileKey)).continuationFrom === from;
+  }
+
+  /** Rows of every data file of the report audited so far, and the keys sampled from them (one Query of the report's file items). */
+  async reportTotals(manifestKey: string): Promise<{ rows: number; sampleKeys: string[] }> {
+    let rows = 0;
+    const sampleKeys: string[] = [];
+    for await (const page of paginateQuery(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :checkpoint)',
+        ExpressionAttributeValues: { ':pk': inventoryReportFilesPk(manifestKey), ':checkpoint': 'CHECKPOINT#' },
+        ConsistentRead: true,
+      },
+    )) {
+      for (const item of page.Items ?? []) {
+        rows += Number(item.rowsDone ?? 0);
+        sampleKeys.push(...((item.sampleKeys as string[] | undefined) ?? []));
+      }
+    }
+    return { rows, sampleKeys };
   }
 
   private async conditional(

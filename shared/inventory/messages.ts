@@ -4,7 +4,8 @@
 // continuation message (fromRow) for the rest (shared/audit/inventory-file-audit.ts). The manifest
 // is read again by the worker (one small GET, checksum verified) rather than trusted from the
 // message. When the last file of a report is done, the worker that finished it sends one
-// reconcile message: removing what the report no longer lists needs the whole report.
+// reconcile message, which plans key ranges and sends one reconcile message per range: removing
+// what the report no longer lists needs the whole report, but no one message holds all its keys.
 import { z } from 'zod';
 import type { InventoryReport } from './source.ts';
 
@@ -33,6 +34,10 @@ export const InventoryReconcileMessageSchema = z.strictObject({
   bucket: z.string().min(3),
   destination,
   manifestKey,
+  /** One key range of the report (shared/inventory/key-ranges.ts); absent: the message that plans the ranges and sends one message each. */
+  partition: z
+    .strictObject({ index: z.number().int().nonnegative(), of: z.number().int().positive(), from: z.string().min(1).optional(), to: z.string().min(1).optional() })
+    .optional(),
 });
 export type InventoryReconcileMessage = z.infer<typeof InventoryReconcileMessageSchema>;
 
@@ -46,8 +51,11 @@ export function inventoryFileMessages(report: InventoryReport): InventoryFileMes
   }));
 }
 
-export function inventoryReconcileMessage(of: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>): InventoryReconcileMessage {
-  return { kind: INVENTORY_RECONCILE_MESSAGE_KIND, bucket: of.bucket, destination: of.destination, manifestKey: of.manifestKey };
+export function inventoryReconcileMessage(
+  of: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>,
+  partition?: NonNullable<InventoryReconcileMessage['partition']>,
+): InventoryReconcileMessage {
+  return { kind: INVENTORY_RECONCILE_MESSAGE_KIND, bucket: of.bucket, destination: of.destination, manifestKey: of.manifestKey, ...(partition ? { partition } : {}) };
 }
 
 /** The same data file, from row `fromRow` on (the checkpoint just written). */

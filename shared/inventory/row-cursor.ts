@@ -12,6 +12,8 @@ export interface RowCursor {
   readonly position: number;
   /** The file has no row after `position`. */
   readonly exhausted: boolean;
+  /** The key of the first row this cursor handed out (a sample of the file's keys). */
+  readonly firstKey: string | undefined;
   /** A source whose rows(report, file) are this file's next `rows` rows (at most), read on demand. */
   slice(rows: number): InventorySource;
 }
@@ -25,9 +27,11 @@ export async function rowCursor(source: InventorySource, report: InventoryReport
     position += 1;
     ahead = await iterator.next();
   }
+  let firstKey: string | undefined;
   const next = async (): Promise<InventoryRow | undefined> => {
     if (ahead.done) return undefined;
     const row = ahead.value;
+    firstKey ??= row.key;
     position += 1;
     ahead = await iterator.next();
     return row;
@@ -38,6 +42,9 @@ export async function rowCursor(source: InventorySource, report: InventoryReport
     },
     get exhausted() {
       return ahead.done === true;
+    },
+    get firstKey() {
+      return firstKey;
     },
     slice(rows) {
       return {

@@ -2,7 +2,8 @@
 // a continuation message carries on from the checkpoint, and a worker killed in the middle of a
 // message resumes from the last checkpoint: every object HEADed and recorded once, none skipped.
 // Counted at the wire by the fault proxy (no faults) on the emulator.
-import { PutBucketInventoryConfigurationCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { deliverInventory, type InventoryDelivery } from '../../cli/commands/deliver-inventory.ts';
@@ -13,7 +14,10 @@ import { auditInventoryFile, type InventoryFileAuditDependencies } from '../../s
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { ObjectAbsenceMarks } from '../../shared/findings/absence-marks.ts';
 import { InventoryFileCheckpoints } from '../../shared/findings/inventory-checkpoints.ts';
+import type { StoredFinding } from '../../shared/findings/store.ts';
+import { inventoryReportFilesPk } from '../../shared/findings/table.ts';
 import { loadPolicy } from '../../shared/policy-loader.ts';
 import { inventoryFileMessages, type InventoryFileMessage } from '../../shared/inventory/messages.ts';
 import { InventoryReportProgress } from '../../shared/inventory/report-progress.ts';
@@ -33,8 +37,10 @@ Object.assign(process.env, {
   SSEGUARD_TABLE: TABLE,
   SSEGUARD_QUEUE: 'inv-slices-audit',
   SSEGUARD_IDEMPOTENCY_TABLE: 'inv-slices-idempotency',
-  // Every worker message audits at most 10 rows of a data file.
+  // Every worker message audits at most 10 rows of a data file; a reconciliation message holds at most 10 of a report's keys.
   SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: '10',
+  SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: '10',
+  SSEGUARD_MAX_ATTEMPTS: '2',
 });
 delete process.env.SSEGUARD_POLICY;
 
@@ -99,8 +105,9 @@ describe('a data file in slices through the audit queue', () => {
     proxy.resetStats();
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
     expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
-    // Three continuations and one reconcile message were sent by the workers (one batch request each; the test sent the first message).
-    expect((proxy.stats().requests['sqs:SendMessageBatch'] ?? 0) + (proxy.stats().requests['sqs:SendMessage'] ?? 0) - 1).toBe(3 + 1);
+    // Sent by the workers (one request each; the test sent the first message): three continuations,
+    // the reconcile message, and its four key-range messages in one batch.
+    expect((proxy.stats().requests['sqs:SendMessageBatch'] ?? 0) + (proxy.stats().requests['sqs:SendMessage'] ?? 0) - 1).toBe(3 + 1 + 1);
     expect(proxy.stats().requests['s3:HeadObject']).toBe(OBJECTS);
     expect(await revisions(bucket)).toEqual(everyObjectOnce());
     const runtime = atProxy();
@@ -108,10 +115,84 @@ describe('a data file in slices through the audit queue', () => {
     expect(await new InventoryReportProgress(runtime.clients.documents, TABLE).progress(bucket, delivery.manifestKey)).toMatchObject({
       files: 1,
       filesDone: 1,
+      partitions: 4,
+      partitionsDone: 4,
+      removed: 0,
       reconciledAt: expect.any(String),
     });
+    // A bucket larger than one message's budget (10 keys): four key ranges, none held more than 10 of the report's 40 keys, together all of them.
+    const held = await keysHeldPerRange(delivery.manifestKey);
+    expect(held).toHaveLength(4);
+    expect(Math.max(...held)).toBeLessThanOrEqual(10);
+    expect(held.reduce((a, b) => a + b, 0)).toBe(OBJECTS);
+  });
+
+  test('a second report: the object deleted is removed (HeadObject 404); one whose HeadObject is throttled is kept and marked, never taken for a 404; one the report missed but S3 still holds is kept', async () => {
+    const bucket = 'inv-slices-queue';
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'obj-005' }));
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'obj-015' }));
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'obj-025' }));
+    const [delivery] = await deliverInventory(emulator, { bucket });
+    // Written again after the report was made: the report does not list it, S3 holds it (the report's eventual consistency).
+    await putObject(writer, bucket, 'obj-025', { mode: 'sse-kms', key });
+    proxy.resetStats();
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', path: /\/obj-015$/, rate: 1, kind: 'throttle' }]);
+    await sendFileMessage(bucket, delivery!.manifestKey);
+    expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
+    proxy.setRules([]);
+    expect(proxy.stats().faults['s3:HeadObject:throttle']).toBeGreaterThan(0);
+    const found = await states(bucket);
+    expect(found.has('obj-005')).toBe(false);
+    expect(found.get('obj-015')).toMatchObject({ rev: 1, absentFrom: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(found.get('obj-025')).toMatchObject({ rev: 1 });
+    expect(found.get('obj-025')?.absentFrom).toBeUndefined();
+    expect(found.size).toBe(OBJECTS - 1);
+    expect(await new InventoryReportProgress(atProxy().clients.documents, TABLE).progress(bucket, delivery!.manifestKey)).toMatchObject({ removed: 1, reconciledAt: expect.any(String) });
+  });
+
+  test('a third report: the object missing from two consecutive reports is removed without a HeadObject; the one the last report missed is listed again and kept', async () => {
+    const bucket = 'inv-slices-queue';
+    // Report folders are named to the minute: dated a minute on.
+    const [delivery] = await deliverInventory(emulator, { bucket, at: new Date(Date.now() + 60_000) });
+    proxy.resetStats();
+    // Would the rule ask S3 about obj-015, it would be throttled: it must not need to.
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', path: /\/obj-015$/, rate: 1, kind: 'throttle' }]);
+    await sendFileMessage(bucket, delivery!.manifestKey);
+    expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
+    proxy.setRules([]);
+    expect(proxy.stats().faults['s3:HeadObject:throttle'] ?? 0).toBe(0);
+    const found = await states(bucket);
+    expect(found.has('obj-015')).toBe(false);
+    // Rewritten (a new ETag in the report): HEADed and recorded afresh.
+    expect(found.get('obj-025')).toMatchObject({ rev: 2 });
+    expect(found.size).toBe(OBJECTS - 2);
+    expect(await new InventoryReportProgress(atProxy().clients.documents, TABLE).progress(bucket, delivery!.manifestKey)).toMatchObject({ removed: 1, reconciledAt: expect.any(String) });
   });
 });
+
+async function sendFileMessage(bucket: string, manifestKey: string): Promise<void> {
+  const source = s3CsvInventorySource(atProxy().clients.s3, { bucket: DESTINATION, prefix: 'reports' });
+  const messages = inventoryFileMessages(await source.at(bucket, manifestKey));
+  for (const message of messages) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+}
+
+async function states(bucket: string): Promise<Map<string, StoredFinding>> {
+  const found = new Map<string, StoredFinding>();
+  for await (const page of atProxy().store.findings({ bucket })) for (const f of page) found.set(f.key, f);
+  return found;
+}
+
+/** The report's keys each key-range message held, from its done marker. */
+async function keysHeldPerRange(manifestKey: string): Promise<number[]> {
+  const { Items = [] } = await atProxy().clients.documents.send(
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :reconciled)',
+      ExpressionAttributeValues: { ':pk': inventoryReportFilesPk(manifestKey), ':reconciled': 'RECONCILED#' },
+    }),
+  );
+  return Items.map((item) => Number(item.keysListed));
+}
 
 describe('a worker killed in the middle of a message', () => {
   const KILLED = new Error('worker killed');
@@ -134,6 +215,7 @@ describe('a worker killed in the middle of a message', () => {
       inventory: (d) => s3CsvInventorySource(runtime.clients.s3, d),
       progress: new InventoryReportProgress(runtime.clients.documents, TABLE),
       checkpoints: new InventoryFileCheckpoints(runtime.clients.documents, TABLE),
+      absence: new ObjectAbsenceMarks(runtime.clients.documents, TABLE),
       queue: new SqsQueues(runtime.clients.sqs, runtime.config),
       concurrency: 1,
       slices: { rowsPerMessage: 1_000, rowsPerCheckpoint: 5 },
