@@ -161,11 +161,12 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
     stats = addStats(stats, scan.stats);
     // The checkpoint stays before this slice: the retry audits it again (what was recorded of it then matches and writes nothing).
     if (transient.length > 0) return result({ rows: { from, to: before } });
-    // The first slice of each message samples the file's keys (for the reconciliation's key ranges).
-    const sample = before === from ? cursor.firstKey : undefined;
+    const last = cursor.exhausted || cursor.position - from >= limits.rowsPerMessage || elapsed() - startedMs >= limits.msPerMessage;
+    // The last checkpoint of each message adds its sample of the file's keys (the reconciliation's key ranges come from them).
+    const sample = last ? cursor.sampleKeys : undefined;
     if (!(await deps.checkpoints.advance(message.manifestKey, file.key, before, cursor.position, clock().toISOString(), sample))) return result({ superseded: true });
     if (cursor.exhausted) break;
-    if (cursor.position - from >= limits.rowsPerMessage || elapsed() - startedMs >= limits.msPerMessage) {
+    if (last) {
       // Sent, then noted: a crash in between leaves a redelivery that carries on itself, or (if it was sent) a duplicate that loses the next checkpoint.
       await deps.queue.sendToAuditQueue([JSON.stringify(inventoryContinuationMessage(message, cursor.position))]);
       await deps.checkpoints.continuationSent(message.manifestKey, file.key, cursor.position);

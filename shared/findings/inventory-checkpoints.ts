@@ -31,17 +31,18 @@ export class InventoryFileCheckpoints {
 
   /**
    * Moves the checkpoint from `from` to `to` rows; false when it is no longer at `from` (another
-   * delivery moved it). `sampleKey` (a key of the slice) joins the file's sample, from which the
-   * reconciliation draws its key ranges.
+   * delivery moved it). `sampleKeys` (keys of the message's rows) join the file's sample, from which
+   * the reconciliation draws its key ranges.
    */
-  async advance(manifestKey: string, fileKey: string, from: number, to: number, at: string, sampleKey?: string): Promise<boolean> {
+  async advance(manifestKey: string, fileKey: string, from: number, to: number, at: string, sampleKeys?: string[]): Promise<boolean> {
+    const sampleKey = sampleKeys?.length ? sampleKeys : undefined;
     const sample = sampleKey === undefined ? '' : ', #samples = list_append(if_not_exists(#samples, :none), :sample)';
     const moved = await this.conditional(
       manifestKey,
       fileKey,
       from,
       `SET #done = :to, #at = :at${sample}`,
-      { ':to': to, ':at': at, ...(sampleKey === undefined ? {} : { ':none': [], ':sample': [sampleKey] }) },
+      { ':to': to, ':at': at, ...(sampleKey === undefined ? {} : { ':none': [], ':sample': sampleKey }) },
       { '#at': 'at', ...(sampleKey === undefined ? {} : { '#samples': 'sampleKeys' }) },
     );
     if (moved) return true;

@@ -21,12 +21,13 @@ export function inRange(key: string, range: KeyRange): boolean {
 }
 
 /**
- * About ceil(rows / keysPerRange) ranges whose bounds are sampled keys, spread evenly over the
- * sample; fewer when the sample has fewer distinct keys (a range then holds more, and the listed
- * keys past the limit go into a Bloom filter that only errs towards keeping a finding).
+ * ceil(2 × rows / keysPerRange) ranges (half full on average: a sample's quantiles are not exact)
+ * whose bounds are sampled keys, spread evenly over the sample; fewer when the sample has fewer
+ * distinct keys. A range that still holds more than the limit keeps the keys past it in a Bloom
+ * filter (listed-keys.ts), which only errs towards keeping a finding.
  */
 export function keyRanges(sampleKeys: readonly string[], rows: number, keysPerRange: number): KeyRange[] {
-  const wanted = Math.max(1, Math.ceil(rows / keysPerRange));
+  const wanted = Math.max(1, Math.ceil((2 * rows) / keysPerRange));
   const sorted = [...new Set(sampleKeys)].sort(compareKeys);
   const bounds: string[] = [];
   for (let i = 1; i < wanted; i++) {

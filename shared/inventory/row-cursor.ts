@@ -7,13 +7,27 @@ import type { InventoryDataFile } from './manifest.ts';
 import type { InventoryRow } from './row.ts';
 import type { InventoryReport, InventorySource } from './source.ts';
 
+/** Keys sampled per cursor (one message): small enough that a checkpoint item stays far below DynamoDB's 400 KB with 1 KB keys. */
+const SAMPLE_KEYS = 4;
+
+/** FNV-1a over the key's UTF-16 code units: cheap, and spread enough to pick a sample. */
+function keyHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
 export interface RowCursor {
   /** Rows of the file read so far, skipped ones included: where the next slice starts. */
   readonly position: number;
   /** The file has no row after `position`. */
   readonly exhausted: boolean;
-  /** The key of the first row this cursor handed out (a sample of the file's keys). */
-  readonly firstKey: string | undefined;
+  /**
+   * A sample of the keys this cursor handed out, whatever the file's order: the few whose hash is
+   * smallest (a bottom-k sample is uniform over the keys; the first key of each slice is not when a
+   * file's order is not the keys' order).
+   */
+  readonly sampleKeys: string[];
   /** A source whose rows(report, file) are this file's next `rows` rows (at most), read on demand. */
   slice(rows: number): InventorySource;
 }
@@ -27,11 +41,16 @@ export async function rowCursor(source: InventorySource, report: InventoryReport
     position += 1;
     ahead = await iterator.next();
   }
-  let firstKey: string | undefined;
+  const sample: { key: string; hash: number }[] = [];
   const next = async (): Promise<InventoryRow | undefined> => {
     if (ahead.done) return undefined;
     const row = ahead.value;
-    firstKey ??= row.key;
+    const hash = keyHash(row.key);
+    if (sample.length < SAMPLE_KEYS || hash < sample.at(-1)!.hash) {
+      sample.push({ key: row.key, hash });
+      sample.sort((a, b) => a.hash - b.hash);
+      if (sample.length > SAMPLE_KEYS) sample.pop();
+    }
     position += 1;
     ahead = await iterator.next();
     return row;
@@ -43,8 +62,8 @@ export async function rowCursor(source: InventorySource, report: InventoryReport
     get exhausted() {
       return ahead.done === true;
     },
-    get firstKey() {
-      return firstKey;
+    get sampleKeys() {
+      return sample.map((s) => s.key);
     },
     slice(rows) {
       return {

@@ -106,7 +106,7 @@ describe('a data file in slices through the audit queue', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
     expect(await drainQueue(sqs, queueUrl, auditWorker, context)).toEqual([]);
     // Sent by the workers (one request each; the test sent the first message): three continuations,
-    // the reconcile message, and its four key-range messages in one batch.
+    // the reconcile message, and its eight key-range messages in one batch.
     expect((proxy.stats().requests['sqs:SendMessageBatch'] ?? 0) + (proxy.stats().requests['sqs:SendMessage'] ?? 0) - 1).toBe(3 + 1 + 1);
     expect(proxy.stats().requests['s3:HeadObject']).toBe(OBJECTS);
     expect(await revisions(bucket)).toEqual(everyObjectOnce());
@@ -115,14 +115,14 @@ describe('a data file in slices through the audit queue', () => {
     expect(await new InventoryReportProgress(runtime.clients.documents, TABLE).progress(bucket, delivery.manifestKey)).toMatchObject({
       files: 1,
       filesDone: 1,
-      partitions: 4,
-      partitionsDone: 4,
+      partitions: 8,
+      partitionsDone: 8,
       removed: 0,
       reconciledAt: expect.any(String),
     });
-    // A bucket larger than one message's budget (10 keys): four key ranges, none held more than 10 of the report's 40 keys, together all of them.
+    // A bucket larger than one message's budget (10 keys): eight key ranges (planned half full), none held more than 10 of the report's 40 keys, together all of them.
     const held = await keysHeldPerRange(delivery.manifestKey);
-    expect(held).toHaveLength(4);
+    expect(held).toHaveLength(8);
     expect(Math.max(...held)).toBeLessThanOrEqual(10);
     expect(held.reduce((a, b) => a + b, 0)).toBe(OBJECTS);
   });

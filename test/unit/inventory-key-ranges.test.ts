@@ -4,9 +4,9 @@ import { compareKeys, inRange, keyRanges } from '../../shared/inventory/key-rang
 describe('key ranges of a reconciliation', () => {
   const keys = Array.from({ length: 100 }, (_, i) => `k-${String(i).padStart(3, '0')}`);
 
-  test('a report of 100 keys with 25 keys per message: four ranges that hold every key exactly once, each about 25', () => {
+  test('a report of 100 keys with 50 keys per message: four ranges (half full on average) that hold every key exactly once, each about 25', () => {
     const sample = keys.filter((_, i) => i % 10 === 0);
-    const ranges = keyRanges(sample, keys.length, 25);
+    const ranges = keyRanges(sample, keys.length, 50);
     expect(ranges).toHaveLength(4);
     for (const key of keys) expect(ranges.filter((r) => inRange(key, r))).toHaveLength(1);
     for (const range of ranges) expect(keys.filter((k) => inRange(k, range)).length).toBeLessThanOrEqual(30);
@@ -14,6 +14,7 @@ describe('key ranges of a reconciliation', () => {
 
   test('a report within one message\'s budget, or no sample: one range of every key', () => {
     expect(keyRanges(keys, keys.length, 1_000)).toEqual([{}]);
+    expect(keyRanges(keys, keys.length, 200)).toEqual([{}]);
     expect(keyRanges([], 5_000, 10)).toEqual([{}]);
   });
 
