@@ -35,6 +35,8 @@ export interface MessageFigures {
   maxDataFileMessage: { seconds: number; rows: number };
   /** The slowest key-range message: seconds and report keys held. */
   maxReconcileMessage: { seconds: number; keysHeld: number };
+  /** The most report keys any key-range message held. */
+  maxKeysHeld: number;
   /** Worker seconds of all data-file messages, per row. */
   dataFileMicrosPerRow: number;
   /** Seconds of one key-range message per report row it streams. */
@@ -175,7 +177,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   // A first report records every object; the second (measured) lists all but a few deleted ones.
   let current = reportInMemory(rows, options.rowsPerFile, new Date('2026-12-01T01:00:00Z'), new Set());
   const drain = async (measure: boolean) => {
-    const figures = { dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
+    const figures = { dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, maxKeysHeld: 0, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
     while (queue.length > 0) {
       const parsed = parseMessageBody(queue.shift()!);
       const started = performance.now();
@@ -194,6 +196,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
           figures.reconcileRows += rows;
           figures.reconcileSeconds += seconds;
           if (seconds > figures.maxReconcile.seconds) figures.maxReconcile = { seconds, keysHeld: result.keysListed ?? 0 };
+          figures.maxKeysHeld = Math.max(figures.maxKeysHeld, result.keysListed ?? 0);
         }
       }
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
@@ -217,6 +220,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
     messages: { dataFile: f.dataFile, reconcile: f.reconcile },
     maxDataFileMessage: { seconds: round(f.maxData.seconds, 3), rows: f.maxData.rows },
     maxReconcileMessage: { seconds: round(f.maxReconcile.seconds, 3), keysHeld: f.maxReconcile.keysHeld },
+    maxKeysHeld: f.maxKeysHeld,
     dataFileMicrosPerRow: round((f.dataSeconds * 1e6) / rows, 2),
     reconcileMicrosPerReportRow: round((f.reconcileSeconds * 1e6) / Math.max(f.reconcileRows, 1), 2),
     peakHeapMb: round(peakHeap / 2 ** 20, 1),
@@ -267,7 +271,7 @@ async function main(): Promise<void> {
   for (const f of figures) {
     console.log(
       `${f.rows} rows in ${f.files} files: ${f.messages.dataFile} data-file messages, max ${f.maxDataFileMessage.seconds} s / ${f.maxDataFileMessage.rows} rows; ` +
-        `${f.messages.reconcile} reconcile messages, max ${f.maxReconcileMessage.seconds} s / ${f.maxReconcileMessage.keysHeld} keys held; ` +
+        `${f.messages.reconcile} reconcile messages, max ${f.maxReconcileMessage.seconds} s / ${f.maxReconcileMessage.keysHeld} keys held (at most ${f.maxKeysHeld} in one); ` +
         `${f.dataFileMicrosPerRow} µs/row audited, ${f.reconcileMicrosPerReportRow} µs per report row per range; peak heap ${f.peakHeapMb} MB`,
     );
   }
