@@ -1,20 +1,18 @@
-// The audit worker's inventory tier, free of Lambda types. One message is one data file of one
-// report: its rows are audited by inventoryScan({ bucket, manifestKey, files: [file] }) (manifest
-// read again and checksum-verified; the file streamed in bounded memory and its MD5 checked at its
-// end), fixed and recorded exactly as `sseguard scan --inventory` does (writes only on change;
-// evidence 'inventory' or 'head'; the one loop of shared/audit/inventory-scan-run.ts, so a finding
-// that matches its recorded state is neither written nor read twice). A finding a retry could change is never recorded: the file is
-// then not marked done and the message is retried. The file marker makes a redelivery do nothing.
+// The audit worker's inventory tier, free of Lambda types. A data-file message audits a bounded
+// slice of one data file of one report: rows from the file's checkpoint, audited by
+// inventoryScan({ bucket, manifestKey, files: [file] }) over a row cursor (shared/inventory/
+// row-cursor.ts), fixed and recorded exactly as `sseguard scan --inventory` does (writes only on
+// change; evidence 'inventory' or 'head'; the one loop of shared/audit/inventory-scan-run.ts), the
+// checkpoint moved after each recorded slice, and a continuation message sent when the message's
+// row or time limit is reached. A finding a retry could change is never recorded: the checkpoint
+// stays before it and the message is retried. The file marker makes a redelivery do nothing.
 // When the last file of the report is marked done, one reconcile message goes to the audit queue;
-// the reconciliation re-reads the report's keys (the only step that needs the whole report) and
-// removes what it proves gone, never an object written or audited after the report's date.
+// it fans out over key ranges (shared/inventory/key-ranges.ts), each removing what the deletion
+// rule proves gone (shared/audit/inventory-absence.ts).
 //
-// Time per message: rows stream through one chunk (500 rows: recorded states by BatchGetItem, HEADs
-// only where needed, ≈ 30 DynamoDB round trips) at a time, so DynamoDB's latency sets the pace.
-// Measured (bench/inventory-worker-bench.ts, README "The Lambda sweep with S3 Inventory"): ≈ 4,000
-// rows/min against the emulator's DynamoDB, ≈ 900,000 rows/min with the store in memory (32 µs CPU
-// per row). A data file whose rows take longer than the worker's 300 s can never finish: it is
-// retried until the DLQ takes it. Reconciliation holds the report's keys (≈ 200 bytes each).
+// Time per message: bounded by the limits (rows, seconds), whatever the file's or bucket's size,
+// plus the parse of the rows before the checkpoint (a gzip stream cannot be entered in the middle).
+// A key-range message holds at most its share of keys, but streams every row of the report.
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
