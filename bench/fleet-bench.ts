@@ -38,6 +38,7 @@ Options:
   --concurrency C    sweep concurrency, also the SDK's maxSockets (default 16)
   --parse-rows LIST  rows of the parsing files (default 524288,2097152: 4 and 16 full Parquet row groups)
   --parse-rounds R   runs per parsing file; best and median are reported (default 3)
+  --message-rows LIST  report rows of the Lambda messages run, two sizes (default 50000,500000)
   --json             print one JSON object as the last line of stdout
   -h, --help         this help`;
 
@@ -64,6 +65,7 @@ interface Options {
   concurrency: number;
   parseRows: number[];
   parseRounds: number;
+  messageRows: number[];
   json: boolean;
 }
 
@@ -77,6 +79,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         concurrency: { type: 'string' },
         'parse-rows': { type: 'string' },
         'parse-rounds': { type: 'string' },
+        'message-rows': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -98,6 +101,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     concurrency: whole('concurrency', values.concurrency, 16, 1, 1024),
     parseRows,
     parseRounds: whole('parse-rounds', values['parse-rounds'], 3, 1, 20),
+    messageRows: (values['message-rows'] ?? MESSAGE_ROWS.join(',')).split(',').map((n) => whole('message-rows', n, 0, 1000, 10_000_000)),
     json: values.json ?? false,
   };
 }
@@ -196,8 +200,8 @@ async function bench(options: Options): Promise<void> {
 
   log(`parsing: ${options.parseRows.join(', ')} rows, CSV gzip and Parquet, ${options.parseRounds} run(s) each, each in a fresh process…`);
   const parsing = await measureParsing({ rows: options.parseRows, formats: ['csv', 'parquet'], rounds: options.parseRounds, log: (line) => log(`  ${line}`) });
-  log(`Lambda messages: every worker message of a report of ${MESSAGE_ROWS.join(' and ')} rows (findings in memory)…`);
-  const messages = await measureMessages({ rows: MESSAGE_ROWS, ...MESSAGE_LIMITS });
+  log(`Lambda messages: every worker message of a report of ${options.messageRows.join(' and ')} rows (findings in memory)…`);
+  const messages = await measureMessages({ rows: options.messageRows, ...MESSAGE_LIMITS });
 
   const emulator = await startEmulator({ port: await freePort() });
   const proxy = await startFaultProxy({ target: emulator.endpoint });
