@@ -20,6 +20,7 @@ import { deliverInventory } from '../cli/commands/deliver-inventory.ts';
 import { freePort, startEmulator, useEmulator } from '../cli/emulator-process.ts';
 import { startFaultProxy } from '../test/support/fault-proxy.ts';
 import { measureParsing, type ParseFigures } from './inventory-parse.ts';
+import { measureMessages, projectMessages, type MessageFigures } from './inventory-messages-bench.ts';
 import type { PhaseName, PhaseResult } from './phase.ts';
 import { round, runningPhase, runPhase, table } from './phase-runner.ts';
 import { seedBucket, type Mode } from './seed.ts';
@@ -37,6 +38,7 @@ Options:
   --concurrency C    sweep concurrency, also the SDK's maxSockets (default 16)
   --parse-rows LIST  rows of the parsing files (default 524288,2097152: 4 and 16 full Parquet row groups)
   --parse-rounds R   runs per parsing file; best and median are reported (default 3)
+  --message-rows LIST  report rows of the Lambda messages run, two sizes (default 50000,500000)
   --json             print one JSON object as the last line of stdout
   -h, --help         this help`;
 
@@ -46,6 +48,9 @@ const REPORTS = `s3://${DESTINATION}/reports`;
 const SEED_CONCURRENCY = 32;
 const CHURN_SHARE = 0.01;
 const PROJECTED_OBJECTS = 1e9;
+/** The Lambda tier's messages are measured at two bucket sizes an order of magnitude apart (bench/inventory-messages-bench.ts). */
+const MESSAGE_ROWS = [50_000, 500_000];
+const MESSAGE_LIMITS = { rowsPerFile: 50_000, rowsPerMessage: 10_000, keysPerMessage: 50_000 };
 const TARGETS = { headPerObject: 0.012, dynamodbWritesPerObject: 0.002, rowsPerCpuSecond: 100_000, rssRatio: 1.25 };
 const DYNAMODB_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 /** Socket idle timeout of the sweep processes (the product's default is 3 s): see where it is used. */
@@ -60,6 +65,7 @@ interface Options {
   concurrency: number;
   parseRows: number[];
   parseRounds: number;
+  messageRows: number[];
   json: boolean;
 }
 
@@ -73,6 +79,7 @@ function parseOptions(argv: string[]): Options | 'help' {
         concurrency: { type: 'string' },
         'parse-rows': { type: 'string' },
         'parse-rounds': { type: 'string' },
+        'message-rows': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -94,6 +101,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     concurrency: whole('concurrency', values.concurrency, 16, 1, 1024),
     parseRows,
     parseRounds: whole('parse-rounds', values['parse-rounds'], 3, 1, 20),
+    messageRows: (values['message-rows'] ?? MESSAGE_ROWS.join(',')).split(',').map((n) => whole('message-rows', n, 0, 1000, 10_000_000)),
     json: values.json ?? false,
   };
 }
@@ -192,6 +200,8 @@ async function bench(options: Options): Promise<void> {
 
   log(`parsing: ${options.parseRows.join(', ')} rows, CSV gzip and Parquet, ${options.parseRounds} run(s) each, each in a fresh process…`);
   const parsing = await measureParsing({ rows: options.parseRows, formats: ['csv', 'parquet'], rounds: options.parseRounds, log: (line) => log(`  ${line}`) });
+  log(`Lambda messages: every worker message of a report of ${options.messageRows.join(' and ')} rows (findings in memory)…`);
+  const messages = await measureMessages({ rows: options.messageRows, ...MESSAGE_LIMITS });
 
   const emulator = await startEmulator({ port: await freePort() });
   const proxy = await startFaultProxy({ target: emulator.endpoint });
@@ -282,7 +292,7 @@ async function bench(options: Options): Promise<void> {
 
     const sweeps = [headSweep, firstSweep, secondSweep];
     const projections = { headSweep: project(headSweep, false), firstInventorySweep: project(firstSweep, true), secondInventorySweep: project(secondSweep, true) };
-    report(options, command, { seed, churn, deliverySeconds, parsing, headSweep, firstSweep, secondSweep, sweeps, projections });
+    report(options, command, { seed, churn, deliverySeconds, parsing, messages, headSweep, firstSweep, secondSweep, sweeps, projections });
   } finally {
     await proxy.close();
     await emulator.stop();
@@ -294,6 +304,7 @@ interface Figures {
   churn: { kmsRewrites: number; sseS3Rewrites: number; deletes: number };
   deliverySeconds: number[];
   parsing: ParseFigures[];
+  messages: MessageFigures[];
   headSweep: Sweep;
   firstSweep: Sweep;
   secondSweep: Sweep;
@@ -328,12 +339,22 @@ function report(options: Options, command: string, f: Figures): void {
     ...f.parsing.map((p) => [p.format, String(p.rows), String(p.medianRowsPerCpuSecond), String(p.bestRowsPerCpuSecond), String(p.medianRowsPerSecond), String(p.medianPeakRssMb), String(p.medianBaselineRssMb)]),
   ]));
   out.push('');
+  out.push(`The Lambda tier, every worker message of one report (${MESSAGE_LIMITS.rowsPerMessage} rows per data-file message, ${MESSAGE_LIMITS.keysPerMessage} keys per reconcile message, findings in memory: the worker's own time):`);
+  out.push(table([
+    ['rows', 'data-file msgs', 'max s', 'max rows', 'reconcile msgs', 'max s', 'max keys held', 'µs/row audited', 'µs/report row/range'],
+    ...f.messages.map((m) => [String(m.rows), String(m.messages.dataFile), String(m.maxDataFileMessage.seconds), String(m.maxDataFileMessage.rows), String(m.messages.reconcile),
+      String(m.maxReconcileMessage.seconds), String(m.maxKeysHeld), String(m.dataFileMicrosPerRow), String(m.reconcileMicrosPerReportRow)]),
+  ]));
+  const lambda = projectMessages(f.messages.at(-1)!);
+  out.push(`Projected at 1 billion objects (1,000,000 keys per reconcile message, ${lambda.concurrency} concurrent workers): data-file messages ${lambda.dataFileLambdaSeconds} Lambda-s; ` +
+    `${lambda.reconcileRanges} key ranges of ${lambda.reconcileSecondsPerMessage} s each (${lambda.reconcileLambdaSeconds} Lambda-s); wall ${lambda.wallHours} h.`);
+  out.push('');
   const targets = checkTargets(f);
   for (const t of targets) out.push(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.wanted})`);
   out.push(`Notes: counts are requests at the wire (retries included); DynamoDB dollars assume items ≤ ${ITEM_KB} KB. Report delivery by the emulator took ${f.deliverySeconds.join(' s and ')} s (not in any sweep).`);
   out.push(`  Sweeps ran with a ${SWEEP_SOCKET_IDLE_MS / 1000} s socket idle timeout (product default 3 s): moto answers findings Query pages slowly.`);
   out.push(`  hours: 1 billion over the measured objects/s (one process, this emulator); CPU-hours: the sweep process's CPU per object times 1 billion.`);
-  out.push(`  The inventory sweep keeps the listed keys in memory for reconciliation (shared/audit/inventory-scan-run.ts): its RSS grows with the bucket; the parsing's does not.`);
+  out.push(`  The CLI's inventory sweep keeps the listed keys in memory for reconciliation (shared/audit/inventory-scan-run.ts): its RSS grows with the bucket; the parsing's does not.`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (options.json) {
     const sweepJson = (s: Sweep) => ({
@@ -353,6 +374,7 @@ function report(options: Options, command: string, f: Figures): void {
         secondInventorySweep: sweepJson(f.secondSweep),
         projection: { prices: { date: PRICES.date, region: PRICES.region }, ...f.projections },
         parsing: f.parsing,
+        lambdaMessages: { limits: MESSAGE_LIMITS, sizes: f.messages, projection: projectMessages(f.messages.at(-1)!) },
         targets: Object.fromEntries(targets.map((t) => [t.name, { pass: t.pass, actual: t.actual, target: t.wanted }])),
       },
     })}\n`);
@@ -368,6 +390,12 @@ function checkTargets(f: Figures) {
     { name: 'every object audited by every sweep', pass: f.sweeps.every((s) => (s.phase.detail.notAudited ?? 0) === 0 && s.phase.objects > 0), actual: f.sweeps.map((s) => s.phase.objects).join(', '), wanted: 'no object left unaudited' },
     { name: 'parsing rows per CPU-second (slowest format and size, median)', pass: worstParse >= TARGETS.rowsPerCpuSecond, actual: String(worstParse), wanted: `≥ ${TARGETS.rowsPerCpuSecond}` },
   ];
+  const [small, large] = [f.messages[0]!, f.messages.at(-1)!];
+  const timeRatio = round(large.maxDataFileMessage.seconds / Math.max(small.maxDataFileMessage.seconds, 0.001), 2);
+  targets.push(
+    { name: `slowest data-file message, ${large.rows} / ${small.rows} rows`, pass: timeRatio <= 2 && large.maxDataFileMessage.rows <= MESSAGE_LIMITS.rowsPerMessage, actual: `${timeRatio}× (${small.maxDataFileMessage.seconds} s → ${large.maxDataFileMessage.seconds} s, ${large.maxDataFileMessage.rows} rows)`, wanted: '≤ 2× (bounded, whatever the bucket)' },
+    { name: 'report keys held by one reconcile message', pass: f.messages.every((m) => m.maxKeysHeld <= MESSAGE_LIMITS.keysPerMessage), actual: f.messages.map((m) => m.maxKeysHeld).join(', '), wanted: `≤ ${MESSAGE_LIMITS.keysPerMessage}` },
+  );
   for (const format of new Set(f.parsing.map((p) => p.format))) {
     const sizes = f.parsing.filter((p) => p.format === format).sort((a, b) => a.rows - b.rows);
     if (sizes.length < 2) continue;

@@ -15,6 +15,8 @@ import { loadConfig } from '../shared/config.ts';
 import { ensureFindingsTable } from '../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../shared/findings/store.ts';
 import { inventoryFileMessages } from '../shared/inventory/messages.ts';
+import { ObjectAbsenceMarks } from '../shared/findings/absence-marks.ts';
+import { InventoryFileCheckpoints } from '../shared/findings/inventory-checkpoints.ts';
 import { InventoryReportProgress } from '../shared/inventory/report-progress.ts';
 import { s3InventorySource } from '../shared/inventory/source.ts';
 import { loadPolicy } from '../shared/policy-loader.ts';
@@ -79,7 +81,11 @@ async function main(): Promise<void> {
       store: runtime.store,
       inventory: (d) => s3InventorySource(runtime.clients.s3, d),
       progress: new InventoryReportProgress(runtime.clients.documents, runtime.config.table),
+      checkpoints: new InventoryFileCheckpoints(runtime.clients.documents, runtime.config.table),
+      absence: new ObjectAbsenceMarks(runtime.clients.documents, runtime.config.table),
       queue: queues,
+      // One message for the whole file: this bench measures the pace of rows, not the slicing.
+      slices: { rowsPerMessage: Number.MAX_SAFE_INTEGER, msPerMessage: Number.POSITIVE_INFINITY },
     };
     console.log(`data file: ${ROWS} rows, ${(data.length / 1024).toFixed(0)} KiB gzip CSV`);
     const dynamoPasses = process.argv.includes('--memory-only') ? [] : ([['first audit (every finding written)', '2026-11-30T01-00Z'], ['unchanged (reads only)', '2026-12-01T01-00Z']] as const);

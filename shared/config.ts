@@ -53,6 +53,8 @@ export interface Config {
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;
+  /** How much of an inventory data file one worker message audits (SSEGUARD_INVENTORY_ROWS_PER_MESSAGE, SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE); keys one reconciliation message holds (SSEGUARD_RECONCILE_KEYS_PER_MESSAGE). */
+  inventoryWork?: { rowsPerMessage?: number; msPerMessage?: number; keysPerReconcileMessage?: number };
   /** The role assumed in a member account an event or message names: a name or an ARN template. */
   memberRoleName: string;
   memberExternalId?: string;
@@ -65,6 +67,10 @@ export interface Config {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** An optional positive whole-number setting. */
+const wholeNumberSetting = (name: string) =>
+  z.coerce.number({ error: `${name} is not a number` }).int(`${name} must be a whole number`).positive(`${name} must be more than 0`).optional();
 
 const milliseconds = (name: string, fallback: number) =>
   z.coerce
@@ -126,6 +132,9 @@ const environment = z.object({
     .number({ error: 'SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS is not a number' })
     .positive('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0')
     .optional(),
+  SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_INVENTORY_ROWS_PER_MESSAGE'),
+  SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE'),
+  SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_RECONCILE_KEYS_PER_MESSAGE'),
   SSEGUARD_CONNECT_TIMEOUT_MS: milliseconds('SSEGUARD_CONNECT_TIMEOUT_MS', DEFAULT_TIMEOUTS.connectMs),
   SSEGUARD_SOCKET_TIMEOUT_MS: milliseconds('SSEGUARD_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.socketIdleMs),
   SSEGUARD_REQUEST_TIMEOUT_MS: milliseconds('SSEGUARD_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs),
@@ -205,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
     SSEGUARD_SWEEP_INVENTORY: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY),
     SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS),
+    SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE),
+    SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE),
+    SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE),
     SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
     SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
     SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
@@ -242,6 +254,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     endpoints: endpointsFromEnvironment(env),
+    ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE || parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE || parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE
+      ? {
+          inventoryWork: {
+            ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE ? { rowsPerMessage: parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE } : {}),
+            ...(parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE ? { msPerMessage: parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE * 1000 } : {}),
+            ...(parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE ? { keysPerReconcileMessage: parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE } : {}),
+          },
+        }
+      : {}),
     memberRoleName: parsed.data.SSEGUARD_MEMBER_ROLE_NAME,
     ...(parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID ? { memberExternalId: parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID } : {}),
     ...(parsed.data.SSEGUARD_ORGANIZATION_ID

@@ -6,6 +6,8 @@ import type { InventoryFileAuditDependencies } from '#shared/audit/inventory-fil
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
+import { ObjectAbsenceMarks } from '#shared/findings/absence-marks.ts';
+import { InventoryFileCheckpoints } from '#shared/findings/inventory-checkpoints.ts';
 import { InventoryReportProgress } from '#shared/inventory/report-progress.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
@@ -40,6 +42,13 @@ const worker = memoized<WorkerDependencies>(async () => {
     // Inventory file messages: the report's destination as the message names it; reconcile messages go back on the audit queue.
     inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),
     progress: new InventoryReportProgress(current.clients.documents, current.config.table),
+    checkpoints: new InventoryFileCheckpoints(current.clients.documents, current.config.table),
+    absence: new ObjectAbsenceMarks(current.clients.documents, current.config.table),
+    ...(current.config.inventoryWork?.keysPerReconcileMessage ? { keysPerReconcileMessage: current.config.inventoryWork.keysPerReconcileMessage } : {}),
+    slices: {
+      ...(current.config.inventoryWork?.rowsPerMessage ? { rowsPerMessage: current.config.inventoryWork.rowsPerMessage } : {}),
+      ...(current.config.inventoryWork?.msPerMessage ? { msPerMessage: current.config.inventoryWork.msPerMessage } : {}),
+    },
     queue: queues,
     orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
     sweepRuns: { countPage: (page, findings) => countSweepPage(current.clients.documents, current.config.table, page, findings) },

@@ -84,7 +84,9 @@ export async function auditThenFix(
  * The store kept a recorded version over an audit of the current object because LastModified put
  * the audit behind it. If S3 answers that the recorded version is gone (deleted permanently, its
  * event unheard), the object is audited afresh naming it removed, so the version now current
- * replaces it; otherwise (a newer write raced the audit) nothing more is done.
+ * replaces it; otherwise (a newer write raced the audit) nothing more is done. Only a 404 counts as
+ * gone: a HeadObject that failed (throttled, 5xx, timed out) comes back as a transient finding, so
+ * the caller retries instead of taking the recorded version for settled.
  */
 export async function auditAfterRecordedVersionGone(
   deps: AuditDependencies & { remediator?: Remediator | undefined },
@@ -93,6 +95,7 @@ export async function auditAfterRecordedVersionGone(
 ): Promise<Finding | undefined> {
   const listed = { key: recheck.finding.key, size: recheck.finding.size };
   const recorded = await deps.objects.inspect(bucket, listed, recheck.recordedVersionId);
+  if (recorded.status === 'unreadable' && recorded.reason === 'object-unreadable') return (await evaluateInspection(deps, recorded, listed.size)).finding;
   if (recorded.status !== 'unreadable' || recorded.reason !== 'object-vanished') return undefined;
   return auditThenFix(deps, bucket, listed, { removedVersionId: recheck.recordedVersionId });
 }

@@ -1,48 +1,80 @@
-// The audit worker's inventory tier, free of Lambda types. One message is one data file of one
-// report: its rows are audited by inventoryScan({ bucket, manifestKey, files: [file] }) (manifest
-// read again and checksum-verified; the file streamed in bounded memory and its MD5 checked at its
-// end), fixed and recorded exactly as `sseguard scan --inventory` does (writes only on change;
-// evidence 'inventory' or 'head'; the one loop of shared/audit/inventory-scan-run.ts, so a finding
-// that matches its recorded state is neither written nor read twice). A finding a retry could change is never recorded: the file is
-// then not marked done and the message is retried. The file marker makes a redelivery do nothing.
+// The audit worker's inventory tier, free of Lambda types. A data-file message audits a bounded
+// slice of one data file of one report: rows from the file's checkpoint, audited by
+// inventoryScan({ bucket, manifestKey, files: [file] }) over a row cursor (shared/inventory/
+// row-cursor.ts), fixed and recorded exactly as `sseguard scan --inventory` does (writes only on
+// change; evidence 'inventory' or 'head'; the one loop of shared/audit/inventory-scan-run.ts), the
+// checkpoint moved after each recorded slice, and a continuation message sent when the message's
+// row or time limit is reached. A finding a retry could change is never recorded: the checkpoint
+// stays before it and the message is retried. The file marker makes a redelivery do nothing.
 // When the last file of the report is marked done, one reconcile message goes to the audit queue;
-// the reconciliation re-reads the report's keys (the only step that needs the whole report) and
-// removes what it proves gone, never an object written or audited after the report's date.
+// it fans out over key ranges (shared/inventory/key-ranges.ts), each removing what the deletion
+// rule proves gone (shared/audit/inventory-absence.ts).
 //
-// Time per message: rows stream through one chunk (500 rows: recorded states by BatchGetItem, HEADs
-// only where needed, ≈ 30 DynamoDB round trips) at a time, so DynamoDB's latency sets the pace.
-// Measured (bench/inventory-worker-bench.ts, README "The Lambda sweep with S3 Inventory"): ≈ 4,000
-// rows/min against the emulator's DynamoDB, ≈ 900,000 rows/min with the store in memory (32 µs CPU
-// per row). A data file whose rows take longer than the worker's 300 s can never finish: it is
-// retried until the DLQ takes it. Reconciliation holds the report's keys (≈ 200 bytes each).
+// Time per message: bounded by the limits (rows, seconds), whatever the file's or bucket's size,
+// plus the parse of the rows before the checkpoint (a gzip stream cannot be entered in the middle).
+// A key-range message holds at most its share of keys, but streams every row of the report.
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
-import { inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
+import { inventoryContinuationMessage, inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
+import { rowCursor } from '../inventory/row-cursor.ts';
+import type { InventoryFileCheckpoints } from '../findings/inventory-checkpoints.ts';
 import type { InventoryReportProgress } from '../inventory/report-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import type { RequestAuditDependencies } from './audit-batch.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
-import { auditInventoryRows, removeUnlisted } from './inventory-scan-run.ts';
+import { auditInventoryRows } from './inventory-scan-run.ts';
+import { removeAbsent, type AbsenceOutcome } from './inventory-absence.ts';
+import type { ObjectAbsenceMarks } from '../findings/absence-marks.ts';
+import { inRange, keyRanges, type KeyRange } from '../inventory/key-ranges.ts';
+
+/** How much of a data file one message audits: whichever limit comes first ends the message. */
+export interface InventorySliceLimits {
+  /** Rows audited per message at most (default 100,000). */
+  rowsPerMessage: number;
+  /** Time per message at most, checked after each checkpoint (default 120 s). */
+  msPerMessage: number;
+  /** Rows between checkpoints: a crash repeats at most these (default 500, one recorded-state lookup). */
+  rowsPerCheckpoint: number;
+}
+
+export const DEFAULT_SLICE_LIMITS: InventorySliceLimits = { rowsPerMessage: 100_000, msPerMessage: 120_000, rowsPerCheckpoint: 500 };
 
 export interface InventoryFileAuditDependencies extends RequestAuditDependencies {
   store: Pick<FindingsStore, 'record' | 'statesOf' | 'findings'>;
   /** The report's destination as the message names it. */
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
-  progress: Pick<InventoryReportProgress, 'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled'>;
+  progress: Pick<
+    InventoryReportProgress,
+    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone'
+  >;
+  checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent' | 'reportTotals'>;
+  /** Marks of objects a report did not list and no HeadObject could say were gone. */
+  absence: Pick<ObjectAbsenceMarks, 'mark' | 'clear'>;
+  /** Keys of a report one reconciliation message holds at most (default 1,000,000). */
+  keysPerReconcileMessage?: number;
   queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
+  slices?: Partial<InventorySliceLimits>;
   clock?: () => Date;
+  /** Monotonic milliseconds, for the time limit (tests move it). */
+  elapsedMs?: () => number;
 }
 
 export interface InventoryFileAuditResult {
   /** The file was already audited on an earlier delivery: nothing was read or recorded. */
   alreadyDone: boolean;
   recorded: Finding[];
-  /** Findings a retry could change: not recorded, the file not marked done; retry the message. */
+  /** Findings a retry could change: not recorded, the checkpoint not moved past them; retry the message. */
   transient: Finding[];
   stats?: InventoryScanStats;
   reconcileQueued: boolean;
+  /** Rows of the file this message audited: [from, to). */
+  rows?: { from: number; to: number };
+  /** A continuation message was sent for the rest of the file. */
+  continued?: boolean;
+  /** Another delivery holds the file's position (a continuation sent past this one, or a slice moved first): nothing more done. */
+  superseded?: boolean;
 }
 
 async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, message: InventoryFileMessage, files: number, at: string): Promise<boolean> {
@@ -55,12 +87,33 @@ async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, me
   return true;
 }
 
+const addStats = (sum: InventoryScanStats, more: InventoryScanStats): InventoryScanStats => {
+  const headReasons = { ...sum.headReasons };
+  for (const [why, n] of Object.entries(more.headReasons) as [keyof InventoryScanStats['headReasons'], number][]) headReasons[why] = (headReasons[why] ?? 0) + n;
+  return { rows: sum.rows + more.rows, byInventory: sum.byInventory + more.byInventory, byHead: sum.byHead + more.byHead, skipped: sum.skipped + more.skipped, headReasons };
+};
+
+/**
+ * Audits the next slice of one data file: from the file's checkpoint, a checkpoint at a time
+ * (rows audited, their findings recorded, then the checkpoint moved conditionally), until the
+ * file ends or the message's row or time limit is reached; then a continuation message carries
+ * on. A retried message resumes from the last checkpoint: rows before it are never audited again,
+ * rows after it never skipped.
+ */
 export async function auditInventoryFile(deps: InventoryFileAuditDependencies, message: InventoryFileMessage): Promise<InventoryFileAuditResult> {
   const clock = deps.clock ?? (() => new Date());
+  const elapsed = deps.elapsedMs ?? (() => performance.now());
+  const limits = { ...DEFAULT_SLICE_LIMITS, ...deps.slices };
+  const startedMs = elapsed();
   if (await deps.progress.fileDone(message.manifestKey, message.file.key)) {
     const progress = await deps.progress.progress(message.bucket, message.manifestKey);
     const reconcileQueued = progress ? await queueReconcileIfComplete(deps, message, progress.files, clock().toISOString()) : false;
     return { alreadyDone: true, recorded: [], transient: [], reconcileQueued };
+  }
+  const checkpoint = await deps.checkpoints.read(message.manifestKey, message.file.key);
+  // A delivery behind a continuation already on the queue: that message goes on from there.
+  if ((message.fromRow ?? 0) < checkpoint.rowsDone && checkpoint.continuationFrom === checkpoint.rowsDone) {
+    return { alreadyDone: false, recorded: [], transient: [], reconcileQueued: false, superseded: true };
   }
   const source = deps.inventory(message.destination);
   const report = await source.at(message.bucket, message.manifestKey);
@@ -70,55 +123,111 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
 
   const recorded: Finding[] = [];
   const transient: Finding[] = [];
-  const { scan } = await auditInventoryRows(
-    deps,
-    source,
-    { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
-    {
-      onTransient: (finding) => void transient.push(finding),
-      onFinding: (finding) => void recorded.push(finding),
-      // Not recorded as it stands: the message is retried (a fresh HeadObject orders it), never marked done without it.
-      onUnrecorded: (finding) => {
-        const at = recorded.findIndex((f) => f.key === finding.key);
-        if (at >= 0) recorded.splice(at, 1);
-        transient.push(finding);
+  const from = checkpoint.rowsDone;
+  const cursor = await rowCursor(source, report, file, from);
+  let stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, headReasons: {} };
+  const result = (extra: Partial<InventoryFileAuditResult> = {}): InventoryFileAuditResult => ({
+    alreadyDone: false,
+    recorded,
+    transient,
+    stats,
+    reconcileQueued: false,
+    rows: { from, to: cursor.position },
+    ...extra,
+  });
+  while (!cursor.exhausted) {
+    const before = cursor.position;
+    const { scan } = await auditInventoryRows(
+      deps,
+      cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
+      { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
+      {
+        onTransient: (finding) => void transient.push(finding),
+        onFinding: (finding) => void recorded.push(finding),
+        onSettled: (finding, settled) => {
+          const at = recorded.indexOf(finding);
+          if (at >= 0) recorded.splice(at, 1, settled);
+        },
+        // Not recorded as it stands, and a fresh HeadObject could not settle it: the message is retried, the checkpoint stays.
+        onUnrecorded: (finding) => {
+          const at = recorded.indexOf(finding);
+          if (at >= 0) recorded.splice(at, 1);
+          transient.push(finding);
+        },
       },
-    },
-  );
-  if (transient.length > 0) return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued: false };
+    );
+    stats = addStats(stats, scan.stats);
+    // The checkpoint stays before this slice: the retry audits it again (what was recorded of it then matches and writes nothing).
+    if (transient.length > 0) return result({ rows: { from, to: before } });
+    const last = cursor.exhausted || cursor.position - from >= limits.rowsPerMessage || elapsed() - startedMs >= limits.msPerMessage;
+    // The last checkpoint of each message adds its sample of the file's keys (the reconciliation's key ranges come from them).
+    const sample = last ? cursor.sampleKeys : undefined;
+    if (!(await deps.checkpoints.advance(message.manifestKey, file.key, before, cursor.position, clock().toISOString(), sample))) return result({ superseded: true });
+    if (cursor.exhausted) break;
+    if (last) {
+      // Sent, then noted: a crash in between leaves a redelivery that carries on itself, or (if it was sent) a duplicate that loses the next checkpoint.
+      await deps.queue.sendToAuditQueue([JSON.stringify(inventoryContinuationMessage(message, cursor.position))]);
+      await deps.checkpoints.continuationSent(message.manifestKey, file.key, cursor.position);
+      return result({ continued: true });
+    }
+  }
 
   const at = clock().toISOString();
   const files = report.manifest.files.length;
   await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at);
   const reconcileQueued = await queueReconcileIfComplete(deps, message, files, at);
-  return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued };
+  return result({ reconcileQueued, continued: false });
 }
 
 export interface InventoryReconcileResult {
-  status: 'reconciled' | 'already-reconciled' | 'incomplete';
+  status: 'reconciled' | 'partitioned' | 'already-reconciled' | 'incomplete';
   removed: number;
+  /** Keys of the report this message held (one key range's). */
   keysListed?: number;
+  /** Key ranges sent (the planning message), or this message's range. */
+  partitions?: number;
+  absence?: AbsenceOutcome;
 }
 
+/** Keys of a report one reconciliation message holds at most (exactly; past it, a Bloom filter). */
+export const DEFAULT_KEYS_PER_RECONCILE_MESSAGE = 1_000_000;
+
 /**
- * Removes what the report proves gone, once every one of its files was audited. The report's
- * current keys are held in bounded memory for the check (listed-keys.ts: a Set, 170–220 bytes per
- * key measured, up to a million keys; then ~1.2 bytes per key); the store's states stream a page at
- * a time. Reading every file again in one invocation still bounds the report's size by the
- * worker's time.
+ * Removes what the report proves gone, once every one of its files was audited, fanned out over
+ * key ranges so that no message holds more than `keysPerReconcileMessage` of the report's keys:
+ * the first message plans the ranges (from the keys the file audits sampled) and sends one
+ * message per range; each reads the report's rows keeping only its range's keys, reads only its
+ * range's findings (one Query of the bucket index), and removes what the deletion rule proves
+ * gone (inventory-absence.ts: two consecutive reports, or a HeadObject 404). The last range done
+ * marks the report reconciled. Each range still streams every row of the report (parsing, not
+ * auditing: ~2.5 µs a row): its time follows the report's rows, its memory does not.
  */
 export async function reconcileInventoryReport(deps: InventoryFileAuditDependencies, message: InventoryReconcileMessage): Promise<InventoryReconcileResult> {
   const clock = deps.clock ?? (() => new Date());
+  const keysPerMessage = deps.keysPerReconcileMessage ?? DEFAULT_KEYS_PER_RECONCILE_MESSAGE;
   const progress = await deps.progress.progress(message.bucket, message.manifestKey);
   if (progress?.reconciledAt) return { status: 'already-reconciled', removed: 0 };
   if (!progress || progress.filesDone < progress.files) return { status: 'incomplete', removed: 0 };
+  const { partition } = message;
+  if (!partition) {
+    const { rows, sampleKeys } = await deps.checkpoints.reportTotals(message.manifestKey);
+    const ranges = keyRanges(sampleKeys, rows, keysPerMessage);
+    // The plan is a function of the checkpoints, which no longer move: a redelivery plans the same ranges.
+    await deps.progress.planPartitions(message.bucket, message.manifestKey, ranges.length);
+    await deps.queue.sendToAuditQueue(ranges.map((range, index) => JSON.stringify(inventoryReconcileMessage(message, { index, of: ranges.length, ...range }))));
+    return { status: 'partitioned', removed: 0, partitions: ranges.length };
+  }
+  if (await deps.progress.partitionDone(message.manifestKey, partition.index)) return { status: 'already-reconciled', removed: 0 };
+  const range: KeyRange = { ...(partition.from ? { from: partition.from } : {}), ...(partition.to ? { to: partition.to } : {}) };
   const source = deps.inventory(message.destination);
   const report = await source.at(message.bucket, message.manifestKey);
-  // Bounded memory whatever the report's size: exact up to a million keys, then a Bloom filter that
-  // can only keep a finding one report longer (shared/inventory/listed-keys.ts).
-  const listed = listedKeys();
-  for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false) listed.add(row.key);
-  const removed = await removeUnlisted(deps.store, message.bucket, (key) => listed.has(key), report, clock);
-  await deps.progress.markReconciled(message.bucket, message.manifestKey, clock().toISOString(), removed);
-  return { status: 'reconciled', removed, keysListed: listed.size };
+  // Bounded memory: this range's keys exactly up to the limit, then a Bloom filter that can only
+  // keep a finding one report longer (shared/inventory/listed-keys.ts).
+  const listed = listedKeys({ exactLimit: keysPerMessage });
+  for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false && inRange(row.key, range)) listed.add(row.key);
+  const absence = await removeAbsent(deps, message.bucket, listed, report, range, clock);
+  const at = clock().toISOString();
+  const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at);
+  if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);
+  return { status: 'reconciled', removed: absence.removed, keysListed: listed.size, partitions: partition.of, absence };
 }

@@ -9,13 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
 import { writesNothing } from '../findings/record-plan.ts';
-import type { FindingsStore, StoredFinding } from '../findings/store.ts';
+import type { FindingsStore, RecordResult, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
 import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from '../inventory/inventory-scan.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
-import { isTransient, type Remediator } from './audit-batch.ts';
+import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
@@ -136,6 +136,8 @@ export interface InventoryAuditHooks {
    * version needs a fresh HeadObject): not recorded this time, never silently dropped.
    */
   onUnrecorded(finding: Finding): Promise<void> | void;
+  /** A counted finding the store handed back, settled by a fresh HeadObject: `settled` was recorded in its place. */
+  onSettled?(finding: Finding, settled: Finding): Promise<void> | void;
   /** Once aborted (Ctrl-C), no more rows are taken: the fix of the row in hand has finished. */
   stop?: AbortSignal;
 }
@@ -166,9 +168,10 @@ export async function auditInventoryRows(
 ): Promise<{ scan: InventoryScan; tally: InventoryAuditTally }> {
   const clock = deps.clock ?? (() => new Date());
   const store = deps.store;
-  const unrecorded: Finding[] = [];
+  const undecided: Finding[] = [];
+  const rechecks: NonNullable<RecordResult['recheck']> = [];
   const recorder = store
-    ? new BatchRecorder(store, undefined, undefined, (undecided) => void unrecorded.push(...undecided), (rechecks) => void unrecorded.push(...rechecks.map((r) => r.finding)))
+    ? new BatchRecorder(store, undefined, undefined, (found) => void undecided.push(...found), (found) => void rechecks.push(...found))
     : undefined;
   const tally: InventoryAuditTally = { noncurrentSkipped: 0, unchanged: 0 };
   let chunkStates = new Map<string, StoredFinding>();
@@ -199,8 +202,48 @@ export async function auditInventoryRows(
     else await recorder?.add(finding);
   }
   await recorder?.flush();
-  for (const finding of unrecorded) await hooks.onUnrecorded(finding);
+  if (recorder) await settleHandedBack(deps, options.bucket, recorder, { undecided, rechecks }, hooks);
   return { scan, tally };
+}
+
+/**
+ * Settles what the store handed back, as scanBucket does, so that a retried message ends instead of
+ * looping to the DLQ: an undecided order is decided by a fresh HeadObject of the current object
+ * (recorded as confirmed current); a recorded version that may be gone is asked for by its version
+ * id (only a 404 counts as gone, and the object is then audited afresh naming it removed). A HEAD
+ * that fails (throttled, 5xx, timed out) settles nothing: the finding goes to `onUnrecorded`. One
+ * round: what the settled records hand back again is not settled twice.
+ */
+async function settleHandedBack(
+  deps: InventoryAuditDependencies,
+  bucket: string,
+  recorder: BatchRecorder,
+  handedBack: { undecided: Finding[]; rechecks: NonNullable<RecordResult['recheck']> },
+  hooks: InventoryAuditHooks,
+): Promise<void> {
+  const undecided = handedBack.undecided.splice(0);
+  const rechecks = handedBack.rechecks.splice(0);
+  if (undecided.length === 0 && rechecks.length === 0) return;
+  const settled: { finding: Finding; settled: Finding }[] = [];
+  for (const finding of undecided) {
+    const fresh = await auditThenFix(deps, bucket, { key: finding.key, size: finding.size }, {}, { confirmedCurrent: true });
+    if (isTransient(fresh)) await hooks.onUnrecorded(finding);
+    else settled.push({ finding, settled: fresh });
+  }
+  for (const recheck of rechecks) {
+    const after = await auditAfterRecordedVersionGone(deps, bucket, recheck);
+    // undefined: the recorded version is still there, so it stands and this (older) audit is simply stale.
+    if (after === undefined) continue;
+    if (isTransient(after)) await hooks.onUnrecorded(recheck.finding);
+    else settled.push({ finding: recheck.finding, settled: after });
+  }
+  for (const { settled: finding } of settled) await recorder.add(finding);
+  await recorder.flush();
+  const again = new Set([...handedBack.undecided, ...handedBack.rechecks.map((r) => r.finding)]);
+  for (const { finding, settled: fresh } of settled) {
+    if (again.has(fresh)) await hooks.onUnrecorded(finding);
+    else await hooks.onSettled?.(finding, fresh);
+  }
 }
 
 export async function scanFromInventory(
@@ -225,6 +268,10 @@ export async function scanFromInventory(
       onUnrecorded: (finding) => {
         countFinding(result, finding, -1);
         result.notAudited += 1;
+      },
+      onSettled: (finding, settled) => {
+        countFinding(result, finding, -1);
+        countFinding(result, settled, 1);
       },
       onFinding: async (finding, stats) => {
         listed.add(finding.key);

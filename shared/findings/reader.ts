@@ -133,14 +133,29 @@ export class FindingsTableReader {
         ...(filter.account ? [['account', filter.account] as const] : []),
         ...(filter.region ? [['region', filter.region] as const] : []),
       ];
+      // A range of keys (byBucket only): one bound in the key condition, the other where the sorted pages pass it.
+      const range = index === 'byBucket' ? filter.keyRange : undefined;
+      const sortCondition = range?.from ? ' AND #sk >= :from' : range?.to !== undefined ? ' AND #sk < :to' : '';
       for await (const page of this.queryItems({
         IndexName: index,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...Object.fromEntries(attributeFilters.map(([name]) => [`#${name}`, name])) },
-        ExpressionAttributeValues: { ':pk': partition, ...Object.fromEntries(attributeFilters.map(([name, value]) => [`:${name}`, value])) },
+        KeyConditionExpression: `#pk = :pk${sortCondition}`,
+        ExpressionAttributeNames: {
+          '#pk': INDEXES[index].pk,
+          ...(sortCondition ? { '#sk': INDEXES[index].sk } : {}),
+          ...Object.fromEntries(attributeFilters.map(([name]) => [`#${name}`, name])),
+        },
+        ExpressionAttributeValues: {
+          ':pk': partition,
+          ...(range?.from ? { ':from': range.from } : range?.to !== undefined && sortCondition ? { ':to': range.to } : {}),
+          ...Object.fromEntries(attributeFilters.map(([name, value]) => [`:${name}`, value])),
+        },
         ...(attributeFilters.length > 0 ? { FilterExpression: attributeFilters.map(([name]) => `#${name} = :${name}`).join(' AND ') } : {}),
       })) {
-        if (page.length > 0) yield page.map(fromStateItem);
+        const to = range?.to;
+        const inRange = to === undefined ? page : page.filter((item) => Buffer.compare(Buffer.from(String(item[INDEXES.byBucket.sk])), Buffer.from(to)) < 0);
+        if (inRange.length > 0) yield inRange.map(fromStateItem);
+        // Pages come in key order: once one passes the range's end, the rest do too.
+        if (inRange.length < page.length) break;
       }
     }
   }

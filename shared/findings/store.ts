@@ -12,6 +12,8 @@ export interface StoredFinding extends Finding {
   rev: number;
   /** The hash of the object's newest history entry (see history-chain.ts); absent before hashing. */
   chainHead?: string;
+  /** The date of an inventory report that did not list the object while no HeadObject could say it was gone (inventory-absence.ts). */
+  absentFrom?: string;
 }
 
 export interface HistoryEntry {
@@ -73,6 +75,11 @@ export interface FindingFilter {
   bucket?: string;
   verdict?: Verdict;
   kmsKeyArn?: string;
+  /**
+   * With `bucket` alone: only keys from `from` (inclusive) to `to` (exclusive), in DynamoDB's
+   * order of keys (UTF-8 bytes): one partition of a reconciliation reads only its own findings.
+   */
+  keyRange?: { from?: string; to?: string };
 }
 
 /** A run over many accounts: what it covered and what it did not (the proof of coverage, and of its gaps). */

@@ -45,6 +45,11 @@
 //   INVENTORY#<bucket>        REPORT#<sha256 manifest>    one report's progress: data files audited by workers
 //                                                         (filesDone of files), reconcileQueuedAt, reconciledAt
 //   INVFILE#<sha256 manifest> <sha256 data file key>      one data file of that report audited (once per file)
+//   INVFILE#<sha256 manifest> CHECKPOINT#<sha256 data file key>  how far the workers are through that data file:
+//                                                         rowsDone (moved conditionally, slice by slice) and
+//                                                         the row a continuation message was sent for,
+//                                                         and a sample of its keys (partition bounds)
+//   INVFILE#<sha256 manifest> RECONCILED#<partition>      one key range of that report reconciled (once each)
 //   ORGSWEEPS                 <runId>                     one Organization sweep run: the accounts in scope, when
 //                                                         their messages were all sent
 //   ORGSWEEP#<runId>          ACCOUNT#<id>                one account of the run: its Regions and buckets, or a gap and why
@@ -157,3 +162,6 @@ export const inventoryPk = (bucket: string): string => `INVENTORY#${bucket}`;
 export const inventorySweptKey = (bucket: string) => ({ pk: inventoryPk(bucket), sk: 'SWEPT' });
 export const inventoryReportKey = (bucket: string, manifestKey: string) => ({ pk: inventoryPk(bucket), sk: `REPORT#${sha256(manifestKey)}` });
 export const inventoryFileKey = (manifestKey: string, dataFileKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: sha256(dataFileKey) });
+export const inventoryFileCheckpointKey = (manifestKey: string, dataFileKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `CHECKPOINT#${sha256(dataFileKey)}` });
+export const inventoryPartitionKey = (manifestKey: string, partition: number) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `RECONCILED#${String(partition).padStart(6, '0')}` });
+export const inventoryReportFilesPk = (manifestKey: string): string => `INVFILE#${sha256(manifestKey)}`;

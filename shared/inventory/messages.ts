@@ -1,9 +1,11 @@
 // The audit-queue messages of the inventory tier. A sweep that finds a report sends one message per
-// data file (inventoryFileMessages); a worker audits that file's rows with
-// inventoryScan({ bucket, manifestKey, files: [file] }), streaming, in bounded memory. The manifest
+// data file (inventoryFileMessages); a worker audits a bounded slice of that file's rows with
+// inventoryScan({ bucket, manifestKey, files: [file] }), streaming, in bounded memory, and sends a
+// continuation message (fromRow) for the rest (shared/audit/inventory-file-audit.ts). The manifest
 // is read again by the worker (one small GET, checksum verified) rather than trusted from the
 // message. When the last file of a report is done, the worker that finished it sends one
-// reconcile message: removing what the report no longer lists needs the whole report.
+// reconcile message, which plans key ranges and sends one reconcile message per range: removing
+// what the report no longer lists needs the whole report, but no one message holds all its keys.
 import { z } from 'zod';
 import type { InventoryReport } from './source.ts';
 
@@ -19,6 +21,11 @@ export const InventoryFileMessageSchema = z.strictObject({
   destination,
   manifestKey,
   file: z.strictObject({ key: z.string().min(1), size: z.number().int().nonnegative(), md5: z.string().regex(/^[0-9a-f]{32}$/) }),
+  /**
+   * A continuation: the row of the file this message was sent to start from (the table's
+   * checkpoint is the truth; a delivery that finds a continuation already sent past it stops).
+   */
+  fromRow: z.number().int().positive().optional(),
 });
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
 
@@ -27,6 +34,10 @@ export const InventoryReconcileMessageSchema = z.strictObject({
   bucket: z.string().min(3),
   destination,
   manifestKey,
+  /** One key range of the report (shared/inventory/key-ranges.ts); absent: the message that plans the ranges and sends one message each. */
+  partition: z
+    .strictObject({ index: z.number().int().nonnegative(), of: z.number().int().positive(), from: z.string().min(1).optional(), to: z.string().min(1).optional() })
+    .optional(),
 });
 export type InventoryReconcileMessage = z.infer<typeof InventoryReconcileMessageSchema>;
 
@@ -40,6 +51,14 @@ export function inventoryFileMessages(report: InventoryReport): InventoryFileMes
   }));
 }
 
-export function inventoryReconcileMessage(of: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>): InventoryReconcileMessage {
-  return { kind: INVENTORY_RECONCILE_MESSAGE_KIND, bucket: of.bucket, destination: of.destination, manifestKey: of.manifestKey };
+export function inventoryReconcileMessage(
+  of: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>,
+  partition?: NonNullable<InventoryReconcileMessage['partition']>,
+): InventoryReconcileMessage {
+  return { kind: INVENTORY_RECONCILE_MESSAGE_KIND, bucket: of.bucket, destination: of.destination, manifestKey: of.manifestKey, ...(partition ? { partition } : {}) };
+}
+
+/** The same data file, from row `fromRow` on (the checkpoint just written). */
+export function inventoryContinuationMessage(of: InventoryFileMessage, fromRow: number): InventoryFileMessage {
+  return { ...of, fromRow };
 }

@@ -5,7 +5,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { inventoryFileKey, inventoryReportKey } from '../findings/table.ts';
+import { inventoryFileKey, inventoryPartitionKey, inventoryReportKey } from '../findings/table.ts';
 
 export interface ReportProgress {
   bucket: string;
@@ -17,6 +17,9 @@ export interface ReportProgress {
   /** When the reconciliation finished: a redelivered reconcile message then does nothing. */
   reconciledAt?: string;
   removed?: number;
+  /** Key ranges the reconciliation was fanned out over, and how many are done. */
+  partitions?: number;
+  partitionsDone?: number;
 }
 
 export class InventoryReportProgress {
@@ -82,6 +85,54 @@ export class InventoryReportProgress {
         }),
       ),
     );
+  }
+
+  async planPartitions(bucket: string, manifestKey: string, partitions: number): Promise<void> {
+    await withRetries('UpdateItem', () =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: inventoryReportKey(bucket, manifestKey),
+          UpdateExpression: 'SET #partitions = :partitions',
+          ExpressionAttributeNames: { '#partitions': 'partitions' },
+          ExpressionAttributeValues: { ':partitions': partitions },
+        }),
+      ),
+    );
+  }
+
+  async partitionDone(manifestKey: string, partition: number): Promise<boolean> {
+    const { Item } = await withRetries('GetItem', () =>
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: inventoryPartitionKey(manifestKey, partition), ConsistentRead: true })),
+    );
+    return Item !== undefined;
+  }
+
+  /** Marks one key range reconciled and adds what it removed to the report, once however often it was delivered. */
+  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string): Promise<ReportProgress> {
+    try {
+      await transactWrite(this.documents, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...inventoryPartitionKey(manifestKey, partition), manifestKey, partition, removed, keysListed, at },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: inventoryReportKey(bucket, manifestKey),
+            UpdateExpression: 'ADD #done :one, #removed :removed',
+            ExpressionAttributeNames: { '#done': 'partitionsDone', '#removed': 'removed' },
+            ExpressionAttributeValues: { ':one': 1, ':removed': removed },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) throw error;
+    }
+    return (await this.progress(bucket, manifestKey))!;
   }
 
   async markReconciled(bucket: string, manifestKey: string, at: string, removed: number): Promise<void> {

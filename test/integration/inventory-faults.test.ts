@@ -4,7 +4,8 @@
 // stay); the audit worker fails the file message (SQS retries it), records nothing and does not mark
 // the file done, and audits it fully once the weather clears. The fault proxy sits between sseguard
 // and the emulator; every assertion is about what ends up recorded.
-import { GetObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { deliverInventory, type InventoryDelivery } from '../../cli/commands/deliver-inventory.ts';
@@ -14,6 +15,7 @@ import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { objectPk, STATE_SK } from '../../shared/findings/table.ts';
 import { inventoryFileMessages } from '../../shared/inventory/messages.ts';
 import { InventoryReportProgress } from '../../shared/inventory/report-progress.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
@@ -191,12 +193,53 @@ describe('the audit worker, one data file per message', () => {
     expect(await progress()).toBeUndefined();
   });
 
-  test('once the reads succeed, the retried message records the report\'s changes and counts the file', async () => {
+  /**
+   * S3's LastModified has one-second resolution: a rewrite in the same second as the recorded
+   * version cannot be ordered by it, and the store hands the audit back undecided. Made certain
+   * here (it happened by chance before) by giving the recorded state of obj-00 the LastModified of
+   * the object that replaced it.
+   */
+  async function recordedInTheSameSecond(key: string): Promise<void> {
+    const head = await writer.s3.send(new HeadObjectCommand({ Bucket: SOURCE, Key: key }));
+    await atEmulator().clients.documents.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk: objectPk(SOURCE, key), sk: STATE_SK },
+        UpdateExpression: 'SET lastModified = :at',
+        ExpressionAttributeValues: { ':at': head.LastModified!.toISOString() },
+      }),
+    );
+  }
+
+  test('the store cannot order the changed object against its record and the HeadObject that would settle it is throttled: the message fails, obj-00 keeps its finding, the file is not counted', async () => {
+    await recordedInTheSameSecond('obj-00');
     const before = await recorded();
+    proxy.resetStats();
+    // The first HeadObject (the report's changed KMS row) passes; every one after it (the one that settles the order) is throttled.
+    proxy.observe((key, phase) => {
+      if (key === 's3:HeadObject' && phase === 'response') {
+        proxy.observe(undefined);
+        proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind: 'throttle' }]);
+      }
+    });
+    const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
+    proxy.observe(undefined);
+    proxy.setRules([]);
+    expect(poll).toMatchObject({ received: 1, failed: [expect.any(String)] });
+    expect(proxy.stats().faults['s3:HeadObject:throttle']).toBeGreaterThan(0);
+    expect((await recorded())['obj-00']).toBe(before['obj-00']);
+    expect(await progress()).toBeUndefined();
+  });
+
+  test('once the reads succeed, the retried message settles the undecided order with a fresh HeadObject, records the report\'s changes and counts the file', async () => {
+    const before = await recorded();
+    proxy.resetStats();
     const poll = await pollOnce(sqs, queueUrl, auditWorker, context);
     expect(poll).toEqual({ received: 1, failed: [] });
+    // One HeadObject for the changed KMS row, one more to settle its order against the record.
+    expect(proxy.stats().requests['s3:HeadObject']).toBe(2);
     const after = await recorded();
-    // obj-01 was recorded by the previous delivery (decided by the report alone) and not again.
+    // obj-01 was recorded by an earlier delivery (decided by the report alone) and not again.
     expect(after['obj-00']).toMatch(/^compliant sse-kms rev 2$/);
     expect(after['obj-01']).toMatch(/^compliant sse-s3 rev 2$/);
     const unchanged = Object.keys(before).filter((k) => k !== 'obj-00');

@@ -202,8 +202,9 @@ describe('the Lambda sweep with an S3 Inventory', () => {
     const bodies = await takeMessages();
     proxy.resetStats();
     expect(await throughWorker(bodies)).toEqual([]);
-    // The changed SSE-KMS object, and the listed bucket's two objects.
-    expect(proxy.stats().requests['s3:HeadObject']).toBe(1 + 2);
+    // The changed SSE-KMS object, the listed bucket's two objects, and the deleted object, which the
+    // report alone does not remove (reports are eventually consistent): its HeadObject answers 404.
+    expect(proxy.stats().requests['s3:HeadObject']).toBe(1 + 2 + 1);
     const found = await states(SOURCE);
     const expected: Record<string, string> = { ...headVerdicts, 'late-object': 'compliant' };
     delete expected['obj-001'];
@@ -229,8 +230,11 @@ describe('the Lambda sweep with an S3 Inventory', () => {
     // Before the worker shared scan --inventory's loop, the recorder read every row's state again: 6.
     expect(proxy.stats().requests['dynamodb:BatchGetItem']).toBe(3);
     expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
-    // One transaction per file, its done marker; no finding is written (revisions unchanged).
-    expect(proxy.stats().requests['dynamodb:TransactWriteItems'] ?? 0).toBe(3);
+    // One transaction per file (its done marker) and one for the report's one key range reconciled
+    // (tried once more by each file that finishes together with the last and also sends the
+    // reconcile message: the range's marker refuses it); no finding is written (revisions unchanged).
+    expect(proxy.stats().requests['dynamodb:TransactWriteItems'] ?? 0).toBeGreaterThanOrEqual(3 + 1);
+    expect(proxy.stats().requests['dynamodb:TransactWriteItems'] ?? 0).toBeLessThanOrEqual(3 + 3);
     const after = await states(SOURCE);
     expect([...after].map(([k, f]) => [k, f.rev])).toEqual([...before].map(([k, f]) => [k, f.rev]));
   });

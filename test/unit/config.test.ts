@@ -94,6 +94,15 @@ test('service-specific endpoints win over AWS_ENDPOINT_URL, as in every AWS SDK'
   expect(() => loadConfig({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SQS: 'sqs.local' })).toThrow('AWS_ENDPOINT_URL_SQS is not an http(s) URL');
 });
 
+test('how much inventory work one worker message does: rows and seconds per data-file message, keys per reconciliation message; validated', () => {
+  expect(
+    loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: '5000', SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: '60', SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: '200000' }).inventoryWork,
+  ).toEqual({ rowsPerMessage: 5000, msPerMessage: 60_000, keysPerReconcileMessage: 200_000 });
+  expect(loadConfig({ AWS_REGION: 'us-east-1' }).inventoryWork).toBeUndefined();
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: '0' })).toThrow('SSEGUARD_INVENTORY_ROWS_PER_MESSAGE must be more than 0');
+  expect(() => loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: '1.5' })).toThrow('SSEGUARD_RECONCILE_KEYS_PER_MESSAGE must be a whole number');
+});
+
 test('timeouts and the fix lease are configurable and validated', () => {
   const config = loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_SOCKET_TIMEOUT_MS: '5000', SSEGUARD_MAX_ATTEMPTS: '4', SSEGUARD_FIX_LEASE_MS: '2000' });
   expect(config.timeouts).toMatchObject({ socketIdleMs: 5000, maxAttempts: 4 });

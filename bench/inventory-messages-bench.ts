@@ -1,0 +1,283 @@
+// The Lambda tier's messages at two bucket sizes an order of magnitude apart: every message the
+// audit worker would get for one report (data-file slices, their continuations, the reconcile
+// message and its key-range messages), run one after the other as the queue would hand them out,
+// each timed. The report is real gzip CSV parsed by the product's reader; the findings store, the
+// queue and the checkpoints are in memory, so the figures are the worker's own CPU per message
+// (DynamoDB's and S3's latency are not in them: see README "The Lambda sweep with S3 Inventory").
+// Rows are SSE-S3 / NOT-SSE / SSE-C (decided by the report alone, no HeadObject).
+//   npx tsx bench/inventory-messages-bench.ts [--rows 50000,500000] [--rows-per-file 50000]
+//     [--rows-per-message 10000] [--keys-per-message 50000] [--json]
+import { createHash } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { auditInventoryFile, DEFAULT_KEYS_PER_RECONCILE_MESSAGE, reconcileInventoryReport, type InventoryFileAuditDependencies } from '../shared/audit/inventory-file-audit.ts';
+import type { StoredFinding } from '../shared/findings/store.ts';
+import type { InventoryFileCheckpoint } from '../shared/findings/inventory-checkpoints.ts';
+import { readCsvRows } from '../shared/inventory/csv-reader.ts';
+import { compareKeys, inRange } from '../shared/inventory/key-ranges.ts';
+import type { InventoryDataFile } from '../shared/inventory/manifest.ts';
+import { inventoryFileMessages } from '../shared/inventory/messages.ts';
+import type { ReportProgress } from '../shared/inventory/report-progress.ts';
+import type { InventoryReport, InventorySource } from '../shared/inventory/source.ts';
+import { parseMessageBody } from '../shared/events/audit-queue-messages.ts';
+import { loadPolicy } from '../shared/policy-loader.ts';
+
+const SOURCE = 'bench-messages';
+const COLUMNS = ['Bucket', 'Key', 'Size', 'LastModifiedDate', 'ETag', 'StorageClass', 'EncryptionStatus', 'BucketKeyStatus'];
+const STATUSES = ['SSE-S3', 'SSE-S3', 'NOT-SSE', 'SSE-C'];
+const PROJECTED_OBJECTS = 1e9;
+
+export interface MessageFigures {
+  rows: number;
+  files: number;
+  messages: { dataFile: number; reconcile: number };
+  /** The slowest data-file message: seconds and rows audited. */
+  maxDataFileMessage: { seconds: number; rows: number };
+  /** The slowest key-range message: seconds and report keys held. */
+  maxReconcileMessage: { seconds: number; keysHeld: number };
+  /** The most report keys any key-range message held. */
+  maxKeysHeld: number;
+  /** Worker seconds of all data-file messages, per row. */
+  dataFileMicrosPerRow: number;
+  /** Seconds of one key-range message per report row it streams. */
+  reconcileMicrosPerReportRow: number;
+  peakHeapMb: number;
+}
+
+function dataFile(from: number, rows: number, deleted: Set<number>): Buffer {
+  const lines: string[] = [];
+  for (let i = from; i < from + rows; i++) {
+    if (deleted.has(i)) continue;
+    const etag = createHash('md5').update(String(i)).digest('hex');
+    lines.push(`"${SOURCE}","logs/${String(i % 1000).padStart(3, '0')}/object-${i}.json","${1000 + (i % 7919)}","2026-11-30T01:02:03.000Z","${etag}","STANDARD","${STATUSES[i % STATUSES.length]}","DISABLED"`);
+  }
+  return gzipSync(`${lines.join('\n')}\n`);
+}
+
+/** A report whose files are gzip CSV bytes in memory, read by the product's CSV reader. */
+function reportInMemory(rows: number, rowsPerFile: number, createdAt: Date, deleted: Set<number>): { report: InventoryReport; source: InventorySource } {
+  const files: { file: InventoryDataFile; bytes: Buffer }[] = [];
+  for (let from = 0; from < rows; from += rowsPerFile) {
+    const bytes = dataFile(from, Math.min(rowsPerFile, rows - from), deleted);
+    files.push({ file: { key: `reports/${SOURCE}/sseguard/data/${createdAt.getTime()}-${from}.csv.gz`, size: bytes.length, md5: createHash('md5').update(bytes).digest('hex') }, bytes });
+  }
+  const folder = createdAt.toISOString().slice(0, 16).replace(':', '-') + 'Z';
+  const key = `reports/${SOURCE}/sseguard/${folder}/manifest.json`;
+  const report: InventoryReport = {
+    destination: { bucket: 'bench-reports', prefix: 'reports' },
+    location: { configId: 'sseguard', folder, key, checksumKey: key.replace(/json$/, 'checksum') },
+    manifest: { sourceBucket: SOURCE, destinationBucket: 'bench-reports', createdAt, format: 'CSV', columns: COLUMNS, fileSchema: COLUMNS.join(', '), files: files.map((f) => f.file) },
+  };
+  const source: InventorySource = {
+    newest: async () => report,
+    at: async () => report,
+    async *rows(_report, file) {
+      const { bytes } = files.find((f) => f.file.key === file.key)!;
+      async function* body() {
+        for (let at = 0; at < bytes.length; at += 8 << 20) yield bytes.subarray(at, at + (8 << 20));
+      }
+      yield* readCsvRows(body(), COLUMNS, { where: file.key, md5: file.md5 });
+    },
+    async *allRows(r) {
+      for (const file of r.manifest.files) yield* source.rows(r, file);
+    },
+  };
+  return { report, source };
+}
+
+async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number }, deletedShare = 0.0002): Promise<MessageFigures> {
+  const states = new Map<string, StoredFinding>();
+  let sortedKeys: string[] | undefined;
+  const progress = new Map<string, ReportProgress>();
+  const markers = new Set<string>();
+  const checkpoints = new Map<string, InventoryFileCheckpoint & { sampleKeys: string[] }>();
+  const queue: string[] = [];
+  const policy = await loadPolicy(undefined, { resolve: async (ref: string) => ref } as never);
+  const deps: InventoryFileAuditDependencies = {
+    objects: { inspect: async (bucket, listed) => ({ status: 'unreadable', bucket, key: listed.key, reason: 'object-vanished', detail: 'gone' }) },
+    keys: { lookup: async () => { throw new Error('no KMS row in this bench'); } } as never,
+    policy,
+    store: {
+      async statesOf(_bucket, keys) {
+        return new Map(keys.flatMap((k) => (states.has(k) ? [[k, states.get(k)!] as const] : [])));
+      },
+      async record(findings) {
+        for (const f of findings) {
+          if (f.removed) states.delete(f.key);
+          else states.set(f.key, { ...f, firstSeen: f.auditedAt, lastSeen: f.auditedAt, rev: (states.get(f.key)?.rev ?? 0) + 1 });
+        }
+        sortedKeys = undefined;
+        return { undecided: [] };
+      },
+      async *findings(filter) {
+        sortedKeys ??= [...states.keys()].sort(compareKeys);
+        const range = filter?.keyRange ?? {};
+        let page: StoredFinding[] = [];
+        for (const key of sortedKeys) {
+          if (!inRange(key, range)) continue;
+          page.push(states.get(key)!);
+          if (page.length === 1000) {
+            yield page;
+            page = [];
+          }
+        }
+        if (page.length > 0) yield page;
+      },
+    },
+    inventory: () => current.source,
+    progress: {
+      fileDone: async (m, f) => markers.has(`${m}|${f}`),
+      markFileDone: async (r, f) => {
+        const p = progress.get(r.manifestKey) ?? { bucket: r.bucket, manifestKey: r.manifestKey, files: r.files, filesDone: 0 };
+        if (!markers.has(`${r.manifestKey}|${f}`)) p.filesDone += 1;
+        markers.add(`${r.manifestKey}|${f}`);
+        progress.set(r.manifestKey, p);
+        return p;
+      },
+      progress: async (_b, m) => progress.get(m),
+      markReconcileQueued: async () => undefined,
+      markReconciled: async (_b, m, at, removed) => void Object.assign(progress.get(m)!, { reconciledAt: at, removed }),
+      planPartitions: async (_b, m, n) => void Object.assign(progress.get(m)!, { partitions: n }),
+      partitionDone: async (m, i) => markers.has(`${m}|range ${i}`),
+      markPartitionDone: async (_b, m, i, removed) => {
+        const p = progress.get(m)!;
+        if (!markers.has(`${m}|range ${i}`)) Object.assign(p, { partitionsDone: (p.partitionsDone ?? 0) + 1, removed: (p.removed ?? 0) + removed });
+        markers.add(`${m}|range ${i}`);
+        return p;
+      },
+    },
+    checkpoints: {
+      read: async (m, f) => checkpoints.get(`${m}|${f}`) ?? { rowsDone: 0 },
+      advance: async (m, f, from, to, _at, sample) => {
+        const c = checkpoints.get(`${m}|${f}`) ?? { rowsDone: 0, sampleKeys: [] };
+        if (c.rowsDone !== from) return false;
+        c.rowsDone = to;
+        if (sample !== undefined) c.sampleKeys.push(...sample);
+        checkpoints.set(`${m}|${f}`, c);
+        return true;
+      },
+      continuationSent: async (m, f, from) => {
+        Object.assign(checkpoints.get(`${m}|${f}`)!, { continuationFrom: from });
+        return true;
+      },
+      reportTotals: async (m) => {
+        const mine = [...checkpoints].filter(([k]) => k.startsWith(`${m}|`)).map(([, c]) => c);
+        return { rows: mine.reduce((a, c) => a + c.rowsDone, 0), sampleKeys: mine.flatMap((c) => c.sampleKeys) };
+      },
+    },
+    absence: { mark: async () => true, clear: async () => true },
+    queue: { sendToAuditQueue: async (bodies) => void queue.push(...bodies) },
+    slices: { rowsPerMessage: options.rowsPerMessage, msPerMessage: Number.POSITIVE_INFINITY },
+    keysPerReconcileMessage: options.keysPerMessage,
+    // Each report audited the day it was made: its findings are older than the next report.
+    clock: () => now,
+  };
+  let now = new Date('2026-12-01T12:00:00Z');
+
+  // A first report records every object; the second (measured) lists all but a few deleted ones.
+  let current = reportInMemory(rows, options.rowsPerFile, new Date('2026-12-01T01:00:00Z'), new Set());
+  const drain = async (measure: boolean) => {
+    const figures = { dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, maxKeysHeld: 0, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
+    while (queue.length > 0) {
+      const parsed = parseMessageBody(queue.shift()!);
+      const started = performance.now();
+      if (parsed.kind === 'inventory-file') {
+        const result = await auditInventoryFile(deps, parsed.message);
+        const seconds = (performance.now() - started) / 1000;
+        const audited = result.rows ? result.rows.to - result.rows.from : 0;
+        figures.dataFile += 1;
+        figures.dataSeconds += seconds;
+        if (seconds > figures.maxData.seconds) figures.maxData = { seconds, rows: audited };
+      } else if (parsed.kind === 'inventory-reconcile') {
+        const result = await reconcileInventoryReport(deps, parsed.message);
+        const seconds = (performance.now() - started) / 1000;
+        figures.reconcile += 1;
+        if (result.status === 'reconciled') {
+          figures.reconcileRows += rows;
+          figures.reconcileSeconds += seconds;
+          if (seconds > figures.maxReconcile.seconds) figures.maxReconcile = { seconds, keysHeld: result.keysListed ?? 0 };
+          figures.maxKeysHeld = Math.max(figures.maxKeysHeld, result.keysListed ?? 0);
+        }
+      }
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    }
+    return measure ? figures : undefined;
+  };
+  let peakHeap = 0;
+  const enqueue = () => queue.push(...inventoryFileMessages(current.report).map((m) => JSON.stringify(m)));
+  enqueue();
+  await drain(false);
+  const deleted = new Set(Array.from({ length: Math.ceil(rows * deletedShare) }, (_, i) => Math.floor((i * rows) / Math.ceil(rows * deletedShare))));
+  current = reportInMemory(rows, options.rowsPerFile, new Date('2026-12-02T01:00:00Z'), deleted);
+  now = new Date('2026-12-02T12:00:00Z');
+  enqueue();
+  peakHeap = 0;
+  const f = (await drain(true))!;
+  if ((progress.get(current.report.location.key)?.removed ?? -1) !== deleted.size) throw new Error(`expected ${deleted.size} removals, got ${progress.get(current.report.location.key)?.removed}`);
+  return {
+    rows,
+    files: current.report.manifest.files.length,
+    messages: { dataFile: f.dataFile, reconcile: f.reconcile },
+    maxDataFileMessage: { seconds: round(f.maxData.seconds, 3), rows: f.maxData.rows },
+    maxReconcileMessage: { seconds: round(f.maxReconcile.seconds, 3), keysHeld: f.maxReconcile.keysHeld },
+    maxKeysHeld: f.maxKeysHeld,
+    dataFileMicrosPerRow: round((f.dataSeconds * 1e6) / rows, 2),
+    reconcileMicrosPerReportRow: round((f.reconcileSeconds * 1e6) / Math.max(f.reconcileRows, 1), 2),
+    peakHeapMb: round(peakHeap / 2 ** 20, 1),
+  };
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Lambda-seconds and wall hours of one sweep of 1 billion objects from the larger run's per-row figures (worker CPU only). */
+export function projectMessages(f: MessageFigures, keysPerMessage = DEFAULT_KEYS_PER_RECONCILE_MESSAGE, concurrency = 1000) {
+  const dataFileSeconds = (f.dataFileMicrosPerRow * PROJECTED_OBJECTS) / 1e6;
+  const ranges = Math.ceil(PROJECTED_OBJECTS / keysPerMessage);
+  const reconcileMessageSeconds = (f.reconcileMicrosPerReportRow * PROJECTED_OBJECTS) / 1e6;
+  return {
+    objects: PROJECTED_OBJECTS,
+    dataFileLambdaSeconds: Math.round(dataFileSeconds),
+    reconcileRanges: ranges,
+    reconcileSecondsPerMessage: Math.round(reconcileMessageSeconds),
+    reconcileLambdaSeconds: Math.round(reconcileMessageSeconds * ranges),
+    concurrency,
+    wallHours: round((dataFileSeconds / concurrency + reconcileMessageSeconds * Math.ceil(ranges / concurrency)) / 3600, 2),
+  };
+}
+
+export async function measureMessages(options: { rows: number[]; rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number }): Promise<MessageFigures[]> {
+  const results: MessageFigures[] = [];
+  for (const rows of options.rows) results.push(await runReport(rows, options));
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '50000,500000' },
+      'rows-per-file': { type: 'string', default: '50000' },
+      'rows-per-message': { type: 'string', default: '10000' },
+      'keys-per-message': { type: 'string', default: '50000' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const options = {
+    rows: values.rows.split(',').map(Number),
+    rowsPerFile: Number(values['rows-per-file']),
+    rowsPerMessage: Number(values['rows-per-message']),
+    keysPerMessage: Number(values['keys-per-message']),
+  };
+  const figures = await measureMessages(options);
+  for (const f of figures) {
+    console.log(
+      `${f.rows} rows in ${f.files} files: ${f.messages.dataFile} data-file messages, max ${f.maxDataFileMessage.seconds} s / ${f.maxDataFileMessage.rows} rows; ` +
+        `${f.messages.reconcile} reconcile messages, max ${f.maxReconcileMessage.seconds} s / ${f.maxReconcileMessage.keysHeld} keys held (at most ${f.maxKeysHeld} in one); ` +
+        `${f.dataFileMicrosPerRow} µs/row audited, ${f.reconcileMicrosPerReportRow} µs per report row per range; peak heap ${f.peakHeapMb} MB`,
+    );
+  }
+  const projection = projectMessages(figures.at(-1)!);
+  console.log(`projected at 1e9 objects: ${JSON.stringify(projection)}`);
+  if (values.json) console.log(JSON.stringify({ messages: figures, projection }));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
