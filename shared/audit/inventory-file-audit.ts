@@ -55,7 +55,12 @@ async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, me
   return true;
 }
 
-export async function auditInventoryFile(deps: InventoryFileAuditDependencies, message: InventoryFileMessage): Promise<InventoryFileAuditResult> {
+/** `origin`: the bucket's account and Region, stamped on every finding (the worker's own account). */
+export async function auditInventoryFile(
+  deps: InventoryFileAuditDependencies,
+  message: InventoryFileMessage,
+  origin?: { account: string; region: string },
+): Promise<InventoryFileAuditResult> {
   const clock = deps.clock ?? (() => new Date());
   if (await deps.progress.fileDone(message.manifestKey, message.file.key)) {
     const progress = await deps.progress.progress(message.bucket, message.manifestKey);
@@ -75,6 +80,7 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
     source,
     { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
     {
+      ...(origin ? { origin } : {}),
       onTransient: (finding) => void transient.push(finding),
       onFinding: (finding) => void recorded.push(finding),
       // Not recorded as it stands: the message is retried (a fresh HeadObject orders it), never marked done without it.

@@ -17,7 +17,7 @@ import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import { isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
-import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
+import { countFinding, emptyScanResult, finishScan, stampOrigin, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
 export interface InventoryScanRunResult extends ScanResult {
   inventory: InventoryScanStats & {
@@ -138,6 +138,8 @@ export interface InventoryAuditHooks {
   onUnrecorded(finding: Finding): Promise<void> | void;
   /** Once aborted (Ctrl-C), no more rows are taken: the fix of the row in hand has finished. */
   stop?: AbortSignal;
+  /** The bucket's account and Region: stamped on every finding, as the listing scan does. */
+  origin?: { account: string; region: string } | undefined;
 }
 
 export interface InventoryAuditTally {
@@ -188,7 +190,7 @@ export async function auditInventoryRows(
       continue;
     }
     if (hooks.includes && !hooks.includes(audit)) continue;
-    const finding = await findingOfInventoryAudit(deps, audit, clock);
+    const finding = stampOrigin(await findingOfInventoryAudit(deps, audit, clock), hooks.origin);
     if (isTransient(finding)) {
       await hooks.onTransient(finding, scan.stats);
       continue;
@@ -233,6 +235,7 @@ export async function scanFromInventory(
         options.onProgress?.({ listed: stats.rows, audited: result.objects });
       },
       ...(options.stop ? { stop: options.stop } : {}),
+      ...(options.origin ? { origin: options.origin } : {}),
     },
   );
   if (tally.interrupted) result.interrupted = { listingFinished: false };
