@@ -370,7 +370,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   // After `emulator`: it adds `emulator deliver-inventory` beside `inventory setup` and `plan`.
-  registerInventoryCommands(program, setExit, bucketName);
+  registerInventoryCommands(program, setExit, bucketName, { accountIds, ouIds, regionList });
 
   // Every command's --help ends with the same exit codes (jobs says what they mean for jobs).
   const everyCommand = (command: Command): Command[] => command.commands.flatMap((sub) => [sub, ...everyCommand(sub)]);

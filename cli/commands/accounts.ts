@@ -56,12 +56,12 @@ export async function accountsInScope(config: Config, scope: AccountScope, clien
   return listed.map((a) => a.id);
 }
 
-function memberCredentials(config: Config, scope: AccountScope, sts: STSClient): AccountCredentials {
+export function memberCredentials(config: Config, scope: AccountScope, sts: STSClient): AccountCredentials {
   return assumedRoleCredentials({ roleName: scope.roleName, ...(scope.externalId ? { externalId: scope.externalId } : {}) }, { sts });
 }
 
 /** The account the process's own credentials belong to: audited with them, no role assumed. */
-async function callerAccount(sts: STSClient): Promise<string | undefined> {
+export async function callerAccount(sts: STSClient): Promise<string | undefined> {
   try {
     return (await sts.send(new GetCallerIdentityCommand({}))).Account;
   } catch {

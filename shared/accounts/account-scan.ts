@@ -5,49 +5,20 @@
 // run a few at a time; within an account the bucket scans share the account's concurrency (API
 // quotas are per account and Region).
 import { randomUUID } from 'node:crypto';
-import { GetBucketLocationCommand, paginateListBuckets, type S3Client } from '@aws-sdk/client-s3';
 import type { ClientOptions } from '../aws/clients.ts';
-import { errorFacts } from '../aws/errors.ts';
 import type { ResolvedPolicy } from '../domain/policy.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import { S3ObjectInspector } from '../inspect/object-inspector.ts';
 import { scanBucket, type ScanResult } from '../audit/scan.ts';
-import { parseBucketSelection, selectBuckets } from '../sweep/bucket-selection.ts';
-import { AccountUnreachableError, type AccountCredentials } from './credentials.ts';
+import type { AccountCredentials } from './credentials.ts';
 import { AccountClientPool } from './client-pool.ts';
+import { walkAccounts, type CoverageGap, type WalkedAccount } from './account-walk.ts';
 
 export { AccountClientPool } from './client-pool.ts';
+export { accountBuckets, eachBounded, type AccountBucket, type CoverageGap } from './account-walk.ts';
 
-/**
- * A bucket's Region: ListBuckets' BucketRegion, else GetBucketLocation (endpoints and emulators that
- * leave BucketRegion out); its empty answer means us-east-1 and the legacy "EU" eu-west-1.
- */
-async function regionOf(s3: S3Client, bucket: string, listed: string | undefined): Promise<string> {
-  if (listed) return listed;
-  const { LocationConstraint } = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
-  if (!LocationConstraint) return 'us-east-1';
-  return LocationConstraint === 'EU' ? 'eu-west-1' : LocationConstraint;
-}
-
-export interface AccountBucket {
-  name: string;
-  region: string;
-}
-
-/** Something in scope that this run did not cover, and why. */
-export interface CoverageGap {
-  account: string;
-  region?: string;
-  bucket?: string;
-  reason: string;
-}
-
-export interface AccountCoverage {
-  account: string;
-  status: 'covered' | 'partial' | 'gap';
-  regions: string[];
-  buckets: number;
+export interface AccountCoverage extends WalkedAccount {
   objects: number;
   notAudited: number;
 }
@@ -88,86 +59,33 @@ export interface AccountsRunOptions {
   onAccount?: (coverage: AccountCoverage) => void;
 }
 
-/** Runs `work` over `items`, at most `limit` at once. */
-export async function eachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-}
-
-const describeError = (error: unknown): string => {
-  if (error instanceof AccountUnreachableError) return error.reason;
-  const { name, message } = errorFacts(error);
-  return `${name}: ${message}`;
-};
-
-/** The account's buckets with their Regions (ListBuckets gives BucketRegion), filtered. */
-export async function accountBuckets(pool: AccountClientPool, account: string, region: string, options: Pick<AccountsRunOptions, 'buckets' | 'regions'>): Promise<AccountBucket[]> {
-  const { s3 } = pool.clientsFor(account, region);
-  const listed: { name: string; region?: string }[] = [];
-  for await (const page of paginateListBuckets({ client: s3 }, {})) {
-    for (const bucket of page.Buckets ?? []) if (bucket.Name) listed.push({ name: bucket.Name, ...(bucket.BucketRegion ? { region: bucket.BucketRegion } : {}) });
-  }
-  const chosen = new Set(selectBuckets(parseBucketSelection(options.buckets ?? []), listed.map((b) => b.name)));
-  const found = await Promise.all(listed.filter((b) => chosen.has(b.name)).map(async (b) => ({ name: b.name, region: await regionOf(s3, b.name, b.region) })));
-  return found.filter((b) => !options.regions?.length || options.regions.includes(b.region)).sort((a, b) => (a.name < b.name ? -1 : 1));
-}
-
 export async function scanAccounts(deps: AccountsRunDependencies, options: AccountsRunOptions): Promise<AccountsRunResult> {
   const clock = deps.clock ?? (() => new Date());
   const result: AccountsRunResult = { id: randomUUID(), startedAt: clock().toISOString(), finishedAt: '', accounts: [], gaps: [], scans: [] };
   const pool = new AccountClientPool(deps);
-
-  // Roles first, every account: a key in account A protecting B's objects is described with A's role.
-  const unreachable = new Map<string, string>();
-  await eachBounded(options.accounts, options.accountConcurrency ?? 8, async (account) => {
-    if (account === deps.centralAccount) return void pool.reachable.add(account);
-    try {
-      await deps.credentials.assume(account);
-      pool.reachable.add(account);
-    } catch (error) {
-      unreachable.set(account, describeError(error));
-      pool.unreachable(account);
-    }
-  });
-
-  await eachBounded(options.accounts, options.accountConcurrency ?? 4, async (account) => {
-    const coverage: AccountCoverage = { account, status: 'covered', regions: [], buckets: 0, objects: 0, notAudited: 0 };
-    const gap = (reason: string, where: Partial<Pick<CoverageGap, 'region' | 'bucket'>> = {}) => result.gaps.push({ account, ...where, reason });
-    try {
-      const why = unreachable.get(account);
-      if (why) throw new AccountUnreachableError(account, why);
-      const buckets = await accountBuckets(pool, account, deps.region, options);
-      coverage.buckets = buckets.length;
-      coverage.regions = [...new Set(buckets.map((b) => b.region))].sort();
-      // The account's concurrency is shared by its buckets: one bucket at a time, each at full width.
-      for (const bucket of buckets) {
-        const clients = pool.clientsFor(account, bucket.region);
-        const objects = new S3ObjectInspector(clients.s3);
-        try {
-          const scan = await scanBucket(
-            { objects, lister: objects, keys: pool.routedKeys({ account, region: bucket.region }), policy: deps.policy, ...(deps.store ? { store: deps.store } : {}), ...(deps.clock ? { clock: deps.clock } : {}) },
-            { bucket: bucket.name, concurrency: options.concurrency, origin: { account, region: bucket.region }, ...(options.onFinding ? { onFinding: options.onFinding } : {}) },
-          );
-          result.scans.push({ ...scan, account, region: bucket.region });
-          coverage.objects += scan.objects;
-          coverage.notAudited += scan.notAudited;
-          if (scan.notAudited > 0) gap(`${scan.notAudited} objects not audited (throttled, failing or timed out)`, { region: bucket.region, bucket: bucket.name });
-        } catch (error) {
-          gap(describeError(error), { region: bucket.region, bucket: bucket.name });
-        }
-      }
-      if (result.gaps.some((g) => g.account === account)) coverage.status = 'partial';
-    } catch (error) {
-      coverage.status = 'gap';
-      gap(describeError(error));
-    }
-    result.accounts.push(coverage);
-    options.onAccount?.(coverage);
-  });
-  result.accounts.sort((a, b) => (a.account < b.account ? -1 : 1));
+  const counted = new Map<string, { objects: number; notAudited: number }>();
+  const coverageOf = (walked: WalkedAccount): AccountCoverage => ({ ...walked, objects: 0, notAudited: 0, ...counted.get(walked.account) });
+  const walked = await walkAccounts(
+    { pool, credentials: deps.credentials, ...(deps.centralAccount ? { centralAccount: deps.centralAccount } : {}), region: deps.region },
+    options,
+    async (account, bucket) => {
+      const clients = pool.clientsFor(account, bucket.region);
+      const objects = new S3ObjectInspector(clients.s3);
+      const scan = await scanBucket(
+        { objects, lister: objects, keys: pool.routedKeys({ account, region: bucket.region }), policy: deps.policy, ...(deps.store ? { store: deps.store } : {}), ...(deps.clock ? { clock: deps.clock } : {}) },
+        { bucket: bucket.name, concurrency: options.concurrency, origin: { account, region: bucket.region }, ...(options.onFinding ? { onFinding: options.onFinding } : {}) },
+      );
+      result.scans.push({ ...scan, account, region: bucket.region });
+      const count = counted.get(account) ?? { objects: 0, notAudited: 0 };
+      count.objects += scan.objects;
+      count.notAudited += scan.notAudited;
+      counted.set(account, count);
+      return scan.notAudited > 0 ? `${scan.notAudited} objects not audited (throttled, failing or timed out)` : undefined;
+    },
+    options.onAccount ? (account) => options.onAccount!(coverageOf(account)) : undefined,
+  );
+  result.accounts = walked.accounts.map(coverageOf);
+  result.gaps = walked.gaps;
   result.finishedAt = clock().toISOString();
   await deps.store?.recordAccountsRun?.({
     id: result.id,
