@@ -126,7 +126,7 @@ test('injected faults: a member bucket whose listing fails with 5xx after every 
     const out = new PassThrough();
     let printed = '';
     out.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    const options = { accounts: [failing.id, org.members[2]!.id], roleName: 'sseguard-audit', target: 'sse-kms', bucketKey: true, clientSide: false, json: true } as const;
+    const options: PlanAccountsOptions = { accounts: [failing.id, org.members[2]!.id], roleName: 'sseguard-audit', target: 'sse-kms', bucketKey: true, clientSide: false, json: true };
     const code = await planAccountsCommand(config, options, out, { sts: refusingAssumeRole('000000000000') });
     const output = JSON.parse(printed) as PlanOutput;
     expect(code).toBe(2);
