@@ -101,7 +101,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
     .option('--external-id <id>', 'the external id the accounts\' role trust policies require')
     .option('--buckets <glob...>', 'with --accounts or --org: only buckets matching these globs ("!glob" excludes); default every bucket the role can see')
-    .option('-p, --prefix <prefix>', 'only keys starting with this prefix')
+    .option('-p, --prefix <prefix>', 'only keys starting with this prefix (with --accounts or --org: in every bucket)')
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
     .option('--regions <list>', "only buckets in these Regions, comma-separated (default: every Region); a bucket elsewhere is reported as skipped", regionList)
     .option('-c, --concurrency <n>', 'objects audited at once', wholeNumber(1, 512), 16)
@@ -177,8 +177,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }) => {
         const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
         if (accounts || org) {
-          if (single.prefix || single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
-            throw new ConfigError('--accounts and --org audit with HeadObject, report only: --prefix, --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
+          if (single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
+            throw new ConfigError('--accounts and --org audit with HeadObject, report only: --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
           }
           const { accountsScanCommand } = await import('./commands/accounts.ts');
           const chosen = [...(buckets ?? []), ...(single.bucket ? [single.bucket] : [])];
@@ -192,6 +192,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
               ...(externalId ? { externalId } : {}),
               ...(chosen.length ? { buckets: chosen } : {}),
               ...(single.policy ? { policy: single.policy } : {}),
+              ...(single.prefix ? { prefix: single.prefix } : {}),
               concurrency: single.concurrency,
               json: single.json,
               record: single.record,

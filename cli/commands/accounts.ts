@@ -29,6 +29,8 @@ export interface AccountScope {
 
 export interface AccountsScanOptions extends AccountScope {
   buckets?: string[];
+  /** Only keys under this prefix, in every bucket. */
+  prefix?: string;
   regions?: string[];
   policy?: string;
   concurrency: number;
@@ -78,7 +80,7 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
   const policy = await loadPolicy(options.policy ?? config.policyPath, runtime.keys);
   const verdicts: Partial<Record<Verdict, number>> = {};
   let first = true;
-  if (options.json) await write(out, `{"scan":${JSON.stringify({ accounts, buckets: options.buckets ?? [], regions: options.regions ?? [] })},"findings":[`);
+  if (options.json) await write(out, `{"scan":${JSON.stringify({ accounts, buckets: options.buckets ?? [], prefix: options.prefix ?? '', regions: options.regions ?? [] })},"findings":[`);
   const result = await scanAccounts(
     {
       credentials: memberCredentials(config, options, sts),
@@ -91,6 +93,7 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
     {
       accounts,
       concurrency: options.concurrency,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
       ...(options.buckets?.length ? { buckets: options.buckets } : {}),
       ...(options.regions?.length ? { regions: options.regions } : {}),
       onFinding: async (finding) => {

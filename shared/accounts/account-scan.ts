@@ -51,6 +51,8 @@ export interface AccountsRunOptions {
   buckets?: string[];
   /** Only buckets in these Regions; default every Region the account has buckets in. */
   regions?: string[];
+  /** Only keys under this prefix, in every bucket. */
+  prefix?: string;
   /** Objects audited at once in one account (shared by its buckets). */
   concurrency: number;
   /** Accounts audited at once. */
@@ -73,7 +75,7 @@ export async function scanAccounts(deps: AccountsRunDependencies, options: Accou
       const objects = new S3ObjectInspector(clients.s3);
       const scan = await scanBucket(
         { objects, lister: objects, keys: pool.routedKeys({ account, region: bucket.region }), policy: deps.policy, ...(deps.store ? { store: deps.store } : {}), ...(deps.clock ? { clock: deps.clock } : {}) },
-        { bucket: bucket.name, concurrency: options.concurrency, origin: { account, region: bucket.region }, ...(options.onFinding ? { onFinding: options.onFinding } : {}) },
+        { bucket: bucket.name, ...(options.prefix ? { prefix: options.prefix } : {}), concurrency: options.concurrency, origin: { account, region: bucket.region }, ...(options.onFinding ? { onFinding: options.onFinding } : {}) },
       );
       result.scans.push({ ...scan, account, region: bucket.region });
       const count = counted.get(account) ?? { objects: 0, notAudited: 0 };
@@ -91,6 +93,7 @@ export async function scanAccounts(deps: AccountsRunDependencies, options: Accou
     id: result.id,
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
     accounts: result.accounts,
     gaps: result.gaps,
   });
