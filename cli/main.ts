@@ -100,6 +100,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--exclude <ids>', 'with --accounts or --org: leave these accounts out', accountIds)
     .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
     .option('--external-id <id>', 'the external id the accounts\' role trust policies require')
+    .option('--remediation-role-name <name>', "with --remediate and --accounts or --org: each member's opt-in remediation role (a name or an ARN template)", 'sseguard-remediation')
     .option('--buckets <glob...>', 'with --accounts or --org: only buckets matching these globs ("!glob" excludes); default every bucket the role can see')
     .option('-p, --prefix <prefix>', 'only keys starting with this prefix (with --accounts or --org: in every bucket)')
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
@@ -149,6 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         exclude?: string[];
         roleName: string;
         externalId?: string;
+        remediationRoleName: string;
         buckets?: string[];
         prefix?: string;
         policy?: string;
@@ -177,8 +179,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }) => {
         const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
         if (accounts || org) {
-          if (single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
-            throw new ConfigError('--accounts and --org audit with HeadObject, report only: --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
+          if (single.dryRun || single.inventory || single.metadataTable || single.batch || single.allVersions) {
+            throw new ConfigError('--accounts and --org audit with HeadObject: --dry-run, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
           }
           const { accountsScanCommand } = await import('./commands/accounts.ts');
           const chosen = [...(buckets ?? []), ...(single.bucket ? [single.bucket] : [])];
@@ -193,6 +195,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
               ...(chosen.length ? { buckets: chosen } : {}),
               ...(single.policy ? { policy: single.policy } : {}),
               ...(single.prefix ? { prefix: single.prefix } : {}),
+              ...(single.remediate ? { remediate: true, remediationRoleName: single.remediationRoleName } : {}),
               concurrency: single.concurrency,
               json: single.json,
               record: single.record,
@@ -202,6 +205,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         }
         if (!single.bucket) throw new ConfigError('name a bucket (--bucket) or the accounts to audit (--accounts, --org)');
         if (buckets || ou || exclude || externalId) throw new ConfigError('--buckets, --ou, --exclude and --external-id need --accounts or --org');
+        if (single.remediationRoleName !== 'sseguard-remediation') throw new ConfigError('--remediation-role-name needs --accounts or --org (one bucket is fixed with your own credentials)');
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
           { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';

@@ -13,7 +13,12 @@ import { VERDICTS, isFailingVerdict, type Verdict } from '#shared/domain/verdict
 import type { Config } from '#shared/config.ts';
 import { ConfigError } from '#shared/config.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
-import { createRuntime } from '#shared/runtime.ts';
+import { createRuntime, type Runtime } from '#shared/runtime.ts';
+import type { Remediator } from '#shared/audit/audit-batch.ts';
+import type { AuditDependencies } from '#shared/audit/audit-object.ts';
+import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
+import { createRemediator } from '#shared/audit/remediator.ts';
+import { MEMBER_ROLE_NAMES } from '#shared/deploy/member-template.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
 import { renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
@@ -32,6 +37,10 @@ export interface AccountsScanOptions extends AccountScope {
   /** Only keys under this prefix, in every bucket. */
   prefix?: string;
   regions?: string[];
+  /** Fix where the policy says remediate: true, through each member's opt-in remediation role. */
+  remediate?: boolean;
+  /** The remediation role: a name or an ARN template (default sseguard-remediation, as the member template names it). */
+  remediationRoleName?: string;
   policy?: string;
   concurrency: number;
   json: boolean;
@@ -79,6 +88,7 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
   const runtime = createRuntime(config);
   const policy = await loadPolicy(options.policy ?? config.policyPath, runtime.keys);
   const verdicts: Partial<Record<Verdict, number>> = {};
+  const fixes = options.remediate ? memberRemediation(runtime, options, sts, central, options.record) : undefined;
   let first = true;
   if (options.json) await write(out, `{"scan":${JSON.stringify({ accounts, buckets: options.buckets ?? [], prefix: options.prefix ?? '', regions: options.regions ?? [] })},"findings":[`);
   const result = await scanAccounts(
@@ -89,6 +99,7 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
       policy,
       ...(options.record ? { store: runtime.store } : {}),
       region: config.region,
+      ...(fixes ? { remediatorFor: fixes.remediatorFor } : {}),
     },
     {
       accounts,
@@ -105,16 +116,55 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
       },
     },
   );
-  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (verdicts[v] ?? 0) > 0);
+  // Normally none is left: each fix that ran completed or removed its lock.
+  await fixes?.locks.releaseHeld();
+  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (verdicts[v] ?? 0) > 0) || Object.keys(fixes?.outcomes ?? {}).some((o) => o === 'failed');
   // Anything in scope not covered makes the run incomplete: that is an error, not a verdict.
   const exitCode = result.gaps.length > 0 ? 2 : failing ? 1 : 0;
   if (options.json) {
-    const summary = { id: result.id, startedAt: result.startedAt, finishedAt: result.finishedAt, verdicts, accounts: result.accounts, gaps: result.gaps, recorded: options.record, exitCode };
+    const summary = {
+      id: result.id,
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      verdicts,
+      accounts: result.accounts,
+      gaps: result.gaps,
+      ...(fixes ? { remediation: { mode: 'fix', outcomes: fixes.outcomes } } : {}),
+      recorded: options.record,
+      exitCode,
+    };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
     await write(out, renderAccountsRun(result, verdicts, options.record ? config.table : undefined));
+    if (fixes) {
+      const outcomes = Object.entries(fixes.outcomes);
+      await write(out, outcomes.length === 0 ? '\nNothing to fix.\n' : `\nRemediation (each account through its remediation role):\n${renderTable(['outcome', 'objects'], outcomes)}\n`);
+    }
   }
   return exitCode;
+}
+
+/**
+ * Fixes in member accounts: the member's opt-in remediation role (assumed once per account, before
+ * its first bucket), each fix once per object version through the idempotency table, intents and
+ * outcomes in the findings table as for one bucket. The central account fixes with its own credentials.
+ */
+function memberRemediation(runtime: Runtime, options: AccountsScanOptions, sts: STSClient, central: string | undefined, record: boolean) {
+  const credentials = assumedRoleCredentials({ roleName: options.remediationRoleName ?? MEMBER_ROLE_NAMES.remediation, ...(options.externalId ? { externalId: options.externalId } : {}) }, { sts });
+  const pool = new AccountClientPool({ credentials, clientOptions: { endpoints: runtime.config.endpoints, timeouts: runtime.config.timeouts, region: runtime.config.region }, ...(central ? { centralAccount: central } : {}) });
+  const { fixOnce, locks } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
+  const outcomes: Record<string, number> = {};
+  const remediatorFor = async (account: string, region: string, audit: AuditDependencies): Promise<Remediator> => {
+    if (account !== central) await credentials.assume(account);
+    return createRemediator({
+      ...audit,
+      s3: pool.clientsFor(account, region).s3,
+      fixOnce,
+      onOutcome: (outcome) => void (outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1),
+      ...(record ? { fixLog: runtime.store } : {}),
+    });
+  };
+  return { remediatorFor, locks, outcomes };
 }
 
 function renderAccountsRun(result: AccountsRunResult, verdicts: Partial<Record<Verdict, number>>, table: string | undefined): string {

@@ -11,9 +11,11 @@ import type { Finding } from '../domain/finding.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import { S3ObjectInspector } from '../inspect/object-inspector.ts';
 import { scanBucket, type ScanResult } from '../audit/scan.ts';
+import type { Remediator } from '../audit/audit-batch.ts';
+import type { AuditDependencies } from '../audit/audit-object.ts';
 import type { AccountCredentials } from './credentials.ts';
 import { AccountClientPool } from './client-pool.ts';
-import { walkAccounts, type CoverageGap, type WalkedAccount } from './account-walk.ts';
+import { describeError, walkAccounts, type CoverageGap, type WalkedAccount } from './account-walk.ts';
 
 export { AccountClientPool } from './client-pool.ts';
 export { accountBuckets, eachBounded, type AccountBucket, type CoverageGap } from './account-walk.ts';
@@ -43,6 +45,12 @@ export interface AccountsRunDependencies {
   /** The default Region (the one ListBuckets is asked in). */
   region: string;
   clock?: () => Date;
+  /**
+   * Fixes where the policy says so (`scan --org --remediate`): the remediator of an account and
+   * Region, made with the member's remediation role. A throw (the role cannot be assumed) leaves the
+   * account's objects audited, not fixed, and names the gap.
+   */
+  remediatorFor?: (account: string, region: string, audit: AuditDependencies) => Promise<Remediator>;
 }
 
 export interface AccountsRunOptions {
@@ -73,8 +81,18 @@ export async function scanAccounts(deps: AccountsRunDependencies, options: Accou
     async (account, bucket) => {
       const clients = pool.clientsFor(account, bucket.region);
       const objects = new S3ObjectInspector(clients.s3);
+      const audit: AuditDependencies = { objects, keys: pool.routedKeys({ account, region: bucket.region }), policy: deps.policy, ...(deps.clock ? { clock: deps.clock } : {}) };
+      let remediator: Remediator | undefined;
+      let notFixed: string | undefined;
+      if (deps.remediatorFor) {
+        try {
+          remediator = await deps.remediatorFor(account, bucket.region, audit);
+        } catch (error) {
+          notFixed = `audited, not fixed: ${describeError(error)}`;
+        }
+      }
       const scan = await scanBucket(
-        { objects, lister: objects, keys: pool.routedKeys({ account, region: bucket.region }), policy: deps.policy, ...(deps.store ? { store: deps.store } : {}), ...(deps.clock ? { clock: deps.clock } : {}) },
+        { ...audit, lister: objects, ...(remediator ? { remediator } : {}), ...(deps.store ? { store: deps.store } : {}) },
         { bucket: bucket.name, ...(options.prefix ? { prefix: options.prefix } : {}), concurrency: options.concurrency, origin: { account, region: bucket.region }, ...(options.onFinding ? { onFinding: options.onFinding } : {}) },
       );
       result.scans.push({ ...scan, account, region: bucket.region });
@@ -82,7 +100,8 @@ export async function scanAccounts(deps: AccountsRunDependencies, options: Accou
       count.objects += scan.objects;
       count.notAudited += scan.notAudited;
       counted.set(account, count);
-      return scan.notAudited > 0 ? `${scan.notAudited} objects not audited (throttled, failing or timed out)` : undefined;
+      const partial = [scan.notAudited > 0 ? `${scan.notAudited} objects not audited (throttled, failing or timed out)` : undefined, notFixed].filter(Boolean);
+      return partial.length > 0 ? partial.join('; ') : undefined;
     },
     options.onAccount ? (account) => options.onAccount!(coverageOf(account)) : undefined,
   );
