@@ -2,7 +2,9 @@
 // the caller's account (STS GetCallerIdentity on the emulator, SSEGUARD_ACCOUNT_ID when set) and
 // the bucket's Region, as account scans do: `report --account/--region` then find them too.
 import { PassThrough } from 'node:stream';
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketInventoryConfigurationCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
+import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { beforeAll, expect, test } from 'vitest';
@@ -79,6 +81,20 @@ test('SSEGUARD_ACCOUNT_ID names the account instead of STS; another account find
   expect(other.json.findings.map((f) => f.key)).toEqual(['c.txt']);
   const none = await reportJson({ account: '999999999999' });
   expect(none.json.findings).toEqual([]);
+});
+
+test('scan --inventory (rows decided from the S3 Inventory report) stamps them the same way', async () => {
+  const { clients } = createRuntime(loadConfig());
+  await clients.s3.send(new CreateBucketCommand({ Bucket: 'origin-inventory' }));
+  await clients.s3.send(new CreateBucketCommand({ Bucket: 'origin-inventory-reports' }));
+  await putObject(clients, 'origin-inventory', 'i.txt', { mode: 'sse-s3' });
+  const configuration = inventoryConfiguration({ bucket: 'origin-inventory', destinationBucket: 'origin-inventory-reports' });
+  await clients.s3.send(new PutBucketInventoryConfigurationCommand({ Bucket: 'origin-inventory', Id: configuration.Id!, InventoryConfiguration: configuration }));
+  await deliverInventory(process.env.AWS_ENDPOINT_URL!, { bucket: 'origin-inventory' });
+  const { json } = await printedBy((out) =>
+    scanCommand(loadConfig(), { bucket: 'origin-inventory', inventory: 's3://origin-inventory-reports', concurrency: 4, json: true, record: true, remediation: 'report' }, out),
+  );
+  expect(json.findings.map((f) => [f.key, f.account, f.region])).toEqual([['i.txt', caller, HOME]]);
 });
 
 test("the worker stamps the central account's own bucket notifications with its account and the record's Region", async () => {
