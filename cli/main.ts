@@ -179,8 +179,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }) => {
         const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
         if (accounts || org) {
-          if (single.dryRun || single.inventory || single.metadataTable || single.batch || single.allVersions) {
-            throw new ConfigError('--accounts and --org audit with HeadObject: --dry-run, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
+          if (single.inventory || single.metadataTable || single.batch || single.allVersions) {
+            throw new ConfigError('--accounts and --org audit with HeadObject: --inventory, --metadata-table, --batch and --all-versions are for one bucket');
           }
           const { accountsScanCommand } = await import('./commands/accounts.ts');
           const chosen = [...(buckets ?? []), ...(single.bucket ? [single.bucket] : [])];
@@ -196,6 +196,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
               ...(single.policy ? { policy: single.policy } : {}),
               ...(single.prefix ? { prefix: single.prefix } : {}),
               ...(single.remediate ? { remediate: true, remediationRoleName: single.remediationRoleName } : {}),
+              ...(single.dryRun ? { dryRun: true } : {}),
               concurrency: single.concurrency,
               json: single.json,
               record: single.record,

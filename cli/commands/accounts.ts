@@ -18,6 +18,8 @@ import type { Remediator } from '#shared/audit/audit-batch.ts';
 import type { AuditDependencies } from '#shared/audit/audit-object.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
+import { describePlan, dryRunTotals } from '#shared/remediation/index.ts';
+import { S3Client } from '@aws-sdk/client-s3';
 import { MEMBER_ROLE_NAMES } from '#shared/deploy/member-template.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
 import { renderTable } from '../output/format.ts';
@@ -39,6 +41,8 @@ export interface AccountsScanOptions extends AccountScope {
   regions?: string[];
   /** Fix where the policy says remediate: true, through each member's opt-in remediation role. */
   remediate?: boolean;
+  /** Print the fix the policy asks for, per object, and totals; change nothing (no remediation role needed). */
+  dryRun?: boolean;
   /** The remediation role: a name or an ARN template (default sseguard-remediation, as the member template names it). */
   remediationRoleName?: string;
   policy?: string;
@@ -89,6 +93,7 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
   const policy = await loadPolicy(options.policy ?? config.policyPath, runtime.keys);
   const verdicts: Partial<Record<Verdict, number>> = {};
   const fixes = options.remediate ? memberRemediation(runtime, options, sts, central, options.record) : undefined;
+  const plans = options.dryRun ? plannedFixes() : undefined;
   let first = true;
   if (options.json) await write(out, `{"scan":${JSON.stringify({ accounts, buckets: options.buckets ?? [], prefix: options.prefix ?? '', regions: options.regions ?? [] })},"findings":[`);
   const result = await scanAccounts(
@@ -100,6 +105,7 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
       ...(options.record ? { store: runtime.store } : {}),
       region: config.region,
       ...(fixes ? { remediatorFor: fixes.remediatorFor } : {}),
+      ...(plans ? { remediatorFor: plans.remediatorFor } : {}),
     },
     {
       accounts,
@@ -130,12 +136,21 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
       accounts: result.accounts,
       gaps: result.gaps,
       ...(fixes ? { remediation: { mode: 'fix', outcomes: fixes.outcomes } } : {}),
+      ...(plans ? { remediation: { mode: 'dry-run', outcomes: plans.outcomes, totals: plans.totals } } : {}),
       recorded: options.record,
       exitCode,
     };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
     await write(out, renderAccountsRun(result, verdicts, options.record ? config.table : undefined));
+    if (plans) {
+      const t = plans.totals;
+      await write(
+        out,
+        `\nRemediation plan (dry run: nothing was changed):\n${plans.lines.map((line) => `  ${line}`).join('\n')}\n` +
+          `${t.objects} objects; ${t.bytesCopied} bytes would be copied; about ${t.kmsRequests} KMS requests.\n`,
+      );
+    }
     if (fixes) {
       const outcomes = Object.entries(fixes.outcomes);
       await write(out, outcomes.length === 0 ? '\nNothing to fix.\n' : `\nRemediation (each account through its remediation role):\n${renderTable(['outcome', 'objects'], outcomes)}\n`);
@@ -165,6 +180,38 @@ function memberRemediation(runtime: Runtime, options: AccountsScanOptions, sts: 
     });
   };
   return { remediatorFor, locks, outcomes };
+}
+
+/** --dry-run: each fix planned (pure, from the audit's facts), counted and described; nothing is written, no role assumed. */
+function plannedFixes() {
+  const outcomes: Record<string, number> = {};
+  const totals = dryRunTotals([]);
+  const lines: string[] = [];
+  // A dry run plans from the audit's facts and sends no S3 request (shared/remediation/execute.ts):
+  // the remediator's S3 client is never called, so no member's remediation role is needed.
+  const unused = new S3Client({});
+  const remediatorFor = async (_account: string, _region: string, audit: AuditDependencies): Promise<Remediator> => {
+    const planOnly = createRemediator({
+      ...audit,
+      s3: unused,
+      options: { dryRun: true },
+      onOutcome: (outcome) => {
+        outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
+        const more = dryRunTotals([outcome.plan]);
+        totals.objects += more.objects;
+        totals.bytesCopied += more.bytesCopied;
+        totals.kmsRequests += more.kmsRequests;
+        for (const [action, n] of Object.entries(more.byAction)) totals.byAction[action as keyof typeof totals.byAction] += n;
+        lines.push(describePlan(outcome.plan));
+      },
+    });
+    // A plan is not an event in the object's life: keep it out of the recorded history.
+    return async (objectAudit) => {
+      const { remediation: _planned, ...finding } = await planOnly(objectAudit);
+      return finding;
+    };
+  };
+  return { remediatorFor, outcomes, totals, lines };
 }
 
 function renderAccountsRun(result: AccountsRunResult, verdicts: Partial<Record<Verdict, number>>, table: string | undefined): string {

@@ -41,6 +41,23 @@ beforeAll(async () => {
   org = await buildOrganization({ members: 5 });
 }, 120_000);
 
+test('scan --org --dry-run plans each member\'s fixes and changes nothing (no remediation role is assumed)', async () => {
+  const sts = refusingAssumeRole(org.blocked);
+  const { code, output } = await scan({ dryRun: true }, sts);
+  expect(code).toBe(2); // the blocked account is a gap
+  const reached = org.members.filter((m) => m.id !== org.blocked);
+  const summary = output.summary as Output['summary'] & { remediation: { mode: string; outcomes: Record<string, number>; totals: { objects: number } } };
+  expect(summary.remediation.mode).toBe('dry-run');
+  // own-key.txt of every reached member but the at-risk one (its key is disabled), and the shared-key objects.
+  const shared = org.sharedKey.usedBy.filter((id) => reached.some((m) => m.id === id)).length;
+  expect(summary.remediation.outcomes.planned).toBe(reached.length - 1 + shared);
+  for (const member of reached) {
+    const head = await member.clients.s3.send(new HeadObjectCommand({ Bucket: member.bucket, Key: 'data/own-key.txt' }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+  }
+  expect(sts.assumeRoleCalls.some((arn) => arn.endsWith(':role/sseguard-remediation'))).toBe(false);
+});
+
 test('scan --org --remediate fixes each member\'s objects with its remediation role, once; one whose remediation role refuses is audited, not fixed, a named gap (exit 2)', async () => {
   const refusesFixes = org.members[2]!;
   // The audit role of org.blocked and the remediation role of refusesFixes are refused.
