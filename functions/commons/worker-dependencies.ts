@@ -11,6 +11,7 @@ import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { countSweepPage } from '#shared/sweep/sweep-page-count.ts';
 import type { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
 /** The audit worker: audit, fix once, record; dead-letter what cannot be parsed; count sweep pages. */
@@ -20,6 +21,8 @@ export interface WorkerDependencies extends InventoryFileAuditDependencies {
   sweepRuns: Pick<SweepRuns, 'countPage'>;
   /** A bucket's Region (learnt once): stamped on the central account's own findings. */
   bucketRegion(bucket: string): Promise<string | undefined>;
+  /** The Organization sweep's record: accounts, units and pages the worker counts. */
+  orgRuns: OrgSweepRuns;
   /** Lets the idempotency store see the invocation's deadline. */
   registerLambdaContext(context: Context): void;
 }
@@ -41,6 +44,7 @@ const worker = memoized<WorkerDependencies>(async () => {
     inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),
     progress: new InventoryReportProgress(current.clients.documents, current.config.table),
     queue: queues,
+    orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
     sweepRuns: { countPage: (page, findings) => countSweepPage(current.clients.documents, current.config.table, page, findings) },
   };
 });

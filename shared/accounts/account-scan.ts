@@ -18,7 +18,8 @@ import { AccountClientPool } from './client-pool.ts';
 import { describeError, walkAccounts, type CoverageGap, type WalkedAccount } from './account-walk.ts';
 
 export { AccountClientPool } from './client-pool.ts';
-export { accountBuckets, eachBounded, type AccountBucket, type CoverageGap } from './account-walk.ts';
+export { eachBounded, type CoverageGap } from './account-walk.ts';
+export { accountBuckets, type AccountBucket } from './account-buckets.ts';
 
 export interface AccountCoverage extends WalkedAccount {
   objects: number;

@@ -5,16 +5,12 @@
 // denied or times out, and a bucket whose work fails, is a coverage gap — named, never a verdict —
 // and the other accounts go on. Accounts run a few at a time; within an account one bucket at a
 // time (API quotas are per account and Region).
-import { GetBucketLocationCommand, paginateListBuckets, type S3Client } from '@aws-sdk/client-s3';
 import { errorFacts } from '../aws/errors.ts';
-import { parseBucketSelection, selectBuckets } from '../sweep/bucket-selection.ts';
+import { accountBuckets, type AccountBucket, type BucketScope } from './account-buckets.ts';
 import type { AccountClientPool } from './client-pool.ts';
 import { AccountUnreachableError, type AccountCredentials } from './credentials.ts';
 
-export interface AccountBucket {
-  name: string;
-  region: string;
-}
+export type { AccountBucket } from './account-buckets.ts';
 
 /** Something in scope that this run did not cover, and why. */
 export interface CoverageGap {
@@ -31,12 +27,8 @@ export interface WalkedAccount {
   buckets: number;
 }
 
-export interface AccountWalkOptions {
+export interface AccountWalkOptions extends BucketScope {
   accounts: string[];
-  /** Bucket globs, "!glob" excludes; default every bucket the role can see. */
-  buckets?: string[];
-  /** Only buckets in these Regions; default every Region the account has buckets in. */
-  regions?: string[];
   /** Accounts worked on at once. */
   accountConcurrency?: number;
 }
@@ -70,29 +62,6 @@ export const describeError = (error: unknown): string => {
   const { name, message } = errorFacts(error);
   return `${name}: ${message}`;
 };
-
-/**
- * A bucket's Region: ListBuckets' BucketRegion, else GetBucketLocation (endpoints and emulators that
- * leave BucketRegion out); its empty answer means us-east-1 and the legacy "EU" eu-west-1.
- */
-async function regionOf(s3: S3Client, bucket: string, listed: string | undefined): Promise<string> {
-  if (listed) return listed;
-  const { LocationConstraint } = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
-  if (!LocationConstraint) return 'us-east-1';
-  return LocationConstraint === 'EU' ? 'eu-west-1' : LocationConstraint;
-}
-
-/** The account's buckets with their Regions (ListBuckets gives BucketRegion), filtered. */
-export async function accountBuckets(pool: AccountClientPool, account: string, region: string, options: Pick<AccountWalkOptions, 'buckets' | 'regions'>): Promise<AccountBucket[]> {
-  const { s3 } = pool.clientsFor(account, region);
-  const listed: { name: string; region?: string }[] = [];
-  for await (const page of paginateListBuckets({ client: s3 }, {})) {
-    for (const bucket of page.Buckets ?? []) if (bucket.Name) listed.push({ name: bucket.Name, ...(bucket.BucketRegion ? { region: bucket.BucketRegion } : {}) });
-  }
-  const chosen = new Set(selectBuckets(parseBucketSelection(options.buckets ?? []), listed.map((b) => b.name)));
-  const found = await Promise.all(listed.filter((b) => chosen.has(b.name)).map(async (b) => ({ name: b.name, region: await regionOf(s3, b.name, b.region) })));
-  return found.filter((b) => !options.regions?.length || options.regions.includes(b.region)).sort((a, b) => (a.name < b.name ? -1 : 1));
-}
 
 /** Every account in scope, every chosen bucket of each: what was covered, and every gap by name. */
 export async function walkAccounts(
