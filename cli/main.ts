@@ -102,8 +102,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--exclude <ids>', 'with --accounts or --org: leave these accounts out', accountIds)
     .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
     .option('--external-id <id>', 'the external id the accounts\' role trust policies require')
+    .option('--remediation-role-name <name>', "with --remediate and --accounts or --org: each member's opt-in remediation role (a name or an ARN template)", 'sseguard-remediation')
     .option('--buckets <glob...>', 'with --accounts or --org: only buckets matching these globs ("!glob" excludes); default every bucket the role can see')
-    .option('-p, --prefix <prefix>', 'only keys starting with this prefix')
+    .option('-p, --prefix <prefix>', 'only keys starting with this prefix (with --accounts or --org: in every bucket)')
     .option('--policy <file>', 'policy file, JSON or YAML (default: $SSEGUARD_POLICY, else any SSE and no SSE-C)')
     .option('--regions <list>', "only buckets in these Regions, comma-separated (default: every Region); a bucket elsewhere is reported as skipped", regionList)
     .option('-c, --concurrency <n>', 'objects audited at once', wholeNumber(1, 512), 16)
@@ -152,6 +153,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         exclude?: string[];
         roleName: string;
         externalId?: string;
+        remediationRoleName: string;
         buckets?: string[];
         prefix?: string;
         policy?: string;
@@ -180,8 +182,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }) => {
         const { accounts, org, ou, orgTag, exclude, roleName, externalId, buckets, ...single } = options;
         if (accounts || org) {
-          if (single.prefix || single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
-            throw new ConfigError('--accounts and --org audit with HeadObject, report only: --prefix, --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
+          if (single.inventory || single.metadataTable || single.batch || single.allVersions) {
+            throw new ConfigError('--accounts and --org audit with HeadObject: --inventory, --metadata-table, --batch and --all-versions are for one bucket');
           }
           const { accountsScanCommand } = await import('./commands/accounts.ts');
           const chosen = [...(buckets ?? []), ...(single.bucket ? [single.bucket] : [])];
@@ -196,6 +198,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
               ...(externalId ? { externalId } : {}),
               ...(chosen.length ? { buckets: chosen } : {}),
               ...(single.policy ? { policy: single.policy } : {}),
+              ...(single.prefix ? { prefix: single.prefix } : {}),
+              ...(single.remediate ? { remediate: true, remediationRoleName: single.remediationRoleName } : {}),
+              ...(single.dryRun ? { dryRun: true } : {}),
               concurrency: single.concurrency,
               json: single.json,
               record: single.record,
@@ -205,6 +210,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         }
         if (!single.bucket) throw new ConfigError('name a bucket (--bucket) or the accounts to audit (--accounts, --org)');
         if (buckets || ou || orgTag || exclude || externalId) throw new ConfigError('--buckets, --ou, --org-tag, --exclude and --external-id need --accounts or --org');
+        if (single.remediationRoleName !== 'sseguard-remediation') throw new ConfigError('--remediation-role-name needs --accounts or --org (one bucket is fixed with your own credentials)');
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
           { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
@@ -376,7 +382,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   // After `emulator`: it adds `emulator deliver-inventory` beside `inventory setup` and `plan`.
-  registerInventoryCommands(program, setExit, bucketName);
+  registerInventoryCommands(program, setExit, bucketName, { accountIds, ouIds, regionList });
 
   // Every command's --help ends with the same exit codes (jobs says what they mean for jobs).
   const everyCommand = (command: Command): Command[] => command.commands.flatMap((sub) => [sub, ...everyCommand(sub)]);

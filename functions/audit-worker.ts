@@ -18,7 +18,7 @@ import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inve
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
-import { auditDependenciesFor, orgUnitDependencies } from '#commons/member-accounts.ts';
+import { auditDependenciesFor, orgUnitDependencies, withOwnAccount } from '#commons/member-accounts.ts';
 import { auditOrgAccount, auditOrgUnitStep } from '#shared/sweep/org-units.ts';
 import type { AuditRequest } from '#shared/events/audit-queue-messages.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -88,7 +88,7 @@ async function auditMessage(record: SQSRecord): Promise<void> {
     } catch (error) {
       throw new RetryableAuditError(`account ${account} cannot be reached (delivery ${receives}): ${(error as Error).message}`, { cause: error });
     }
-    const audited = await auditRequests(accountDeps, requests);
+    const audited = await auditRequests(accountDeps, account ? requests : await withOwnAccount(deps.config, deps.bucketRegion, requests));
     result.recorded.push(...audited.recorded);
     result.transient.push(...audited.transient);
   }
@@ -114,7 +114,10 @@ async function auditInventoryMessage(
     metrics.addMetric('ObjectsRemovedByInventory', MetricUnit.Count, result.removed);
     return;
   }
-  const result = await auditInventoryFile(deps, parsed.message);
+  // The sweep's inventory messages are the central account's own buckets.
+  const [own] = await withOwnAccount(deps.config, deps.bucketRegion, [{ bucket: parsed.message.bucket } as { bucket: string; account?: string; region?: string }]);
+  const origin = own?.account && own.region ? { account: own.account, region: own.region } : undefined;
+  const result = await auditInventoryFile(deps, parsed.message, origin);
   metrics.addMetric('ObjectsAudited', MetricUnit.Count, result.recorded.length);
   if (result.stats) {
     metrics.addMetric('InventoryRowsByInventory', MetricUnit.Count, result.stats.byInventory);

@@ -13,7 +13,14 @@ import { VERDICTS, isFailingVerdict, type Verdict } from '#shared/domain/verdict
 import type { Config } from '#shared/config.ts';
 import { ConfigError } from '#shared/config.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
-import { createRuntime } from '#shared/runtime.ts';
+import { createRuntime, type Runtime } from '#shared/runtime.ts';
+import type { Remediator } from '#shared/audit/audit-batch.ts';
+import type { AuditDependencies } from '#shared/audit/audit-object.ts';
+import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
+import { createRemediator } from '#shared/audit/remediator.ts';
+import { describePlan, dryRunTotals } from '#shared/remediation/index.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { MEMBER_ROLE_NAMES } from '#shared/deploy/member-template.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
 import { renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';
@@ -31,7 +38,15 @@ export interface AccountScope {
 
 export interface AccountsScanOptions extends AccountScope {
   buckets?: string[];
+  /** Only keys under this prefix, in every bucket. */
+  prefix?: string;
   regions?: string[];
+  /** Fix where the policy says remediate: true, through each member's opt-in remediation role. */
+  remediate?: boolean;
+  /** Print the fix the policy asks for, per object, and totals; change nothing (no remediation role needed). */
+  dryRun?: boolean;
+  /** The remediation role: a name or an ARN template (default sseguard-remediation, as the member template names it). */
+  remediationRoleName?: string;
   policy?: string;
   concurrency: number;
   json: boolean;
@@ -69,12 +84,12 @@ export async function accountsInScope(config: Config, scope: AccountScope, clien
   return listed.map((a) => a.id);
 }
 
-function memberCredentials(config: Config, scope: AccountScope, sts: STSClient): AccountCredentials {
+export function memberCredentials(config: Config, scope: AccountScope, sts: STSClient): AccountCredentials {
   return assumedRoleCredentials({ roleName: scope.roleName, ...(scope.externalId ? { externalId: scope.externalId } : {}) }, { sts });
 }
 
 /** The account the process's own credentials belong to: audited with them, no role assumed. */
-async function callerAccount(sts: STSClient): Promise<string | undefined> {
+export async function callerAccount(sts: STSClient): Promise<string | undefined> {
   try {
     return (await sts.send(new GetCallerIdentityCommand({}))).Account;
   } catch {
@@ -90,8 +105,10 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
   const runtime = createRuntime(config);
   const policy = await loadPolicy(options.policy ?? config.policyPath, runtime.keys);
   const verdicts: Partial<Record<Verdict, number>> = {};
+  const fixes = options.remediate ? memberRemediation(runtime, options, sts, central, options.record) : undefined;
+  const plans = options.dryRun ? plannedFixes() : undefined;
   let first = true;
-  if (options.json) await write(out, `{"scan":${JSON.stringify({ accounts, buckets: options.buckets ?? [], regions: options.regions ?? [] })},"findings":[`);
+  if (options.json) await write(out, `{"scan":${JSON.stringify({ accounts, buckets: options.buckets ?? [], prefix: options.prefix ?? '', regions: options.regions ?? [] })},"findings":[`);
   const result = await scanAccounts(
     {
       credentials: memberCredentials(config, options, sts),
@@ -100,10 +117,13 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
       policy,
       ...(options.record ? { store: runtime.store } : {}),
       region: config.region,
+      ...(fixes ? { remediatorFor: fixes.remediatorFor } : {}),
+      ...(plans ? { remediatorFor: plans.remediatorFor } : {}),
     },
     {
       accounts,
       concurrency: options.concurrency,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
       ...(options.buckets?.length ? { buckets: options.buckets } : {}),
       ...(options.regions?.length ? { regions: options.regions } : {}),
       onFinding: async (finding) => {
@@ -115,16 +135,96 @@ export async function accountsScanCommand(config: Config, options: AccountsScanO
       },
     },
   );
-  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (verdicts[v] ?? 0) > 0);
+  // Normally none is left: each fix that ran completed or removed its lock.
+  await fixes?.locks.releaseHeld();
+  const failing = VERDICTS.filter(isFailingVerdict).some((v) => (verdicts[v] ?? 0) > 0) || Object.keys(fixes?.outcomes ?? {}).some((o) => o === 'failed');
   // Anything in scope not covered makes the run incomplete: that is an error, not a verdict.
   const exitCode = result.gaps.length > 0 ? 2 : failing ? 1 : 0;
   if (options.json) {
-    const summary = { id: result.id, startedAt: result.startedAt, finishedAt: result.finishedAt, verdicts, accounts: result.accounts, gaps: result.gaps, recorded: options.record, exitCode };
+    const summary = {
+      id: result.id,
+      startedAt: result.startedAt,
+      finishedAt: result.finishedAt,
+      verdicts,
+      accounts: result.accounts,
+      gaps: result.gaps,
+      ...(fixes ? { remediation: { mode: 'fix', outcomes: fixes.outcomes } } : {}),
+      ...(plans ? { remediation: { mode: 'dry-run', outcomes: plans.outcomes, totals: plans.totals } } : {}),
+      recorded: options.record,
+      exitCode,
+    };
     await write(out, `\n],"summary":${JSON.stringify(summary)}}\n`);
   } else {
     await write(out, renderAccountsRun(result, verdicts, options.record ? config.table : undefined));
+    if (plans) {
+      const t = plans.totals;
+      await write(
+        out,
+        `\nRemediation plan (dry run: nothing was changed):\n${plans.lines.map((line) => `  ${line}`).join('\n')}\n` +
+          `${t.objects} objects; ${t.bytesCopied} bytes would be copied; about ${t.kmsRequests} KMS requests.\n`,
+      );
+    }
+    if (fixes) {
+      const outcomes = Object.entries(fixes.outcomes);
+      await write(out, outcomes.length === 0 ? '\nNothing to fix.\n' : `\nRemediation (each account through its remediation role):\n${renderTable(['outcome', 'objects'], outcomes)}\n`);
+    }
   }
   return exitCode;
+}
+
+/**
+ * Fixes in member accounts: the member's opt-in remediation role (assumed once per account, before
+ * its first bucket), each fix once per object version through the idempotency table, intents and
+ * outcomes in the findings table as for one bucket. The central account fixes with its own credentials.
+ */
+function memberRemediation(runtime: Runtime, options: AccountsScanOptions, sts: STSClient, central: string | undefined, record: boolean) {
+  const credentials = assumedRoleCredentials({ roleName: options.remediationRoleName ?? MEMBER_ROLE_NAMES.remediation, ...(options.externalId ? { externalId: options.externalId } : {}) }, { sts });
+  const pool = new AccountClientPool({ credentials, clientOptions: { endpoints: runtime.config.endpoints, timeouts: runtime.config.timeouts, region: runtime.config.region }, ...(central ? { centralAccount: central } : {}) });
+  const { fixOnce, locks } = idempotentFix(runtime.clients.dynamodb, runtime.config.idempotencyTable, { leaseBaseMs: runtime.config.fixLeaseBaseMs });
+  const outcomes: Record<string, number> = {};
+  const remediatorFor = async (account: string, region: string, audit: AuditDependencies): Promise<Remediator> => {
+    if (account !== central) await credentials.assume(account);
+    return createRemediator({
+      ...audit,
+      s3: pool.clientsFor(account, region).s3,
+      fixOnce,
+      onOutcome: (outcome) => void (outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1),
+      ...(record ? { fixLog: runtime.store } : {}),
+    });
+  };
+  return { remediatorFor, locks, outcomes };
+}
+
+/** --dry-run: each fix planned (pure, from the audit's facts), counted and described; nothing is written, no role assumed. */
+function plannedFixes() {
+  const outcomes: Record<string, number> = {};
+  const totals = dryRunTotals([]);
+  const lines: string[] = [];
+  // A dry run plans from the audit's facts and sends no S3 request (shared/remediation/execute.ts):
+  // the remediator's S3 client is never called, so no member's remediation role is needed.
+  const unused = new S3Client({});
+  const remediatorFor = async (_account: string, _region: string, audit: AuditDependencies): Promise<Remediator> => {
+    const planOnly = createRemediator({
+      ...audit,
+      s3: unused,
+      options: { dryRun: true },
+      onOutcome: (outcome) => {
+        outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
+        const more = dryRunTotals([outcome.plan]);
+        totals.objects += more.objects;
+        totals.bytesCopied += more.bytesCopied;
+        totals.kmsRequests += more.kmsRequests;
+        for (const [action, n] of Object.entries(more.byAction)) totals.byAction[action as keyof typeof totals.byAction] += n;
+        lines.push(describePlan(outcome.plan));
+      },
+    });
+    // A plan is not an event in the object's life: keep it out of the recorded history.
+    return async (objectAudit) => {
+      const { remediation: _planned, ...finding } = await planOnly(objectAudit);
+      return finding;
+    };
+  };
+  return { remediatorFor, outcomes, totals, lines };
 }
 
 function renderAccountsRun(result: AccountsRunResult, verdicts: Partial<Record<Verdict, number>>, table: string | undefined): string {

@@ -5,7 +5,14 @@ import { AUDIT_FIELDS } from '#shared/inventory/setup.ts';
 import { CliError, choiceOption, deprecatedAlias } from '../vocabulary.ts';
 import type { PlanCommandOptions } from './plan.ts';
 
-export function registerInventoryCommands(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string): void {
+/** The option parsers main.ts shares with `plan --accounts/--org` (one reading of each flag). */
+export interface AccountFlagParsers {
+  accountIds: (value: string, previous?: string[]) => string[];
+  ouIds: (value: string, previous?: string[]) => string[];
+  regionList: (value: string) => string[];
+}
+
+export function registerInventoryCommands(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string, parsers: AccountFlagParsers): void {
   const inventory = program.command('inventory').description('S3 Inventory reports as cheap evidence for audits of large buckets');
   const setup = inventory
     .command('setup')
@@ -54,7 +61,7 @@ Examples:
   deprecatedAlias(setup, '-p, --prefix <prefix>', 'destinationPrefix', '--destination-prefix');
   deprecatedAlias(setup, '--id <id>', 'inventoryId', '--inventory-id');
 
-  registerPlanCommand(program, setExit, bucketName);
+  registerPlanCommand(program, setExit, bucketName, parsers);
 
   // The emulator's stand-in for S3's daily delivery, as a subcommand of `sseguard emulator`.
   const emulator = program.commands.find((c) => c.name() === 'emulator');
@@ -86,17 +93,25 @@ Examples:
   deprecatedAlias(deliver, '--id <id>', 'inventoryId', '--inventory-id');
 }
 
-export function registerPlanCommand(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string): void {
+export function registerPlanCommand(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string, parsers: AccountFlagParsers): void {
   const plan = program
     .command('plan')
-    .description("price an audit (HEAD sweep vs inventory sweep) and a fix (per object vs Batch) from the bucket's S3 Inventory")
-    .requiredOption('-b, --bucket <name>', 'bucket to plan for', bucketName)
-    .requiredOption('-i, --inventory <s3-url>', 'where its inventory reports are delivered: s3://<destination>[/<prefix>]')
+    .description("price an audit (HEAD sweep vs inventory sweep) and a fix (per object vs Batch) from the bucket's S3 Inventory, or of every bucket of many accounts")
+    .option('-b, --bucket <name>', 'bucket to plan for (required unless --accounts or --org)', bucketName)
+    .option('-i, --inventory <s3-url>', 'where its inventory reports are delivered: s3://<destination>[/<prefix>] (required with --bucket)')
     .option('--inventory-id <id>', 'inventory configuration id (default: the newest report of any)')
+    .option('--accounts <ids>', 'price these AWS accounts (comma-separated ids), each through its audit role', parsers.accountIds)
+    .option('--org', 'price every ACTIVE account of the AWS Organization', false)
+    .option('--ou <id...>', 'with --org: only accounts under these OUs (at any depth)', parsers.ouIds)
+    .option('--exclude <ids>', 'with --accounts or --org: leave these accounts out', parsers.accountIds)
+    .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
+    .option('--external-id <id>', "the external id the accounts' role trust policies require")
+    .option('--buckets <glob...>', 'with --accounts or --org: only buckets matching these globs ("!glob" excludes)')
+    .option('--regions <list>', 'with --accounts or --org: only buckets in these Regions, comma-separated', parsers.regionList)
     .addOption(choiceOption('--target <mode>', 'the fix target mode', ['sse-kms', 'dsse-kms', 'sse-s3']).default('sse-kms'))
     .option('--no-bucket-key', 'price the fix without an S3 Bucket Key (one KMS call per object)')
     .option('--client-side', 'the policy looks at client-side encryption (every new or changed object needs a HEAD)', false)
-    .option('--region <region>', "Region whose KMS quota paces the run (default $AWS_REGION)")
+    .option('--region <region>', "Region whose KMS quota paces the run (default $AWS_REGION; with --accounts/--org each bucket's own)")
     .option('--prices <file>', 'JSON overriding any part of the price table (the shape of PRICES in shared/plan/prices.ts)')
     .option('--policy <file>', 'price the fix only for objects this policy would fix (default: every object not in --target mode)')
     .option('--json', 'print one JSON document', false)
@@ -108,12 +123,59 @@ with every plan). Override any part with --prices, e.g. {"s3":{"getHeadPer1000":
 Durations: work divided by the tightest rate: half the Region's KMS request quota (others share it),
 3,500 writes/s and 5,500 reads/s per prefix, over the bucket's top-level prefixes.
 
-Example:
-  sseguard plan --bucket my-data --inventory s3://my-inventories/reports --json`,
+With --accounts or --org each bucket is counted from its own newest S3 Inventory report (its
+configuration names the destination), else by listing it (modes unknown: its fix is not priced).
+An account whose role cannot be assumed is a named gap: exit 2.
+
+Examples:
+  sseguard plan --bucket my-data --inventory s3://my-inventories/reports --json
+  sseguard plan --org --ou ou-ab12-cdef3456 --external-id $EXTERNAL_ID`,
     )
-    .action(async (options: PlanCommandOptions) => {
-      const { planCommand } = await import('./plan.ts');
-      setExit(await planCommand(options));
-    });
+    .action(
+      async (
+        options: Omit<PlanCommandOptions, 'bucket' | 'inventory'> & {
+          bucket?: string;
+          inventory?: string;
+          accounts?: string[];
+          org: boolean;
+          ou?: string[];
+          exclude?: string[];
+          roleName: string;
+          externalId?: string;
+          buckets?: string[];
+          regions?: string[];
+        },
+      ) => {
+        const { accounts, org, ou, exclude, roleName, externalId, buckets, regions, bucket, inventory, ...single } = options;
+        if (accounts || org) {
+          if (inventory || single.inventoryId || single.region) throw new CliError('--inventory, --inventory-id and --region are for one bucket: with --accounts or --org each bucket is read from its own inventory configuration, in its own Region');
+          const [{ planAccountsCommand }, { loadConfig }] = await Promise.all([import('./plan-accounts.ts'), import('#shared/config.ts')]);
+          const chosen = [...(buckets ?? []), ...(bucket ? [bucket] : [])];
+          setExit(
+            await planAccountsCommand(loadConfig(), {
+              ...(accounts ? { accounts } : {}),
+              org,
+              ...(ou ? { ous: ou } : {}),
+              ...(exclude ? { exclude } : {}),
+              roleName,
+              ...(externalId ? { externalId } : {}),
+              ...(chosen.length ? { buckets: chosen } : {}),
+              ...(regions ? { regions } : {}),
+              target: single.target,
+              bucketKey: single.bucketKey,
+              clientSide: single.clientSide,
+              ...(single.prices ? { prices: single.prices } : {}),
+              ...(single.policy ? { policy: single.policy } : {}),
+              json: single.json,
+            }),
+          );
+          return;
+        }
+        if (!bucket || !inventory) throw new CliError('name a bucket and its inventory (--bucket B --inventory s3://D/P), or the accounts to plan for (--accounts, --org)');
+        if (buckets || ou || exclude || externalId || regions) throw new CliError('--buckets, --ou, --exclude, --external-id and --regions need --accounts or --org');
+        const { planCommand } = await import('./plan.ts');
+        setExit(await planCommand({ ...single, bucket, inventory }));
+      },
+    );
   deprecatedAlias(plan, '--id <id>', 'inventoryId', '--inventory-id');
 }

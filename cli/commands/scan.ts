@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
+import { ownAccountId } from '#shared/aws/account.ts';
 import type { Writable } from 'node:stream';
 import { scanFromInventory, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
@@ -143,6 +144,8 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     if (unreachableEndpoint(error, config.endpoints.s3)) throw error;
     // Any other answer (no such bucket, denied) is the listing's to report, with its own words.
   });
+  // Findings say whose and where, as an account scan's do: the caller's account, the bucket's Region.
+  const origin = await ownOrigin(config, runtime, options.bucket);
   // The bucket's own posture comes first: it decides what every future object gets.
   const { finding: posture } = await auditPosture(
     postureDependencies(runtime, deps.policy, { record: options.record }),
@@ -193,6 +196,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
       ...(options.prefix ? { prefix: options.prefix } : {}),
       concurrency: options.concurrency,
       ...(options.allVersions ? { allVersions: true } : {}),
+      ...(origin ? { origin } : {}),
       stop: stop.signal,
       onProgress: ({ listed, audited }) => {
         if (!stop.signal.aborted) progress.update(listed, audited);
@@ -281,6 +285,12 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   }
   if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
+}
+
+/** The account (SSEGUARD_ACCOUNT_ID, else STS GetCallerIdentity) and the bucket's Region; undefined when either is unknown. */
+async function ownOrigin(config: Config, runtime: ReturnType<typeof createRuntime>, bucket: string): Promise<{ account: string; region: string } | undefined> {
+  const [account, region] = await Promise.all([ownAccountId(config), runtime.bucketRegions.regionOf(bucket).catch(() => undefined)]);
+  return account && region ? { account, region } : undefined;
 }
 
 function renderChanges(changes: ObjectChange[]): string {

@@ -71,6 +71,27 @@ export async function auditDependenciesFor<D extends RequestAuditDependencies>(d
 }
 
 /**
+ * Requests that name no account (the central account's own bucket notifications and sweep pages)
+ * gain the central account and, when S3 says, the bucket's Region: their findings then carry both,
+ * as a member account's do. When STS cannot tell the account, they stay as they were: never a wrong one.
+ */
+export async function withOwnAccount<R extends { bucket: string; account?: string; region?: string }>(
+  config: Config,
+  regionOf: (bucket: string) => Promise<string | undefined>,
+  requests: R[],
+): Promise<R[]> {
+  const own = await centralAccount(config).catch(() => undefined);
+  if (!own) return requests;
+  return Promise.all(
+    requests.map(async (request) => {
+      if (request.account) return request;
+      const region = request.region ?? (await regionOf(request.bucket).catch(() => undefined));
+      return { ...request, account: own, ...(region ? { region } : {}) };
+    }),
+  );
+}
+
+/**
  * The Organization sweep's units in the worker (shared/sweep/org-units.ts): each account through its
  * role (SSEGUARD_MEMBER_ROLE_NAME), its buckets as SSEGUARD_ORG_BUCKETS and SSEGUARD_SWEEP_REGIONS
  * choose them, each page audited and recorded with that account's clients — never fixed.

@@ -21,6 +21,8 @@ export interface WorkerDependencies extends InventoryFileAuditDependencies {
   config: Config;
   queues: SqsQueues;
   sweepRuns: Pick<SweepRuns, 'countPage'>;
+  /** A bucket's Region (learnt once): stamped on the central account's own findings. */
+  bucketRegion(bucket: string): Promise<string | undefined>;
   /** The Organization sweep's record: accounts, units and pages the worker counts. */
   orgRuns: OrgSweepRuns;
   /** Lets the idempotency store see the invocation's deadline. */
@@ -38,6 +40,7 @@ const worker = memoized<WorkerDependencies>(async () => {
     store: current.store,
     remediator: createRemediator({ ...audit, s3: current.clients.s3, fixOnce: idempotency.fixOnce, fixLog: current.store }),
     registerLambdaContext: idempotency.registerLambdaContext,
+    bucketRegion: (bucket) => current.bucketRegions.regionOf(bucket),
     queues,
     // Inventory file messages: the report's destination as the message names it; reconcile messages go back on the audit queue.
     inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),

@@ -100,7 +100,12 @@ const addStats = (sum: InventoryScanStats, more: InventoryScanStats): InventoryS
  * on. A retried message resumes from the last checkpoint: rows before it are never audited again,
  * rows after it never skipped.
  */
-export async function auditInventoryFile(deps: InventoryFileAuditDependencies, message: InventoryFileMessage): Promise<InventoryFileAuditResult> {
+export async function auditInventoryFile(
+  deps: InventoryFileAuditDependencies,
+  message: InventoryFileMessage,
+  /** The bucket's account and Region, stamped on every finding (the worker's own account). */
+  origin?: { account: string; region: string },
+): Promise<InventoryFileAuditResult> {
   const clock = deps.clock ?? (() => new Date());
   const elapsed = deps.elapsedMs ?? (() => performance.now());
   const limits = { ...DEFAULT_SLICE_LIMITS, ...deps.slices };
@@ -142,6 +147,7 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
       cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
       { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
       {
+        ...(origin ? { origin } : {}),
         onTransient: (finding) => void transient.push(finding),
         onFinding: (finding) => void recorded.push(finding),
         onSettled: (finding, settled) => {

@@ -17,7 +17,7 @@ import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
-import { countFinding, emptyScanResult, finishScan, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
+import { countFinding, emptyScanResult, finishScan, stampOrigin, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
 export interface InventoryScanRunResult extends ScanResult {
   inventory: InventoryScanStats & {
@@ -140,6 +140,8 @@ export interface InventoryAuditHooks {
   onSettled?(finding: Finding, settled: Finding): Promise<void> | void;
   /** Once aborted (Ctrl-C), no more rows are taken: the fix of the row in hand has finished. */
   stop?: AbortSignal;
+  /** The bucket's account and Region: stamped on every finding, as the listing scan does. */
+  origin?: { account: string; region: string } | undefined;
 }
 
 export interface InventoryAuditTally {
@@ -191,7 +193,7 @@ export async function auditInventoryRows(
       continue;
     }
     if (hooks.includes && !hooks.includes(audit)) continue;
-    const finding = await findingOfInventoryAudit(deps, audit, clock);
+    const finding = stampOrigin(await findingOfInventoryAudit(deps, audit, clock), hooks.origin);
     if (isTransient(finding)) {
       await hooks.onTransient(finding, scan.stats);
       continue;
@@ -226,14 +228,15 @@ async function settleHandedBack(
   if (undecided.length === 0 && rechecks.length === 0) return;
   const settled: { finding: Finding; settled: Finding }[] = [];
   for (const finding of undecided) {
-    const fresh = await auditThenFix(deps, bucket, { key: finding.key, size: finding.size }, {}, { confirmedCurrent: true });
+    const fresh = stampOrigin(await auditThenFix(deps, bucket, { key: finding.key, size: finding.size }, {}, { confirmedCurrent: true }), hooks.origin);
     if (isTransient(fresh)) await hooks.onUnrecorded(finding);
     else settled.push({ finding, settled: fresh });
   }
   for (const recheck of rechecks) {
-    const after = await auditAfterRecordedVersionGone(deps, bucket, recheck);
+    const gone = await auditAfterRecordedVersionGone(deps, bucket, recheck);
     // undefined: the recorded version is still there, so it stands and this (older) audit is simply stale.
-    if (after === undefined) continue;
+    if (gone === undefined) continue;
+    const after = stampOrigin(gone, hooks.origin);
     if (isTransient(after)) await hooks.onUnrecorded(recheck.finding);
     else settled.push({ finding: recheck.finding, settled: after });
   }
@@ -280,6 +283,7 @@ export async function scanFromInventory(
         options.onProgress?.({ listed: stats.rows, audited: result.objects });
       },
       ...(options.stop ? { stop: options.stop } : {}),
+      ...(options.origin ? { origin: options.origin } : {}),
     },
   );
   if (tally.interrupted) result.interrupted = { listingFinished: false };

@@ -38,3 +38,13 @@ export async function withAccountId<C extends Pick<Config, 'endpoint' | 'region'
   if (config.batch.accountId) return config;
   return { ...config, batch: { ...config.batch, accountId: await callerAccountId(config, env) } };
 }
+
+/**
+ * The account findings are stamped with when a run audits its own account: SSEGUARD_ACCOUNT_ID, else
+ * the caller's account. Undefined when STS cannot tell (no STS endpoint, an answer without one): the
+ * findings then carry no account, as before accounts were kept — never a wrong one.
+ */
+export async function ownAccountId(config: Pick<Config, 'endpoint' | 'region' | 'timeouts' | 'batch'>, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (config.batch.accountId) return config.batch.accountId;
+  return callerAccountId(config, env).catch(() => undefined);
+}

@@ -82,6 +82,8 @@ const versionId = z.string().min(1).transform((v) => (v === 'null' ? undefined :
 
 const s3NotificationRecord = z.object({
   eventSource: z.literal('aws:s3'),
+  // The bucket's Region. Checked loosely: a record whose Region is not a Region name is still audited.
+  awsRegion: z.string().optional(),
   eventName: z.string(),
   s3: z.object({
     bucket: z.object({ name: bucketName }),
@@ -184,7 +186,7 @@ function fromDocument(document: unknown): ParsedMessage {
       return { kind: 'ignore', reason: `not an ObjectCreated or ObjectRemoved event (${parsed.data.Records.map((r) => r.eventName).join(', ')})` };
     }
     const requests: AuditRequest[] = [];
-    for (const { eventName, s3 } of relevant) {
+    for (const { eventName, s3, awsRegion } of relevant) {
       const removal = eventName.startsWith('ObjectRemoved:');
       let key: string;
       try {
@@ -196,6 +198,8 @@ function fromDocument(document: unknown): ParsedMessage {
         bucket: s3.bucket.name,
         key,
         source: 's3-notification',
+        // A notification goes to the bucket owner's own queue; the Region is the bucket's.
+        ...(awsRegion && regionName.safeParse(awsRegion).success ? { region: awsRegion } : {}),
         // After a removal the question is what is there now: the current object, not the version removed.
         ...(s3.object.versionId && !removal ? { versionId: s3.object.versionId } : {}),
         // A delete marker's event names the marker's version: only a permanent delete removes one.

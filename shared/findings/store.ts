@@ -87,6 +87,8 @@ export interface AccountsRun {
   id: string;
   startedAt: string;
   finishedAt: string;
+  /** The run covered only keys under this prefix, in every bucket. */
+  prefix?: string;
   accounts: { account: string; status: 'covered' | 'partial' | 'gap'; regions: string[]; buckets: number; objects: number; notAudited: number }[];
   gaps: { account: string; region?: string; bucket?: string; reason: string }[];
 }

@@ -12,9 +12,11 @@ import type { FindingsQuery, FindingsReader } from './findings-query.ts';
 import { eventsRoute, type ChangeFeed } from './events-route.ts';
 import { parquetExportRoute } from './parquet-export.ts';
 import { openApiDocument } from './openapi.ts';
+import { accountsView } from './account-views.ts';
 import { REMEDIATIONS_PK, keyAliases, keysView, remediationView, summaryView, type RemediationView } from './overview.ts';
 import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLogger, type HandleOptions, type Route } from './router.ts';
 import {
+  accountsSchema,
   bucketsParameters,
   bucketsSchema,
   evidenceParameters,
@@ -197,6 +199,15 @@ export class ReportApi {
         summary: 'KMS keys seen: state, rotation, and blast radius (objects and bytes under each). At-risk keys first.',
         response: keysSchema,
         handle: async () => json(200, { keys: keysView(await sources.summary()) }),
+      },
+      {
+        path: '/accounts',
+        authenticated: true,
+        parameters: noParameters,
+        summary:
+          'Per AWS account, the worst first (a coverage gap, then the most objects not proven compliant): counts, at-risk keys the account owns, and its coverage in the newest multi-account run. Filter /findings with account= to list its objects.',
+        response: accountsSchema,
+        handle: async () => json(200, { accounts: await accountsView(await sources.summary(), sources.reader) }),
       },
       {
         path: '/remediations',

@@ -57,6 +57,9 @@ ${styles}</style>
   <section class="span6" aria-labelledby="h-modes">
     <h2 id="h-modes">Objects by encryption mode</h2><div id="modes"><div class="loading">Loading…</div></div>
   </section>
+  <section class="span12" aria-labelledby="h-accounts">
+    <h2 id="h-accounts">Accounts, the worst first</h2><div id="accounts" data-testid="accounts-card"><div class="loading">Loading…</div></div>
+  </section>
   <section class="span7" aria-labelledby="h-buckets">
     <h2 id="h-buckets">Compliance per bucket</h2><div id="buckets"><div class="loading">Loading…</div></div>
   </section>
@@ -80,6 +83,7 @@ ${styles}</style>
       <label>Verdict<select name="verdict" data-testid="filter-verdict"><option value="">any verdict</option></select></label>
       <label>Mode<select name="mode" data-testid="filter-mode"><option value="">any mode</option></select></label>
       <label>KMS key<select name="kmsKey" data-testid="filter-kms-key"><option value="">any key</option></select></label>
+      <label>Account<select name="account" data-testid="filter-account"><option value="">all accounts</option></select></label>
       <label>Per page<select name="limit"><option>25</option><option selected>50</option><option>100</option><option>500</option></select></label>
       <button class="primary" type="submit" data-testid="apply-filters">Apply</button>
       <button class="plain" type="button" id="export-csv">Export CSV</button>

@@ -191,3 +191,24 @@ export const objectSchema = z.object({
     }),
   ),
 });
+
+/** GET /accounts (shared/report/account-views.ts): per AWS account, the worst first. */
+export const accountsSchema = z.object({
+  accounts: z.array(
+    counts.extend({
+      account: z.string(),
+      unproven: z.number().describe('objects not proven compliant: noncompliant, at-risk or unauditable'),
+      atRiskKeys: z.array(z.object({ arn: z.string(), aliases: z.array(z.string()), objects: z.number() })).describe("at-risk KMS keys whose ARN names this account"),
+      coverage: z
+        .object({
+          status: z.enum(['covered', 'partial', 'gap', 'none']).describe('in the newest multi-account run that named the account; none: no such run'),
+          runAt: z.string().nullable(),
+          regions: z.array(z.string()),
+          buckets: z.number(),
+          prefix: z.string().optional().describe('the run covered only keys under this prefix'),
+          gaps: z.array(z.object({ region: z.string().optional(), bucket: z.string().optional(), reason: z.string() })),
+        })
+        .describe("the account's coverage in the newest multi-account run that named it"),
+    }),
+  ),
+});

@@ -18,7 +18,8 @@ import { createReportApi } from '../../shared/report/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
-import { seedReport } from '../support/report-fixtures.ts';
+import { finding, KEY_DISABLED, seedReport } from '../support/report-fixtures.ts';
+import type { Finding } from '../../shared/domain/finding.ts';
 
 // The page's document, as far as the functions run inside the page use it (no DOM lib here).
 interface PageNode {
@@ -259,4 +260,73 @@ test('after a real `scan --remediate`, the fixes read as words, a few rows with 
   expect(await page.getByTestId('remediation-log-row').count()).toBe(7);
   expect(await page.getByTestId('log-older').isDisabled()).toBe(true);
   await page.close();
+}, BROWSER_TEST_TIMEOUT_MS);
+
+test('accounts: the worst first (a coverage gap, then most objects not proven compliant), with at-risk keys and coverage; an account link lists its findings', async () => {
+  const accountsTable = 'report-dashboard-accounts';
+  const clients = createAwsClients();
+  await ensureFindingsTable(clients.dynamodb, accountsTable);
+  const store = new DynamoFindingsStore(clients.documents, accountsTable);
+  const of = (account: string, region: string, f: Finding): Finding => ({ ...f, account, region });
+  const owner = '123456789012'; // KEY_DISABLED's account
+  await seedReport(store, [
+    of(owner, 'us-east-1', finding('acct-owner', 'a.dat', 'at-risk', 'sse-kms', 1000, KEY_DISABLED)),
+    of(owner, 'us-east-1', finding('acct-owner', 'b.dat', 'at-risk', 'sse-kms', 1000, KEY_DISABLED)),
+    of(owner, 'us-east-1', finding('acct-owner', 'c.dat', 'compliant', 'sse-s3', 10)),
+    of('111111111111', 'eu-west-1', finding('acct-one', 'x.dat', 'noncompliant', 'none', 10)),
+    ...['p', 'q', 'r'].map((key) => of('111111111111', 'eu-west-1', finding('acct-one', `${key}.dat`, 'compliant', 'sse-s3', 10))),
+    ...['s', 't'].map((key) => of('222222222222', 'us-east-1', finding('acct-two', `${key}.dat`, 'compliant', 'sse-s3', 10))),
+  ]);
+  await store.recordAccountsRun({
+    id: 'accounts-run-1',
+    startedAt: '2026-11-20T11:00:00.000Z',
+    finishedAt: '2026-11-20T11:02:00.000Z',
+    accounts: [
+      { account: owner, status: 'covered', regions: ['us-east-1'], buckets: 1, objects: 3, notAudited: 0 },
+      { account: '111111111111', status: 'covered', regions: ['eu-west-1'], buckets: 1, objects: 4, notAudited: 0 },
+      { account: '222222222222', status: 'covered', regions: ['us-east-1'], buckets: 1, objects: 2, notAudited: 0 },
+      { account: '333333333333', status: 'gap', regions: [], buckets: 0, objects: 0, notAudited: 0 },
+    ],
+    gaps: [{ account: '333333333333', reason: 'cannot assume arn:aws:iam::333333333333:role/sseguard-audit: AccessDenied' }],
+  });
+  const runtime = createRuntime(loadConfig());
+  const accountsServer = await startReportServer(
+    createReportApi({ ...runtime, config: { ...runtime.config, table: accountsTable } }, loadReportApiConfig({ SSEGUARD_API_TOKEN: TOKEN })),
+    { port: 0, host: '127.0.0.1' },
+    () => {},
+  );
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    const answer = await fetch(`${accountsServer.url}/accounts`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { accounts } = (await answer.json()) as { accounts: { account: string; unproven: number; atRiskKeys: { arn: string }[]; coverage: { status: string } }[] };
+    expect(accounts.map((a) => [a.account, a.unproven, a.coverage.status])).toEqual([
+      ['333333333333', 0, 'gap'],
+      [owner, 2, 'covered'],
+      ['111111111111', 1, 'covered'],
+      ['222222222222', 0, 'covered'],
+    ]);
+    expect(accounts[1]!.atRiskKeys.map((k) => k.arn)).toEqual([KEY_DISABLED]);
+
+    await page.goto(`${accountsServer.url}/#token=${TOKEN}`);
+    await page.waitForSelector('body[data-ready=true]');
+    const rows = await page.getByTestId('account-row').evaluateAll((all) =>
+      all.map((row) => [row.getAttribute('data-account'), row.querySelector('[data-testid=account-unproven]')!.textContent, row.getAttribute('data-coverage')]),
+    );
+    expect(rows).toEqual(accounts.map((a) => [a.account, count(a.unproven), a.coverage.status]));
+    expect(await page.locator('[data-account="333333333333"] [data-testid=account-coverage]').textContent()).toContain('NOT covered');
+    expect(await page.locator(`[data-account="${owner}"] [data-testid=account-keys]`).textContent()).toContain('(2)');
+    await page.locator('[data-account="111111111111"] [data-testid=account-findings-link]').click();
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=finding-row]')).every((row) => row.getAttribute('data-bucket') === 'acct-one'));
+    expect((await rowsShown(page)).sort()).toEqual(['acct-one/p.dat', 'acct-one/q.dat', 'acct-one/r.dat', 'acct-one/x.dat']);
+    expect(await page.getByTestId('filter-account').inputValue()).toBe('111111111111');
+    // The accounts card and the findings it filtered, measured with the page scrolled to the top.
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.locator('header').scrollIntoViewIfNeeded();
+    const top = (await page.locator('section[aria-labelledby=h-accounts]').boundingBox())!;
+    const bottom = (await page.locator('section[aria-labelledby=h-findings]').boundingBox())!;
+    await page.screenshot({ path: join(SCREENSHOTS, 'accounts.png'), fullPage: true, clip: { x: 0, y: top.y - 16, width: 1280, height: Math.ceil(bottom.y + bottom.height - top.y + 32) } });
+  } finally {
+    await page.close();
+    await accountsServer.close();
+  }
 }, BROWSER_TEST_TIMEOUT_MS);

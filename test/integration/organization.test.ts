@@ -158,6 +158,11 @@ test('the report API filters by account and Region, summarises per account (wors
   const summary = JSON.parse((await get('/summary')).body) as { accounts: { account: string; objects: number }[] };
   expect(summary.accounts[0]!.account).toBe(org.atRisk);
   expect(summary.accounts.map((a) => a.account).sort()).toEqual(org.members.filter((m) => m.id !== org.blocked).map((m) => m.id).sort());
+  // /accounts: the account the run could not reach first (a gap, no findings), then the worst covered one.
+  const accounts = (JSON.parse((await get('/accounts')).body) as { accounts: { account: string; coverage: { status: string; gaps: { reason: string }[] }; atRiskKeys: { arn: string }[] }[] }).accounts;
+  expect(accounts[0]).toMatchObject({ account: org.blocked, coverage: { status: 'gap', gaps: [{ reason: expect.stringContaining('AccessDenied') }] } });
+  expect(accounts[1]).toMatchObject({ account: org.atRisk, coverage: { status: 'covered' } });
+  expect(accounts[1]!.atRiskKeys.map((k) => k.arn)).toEqual([org.members.find((m) => m.id === org.atRisk)!.keyArn]);
   const asff = (JSON.parse((await get('/export.asff', `account=${member.id}`)).body) as { Findings: { AwsAccountId: string; ProductArn: string; Resources: { Region: string }[] }[] }).Findings;
   expect(asff.length).toBeGreaterThanOrEqual(3);
   for (const finding of asff) {

@@ -119,6 +119,11 @@ export async function buildOrganization(options: { members?: number; region?: st
  * else goes to the emulator. moto enforces neither trust policies nor external ids.
  */
 export function refusingAssumeRole(account: string, region = process.env.AWS_REGION ?? 'us-east-1'): STSClient & { assumeRoleCalls: string[] } {
+  return refusingAssumeRoles([{ account }], region);
+}
+
+/** As refusingAssumeRole, for several accounts, each for every role or only the role named. */
+export function refusingAssumeRoles(refusals: { account: string; role?: string }[], region = process.env.AWS_REGION ?? 'us-east-1'): STSClient & { assumeRoleCalls: string[] } {
   const client = new STSClient({ region }) as STSClient & { assumeRoleCalls: string[] };
   client.assumeRoleCalls = [];
   const plugin: Pluggable<object, object> = {
@@ -128,7 +133,8 @@ export function refusingAssumeRole(account: string, region = process.env.AWS_REG
           const input = args.input as { RoleArn?: string };
           if (context.commandName === 'AssumeRoleCommand') {
             client.assumeRoleCalls.push(input.RoleArn ?? '');
-            if (input.RoleArn?.includes(`::${account}:`)) {
+            const arn = input.RoleArn ?? '';
+            if (refusals.some((r) => arn.includes(`::${r.account}:`) && (!r.role || arn.endsWith(`:role/${r.role}`)))) {
               throw new STSServiceException({
                 name: 'AccessDenied',
                 $fault: 'client',

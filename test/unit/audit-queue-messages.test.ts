@@ -16,9 +16,19 @@ describe('parseMessageBody', () => {
           size: 12,
           etag: '0123456789abcdef0123456789abcdef',
           source: 's3-notification',
+          // The record's awsRegion: the bucket's Region, stamped on the finding.
+          region: 'us-east-1',
         },
       ],
     });
+  });
+
+  test("an S3 notification whose awsRegion is not a Region name is still audited, without a Region", () => {
+    const event = JSON.parse(sample('s3-notification.json'));
+    event.Records[0].awsRegion = 'not a region';
+    const parsed = parseMessageBody(JSON.stringify(event));
+    expect(parsed).toMatchObject({ kind: 'audit', requests: [{ key: 'finance/payroll 2026.csv' }] });
+    expect(parsed.kind === 'audit' && parsed.requests[0]!.region).toBe(undefined);
   });
 
   test('an EventBridge "Object Created" event keeps its key as it is (EventBridge does not URL-encode)', () => {

@@ -10,7 +10,8 @@
 /** @typedef {Summary['trend'][number]} TrendRun */
 /** @typedef {import('zod').infer<typeof import('../schemas.ts').remediationsPageSchema>} RemediationsPage */
 /** @typedef {Record<string, string | number | undefined>} Attributes */
-/** @typedef {HTMLFormElement & Record<'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'limit', HTMLInputElement & HTMLSelectElement>} FiltersForm */
+/** @typedef {import('zod').infer<typeof import('../schemas.ts').accountsSchema>} Accounts */
+/** @typedef {HTMLFormElement & Record<'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'account' | 'limit', HTMLInputElement & HTMLSelectElement>} FiltersForm */
 
 (function () {
   'use strict';
@@ -342,8 +343,8 @@
 
   function filterParams() {
     var form = filtersForm(), params = new URLSearchParams();
-    /** @type {('bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey')[]} */
-    var names = ['bucket', 'prefix', 'verdict', 'mode', 'kmsKey'];
+    /** @type {('bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'account')[]} */
+    var names = ['bucket', 'prefix', 'verdict', 'mode', 'kmsKey', 'account'];
     names.forEach(function (name) { if (form[name].value) params.set(name, form[name].value); });
     return params;
   }
@@ -418,15 +419,57 @@
     }).catch(handleError);
   }
 
+  // Accounts (GET /accounts) ------------------------------------------------------------------
+  /** Lists the findings of one account: the filter is set, the first page loaded. @param {string} account */
+  function showAccountFindings(account) {
+    var form = filtersForm();
+    form.account.value = account;
+    pages = []; pageIndex = 0;
+    loadFindings();
+    $('findings').scrollIntoView({ block: 'start' });
+  }
+  /** @param {Accounts['accounts'][number]['coverage']} c */
+  function coverageText(c) {
+    if (c.status === 'none') return 'no account run recorded';
+    var what = c.status === 'covered' ? 'covered' : c.status === 'partial' ? 'partly covered' : 'NOT covered';
+    return what + (c.prefix ? ' (keys under ' + c.prefix + ' only)' : '') + (c.runAt ? ' ' + when(c.runAt) : '') + (c.gaps.length ? ': ' + c.gaps.map(function (g) { return (g.bucket ? g.bucket + ': ' : '') + g.reason; }).join('; ') : '');
+  }
+  /** @param {Accounts} a */
+  function renderAccounts(a) {
+    var form = filtersForm();
+    a.accounts.forEach(function (acc) { option(form.account, acc.account); });
+    if (a.accounts.length === 0) { fill('accounts', el('div', { class: 'empty', 'data-testid': 'accounts-empty', text: 'No finding names an account yet: run sseguard scan.' })); return; }
+    var body = el('tbody');
+    a.accounts.forEach(function (acc) {
+      var link = el('a', { href: '#findings', 'data-testid': 'account-findings-link', text: acc.account });
+      link.addEventListener('click', function (event) { event.preventDefault(); showAccountFindings(acc.account); });
+      body.appendChild(el('tr', { 'data-testid': 'account-row', 'data-account': acc.account, 'data-coverage': acc.coverage.status, class: acc.coverage.status === 'gap' ? 'gap' : '' }, [
+        el('td', {}, [link]),
+        el('td', { class: 'num', 'data-testid': 'account-unproven', text: count(acc.unproven) }),
+        el('td', { class: 'num', 'data-testid': 'account-at-risk', text: count(acc.verdicts['at-risk'] || 0) }),
+        el('td', { class: 'num', text: acc.objects ? pct(acc.compliancePercent) : '—' }),
+        el('td', { style: 'width:22%' }, [stackedBar(acc.verdicts, acc.objects)]),
+        el('td', { class: 'num', text: count(acc.objects) }), el('td', { class: 'num', text: bytes(acc.bytes) }),
+        el('td', { class: 'small', 'data-testid': 'account-keys', text: acc.atRiskKeys.map(function (k) { return (k.aliases.length ? k.aliases.join(', ') : shortArn(k.arn)) + ' (' + count(k.objects) + ')'; }).join(', ') || '—' }),
+        el('td', { class: 'small' + (acc.coverage.status === 'gap' ? ' error' : ''), 'data-testid': 'account-coverage', text: coverageText(acc.coverage) })]));
+    });
+    var heads = ['account', 'not proven', 'at-risk', 'compliant', 'verdicts', 'objects', 'bytes', 'at-risk keys it owns', 'coverage (newest account run)'];
+    fill('accounts', el('table', {}, [el('thead', {}, [el('tr', {}, heads.map(function (h, i) { return el('th', { class: i >= 1 && i <= 3 || i === 5 || i === 6 ? 'num' : '', text: h }); }))]), body]));
+  }
+
   function start() {
     $('login').hidden = true; $('app').hidden = false; $('signout').hidden = false;
     $('error-list').textContent = ''; $('error-banner').hidden = true;
     var summary = /** @type {Promise<Summary>} */ (apiJson('/summary'));
     var keys = /** @type {Promise<Keys>} */ (apiJson('/keys'));
+    var accounts = /** @type {Promise<Accounts>} */ (apiJson('/accounts'));
     // Each call fails on its own: a failed one says so in the banner and on the cards it feeds.
+    var summaryShown = summary.then(renderSummary, function (error) { markUnavailable(SUMMARY_CARDS); setTestText('overall-compliance', '—'); handleError(error); });
     var shown = Promise.all([
-      summary.then(renderSummary, function (error) { markUnavailable(SUMMARY_CARDS); setTestText('overall-compliance', '—'); handleError(error); }),
+      summaryShown,
       keys.then(function (k) { k.keys.forEach(function (key) { ALIASES[key.arn] = key.aliases; }); }, handleError),
+      // After the summary: its verdict words colour the accounts' bars.
+      summaryShown.then(function () { return accounts; }).then(renderAccounts, function (error) { markUnavailable(['accounts']); handleError(error); }),
     ]).then(function () {
       return Promise.all([summary, keys]).then(function (results) { renderFilterChoices(results[0], results[1].keys); }, function () {});
     }).then(function () { return loadFindings(); });
