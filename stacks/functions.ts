@@ -83,7 +83,9 @@ function functionArgs(name: FunctionName) {
     permissions: iamStatements(name, scope, S3_IN_ANY_REGION)
       .filter((statement) => statement.resources.length > 0)
       .map(({ actions, resources, conditions }) => ({ actions, resources, ...(conditions ? { conditions } : {}) })),
-    environment: { ...functionEnvironment(stage, sweepBuckets), ...(name === 'evidencePack' ? evidencePackEnvironment(stage) : {}) },
+    // The deploying account, known at deploy time: the functions stamp it on their own findings without an
+    // STS GetCallerIdentity per message (which a VPC without an STS endpoint would wait out every time).
+    environment: { ...functionEnvironment(stage, sweepBuckets), SSEGUARD_ACCOUNT_ID: account, ...(name === 'evidencePack' ? evidencePackEnvironment(stage) : {}) },
     nodejs: NODEJS_BUNDLE,
     ...(stage.policyFile ? { copyFiles: [{ from: packagedPolicy(stage.policyFile), to: POLICY_IN_PACKAGE(stage.policyFile) }] } : {}),
     transform: { function: { tracingConfig: { mode: 'Active' } } },
