@@ -113,6 +113,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--allow-empty', 'exit 0 when no object is found under the bucket/prefix (default: exit 1, such a run proves nothing)', false)
     .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
     .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
+    .option('--reverify-days <n>', 'with --inventory: HeadObject every KMS-encrypted object at least every n days, spread over the sweeps (default: $SSEGUARD_REVERIFY_DAYS, else 30)', wholeNumber(1, 3650))
     .addOption(
       new Option('--metadata-table', "audit from the bucket's S3 Metadata live inventory table, queried with Athena: no HeadObject at all").conflicts(['inventory', 'allVersions']),
     )
@@ -160,6 +161,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         remediate: boolean;
         inventory?: string;
         inventoryId?: string;
+        reverifyDays?: number;
         allVersions: boolean;
         allowEmpty: boolean;
         metadataTable?: boolean;
@@ -204,6 +206,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
           { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
+        if (rest.reverifyDays !== undefined && !rest.inventory) throw new ConfigError('--reverify-days needs --inventory');
         const { scanCommand } = await import('./commands/scan.ts');
         const metadata = metadataTable
           ? {

@@ -38,6 +38,8 @@ export interface Config {
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;
+  /** Every KMS-encrypted object is HEADed again at least this often by the inventory sweeps (SSEGUARD_REVERIFY_DAYS, default 30). */
+  reverifyDays: number;
   /** The role assumed in a member account an event or message names: a name or an ARN template. */
   memberRoleName: string;
   memberExternalId?: string;
@@ -109,6 +111,12 @@ const environment = z.object({
     .number({ error: 'SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS is not a number' })
     .positive('SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS must be more than 0')
     .optional(),
+  SSEGUARD_REVERIFY_DAYS: z.coerce
+    .number({ error: 'SSEGUARD_REVERIFY_DAYS is not a number' })
+    .int('SSEGUARD_REVERIFY_DAYS is a whole number of days')
+    .min(1, 'SSEGUARD_REVERIFY_DAYS must be at least 1')
+    .max(3650, 'SSEGUARD_REVERIFY_DAYS must be at most 3650')
+    .default(30),
   SSEGUARD_CONNECT_TIMEOUT_MS: milliseconds('SSEGUARD_CONNECT_TIMEOUT_MS', DEFAULT_TIMEOUTS.connectMs),
   SSEGUARD_SOCKET_TIMEOUT_MS: milliseconds('SSEGUARD_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.socketIdleMs),
   SSEGUARD_REQUEST_TIMEOUT_MS: milliseconds('SSEGUARD_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs),
@@ -166,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_SWEEP_INTERVAL_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INTERVAL_HOURS),
     SSEGUARD_SWEEP_INVENTORY: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY),
     SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: blankToUndefined(env.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS),
+    SSEGUARD_REVERIFY_DAYS: blankToUndefined(env.SSEGUARD_REVERIFY_DAYS),
     SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
     SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
     SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
@@ -197,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
+    reverifyDays: parsed.data.SSEGUARD_REVERIFY_DAYS,
     endpoints: endpointsFromEnvironment(env),
     memberRoleName: parsed.data.SSEGUARD_MEMBER_ROLE_NAME,
     ...(parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID ? { memberExternalId: parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID } : {}),

@@ -3,9 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import type { Writable } from 'node:stream';
-import { scanFromInventory, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import { scanFromInventory, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
+import { InventoryReportProgress, markReportVerified, type AuditedUnder } from '#shared/inventory/report-progress.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -49,6 +50,8 @@ export interface ScanCommandOptions {
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
+  /** --reverify-days: every KMS object HEADed at least this often (else config.reverifyDays). */
+  reverifyDays?: number;
   /** Audit from the bucket's S3 Metadata live inventory table (Athena) instead. */
   metadataTable?: Pick<MetadataTableOptions, 'workGroup' | 'outputLocation' | 'table'> & { lagMs?: number };
   /** --batch: UpdateObjectEncryption fixes go to S3 Batch Operations jobs (settings: flags, else config). */
@@ -185,8 +188,21 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const inventory = await evidenceSource(runtime, config, options);
+    // Only rows changed since the last verified report (and the rolling re-check) are audited; not without recording.
+    const baseline =
+      options.inventory && options.record
+        ? {
+            baseline: {
+              progress: new InventoryReportProgress(runtime.clients.documents, config.table),
+              markVerified: (report: Parameters<typeof markReportVerified>[2], under: AuditedUnder, at: string, removed: number) =>
+                markReportVerified(runtime.clients.documents, config.table, report, under, at, removed),
+              settings: { reverifyDays: options.reverifyDays ?? config.reverifyDays },
+            },
+          }
+        : {};
     const run = inventory
-      ? (scanOptions: ScanOptions) => scanFromInventory({ ...scanDeps, inventory }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
+      ? (scanOptions: ScanOptions) =>
+          scanFromInventory({ ...scanDeps, inventory, ...baseline }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
       : (scanOptions: ScanOptions) => scanBucket(scanDeps, scanOptions);
     result = await run({
       bucket: options.bucket,
@@ -226,8 +242,10 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   const delivery = await deliverConfigured(config, runtime.clients.documents);
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
+  // With a report diff the unchanged rows were not audited again: what the bucket's recorded findings still are counts too.
+  const recordedVerdicts = 'inventory' in result ? (result as InventoryScanRunResult).inventory.diff.recordedVerdicts : undefined;
   const failing =
-    VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0) ||
+    VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0 || (recordedVerdicts?.[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
   // An interrupted run did not cover the bucket: 2, like objects left unaudited.
@@ -281,6 +299,21 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   }
   if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
+}
+
+/** What the report's rows were compared with: the last verified report (only changes audited), or why every row was read. */
+export function diffLine(diff: InventoryDiffSummary): string {
+  const reverify = diff.reverifyWindow
+    ? ` Rolling re-check (every ${diff.reverifyWindow.days} days): ${diff.reverified} KMS objects HEADed for (${diff.reverifyWindow.after}, ${diff.reverifyWindow.until}].`
+    : '';
+  if (diff.fallback) {
+    const previous = diff.previousManifestKey ? `the last verified report, of ${diff.previousReportDate} (${diff.previousManifestKey}): ` : '';
+    return `Every row was read, none compared with an earlier report: ${previous}${diff.fallback}.${reverify}`;
+  }
+  const recorded = diff.recordedVerdicts
+    ? ` Recorded findings of the bucket after this run: ${VERDICTS.filter((v) => (diff.recordedVerdicts?.[v] ?? 0) > 0).map((v) => `${diff.recordedVerdicts?.[v]} ${v}`).join(', ') || 'none'}.`
+    : '';
+  return `Compared with the last verified report of ${diff.previousReportDate} (${diff.previousManifestKey}): ${diff.unchangedSinceReport} rows unchanged, not audited again.${reverify}${recorded}`;
 }
 
 function renderChanges(changes: ObjectChange[]): string {
@@ -362,6 +395,7 @@ function renderSummary(
             : `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
               `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; `) +
             `${inventory.removed} recorded objects no longer listed were removed.`,
+          ...(inventory.evidence === 'inventory' ? [diffLine(inventory.diff)] : []),
         ]
       : []),
     `Scanned ${where}: ${result.objects} objects, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s ` +

@@ -24,7 +24,8 @@ import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import type { RequestAuditDependencies } from './audit-batch.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
-import { auditInventoryRows, removeUnlisted } from './inventory-scan-run.ts';
+import { auditInventoryRows, removeUnlisted, type InventoryBaselineOptions } from './inventory-scan-run.ts';
+import { policyIdOf } from '../domain/policy-identity.ts';
 
 export interface InventoryFileAuditDependencies extends RequestAuditDependencies {
   store: Pick<FindingsStore, 'record' | 'statesOf' | 'findings'>;
@@ -33,6 +34,8 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   progress: Pick<InventoryReportProgress, 'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled'>;
   queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
   clock?: () => Date;
+  /** Audit only the rows that changed since the bucket's last verified report, plus the rolling re-check. */
+  baseline?: InventoryBaselineOptions;
 }
 
 export interface InventoryFileAuditResult {
@@ -43,6 +46,8 @@ export interface InventoryFileAuditResult {
   transient: Finding[];
   stats?: InventoryScanStats;
   reconcileQueued: boolean;
+  /** Why every row of the file was read rather than only those changed since the last verified report. */
+  fullReadBecause?: string;
 }
 
 async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, message: InventoryFileMessage, files: number, at: string): Promise<boolean> {
@@ -70,7 +75,7 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
 
   const recorded: Finding[] = [];
   const transient: Finding[] = [];
-  const { scan } = await auditInventoryRows(
+  const { scan, tally } = await auditInventoryRows(
     deps,
     source,
     { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
@@ -85,13 +90,18 @@ export async function auditInventoryFile(deps: InventoryFileAuditDependencies, m
       },
     },
   );
-  if (transient.length > 0) return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued: false };
+  const fullRead = tally.baseline?.fallback ? { fullReadBecause: tally.baseline.fallback } : {};
+  if (transient.length > 0) return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued: false, ...fullRead };
 
   const at = clock().toISOString();
   const files = report.manifest.files.length;
-  await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at);
+  // The report's date and the policy go with the count: a report verified under one policy is the next sweep's baseline.
+  await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at, {
+    reportDate: report.manifest.createdAt.toISOString(),
+    policyHash: policyIdOf(deps.policy).hash,
+  });
   const reconcileQueued = await queueReconcileIfComplete(deps, message, files, at);
-  return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued };
+  return { alreadyDone: false, recorded, transient, stats: scan.stats, reconcileQueued, ...fullRead };
 }
 
 export interface InventoryReconcileResult {
