@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { scanFromInventory, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
-import { InventoryReportProgress, markReportVerified, type AuditedUnder } from '#shared/inventory/report-progress.ts';
+import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -191,14 +191,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     // Only rows changed since the last verified report (and the rolling re-check) are audited; not without recording.
     const baseline =
       options.inventory && options.record
-        ? {
-            baseline: {
-              progress: new InventoryReportProgress(runtime.clients.documents, config.table),
-              markVerified: (report: Parameters<typeof markReportVerified>[2], under: AuditedUnder, at: string, removed: number) =>
-                markReportVerified(runtime.clients.documents, config.table, report, under, at, removed),
-              settings: { reverifyDays: options.reverifyDays ?? config.reverifyDays },
-            },
-          }
+        ? { baseline: recordingBaseline(runtime.clients.documents, config.table, options.reverifyDays ?? config.reverifyDays) }
         : {};
     const run = inventory
       ? (scanOptions: ScanOptions) =>

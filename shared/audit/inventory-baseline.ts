@@ -17,7 +17,7 @@
 // | 3 | an exemption expired since that report                            | the same, by time |
 // | 4 | the run fixes objects (a remediator, and a rule that remediates)  | an unchanged noncompliant object is to be fixed again |
 // | 5 | that report's manifest or a data file can no longer be read       | (a lifecycle rule removed it) |
-// | 6 | that report's data files exceed what a worker diffs in memory     | diff in Athena instead (diff-query.ts) |
+// | 6 | that report's data files exceed what a worker diffs in memory, and no Athena diff is configured | (with one: the diff runs in Athena, athena-report-diff.ts) |
 //
 // The rolling re-check applies in every case where a previous verified report dates the window.
 import { errorFacts } from '../aws/errors.ts';
@@ -25,8 +25,10 @@ import type { ResolvedPolicy } from '../domain/policy.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { RowSelection } from '../inventory/inventory-scan.ts';
-import { IN_PROCESS_DIFF_LIMIT_BYTES, reportIndexOf, type ReportIndex } from '../inventory/report-diff.ts';
-import type { InventoryReportProgress, VerifiedReport } from '../inventory/report-progress.ts';
+import { IN_PROCESS_DIFF_LIMIT_BYTES, reportIndexOf, rowIdentity, type ReportChanges, type ReportIndex } from '../inventory/report-diff.ts';
+import { InventoryReportProgress, markReportVerified, type VerifiedReport } from '../inventory/report-progress.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { InventoryBaselineOptions } from './inventory-scan-run.ts';
 import { DAY_MS, dueForReverify, type ReverifyWindow } from '../inventory/reverify.ts';
 import type { InventoryRow } from '../inventory/row.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
@@ -48,6 +50,8 @@ export interface InventoryBaselineDependencies {
   clock?: () => Date;
   /** Keeps the last index built, for the next message of the same report (a warm worker). */
   cache?: BaselineCache;
+  /** Diffs two reports in Athena (shared/inventory/athena-report-diff.ts): used when the previous report is too large to diff in memory. */
+  athenaDiff?: (previous: InventoryReport, current: InventoryReport) => Promise<ReportChanges>;
 }
 
 export interface InventoryBaseline {
@@ -71,7 +75,16 @@ function exemptionExpiredBetween(policy: ResolvedPolicy, after: Date, until: Dat
   return policy.exemptions.some((e) => e.expires.getTime() > after.getTime() && e.expires.getTime() <= until.getTime());
 }
 
-async function previousIndex(deps: InventoryBaselineDependencies, bucket: string, previous: VerifiedReport, limit: number): Promise<ReportIndex | string> {
+/** Athena's answer as an index: rows it names changed or added are audited, every other row is unchanged. */
+function indexOfChanges(changes: ReportChanges): ReportIndex {
+  return {
+    rows: 0,
+    compare: (row) => (changes.changed.has(rowIdentity(row.key, row.versionId)) ? 'changed' : 'unchanged'),
+    vanished: () => changes.vanished,
+  };
+}
+
+async function previousIndex(deps: InventoryBaselineDependencies, bucket: string, previous: VerifiedReport, current: InventoryReport, limit: number): Promise<ReportIndex | string> {
   const cached = deps.cache?.get(previous.manifestKey);
   if (cached) return cached;
   let report: InventoryReport;
@@ -83,6 +96,7 @@ async function previousIndex(deps: InventoryBaselineDependencies, bucket: string
   }
   const bytes = report.manifest.files.reduce((sum, f) => sum + f.size, 0);
   if (bytes > limit) {
+    if (deps.athenaDiff) return indexOfChanges(await deps.athenaDiff(report, current));
     return `its ${bytes} bytes of data files exceed the ${limit} diffed in memory (diff in Athena)`;
   }
   try {
@@ -120,7 +134,7 @@ export async function inventoryBaseline(
   if (previous.policyHash !== policyHash) return withoutDiff(`policy ${policyHash} did not judge it (${previous.policyHash} did)`);
   if (exemptionExpiredBetween(deps.policy, new Date(previous.reportDate), clock())) return withoutDiff('an exemption expired since');
   if (deps.remediating) return withoutDiff('fixing re-checks every row');
-  const index = await previousIndex(deps, bucket, previous, settings.inProcessLimitBytes ?? IN_PROCESS_DIFF_LIMIT_BYTES);
+  const index = await previousIndex(deps, bucket, previous, report, settings.inProcessLimitBytes ?? IN_PROCESS_DIFF_LIMIT_BYTES);
   if (typeof index === 'string') return withoutDiff(index);
   return {
     previous: { manifestKey: previous.manifestKey, reportDate: previous.reportDate },
@@ -132,5 +146,14 @@ export async function inventoryBaseline(
       if (due(row)) return 'reverify';
       return change === 'unchanged' ? 'unchanged' : 'audit';
     },
+  };
+}
+
+/** The baseline of a run that audits a whole report and records it (`sseguard scan --inventory`, the fleet bench). */
+export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: string, reverifyDays: number): InventoryBaselineOptions {
+  return {
+    progress: new InventoryReportProgress(documents, tableName),
+    markVerified: (report, under, at, removed) => markReportVerified(documents, tableName, report, under, at, removed),
+    settings: { reverifyDays },
   };
 }

@@ -153,6 +153,7 @@ export interface InventoryBaselineOptions {
   markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
   settings: InventoryBaselineSettings;
   cache?: InventoryBaselineDependencies['cache'];
+  athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
 }
 
 /** What the one inventory audit loop hands back to its driver for each row it keeps. */
@@ -221,7 +222,7 @@ export async function auditInventoryRows(
   );
   if (deps.baseline && store && (scan.report.evidence ?? 'inventory') === 'inventory') {
     tally.baseline = await inventoryBaseline(
-      { progress: deps.baseline.progress, inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}) },
+      { progress: deps.baseline.progress, inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
       options.bucket,
       scan.report,
       deps.baseline.settings,

@@ -19,6 +19,15 @@ import type { InventoryRow } from './row.ts';
 
 export type RowChange = 'unchanged' | 'changed' | 'added';
 
+/** What changed between two reports, as the Athena diff answers it: identities of rows to audit, and keys no longer listed. */
+export interface ReportChanges {
+  /** rowIdentity(key, versionId) of every changed or added row. */
+  changed: Set<string>;
+  vanished: string[];
+}
+
+export const rowIdentity = (key: string, versionId?: string) => `${key}\u0000${versionId ?? ''}`;
+
 /** Gzip CSV bytes of the previous report's data files up to which a worker diffs in process (≈ 29 bytes a row: ~2.3 million rows). */
 export const IN_PROCESS_DIFF_LIMIT_BYTES = 64 * 1024 * 1024;
 
