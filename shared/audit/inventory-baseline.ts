@@ -105,8 +105,10 @@ async function previousIndex(deps: InventoryBaselineDependencies, bucket: string
     deps.cache?.set(previous.manifestKey, index);
     return index;
   } catch (error) {
-    if (error instanceof InventoryError || errorFacts(error).status === 404) return `a data file is unreadable (${(error as Error).message})`;
-    throw error;
+    // Gone (a lifecycle rule), altered, or weather that outlasted the retries: reading every row is
+    // always a correct answer, only a dearer one.
+    const why = error instanceof InventoryError || errorFacts(error).status === 404 ? 'a data file is unreadable' : 'a data file could not be read';
+    return `${why} (${(error as Error).message})`;
   }
 }
 

@@ -21,6 +21,7 @@ import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { resolveKeys } from '../../shared/policy-loader.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 
 const writer = createAwsClients();
 const endpoint = () => process.env.AWS_ENDPOINT_URL!;
@@ -32,7 +33,7 @@ interface ReadCount {
   queried: number;
 }
 
-async function sweepSetup(policyText = '{"version":1}') {
+async function sweepSetup(policyText = '{"version":1}', endpointUrl?: string) {
   const suffix = randomBytes(4).toString('hex');
   const source = `diff-src-${suffix}`;
   const dest = `diff-inv-${suffix}`;
@@ -42,7 +43,7 @@ async function sweepSetup(policyText = '{"version":1}') {
   await writer.s3.send(
     new PutBucketInventoryConfigurationCommand({ Bucket: source, Id: 'sseguard', InventoryConfiguration: inventoryConfiguration({ bucket: source, destinationBucket: dest }) }),
   );
-  const runtime = createRuntime(loadConfig({ ...process.env, SSEGUARD_TABLE: table }));
+  const runtime = createRuntime(loadConfig({ ...process.env, SSEGUARD_TABLE: table, ...(endpointUrl ? { AWS_ENDPOINT_URL: endpointUrl } : {}) }));
   await ensureFindingsTable(runtime.clients.dynamodb, table);
   const reads: ReadCount = { keysRead: [], queried: 0 };
   runtime.clients.dynamodb.middlewareStack.add(
@@ -195,6 +196,40 @@ describe('a sweep reads, HEADs and writes only what changed since the last verif
     expect(lost.inventory.diff.fallback).toMatch(/^its manifest is unreadable/);
     expect(new Set(reads.keysRead.filter((k) => k.startsWith('OBJ#'))).size).toBe(4);
     expect(lost.inventory.removed).toBe(0);
+  }, 120_000);
+});
+
+describe('the baseline under faults', () => {
+  test('a throttled progress Query is retried and the diff still used; a previous report whose data file keeps failing is read around: every row is read, nothing lost', async () => {
+    const proxy = await startFaultProxy({ target: endpoint() });
+    try {
+      const { source, sweep, reads, states } = await sweepSetup('{"version":1}', proxy.endpoint);
+      for (let i = 0; i < 4; i++) await putObject(writer, source, `s3-${i}`, { mode: 'sse-s3' });
+      await deliverInventory(endpoint(), { bucket: source, at: at(0) });
+      await sweep();
+
+      const [second] = await deliverInventory(endpoint(), { bucket: source, at: at(1) });
+      proxy.setRules([{ service: 'dynamodb', operation: 'Query', rate: 1, kind: 'throttle', times: 2 }]);
+      const throttled = await sweep();
+      expect(proxy.stats().faults['dynamodb:Query:throttle']).toBe(2);
+      expect(throttled.inventory.diff).toMatchObject({ previousReportDate: at(0).toISOString(), unchangedSinceReport: 4 });
+      expect(throttled.notAudited).toBe(0);
+
+      // The second report is now the baseline; its data file answers 500 every time.
+      await putObject(writer, source, 's3-new', { mode: 'sse-s3' });
+      await deliverInventory(endpoint(), { bucket: source, at: at(2) });
+      const escaped = second!.dataKeys[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      proxy.setRules([{ service: 's3', operation: 'GetObject', path: new RegExp(escaped), rate: 1, kind: 'server-error' }]);
+      const fellBack = await sweep();
+      expect(proxy.stats().faults['s3:GetObject:server-error']).toBeGreaterThan(0);
+      expect(fellBack.inventory.diff.fallback).toMatch(/^a data file could not be read/);
+      expect(fellBack.notAudited).toBe(0);
+      expect(fellBack.inventory.rows).toBe(5);
+      expect(new Set(reads.keysRead.filter((k) => k.startsWith('OBJ#'))).size).toBe(5);
+      expect([...(await states()).keys()].sort()).toEqual(['s3-0', 's3-1', 's3-2', 's3-3', 's3-new']);
+    } finally {
+      await proxy.close();
+    }
   }, 120_000);
 });
 
