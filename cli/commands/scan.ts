@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import type { Writable } from 'node:stream';
-import { scanFromInventory, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import { scanFromInventory, type InventoryBaselineOptions, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
@@ -52,6 +52,8 @@ export interface ScanCommandOptions {
   inventoryId?: string;
   /** --reverify-days: every KMS object HEADed at least this often (else config.reverifyDays). */
   reverifyDays?: number;
+  /** --athena-diff-table: a previous report too large to diff in memory is diffed in Athena. */
+  athenaDiff?: { table: { database: string; table: string }; workGroup: string; outputLocation?: string };
   /** Audit from the bucket's S3 Metadata live inventory table (Athena) instead. */
   metadataTable?: Pick<MetadataTableOptions, 'workGroup' | 'outputLocation' | 'table'> & { lagMs?: number };
   /** --batch: UpdateObjectEncryption fixes go to S3 Batch Operations jobs (settings: flags, else config). */
@@ -76,6 +78,15 @@ async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config:
     timeoutMs: METADATA_QUERY_TIMEOUT_MS,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   });
+}
+
+/** The Athena diff of --athena-diff-table (the Athena SDK imported only then). */
+async function athenaDiffOf(config: Config, options: ScanCommandOptions): Promise<Pick<InventoryBaselineOptions, 'athenaDiff'>> {
+  const chosen = options.athenaDiff;
+  if (!chosen) return {};
+  const [{ createAthenaClient }, { athenaReportChanges }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/inventory/athena-report-diff.ts')]);
+  const athena = createAthenaClient({ endpoints: config.endpoints, maxSockets: 4 });
+  return { athenaDiff: (previous, current) => athenaReportChanges(athena, previous, current, { ...chosen, timeoutMs: METADATA_QUERY_TIMEOUT_MS }) };
 }
 
 /** The Batch settings of a run: flags first, then SSEGUARD_*; every problem in one error. */
@@ -191,7 +202,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     // Only rows changed since the last verified report (and the rolling re-check) are audited; not without recording.
     const baseline =
       options.inventory && options.record
-        ? { baseline: recordingBaseline(runtime.clients.documents, config.table, options.reverifyDays ?? config.reverifyDays) }
+        ? { baseline: { ...recordingBaseline(runtime.clients.documents, config.table, options.reverifyDays ?? config.reverifyDays), ...(await athenaDiffOf(config, options)) } }
         : {};
     const run = inventory
       ? (scanOptions: ScanOptions) =>
