@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand, UpdateObjectEncryptionCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
-import { scanFromInventory, type InventoryScanRunResult } from '../../shared/audit/inventory-scan-run.ts';
+import { scanFromInventory, type InventoryBaselineOptions, type InventoryScanRunResult } from '../../shared/audit/inventory-scan-run.ts';
+import { rowIdentity } from '../../shared/inventory/report-diff.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { parsePolicy } from '../../shared/domain/policy.ts';
@@ -70,7 +71,7 @@ async function sweepSetup(policyText = '{"version":1}', endpointUrl?: string) {
   };
   const policy = await resolveKeys(parsePolicy(policyText, 'test policy'), runtime.keys, 'test policy');
   const progress = new InventoryReportProgress(runtime.clients.documents, table);
-  const deps = (reverifyDays = REVERIFY_DAYS, chosenPolicy = policy) => ({
+  const deps = (reverifyDays = REVERIFY_DAYS, chosenPolicy = policy, extra: Partial<InventoryBaselineOptions> & { inProcessLimitBytes?: number } = {}) => ({
     objects,
     lister: runtime.objects,
     keys: runtime.keys,
@@ -81,14 +82,17 @@ async function sweepSetup(policyText = '{"version":1}', endpointUrl?: string) {
       progress,
       markVerified: (...args: [Parameters<typeof markReportVerified>[2], Parameters<typeof markReportVerified>[3], string, number]) =>
         markReportVerified(runtime.clients.documents, table, ...args),
-      settings: { reverifyDays },
+      settings: { reverifyDays, ...(extra.inProcessLimitBytes === undefined ? {} : { inProcessLimitBytes: extra.inProcessLimitBytes }) },
+      ...(extra.athenaDiff ? { athenaDiff: extra.athenaDiff } : {}),
     },
   });
-  const sweep = async (options: { reverifyDays?: number; policy?: typeof policy } = {}): Promise<InventoryScanRunResult> => {
+  const sweep = async (
+    options: { reverifyDays?: number; policy?: typeof policy; baseline?: Partial<InventoryBaselineOptions> & { inProcessLimitBytes?: number } } = {},
+  ): Promise<InventoryScanRunResult> => {
     heads.length = 0;
     reads.keysRead.length = 0;
     reads.queried = 0;
-    return scanFromInventory(deps(options.reverifyDays, options.policy), { bucket: source, concurrency: 4 });
+    return scanFromInventory(deps(options.reverifyDays, options.policy, options.baseline), { bucket: source, concurrency: 4 });
   };
   const states = async (): Promise<Map<string, StoredFinding>> => {
     const found = new Map<string, StoredFinding>();
@@ -196,6 +200,36 @@ describe('a sweep reads, HEADs and writes only what changed since the last verif
     expect(lost.inventory.diff.fallback).toMatch(/^its manifest is unreadable/);
     expect(new Set(reads.keysRead.filter((k) => k.startsWith('OBJ#'))).size).toBe(4);
     expect(lost.inventory.removed).toBe(0);
+  }, 120_000);
+});
+
+describe('a previous report too large to diff in memory', () => {
+  test('is diffed by the configured Athena diff: only the rows it names are audited, the keys it says vanished removed; without one every row is read, and the run says why', async () => {
+    const { source, sweep, reads, states } = await sweepSetup();
+    for (let i = 0; i < 4; i++) await putObject(writer, source, `s3-${i}`, { mode: 'sse-s3' });
+    await deliverInventory(endpoint(), { bucket: source, at: at(0) });
+    await sweep();
+
+    await putObject(writer, source, 's3-1', { mode: 'sse-s3' }, 'rewritten');
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: source, Key: 's3-2' }));
+    await deliverInventory(endpoint(), { bucket: source, at: at(1) });
+    const asked: string[] = [];
+    // Stands in for athenaReportChanges (tested against the emulator's Athena in inventory-diff-sql.test.ts).
+    const athenaDiff: InventoryBaselineOptions['athenaDiff'] = async (previous, current) => {
+      asked.push(`${previous.location.folder} -> ${current.location.folder}`);
+      return { changed: new Set([rowIdentity('s3-1')]), vanished: ['s3-2'] };
+    };
+    const byAthena = await sweep({ baseline: { inProcessLimitBytes: 0, athenaDiff } });
+    expect(asked).toEqual([`${at(0).toISOString().slice(0, 16).replace(':', '-')}Z -> ${at(1).toISOString().slice(0, 16).replace(':', '-')}Z`]);
+    expect(byAthena.inventory.diff).toMatchObject({ previousReportDate: at(0).toISOString(), unchangedSinceReport: 2 });
+    expect(byAthena.inventory.removed).toBe(1);
+    expect(new Set(reads.keysRead.filter((k) => k.startsWith('OBJ#')))).toEqual(new Set([objectPk(source, 's3-1'), objectPk(source, 's3-2')]));
+    expect([...(await states()).keys()].sort()).toEqual(['s3-0', 's3-1', 's3-3']);
+
+    await deliverInventory(endpoint(), { bucket: source, at: at(2) });
+    const tooLarge = await sweep({ baseline: { inProcessLimitBytes: 0 } });
+    expect(tooLarge.inventory.diff.fallback).toMatch(/^its \d+ bytes of data files exceed the 0 diffed in memory \(diff in Athena\)$/);
+    expect(new Set(reads.keysRead.filter((k) => k.startsWith('OBJ#'))).size).toBe(3);
   }, 120_000);
 });
 
