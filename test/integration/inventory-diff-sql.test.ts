@@ -112,6 +112,33 @@ describe('the report diff as SQL', () => {
   }, 120_000);
 });
 
+describe('the report diff as SQL, versions', () => {
+  test('a report of every version joins on key and version: a new version of a key is added, its old one changed (no longer latest), a vanished key listed once per version', async () => {
+    const columns = ['Bucket', 'Key', 'VersionId', 'IsLatest', 'IsDeleteMarker', 'Size', 'ETag', 'EncryptionStatus'];
+    const relation = (rows: string[][]) =>
+      `SELECT * FROM (VALUES ${rows.map((r) => `(${r.map((v) => (v === '' ? 'NULL' : `'${v}'`)).join(', ')})`).join(', ')}) AS t(${columns.map(sqlColumnName).join(', ')})`;
+    const previous = relation([
+      ['b', 'doc', 'v1', 'true', 'false', '10', 'e1', 'SSE-S3'],
+      ['b', 'same', 'v1', 'true', 'false', '5', 'e5', 'SSE-KMS'],
+      ['b', 'gone', 'v1', 'false', 'false', '1', 'g1', 'SSE-S3'],
+      ['b', 'gone', 'v2', 'true', 'false', '2', 'g2', 'SSE-S3'],
+    ]);
+    const current = relation([
+      ['b', 'doc', 'v1', 'false', 'false', '10', 'e1', 'SSE-S3'],
+      ['b', 'doc', 'v2', 'true', 'false', '11', 'e2', 'SSE-KMS'],
+      ['b', 'same', 'v1', 'true', 'false', '5', 'e5', 'SSE-KMS'],
+    ]);
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    try {
+      const rows = (await connection.runAndReadAll(reportDiffQuery(previous, current, columns))).getRowObjects() as { key: string; version_id: string; sseguard_change: string }[];
+      expect(rows.map((r) => `${r.sseguard_change} ${r.key} ${r.version_id}`).sort()).toEqual(['added doc v2', 'changed doc v1', 'vanished gone v1', 'vanished gone v2']);
+    } finally {
+      connection.closeSync();
+    }
+  });
+});
+
 describe('the report diff in Athena', () => {
   const athena = createAthenaClient();
 
