@@ -262,7 +262,9 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     : undefined;
   // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand. Not
   // after an interrupted run, whose unreached objects may be the ones a rule judges.
-  const ruleWarnings = result.interrupted ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
+  // Nor after a report diff: the unchanged objects a rule judges were not judged again.
+  const diffUsed = recordedVerdicts !== undefined;
+  const ruleWarnings = result.interrupted || diffUsed ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
   for (const warning of ruleWarnings) console.error(warningLine(warning));
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 

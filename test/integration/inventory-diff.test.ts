@@ -23,6 +23,10 @@ import { resolveKeys } from '../../shared/policy-loader.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
+import { runCli } from '../support/cli.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const writer = createAwsClients();
 const endpoint = () => process.env.AWS_ENDPOINT_URL!;
@@ -230,6 +234,40 @@ describe('a previous report too large to diff in memory', () => {
     const tooLarge = await sweep({ baseline: { inProcessLimitBytes: 0 } });
     expect(tooLarge.inventory.diff.fallback).toMatch(/^its \d+ bytes of data files exceed the 0 diffed in memory \(diff in Athena\)$/);
     expect(new Set(reads.keysRead.filter((k) => k.startsWith('OBJ#'))).size).toBe(3);
+  }, 120_000);
+});
+
+describe('sseguard scan --inventory with a diff', () => {
+  test('says what it compared with; a policy rule that judges only unchanged objects is not called a typo; a failing recorded finding still fails the gate', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const source = `diff-cli-${suffix}`;
+    const dest = `diff-cli-inv-${suffix}`;
+    const env = { SSEGUARD_TABLE: `diff-cli-${suffix}` };
+    await createBucket(writer, source);
+    await createBucket(writer, dest);
+    await putObject(writer, source, 'fin/a', { mode: 'sse-s3' });
+    await putObject(writer, source, 'pub/b', { mode: 'sse-c' });
+    expect((await runCli(['init'], env)).code).toBe(0);
+    expect((await runCli(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest])).code).toBe(0);
+    const policy = join(mkdtempSync(join(tmpdir(), 'sseguard-diff-')), 'policy.yaml');
+    writeFileSync(policy, `version: 1\nrules:\n  - bucket: ${source}\n    prefix: fin/\n    require: sse-s3\n`);
+    const scan = () => runCli(['scan', '--bucket', source, '--inventory', `s3://${dest}`, '--policy', policy], env);
+
+    await deliverInventory(endpoint(), { bucket: source, at: at(0) });
+    const first = await scan();
+    expect(first.stdout).toContain('Every row was read, none compared with an earlier report: no earlier verified report.');
+    // The SSE-C object is noncompliant: the gate fails.
+    expect(first.code).toBe(1);
+
+    await putObject(writer, source, 'pub/c', { mode: 'sse-s3' });
+    await deliverInventory(endpoint(), { bucket: source, at: at(1) });
+    const second = await scan();
+    expect(second.stdout).toContain(`Compared with the last verified report of ${at(0).toISOString()}`);
+    expect(second.stdout).toContain('2 rows unchanged, not audited again.');
+    expect(second.stderr).not.toContain('judged none');
+    // Only pub/c was audited (compliant), but the recorded SSE-C finding still fails the gate.
+    expect(second.stdout).toContain('1 noncompliant');
+    expect(second.code).toBe(1);
   }, 120_000);
 });
 
