@@ -47,6 +47,7 @@ const accountId = (value: string) => {
   return value;
 };
 const accountIds = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((id) => accountId(id.trim())).filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 const ouIds = (value: string, previous: string[] = []) => [
   ...previous,
   ...value.split(',').map((id) => {
@@ -97,6 +98,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--accounts <ids>', 'audit these AWS accounts (comma-separated ids), each through its audit role', accountIds)
     .option('--org', "audit every ACTIVE account of the AWS Organization (from the management or a delegated administrator account)", false)
     .option('--ou <id...>', 'with --org: only accounts under these OUs (at any depth)', ouIds)
+    .option('--org-tag <key=value>', 'with --org: only accounts with this Organizations tag (repeatable: every key must match, one of the values given for it)', collect)
     .option('--exclude <ids>', 'with --accounts or --org: leave these accounts out', accountIds)
     .option('--role-name <name>', 'the role assumed in each account: a name, or an ARN template arn:{partition}:iam::{account}:role/NAME', 'sseguard-audit')
     .option('--external-id <id>', 'the external id the accounts\' role trust policies require')
@@ -148,6 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         accounts?: string[];
         org: boolean;
         ou?: string[];
+        orgTag?: string[];
         exclude?: string[];
         roleName: string;
         externalId?: string;
@@ -179,7 +182,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         eventBus?: string;
         securityHub: boolean;
       }) => {
-        const { accounts, org, ou, exclude, roleName, externalId, buckets, ...single } = options;
+        const { accounts, org, ou, orgTag, exclude, roleName, externalId, buckets, ...single } = options;
         if (accounts || org) {
           if (single.prefix || single.dryRun || single.remediate || single.inventory || single.metadataTable || single.batch || single.allVersions) {
             throw new ConfigError('--accounts and --org audit with HeadObject, report only: --prefix, --dry-run, --remediate, --inventory, --metadata-table, --batch and --all-versions are for one bucket');
@@ -191,6 +194,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
               ...(accounts ? { accounts } : {}),
               org,
               ...(ou ? { ous: ou } : {}),
+              ...(orgTag ? { orgTags: orgTag } : {}),
               ...(exclude ? { exclude } : {}),
               roleName,
               ...(externalId ? { externalId } : {}),
@@ -204,7 +208,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           return;
         }
         if (!single.bucket) throw new ConfigError('name a bucket (--bucket) or the accounts to audit (--accounts, --org)');
-        if (buckets || ou || exclude || externalId) throw new ConfigError('--buckets, --ou, --exclude and --external-id need --accounts or --org');
+        if (buckets || ou || orgTag || exclude || externalId) throw new ConfigError('--buckets, --ou, --org-tag, --exclude and --external-id need --accounts or --org');
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
           { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
@@ -245,16 +249,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--accounts <ids>', 'these AWS accounts (comma-separated ids)', accountIds)
     .option('--org', 'every ACTIVE account of the AWS Organization', false)
     .option('--ou <id...>', 'with --org: only accounts under these OUs', ouIds)
+    .option('--org-tag <key=value>', 'with --org: only accounts with this Organizations tag (repeatable: every key must match, one of the values given for it)', collect)
     .option('--exclude <ids>', 'leave these accounts out', accountIds)
     .option('--role-name <name>', 'the role assumed in each account (a name or an ARN template)', 'sseguard-audit')
     .option('--external-id <id>', 'the external id the role trust policies require')
     .option('--buckets <glob...>', 'only buckets matching these globs')
     .option('--json', 'print one JSON document', false)
     .addHelpText('after', '\nExit codes: 0 every account can be covered, 2 some cannot (or an error).')
-    .action(async (options: { accounts?: string[]; org: boolean; ou?: string[]; exclude?: string[]; roleName: string; externalId?: string; buckets?: string[]; json: boolean }) => {
+    .action(async (options: { accounts?: string[]; org: boolean; ou?: string[]; orgTag?: string[]; exclude?: string[]; roleName: string; externalId?: string; buckets?: string[]; json: boolean }) => {
       const { accountsCommand } = await import('./commands/accounts.ts');
-      const { ou, ...rest } = options;
-      setExit(await accountsCommand(loadConfig(), { ...rest, ...(ou ? { ous: ou } : {}) }));
+      const { ou, orgTag, ...rest } = options;
+      setExit(await accountsCommand(loadConfig(), { ...rest, ...(ou ? { ous: ou } : {}), ...(orgTag ? { orgTags: orgTag } : {}) }));
     });
 
   program
@@ -282,7 +287,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--account <id>', 'only buckets of this AWS account', accountId)
     .option('--region <region>', 'only buckets in this Region')
     .option('--remediations', 'the change log instead of the findings: every change a fix made (object, version, before → after, fix kind), oldest first', false)
-    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; account?: string; region?: string; remediations: boolean }, command: Command) => {
+    .option('--out <path>', 'with --format ocsf-parquet: a FILE.parquet, or a folder written in the Security Lake layout (region=/accountId=/eventDay=)')
+    .action(async (options: { format: ReportFormat; json: boolean; bucket?: string; verdict?: Verdict; kmsKey?: string; account?: string; region?: string; remediations: boolean; out?: string }, command: Command) => {
       const { json, ...rest } = options;
       if (json && command.getOptionValueSource('format') === 'cli' && options.format !== 'json') {
         throw new CliError(`--json and --format ${options.format} ask for two formats: give one`);

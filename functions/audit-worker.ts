@@ -1,6 +1,7 @@
 // Audit worker: SQS-triggered. Each message names objects (S3 notification, EventBridge event,
 // sweep page, or a page of objects under a KMS key whose state changed, re-evaluated from their
-// recorded facts), or one data file of an S3 Inventory report (or that report's reconciliation);
+// recorded facts), or one data file of an S3 Inventory report (or that report's reconciliation),
+// or a step of the Organization sweep (an account to list, a page of an account × Region);
 // each object is audited, fixed where the policy says so, and recorded. One bad message
 // never fails or drops its neighbours: failures are reported per message (partial batch
 // response) and SQS redelivers them, then moves them to the dead-letter queue.
@@ -17,7 +18,8 @@ import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inve
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
-import { auditDependenciesFor } from '#commons/member-accounts.ts';
+import { auditDependenciesFor, orgUnitDependencies } from '#commons/member-accounts.ts';
+import { auditOrgAccount, auditOrgUnitStep } from '#shared/sweep/org-units.ts';
 import type { AuditRequest } from '#shared/events/audit-queue-messages.ts';
 import type { Finding } from '#shared/domain/finding.ts';
 
@@ -60,6 +62,17 @@ async function auditMessage(record: SQSRecord): Promise<void> {
       logger.warn('inventory message failed', { messageId: record.messageId, delivery: receives, error: error as Error });
       throw error;
     }
+    return;
+  }
+  if (parsed.kind === 'org-account' || parsed.kind === 'org-unit') {
+    // The Organization sweep: a transient failure retries the message; on its last delivery it
+    // becomes a named gap in the run record (never a verdict) and the unit goes on.
+    const delivery = { receives, last: receives >= deps.config.maxReceiveCount };
+    const units = orgUnitDependencies(deps);
+    const outcome = parsed.kind === 'org-account' ? await auditOrgAccount(units, parsed.message, delivery) : await auditOrgUnitStep(units, parsed.message, delivery);
+    logger.info('organization sweep unit', { messageId: record.messageId, ...parsed.message, ...outcome });
+    if (outcome.outcome === 'counted') metrics.addMetric('ObjectsAudited', MetricUnit.Count, outcome.objects);
+    if (outcome.outcome === 'gap' || (outcome.outcome === 'counted' && outcome.gap)) metrics.addMetric('OrganizationCoverageGaps', MetricUnit.Count, 1);
     return;
   }
   // Transient failures are never recorded as verdicts: the message is retried, and after its last

@@ -36,9 +36,11 @@ async function lambdaHandler(event: APIGatewayProxyEventV2, context: Context): P
     { method: event.requestContext.http.method, rawPath: event.rawPath, rawQuery: event.rawQueryString ?? '', headers: event.headers ?? {} },
     { maxBodyBytes: LAMBDA_BODY_BUDGET, ...(accountId ? { accountId } : {}) },
   );
-  const body = await bodyText(response.body);
+  // Bytes (a Parquet export) travel base64-encoded through API Gateway.
+  const binary = response.body instanceof Uint8Array;
+  const body = response.body instanceof Uint8Array ? Buffer.from(response.body).toString('base64') : await bodyText(response.body);
   metrics.addMetric(response.status >= 500 ? 'ApiServerErrors' : response.status >= 400 ? 'ApiClientErrors' : 'ApiRequests', MetricUnit.Count, 1);
-  return { statusCode: response.status, headers: { ...response.headers, ...response.trailingHeaders?.() }, body, isBase64Encoded: false };
+  return { statusCode: response.status, headers: { ...response.headers, ...response.trailingHeaders?.() }, body, isBase64Encoded: binary };
 }
 
 export const handler = middy(lambdaHandler)

@@ -2,6 +2,8 @@
 // start a new one; stop a minute before the Lambda's time runs out and resume on the next tick.
 // With SSEGUARD_SWEEP_INVENTORY=auto, a bucket with a fresh S3 Inventory report is covered by it
 // (one message per data file), any other is listed; the run record says which and why.
+// With SSEGUARD_ORGANIZATION_ID the tick first sends one message per account of the Organization
+// (shared/sweep/org-sweep.ts); the worker audits them.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -12,13 +14,37 @@ import { logger, metrics, tracer } from '#powertools';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
-import { sweepDependencies, sweepInventory } from '#commons/sweep-dependencies.ts';
+import { orgSweep, type OrgSweepOutcome } from '#shared/sweep/org-sweep.ts';
+import { orgSweepDependencies, sweepDependencies, sweepInventory } from '#commons/sweep-dependencies.ts';
 
 /** Time kept in hand to save the checkpoint after the last page. */
 const STOP_BEFORE_TIMEOUT_MS = 60_000;
 
-export const handler = middy(async (_event: unknown, context: Context): Promise<SweepOutcome> => {
+/** With an Organization (SSEGUARD_ORGANIZATION_ID): the fan-out's outcome beside the central buckets' sweep, if any. */
+export type SweepTickOutcome = SweepOutcome | ((SweepOutcome | { status: 'no-buckets'; reason: string }) & { organization: OrgSweepOutcome });
+
+export const handler = middy(async (_event: unknown, context: Context): Promise<SweepTickOutcome> => {
   const deps = await sweepDependencies();
+  // The Organization first: it only lists accounts and enqueues one message each (the worker lists
+  // and audits them), so it takes seconds and never waits behind a long listing of central buckets.
+  let organization: OrgSweepOutcome | undefined;
+  // A failed fan-out (Organizations still throttled after the client's retries) records no run and
+  // fails the tick, after the central buckets' sweep has had its turn.
+  let organizationFailure: unknown;
+  if (deps.config.organization) {
+    try {
+      organization = await orgSweep(orgSweepDependencies(deps), { organizationId: deps.config.organization.id, minimumIntervalMs: deps.config.sweepIntervalHours * 3_600_000 });
+      logger.info('organization sweep tick', { ...organization });
+      if (organization.status !== 'not-due') metrics.addMetric('OrganizationAccountsEnqueued', MetricUnit.Count, organization.accounts);
+    } catch (error) {
+      logger.error('organization sweep tick failed', { error: error as Error });
+      organizationFailure = error;
+    }
+    if (deps.config.sweepBuckets.length === 0) {
+      if (organizationFailure) throw organizationFailure;
+      return { status: 'no-buckets', reason: 'SSEGUARD_SWEEP_BUCKETS is empty: only the Organization is swept', organization: organization! };
+    }
+  }
   const [lastRun] = await deps.sweepRuns.runs(1);
   // Reports list current objects: a sweep of every version lists them instead.
   const useInventory = deps.config.sweepInventory === 'auto' && !deps.config.sweepAllVersions;
@@ -64,7 +90,8 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
   logger.info('sweep tick', { ...outcome });
   if ('objectsEnqueued' in outcome) metrics.addMetric('ObjectsEnqueued', MetricUnit.Count, outcome.objectsEnqueued);
   if ('filesEnqueued' in outcome && outcome.filesEnqueued) metrics.addMetric('InventoryFilesEnqueued', MetricUnit.Count, outcome.filesEnqueued);
-  return outcome;
+  if (organizationFailure) throw organizationFailure;
+  return organization ? { ...outcome, organization } : outcome;
 })
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))

@@ -60,6 +60,18 @@ export const lambdaCredentialsOnly = {
   },
 };
 
+/**
+ * aws-xray-sdk-core (Powertools' tracer) requires `semver` for one check in its AWS SDK v2 patcher,
+ * which sseguard never calls (v3 clients are traced by captureAWSv3Client): a one-function stand-in
+ * (scripts/function-stubs/semver.mjs) saves ≈ 29 KiB in every traced function.
+ */
+export const semverForXrayOnly = {
+  name: 'semver-for-xray-only',
+  setup(b) {
+    b.onResolve({ filter: /^semver$/ }, (args) => (/[\\/]aws-xray-sdk-core[\\/]/.test(args.importer) ? { path: stub('semver.mjs') } : undefined));
+  },
+};
+
 /** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
 export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
 
@@ -87,5 +99,5 @@ export const inlineDashboardAssets = {
   },
 };
 
-export const FUNCTION_PLUGINS = [withoutZodLocales, withoutZodFromJsonSchema, policyAsJsonOnly, lambdaCredentialsOnly, inlineDashboardAssets];
+export const FUNCTION_PLUGINS = [withoutZodLocales, withoutZodFromJsonSchema, policyAsJsonOnly, lambdaCredentialsOnly, semverForXrayOnly, inlineDashboardAssets];
 export default FUNCTION_PLUGINS;

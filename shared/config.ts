@@ -5,6 +5,21 @@ import { z } from 'zod';
 import { DEFAULT_TIMEOUTS, SERVICES, endpointsFromEnvironment, type Endpoints, type Timeouts } from './aws/clients.ts';
 import { DEFAULT_TABLE_NAME } from './findings/table.ts';
 import { regionProblem } from './aws/region.ts';
+import { parseOrgTags, type OrgTagFilter } from './accounts/org-tags.ts';
+
+/** The Organization the deployed sweep covers (SSEGUARD_ORGANIZATION_ID and its filters, as `scan --org` takes them). */
+export interface OrganizationSweepSettings {
+  /** `o-…`: the sweep refuses to run against another Organization's accounts. */
+  id: string;
+  /** SSEGUARD_ORG_OUS (`--ou`): only accounts under these OUs or roots, at any depth. */
+  ous: string[];
+  /** SSEGUARD_ORG_EXCLUDE (`--exclude`). */
+  exclude: string[];
+  /** SSEGUARD_ORG_TAGS (`--org-tag`), KEY=VALUE,KEY=VALUE: every key, one of its values. */
+  tags: OrgTagFilter;
+  /** SSEGUARD_ORG_BUCKETS (`--buckets`): bucket globs in member accounts; default every bucket the role can see. */
+  buckets: string[];
+}
 
 export interface Config {
   region: string;
@@ -43,6 +58,8 @@ export interface Config {
   /** The role assumed in a member account an event or message names: a name or an ARN template. */
   memberRoleName: string;
   memberExternalId?: string;
+  /** With SSEGUARD_ORGANIZATION_ID: the sweep fans out over the Organization's accounts (shared/sweep/org-sweep.ts). */
+  organization?: OrganizationSweepSettings;
   /** Where changes are pushed (shared/delivery/): SSEGUARD_EVENT_BUS (name or ARN), SSEGUARD_SECURITY_HUB=on. */
   integrations?: { eventBus?: string; securityHub: boolean };
 }
@@ -142,6 +159,26 @@ const environment = z.object({
     .regex(/^([\w+=,.@-]{1,64}|arn:[^\s]+:role\/[\w+=,.@/-]+)$/, 'SSEGUARD_MEMBER_ROLE_NAME is not a role name or an ARN template (arn:{partition}:iam::{account}:role/NAME)')
     .default('sseguard-audit'),
   SSEGUARD_MEMBER_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'SSEGUARD_MEMBER_EXTERNAL_ID is not an external id').optional(),
+  SSEGUARD_ORGANIZATION_ID: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'SSEGUARD_ORGANIZATION_ID is not an Organization id (o-…)').optional(),
+  SSEGUARD_ORG_OUS: z
+    .string()
+    .default('')
+    .refine((list) => list.split(',').map((id) => id.trim()).filter(Boolean).every((id) => /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(id)), 'SSEGUARD_ORG_OUS holds something that is not an OU id (ou-…) or a root id (r-…)'),
+  SSEGUARD_ORG_EXCLUDE: z
+    .string()
+    .default('')
+    .refine((list) => list.split(',').map((id) => id.trim()).filter(Boolean).every((id) => /^\d{12}$/.test(id)), 'SSEGUARD_ORG_EXCLUDE holds something that is not a 12-digit account id'),
+  SSEGUARD_ORG_TAGS: z
+    .string()
+    .default('')
+    .superRefine((list, context) => {
+      try {
+        parseOrgTags(list.split(',').map((pair) => pair.trim()).filter(Boolean));
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `SSEGUARD_ORG_TAGS: ${(error as Error).message}` });
+      }
+    }),
+  SSEGUARD_ORG_BUCKETS: z.string().default(''),
   SSEGUARD_EVENT_BUS: z
     .string()
     .regex(/^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]{1,256}|[\w.\-/]{1,256})$/, 'SSEGUARD_EVENT_BUS is not an event bus name or ARN')
@@ -152,6 +189,8 @@ const environment = z.object({
     .min(0, 'SSEGUARD_SWEEP_INTERVAL_HOURS cannot be negative')
     .default(24),
 });
+
+const splitList = (list: string): string[] => [...new Set(list.split(',').map((item) => item.trim()).filter(Boolean))];
 
 function serviceVariable(service: string): string {
   return `AWS_ENDPOINT_URL_${service.toUpperCase()}`;
@@ -188,6 +227,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_MEMBER_ROLE_NAME: blankToUndefined(env.SSEGUARD_MEMBER_ROLE_NAME),
     SSEGUARD_MEMBER_EXTERNAL_ID: blankToUndefined(env.SSEGUARD_MEMBER_EXTERNAL_ID),
     SSEGUARD_EVENT_BUS: blankToUndefined(env.SSEGUARD_EVENT_BUS),
+    SSEGUARD_ORGANIZATION_ID: blankToUndefined(env.SSEGUARD_ORGANIZATION_ID),
+    SSEGUARD_ORG_OUS: env.SSEGUARD_ORG_OUS,
+    SSEGUARD_ORG_EXCLUDE: env.SSEGUARD_ORG_EXCLUDE,
+    SSEGUARD_ORG_TAGS: env.SSEGUARD_ORG_TAGS,
+    SSEGUARD_ORG_BUCKETS: env.SSEGUARD_ORG_BUCKETS,
     SSEGUARD_SECURITY_HUB: blankToUndefined(env.SSEGUARD_SECURITY_HUB),
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
@@ -210,6 +254,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     endpoints: endpointsFromEnvironment(env),
     memberRoleName: parsed.data.SSEGUARD_MEMBER_ROLE_NAME,
     ...(parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID ? { memberExternalId: parsed.data.SSEGUARD_MEMBER_EXTERNAL_ID } : {}),
+    ...(parsed.data.SSEGUARD_ORGANIZATION_ID
+      ? {
+          organization: {
+            id: parsed.data.SSEGUARD_ORGANIZATION_ID,
+            ous: splitList(parsed.data.SSEGUARD_ORG_OUS),
+            exclude: splitList(parsed.data.SSEGUARD_ORG_EXCLUDE),
+            tags: parseOrgTags(splitList(parsed.data.SSEGUARD_ORG_TAGS)),
+            buckets: splitList(parsed.data.SSEGUARD_ORG_BUCKETS),
+          },
+        }
+      : {}),
     fixLeaseBaseMs: parsed.data.SSEGUARD_FIX_LEASE_MS,
     batch: {
       prefix: parsed.data.SSEGUARD_BATCH_PREFIX.replace(/\/+$/, ''),

@@ -14,6 +14,7 @@ import {
   NODEJS_BUNDLE,
   POLICY_IN_PACKAGE,
   RUNTIME,
+  S3_IN_ANY_REGION,
   SWEEP,
   functionEnvironment,
   iamStatements,
@@ -30,7 +31,6 @@ export const stage = stageSettings($app.stage, process.env);
 export const organization = organizationBus(stage, $app.stage);
 export const buckets = monitoredBuckets(stage, organization ? [organization.objectRule.arn] : []);
 
-const region = aws.getRegionOutput().name;
 const account = aws.getCallerIdentityOutput().accountId;
 const partition = aws.getPartitionOutput().partition;
 
@@ -47,7 +47,7 @@ const scope: IamScope<$util.Input<string>> = {
   // The sweep and the worker read inventory reports where S3 delivers them (SSEGUARD_INVENTORY_DESTINATION).
   ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
   // sts:AssumeRole on the member role names, in any account of the Organization (SSEGUARD_ORGANIZATION_ID).
-  ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`),
+  ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`, (resource) => $interpolate`arn:${partition}:organizations::*:${resource}`),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
@@ -75,7 +75,7 @@ function functionArgs(name: FunctionName) {
     concurrency: { reserved: settings.reservedConcurrency },
     link: links,
     // Statements with no resource (no target key configured) are left out, not widened.
-    permissions: iamStatements(name, scope, $interpolate`s3.${region}.amazonaws.com`)
+    permissions: iamStatements(name, scope, S3_IN_ANY_REGION)
       .filter((statement) => statement.resources.length > 0)
       .map(({ actions, resources, conditions }) => ({ actions, resources, ...(conditions ? { conditions } : {}) })),
     environment: functionEnvironment(stage, sweepBuckets),

@@ -5,6 +5,7 @@
 import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES, OBJECT_FIX, OBJECT_READ } from '../shared/deploy/member-template.ts';
 import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
 import { findingsTableDefinition } from '../shared/findings/table.ts';
+import { parseOrgTags } from '../shared/accounts/org-tags.ts';
 import { AUDIT_FIELDS, inventoryConfiguration } from '../shared/inventory/setup.ts';
 
 export const APP_NAME = 'sseguard';
@@ -191,6 +192,12 @@ export interface OrganizationSettings {
   auditRoleName: string;
   /** The opt-in role the worker fixes with, where the member template created it. */
   remediationRoleName: string;
+  /**
+   * What the scheduled sweep covers (as `scan --org` takes it): SSEGUARD_ORG_OUS (`--ou`),
+   * SSEGUARD_ORG_EXCLUDE (`--exclude`), SSEGUARD_ORG_TAGS (`--org-tag`, KEY=VALUE,…),
+   * SSEGUARD_ORG_BUCKETS (`--buckets`); each passed to the functions as it is.
+   */
+  sweep: { ous: string[]; exclude: string[]; tags: string[]; buckets: string[] };
 }
 
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
@@ -206,14 +213,37 @@ function organizationSettings(env: Record<string, string | undefined>, problems:
   for (const [name, value] of [['SSEGUARD_MEMBER_ROLE_NAME', auditRoleName], ['SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME', remediationRoleName]]) {
     if (!ROLE_NAME.test(value!)) problems.push(`${name}: "${value}" is not an IAM role name`);
   }
-  return { id, auditRoleName, remediationRoleName };
+  const sweep = { ous: list(env.SSEGUARD_ORG_OUS), exclude: list(env.SSEGUARD_ORG_EXCLUDE), tags: list(env.SSEGUARD_ORG_TAGS), buckets: list(env.SSEGUARD_ORG_BUCKETS) };
+  problems.push(
+    ...sweep.ous.filter((ou) => !/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(ou)).map((ou) => `SSEGUARD_ORG_OUS: "${ou}" is not an OU id (ou-…) or a root id (r-…)`),
+    ...sweep.exclude.filter((id) => !/^\d{12}$/.test(id)).map((id) => `SSEGUARD_ORG_EXCLUDE: "${id}" is not a 12-digit account id`),
+  );
+  try {
+    parseOrgTags(sweep.tags);
+  } catch (error) {
+    problems.push(`SSEGUARD_ORG_TAGS: ${(error as Error).message}`);
+  }
+  return { id, auditRoleName, remediationRoleName, sweep };
 }
 
-/** The member roles in every account: `arn:<partition>:iam::*:role/<name>` (IAM has no Organization-wide ARN; the condition keeps it in the Organization). */
-export function memberRoleScope<R>(stage: StageSettings, iamArn: (resource: string) => R): Pick<IamScope<R>, 'organization'> {
+/**
+ * The member roles in every account: `arn:<partition>:iam::*:role/<name>` (IAM has no Organization-wide ARN; the condition keeps it in the Organization).
+ * `organizationsArn` names the Organization's roots and OUs (the sweep lists accounts under them) and its accounts (their tags):
+ * `arn:<partition>:organizations::*:<resource>` (the management account's id stands in the ARN; any one, as long as the Organization is this).
+ */
+export function memberRoleScope<R>(stage: StageSettings, iamArn: (resource: string) => R, organizationsArn?: (resource: string) => R): Pick<IamScope<R>, 'organization'> {
   const org = stage.organization;
   if (!org) return {};
-  return { organization: { id: org.id, auditRoles: [iamArn(`role/${org.auditRoleName}`)], remediationRoles: [iamArn(`role/${org.remediationRoleName}`)] } };
+  return {
+    organization: {
+      id: org.id,
+      auditRoles: [iamArn(`role/${org.auditRoleName}`)],
+      remediationRoles: [iamArn(`role/${org.remediationRoleName}`)],
+      ...(organizationsArn
+        ? { parents: [organizationsArn(`root/${org.id}/*`), organizationsArn(`ou/${org.id}/*`)], accounts: [organizationsArn(`account/${org.id}/*`)] }
+        : {}),
+    },
+  };
 }
 
 /** The central bus's name; member templates name it by ARN (the stage's `eventBus` output). */
@@ -334,8 +364,17 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
     ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
     ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
-    // The role the worker assumes in the member account an event names.
-    ...(stage.organization ? { SSEGUARD_MEMBER_ROLE_NAME: stage.organization.auditRoleName } : {}),
+    // The role the worker assumes in the member account an event names; the Organization the sweep fans out over.
+    ...(stage.organization
+      ? {
+          SSEGUARD_MEMBER_ROLE_NAME: stage.organization.auditRoleName,
+          SSEGUARD_ORGANIZATION_ID: stage.organization.id,
+          ...(stage.organization.sweep.ous.length ? { SSEGUARD_ORG_OUS: stage.organization.sweep.ous.join(',') } : {}),
+          ...(stage.organization.sweep.exclude.length ? { SSEGUARD_ORG_EXCLUDE: stage.organization.sweep.exclude.join(',') } : {}),
+          ...(stage.organization.sweep.tags.length ? { SSEGUARD_ORG_TAGS: stage.organization.sweep.tags.join(',') } : {}),
+          ...(stage.organization.sweep.buckets.length ? { SSEGUARD_ORG_BUCKETS: stage.organization.sweep.buckets.join(',') } : {}),
+        }
+      : {}),
   };
 }
 
@@ -366,8 +405,8 @@ export interface IamScope<R> {
   inventoryDestinations: R[];
   /** `arn:aws:s3:::<destination>/<prefix>/*`: the reports' manifests, checksums and data files. */
   inventoryReports: R[];
-  /** With an Organization: the member roles each function may assume (memberRoleArns), in that Organization only. */
-  organization?: { id: string; auditRoles: R[]; remediationRoles: R[] };
+  /** With an Organization: the member roles each function may assume (memberRoleArns), in that Organization only; its roots and OUs, its accounts (the sweep lists them). */
+  organization?: { id: string; auditRoles: R[]; remediationRoles: R[]; parents?: R[]; accounts?: R[] };
 }
 
 export interface IamStatement<R> {
@@ -378,8 +417,8 @@ export interface IamStatement<R> {
   conditions?: { test: string; variable: string; values: (R | string)[] }[];
 }
 
-/** KMS data-key actions only when S3 asks for them on the function's behalf. */
-const viaS3 = <R>(s3Service: R) => [{ test: 'StringEquals', variable: 'kms:ViaService', values: [s3Service] }];
+/** KMS data-key actions only when S3 asks for them on the function's behalf (S3 of any Region the pattern admits). */
+const viaS3 = <R>(s3Service: R) => [{ test: 'StringLike', variable: 'kms:ViaService', values: [s3Service] }];
 
 const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
 // DynamoDB authorises each item of a transaction as its single-item write: sseguard's transactions
@@ -390,6 +429,12 @@ const KEY_FACTS = ['kms:DescribeKey', 'kms:GetKeyRotationStatus'];
 
 /** The `kms:ViaService` value for S3 in a region. */
 export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws.com`;
+/**
+ * S3 in every Region: the worker fixes buckets in each Region the account has buckets in, and S3 asks
+ * KMS from the bucket's Region (a key must be in its bucket's Region), so one Region would deny the
+ * others' fixes. The member template grants the same.
+ */
+export const S3_IN_ANY_REGION = 's3.*.amazonaws.com';
 
 /**
  * The statements of each function's role beyond what SST adds itself (CloudWatch Logs, and for the
@@ -410,9 +455,10 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
   const inventoryReports: IamStatement<R> = { sid: 'InventoryReports', actions: ['s3:GetObject'], resources: scope.inventoryReports };
   const inventoryDestinations: IamStatement<R> = { sid: 'InventoryDestinations', actions: ['s3:ListBucket'], resources: scope.inventoryDestinations };
   // Only the worker assumes member roles today, and only the audit role: it audits what a member
-  // account's event names, and never fixes member objects (the remediation role in the member
-  // template is for a later step). The sweep does not fan out per account yet, and key events
-  // queue member re-checks to the worker: neither sends AssumeRole (the IAM-from-code test holds it).
+  // account's event names and the Organization sweep's units, and never fixes member objects (the
+  // remediation role in the member template is for a later step). The sweep only lists accounts
+  // (Organizations) and enqueues, and key events queue member re-checks to the worker: neither
+  // sends AssumeRole (the IAM-from-code test holds it).
   const memberRoles = (): IamStatement<R>[] => {
     const org = scope.organization;
     if (!org) return [];
@@ -422,6 +468,18 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       resources: org.auditRoles,
       conditions: [{ test: 'StringEquals', variable: 'aws:ResourceOrgID', values: [org.id] }],
     }];
+  };
+  // The Organization sweep lists the accounts in scope: DescribeOrganization (which Organization the
+  // credentials are in) and ListAccounts have no resource-level permission; accounts and OUs under a
+  // parent, and an account's tags, are scoped to this Organization's roots, OUs and accounts.
+  const organizationListing = (): IamStatement<R>[] => {
+    const org = scope.organization;
+    if (!org?.parents || !org.accounts) return [];
+    return [
+      { sid: 'OrganizationAccounts', actions: ['organizations:DescribeOrganization', 'organizations:ListAccounts'], resources: ['*'] },
+      { sid: 'OrganizationTree', actions: ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'], resources: org.parents },
+      { sid: 'OrganizationTags', actions: ['organizations:ListTagsForResource'], resources: org.accounts },
+    ];
   };
   switch (fn) {
     case 'auditWorker':
@@ -457,6 +515,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
         inventoryReports,
         inventoryDestinations,
+        ...organizationListing(),
         tracing,
       ];
     case 'keyEvents':

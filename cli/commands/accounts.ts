@@ -7,7 +7,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { clientSettings, type ClientOptions } from '#shared/aws/clients.ts';
 import { accountBuckets, AccountClientPool, eachBounded, scanAccounts, type AccountsRunResult } from '#shared/accounts/account-scan.ts';
 import { assumedRoleCredentials, AccountUnreachableError, type AccountCredentials } from '#shared/accounts/credentials.ts';
-import { organizationAccounts } from '#shared/accounts/organization.ts';
+import { organizationAccounts, parseOrgTags } from '#shared/accounts/organization.ts';
 import { errorFacts } from '#shared/aws/errors.ts';
 import { VERDICTS, isFailingVerdict, type Verdict } from '#shared/domain/verdict.ts';
 import type { Config } from '#shared/config.ts';
@@ -23,6 +23,8 @@ export interface AccountScope {
   org?: boolean;
   ous?: string[];
   exclude?: string[];
+  /** `--org-tag KEY=VALUE` (repeatable): only accounts with every KEY, at one of its VALUEs. */
+  orgTags?: string[];
   roleName: string;
   externalId?: string;
 }
@@ -49,10 +51,21 @@ export async function accountsInScope(config: Config, scope: AccountScope, clien
   if (scope.org && scope.accounts?.length) throw new ConfigError('--org and --accounts cannot be used together');
   if (!scope.org && !scope.accounts?.length) throw new ConfigError('name the accounts: --accounts ID,ID… or --org');
   if (!scope.org && scope.ous?.length) throw new ConfigError('--ou needs --org');
+  if (!scope.org && scope.orgTags?.length) throw new ConfigError('--org-tag needs --org');
+  let tags;
+  try {
+    tags = parseOrgTags(scope.orgTags ?? []);
+  } catch (error) {
+    throw new ConfigError(`--org-tag: ${(error as Error).message}`);
+  }
   const excluded = new Set(scope.exclude ?? []);
   if (!scope.org) return [...new Set(scope.accounts)].filter((id) => !excluded.has(id)).sort();
   const organizations = clients.organizations ?? new OrganizationsClient({ ...clientSettings('organizations', clientOptionsOf(config)), region: config.region });
-  const listed = await organizationAccounts(organizations, { ...(scope.ous ? { ous: scope.ous } : {}), ...(scope.exclude ? { exclude: scope.exclude } : {}) });
+  const listed = await organizationAccounts(organizations, {
+    ...(scope.ous ? { ous: scope.ous } : {}),
+    ...(scope.exclude ? { exclude: scope.exclude } : {}),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+  });
   return listed.map((a) => a.id);
 }
 

@@ -7,6 +7,7 @@ import { countsFrom } from '#shared/findings/reader.ts';
 import type { Counts, FindingFilter, StoredFinding, Summary } from '#shared/findings/store.ts';
 import type { KeyResolver } from '#shared/policy-loader.ts';
 import { createRuntime } from '#shared/runtime.ts';
+import { withAccountId } from '#shared/aws/account.ts';
 import { FINDING_CSV_COLUMNS, csvField, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
 import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
 import { findingOcsf } from '#shared/report/ocsf.ts';
@@ -23,6 +24,8 @@ export interface ReportCommandOptions {
   remediations?: boolean;
   account?: string;
   region?: string;
+  /** Where `ocsf-parquet` writes: a `.parquet` file, or a folder in the Security Lake layout. */
+  out?: string;
 }
 
 const CHANGE_CSV_COLUMNS = ['at', 'bucket', 'key', 'action', 'outcome', 'versionBefore', 'versionAfter', 'modeBefore', 'modeAfter', 'kmsKeyBefore', 'kmsKeyAfter', 'bucketKeyAfter'] as const;
@@ -54,10 +57,14 @@ async function remediationsReport(store: ReturnType<typeof createRuntime>['store
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 export async function reportCommand(config: Config, options: ReportCommandOptions, out: Writable = process.stdout): Promise<number> {
+  if ((options.format === 'ocsf-parquet') !== (options.out !== undefined)) {
+    throw new ConfigError(options.out === undefined ? '--format ocsf-parquet writes files: give --out FILE.parquet, or --out DIR for the Security Lake layout' : '--out is for --format ocsf-parquet: the other formats print to standard output');
+  }
   const runtime = createRuntime(config);
   const { store } = runtime;
   if (options.remediations) {
     if (options.verdict || options.kmsKey) throw new ConfigError('--remediations lists changes by bucket only: drop --verdict and --kms-key');
+    if (options.format === 'ocsf-parquet') throw new ConfigError('--remediations is a change log, not findings: --format ocsf-parquet writes findings only');
     return remediationsReport(store, options, out);
   }
   const kmsKeyArn = options.kmsKey === undefined ? undefined : KEY_ARN.test(options.kmsKey) ? options.kmsKey : await resolveKeyRef(runtime.keys, options.kmsKey);
@@ -97,6 +104,14 @@ export async function reportCommand(config: Config, options: ReportCommandOption
     for await (const page of store.findings(filter)) {
       await write(out, page.map((f) => `${JSON.stringify(findingOcsf(f, context))}\n`).join(''));
     }
+    return 0;
+  }
+  if (options.format === 'ocsf-parquet') {
+    // Security Lake partitions by account: every event names one (SSEGUARD_ACCOUNT_ID, else STS's answer).
+    const { batch } = await withAccountId(config);
+    const { writeOcsfParquet } = await import('./report-parquet.ts');
+    const written = await writeOcsfParquet((f) => store.findings(f), filter, { region: config.region, ...(batch.accountId ? { accountId: batch.accountId } : {}) }, options.out!);
+    for (const file of written.files) await write(out, `${file.rows} findings → ${file.path}\n`);
     return 0;
   }
   if (options.format === 'json') {

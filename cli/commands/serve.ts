@@ -53,7 +53,7 @@ function apiRequest(request: IncomingMessage): ApiRequest {
 async function answer(api: ReportApi, request: IncomingMessage, response: ServerResponse, logError: (error: unknown) => void): Promise<void> {
   const result = await api.handle(apiRequest(request));
   response.writeHead(result.status, result.headers);
-  if (typeof result.body === 'string') {
+  if (typeof result.body === 'string' || result.body instanceof Uint8Array) {
     response.end(result.body);
     return;
   }

@@ -5,14 +5,20 @@
 // member objects are audited and recorded, never fixed, by this worker.
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { clientSettings } from '#shared/aws/clients.ts';
+import { accountBuckets } from '#shared/accounts/account-buckets.ts';
 import { AccountClientPool } from '#shared/accounts/client-pool.ts';
 import { assumedRoleCredentials } from '#shared/accounts/credentials.ts';
-import type { RequestAuditDependencies } from '#shared/audit/audit-batch.ts';
+import { auditRequests, type RequestAuditDependencies } from '#shared/audit/audit-batch.ts';
 import type { Config } from '#shared/config.ts';
 import { S3ObjectInspector } from '#shared/inspect/object-inspector.ts';
+import type { SqsQueues } from '#shared/queue/sqs-queue.ts';
+import type { OrgUnitDependencies } from '#shared/sweep/org-units.ts';
+import type { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
 
 let pool: AccountClientPool | undefined;
 let ownAccount: Promise<string | undefined> | undefined;
+/** The STS client member roles are assumed with (a test puts a recorded-shape fake here: moto enforces no trust policy). */
+let memberSts: STSClient | undefined;
 
 /** The central account: SSEGUARD_ACCOUNT_ID, else the account of the function's own credentials. */
 export function centralAccount(config: Config): Promise<string | undefined> {
@@ -30,17 +36,21 @@ export function centralAccount(config: Config): Promise<string | undefined> {
 function members(config: Config, central: string | undefined): AccountClientPool {
   const clientOptions = { endpoints: config.endpoints, timeouts: config.timeouts, region: config.region };
   pool ??= new AccountClientPool({
-    credentials: assumedRoleCredentials({ roleName: config.memberRoleName, ...(config.memberExternalId ? { externalId: config.memberExternalId } : {}) }, { clientOptions }),
+    credentials: assumedRoleCredentials(
+      { roleName: config.memberRoleName, ...(config.memberExternalId ? { externalId: config.memberExternalId } : {}) },
+      { clientOptions, ...(memberSts ? { sts: memberSts } : {}) },
+    ),
     clientOptions,
     ...(central ? { centralAccount: central } : {}),
   });
   return pool;
 }
 
-/** Forgets the member clients (tests; a new configuration). */
-export function resetMemberAccounts(): void {
+/** Forgets the member clients (tests; a new configuration); `sts`: the client member roles are assumed with from now on. */
+export function resetMemberAccounts(options: { sts?: STSClient } = {}): void {
   pool = undefined;
   ownAccount = undefined;
+  memberSts = options.sts;
 }
 
 /**
@@ -58,4 +68,32 @@ export async function auditDependenciesFor<D extends RequestAuditDependencies>(d
   const objects = new S3ObjectInspector(accounts.clientsFor(account, where).s3);
   const { remediator: _central, ...rest } = deps;
   return { ...rest, objects, keys: accounts.routedKeys({ account, region: where }) } as D;
+}
+
+/**
+ * The Organization sweep's units in the worker (shared/sweep/org-units.ts): each account through its
+ * role (SSEGUARD_MEMBER_ROLE_NAME), its buckets as SSEGUARD_ORG_BUCKETS and SSEGUARD_SWEEP_REGIONS
+ * choose them, each page audited and recorded with that account's clients — never fixed.
+ */
+export function orgUnitDependencies<D extends RequestAuditDependencies>(deps: D & { config: Config; queues: SqsQueues; orgRuns: OrgSweepRuns }): OrgUnitDependencies {
+  const { config } = deps;
+  const accounts = async () => members(config, await centralAccount(config));
+  return {
+    runs: deps.orgRuns,
+    queue: deps.queues,
+    buckets: async (account) => {
+      const pool = await accounts();
+      await pool.deps.credentials.assume(account);
+      return accountBuckets(pool, account, config.region, {
+        ...(config.organization?.buckets.length ? { buckets: config.organization.buckets } : {}),
+        ...(config.sweepRegions.length ? { regions: config.sweepRegions } : {}),
+      });
+    },
+    listPage: async (account, region, bucket, token) => new S3ObjectInspector((await accounts()).clientsFor(account, region).s3).page(bucket, token),
+    // Report only, whichever account: the sweep's units never fix (a member's fixes need its opt-in role).
+    audit: async (account, region, requests) => {
+      const { remediator: _never, ...reportOnly } = await auditDependenciesFor(deps, account, region);
+      return auditRequests(reportOnly, requests);
+    },
+  };
 }

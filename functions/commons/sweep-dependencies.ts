@@ -1,6 +1,14 @@
 // The sweep's dependencies: list buckets and keys, enqueue pages, keep its checkpoint, audit bucket
 // posture. No remediator here: the sweep's role cannot change objects.
+import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { organizationAccounts } from '#shared/accounts/organization.ts';
+import { clientSettings } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
+import { ConfigError } from '#shared/config.ts';
+import type { OrgSweepDependencies } from '#shared/sweep/org-sweep.ts';
+import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
+import { centralAccount } from './member-accounts.ts';
+import { traced } from './traced-clients.ts';
 import type { PostureDependencies } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
@@ -18,6 +26,7 @@ export interface SweepHandlerDependencies {
   queues: SqsQueues;
   sweepRuns: SweepRuns;
   posture: PostureDependencies;
+  orgRuns: OrgSweepRuns;
 }
 
 const sweeper = memoized<SweepHandlerDependencies>(async () => {
@@ -28,6 +37,7 @@ const sweeper = memoized<SweepHandlerDependencies>(async () => {
     queues: new SqsQueues(current.clients.sqs, current.config),
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
     posture: postureDependencies(current, await handlerPolicy(), { record: true }),
+    orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
   };
 });
 
@@ -45,4 +55,39 @@ export function sweepInventory(deps: SweepHandlerDependencies): NonNullable<Swee
       ),
     report: (bucket, manifestKey, destination) => s3CsvInventorySource(s3, destination).at(bucket, manifestKey),
   };
+}
+
+let organizations: OrganizationsClient | undefined;
+
+/**
+ * The Organization fan-out's ports (SSEGUARD_ORGANIZATION_ID): ACTIVE accounts in scope from
+ * Organizations (OUs, tags, exclusions), without the central account, whose monitored buckets the
+ * stage's own sweep covers. The credentials must be the configured Organization's (its management
+ * or a delegated administrator account): DescribeOrganization says, else nothing is listed.
+ */
+export function orgSweepDependencies(deps: SweepHandlerDependencies): OrgSweepDependencies {
+  const { config } = deps;
+  const org = config.organization!;
+  organizations ??= traced(new OrganizationsClient({ ...clientSettings('organizations', { endpoints: config.endpoints, timeouts: config.timeouts }), region: config.region }));
+  const client = organizations;
+  return {
+    runs: deps.orgRuns,
+    queue: deps.queues,
+    accounts: async () => {
+      const { Organization } = await client.send(new DescribeOrganizationCommand({}));
+      if (Organization?.Id !== org.id) throw new ConfigError(`SSEGUARD_ORGANIZATION_ID is ${org.id}, but these credentials are in Organization ${Organization?.Id ?? '(none)'}: nothing swept`);
+      const central = await centralAccount(config);
+      const listed = await organizationAccounts(client, {
+        ...(org.ous.length ? { ous: org.ous } : {}),
+        exclude: [...org.exclude, ...(central ? [central] : [])],
+        ...(Object.keys(org.tags).length ? { tags: org.tags } : {}),
+      });
+      return listed.map((a) => a.id);
+    },
+  };
+}
+
+/** Forgets the Organizations client (tests). */
+export function resetOrgSweepClient(): void {
+  organizations = undefined;
 }

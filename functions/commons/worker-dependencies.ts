@@ -12,6 +12,7 @@ import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { countSweepPage } from '#shared/sweep/sweep-page-count.ts';
 import type { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
 /** The audit worker: audit, fix once, record; dead-letter what cannot be parsed; count sweep pages. */
@@ -19,6 +20,8 @@ export interface WorkerDependencies extends InventoryFileAuditDependencies {
   config: Config;
   queues: SqsQueues;
   sweepRuns: Pick<SweepRuns, 'countPage'>;
+  /** The Organization sweep's record: accounts, units and pages the worker counts. */
+  orgRuns: OrgSweepRuns;
   /** Lets the idempotency store see the invocation's deadline. */
   registerLambdaContext(context: Context): void;
 }
@@ -43,6 +46,7 @@ const worker = memoized<WorkerDependencies>(async () => {
     // worker keeps the previous report's index for the next file of the same report.
     baseline: { progress, settings: { reverifyDays: current.config.reverifyDays }, cache: baselineCache() },
     queue: queues,
+    orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
     sweepRuns: { countPage: (page, findings) => countSweepPage(current.clients.documents, current.config.table, page, findings) },
   };
 });

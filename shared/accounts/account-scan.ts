@@ -5,7 +5,6 @@
 // run a few at a time; within an account the bucket scans share the account's concurrency (API
 // quotas are per account and Region).
 import { randomUUID } from 'node:crypto';
-import { GetBucketLocationCommand, paginateListBuckets, type S3Client } from '@aws-sdk/client-s3';
 import type { ClientOptions } from '../aws/clients.ts';
 import { errorFacts } from '../aws/errors.ts';
 import type { ResolvedPolicy } from '../domain/policy.ts';
@@ -13,27 +12,12 @@ import type { Finding } from '../domain/finding.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import { S3ObjectInspector } from '../inspect/object-inspector.ts';
 import { scanBucket, type ScanResult } from '../audit/scan.ts';
-import { parseBucketSelection, selectBuckets } from '../sweep/bucket-selection.ts';
 import { AccountUnreachableError, type AccountCredentials } from './credentials.ts';
 import { AccountClientPool } from './client-pool.ts';
 
 export { AccountClientPool } from './client-pool.ts';
-
-/**
- * A bucket's Region: ListBuckets' BucketRegion, else GetBucketLocation (endpoints and emulators that
- * leave BucketRegion out); its empty answer means us-east-1 and the legacy "EU" eu-west-1.
- */
-async function regionOf(s3: S3Client, bucket: string, listed: string | undefined): Promise<string> {
-  if (listed) return listed;
-  const { LocationConstraint } = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
-  if (!LocationConstraint) return 'us-east-1';
-  return LocationConstraint === 'EU' ? 'eu-west-1' : LocationConstraint;
-}
-
-export interface AccountBucket {
-  name: string;
-  region: string;
-}
+export { accountBuckets, type AccountBucket } from './account-buckets.ts';
+import { accountBuckets } from './account-buckets.ts';
 
 /** Something in scope that this run did not cover, and why. */
 export interface CoverageGap {
@@ -102,18 +86,6 @@ const describeError = (error: unknown): string => {
   const { name, message } = errorFacts(error);
   return `${name}: ${message}`;
 };
-
-/** The account's buckets with their Regions (ListBuckets gives BucketRegion), filtered. */
-export async function accountBuckets(pool: AccountClientPool, account: string, region: string, options: Pick<AccountsRunOptions, 'buckets' | 'regions'>): Promise<AccountBucket[]> {
-  const { s3 } = pool.clientsFor(account, region);
-  const listed: { name: string; region?: string }[] = [];
-  for await (const page of paginateListBuckets({ client: s3 }, {})) {
-    for (const bucket of page.Buckets ?? []) if (bucket.Name) listed.push({ name: bucket.Name, ...(bucket.BucketRegion ? { region: bucket.BucketRegion } : {}) });
-  }
-  const chosen = new Set(selectBuckets(parseBucketSelection(options.buckets ?? []), listed.map((b) => b.name)));
-  const found = await Promise.all(listed.filter((b) => chosen.has(b.name)).map(async (b) => ({ name: b.name, region: await regionOf(s3, b.name, b.region) })));
-  return found.filter((b) => !options.regions?.length || options.regions.includes(b.region)).sort((a, b) => (a.name < b.name ? -1 : 1));
-}
 
 export async function scanAccounts(deps: AccountsRunDependencies, options: AccountsRunOptions): Promise<AccountsRunResult> {
   const clock = deps.clock ?? (() => new Date());

@@ -1,12 +1,17 @@
 // The accounts of an AWS Organization a run covers: ACTIVE accounts only, from the management
-// account or a delegated administrator; under given OUs (recursively) when asked; minus exclusions.
+// account or a delegated administrator; under given OUs (recursively) when asked; minus exclusions;
+// with tags (ListTagsForResource, one call per account left after the other filters) when asked.
 import {
   ListAccountsForParentCommand,
   ListAccountsCommand,
   ListOrganizationalUnitsForParentCommand,
+  ListTagsForResourceCommand,
   type Account,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { tagsMatch, type OrgTagFilter } from './org-tags.ts';
+
+export { parseOrgTags, tagsMatch, type OrgTagFilter } from './org-tags.ts';
 
 export interface OrgAccount {
   id: string;
@@ -18,6 +23,8 @@ export interface OrgScope {
   /** Only accounts under these OUs (or roots), at any depth. */
   ous?: string[];
   exclude?: string[];
+  /** Only accounts whose Organizations tags match: every key named, with one of its values. */
+  tags?: OrgTagFilter;
 }
 
 async function pages<T>(fetch: (token: string | undefined) => Promise<{ items: T[]; next?: string | undefined }>): Promise<T[]> {
@@ -50,6 +57,15 @@ async function accountsUnder(client: OrganizationsClient, parentId: string): Pro
   return [...direct, ...nested.flat()];
 }
 
+/** An account's Organizations tags (ListTagsForResource, paginated). */
+export async function accountTags(client: OrganizationsClient, account: string): Promise<Map<string, string>> {
+  const tags = await pages(async (token) => {
+    const answer = await client.send(new ListTagsForResourceCommand({ ResourceId: account, NextToken: token }));
+    return { items: answer.Tags ?? [], next: answer.NextToken };
+  });
+  return new Map(tags.flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? ''] as [string, string]])));
+}
+
 /** The ACTIVE accounts in scope, sorted by id, each once. */
 export async function organizationAccounts(client: OrganizationsClient, scope: OrgScope = {}): Promise<OrgAccount[]> {
   const listed =
@@ -61,5 +77,12 @@ export async function organizationAccounts(client: OrganizationsClient, scope: O
         });
   const excluded = new Set(scope.exclude ?? []);
   const byId = new Map(active(listed).filter((a) => !excluded.has(a.id)).map((a) => [a.id, a]));
-  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const inScope = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const filter = scope.tags;
+  if (!filter || Object.keys(filter).length === 0) return inScope;
+  // One account at a time: Organizations' request rate is per Organization, and a thousand
+  // concurrent ListTagsForResource would only be throttled (the client retries a throttled call).
+  const matching: OrgAccount[] = [];
+  for (const account of inScope) if (tagsMatch(await accountTags(client, account.id), filter)) matching.push(account);
+  return matching;
 }

@@ -168,11 +168,12 @@ export function auditStatements(options: Pick<MemberTemplateOptions, 'variant' |
   const statements: PolicyStatement[] = [
     // ListBuckets (each bucket's Region); IAM has no narrower resource for it.
     { Sid: 'ListAllBuckets', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: '*' },
-    // The bucket posture the sweep records; which inventory configuration delivers where.
+    // The bucket posture the sweep records; which inventory configuration delivers where; a bucket's
+    // Region where ListBuckets leaves BucketRegion out (GetBucketLocation).
     {
       Sid: 'BucketPosture',
       Effect: 'Allow',
-      Action: ['s3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration'],
+      Action: ['s3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration', 's3:GetBucketLocation'],
       Resource: ALL_BUCKETS,
       Condition: OWN_ACCOUNT,
     },

@@ -21,6 +21,14 @@ import {
   type InventoryFileMessage,
   type InventoryReconcileMessage,
 } from '../inventory/messages.ts';
+import {
+  ORG_ACCOUNT_MESSAGE_KIND,
+  ORG_UNIT_MESSAGE_KIND,
+  OrgAccountMessageSchema,
+  OrgUnitMessageSchema,
+  type OrgAccountMessage,
+  type OrgUnitMessage,
+} from '../sweep/org-messages.ts';
 
 export interface AuditRequest {
   /** The bucket's account (an EventBridge event's `account`, a sweep or key message's): audited through its role. */
@@ -60,6 +68,9 @@ export type ParsedMessage =
   | { kind: 'inventory-file'; message: InventoryFileMessage }
   /** Every file of the report is done: remove what it proves gone. */
   | { kind: 'inventory-reconcile'; message: InventoryReconcileMessage }
+  /** The Organization sweep (shared/sweep/org-messages.ts): one account to list, or one step of an account × Region. */
+  | { kind: 'org-account'; message: OrgAccountMessage }
+  | { kind: 'org-unit'; message: OrgUnitMessage }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; reason: string };
 
@@ -268,7 +279,17 @@ function fromDocument(document: unknown): ParsedMessage {
     if (!parsed.success) return { kind: 'invalid', reason: `inventory reconcile message: ${describeIssues(parsed.error)}` };
     return { kind: 'inventory-reconcile', message: parsed.data };
   }
-  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification, sweep, key re-evaluation or inventory message' };
+  if (kind === ORG_ACCOUNT_MESSAGE_KIND) {
+    const parsed = OrgAccountMessageSchema.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `organization account message: ${describeIssues(parsed.error)}` };
+    return { kind: 'org-account', message: parsed.data };
+  }
+  if (kind === ORG_UNIT_MESSAGE_KIND) {
+    const parsed = OrgUnitMessageSchema.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `organization unit message: ${describeIssues(parsed.error)}` };
+    return { kind: 'org-unit', message: parsed.data };
+  }
+  return { kind: 'invalid', reason: 'not an S3 notification, EventBridge S3 event, SNS notification, sweep, key re-evaluation, inventory or organization sweep message' };
 }
 
 /** Parses one SQS message body. Never throws: what cannot be used says why. */

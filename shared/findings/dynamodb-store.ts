@@ -34,7 +34,8 @@ import type {
   AccountsRun,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
-import { keyOutboxItem, outboxItemsForHistory, outboxPut, runOutboxItem, type OutboxItem } from './outbox.ts';
+import { keyOutboxItem, outboxItemsForHistory, runOutboxItem, type OutboxItem } from './outbox.ts';
+import { outboxPuts } from './change-feed.ts';
 import {
   COUNTERS_PK,
   COUNTER_SHARDS,
@@ -59,9 +60,9 @@ import {
 
 const MAX_TRANSACTION_ITEMS = 100;
 // A new object writes two items (state, history): 45 fill a transaction, leaving room for counters.
-// With the outbox on it writes three (state, history, outbox item): 30 leave the same room.
+// With the outbox on it writes four (state, history, outbox item and its change-feed copy): 22 leave the same room.
 const OBJECTS_PER_TRANSACTION = 45;
-const OBJECTS_PER_TRANSACTION_WITH_OUTBOX = 30;
+const OBJECTS_PER_TRANSACTION_WITH_OUTBOX = 22;
 /** Key states that put every object encrypted under the key at risk. */
 const AT_RISK_KEY_STATES = new Set(['Disabled', 'PendingDeletion', 'PendingReplicaDeletion', 'Unavailable']);
 /** Re-reads and re-plans after a concurrent writer moved a revision. */
@@ -211,7 +212,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     for (let attempt = 1; ; attempt++) {
       const { states, intents } = await this.previous(findings);
       const plan = planRecord(findings, states, intents);
-      if (planSize(plan) + this.outboxItems(plan, findings).length > MAX_TRANSACTION_ITEMS) {
+      if (planSize(plan) + 2 * this.outboxItems(plan, findings).length > MAX_TRANSACTION_ITEMS) {
         // Many distinct buckets and keys in one batch: halve it until each half fits.
         const half = Math.ceil(findings.length / 2);
         const [first, second] = [await this.recordChunk(findings.slice(0, half)), await this.recordChunk(findings.slice(half))];
@@ -220,7 +221,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
-        const outbox = this.outboxItems(plan, findings).map((item) => outboxPut(this.tableName, item));
+        const outbox = this.outboxItems(plan, findings).flatMap((item) => outboxPuts(this.tableName, item));
         await transactWrite(this.documents, [...this.transactItems(plan, shard), ...outbox], `recording ${findings.length} findings`);
         return { undecided: plan.undecided, recheck: plan.recheck };
       } catch (error) {
@@ -402,7 +403,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       if (closeIntent) items.push(this.closeIntentItem(intent));
       // The change goes out with its history entry (shared/findings/outbox.ts): the same transaction.
       if (this.outbox) {
-        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).map((item) => outboxPut(this.tableName, item)));
+        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).flatMap((item) => outboxPuts(this.tableName, item)));
       }
       try {
         await transactWrite(this.documents, items);
@@ -448,7 +449,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
         );
         await transactWrite(this.documents, [
           { Put: { TableName: this.tableName, Item: { pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() } } },
-          outboxPut(this.tableName, item),
+          ...outboxPuts(this.tableName, item),
         ]).catch((error: unknown) => {
           // Another writer recorded the same change at the same instant: it is in the outbox once.
           if (!failedConditions(error)) throw error;
@@ -500,7 +501,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     if (summary) {
       await transactWrite(this.documents, [
         { Put: { TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } } },
-        outboxPut(this.tableName, runOutboxItem(summary)),
+        ...outboxPuts(this.tableName, runOutboxItem(summary)),
       ]).catch((error: unknown) => {
         if (!failedConditions(error)) throw error;
       });

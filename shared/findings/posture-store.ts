@@ -16,7 +16,8 @@ import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../posture/evaluate-posture.ts';
 import type { PostureChange } from '../posture/remediate.ts';
 import { backoffMs, counterUpdate, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
-import { outboxPut, postureOutboxItem } from './outbox.ts';
+import { postureOutboxItem } from './outbox.ts';
+import { outboxPuts } from './change-feed.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, historySk, postureChangeSk, posturePk } from './table.ts';
 import { POSTURE_INDEX_PK, PostureReader, postureVerdictPk, type PostureHistoryEntry, type PostureSummary, type StoredPosture } from './posture-reader.ts';
 
@@ -98,7 +99,7 @@ export class PostureStore extends PostureReader {
             ...(before ? { previousVerdict: before.verdict } : {}),
             reasons: finding.reasons.map((r) => ({ code: r.code, message: r.message })),
           };
-          items.push(outboxPut(TableName, postureOutboxItem(posture, `${finding.auditedAt}#${rev}`, finding.auditedAt)));
+          items.push(...outboxPuts(TableName, postureOutboxItem(posture, `${finding.auditedAt}#${rev}`, finding.auditedAt)));
         }
       }
       const deltas = new Map<string, number>();

@@ -24,6 +24,8 @@
 //   ACCOUNTRUNS               <startedAt>#<id>            one item per multi-account run: each account's
 //                                                         coverage and every gap (account, Region, bucket, why)
 //   REMEDIATIONS              <at>#<bucket>/<key>         every fix, newest last: the report's log
+//   OUTBOX#<shard>            <at>#<id>                   a change waiting for delivery (outbox.ts)
+//   FEED#<shard>              <recordedAt>#<id>           the same change, kept: GET /events (change-feed.ts)
 //   BUCKET#<bucket>           POSTURE                     current posture of one bucket (indexed)
 //   BUCKET#<bucket>           HIST#<auditedAt>#<rev>      history of that posture
 //   BUCKET#<bucket>           CHANGE#<at>#<id>            a posture remediation, with what it replaced
@@ -43,6 +45,13 @@
 //   INVENTORY#<bucket>        REPORT#<sha256 manifest>    one report's progress: data files audited by workers
 //                                                         (filesDone of files), reconcileQueuedAt, reconciledAt
 //   INVFILE#<sha256 manifest> <sha256 data file key>      one data file of that report audited (once per file)
+//   ORGSWEEPS                 <runId>                     one Organization sweep run: the accounts in scope, when
+//                                                         their messages were all sent
+//   ORGSWEEP#<runId>          ACCOUNT#<id>                one account of the run: its Regions and buckets, or a gap and why
+//   ORGSWEEP#<runId>          UNIT#<id>#<region>          one account × Region unit: its buckets in order, buckets done,
+//                                                         pages, objects, verdicts, gaps (account, Region, bucket, why)
+//   ORGSWEEP#<runId>          PAGE#<id>#<region>#<b>#<p>  one listing page of a unit audited and counted (once), and the
+//                                                         unit's next step, and whether it was sent
 //
 // Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
 import { createHash } from 'node:crypto';
@@ -127,6 +136,15 @@ export const SWEEPS_PK = 'SWEEPS';
 export const sweepRunKey = (runId: string) => ({ pk: SWEEPS_PK, sk: runId });
 export const sweepPageKey = (runId: string, page: number) => ({ pk: `SWEEP#${runId}`, sk: `PAGE#${String(page).padStart(8, '0')}` });
 export const sweepCoverageKey = (runId: string, bucket: string) => ({ pk: `SWEEP#${runId}`, sk: `BUCKET#${bucket}` });
+export const ORG_SWEEPS_PK = 'ORGSWEEPS';
+export const orgSweepRunKey = (runId: string) => ({ pk: ORG_SWEEPS_PK, sk: runId });
+export const orgSweepPk = (runId: string): string => `ORGSWEEP#${runId}`;
+export const orgSweepAccountKey = (runId: string, account: string) => ({ pk: orgSweepPk(runId), sk: `ACCOUNT#${account}` });
+export const orgSweepUnitKey = (runId: string, account: string, region: string) => ({ pk: orgSweepPk(runId), sk: `UNIT#${account}#${region}` });
+export const orgSweepPageKey = (runId: string, account: string, region: string, bucketIndex: number, page: number) => ({
+  pk: orgSweepPk(runId),
+  sk: `PAGE#${account}#${region}#${String(bucketIndex).padStart(6, '0')}#${String(page).padStart(8, '0')}`,
+});
 export const versionSk = (versionId: string | undefined): string => `VERSION#${versionId ?? 'null'}`;
 
 export const JOBS_PK = 'JOBS';

@@ -22,8 +22,10 @@ export class BucketListingError extends Error {
     readonly bucket: string,
     readonly code: string,
     message: string,
+    /** The SDK's error (whether it was weather — throttling, 5xx — or a refusal says what a retry can do). */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'BucketListingError';
   }
 }

@@ -59,9 +59,9 @@ function listedVersions(page: ListObjectVersionsCommandOutput): ListedObject[] {
 
 function listingError(bucket: string, error: unknown): BucketListingError {
   const { name, status, message } = errorFacts(error);
-  if (name === 'NoSuchBucket') return new BucketListingError(bucket, name, `bucket ${bucket} does not exist`);
-  if (status === 403) return new BucketListingError(bucket, name, `not allowed to list bucket ${bucket} (${name})`);
-  return new BucketListingError(bucket, name, `cannot list bucket ${bucket}: ${message}`);
+  if (name === 'NoSuchBucket') return new BucketListingError(bucket, name, `bucket ${bucket} does not exist`, { cause: error });
+  if (status === 403) return new BucketListingError(bucket, name, `not allowed to list bucket ${bucket} (${name})`, { cause: error });
+  return new BucketListingError(bucket, name, `cannot list bucket ${bucket}: ${message}`, { cause: error });
 }
 
 function factsFromHead(bucket: string, listed: ListedObject, head: HeadObjectCommandOutput): ObjectFacts {

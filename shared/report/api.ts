@@ -9,6 +9,8 @@ import type { ReportApiConfig } from './api-config.ts';
 import { dashboardHtml } from './dashboard-page.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
 import type { FindingsQuery, FindingsReader } from './findings-query.ts';
+import { eventsRoute, type ChangeFeed } from './events-route.ts';
+import { parquetExportRoute } from './parquet-export.ts';
 import { openApiDocument } from './openapi.ts';
 import { REMEDIATIONS_PK, keyAliases, keysView, remediationView, summaryView, type RemediationView } from './overview.ts';
 import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLogger, type HandleOptions, type Route } from './router.ts';
@@ -41,6 +43,8 @@ export interface ReportSources {
   /** Bucket postures (default encryption, TLS, SSE-C blocking), read-only. */
   posture: Pick<PostureReader, 'summary' | 'list'>;
   region: string;
+  /** The change feed behind GET /events (absent: no such route). */
+  changes?: ChangeFeed;
 }
 
 /** The object's bucket and key from /objects/{bucket}/{key+}: the key is everything after the bucket, decoded. */
@@ -215,6 +219,16 @@ export class ReportApi {
           handle: async ({ query, options }) => this.export(format, query as ExportParameters, options),
         }),
       ),
+      parquetExportRoute({
+        reader: sources.reader,
+        region: sources.region,
+        accountId: (options) => this.config.accountId ?? options.accountId,
+        query: findingsQuery,
+        linkParams: stringParams,
+        scope: filterScope,
+        cursors: { decode: (scope, cursor) => this.decodeCursor(scope, cursor), encode: (scope, position) => this.cursors.encode(scope, position) },
+      }),
+      ...(sources.changes ? [eventsRoute(sources.changes, { decode: (scope, cursor) => this.decodeCursor(scope, cursor), encode: (scope, position) => this.cursors.encode(scope, position) })] : []),
     ];
   }
 

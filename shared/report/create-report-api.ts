@@ -4,6 +4,8 @@ import type { AwsClients } from '../aws/clients.ts';
 import type { Config } from '../config.ts';
 import { PostureReader } from '../findings/posture-reader.ts';
 import { FindingsTableReader } from '../findings/reader.ts';
+import { readFeed } from '../findings/change-feed.ts';
+import { counterExposure } from '../delivery/outbox-delivery.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { ReportApi } from './api.ts';
 import { ApiError, type ErrorLogger } from './router.ts';
@@ -29,6 +31,7 @@ export function createReportApi(source: ReportTable, config: ReportApiConfig, lo
       reader: new FindingsReader(documents, table, () => findingsTable.recordedBuckets()),
       posture: new PostureReader(documents, table),
       region,
+      changes: { page: (after, limit) => readFeed(documents, table, after, limit), keyExposure: counterExposure(documents, table) },
       // Exemptions live in the policy file, which the API does not read: the pack says so in its gaps.
       evidence: async ({ asOf, window, bucket }) => {
         const generatedAt = new Date();
@@ -46,8 +49,9 @@ export function createReportApi(source: ReportTable, config: ReportApiConfig, lo
 }
 
 /** Reads a response body whole: for transports that cannot stream (Lambda behind API Gateway). */
-export async function bodyText(body: string | AsyncIterable<string>): Promise<string> {
+export async function bodyText(body: string | Uint8Array | AsyncIterable<string>): Promise<string> {
   if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
   const chunks: string[] = [];
   for await (const chunk of body) chunks.push(chunk);
   return chunks.join('');

@@ -35,6 +35,9 @@ function severityId(f: Pick<StoredFinding, 'verdict' | 'reasons'>): 1 | 2 | 3 | 
 const SEVERITY = ['Unknown', 'Informational', 'Low', 'Medium', 'High', 'Critical'] as const;
 
 export function findingOcsf(f: StoredFinding, context: OcsfContext) {
+  // Each object's own account and Region (a finding recorded before accounts were kept: the context's).
+  const accountId = f.account ?? context.accountId;
+  const region = f.region ?? context.region;
   const status = STATUS[f.verdict];
   const severity = severityId(f);
   // activity 1 Create for a finding first seen in this state; 2 Update once it has history.
@@ -70,13 +73,13 @@ export function findingOcsf(f: StoredFinding, context: OcsfContext) {
     },
     status_id: 1,
     status: 'New',
-    cloud: { provider: 'AWS', region: context.region, ...(context.accountId ? { account: { uid: context.accountId, type_id: 10, type: 'AWS Account' } } : {}) },
+    cloud: { provider: 'AWS', region, ...(accountId ? { account: { uid: accountId, type_id: 10, type: 'AWS Account' } } : {}) },
     resources: [
       {
         type: 'AWS::S3::Object',
         uid: `arn:aws:s3:::${f.bucket}/${f.key}`,
         name: f.key,
-        region: context.region,
+        region,
         data: {
           bucket: f.bucket,
           key: f.key,
@@ -86,7 +89,7 @@ export function findingOcsf(f: StoredFinding, context: OcsfContext) {
           verdict: f.verdict,
         },
       },
-      ...(f.kmsKeyArn ? [{ type: 'AWS::KMS::Key', uid: f.kmsKeyArn, region: context.region }] : []),
+      ...(f.kmsKeyArn ? [{ type: 'AWS::KMS::Key', uid: f.kmsKeyArn, region: f.kmsKeyArn.split(':')[3] || region }] : []),
     ],
   };
 }

@@ -23,8 +23,8 @@ export interface ApiRequest {
 export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
-  /** A string, or chunks produced on demand (exports) so that any size streams in constant memory. */
-  body: string | AsyncIterable<string>;
+  /** A string, bytes (a Parquet export), or chunks produced on demand (exports) so that any size streams in constant memory. */
+  body: string | Uint8Array | AsyncIterable<string>;
   /** Headers known only once the body has been produced (a buffered transport's `Link` to the next page). */
   trailingHeaders?: () => Record<string, string>;
 }

@@ -26,14 +26,14 @@ const kmsKey = z
     'expected a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); the API cannot resolve an alias or key id: `sseguard report --kms-key` does',
   )
   .describe('only objects encrypted under this KMS key ARN');
-const cursor = z
+export const cursor = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{43}$/, 'expected the nextCursor of a previous page, unchanged')
   .describe('nextCursor of the previous page; only valid with the same filters and limit');
 // Decimal digits, no leading zero: Number() would also take '0x10', '1e3', ' 5' and '' (as 0).
 const wholeNumber = (value: unknown) => (typeof value === 'string' && /^(0|[1-9]\d*)$/.test(value) ? Number(value) : value);
 const pageSize = `expected a whole number from 1 to ${MAX_PAGE}`;
-const limit = z
+export const limit = z
   .preprocess(wholeNumber, z.number({ error: pageSize }).int({ error: pageSize }).min(1, { error: pageSize }).max(MAX_PAGE, { error: pageSize }).default(100))
   .describe(`page size, at most ${MAX_PAGE}`);
 

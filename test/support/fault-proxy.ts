@@ -15,7 +15,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
  * Region, AWS does not): 301 PermanentRedirect with x-amz-bucket-region.
  */
 export type FaultKind = 'throttle' | 'server-error' | 'black-hole' | 'reset' | 'lost-response' | 'truncate' | 'wrong-region';
-export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | 'events' | 'securityhub';
+export type FaultService = 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | 'events' | 'securityhub' | 'organizations';
 export interface FaultRule {
   /** Which requests: service 's3' | 's3control' | 'kms' | 'dynamodb' | 'sqs' | 'athena' | '*' and optionally the operation name. */
   service?: FaultService | '*';
@@ -83,7 +83,7 @@ function serviceOf(req: IncomingMessage, url: URL): FaultService {
     ?? url.searchParams.get('X-Amz-Credential')?.split('/')[3];
   const target = header(req.headers, 'x-amz-target');
   const service = credential ?? (target.startsWith('DynamoDB_') ? 'dynamodb' : target.startsWith('TrentService.') ? 'kms' : target.startsWith('AmazonSQS.') ? 'sqs' : 's3');
-  if (service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena' || service === 'events' || service === 'securityhub') return service;
+  if (service === 'kms' || service === 'dynamodb' || service === 'sqs' || service === 'athena' || service === 'events' || service === 'securityhub' || service === 'organizations') return service;
   // S3 Control signs as "s3" too; its REST paths start with the API version.
   return url.pathname.startsWith('/v20180820/') ? 's3control' : 's3';
 }
@@ -222,6 +222,10 @@ function faultReply(service: FaultService, kind: 'throttle' | 'server-error', he
         headers: { 'content-type': 'application/json', 'x-amzn-requestid': id, 'x-amzn-errortype': throttle ? 'TooManyRequestsException' : 'InternalException' },
         body: JSON.stringify(throttle ? { Code: 'TooManyRequestsException', Message: 'Rate exceeded' } : { Code: 'InternalException', Message: 'Internal service error' }),
       };
+    case 'organizations':
+      // Organizations (JSON 1.1) throttles with TooManyRequestsException, a 400 the SDK retries as throttling.
+      return throttle ? jsonError(400, 'TooManyRequestsException', 'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.', id, {}, '1.1')
+        : jsonError(500, 'ServiceException', 'AWS Organizations can\'t complete your request because of an internal service error. Try again later.', id, {}, '1.1');
     case 'athena':
       // Athena (JSON 1.1) throttles with TooManyRequestsException, a 400 the SDK retries as throttling.
       return throttle ? jsonError(400, 'TooManyRequestsException', 'Rate exceeded', id, {}, '1.1')

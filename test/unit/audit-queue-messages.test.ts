@@ -152,7 +152,7 @@ describe('parseMessageBody', () => {
 
   test.each([
     ['not JSON', 'hello', 'message body is not JSON'],
-    ['an unknown shape', '{"foo": 1}', 'not an S3 notification, EventBridge S3 event, SNS notification, sweep, key re-evaluation or inventory message'],
+    ['an unknown shape', '{"foo": 1}', 'not an S3 notification, EventBridge S3 event, SNS notification, sweep, key re-evaluation, inventory or organization sweep message'],
     ['a notification with a bad bucket name', sample('s3-notification.json').replace('"name": "sseguard-demo"', '"name": "Bad_Bucket"'), 'Records.0.s3.bucket.name: not an S3 bucket name'],
     ['a notification whose key is not URL-encoded', sample('s3-notification.json').replace('payroll+2026.csv', '100%.csv'), 'key is not URL-encoded'],
     ['a sweep page with no objects', '{"kind":"sseguard.sweep","runId":"r","page":0,"bucket":"b-1","objects":[]}', 'sweep message: objects'],

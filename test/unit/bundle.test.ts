@@ -37,6 +37,10 @@ describe('function bundles', () => {
     for (const [name, { text }] of built) expect(present(text, ['YAMLMap', 'YAMLSeq', 'yaml-language-server']), name).toEqual([]);
   });
 
+  it('no function carries semver: the X-Ray SDK asks it one question, answered by a stand-in (scripts/function-stubs/semver.mjs)', () => {
+    for (const [name, { text }] of built) expect(present(text, ['SEMVER_SPEC_VERSION', 'Invalid Version']), name).toEqual([]);
+  });
+
   it('the report API reaches no S3, KMS or SQS operation and no inspector (its role only reads the table)', () => {
     const { text } = built.get('report-api')!;
     expect(present(text, ['HeadObject', 'ListObjectsV2', 'CopyObject', 'UpdateObjectEncryption', 'DescribeKey', 'SendMessage', 'GetBucketEncryption'])).toEqual([]);

@@ -41,7 +41,7 @@ describe('member template: the audit role by evidence tier', () => {
     {
       Sid: 'BucketPosture',
       Effect: 'Allow',
-      Action: ['s3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration'],
+      Action: ['s3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration', 's3:GetBucketLocation'],
       Resource: sub('arn:${AWS::Partition}:s3:::*'),
       Condition: OWN_ACCOUNT,
     },

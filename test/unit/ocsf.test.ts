@@ -40,6 +40,14 @@ test(`every verdict exports as a valid OCSF ${OCSF_VERSION} Compliance Finding (
   expect(findingOcsf(finding({ verdict: 'compliant', reasons: [] }), { region: 'us-east-1' }).compliance.status_id).toBe(1);
 });
 
+test("an event names the finding's own account and Region (a member account's object), the context's only when the finding has none", () => {
+  const event = findingOcsf(finding({ account: '111111111111', region: 'eu-west-1' }), { region: 'us-east-1', accountId: '123456789012' });
+  expect(event.cloud).toEqual({ provider: 'AWS', region: 'eu-west-1', account: { uid: '111111111111', type_id: 10, type: 'AWS Account' } });
+  expect(event.resources[0]!.region).toBe('eu-west-1');
+  expect(findingOcsf(finding(), { region: 'us-east-1', accountId: '123456789012' }).cloud).toMatchObject({ region: 'us-east-1', account: { uid: '123456789012' } });
+  expect(ocsf.validate('compliance_finding', event)).toEqual([]);
+});
+
 test('the validator refuses what the schema refuses: a missing required field, an unknown field, a value outside its enum', () => {
   const event = findingOcsf(finding(), { region: 'us-east-1' });
   const { finding_info: _info, ...noInfo } = event;

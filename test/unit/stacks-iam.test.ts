@@ -3,7 +3,8 @@
 // are authorised item by item, so their actions come from the item kinds the code builds
 // (./transaction-items.ts).
 import { describe, expect, it } from 'vitest';
-import { iamStatements, s3ServiceName, type FunctionName, type IamScope } from '../../stacks/settings.ts';
+import { iamStatements, S3_IN_ANY_REGION, type FunctionName, type IamScope } from '../../stacks/settings.ts';
+import { auditStatements } from '../../shared/deploy/member-template.ts';
 import { bundleForAnalysis, sdkCallsInBundle, type SdkCall } from '../support/sdk-calls.ts';
 import { transactionItemKindsInBundle, type TransactionItemKind } from './transaction-items.ts';
 
@@ -23,6 +24,8 @@ const IAM_ACTIONS: Record<string, string[]> = {
   's3 ListObjectsV2': ['s3:ListBucket'],
   's3 ListObjectVersions': ['s3:ListBucketVersions'],
   's3 ListBuckets': ['s3:ListAllMyBuckets'],
+  // A bucket's Region where ListBuckets leaves BucketRegion out (shared/accounts/account-buckets.ts).
+  's3 GetBucketLocation': ['s3:GetBucketLocation'],
   // The bucket's Region, asked once per bucket (shared/aws/bucket-regions.ts).
   's3 HeadBucket': ['s3:ListBucket'],
   's3 GetObjectAcl': ['s3:GetObjectAcl', 's3:GetObjectVersionAcl'],
@@ -57,6 +60,12 @@ const IAM_ACTIONS: Record<string, string[]> = {
   // Member accounts: the worker assumes their audit role; GetCallerIdentity needs no permission.
   'sts AssumeRole': ['sts:AssumeRole'],
   'sts GetCallerIdentity': [],
+  // The Organization sweep: the accounts in scope (the Organization checked first), their tags.
+  'organizations DescribeOrganization': ['organizations:DescribeOrganization'],
+  'organizations ListAccounts': ['organizations:ListAccounts'],
+  'organizations ListAccountsForParent': ['organizations:ListAccountsForParent'],
+  'organizations ListOrganizationalUnitsForParent': ['organizations:ListOrganizationalUnitsForParent'],
+  'organizations ListTagsForResource': ['organizations:ListTagsForResource'],
 };
 
 /** DynamoDB authorises each item of a TransactWriteItems call as the single-item write it stands for. */
@@ -75,6 +84,15 @@ const service = (call: SdkCall) => call.module.replace(/^@aws-sdk\/(client|lib)-
  * None today: the report API bundles only the read modules (findings/reader.ts, posture-reader.ts).
  */
 const NOT_SENT: Partial<Record<FunctionName, Record<string, string[]>>> = {};
+
+/**
+ * SDK calls a function sends only through an assumed member-account role, by the units that hold
+ * them: the Organization sweep's listing of a member's buckets in the worker. The member template's
+ * audit role grants them (checked below), not the function's own role.
+ */
+const MEMBER_ROLE_ONLY: Partial<Record<FunctionName, Record<string, string[]>>> = {
+  auditWorker: { 's3 ListBuckets': ['accountBuckets'], 's3 GetBucketLocation': ['regionOf'] },
+};
 
 const ENTRIES: Record<FunctionName, string> = {
   auditWorker: 'functions/audit-worker.ts',
@@ -95,10 +113,16 @@ const scope: IamScope<string> = {
   inventoryDestinations: ['arn:aws:s3:::reports'],
   inventoryReports: ['arn:aws:s3:::reports/inventory/*'],
   // A stage that audits an Organization: the member roles the functions may assume.
-  organization: { id: 'o-abcdefghij', auditRoles: ['arn:aws:iam::*:role/sseguard-audit'], remediationRoles: ['arn:aws:iam::*:role/sseguard-remediation'] },
+  organization: {
+    id: 'o-abcdefghij',
+    auditRoles: ['arn:aws:iam::*:role/sseguard-audit'],
+    remediationRoles: ['arn:aws:iam::*:role/sseguard-remediation'],
+    parents: ['arn:aws:organizations::*:root/o-abcdefghij/*', 'arn:aws:organizations::*:ou/o-abcdefghij/*'],
+    accounts: ['arn:aws:organizations::*:account/o-abcdefghij/*'],
+  },
 };
-const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
-const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts):/;
+const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, S3_IN_ANY_REGION);
+const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts|organizations):/;
 
 interface FunctionAnalysis {
   /** SDK operations the function sends (NOT_SENT exclusions applied, after checking they still hold). */
@@ -114,7 +138,7 @@ function analyse(fn: FunctionName): Promise<FunctionAnalysis> {
   if (!analysis) {
     analysis = bundleForAnalysis(ENTRIES[fn]).then((code) => {
       const calls = sdkCallsInBundle(code);
-      const notSent = NOT_SENT[fn] ?? {};
+      const notSent = { ...(NOT_SENT[fn] ?? {}), ...(MEMBER_ROLE_ONLY[fn] ?? {}) };
       for (const [operation, units] of Object.entries(notSent)) {
         // An exclusion must still describe the code: the call exists, only in the named units.
         const call = calls.find((c) => `${service(c)} ${c.operation}` === operation);
@@ -171,6 +195,17 @@ describe('IAM actions per function equal the SDK calls its code can send', () =>
   }, ANALYSIS_TIMEOUT_MS);
 });
 
+describe('calls sent only through member roles', () => {
+  it('are granted by the member template\'s audit role (head variant), on the member\'s side', () => {
+    const granted = new Set(auditStatements({ variant: 'head' }).flatMap((s) => s.Action));
+    for (const [fn, calls] of Object.entries(MEMBER_ROLE_ONLY)) {
+      for (const operation of Object.keys(calls!)) {
+        for (const action of IAM_ACTIONS[operation] ?? []) expect(granted.has(action), `${fn} ${operation}: ${action}`).toBe(true);
+      }
+    }
+  });
+});
+
 describe('the report API is read-only', () => {
   const READ_ONLY = /^(s3:(Get|List)|kms:(Describe|Get)|dynamodb:(Get|BatchGet|Query|Scan|Describe)|xray:)/;
 
@@ -201,16 +236,26 @@ describe('IAM resources', () => {
     }
   });
 
-  it('"*" only where IAM allows nothing narrower: ListAllMyBuckets, KMS ListAliases and X-Ray', () => {
+  it('"*" only where IAM allows nothing narrower: ListAllMyBuckets, KMS ListAliases, Organizations DescribeOrganization and ListAccounts, and X-Ray', () => {
+    const unscoped = new Set(['s3:ListAllMyBuckets', 'kms:ListAliases', 'organizations:DescribeOrganization', 'organizations:ListAccounts']);
     for (const s of all.filter((s) => s.resources.includes('*'))) {
-      expect(s.actions.every((a) => a === 's3:ListAllMyBuckets' || a === 'kms:ListAliases' || a.startsWith('xray:')), `${s.fn} ${s.sid}`).toBe(true);
+      expect(s.actions.every((a) => unscoped.has(a) || a.startsWith('xray:')), `${s.fn} ${s.sid}`).toBe(true);
     }
   });
 
-  it('KMS encryption happens only through S3 and only with the target keys', () => {
+  it('only the sweep reads the Organization, and only this Organization\'s roots, OUs and accounts where IAM can scope it', () => {
+    const reads = all.filter((s) => s.actions.some((a) => a.startsWith('organizations:')));
+    expect(reads.map((s) => [s.fn, s.actions, s.resources])).toEqual([
+      ['sweep', ['organizations:DescribeOrganization', 'organizations:ListAccounts'], ['*']],
+      ['sweep', ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'], scope.organization!.parents],
+      ['sweep', ['organizations:ListTagsForResource'], scope.organization!.accounts],
+    ]);
+  });
+
+  it('KMS encryption happens only through S3 (of any Region: fixes in every Region the account has buckets in) and only with the target keys', () => {
     for (const s of all.filter((s) => s.actions.some((a) => /^kms:(Encrypt|GenerateDataKey|ReEncryptTo)$/.test(a)))) {
       expect(s.resources).toEqual(scope.targetKeys);
-      expect(s.conditions).toEqual([{ test: 'StringEquals', variable: 'kms:ViaService', values: ['s3.us-east-1.amazonaws.com'] }]);
+      expect(s.conditions).toEqual([{ test: 'StringLike', variable: 'kms:ViaService', values: ['s3.*.amazonaws.com'] }]);
     }
     for (const s of all.filter((s) => s.actions.includes('kms:Decrypt'))) expect(s.conditions?.[0]?.variable).toBe('kms:ViaService');
   });

@@ -7,6 +7,7 @@ import {
   CENTRAL_OBJECT_EVENT_PATTERN,
   centralBusName,
   centralBusPolicyStatements,
+  functionEnvironment,
   iamStatements,
   memberRoleScope,
   s3ServiceName,
@@ -14,6 +15,7 @@ import {
   type FunctionName,
   type IamScope,
 } from '../../stacks/settings.ts';
+import { loadConfig } from '../../shared/config.ts';
 
 const ORG = 'o-a1b2c3d4e5';
 const iamArn = (resource: string) => `arn:aws:iam::*:${resource}`;
@@ -36,6 +38,7 @@ describe('stacks: the Organization stage settings', () => {
       id: ORG,
       auditRoleName: MEMBER_ROLE_NAMES.audit,
       remediationRoleName: MEMBER_ROLE_NAMES.remediation,
+      sweep: { ous: [], exclude: [], tags: [], buckets: [] },
     });
     expect(stageSettings('production', { SSEGUARD_ORGANIZATION_ID: ORG, SSEGUARD_MEMBER_ROLE_NAME: 'audit-ro', SSEGUARD_MEMBER_REMEDIATION_ROLE_NAME: 'fixer' }).organization).toMatchObject({
       auditRoleName: 'audit-ro',
@@ -49,6 +52,50 @@ describe('stacks: the Organization stage settings', () => {
     expect(() => stageSettings('production', { SSEGUARD_CREATE_BUCKETS: '' })).toThrow(/no bucket to monitor/);
     expect(() => stageSettings('production', { SSEGUARD_ORGANIZATION_ID: '123456789012' })).toThrow('SSEGUARD_ORGANIZATION_ID: "123456789012" is not an Organization id (o-…)');
     expect(() => stageSettings('production', { SSEGUARD_ORGANIZATION_ID: ORG, SSEGUARD_MEMBER_ROLE_NAME: 'a role' })).toThrow('SSEGUARD_MEMBER_ROLE_NAME: "a role" is not an IAM role name');
+  });
+});
+
+describe('stacks: the scheduled Organization sweep', () => {
+  const env = {
+    SSEGUARD_ORGANIZATION_ID: ORG,
+    SSEGUARD_ORG_OUS: 'ou-ab12-cdef3456, r-ab12',
+    SSEGUARD_ORG_EXCLUDE: '111122223333',
+    SSEGUARD_ORG_TAGS: 'env=prod,team=data',
+    SSEGUARD_ORG_BUCKETS: 'data-*,!data-tmp-*',
+  };
+
+  it('its settings (as scan --org takes them) reach every function as the configuration reads them', () => {
+    const stage = stageSettings('production', env);
+    expect(stage.organization?.sweep).toEqual({ ous: ['ou-ab12-cdef3456', 'r-ab12'], exclude: ['111122223333'], tags: ['env=prod', 'team=data'], buckets: ['data-*', '!data-tmp-*'] });
+    const environment = functionEnvironment(stage, '');
+    expect(environment).toMatchObject({ SSEGUARD_ORGANIZATION_ID: ORG, SSEGUARD_ORG_OUS: 'ou-ab12-cdef3456,r-ab12', SSEGUARD_ORG_TAGS: 'env=prod,team=data' });
+    const config = loadConfig({ AWS_REGION: 'eu-west-1', ...(environment as Record<string, string>) });
+    expect(config.organization).toEqual({
+      id: ORG,
+      ous: ['ou-ab12-cdef3456', 'r-ab12'],
+      exclude: ['111122223333'],
+      tags: { env: ['prod'], team: ['data'] },
+      buckets: ['data-*', '!data-tmp-*'],
+    });
+    expect(loadConfig({ AWS_REGION: 'eu-west-1', ...(functionEnvironment(stageSettings('production'), '') as Record<string, string>) }).organization).toBeUndefined();
+  });
+
+  it('a malformed OU, account or tag filter is refused by name at deploy time', () => {
+    expect(() => stageSettings('production', { ...env, SSEGUARD_ORG_OUS: 'ou-nope' })).toThrow('SSEGUARD_ORG_OUS: "ou-nope" is not an OU id');
+    expect(() => stageSettings('production', { ...env, SSEGUARD_ORG_EXCLUDE: '12' })).toThrow('SSEGUARD_ORG_EXCLUDE: "12" is not a 12-digit account id');
+    expect(() => stageSettings('production', { ...env, SSEGUARD_ORG_TAGS: 'env' })).toThrow('SSEGUARD_ORG_TAGS: "env" is not a tag filter KEY=VALUE');
+  });
+
+  it('the sweep may list the Organization (its roots, OUs and accounts); no other function may', () => {
+    const scope = { ...emptyScope, ...memberRoleScope(stageSettings('production', env), iamArn, (resource) => `arn:aws:organizations::*:${resource}`) };
+    const organizations = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('eu-west-1')).filter((s) => s.actions.some((a) => a.startsWith('organizations:')));
+    expect(organizations('sweep').flatMap((s) => s.resources)).toEqual([
+      '*',
+      `arn:aws:organizations::*:root/${ORG}/*`,
+      `arn:aws:organizations::*:ou/${ORG}/*`,
+      `arn:aws:organizations::*:account/${ORG}/*`,
+    ]);
+    for (const fn of ['auditWorker', 'keyEvents', 'reportApi'] as const) expect(organizations(fn), fn).toEqual([]);
   });
 });
 
