@@ -17,6 +17,7 @@ import { ensureFindingsTable } from '#shared/findings/dynamodb-store.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { scanBucket } from '#shared/audit/scan.ts';
 import { scanFromInventory } from '#shared/audit/inventory-scan-run.ts';
+import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource } from '#shared/inventory/source.ts';
 
@@ -240,9 +241,14 @@ async function inventorySweep(bucket: string, prefix: string, concurrency: numbe
   const inventory = s3InventorySource(runtime.clients.s3, parseInventoryLocation(location));
 
   return measured(runtime.clients, counts, times, async () => {
-    const result = await scanFromInventory({ ...deps, inventory }, { bucket, ...(prefix ? { prefix } : {}), concurrency });
-    const { rows, byInventory, byHead, skipped, removed, unchanged } = result.inventory;
-    const detail: Record<string, number> = { rows, byInventory, byHead, skipped, removed, unchanged, notAudited: result.notAudited };
+    // As the CLI runs it: only rows changed since the last verified report, plus the rolling re-check.
+    const baseline = recordingBaseline(runtime.clients.documents, runtime.config.table, runtime.config.reverifyDays);
+    const result = await scanFromInventory({ ...deps, inventory, baseline }, { bucket, ...(prefix ? { prefix } : {}), concurrency });
+    const { rows, byInventory, byHead, skipped, removed, unchanged, diff } = result.inventory;
+    const detail: Record<string, number> = {
+      rows, byInventory, byHead, skipped, removed, unchanged, notAudited: result.notAudited,
+      unchangedSinceReport: diff.unchangedSinceReport, reverified: diff.reverified, diffUsed: diff.fallback ? 0 : 1,
+    };
     for (const [verdict, count] of Object.entries(result.verdicts)) detail[verdict] = count ?? 0;
     return { objects: result.objects, detail };
   });

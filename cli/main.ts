@@ -116,6 +116,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--allow-empty', 'exit 0 when no object is found under the bucket/prefix (default: exit 1, such a run proves nothing)', false)
     .option('--inventory <s3-url>', "audit from the bucket's newest S3 Inventory report at s3://<destination>[/<prefix>]: HeadObject only where it cannot decide")
     .option('--inventory-id <id>', 'the inventory configuration (default: the newest report of any)')
+    .option('--athena-diff-table <database.table>', "with --inventory: diff a report too large to diff in memory in Athena, over this table on the configuration's hive/ folder (created if missing; --athena-workgroup, --athena-output)")
+    .option('--reverify-days <n>', 'with --inventory: HeadObject every KMS-encrypted object at least every n days, spread over the sweeps (default: $SSEGUARD_REVERIFY_DAYS, else 30)', wholeNumber(1, 3650))
     .addOption(
       new Option('--metadata-table', "audit from the bucket's S3 Metadata live inventory table, queried with Athena: no HeadObject at all").conflicts(['inventory', 'allVersions']),
     )
@@ -165,6 +167,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         remediate: boolean;
         inventory?: string;
         inventoryId?: string;
+        reverifyDays?: number;
+        athenaDiffTable?: string;
         allVersions: boolean;
         allowEmpty: boolean;
         metadataTable?: boolean;
@@ -214,6 +218,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const { dryRun, remediate, metadataTable, athenaWorkgroup, athenaOutput, metadataNamespace, metadataCatalog, metadataLag, batch, batchRole, batchReportBucket, batchPriority, ...rest } =
           { ...single, bucket: single.bucket };
         const remediation = dryRun ? 'dry-run' : remediate ? 'fix' : 'report';
+        if (rest.reverifyDays !== undefined && !rest.inventory) throw new ConfigError('--reverify-days needs --inventory');
+        const { athenaDiffTable, ...scanRest } = rest;
+        let athenaDiff: { table: { database: string; table: string }; workGroup: string; outputLocation?: string } | undefined;
+        if (athenaDiffTable !== undefined) {
+          const parts = /^([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)$/.exec(athenaDiffTable);
+          if (!rest.inventory || !parts) throw new ConfigError('--athena-diff-table needs --inventory and a name database.table (letters, digits, _)');
+          athenaDiff = { table: { database: parts[1]!, table: parts[2]! }, workGroup: athenaWorkgroup, ...(athenaOutput ? { outputLocation: athenaOutput } : {}) };
+        }
         const { scanCommand } = await import('./commands/scan.ts');
         const metadata = metadataTable
           ? {
@@ -233,7 +245,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         if (!batch && Object.keys(batchFlags).length > 0) throw new ConfigError('--batch-role, --batch-report-bucket and --batch-priority need --batch');
         // Batch jobs run in an account: SSEGUARD_ACCOUNT_ID, else the one STS says the credentials are of.
         const config = batch && remediation === 'fix' ? await (await import('#shared/aws/account.ts')).withAccountId(loadConfig()) : loadConfig();
-        setExit(await scanCommand(config, { ...rest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}) }));
+        setExit(await scanCommand(config, { ...scanRest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}), ...(athenaDiff ? { athenaDiff } : {}) }));
       },
     );
 

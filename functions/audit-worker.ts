@@ -122,6 +122,7 @@ async function auditInventoryMessage(
   if (result.stats) {
     metrics.addMetric('InventoryRowsByInventory', MetricUnit.Count, result.stats.byInventory);
     metrics.addMetric('InventoryRowsByHead', MetricUnit.Count, result.stats.byHead);
+    metrics.addMetric('InventoryRowsUnchangedSinceReport', MetricUnit.Count, result.stats.unchangedSinceReport);
   }
   logger.info('inventory file audited', {
     bucket: parsed.message.bucket,
@@ -133,6 +134,7 @@ async function auditInventoryMessage(
     recorded: result.recorded.length,
     ...(result.stats ? { stats: result.stats } : {}),
     reconcileQueued: result.reconcileQueued,
+    ...(result.fullReadBecause ? { fullReadBecause: result.fullReadBecause } : {}),
   });
   if (result.transient.length > 0) {
     const what = result.transient.slice(0, 5).map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');

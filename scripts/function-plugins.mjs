@@ -22,6 +22,18 @@ export const withoutZodLocales = {
 };
 
 /**
+ * zod's `z` namespace also carries `z.fromJSONSchema` (≈ 12 KiB minified), which no function calls
+ * (sseguard only goes the other way, z.toJSONSchema, for the OpenAPI description): stubbed with a
+ * function that says so.
+ */
+export const withoutZodFromJsonSchema = {
+  name: 'without-zod-from-json-schema',
+  setup(b) {
+    b.onResolve({ filter: /\/from-json-schema\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: stub('zod-from-json-schema.mjs') } : undefined));
+  },
+};
+
+/**
  * A policy file is YAML or JSON on the deploying machine and JSON in the function package (the
  * stack converts it), so the functions carry no YAML parser (yaml is ≈ 100 KiB, CommonJS, kept
  * whole). shared/domain/policy.ts parses text starting with `{` as JSON and hands anything else to
@@ -87,5 +99,5 @@ export const inlineDashboardAssets = {
   },
 };
 
-export const FUNCTION_PLUGINS = [withoutZodLocales, policyAsJsonOnly, lambdaCredentialsOnly, semverForXrayOnly, inlineDashboardAssets];
+export const FUNCTION_PLUGINS = [withoutZodLocales, withoutZodFromJsonSchema, policyAsJsonOnly, lambdaCredentialsOnly, semverForXrayOnly, inlineDashboardAssets];
 export default FUNCTION_PLUGINS;

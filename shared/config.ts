@@ -55,6 +55,8 @@ export interface Config {
   sweepInventoryMaxAgeHours: number;
   /** How much of an inventory data file one worker message audits (SSEGUARD_INVENTORY_ROWS_PER_MESSAGE, SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE); keys one reconciliation message holds (SSEGUARD_RECONCILE_KEYS_PER_MESSAGE). */
   inventoryWork?: { rowsPerMessage?: number; msPerMessage?: number; keysPerReconcileMessage?: number };
+  /** Every KMS-encrypted object is HEADed again at least this often by the inventory sweeps (SSEGUARD_REVERIFY_DAYS, default 30). */
+  reverifyDays: number;
   /** The role assumed in a member account an event or message names: a name or an ARN template. */
   memberRoleName: string;
   memberExternalId?: string;
@@ -135,6 +137,12 @@ const environment = z.object({
   SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_INVENTORY_ROWS_PER_MESSAGE'),
   SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE'),
   SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_RECONCILE_KEYS_PER_MESSAGE'),
+  SSEGUARD_REVERIFY_DAYS: z.coerce
+    .number({ error: 'SSEGUARD_REVERIFY_DAYS is not a number' })
+    .int('SSEGUARD_REVERIFY_DAYS is a whole number of days')
+    .min(1, 'SSEGUARD_REVERIFY_DAYS must be at least 1')
+    .max(3650, 'SSEGUARD_REVERIFY_DAYS must be at most 3650')
+    .default(30),
   SSEGUARD_CONNECT_TIMEOUT_MS: milliseconds('SSEGUARD_CONNECT_TIMEOUT_MS', DEFAULT_TIMEOUTS.connectMs),
   SSEGUARD_SOCKET_TIMEOUT_MS: milliseconds('SSEGUARD_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.socketIdleMs),
   SSEGUARD_REQUEST_TIMEOUT_MS: milliseconds('SSEGUARD_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs),
@@ -217,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE),
     SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE),
     SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE),
+    SSEGUARD_REVERIFY_DAYS: blankToUndefined(env.SSEGUARD_REVERIFY_DAYS),
     SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
     SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
     SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
@@ -253,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepAllVersions: parsed.data.SSEGUARD_SWEEP_ALL_VERSIONS === 'true',
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
+    reverifyDays: parsed.data.SSEGUARD_REVERIFY_DAYS,
     endpoints: endpointsFromEnvironment(env),
     ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE || parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE || parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE
       ? {

@@ -1,6 +1,6 @@
 // Registers `sseguard inventory setup`, `sseguard plan` and `sseguard emulator deliver-inventory`.
 // Commander only: each command's implementation (and the SDK under it) is imported when it runs.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { AUDIT_FIELDS } from '#shared/inventory/setup.ts';
 import { CliError, choiceOption, deprecatedAlias } from '../vocabulary.ts';
 import type { PlanCommandOptions } from './plan.ts';
@@ -11,6 +11,12 @@ export interface AccountFlagParsers {
   ouIds: (value: string, previous?: string[]) => string[];
   regionList: (value: string) => string[];
 }
+
+const wholeNumber = (min: number, max: number) => (value: string) => {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+  return parsed;
+};
 
 export function registerInventoryCommands(program: Command, setExit: (code: number) => void, bucketName: (value: string) => string, parsers: AccountFlagParsers): void {
   const inventory = program.command('inventory').description('S3 Inventory reports as cheap evidence for audits of large buckets');
@@ -114,6 +120,8 @@ export function registerPlanCommand(program: Command, setExit: (code: number) =>
     .option('--region <region>', "Region whose KMS quota paces the run (default $AWS_REGION; with --accounts/--org each bucket's own)")
     .option('--prices <file>', 'JSON overriding any part of the price table (the shape of PRICES in shared/plan/prices.ts)')
     .option('--policy <file>', 'price the fix only for objects this policy would fix (default: every object not in --target mode)')
+    .option('--reverify-days <n>', 'price the rolling re-check: every KMS object HEADed every n days (default: $SSEGUARD_REVERIFY_DAYS, else 30)', wholeNumber(1, 3650))
+    .option('--sweep-interval-hours <n>', 'hours between inventory sweeps, for the re-check per sweep (default 24: a daily report)', wholeNumber(1, 24 * 365))
     .option('--json', 'print one JSON document', false)
     .addHelpText(
       'after',

@@ -27,6 +27,9 @@ export interface PlanCommandOptions {
   prices?: string;
   /** Price only the fixes this policy would make (remediate: true, mode not accepted). */
   policy?: string;
+  /** The rolling re-check's period (else $SSEGUARD_REVERIFY_DAYS, else 30) and the hours between sweeps (else 24). */
+  reverifyDays?: number;
+  sweepIntervalHours?: number;
   json: boolean;
 }
 
@@ -65,6 +68,10 @@ export function renderPlan(plan: Plan, reportKey: string): string {
       costRow('HEAD sweep (list + HEAD every object)', plan.audit.headSweep),
       costRow('inventory sweep, first (HEAD KMS objects once)', plan.audit.inventorySweepFirst),
       costRow('inventory sweep, later (HEAD changed objects)', plan.audit.inventorySweepSteady),
+      costRow(
+        `  + rolling re-check per sweep (every KMS object HEADed every ${plan.audit.reverify.days} days, sweeps ${plan.audit.reverify.sweepIntervalHours} h apart)`,
+        plan.audit.reverify,
+      ),
     ]),
   );
   lines.push('', `Fix to ${plan.fix.target}${plan.fix.target === 'sse-s3' ? '' : plan.fix.bucketKey ? ' with a bucket key' : ' without a bucket key'}`);
@@ -96,7 +103,16 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
       tally.add(row);
       if (policy && fixable && policyWouldFix(policy, row, now)) fixable.add(row);
     }
-    const planOptions = { region, target: options.target, bucketKey: options.bucketKey, clientSideMatters: options.clientSide };
+    const envDays = Number(process.env.SSEGUARD_REVERIFY_DAYS);
+    const reverifyDays = options.reverifyDays ?? (Number.isInteger(envDays) && envDays >= 1 ? envDays : undefined);
+    const planOptions = {
+      region,
+      target: options.target,
+      bucketKey: options.bucketKey,
+      clientSideMatters: options.clientSide,
+      ...(reverifyDays ? { reverifyDays } : {}),
+      ...(options.sweepIntervalHours ? { sweepIntervalHours: options.sweepIntervalHours } : {}),
+    };
     const whole = planFor(options.bucket, tally.result(), prices, planOptions, report.manifest.createdAt);
     const plan = fixable ? { ...whole, fix: planFor(options.bucket, fixable.result(), prices, planOptions, report.manifest.createdAt).fix } : whole;
     const policyNote = policy

@@ -4,9 +4,10 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
 import { ownAccountId } from '#shared/aws/account.ts';
 import type { Writable } from 'node:stream';
-import { scanFromInventory, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import { scanFromInventory, type InventoryBaselineOptions, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
+import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -50,6 +51,10 @@ export interface ScanCommandOptions {
   /** s3://<destination>[/<prefix>]: audit from the newest S3 Inventory report there. */
   inventory?: string;
   inventoryId?: string;
+  /** --reverify-days: every KMS object HEADed at least this often (else config.reverifyDays). */
+  reverifyDays?: number;
+  /** --athena-diff-table: a previous report too large to diff in memory is diffed in Athena. */
+  athenaDiff?: { table: { database: string; table: string }; workGroup: string; outputLocation?: string };
   /** Audit from the bucket's S3 Metadata live inventory table (Athena) instead. */
   metadataTable?: Pick<MetadataTableOptions, 'workGroup' | 'outputLocation' | 'table'> & { lagMs?: number };
   /** --batch: UpdateObjectEncryption fixes go to S3 Batch Operations jobs (settings: flags, else config). */
@@ -74,6 +79,15 @@ async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config:
     timeoutMs: METADATA_QUERY_TIMEOUT_MS,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   });
+}
+
+/** The Athena diff of --athena-diff-table (the Athena SDK imported only then). */
+async function athenaDiffOf(config: Config, options: ScanCommandOptions): Promise<Pick<InventoryBaselineOptions, 'athenaDiff'>> {
+  const chosen = options.athenaDiff;
+  if (!chosen) return {};
+  const [{ createAthenaClient }, { athenaReportChanges }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/inventory/athena-report-diff.ts')]);
+  const athena = createAthenaClient({ endpoints: config.endpoints, maxSockets: 4 });
+  return { athenaDiff: (previous, current) => athenaReportChanges(athena, previous, current, { ...chosen, timeoutMs: METADATA_QUERY_TIMEOUT_MS }) };
 }
 
 /** The Batch settings of a run: flags first, then SSEGUARD_*; every problem in one error. */
@@ -188,8 +202,14 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
     const inventory = await evidenceSource(runtime, config, options);
+    // Only rows changed since the last verified report (and the rolling re-check) are audited; not without recording.
+    const baseline =
+      options.inventory && options.record
+        ? { baseline: { ...recordingBaseline(runtime.clients.documents, config.table, options.reverifyDays ?? config.reverifyDays), ...(await athenaDiffOf(config, options)) } }
+        : {};
     const run = inventory
-      ? (scanOptions: ScanOptions) => scanFromInventory({ ...scanDeps, inventory }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
+      ? (scanOptions: ScanOptions) =>
+          scanFromInventory({ ...scanDeps, inventory, ...baseline }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
       : (scanOptions: ScanOptions) => scanBucket(scanDeps, scanOptions);
     result = await run({
       bucket: options.bucket,
@@ -230,8 +250,10 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   const delivery = await deliverConfigured(config, runtime.clients.documents);
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
+  // With a report diff the unchanged rows were not audited again: what the bucket's recorded findings still are counts too.
+  const recordedVerdicts = 'inventory' in result ? (result as InventoryScanRunResult).inventory.diff.recordedVerdicts : undefined;
   const failing =
-    VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0) ||
+    VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0 || (recordedVerdicts?.[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
   // Objects left unaudited by throttling or failures make the run incomplete: that is an error, not a verdict.
   // An interrupted run did not cover the bucket: 2, like objects left unaudited.
@@ -244,7 +266,9 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     : undefined;
   // A rule that judged nothing here is most often a typo: said on stderr, the verdicts stand. Not
   // after an interrupted run, whose unreached objects may be the ones a rule judges.
-  const ruleWarnings = result.interrupted ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
+  // Nor after a report diff: the unchanged objects a rule judges were not judged again.
+  const diffUsed = recordedVerdicts !== undefined;
+  const ruleWarnings = result.interrupted || diffUsed ? [] : unusedRuleWarnings(deps.policy, { bucket: options.bucket, prefix: options.prefix ?? '', objects: result.objects }, rulesUsed);
   for (const warning of ruleWarnings) console.error(warningLine(warning));
   const notAuditedJson = notAudited.map((f) => ({ key: f.key, why: whyNotAudited(f) }));
 
@@ -291,6 +315,21 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
 async function ownOrigin(config: Config, runtime: ReturnType<typeof createRuntime>, bucket: string): Promise<{ account: string; region: string } | undefined> {
   const [account, region] = await Promise.all([ownAccountId(config), runtime.bucketRegions.regionOf(bucket).catch(() => undefined)]);
   return account && region ? { account, region } : undefined;
+}
+
+/** What the report's rows were compared with: the last verified report (only changes audited), or why every row was read. */
+export function diffLine(diff: InventoryDiffSummary): string {
+  const reverify = diff.reverifyWindow
+    ? ` Rolling re-check (every ${diff.reverifyWindow.days} days): ${diff.reverified} KMS objects HEADed for (${diff.reverifyWindow.after}, ${diff.reverifyWindow.until}].`
+    : '';
+  if (diff.fallback) {
+    const previous = diff.previousManifestKey ? `the last verified report, of ${diff.previousReportDate} (${diff.previousManifestKey}): ` : '';
+    return `Every row was read, none compared with an earlier report: ${previous}${diff.fallback}.${reverify}`;
+  }
+  const recorded = diff.recordedVerdicts
+    ? ` Recorded findings of the bucket after this run: ${VERDICTS.filter((v) => (diff.recordedVerdicts?.[v] ?? 0) > 0).map((v) => `${diff.recordedVerdicts?.[v]} ${v}`).join(', ') || 'none'}.`
+    : '';
+  return `Compared with the last verified report of ${diff.previousReportDate} (${diff.previousManifestKey}): ${diff.unchangedSinceReport} rows unchanged, not audited again.${reverify}${recorded}`;
 }
 
 function renderChanges(changes: ObjectChange[]): string {
@@ -372,6 +411,7 @@ function renderSummary(
             : `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
               `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; `) +
             `${inventory.removed} recorded objects no longer listed were removed.`,
+          ...(inventory.evidence === 'inventory' ? [diffLine(inventory.diff)] : []),
         ]
       : []),
     `Scanned ${where}: ${result.objects} objects, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s ` +

@@ -4,6 +4,7 @@
 import type { Context } from 'aws-lambda';
 import type { InventoryFileAuditDependencies } from '#shared/audit/inventory-file-audit.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
+import { baselineCache } from '#shared/audit/inventory-baseline.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
 import { ObjectAbsenceMarks } from '#shared/findings/absence-marks.ts';
@@ -33,6 +34,7 @@ const worker = memoized<WorkerDependencies>(async () => {
   const current = handlerRuntime();
   const audit = { objects: current.objects, keys: current.keys, policy: await handlerPolicy() };
   const queues = new SqsQueues(current.clients.sqs, current.config);
+  const progress = new InventoryReportProgress(current.clients.documents, current.config.table);
   const idempotency = idempotentFix(current.clients.dynamodb, current.config.idempotencyTable, { leaseBaseMs: current.config.fixLeaseBaseMs });
   return {
     ...audit,
@@ -44,7 +46,6 @@ const worker = memoized<WorkerDependencies>(async () => {
     queues,
     // Inventory file messages: the report's destination as the message names it; reconcile messages go back on the audit queue.
     inventory: (destination) => s3CsvInventorySource(current.clients.s3, destination),
-    progress: new InventoryReportProgress(current.clients.documents, current.config.table),
     checkpoints: new InventoryFileCheckpoints(current.clients.documents, current.config.table),
     absence: new ObjectAbsenceMarks(current.clients.documents, current.config.table),
     ...(current.config.inventoryWork?.keysPerReconcileMessage ? { keysPerReconcileMessage: current.config.inventoryWork.keysPerReconcileMessage } : {}),
@@ -52,6 +53,10 @@ const worker = memoized<WorkerDependencies>(async () => {
       ...(current.config.inventoryWork?.rowsPerMessage ? { rowsPerMessage: current.config.inventoryWork.rowsPerMessage } : {}),
       ...(current.config.inventoryWork?.msPerMessage ? { msPerMessage: current.config.inventoryWork.msPerMessage } : {}),
     },
+    progress,
+    // Only rows changed since the bucket's last verified report, plus the rolling re-check; a warm
+    // worker keeps the previous report's index for the next file of the same report.
+    baseline: { progress, settings: { reverifyDays: current.config.reverifyDays }, cache: baselineCache() },
     queue: queues,
     orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
     sweepRuns: { countPage: (page, findings) => countSweepPage(current.clients.documents, current.config.table, page, findings) },

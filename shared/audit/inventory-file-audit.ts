@@ -40,6 +40,8 @@ export interface InventorySliceLimits {
 }
 
 export const DEFAULT_SLICE_LIMITS: InventorySliceLimits = { rowsPerMessage: 100_000, msPerMessage: 120_000, rowsPerCheckpoint: 500 };
+import type { InventoryBaselineOptions } from './inventory-scan-run.ts';
+import { policyIdOf } from '../domain/policy-identity.ts';
 
 export interface InventoryFileAuditDependencies extends RequestAuditDependencies {
   store: Pick<FindingsStore, 'record' | 'statesOf' | 'findings'>;
@@ -59,6 +61,8 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   clock?: () => Date;
   /** Monotonic milliseconds, for the time limit (tests move it). */
   elapsedMs?: () => number;
+  /** Audit only the rows that changed since the bucket's last verified report, plus the rolling re-check. */
+  baseline?: InventoryBaselineOptions;
 }
 
 export interface InventoryFileAuditResult {
@@ -75,6 +79,8 @@ export interface InventoryFileAuditResult {
   continued?: boolean;
   /** Another delivery holds the file's position (a continuation sent past this one, or a slice moved first): nothing more done. */
   superseded?: boolean;
+  /** Why every row of the file was read rather than only those changed since the last verified report. */
+  fullReadBecause?: string;
 }
 
 async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, message: InventoryFileMessage, files: number, at: string): Promise<boolean> {
@@ -90,7 +96,14 @@ async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, me
 const addStats = (sum: InventoryScanStats, more: InventoryScanStats): InventoryScanStats => {
   const headReasons = { ...sum.headReasons };
   for (const [why, n] of Object.entries(more.headReasons) as [keyof InventoryScanStats['headReasons'], number][]) headReasons[why] = (headReasons[why] ?? 0) + n;
-  return { rows: sum.rows + more.rows, byInventory: sum.byInventory + more.byInventory, byHead: sum.byHead + more.byHead, skipped: sum.skipped + more.skipped, headReasons };
+  return {
+    rows: sum.rows + more.rows,
+    byInventory: sum.byInventory + more.byInventory,
+    byHead: sum.byHead + more.byHead,
+    skipped: sum.skipped + more.skipped,
+    unchangedSinceReport: sum.unchangedSinceReport + more.unchangedSinceReport,
+    headReasons,
+  };
 };
 
 /**
@@ -130,7 +143,8 @@ export async function auditInventoryFile(
   const transient: Finding[] = [];
   const from = checkpoint.rowsDone;
   const cursor = await rowCursor(source, report, file, from);
-  let stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, headReasons: {} };
+  let stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, unchangedSinceReport: 0, headReasons: {} };
+  let fullReadBecause: string | undefined;
   const result = (extra: Partial<InventoryFileAuditResult> = {}): InventoryFileAuditResult => ({
     alreadyDone: false,
     recorded,
@@ -138,11 +152,12 @@ export async function auditInventoryFile(
     stats,
     reconcileQueued: false,
     rows: { from, to: cursor.position },
+    ...(fullReadBecause ? { fullReadBecause } : {}),
     ...extra,
   });
   while (!cursor.exhausted) {
     const before = cursor.position;
-    const { scan } = await auditInventoryRows(
+    const { scan, tally } = await auditInventoryRows(
       deps,
       cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
       { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
@@ -163,6 +178,7 @@ export async function auditInventoryFile(
       },
     );
     stats = addStats(stats, scan.stats);
+    if (tally.baseline?.fallback) fullReadBecause = tally.baseline.fallback;
     // The checkpoint stays before this slice: the retry audits it again (what was recorded of it then matches and writes nothing).
     if (transient.length > 0) return result({ rows: { from, to: before } });
     const last = cursor.exhausted || cursor.position - from >= limits.rowsPerMessage || elapsed() - startedMs >= limits.msPerMessage;
@@ -180,7 +196,11 @@ export async function auditInventoryFile(
 
   const at = clock().toISOString();
   const files = report.manifest.files.length;
-  await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at);
+  // The report's date and the policy go with the count: a report verified under one policy is the next sweep's baseline.
+  await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at, {
+    reportDate: report.manifest.createdAt.toISOString(),
+    policyHash: policyIdOf(deps.policy).hash,
+  });
   const reconcileQueued = await queueReconcileIfComplete(deps, message, files, at);
   return result({ reconcileQueued, continued: false });
 }

@@ -17,6 +17,10 @@ import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
+import { inventoryBaseline, type InventoryBaseline, type InventoryBaselineDependencies, type InventoryBaselineSettings } from './inventory-baseline.ts';
+import { policyIdOf } from '../domain/policy-identity.ts';
+import type { Verdict } from '../domain/verdict.ts';
+import type { AuditedUnder, InventoryReportProgress } from '../inventory/report-progress.ts';
 import { countFinding, emptyScanResult, finishScan, stampOrigin, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
 export interface InventoryScanRunResult extends ScanResult {
@@ -28,7 +32,25 @@ export interface InventoryScanRunResult extends ScanResult {
     noncurrentSkipped: number;
     /** Findings that matched their recorded state: nothing written, nothing read again. */
     unchanged: number;
+    /** What the rows were compared with (shared/audit/inventory-baseline.ts). */
+    diff: InventoryDiffSummary;
   };
+}
+
+export interface InventoryDiffSummary {
+  /** The last verified report compared with. */
+  previousManifestKey?: string;
+  previousReportDate?: string;
+  /** Why every row was read; absent when only changed rows were. */
+  fallback?: string;
+  /** Rows listed exactly as in the previous report: neither read, HEADed nor written. */
+  unchangedSinceReport: number;
+  /** KMS objects HEADed by the rolling re-check. */
+  reverified: number;
+  /** The rolling re-check's window: (after, until]. */
+  reverifyWindow?: { after: string; until: string; days: number };
+  /** With a diff, the verdicts of the bucket's recorded findings after the run (its counters): what the unchanged rows still are. */
+  recordedVerdicts?: Partial<Record<Verdict, number>>;
 }
 
 function recordedState(state: StoredFinding): RecordedState | undefined {
@@ -121,7 +143,18 @@ export type InventoryAuditDependencies = Omit<InventoryScanDependencies, 'invent
   store?: Pick<FindingsStore, 'record' | 'statesOf'> | undefined;
   remediator?: Remediator | undefined;
   clock?: () => Date;
+  /** Audit only what changed since the last verified report, plus the rolling re-check (absent: every row). */
+  baseline?: InventoryBaselineOptions | undefined;
 };
+
+export interface InventoryBaselineOptions {
+  progress: Pick<InventoryReportProgress, 'lastVerified'>;
+  /** Notes a report wholly audited and reconciled by one run (the CLI's; workers count files instead). */
+  markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
+  settings: InventoryBaselineSettings;
+  cache?: InventoryBaselineDependencies['cache'];
+  athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
+}
 
 /** What the one inventory audit loop hands back to its driver for each row it keeps. */
 export interface InventoryAuditHooks {
@@ -142,6 +175,8 @@ export interface InventoryAuditHooks {
   stop?: AbortSignal;
   /** The bucket's account and Region: stamped on every finding, as the listing scan does. */
   origin?: { account: string; region: string } | undefined;
+  /** A row listed exactly as in the last verified report: not audited, still listed. */
+  onUnchanged?(key: string): void;
 }
 
 export interface InventoryAuditTally {
@@ -151,6 +186,8 @@ export interface InventoryAuditTally {
   unchanged: number;
   /** Stopped (`stop`) before the report's last row. */
   interrupted?: boolean;
+  /** What the rows were compared with; undefined without `deps.baseline` or a store. */
+  baseline?: InventoryBaseline;
 }
 
 /**
@@ -181,7 +218,22 @@ export async function auditInventoryRows(
     ? storeRecordedStates(store, (states) => (chunkStates = states))
     : async () => new Map<string, RecordedState>();
 
-  const scan = await inventoryScan({ ...deps, inventory, recordedStates }, options);
+  // The scan reads no row before its audits are iterated: the baseline is chosen once the report is known.
+  let selectRow: InventoryBaseline['selectRow'] | undefined;
+  const scan = await inventoryScan(
+    { ...deps, inventory, recordedStates },
+    { ...options, selectRow: (row) => (selectRow ? selectRow(row) : 'audit') },
+    { onUnchanged: (row) => hooks.onUnchanged?.(row.key) },
+  );
+  if (deps.baseline && store && (scan.report.evidence ?? 'inventory') === 'inventory') {
+    tally.baseline = await inventoryBaseline(
+      { progress: deps.baseline.progress, inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
+      options.bucket,
+      scan.report,
+      deps.baseline.settings,
+    );
+    selectRow = tally.baseline.selectRow;
+  }
   for await (const audit of scan.audits) {
     // Each row's fix is awaited below: when stopped, nothing is in flight.
     if (hooks.stop?.aborted) {
@@ -249,16 +301,39 @@ async function settleHandedBack(
   }
 }
 
+/**
+ * Removes (history kept) what the diff says vanished: keys the last verified report listed and this
+ * one does not. Their states are read by key (BatchGetItem), not by a Query of the whole bucket, and
+ * judged by the same rules (removeUnlisted, shared/inventory/reconcile.ts).
+ */
+export async function removeVanished(
+  store: Pick<FindingsStore, 'record' | 'statesOf'>,
+  bucket: string,
+  vanished: string[],
+  report: InventoryReport,
+  clock: () => Date,
+): Promise<number> {
+  const candidates: Pick<FindingsStore, 'findings' | 'record'> = {
+    record: (findings) => store.record(findings),
+    async *findings() {
+      for (let i = 0; i < vanished.length; i += 500) yield [...(await store.statesOf(bucket, vanished.slice(i, i + 500))).values()];
+    },
+  };
+  return removeUnlisted(candidates, bucket, () => false, report, clock);
+}
+
 export async function scanFromInventory(
-  deps: ScanDependencies & { inventory: InventorySource },
+  deps: ScanDependencies & { inventory: InventorySource; baseline?: InventoryBaselineOptions },
   options: ScanOptions & { configId?: string },
 ): Promise<InventoryScanRunResult> {
   const clock = deps.clock ?? (() => new Date());
   const result = emptyScanResult(randomUUID(), options, clock());
   const store = deps.store;
   const listed = listedKeys();
+  // A --prefix scan covers part of the report: it neither diffs against nor verifies a report.
+  const baseline = options.prefix ? undefined : deps.baseline;
   const { scan, tally } = await auditInventoryRows(
-    deps,
+    { ...deps, baseline },
     deps.inventory,
     { bucket: options.bucket, concurrency: options.concurrency, ...(options.configId ? { configId: options.configId } : {}) },
     {
@@ -282,6 +357,7 @@ export async function scanFromInventory(
         await options.onFinding?.(finding);
         options.onProgress?.({ listed: stats.rows, audited: result.objects });
       },
+      onUnchanged: (key) => listed.add(key),
       ...(options.stop ? { stop: options.stop } : {}),
       ...(options.origin ? { origin: options.origin } : {}),
     },
@@ -289,11 +365,33 @@ export async function scanFromInventory(
   if (tally.interrupted) result.interrupted = { listingFinished: false };
 
   // What the store holds that the report proves gone: removed, with its history kept. Not after an
-  // interrupted read: the rows not reached would look gone.
+  // interrupted read: the rows not reached would look gone. With a diff, only what vanished since
+  // the last verified report is a candidate.
+  const index = tally.baseline?.index;
   const removed = store && !result.interrupted
-    ? await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
+    ? index
+      ? await removeVanished(store, options.bucket, index.vanished(), scan.report, clock)
+      : await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
     : 0;
-  await finishScan(deps, result, clock);
+  await finishScan(deps, result, clock, scan.stats.unchangedSinceReport);
+  // Every row audited and recorded, the reconciliation done: the next sweep's baseline.
+  if (baseline?.markVerified && store && !result.interrupted && result.notAudited === 0 && (scan.report.evidence ?? 'inventory') === 'inventory') {
+    await baseline.markVerified(
+      { bucket: options.bucket, manifestKey: scan.report.location.key, files: scan.report.manifest.files.length },
+      { reportDate: scan.report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash },
+      clock().toISOString(),
+      removed,
+    );
+  }
+  const window = tally.baseline?.reverify;
+  const diff: InventoryDiffSummary = {
+    ...(tally.baseline?.previous ? { previousManifestKey: tally.baseline.previous.manifestKey, previousReportDate: tally.baseline.previous.reportDate } : {}),
+    ...(tally.baseline?.fallback ? { fallback: tally.baseline.fallback } : baseline ? {} : { fallback: options.prefix ? 'a --prefix scan covers part of the report' : 'findings not recorded' }),
+    unchangedSinceReport: scan.stats.unchangedSinceReport,
+    reverified: scan.stats.headReasons.reverify ?? 0,
+    ...(window ? { reverifyWindow: { after: window.after.toISOString(), until: window.until.toISOString(), days: window.periodMs / 86_400_000 } } : {}),
+    ...(index && store ? { recordedVerdicts: (await store.summary()).buckets[options.bucket]?.verdicts ?? {} } : {}),
+  };
   return {
     ...result,
     inventory: {
@@ -302,7 +400,10 @@ export async function scanFromInventory(
       reportDate: scan.report.manifest.createdAt.toISOString(),
       manifestKey: scan.report.location.key,
       removed,
-      ...tally,
+      noncurrentSkipped: tally.noncurrentSkipped,
+      unchanged: tally.unchanged,
+      ...(tally.interrupted ? { interrupted: true } : {}),
+      diff,
     },
   };
 }

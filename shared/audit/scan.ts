@@ -295,10 +295,11 @@ export function countFinding(result: ScanResult, finding: Finding, sign: 1 | -1)
 }
 
 /** Ends a run: the keys' facts and the run record, which is what proves the bucket was covered. */
-export async function finishScan(deps: Pick<ScanDependencies, 'store' | 'keys'>, result: ScanResult, clock: () => Date): Promise<void> {
+export async function finishScan(deps: Pick<ScanDependencies, 'store' | 'keys'>, result: ScanResult, clock: () => Date, unchangedListed = 0): Promise<void> {
   result.finishedAt = clock().toISOString();
-  // Nothing audited, nothing left unaudited: the listing was empty (a typo'd prefix looks the same).
-  if (result.objects === 0 && (result.noncurrent?.objects ?? 0) === 0 && result.notAudited === 0) result.empty = true;
+  // Nothing audited, nothing left unaudited, nothing listed unchanged since a verified report: the
+  // listing was empty (a typo'd prefix looks the same).
+  if (result.objects === 0 && (result.noncurrent?.objects ?? 0) === 0 && result.notAudited === 0 && unchangedListed === 0) result.empty = true;
   if (!deps.store) return;
   // Every key was looked up during the audit: these come from the cache, not from KMS.
   const keys = await Promise.all(Object.keys(result.kmsKeys).map((arn) => deps.keys.lookup(arn)));

@@ -15,7 +15,8 @@
 // | 8 | SSE-KMS, DSSE-KMS                     | version or ETag differ (or the row lacks the ETag)  | HEAD `changed`                       |
 // | 9 | SSE-KMS, DSSE-KMS                     | mode or bucket key differ (or the row lacks it)     | HEAD `encryption-changed`            |
 // |10 | SSE-KMS, DSSE-KMS                     | recorded verdict unauditable, or no recorded key    | HEAD `recorded-key-unknown`          |
-// |11 | SSE-KMS, DSSE-KMS                     | otherwise                                           | inventory, with the recorded key ARN |
+// |11 | SSE-KMS, DSSE-KMS                     | due for its rolling re-check (option `reverify`)     | HEAD `reverify` (shared/inventory/reverify.ts) |
+// |12 | SSE-KMS, DSSE-KMS                     | otherwise                                           | inventory, with the recorded key ARN |
 //
 // A row from an S3 Metadata table (shared/metadata/) carries what a report lacks: the KMS key ARN
 // and the user metadata. Such a row is decided by itself, after rule 3, exactly as HeadObject's
@@ -25,8 +26,9 @@
 //
 // "Changed" compares what the row carries: the version id when the report lists versions, and the
 // ETag. Limitation, by S3's design: UpdateObjectEncryption from key A to key B keeps version, ETag,
-// mode and (often) bucket key, so row 11 keeps key A until something else re-audits the object. The
-// events path and sseguard's own fixes record such changes; a HEAD sweep finds the rest.
+// mode and (often) bucket key, so row 12 keeps key A until something else re-audits the object. The
+// events path and sseguard's own fixes record such changes; the rolling re-check (row 11) finds the
+// rest within its period.
 import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
 import type { EncryptionMode, ObjectFacts, ServerSideMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
@@ -45,6 +47,8 @@ export interface RecordedState {
 export interface DecisionOptions {
   /** The policy cares about client-side encryption (S3 Encryption Client envelopes). */
   clientSideMatters: boolean;
+  /** The object is due for its rolling re-check against its live key: a KMS object is HEADed. */
+  reverify?: boolean;
 }
 
 export const NEEDS_HEAD_REASONS = [
@@ -55,6 +59,7 @@ export const NEEDS_HEAD_REASONS = [
   'changed',
   'encryption-changed',
   'recorded-key-unknown',
+  'reverify',
 ] as const;
 export type NeedsHeadReason = (typeof NEEDS_HEAD_REASONS)[number];
 
@@ -142,5 +147,6 @@ export function decideFromInventory(row: InventoryRow, recorded: RecordedState |
     return { needsHead: true, why: 'encryption-changed' };
   }
   if (recorded.verdict === 'unauditable' || !recorded.kmsKeyArn) return { needsHead: true, why: 'recorded-key-unknown' };
+  if (options.reverify) return { needsHead: true, why: 'reverify' };
   return { evidence: 'inventory', facts: factsFromRow(row, mode, recorded.kmsKeyArn) };
 }

@@ -36,7 +36,19 @@ export interface InventoryScanOptions {
   chunkSize?: number;
   /** HeadObject calls at once within a chunk. */
   concurrency?: number;
+  /**
+   * Which rows reach the audit (a report diff and the rolling re-check: shared/audit/inventory-baseline.ts).
+   * Default: every row, none due for a re-check.
+   */
+  selectRow?: (row: InventoryRow) => RowSelection;
 }
+
+/**
+ * `audit`: decided as usual. `reverify`: decided as usual, and a KMS object HEADed even when its
+ * recorded key would do (decide.ts, rolling re-check). `unchanged`: listed exactly as in the last
+ * verified report: neither read, HEADed nor written (`onUnchanged` sees it).
+ */
+export type RowSelection = 'audit' | 'reverify' | 'unchanged';
 
 export interface InventoryAudit extends ObjectAudit {
   evidence: 'inventory' | 'metadata-table' | 'head';
@@ -52,6 +64,8 @@ export interface InventoryScanStats {
   byInventory: number;
   byHead: number;
   skipped: number;
+  /** Rows listed exactly as in the last verified report: not audited again. */
+  unchangedSinceReport: number;
   headReasons: Partial<Record<NeedsHeadReason, number>>;
 }
 
@@ -59,6 +73,11 @@ export interface InventoryScan {
   report: InventoryReport;
   stats: InventoryScanStats;
   audits: AsyncIterable<InventoryAudit>;
+}
+
+export interface InventoryScanHooks {
+  /** A row `selectRow` called unchanged: not audited, still listed (reconciliation must know it). */
+  onUnchanged?(row: InventoryRow): void;
 }
 
 function listed(row: InventoryRow): ListedObject {
@@ -84,12 +103,12 @@ async function* chunks<T>(items: AsyncIterable<T>, size: number): AsyncGenerator
 }
 
 
-export async function inventoryScan(deps: InventoryScanDependencies, options: InventoryScanOptions): Promise<InventoryScan> {
+export async function inventoryScan(deps: InventoryScanDependencies, options: InventoryScanOptions, hooks: InventoryScanHooks = {}): Promise<InventoryScan> {
   const report =
     options.manifestKey !== undefined
       ? await deps.inventory.at(options.bucket, options.manifestKey)
       : await deps.inventory.newest(options.bucket, options.configId === undefined ? {} : { configId: options.configId });
-  const stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, headReasons: {} };
+  const stats: InventoryScanStats = { rows: 0, byInventory: 0, byHead: 0, skipped: 0, unchangedSinceReport: 0, headReasons: {} };
   const inventoryAt = report.manifest.createdAt.toISOString();
   const files = options.files ?? report.manifest.files;
 
@@ -97,8 +116,25 @@ export async function inventoryScan(deps: InventoryScanDependencies, options: In
     for (const file of files) yield* deps.inventory.rows(report, file);
   }
 
+  const reverify = new WeakSet<InventoryRow>();
+  /** The rows that reach the audit: the unchanged are counted and passed over before any lookup. */
+  async function* selected(): AsyncGenerator<InventoryRow> {
+    const select = options.selectRow;
+    for await (const row of rows()) {
+      const selection = select ? select(row) : 'audit';
+      if (selection === 'unchanged') {
+        stats.rows += 1;
+        stats.unchangedSinceReport += 1;
+        hooks.onUnchanged?.(row);
+        continue;
+      }
+      if (selection === 'reverify') reverify.add(row);
+      yield row;
+    }
+  }
+
   async function* audits(): AsyncGenerator<InventoryAudit> {
-    for await (const chunk of chunks(rows(), options.chunkSize ?? 500)) {
+    for await (const chunk of chunks(selected(), options.chunkSize ?? 500)) {
       const recorded = await deps.recordedStates(
         options.bucket,
         chunk.filter((r) => !r.isDeleteMarker).map((r) => ({ key: r.key, ...(r.versionId ? { versionId: r.versionId } : {}) })),
@@ -106,7 +142,10 @@ export async function inventoryScan(deps: InventoryScanDependencies, options: In
       const decided = chunk.map((row) => {
         // Client-side envelopes matter where the rule judges them: forbidden, or sufficient on their own.
         const { requirement } = requirementFor(deps.policy, options.bucket, row.key);
-        const decision = decideFromInventory(row, recorded.get(recordKey(row.key, row.versionId)), { clientSideMatters: requirement.clientSide.accept !== 'allowed' });
+        const decision = decideFromInventory(row, recorded.get(recordKey(row.key, row.versionId)), {
+          clientSideMatters: requirement.clientSide.accept !== 'allowed',
+          reverify: reverify.has(row),
+        });
         return { row, decision };
       });
       const results = await mapConcurrently(decided, options.concurrency ?? 16, async ({ row, decision }): Promise<InventoryAudit | undefined> => {

@@ -3,9 +3,9 @@
 // in one conditional transaction, so a file delivered twice counts once. The worker that sees the
 // count reach the report's file count asks for the report's reconciliation.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { inventoryFileKey, inventoryPartitionKey, inventoryReportKey } from '../findings/table.ts';
+import { inventoryFileKey, inventoryPartitionKey, inventoryPk, inventoryReportKey } from '../findings/table.ts';
 
 export interface ReportProgress {
   bucket: string;
@@ -20,6 +20,24 @@ export interface ReportProgress {
   /** Key ranges the reconciliation was fanned out over, and how many are done. */
   partitions?: number;
   partitionsDone?: number;
+  /** The report's date (its manifest's creationTimestamp), ISO 8601. */
+  reportDate?: string;
+  /** The hashes of the policies its files were audited under: one, or the report verifies nothing. */
+  policyHashes?: Set<string>;
+}
+
+/** A report whose every row was audited and recorded, and whose reconciliation ran: a diff's baseline. */
+export interface VerifiedReport {
+  manifestKey: string;
+  reportDate: string;
+  policyHash: string;
+  reconciledAt: string;
+}
+
+/** What a file's or a whole report's audit was: the report's date and the policy that judged it. */
+export interface AuditedUnder {
+  reportDate: string;
+  policyHash: string;
 }
 
 export class InventoryReportProgress {
@@ -36,7 +54,7 @@ export class InventoryReportProgress {
   }
 
   /** Marks one data file audited and counts it into its report, once however often it was delivered. */
-  async markFileDone(report: { bucket: string; manifestKey: string; files: number }, fileKey: string, at: string): Promise<ReportProgress> {
+  async markFileDone(report: { bucket: string; manifestKey: string; files: number }, fileKey: string, at: string, under?: AuditedUnder): Promise<ReportProgress> {
     try {
       await transactWrite(this.documents, [
         {
@@ -51,9 +69,21 @@ export class InventoryReportProgress {
             TableName: this.tableName,
             Key: inventoryReportKey(report.bucket, report.manifestKey),
             // DynamoDB reserves words like BUCKET: every attribute by name.
-            UpdateExpression: 'SET #bucket = :bucket, #manifest = :manifest, #files = :files ADD #done :one',
-            ExpressionAttributeNames: { '#bucket': 'bucket', '#manifest': 'manifestKey', '#files': 'files', '#done': 'filesDone' },
-            ExpressionAttributeValues: { ':bucket': report.bucket, ':manifest': report.manifestKey, ':files': report.files, ':one': 1 },
+            UpdateExpression: `SET #bucket = :bucket, #manifest = :manifest, #files = :files${under ? ', #date = :date' : ''} ADD #done :one${under ? ', #policies :policy' : ''}`,
+            ExpressionAttributeNames: {
+              '#bucket': 'bucket',
+              '#manifest': 'manifestKey',
+              '#files': 'files',
+              '#done': 'filesDone',
+              ...(under ? { '#date': 'reportDate', '#policies': 'policyHashes' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':bucket': report.bucket,
+              ':manifest': report.manifestKey,
+              ':files': report.files,
+              ':one': 1,
+              ...(under ? { ':date': under.reportDate, ':policy': new Set([under.policyHash]) } : {}),
+            },
           },
         },
       ]);
@@ -71,6 +101,36 @@ export class InventoryReportProgress {
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ...progress } = Item;
     return progress as ReportProgress;
+  }
+
+  /**
+   * The newest report of `bucket` dated before `before` that was wholly audited under one policy and
+   * reconciled. One Query of the bucket's INVENTORY# partition: an item per report kept, not per object.
+   */
+  async lastVerified(bucket: string, before: Date): Promise<VerifiedReport | undefined> {
+    let best: VerifiedReport | undefined;
+    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const input: QueryCommandInput = {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :report)',
+        ExpressionAttributeValues: { ':pk': inventoryPk(bucket), ':report': 'REPORT#' },
+        ConsistentRead: true,
+        ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+      };
+      const page = await withRetries('Query', () => this.documents.send(new QueryCommand(input)));
+      for (const item of page.Items ?? []) {
+        const progress = item as ReportProgress;
+        const policies = progress.policyHashes ? [...progress.policyHashes] : [];
+        if (!progress.reconciledAt || !progress.reportDate || policies.length !== 1 || progress.filesDone < progress.files) continue;
+        if (Date.parse(progress.reportDate) >= before.getTime()) continue;
+        if (!best || progress.reportDate > best.reportDate) {
+          best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt };
+        }
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return best;
   }
 
   async markReconcileQueued(bucket: string, manifestKey: string, at: string): Promise<void> {
@@ -148,4 +208,47 @@ export class InventoryReportProgress {
       ),
     );
   }
+}
+
+/**
+ * A whole report audited and reconciled in one run (`sseguard scan --inventory` without a prefix,
+ * nothing left unaudited): the same item a worker fan-out leaves, complete. A function rather than
+ * a method, so the functions' bundles (which never call it) leave it out.
+ */
+export async function markReportVerified(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  report: { bucket: string; manifestKey: string; files: number },
+  under: AuditedUnder,
+  at: string,
+  removed: number,
+): Promise<void> {
+  await withRetries('UpdateItem', () =>
+    documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: inventoryReportKey(report.bucket, report.manifestKey),
+        UpdateExpression: 'SET #bucket = :bucket, #manifest = :manifest, #files = :files, #done = :files, #date = :date, #policies = :policy, #reconciled = :at, #removed = :removed',
+        ExpressionAttributeNames: {
+          '#bucket': 'bucket',
+          '#manifest': 'manifestKey',
+          '#files': 'files',
+          '#done': 'filesDone',
+          '#date': 'reportDate',
+          '#policies': 'policyHashes',
+          '#reconciled': 'reconciledAt',
+          '#removed': 'removed',
+        },
+        ExpressionAttributeValues: {
+          ':bucket': report.bucket,
+          ':manifest': report.manifestKey,
+          ':files': report.files,
+          ':date': under.reportDate,
+          ':policy': new Set([under.policyHash]),
+          ':at': at,
+          ':removed': removed,
+        },
+      }),
+    ),
+  );
 }

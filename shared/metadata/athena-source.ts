@@ -46,7 +46,7 @@ function s3Location(url: string): { bucket: string; key: string } {
 }
 
 /** Polls until the query ends. The Athena SDK has no waiter for query executions. */
-async function finished(athena: AthenaClient, id: string, options: MetadataTableOptions): Promise<QueryExecution> {
+export async function finished(athena: AthenaClient, id: string, options: Pick<MetadataTableOptions, 'pollMs' | 'timeoutMs'>): Promise<QueryExecution> {
   const { first, max } = options.pollMs ?? { first: 250, max: 5_000 };
   const deadline = Date.now() + options.timeoutMs;
   for (let wait = first; ; wait = Math.min(max, wait * 2)) {

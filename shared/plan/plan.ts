@@ -11,6 +11,7 @@
 // Objects already in the target mode need nothing (a KMS key change is invisible in the inventory:
 // see the keys table). A noncurrent version is never copied in place: it is `blocked` when only a
 // copy would fix it. Batch Operations carries the updates only; copies stay per object (conditional).
+import { DAY_MS, DEFAULT_REVERIFY_DAYS, reverifyHeadsPerSweep } from '../inventory/reverify.ts';
 import { kmsQuotaFor, type Prices } from './prices.ts';
 import type { Count, InventoryTally, TallyMode } from './tally.ts';
 
@@ -22,6 +23,10 @@ export interface PlanOptions {
   bucketKey: boolean;
   /** The policy looks at client-side envelopes: an inventory sweep HEADs new/changed objects of every mode. */
   clientSideMatters: boolean;
+  /** Every KMS object is HEADed again at least this often (SSEGUARD_REVERIFY_DAYS; default 30). */
+  reverifyDays?: number;
+  /** Hours between inventory sweeps (a daily report: 24, the default). */
+  sweepIntervalHours?: number;
 }
 
 export interface Cost {
@@ -52,6 +57,8 @@ export interface Plan {
     inventorySweepFirst: Cost;
     /** Later sweeps: only the share of KMS objects that changed. */
     inventorySweepSteady: Cost;
+    /** The rolling re-check, per sweep: the KMS objects whose phase falls in the sweep's window (shared/inventory/reverify.ts). */
+    reverify: Cost & { days: number; sweepIntervalHours: number; headsPerSweep: number };
   };
   fix: {
     target: FixTarget;
@@ -104,6 +111,11 @@ export function planFor(bucket: string, tally: InventoryTally, prices: Prices, o
   const inventoryDollars = (tally.objects / 1e6) * prices.s3.inventoryPerMillionObjects;
   const inventorySweepFirst = cost(headedFirst, 0, 0, inventoryDollars);
   const inventorySweepSteady = cost(Math.ceil(headedFirst * a.dailyChangeShare), 0, 0, inventoryDollars);
+  const days = options.reverifyDays ?? DEFAULT_REVERIFY_DAYS;
+  const sweepIntervalHours = options.sweepIntervalHours ?? 24;
+  const headsPerSweep = reverifyHeadsPerSweep(kmsObjects, sweepIntervalHours * 3_600_000, days * DAY_MS);
+  // Each re-check is a HeadObject and, when the key's facts are not cached, a DescribeKey: counted per key, not per object.
+  const reverify = { ...cost(headsPerSweep, 0, 0), days, sweepIntervalHours, headsPerSweep };
 
   // Fix.
   const kmsPerWrite = (options.target === 'sse-s3' ? 0 : 1) * (options.bucketKey ? a.bucketKeyKmsFactor : 1);
@@ -157,7 +169,7 @@ export function planFor(bucket: string, tally: InventoryTally, prices: Prices, o
     bytes: tally.bytes,
     byMode: Object.fromEntries(modes.map(([m, t]) => [m, { current: t.current, noncurrent: t.noncurrent }])),
     byKey: tally.byKey,
-    audit: { headSweep, inventorySweepFirst, inventorySweepSteady },
+    audit: { headSweep, inventorySweepFirst, inventorySweepSteady, reverify },
     fix: { target: options.target, bucketKey: options.bucketKey, byMethod: [...byMethod.values()], perObject, batch },
   };
 }

@@ -13,6 +13,7 @@ const DEFAULTS = {
   sweepAllVersions: false,
   sweepInventory: 'off',
   sweepInventoryMaxAgeHours: 24,
+  reverifyDays: 30,
   endpoints: {},
   timeouts: { connectMs: 3000, socketIdleMs: 3000, requestMs: 60000, maxAttempts: 3 },
   fixLeaseBaseMs: 60000,
@@ -50,6 +51,8 @@ test.each([
   [{ AWS_REGION: 'Frankfurt' }, 'AWS_REGION "Frankfurt" is not an AWS Region'],
   [{ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'localhost:4566' }, 'AWS_ENDPOINT_URL is not an http(s) URL'],
   [{ AWS_REGION: 'us-east-1', SSEGUARD_TABLE: 'a b' }, 'SSEGUARD_TABLE is not a DynamoDB table name'],
+  [{ AWS_REGION: 'us-east-1', SSEGUARD_REVERIFY_DAYS: '0' }, 'SSEGUARD_REVERIFY_DAYS must be at least 1'],
+  [{ AWS_REGION: 'us-east-1', SSEGUARD_REVERIFY_DAYS: '1.5' }, 'SSEGUARD_REVERIFY_DAYS is a whole number of days'],
 ])('%j → one clear line: %s', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);

@@ -56,6 +56,14 @@ describe('the audit, priced', () => {
     expect(plan.audit.inventorySweepSteady.dollars).toBeCloseTo(2.5 + 4, 4);
   });
 
+  test('the rolling re-check HEADs every KMS object once per period, spread over the sweeps: daily sweeps, 30 days, a billion KMS objects', () => {
+    const plan = planFor('b', fleet('sse-kms'), PRICES, options);
+    expect(plan.audit.reverify).toMatchObject({ days: 30, sweepIntervalHours: 24, headsPerSweep: 33_333_334, s3Requests: 33_333_334 });
+    expect(plan.audit.reverify.dollars).toBeCloseTo(33_333_334 * 0.0004 / 1000, 4);
+    expect(planFor('b', fleet('sse-s3'), PRICES, options).audit.reverify.headsPerSweep).toBe(0);
+    expect(planFor('b', fleet('sse-kms'), PRICES, { ...options, reverifyDays: 7, sweepIntervalHours: 24 * 7 }).audit.reverify.headsPerSweep).toBe(1e9);
+  });
+
   test('with client-side encryption in the policy, every object (not only KMS) is HEADed on the first sweep', () => {
     expect(planFor('b', fleet('sse-s3'), PRICES, { ...options, clientSideMatters: true }).audit.inventorySweepFirst.s3Requests).toBe(1e9);
   });

@@ -1,0 +1,161 @@
+// Which rows of an inventory report reach the audit: only those that changed since the bucket's
+// last verified report (shared/inventory/report-diff.ts), plus the KMS objects whose rolling
+// re-check falls in this sweep (shared/inventory/reverify.ts). The one inventory loop
+// (inventory-scan-run.ts auditInventoryRows) calls `selectRow` for each row; everything else about
+// the loop is unchanged.
+//
+// The last verified report comes from the inventory progress items of the findings table
+// (shared/inventory/report-progress.ts): every file audited under one policy, then reconciled.
+// A row listed exactly as in that report was decided, recorded and reconciled then, and nothing
+// the audit reads of it has moved since: it is neither read, HEADed nor written. Every row is read
+// instead (the run says why, `fallback`) when:
+//
+// | # | condition                                                        | why a diff would be wrong or impossible |
+// |---|------------------------------------------------------------------|-----------------------------------------|
+// | 1 | no earlier report of the bucket was verified                      | nothing to compare with |
+// | 2 | the policy's hash differs from the one that judged that report    | an unchanged object can have a new verdict |
+// | 3 | an exemption expired since that report                            | the same, by time |
+// | 4 | the run fixes objects (a remediator, and a rule that remediates)  | an unchanged noncompliant object is to be fixed again |
+// | 5 | that report's manifest or a data file can no longer be read       | (a lifecycle rule removed it) |
+// | 6 | that report's data files exceed what a worker diffs in memory, and no Athena diff is configured | (with one: the diff runs in Athena, athena-report-diff.ts) |
+//
+// The rolling re-check applies in every case where a previous verified report dates the window.
+import { errorFacts } from '../aws/errors.ts';
+import type { ResolvedPolicy } from '../domain/policy.ts';
+import { policyIdOf } from '../domain/policy-identity.ts';
+import { InventoryError } from '../inventory/errors.ts';
+import type { RowSelection } from '../inventory/inventory-scan.ts';
+import { IN_PROCESS_DIFF_LIMIT_BYTES, reportIndexOf, rowIdentity, type ReportChanges, type ReportIndex } from '../inventory/report-diff.ts';
+import { InventoryReportProgress, markReportVerified, type VerifiedReport } from '../inventory/report-progress.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { InventoryBaselineOptions } from './inventory-scan-run.ts';
+import { DAY_MS, dueForReverify, type ReverifyWindow } from '../inventory/reverify.ts';
+import type { InventoryRow } from '../inventory/row.ts';
+import type { InventoryReport, InventorySource } from '../inventory/source.ts';
+
+export interface InventoryBaselineSettings {
+  /** Every KMS object is HEADed at least this often (SSEGUARD_REVERIFY_DAYS, --reverify-days). */
+  reverifyDays: number;
+  /** Data-file bytes of the previous report up to which it is diffed in process. */
+  inProcessLimitBytes?: number;
+}
+
+export interface InventoryBaselineDependencies {
+  progress: Pick<InventoryReportProgress, 'lastVerified'>;
+  /** Reads the previous report (the same destination as this one). */
+  inventory: InventorySource;
+  policy: ResolvedPolicy;
+  /** The run fixes what the policy says to fix. */
+  remediating: boolean;
+  clock?: () => Date;
+  /** Keeps the last index built, for the next message of the same report (a warm worker). */
+  cache?: BaselineCache;
+  /** Diffs two reports in Athena (shared/inventory/athena-report-diff.ts): used when the previous report is too large to diff in memory. */
+  athenaDiff?: (previous: InventoryReport, current: InventoryReport) => Promise<ReportChanges>;
+}
+
+export interface InventoryBaseline {
+  /** The last verified report the rows were compared with. */
+  previous?: Pick<VerifiedReport, 'manifestKey' | 'reportDate'>;
+  /** Why every row is read (no diff); undefined when the diff is used. */
+  fallback?: string;
+  reverify?: ReverifyWindow;
+  /** The previous report's rows, when the diff is used: after the whole report, `vanished()` are the reconciliation's candidates. */
+  index?: ReportIndex;
+  selectRow(row: InventoryRow): RowSelection;
+}
+
+/** One index, of the last previous report diffed: a warm worker audits the next file of the same report without reading the previous report again. */
+export type BaselineCache = Map<string, ReportIndex>;
+export const baselineCache = (): BaselineCache => new Map();
+
+const isKms = (row: InventoryRow) => row.encryptionStatus === 'SSE-KMS' || row.encryptionStatus === 'DSSE-KMS';
+
+function exemptionExpiredBetween(policy: ResolvedPolicy, after: Date, until: Date): boolean {
+  return policy.exemptions.some((e) => e.expires.getTime() > after.getTime() && e.expires.getTime() <= until.getTime());
+}
+
+/** Athena's answer as an index: rows it names changed or added are audited, every other row is unchanged. */
+function indexOfChanges(changes: ReportChanges): ReportIndex {
+  return {
+    rows: 0,
+    compare: (row) => (changes.changed.has(rowIdentity(row.key, row.versionId)) ? 'changed' : 'unchanged'),
+    vanished: () => changes.vanished,
+  };
+}
+
+async function previousIndex(deps: InventoryBaselineDependencies, bucket: string, previous: VerifiedReport, current: InventoryReport, limit: number): Promise<ReportIndex | string> {
+  const cached = deps.cache?.get(previous.manifestKey);
+  if (cached) return cached;
+  let report: InventoryReport;
+  try {
+    report = await deps.inventory.at(bucket, previous.manifestKey);
+  } catch (error) {
+    if (error instanceof InventoryError) return `its manifest is unreadable (${error.message})`;
+    throw error;
+  }
+  const bytes = report.manifest.files.reduce((sum, f) => sum + f.size, 0);
+  if (bytes > limit) {
+    if (deps.athenaDiff) return indexOfChanges(await deps.athenaDiff(report, current));
+    return `its ${bytes} bytes of data files exceed the ${limit} diffed in memory (diff in Athena)`;
+  }
+  try {
+    const index = await reportIndexOf(deps.inventory.allRows(report));
+    deps.cache?.clear();
+    deps.cache?.set(previous.manifestKey, index);
+    return index;
+  } catch (error) {
+    // Gone (a lifecycle rule), altered, or weather that outlasted the retries: reading every row is
+    // always a correct answer, only a dearer one.
+    const why = error instanceof InventoryError || errorFacts(error).status === 404 ? 'a data file is unreadable' : 'a data file could not be read';
+    return `${why} (${(error as Error).message})`;
+  }
+}
+
+export async function inventoryBaseline(
+  deps: InventoryBaselineDependencies,
+  bucket: string,
+  report: InventoryReport,
+  settings: InventoryBaselineSettings,
+): Promise<InventoryBaseline> {
+  const clock = deps.clock ?? (() => new Date());
+  const createdAt = report.manifest.createdAt;
+  const previous = await deps.progress.lastVerified(bucket, createdAt);
+  if (!previous) return { fallback: 'no earlier verified report', selectRow: () => 'audit' };
+
+  const reverify: ReverifyWindow = { after: new Date(previous.reportDate), until: createdAt, periodMs: settings.reverifyDays * DAY_MS };
+  const due = (row: InventoryRow) => isKms(row) && dueForReverify(bucket, row.key, row.versionId, reverify);
+  const withoutDiff = (why: string): InventoryBaseline => ({
+    previous: { manifestKey: previous.manifestKey, reportDate: previous.reportDate },
+    fallback: why,
+    reverify,
+    selectRow: (row) => (due(row) ? 'reverify' : 'audit'),
+  });
+
+  const policyHash = policyIdOf(deps.policy).hash;
+  if (previous.policyHash !== policyHash) return withoutDiff(`policy ${policyHash} did not judge it (${previous.policyHash} did)`);
+  if (exemptionExpiredBetween(deps.policy, new Date(previous.reportDate), clock())) return withoutDiff('an exemption expired since');
+  if (deps.remediating) return withoutDiff('fixing re-checks every row');
+  const index = await previousIndex(deps, bucket, previous, report, settings.inProcessLimitBytes ?? IN_PROCESS_DIFF_LIMIT_BYTES);
+  if (typeof index === 'string') return withoutDiff(index);
+  return {
+    previous: { manifestKey: previous.manifestKey, reportDate: previous.reportDate },
+    reverify,
+    index,
+    selectRow(row) {
+      // Compared first whatever else holds: the comparison is what marks a key listed (vanished()).
+      const change = index.compare(row);
+      if (due(row)) return 'reverify';
+      return change === 'unchanged' ? 'unchanged' : 'audit';
+    },
+  };
+}
+
+/** The baseline of a run that audits a whole report and records it (`sseguard scan --inventory`, the fleet bench). */
+export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: string, reverifyDays: number): InventoryBaselineOptions {
+  return {
+    progress: new InventoryReportProgress(documents, tableName),
+    markVerified: (report, under, at, removed) => markReportVerified(documents, tableName, report, under, at, removed),
+    settings: { reverifyDays },
+  };
+}
