@@ -11,6 +11,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
+import { checkKeyDrift, keyDriftLine, type KeyDriftOutcome } from '#shared/audit/key-drift.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { bucketsToSweep } from '#shared/sweep/buckets.ts';
 import { sweep, type SweepOutcome } from '#shared/sweep/sweep.ts';
@@ -21,7 +22,7 @@ import { orgSweepDependencies, sweepDependencies, sweepInventory } from '#common
 const STOP_BEFORE_TIMEOUT_MS = 60_000;
 
 /** With an Organization (SSEGUARD_ORGANIZATION_ID): the fan-out's outcome beside the central buckets' sweep, if any. */
-export type SweepTickOutcome = SweepOutcome | ((SweepOutcome | { status: 'no-buckets'; reason: string }) & { organization: OrgSweepOutcome });
+export type SweepTickOutcome = (SweepOutcome & { keyCheck?: KeyDriftOutcome }) | ((SweepOutcome | { status: 'no-buckets'; reason: string }) & { organization: OrgSweepOutcome });
 
 export const handler = middy(async (_event: unknown, context: Context): Promise<SweepTickOutcome> => {
   const deps = await sweepDependencies();
@@ -46,6 +47,7 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
     }
   }
   const [lastRun] = await deps.sweepRuns.runs(1);
+  const resuming = (await deps.sweepRuns.checkpoint()) !== undefined;
   // Reports list current objects: a sweep of every version lists them instead.
   const useInventory = deps.config.sweepInventory === 'auto' && !deps.config.sweepAllVersions;
   const outcome = await sweep(
@@ -87,11 +89,28 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
       ...(lastRun ? { lastRunStartedAt: lastRun.startedAt } : {}),
     },
   );
+  // Once per run, when it starts: objects an inventory diff leaves unaudited keep the verdict their
+  // key's state gave them, so each key they depend on is described afresh (shared/audit/key-drift.ts).
+  let keyCheck: KeyDriftOutcome | undefined;
+  if (!resuming && (outcome.status === 'finished' || outcome.status === 'paused')) {
+    try {
+      keyCheck = await checkKeyDrift(deps.keyCheck);
+      (keyCheck.unchecked.length ? logger.warn : logger.info).call(logger, keyDriftLine(keyCheck), { ...keyCheck });
+      metrics.addMetric('KeysDescribed', MetricUnit.Count, keyCheck.described);
+      metrics.addMetric('KeysDrifted', MetricUnit.Count, keyCheck.changed.length);
+      metrics.addMetric('KeysUnchecked', MetricUnit.Count, keyCheck.unchecked.length);
+    } catch (error) {
+      // The objects were enqueued and the run recorded: the check is tried again by the next run.
+      logger.error('key drift check failed', { error: error as Error });
+      metrics.addMetric('KeysUnchecked', MetricUnit.Count, 1);
+    }
+  }
   logger.info('sweep tick', { ...outcome });
   if ('objectsEnqueued' in outcome) metrics.addMetric('ObjectsEnqueued', MetricUnit.Count, outcome.objectsEnqueued);
   if ('filesEnqueued' in outcome && outcome.filesEnqueued) metrics.addMetric('InventoryFilesEnqueued', MetricUnit.Count, outcome.filesEnqueued);
   if (organizationFailure) throw organizationFailure;
-  return organization ? { ...outcome, organization } : outcome;
+  const withKeys = keyCheck ? { ...outcome, keyCheck } : outcome;
+  return organization ? { ...withKeys, organization } : withKeys;
 })
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))

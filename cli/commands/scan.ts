@@ -8,6 +8,8 @@ import { scanFromInventory, type InventoryBaselineOptions, type InventoryDiffSum
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
+import { auditInProcess, checkKeyDrift, keyDriftLine, type KeyDriftOutcome } from '#shared/audit/key-drift.ts';
+import { KmsKeyDeletionCanceller } from '#shared/inspect/key-deletion.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -251,7 +253,18 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
   // With a report diff the unchanged rows were not audited again: what the bucket's recorded findings still are counts too.
-  const recordedVerdicts = 'inventory' in result ? (result as InventoryScanRunResult).inventory.diff.recordedVerdicts : undefined;
+  let recordedVerdicts = 'inventory' in result ? (result as InventoryScanRunResult).inventory.diff.recordedVerdicts : undefined;
+  // Unchanged rows kept their recorded verdicts: each key they depend on is described afresh, and
+  // the dependents of a key that changed unseen (its CloudTrail event missed) are judged again.
+  let keyCheck: KeyDriftOutcome | undefined;
+  if (recordedVerdicts !== undefined && !result.interrupted) {
+    keyCheck = await keyDriftCheck(runtime, deps.policy);
+    if (keyCheck.reevaluated > 0) {
+      recordedVerdicts = (await runtime.store.summary()).buckets[options.bucket]?.verdicts ?? {};
+      (result as InventoryScanRunResult).inventory.diff.recordedVerdicts = recordedVerdicts;
+    }
+  }
+  const keysUnchecked = (keyCheck?.unchecked.length ?? 0) > 0;
   const failing =
     VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0 || (recordedVerdicts?.[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
@@ -259,7 +272,8 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   // An interrupted run did not cover the bucket: 2, like objects left unaudited.
   // A run that audited nothing proves nothing: a typo'd prefix must not pass a gate.
   const emptyRun = result.empty === true && !options.allowEmpty && !result.interrupted;
-  const exitCode = result.notAudited > 0 || result.interrupted ? 2 : failing || emptyRun ? 1 : 0;
+  // A key KMS did not describe leaves its dependents' verdicts unconfirmed: incomplete, as objects left unaudited.
+  const exitCode = result.notAudited > 0 || result.interrupted || keysUnchecked ? 2 : failing || emptyRun ? 1 : 0;
   const interruptedLine = result.interrupted
     ? `interrupted: ${changes.filter((c) => c.outcome === 'fixed').length} fixed so far, ${result.notAudited} not audited: rerun to finish` +
       (result.interrupted.listingFinished ? '' : '\n(the listing had not reached its end: objects not yet listed are not counted)')
@@ -290,6 +304,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
       keyAliases: Object.fromEntries(aliases),
       seconds: Number(seconds.toFixed(3)),
       recorded: options.record,
+      ...(keyCheck ? { keyCheck } : {}),
       remediation: remediationSummary,
       ...(delivery ? { delivery } : {}),
       ...(result.notAudited > 0 ? { notAuditedExamples: notAuditedJson } : {}),
@@ -299,6 +314,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     if (interruptedLine) process.stderr.write(`${interruptedLine}\n`);
   } else {
     await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
+    if (keyCheck) await write(out, `${keyDriftLine(keyCheck)}\n`);
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
     if (changes.length > 0) await write(out, renderChanges(changes));
     if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
@@ -309,6 +325,16 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   }
   if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);
   return exitCode;
+}
+
+/** The key drift check of a run with no audit queue: what the key-event path would queue is audited here. */
+async function keyDriftCheck(runtime: ReturnType<typeof createRuntime>, policy: ResolvedPolicy): Promise<KeyDriftOutcome> {
+  const base = { objects: runtime.objects, keys: runtime.keys, store: runtime.store, policy, deletions: new KmsKeyDeletionCanceller(runtime.regional) };
+  const inProcess = auditInProcess(base);
+  const outcome = await checkKeyDrift({ ...base, queue: inProcess.queue });
+  // Objects a retry could change were not recorded: their keys count as unchecked.
+  const unchecked = inProcess.tally.transient > 0 ? [{ arn: '(re-evaluation)', detail: `${inProcess.tally.transient} objects not re-evaluated (transient errors)` }] : [];
+  return { ...outcome, reevaluated: outcome.reevaluated + inProcess.tally.audited, queued: 0, unchecked: [...outcome.unchecked, ...unchecked] };
 }
 
 /** The account (SSEGUARD_ACCOUNT_ID, else STS GetCallerIdentity) and the bucket's Region; undefined when either is unknown. */

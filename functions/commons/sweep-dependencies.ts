@@ -5,6 +5,8 @@ import { organizationAccounts } from '#shared/accounts/organization.ts';
 import { clientSettings } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { ConfigError } from '#shared/config.ts';
+import type { KeyEventDependencies } from '#shared/audit/reevaluate-key.ts';
+import { KmsKeyDeletionCanceller } from '#shared/inspect/key-deletion.ts';
 import type { OrgSweepDependencies } from '#shared/sweep/org-sweep.ts';
 import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
 import { centralAccount } from './member-accounts.ts';
@@ -27,17 +29,29 @@ export interface SweepHandlerDependencies {
   sweepRuns: SweepRuns;
   posture: PostureDependencies;
   orgRuns: OrgSweepRuns;
+  /** The key drift check's (shared/audit/key-drift.ts): the key-event path, run by the sweep. */
+  keyCheck: KeyEventDependencies;
 }
 
 const sweeper = memoized<SweepHandlerDependencies>(async () => {
   const current = handlerRuntime();
+  const queues = new SqsQueues(current.clients.sqs, current.config);
   return {
     config: current.config,
     runtime: current,
-    queues: new SqsQueues(current.clients.sqs, current.config),
+    queues,
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
     posture: postureDependencies(current, await handlerPolicy(), { record: true }),
     orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
+    keyCheck: {
+      objects: current.objects,
+      keys: current.keys,
+      store: current.store,
+      policy: await handlerPolicy(),
+      queue: queues,
+      // A deletion whose CloudTrail event was missed is cancelled here when the policy says so.
+      deletions: new KmsKeyDeletionCanceller(current.regional),
+    },
   };
 });
 

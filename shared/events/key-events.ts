@@ -3,7 +3,8 @@
 import { z } from 'zod';
 
 export const KEY_STATE_CALLS = ['DisableKey', 'EnableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion'] as const;
-export type KeyStateCall = (typeof KEY_STATE_CALLS)[number];
+/** A CloudTrail call, or the sweep's key check (shared/audit/key-drift.ts), which no event can name. */
+export type KeyStateCall = (typeof KEY_STATE_CALLS)[number] | 'SweepKeyCheck';
 
 const cloudTrailKmsEvent = z.object({
   source: z.literal('aws.kms'),
@@ -34,5 +35,5 @@ export function parseKeyEvent(event: unknown): KeyEvent {
   // CloudTrail names the key's ARN in resources; requestParameters has what the caller passed.
   const keyRef = resources?.find((r) => r.ARN.includes(':key/'))?.ARN ?? requestParameters?.keyId;
   if (!keyRef) return { kind: 'invalid', reason: `${eventName} event names no key` };
-  return { kind: 'key-state', call: eventName as KeyStateCall, keyRef };
+  return { kind: 'key-state', call: eventName as (typeof KEY_STATE_CALLS)[number], keyRef };
 }
