@@ -570,9 +570,6 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         buckets(['s3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy', 's3:GetInventoryConfiguration']),
         keyFacts,
         keyAliases,
-        // The key drift check (shared/audit/key-drift.ts) takes the key-event path: a deletion whose
-        // event was missed is cancelled when the policy says keyDeletion.cancelWhileObjectsDepend.
-        { sid: 'CancelKeyDeletion', actions: ['kms:CancelKeyDeletion'], resources: scope.auditKeys },
         findings([...FINDINGS_READ, ...FINDINGS_WRITE]),
         // ListBuckets resolves bucket globs; it cannot be scoped to buckets (IAM: resource "*").
         { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },

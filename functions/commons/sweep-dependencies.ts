@@ -6,7 +6,6 @@ import { clientSettings } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
 import { ConfigError } from '#shared/config.ts';
 import type { KeyEventDependencies } from '#shared/audit/reevaluate-key.ts';
-import { KmsKeyDeletionCanceller } from '#shared/inspect/key-deletion.ts';
 import type { OrgSweepDependencies } from '#shared/sweep/org-sweep.ts';
 import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
 import { centralAccount } from './member-accounts.ts';
@@ -36,21 +35,25 @@ export interface SweepHandlerDependencies {
 const sweeper = memoized<SweepHandlerDependencies>(async () => {
   const current = handlerRuntime();
   const queues = new SqsQueues(current.clients.sqs, current.config);
+  const policy = await handlerPolicy();
   return {
     config: current.config,
     runtime: current,
     queues,
     sweepRuns: new SweepRuns(current.clients.documents, current.config.table),
-    posture: postureDependencies(current, await handlerPolicy(), { record: true }),
+    posture: postureDependencies(current, policy, { record: true }),
     orgRuns: new OrgSweepRuns(current.clients.documents, current.config.table),
     keyCheck: {
       objects: current.objects,
       keys: current.keys,
       store: current.store,
-      policy: await handlerPolicy(),
+      // Only the key-event function may change a KMS key (kms:CancelKeyDeletion): the sweep raises
+      // at-risk for a deletion it finds (with date and blast radius) and cancels nothing.
+      policy: { ...policy, keyDeletion: { ...policy.keyDeletion, cancelWhileObjectsDepend: false } },
       queue: queues,
-      // A deletion whose CloudTrail event was missed is cancelled here when the policy says so.
-      deletions: new KmsKeyDeletionCanceller(current.regional),
+      deletions: {
+        cancelDeletion: () => Promise.reject(new Error('the sweep cancels no key deletion (only the key-event function may)')),
+      },
     },
   };
 });
