@@ -14,6 +14,10 @@ import { createRuntime } from '../../shared/runtime.ts';
 import { sweep, type SweepDependencies } from '../../shared/sweep/sweep.ts';
 import { listPosture, PostureStore } from '../../shared/findings/posture-store.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
+import { scanBucket } from '../../shared/audit/scan.ts';
+import { parsePolicy } from '../../shared/domain/policy.ts';
+import { resolveKeys } from '../../shared/policy-loader.ts';
+import { createKey, disableKey, putObject } from '../support/aws-fixtures.ts';
 
 Object.assign(process.env, {
   SSEGUARD_TABLE: 'sweep-findings',
@@ -150,5 +154,30 @@ describe('the scheduled handler', () => {
     resetHandlerRuntime();
     process.env.SSEGUARD_SWEEP_INTERVAL_HOURS = '24';
     expect(await sweepHandler({}, context)).toMatchObject({ status: 'not-due' });
+  });
+
+  test('a new run describes each key recorded findings depend on: an object under a key disabled with no key event is recorded at-risk', async () => {
+    const runtime = createRuntime(loadConfig());
+    const key = await createKey(runtime.clients);
+    // Outside the swept globs: only the key check can re-judge it in this run.
+    await runtime.clients.s3.send(new CreateBucketCommand({ Bucket: 'drift-kms' }));
+    await putObject(runtime.clients, 'drift-kms', 'k', { mode: 'sse-kms', key });
+    const policy = await resolveKeys(parsePolicy('{"version":1}', 'test policy'), runtime.keys, 'test policy');
+    await scanBucket({ objects: runtime.objects, lister: runtime.objects, keys: runtime.keys, policy, store: runtime.store }, { bucket: 'drift-kms', concurrency: 1 });
+    const verdictOf = async () => (await runtime.store.statesOf('drift-kms', ['k'])).get('k')?.verdict;
+    expect(await verdictOf()).toBe('compliant');
+
+    await disableKey(runtime.clients, key);
+    resetHandlerRuntime();
+    process.env.SSEGUARD_SWEEP_INTERVAL_HOURS = '0';
+    try {
+      const outcome = await sweepHandler({}, context);
+      expect(outcome).toMatchObject({ status: 'finished', keyCheck: { described: 1, unchecked: [], reevaluated: 1, changed: [{ arn: key.arn }] } });
+      expect(await verdictOf()).toBe('at-risk');
+    } finally {
+      process.env.SSEGUARD_SWEEP_INTERVAL_HOURS = '24';
+      resetHandlerRuntime();
+      await takeMessages();
+    }
   });
 });
