@@ -9,7 +9,8 @@
 // alone can mislead: a scan that audits one new object under a key records the key's fresh facts
 // without re-judging the key's other objects. So a key drifted when its facts differ from the
 // recorded ones, or when its state contradicts its dependents' recorded verdicts (a key that cannot
-// decrypt under objects not at-risk; a usable key under objects at-risk).
+// decrypt under objects not at-risk; a usable key under objects at-risk). A key never recorded (the
+// audit worker records no key facts) is checked by the second rule only, and its facts recorded.
 import type { KeyLookup } from '../domain/encryption.ts';
 import { AT_RISK_STATES } from '../domain/evaluate.ts';
 import { parseMessageBody } from '../events/audit-queue-messages.ts';
@@ -37,7 +38,8 @@ export function keyDrift(fresh: KeyLookup, recorded: KeyLookup | undefined, depe
   const judgedUsable = (dependents?.verdicts.compliant ?? 0) + (dependents?.verdicts.noncompliant ?? 0) + (dependents?.verdicts.exempt ?? 0);
   if (cannotDecrypt(fresh) && judgedUsable > 0) return `${fresh.status === 'described' ? fresh.state : fresh.status}, but ${judgedUsable} dependents are not at-risk`;
   if (!cannotDecrypt(fresh) && fresh.status === 'described' && atRisk > 0) return `${fresh.state}, but ${atRisk} dependents are at-risk`;
-  if (!recorded) return 'no recorded facts';
+  // Never recorded (the worker records no key facts): the state was checked against the verdicts above.
+  if (!recorded) return undefined;
   if (recorded.status !== fresh.status) return `${recorded.status} → ${fresh.status}`;
   if (recorded.status !== 'described' || fresh.status !== 'described') return undefined;
   const fields = ['state', 'manager', 'rotationEnabled', 'deletionDate'] as const;
@@ -61,8 +63,14 @@ export async function checkKeyDrift(deps: KeyEventDependencies): Promise<KeyDrif
       continue;
     }
     outcome.described += 1;
-    const why = keyDrift(fresh, summary.keyFacts[arn], dependents);
-    if (!why) continue;
+    const recorded = summary.keyFacts[arn];
+    const why = keyDrift(fresh, recorded, dependents);
+    if (!why) {
+      // The facts the next check compares with. Not re-evaluating every dependent of every key the
+      // first time: a state that cannot decrypt was checked against their verdicts already.
+      if (!recorded) await deps.store.recordKeys([fresh], deps.clock?.() ?? new Date());
+      continue;
+    }
     try {
       const event = await handleKeyEvent(deps, 'SweepKeyCheck', arn);
       outcome.changed.push({ arn, why });
