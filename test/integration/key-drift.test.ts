@@ -82,6 +82,38 @@ describe('sseguard scan --inventory with a diff: the key check', () => {
 });
 
 describe('the key check under faults', () => {
+  test('scan --inventory with DescribeKey throttled every time: the key is named as unchecked, its object keeps its recorded verdict, and the run exits 2 (incomplete)', async () => {
+    const proxy = await startFaultProxy({ target: endpoint() });
+    try {
+      const suffix = randomBytes(4).toString('hex');
+      const source = `drift-thr-${suffix}`;
+      const dest = `drift-thr-inv-${suffix}`;
+      const env = { SSEGUARD_TABLE: `drift-thr-${suffix}`, AWS_ENDPOINT_URL: proxy.endpoint };
+      await createBucket(writer, source);
+      await createBucket(writer, dest);
+      const key = await createKey(writer);
+      const object = notDueUntil(source, 1);
+      await putObject(writer, source, object, { mode: 'sse-kms', key });
+      expect((await runCli(['init'], env)).code).toBe(0);
+      expect((await runCli(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest], env)).code).toBe(0);
+      const scan = () => runCli(['scan', '--bucket', source, '--inventory', `s3://${dest}`, '--reverify-days', String(REVERIFY_DAYS)], env);
+      await deliverInventory(endpoint(), { bucket: source, at: at(0) });
+      expect((await scan()).code).toBe(0);
+
+      await disableKey(writer, key);
+      await deliverInventory(endpoint(), { bucket: source, at: at(1) });
+      proxy.setRules([{ service: 'kms', operation: 'DescribeKey', rate: 1, kind: 'throttle' }]);
+      const throttled = await scan();
+      expect(proxy.stats().faults['kms:DescribeKey:throttle']).toBeGreaterThan(0);
+      expect(throttled.stdout).toContain(`Key check: 0 keys described, 0 changed → 0 objects re-evaluated. 1 keys not described (left as recorded, asked again next sweep): ${key.arn} (`);
+      // As recorded: neither a fresh compliant nor an at-risk on no evidence.
+      expect(throttled.stdout).toContain('Recorded findings of the bucket after this run: 1 compliant.');
+      expect(throttled.code).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+
   test('DescribeKey throttled every time: the verdict stays as recorded, nothing recorded at-risk or compliant anew, the key named as unchecked; the next check re-evaluates it', async () => {
     const proxy = await startFaultProxy({ target: endpoint() });
     try {
