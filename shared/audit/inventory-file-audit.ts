@@ -158,7 +158,8 @@ export async function auditInventoryFile(
   while (!cursor.exhausted) {
     const before = cursor.position;
     const { scan, tally } = await auditInventoryRows(
-      deps,
+      // The slice's cursor reads this file only: the baseline reads the previous report from the report's source.
+      deps.baseline ? { ...deps, baseline: { ...deps.baseline, reports: source } } : deps,
       cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
       { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
       {

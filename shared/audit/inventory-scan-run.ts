@@ -154,6 +154,8 @@ export interface InventoryBaselineOptions {
   settings: InventoryBaselineSettings;
   cache?: InventoryBaselineDependencies['cache'];
   athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
+  /** Where the previous report is read whole; default: the rows' own source (a worker's slice of one file reads no other report). */
+  reports?: InventorySource;
 }
 
 /** What the one inventory audit loop hands back to its driver for each row it keeps. */
@@ -227,7 +229,7 @@ export async function auditInventoryRows(
   );
   if (deps.baseline && store && (scan.report.evidence ?? 'inventory') === 'inventory') {
     tally.baseline = await inventoryBaseline(
-      { progress: deps.baseline.progress, inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
+      { progress: deps.baseline.progress, inventory: deps.baseline.reports ?? inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
       options.bucket,
       scan.report,
       deps.baseline.settings,
