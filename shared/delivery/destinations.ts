@@ -2,7 +2,7 @@
 // only when their destination is on, so a process that pushes nowhere never loads them.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.ts';
-import { deliverOutbox, type DeliveryResult, type Destination } from './outbox-delivery.ts';
+import { deliverOutbox, type DeliveryOptions, type DeliveryResult, type Destination } from './outbox-delivery.ts';
 
 export async function configuredDestinations(config: Config): Promise<Destination[]> {
   const destinations: Destination[] = [];
@@ -21,8 +21,8 @@ export async function configuredDestinations(config: Config): Promise<Destinatio
 }
 
 /** Delivers what the outbox holds to every configured destination (nothing when none is on). */
-export async function deliverConfigured(config: Config, documents: DynamoDBDocumentClient): Promise<DeliveryResult | undefined> {
+export async function deliverConfigured(config: Config, documents: DynamoDBDocumentClient, options: DeliveryOptions = {}): Promise<DeliveryResult | undefined> {
   const destinations = await configuredDestinations(config);
   if (destinations.length === 0) return undefined;
-  return deliverOutbox(documents, config.table, destinations);
+  return deliverOutbox(documents, config.table, destinations, options);
 }

@@ -2,11 +2,14 @@
 // to each destination behind a small port (EventBridge, Security Hub), and removes an item once every
 // destination has taken it. An item a destination could not take after its retries stays for the next
 // run; one some destinations took is marked so (conditionally), so they are not sent it again. Run at
-// the end of `scan` and by the Lambda functions after they record, so a crash between the table write
-// and the push is caught up by the next run.
+// the end of `scan` and by the stage's outbox-delivery function (functions/outbox-delivery.ts, every
+// minute), so a crash between the table write and the push is caught up by the next run. One
+// deliverer at a time: each run holds the outbox lease (shared/findings/outbox-lease.ts) while it
+// reads and sends, so two deliverers never send the same item as two events.
 import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withRetries } from '../findings/dynamodb-writes.ts';
 import { OUTBOX_SHARDS, outboxKey, outboxPk, type OutboxItem } from '../findings/outbox.ts';
+import { recordDeliveryStatus, waitForOutboxLease, type LeaseOptions } from '../findings/outbox-lease.ts';
 import { COUNTERS_PK, counterSk } from '../findings/table.ts';
 
 /** One place changes go. `send` returns the ids it delivered; what it could not deliver it leaves out. */
@@ -27,6 +30,23 @@ export interface DeliveryResult {
   failed: Record<string, number>;
   /** Items removed from the outbox (every destination took them). */
   completed: number;
+  /** Another deliverer held the outbox lease all along: this run sent nothing (what waits is its to send). */
+  leaseHeldElsewhere?: true;
+  /** Stopped before the outbox was empty (out of time, or the lease was lost): the next run goes on. */
+  stoppedEarly?: true;
+}
+
+export interface DeliveryOptions {
+  /** Who drains (`cli`, `lambda`): recorded on the lease and in each destination's status. */
+  holder?: string;
+  /** How long to wait for a lease another deliverer holds (0: give up at once). */
+  waitMs?: number;
+  /** The lease's length (tests); default OUTBOX_LEASE_MS, renewed while the run works. */
+  leaseMs?: number;
+  /** Epoch ms the run must be done by (a Lambda's deadline): the lease never outlives it. */
+  notAfter?: number;
+  /** Asked before each page: true stops the run there (the rest waits for the next run). */
+  shouldStop?: () => boolean;
 }
 
 const PAGE = 100;
@@ -77,13 +97,40 @@ export function counterExposure(documents: DynamoDBDocumentClient, tableName: st
   };
 }
 
-export async function deliverOutbox(documents: DynamoDBDocumentClient, tableName: string, destinations: Destination[]): Promise<DeliveryResult> {
+export async function deliverOutbox(documents: DynamoDBDocumentClient, tableName: string, destinations: Destination[], options: DeliveryOptions = {}): Promise<DeliveryResult> {
   const result: DeliveryResult = { delivered: {}, failed: {}, completed: 0 };
   if (destinations.length === 0) return result;
+  const holder = options.holder ?? 'cli';
+  const leaseOptions: LeaseOptions = { holder, ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}), ...(options.notAfter ? { notAfter: options.notAfter } : {}) };
+  const lease = await waitForOutboxLease(documents, tableName, { ...leaseOptions, waitMs: options.waitMs ?? 0 });
+  if (!lease) return { ...result, leaseHeldElsewhere: true };
+  try {
+    await drain(documents, tableName, destinations, result, () => !lease.held() || (options.shouldStop?.() ?? false));
+  } finally {
+    await lease.release();
+  }
+  const at = new Date().toISOString();
+  for (const destination of destinations) {
+    const delivered = result.delivered[destination.name] ?? 0;
+    const failed = result.failed[destination.name] ?? 0;
+    await recordDeliveryStatus(documents, tableName, destination.name, { at, holder, delivered, failed });
+  }
+  return result;
+}
+
+async function drain(documents: DynamoDBDocumentClient, tableName: string, destinations: Destination[], result: DeliveryResult, stop: () => boolean): Promise<void> {
   const context: DeliveryContext = { keyExposure: counterExposure(documents, tableName) };
   for await (const items of pendingPages(documents, tableName)) {
+    if (stop()) {
+      result.stoppedEarly = true;
+      return;
+    }
     const taken = new Map<string, Set<string>>(items.map((item) => [item.id, new Set(item.delivered ?? [])]));
     for (const destination of destinations) {
+      if (stop()) {
+        result.stoppedEarly = true;
+        break;
+      }
       const pending = items.filter((item) => !taken.get(item.id)!.has(destination.name));
       if (pending.length === 0) continue;
       const sent = await destination.send(pending, context);
@@ -119,5 +166,4 @@ export async function deliverOutbox(documents: DynamoDBDocumentClient, tableName
       await Promise.all(items.slice(start, start + SETTLE_CONCURRENCY).map(settle));
     }
   }
-  return result;
 }

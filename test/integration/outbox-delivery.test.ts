@@ -1,0 +1,274 @@
+// Delivery from the deployed stage (issue 19): what the audit worker records with SSEGUARD_EVENT_BUS
+// and SSEGUARD_SECURITY_HUB=on set reaches EventBridge (a rule whose target is an SQS queue) and
+// Security Hub through the outbox-delivery function, on moto, with no CLI; two deliverers at once
+// never send a change twice; throttling and a deliverer killed mid-push lose and double nothing.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { handler as auditWorker } from '../../functions/audit-worker.ts';
+import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
+import { resetOutboxDeliveryDependencies } from '../../functions/commons/outbox-delivery-dependencies.ts';
+import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
+import { handler as outboxDelivery, type OutboxDeliveryResult } from '../../functions/outbox-delivery.ts';
+import { createAwsClients } from '../../shared/aws/clients.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { createEventBridgeClient, eventBridgeDestination } from '../../shared/delivery/eventbridge.ts';
+import { deliverOutbox, type Destination } from '../../shared/delivery/outbox-delivery.ts';
+import { cachedCallerAccount, createSecurityHubClients, securityHubDestination } from '../../shared/delivery/securityhub.ts';
+import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK } from '../../shared/findings/outbox-lease.ts';
+import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
+import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
+import { createBucket, putObject } from '../support/aws-fixtures.ts';
+import { runKillableCli } from '../support/cli.ts';
+import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
+import { eventSchemaValidator } from '../support/event-schemas.ts';
+
+const BUS = 'stage-alerts';
+const dir = mkdtempSync(join(tmpdir(), 'sseguard-outbox-delivery-'));
+const policyPath = join(dir, 'policy.yaml');
+writeFileSync(policyPath, 'version: 1\ndefault: { require: sse-kms }\n');
+// The stage's settings, as stacks/settings.ts passes them to every function.
+Object.assign(process.env, {
+  SSEGUARD_TABLE: 'outbox-delivery-findings',
+  SSEGUARD_QUEUE: 'outbox-delivery-audit',
+  SSEGUARD_DLQ: 'outbox-delivery-audit-dlq',
+  SSEGUARD_POLICY: policyPath,
+  SSEGUARD_EVENT_BUS: BUS,
+  SSEGUARD_SECURITY_HUB: 'on',
+});
+const SCHEDULED_EVENT = fileURLToPath(new URL('../events/outbox-delivery-scheduled.json', import.meta.url));
+const TIMEOUT_MS = 180_000;
+
+const clients = createAwsClients();
+const events = new EventBridgeClient({});
+const sqs = new SQSClient({});
+const securityHub = new SecurityHubClient({});
+const validate = eventSchemaValidator();
+const config = () => loadConfig();
+
+interface ReceivedEvent {
+  'detail-type': string;
+  detail: Record<string, unknown> & { eventId: string; key?: string };
+}
+
+/** Every event the rule's queue holds now (received and deleted), each checked against its schema. */
+async function drain(url: string): Promise<ReceivedEvent[]> {
+  const all: ReceivedEvent[] = [];
+  for (;;) {
+    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (!Messages?.length) return all;
+    for (const message of Messages) {
+      const event = JSON.parse(message.Body!) as ReceivedEvent;
+      expect(validate(event['detail-type'], event.detail)).toEqual([]);
+      all.push(event);
+    }
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+}
+
+async function hubFindings(bucket: string): Promise<AwsSecurityFinding[]> {
+  const found: AwsSecurityFinding[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await securityHub.send(new GetFindingsCommand({ MaxResults: 100, ...(NextToken ? { NextToken } : {}) }));
+    found.push(...(page.Findings ?? []).filter((f) => f.Id?.startsWith(`sseguard/${bucket}/`)));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+async function outboxSize(): Promise<number> {
+  let count = 0;
+  for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
+    const page = await clients.documents.send(new QueryCommand({ TableName: config().table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': outboxPk(shard) }, Select: 'COUNT' }));
+    count += page.Count ?? 0;
+  }
+  return count;
+}
+
+/** The audit worker as the queue would run it: one S3 notification per object, one batch. */
+async function workerAudits(bucket: string, keys: string[]): Promise<void> {
+  const event: SQSEvent = {
+    Records: keys.map((key, i) => ({
+      messageId: `m-${bucket}-${i}`,
+      receiptHandle: 'local',
+      body: JSON.stringify({ Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1', eventTime: new Date().toISOString(), eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, size: 10, sequencer: `00${String(i).padStart(16, '0')}` } } }] }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:outbox-delivery-audit',
+      awsRegion: 'us-east-1',
+    })),
+  };
+  const result = await auditWorker(event, localLambdaContext('audit-worker'));
+  expect(result.batchItemFailures).toEqual([]);
+}
+
+async function seed(bucket: string, count: number): Promise<string[]> {
+  await createBucket(clients, bucket);
+  const keys = Array.from({ length: count }, (_, i) => `plain-${i}.csv`);
+  for (const key of keys) await putObject(clients, bucket, key, { mode: 'sse-s3' });
+  await workerAudits(bucket, keys);
+  return keys;
+}
+
+/** The scheduled function's ticks: invoked again while another deliverer holds the lease, as the schedule would. */
+async function tickUntilDelivered(): Promise<Extract<OutboxDeliveryResult, { status: 'delivered' }>> {
+  for (let tick = 0; tick < 60; tick++) {
+    const result = await outboxDelivery({}, localLambdaContext('outbox-delivery', 120_000));
+    if (result.status === 'delivered') return result;
+    expect(result.status).toBe('busy');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  throw new Error('the outbox lease was never free');
+}
+
+let queueUrl: string;
+
+beforeAll(async () => {
+  resetHandlerRuntime();
+  resetOutboxDeliveryDependencies();
+  await ensureFindingsTable(clients.dynamodb, config().table);
+  await ensureIdempotencyTable(clients.dynamodb, config().idempotencyTable);
+  await ensureQueues(clients.sqs, config());
+  await events.send(new CreateEventBusCommand({ Name: BUS }));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'stage-alert-target' }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await events.send(new PutRuleCommand({ Name: 'stage-alerts-to-queue', EventBusName: BUS, EventPattern: JSON.stringify({ source: ['sseguard'] }) }));
+  await events.send(new PutTargetsCommand({ Rule: 'stage-alerts-to-queue', EventBusName: BUS, Targets: [{ Id: 'queue', Arn: Attributes!.QueueArn! }] }));
+  queueUrl = QueueUrl!;
+}, TIMEOUT_MS);
+
+beforeEach(async () => {
+  resetOutboxDeliveryDependencies();
+  await drain(queueUrl);
+});
+
+describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
+  test('delivers what the audit worker recorded, without the CLI: one event per change, one Security Hub finding per object, then nothing', async () => {
+    const keys = await seed('stage-worker', 5);
+    expect(await outboxSize()).toBe(5);
+
+    const result = await outboxDelivery({}, localLambdaContext('outbox-delivery', 120_000));
+    expect(result).toMatchObject({ status: 'delivered', delivered: { eventbridge: 5, securityhub: 5 }, failed: { eventbridge: 0, securityhub: 0 }, completed: 5 });
+    const sent = await drain(queueUrl);
+    expect(sent.map((e) => [e['detail-type'], e.detail.key]).sort()).toEqual(keys.map((k) => ['Object Finding Changed', k]).sort());
+    expect((await hubFindings('stage-worker')).map((f) => f.Id).sort()).toEqual(keys.map((k) => `sseguard/stage-worker/${k}`).sort());
+    expect(await outboxSize()).toBe(0);
+
+    // What was sent where, for GET /deliveries: each destination's last push, by the function.
+    const status = await clients.documents.send(new GetCommand({ TableName: config().table, Key: { pk: OUTBOX_STATUS_PK, sk: 'eventbridge' } }));
+    expect(status.Item).toMatchObject({ lastRunBy: 'lambda', lastRunDelivered: 5, lastRunFailed: 0, lastPushAt: expect.any(String) });
+    // The lease is released when the run ends.
+    expect((await clients.documents.send(new GetCommand({ TableName: config().table, Key: OUTBOX_LEASE_KEY }))).Item).toBeUndefined();
+
+    // A re-audit that finds the objects as recorded writes no outbox item: the next tick sends nothing.
+    await workerAudits('stage-worker', keys);
+    expect(await outboxDelivery({}, localLambdaContext('outbox-delivery', 120_000))).toMatchObject({ status: 'delivered', delivered: {}, completed: 0 });
+    expect(await drain(queueUrl)).toEqual([]);
+  });
+
+  test('two deliverers draining at once (the CLI and the function) send each change once: one event per change, one import per finding', async () => {
+    const keys = await seed('stage-race', 30);
+    // Count what reaches Security Hub: moto updates a finding imported twice by its Id, so the
+    // finding count alone could not show a double import.
+    let imported = 0;
+    const countingHub = () => {
+      const { securityHub: client, sts } = createSecurityHubClients();
+      client.middlewareStack.add((next) => async (args) => {
+        imported += ((args.input as { Findings?: unknown[] }).Findings ?? []).length;
+        return next(args);
+      }, { step: 'initialize', name: 'countImports' });
+      return securityHubDestination(client, { region: 'us-east-1', callerAccount: cachedCallerAccount(sts) });
+    };
+    const destinations = (): Destination[] => [eventBridgeDestination(createEventBridgeClient(), BUS), countingHub()];
+    const drainer = (holder: string) => deliverOutbox(clients.documents, config().table, destinations(), { holder, waitMs: 30_000 });
+
+    const [cli, lambda] = await Promise.all([drainer('cli'), drainer('lambda')]);
+    // One drained everything; the other waited for the lease and found the outbox empty.
+    expect([cli.completed, lambda.completed].sort((a, b) => a - b)).toEqual([0, 30]);
+    const changed = (await drain(queueUrl)).filter((e) => e['detail-type'] === 'Object Finding Changed');
+    expect(changed).toHaveLength(30);
+    expect(new Set(changed.map((e) => e.detail.eventId)).size).toBe(30);
+    expect(imported).toBe(30);
+    const hub = await hubFindings('stage-race');
+    expect(hub.map((f) => f.Id).sort()).toEqual(keys.map((k) => `sseguard/stage-race/${k}`).sort());
+    expect(await outboxSize()).toBe(0);
+  });
+
+  test('a deliverer that does not wait gives way to the one holding the lease: it sends nothing, the holder sends each change once', async () => {
+    await seed('stage-busy', 3);
+    // The stage's own destinations, each a little slow: the holder is still sending when the tick comes.
+    const slow = (destination: Destination): Destination => ({
+      name: destination.name,
+      send: async (items, context) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return destination.send(items, context);
+      },
+    });
+    const holding = deliverOutbox(clients.documents, config().table, [slow(eventBridgeDestination(createEventBridgeClient(), BUS))], { holder: 'cli' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const tick = await outboxDelivery({}, localLambdaContext('outbox-delivery', 120_000));
+    expect(tick).toMatchObject({ status: 'busy', leaseHeldElsewhere: true, delivered: {}, completed: 0 });
+    expect((await holding).delivered).toEqual({ eventbridge: 3 });
+    expect((await drain(queueUrl)).filter((e) => e['detail-type'] === 'Object Finding Changed')).toHaveLength(3);
+  });
+
+  test('30% throttling on both APIs and a deliverer killed mid-push: after the next ticks every change is delivered exactly once', async () => {
+    const keys = await seed('stage-crash', 20);
+    // EventBridge never answers: the function (as `sseguard invoke`, its own process) hangs in PutEvents and is killed there.
+    const hole = await startBlackHole();
+    let pid = 0;
+    const killer = setTimeout(() => process.kill(-pid, 'SIGKILL'), 8_000);
+    const killed = await runKillableCli(
+      ['invoke', 'outbox-delivery', '--event', SCHEDULED_EVENT, '--timeout', '60'],
+      { AWS_ENDPOINT_URL_EVENTBRIDGE: hole.endpoint, SSEGUARD_MAX_ATTEMPTS: '1', SSEGUARD_SOCKET_TIMEOUT_MS: '60000' },
+      (p) => (pid = p),
+    );
+    clearTimeout(killer);
+    await hole.close();
+    expect(killed.code, killed.stdout + killed.stderr).toBeNull();
+    expect(await drain(queueUrl)).toEqual([]);
+    expect(await outboxSize()).toBe(20);
+    // It died holding the lease: no renewal, so the lease ends by itself (20 s; never past the invocation's deadline).
+    expect((await clients.documents.send(new GetCommand({ TableName: config().table, Key: OUTBOX_LEASE_KEY }))).Item).toMatchObject({ holder: 'lambda' });
+
+    const proxy = await startFaultProxy({
+      target: process.env.AWS_ENDPOINT_URL!,
+      seed: 7,
+      rules: [
+        { service: 'events', operation: 'PutEvents', rate: 0.3, kind: 'throttle' },
+        { service: 'securityhub', operation: 'BatchImportFindings', rate: 0.3, kind: 'throttle' },
+      ],
+    });
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = proxy.endpoint;
+    process.env.AWS_ENDPOINT_URL_SECURITYHUB = proxy.endpoint;
+    try {
+      resetOutboxDeliveryDependencies();
+      let result = await tickUntilDelivered();
+      // Throttled past every retry: left for the next tick, never lost.
+      while (Object.values(result.failed).some((n) => n > 0)) result = await tickUntilDelivered();
+      const { faults } = proxy.stats();
+      expect(faults['events:PutEvents:throttle'] ?? 0).toBeGreaterThan(0);
+      expect(faults['securityhub:BatchImportFindings:throttle'] ?? 0).toBeGreaterThan(0);
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+      delete process.env.AWS_ENDPOINT_URL_SECURITYHUB;
+      await proxy.close();
+    }
+    const changed = (await drain(queueUrl)).filter((e) => e['detail-type'] === 'Object Finding Changed');
+    expect(changed.map((e) => e.detail.key).sort()).toEqual([...keys].sort());
+    expect(new Set(changed.map((e) => e.detail.eventId)).size).toBe(20);
+    expect((await hubFindings('stage-crash')).length).toBe(20);
+    expect(await outboxSize()).toBe(0);
+  });
+});
