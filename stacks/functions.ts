@@ -12,13 +12,16 @@ import {
   FUNCTIONS,
   KEY_EVENT_PATTERN,
   NODEJS_BUNDLE,
+  OUTBOX_DELIVERY,
   POLICY_IN_PACKAGE,
   RUNTIME,
   SWEEP,
+  eventBusArn,
   functionEnvironment,
   iamStatements,
   inventoryScope,
   memberRoleScope,
+  securityHubProductArn,
   stageSettings,
   type FunctionName,
   type IamScope,
@@ -48,6 +51,9 @@ const scope: IamScope<$util.Input<string>> = {
   ...inventoryScope(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`),
   // sts:AssumeRole on the member role names, in any account of the Organization (SSEGUARD_ORGANIZATION_ID).
   ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`),
+  // Outbox delivery's destinations, only when the stage pushes there.
+  ...(stage.integrations?.eventBus ? { eventBus: [$resolve([partition, region, account]).apply(([p, r, a]) => eventBusArn(stage.integrations!.eventBus!, { partition: String(p), region: String(r), account: String(a) }))] } : {}),
+  ...(stage.integrations?.securityHub ? { securityHubProduct: [$resolve([partition, region, account]).apply(([p, r, a]) => securityHubProductArn({ partition: String(p), region: String(r), account: String(a) }))] } : {}),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
@@ -106,6 +112,9 @@ new aws.lambda.Permission('KeyEventPermission', {
   principal: 'events.amazonaws.com',
   sourceArn: keyEventRule.arn,
 });
+
+/** With SSEGUARD_EVENT_BUS or SSEGUARD_SECURITY_HUB=on: the outbox the other functions write is sent every minute. */
+export const outboxDelivery = stage.integrations ? new sst.aws.CronV2('OutboxDelivery', { schedule: OUTBOX_DELIVERY.schedule, function: functionArgs('outboxDelivery') }) : undefined;
 
 /** The roles member accounts trust (`sseguard member-template --central-role-arn`). */
 export const centralRoleArns = [auditWorker.nodes.function.role, sweep.nodes.function.role, keyEvents.nodes.role.arn];

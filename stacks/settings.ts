@@ -13,7 +13,7 @@ export const ARCHITECTURE = 'arm64';
 export const isProduction = (stage: string): boolean => stage === 'production';
 
 // ── Functions ─────────────────────────────────────────────────────────────────────────────────
-export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi';
+export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi' | 'outboxDelivery';
 
 export interface FunctionSettings {
   handler: string;
@@ -58,7 +58,23 @@ export const FUNCTIONS: Record<FunctionName, FunctionSettings> = {
     reservedConcurrency: 10,
     description: 'Report API and dashboard (bearer token)',
   },
+  // Only with SSEGUARD_EVENT_BUS or SSEGUARD_SECURITY_HUB=on (stacks/functions.ts).
+  outboxDelivery: {
+    handler: 'functions/outbox-delivery.handler',
+    // A run stops 30 s before its timeout and releases the outbox lease; the next tick goes on.
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    // One deliverer: a second would only find the outbox lease held (shared/findings/outbox-lease.ts).
+    reservedConcurrency: 1,
+    description: 'Sends the changes waiting in the outbox to EventBridge and Security Hub',
+  },
 };
+
+// ── Outbox delivery ───────────────────────────────────────────────────────────────────────────
+export const OUTBOX_DELIVERY = {
+  /** A change recorded by the worker, the sweep or key events reaches its destinations within about a minute. */
+  schedule: 'rate(1 minute)',
+} as const;
 
 // ── Audit queue ───────────────────────────────────────────────────────────────────────────────
 export const AUDIT_QUEUE = {
@@ -254,6 +270,8 @@ export interface StageSettings {
   inventory?: InventorySettings;
   /** An AWS Organization audited from this stage: the central bus, and member roles to assume. */
   organization?: OrganizationSettings;
+  /** Where changes are pushed (SSEGUARD_EVENT_BUS: a bus name or ARN; SSEGUARD_SECURITY_HUB=on). */
+  integrations?: { eventBus?: string; securityHub: boolean };
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -261,6 +279,7 @@ const list = (value: string | undefined): string[] => (value ?? '').split(',').m
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
+const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]{1,256}$/;
 
 /**
  * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
@@ -281,6 +300,11 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...auditKeyArns.filter((a) => !/^arn:aws[a-z-]*:kms:[a-z0-9*-]+:(\d{12}|\*):key\/[A-Za-z0-9*-]+$/.test(a)).map((a) => `SSEGUARD_AUDIT_KEY_ARNS: "${a}" is not a KMS key ARN pattern`),
   ];
   const organization = organizationSettings(env, problems);
+  const eventBus = env.SSEGUARD_EVENT_BUS?.trim();
+  const securityHubSetting = env.SSEGUARD_SECURITY_HUB?.trim().toLowerCase();
+  if (securityHubSetting && !['on', 'off'].includes(securityHubSetting)) problems.push(`SSEGUARD_SECURITY_HUB: "${env.SSEGUARD_SECURITY_HUB}" is not on or off`);
+  if (eventBus && !EVENT_BUS.test(eventBus)) problems.push(`SSEGUARD_EVENT_BUS: "${eventBus}" is not an event bus name or ARN`);
+  const securityHub = securityHubSetting === 'on';
   if (createdBuckets.length + existingBuckets.length === 0 && !organization) problems.push('no bucket to monitor: set SSEGUARD_CREATE_BUCKETS, SSEGUARD_EXISTING_BUCKETS or SSEGUARD_ORGANIZATION_ID');
   let inventory: InventorySettings | undefined;
   if (env.SSEGUARD_INVENTORY_DESTINATION) {
@@ -307,8 +331,18 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...(env.SSEGUARD_POLICY_FILE ? { policyFile: env.SSEGUARD_POLICY_FILE } : {}),
     ...(inventory ? { inventory } : {}),
     ...(organization ? { organization } : {}),
+    ...(eventBus || securityHub ? { integrations: { securityHub, ...(eventBus ? { eventBus } : {}) } } : {}),
   };
 }
+
+/** The bus's ARN: as given, or built from its name in the stage's account and Region. */
+export function eventBusArn(eventBus: string, where: { partition: string; region: string; account: string }): string {
+  return eventBus.startsWith('arn:') ? eventBus : `arn:${where.partition}:events:${where.region}:${where.account}:event-bus/${eventBus}`;
+}
+
+/** The account's default Security Hub product, the one BatchImportFindings imports under. */
+export const securityHubProductArn = (where: { partition: string; region: string; account: string }): string =>
+  `arn:${where.partition}:securityhub:${where.region}:${where.account}:product/${where.account}/default`;
 
 /** Where the policy file lands inside each function package (Lambda runs in /var/task). */
 /** Functions read the policy as JSON only (they bundle no YAML parser): the stack converts YAML at deploy time. */
@@ -336,6 +370,9 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
     // The role the worker assumes in the member account an event names.
     ...(stage.organization ? { SSEGUARD_MEMBER_ROLE_NAME: stage.organization.auditRoleName } : {}),
+    // The worker, the sweep and key events write an outbox item with each change; outbox-delivery sends them.
+    ...(stage.integrations?.eventBus ? { SSEGUARD_EVENT_BUS: stage.integrations.eventBus } : {}),
+    ...(stage.integrations?.securityHub ? { SSEGUARD_SECURITY_HUB: 'on' } : {}),
   };
 }
 
@@ -368,6 +405,10 @@ export interface IamScope<R> {
   inventoryReports: R[];
   /** With an Organization: the member roles each function may assume (memberRoleArns), in that Organization only. */
   organization?: { id: string; auditRoles: R[]; remediationRoles: R[] };
+  /** With SSEGUARD_EVENT_BUS: the bus's ARN, the one resource outbox delivery may PutEvents to. */
+  eventBus?: R[];
+  /** With SSEGUARD_SECURITY_HUB=on: the account's default product ARN, the one BatchImportFindings targets. */
+  securityHubProduct?: R[];
 }
 
 export interface IamStatement<R> {
@@ -471,6 +512,15 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'CancelKeyDeletion', actions: ['kms:CancelKeyDeletion'], resources: scope.auditKeys },
         findings([...FINDINGS_READ.filter((a) => a !== 'dynamodb:GetItem'), ...FINDINGS_WRITE]),
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
+        tracing,
+      ];
+    case 'outboxDelivery':
+      // Reads the outbox and the key counters (a key's blast radius), removes or marks what was
+      // sent, holds the outbox lease and writes each destination's status: the findings table only.
+      return [
+        findings(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+        ...(scope.eventBus?.length ? [{ sid: 'PutEvents', actions: ['events:PutEvents'], resources: scope.eventBus }] : []),
+        ...(scope.securityHubProduct?.length ? [{ sid: 'ImportFindings', actions: ['securityhub:BatchImportFindings'], resources: scope.securityHubProduct }] : []),
         tracing,
       ];
     case 'reportApi':
