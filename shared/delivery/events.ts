@@ -35,6 +35,7 @@ export async function eventOf(item: OutboxItem, context: DeliveryContext): Promi
           bucket,
           key,
           ...(entry.versionId ? { versionId: entry.versionId } : {}),
+          ...(item.change.noncurrent ? { noncurrent: true } : {}),
           verdict: entry.verdict,
           ...(entry.previousVerdict ? { previousVerdict: entry.previousVerdict } : {}),
           change: entry.removed ? 'removed' : entry.previousVerdict === undefined ? 'new' : entry.previousVerdict === entry.verdict ? 'changed' : 'verdict-changed',

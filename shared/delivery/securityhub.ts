@@ -71,6 +71,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 export { objectFindingId };
 
 export const keyFindingId = (keyArn: string): string => `sseguard/kms-key/${keyArn}`;
+export const postureFindingId = (bucket: string): string => `sseguard/bucket-posture/${bucket}`;
 
 const TYPES = ['Software and Configuration Checks/AWS Security Best Practices/Data Protection'];
 
@@ -83,13 +84,14 @@ function objectFinding(change: ObjectChange, account: string, target: SecurityHu
   const nowPassed = status === 'PASSED' && entry.previousVerdict !== undefined && COMPLIANCE[entry.previousVerdict] !== 'PASSED';
   return {
     SchemaVersion: '2018-10-08',
-    Id: objectFindingId(change.bucket, change.key),
+    // A noncurrent version is exposure of its own: its own finding, beside the current object's.
+    Id: objectFindingId(change.bucket, change.key, change.noncurrent ? entry.versionId : undefined),
     ProductArn: `arn:${partition}:securityhub:${region}:${account}:product/${account}/default`,
     GeneratorId: 'sseguard/s3-object-encryption',
     AwsAccountId: account,
     CreatedAt: entry.auditedAt,
     UpdatedAt: entry.auditedAt,
-    Title: (entry.removed ? 'S3 object removed' : `S3 object encryption is ${entry.verdict}`).slice(0, 256),
+    Title: (entry.removed ? 'S3 object removed' : `S3 object ${change.noncurrent ? 'noncurrent version ' : ''}encryption is ${entry.verdict}`).slice(0, 256),
     Description: (reasons || `object is ${entry.verdict} with the encryption policy`).slice(0, 1024),
     FindingProviderFields: { Severity: { Label: objectSeverity(entry.verdict, entry.reasons), Original: entry.verdict }, Types: TYPES },
     Resources: [
@@ -144,6 +146,36 @@ async function keyFinding(item: Extract<OutboxItem, { kind: 'key' }>, account: s
   };
 }
 
+/** A bucket's posture (default encryption, SSE-C blocking, TLS, unencrypted puts): one finding per bucket. */
+function postureFinding(item: Extract<OutboxItem, { kind: 'posture' }>, account: string, target: SecurityHubTarget): AwsSecurityFinding {
+  const partition = target.partition ?? 'aws';
+  const { posture } = item;
+  const verdict = posture.verdict as Verdict;
+  const status = COMPLIANCE[verdict] ?? 'WARNING';
+  const reasons = posture.reasons.map((r) => `${r.code}: ${r.message}`).join('\n');
+  const nowPassed = status === 'PASSED' && posture.previousVerdict !== undefined && COMPLIANCE[posture.previousVerdict as Verdict] !== 'PASSED';
+  return {
+    SchemaVersion: '2018-10-08',
+    Id: postureFindingId(posture.bucket),
+    ProductArn: `arn:${partition}:securityhub:${target.region}:${account}:product/${account}/default`,
+    GeneratorId: 'sseguard/s3-bucket-encryption-posture',
+    AwsAccountId: account,
+    CreatedAt: item.at,
+    UpdatedAt: item.at,
+    Title: `S3 bucket encryption posture is ${posture.verdict}`.slice(0, 256),
+    Description: (reasons || `the bucket's encryption settings are ${posture.verdict} with the policy`).slice(0, 1024),
+    FindingProviderFields: { Severity: { Label: objectSeverity(verdict, posture.reasons), Original: posture.verdict }, Types: TYPES },
+    Resources: [{ Type: 'AwsS3Bucket', Id: `arn:${partition}:s3:::${posture.bucket}`, Partition: partition as Partition, Region: target.region }],
+    Compliance: {
+      Status: status,
+      ...(posture.reasons.length ? { StatusReasons: posture.reasons.slice(0, 10).map((r) => ({ ReasonCode: r.code, Description: r.message.slice(0, 2048) })) } : {}),
+    },
+    ...(nowPassed ? { Workflow: { Status: 'RESOLVED' } } : {}),
+    RecordState: 'ACTIVE',
+    ProductFields: { 'sseguard/verdict': posture.verdict, 'sseguard/reasons': posture.reasons.map((r) => r.code).join(',') },
+  };
+}
+
 /** Splits findings into calls of at most 100 findings and 6 MB. */
 function importCalls<T extends { bytes: number }>(findings: T[]): T[][] {
   const calls: T[][] = [];
@@ -170,12 +202,13 @@ export function securityHubDestination(client: SecurityHubClient, target: Securi
       const findings: { id: string; finding: AwsSecurityFinding; bytes: number }[] = [];
       for (const item of items) {
         // A fix's own event and a run's end are EventBridge news; the object's change that follows is the finding.
-        if (item.kind === 'remediation' || item.kind === 'run' || item.kind === 'posture') {
+        if (item.kind === 'remediation' || item.kind === 'run') {
           delivered.add(item.id);
           continue;
         }
         const account = item.kind === 'object' ? (item.change.account ?? (await target.callerAccount())) : await target.callerAccount();
-        const finding = item.kind === 'object' ? objectFinding(item.change, account, target) : await keyFinding(item, account, target, context);
+        const finding =
+          item.kind === 'object' ? objectFinding(item.change, account, target) : item.kind === 'posture' ? postureFinding(item, account, target) : await keyFinding(item, account, target, context);
         const bytes = Buffer.byteLength(JSON.stringify(finding));
         if (bytes > MAX_FINDING_BYTES) throw new Error(`finding ${finding.Id} is ${bytes} bytes: Security Hub takes at most ${MAX_FINDING_BYTES}`);
         findings.push({ id: item.id, finding, bytes });

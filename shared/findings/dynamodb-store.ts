@@ -163,8 +163,8 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       undecided.push(...chunk.undecided);
       recheck.push(...chunk.recheck);
     }
-    for (let start = 0; start < noncurrent.length; start += OBJECTS_PER_TRANSACTION) {
-      await this.recordVersions(noncurrent.slice(start, start + OBJECTS_PER_TRANSACTION));
+    for (let start = 0; start < noncurrent.length; start += perTransaction) {
+      await this.recordVersions(noncurrent.slice(start, start + perTransaction));
     }
     return { undecided, recheck };
   }
@@ -195,6 +195,16 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
           };
         }),
         ...[...plan.counters].map(([sk, deltas]) => counterUpdate(this.tableName, { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) }, deltas)),
+        // A noncurrent version's change goes out too, as its own finding (one Security Hub Id per version).
+        ...(this.outbox
+          ? plan.states.flatMap(({ state }) => {
+              const before = previous.get(versionId_(state));
+              const { bucket, key, auditedAt, rev, verdict, mode, kmsKeyArn, versionId, etag, reasons, size } = state;
+              const entry = { auditedAt, rev, verdict, mode, kmsKeyArn, versionId, etag, reasons, ...(before ? { previousVerdict: before.verdict } : {}) };
+              const change = { bucket, key, entry, size, noncurrent: true, ...accountOf(state) };
+              return outboxItemsForHistory(change, `${versionSk(versionId)}#${rev}`, false).map((item) => outboxPut(this.tableName, item));
+            })
+          : []),
       ];
       try {
         await transactWrite(this.documents, items, `recording ${findings.length} noncurrent versions`);

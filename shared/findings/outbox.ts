@@ -31,6 +31,8 @@ export interface ObjectChange {
   /** The account and Region the finding belongs to, when the finding names them. */
   account?: string;
   region?: string;
+  /** A noncurrent version (its own finding: the Security Hub Id names the version). */
+  noncurrent?: boolean;
 }
 
 export interface KeyAtRisk {

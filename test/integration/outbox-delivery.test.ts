@@ -22,11 +22,13 @@ import { loadConfig } from '../../shared/config.ts';
 import { createEventBridgeClient, eventBridgeDestination } from '../../shared/delivery/eventbridge.ts';
 import { deliverOutbox, type Destination } from '../../shared/delivery/outbox-delivery.ts';
 import { cachedCallerAccount, createSecurityHubClients, securityHubDestination } from '../../shared/delivery/securityhub.ts';
-import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { DynamoFindingsStore, ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
+import { PostureStore } from '../../shared/findings/posture-store.ts';
 import { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK } from '../../shared/findings/outbox-lease.ts';
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
+import { finding } from '../support/report-fixtures.ts';
 import { runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
@@ -270,5 +272,46 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     expect(new Set(changed.map((e) => e.detail.eventId)).size).toBe(20);
     expect((await hubFindings('stage-crash')).length).toBe(20);
     expect(await outboxSize()).toBe(0);
+  });
+
+  test('Security Hub: a noncurrent version is a finding of its own (its Id names the version), a bucket posture one per bucket', async () => {
+    const store = new DynamoFindingsStore(clients.documents, config().table, { outbox: true });
+    const current = { ...finding('stage-versions', 'doc.csv', 'noncompliant', 'sse-s3', 10), versionId: 'v2', isLatest: true };
+    const noncurrent = { ...finding('stage-versions', 'doc.csv', 'noncompliant', 'sse-c', 10), versionId: 'v1', isLatest: false };
+    await store.record([current, noncurrent]);
+    // Recorded again unchanged: nothing more waits.
+    await store.record([noncurrent]);
+    await new PostureStore(clients.documents, config().table, { outbox: true }).record({
+      bucket: 'stage-versions',
+      verdict: 'noncompliant',
+      reasons: [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
+      remediate: false,
+      auditedAt: new Date().toISOString(),
+      defaultEncryption: { status: 'configured', mode: 'sse-s3' },
+      sseC: 'blocked',
+      policy: 'none',
+      tls: 'not-enforced',
+      unencryptedPuts: 'allowed',
+      notes: [],
+    });
+    expect(await outboxSize()).toBe(3);
+
+    expect(await tickUntilDelivered()).toMatchObject({ delivered: { eventbridge: 3, securityhub: 3 }, completed: 3 });
+    const events = await drain(queueUrl);
+    expect(events.filter((e) => e['detail-type'] === 'Object Finding Changed').map((e) => [e.detail.versionId, e.detail.noncurrent ?? false]).sort()).toEqual([
+      ['v1', true],
+      ['v2', false],
+    ]);
+    const hub = ((await securityHub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? []).filter((f) => f.Id?.includes('stage-versions'));
+    expect(hub.map((f) => f.Id).sort()).toEqual(['sseguard/bucket-posture/stage-versions', 'sseguard/stage-versions/doc.csv', 'sseguard/stage-versions/doc.csv#v1']);
+    expect(hub.find((f) => f.Id === 'sseguard/stage-versions/doc.csv#v1')).toMatchObject({
+      Compliance: { Status: 'FAILED' },
+      Resources: [{ Type: 'AwsS3Object', Details: { AwsS3Object: { VersionId: 'v1' } } }],
+    });
+    expect(hub.find((f) => f.Id === 'sseguard/bucket-posture/stage-versions')).toMatchObject({
+      Compliance: { Status: 'FAILED', StatusReasons: [{ ReasonCode: 'bucket-default-mode-not-allowed' }] },
+      Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::stage-versions' }],
+      RecordState: 'ACTIVE',
+    });
   });
 });
