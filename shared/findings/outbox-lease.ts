@@ -15,9 +15,9 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withRetries } from './dynamodb-writes.ts';
+import { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK } from './outbox.ts';
 
-export const OUTBOX_LEASE_KEY = { pk: 'OUTBOX#LEASE', sk: 'LEASE' } as const;
-export const OUTBOX_STATUS_PK = 'OUTBOX#STATUS';
+export { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK };
 /** How long a lease lasts unless renewed. */
 export const OUTBOX_LEASE_MS = 20_000;
 

@@ -6,6 +6,8 @@
 //
 //   pk                 sk                      what
 //   OUTBOX#<shard>     <at>#<id>               one change waiting for delivery (shard: by object)
+//   OUTBOX#LEASE       LEASE                   the deliverer draining now (outbox-lease.ts)
+//   OUTBOX#STATUS      <destination>           each destination's last run and push (outbox-lease.ts)
 //
 // The item's id is derived from the history item it stands beside (or the key and state it reports):
 // a re-planned transaction writes the same id, and the id is the dedup key consumers see.
@@ -15,6 +17,8 @@ import type { TransactItem } from './dynamodb-writes.ts';
 
 export const OUTBOX_SHARDS = 4;
 export const outboxPk = (shard: number): string => `OUTBOX#${shard}`;
+export const OUTBOX_LEASE_KEY = { pk: 'OUTBOX#LEASE', sk: 'LEASE' } as const;
+export const OUTBOX_STATUS_PK = 'OUTBOX#STATUS';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const shardOf = (text: string): number => parseInt(sha256(text).slice(0, 8), 16) % OUTBOX_SHARDS;

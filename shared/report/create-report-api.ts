@@ -4,6 +4,7 @@ import type { AwsClients } from '../aws/clients.ts';
 import type { Config } from '../config.ts';
 import { PostureReader } from '../findings/posture-reader.ts';
 import { FindingsTableReader } from '../findings/reader.ts';
+import { readDeliveries } from '../findings/outbox-status-reader.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { ReportApi } from './api.ts';
 import { ApiError, type ErrorLogger } from './router.ts';
@@ -28,6 +29,7 @@ export function createReportApi(source: ReportTable, config: ReportApiConfig, lo
       summary: () => findingsTable.summary(),
       reader: new FindingsReader(documents, table, () => findingsTable.recordedBuckets()),
       posture: new PostureReader(documents, table),
+      deliveries: () => readDeliveries(documents, table),
       region,
       // Exemptions live in the policy file, which the API does not read: the pack says so in its gaps.
       evidence: async ({ asOf, window, bucket }) => {

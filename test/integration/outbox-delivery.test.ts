@@ -17,6 +17,7 @@ import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { resetOutboxDeliveryDependencies } from '../../functions/commons/outbox-delivery-dependencies.ts';
 import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { handler as outboxDelivery, type OutboxDeliveryResult } from '../../functions/outbox-delivery.ts';
+import { handler as reportApi, resetReportApi } from '../../functions/report-api.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createEventBridgeClient, eventBridgeDestination } from '../../shared/delivery/eventbridge.ts';
@@ -45,6 +46,7 @@ Object.assign(process.env, {
   SSEGUARD_POLICY: policyPath,
   SSEGUARD_EVENT_BUS: BUS,
   SSEGUARD_SECURITY_HUB: 'on',
+  SSEGUARD_API_TOKEN: 'outbox-delivery-test-token-0123456789abcdef',
 });
 const SCHEDULED_EVENT = fileURLToPath(new URL('../events/outbox-delivery-scheduled.json', import.meta.url));
 const TIMEOUT_MS = 180_000;
@@ -123,6 +125,15 @@ async function seed(bucket: string, count: number): Promise<string[]> {
   return keys;
 }
 
+/** GET /deliveries through the report API's Lambda handler, as the dashboard asks it. */
+async function deliveries(): Promise<{ pending: number; destinations: Record<string, unknown>[]; deliverer?: unknown }> {
+  resetReportApi();
+  const event = { version: '2.0', rawPath: '/deliveries', rawQueryString: '', headers: { authorization: `Bearer ${process.env.SSEGUARD_API_TOKEN}` }, requestContext: { http: { method: 'GET', path: '/deliveries' } } };
+  const response = (await reportApi(event as never, localLambdaContext('report-api'))) as { statusCode: number; body: string };
+  expect(response.statusCode).toBe(200);
+  return JSON.parse(response.body);
+}
+
 /** The scheduled function's ticks: invoked again while another deliverer holds the lease, as the schedule would. */
 async function tickUntilDelivered(): Promise<Extract<OutboxDeliveryResult, { status: 'delivered' }>> {
   for (let tick = 0; tick < 60; tick++) {
@@ -159,6 +170,8 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
   test('delivers what the audit worker recorded, without the CLI: one event per change, one Security Hub finding per object, then nothing', async () => {
     const keys = await seed('stage-worker', 5);
     expect(await outboxSize()).toBe(5);
+    // Nothing sent yet: no destination has run, five changes wait.
+    expect(await deliveries()).toEqual({ pending: 5, oldestPendingAt: expect.any(String), destinations: [] });
 
     const result = await outboxDelivery({}, localLambdaContext('outbox-delivery', 120_000));
     expect(result).toMatchObject({ status: 'delivered', delivered: { eventbridge: 5, securityhub: 5 }, failed: { eventbridge: 0, securityhub: 0 }, completed: 5 });
@@ -170,6 +183,20 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     // What was sent where, for GET /deliveries: each destination's last push, by the function.
     const status = await clients.documents.send(new GetCommand({ TableName: config().table, Key: { pk: OUTBOX_STATUS_PK, sk: 'eventbridge' } }));
     expect(status.Item).toMatchObject({ lastRunBy: 'lambda', lastRunDelivered: 5, lastRunFailed: 0, lastPushAt: expect.any(String) });
+    expect(await deliveries()).toEqual({
+      pending: 0,
+      destinations: ['eventbridge', 'securityhub'].map((name) => ({
+        name,
+        pending: 0,
+        lastRunAt: expect.any(String),
+        lastRunBy: 'lambda',
+        lastRunDelivered: 5,
+        lastRunFailed: 0,
+        lastPushAt: expect.any(String),
+        totalDelivered: 5,
+        totalFailed: 0,
+      })),
+    });
     // The lease is released when the run ends.
     expect((await clients.documents.send(new GetCommand({ TableName: config().table, Key: OUTBOX_LEASE_KEY }))).Item).toBeUndefined();
 
@@ -221,6 +248,7 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const tick = await outboxDelivery({}, localLambdaContext('outbox-delivery', 120_000));
     expect(tick).toMatchObject({ status: 'busy', leaseHeldElsewhere: true, delivered: {}, completed: 0 });
+    expect(await deliveries()).toMatchObject({ pending: 3, deliverer: { holder: 'cli' } });
     expect((await holding).delivered).toEqual({ eventbridge: 3 });
     expect((await drain(queueUrl)).filter((e) => e['detail-type'] === 'Object Finding Changed')).toHaveLength(3);
   });
