@@ -25,7 +25,7 @@ import { deliverOutbox, type Destination } from '../../shared/delivery/outbox-de
 import { cachedCallerAccount, createSecurityHubClients, securityHubDestination } from '../../shared/delivery/securityhub.ts';
 import { DynamoFindingsStore, ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
-import { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK } from '../../shared/findings/outbox-lease.ts';
+import { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK, acquireOutboxLease } from '../../shared/findings/outbox-lease.ts';
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
@@ -341,5 +341,22 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
       Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::stage-versions' }],
       RecordState: 'ACTIVE',
     });
+  });
+
+  test('the outbox lease: one holder at a time; a holder whose lease another took (a clock ahead, or its own pause) learns it at its next renewal and leaves the new lease alone', async () => {
+    const table = config().table;
+    const first = await acquireOutboxLease(clients.documents, table, { holder: 'cli', leaseMs: 3_000 });
+    expect(first).toBeDefined();
+    expect(await acquireOutboxLease(clients.documents, table, { holder: 'lambda' })).toBeUndefined();
+    // A deliverer whose clock is a minute ahead sees the lease expired and takes it.
+    const second = await acquireOutboxLease(clients.documents, table, { holder: 'lambda', now: () => Date.now() + 60_000 });
+    expect(second).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(first!.held()).toBe(false);
+    expect(second!.held()).toBe(true);
+    await first!.release();
+    expect((await clients.documents.send(new GetCommand({ TableName: table, Key: OUTBOX_LEASE_KEY }))).Item).toMatchObject({ owner: second!.owner, holder: 'lambda' });
+    await second!.release();
+    expect((await clients.documents.send(new GetCommand({ TableName: table, Key: OUTBOX_LEASE_KEY }))).Item).toBeUndefined();
   });
 });
