@@ -15,6 +15,7 @@ import {
   OUTBOX_DELIVERY,
   POLICY_IN_PACKAGE,
   RUNTIME,
+  S3_IN_ANY_REGION,
   SWEEP,
   eventBusArn,
   functionEnvironment,
@@ -33,8 +34,9 @@ export const stage = stageSettings($app.stage, process.env);
 export const organization = organizationBus(stage, $app.stage);
 export const buckets = monitoredBuckets(stage, organization ? [organization.objectRule.arn] : []);
 
-const region = aws.getRegionOutput().name;
 const account = aws.getCallerIdentityOutput().accountId;
+// The Region outbox delivery's bus (by name) and Security Hub product are in.
+const region = aws.getRegionOutput().name;
 const partition = aws.getPartitionOutput().partition;
 
 const scope: IamScope<$util.Input<string>> = {
@@ -81,7 +83,7 @@ function functionArgs(name: FunctionName) {
     concurrency: { reserved: settings.reservedConcurrency },
     link: links,
     // Statements with no resource (no target key configured) are left out, not widened.
-    permissions: iamStatements(name, scope, $interpolate`s3.${region}.amazonaws.com`)
+    permissions: iamStatements(name, scope, S3_IN_ANY_REGION)
       .filter((statement) => statement.resources.length > 0)
       .map(({ actions, resources, conditions }) => ({ actions, resources, ...(conditions ? { conditions } : {}) })),
     environment: functionEnvironment(stage, sweepBuckets),

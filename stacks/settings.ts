@@ -419,8 +419,8 @@ export interface IamStatement<R> {
   conditions?: { test: string; variable: string; values: (R | string)[] }[];
 }
 
-/** KMS data-key actions only when S3 asks for them on the function's behalf. */
-const viaS3 = <R>(s3Service: R) => [{ test: 'StringEquals', variable: 'kms:ViaService', values: [s3Service] }];
+/** KMS data-key actions only when S3 asks for them on the function's behalf (S3 of any Region the pattern admits). */
+const viaS3 = <R>(s3Service: R) => [{ test: 'StringLike', variable: 'kms:ViaService', values: [s3Service] }];
 
 const FINDINGS_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
 // DynamoDB authorises each item of a transaction as its single-item write: sseguard's transactions
@@ -431,6 +431,12 @@ const KEY_FACTS = ['kms:DescribeKey', 'kms:GetKeyRotationStatus'];
 
 /** The `kms:ViaService` value for S3 in a region. */
 export const s3ServiceName = (region: string): string => `s3.${region}.amazonaws.com`;
+/**
+ * S3 in every Region: the worker fixes buckets in each Region the account has buckets in, and S3 asks
+ * KMS from the bucket's Region (a key must be in its bucket's Region), so one Region would deny the
+ * others' fixes. The member template grants the same.
+ */
+export const S3_IN_ANY_REGION = 's3.*.amazonaws.com';
 
 /**
  * The statements of each function's role beyond what SST adds itself (CloudWatch Logs, and for the

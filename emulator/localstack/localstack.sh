@@ -121,7 +121,7 @@ run() {
   mount_in_chroot
   # One LocalStack per chroot: its state directory and cache live in the chroot's /tmp (a fresh tmpfs).
   chroot "$root" /usr/bin/env -i PATH="$venv/bin:/usr/bin:/bin" HOME=/root \
-    SERVICES=s3,kms,sqs,events \
+    SERVICES=s3,kms,sqs,events,sts,iam \
     GATEWAY_LISTEN="127.0.0.1:$port" GATEWAY_SERVER=hypercorn LOCALSTACK_HOST="127.0.0.1:$port" \
     SQS_ENDPOINT_STRATEGY=off DNS_ADDRESS=0 S3_SKIP_KMS_KEY_VALIDATION=0 \
     DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_TELEMETRY_DISABLED=1 \

@@ -3,7 +3,7 @@
 // are authorised item by item, so their actions come from the item kinds the code builds
 // (./transaction-items.ts).
 import { describe, expect, it } from 'vitest';
-import { eventBusArn, functionEnvironment, iamStatements, s3ServiceName, securityHubProductArn, stageSettings, type FunctionName, type IamScope } from '../../stacks/settings.ts';
+import { eventBusArn, functionEnvironment, iamStatements, S3_IN_ANY_REGION, securityHubProductArn, stageSettings, type FunctionName, type IamScope } from '../../stacks/settings.ts';
 import { bundleForAnalysis, sdkCallsInBundle, type SdkCall } from '../support/sdk-calls.ts';
 import { transactionItemKindsInBundle, type TransactionItemKind } from './transaction-items.ts';
 
@@ -105,7 +105,7 @@ const scope: IamScope<string> = {
   eventBus: ['arn:aws:events:us-east-1:111122223333:event-bus/security-alerts'],
   securityHubProduct: ['arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default'],
 };
-const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, s3ServiceName('us-east-1'));
+const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, S3_IN_ANY_REGION);
 const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts|events|securityhub):/;
 
 interface FunctionAnalysis {
@@ -215,10 +215,10 @@ describe('IAM resources', () => {
     }
   });
 
-  it('KMS encryption happens only through S3 and only with the target keys', () => {
+  it('KMS encryption happens only through S3 (of any Region: fixes in every Region the account has buckets in) and only with the target keys', () => {
     for (const s of all.filter((s) => s.actions.some((a) => /^kms:(Encrypt|GenerateDataKey|ReEncryptTo)$/.test(a)))) {
       expect(s.resources).toEqual(scope.targetKeys);
-      expect(s.conditions).toEqual([{ test: 'StringEquals', variable: 'kms:ViaService', values: ['s3.us-east-1.amazonaws.com'] }]);
+      expect(s.conditions).toEqual([{ test: 'StringLike', variable: 'kms:ViaService', values: ['s3.*.amazonaws.com'] }]);
     }
     for (const s of all.filter((s) => s.actions.includes('kms:Decrypt'))) expect(s.conditions?.[0]?.variable).toBe('kms:ViaService');
   });
@@ -282,7 +282,7 @@ describe('pushing changes: only outbox delivery, and only to what the stage turn
 
   it.each(stages)('%s: PutEvents on the named bus and BatchImportFindings on the product, by outbox delivery alone', (_name, stageScope) => {
     const pushes = FUNCTION_NAMES.flatMap((fn) =>
-      iamStatements(fn, stageScope, s3ServiceName('us-east-1'))
+      iamStatements(fn, stageScope, S3_IN_ANY_REGION)
         .filter((s) => s.actions.some((a) => /^(events|securityhub):/.test(a)))
         .map((s) => [fn, s.actions, s.resources]),
     );
