@@ -309,19 +309,22 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     await store.record([current, noncurrent]);
     // Recorded again unchanged: nothing more waits.
     await store.record([noncurrent]);
-    await new PostureStore(clients.documents, config().table, { outbox: true }).record({
-      bucket: 'stage-versions',
-      verdict: 'noncompliant',
-      reasons: [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
-      remediate: false,
-      auditedAt: new Date().toISOString(),
-      defaultEncryption: { status: 'configured', mode: 'sse-s3' },
-      sseC: 'blocked',
-      policy: 'none',
-      tls: 'not-enforced',
-      unencryptedPuts: 'allowed',
-      notes: [],
-    });
+    const postures = new PostureStore(clients.documents, config().table, { outbox: true });
+    const posture = (verdict: 'compliant' | 'noncompliant') =>
+      postures.record({
+        bucket: 'stage-versions',
+        verdict,
+        reasons: verdict === 'compliant' ? [] : [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
+        remediate: false,
+        auditedAt: new Date().toISOString(),
+        defaultEncryption: { status: 'configured', mode: verdict === 'compliant' ? 'sse-kms' : 'sse-s3' },
+        sseC: 'blocked',
+        policy: 'none',
+        tls: 'not-enforced',
+        unencryptedPuts: 'allowed',
+        notes: [],
+      });
+    await posture('noncompliant');
     expect(await outboxSize()).toBe(3);
 
     expect(await tickUntilDelivered()).toMatchObject({ delivered: { eventbridge: 3, securityhub: 3 }, completed: 3 });
@@ -341,6 +344,14 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
       Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::stage-versions' }],
       RecordState: 'ACTIVE',
     });
+
+    // The bucket's default fixed: the same finding turns PASSED and RESOLVED.
+    await posture('compliant');
+    expect(await tickUntilDelivered()).toMatchObject({ delivered: { eventbridge: 1, securityhub: 1 }, completed: 1 });
+    await drain(queueUrl);
+    const fixed = ((await securityHub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? []).filter((f) => f.Id === 'sseguard/bucket-posture/stage-versions');
+    expect(fixed).toHaveLength(1);
+    expect(fixed[0]).toMatchObject({ Compliance: { Status: 'PASSED' }, Workflow: { Status: 'RESOLVED' } });
   });
 
   test('the outbox lease: one holder at a time; a holder whose lease another took (a clock ahead, or its own pause) learns it at its next renewal and leaves the new lease alone', async () => {
