@@ -49,7 +49,7 @@ try {
   await ensureFindingsTable(clients.dynamodb, 'push-bench-off');
   await ensureFindingsTable(clients.dynamodb, 'push-bench-on');
   const off = await time(() => new DynamoFindingsStore(clients.documents, 'push-bench-off').record(findings('off')));
-  const on = await time(() => new DynamoFindingsStore(clients.documents, 'push-bench-on', { outbox: true }).record(findings('on')));
+  const on = await time(() => new DynamoFindingsStore(clients.documents, 'push-bench-on', { outbox: ['eventbridge', 'securityhub'] }).record(findings('on')));
   const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: 'push-bench-on' }), integrations: { eventBus: 'push-bench', securityHub: true } };
   let delivery;
   const push = await time(async () => (delivery = await deliverConfigured(config, clients.documents)));

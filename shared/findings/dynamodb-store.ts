@@ -34,7 +34,7 @@ import type {
   AccountsRun,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
-import { keyOutboxItem, outboxItemsForHistory, outboxPut, runOutboxItem, type OutboxItem } from './outbox.ts';
+import { keyOutboxItem, outboxItemsForHistory, outboxPut, runOutboxItem, type OutboxDestination, type OutboxItem } from './outbox.ts';
 import {
   COUNTERS_PK,
   COUNTER_SHARDS,
@@ -146,10 +146,13 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   /** Whether each change also writes an outbox item for Security Hub and EventBridge (shared/delivery/). */
   readonly outbox: boolean;
+  /** The destinations each outbox item is for (the writer's settings); none: no outbox. */
+  private readonly outboxDestinations: readonly OutboxDestination[];
 
-  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: boolean } = {}) {
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: readonly OutboxDestination[] } = {}) {
     super(documents, tableName);
-    this.outbox = options.outbox ?? false;
+    this.outboxDestinations = options.outbox ?? [];
+    this.outbox = this.outboxDestinations.length > 0;
   }
 
   async record(findings: Finding[]): Promise<RecordResult> {
@@ -202,7 +205,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
               const { bucket, key, auditedAt, rev, verdict, mode, kmsKeyArn, versionId, etag, reasons, size } = state;
               const entry = { auditedAt, rev, verdict, mode, kmsKeyArn, versionId, etag, reasons, ...(before ? { previousVerdict: before.verdict } : {}) };
               const change = { bucket, key, entry, size, noncurrent: true, ...accountOf(state) };
-              return outboxItemsForHistory(change, `${versionSk(versionId)}#${rev}`, false).map((item) => outboxPut(this.tableName, item));
+              return outboxItemsForHistory(change, `${versionSk(versionId)}#${rev}`, false).map((item) => outboxPut(this.tableName, item, this.outboxDestinations));
             })
           : []),
       ];
@@ -230,7 +233,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
-        const outbox = this.outboxItems(plan, findings).map((item) => outboxPut(this.tableName, item));
+        const outbox = this.outboxItems(plan, findings).map((item) => outboxPut(this.tableName, item, this.outboxDestinations));
         await transactWrite(this.documents, [...this.transactItems(plan, shard), ...outbox], `recording ${findings.length} findings`);
         return { undecided: plan.undecided, recheck: plan.recheck };
       } catch (error) {
@@ -412,7 +415,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       if (closeIntent) items.push(this.closeIntentItem(intent));
       // The change goes out with its history entry (shared/findings/outbox.ts): the same transaction.
       if (this.outbox) {
-        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).map((item) => outboxPut(this.tableName, item)));
+        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).map((item) => outboxPut(this.tableName, item, this.outboxDestinations)));
       }
       try {
         await transactWrite(this.documents, items);
@@ -458,7 +461,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
         );
         await transactWrite(this.documents, [
           { Put: { TableName: this.tableName, Item: { pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() } } },
-          outboxPut(this.tableName, item),
+          outboxPut(this.tableName, item, this.outboxDestinations),
         ]).catch((error: unknown) => {
           // Another writer recorded the same change at the same instant: it is in the outbox once.
           if (!failedConditions(error)) throw error;
@@ -510,7 +513,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     if (summary) {
       await transactWrite(this.documents, [
         { Put: { TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } } },
-        outboxPut(this.tableName, runOutboxItem(summary)),
+        outboxPut(this.tableName, runOutboxItem(summary), this.outboxDestinations),
       ]).catch((error: unknown) => {
         if (!failedConditions(error)) throw error;
       });

@@ -39,8 +39,8 @@ export async function readDeliveries(documents: DynamoDBDocumentClient, tableNam
     documents.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': OUTBOX_STATUS_PK } })),
   );
   const names = new Set<string>((statuses.Items ?? []).map((item) => String(item.sk)));
-  // Pending per destination from each item's `delivered` list: only the names and the sort keys are read.
-  const waiting: string[][] = [];
+  // Pending per destination from each item's destinations and `delivered` set: only those and the sort keys are read.
+  const waiting: { for?: string[]; delivered: string[] }[] = [];
   let oldest: string | undefined;
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
     let start: Record<string, unknown> | undefined;
@@ -51,14 +51,17 @@ export async function readDeliveries(documents: DynamoDBDocumentClient, tableNam
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': outboxPk(shard) },
-            ProjectionExpression: 'sk, #delivered',
-            ExpressionAttributeNames: { '#delivered': 'delivered' },
+            ProjectionExpression: 'sk, #delivered, #destinations',
+            ExpressionAttributeNames: { '#delivered': 'delivered', '#destinations': 'destinations' },
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),
       );
       for (const item of page.Items ?? []) {
-        waiting.push((item.delivered as string[] | undefined) ?? []);
+        waiting.push({
+          ...(item.destinations ? { for: item.destinations as string[] } : {}),
+          delivered: [...((item.delivered as Iterable<string> | undefined) ?? [])],
+        });
         const at = String(item.sk).split('#')[0]!;
         if (!oldest || at < oldest) oldest = at;
       }
@@ -75,7 +78,7 @@ export async function readDeliveries(documents: DynamoDBDocumentClient, tableNam
       const count = (field: string) => (item[field] === undefined ? {} : { [field]: Number(item[field]) });
       return {
         name,
-        pending: waiting.filter((delivered) => !delivered.includes(name)).length,
+        pending: waiting.filter((item) => (item.for?.includes(name) ?? true) && !item.delivered.includes(name)).length,
         ...text('lastRunAt'),
         ...text('lastRunBy'),
         ...count('lastRunDelivered'),

@@ -198,7 +198,7 @@ describe('scan --event-bus --security-hub', { timeout: CLI_TIMEOUT_MS }, () => {
     await clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'plain-1.csv' }));
     // A removal reaches the table from the S3 event (the audit worker) as a removed finding.
     const config = { ...loadConfig({ ...process.env, ...env }), integrations: { eventBus: BUS, securityHub: true } };
-    const store = new DynamoFindingsStore(clients.documents, TABLE, { outbox: true });
+    const store = new DynamoFindingsStore(clients.documents, TABLE, { outbox: ['eventbridge', 'securityhub'] });
     await store.record([deletedObjectFinding(BUCKET, 'plain-1.csv', new Date())]);
     const result = await deliverConfigured(config, clients.documents);
     expect(result).toMatchObject({ delivered: { eventbridge: 1, securityhub: 1 }, failed: { eventbridge: 0, securityhub: 0 } });
@@ -212,7 +212,7 @@ test('a bucket posture whose verdict changes: one Bucket Posture Changed per cha
   const table = 'integrations-posture';
   await ensureFindingsTable(clients.dynamodb, table);
   const queue = await queueFor('posture-events');
-  const posture = new PostureStore(clients.documents, table, { outbox: true });
+  const posture = new PostureStore(clients.documents, table, { outbox: ['eventbridge'] });
   const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: table }), integrations: { eventBus: BUS, securityHub: false } };
   const at = (s: number) => new Date(Date.UTC(2026, 11, 4, 0, 0, s)).toISOString();
   const finding = (verdict: 'compliant' | 'noncompliant', s: number): PostureFinding => ({

@@ -234,6 +234,27 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     expect(await outboxSize()).toBe(0);
   });
 
+  test('different destinations: a CLI drain with only --event-bus leaves what Security Hub still needs; the stage function then imports every finding once and sends no event again', async () => {
+    // Written by the stage's worker (SSEGUARD_EVENT_BUS and SSEGUARD_SECURITY_HUB=on): each item is for both.
+    const keys = await seed('stage-split', 4);
+    const cli = await deliverOutbox(clients.documents, config().table, [eventBridgeDestination(createEventBridgeClient(), BUS)], { holder: 'cli' });
+    expect(cli).toMatchObject({ delivered: { eventbridge: 4 }, completed: 0, leftForOthers: 4 });
+    expect((await drain(queueUrl)).map((e) => e.detail.key).sort()).toEqual([...keys].sort());
+    expect(await outboxSize()).toBe(4);
+    const view = await deliveries();
+    expect(view.pending).toBe(4);
+    expect(view.destinations.find((d) => d.name === 'eventbridge')).toMatchObject({ pending: 0, lastRunBy: 'cli', lastRunDelivered: 4 });
+    expect(view.destinations.find((d) => d.name === 'securityhub')).toMatchObject({ pending: 4 });
+
+    // The stage's function (both destinations): Security Hub takes each finding once, EventBridge nothing again.
+    const result = await tickUntilDelivered();
+    expect(result).toMatchObject({ delivered: { securityhub: 4 }, completed: 4 });
+    expect(result.delivered.eventbridge ?? 0).toBe(0);
+    expect(await drain(queueUrl)).toEqual([]);
+    expect((await hubFindings('stage-split')).map((f) => f.Id).sort()).toEqual(keys.map((k) => `sseguard/stage-split/${k}`).sort());
+    expect(await outboxSize()).toBe(0);
+  });
+
   test('a deliverer that does not wait gives way to the one holding the lease: it sends nothing, the holder sends each change once', async () => {
     await seed('stage-busy', 3);
     // The stage's own destinations, each a little slow: the holder is still sending when the tick comes.
@@ -251,6 +272,9 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     expect(await deliveries()).toMatchObject({ pending: 3, deliverer: { holder: 'cli' } });
     expect((await holding).delivered).toEqual({ eventbridge: 3 });
     expect((await drain(queueUrl)).filter((e) => e['detail-type'] === 'Object Finding Changed')).toHaveLength(3);
+    // The holder had only EventBridge: the next tick imports the three into Security Hub and sends no event again.
+    expect(await tickUntilDelivered()).toMatchObject({ delivered: { securityhub: 3 }, completed: 3 });
+    expect(await drain(queueUrl)).toEqual([]);
   });
 
   test('30% throttling on both APIs and a deliverer killed mid-push: after the next ticks every change is delivered exactly once', async () => {
@@ -303,13 +327,13 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
   });
 
   test('Security Hub: a noncurrent version is a finding of its own (its Id names the version), a bucket posture one per bucket', async () => {
-    const store = new DynamoFindingsStore(clients.documents, config().table, { outbox: true });
+    const store = new DynamoFindingsStore(clients.documents, config().table, { outbox: ['eventbridge', 'securityhub'] });
     const current = { ...finding('stage-versions', 'doc.csv', 'noncompliant', 'sse-s3', 10), versionId: 'v2', isLatest: true };
     const noncurrent = { ...finding('stage-versions', 'doc.csv', 'noncompliant', 'sse-c', 10), versionId: 'v1', isLatest: false };
     await store.record([current, noncurrent]);
     // Recorded again unchanged: nothing more waits.
     await store.record([noncurrent]);
-    const postures = new PostureStore(clients.documents, config().table, { outbox: true });
+    const postures = new PostureStore(clients.documents, config().table, { outbox: ['eventbridge', 'securityhub'] });
     const posture = (verdict: 'compliant' | 'noncompliant') =>
       postures.record({
         bucket: 'stage-versions',
