@@ -12,10 +12,15 @@ export async function configuredDestinations(config: Config): Promise<Destinatio
     destinations.push(eventBridgeDestination(createEventBridgeClient(options), config.integrations.eventBus));
   }
   if (config.integrations?.securityHub) {
-    const { cachedCallerAccount, createSecurityHubClients, securityHubDestination } = await import('./securityhub.ts');
+    const { cachedCallerAccount, createSecurityHubClients, securityHubClientsPerAccount, securityHubDestination } = await import('./securityhub.ts');
+    const { assumedRoleCredentials } = await import('../accounts/credentials.ts');
     const { securityHub, sts } = createSecurityHubClients(options);
     const partition = config.region.startsWith('cn-') ? 'aws-cn' : config.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-    destinations.push(securityHubDestination(securityHub, { region: config.region, partition, callerAccount: cachedCallerAccount(sts) }));
+    // A member's findings are imported with the member's audit role (SSEGUARD_MEMBER_ROLE_NAME).
+    const member = assumedRoleCredentials({ roleName: config.memberRoleName, partition, ...(config.memberExternalId ? { externalId: config.memberExternalId } : {}) }, { sts, clientOptions: options });
+    destinations.push(
+      securityHubDestination(securityHub, { region: config.region, partition, callerAccount: cachedCallerAccount(sts), clientFor: securityHubClientsPerAccount(options, member) }),
+    );
   }
   return destinations;
 }

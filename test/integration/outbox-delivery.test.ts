@@ -10,6 +10,7 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { handler as auditWorker } from '../../functions/audit-worker.ts';
@@ -376,6 +377,27 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     const fixed = ((await securityHub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? []).filter((f) => f.Id === 'sseguard/bucket-posture/stage-versions');
     expect(fixed).toHaveLength(1);
     expect(fixed[0]).toMatchObject({ Compliance: { Status: 'PASSED' }, Workflow: { Status: 'RESOLVED' } });
+  });
+
+  test('an Organization member\'s findings are imported with the member\'s assumed audit role, under its own product: GetFindings as the member shows them, the central account has none', async () => {
+    const MEMBER = '111111111111';
+    const store = new DynamoFindingsStore(clients.documents, config().table, { outbox: ['eventbridge', 'securityhub'] });
+    const central = { ...finding('stage-central', 'a.csv', 'noncompliant', 'sse-s3', 10) };
+    const member = { ...finding('stage-member', 'b.csv', 'noncompliant', 'sse-s3', 10), account: MEMBER, region: 'us-east-1' };
+    await store.record([central, member]);
+    expect(await tickUntilDelivered()).toMatchObject({ delivered: { securityhub: 2 }, failed: { securityhub: 0 }, completed: 2 });
+    await drain(queueUrl);
+
+    // moto's AssumeRole credentials act in the role's account: what the member's Security Hub holds.
+    const sts = new STSClient({});
+    const { Credentials } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${MEMBER}:role/sseguard-audit`, RoleSessionName: 'test' }));
+    const asMember = new SecurityHubClient({ credentials: { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! } });
+    const memberHub = ((await asMember.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? []).filter((f) => f.Id?.startsWith('sseguard/stage-'));
+    expect(memberHub.map((f) => [f.Id, f.AwsAccountId, f.ProductArn])).toEqual([
+      ['sseguard/stage-member/b.csv', MEMBER, `arn:aws:securityhub:us-east-1:${MEMBER}:product/${MEMBER}/default`],
+    ]);
+    expect((await hubFindings('stage-member')).length).toBe(0);
+    expect((await hubFindings('stage-central')).map((f) => f.AwsAccountId)).toEqual(['123456789012']);
   });
 
   test('the outbox lease: one holder at a time; a holder whose lease another took (a clock ahead, or its own pause) learns it at its next renewal and leaves the new lease alone', async () => {
