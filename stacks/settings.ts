@@ -456,10 +456,11 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
   // report folders (ListBucket, to find the newest manifest). Never a write.
   const inventoryReports: IamStatement<R> = { sid: 'InventoryReports', actions: ['s3:GetObject'], resources: scope.inventoryReports };
   const inventoryDestinations: IamStatement<R> = { sid: 'InventoryDestinations', actions: ['s3:ListBucket'], resources: scope.inventoryDestinations };
-  // Only the worker assumes member roles today, and only the audit role: it audits what a member
-  // account's event names, and never fixes member objects (the remediation role in the member
-  // template is for a later step). The sweep does not fan out per account yet, and key events
-  // queue member re-checks to the worker: neither sends AssumeRole (the IAM-from-code test holds it).
+  // The worker assumes the member audit role (it audits what a member account's event names, and
+  // never fixes member objects: the remediation role in the member template is for a later step);
+  // outbox delivery assumes it to import a member's Security Hub findings. The sweep does not fan out
+  // per account yet, and key events queue member re-checks to the worker: neither sends AssumeRole
+  // (the IAM-from-code test holds it).
   const memberRoles = (): IamStatement<R>[] => {
     const org = scope.organization;
     if (!org) return [];
@@ -527,6 +528,9 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         findings(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
         ...(scope.eventBus?.length ? [{ sid: 'PutEvents', actions: ['events:PutEvents'], resources: scope.eventBus }] : []),
         ...(scope.securityHubProduct?.length ? [{ sid: 'ImportFindings', actions: ['securityhub:BatchImportFindings'], resources: scope.securityHubProduct }] : []),
+        // A member's findings are imported with the member's audit role (Security Hub takes a finding
+        // under the default product from its own account only): the audit role, in the Organization.
+        ...(scope.securityHubProduct?.length ? memberRoles() : []),
         tracing,
       ];
     case 'reportApi':
