@@ -21,6 +21,7 @@ import { backoffMs, retrying, type RetryPolicy } from '../aws/retry.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { ObjectChange, OutboxItem } from '../findings/outbox.ts';
 import type { DeliveryContext, Destination } from './outbox-delivery.ts';
+import { AT_RISK_KEY_STATES } from './events.ts';
 import { objectFindingId } from './finding-id.ts';
 
 const MAX_FINDINGS = 100;
@@ -166,7 +167,9 @@ async function keyFinding(item: Extract<OutboxItem, { kind: 'key' }>, account: s
   const exposure = await context.keyExposure(item.key.keyArn);
   const dependents = exposure.objects > 0;
   const pending = item.key.keyState === 'PendingDeletion';
-  const label: Label = dependents ? 'CRITICAL' : 'LOW';
+  // Back from at risk (enabled again, deletion cancelled): the same finding, PASSED and RESOLVED.
+  const recovered = !AT_RISK_KEY_STATES.has(item.key.keyState);
+  const label: Label = recovered ? 'INFORMATIONAL' : dependents ? 'CRITICAL' : 'LOW';
   return {
     SchemaVersion: '2018-10-08',
     Id: keyFindingId(item.key.keyArn),
@@ -175,14 +178,22 @@ async function keyFinding(item: Extract<OutboxItem, { kind: 'key' }>, account: s
     AwsAccountId: account,
     CreatedAt: item.at,
     UpdatedAt: item.at,
-    Title: `KMS key ${pending ? 'pending deletion' : item.key.keyState} with ${exposure.objects} S3 objects encrypted under it`.slice(0, 256),
+    Title: (recovered
+      ? `KMS key ${item.key.keyState} again (was ${item.key.previousState ?? 'at risk'}): ${exposure.objects} S3 objects encrypted under it are readable`
+      : `KMS key ${pending ? 'pending deletion' : item.key.keyState} with ${exposure.objects} S3 objects encrypted under it`
+    ).slice(0, 256),
     Description: (
       `${exposure.objects} objects (${exposure.bytes} bytes) recorded by sseguard are encrypted under this key; ` +
-      (pending ? `it is scheduled for deletion on ${item.key.deletionDate ?? 'an unknown date'}, after which they cannot be read.` : `they cannot be read while the key is ${item.key.keyState}.`)
+      (recovered
+        ? `the key is ${item.key.keyState} again, so they can be read.`
+        : pending
+          ? `it is scheduled for deletion on ${item.key.deletionDate ?? 'an unknown date'}, after which they cannot be read.`
+          : `they cannot be read while the key is ${item.key.keyState}.`)
     ).slice(0, 1024),
     FindingProviderFields: { Severity: { Label: label, Original: item.key.keyState }, Types: TYPES },
     Resources: [{ Type: 'AwsKmsKey', Id: item.key.keyArn, Partition: partition as Partition, Region: region }],
-    Compliance: { Status: 'FAILED' },
+    Compliance: { Status: recovered ? 'PASSED' : 'FAILED' },
+    ...(recovered ? { Workflow: { Status: 'RESOLVED' } } : {}),
     RecordState: 'ACTIVE',
     ProductFields: { 'sseguard/keyState': item.key.keyState, 'sseguard/objects': String(exposure.objects), 'sseguard/bytes': String(exposure.bytes) },
   };

@@ -436,7 +436,8 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   async recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void> {
     if (this.outbox) {
-      // A key newly at risk is a change: its facts and its outbox item are written together.
+      // A key newly at risk is a change, and so is one back from it (enabled again, its deletion
+      // cancelled: its finding resolves): its facts and its outbox item are written together.
       const previous = new Map(
         (await batchGet(this.documents, this.tableName, keys.map((key) => ({ pk: KMSKEYS_PK, sk: key.arn })))).map((item) => [String(item.sk), item]),
       );
@@ -444,8 +445,15 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       for (const key of keys) {
         const before = previous.get(key.arn);
         const state = keyStateOf(key);
-        const wasAtRisk = before !== undefined && AT_RISK_KEY_STATES.has(keyStateOf(before as unknown as KeyLookup) ?? '');
-        if (!state || !AT_RISK_KEY_STATES.has(state) || wasAtRisk) {
+        const previousState = before === undefined ? undefined : keyStateOf(before as unknown as KeyLookup);
+        const wasAtRisk = AT_RISK_KEY_STATES.has(previousState ?? '');
+        const atRisk = state !== undefined && AT_RISK_KEY_STATES.has(state);
+        // Only a described key is known to be back: one we could not read says nothing of its state.
+        const recovered = wasAtRisk && key.status === 'described' && state === 'Enabled';
+        // Still at risk in another state (a deletion cancelled leaves the key Disabled): its finding
+        // must no longer name a deletion date.
+        const movedWhileAtRisk = atRisk && wasAtRisk && previousState !== state;
+        if (!state || (atRisk ? wasAtRisk && !movedWhileAtRisk : !recovered)) {
           rest.push(key);
           continue;
         }
@@ -455,7 +463,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
             keyArn: key.arn,
             keyState: state,
             ...(deletionDate ? { deletionDate: new Date(deletionDate).toISOString() } : {}),
-            ...(before ? { previousState: keyStateOf(before as unknown as KeyLookup) ?? 'unknown' } : {}),
+            ...(before ? { previousState: previousState ?? 'unknown' } : {}),
           },
           checkedAt.toISOString(),
         );

@@ -47,6 +47,7 @@ export interface ObjectChange {
   noncurrent?: boolean;
 }
 
+/** A key newly at risk, or one back from it (keyState Enabled, previousState the at-risk one). */
 export interface KeyAtRisk {
   keyArn: string;
   keyState: string;
