@@ -311,7 +311,8 @@ async function policyChange(
 function renderDelivery(delivery: DeliveryResult): string {
   const line = (name: string) => `${name}: ${delivery.delivered[name] ?? 0} sent${delivery.failed[name] ? `, ${delivery.failed[name]} left for the next run (still failing)` : ''}`;
   if (delivery.leaseHeldElsewhere) return '\nPushed changes: another deliverer (the stage\'s outbox-delivery function?) is draining the outbox: it sends this run\'s changes.\n';
-  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.\n`;
+  const others = delivery.leftForOthers ? ` ${delivery.leftForOthers} also wait for a destination this run does not push to (the stage's outbox-delivery function sends them there).` : '';
+  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.${others}\n`;
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

@@ -31,7 +31,7 @@ import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { finding } from '../support/report-fixtures.ts';
-import { runKillableCli } from '../support/cli.ts';
+import { runCli, runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
 
@@ -238,13 +238,20 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
   test('different destinations: a CLI drain with only --event-bus leaves what Security Hub still needs; the stage function then imports every finding once and sends no event again', async () => {
     // Written by the stage's worker (SSEGUARD_EVENT_BUS and SSEGUARD_SECURITY_HUB=on): each item is for both.
     const keys = await seed('stage-split', 4);
-    const cli = await deliverOutbox(clients.documents, config().table, [eventBridgeDestination(createEventBridgeClient(), BUS)], { holder: 'cli' });
-    expect(cli).toMatchObject({ delivered: { eventbridge: 4 }, completed: 0, leftForOthers: 4 });
-    expect((await drain(queueUrl)).map((e) => e.detail.key).sort()).toEqual([...keys].sort());
+    // `scan --event-bus` as a person runs it on their machine, without Security Hub: it re-audits
+    // (nothing changed, nothing new in the outbox) and drains what waits, to EventBridge only.
+    const cli = await runCli(['scan', '--bucket', 'stage-split', '--event-bus', BUS], { SSEGUARD_SECURITY_HUB: 'off', SSEGUARD_EVENT_BUS: '' });
+    // The worker's four changes and the CLI's own Run Completed (written for EventBridge alone: its writer's destinations).
+    expect(cli.stdout, cli.stderr).toContain('eventbridge: 5 sent.');
+    expect(cli.stdout).toContain('4 also wait for a destination this run does not push to');
+    expect(cli.stdout).not.toContain('securityhub');
+    const sent = await drain(queueUrl);
+    expect(sent.map((e) => e['detail-type']).sort()).toEqual([...keys.map(() => 'Object Finding Changed'), 'Run Completed']);
+    expect(sent.filter((e) => e['detail-type'] === 'Object Finding Changed').map((e) => e.detail.key).sort()).toEqual([...keys].sort());
     expect(await outboxSize()).toBe(4);
     const view = await deliveries();
     expect(view.pending).toBe(4);
-    expect(view.destinations.find((d) => d.name === 'eventbridge')).toMatchObject({ pending: 0, lastRunBy: 'cli', lastRunDelivered: 4 });
+    expect(view.destinations.find((d) => d.name === 'eventbridge')).toMatchObject({ pending: 0, lastRunBy: 'cli', lastRunDelivered: 5 });
     expect(view.destinations.find((d) => d.name === 'securityhub')).toMatchObject({ pending: 4 });
 
     // The stage's function (both destinations): Security Hub takes each finding once, EventBridge nothing again.
