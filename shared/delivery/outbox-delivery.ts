@@ -62,7 +62,7 @@ const PAGE = 100;
 const SETTLE_CONCURRENCY = 16;
 
 /** Reads the outbox, oldest first per shard, a page at a time. */
-async function* pendingPages(documents: DynamoDBDocumentClient, tableName: string): AsyncIterable<OutboxItem[]> {
+async function* pendingPages(documents: DynamoDBDocumentClient, tableName: string, listDelivered: Set<string>): AsyncIterable<OutboxItem[]> {
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
     let start: Record<string, unknown> | undefined;
     do {
@@ -76,7 +76,11 @@ async function* pendingPages(documents: DynamoDBDocumentClient, tableName: strin
       };
       const page = await withRetries('Query', () => documents.send(new QueryCommand(input)));
       // `delivered` is a string set (a Set once read): a list here, like every other field.
-      const items = (page.Items ?? []).map(({ pk: _pk, sk: _sk, delivered, ...item }) => ({ ...item, ...(delivered ? { delivered: [...(delivered as Iterable<string>)] } : {}) }) as unknown as OutboxItem);
+      const items = (page.Items ?? []).map(({ pk: _pk, sk: _sk, delivered, ...item }) => {
+        // An item an earlier version marked holds a list, which ADD cannot extend: it is rewritten as a set.
+        if (Array.isArray(delivered)) listDelivered.add(String(item.id));
+        return { ...item, ...(delivered ? { delivered: [...(delivered as Iterable<string>)] } : {}) } as unknown as OutboxItem;
+      });
       if (items.length > 0) yield items;
       start = page.LastEvaluatedKey;
     } while (start);
@@ -140,7 +144,8 @@ async function drain(documents: DynamoDBDocumentClient, tableName: string, desti
   const inBatches = async <T>(list: T[], work: (t: T) => Promise<void>) => {
     for (let start = 0; start < list.length; start += SETTLE_CONCURRENCY) await Promise.all(list.slice(start, start + SETTLE_CONCURRENCY).map(work));
   };
-  for await (const items of pendingPages(documents, tableName)) {
+  const listDelivered = new Set<string>();
+  for await (const items of pendingPages(documents, tableName, listDelivered)) {
     if (stop()) {
       result.stoppedEarly = true;
       return;
@@ -167,9 +172,10 @@ async function drain(documents: DynamoDBDocumentClient, tableName: string, desti
               new UpdateCommand({
                 TableName: tableName,
                 Key: outboxKey(item),
-                UpdateExpression: 'ADD delivered :name',
+                ...(listDelivered.has(item.id)
+                  ? { UpdateExpression: 'SET delivered = :names', ExpressionAttributeValues: { ':names': new Set(done.get(item.id)) } }
+                  : { UpdateExpression: 'ADD delivered :names', ExpressionAttributeValues: { ':names': new Set([destination.name]) } }),
                 ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':name': new Set([destination.name]) },
               }),
             ),
           ).catch((error: unknown) => {

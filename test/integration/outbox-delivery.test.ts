@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -27,7 +27,7 @@ import { cachedCallerAccount, createSecurityHubClients, securityHubDestination }
 import { DynamoFindingsStore, ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
 import { OUTBOX_LEASE_KEY, OUTBOX_STATUS_PK, acquireOutboxLease } from '../../shared/findings/outbox-lease.ts';
-import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
+import { OUTBOX_SHARDS, objectOutboxItem, outboxKey, outboxPk } from '../../shared/findings/outbox.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { finding } from '../support/report-fixtures.ts';
@@ -260,6 +260,15 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     expect(result.delivered.eventbridge ?? 0).toBe(0);
     expect(await drain(queueUrl)).toEqual([]);
     expect((await hubFindings('stage-split')).map((f) => f.Id).sort()).toEqual(keys.map((k) => `sseguard/stage-split/${k}`).sort());
+    expect(await outboxSize()).toBe(0);
+  });
+
+  test('an item an earlier version wrote (no destinations, `delivered` a list: EventBridge took it): the function imports it into Security Hub alone and removes it', async () => {
+    const legacy = objectOutboxItem('object', { bucket: 'stage-legacy', key: 'old.csv', entry: { auditedAt: new Date().toISOString(), rev: 1, verdict: 'noncompliant', reasons: [] } }, 'HIST#legacy');
+    await clients.documents.send(new PutCommand({ TableName: config().table, Item: { ...outboxKey(legacy), ...legacy, delivered: ['eventbridge'] } }));
+    expect(await tickUntilDelivered()).toMatchObject({ status: 'delivered', delivered: { securityhub: 1 }, completed: 1 });
+    expect(await drain(queueUrl)).toEqual([]);
+    expect((await hubFindings('stage-legacy')).map((f) => f.Id)).toEqual(['sseguard/stage-legacy/old.csv']);
     expect(await outboxSize()).toBe(0);
   });
 
