@@ -368,7 +368,7 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     SSEGUARD_SWEEP_INTERVAL_HOURS: String(SWEEP.intervalHours),
     ...(stage.policyFile ? { SSEGUARD_POLICY: POLICY_IN_PACKAGE(stage.policyFile) } : {}),
     ...(stage.inventory ? { SSEGUARD_SWEEP_INVENTORY: 'auto', SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS: String(SWEEP.inventoryMaxAgeHours) } : {}),
-    // The role the worker assumes in the member account an event names.
+    // The role the worker assumes in the member account an event names (and outbox delivery, to import a member's Security Hub findings as the member).
     ...(stage.organization ? { SSEGUARD_MEMBER_ROLE_NAME: stage.organization.auditRoleName } : {}),
     // The worker, the sweep and key events write an outbox item with each change; outbox-delivery sends them.
     ...(stage.integrations?.eventBus ? { SSEGUARD_EVENT_BUS: stage.integrations.eventBus } : {}),
