@@ -105,6 +105,8 @@ export function batchSettingsFor(config: Config, flags: NonNullable<ScanCommandO
 }
 
 const EXAMPLES_SHOWN = 20;
+/** Longer than a lease (OUTBOX_LEASE_MS): a killed deliverer's lease has expired by then. */
+const CLI_DELIVERY_WAIT_MS = 30_000;
 
 export async function scanCommand(configIn: Config, options: ScanCommandOptions, out: Writable = process.stdout): Promise<number> {
   const config: Config = {
@@ -247,7 +249,9 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   }
   const batchJobs: CreatedJob[] = remediation.batch ? await remediation.batch.finish() : [];
   // What this run (and any run that stopped before pushing) changed goes out now, from the outbox.
-  const delivery = await deliverConfigured(config, runtime.clients.documents);
+  // The stage's outbox-delivery function may be draining: wait for its lease a little (it renews
+  // it every few seconds while it works), else leave this run's changes to it.
+  const delivery = await deliverConfigured(config, runtime.clients.documents, { holder: 'cli', waitMs: CLI_DELIVERY_WAIT_MS });
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
   // With a report diff the unchanged rows were not audited again: what the bucket's recorded findings still are counts too.
@@ -355,7 +359,9 @@ async function policyChange(
 
 function renderDelivery(delivery: DeliveryResult): string {
   const line = (name: string) => `${name}: ${delivery.delivered[name] ?? 0} sent${delivery.failed[name] ? `, ${delivery.failed[name]} left for the next run (still failing)` : ''}`;
-  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.\n`;
+  if (delivery.leaseHeldElsewhere) return '\nPushed changes: another deliverer (the stage\'s outbox-delivery function?) is draining the outbox: it sends this run\'s changes.\n';
+  const others = delivery.leftForOthers ? ` ${delivery.leftForOthers} also wait for a destination this run does not push to (the stage's outbox-delivery function sends them there).` : '';
+  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.${others}\n`;
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

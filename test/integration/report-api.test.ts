@@ -443,7 +443,7 @@ describe('description and CORS', () => {
     const document = await get('/openapi.json');
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/', '/accounts', '/buckets', '/events', '/evidence', '/export.asff', '/export.csv', '/export.json', '/export.ocsf', '/export.ocsf-parquet', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
+      ['/', '/accounts', '/buckets', '/deliveries', '/events', '/evidence', '/export.asff', '/export.csv', '/export.json', '/export.ocsf', '/export.ocsf-parquet', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
     );
     const parameters = document.paths['/findings'].get.parameters;
     const byName = Object.fromEntries(parameters.map((p: { name: string }) => [p.name, p]));
