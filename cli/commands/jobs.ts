@@ -5,10 +5,10 @@
 import type { Writable } from 'node:stream';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { BatchJobStore, type BatchJobRecord } from '#shared/findings/batch-job-store.ts';
-import { foldJob, type FoldDependencies } from '#shared/fleet/batch-fold.ts';
-import { describeJob, submitJob } from '#shared/fleet/batch-jobs.ts';
-import { isTerminalJobStatus, jobsExitCode } from '#shared/fleet/batch-plan.ts';
-import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
+import { foldJob, type FoldDependencies } from '#shared/batch-operations/fold-completion.ts';
+import { describeJob, submitJob } from '#shared/batch-operations/jobs.ts';
+import { isTerminalJobStatus, jobsExitCode } from '#shared/batch-operations/job-rules.ts';
+import { createS3ControlClient } from '#shared/batch-operations/s3-control.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { policyIdOf, type PolicyId } from '#shared/domain/policy-identity.ts';
 import type { ResolvedPolicy } from '#shared/domain/policy.ts';

@@ -4,8 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import type { ObjectAudit } from '../../shared/audit/audit-object.ts';
 import type { ObjectFacts } from '../../shared/domain/encryption.ts';
-import { createBatchRemediator } from '../../shared/fleet/batch-remediator.ts';
-import { completionRow } from '../../shared/fleet/batch.ts';
+import { createBatchRemediator } from '../../shared/batch-operations/batch-remediator.ts';
+import { completionRow } from '../../shared/batch-operations/job-files.ts';
 import {
   batchGroupKey,
   batchSettingsProblems,
@@ -14,7 +14,7 @@ import {
   jobsExitCode,
   manifestKeyOf,
   taskRecord,
-} from '../../shared/fleet/batch-plan.ts';
+} from '../../shared/batch-operations/job-rules.ts';
 import { planRemediation, type RemediationTarget } from '../../shared/remediation/plan.ts';
 
 const ACCOUNT = '111122223333';

@@ -35,7 +35,7 @@ import {
   reportPrefixOf,
   type BatchSettings,
   type BatchTarget,
-} from './batch-plan.ts';
+} from './job-rules.ts';
 import { ManifestFile } from './manifest-file.ts';
 
 /** S3 Control throttling and 5xx: the same loop as every other retry, a little slower to start. */

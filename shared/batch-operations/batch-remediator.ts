@@ -6,8 +6,8 @@ import type { Remediator } from '../audit/audit-batch.ts';
 import type { RemediationRecord } from '../domain/finding.ts';
 import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
 import type { RemediationOutcomeCode } from '../remediation/outcomes.ts';
-import { decideBatch } from './batch-plan.ts';
-import type { BatchCollector } from './batch-jobs.ts';
+import { decideBatch } from './job-rules.ts';
+import type { BatchCollector } from './jobs.ts';
 
 export interface BatchRemediatorDependencies {
   perObject: Remediator;
