@@ -15,7 +15,7 @@ import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectC
 import { parseArgs } from 'node:util';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { inventoryConfiguration } from '#shared/inventory/setup.ts';
-import { PRICES } from '#shared/plan/prices.ts';
+import { PRICES } from '#shared/cost/prices.ts';
 import { deliverInventory } from '../cli/commands/deliver-inventory.ts';
 import { freePort, startEmulator, useEmulator } from '../cli/emulator-process.ts';
 import { startFaultProxy } from '../test/support/fault-proxy.ts';

@@ -6,14 +6,14 @@ import { createAwsClients } from '#shared/aws/clients.ts';
 import { errorFacts, unreachableEndpoint } from '#shared/aws/errors.ts';
 import { PolicyError } from '#shared/domain/policy.ts';
 import { readPolicyFile } from '#shared/policy-loader.ts';
-import { policyWouldFix } from '#shared/plan/policy-fix.ts';
+import { policyWouldFix } from '#shared/cost/policy-fix.ts';
 import { CliError } from '../vocabulary.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource } from '#shared/inventory/source.ts';
-import { planFor, type Cost, type FixTarget, type Plan } from '#shared/plan/plan.ts';
-import { PricesError, pricesWith } from '#shared/plan/prices.ts';
-import { tallier } from '#shared/plan/tally.ts';
+import { planFor, type Cost, type FixTarget, type Plan } from '#shared/cost/estimate.ts';
+import { PricesError, pricesWith } from '#shared/cost/prices.ts';
+import { tallier } from '#shared/cost/tally.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 
 export interface PlanCommandOptions {
