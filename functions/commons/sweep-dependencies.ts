@@ -6,7 +6,7 @@ import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import type { Runtime } from '#shared/runtime.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
-import { planBucketInventory } from '#shared/sweep/inventory-plan.ts';
+import { planBucketInventory } from '#shared/sweep/inventory-or-listing.ts';
 import type { SweepDependencies } from '#shared/sweep/sweep.ts';
 import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';

@@ -8,7 +8,7 @@
 // (shared/audit/inventory-file-audit.ts).
 import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
-import { writesNothing } from '../findings/record-plan.ts';
+import { writesNothing } from '../findings/record-decision.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
 import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from '../inventory/inventory-scan.ts';

@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import type { FixIntent, FixLog } from '../findings/store.ts';
 import { remediateObject, type RemediationOptions, type RemediationOutcome, type RemediationTarget } from '../remediation/index.ts';
-import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
+import { planRemediation, type RemediationFacts } from '../remediation/fix-plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-batch.ts';
 import { describeHolder, FixInProgressElsewhere } from './idempotent-fix.ts';

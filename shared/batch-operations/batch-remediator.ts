@@ -4,7 +4,7 @@
 // every object under it, with the reason, and no job.
 import type { Remediator } from '../audit/audit-batch.ts';
 import type { RemediationRecord } from '../domain/finding.ts';
-import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
+import { planRemediation, type RemediationFacts } from '../remediation/fix-plan.ts';
 import type { RemediationOutcomeCode } from '../remediation/outcomes.ts';
 import { decideBatch } from './job-rules.ts';
 import type { BatchCollector } from './jobs.ts';

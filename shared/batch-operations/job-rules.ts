@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { EncryptionSnapshot } from '../domain/encryption-snapshot.ts';
-import { isAtTarget, type RemediationPlan, type RemediationTarget } from '../remediation/plan.ts';
+import { isAtTarget, type RemediationPlan, type RemediationTarget } from '../remediation/fix-plan.ts';
 import type { TaskResult } from './job-files.ts';
 
 /** What one job changes every object to: one key, one Bucket Key setting. */

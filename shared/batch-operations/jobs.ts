@@ -25,8 +25,8 @@ import { retrying, type RetryPolicy } from '../aws/retry.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchJobRecord, BatchJobStore } from '../findings/batch-job-store.ts';
 import type { FixIntent } from '../findings/store.ts';
-import { sameVersion } from '../findings/record-plan.ts';
-import type { RemediationTarget } from '../remediation/plan.ts';
+import { sameVersion } from '../findings/record-decision.ts';
+import type { RemediationTarget } from '../remediation/fix-plan.ts';
 import {
   batchGroupKey,
   batchIntentId,

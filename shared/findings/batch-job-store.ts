@@ -7,7 +7,7 @@ import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchSettings, BatchTarget } from '../batch-operations/job-rules.ts';
 import { remediationLogPut } from './dynamodb-store.ts';
 import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
-import { sealedFixEntry } from './record-plan.ts';
+import { sealedFixEntry } from './record-decision.ts';
 import type { FixIntent } from './store.ts';
 import { JOBS_PK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
 

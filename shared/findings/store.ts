@@ -2,7 +2,7 @@
 import type { EncryptionMode, KeyLookup } from '../domain/encryption.ts';
 import type { EncryptionSnapshot, Finding, RemediationRecord } from '../domain/finding.ts';
 import type { RemediationAction } from '../remediation/outcomes.ts';
-import type { RemediationTarget } from '../remediation/plan.ts';
+import type { RemediationTarget } from '../remediation/fix-plan.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
 import type { Verdict } from '../domain/verdict.ts';
 

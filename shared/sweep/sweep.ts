@@ -12,7 +12,7 @@ import type { ListedObject } from '../domain/listed-object.ts';
 import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-queue-messages.ts';
 import { inventoryFileMessages } from '../inventory/messages.ts';
 import type { InventoryDestination, InventoryReport } from '../inventory/source.ts';
-import type { InventoryPlan } from './inventory-plan.ts';
+import type { InventoryPlan } from './inventory-or-listing.ts';
 import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
 
 /** Inventory file messages enqueued per checkpoint save. */

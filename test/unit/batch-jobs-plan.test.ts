@@ -15,7 +15,7 @@ import {
   manifestKeyOf,
   taskRecord,
 } from '../../shared/batch-operations/job-rules.ts';
-import { planRemediation, type RemediationTarget } from '../../shared/remediation/plan.ts';
+import { planRemediation, type RemediationTarget } from '../../shared/remediation/fix-plan.ts';
 
 const ACCOUNT = '111122223333';
 const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
