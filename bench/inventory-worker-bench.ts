@@ -15,7 +15,7 @@ import { loadConfig } from '../shared/config.ts';
 import { ensureFindingsTable } from '../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../shared/findings/store.ts';
 import { inventoryFileMessages } from '../shared/inventory/messages.ts';
-import { InventoryReportProgress } from '../shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '../shared/findings/inventory-progress.ts';
 import { s3InventorySource } from '../shared/inventory/source.ts';
 import { loadPolicy } from '../shared/policy-loader.ts';
 import { SqsQueues, ensureQueues } from '../shared/queue/sqs-queue.ts';

@@ -6,11 +6,11 @@ import type { InventoryFileAuditDependencies } from '#shared/audit/inventory-fil
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
-import { InventoryReportProgress } from '#shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '#shared/findings/inventory-progress.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
-import { countSweepPage } from '#shared/sweep/sweep-page-count.ts';
-import type { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { countSweepPage } from '#shared/findings/sweep-page-count.ts';
+import type { SweepRuns } from '#shared/findings/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
 /** The audit worker: audit, fix once, record; dead-letter what cannot be parsed; count sweep pages. */

@@ -19,7 +19,7 @@ import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
 import { inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
-import type { InventoryReportProgress } from '../inventory/report-progress.ts';
+import type { InventoryReportProgress } from '../findings/inventory-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import type { RequestAuditDependencies } from './audit-batch.ts';

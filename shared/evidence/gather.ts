@@ -6,7 +6,7 @@ import type { Exemption } from '../domain/policy-model.ts';
 import { FindingsTableReader, type Item } from '../findings/reader.ts';
 import type { KeyAction, ScanRun, Summary } from '../findings/store.ts';
 import { KEYACTIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
-import type { SweepRun } from '../sweep/sweep-runs.ts';
+import type { SweepRun } from '../findings/sweep-runs.ts';
 import { groupObjectItems, type EvidenceInputs, type ObjectRecords } from './pack.ts';
 
 async function partition(documents: DynamoDBDocumentClient, tableName: string, pk: string): Promise<Item[]> {

@@ -13,7 +13,7 @@ import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } fro
 import { inventoryFileMessages } from '../inventory/messages.ts';
 import type { InventoryDestination, InventoryReport } from '../inventory/source.ts';
 import type { InventoryPlan } from './inventory-or-listing.ts';
-import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
+import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from '../findings/sweep-runs.ts';
 
 /** Inventory file messages enqueued per checkpoint save. */
 export const FILES_PER_STEP = 100;

@@ -15,7 +15,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { inventoryFileMessages } from '../../shared/inventory/messages.ts';
-import { InventoryReportProgress } from '../../shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '../../shared/findings/inventory-progress.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';

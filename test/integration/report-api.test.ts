@@ -488,7 +488,7 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
   });
 
   test('a finished scheduled sweep counts as the last sweep of every bucket it covered', async () => {
-    const { SweepRuns } = await import('../../shared/sweep/sweep-runs.ts');
+    const { SweepRuns } = await import('../../shared/findings/sweep-runs.ts');
     const runs = new SweepRuns(clients.documents, TABLE);
     const buckets = (await get('/summary')).buckets.map((b: { bucket: string }) => b.bucket);
     const checkpoint = await runs.start({ runId: '2026-11-23T03:00:00.000Z~abc123', startedAt: '2026-11-23T03:00:00.000Z', buckets });

@@ -7,10 +7,10 @@
 // Every write is conditional: two sweeps cannot both advance the same checkpoint.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from '../findings/table.ts';
+import { transactWrite, withRetries } from './dynamodb-writes.ts';
+import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from './table.ts';
 import type { InventoryDestination } from '../inventory/source.ts';
-import type { LastSweptReport } from './inventory-or-listing.ts';
+import type { LastSweptReport } from '../sweep/inventory-or-listing.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { SweepPageRef } from '../events/audit-queue-messages.ts';

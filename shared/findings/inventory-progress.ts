@@ -4,8 +4,8 @@
 // count reach the report's file count asks for the report's reconciliation.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { inventoryFileKey, inventoryReportKey } from '../findings/table.ts';
+import { transactWrite, withRetries } from './dynamodb-writes.ts';
+import { inventoryFileKey, inventoryReportKey } from './table.ts';
 
 export interface ReportProgress {
   bucket: string;
