@@ -17,7 +17,7 @@
 // retried until the DLQ takes it. Reconciliation holds the report's keys (≈ 200 bytes each).
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
-import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
+import type { InventoryScanStats } from './inventory-scan.ts';
 import { inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
 import type { InventoryReportProgress } from '../findings/inventory-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';

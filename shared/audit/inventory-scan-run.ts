@@ -11,7 +11,7 @@ import type { Finding } from '../domain/finding.ts';
 import { writesNothing } from '../findings/record-decision.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
-import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from '../inventory/inventory-scan.ts';
+import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from './inventory-scan.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
