@@ -14,13 +14,7 @@ import { remediateObject, type RemediationOptions, type RemediationOutcome, type
 import { planRemediation, type RemediationFacts } from '../remediation/fix-plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-batch.ts';
-import { describeHolder, FixInProgressElsewhere } from './idempotent-fix.ts';
-
-/** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
-export type FixOnce = (
-  identity: { bucket: string; key: string; versionId?: string; etag?: string; noncurrent?: boolean; size?: number; target: RemediationTarget },
-  fix: () => Promise<RemediationOutcome>,
-) => Promise<RemediationOutcome>;
+import { describeHolder, FixInProgressElsewhere, type FixOnce } from './idempotent-fix.ts';
 
 export interface RemediatorDependencies extends AuditDependencies {
   s3: S3Client;
