@@ -11,7 +11,7 @@ import type { Runtime } from '#shared/runtime.ts';
 import { BatchJobStore } from '#shared/findings/batch-job-store.ts';
 import { BatchCollector } from '#shared/batch-operations/jobs.ts';
 import { policyIdOf } from '#shared/domain/policy-identity.ts';
-import type { BatchSettings } from '#shared/batch-operations/job-rules.ts';
+import type { BatchSettings } from '#shared/domain/batch-settings.ts';
 import { createBatchRemediator } from '#shared/batch-operations/batch-remediator.ts';
 import { createS3ControlClient } from '#shared/batch-operations/s3-control.ts';
 

@@ -18,24 +18,9 @@
 import { createHash } from 'node:crypto';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { EncryptionSnapshot } from '../domain/encryption-snapshot.ts';
+import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
 import { isAtTarget, type RemediationPlan, type RemediationTarget } from '../remediation/fix-plan.ts';
 import type { TaskResult } from './job-files.ts';
-
-/** What one job changes every object to: one key, one Bucket Key setting. */
-export interface BatchTarget {
-  kmsKeyArn: string;
-  bucketKey: boolean;
-}
-
-/** The job settings a run is given (flags or SSEGUARD_BATCH_*). */
-export interface BatchSettings {
-  accountId: string;
-  roleArn: string;
-  reportBucket: string;
-  /** Prefix of manifests and completion reports in the report bucket. */
-  prefix: string;
-  priority: number;
-}
 
 export const DEFAULT_BATCH_PRIORITY = 10;
 export const DEFAULT_BATCH_PREFIX = 'sseguard-batch';

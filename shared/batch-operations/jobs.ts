@@ -23,6 +23,7 @@ import type { ObjectFacts } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import { retrying, type RetryPolicy } from '../aws/retry.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
+import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
 import type { BatchJobRecord, BatchJobStore } from '../findings/batch-job-store.ts';
 import type { FixIntent } from '../findings/store.ts';
 import { sameVersion } from '../findings/record-decision.ts';
@@ -33,8 +34,6 @@ import {
   clientRequestToken,
   manifestKeyOf,
   reportPrefixOf,
-  type BatchSettings,
-  type BatchTarget,
 } from './job-rules.ts';
 import { ManifestFile } from './manifest-file.ts';
 

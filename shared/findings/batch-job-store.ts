@@ -4,7 +4,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
-import type { BatchSettings, BatchTarget } from '../batch-operations/job-rules.ts';
+import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
 import { remediationLogPut } from './dynamodb-store.ts';
 import { batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
 import { sealedFixEntry } from './record-decision.ts';

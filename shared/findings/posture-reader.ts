@@ -3,8 +3,8 @@
 // changes. No write path: the report API reads postures through this module alone.
 import { GetCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
-import type { PostureFinding } from '../posture/evaluate-posture.ts';
-import type { PostureChange } from '../posture/remediate.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
+import type { PostureChange } from '../domain/posture-change.ts';
 import { withRetries } from './dynamodb-writes.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, posturePk } from './table.ts';
 

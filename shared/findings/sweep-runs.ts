@@ -10,11 +10,9 @@ import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { transactWrite, withRetries } from './dynamodb-writes.ts';
 import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from './table.ts';
 import type { InventoryDestination } from '../inventory/source.ts';
-import type { LastSweptReport } from '../sweep/inventory-or-listing.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { SweepPageRef } from '../events/audit-queue-messages.ts';
-import { countSweepPage } from './sweep-page-count.ts';
+import { countSweepPage, type SweepPageRef } from './sweep-page-count.ts';
 
 export interface SweepCheckpoint {
   runId: string;
@@ -57,6 +55,12 @@ export interface SweepRun {
   verdicts: Partial<Record<Verdict, number>>;
   /** Inventory data-file messages enqueued (each audited by the worker, counted in the report's progress). */
   filesEnqueued?: number;
+}
+
+/** The inventory report the last sweep sent for a bucket: the next run's report must be newer. */
+export interface LastSweptReport {
+  manifestKey: string;
+  reportDate: string;
 }
 
 export class CheckpointConflictError extends Error {
