@@ -34,7 +34,7 @@ export interface Config {
   sweepAllVersions: boolean;
   /** S3 Batch Operations (scan --batch, jobs): the account the jobs run in, the role, where manifests and reports go. */
   batch: { accountId?: string; roleArn?: string; reportBucket?: string; prefix: string; priority: number };
-  /** 'auto': a bucket with a usable S3 Inventory report is swept from it (shared/sweep/inventory-plan.ts). */
+  /** 'auto': a bucket with a usable S3 Inventory report is swept from it (shared/sweep/inventory-or-listing.ts). */
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;

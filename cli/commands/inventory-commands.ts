@@ -97,13 +97,13 @@ export function registerPlanCommand(program: Command, setExit: (code: number) =>
     .option('--no-bucket-key', 'price the fix without an S3 Bucket Key (one KMS call per object)')
     .option('--client-side', 'the policy looks at client-side encryption (every new or changed object needs a HEAD)', false)
     .option('--region <region>', "Region whose KMS quota paces the run (default $AWS_REGION)")
-    .option('--prices <file>', 'JSON overriding any part of the price table (the shape of PRICES in shared/plan/prices.ts)')
+    .option('--prices <file>', 'JSON overriding any part of the price table (the shape of PRICES in shared/cost/prices.ts)')
     .option('--policy <file>', 'price the fix only for objects this policy would fix (default: every object not in --target mode)')
     .option('--json', 'print one JSON document', false)
     .addHelpText(
       'after',
       `
-Prices: one dated table in shared/plan/prices.ts (us-east-1 list prices, its date and sources printed
+Prices: one dated table in shared/cost/prices.ts (us-east-1 list prices, its date and sources printed
 with every plan). Override any part with --prices, e.g. {"s3":{"getHeadPer1000":0.00042},"quotas":{"kmsPerSecondByRegion":{"eu-west-3":30000}}}.
 Durations: work divided by the tightest rate: half the Region's KMS request quota (others share it),
 3,500 writes/s and 5,500 reads/s per prefix, over the bucket's top-level prefixes.

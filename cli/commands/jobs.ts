@@ -1,7 +1,7 @@
 // `sseguard jobs`: the S3 Batch Operations jobs `scan --remediate --batch` recorded, with DescribeJob's
 // status and progress. A job whose manifest was uploaded but whose CreateJob was not answered is created
 // now (same token: never a second job); a finished job not yet folded is folded into the findings
-// (shared/fleet/batch-fold.ts). --wait polls with backoff until every job is finished and folded.
+// (shared/batch-operations/fold-completion.ts). --wait polls with backoff until every job is finished and folded.
 import type { Writable } from 'node:stream';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { BatchJobStore, type BatchJobRecord } from '#shared/findings/batch-job-store.ts';

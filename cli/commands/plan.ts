@@ -1,6 +1,6 @@
 // `sseguard plan`: what auditing and fixing a bucket will cost, from its newest S3 Inventory report,
 // before a single HEAD or fix is paid for. Reads the report once (streamed), prices it with the
-// dated table in shared/plan/prices.ts (or a JSON override), prints a table or JSON.
+// dated table in shared/cost/prices.ts (or a JSON override), prints a table or JSON.
 import { readFileSync } from 'node:fs';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { errorFacts, unreachableEndpoint } from '#shared/aws/errors.ts';

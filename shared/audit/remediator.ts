@@ -5,7 +5,7 @@
 // A fix is recorded durably before it is reported: its intent (object, version, ETag, planned fix)
 // is written before the S3 call, and its outcome right after it (fixLog), not with the findings
 // batch that a crash would lose. A crash between the two leaves the intent for the next audit of
-// the object to close with what S3 shows (record-plan.ts).
+// the object to close with what S3 shows (findings/record-decision.ts).
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';

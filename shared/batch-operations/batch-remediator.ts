@@ -1,5 +1,5 @@
 // The remediator of `scan --remediate --batch`: an object whose fix is UpdateObjectEncryption becomes
-// a task of its target's Batch job (batch-jobs.ts); every other object takes the per-object path
+// a task of its target's Batch job (jobs.ts); every other object takes the per-object path
 // (copies stay conditional on the audited ETag). A target key of another account is refused for
 // every object under it, with the reason, and no job.
 import type { Remediator } from '../audit/audit-batch.ts';

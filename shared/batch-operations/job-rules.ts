@@ -1,6 +1,6 @@
 // Bulk fixes with S3 Batch Operations, the pure part: which objects may go to a job, how they are
 // grouped into jobs, the job's idempotency token, the per-object record a completion-report row
-// becomes, and the exit code of `sseguard jobs`. No I/O; batch-jobs.ts carries it out.
+// becomes, and the exit code of `sseguard jobs`. No I/O; jobs.ts carries it out.
 //
 //   object's plan                                   Batch
 //   update-encryption, current version               a task of the job of its target (key, Bucket Key)

@@ -145,7 +145,7 @@ export interface KeyAction {
 export interface RecordResult {
   /** Findings whose order against the stored state only a fresh HeadObject can tell: audit them again. */
   undecided: Finding[];
-  /** Stale audits whose recorded version may have been deleted permanently (record-plan.ts): check it. */
+  /** Stale audits whose recorded version may have been deleted permanently (findings/record-decision.ts): check it. */
   recheck?: { finding: Finding; recordedVersionId: string }[];
 }
 

@@ -3,7 +3,7 @@
 // checkpoint saved after each listing page is enqueued: a run stopped by its time budget (or a
 // crash) resumes where it stopped on the next tick. A page enqueued again after a crash between
 // send and save is audited again (idempotent) and counted once (page markers).
-// A bucket with a usable S3 Inventory report (shared/sweep/inventory-plan.ts) is covered by it
+// A bucket with a usable S3 Inventory report (shared/sweep/inventory-or-listing.ts) is covered by it
 // instead: one message per data file, FILES_PER_STEP per checkpoint save, the report named in the
 // checkpoint so a resumed run goes on with the same report's next file. A file sent twice after a
 // crash is audited once (the worker's per-file marker).
