@@ -7,7 +7,7 @@ import { FindingsTableReader } from './findings/reader.ts';
 import type { ReportApiConfig } from './report/api-config.ts';
 import { ReportApi } from './report/api.ts';
 import { ApiError, type ErrorLogger } from './report/router.ts';
-import { FindingsReader } from './report/findings-query.ts';
+import { FindingsReader } from './findings/findings-query.ts';
 import { gatherEvidenceInputs } from './evidence/gather.ts';
 import { buildEvidence } from './evidence/pack.ts';
 

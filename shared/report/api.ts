@@ -8,7 +8,7 @@ import { CursorCodec, CursorError, type Position } from './cursor.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { dashboardHtml } from './dashboard-page.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
-import type { FindingsQuery, FindingsReader } from './findings-query.ts';
+import type { FindingsQuery, FindingsReader } from '../findings/findings-query.ts';
 import { openApiDocument } from './openapi.ts';
 import { REMEDIATIONS_PK, keyAliases, keysView, remediationView, summaryView, type RemediationView } from './overview.ts';
 import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLogger, type HandleOptions, type Route } from './router.ts';

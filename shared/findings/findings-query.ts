@@ -10,10 +10,10 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EncryptionMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import { fromStateItem, type Item } from '../findings/reader.ts';
-import type { HistoryEntry, StoredFinding } from '../findings/store.ts';
-import { INDEXES, STATE_SK, objectPk, type IndexName } from '../findings/table.ts';
-import type { Position } from './cursor.ts';
+import { fromStateItem, type Item } from './reader.ts';
+import type { HistoryEntry, StoredFinding } from './store.ts';
+import { INDEXES, STATE_SK, objectPk, type IndexName } from './table.ts';
+import type { Position } from '../report/cursor.ts';
 
 /** Mode filter values: the encryption modes, and `unknown` for objects that could not be read. */
 export type ModeFilter = EncryptionMode | 'unknown';
