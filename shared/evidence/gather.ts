@@ -1,21 +1,13 @@
 // Gathers what an evidence pack is computed from: the findings table's object items (a scan of the
 // table), key facts and actions, whole-bucket runs; the buckets that exist (when the caller can
 // list them) and the policy's exemptions. DynamoDB only: the report API's bundle carries it.
-import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Exemption } from '../domain/policy-model.ts';
-import { FindingsTableReader, type Item } from '../findings/reader.ts';
+import { FindingsTableReader } from '../findings/reader.ts';
 import type { KeyAction, ScanRun, Summary } from '../findings/store.ts';
 import { KEYACTIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
 import type { SweepRun } from '../findings/sweep-runs.ts';
 import { groupObjectItems, type EvidenceInputs, type ObjectRecords } from './pack.ts';
-
-async function partition(documents: DynamoDBDocumentClient, tableName: string, pk: string): Promise<Item[]> {
-  const items: Item[] = [];
-  for await (const page of paginateQuery({ client: documents, pageSize: 1000 }, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } })) {
-    items.push(...((page.Items ?? []) as Item[]));
-  }
-  return items;
-}
 
 export interface GatherDependencies {
   documents: DynamoDBDocumentClient;
@@ -31,9 +23,9 @@ export async function gatherEvidenceInputs(deps: GatherDependencies): Promise<Ev
   for await (const page of reader.objectItems()) groupObjectItems(page, objects);
   const summary = await reader.summary();
   const [scans, sweeps, actions] = await Promise.all([
-    partition(deps.documents, deps.tableName, SCANS_PK),
-    partition(deps.documents, deps.tableName, SWEEPS_PK),
-    partition(deps.documents, deps.tableName, KEYACTIONS_PK),
+    reader.allItems(SCANS_PK),
+    reader.allItems(SWEEPS_PK),
+    reader.allItems(KEYACTIONS_PK),
   ]);
   const wholeBucketRuns = new Map<string, string[]>();
   const ran = (bucket: string, at: string) => wholeBucketRuns.set(bucket, [...(wholeBucketRuns.get(bucket) ?? []), at]);

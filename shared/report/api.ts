@@ -4,11 +4,11 @@
 // that turn their requests into an ApiRequest and write back the ApiResponse.
 import type { PostureReader } from '../findings/posture-reader.ts';
 import type { Summary } from '../findings/store.ts';
-import { CursorCodec, CursorError, type Position } from './cursor.ts';
+import { CursorCodec, CursorError } from './cursor.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { dashboardHtml } from './dashboard-page.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
-import type { FindingsQuery, FindingsReader } from '../findings/findings-query.ts';
+import type { FindingsQuery, FindingsReader, Position } from '../findings/findings-query.ts';
 import { openApiDocument } from './openapi.ts';
 import { REMEDIATIONS_PK, keyAliases, keysView, remediationView, summaryView, type RemediationView } from './overview.ts';
 import { ApiError, Router, json, type ApiRequest, type ApiResponse, type ErrorLogger, type HandleOptions, type Route } from './router.ts';
