@@ -17,7 +17,7 @@ import type { Finding } from '../../shared/domain/finding.ts';
 import { VERDICTS } from '../../shared/domain/verdict.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { bodyText, createReportApi } from '../../shared/report-api.ts';
+import { bodyText, createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { scanBucket } from '../../shared/audit/scan.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';

@@ -42,7 +42,7 @@ const LAYERS: Record<string, number> = {
   // Views of the findings: the report, the evidence pack, and the API that serves both.
   report: 5,
   evidence: 5,
-  'report-api.ts': 6,
+  'report-api': 6,
 };
 
 const root = resolve(import.meta.dirname, '../..');

@@ -1,15 +1,15 @@
 // Builds the report API over the documents client alone: the API only reads the findings table, so
 // it needs neither the S3, KMS and SQS clients nor the inspectors, and its bundle carries none.
-import type { AwsClients } from './aws/clients.ts';
-import type { Config } from './config.ts';
-import { PostureReader } from './findings/posture-reader.ts';
-import { FindingsTableReader } from './findings/reader.ts';
-import type { ReportApiConfig } from './report/api-config.ts';
-import { ReportApi } from './report/api.ts';
-import { ApiError, type ErrorLogger } from './report/router.ts';
-import { FindingsReader } from './findings/findings-query.ts';
-import { gatherEvidenceInputs } from './evidence/gather.ts';
-import { buildEvidence } from './evidence/pack.ts';
+import type { AwsClients } from '../aws/clients.ts';
+import type { Config } from '../config.ts';
+import { PostureReader } from '../findings/posture-reader.ts';
+import { FindingsTableReader } from '../findings/reader.ts';
+import type { ReportApiConfig } from '../report/api-config.ts';
+import { ReportApi } from '../report/api.ts';
+import { ApiError, type ErrorLogger } from '../report/router.ts';
+import { FindingsReader } from '../findings/findings-query.ts';
+import { gatherEvidenceInputs } from '../evidence/gather.ts';
+import { buildEvidence } from '../evidence/pack.ts';
 
 /** What the API reads from: a Runtime has it, and so has the report API Lambda's smaller set. */
 export interface ReportTable {
