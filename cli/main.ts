@@ -244,7 +244,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         };
         if (!batch && Object.keys(batchFlags).length > 0) throw new ConfigError('--batch-role, --batch-report-bucket and --batch-priority need --batch');
         // Batch jobs run in an account: SSEGUARD_ACCOUNT_ID, else the one STS says the credentials are of.
-        const config = batch && remediation === 'fix' ? await (await import('#shared/aws/account.ts')).withAccountId(loadConfig()) : loadConfig();
+        const config = batch && remediation === 'fix' ? await (await import('#shared/accounts/caller-account.ts')).withAccountId(loadConfig()) : loadConfig();
         setExit(await scanCommand(config, { ...scanRest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}), ...(athenaDiff ? { athenaDiff } : {}) }));
       },
     );

@@ -5,7 +5,7 @@
 import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES, OBJECT_FIX, OBJECT_READ } from '../shared/deploy/member-template.ts';
 import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
 import { findingsTableDefinition } from '../shared/findings/table.ts';
-import { parseOrgTags } from '../shared/accounts/org-tags.ts';
+import { parseOrgTags } from '../shared/domain/org-tags.ts';
 import { AUDIT_FIELDS, inventoryConfiguration } from '../shared/inventory/setup.ts';
 
 export const APP_NAME = 'sseguard';

@@ -2,9 +2,10 @@
 import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
-import { ownAccountId } from '#shared/aws/account.ts';
+import { ownAccountId } from '#shared/accounts/caller-account.ts';
 import type { Writable } from 'node:stream';
-import { scanFromInventory, type InventoryBaselineOptions, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import { scanFromInventory, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import type { InventoryBaselineOptions } from '#shared/audit/inventory-baseline.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
@@ -17,8 +18,9 @@ import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { inChosenRegions } from '#shared/sweep/buckets.ts';
 import { ConfigError, type Config } from '#shared/config.ts';
-import { batchSettingsProblems, type BatchSettings } from '#shared/fleet/batch-plan.ts';
-import type { CreatedJob } from '#shared/fleet/batch-jobs.ts';
+import { batchSettingsProblems } from '#shared/batch-operations/job-rules.ts';
+import type { BatchSettings } from '#shared/domain/batch-settings.ts';
+import type { CreatedJob } from '#shared/batch-operations/jobs.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
@@ -85,7 +87,7 @@ async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config:
 async function athenaDiffOf(config: Config, options: ScanCommandOptions): Promise<Pick<InventoryBaselineOptions, 'athenaDiff'>> {
   const chosen = options.athenaDiff;
   if (!chosen) return {};
-  const [{ createAthenaClient }, { athenaReportChanges }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/inventory/athena-report-diff.ts')]);
+  const [{ createAthenaClient }, { athenaReportChanges }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/metadata/athena-report-diff.ts')]);
   const athena = createAthenaClient({ endpoints: config.endpoints, maxSockets: 4 });
   return { athenaDiff: (previous, current) => athenaReportChanges(athena, previous, current, { ...chosen, timeoutMs: METADATA_QUERY_TIMEOUT_MS }) };
 }

@@ -22,7 +22,7 @@ import {
   type TransactItem,
 } from './dynamodb-writes.ts';
 import { chained } from './history-chain.ts';
-import { fixHistoryEntry, objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { fixHistoryEntry, objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-decision.ts';
 import type {
   FindingsStore,
   StoredFinding,

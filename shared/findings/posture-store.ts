@@ -13,8 +13,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
-import type { PostureFinding } from '../posture/evaluate-posture.ts';
-import type { PostureChange } from '../posture/remediate.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
+import type { PostureChange } from '../domain/posture-change.ts';
 import { backoffMs, counterUpdate, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
 import { postureOutboxItem, type OutboxDestination } from './outbox.ts';
 import { outboxPuts } from './change-feed.ts';

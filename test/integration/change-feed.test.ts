@@ -16,7 +16,7 @@ import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';

@@ -7,10 +7,10 @@ import { FindingsTableReader } from '../findings/reader.ts';
 import { readFeed } from '../findings/change-feed.ts';
 import { counterExposure } from '../delivery/outbox-delivery.ts';
 import { readDeliveries } from '../findings/outbox-status-reader.ts';
-import type { ReportApiConfig } from './api-config.ts';
-import { ReportApi } from './api.ts';
-import { ApiError, type ErrorLogger } from './router.ts';
-import { FindingsReader } from './findings-query.ts';
+import type { ReportApiConfig } from '../report/api-config.ts';
+import { ReportApi } from '../report/api.ts';
+import { ApiError, type ErrorLogger } from '../report/router.ts';
+import { FindingsReader } from '../findings/findings-query.ts';
 import { gatherEvidenceInputs } from '../evidence/gather.ts';
 import { buildEvidence } from '../evidence/pack.ts';
 
