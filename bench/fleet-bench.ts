@@ -9,13 +9,13 @@
 //                      deleted) and a new report: only changed KMS objects are HEADed, only changed
 //                      findings written, gone objects removed
 // then projects dollars and hours per sweep at 1 billion objects from the measured per-object counts
-// and shared/plan/prices.ts. Also measures inventory parsing alone (bench/inventory-parse.ts).
+// and shared/cost/prices.ts. Also measures inventory parsing alone (bench/inventory-parse.ts).
 // A report: exit 0 even when a target fails; exit 2 when the benchmark itself cannot run.
 import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { inventoryConfiguration } from '#shared/inventory/setup.ts';
-import { PRICES } from '#shared/plan/prices.ts';
+import { PRICES } from '#shared/cost/prices.ts';
 import { deliverInventory } from '../cli/commands/deliver-inventory.ts';
 import { freePort, startEmulator, useEmulator } from '../cli/emulator-process.ts';
 import { startFaultProxy } from '../test/support/fault-proxy.ts';

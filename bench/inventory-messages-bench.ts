@@ -17,7 +17,7 @@ import { readCsvRows } from '../shared/inventory/csv-reader.ts';
 import { compareKeys, inRange } from '../shared/inventory/key-ranges.ts';
 import type { InventoryDataFile } from '../shared/inventory/manifest.ts';
 import { inventoryFileMessages } from '../shared/inventory/messages.ts';
-import type { ReportProgress } from '../shared/inventory/report-progress.ts';
+import type { ReportProgress } from '../shared/findings/inventory-progress.ts';
 import type { InventoryReport, InventorySource } from '../shared/inventory/source.ts';
 import { parseMessageBody } from '../shared/events/audit-queue-messages.ts';
 import { loadPolicy } from '../shared/policy-loader.ts';

@@ -17,7 +17,7 @@ import type { StoredFinding } from '../shared/findings/store.ts';
 import { inventoryFileMessages } from '../shared/inventory/messages.ts';
 import { ObjectAbsenceMarks } from '../shared/findings/absence-marks.ts';
 import { InventoryFileCheckpoints } from '../shared/findings/inventory-checkpoints.ts';
-import { InventoryReportProgress } from '../shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '../shared/findings/inventory-progress.ts';
 import { s3InventorySource } from '../shared/inventory/source.ts';
 import { loadPolicy } from '../shared/policy-loader.ts';
 import { SqsQueues, ensureQueues } from '../shared/queue/sqs-queue.ts';

@@ -1,7 +1,9 @@
-// Push overhead benchmark: `npx tsx bench/push-bench.ts [--findings N]`. On a private moto, records N
-// changed findings with the outbox off and on (the extra outbox item in each transaction), then
-// delivers them to EventBridge (a bus with a rule to SQS) and Security Hub, and prints the cost per
-// changed finding of each part. Exit 0 when it ran, 2 when it could not.
+// Push overhead benchmark: `npm run bench -- --only delivery [--findings N] [--json]` (or
+// `npx tsx bench/push-bench.ts`). On a private moto, records N changed findings with the outbox off
+// and on (the extra outbox item in each transaction), then delivers them to EventBridge and Security
+// Hub under the outbox lease (as the CLI and the outbox-delivery function do), and prints the cost
+// per changed finding of each part, and the fixed cost of a delivery run that finds nothing (lease,
+// outbox reads, status writes: what the function pays every minute). Exit 0 when it ran, 2 when it could not.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
@@ -12,7 +14,7 @@ import type { Finding } from '#shared/domain/finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '#shared/findings/dynamodb-store.ts';
 import { freePort, startEmulator } from '../cli/emulator-process.ts';
 
-const { values } = parseArgs({ options: { findings: { type: 'string', default: '300' } } });
+const { values } = parseArgs({ options: { findings: { type: 'string', default: '300' }, json: { type: 'boolean', default: false } } });
 const N = Number(values.findings);
 
 function findings(bucket: string): Finding[] {
@@ -47,16 +49,23 @@ try {
   await ensureFindingsTable(clients.dynamodb, 'push-bench-off');
   await ensureFindingsTable(clients.dynamodb, 'push-bench-on');
   const off = await time(() => new DynamoFindingsStore(clients.documents, 'push-bench-off').record(findings('off')));
-  const on = await time(() => new DynamoFindingsStore(clients.documents, 'push-bench-on', { outbox: true }).record(findings('on')));
+  const on = await time(() => new DynamoFindingsStore(clients.documents, 'push-bench-on', { outbox: ['eventbridge', 'securityhub'] }).record(findings('on')));
   const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: 'push-bench-on' }), integrations: { eventBus: 'push-bench', securityHub: true } };
   let delivery;
   const push = await time(async () => (delivery = await deliverConfigured(config, clients.documents)));
+  const idle = await time(() => deliverConfigured(config, clients.documents, { holder: 'bench' }));
   const per = (ms: number) => `${(ms / N).toFixed(2)} ms`;
-  console.log(`${N} changed findings on moto (node ${process.version}, 2 shared CPUs):`);
-  console.log(`  record without outbox   ${off.toFixed(0)} ms   ${per(off)} per finding`);
-  console.log(`  record with outbox      ${on.toFixed(0)} ms   ${per(on)} per finding   (+${per(on - off)})`);
-  console.log(`  deliver (EventBridge + Security Hub, delete from outbox)   ${push.toFixed(0)} ms   ${per(push)} per finding`);
-  console.log(`  ${JSON.stringify(delivery)}`);
+  if (values.json) {
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    console.log(JSON.stringify({ delivery: { findings: N, recordMsPerFinding: round(off / N), outboxMsPerFinding: round((on - off) / N), pushMsPerFinding: round(push / N), idleRunMs: round(idle), result: delivery } }));
+  } else {
+    console.log(`${N} changed findings on moto (node ${process.version}, 2 shared CPUs):`);
+    console.log(`  record without outbox   ${off.toFixed(0)} ms   ${per(off)} per finding`);
+    console.log(`  record with outbox      ${on.toFixed(0)} ms   ${per(on)} per finding   (+${per(on - off)})`);
+    console.log(`  deliver (lease, EventBridge + Security Hub, delete from outbox)   ${push.toFixed(0)} ms   ${per(push)} per finding`);
+    console.log(`  a delivery run with nothing to send (lease, outbox reads, status)   ${idle.toFixed(0)} ms`);
+    console.log(`  ${JSON.stringify(delivery)}`);
+  }
 } finally {
   await emulator.stop();
 }

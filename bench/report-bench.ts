@@ -25,7 +25,7 @@ import type { Verdict } from '#shared/domain/verdict.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '#shared/findings/dynamodb-store.ts';
 import { loadConfig } from '#shared/config.ts';
 import { loadReportApiConfig } from '#shared/report/api-config.ts';
-import { bodyText, createReportApi } from '#shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '#shared/report-api/create-report-api.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { freePort, startEmulator, type RunningEmulator } from '../cli/emulator-process.ts';
 

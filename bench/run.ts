@@ -2,7 +2,7 @@
 // latency, each in its own process on its own emulator. With --json the last line of stdout is one
 // JSON object: the scan's figures at the top level (objects, concurrency, scanPerSec,
 // headLoopPerSec, ratio, cpuUsPerObject, cpuRatio, callsPerObject, peakRssMb, …) plus `remediation`, `report`, `faults` (and `fleet` with --only fleet).
-//   npm run bench -- [--only scan|remediation|report|faults|fleet|org|evidence] [--json] [options of the scan bench, or of the one named by --only]
+//   npm run bench -- [--only scan|remediation|report|faults|fleet|org|evidence|delivery] [--json] [options of the scan bench, or of the one named by --only]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.ts';
@@ -15,18 +15,20 @@ const BENCHES = {
   fleet: 'fleet-bench.ts',
   org: 'org-bench.ts',
   evidence: 'evidence-bench.ts',
+  delivery: 'push-bench.ts',
 } as const;
 /** Run only when named with --only: fleet and org seed 50,000 objects and take minutes; evidence is in memory. */
-const OPT_IN: readonly BenchName[] = ['fleet', 'org', 'evidence'];
+const OPT_IN: readonly BenchName[] = ['fleet', 'org', 'evidence', 'delivery'];
 type BenchName = keyof typeof BENCHES;
 
-const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults|fleet|org|evidence] [--json] [options]
+const HELP = `Usage: npm run bench -- [--only scan|remediation|report|faults|fleet|org|evidence|delivery] [--json] [options]
 Runs bench/scan-bench.ts (options such as --objects and --concurrency go to it), then
 bench/remediation-bench.ts, bench/report-bench.ts and bench/fault-bench.ts (throttling at 0/10/30%).
 --only evidence runs bench/evidence-bench.ts alone (evidence pack generation per million findings, in memory);
 --only fleet runs bench/fleet-bench.ts alone (inventory sweeps against the HEAD sweep at 50,000 objects;
 options such as --objects go to it); it is not part of the default run. --only org runs
-bench/org-bench.ts alone (a sweep of 20 accounts through their roles against one account's scan). --help of each: npx tsx bench/<file> --help`;
+bench/org-bench.ts alone (a sweep of 20 accounts through their roles against one account's scan). --only delivery
+runs bench/push-bench.ts alone (the outbox write and the push per changed finding; --findings N). --help of each: npx tsx bench/<file> --help`;
 
 function run(name: BenchName, args: string[]): Promise<{ code: number; lastLine: string }> {
   return new Promise((resolve, reject) => {
@@ -68,7 +70,7 @@ async function main(): Promise<number> {
     if (json) results[name] = JSON.parse(lastLine);
   }
   if (json) {
-    const { scan, remediation, report, faults, fleet } = results as Record<BenchName, Record<string, unknown> | undefined>;
+    const { scan, remediation, report, faults, fleet, delivery } = results as Record<BenchName, Record<string, unknown> | undefined>;
     console.log(
       JSON.stringify({
         ...(scan ?? {}),
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
         ...(report ? { report } : {}),
         ...(faults ? { faults: faults.faults } : {}),
         ...(fleet ? { fleet: fleet.fleet } : {}),
+        ...(delivery ? { delivery: delivery.delivery } : {}),
       }),
     );
   }

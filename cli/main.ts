@@ -244,7 +244,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         };
         if (!batch && Object.keys(batchFlags).length > 0) throw new ConfigError('--batch-role, --batch-report-bucket and --batch-priority need --batch');
         // Batch jobs run in an account: SSEGUARD_ACCOUNT_ID, else the one STS says the credentials are of.
-        const config = batch && remediation === 'fix' ? await (await import('#shared/aws/account.ts')).withAccountId(loadConfig()) : loadConfig();
+        const config = batch && remediation === 'fix' ? await (await import('#shared/accounts/caller-account.ts')).withAccountId(loadConfig()) : loadConfig();
         setExit(await scanCommand(config, { ...scanRest, ...metadata, remediation, ...(batch ? { batch: batchFlags } : {}), ...(athenaDiff ? { athenaDiff } : {}) }));
       },
     );
@@ -376,9 +376,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--event-bus-arn <arn>', "the central bus (the central stage's eventBus output)")
     .option('--report-destination <bucket[/prefix]>', 'inventory reports (and Athena results) in the member account: read there')
     .option('--metadata-table', 'S3 Metadata table reads and Athena queries (with --variant inventory)', false)
+    .option('--security-hub', "the audit role may import the account's own findings into Security Hub (central SSEGUARD_SECURITY_HUB=on)", false)
     .option('--out <file>', 'write here (.yaml/.yml: YAML, else JSON); default: JSON on stdout')
     .addHelpText('after', '\nStackSets never deploy to the management account: give it its own stack of the same template.')
-    .action(async (options: { centralAccount?: string; centralRoleArn: string[]; externalId?: string; variant: 'head' | 'inventory'; remediation: boolean; eventBusArn: string; reportDestination?: string; metadataTable: boolean; out?: string }) => {
+    .action(async (options: { centralAccount?: string; centralRoleArn: string[]; externalId?: string; variant: 'head' | 'inventory'; remediation: boolean; eventBusArn: string; reportDestination?: string; metadataTable: boolean; securityHub: boolean; out?: string }) => {
       const { memberTemplateCommand } = await import('./commands/member-template.ts');
       const { centralRoleArn, centralAccount, externalId, reportDestination, out, ...rest } = options;
       setExit(

@@ -11,7 +11,7 @@ import { reportTable } from '#commons/report-dependencies.ts';
 import { logger, metrics, tracer } from '#powertools';
 import { loadReportApiConfig } from '#shared/report/api-config.ts';
 import type { ReportApi } from '#shared/report/api.ts';
-import { bodyText, createReportApi } from '#shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '#shared/report-api/create-report-api.ts';
 
 /** Under API Gateway's 6 MB payload limit, with room for headers. */
 export const LAMBDA_BODY_BUDGET = 5_000_000;

@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { FUNCTION_PLUGINS } from './function-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const FUNCTIONS = ['audit-worker', 'sweep', 'key-events', 'report-api', 'evidence-pack'];
+export const FUNCTIONS = ['audit-worker', 'sweep', 'key-events', 'report-api', 'evidence-pack', 'outbox-delivery'];
 export const MAX_BYTES = 1024 * 1024;
 export const MAX_IMPORT_MS = 150;
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_TIMEOUTS, SERVICES, endpointsFromEnvironment, type Endpoints, type Timeouts } from './aws/clients.ts';
 import { DEFAULT_TABLE_NAME } from './findings/table.ts';
 import { regionProblem } from './aws/region.ts';
-import { parseOrgTags, type OrgTagFilter } from './accounts/org-tags.ts';
+import { parseOrgTags, type OrgTagFilter } from './domain/org-tags.ts';
 
 /** The Organization the deployed sweep covers (SSEGUARD_ORGANIZATION_ID and its filters, as `scan --org` takes them). */
 export interface OrganizationSweepSettings {
@@ -49,7 +49,7 @@ export interface Config {
   sweepAllVersions: boolean;
   /** S3 Batch Operations (scan --batch, jobs): the account the jobs run in, the role, where manifests and reports go. */
   batch: { accountId?: string; roleArn?: string; reportBucket?: string; prefix: string; priority: number };
-  /** 'auto': a bucket with a usable S3 Inventory report is swept from it (shared/sweep/inventory-plan.ts). */
+  /** 'auto': a bucket with a usable S3 Inventory report is swept from it (shared/sweep/inventory-or-listing.ts). */
   sweepInventory: 'off' | 'auto';
   /** A report older than this is not used: the bucket is listed instead. Default: the sweep interval. */
   sweepInventoryMaxAgeHours: number;

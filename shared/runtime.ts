@@ -6,6 +6,7 @@ import { createRegionalClients, type RegionalClients } from './aws/regional-clie
 import type { Config } from './config.ts';
 import type { ResolvedPolicy } from './domain/policy.ts';
 import { DynamoFindingsStore } from './findings/dynamodb-store.ts';
+import { outboxDestinations } from './findings/outbox.ts';
 import { KmsKeyInspector } from './inspect/key-inspector.ts';
 import { S3ObjectInspector } from './inspect/object-inspector.ts';
 import { loadPolicy } from './policy-loader.ts';
@@ -40,7 +41,7 @@ export function createRuntime(config: Config, options: { maxSockets?: number; ke
     objects: new S3ObjectInspector(clients.s3),
     keys: new KmsKeyInspector(regional, options.keyTtlMs ? { ttlMs: options.keyTtlMs } : {}),
     // Pushing changes anywhere needs the outbox written with them (shared/findings/outbox.ts).
-    store: new DynamoFindingsStore(clients.documents, config.table, { outbox: Boolean(config.integrations?.eventBus || config.integrations?.securityHub) }),
+    store: new DynamoFindingsStore(clients.documents, config.table, { outbox: outboxDestinations(config.integrations) }),
   };
 }
 

@@ -13,16 +13,19 @@ import {
   FUNCTIONS,
   KEY_EVENT_PATTERN,
   NODEJS_BUNDLE,
+  OUTBOX_DELIVERY,
   POLICY_IN_PACKAGE,
   RUNTIME,
   S3_IN_ANY_REGION,
   SWEEP,
   evidencePackEnvironment,
   evidencePackScope,
+  eventBusArn,
   functionEnvironment,
   iamStatements,
   inventoryScope,
   memberRoleScope,
+  securityHubProductArn,
   stageSettings,
   type FunctionName,
   type IamScope,
@@ -35,6 +38,8 @@ export const organization = organizationBus(stage, $app.stage);
 export const buckets = monitoredBuckets(stage, organization ? [organization.objectRule.arn] : []);
 
 const account = aws.getCallerIdentityOutput().accountId;
+// The Region outbox delivery's bus (by name) and Security Hub product are in.
+const region = aws.getRegionOutput().name;
 const partition = aws.getPartitionOutput().partition;
 
 const scope: IamScope<$util.Input<string>> = {
@@ -53,6 +58,10 @@ const scope: IamScope<$util.Input<string>> = {
   ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`, (resource) => $interpolate`arn:${partition}:organizations::*:${resource}`),
   // The scheduled pack (SSEGUARD_EVIDENCE_BUCKET): PutObject under its prefix, Sign with its key.
   ...evidencePackScope<$util.Input<string>>(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`, (arn) => arn),
+  // Outbox delivery's destinations, only when the stage pushes there.
+  ...(stage.integrations?.eventBus ? { eventBus: [$resolve([partition, region, account]).apply(([p, r, a]) => eventBusArn(stage.integrations!.eventBus!, { partition: String(p), region: String(r), account: String(a) }))] } : {}),
+  // Every Region's default product of this account: a central finding is imported in its bucket's (or key's) Region.
+  ...(stage.integrations?.securityHub ? { securityHubProduct: [$resolve([partition, account]).apply(([p, a]) => securityHubProductArn({ partition: String(p), region: '*', account: String(a) }))] } : {}),
 };
 
 const links = [findingsLink, idempotencyLink, auditQueueLink, deadLetterQueueLink];
@@ -121,6 +130,8 @@ export const evidencePack = stage.evidencePack
       function: { ...functionArgs('evidencePack'), storage: `${EVIDENCE_PACK.ephemeralStorageMb} MB` },
     })
   : undefined;
+/** With SSEGUARD_EVENT_BUS or SSEGUARD_SECURITY_HUB=on: the outbox the other functions write is sent every minute. */
+export const outboxDelivery = stage.integrations ? new sst.aws.CronV2('OutboxDelivery', { schedule: OUTBOX_DELIVERY.schedule, function: functionArgs('outboxDelivery') }) : undefined;
 
 /** The roles member accounts trust (`sseguard member-template --central-role-arn`). */
 export const centralRoleArns = [auditWorker.nodes.function.role, sweep.nodes.function.role, keyEvents.nodes.role.arn];

@@ -5,7 +5,7 @@
 import { MEMBER_OBJECT_EVENT_PATTERN, MEMBER_ROLE_NAMES, OBJECT_FIX, OBJECT_READ } from '../shared/deploy/member-template.ts';
 import { KEY_STATE_CALLS } from '../shared/events/key-events.ts';
 import { findingsTableDefinition } from '../shared/findings/table.ts';
-import { parseOrgTags } from '../shared/accounts/org-tags.ts';
+import { parseOrgTags } from '../shared/domain/org-tags.ts';
 import { AUDIT_FIELDS, inventoryConfiguration } from '../shared/inventory/setup.ts';
 
 export const APP_NAME = 'sseguard';
@@ -14,7 +14,7 @@ export const ARCHITECTURE = 'arm64';
 export const isProduction = (stage: string): boolean => stage === 'production';
 
 // ── Functions ─────────────────────────────────────────────────────────────────────────────────
-export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi' | 'evidencePack';
+export type FunctionName = 'auditWorker' | 'sweep' | 'keyEvents' | 'reportApi' | 'evidencePack' | 'outboxDelivery';
 
 export interface FunctionSettings {
   handler: string;
@@ -68,6 +68,16 @@ export const FUNCTIONS: Record<FunctionName, FunctionSettings> = {
     reservedConcurrency: 1,
     description: 'Writes the monthly signed evidence pack to the evidence bucket (conditional writes, Object Lock welcome)',
   },
+  // Only with SSEGUARD_EVENT_BUS or SSEGUARD_SECURITY_HUB=on (stacks/functions.ts).
+  outboxDelivery: {
+    handler: 'functions/outbox-delivery.handler',
+    // A run stops 30 s before its timeout and releases the outbox lease; the next tick goes on.
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    // One deliverer: a second would only find the outbox lease held (shared/findings/outbox-lease.ts).
+    reservedConcurrency: 1,
+    description: 'Sends the changes waiting in the outbox to EventBridge and Security Hub',
+  },
 };
 
 // ── Scheduled evidence pack ───────────────────────────────────────────────────────────────────
@@ -86,6 +96,12 @@ export interface EvidencePackSettings {
   signingKeyArn?: string;
   schedule: string;
 }
+
+// ── Outbox delivery ───────────────────────────────────────────────────────────────────────────
+export const OUTBOX_DELIVERY = {
+  /** A change recorded by the worker, the sweep or key events reaches its destinations within about a minute. */
+  schedule: 'rate(1 minute)',
+} as const;
 
 // ── Audit queue ───────────────────────────────────────────────────────────────────────────────
 export const AUDIT_QUEUE = {
@@ -312,6 +328,8 @@ export interface StageSettings {
   organization?: OrganizationSettings;
   /** A signed evidence pack each month into this bucket (SSEGUARD_EVIDENCE_BUCKET); absent: no scheduled pack. */
   evidencePack?: EvidencePackSettings;
+  /** Where changes are pushed (SSEGUARD_EVENT_BUS: a bus name or ARN; SSEGUARD_SECURITY_HUB=on). */
+  integrations?: { eventBus?: string; securityHub: boolean };
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -319,6 +337,7 @@ const list = (value: string | undefined): string[] => (value ?? '').split(',').m
 const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const LOGICAL_NAME = /^[A-Z][A-Za-z0-9]*$/;
+const EVENT_BUS = /^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]{1,256}$/;
 
 /**
  * Read at deploy time from the deploying shell: SSEGUARD_CREATE_BUCKETS (logical names, default
@@ -339,6 +358,11 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...auditKeyArns.filter((a) => !/^arn:aws[a-z-]*:kms:[a-z0-9*-]+:(\d{12}|\*):key\/[A-Za-z0-9*-]+$/.test(a)).map((a) => `SSEGUARD_AUDIT_KEY_ARNS: "${a}" is not a KMS key ARN pattern`),
   ];
   const organization = organizationSettings(env, problems);
+  const eventBus = env.SSEGUARD_EVENT_BUS?.trim();
+  const securityHubSetting = env.SSEGUARD_SECURITY_HUB?.trim().toLowerCase();
+  if (securityHubSetting && !['on', 'off'].includes(securityHubSetting)) problems.push(`SSEGUARD_SECURITY_HUB: "${env.SSEGUARD_SECURITY_HUB}" is not on or off`);
+  if (eventBus && !EVENT_BUS.test(eventBus)) problems.push(`SSEGUARD_EVENT_BUS: "${eventBus}" is not an event bus name or ARN`);
+  const securityHub = securityHubSetting === 'on';
   if (createdBuckets.length + existingBuckets.length === 0 && !organization) problems.push('no bucket to monitor: set SSEGUARD_CREATE_BUCKETS, SSEGUARD_EXISTING_BUCKETS or SSEGUARD_ORGANIZATION_ID');
   let inventory: InventorySettings | undefined;
   if (env.SSEGUARD_INVENTORY_DESTINATION) {
@@ -380,6 +404,7 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...(inventory ? { inventory } : {}),
     ...(organization ? { organization } : {}),
     ...(evidencePack ? { evidencePack } : {}),
+    ...(eventBus || securityHub ? { integrations: { securityHub, ...(eventBus ? { eventBus } : {}) } } : {}),
   };
 }
 
@@ -396,6 +421,15 @@ export function evidencePackScope<R>(stage: StageSettings, s3Arn: (resource: str
   if (!pack) return { evidencePacks: [], evidenceSigningKeys: [] };
   return { evidencePacks: [s3Arn(`${pack.bucket}/${pack.prefix}/*`)], evidenceSigningKeys: pack.signingKeyArn ? [keyArn(pack.signingKeyArn)] : [] };
 }
+
+/** The bus's ARN: as given, or built from its name in the stage's account and Region. */
+export function eventBusArn(eventBus: string, where: { partition: string; region: string; account: string }): string {
+  return eventBus.startsWith('arn:') ? eventBus : `arn:${where.partition}:events:${where.region}:${where.account}:event-bus/${eventBus}`;
+}
+
+/** The account's default Security Hub product, the one BatchImportFindings imports under. */
+export const securityHubProductArn = (where: { partition: string; region: string; account: string }): string =>
+  `arn:${where.partition}:securityhub:${where.region}:${where.account}:product/${where.account}/default`;
 
 /** Where the policy file lands inside each function package (Lambda runs in /var/task). */
 /** Functions read the policy as JSON only (they bundle no YAML parser): the stack converts YAML at deploy time. */
@@ -432,6 +466,9 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
           ...(stage.organization.sweep.buckets.length ? { SSEGUARD_ORG_BUCKETS: stage.organization.sweep.buckets.join(',') } : {}),
         }
       : {}),
+    // The worker, the sweep and key events write an outbox item with each change; outbox-delivery sends them.
+    ...(stage.integrations?.eventBus ? { SSEGUARD_EVENT_BUS: stage.integrations.eventBus } : {}),
+    ...(stage.integrations?.securityHub ? { SSEGUARD_SECURITY_HUB: 'on' } : {}),
   };
 }
 
@@ -468,6 +505,10 @@ export interface IamScope<R> {
   evidencePacks?: R[];
   /** The evidence signing key's ARN: the only key the scheduled pack signs with. */
   evidenceSigningKeys?: R[];
+  /** With SSEGUARD_EVENT_BUS: the bus's ARN, the one resource outbox delivery may PutEvents to. */
+  eventBus?: R[];
+  /** With SSEGUARD_SECURITY_HUB=on: the account's default product ARN, the one BatchImportFindings targets. */
+  securityHubProduct?: R[];
 }
 
 export interface IamStatement<R> {
@@ -515,11 +556,11 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
   // report folders (ListBucket, to find the newest manifest). Never a write.
   const inventoryReports: IamStatement<R> = { sid: 'InventoryReports', actions: ['s3:GetObject'], resources: scope.inventoryReports };
   const inventoryDestinations: IamStatement<R> = { sid: 'InventoryDestinations', actions: ['s3:ListBucket'], resources: scope.inventoryDestinations };
-  // Only the worker assumes member roles today, and only the audit role: it audits what a member
-  // account's event names and the Organization sweep's units, and never fixes member objects (the
-  // remediation role in the member template is for a later step). The sweep only lists accounts
-  // (Organizations) and enqueues, and key events queue member re-checks to the worker: neither
-  // sends AssumeRole (the IAM-from-code test holds it).
+  // The worker assumes the member audit role: it audits what a member account's event names and the
+  // Organization sweep's units, and never fixes member objects (the remediation role in the member
+  // template is for account scans from the CLI); outbox delivery assumes it to import a member's
+  // Security Hub findings. The sweep only lists accounts (Organizations) and enqueues, and key events
+  // queue member re-checks to the worker: neither sends AssumeRole (the IAM-from-code test holds it).
   const memberRoles = (): IamStatement<R>[] => {
     const org = scope.organization;
     if (!org) return [];
@@ -602,6 +643,18 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'ListAllBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] },
         { sid: 'EvidenceSigning', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: scope.evidenceSigningKeys ?? [] },
         { sid: 'EvidencePacks', actions: ['s3:PutObject'], resources: scope.evidencePacks ?? [] },
+        tracing,
+      ];
+    case 'outboxDelivery':
+      // Reads the outbox and the key counters (a key's blast radius), removes or marks what was
+      // sent, holds the outbox lease and writes each destination's status: the findings table only.
+      return [
+        findings(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+        ...(scope.eventBus?.length ? [{ sid: 'PutEvents', actions: ['events:PutEvents'], resources: scope.eventBus }] : []),
+        ...(scope.securityHubProduct?.length ? [{ sid: 'ImportFindings', actions: ['securityhub:BatchImportFindings'], resources: scope.securityHubProduct }] : []),
+        // A member's findings are imported with the member's audit role (Security Hub takes a finding
+        // under the default product from its own account only): the audit role, in the Organization.
+        ...(scope.securityHubProduct?.length ? memberRoles() : []),
         tracing,
       ];
     case 'reportApi':

@@ -126,7 +126,7 @@ export function registerPlanCommand(program: Command, setExit: (code: number) =>
     .addHelpText(
       'after',
       `
-Prices: one dated table in shared/plan/prices.ts (us-east-1 list prices, its date and sources printed
+Prices: one dated table in shared/cost/prices.ts (us-east-1 list prices, its date and sources printed
 with every plan). Override any part with --prices, e.g. {"s3":{"getHeadPer1000":0.00042},"quotas":{"kmsPerSecondByRegion":{"eu-west-3":30000}}}.
 Durations: work divided by the tightest rate: half the Region's KMS request quota (others share it),
 3,500 writes/s and 5,500 reads/s per prefix, over the bucket's top-level prefixes.

@@ -16,6 +16,7 @@ export const FUNCTIONS = {
   sweep: () => import('../../functions/sweep.ts'),
   'key-events': () => import('../../functions/key-events.ts'),
   'report-api': () => import('../../functions/report-api.ts'),
+  'outbox-delivery': () => import('../../functions/outbox-delivery.ts'),
 } as const satisfies Record<string, () => Promise<{ handler: unknown }>>;
 export type FunctionName = keyof typeof FUNCTIONS;
 

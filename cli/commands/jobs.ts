@@ -1,14 +1,14 @@
 // `sseguard jobs`: the S3 Batch Operations jobs `scan --remediate --batch` recorded, with DescribeJob's
 // status and progress. A job whose manifest was uploaded but whose CreateJob was not answered is created
 // now (same token: never a second job); a finished job not yet folded is folded into the findings
-// (shared/fleet/batch-fold.ts). --wait polls with backoff until every job is finished and folded.
+// (shared/batch-operations/fold-completion.ts). --wait polls with backoff until every job is finished and folded.
 import type { Writable } from 'node:stream';
 import { ConfigError, type Config } from '#shared/config.ts';
 import { BatchJobStore, type BatchJobRecord } from '#shared/findings/batch-job-store.ts';
-import { foldJob, type FoldDependencies } from '#shared/fleet/batch-fold.ts';
-import { describeJob, submitJob } from '#shared/fleet/batch-jobs.ts';
-import { isTerminalJobStatus, jobsExitCode } from '#shared/fleet/batch-plan.ts';
-import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
+import { foldJob, type FoldDependencies } from '#shared/batch-operations/fold-completion.ts';
+import { describeJob, submitJob } from '#shared/batch-operations/jobs.ts';
+import { isTerminalJobStatus, jobsExitCode } from '#shared/batch-operations/job-rules.ts';
+import { createS3ControlClient } from '#shared/batch-operations/s3-control.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { policyIdOf, type PolicyId } from '#shared/domain/policy-identity.ts';
 import type { ResolvedPolicy } from '#shared/domain/policy.ts';

@@ -1,19 +1,19 @@
 // `sseguard plan`: what auditing and fixing a bucket will cost, from its newest S3 Inventory report,
 // before a single HEAD or fix is paid for. Reads the report once (streamed), prices it with the
-// dated table in shared/plan/prices.ts (or a JSON override), prints a table or JSON.
+// dated table in shared/cost/prices.ts (or a JSON override), prints a table or JSON.
 import { readFileSync } from 'node:fs';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { errorFacts, unreachableEndpoint } from '#shared/aws/errors.ts';
 import { PolicyError } from '#shared/domain/policy.ts';
 import { readPolicyFile } from '#shared/policy-loader.ts';
-import { policyWouldFix } from '#shared/plan/policy-fix.ts';
+import { policyWouldFix } from '#shared/cost/policy-fix.ts';
 import { CliError } from '../vocabulary.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource } from '#shared/inventory/source.ts';
-import { planFor, type Cost, type FixTarget, type Plan } from '#shared/plan/plan.ts';
-import { PricesError, pricesWith } from '#shared/plan/prices.ts';
-import { tallier } from '#shared/plan/tally.ts';
+import { planFor, type Cost, type FixTarget, type Plan } from '#shared/cost/estimate.ts';
+import { PricesError, pricesWith } from '#shared/cost/prices.ts';
+import { tallier } from '#shared/cost/tally.ts';
 import { formatBytes, renderTable } from '../output/format.ts';
 
 export interface PlanCommandOptions {

@@ -7,7 +7,7 @@ import { isFailingVerdict } from '#shared/domain/verdict.ts';
 import { loadPolicy } from '#shared/policy-loader.ts';
 import { auditPosture, remediatePosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
-import type { PlannedChange } from '#shared/posture/remediate.ts';
+import type { PlannedChange } from '#shared/domain/posture-change.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { renderTable } from '../output/format.ts';
 import { write } from '../output/stream.ts';

@@ -7,7 +7,7 @@ import { countsFrom } from '#shared/findings/reader.ts';
 import type { Counts, FindingFilter, StoredFinding, Summary } from '#shared/findings/store.ts';
 import type { KeyResolver } from '#shared/policy-loader.ts';
 import { createRuntime } from '#shared/runtime.ts';
-import { withAccountId } from '#shared/aws/account.ts';
+import { withAccountId } from '#shared/accounts/caller-account.ts';
 import { FINDING_CSV_COLUMNS, csvField, findingCsvRow, findingJson } from '#shared/report/export-formats.ts';
 import { describeChange, isChange, objectChange, type ObjectChange } from '#shared/remediation/change-log.ts';
 import { findingOcsf } from '#shared/report/ocsf.ts';

@@ -9,11 +9,11 @@ import type { ScanDependencies } from '#shared/audit/scan.ts';
 import { describePlan, dryRunTotals, type DryRunTotals, type RemediationOutcome } from '#shared/remediation/index.ts';
 import type { Runtime } from '#shared/runtime.ts';
 import { BatchJobStore } from '#shared/findings/batch-job-store.ts';
-import { BatchCollector } from '#shared/fleet/batch-jobs.ts';
+import { BatchCollector } from '#shared/batch-operations/jobs.ts';
 import { policyIdOf } from '#shared/domain/policy-identity.ts';
-import type { BatchSettings } from '#shared/fleet/batch-plan.ts';
-import { createBatchRemediator } from '#shared/fleet/batch-remediator.ts';
-import { createS3ControlClient } from '#shared/fleet/s3-control.ts';
+import type { BatchSettings } from '#shared/domain/batch-settings.ts';
+import { createBatchRemediator } from '#shared/batch-operations/batch-remediator.ts';
+import { createS3ControlClient } from '#shared/batch-operations/s3-control.ts';
 
 export type RemediationMode = 'report' | 'dry-run' | 'fix';
 

@@ -2,9 +2,10 @@
 import { performance } from 'node:perf_hooks';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unreachableEndpoint } from '#shared/aws/errors.ts';
-import { ownAccountId } from '#shared/aws/account.ts';
+import { ownAccountId } from '#shared/accounts/caller-account.ts';
 import type { Writable } from 'node:stream';
-import { scanFromInventory, type InventoryBaselineOptions, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import { scanFromInventory, type InventoryDiffSummary, type InventoryScanRunResult } from '#shared/audit/inventory-scan-run.ts';
+import type { InventoryBaselineOptions } from '#shared/audit/inventory-baseline.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
@@ -19,8 +20,9 @@ import { VERDICTS, isFailingVerdict } from '#shared/domain/verdict.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { inChosenRegions } from '#shared/sweep/buckets.ts';
 import { ConfigError, type Config } from '#shared/config.ts';
-import { batchSettingsProblems, type BatchSettings } from '#shared/fleet/batch-plan.ts';
-import type { CreatedJob } from '#shared/fleet/batch-jobs.ts';
+import { batchSettingsProblems } from '#shared/batch-operations/job-rules.ts';
+import type { BatchSettings } from '#shared/domain/batch-settings.ts';
+import type { CreatedJob } from '#shared/batch-operations/jobs.ts';
 import { auditPosture } from '#shared/posture/audit-posture.ts';
 import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { findingJson } from '#shared/report/export-formats.ts';
@@ -87,7 +89,7 @@ async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config:
 async function athenaDiffOf(config: Config, options: ScanCommandOptions): Promise<Pick<InventoryBaselineOptions, 'athenaDiff'>> {
   const chosen = options.athenaDiff;
   if (!chosen) return {};
-  const [{ createAthenaClient }, { athenaReportChanges }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/inventory/athena-report-diff.ts')]);
+  const [{ createAthenaClient }, { athenaReportChanges }] = await Promise.all([import('#shared/metadata/athena-client.ts'), import('#shared/metadata/athena-report-diff.ts')]);
   const athena = createAthenaClient({ endpoints: config.endpoints, maxSockets: 4 });
   return { athenaDiff: (previous, current) => athenaReportChanges(athena, previous, current, { ...chosen, timeoutMs: METADATA_QUERY_TIMEOUT_MS }) };
 }
@@ -107,6 +109,8 @@ export function batchSettingsFor(config: Config, flags: NonNullable<ScanCommandO
 }
 
 const EXAMPLES_SHOWN = 20;
+/** Longer than a lease (OUTBOX_LEASE_MS): a killed deliverer's lease has expired by then. */
+const CLI_DELIVERY_WAIT_MS = 30_000;
 
 export async function scanCommand(configIn: Config, options: ScanCommandOptions, out: Writable = process.stdout): Promise<number> {
   const config: Config = {
@@ -249,7 +253,9 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   }
   const batchJobs: CreatedJob[] = remediation.batch ? await remediation.batch.finish() : [];
   // What this run (and any run that stopped before pushing) changed goes out now, from the outbox.
-  const delivery = await deliverConfigured(config, runtime.clients.documents);
+  // The stage's outbox-delivery function may be draining: wait for its lease a little (it renews
+  // it every few seconds while it works), else leave this run's changes to it.
+  const delivery = await deliverConfigured(config, runtime.clients.documents, { holder: 'cli', waitMs: CLI_DELIVERY_WAIT_MS });
   const seconds = (performance.now() - started) / 1000;
   // A noncurrent SSE-C or unencrypted version is still exposure: it fails the gate too.
   // With a report diff the unchanged rows were not audited again: what the bucket's recorded findings still are counts too.
@@ -381,7 +387,9 @@ async function policyChange(
 
 function renderDelivery(delivery: DeliveryResult): string {
   const line = (name: string) => `${name}: ${delivery.delivered[name] ?? 0} sent${delivery.failed[name] ? `, ${delivery.failed[name]} left for the next run (still failing)` : ''}`;
-  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.\n`;
+  if (delivery.leaseHeldElsewhere) return '\nPushed changes: another deliverer (the stage\'s outbox-delivery function?) is draining the outbox: it sends this run\'s changes.\n';
+  const others = delivery.leftForOthers ? ` ${delivery.leftForOthers} also wait for a destination this run does not push to (the stage's outbox-delivery function sends them there).` : '';
+  return `\nPushed changes: ${Object.keys({ ...delivery.delivered, ...delivery.failed }).map(line).join('; ') || 'nothing changed'}.${others}\n`;
 }
 
 function renderBatchJobs(jobs: CreatedJob[], lines: string[]): string {

@@ -7,7 +7,7 @@ import type { Config } from '#shared/config.ts';
 import { loadReportApiConfig } from '#shared/report/api-config.ts';
 import type { ReportApi } from '#shared/report/api.ts';
 import type { ApiRequest } from '#shared/report/router.ts';
-import { createReportApi } from '#shared/report/create-report-api.ts';
+import { createReportApi } from '#shared/report-api/create-report-api.ts';
 import { createRuntime } from '#shared/runtime.ts';
 import { errorFacts } from '#shared/aws/errors.ts';
 import { write } from '../output/stream.ts';

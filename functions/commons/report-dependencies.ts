@@ -3,7 +3,7 @@
 // only reads the findings table: stacks/settings.ts) carries no inspector and no write path.
 import { createDynamoDbClients } from '#shared/aws/clients.ts';
 import type { Config } from '#shared/config.ts';
-import type { ReportTable } from '#shared/report/create-report-api.ts';
+import type { ReportTable } from '#shared/report-api/create-report-api.ts';
 import { linkedConfig } from './linked-config.ts';
 import { traced } from './traced-clients.ts';
 

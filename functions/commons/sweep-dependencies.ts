@@ -15,9 +15,9 @@ import { postureDependencies } from '#shared/posture/posture-dependencies.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import type { Runtime } from '#shared/runtime.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
-import { planBucketInventory } from '#shared/sweep/inventory-plan.ts';
+import { planBucketInventory } from '#shared/sweep/inventory-or-listing.ts';
 import type { SweepDependencies } from '#shared/sweep/sweep.ts';
-import { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { SweepRuns } from '#shared/findings/sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
 /** What the sweep handler runs on (shared/sweep/sweep.ts SweepDependencies are the sweep's own ports, built from these). */

@@ -9,11 +9,11 @@ import { createRemediator } from '#shared/audit/remediator.ts';
 import type { Config } from '#shared/config.ts';
 import { ObjectAbsenceMarks } from '#shared/findings/absence-marks.ts';
 import { InventoryFileCheckpoints } from '#shared/findings/inventory-checkpoints.ts';
-import { InventoryReportProgress } from '#shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '#shared/findings/inventory-progress.ts';
 import { s3CsvInventorySource } from '#shared/inventory/source.ts';
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
-import { countSweepPage } from '#shared/sweep/sweep-page-count.ts';
-import type { SweepRuns } from '#shared/sweep/sweep-runs.ts';
+import { countSweepPage } from '#shared/findings/sweep-page-count.ts';
+import type { SweepRuns } from '#shared/findings/sweep-runs.ts';
 import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 

@@ -3,7 +3,7 @@
 // bucket globs and the Regions chosen. Apart from account-scan.ts so the audit worker's bundle
 // carries this, not the whole multi-account scan.
 import { GetBucketLocationCommand, paginateListBuckets, type S3Client } from '@aws-sdk/client-s3';
-import { parseBucketSelection, selectBuckets } from '../sweep/bucket-selection.ts';
+import { parseBucketSelection, selectBuckets } from '../domain/bucket-selection.ts';
 import type { AccountClientPool } from './client-pool.ts';
 
 export interface BucketScope {

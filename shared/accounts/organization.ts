@@ -9,9 +9,9 @@ import {
   type Account,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { tagsMatch, type OrgTagFilter } from './org-tags.ts';
+import { tagsMatch, type OrgTagFilter } from '../domain/org-tags.ts';
 
-export { parseOrgTags, tagsMatch, type OrgTagFilter } from './org-tags.ts';
+export { parseOrgTags, tagsMatch, type OrgTagFilter } from '../domain/org-tags.ts';
 
 export interface OrgAccount {
   id: string;

@@ -12,8 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import type { RemediationOutcome } from '../remediation/index.ts';
-import type { FixOnce } from './remediator.ts';
+import type { RemediationOutcome, RemediationTarget } from '../remediation/index.ts';
 import { describeOwner, thisProcessOwner, type FixLockOwner } from './fix-lock-owner.ts';
 import { OwnedFixLocks, type LockHolder } from './owned-fix-locks.ts';
 
@@ -25,6 +24,12 @@ export const DEFAULT_FIX_LEASE_BASE_MS = 60_000;
 const LEASE_BYTES_PER_MS = 20 * 1024;
 
 export const fixLeaseMs = (sizeBytes: number, baseMs = DEFAULT_FIX_LEASE_BASE_MS): number => baseMs + Math.ceil(sizeBytes / LEASE_BYTES_PER_MS);
+
+/** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
+export type FixOnce = (
+  identity: { bucket: string; key: string; versionId?: string; etag?: string; noncurrent?: boolean; size?: number; target: RemediationTarget },
+  fix: () => Promise<RemediationOutcome>,
+) => Promise<RemediationOutcome>;
 
 /** Another process is fixing this object version now. */
 export class FixInProgressElsewhere extends Error {

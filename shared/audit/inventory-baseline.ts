@@ -24,11 +24,10 @@ import { errorFacts } from '../aws/errors.ts';
 import type { ResolvedPolicy } from '../domain/policy.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
 import { InventoryError } from '../inventory/errors.ts';
-import type { RowSelection } from '../inventory/inventory-scan.ts';
+import type { RowSelection } from './inventory-scan.ts';
 import { IN_PROCESS_DIFF_LIMIT_BYTES, reportIndexOf, rowIdentity, type ReportChanges, type ReportIndex } from '../inventory/report-diff.ts';
-import { InventoryReportProgress, markReportVerified, type VerifiedReport } from '../inventory/report-progress.ts';
+import { InventoryReportProgress, markReportVerified, type AuditedUnder, type VerifiedReport } from '../findings/inventory-progress.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { InventoryBaselineOptions } from './inventory-scan-run.ts';
 import { DAY_MS, dueForReverify, type ReverifyWindow } from '../inventory/reverify.ts';
 import type { InventoryRow } from '../inventory/row.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
@@ -158,4 +157,16 @@ export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: 
     markVerified: (report, under, at, removed) => markReportVerified(documents, tableName, report, under, at, removed),
     settings: { reverifyDays },
   };
+}
+
+/** What a driver of the inventory loop gives it to audit only what changed (see inventoryBaseline). */
+export interface InventoryBaselineOptions {
+  progress: Pick<InventoryReportProgress, 'lastVerified'>;
+  /** Notes a report wholly audited and reconciled by one run (the CLI's; workers count files instead). */
+  markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
+  settings: InventoryBaselineSettings;
+  cache?: InventoryBaselineDependencies['cache'];
+  athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
+  /** Where the previous report is read whole; default: the rows' own source (a worker's slice of one file reads no other report). */
+  reports?: InventorySource;
 }

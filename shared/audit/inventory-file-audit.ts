@@ -15,11 +15,11 @@
 // A key-range message holds at most its share of keys, but streams every row of the report.
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
-import type { InventoryScanStats } from '../inventory/inventory-scan.ts';
+import type { InventoryScanStats } from './inventory-scan.ts';
 import { inventoryContinuationMessage, inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
 import { rowCursor } from '../inventory/row-cursor.ts';
 import type { InventoryFileCheckpoints } from '../findings/inventory-checkpoints.ts';
-import type { InventoryReportProgress } from '../inventory/report-progress.ts';
+import type { InventoryReportProgress } from '../findings/inventory-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import type { RequestAuditDependencies } from './audit-batch.ts';
@@ -40,7 +40,7 @@ export interface InventorySliceLimits {
 }
 
 export const DEFAULT_SLICE_LIMITS: InventorySliceLimits = { rowsPerMessage: 100_000, msPerMessage: 120_000, rowsPerCheckpoint: 500 };
-import type { InventoryBaselineOptions } from './inventory-scan-run.ts';
+import type { InventoryBaselineOptions } from './inventory-baseline.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
 
 export interface InventoryFileAuditDependencies extends RequestAuditDependencies {
@@ -158,7 +158,8 @@ export async function auditInventoryFile(
   while (!cursor.exhausted) {
     const before = cursor.position;
     const { scan, tally } = await auditInventoryRows(
-      deps,
+      // The slice's cursor reads this file only: the baseline reads the previous report from the report's source.
+      deps.baseline ? { ...deps, baseline: { ...deps.baseline, reports: source } } : deps,
       cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
       { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
       {

@@ -8,19 +8,19 @@
 // (shared/audit/inventory-file-audit.ts).
 import { randomUUID } from 'node:crypto';
 import type { Finding } from '../domain/finding.ts';
-import { writesNothing } from '../findings/record-plan.ts';
+import { writesNothing } from '../findings/record-decision.ts';
 import type { FindingsStore, RecordResult, StoredFinding } from '../findings/store.ts';
 import type { RecordedState } from '../inventory/decide.ts';
-import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from '../inventory/inventory-scan.ts';
+import { inventoryScan, recordKey, type InventoryAudit, type InventoryScan, type InventoryScanDependencies, type InventoryScanOptions, type InventoryScanStats } from './inventory-scan.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
-import { inventoryBaseline, type InventoryBaseline, type InventoryBaselineDependencies, type InventoryBaselineSettings } from './inventory-baseline.ts';
+import { inventoryBaseline, type InventoryBaseline, type InventoryBaselineDependencies, type InventoryBaselineOptions, type InventoryBaselineSettings } from './inventory-baseline.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { AuditedUnder, InventoryReportProgress } from '../inventory/report-progress.ts';
+import type { AuditedUnder, InventoryReportProgress } from '../findings/inventory-progress.ts';
 import { countFinding, emptyScanResult, finishScan, stampOrigin, type ScanDependencies, type ScanOptions, type ScanResult } from './scan.ts';
 
 export interface InventoryScanRunResult extends ScanResult {
@@ -147,14 +147,6 @@ export type InventoryAuditDependencies = Omit<InventoryScanDependencies, 'invent
   baseline?: InventoryBaselineOptions | undefined;
 };
 
-export interface InventoryBaselineOptions {
-  progress: Pick<InventoryReportProgress, 'lastVerified'>;
-  /** Notes a report wholly audited and reconciled by one run (the CLI's; workers count files instead). */
-  markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
-  settings: InventoryBaselineSettings;
-  cache?: InventoryBaselineDependencies['cache'];
-  athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
-}
 
 /** What the one inventory audit loop hands back to its driver for each row it keeps. */
 export interface InventoryAuditHooks {
@@ -227,7 +219,7 @@ export async function auditInventoryRows(
   );
   if (deps.baseline && store && (scan.report.evidence ?? 'inventory') === 'inventory') {
     tally.baseline = await inventoryBaseline(
-      { progress: deps.baseline.progress, inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
+      { progress: deps.baseline.progress, inventory: deps.baseline.reports ?? inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
       options.bucket,
       scan.report,
       deps.baseline.settings,

@@ -5,22 +5,16 @@
 // A fix is recorded durably before it is reported: its intent (object, version, ETag, planned fix)
 // is written before the S3 call, and its outcome right after it (fixLog), not with the findings
 // batch that a crash would lose. A crash between the two leaves the intent for the next audit of
-// the object to close with what S3 shows (record-plan.ts).
+// the object to close with what S3 shows (findings/record-decision.ts).
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
 import type { FixIntent, FixLog } from '../findings/store.ts';
 import { remediateObject, type RemediationOptions, type RemediationOutcome, type RemediationTarget } from '../remediation/index.ts';
-import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
+import { planRemediation, type RemediationFacts } from '../remediation/fix-plan.ts';
 import { auditObjectInDetail, evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { Remediator } from './audit-batch.ts';
-import { describeHolder, FixInProgressElsewhere } from './idempotent-fix.ts';
-
-/** Runs the fix of one object version at most once (an idempotency store); identity when absent. */
-export type FixOnce = (
-  identity: { bucket: string; key: string; versionId?: string; etag?: string; noncurrent?: boolean; size?: number; target: RemediationTarget },
-  fix: () => Promise<RemediationOutcome>,
-) => Promise<RemediationOutcome>;
+import { describeHolder, FixInProgressElsewhere, type FixOnce } from './idempotent-fix.ts';
 
 export interface RemediatorDependencies extends AuditDependencies {
   s3: S3Client;

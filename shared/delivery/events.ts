@@ -13,9 +13,13 @@ export const DETAIL_TYPES = {
   posture: 'Bucket Posture Changed',
   run: 'Run Completed',
 } as const satisfies Record<OutboxItem['kind'], string>;
+/** A key back from at risk (enabled again, deletion cancelled): its own detail type, so rules that page on at-risk stay quiet. */
+export const KEY_RECOVERED_DETAIL_TYPE = 'KMS Key Recovered';
+/** The key states in which what is encrypted under a key cannot be read. */
+export const AT_RISK_KEY_STATES: ReadonlySet<string> = new Set(['Disabled', 'PendingDeletion', 'PendingReplicaDeletion', 'Unavailable']);
 
 export interface SseguardEvent {
-  detailType: (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+  detailType: (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES] | typeof KEY_RECOVERED_DETAIL_TYPE;
   resources: string[];
   detail: Record<string, unknown>;
 }
@@ -35,6 +39,7 @@ export async function eventOf(item: OutboxItem, context: DeliveryContext): Promi
           bucket,
           key,
           ...(entry.versionId ? { versionId: entry.versionId } : {}),
+          ...(item.change.noncurrent ? { noncurrent: true } : {}),
           verdict: entry.verdict,
           ...(entry.previousVerdict ? { previousVerdict: entry.previousVerdict } : {}),
           change: entry.removed ? 'removed' : entry.previousVerdict === undefined ? 'new' : entry.previousVerdict === entry.verdict ? 'changed' : 'verdict-changed',
@@ -68,7 +73,7 @@ export async function eventOf(item: OutboxItem, context: DeliveryContext): Promi
     case 'key': {
       const exposure = await context.keyExposure(item.key.keyArn);
       return {
-        detailType: DETAIL_TYPES.key,
+        detailType: AT_RISK_KEY_STATES.has(item.key.keyState) ? DETAIL_TYPES.key : KEY_RECOVERED_DETAIL_TYPE,
         resources: [item.key.keyArn],
         detail: {
           ...base,

@@ -44,6 +44,12 @@ export interface MemberTemplateOptions {
   reportDestination?: string;
   /** The S3 Metadata tier: reads of the account's `aws-s3` table bucket and Athena queries. */
   metadataTable?: boolean;
+  /**
+   * The central stage imports findings into Security Hub (SSEGUARD_SECURITY_HUB=on): the audit role
+   * may BatchImportFindings under the account's own default product (Security Hub takes a finding
+   * there only from its own account), in any Region its buckets are in.
+   */
+  securityHub?: boolean;
 }
 
 type PolicyValue = string | { [key: string]: unknown };
@@ -164,7 +170,7 @@ export function trustPolicy(options: Pick<MemberTemplateOptions, 'centralAccount
 }
 
 /** The audit role's statements: read-only, the account's own buckets and keys only. */
-export function auditStatements(options: Pick<MemberTemplateOptions, 'variant' | 'reportDestination' | 'metadataTable'>): PolicyStatement[] {
+export function auditStatements(options: Pick<MemberTemplateOptions, 'variant' | 'reportDestination' | 'metadataTable' | 'securityHub'>): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     // ListBuckets (each bucket's Region); IAM has no narrower resource for it.
     { Sid: 'ListAllBuckets', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: '*' },
@@ -196,6 +202,14 @@ export function auditStatements(options: Pick<MemberTemplateOptions, 'variant' |
       // Athena writes its query results there; inventory reports are only read.
       { Sid: 'ReportDestinationObjects', Effect: 'Allow', Action: ['s3:GetObject', ...(options.metadataTable ? ['s3:PutObject'] : [])], Resource: sub(`arn:\${AWS::Partition}:s3:::${objects}`) },
     );
+  }
+  if (options.securityHub) {
+    statements.push({
+      Sid: 'ImportOwnFindings',
+      Effect: 'Allow',
+      Action: ['securityhub:BatchImportFindings'],
+      Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default'),
+    });
   }
   if (options.metadataTable) {
     statements.push(

@@ -13,6 +13,7 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { z } from 'zod';
+import type { SweepPageRef } from '../findings/sweep-page-count.ts';
 import {
   INVENTORY_FILE_MESSAGE_KIND,
   INVENTORY_RECONCILE_MESSAGE_KIND,
@@ -28,7 +29,7 @@ import {
   OrgUnitMessageSchema,
   type OrgAccountMessage,
   type OrgUnitMessage,
-} from '../sweep/org-messages.ts';
+} from './org-messages.ts';
 
 export interface AuditRequest {
   /** The bucket's account (an EventBridge event's `account`, a sweep or key message's): audited through its role. */
@@ -55,11 +56,6 @@ export interface AuditRequest {
    * of deletion-type "Permanently Deleted"): when it is the recorded one, what is current now replaces it.
    */
   removedVersionId?: string;
-}
-
-export interface SweepPageRef {
-  runId: string;
-  page: number;
 }
 
 export type ParsedMessage =
@@ -305,15 +301,4 @@ export function parseMessageBody(body: string): ParsedMessage {
     return { kind: 'invalid', reason: 'message body is not JSON' };
   }
   return fromDocument(document);
-}
-
-/**
- * Orders two S3 sequencers for the same key. AWS: compare as hexadecimal strings after
- * right-padding the shorter with zeros. Returns <0, 0, >0 like a comparator.
- */
-export function compareSequencers(a: string, b: string): number {
-  const width = Math.max(a.length, b.length);
-  const left = a.toUpperCase().padEnd(width, '0');
-  const right = b.toUpperCase().padEnd(width, '0');
-  return left < right ? -1 : left > right ? 1 : 0;
 }

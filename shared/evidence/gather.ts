@@ -3,21 +3,13 @@
 // exist (when the caller can list them) and the policy's exemptions. DynamoDB only: the report API's
 // bundle carries it.
 import { createHash } from 'node:crypto';
-import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Exemption } from '../domain/policy-model.ts';
 import { FindingsTableReader, type Item } from '../findings/reader.ts';
 import type { KeyAction, ScanRun, Summary } from '../findings/store.ts';
 import { KEYACTIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
-import type { SweepRun } from '../sweep/sweep-runs.ts';
+import type { SweepRun } from '../findings/sweep-runs.ts';
 import { groupObjectItems, type EvidenceContext, type EvidenceInputs, type ObjectRecords } from './pack.ts';
-
-async function partition(documents: DynamoDBDocumentClient, tableName: string, pk: string): Promise<Item[]> {
-  const items: Item[] = [];
-  for await (const page of paginateQuery({ client: documents, pageSize: 1000 }, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } })) {
-    items.push(...((page.Items ?? []) as Item[]));
-  }
-  return items;
-}
 
 export interface GatherDependencies {
   documents: DynamoDBDocumentClient;
@@ -32,9 +24,9 @@ export async function gatherEvidenceContext(deps: GatherDependencies): Promise<E
   const reader = new FindingsTableReader(deps.documents, deps.tableName);
   const summary = await reader.summary();
   const [scans, sweeps, actions] = await Promise.all([
-    partition(deps.documents, deps.tableName, SCANS_PK),
-    partition(deps.documents, deps.tableName, SWEEPS_PK),
-    partition(deps.documents, deps.tableName, KEYACTIONS_PK),
+    reader.allItems(SCANS_PK),
+    reader.allItems(SWEEPS_PK),
+    reader.allItems(KEYACTIONS_PK),
   ]);
   const wholeBucketRuns = new Map<string, string[]>();
   const ran = (bucket: string, at: string) => wholeBucketRuns.set(bucket, [...(wholeBucketRuns.get(bucket) ?? []), at]);

@@ -4,12 +4,12 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
-import type { BatchSettings, BatchTarget } from '../fleet/batch-plan.ts';
+import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
 import { chainHeadUpdate, remediationLogPut } from './dynamodb-store.ts';
 import { backoffMs, batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
 import { chained } from './history-chain.ts';
 import { fromStateItem } from './reader.ts';
-import { fixHistoryEntry, objectId, sealedFixEntry } from './record-plan.ts';
+import { fixHistoryEntry, objectId, sealedFixEntry } from './record-decision.ts';
 import type { FixIntent } from './store.ts';
 import { JOBS_PK, STATE_SK, batchIntentKey, batchJobKey, fixHistorySk, objectPk } from './table.ts';
 

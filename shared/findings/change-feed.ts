@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withRetries } from './dynamodb-writes.ts';
 import type { TransactItem } from './dynamodb-writes.ts';
-import { outboxPut, type OutboxItem } from './outbox.ts';
+import { outboxPut, type OutboxDestination, type OutboxItem } from './outbox.ts';
 
 export const FEED_SHARDS = 4;
 export const feedPk = (shard: number): string => `FEED#${shard}`;
@@ -29,10 +29,10 @@ export const FEED_SETTLE_MS = 2 * 60_000;
 export type FeedItem = OutboxItem & { recordedAt: string };
 
 /** The outbox item and its feed copy: both go in the change's transaction (the one way to write an outbox item). */
-export function outboxPuts(tableName: string, item: OutboxItem, recordedAt = new Date().toISOString()): TransactItem[] {
+export function outboxPuts(tableName: string, item: OutboxItem, destinations: readonly OutboxDestination[], recordedAt = new Date().toISOString()): TransactItem[] {
   const { delivered: _delivered, ...change } = item;
   return [
-    outboxPut(tableName, item),
+    outboxPut(tableName, item, destinations),
     { Put: { TableName: tableName, Item: { pk: feedPk(shardOf(item.id)), sk: `${recordedAt}#${item.id}`, ...change, recordedAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
   ];
 }

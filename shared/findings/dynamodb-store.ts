@@ -22,7 +22,7 @@ import {
   type TransactItem,
 } from './dynamodb-writes.ts';
 import { chained } from './history-chain.ts';
-import { fixHistoryEntry, objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-plan.ts';
+import { fixHistoryEntry, objectId, sealedFixEntry, planRecord, planSize, planVersionRecord, versionId_, type PreviousState, type RecordPlan } from './record-decision.ts';
 import type {
   FindingsStore,
   StoredFinding,
@@ -34,7 +34,7 @@ import type {
   AccountsRun,
 } from './store.ts';
 import { FindingsTableReader, stateItem, fromStateItem } from './reader.ts';
-import { keyOutboxItem, outboxItemsForHistory, runOutboxItem, type OutboxItem } from './outbox.ts';
+import { keyOutboxItem, outboxItemsForHistory, runOutboxItem, type OutboxDestination, type OutboxItem } from './outbox.ts';
 import { outboxPuts } from './change-feed.ts';
 import {
   COUNTERS_PK,
@@ -160,10 +160,13 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   /** Whether each change also writes an outbox item for Security Hub and EventBridge (shared/delivery/). */
   readonly outbox: boolean;
+  /** The destinations each outbox item is for (the writer's settings); none: no outbox. */
+  private readonly outboxDestinations: readonly OutboxDestination[];
 
-  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: boolean } = {}) {
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: readonly OutboxDestination[] } = {}) {
     super(documents, tableName);
-    this.outbox = options.outbox ?? false;
+    this.outboxDestinations = options.outbox ?? [];
+    this.outbox = this.outboxDestinations.length > 0;
   }
 
   async record(findings: Finding[]): Promise<RecordResult> {
@@ -177,8 +180,8 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       undecided.push(...chunk.undecided);
       recheck.push(...chunk.recheck);
     }
-    for (let start = 0; start < noncurrent.length; start += OBJECTS_PER_TRANSACTION) {
-      await this.recordVersions(noncurrent.slice(start, start + OBJECTS_PER_TRANSACTION));
+    for (let start = 0; start < noncurrent.length; start += perTransaction) {
+      await this.recordVersions(noncurrent.slice(start, start + perTransaction));
     }
     return { undecided, recheck };
   }
@@ -209,6 +212,16 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
           };
         }),
         ...[...plan.counters].map(([sk, deltas]) => counterUpdate(this.tableName, { pk: COUNTERS_PK, sk: shardedCounterSk(sk, shard) }, deltas)),
+        // A noncurrent version's change goes out too, as its own finding (one Security Hub Id per version).
+        ...(this.outbox
+          ? plan.states.flatMap(({ state }) => {
+              const before = previous.get(versionId_(state));
+              const { bucket, key, auditedAt, rev, verdict, mode, kmsKeyArn, versionId, etag, reasons, size } = state;
+              const entry = { auditedAt, rev, verdict, mode, kmsKeyArn, versionId, etag, reasons, ...(before ? { previousVerdict: before.verdict } : {}) };
+              const change = { bucket, key, entry, size, noncurrent: true, ...accountOf(state) };
+              return outboxItemsForHistory(change, `${versionSk(versionId)}#${rev}`, false).flatMap((item) => outboxPuts(this.tableName, item, this.outboxDestinations));
+            })
+          : []),
       ];
       try {
         await transactWrite(this.documents, items, `recording ${findings.length} noncurrent versions`);
@@ -234,7 +247,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       const shard = this.nextShard;
       this.nextShard = (this.nextShard + 1) % COUNTER_SHARDS;
       try {
-        const outbox = this.outboxItems(plan, findings).flatMap((item) => outboxPuts(this.tableName, item));
+        const outbox = this.outboxItems(plan, findings).flatMap((item) => outboxPuts(this.tableName, item, this.outboxDestinations));
         await transactWrite(this.documents, [...this.transactItems(plan, shard), ...outbox], `recording ${findings.length} findings`);
         return { undecided: plan.undecided, recheck: plan.recheck };
       } catch (error) {
@@ -406,7 +419,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       if (closeIntent) items.push(this.closeIntentItem(intent));
       // The change goes out with its history entry (shared/findings/outbox.ts): the same transaction.
       if (this.outbox) {
-        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).flatMap((item) => outboxPuts(this.tableName, item)));
+        items.push(...outboxItemsForHistory({ bucket: intent.bucket, key: intent.key, entry }, fixHistorySk(intent.id), true).flatMap((item) => outboxPuts(this.tableName, item, this.outboxDestinations)));
       }
       try {
         await transactWrite(this.documents, items);
@@ -427,7 +440,8 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
 
   async recordKeys(keys: KeyLookup[], checkedAt: Date): Promise<void> {
     if (this.outbox) {
-      // A key newly at risk is a change: its facts and its outbox item are written together.
+      // A key newly at risk is a change, and so is one back from it (enabled again, its deletion
+      // cancelled: its finding resolves): its facts and its outbox item are written together.
       const previous = new Map(
         (await batchGet(this.documents, this.tableName, keys.map((key) => ({ pk: KMSKEYS_PK, sk: key.arn })))).map((item) => [String(item.sk), item]),
       );
@@ -435,8 +449,15 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
       for (const key of keys) {
         const before = previous.get(key.arn);
         const state = keyStateOf(key);
-        const wasAtRisk = before !== undefined && AT_RISK_KEY_STATES.has(keyStateOf(before as unknown as KeyLookup) ?? '');
-        if (!state || !AT_RISK_KEY_STATES.has(state) || wasAtRisk) {
+        const previousState = before === undefined ? undefined : keyStateOf(before as unknown as KeyLookup);
+        const wasAtRisk = AT_RISK_KEY_STATES.has(previousState ?? '');
+        const atRisk = state !== undefined && AT_RISK_KEY_STATES.has(state);
+        // Only a described key is known to be back: one we could not read says nothing of its state.
+        const recovered = wasAtRisk && key.status === 'described' && state === 'Enabled';
+        // Still at risk in another state (a deletion cancelled leaves the key Disabled): its finding
+        // must no longer name a deletion date.
+        const movedWhileAtRisk = atRisk && wasAtRisk && previousState !== state;
+        if (!state || (atRisk ? wasAtRisk && !movedWhileAtRisk : !recovered)) {
           rest.push(key);
           continue;
         }
@@ -446,13 +467,13 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
             keyArn: key.arn,
             keyState: state,
             ...(deletionDate ? { deletionDate: new Date(deletionDate).toISOString() } : {}),
-            ...(before ? { previousState: keyStateOf(before as unknown as KeyLookup) ?? 'unknown' } : {}),
+            ...(before ? { previousState: previousState ?? 'unknown' } : {}),
           },
           checkedAt.toISOString(),
         );
         await transactWrite(this.documents, [
           { Put: { TableName: this.tableName, Item: { pk: KMSKEYS_PK, sk: key.arn, ...key, checkedAt: checkedAt.toISOString() } } },
-          ...outboxPuts(this.tableName, item),
+          ...outboxPuts(this.tableName, item, this.outboxDestinations),
         ]).catch((error: unknown) => {
           // Another writer recorded the same change at the same instant: it is in the outbox once.
           if (!failedConditions(error)) throw error;
@@ -504,7 +525,7 @@ export class DynamoFindingsStore extends FindingsTableReader implements Findings
     if (summary) {
       await transactWrite(this.documents, [
         { Put: { TableName: this.tableName, Item: { pk: SCANS_PK, sk: `${run.startedAt}#${run.id}`, ...run } } },
-        ...outboxPuts(this.tableName, runOutboxItem(summary)),
+        ...outboxPuts(this.tableName, runOutboxItem(summary), this.outboxDestinations),
       ]).catch((error: unknown) => {
         if (!failedConditions(error)) throw error;
       });

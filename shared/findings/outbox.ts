@@ -1,11 +1,13 @@
 // The outbox: one item per change of evidence, written in the same DynamoDB transaction as the change
 // itself, so that a crash between the table write and the push to Security Hub or EventBridge delays
 // a delivery and never loses one. The delivery step (shared/delivery/) reads these items, sends them
-// and deletes each once every destination has taken it. Unchanged re-audits write no history and so
+// and deletes each once every destination it is for has taken it. Unchanged re-audits write no history and so
 // no outbox item: a re-sweep sends nothing.
 //
 //   pk                 sk                      what
 //   OUTBOX#<shard>     <at>#<id>               one change waiting for delivery (shard: by object)
+//   OUTBOX#LEASE       LEASE                   the deliverer draining now (outbox-lease.ts)
+//   OUTBOX#STATUS      <destination>           each destination's last run and push (outbox-lease.ts)
 //
 // The item's id is derived from the history item it stands beside (or the key and state it reports):
 // a re-planned transaction writes the same id, and the id is the dedup key consumers see.
@@ -15,9 +17,19 @@ import type { TransactItem } from './dynamodb-writes.ts';
 
 export const OUTBOX_SHARDS = 4;
 export const outboxPk = (shard: number): string => `OUTBOX#${shard}`;
+export const OUTBOX_LEASE_KEY = { pk: 'OUTBOX#LEASE', sk: 'LEASE' } as const;
+export const OUTBOX_STATUS_PK = 'OUTBOX#STATUS';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const shardOf = (text: string): number => parseInt(sha256(text).slice(0, 8), 16) % OUTBOX_SHARDS;
+
+/** Where changes go (shared/delivery/): each outbox item names the ones it is for. */
+export type OutboxDestination = 'eventbridge' | 'securityhub';
+
+/** The destinations a writer's settings turn on (stage settings, or the CLI's flags): what its items are for. */
+export function outboxDestinations(integrations: { eventBus?: string; securityHub: boolean } | undefined): OutboxDestination[] {
+  return [...(integrations?.eventBus ? (['eventbridge'] as const) : []), ...(integrations?.securityHub ? (['securityhub'] as const) : [])];
+}
 
 /** What changed: an object's finding, a fix made, a KMS key newly at risk, a bucket's posture, a run's end. */
 export type OutboxKind = 'object' | 'remediation' | 'key' | 'posture' | 'run';
@@ -31,8 +43,11 @@ export interface ObjectChange {
   /** The account and Region the finding belongs to, when the finding names them. */
   account?: string;
   region?: string;
+  /** A noncurrent version (its own finding: the Security Hub Id names the version). */
+  noncurrent?: boolean;
 }
 
+/** A key newly at risk, or one back from it (keyState Enabled, previousState the at-risk one). */
 export interface KeyAtRisk {
   keyArn: string;
   keyState: string;
@@ -71,7 +86,13 @@ export type OutboxItem = OutboxPayload & {
   /** Stable per change: the EventBridge dedup key, and the outbox item's identity. */
   id: string;
   at: string;
-  /** Destinations that have taken this item already (a partial delivery). */
+  /**
+   * The destinations this item is for, fixed when it is written (the writer's settings): a deliverer
+   * sends it only to those of them it has, and it is removed only when every one of them took it.
+   * Absent on an item written without them: it is for whichever destinations its deliverer has.
+   */
+  destinations?: string[];
+  /** Destinations that have taken this item already (a DynamoDB string set, added to one by one). */
   delivered?: string[];
 };
 
@@ -106,7 +127,7 @@ export function outboxItemsForHistory(change: ObjectChange, historySk: string, f
   return [...(quietNew ? [] : [objectOutboxItem('object', change, historySk)]), ...(fixed ? [objectOutboxItem('remediation', change, historySk)] : [])];
 }
 
-/** The conditional put of an outbox item inside the change's transaction (written once). */
-export function outboxPut(tableName: string, item: OutboxItem): TransactItem {
-  return { Put: { TableName: tableName, Item: { ...outboxKey(item), ...item }, ConditionExpression: 'attribute_not_exists(pk)' } };
+/** The conditional put of an outbox item, for these destinations, inside the change's transaction (written once). */
+export function outboxPut(tableName: string, item: OutboxItem, destinations: readonly OutboxDestination[]): TransactItem {
+  return { Put: { TableName: tableName, Item: { ...outboxKey(item), ...item, destinations: [...destinations] }, ConditionExpression: 'attribute_not_exists(pk)' } };
 }

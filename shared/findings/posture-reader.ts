@@ -1,11 +1,12 @@
 // Read side of the bucket postures in the findings table (layout: posture-store.ts, table.ts): the
 // current posture of a bucket, the counts per verdict, listings through the indexes, history and
 // changes. No write path: the report API reads postures through this module alone.
-import { GetCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
-import type { PostureFinding } from '../posture/evaluate-posture.ts';
-import type { PostureChange } from '../posture/remediate.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
+import type { PostureChange } from '../domain/posture-change.ts';
 import { withRetries } from './dynamodb-writes.ts';
+import { queryPages } from './reader.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, posturePk } from './table.ts';
 
 export const POSTURE_INDEX_PK = 'POSTURE';
@@ -65,9 +66,7 @@ export class PostureReader {
   }
 
   protected async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
-    for await (const page of paginateQuery({ client: this.documents, pageSize: 1000 }, { TableName: this.tableName, ...input })) {
-      yield (page.Items ?? []) as Item[];
-    }
+    yield* queryPages(this.documents, { TableName: this.tableName, ...input });
   }
 
   /** Bucket postures in bucket-name order, optionally of one verdict, page by page. */

@@ -13,10 +13,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../domain/verdict.ts';
-import type { PostureFinding } from '../posture/evaluate-posture.ts';
-import type { PostureChange } from '../posture/remediate.ts';
+import type { PostureFinding } from '../domain/posture-finding.ts';
+import type { PostureChange } from '../domain/posture-change.ts';
 import { backoffMs, counterUpdate, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
-import { postureOutboxItem } from './outbox.ts';
+import { postureOutboxItem, type OutboxDestination } from './outbox.ts';
 import { outboxPuts } from './change-feed.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, historySk, postureChangeSk, posturePk } from './table.ts';
 import { POSTURE_INDEX_PK, PostureReader, postureVerdictPk, type PostureHistoryEntry, type PostureSummary, type StoredPosture } from './posture-reader.ts';
@@ -40,10 +40,13 @@ function changed(before: StoredPosture, after: PostureFinding): boolean {
 export class PostureStore extends PostureReader {
   /** Whether a changed verdict also writes an outbox item (shared/findings/outbox.ts). */
   private readonly outbox: boolean;
+  /** The destinations each outbox item is for (the writer's settings). */
+  private readonly outboxDestinations: readonly OutboxDestination[];
 
-  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: boolean } = {}) {
+  constructor(documents: DynamoDBDocumentClient, tableName: string, options: { outbox?: readonly OutboxDestination[] } = {}) {
     super(documents, tableName);
-    this.outbox = options.outbox ?? false;
+    this.outboxDestinations = options.outbox ?? [];
+    this.outbox = this.outboxDestinations.length > 0;
   }
 
   /** Records a posture finding; one older than the stored one is ignored (returns false). */
@@ -99,7 +102,7 @@ export class PostureStore extends PostureReader {
             ...(before ? { previousVerdict: before.verdict } : {}),
             reasons: finding.reasons.map((r) => ({ code: r.code, message: r.message })),
           };
-          items.push(...outboxPuts(TableName, postureOutboxItem(posture, `${finding.auditedAt}#${rev}`, finding.auditedAt)));
+          items.push(...outboxPuts(TableName, postureOutboxItem(posture, `${finding.auditedAt}#${rev}`, finding.auditedAt), this.outboxDestinations));
         }
       }
       const deltas = new Map<string, number>();

@@ -1,11 +1,12 @@
 // Read side of the findings table: the item codecs, the summary from the counters (never a table
 // scan), listings through the indexes and an object's history. No write path: the report API
 // bundles this module alone, and its role can only read.
-import { paginateQuery, paginateScan, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
+import { withRetries } from './dynamodb-writes.ts';
 import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
 
 export type Item = Record<string, unknown>;
@@ -66,6 +67,28 @@ export function addCounts(into: Counts, more: Counts): Counts {
   return into;
 }
 
+const PAGE_SIZE = 1000;
+
+/** Every page of a Query, each request under the writers' retry policy (dynamodb-writes.ts). */
+export async function* queryPages(documents: DynamoDBDocumentClient, input: QueryCommandInput): AsyncIterable<Item[]> {
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await withRetries('Query', () => documents.send(new QueryCommand({ ...input, Limit: PAGE_SIZE, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
+    yield (page.Items ?? []) as Item[];
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
+/** Every page of a Scan, each request under the writers' retry policy. */
+async function* scanPages(documents: DynamoDBDocumentClient, input: ScanCommandInput): AsyncIterable<Item[]> {
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await withRetries('Scan', () => documents.send(new ScanCommand({ ...input, Limit: PAGE_SIZE, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
+    yield (page.Items ?? []) as Item[];
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
 export class FindingsTableReader {
   constructor(
     protected readonly documents: DynamoDBDocumentClient,
@@ -73,12 +96,11 @@ export class FindingsTableReader {
   ) {}
 
   protected async *queryItems(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
-    for await (const page of paginateQuery({ client: this.documents, pageSize: 1000 }, { TableName: this.tableName, ...input })) {
-      yield (page.Items ?? []) as Item[];
-    }
+    yield* queryPages(this.documents, { TableName: this.tableName, ...input });
   }
 
-  private async allItems(pk: string): Promise<Item[]> {
+  /** Every item of one partition (counters, key facts, runs, key actions). */
+  async allItems(pk: string): Promise<Item[]> {
     const items: Item[] = [];
     for await (const page of this.queryItems({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } })) {
       items.push(...page);
@@ -166,12 +188,7 @@ export class FindingsTableReader {
    * only by `sseguard evidence`, never by the report's listings.
    */
   async *objectItems(): AsyncIterable<Item[]> {
-    for await (const page of paginateScan(
-      { client: this.documents, pageSize: 1000 },
-      { TableName: this.tableName, FilterExpression: 'begins_with(pk, :obj)', ExpressionAttributeValues: { ':obj': 'OBJ#' } },
-    )) {
-      yield (page.Items ?? []) as Item[];
-    }
+    yield* scanPages(this.documents, { TableName: this.tableName, FilterExpression: 'begins_with(pk, :obj)', ExpressionAttributeValues: { ':obj': 'OBJ#' } });
   }
 
   /**

@@ -2,7 +2,7 @@
 import type { EncryptionMode, KeyLookup } from '../domain/encryption.ts';
 import type { EncryptionSnapshot, Finding, RemediationRecord } from '../domain/finding.ts';
 import type { RemediationAction } from '../remediation/outcomes.ts';
-import type { RemediationTarget } from '../remediation/plan.ts';
+import type { RemediationTarget } from '../remediation/fix-plan.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
 import type { Verdict } from '../domain/verdict.ts';
 
@@ -154,7 +154,7 @@ export interface KeyAction {
 export interface RecordResult {
   /** Findings whose order against the stored state only a fresh HeadObject can tell: audit them again. */
   undecided: Finding[];
-  /** Stale audits whose recorded version may have been deleted permanently (record-plan.ts): check it. */
+  /** Stale audits whose recorded version may have been deleted permanently (findings/record-decision.ts): check it. */
   recheck?: { finding: Finding; recordedVersionId: string }[];
 }
 

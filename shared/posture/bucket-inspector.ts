@@ -6,7 +6,8 @@ import { errorFacts } from '../aws/errors.ts';
 import type { KeyInspector } from '../inspect/key-inspector-port.ts';
 import { BucketListingError } from '../inspect/object-inspector-port.ts';
 import { partitionOf } from './bucket-policy.ts';
-import { defaultEncryptionFrom, type BucketFacts, type BucketPolicyRead, type DefaultEncryptionRead, type EncryptionConfiguration } from './facts.ts';
+import { defaultEncryptionFrom, type BucketFacts, type BucketPolicyRead, type DefaultEncryptionRead } from './facts.ts';
+import type { EncryptionConfiguration } from '../domain/posture-change.ts';
 
 /** The AWS managed key S3 uses for aws:kms defaults that name no key. */
 const AWS_MANAGED_S3_KEY = 'alias/aws/s3';

@@ -1,20 +1,9 @@
 // What S3 and KMS tell about a bucket's own encryption posture. Plain data: no SDK types.
 import type { KeyLookup } from '../domain/encryption.ts';
 import type { SseCBlocking } from '../domain/posture-finding.ts';
+import type { EncryptionConfiguration } from '../domain/posture-change.ts';
 
 export type DefaultMode = 'sse-s3' | 'sse-kms' | 'dsse-kms';
-
-/**
- * A default-encryption configuration in the wire shape of Get/PutBucketEncryption, so that the
- * value read before a change can be written back unchanged (rollback) or printed for the AWS CLI.
- */
-export interface EncryptionConfiguration {
-  Rules: {
-    ApplyServerSideEncryptionByDefault?: { SSEAlgorithm: string; KMSMasterKeyID?: string };
-    BucketKeyEnabled?: boolean;
-    BlockedEncryptionTypes?: { EncryptionType?: string[] };
-  }[];
-}
 
 export type DefaultEncryptionRead =
   | {

@@ -13,19 +13,10 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Requirement } from '../domain/policy.ts';
 import type { PostureFinding } from '../domain/posture-finding.ts';
-import type { ReasonCode } from '../domain/verdict.ts';
+import type { EncryptionConfiguration, PlannedChange, PostureChange, PostureChangeKind } from '../domain/posture-change.ts';
 import type { S3BucketInspector } from './bucket-inspector.ts';
-import { ALGORITHM_OF, defaultEncryptionFrom, sseCBlocking, type BucketFacts, type EncryptionConfiguration } from './facts.ts';
+import { ALGORITHM_OF, defaultEncryptionFrom, sseCBlocking, type BucketFacts } from './facts.ts';
 import { lineDiff, mergeTlsDeny } from './policy-merge.ts';
-
-export type PostureChangeKind = 'default-encryption' | 'bucket-policy';
-
-/** A change sseguard plans or made; `before` null means the bucket had no such configuration. */
-export type PlannedChange =
-  | { kind: 'default-encryption'; before: EncryptionConfiguration | null; after: EncryptionConfiguration; fixes: ReasonCode[] }
-  | { kind: 'bucket-policy'; before: string | null; after: string; fixes: ReasonCode[]; diff: string };
-
-export type PostureChange = PlannedChange & { id: string; bucket: string; at: string };
 
 export interface RefusedChange {
   kind: PostureChangeKind;

@@ -10,7 +10,7 @@ import type {
   GetObjectTaggingCommandOutput,
   HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { RemediationTarget } from './plan.ts';
+import type { RemediationTarget } from './fix-plan.ts';
 import { requestVersionId } from '../domain/listed-object.ts';
 
 /** `bucket/key?versionId=…` URL-encoded as S3 expects x-amz-copy-source (the SDK sends it as given). */

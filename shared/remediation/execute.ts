@@ -14,7 +14,7 @@ import {
   type RemediationFacts,
   type RemediationPlan,
   type RemediationTarget,
-} from './plan.ts';
+} from './fix-plan.ts';
 import {
   StepError,
   copyInPlace,

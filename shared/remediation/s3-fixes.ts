@@ -37,7 +37,7 @@ import {
   preservedParameters,
   versionParameter,
 } from './copy-parameters.ts';
-import type { FixPlan, RemediationFacts } from './plan.ts';
+import type { FixPlan, RemediationFacts } from './fix-plan.ts';
 
 /** A failed S3 call, with the operation's name for the outcome message. */
 export class StepError extends Error {

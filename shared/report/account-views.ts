@@ -12,7 +12,7 @@
 // | 3    | ties by account id                                              |
 import type { Summary } from '../findings/store.ts';
 import { ACCOUNT_RUNS_PK } from '../findings/table.ts';
-import type { FindingsReader } from './findings-query.ts';
+import type { FindingsReader } from '../findings/findings-query.ts';
 import { countsView, keysView, type CountsView } from './overview.ts';
 
 /** Account runs read for coverage: the newest few hold every account's latest status. */

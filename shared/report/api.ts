@@ -4,11 +4,13 @@
 // that turn their requests into an ApiRequest and write back the ApiResponse.
 import type { PostureReader } from '../findings/posture-reader.ts';
 import type { Summary } from '../findings/store.ts';
-import { CursorCodec, CursorError, type Position } from './cursor.ts';
+import { CursorCodec, CursorError } from './cursor.ts';
 import type { ReportApiConfig } from './api-config.ts';
 import { dashboardHtml } from './dashboard-page.ts';
+import { deliveriesRoute } from './deliveries.ts';
+import type { DeliveriesView } from '../findings/outbox-status-reader.ts';
 import { EXPORT_FORMATS, exportFrame, exportRow, findingJson, type ExportFormat } from './export-formats.ts';
-import type { FindingsQuery, FindingsReader } from './findings-query.ts';
+import type { FindingsQuery, FindingsReader, Position } from '../findings/findings-query.ts';
 import { eventsRoute, type ChangeFeed } from './events-route.ts';
 import { parquetExportRoute } from './parquet-export.ts';
 import { openApiDocument } from './openapi.ts';
@@ -42,6 +44,8 @@ export interface ReportSources {
   /** The evidence pack's document as of a time (unsigned: `sseguard evidence` signs). */
   evidence?(parameters: EvidenceParameters): Promise<unknown>;
   reader: FindingsReader;
+  /** What was sent to EventBridge and Security Hub, and what waits (GET /deliveries). */
+  deliveries?(): Promise<DeliveriesView>;
   /** Bucket postures (default encryption, TLS, SSE-C blocking), read-only. */
   posture: Pick<PostureReader, 'summary' | 'list'>;
   region: string;
@@ -153,6 +157,7 @@ export class ReportApi {
           return json(200, pack, { 'content-disposition': 'inline; filename="sseguard-evidence.json"', 'cache-control': 'no-store' });
         },
       },
+      deliveriesRoute(async () => (sources.deliveries ? sources.deliveries() : { pending: 0, destinations: [] })),
       {
         path: '/buckets',
         authenticated: true,

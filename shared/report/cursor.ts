@@ -3,12 +3,7 @@
 // holds a digest of the canonical query (route, filters, limit) and the position after which the
 // next page starts; replayed with other filters, or edited, it is refused.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-
-/** Where a listing stopped: the last object returned (listings are ordered by bucket, then key). */
-export interface Position {
-  bucket: string;
-  key: string;
-}
+import type { Position } from '../findings/findings-query.ts';
 
 export class CursorError extends Error {
   override name = 'CursorError';

@@ -66,6 +66,9 @@ ${styles}</style>
   <section class="span5" aria-labelledby="h-keys">
     <h2 id="h-keys">At-risk KMS keys (blast radius)</h2><div id="atrisk"><div class="loading">Loading…</div></div>
   </section>
+  <section class="span12" aria-labelledby="h-deliveries">
+    <h2 id="h-deliveries">Sent to Security Hub and EventBridge</h2><div id="deliveries" data-testid="deliveries"><div class="loading">Loading…</div></div>
+  </section>
   <section class="span12" aria-labelledby="h-remediations">
     <h2 id="h-remediations">Recent remediations</h2><div id="remediations"><div class="loading">Loading…</div></div>
     <p><a href="#remediation-log" id="remediation-log-link" data-testid="remediation-log-link" hidden>Full change log →</a></p>

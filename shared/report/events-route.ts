@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { DeliveryContext } from '../delivery/outbox-delivery.ts';
 import { DETAIL_TYPES, EVENT_SOURCE, eventOf } from '../delivery/events.ts';
 import type { FeedPage } from '../findings/change-feed.ts';
-import type { Position } from './cursor.ts';
+import type { Position } from '../findings/findings-query.ts';
 import { json, type Route } from './router.ts';
 import { cursor, limit } from './schemas.ts';
 

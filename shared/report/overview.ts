@@ -9,8 +9,8 @@ import { VERDICTS, type Verdict } from '../domain/verdict.ts';
 import type { Counts, ScanRun, Summary } from '../findings/store.ts';
 import type { PostureSummary } from '../findings/posture-reader.ts';
 import { REMEDIATIONS_PK, SCANS_PK, SWEEPS_PK } from '../findings/table.ts';
-import type { SweepRun } from '../sweep/sweep-runs.ts';
-import type { FindingsReader, ModeFilter } from './findings-query.ts';
+import type { SweepRun } from '../findings/sweep-runs.ts';
+import type { FindingsReader, ModeFilter } from '../findings/findings-query.ts';
 import { describeRemediation, type KeyAliases } from './remediation-text.ts';
 
 /** The remediation log (written with each fix, see shared/findings/dynamodb-store.ts), newest first. */

@@ -5,8 +5,8 @@
 // transport's, counted as the events' JSON size (Parquet stores the same values, compressed, with
 // less than JSON's field names per row).
 import type { HandleOptions, Route } from './router.ts';
-import type { Position } from './cursor.ts';
-import type { FindingsQuery, FindingsReader } from './findings-query.ts';
+import type { Position } from '../findings/findings-query.ts';
+import type { FindingsQuery, FindingsReader } from '../findings/findings-query.ts';
 import { findingOcsf, type OcsfContext } from './ocsf.ts';
 import { ocsfParquet, type OcsfEvent } from './ocsf-parquet.ts';
 import { exportParameters, type ExportParameters } from './schemas.ts';

@@ -2,7 +2,7 @@
 // ListBuckets (paginated). A Region choice (--regions, SSEGUARD_SWEEP_REGIONS) then keeps the
 // buckets in those Regions; the others are named as skipped by that choice, never dropped silently.
 import { paginateListBuckets, type S3Client } from '@aws-sdk/client-s3';
-import { isExplicit, parseBucketSelection, selectBuckets } from './bucket-selection.ts';
+import { isExplicit, parseBucketSelection, selectBuckets } from '../domain/bucket-selection.ts';
 
 /** Only buckets in these Regions (none: every Region the account has buckets in). */
 export interface RegionChoice {

@@ -10,7 +10,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { Verdict } from '../domain/verdict.ts';
 import { transactWrite, withRetries, type TransactItem } from '../findings/dynamodb-writes.ts';
 import { ORG_SWEEPS_PK, orgSweepAccountKey, orgSweepPageKey, orgSweepPk, orgSweepRunKey, orgSweepUnitKey } from '../findings/table.ts';
-import type { OrgUnitStep } from './org-messages.ts';
+import type { OrgUnitStep } from '../events/org-messages.ts';
 
 export interface OrgSweepRun {
   runId: string;

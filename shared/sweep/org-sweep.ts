@@ -13,7 +13,7 @@
 // when it keeps failing after the client's retries: no run is recorded from a partial listing, so a
 // throttled Organizations API never yields a run that looks complete with accounts missing.
 import { randomBytes } from 'node:crypto';
-import { orgAccountMessage } from './org-messages.ts';
+import { orgAccountMessage } from '../events/org-messages.ts';
 import type { OrgSweepRun, OrgSweepRuns } from './org-sweep-runs.ts';
 
 export interface OrgSweepDependencies {

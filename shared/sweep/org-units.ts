@@ -25,7 +25,7 @@ import type { ListedObject } from '../domain/listed-object.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { AuditRequest } from '../events/audit-queue-messages.ts';
-import { orgUnitMessage, type OrgAccountMessage, type OrgUnitMessage, type OrgUnitStep } from './org-messages.ts';
+import { orgUnitMessage, type OrgAccountMessage, type OrgUnitMessage, type OrgUnitStep } from '../events/org-messages.ts';
 import type { OrgPageRef, OrgSweepRuns, OrgUnitGap } from './org-sweep-runs.ts';
 
 export interface OrgUnitDependencies {

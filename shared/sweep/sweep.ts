@@ -3,7 +3,7 @@
 // checkpoint saved after each listing page is enqueued: a run stopped by its time budget (or a
 // crash) resumes where it stopped on the next tick. A page enqueued again after a crash between
 // send and save is audited again (idempotent) and counted once (page markers).
-// A bucket with a usable S3 Inventory report (shared/sweep/inventory-plan.ts) is covered by it
+// A bucket with a usable S3 Inventory report (shared/sweep/inventory-or-listing.ts) is covered by it
 // instead: one message per data file, FILES_PER_STEP per checkpoint save, the report named in the
 // checkpoint so a resumed run goes on with the same report's next file. A file sent twice after a
 // crash is audited once (the worker's per-file marker).
@@ -12,8 +12,8 @@ import type { ListedObject } from '../domain/listed-object.ts';
 import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-queue-messages.ts';
 import { inventoryFileMessages } from '../inventory/messages.ts';
 import type { InventoryDestination, InventoryReport } from '../inventory/source.ts';
-import type { InventoryPlan } from './inventory-plan.ts';
-import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from './sweep-runs.ts';
+import type { InventoryPlan } from './inventory-or-listing.ts';
+import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from '../findings/sweep-runs.ts';
 
 /** Inventory file messages enqueued per checkpoint save. */
 export const FILES_PER_STEP = 100;

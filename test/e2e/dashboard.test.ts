@@ -14,7 +14,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { DynamoFindingsStore, ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { createReportApi } from '../../shared/report/create-report-api.ts';
+import { createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';

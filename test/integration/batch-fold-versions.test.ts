@@ -6,8 +6,8 @@ import { beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
 import { BatchJobStore, type BatchJobRecord } from '../../shared/findings/batch-job-store.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
-import { foldJob } from '../../shared/fleet/batch-fold.ts';
-import { reportPrefixOf } from '../../shared/fleet/batch-plan.ts';
+import { foldJob } from '../../shared/batch-operations/fold-completion.ts';
+import { reportPrefixOf } from '../../shared/batch-operations/job-rules.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createBucket, createKey, enableVersioning, type TestKey } from '../support/aws-fixtures.ts';
 

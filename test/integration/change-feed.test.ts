@@ -16,7 +16,7 @@ import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
@@ -46,7 +46,7 @@ interface BusEvent {
 }
 
 let queueUrl: string;
-const store = () => new DynamoFindingsStore(clients.documents, TABLE, { outbox: true });
+const store = () => new DynamoFindingsStore(clients.documents, TABLE, { outbox: ['eventbridge'] });
 const api = () => createReportApi(createRuntime(loadConfig()), loadReportApiConfig());
 
 async function get(path: string, query = '', headers: Record<string, string> = auth, through = api()) {
@@ -146,7 +146,7 @@ describe('GET /events', { timeout: 120_000 }, () => {
       },
     ]);
     await store().recordKeys([{ status: 'described', arn: KEY_DISABLED, keyId: KEY_DISABLED.split('/')[1]!, accountId: '123456789012', state: 'Disabled', manager: 'CUSTOMER', origin: 'AWS_KMS', rotationEnabled: false }], new Date('2026-11-20T12:00:00.000Z'));
-    await new PostureStore(clients.documents, TABLE, { outbox: true }).record(posture('noncompliant'));
+    await new PostureStore(clients.documents, TABLE, { outbox: ['eventbridge'] }).record(posture('noncompliant'));
     await store().recordScan({ id: 'run-1', bucket: 'feed-bucket', prefix: '', startedAt: '2026-11-20T09:00:00.000Z', finishedAt: '2026-11-20T09:05:00.000Z', objects: 7, verdicts: { noncompliant: 5, compliant: 1, 'at-risk': 1 } });
     const recorded = await outboxSize();
     // 6 new findings that fail, the fix, the key, the posture, the run.
@@ -219,7 +219,7 @@ test('under 30% throttling and 5xx, and a lost TransactWriteItems answer, each c
     vi.useRealTimers();
     const faulty = createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_URL: proxy.endpoint }));
     const keys = Array.from({ length: 12 }, (_, i) => `faulty-${String(i).padStart(2, '0')}.csv`);
-    const faultyStore = new DynamoFindingsStore(faulty.clients.documents, TABLE, { outbox: true });
+    const faultyStore = new DynamoFindingsStore(faulty.clients.documents, TABLE, { outbox: ['eventbridge'] });
     // The first transaction commits and its answer is lost: the retry (same token) writes nothing twice.
     proxy.setRules([{ service: 'dynamodb', operation: 'TransactWriteItems', rate: 1, kind: 'lost-response', times: 1 }]);
     await faultyStore.record(keys.slice(0, 6).map((key) => finding('feed-bucket', key, 'noncompliant', 'none', 10)));

@@ -10,7 +10,7 @@ import { PutBucketInventoryConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../cli/emulator-process.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
-import { AccountLookupError, callerAccountId, withAccountId } from '../../shared/aws/account.ts';
+import { AccountLookupError, callerAccountId, withAccountId } from '../../shared/accounts/caller-account.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';

@@ -234,7 +234,7 @@ describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
   });
 
   test.each([
-    [['invoke', 'nope', '--event', 'x.json'], "value 'nope' is invalid for argument 'function'. Allowed choices are audit-worker, sweep, key-events, report-api"],
+    [['invoke', 'nope', '--event', 'x.json'], "value 'nope' is invalid for argument 'function'. Allowed choices are audit-worker, sweep, key-events, report-api, outbox-delivery"],
     [['invoke', 'sweep', '--event', '/nonexistent.json'], 'cannot read event file /nonexistent.json: ENOENT'],
     [['invoke', 'sweep'], "required option '-e, --event <file>' not specified"],
   ])('%j → exit 2: %s', async (args, message) => {

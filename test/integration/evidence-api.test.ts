@@ -6,7 +6,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 import type { ReportApi } from '../../shared/report/api.ts';
-import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { seedReport } from '../support/report-fixtures.ts';
 
 const TABLE = 'evidence-api';

@@ -16,7 +16,7 @@ import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { transactWrite } from '../../shared/findings/dynamodb-writes.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
-import type { PostureChange } from '../../shared/posture/remediate.ts';
+import type { PostureChange } from '../../shared/domain/posture-change.ts';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { createRuntime, scanDependencies, type Runtime } from '../../shared/runtime.ts';

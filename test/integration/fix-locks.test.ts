@@ -8,7 +8,7 @@ import { thisProcessOwner, type FixLockOwner } from '../../shared/audit/fix-lock
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import type { RemediationOutcome } from '../../shared/remediation/index.ts';
-import type { RemediationTarget } from '../../shared/remediation/plan.ts';
+import type { RemediationTarget } from '../../shared/remediation/fix-plan.ts';
 
 const TABLE = 'fix-locks-idempotency';
 

@@ -17,7 +17,9 @@ import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
 import type { PostureFinding } from '../../shared/domain/posture-finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
-import { createBucket, createKey, disableKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
+import { createBucket, createKey, disableKey, putObject, scheduleDeletion, type TestKey } from '../support/aws-fixtures.ts';
+import { CancelKeyDeletionCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
+import { KmsKeyInspector } from '../../shared/inspect/key-inspector.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
@@ -198,7 +200,7 @@ describe('scan --event-bus --security-hub', { timeout: CLI_TIMEOUT_MS }, () => {
     await clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'plain-1.csv' }));
     // A removal reaches the table from the S3 event (the audit worker) as a removed finding.
     const config = { ...loadConfig({ ...process.env, ...env }), integrations: { eventBus: BUS, securityHub: true } };
-    const store = new DynamoFindingsStore(clients.documents, TABLE, { outbox: true });
+    const store = new DynamoFindingsStore(clients.documents, TABLE, { outbox: ['eventbridge', 'securityhub'] });
     await store.record([deletedObjectFinding(BUCKET, 'plain-1.csv', new Date())]);
     const result = await deliverConfigured(config, clients.documents);
     expect(result).toMatchObject({ delivered: { eventbridge: 1, securityhub: 1 }, failed: { eventbridge: 0, securityhub: 0 } });
@@ -212,7 +214,7 @@ test('a bucket posture whose verdict changes: one Bucket Posture Changed per cha
   const table = 'integrations-posture';
   await ensureFindingsTable(clients.dynamodb, table);
   const queue = await queueFor('posture-events');
-  const posture = new PostureStore(clients.documents, table, { outbox: true });
+  const posture = new PostureStore(clients.documents, table, { outbox: ['eventbridge'] });
   const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: table }), integrations: { eventBus: BUS, securityHub: false } };
   const at = (s: number) => new Date(Date.UTC(2026, 11, 4, 0, 0, s)).toISOString();
   const finding = (verdict: 'compliant' | 'noncompliant', s: number): PostureFinding => ({
@@ -328,4 +330,42 @@ describe('30% throttling on PutEvents and BatchImportFindings', { timeout: CLI_T
       await proxy.close();
     }
   });
+});
+
+test('a key back from at risk: pending deletion → cancelled (Disabled, no deletion date) → enabled; its Security Hub finding turns PASSED and RESOLVED, one event per change, none while it stays', async () => {
+  const table = 'integrations-key-recovery';
+  await ensureFindingsTable(clients.dynamodb, table);
+  const queue = await queueFor('key-recovery-events');
+  const store = new DynamoFindingsStore(clients.documents, table, { outbox: ['eventbridge', 'securityhub'] });
+  const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: table }), integrations: { eventBus: BUS, securityHub: true } };
+  const key = await createKey(clients);
+  // As key events and the sweep record it (shared/audit/reevaluate-key.ts): KMS's answer now, then the push.
+  const recordAndDeliver = async () => {
+    await store.recordKeys([await new KmsKeyInspector(clients.kms).lookup(key.arn)], new Date());
+    await deliverConfigured(config, clients.documents);
+    return drain(queue);
+  };
+  const keyFinding = async () => ((await securityHub.send(new GetFindingsCommand({ MaxResults: 100 }))).Findings ?? []).filter((f) => f.Id === `sseguard/kms-key/${key.arn}`);
+
+  expect(await recordAndDeliver()).toEqual([]);
+  await scheduleDeletion(clients, key);
+  const pending = await recordAndDeliver();
+  expect(pending.map((e) => [e['detail-type'], e.detail.keyState])).toEqual([['KMS Key At Risk', 'PendingDeletion']]);
+  expect(await keyFinding()).toMatchObject([{ Compliance: { Status: 'FAILED' } }]);
+
+  // Cancelling a deletion leaves the key Disabled (as on AWS): still at risk, but no longer to be deleted.
+  await clients.kms.send(new CancelKeyDeletionCommand({ KeyId: key.id }));
+  const cancelled = await recordAndDeliver();
+  expect(cancelled.map((e) => [e['detail-type'], e.detail.keyState, e.detail.previousState, e.detail.deletionDate])).toEqual([['KMS Key At Risk', 'Disabled', 'PendingDeletion', undefined]]);
+  expect((await keyFinding())[0]!.Title).toContain('Disabled');
+
+  await clients.kms.send(new EnableKeyCommand({ KeyId: key.id }));
+  const recovered = await recordAndDeliver();
+  expect(recovered.map((e) => [e['detail-type'], e.detail.keyState, e.detail.previousState])).toEqual([['KMS Key Recovered', 'Enabled', 'Disabled']]);
+  const resolved = await keyFinding();
+  expect(resolved).toHaveLength(1);
+  expect(resolved[0]).toMatchObject({ Compliance: { Status: 'PASSED' }, Workflow: { Status: 'RESOLVED' }, FindingProviderFields: { Severity: { Label: 'INFORMATIONAL' } } });
+
+  // Enabled on the next check too: nothing more.
+  expect(await recordAndDeliver()).toEqual([]);
 });

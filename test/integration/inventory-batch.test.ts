@@ -5,7 +5,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { CreateJobCommand, S3ControlClient } from '@aws-sdk/client-s3-control';
 import { expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
-import { batchManifestCsv, parseCompletionManifest, parseCompletionResults, type TaskResult } from '../../shared/fleet/batch.ts';
+import { batchManifestCsv, parseCompletionManifest, parseCompletionResults, type TaskResult } from '../../shared/batch-operations/job-files.ts';
 import { createBucket, createKey, enableVersioning } from '../support/aws-fixtures.ts';
 
 const clients = createAwsClients();

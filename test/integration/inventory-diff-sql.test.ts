@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, test } from 'vitest';
 import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
-import { athenaReportChanges, hiveLocation } from '../../shared/inventory/athena-report-diff.ts';
+import { athenaReportChanges, hiveLocation } from '../../shared/metadata/athena-report-diff.ts';
 import { reportDiffBody, reportDiffQuery, sqlColumnName } from '../../shared/inventory/diff-query.ts';
 import { InventoryError } from '../../shared/inventory/errors.ts';
 import { reportIndexOf, rowIdentity } from '../../shared/inventory/report-diff.ts';

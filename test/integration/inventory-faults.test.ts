@@ -17,7 +17,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { objectPk, STATE_SK } from '../../shared/findings/table.ts';
 import { inventoryFileMessages } from '../../shared/inventory/messages.ts';
-import { InventoryReportProgress } from '../../shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '../../shared/findings/inventory-progress.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';

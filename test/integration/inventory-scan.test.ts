@@ -10,7 +10,7 @@ import type { ObjectInspector } from '../../shared/inspect/object-inspector.ts';
 import { KmsKeyInspector } from '../../shared/inspect/key-inspector.ts';
 import { S3ObjectInspector } from '../../shared/inspect/object-inspector.ts';
 import type { RecordedState } from '../../shared/inventory/decide.ts';
-import { inventoryScan, recordKey, type InventoryAudit } from '../../shared/inventory/inventory-scan.ts';
+import { inventoryScan, recordKey, type InventoryAudit } from '../../shared/audit/inventory-scan.ts';
 import { InventoryFileMessageSchema, inventoryFileMessages } from '../../shared/inventory/messages.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';

@@ -20,7 +20,7 @@ import type { StoredFinding } from '../../shared/findings/store.ts';
 import { inventoryReportFilesPk } from '../../shared/findings/table.ts';
 import { loadPolicy } from '../../shared/policy-loader.ts';
 import { inventoryFileMessages, type InventoryFileMessage } from '../../shared/inventory/messages.ts';
-import { InventoryReportProgress } from '../../shared/inventory/report-progress.ts';
+import { InventoryReportProgress } from '../../shared/findings/inventory-progress.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3CsvInventorySource } from '../../shared/inventory/source.ts';
 import { ensureQueues, SqsQueues } from '../../shared/queue/sqs-queue.ts';

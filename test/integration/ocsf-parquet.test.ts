@@ -15,7 +15,7 @@ import { resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { createReportApi } from '../../shared/report/create-report-api.ts';
+import { createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import type { Finding } from '../../shared/domain/finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';

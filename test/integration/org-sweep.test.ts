@@ -22,7 +22,7 @@ import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
-import { orgAccountMessage, orgUnitMessage } from '../../shared/sweep/org-messages.ts';
+import { orgAccountMessage, orgUnitMessage } from '../../shared/events/org-messages.ts';
 import { OrgSweepRuns, type OrgSweepCoverage } from '../../shared/sweep/org-sweep-runs.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { buildOrganization, refusingAssumeRole, type TestOrganization } from '../support/organization.ts';
@@ -278,7 +278,7 @@ test('Organizations throttling during the fan-out is retried (the client\'s retr
     reconfigure({ SSEGUARD_SWEEP_BUCKETS: '' });
   }
   expect((await runs().latest())?.runId).toBe(retried.organization.runId);
-  const { SweepRuns } = await import('../../shared/sweep/sweep-runs.ts');
+  const { SweepRuns } = await import('../../shared/findings/sweep-runs.ts');
   const [central] = await new SweepRuns(createRuntime(loadConfig()).clients.documents, loadConfig().table).runs(1);
   expect(central).toMatchObject({ buckets: ['org-central-data'], objectsEnqueued: 1, finishedAt: expect.any(String) });
   expect(await drainQueue(sqs, queueUrl, auditWorker, workerContext)).toEqual([]);

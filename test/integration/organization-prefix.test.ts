@@ -6,7 +6,7 @@ import { accountsScanCommand } from '../../cli/commands/accounts.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { createReportApi } from '../../shared/report/create-report-api.ts';
+import { createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { runCli } from '../support/cli.ts';
 import { buildOrganization, refusingAssumeRole, type TestOrganization } from '../support/organization.ts';

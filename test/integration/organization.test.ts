@@ -12,7 +12,7 @@ import { createRuntime } from '../../shared/runtime.ts';
 import { buildOrganization, refusingAssumeRole, type TestOrganization } from '../support/organization.ts';
 import { runCli } from '../support/cli.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
-import { createReportApi } from '../../shared/report/create-report-api.ts';
+import { createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 
 let org: TestOrganization;

@@ -22,7 +22,7 @@ import type { ObjectFacts } from '../../shared/domain/encryption.ts';
 import { S3ObjectInspector } from '../../shared/inspect/object-inspector.ts';
 import { checksumAlgorithmOf } from '../../shared/remediation/execute.ts';
 import { remediateObject, type RemediationOptions, type RemediationTarget } from '../../shared/remediation/index.ts';
-import { MIB } from '../../shared/remediation/plan.ts';
+import { MIB } from '../../shared/remediation/fix-plan.ts';
 import {
   createAclBucket,
   createBucket,

@@ -17,7 +17,7 @@ import type { Finding } from '../../shared/domain/finding.ts';
 import { VERDICTS } from '../../shared/domain/verdict.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
-import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { scanBucket } from '../../shared/audit/scan.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
@@ -443,7 +443,7 @@ describe('description and CORS', () => {
     const document = await get('/openapi.json');
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(
-      ['/', '/accounts', '/buckets', '/events', '/evidence', '/export.asff', '/export.csv', '/export.json', '/export.ocsf', '/export.ocsf-parquet', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
+      ['/', '/accounts', '/buckets', '/deliveries', '/events', '/evidence', '/export.asff', '/export.csv', '/export.json', '/export.ocsf', '/export.ocsf-parquet', '/findings', '/health', '/keys', '/objects/{bucket}/{key}', '/openapi.json', '/remediations', '/summary'].sort(),
     );
     const parameters = document.paths['/findings'].get.parameters;
     const byName = Object.fromEntries(parameters.map((p: { name: string }) => [p.name, p]));
@@ -488,7 +488,7 @@ describe('remediations, scheduled sweeps and bucket posture in the report', () =
   });
 
   test('a finished scheduled sweep counts as the last sweep of every bucket it covered', async () => {
-    const { SweepRuns } = await import('../../shared/sweep/sweep-runs.ts');
+    const { SweepRuns } = await import('../../shared/findings/sweep-runs.ts');
     const runs = new SweepRuns(clients.documents, TABLE);
     const buckets = (await get('/summary')).buckets.map((b: { bucket: string }) => b.bucket);
     const checkpoint = await runs.start({ runId: '2026-11-23T03:00:00.000Z~abc123', startedAt: '2026-11-23T03:00:00.000Z', buckets });

@@ -18,7 +18,7 @@ import { KmsKeyInspector } from '../../shared/inspect/key-inspector.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 import type { ReportApi } from '../../shared/report/api.ts';
-import { bodyText, createReportApi } from '../../shared/report/create-report-api.ts';
+import { bodyText, createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, scheduleDeletion, type TestKey } from '../support/aws-fixtures.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';

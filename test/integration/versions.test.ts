@@ -13,7 +13,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
-import { SweepRuns } from '../../shared/sweep/sweep-runs.ts';
+import { SweepRuns } from '../../shared/findings/sweep-runs.ts';
 import { sweep } from '../../shared/sweep/sweep.ts';
 import { createBucket, createKey, enableVersioning, sseCHeaders, type TestKey } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';

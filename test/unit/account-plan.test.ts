@@ -1,10 +1,10 @@
 // plan --org's sums (shared/plan/account-plan.ts): per account and Region, and the run's total,
 // whose hours are wall time with accounts in parallel.
 import { expect, test } from 'vitest';
-import { organizationPlan, type BucketPlan } from '../../shared/plan/account-plan.ts';
-import { planFor } from '../../shared/plan/plan.ts';
-import { PRICES } from '../../shared/plan/prices.ts';
-import { tallier } from '../../shared/plan/tally.ts';
+import { organizationPlan, type BucketPlan } from '../../shared/cost/account-plan.ts';
+import { planFor } from '../../shared/cost/estimate.ts';
+import { PRICES } from '../../shared/cost/prices.ts';
+import { tallier } from '../../shared/cost/tally.ts';
 
 function bucketPlan(account: string, region: string, bucket: string, objects: number, encryptionStatus?: 'SSE-S3'): BucketPlan {
   const tally = tallier({ partBytes: PRICES.assumptions.multipartPartBytes });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { compareSequencers, decodeNotificationKey, parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
+import { decodeNotificationKey, parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
+import { compareSequencers } from '../../shared/domain/sequencer.ts';
 
 const sample = (name: string) => readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8');
 

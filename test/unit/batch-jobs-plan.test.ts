@@ -4,8 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import type { ObjectAudit } from '../../shared/audit/audit-object.ts';
 import type { ObjectFacts } from '../../shared/domain/encryption.ts';
-import { createBatchRemediator } from '../../shared/fleet/batch-remediator.ts';
-import { completionRow } from '../../shared/fleet/batch.ts';
+import { createBatchRemediator } from '../../shared/batch-operations/batch-remediator.ts';
+import { completionRow } from '../../shared/batch-operations/job-files.ts';
 import {
   batchGroupKey,
   batchSettingsProblems,
@@ -14,8 +14,8 @@ import {
   jobsExitCode,
   manifestKeyOf,
   taskRecord,
-} from '../../shared/fleet/batch-plan.ts';
-import { planRemediation, type RemediationTarget } from '../../shared/remediation/plan.ts';
+} from '../../shared/batch-operations/job-rules.ts';
+import { planRemediation, type RemediationTarget } from '../../shared/remediation/fix-plan.ts';
 
 const ACCOUNT = '111122223333';
 const KEY = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;

@@ -40,13 +40,17 @@ test('every detail type validates against its schema in schemas/events', async (
   const items = [
     ...outboxItemsForHistory(change({ remediation: fix }), 'HIST#1', false),
     keyOutboxItem({ keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k', keyState: 'PendingDeletion', deletionDate: '2026-12-11T00:00:00.000Z' }, '2026-12-04T00:00:00.000Z'),
+    keyOutboxItem({ keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k', keyState: 'Enabled', previousState: 'Disabled' }, '2026-12-05T00:00:00.000Z'),
     runOutboxItem({ runId: 'r', bucket: 'b', prefix: '', startedAt: '2026-12-04T00:00:00.000Z', finishedAt: '2026-12-04T00:01:00.000Z', objects: 1, bytes: 5, notAudited: 0, verdicts: { noncompliant: 1 } }),
   ];
   const events = await Promise.all(items.map((item) => eventOf(item, context)));
-  expect(events.map((e) => e.detailType)).toEqual(['Object Finding Changed', 'Remediation Applied', 'KMS Key At Risk', 'Run Completed']);
+  expect(events.map((e) => e.detailType)).toEqual(['Object Finding Changed', 'Remediation Applied', 'KMS Key At Risk', 'KMS Key Recovered', 'Run Completed']);
   for (const event of events) expect(validate(event.detailType, event.detail)).toEqual([]);
   // A detail missing what its schema requires is refused: the check can fail.
   expect(validate('KMS Key At Risk', { ...events[2]!.detail, objects: undefined })).not.toEqual([]);
+  // A recovered key is never sent as at risk, nor an at-risk one as recovered.
+  expect(validate('KMS Key At Risk', events[3]!.detail)).not.toEqual([]);
+  expect(validate('KMS Key Recovered', events[2]!.detail)).not.toEqual([]);
 });
 
 test('Security Hub: one stable Id per object within 512 characters; at-risk is CRITICAL', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Finding } from '../../shared/domain/finding.ts';
 import { canonicalJson, chained, checkChain, entryHash, type StoredHistoryEntry } from '../../shared/findings/history-chain.ts';
-import { planRecord, type PreviousState } from '../../shared/findings/record-plan.ts';
+import { planRecord, type PreviousState } from '../../shared/findings/record-decision.ts';
 import type { HistoryEntry } from '../../shared/findings/store.ts';
 
 const ID = 'data/a.txt';

@@ -8,7 +8,7 @@ import { evaluate } from '../../shared/domain/evaluate.ts';
 import { inspectionFromStored, toFinding, type Finding } from '../../shared/domain/finding.ts';
 import { PolicyError, policyFromDocument, resolvePolicy } from '../../shared/domain/policy.ts';
 import { KEY_REEVALUATION_MESSAGE_KIND, MAX_OBJECTS_PER_KEY_MESSAGE, parseMessageBody } from '../../shared/events/audit-queue-messages.ts';
-import { planRecord, planSize } from '../../shared/findings/record-plan.ts';
+import { planRecord, planSize } from '../../shared/findings/record-decision.ts';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/11111111-1111-1111-1111-111111111111';
 const policy = resolvePolicy(policyFromDocument({ version: 1 }), (ref) => ref);

@@ -101,6 +101,27 @@ describe('member template: the audit role by evidence tier', () => {
   });
 });
 
+describe('member template: Security Hub import as the member (central SSEGUARD_SECURITY_HUB=on)', () => {
+  it('--security-hub: the audit role may BatchImportFindings on its own account\'s default product only, in any Region; without it no securityhub action at all', () => {
+    const hub = statementsOf({ ...base, securityHub: true }, 'AuditRole').filter((s) => s.Action.some((a) => a.startsWith('securityhub:')));
+    expect(hub).toEqual([
+      {
+        Sid: 'ImportOwnFindings',
+        Effect: 'Allow',
+        Action: ['securityhub:BatchImportFindings'],
+        Resource: sub('arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default'),
+      },
+    ]);
+    expect(actionsOf(statementsOf(base, 'AuditRole')).filter((a) => a.startsWith('securityhub:'))).toEqual([]);
+  });
+
+  it('the member-template command writes it with the option on', () => {
+    let text = '';
+    expect(memberTemplateCommand({ ...base, securityHub: true }, { out: (t) => (text = t), err: () => {} })).toBe(0);
+    expect(text).toContain('securityhub:BatchImportFindings');
+  });
+});
+
 describe('member template: trust', () => {
   it('the audit role trusts exactly the central functions’ role ARNs', () => {
     expect(roleOf(base, 'AuditRole').AssumeRolePolicyDocument).toEqual({

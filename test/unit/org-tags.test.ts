@@ -1,7 +1,7 @@
 // Organizations tag filters (`--org-tag KEY=VALUE`, SSEGUARD_ORG_TAGS): every key given must match,
 // with one of the values given for it.
 import { describe, expect, it } from 'vitest';
-import { parseOrgTags, tagsMatch } from '../../shared/accounts/org-tags.ts';
+import { parseOrgTags, tagsMatch } from '../../shared/domain/org-tags.ts';
 import { loadConfig } from '../../shared/config.ts';
 
 describe('Organization tag filters', () => {

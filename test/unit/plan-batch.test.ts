@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { batchManifestCsv, parseCompletionManifest, parseCompletionResults } from '../../shared/fleet/batch.ts';
+import { batchManifestCsv, parseCompletionManifest, parseCompletionResults } from '../../shared/batch-operations/job-files.ts';
 
 describe('the Batch Operations manifest', () => {
   test('one version-pinned line per object, keys URL-encoded so commas and newlines cannot break a line', () => {

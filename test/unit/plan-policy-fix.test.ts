@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { policyFromDocument } from '../../shared/domain/policy.ts';
-import { policyWouldFix } from '../../shared/plan/policy-fix.ts';
+import { policyWouldFix } from '../../shared/cost/policy-fix.ts';
 import type { InventoryRow } from '../../shared/inventory/row.ts';
 
 const now = new Date('2026-12-04T00:00:00Z');

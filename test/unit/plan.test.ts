@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { InventoryRow } from '../../shared/inventory/row.ts';
-import { planFor, type PlanOptions } from '../../shared/plan/plan.ts';
-import { PRICES, PricesError, pricesWith } from '../../shared/plan/prices.ts';
-import { tallier, type InventoryTally } from '../../shared/plan/tally.ts';
+import { planFor, type PlanOptions } from '../../shared/cost/estimate.ts';
+import { PRICES, PricesError, pricesWith } from '../../shared/cost/prices.ts';
+import { tallier, type InventoryTally } from '../../shared/cost/tally.ts';
 
 const GiB = 1024 ** 3;
 const options: PlanOptions = { region: 'us-east-1', target: 'sse-kms', bucketKey: false, clientSideMatters: false };

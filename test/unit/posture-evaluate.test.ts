@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import type { KeyLookup, KeyState } from '../../shared/domain/encryption.ts';
 import { policyFromDocument, postureRequirementFor, resolvePolicy, type ResolvedPolicy } from '../../shared/domain/policy.ts';
 import { evaluatePosture } from '../../shared/posture/evaluate-posture.ts';
-import { defaultEncryptionFrom, type BucketFacts, type BucketPolicyRead, type EncryptionConfiguration } from '../../shared/posture/facts.ts';
+import { defaultEncryptionFrom, type BucketFacts, type BucketPolicyRead } from '../../shared/posture/facts.ts';
+import type { EncryptionConfiguration } from '../../shared/domain/posture-change.ts';
 import { lineDiff, mergeTlsDeny, statementTexts, TLS_DENY_SID } from '../../shared/posture/policy-merge.ts';
 import { planPostureRemediation } from '../../shared/posture/remediate.ts';
 

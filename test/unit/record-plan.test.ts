@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Finding } from '../../shared/domain/finding.ts';
-import { planRecord, planSize, writesNothing, type PreviousState } from '../../shared/findings/record-plan.ts';
+import { planRecord, planSize, writesNothing, type PreviousState } from '../../shared/findings/record-decision.ts';
 import type { FixIntent } from '../../shared/findings/store.ts';
 
 const KEY_A = 'arn:aws:kms:us-east-1:111122223333:key/a';

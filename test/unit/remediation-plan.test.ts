@@ -2,7 +2,7 @@
 // reason why a person must act. Table-driven over the DESIGN.md remediation table.
 import { describe, expect, test } from 'vitest';
 import type { EncryptionMode, ObjectFacts } from '../../shared/domain/encryption.ts';
-import { describePlan, dryRunTotals, MIB, planRemediation, type RemediationFacts, type RemediationPlan, type RemediationTarget } from '../../shared/remediation/plan.ts';
+import { describePlan, dryRunTotals, MIB, planRemediation, type RemediationFacts, type RemediationPlan, type RemediationTarget } from '../../shared/remediation/fix-plan.ts';
 
 const KEY_A = 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 const KEY_B = 'arn:aws:kms:us-east-1:123456789012:key/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb';

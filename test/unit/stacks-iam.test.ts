@@ -3,7 +3,7 @@
 // are authorised item by item, so their actions come from the item kinds the code builds
 // (./transaction-items.ts).
 import { describe, expect, it } from 'vitest';
-import { iamStatements, S3_IN_ANY_REGION, type FunctionName, type IamScope } from '../../stacks/settings.ts';
+import { eventBusArn, functionEnvironment, iamStatements, S3_IN_ANY_REGION, securityHubProductArn, stageSettings, type FunctionName, type IamScope } from '../../stacks/settings.ts';
 import { auditStatements } from '../../shared/deploy/member-template.ts';
 import { bundleForAnalysis, sdkCallsInBundle, type SdkCall } from '../support/sdk-calls.ts';
 import { transactionItemKindsInBundle, type TransactionItemKind } from './transaction-items.ts';
@@ -55,6 +55,7 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'dynamodb Get': ['dynamodb:GetItem'],
   'dynamodb Put': ['dynamodb:PutItem'],
   'dynamodb Update': ['dynamodb:UpdateItem'],
+  'dynamodb Delete': ['dynamodb:DeleteItem'],
   'dynamodb Query': ['dynamodb:Query'],
   'dynamodb BatchGet': ['dynamodb:BatchGetItem'],
   'dynamodb BatchWrite': ['dynamodb:BatchWriteItem'],
@@ -71,6 +72,9 @@ const IAM_ACTIONS: Record<string, string[]> = {
   'organizations ListAccountsForParent': ['organizations:ListAccountsForParent'],
   'organizations ListOrganizationalUnitsForParent': ['organizations:ListOrganizationalUnitsForParent'],
   'organizations ListTagsForResource': ['organizations:ListTagsForResource'],
+  // Outbox delivery (issue 19): one event per change on the stage's bus, findings under the account's product.
+  'eventbridge PutEvents': ['events:PutEvents'],
+  'securityhub BatchImportFindings': ['securityhub:BatchImportFindings'],
 };
 
 /** DynamoDB authorises each item of a TransactWriteItems call as the single-item write it stands for. */
@@ -105,6 +109,7 @@ const ENTRIES: Record<FunctionName, string> = {
   keyEvents: 'functions/key-events.ts',
   reportApi: 'functions/report-api.ts',
   evidencePack: 'functions/evidence-pack.ts',
+  outboxDelivery: 'functions/outbox-delivery.ts',
 };
 
 const scope: IamScope<string> = {
@@ -128,9 +133,12 @@ const scope: IamScope<string> = {
   },
   evidencePacks: ['arn:aws:s3:::evidence/sseguard-evidence/*'],
   evidenceSigningKeys: ['arn:aws:kms:us-east-1:111122223333:key/0000aaaa-11bb-22cc-33dd-444455556666'],
+  // A stage with SSEGUARD_EVENT_BUS and SSEGUARD_SECURITY_HUB=on (the cases with either off are below).
+  eventBus: ['arn:aws:events:us-east-1:111122223333:event-bus/security-alerts'],
+  securityHubProduct: ['arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default'],
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, S3_IN_ANY_REGION);
-const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts|organizations):/;
+const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts|organizations|events|securityhub):/;
 
 interface FunctionAnalysis {
   /** SDK operations the function sends (NOT_SENT exclusions applied, after checking they still hold). */
@@ -321,5 +329,42 @@ describe('transaction item analysis', () => {
   it('a kind built only by unreachable code is not counted; reaching it by name counts it', () => {
     const reachingStart = bundle.replace('new Runs().finish()', 'new Runs().start()');
     expect(transactionItemKindsInBundle(reachingStart).map((k) => k.kind)).toEqual(['Put']);
+  });
+});
+
+describe('pushing changes: only outbox delivery, and only to what the stage turns on', () => {
+  const { eventBus: _bus, securityHubProduct: _product, ...neither } = scope;
+  const stages: [string, IamScope<string>][] = [
+    ['both on', scope],
+    ['SSEGUARD_EVENT_BUS only', { ...neither, eventBus: scope.eventBus! }],
+    ['SSEGUARD_SECURITY_HUB=on only', { ...neither, securityHubProduct: scope.securityHubProduct! }],
+    ['both off', neither],
+  ];
+
+  it.each(stages)('%s: PutEvents on the named bus and BatchImportFindings on the product, by outbox delivery alone', (_name, stageScope) => {
+    const pushes = FUNCTION_NAMES.flatMap((fn) =>
+      iamStatements(fn, stageScope, S3_IN_ANY_REGION)
+        .filter((s) => s.actions.some((a) => /^(events|securityhub):/.test(a)))
+        .map((s) => [fn, s.actions, s.resources]),
+    );
+    expect(pushes).toEqual([
+      ...(stageScope.eventBus ? [['outboxDelivery', ['events:PutEvents'], scope.eventBus]] : []),
+      ...(stageScope.securityHubProduct ? [['outboxDelivery', ['securityhub:BatchImportFindings'], scope.securityHubProduct]] : []),
+    ]);
+  });
+
+  it('the stage settings: integrations from SSEGUARD_EVENT_BUS and SSEGUARD_SECURITY_HUB, passed to every function; none when unset', () => {
+    const base = { SSEGUARD_EXISTING_BUCKETS: 'data' };
+    expect(stageSettings('dev', base).integrations).toBeUndefined();
+    expect(functionEnvironment(stageSettings('dev', base), 'data')).not.toHaveProperty('SSEGUARD_EVENT_BUS');
+    const on = stageSettings('dev', { ...base, SSEGUARD_EVENT_BUS: 'security-alerts', SSEGUARD_SECURITY_HUB: 'on' });
+    expect(on.integrations).toEqual({ eventBus: 'security-alerts', securityHub: true });
+    expect(functionEnvironment(on, 'data')).toMatchObject({ SSEGUARD_EVENT_BUS: 'security-alerts', SSEGUARD_SECURITY_HUB: 'on' });
+    expect(stageSettings('dev', { ...base, SSEGUARD_SECURITY_HUB: 'off' }).integrations).toBeUndefined();
+    expect(() => stageSettings('dev', { ...base, SSEGUARD_SECURITY_HUB: 'yes' })).toThrow(/SSEGUARD_SECURITY_HUB: "yes" is not on or off/);
+    const where = { partition: 'aws', region: 'us-east-1', account: '111122223333' };
+    expect(eventBusArn('security-alerts', where)).toBe(scope.eventBus![0]);
+    expect(eventBusArn('arn:aws:events:eu-west-1:444455556666:event-bus/central', where)).toBe('arn:aws:events:eu-west-1:444455556666:event-bus/central');
+    expect(securityHubProductArn(where)).toBe(scope.securityHubProduct![0]);
   });
 });

@@ -127,6 +127,13 @@ describe('stacks: member roles each function may assume', () => {
     expect(assume('auditWorker')).toEqual([{ sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit'], conditions: inOrg }]);
   });
 
+  it('outbox delivery with Security Hub on: the audit role, in the Organization only (a member\'s findings are imported as the member); with Security Hub off none', () => {
+    const withHub = { ...scope, securityHubProduct: ['arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default'] };
+    expect(assume('outboxDelivery', withHub)).toEqual([{ sid: 'AssumeMemberRoles', actions: ['sts:AssumeRole'], resources: ['arn:aws:iam::*:role/sseguard-audit'], conditions: inOrg }]);
+    expect(assume('outboxDelivery', { ...scope, eventBus: ['arn:aws:events:eu-west-1:111122223333:event-bus/alerts'] })).toEqual([]);
+    expect(assume('outboxDelivery', { ...emptyScope, securityHubProduct: withHub.securityHubProduct })).toEqual([]);
+  });
+
   it('the sweep, key events and the report API assume no role (they send no AssumeRole)', () => {
     for (const fn of ['sweep', 'keyEvents', 'reportApi'] as const) expect(assume(fn)).toEqual([]);
   });

@@ -6,7 +6,7 @@ import {
   ARCHITECTURE, AUDIT_QUEUE, FUNCTIONS, IDEMPOTENCY_TABLE, KEY_EVENT_PATTERN, RUNTIME, SWEEP,
   findingsTable, functionEnvironment, objectCreatedPattern, stageSettings, bucketInventory, inventoryScope, INVENTORY_FIELDS,
 } from '../../stacks/settings.ts';
-import { SWEEP_REQUIRED_FIELDS, unusableConfiguration } from '../../shared/sweep/inventory-plan.ts';
+import { SWEEP_REQUIRED_FIELDS, unusableConfiguration } from '../../shared/sweep/inventory-or-listing.ts';
 import { loadConfig } from '../../shared/config.ts';
 
 describe('stacks/settings', () => {

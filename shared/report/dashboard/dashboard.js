@@ -9,6 +9,7 @@
 /** @typedef {import('zod').infer<typeof import('../schemas.ts').objectSchema>} ObjectView */
 /** @typedef {Summary['trend'][number]} TrendRun */
 /** @typedef {import('zod').infer<typeof import('../schemas.ts').remediationsPageSchema>} RemediationsPage */
+/** @typedef {import('zod').infer<typeof import('../deliveries.ts').deliveriesSchema>} Deliveries */
 /** @typedef {Record<string, string | number | undefined>} Attributes */
 /** @typedef {import('zod').infer<typeof import('../schemas.ts').accountsSchema>} Accounts */
 /** @typedef {HTMLFormElement & Record<'bucket' | 'prefix' | 'verdict' | 'mode' | 'kmsKey' | 'account' | 'limit', HTMLInputElement & HTMLSelectElement>} FiltersForm */
@@ -313,6 +314,31 @@
     return el('table', {}, [el('thead', {}, [el('tr', {}, ['when', 'object', 'change', 'outcome', 'fix'].map(function (h) { return el('th', { text: h }); }))]), rb]);
   }
 
+  /** What was sent where (GET /deliveries): one row per destination, and what waits in the outbox. @param {Deliveries} d */
+  function renderDeliveries(d) {
+    if (d.destinations.length === 0 && d.pending === 0) {
+      fill('deliveries', el('div', { class: 'empty', text: 'Nothing has been pushed: set SSEGUARD_EVENT_BUS or SSEGUARD_SECURITY_HUB=on on the stage (or scan --event-bus/--security-hub).' }));
+      return;
+    }
+    var rows = el('tbody');
+    d.destinations.forEach(function (x) {
+      var failing = (x.lastRunFailed || 0) > 0;
+      rows.appendChild(el('tr', { 'data-testid': 'delivery-row' }, [
+        el('td', { text: x.name === 'securityhub' ? 'Security Hub' : x.name === 'eventbridge' ? 'EventBridge' : x.name }),
+        el('td', { class: 'small', 'data-testid': 'delivery-last-push', text: when(x.lastPushAt) }),
+        el('td', { class: 'small', text: when(x.lastRunAt) + (x.lastRunBy ? ' (' + x.lastRunBy + ')' : '') }),
+        el('td', { class: 'num', text: String(x.lastRunDelivered || 0) }),
+        el('td', { class: 'num' }, [el('span', { class: failing ? 'pill' : '', style: failing ? 'background:' + COLORS.noncompliant : '', text: String(x.lastRunFailed || 0) })]),
+        el('td', { class: 'num', 'data-testid': 'delivery-pending', text: String(x.pending) }),
+        el('td', { class: 'small', text: when(x.lastFailureAt) }),
+      ]));
+    });
+    var table = el('table', {}, [el('thead', {}, [el('tr', {}, ['destination', 'last push', 'last run', 'sent', 'failed', 'waiting', 'last failure'].map(function (h) { return el('th', { text: h }); }))]), rows]);
+    var waiting = d.pending + ' change' + (d.pending === 1 ? '' : 's') + ' waiting in the outbox' + (d.oldestPendingAt ? ', oldest ' + when(d.oldestPendingAt) : '') +
+      (d.deliverer ? '; ' + d.deliverer.holder + ' is sending now' : '') + '.';
+    fill('deliveries', el('div', {}, [table, el('p', { class: 'small muted', 'data-testid': 'deliveries-waiting', text: waiting })]));
+  }
+
   /** The whole change log, a page at a time, newest first. @param {number} index */
   function loadRemediationLog(index) {
     var cursor = logPages[index];
@@ -470,6 +496,7 @@
       keys.then(function (k) { k.keys.forEach(function (key) { ALIASES[key.arn] = key.aliases; }); }, handleError),
       // After the summary: its verdict words colour the accounts' bars.
       summaryShown.then(function () { return accounts; }).then(renderAccounts, function (error) { markUnavailable(['accounts']); handleError(error); }),
+      /** @type {Promise<Deliveries>} */ (apiJson('/deliveries')).then(renderDeliveries, function (error) { markUnavailable(['deliveries']); handleError(error); }),
     ]).then(function () {
       return Promise.all([summary, keys]).then(function (results) { renderFilterChoices(results[0], results[1].keys); }, function () {});
     }).then(function () { return loadFindings(); });

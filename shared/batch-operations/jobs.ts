@@ -23,19 +23,18 @@ import type { ObjectFacts } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import { retrying, type RetryPolicy } from '../aws/retry.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
+import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
 import type { BatchJobRecord, BatchJobStore } from '../findings/batch-job-store.ts';
 import type { FixIntent } from '../findings/store.ts';
-import { sameVersion } from '../findings/record-plan.ts';
-import type { RemediationTarget } from '../remediation/plan.ts';
+import { sameVersion } from '../findings/record-decision.ts';
+import type { RemediationTarget } from '../remediation/fix-plan.ts';
 import {
   batchGroupKey,
   batchIntentId,
   clientRequestToken,
   manifestKeyOf,
   reportPrefixOf,
-  type BatchSettings,
-  type BatchTarget,
-} from './batch-plan.ts';
+} from './job-rules.ts';
 import { ManifestFile } from './manifest-file.ts';
 
 /** S3 Control throttling and 5xx: the same loop as every other retry, a little slower to start. */

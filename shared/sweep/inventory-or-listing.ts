@@ -21,16 +21,12 @@ import { ListBucketInventoryConfigurationsCommand, type InventoryConfiguration, 
 import { isTransientServiceError, errorFacts } from '../aws/errors.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryReport, InventorySource, InventoryDestination } from '../inventory/source.ts';
+import type { LastSweptReport } from '../findings/sweep-runs.ts';
 
 /** Optional fields the per-row decision needs (shared/inventory/decide.ts); Bucket and Key are always there. */
 export const SWEEP_REQUIRED_FIELDS = ['EncryptionStatus', 'ETag', 'BucketKeyStatus', 'Size'] as const;
 
 export type InventoryPlan = { use: 'inventory'; report: InventoryReport; configId: string } | { use: 'listing'; reason: string };
-
-export interface LastSweptReport {
-  manifestKey: string;
-  reportDate: string;
-}
 
 export interface InventoryPlanDependencies {
   s3: S3Client;

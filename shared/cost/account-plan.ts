@@ -12,7 +12,7 @@
 // A bucket without a usable inventory report is counted by listing it: objects and bytes are
 // exact, their modes unknown, so the audit is priced and the fix is not (`unpricedFixObjects`):
 // the fix figures are then a floor, and the output says so.
-import type { Cost, Plan } from './plan.ts';
+import type { Cost, Plan } from './estimate.ts';
 
 export interface BucketPlan {
   account: string;

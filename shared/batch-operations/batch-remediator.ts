@@ -1,13 +1,13 @@
 // The remediator of `scan --remediate --batch`: an object whose fix is UpdateObjectEncryption becomes
-// a task of its target's Batch job (batch-jobs.ts); every other object takes the per-object path
+// a task of its target's Batch job (jobs.ts); every other object takes the per-object path
 // (copies stay conditional on the audited ETag). A target key of another account is refused for
 // every object under it, with the reason, and no job.
 import type { Remediator } from '../audit/audit-batch.ts';
 import type { RemediationRecord } from '../domain/finding.ts';
-import { planRemediation, type RemediationFacts } from '../remediation/plan.ts';
+import { planRemediation, type RemediationFacts } from '../remediation/fix-plan.ts';
 import type { RemediationOutcomeCode } from '../remediation/outcomes.ts';
-import { decideBatch } from './batch-plan.ts';
-import type { BatchCollector } from './batch-jobs.ts';
+import { decideBatch } from './job-rules.ts';
+import type { BatchCollector } from './jobs.ts';
 
 export interface BatchRemediatorDependencies {
   perObject: Remediator;

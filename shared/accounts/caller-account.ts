@@ -2,8 +2,8 @@
 // credentials in use. SSEGUARD_ACCOUNT_ID, when set, wins (an override, and no STS call).
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, type Config } from '../config.ts';
-import { commonSettings } from './clients.ts';
-import { errorFacts, isTransientServiceError, unreachableEndpoint } from './errors.ts';
+import { commonSettings } from '../aws/clients.ts';
+import { errorFacts, isTransientServiceError, unreachableEndpoint } from '../aws/errors.ts';
 
 /** A ConfigError: the CLI prints it as one line, exit 2. */
 export class AccountLookupError extends ConfigError {

@@ -17,8 +17,8 @@
 //   3. An open fix intent whose object has moved on is closed with what the audit shows (fixed,
 //      or changed by someone else); one whose object has not moved stays open for its fix.
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
-import { compareSequencers } from '../events/audit-queue-messages.ts';
-import { isAtTarget } from '../remediation/plan.ts';
+import { compareSequencers } from '../domain/sequencer.ts';
+import { isAtTarget } from '../remediation/fix-plan.ts';
 import type { FixIntent, HistoryEntry, StoredFinding } from './store.ts';
 import { chained, entryHash } from './history-chain.ts';
 import { counterSk } from './table.ts';

@@ -6,10 +6,11 @@ import { PostureReader } from '../findings/posture-reader.ts';
 import { FindingsTableReader } from '../findings/reader.ts';
 import { readFeed } from '../findings/change-feed.ts';
 import { counterExposure } from '../delivery/outbox-delivery.ts';
-import type { ReportApiConfig } from './api-config.ts';
-import { ReportApi } from './api.ts';
-import { ApiError, type ErrorLogger } from './router.ts';
-import { FindingsReader } from './findings-query.ts';
+import { readDeliveries } from '../findings/outbox-status-reader.ts';
+import type { ReportApiConfig } from '../report/api-config.ts';
+import { ReportApi } from '../report/api.ts';
+import { ApiError, type ErrorLogger } from '../report/router.ts';
+import { FindingsReader } from '../findings/findings-query.ts';
 import { gatherEvidenceInputs } from '../evidence/gather.ts';
 import { buildEvidence } from '../evidence/pack.ts';
 
@@ -30,6 +31,7 @@ export function createReportApi(source: ReportTable, config: ReportApiConfig, lo
       summary: () => findingsTable.summary(),
       reader: new FindingsReader(documents, table, () => findingsTable.recordedBuckets()),
       posture: new PostureReader(documents, table),
+      deliveries: () => readDeliveries(documents, table),
       region,
       changes: { page: (after, limit) => readFeed(documents, table, after, limit), keyExposure: counterExposure(documents, table) },
       // Exemptions live in the policy file, which the API does not read: the pack says so in its gaps.

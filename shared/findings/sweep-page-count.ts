@@ -5,9 +5,14 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { SweepPageRef } from '../events/audit-queue-messages.ts';
-import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { sweepPageKey, sweepRunKey } from '../findings/table.ts';
+import { transactWrite, withRetries } from './dynamodb-writes.ts';
+import { sweepPageKey, sweepRunKey } from './table.ts';
+
+/** One page of a sweep run, as its audit message names it. */
+export interface SweepPageRef {
+  runId: string;
+  page: number;
+}
 
 export async function countSweepPage(documents: DynamoDBDocumentClient, tableName: string, page: SweepPageRef, findings: Finding[]): Promise<void> {
   const { Item: run } = await withRetries('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: sweepRunKey(page.runId) })));

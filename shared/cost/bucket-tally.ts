@@ -5,7 +5,7 @@
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { Policy } from '../domain/policy.ts';
 import { s3InventorySource } from '../inventory/source.ts';
-import { planBucketInventory } from '../sweep/inventory-plan.ts';
+import { planBucketInventory } from '../sweep/inventory-or-listing.ts';
 import type { InventoryRow } from '../inventory/row.ts';
 import { policyWouldFix } from './policy-fix.ts';
 import { tallier, type InventoryTally } from './tally.ts';

@@ -10,10 +10,16 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EncryptionMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import { fromStateItem, type Item } from '../findings/reader.ts';
-import type { HistoryEntry, StoredFinding } from '../findings/store.ts';
-import { INDEXES, STATE_SK, objectPk, type IndexName } from '../findings/table.ts';
-import type { Position } from './cursor.ts';
+import { fromStateItem, type Item } from './reader.ts';
+import type { HistoryEntry, StoredFinding } from './store.ts';
+import { INDEXES, STATE_SK, objectPk, type IndexName } from './table.ts';
+import { withRetries } from './dynamodb-writes.ts';
+
+/** Where a listing stopped: the last object returned (listings are ordered by bucket, then key). */
+export interface Position {
+  bucket: string;
+  key: string;
+}
 
 /** Mode filter values: the encryption modes, and `unknown` for objects that could not be read. */
 export type ModeFilter = EncryptionMode | 'unknown';
@@ -106,7 +112,7 @@ export class FindingsReader {
     do {
       // Filtered queries count evaluated items, not matches: read full pages then.
       const Limit = filters.length ? MAX_QUERY_PAGE : Math.max(1, Math.min(MAX_QUERY_PAGE, wanted()));
-      const page = await this.documents.send(new QueryCommand({ ...input, Limit, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }));
+      const page = await withRetries('Query', () => this.documents.send(new QueryCommand({ ...input, Limit, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
       const items = (page.Items ?? []) as Item[];
       if (items.length > 0) yield items.map(fromStateItem);
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -135,7 +141,7 @@ export class FindingsReader {
   }
 
   async state(bucket: string, key: string): Promise<StoredFinding | undefined> {
-    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: objectPk(bucket, key), sk: STATE_SK } }));
+    const { Item: item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: objectPk(bucket, key), sk: STATE_SK } })));
     return item ? fromStateItem(item) : undefined;
   }
 
@@ -144,13 +150,15 @@ export class FindingsReader {
     const entries: (HistoryEntry & { remediation?: unknown })[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
-          ExpressionAttributeValues: { ':pk': objectPk(bucket, key), ':hist': 'HIST#' },
-          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-        }),
+      const page = await withRetries('Query', () =>
+        this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
+            ExpressionAttributeValues: { ':pk': objectPk(bucket, key), ':hist': 'HIST#' },
+            ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+          }),
+        ),
       );
       for (const { pk: _pk, sk: _sk, ...entry } of page.Items ?? []) entries.push(entry as HistoryEntry & { remediation?: unknown });
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -160,14 +168,16 @@ export class FindingsReader {
 
   /** The newest items of one partition (scan runs, remediation log), newest first. */
   async newest(partitionKey: string, limit: number): Promise<Item[]> {
-    const page = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': partitionKey },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
+    const page = await withRetries('Query', () =>
+      this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': partitionKey },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
     );
     return (page.Items ?? []) as Item[];
   }
@@ -177,14 +187,16 @@ export class FindingsReader {
    * `nextSk` is set only when an older item exists. Reads one item more than the page to know.
    */
   async newestPage(partitionKey: string, limit: number, afterSk?: string): Promise<{ items: Item[]; nextSk?: string }> {
-    const page = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: afterSk === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :after',
-        ExpressionAttributeValues: { ':pk': partitionKey, ...(afterSk === undefined ? {} : { ':after': afterSk }) },
-        ScanIndexForward: false,
-        Limit: limit + 1,
-      }),
+    const page = await withRetries('Query', () =>
+      this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: afterSk === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :after',
+          ExpressionAttributeValues: { ':pk': partitionKey, ...(afterSk === undefined ? {} : { ':after': afterSk }) },
+          ScanIndexForward: false,
+          Limit: limit + 1,
+        }),
+      ),
     );
     const found = (page.Items ?? []) as Item[];
     const items = found.slice(0, limit);

@@ -1,6 +1,6 @@
 // Bulk fixes with S3 Batch Operations, the pure part: which objects may go to a job, how they are
 // grouped into jobs, the job's idempotency token, the per-object record a completion-report row
-// becomes, and the exit code of `sseguard jobs`. No I/O; batch-jobs.ts carries it out.
+// becomes, and the exit code of `sseguard jobs`. No I/O; jobs.ts carries it out.
 //
 //   object's plan                                   Batch
 //   update-encryption, current version               a task of the job of its target (key, Bucket Key)
@@ -18,24 +18,9 @@
 import { createHash } from 'node:crypto';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { EncryptionSnapshot } from '../domain/encryption-snapshot.ts';
-import { isAtTarget, type RemediationPlan, type RemediationTarget } from '../remediation/plan.ts';
-import type { TaskResult } from './batch.ts';
-
-/** What one job changes every object to: one key, one Bucket Key setting. */
-export interface BatchTarget {
-  kmsKeyArn: string;
-  bucketKey: boolean;
-}
-
-/** The job settings a run is given (flags or SSEGUARD_BATCH_*). */
-export interface BatchSettings {
-  accountId: string;
-  roleArn: string;
-  reportBucket: string;
-  /** Prefix of manifests and completion reports in the report bucket. */
-  prefix: string;
-  priority: number;
-}
+import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
+import { isAtTarget, type RemediationPlan, type RemediationTarget } from '../remediation/fix-plan.ts';
+import type { TaskResult } from './job-files.ts';
 
 export const DEFAULT_BATCH_PRIORITY = 10;
 export const DEFAULT_BATCH_PREFIX = 'sseguard-batch';

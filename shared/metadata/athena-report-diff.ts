@@ -10,11 +10,11 @@
 // of Data[].VarCharValue, NextToken, MaxResults ≤ 1000). Polling and its time limit are the metadata
 // tier's (shared/metadata/athena-source.ts finished).
 import { GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
-import { finished } from '../metadata/athena-source.ts';
-import { athenaAddPartition, athenaInventoryTableDdl, athenaReportDiffQuery, sqlColumnName, type AthenaInventoryTable } from './diff-query.ts';
-import { InventoryError } from './errors.ts';
-import { rowIdentity, type ReportChanges } from './report-diff.ts';
-import type { InventoryReport } from './source.ts';
+import { finished } from './athena-source.ts';
+import { athenaAddPartition, athenaInventoryTableDdl, athenaReportDiffQuery, sqlColumnName, type AthenaInventoryTable } from '../inventory/diff-query.ts';
+import { InventoryError } from '../inventory/errors.ts';
+import { rowIdentity, type ReportChanges } from '../inventory/report-diff.ts';
+import type { InventoryReport } from '../inventory/source.ts';
 
 export interface AthenaDiffOptions {
   table: AthenaInventoryTable;

@@ -7,14 +7,12 @@
 // Every write is conditional: two sweeps cannot both advance the same checkpoint.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from '../findings/table.ts';
+import { transactWrite, withRetries } from './dynamodb-writes.ts';
+import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from './table.ts';
 import type { InventoryDestination } from '../inventory/source.ts';
-import type { LastSweptReport } from './inventory-plan.ts';
 import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { SweepPageRef } from '../events/audit-queue-messages.ts';
-import { countSweepPage } from './sweep-page-count.ts';
+import { countSweepPage, type SweepPageRef } from './sweep-page-count.ts';
 
 export interface SweepCheckpoint {
   runId: string;
@@ -57,6 +55,12 @@ export interface SweepRun {
   verdicts: Partial<Record<Verdict, number>>;
   /** Inventory data-file messages enqueued (each audited by the worker, counted in the report's progress). */
   filesEnqueued?: number;
+}
+
+/** The inventory report the last sweep sent for a bucket: the next run's report must be newer. */
+export interface LastSweptReport {
+  manifestKey: string;
+  reportDate: string;
 }
 
 export class CheckpointConflictError extends Error {

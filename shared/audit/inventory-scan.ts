@@ -2,14 +2,14 @@
 // (inventory evidence, or a HeadObject), then evaluated by the same evaluateInspection every other
 // path uses. Rows stream in chunks: one recorded-state lookup per chunk, HEADs only where needed,
 // so memory holds one chunk whatever the bucket's size.
-import { mapConcurrently } from '../audit/adaptive-concurrency.ts';
-import { evaluateInspection, type AuditDependencies, type ObjectAudit } from '../audit/audit-object.ts';
+import { mapConcurrently } from './adaptive-concurrency.ts';
+import { evaluateInspection, type AuditDependencies, type ObjectAudit } from './audit-object.ts';
 import type { ListedObject } from '../domain/listed-object.ts';
 import { requirementFor } from '../domain/policy.ts';
-import { decideFromInventory, type NeedsHeadReason, type RecordedState } from './decide.ts';
-import type { InventoryDataFile } from './manifest.ts';
-import type { InventoryRow } from './row.ts';
-import type { InventoryReport, InventorySource } from './source.ts';
+import { decideFromInventory, type NeedsHeadReason, type RecordedState } from '../inventory/decide.ts';
+import type { InventoryDataFile } from '../inventory/manifest.ts';
+import type { InventoryRow } from '../inventory/row.ts';
+import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 
 /** One object the store may hold a state for: the version when the report lists versions, else the latest. */
 export interface RecordedStateQuery {

@@ -3,7 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { batchManifestCsv, type BatchTarget as ManifestLine } from './batch.ts';
+import { batchManifestCsv, type BatchTarget as ManifestLine } from './job-files.ts';
 
 export interface ClosedManifest {
   path: string;

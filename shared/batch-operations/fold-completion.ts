@@ -22,8 +22,8 @@ import type { EncryptionSnapshot, Finding } from '../domain/finding.ts';
 import type { BatchJobRecord, BatchJobStore } from '../findings/batch-job-store.ts';
 import type { FindingsStore, FixIntent } from '../findings/store.ts';
 import { rangedObjectBytes } from '../inventory/source.ts';
-import { completionRow, decodeManifestKey, parseCompletionManifest, type TaskResult } from './batch.ts';
-import { batchIntentId, reportPrefixOf, taskRecord } from './batch-plan.ts';
+import { completionRow, decodeManifestKey, parseCompletionManifest, type TaskResult } from './job-files.ts';
+import { batchIntentId, reportPrefixOf, taskRecord } from './job-rules.ts';
 
 export interface FoldDependencies extends AuditDependencies {
   s3: S3Client;
