@@ -137,15 +137,21 @@ describe('the scheduled evidence pack', () => {
     expect(await verifyPack(await download(sealed.pack), { kms: clients.kms })).toEqual([]);
   });
 
-  test('the deployed handler (EventBridge Scheduler\'s event) seals the month before now, then answers already-sealed', async () => {
+  test('the deployed handler (EventBridge Scheduler\'s event) seals the month before now, then answers already-sealed; the stage policy\'s exemptions are listed', async () => {
     const stubbed = { ...env(emulator, `${EVIDENCE}/handler`) };
     for (const name of ['AWS_ENDPOINT_URL', 'SSEGUARD_TABLE', 'SSEGUARD_SWEEP_BUCKETS', 'SSEGUARD_EVIDENCE_BUCKET', 'SSEGUARD_EVIDENCE_SIGNING_KEY'] as const) vi.stubEnv(name, stubbed[name]!);
+    const policyFile = join(mkdtempSync(join(tmpdir(), 'sseguard-stage-policy-')), 'policy.yaml');
+    writeFileSync(policyFile, 'version: 1\ndefault: { require: any }\nexemptions:\n  - bucket: evidence-scheduled-data\n    prefix: legacy/\n    reason: vendor holds the keys\n    owner: security@example.com\n    expires: 2030-01-31\n');
+    vi.stubEnv('SSEGUARD_POLICY', policyFile);
     try {
       const context = localLambdaContext('EvidencePack');
       const month = monthBefore(new Date()).month;
       expect(await handler({ source: 'aws.scheduler' }, context)).toMatchObject({ status: 'sealed', month });
       expect(await handler({ source: 'aws.scheduler' }, context)).toMatchObject({ status: 'already-sealed', month });
       expect(await keysUnder(`handler/${month}/`)).toContain(`handler/${month}/SEALED.json`);
+      const sealed = JSON.parse(await (await clients.s3.send(new GetObjectCommand({ Bucket: EVIDENCE, Key: `handler/${month}/SEALED.json` }))).Body!.transformToString()) as { pack: string };
+      const pack = JSON.parse(readFileSync(join(await download(`${sealed.pack.replace(/\/$/, '')}/`), 'evidence.json'), 'utf8')) as { exceptions: { exemptions: { prefix: string; owner: string }[] } };
+      expect(pack.exceptions.exemptions).toEqual([expect.objectContaining({ prefix: 'legacy/', owner: 'security@example.com' })]);
     } finally {
       vi.unstubAllEnvs();
     }
