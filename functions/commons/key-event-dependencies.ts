@@ -16,6 +16,8 @@ const keyEvents = memoized<KeyEventDependencies>(async () => {
     policy: await handlerPolicy(),
     queue: new SqsQueues(current.clients.sqs, current.config),
     deletions: new KmsKeyDeletionCanceller(current.regional),
+    // Findings stamped with this account are its own: re-evaluated in place (the stacks set SSEGUARD_ACCOUNT_ID).
+    ...(current.config.batch.accountId ? { ownAccount: current.config.batch.accountId } : {}),
   };
 });
 

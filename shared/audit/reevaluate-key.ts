@@ -31,6 +31,8 @@ export interface KeyEventDependencies extends Omit<RequestAuditDependencies, 'st
   store: Pick<FindingsStore, 'findings' | 'record' | 'statesOf' | 'recordKeys' | 'recordKeyAction' | 'summary'>;
   queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
   deletions: KeyDeletionCanceller;
+  /** The account this function acts in (SSEGUARD_ACCOUNT_ID): its own objects are re-evaluated here, not queued. */
+  ownAccount?: string;
 }
 
 export interface BlastRadius {
@@ -170,9 +172,10 @@ export async function handleKeyEvent(deps: KeyEventDependencies, call: KeyStateC
   if (queueing || held.length === 0) return outcome;
   // Objects recorded with their account go through the queue: the worker re-evaluates them with that
   // account's role (this function holds only the central account's credentials).
-  const ofAccounts = held.filter((r) => r.account !== undefined);
+  const elsewhere = (r: AuditRequest) => r.account !== undefined && r.account !== deps.ownAccount;
+  const ofAccounts = held.filter(elsewhere);
   if (ofAccounts.length > 0) await send(ofAccounts);
-  held = held.filter((r) => r.account === undefined);
+  held = held.filter((r) => !elsewhere(r));
   if (held.length === 0) return outcome;
 
   const result = await auditRequests(deps, held);

@@ -13,7 +13,8 @@ import { file, sseguard } from './cli.ts';
 
 const TABLE = 'localstack-events-findings';
 const QUEUE = 'localstack-audit';
-const env = { SSEGUARD_TABLE: TABLE, SSEGUARD_QUEUE: QUEUE };
+// SSEGUARD_ACCOUNT_ID as the deployed stage sets it: findings stamped with it are the account's own.
+const env = { SSEGUARD_TABLE: TABLE, SSEGUARD_QUEUE: QUEUE, SSEGUARD_ACCOUNT_ID: '000000000000' };
 const run = (args: string[]) => sseguard(args, env);
 const clients = createAwsClients();
 let queueUrl: string;
