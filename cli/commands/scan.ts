@@ -8,7 +8,7 @@ import { scanFromInventory, type InventoryDiffSummary, type InventoryScanRunResu
 import type { InventoryBaselineOptions } from '#shared/audit/inventory-baseline.ts';
 import { scanBucket, type ScanOptions, type ScanResult } from '#shared/audit/scan.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
-import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
+import { metadataWatermark, recordingBaseline, remediatesAny } from '#shared/audit/inventory-baseline.ts';
 import { auditInProcess, checkKeyDrift, keyDriftLine, type KeyDriftOutcome } from '#shared/audit/key-drift.ts';
 import { KmsKeyDeletionCanceller } from '#shared/inspect/key-deletion.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
@@ -72,7 +72,12 @@ export interface ScanCommandOptions {
 /** A query can take minutes on a big table; past this it is stopped and the scan fails. */
 const METADATA_QUERY_TIMEOUT_MS = 30 * 60_000;
 
-async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config: Config, options: ScanCommandOptions): Promise<InventorySource | undefined> {
+async function evidenceSource(
+  runtime: ReturnType<typeof createRuntime>,
+  config: Config,
+  options: ScanCommandOptions,
+  watermark: MetadataTableOptions['watermark'],
+): Promise<InventorySource | undefined> {
   if (options.inventory) return s3InventorySource(runtime.clients.s3, parseInventoryLocation(options.inventory));
   if (!options.metadataTable) return undefined;
   // Imported here: only a metadata-table scan needs the Athena SDK.
@@ -82,6 +87,7 @@ async function evidenceSource(runtime: ReturnType<typeof createRuntime>, config:
     lagMs: options.metadataTable.lagMs ?? DEFAULT_METADATA_LAG_MS,
     timeoutMs: METADATA_QUERY_TIMEOUT_MS,
     ...(options.prefix ? { prefix: options.prefix } : {}),
+    ...(watermark ? { watermark } : {}),
   });
 }
 
@@ -207,12 +213,21 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   process.on('SIGTERM', onSignal);
   try {
     const scanDeps = { ...deps, ...(remediation.remediator ? { remediator: remediation.remediator } : {}) };
-    const inventory = await evidenceSource(runtime, config, options);
-    // Only rows changed since the last verified report (and the rolling re-check) are audited; not without recording.
+    // Only rows changed since the last verified report (and the rolling re-check) are audited; not
+    // without recording, nor for a --prefix (which verifies no report: see scanFromInventory).
+    const reverifyDays = options.reverifyDays ?? config.reverifyDays;
+    const recording = recordingBaseline(runtime.clients.documents, config.table, reverifyDays);
+    const watermark =
+      options.metadataTable && options.record && !options.prefix
+        ? metadataWatermark({ progress: recording.progress, policy: deps.policy, remediating: remediatesAny(scanDeps.remediator, deps.policy) }, reverifyDays)
+        : undefined;
+    const inventory = await evidenceSource(runtime, config, options, watermark);
     const baseline =
       options.inventory && options.record
-        ? { baseline: { ...recordingBaseline(runtime.clients.documents, config.table, options.reverifyDays ?? config.reverifyDays), ...(await athenaDiffOf(config, options)) } }
-        : {};
+        ? { baseline: { ...recording, ...(await athenaDiffOf(config, options)) } }
+        : options.metadataTable && options.record
+          ? { baseline: recording }
+          : {};
     const run = inventory
       ? (scanOptions: ScanOptions) =>
           scanFromInventory({ ...scanDeps, inventory, ...baseline }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
@@ -349,6 +364,15 @@ async function ownOrigin(config: Config, runtime: ReturnType<typeof createRuntim
   return account && region ? { account, region } : undefined;
 }
 
+/** What a metadata-table run asked the table for: the journal's changes since the last verified run, or every current object and why. */
+export function metadataDiffLine(diff: InventoryDiffSummary): string {
+  if (diff.fallback) return `Every current object was read from the table: ${diff.fallback}.`;
+  const recorded = diff.recordedVerdicts
+    ? ` Recorded findings of the bucket after this run: ${VERDICTS.filter((v) => (diff.recordedVerdicts?.[v] ?? 0) > 0).map((v) => `${diff.recordedVerdicts?.[v]} ${v}`).join(', ') || 'none'}.`
+    : '';
+  return `Only what the journal records since the last verified run (evidence of ${diff.previousReportDate}) was read, with the rolling re-check's share of the KMS objects.${recorded}`;
+}
+
 /** What the report's rows were compared with: the last verified report (only changes audited), or why every row was read. */
 export function diffLine(diff: InventoryDiffSummary): string {
   const reverify = diff.reverifyWindow
@@ -445,7 +469,7 @@ function renderSummary(
             : `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
               `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; `) +
             `${inventory.removed} recorded objects no longer listed were removed.`,
-          ...(inventory.evidence === 'inventory' ? [diffLine(inventory.diff)] : []),
+          inventory.evidence === 'inventory' ? diffLine(inventory.diff) : metadataDiffLine(inventory.diff),
         ]
       : []),
     `Scanned ${where}: ${result.objects} objects, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s ` +

@@ -31,6 +31,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, dueForReverify, type ReverifyWindow } from '../inventory/reverify.ts';
 import type { InventoryRow } from '../inventory/row.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
+import type { MetadataWatermark } from '../metadata/athena-source.ts';
 
 export interface InventoryBaselineSettings {
   /** Every KMS object is HEADed at least this often (SSEGUARD_REVERIFY_DAYS, --reverify-days). */
@@ -111,6 +112,48 @@ async function previousIndex(deps: InventoryBaselineDependencies, bucket: string
   }
 }
 
+/** Whether a run fixes what the policy says to fix: then unchanged noncompliant objects are to be fixed again (the table's #4). */
+export const remediatesAny = (remediator: unknown, policy: ResolvedPolicy): boolean =>
+  remediator !== undefined && (policy.default.remediate || policy.rules.some((r) => r.remediate));
+
+/** Why the verdicts of an earlier verified run cannot stand for the objects unchanged since (the table's #2–#4); undefined when they can. */
+export function staleBaselineReason(previous: Pick<VerifiedReport, 'reportDate' | 'policyHash'>, policy: ResolvedPolicy, remediating: boolean, clock: () => Date): string | undefined {
+  const policyHash = policyIdOf(policy).hash;
+  if (previous.policyHash !== policyHash) return `policy ${policyHash} did not judge it (${previous.policyHash} did)`;
+  if (exemptionExpiredBetween(policy, new Date(previous.reportDate), clock())) return 'an exemption expired since';
+  if (remediating) return 'fixing re-checks every row';
+  return undefined;
+}
+
+/**
+ * The metadata-table tier's starting point (shared/metadata/athena-source.ts): the evidence time of
+ * the bucket's last verified metadata-table run, when its verdicts still stand; the query then asks
+ * the journal only for what changed since, plus the rolling re-check's share of the KMS objects.
+ */
+export function metadataWatermark(
+  deps: Pick<InventoryBaselineDependencies, 'progress' | 'policy' | 'remediating' | 'clock'>,
+  reverifyDays: number,
+): (bucket: string, evidenceAt: Date) => Promise<MetadataWatermark> {
+  const clock = deps.clock ?? (() => new Date());
+  return async (bucket, evidenceAt) => {
+    const previous = await deps.progress.lastVerified(bucket, evidenceAt, 'metadata-table');
+    if (!previous) return { fullBecause: 'no earlier verified metadata-table run' };
+    const stale = staleBaselineReason(previous, deps.policy, deps.remediating, clock);
+    return stale ? { fullBecause: stale } : { since: new Date(previous.reportDate), reverifyPeriodMs: reverifyDays * DAY_MS };
+  };
+}
+
+/** A metadata-table run's baseline: its rows are already only what changed (or every current object, and why). */
+export function metadataBaseline(report: InventoryReport): InventoryBaseline {
+  const changes = report.metadataChanges;
+  if (!changes) return { fallback: report.fullReadBecause ?? 'no earlier verified metadata-table run', selectRow: () => 'audit' };
+  return {
+    previous: { manifestKey: 'metadata-table', reportDate: changes.since },
+    index: { rows: 0, compare: () => 'changed', vanished: () => changes.vanished },
+    selectRow: () => 'audit',
+  };
+}
+
 export async function inventoryBaseline(
   deps: InventoryBaselineDependencies,
   bucket: string,
@@ -131,10 +174,8 @@ export async function inventoryBaseline(
     selectRow: (row) => (due(row) ? 'reverify' : 'audit'),
   });
 
-  const policyHash = policyIdOf(deps.policy).hash;
-  if (previous.policyHash !== policyHash) return withoutDiff(`policy ${policyHash} did not judge it (${previous.policyHash} did)`);
-  if (exemptionExpiredBetween(deps.policy, new Date(previous.reportDate), clock())) return withoutDiff('an exemption expired since');
-  if (deps.remediating) return withoutDiff('fixing re-checks every row');
+  const stale = staleBaselineReason(previous, deps.policy, deps.remediating, clock);
+  if (stale) return withoutDiff(stale);
   const index = await previousIndex(deps, bucket, previous, report, settings.inProcessLimitBytes ?? IN_PROCESS_DIFF_LIMIT_BYTES);
   if (typeof index === 'string') return withoutDiff(index);
   return {
@@ -162,8 +203,8 @@ export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: 
 /** What a driver of the inventory loop gives it to audit only what changed (see inventoryBaseline). */
 export interface InventoryBaselineOptions {
   progress: Pick<InventoryReportProgress, 'lastVerified'>;
-  /** Notes a report wholly audited and reconciled by one run (the CLI's; workers count files instead). */
-  markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
+  /** Notes a report (or metadata-table run) wholly audited and reconciled by one run (the CLI's; workers count files instead). */
+  markVerified?: (report: { bucket: string; manifestKey: string; files: number; evidence?: 'metadata-table' }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
   settings: InventoryBaselineSettings;
   cache?: InventoryBaselineDependencies['cache'];
   athenaDiff?: InventoryBaselineDependencies['athenaDiff'];

@@ -17,7 +17,7 @@ import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
 import { BatchRecorder } from './batch-recorder.ts';
-import { inventoryBaseline, type InventoryBaseline, type InventoryBaselineDependencies, type InventoryBaselineOptions, type InventoryBaselineSettings } from './inventory-baseline.ts';
+import { inventoryBaseline, metadataBaseline, remediatesAny, type InventoryBaseline, type InventoryBaselineDependencies, type InventoryBaselineOptions, type InventoryBaselineSettings } from './inventory-baseline.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { AuditedUnder, InventoryReportProgress } from '../findings/inventory-progress.ts';
@@ -219,12 +219,15 @@ export async function auditInventoryRows(
   );
   if (deps.baseline && store && (scan.report.evidence ?? 'inventory') === 'inventory') {
     tally.baseline = await inventoryBaseline(
-      { progress: deps.baseline.progress, inventory: deps.baseline.reports ?? inventory, policy: deps.policy, remediating: deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate)), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
+      { progress: deps.baseline.progress, inventory: deps.baseline.reports ?? inventory, policy: deps.policy, remediating: remediatesAny(deps.remediator, deps.policy), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
       options.bucket,
       scan.report,
       deps.baseline.settings,
     );
     selectRow = tally.baseline.selectRow;
+  } else if (scan.report.metadataChanges || (deps.baseline && store && scan.report.evidence === 'metadata-table')) {
+    // Rows of only what changed must never be reconciled as the whole bucket: their baseline names the candidates.
+    tally.baseline = metadataBaseline(scan.report);
   }
   for await (const audit of scan.audits) {
     // Each row's fix is awaited below: when stopped, nothing is in flight.
@@ -365,11 +368,14 @@ export async function scanFromInventory(
       ? await removeVanished(store, options.bucket, index.vanished(), scan.report, clock)
       : await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
     : 0;
-  await finishScan(deps, result, clock, scan.stats.unchangedSinceReport);
+  const recordedVerdicts = index && store ? ((await store.summary()).buckets[options.bucket]?.verdicts ?? {}) : undefined;
+  // Objects a metadata-table run did not ask for (unchanged since its watermark) are the bucket's all the same: not an empty run.
+  const unchangedNotRead = scan.report.metadataChanges ? Object.values(recordedVerdicts ?? {}).reduce((sum, n) => sum + (n ?? 0), 0) : 0;
+  await finishScan(deps, result, clock, scan.stats.unchangedSinceReport + unchangedNotRead);
   // Every row audited and recorded, the reconciliation done: the next sweep's baseline.
-  if (baseline?.markVerified && store && !result.interrupted && result.notAudited === 0 && (scan.report.evidence ?? 'inventory') === 'inventory') {
+  if (baseline?.markVerified && store && !result.interrupted && result.notAudited === 0) {
     await baseline.markVerified(
-      { bucket: options.bucket, manifestKey: scan.report.location.key, files: scan.report.manifest.files.length },
+      { bucket: options.bucket, manifestKey: scan.report.location.key, files: scan.report.manifest.files.length, ...(scan.report.evidence === 'metadata-table' ? { evidence: 'metadata-table' as const } : {}) },
       { reportDate: scan.report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash },
       clock().toISOString(),
       removed,
@@ -382,7 +388,7 @@ export async function scanFromInventory(
     unchangedSinceReport: scan.stats.unchangedSinceReport,
     reverified: scan.stats.headReasons.reverify ?? 0,
     ...(window ? { reverifyWindow: { after: window.after.toISOString(), until: window.until.toISOString(), days: window.periodMs / 86_400_000 } } : {}),
-    ...(index && store ? { recordedVerdicts: (await store.summary()).buckets[options.bucket]?.verdicts ?? {} } : {}),
+    ...(recordedVerdicts ? { recordedVerdicts } : {}),
   };
   return {
     ...result,

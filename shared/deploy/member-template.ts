@@ -222,7 +222,7 @@ export function auditStatements(options: Pick<MemberTemplateOptions, 'variant' |
       {
         Sid: 'MetadataQueries',
         Effect: 'Allow',
-        Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
         Resource: sub('arn:${AWS::Partition}:athena:*:${AWS::AccountId}:workgroup/primary'),
       },
     );

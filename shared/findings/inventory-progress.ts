@@ -24,6 +24,8 @@ export interface ReportProgress {
   reportDate?: string;
   /** The hashes of the policies its files were audited under: one, or the report verifies nothing. */
   policyHashes?: Set<string>;
+  /** Absent: an S3 Inventory report; 'metadata-table': a metadata-table run (its manifestKey is the query's result). */
+  evidence?: 'metadata-table';
 }
 
 /** A report whose every row was audited and recorded, and whose reconciliation ran: a diff's baseline. */
@@ -107,7 +109,7 @@ export class InventoryReportProgress {
    * The newest report of `bucket` dated before `before` that was wholly audited under one policy and
    * reconciled. One Query of the bucket's INVENTORY# partition: an item per report kept, not per object.
    */
-  async lastVerified(bucket: string, before: Date): Promise<VerifiedReport | undefined> {
+  async lastVerified(bucket: string, before: Date, evidence: 'inventory' | 'metadata-table' = 'inventory'): Promise<VerifiedReport | undefined> {
     let best: VerifiedReport | undefined;
     let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
     do {
@@ -123,6 +125,8 @@ export class InventoryReportProgress {
         const progress = item as ReportProgress;
         const policies = progress.policyHashes ? [...progress.policyHashes] : [];
         if (!progress.reconciledAt || !progress.reportDate || policies.length !== 1 || progress.filesDone < progress.files) continue;
+        // A metadata-table run is no report to diff with, and a report no watermark of the journal.
+        if ((progress.evidence ?? 'inventory') !== evidence) continue;
         if (Date.parse(progress.reportDate) >= before.getTime()) continue;
         if (!best || progress.reportDate > best.reportDate) {
           best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt };
@@ -218,7 +222,7 @@ export class InventoryReportProgress {
 export async function markReportVerified(
   documents: DynamoDBDocumentClient,
   tableName: string,
-  report: { bucket: string; manifestKey: string; files: number },
+  report: { bucket: string; manifestKey: string; files: number; evidence?: 'metadata-table' },
   under: AuditedUnder,
   at: string,
   removed: number,
@@ -228,7 +232,7 @@ export async function markReportVerified(
       new UpdateCommand({
         TableName: tableName,
         Key: inventoryReportKey(report.bucket, report.manifestKey),
-        UpdateExpression: 'SET #bucket = :bucket, #manifest = :manifest, #files = :files, #done = :files, #date = :date, #policies = :policy, #reconciled = :at, #removed = :removed',
+        UpdateExpression: `SET #bucket = :bucket, #manifest = :manifest, #files = :files, #done = :files, #date = :date, #policies = :policy, #reconciled = :at, #removed = :removed${report.evidence ? ', #evidence = :evidence' : ''}`,
         ExpressionAttributeNames: {
           '#bucket': 'bucket',
           '#manifest': 'manifestKey',
@@ -238,6 +242,7 @@ export async function markReportVerified(
           '#policies': 'policyHashes',
           '#reconciled': 'reconciledAt',
           '#removed': 'removed',
+          ...(report.evidence ? { '#evidence': 'evidence' } : {}),
         },
         ExpressionAttributeValues: {
           ':bucket': report.bucket,
@@ -247,6 +252,7 @@ export async function markReportVerified(
           ':policy': new Set([under.policyHash]),
           ':at': at,
           ':removed': removed,
+          ...(report.evidence ? { ':evidence': report.evidence } : {}),
         },
       }),
     ),

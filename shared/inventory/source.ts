@@ -25,6 +25,14 @@ export interface InventoryDestination {
 export interface InventoryReport {
   /** What the rows are: an S3 Inventory report (the default), or an S3 Metadata table's query result. */
   evidence?: 'inventory' | 'metadata-table';
+  /**
+   * A metadata-table run that asked only for what changed since an earlier verified run: its rows
+   * are only the changed (and re-checked) objects; `vanished`, filled as the rows are read, are the
+   * keys the journal names and the live table no longer lists (the reconciliation's candidates).
+   */
+  metadataChanges?: { since: string; vanished: string[] };
+  /** Why a metadata-table run read every current object instead. */
+  fullReadBecause?: string;
   destination: InventoryDestination;
   location: ManifestLocation;
   manifest: InventoryManifest;

@@ -3,7 +3,7 @@
 // bucket's live inventory table would hold (built from the objects themselves), and checks the SQL
 // sseguard sent separately. Verdicts equal a HEAD scan's, with zero HeadObject requests.
 import { GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { createAthenaClient } from '../../shared/metadata/athena-client.ts';
@@ -62,8 +62,11 @@ async function tableRows(except: string[] = []): Promise<{ Data: Cell[] }[]> {
   return rows;
 }
 
-async function answerNextQueryWith(rows: { Data: Cell[] }[]): Promise<void> {
-  const column_info = RESULT_COLUMNS.map((name) => ({ Name: name, Label: name, Type: 'varchar', CatalogName: 'hive', SchemaName: '', TableName: '', Nullable: 'UNKNOWN', CaseSensitive: true }));
+/** The journal coverage query's answer: its oldest record (undefined: NULL, an empty journal). */
+const journalFrom = (oldest: Date | undefined) => answerNextQueryWith([{ Data: [cell('oldest')] }, { Data: [cell(oldest ? athenaTime(oldest) : undefined)] }], ['oldest']);
+
+async function answerNextQueryWith(rows: { Data: Cell[] }[], columns: readonly string[] = RESULT_COLUMNS): Promise<void> {
+  const column_info = columns.map((name) => ({ Name: name, Label: name, Type: 'varchar', CatalogName: 'hive', SchemaName: '', TableName: '', Nullable: 'UNKNOWN', CaseSensitive: true }));
   const response = await fetch(`${emulator}/moto-api/static/athena/query-results`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -154,11 +157,13 @@ test('a metadata-table scan gives exactly the verdicts of a HEAD scan with no He
   expect(reported.find((f) => f.key === 'obj-005')).toMatchObject({ mode: 'client-side' });
 
   // Unchanged table, one row gone: with no lag allowed the gone object is removed, nothing else is written.
+  // (The first run was verified, but the journal holds no record: every current object is read again.)
+  await journalFrom(undefined);
   await answerNextQueryWith(await tableRows(['obj-003']));
   proxy.resetStats();
   const second = await scan(['--metadata-lag', '0']);
   expect(second.stderr).toBe('');
-  expect(JSON.parse(second.stdout).summary.inventory).toMatchObject({ rows: 23, byHead: 0, removed: 1 });
+  expect(JSON.parse(second.stdout).summary.inventory).toMatchObject({ rows: 23, byHead: 0, removed: 1, diff: { fallback: `the journal holds no record of ${SOURCE}` } });
   const expected = { ...byHead };
   delete expected['obj-003'];
   expect(verdictsOf(second.stdout)).toEqual(expected);
@@ -186,3 +191,70 @@ test('Athena throttling and 5xx on every call path are retried: the verdicts are
     await faulty.close();
   }
 }, 120_000);
+
+test('a verified metadata-table run is the next run\'s watermark: only the journal\'s changes since are asked for and audited, a vanished key is removed, the rest keep their findings; a journal that may have expired records means a full read', async () => {
+  const table = 'meta-incremental-findings';
+  expect((await sseguard(['init'], { SSEGUARD_TABLE: table })).code).toBe(0);
+  const scan = (extra: string[] = []) =>
+    sseguard(['scan', '--bucket', SOURCE, '--metadata-table', '--athena-output', `s3://${RESULTS}/incremental/`, '--metadata-lag', '0', '--json', ...extra], {
+      SSEGUARD_TABLE: table,
+      AWS_ENDPOINT_URL: proxy.endpoint,
+    });
+  const columns = [...RESULT_COLUMNS, 'sseguard_change'];
+  /** The incremental query's answer: current rows of `changed` (from the bucket itself), and `vanished` keys with every other column NULL. */
+  async function changes(changed: string[], vanished: string[]): Promise<{ Data: Cell[] }[]> {
+    const current = (await tableRows()).slice(1).filter((row) => changed.includes((row.Data[0] as { VarCharValue: string }).VarCharValue));
+    expect(current).toHaveLength(changed.length);
+    return [
+      { Data: columns.map((c) => cell(c)) },
+      ...current.map((row) => ({ Data: [...row.Data, cell('changed')] })),
+      ...vanished.map((key) => ({ Data: columns.map((c) => (c === 'key' ? cell(key) : c === 'sseguard_change' ? cell('vanished') : cell(undefined))) })),
+    ];
+  }
+
+  // 1. No earlier verified run: every current object, and the run is verified.
+  await answerNextQueryWith(await tableRows());
+  const first = await scan();
+  expect(first.stderr).toBe('');
+  const firstSummary = JSON.parse(first.stdout).summary.inventory;
+  expect(firstSummary).toMatchObject({ rows: 24, diff: { fallback: 'no earlier verified metadata-table run' } });
+  const watermark = firstSummary.reportDate as string;
+
+  // 2. One object rewritten (at-risk → SSE-S3), one deleted: the journal names both.
+  await putObject(writer, SOURCE, 'obj-002', { mode: 'sse-s3' });
+  await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'obj-008' }));
+  await journalFrom(new Date(Date.parse(watermark) - 86_400_000));
+  await answerNextQueryWith(await changes(['obj-002'], ['obj-008']), columns);
+  proxy.resetStats();
+  const second = await scan();
+  expect(second.stderr).toBe('');
+  const summary = JSON.parse(second.stdout).summary.inventory;
+  expect(summary).toMatchObject({ rows: 1, byInventory: 1, byHead: 0, removed: 1, diff: { previousReportDate: watermark } });
+  expect(summary.diff.fallback).toBeUndefined();
+  expect(verdictsOf(second.stdout)).toEqual({ 'obj-002': 'compliant' });
+  expect(proxy.stats().requests['athena:StartQueryExecution']).toBe(2);
+  // The bucket's recorded findings still gate the run: 23 objects, the disabled key's at-risk ones among them.
+  expect(summary.diff.recordedVerdicts['at-risk']).toBeGreaterThan(0);
+  expect(second.code).toBe(1);
+  expect(second.stdout).not.toContain('"empty":true');
+
+  const { QueryExecutionIds } = await athena.send(new ListQueryExecutionsCommand({}));
+  const sent = await Promise.all((QueryExecutionIds ?? []).map((id) => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))));
+  const sql = sent.map((q) => q.QueryExecution?.Query ?? '');
+  expect(sql).toContain(`SELECT min(record_timestamp) AS oldest FROM "s3tablescatalog/aws-s3"."b_${SOURCE}"."journal" WHERE bucket = '${SOURCE}'`);
+  expect(sql.some((q) => q.includes(`record_timestamp >= from_iso8601_timestamp('${watermark}')`))).toBe(true);
+
+  const reported = JSON.parse((await sseguard(['report', '--format', 'json', '--bucket', SOURCE], { SSEGUARD_TABLE: table })).stdout).findings as { key: string; mode: string; verdict: string }[];
+  expect(reported).toHaveLength(23);
+  expect(reported.map((f) => f.key)).not.toContain('obj-008');
+  expect(reported.find((f) => f.key === 'obj-002')).toMatchObject({ mode: 'sse-s3', verdict: 'compliant' });
+
+  // 3. The journal's oldest record is after the last verified run: records may have expired, every current object is read.
+  await journalFrom(new Date());
+  await answerNextQueryWith(await tableRows());
+  const third = await scan();
+  expect(third.stderr).toBe('');
+  const thirdSummary = JSON.parse(third.stdout).summary.inventory;
+  expect(thirdSummary.rows).toBe(23);
+  expect(thirdSummary.diff.fallback).toMatch(/records may have expired/);
+}, 180_000);

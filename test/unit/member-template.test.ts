@@ -86,7 +86,7 @@ describe('member template: the audit role by evidence tier', () => {
       {
         Sid: 'MetadataQueries',
         Effect: 'Allow',
-        Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
         Resource: sub('arn:${AWS::Partition}:athena:*:${AWS::AccountId}:workgroup/primary'),
       },
     ]);

@@ -8,7 +8,9 @@ import { describe, expect, test } from 'vitest';
 import { decideFromInventory } from '../../shared/inventory/decide.ts';
 import { InventoryError } from '../../shared/inventory/errors.ts';
 import { athenaMetadataSource } from '../../shared/metadata/athena-source.ts';
-import { currentObjectsQuery, metadataTableOf, rowFromResult } from '../../shared/metadata/query.ts';
+import { changedObjectsQuery, currentObjectsQuery, journalCoverageQuery, metadataTableOf, phaseWindowPredicate, rowFromResult } from '../../shared/metadata/query.ts';
+import { phaseInWindow } from '../../shared/inventory/reverify.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 
@@ -28,6 +30,50 @@ describe('the query', () => {
     const sql = currentObjectsQuery(metadataTableOf('b', { namespace: 'my"ns', catalog: 'AwsDataCatalog' }), 'b');
     expect(sql).toContain('FROM "AwsDataCatalog"."my""ns"."inventory"');
     expect(sql).not.toContain('starts_with');
+  });
+});
+
+describe('the query of what changed since the last verified run', () => {
+  const since = new Date('2026-12-01T10:00:00.000Z');
+  const window = { periodMs: 30 * 86_400_000, afterMs: since.getTime(), untilMs: Date.parse('2026-12-02T10:00:00.000Z') };
+
+  test('asks the journal for keys with a record at or after the watermark, and the live table for their current rows only', () => {
+    const sql = changedObjectsQuery(metadataTableOf("it's"), "it's", since, window, 'p/');
+    expect(sql).toContain(`SELECT DISTINCT key FROM "s3tablescatalog/aws-s3"."b_it's"."journal"`);
+    expect(sql).toContain(`WHERE bucket = 'it''s' AND starts_with(key, 'p/') AND record_timestamp >= from_iso8601_timestamp('2026-12-01T10:00:00.000Z')`);
+    expect(sql).toContain(`FROM "s3tablescatalog/aws-s3"."b_it's"."inventory"`);
+    expect(sql).toContain("WHERE key IN (SELECT key FROM sseguard_journal) OR (encryption_status IN ('SSE-KMS', 'DSSE-KMS') AND ");
+    // A key the journal names that the live table no longer lists: once, as vanished.
+    expect(sql).toContain("'vanished' AS sseguard_change");
+    expect(sql).toContain('WHERE NOT EXISTS (SELECT 1 FROM sseguard_live l WHERE l.key = j.key)');
+    expect(journalCoverageQuery(metadataTableOf('b'), 'b')).toBe(`SELECT min(record_timestamp) AS oldest FROM "s3tablescatalog/aws-s3"."b_b"."journal" WHERE bucket = 'b'`);
+  });
+
+  test('without a re-check window (a whole period or more) every KMS object is re-read; an empty window none', () => {
+    expect(changedObjectsQuery(metadataTableOf('b'), 'b', since, { ...window, untilMs: window.afterMs + window.periodMs })).toContain("IN ('SSE-KMS', 'DSSE-KMS') AND true)");
+    expect(phaseWindowPredicate('phase', { ...window, untilMs: window.afterMs })).toBe('false');
+  });
+
+  test('the re-check window predicate, run by DuckDB over every phase of a period, selects exactly the phases reverify.ts selects (windows inside, across and past the period\'s end)', async () => {
+    const periodMs = 1000;
+    const windows = [
+      [0, 1], [10, 400], [999, 1000], [1500, 1999], [1700, 2300], [2950, 3050], [123, 1122], [5, 1005], [40, 40], [7000, 7999],
+    ] as const;
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    try {
+      for (const [afterMs, untilMs] of windows) {
+        const predicate = phaseWindowPredicate('phase', { periodMs, afterMs, untilMs });
+        const reader = await connection.runAndReadAll(`SELECT phase FROM range(0, ${periodMs}) t(phase) WHERE ${predicate} ORDER BY phase`);
+        const selected = reader.getRows().map((r) => Number(r[0]));
+        const expected = Array.from({ length: periodMs }, (_, phase) => phase).filter((phase) =>
+          phaseInWindow(phase, { after: new Date(afterMs), until: new Date(untilMs), periodMs }),
+        );
+        expect(selected, `window (${afterMs}, ${untilMs}]`).toEqual(expected);
+      }
+    } finally {
+      connection.closeSync();
+    }
   });
 });
 
