@@ -258,3 +258,38 @@ test('a verified metadata-table run is the next run\'s watermark: only the journ
   expect(thirdSummary.rows).toBe(23);
   expect(thirdSummary.diff.fallback).toMatch(/records may have expired/);
 }, 180_000);
+
+test('an incremental run under faults: the journal check\'s GetQueryResults throttled and the result file\'s GetObject failing are retried; nothing unaudited, the watermark still used', async () => {
+  const table = 'meta-incremental-findings';
+  const faulty = await startFaultProxy({
+    target: emulator,
+    rules: [
+      { service: 'athena', operation: 'GetQueryResults', rate: 1, kind: 'throttle', times: 2 },
+      { service: 'athena', operation: 'GetQueryExecution', rate: 1, kind: 'server-error', times: 1 },
+      { service: 's3', operation: 'GetObject', rate: 1, kind: 'server-error', times: 2 },
+    ],
+  });
+  try {
+    await journalFrom(new Date(Date.now() - 86_400_000));
+    const columns = [...RESULT_COLUMNS, 'sseguard_change'];
+    await answerNextQueryWith([{ Data: columns.map((c) => cell(c)) }], columns);
+    const run = await sseguard(['scan', '--bucket', SOURCE, '--metadata-table', '--athena-output', `s3://${RESULTS}/incremental-faults/`, '--metadata-lag', '0', '--json'], {
+      SSEGUARD_TABLE: table,
+      AWS_ENDPOINT_URL: faulty.endpoint,
+      SSEGUARD_MAX_ATTEMPTS: '8',
+    });
+    expect(run.stderr).toBe('');
+    const stats = faulty.stats();
+    expect(stats.faults['athena:GetQueryResults:throttle']).toBe(2);
+    expect(stats.faults['s3:GetObject:server-error']).toBe(2);
+    const summary = JSON.parse(run.stdout).summary;
+    expect(summary.notAudited).toBe(0);
+    // Nothing changed since the last verified run: no row, no removal, and the 23 recorded findings stand.
+    expect(summary.inventory).toMatchObject({ rows: 0, removed: 0 });
+    expect(summary.inventory.diff.fallback).toBeUndefined();
+    const recorded = Object.values(summary.inventory.diff.recordedVerdicts as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(recorded).toBe(23);
+  } finally {
+    await faulty.close();
+  }
+}, 120_000);
