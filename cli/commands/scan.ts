@@ -279,7 +279,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   // the dependents of a key that changed unseen (its CloudTrail event missed) are judged again.
   let keyCheck: KeyDriftOutcome | undefined;
   if (recordedVerdicts !== undefined && !result.interrupted) {
-    keyCheck = await keyDriftCheck(runtime, deps.policy);
+    keyCheck = await keyDriftCheck(runtime, config, deps.policy);
     if (keyCheck.reevaluated > 0) {
       recordedVerdicts = (await runtime.store.summary()).buckets[options.bucket]?.verdicts ?? {};
       (result as InventoryScanRunResult).inventory.diff.recordedVerdicts = recordedVerdicts;
@@ -349,12 +349,18 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
 }
 
 /** The key drift check of a run with no audit queue: what the key-event path would queue is audited here. */
-async function keyDriftCheck(runtime: ReturnType<typeof createRuntime>, policy: ResolvedPolicy): Promise<KeyDriftOutcome> {
+async function keyDriftCheck(runtime: ReturnType<typeof createRuntime>, config: Config, policy: ResolvedPolicy): Promise<KeyDriftOutcome> {
+  const ownAccount = await ownAccountId(config);
   const base = { objects: runtime.objects, keys: runtime.keys, store: runtime.store, policy, deletions: new KmsKeyDeletionCanceller(runtime.regional) };
-  const inProcess = auditInProcess(base);
-  const outcome = await checkKeyDrift({ ...base, queue: inProcess.queue });
-  // Objects a retry could change were not recorded: their keys count as unchecked.
-  const unchecked = inProcess.tally.transient > 0 ? [{ arn: '(re-evaluation)', detail: `${inProcess.tally.transient} objects not re-evaluated (transient errors)` }] : [];
+  const inProcess = auditInProcess(base, ownAccount);
+  const outcome = await checkKeyDrift({ ...base, queue: inProcess.queue, ...(ownAccount ? { ownAccount } : {}) });
+  // Objects a retry could change were not recorded, nor other accounts' objects: their keys count as unchecked.
+  const unchecked = [
+    ...(inProcess.tally.transient > 0 ? [{ arn: '(re-evaluation)', detail: `${inProcess.tally.transient} objects not re-evaluated (transient errors)` }] : []),
+    ...(inProcess.tally.otherAccounts > 0
+      ? [{ arn: '(other accounts)', detail: `${inProcess.tally.otherAccounts} objects of other accounts not re-evaluated here (this caller holds none of their roles; the stage's key check re-evaluates them through each account's role)` }]
+      : []),
+  ];
   return { ...outcome, reevaluated: outcome.reevaluated + inProcess.tally.audited, queued: 0, unchecked: [...outcome.unchecked, ...unchecked] };
 }
 

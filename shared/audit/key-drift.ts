@@ -96,16 +96,24 @@ export function keyDriftLine(outcome: KeyDriftOutcome): string {
 
 /**
  * For a run with no audit queue (the CLI): the pages handleKeyEvent would queue are audited here,
- * as the worker would audit them. Objects a retry could change are counted, never recorded.
+ * as the worker would audit them. Objects a retry could change are counted, never recorded. Objects
+ * of another account than `ownAccount` are counted too and left alone: the caller holds none of their
+ * roles, and a HeadObject with its own credentials would record "access denied" over their finding.
  */
-export function auditInProcess(deps: Omit<KeyEventDependencies, 'queue'>): { queue: KeyEventDependencies['queue']; tally: { audited: number; transient: number } } {
-  const tally = { audited: 0, transient: 0 };
+export function auditInProcess(
+  deps: Omit<KeyEventDependencies, 'queue'>,
+  ownAccount?: string,
+): { queue: KeyEventDependencies['queue']; tally: { audited: number; transient: number; otherAccounts: number } } {
+  const tally = { audited: 0, transient: 0, otherAccounts: 0 };
   const queue = {
     async sendToAuditQueue(bodies: string[]): Promise<void> {
       for (const body of bodies) {
         const parsed = parseMessageBody(body);
         if (parsed.kind !== 'audit') throw new Error(`not an audit message: ${body.slice(0, 200)}`);
-        const result = await auditRequests(deps, parsed.requests);
+        const ours = parsed.requests.filter((r) => ownAccount === undefined || r.account === undefined || r.account === ownAccount);
+        tally.otherAccounts += parsed.requests.length - ours.length;
+        if (ours.length === 0) continue;
+        const result = await auditRequests(deps, ours);
         tally.audited += result.recorded.length;
         tally.transient += result.transient.length;
       }

@@ -81,6 +81,44 @@ describe('sseguard scan --inventory with a diff: the key check', () => {
   }, 120_000);
 });
 
+describe('sseguard scan --inventory: the key check and other accounts\' objects', () => {
+  test('a drifted key\'s dependents in another account (an Organization table) are not HEADed with the caller\'s credentials: named unchecked (exit 2), their finding untouched; the caller\'s own object is re-evaluated', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const source = `drift-own-${suffix}`;
+    const dest = `drift-own-inv-${suffix}`;
+    const table = `drift-own-${suffix}`;
+    const env = { SSEGUARD_TABLE: table };
+    await createBucket(writer, source);
+    await createBucket(writer, dest);
+    const key = await createKey(writer);
+    const object = notDueUntil(source, 2);
+    await putObject(writer, source, object, { mode: 'sse-kms', key });
+    expect((await runCli(['init'], env)).code).toBe(0);
+    expect((await runCli(['inventory', 'setup', '--bucket', source, '--destination-bucket', dest])).code).toBe(0);
+    const scan = () => runCli(['scan', '--bucket', source, '--inventory', `s3://${dest}`, '--reverify-days', String(REVERIFY_DAYS)], env);
+    await deliverInventory(endpoint(), { bucket: source, at: at(0) });
+    expect((await scan()).code).toBe(0);
+
+    // A member account's object under the same key, as the Organization sweep records it.
+    const runtime = createRuntime(loadConfig({ ...process.env, SSEGUARD_TABLE: table }));
+    const own = (await runtime.store.statesOf(source, [object])).get(object)!;
+    expect(own.verdict).toBe('compliant');
+    const memberBucket = `member-${suffix}`;
+    await runtime.store.record([{ ...own, bucket: memberBucket, account: '210987654321', region: 'us-east-1' }]);
+
+    await disableKey(writer, key);
+    await deliverInventory(endpoint(), { bucket: source, at: at(1) });
+    const drifted = await scan();
+    expect(drifted.stdout).toContain('Key check: 1 keys described, 1 changed → 1 objects re-evaluated.');
+    expect(drifted.stdout).toContain('1 objects of other accounts not re-evaluated here');
+    expect(drifted.code).toBe(2);
+    expect((await runtime.store.statesOf(source, [object])).get(object)!.verdict).toBe('at-risk');
+    // Not "access denied" over the member's finding: left for the stage's key check, with that account's role.
+    const member = (await runtime.store.statesOf(memberBucket, [object])).get(object)!;
+    expect(member).toMatchObject({ verdict: 'compliant', account: '210987654321' });
+  }, 120_000);
+});
+
 describe('the key check under faults', () => {
   test('scan --inventory with DescribeKey throttled every time: the key is named as unchecked, its object keeps its recorded verdict, and the run exits 2 (incomplete)', async () => {
     const proxy = await startFaultProxy({ target: endpoint() });
