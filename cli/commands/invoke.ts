@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Context } from 'aws-lambda';
 import { localLambdaContext } from '#commons/lambda-context.ts';
+import { callerAccountId } from '#shared/accounts/caller-account.ts';
 import { loadConfig } from '#shared/config.ts';
 import { missingTableMessage } from '../missing-table.ts';
 import { EXIT, errorLine, warningLine } from '../vocabulary.ts';
@@ -156,6 +157,12 @@ export async function invokeCommand(
   if (name === 'audit-worker' && !config.endpoints.sqs) {
     // A message the worker cannot use goes to the configured dead-letter queue: on AWS, a real one.
     log(warningLine(`no SQS endpoint is set: a message the worker cannot use is dead-lettered to the real queue ${config.deadLetterQueue} in ${config.region}`));
+  }
+  if (!config.batch.accountId) {
+    // The stacks set SSEGUARD_ACCOUNT_ID on every function; run here, the handler gets the same:
+    // without it, findings stamped with this account look like another account's (key events would queue them all).
+    process.env.SSEGUARD_ACCOUNT_ID = await callerAccountId(config);
+    log(`sseguard invoke: SSEGUARD_ACCOUNT_ID is not set: ${process.env.SSEGUARD_ACCOUNT_ID}, the caller's account (STS), as the stacks would set it`);
   }
   const { handler } = (await FUNCTIONS[name]()) as { handler: Handler };
   const records = (event as { Records?: { messageId?: string }[] }).Records;

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { DynamoFindingsStore } from '../../shared/findings/dynamodb-store.ts';
-import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
+import { createBucket, createKey, disableKey, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
 
 /** Every test spawns the CLI (a node process that loads TypeScript through tsx), some several times. */
@@ -231,6 +231,23 @@ describe('sseguard invoke', { timeout: CLI_TIMEOUT_MS }, () => {
     const run = await invoking(['invoke', 'key-events', '--event', sample('kms-disable-key.json'), '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'reevaluated', objects: 0, key: { status: 'not-found' } });
+  });
+
+  test('key-events without SSEGUARD_ACCOUNT_ID: the caller\'s account stands in, as the stacks set it, so its own objects are re-evaluated in place, not queued', async () => {
+    const key = await createKey(clients);
+    await createBucket(clients, 'invoke-own-account');
+    await putObject(clients, 'invoke-own-account', 'a.txt', { mode: 'sse-kms', key });
+    expect((await invoking(['scan', '--bucket', 'invoke-own-account'])).code).toBe(0);
+    await disableKey(clients, key);
+    const event = JSON.parse(readFileSync(sample('kms-disable-key.json'), 'utf8'));
+    event.detail.requestParameters.keyId = key.arn;
+    event.detail.resources[0].ARN = key.arn;
+    const file = join(mkdtempSync(join(tmpdir(), 'sseguard-invoke-')), 'disable.json');
+    writeFileSync(file, JSON.stringify(event));
+    const run = await sseguard(['invoke', 'key-events', '--event', file, '--json'], { SSEGUARD_TABLE: 'cli-invoke-findings', SSEGUARD_ACCOUNT_ID: '' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("SSEGUARD_ACCOUNT_ID is not set: 123456789012, the caller's account (STS)");
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'reevaluated', objects: 1, verdicts: { 'at-risk': 1 }, queued: { messages: 0, objects: 0 } });
   });
 
   test.each([
