@@ -63,4 +63,15 @@ describe('bench write units: what DynamoDB bills a write, from the item sent', (
     // byVerdict: the old entry deleted (1 KB) and the new one put (2 KB); byBucket and byKmsKey rewritten in place (2 KB each).
     expect(units.indexWriteUnits).toBe(1 + 2 + 2 + 2);
   });
+
+  test('a removed state is billed at the size it had, and its index entries are deleted', () => {
+    const counter = new WriteUnitCounter();
+    const before = wire(stateItem(state()));
+    counter.read([before]);
+    counter.request('TransactWriteItems', { TransactItems: [{ Delete: { TableName: 't', Key: wire({ pk: 'OBJ#b/k', sk: 'STATE' }) } }] });
+    const units = counter.result();
+    expect(units.byItemType.objectState).toMatchObject({ items: 1, writeUnits: 2, meanBytes: itemBytes(before) });
+    // byVerdict, byBucket and byKmsKey: one delete each.
+    expect(units.indexWriteUnits).toBe(3);
+  });
 });
