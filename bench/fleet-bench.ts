@@ -175,7 +175,7 @@ function sweepOf(name: string, phase: PhaseResult, wire: Record<string, number>)
   };
 }
 
-/** State and history items of the changed objects, and everything else the sweep wrote, per object whose state was written or removed. */
+/** Objects whose state the sweep wrote or removed: the changes its write units are per. */
 function objectsWritten(s: Sweep): number {
   return s.phase.writeUnits.byItemType.objectState?.items ?? 0;
 }
@@ -224,7 +224,7 @@ function project(sweep: Sweep, report?: ReportSize): Projection {
     else if (service === 'kms') kms += count;
   }
   const heads = sweep.wire['s3:HeadObject'] ?? 0;
-  // Per 1,000 requests at 1 billion objects: a HEAD sweep lists and HEADs every object.
+  // Requests at 1 billion objects: a HEAD sweep lists and HEADs every object; an inventory sweep HEADs its share and reads the report.
   const s3 = report
     ? {
         lists,
@@ -302,8 +302,8 @@ async function bench(options: Options): Promise<void> {
       for (const Key of delivery?.dataKeys ?? []) bytes += (await writer.s3.send(new HeadObjectCommand({ Bucket: DESTINATION, Key }))).ContentLength ?? 0;
       return { rows: delivery?.rows ?? 0, bytes };
     };
-    const reportSizes = [await sizeOf(first)];
     const deliverySeconds = [round((performance.now() - started) / 1000, 1)];
+    const reportSizes = [await sizeOf(first)];
     log(`report delivered: ${first?.rows} rows in ${first?.dataKeys.length} file(s), ${deliverySeconds[0]} s`);
 
     // The emulator answers a findings Query page (moto evaluates a GSI query in Python over the whole
@@ -355,8 +355,8 @@ async function bench(options: Options): Promise<void> {
     await Promise.all(Array.from({ length: SEED_CONCURRENCY }, change));
     started = performance.now();
     const [second] = await deliverInventory(emulator.endpoint, { bucket: SOURCE, at: new Date() });
-    reportSizes.push(await sizeOf(second));
     deliverySeconds.push(round((performance.now() - started) / 1000, 1));
+    reportSizes.push(await sizeOf(second));
     log(`churn: ${churn.kmsRewrites} rewritten SSE-KMS, ${churn.sseS3Rewrites} SSE-S3, ${churn.deletes} deleted; new report delivered`);
     const secondSweep = await measureSweep('second inventory sweep (1% churn)', 'inventory', 'fleet-inventory');
     writer.s3.destroy();
