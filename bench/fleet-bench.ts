@@ -11,11 +11,12 @@
 // then projects dollars and hours per sweep at 1 billion objects from the measured per-object counts
 // and shared/cost/prices.ts. Also measures inventory parsing alone (bench/inventory-parse.ts).
 // A report: exit 0 even when a target fails; exit 2 when the benchmark itself cannot run.
-import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
 import { createAwsClients } from '#shared/aws/clients.ts';
 import { inventoryConfiguration } from '#shared/inventory/setup.ts';
 import { PRICES } from '#shared/cost/prices.ts';
+import { DATA_FILE_RANGE_BYTES } from '#shared/inventory/source.ts';
 import { deliverInventory } from '../cli/commands/deliver-inventory.ts';
 import { freePort, startEmulator, useEmulator } from '../cli/emulator-process.ts';
 import { startFaultProxy } from '../test/support/fault-proxy.ts';
@@ -55,7 +56,9 @@ const TARGETS = { headPerObject: 0.012, dynamodbWritesPerObject: 0.002, dynamodb
 const DYNAMODB_WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 /** Socket idle timeout of the sweep processes (the product's default is 3 s): see where it is used. */
 const SWEEP_SOCKET_IDLE_MS = 60_000;
-/** Item size assumed for request units: a finding's state item is well under 1 KB. */
+/** Items a sweep writes once (its run record, the report's progress) or once per KMS key: not scaled with the objects. */
+const PER_SWEEP_ITEMS = new Set(['runRecord', 'inventoryProgress', 'kmsKeys', 'policies']);
+/** Item size assumed for the reads of Query items (their RRU are bytes over 4 KB); writes are sized item by item. */
 const ITEM_KB = 1;
 
 class UsageError extends Error {}
@@ -140,6 +143,10 @@ interface Sweep {
 interface Projection {
   objects: number;
   s3Requests: number;
+  /** Not scaled: KMS calls are per distinct key (the measured sweep's keys). */
+  kmsRequests: number;
+  /** DynamoDB write request units of the table's items and of the object states' index entries. */
+  writeUnits: { table: number; index: number };
   dollars: { s3Requests: number; inventory: number; dynamodbWrites: number; dynamodbReads: number; kms: number; total: number };
   /** At the measured objects/s of one process at the stated concurrency, against the emulator. */
   hours: number;
@@ -168,14 +175,44 @@ function sweepOf(name: string, phase: PhaseResult, wire: Record<string, number>)
   };
 }
 
+/** Objects whose state the sweep wrote or removed: the changes its write units are per. */
+function objectsWritten(s: Sweep): number {
+  return s.phase.writeUnits.byItemType.objectState?.items ?? 0;
+}
+
+function perObjectWritten(s: Sweep): { stateAndHistory: number; table: number; index: number } | undefined {
+  const objects = objectsWritten(s);
+  if (objects === 0) return undefined;
+  const units = s.phase.writeUnits;
+  const stateAndHistory = (units.byItemType.objectState?.writeUnits ?? 0) + (units.byItemType.history?.writeUnits ?? 0);
+  return { stateAndHistory: round(stateAndHistory / objects, 2), table: round(units.tableWriteUnits / objects, 2), index: round(units.indexWriteUnits / objects, 2) };
+}
+
+/** The report's data files, measured after delivery: what its reading costs grows with its bytes, not its rows. */
+interface ReportSize {
+  rows: number;
+  bytes: number;
+}
+
 /**
- * Dollars and hours of one sweep at 1 billion objects, from the measured per-object counts. S3: LIST
- * requests in the PUT/COPY/POST/LIST class, every other read (HeadObject, GetObject of the report's
- * files, bucket reads) in the GET class. S3 Inventory per million objects listed, for inventory sweeps.
- * DynamoDB on demand: WRU = items written alone + 2 per transactional item (ConditionCheck included),
- * RRU = 1 per consistent key read + 0.5 eventually consistent + Query/Scan items at ITEM_KB over 4 KB.
+ * Dollars and hours of one sweep at 1 billion objects, from the measured counts, each scaled by what
+ * it grows with:
+ *   S3, HEAD sweep: ListObjectsV2 (PUT/COPY/POST/LIST class) and HeadObject (GET class) per object.
+ *   S3, inventory sweep: HeadObject per object (the changed and re-checked share); GetObject of the
+ *     report by its bytes (the measured GETs, plus the data files of this and the previous report
+ *     read in DATA_FILE_RANGE_BYTES ranges at the measured bytes per row: an upper bound, the diff
+ *     may keep the previous keys); listing the report prefix and HeadBucket once per sweep.
+ *     S3 Inventory per million objects listed.
+ *   KMS: per distinct key, not per object: the key inspector caches DescribeKey, GetKeyRotationStatus
+ *     and ListAliases per key for the sweep process, so the measured calls stand for as many keys at
+ *     1 billion objects (the Lambda tier caches per worker: calls × keys per message).
+ *   DynamoDB on demand: WRU from the measured size of every item written (bench/dynamodb-units.ts:
+ *     1 per started KB alone, 2 in a transaction or ConditionCheck) plus the index writes of the
+ *     object states (1 per started KB per index entry put or deleted), scaled with the objects but
+ *     for the items written once per sweep or per key (PER_SWEEP_ITEMS); RRU = 1 per consistent key
+ *     read + 0.5 eventually consistent + Query/Scan items at ITEM_KB over 4 KB.
  */
-function project(sweep: Sweep, inventory: boolean): Projection {
+function project(sweep: Sweep, report?: ReportSize): Projection {
   const scale = PROJECTED_OBJECTS / Math.max(sweep.bucketObjects, 1);
   let lists = 0;
   let gets = 0;
@@ -186,21 +223,39 @@ function project(sweep: Sweep, inventory: boolean): Projection {
     else if (service === 's3' && !op.startsWith('Delete')) gets += count;
     else if (service === 'kms') kms += count;
   }
+  const heads = sweep.wire['s3:HeadObject'] ?? 0;
+  // Requests at 1 billion objects: a HEAD sweep lists and HEADs every object; an inventory sweep HEADs its share and reads the report.
+  const s3 = report
+    ? {
+        lists,
+        gets: heads * scale + (gets - heads) + (sweep.phase.detail.diffUsed ? 2 : 1) * Math.ceil(((report.bytes / Math.max(report.rows, 1)) * PROJECTED_OBJECTS) / DATA_FILE_RANGE_BYTES),
+      }
+    : { lists: lists * scale, gets: gets * scale };
   const items = sweep.phase.dynamodbItems;
-  const wru = (items.written + 2 * (items.transactional + items.conditionChecks)) * ITEM_KB;
+  // Items written once per sweep (its run record, the report's progress) or per KMS key do not grow with the objects.
+  const units = sweep.phase.writeUnits;
+  const fixedWru = Object.entries(units.byItemType).reduce((sum, [type, t]) => sum + (PER_SWEEP_ITEMS.has(type) ? t.writeUnits : 0), 0);
+  const perObjectWru = units.tableWriteUnits - fixedWru + units.indexWriteUnits;
   const rru = items.readConsistent + 0.5 * items.readEventual + items.queried * (ITEM_KB / 4);
   const dollars = {
-    s3Requests: ((lists * PRICES.s3.putCopyPostListPer1000 + gets * PRICES.s3.getHeadPer1000) / 1000) * scale,
-    inventory: inventory ? (PROJECTED_OBJECTS / 1e6) * PRICES.s3.inventoryPerMillionObjects : 0,
-    dynamodbWrites: ((wru * PRICES.dynamodb.writeRequestUnitsPerMillion) / 1e6) * scale,
+    s3Requests: (s3.lists * PRICES.s3.putCopyPostListPer1000 + s3.gets * PRICES.s3.getHeadPer1000) / 1000,
+    inventory: report ? (PROJECTED_OBJECTS / 1e6) * PRICES.s3.inventoryPerMillionObjects : 0,
+    dynamodbWrites: ((perObjectWru * scale + fixedWru) * PRICES.dynamodb.writeRequestUnitsPerMillion) / 1e6,
     dynamodbReads: ((rru * PRICES.dynamodb.readRequestUnitsPerMillion) / 1e6) * scale,
-    kms: ((kms * PRICES.kms.per10000Requests) / 10_000) * scale,
+    kms: (kms * PRICES.kms.per10000Requests) / 10_000,
     total: 0,
   };
   dollars.total = dollars.s3Requests + dollars.inventory + dollars.dynamodbWrites + dollars.dynamodbReads + dollars.kms;
   for (const k of Object.keys(dollars) as (keyof typeof dollars)[]) dollars[k] = round(dollars[k], 2);
-  return { objects: PROJECTED_OBJECTS, s3Requests: Math.round((lists + gets) * scale), dollars, hours: round(PROJECTED_OBJECTS / Math.max(sweep.bucketObjects / Math.max(sweep.phase.seconds, 0.001), 0.001) / 3600, 1),
-    cpuHours: round((((sweep.phase.cpuUserMs + sweep.phase.cpuSystemMs) * 1000) / Math.max(sweep.bucketObjects, 1) * PROJECTED_OBJECTS) / 1e6 / 3600, 1) };
+  return {
+    objects: PROJECTED_OBJECTS,
+    s3Requests: Math.round(s3.lists + s3.gets),
+    kmsRequests: kms,
+    writeUnits: { table: Math.round((units.tableWriteUnits - fixedWru) * scale + fixedWru), index: Math.round(units.indexWriteUnits * scale) },
+    dollars,
+    hours: round(PROJECTED_OBJECTS / Math.max(sweep.bucketObjects / Math.max(sweep.phase.seconds, 0.001), 0.001) / 3600, 1),
+    cpuHours: round((((sweep.phase.cpuUserMs + sweep.phase.cpuSystemMs) * 1000) / Math.max(sweep.bucketObjects, 1) * PROJECTED_OBJECTS) / 1e6 / 3600, 1),
+  };
 }
 
 async function bench(options: Options): Promise<void> {
@@ -241,7 +296,14 @@ async function bench(options: Options): Promise<void> {
     await writer.s3.send(new PutBucketInventoryConfigurationCommand({ Bucket: SOURCE, Id: configuration.Id, InventoryConfiguration: configuration }));
     let started = performance.now();
     const [first] = await deliverInventory(emulator.endpoint, { bucket: SOURCE, at: new Date(Date.now() - 120_000) });
+    // Sized outside the counting proxy: what reading a report costs grows with its bytes.
+    const sizeOf = async (delivery: { rows: number; dataKeys: string[] } | undefined): Promise<ReportSize> => {
+      let bytes = 0;
+      for (const Key of delivery?.dataKeys ?? []) bytes += (await writer.s3.send(new HeadObjectCommand({ Bucket: DESTINATION, Key }))).ContentLength ?? 0;
+      return { rows: delivery?.rows ?? 0, bytes };
+    };
     const deliverySeconds = [round((performance.now() - started) / 1000, 1)];
+    const reportSizes = [await sizeOf(first)];
     log(`report delivered: ${first?.rows} rows in ${first?.dataKeys.length} file(s), ${deliverySeconds[0]} s`);
 
     // The emulator answers a findings Query page (moto evaluates a GSI query in Python over the whole
@@ -292,16 +354,17 @@ async function bench(options: Options): Promise<void> {
     };
     await Promise.all(Array.from({ length: SEED_CONCURRENCY }, change));
     started = performance.now();
-    await deliverInventory(emulator.endpoint, { bucket: SOURCE, at: new Date() });
+    const [second] = await deliverInventory(emulator.endpoint, { bucket: SOURCE, at: new Date() });
     deliverySeconds.push(round((performance.now() - started) / 1000, 1));
+    reportSizes.push(await sizeOf(second));
     log(`churn: ${churn.kmsRewrites} rewritten SSE-KMS, ${churn.sseS3Rewrites} SSE-S3, ${churn.deletes} deleted; new report delivered`);
     const secondSweep = await measureSweep('second inventory sweep (1% churn)', 'inventory', 'fleet-inventory');
     writer.s3.destroy();
     writer.kms.destroy();
 
     const sweeps = [headSweep, firstSweep, secondSweep];
-    const projections = { headSweep: project(headSweep, false), firstInventorySweep: project(firstSweep, true), secondInventorySweep: project(secondSweep, true) };
-    report(options, command, { seed, churn, deliverySeconds, parsing, messages, headSweep, firstSweep, secondSweep, sweeps, projections });
+    const projections = { headSweep: project(headSweep), firstInventorySweep: project(firstSweep, reportSizes[0]), secondInventorySweep: project(secondSweep, reportSizes[1]) };
+    report(options, command, { seed, churn, reportSizes, deliverySeconds, parsing, messages, headSweep, firstSweep, secondSweep, sweeps, projections });
   } finally {
     await proxy.close();
     await emulator.stop();
@@ -311,6 +374,7 @@ async function bench(options: Options): Promise<void> {
 interface Figures {
   seed: Awaited<ReturnType<typeof seedBucket>>;
   churn: { kmsRewrites: number; sseS3Rewrites: number; deletes: number };
+  reportSizes: ReportSize[];
   deliverySeconds: number[];
   parsing: ParseFigures[];
   messages: MessageFigures[];
@@ -342,6 +406,17 @@ function report(options: Options, command: string, f: Figures): void {
     ...Object.entries(f.projections).map(([name, p]) => [name, ...[p.dollars.s3Requests, p.dollars.inventory, p.dollars.dynamodbWrites, p.dollars.dynamodbReads, p.dollars.kms, p.dollars.total].map((d) => d.toFixed(2)), String(p.hours), String(p.cpuHours)]),
   ]));
   out.push('');
+  for (const s of [f.firstSweep, f.secondSweep]) {
+    const units = s.phase.writeUnits;
+    const per = perObjectWritten(s);
+    out.push(`DynamoDB write units of the ${s.name}, by item type (sizes measured; ${objectsWritten(s)} object states written or removed${per ? `: ${per.table} table WRU + ${per.index} index WRU each, ${per.stateAndHistory} of them state and history` : ''}):`);
+    out.push(table([
+      ['item type', 'items', 'WRU', 'mean bytes', 'max bytes'],
+      ...Object.entries(units.byItemType).map(([type, t]) => [type, String(t.items), String(t.writeUnits), String(t.meanBytes), String(t.maxBytes)]),
+      ['index entries (byVerdict, byBucket, byKmsKey)', '', String(units.indexWriteUnits), '', ''],
+    ]));
+    out.push('');
+  }
   out.push('Inventory parsing alone (one process per run, rows over its CPU time):');
   out.push(table([
     ['format', 'rows', 'rows/CPU-s median', 'best', 'rows/s wall', 'peak RSS MB', 'baseline MB'],
@@ -360,7 +435,7 @@ function report(options: Options, command: string, f: Figures): void {
   out.push('');
   const targets = checkTargets(f);
   for (const t of targets) out.push(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.wanted})`);
-  out.push(`Notes: counts are requests at the wire (retries included); DynamoDB dollars assume items ≤ ${ITEM_KB} KB. Report delivery by the emulator took ${f.deliverySeconds.join(' s and ')} s (not in any sweep).`);
+  out.push(`Notes: counts are requests at the wire (retries included); DynamoDB write units from each item's measured size, index entries included; reads assume items ≤ 4 KB; KMS calls per distinct key (not scaled); report GETs by the report's bytes. Report delivery by the emulator took ${f.deliverySeconds.join(' s and ')} s (not in any sweep).`);
   out.push(`  Sweeps ran with a ${SWEEP_SOCKET_IDLE_MS / 1000} s socket idle timeout (product default 3 s): moto answers findings Query pages slowly.`);
   out.push(`  hours: 1 billion over the measured objects/s (one process, this emulator); CPU-hours: the sweep process's CPU per object times 1 billion.`);
   out.push(`  The second inventory sweep compares its report with the first (shared/inventory/report-diff.ts): it holds the previous report's keys in memory; rows listed unchanged are neither read, HEADed nor written.`);
@@ -371,6 +446,9 @@ function report(options: Options, command: string, f: Figures): void {
       objects: s.phase.objects, rows: s.rows, seconds: s.phase.seconds, objectsPerSec: s.phase.perSec, headPerObject: s.headPerObject,
       dynamodbWritesPerObject: s.dynamodbWritesPerObject, dynamodbItemsReadPerObject: s.dynamodbItemsReadPerObject, bucketObjects: s.bucketObjects, rowsPerCpuSecond: s.rowsPerCpuSecond, cpuUsPerObject: s.phase.cpuUsPerObject,
       peakRssMb: s.phase.peakRssMb, wire: s.wire, dynamodbItems: s.phase.dynamodbItems, callMs: s.phase.callMs, detail: s.phase.detail,
+      writeUnitsByItemType: s.phase.writeUnits.byItemType, conditionChecksOn: s.phase.writeUnits.conditionChecksOn, largestItems: s.phase.writeUnits.largest,
+      tableWriteUnits: s.phase.writeUnits.tableWriteUnits, indexWriteUnits: s.phase.writeUnits.indexWriteUnits, objectsWritten: objectsWritten(s),
+      writeUnitsPerObjectWritten: perObjectWritten(s),
     });
     process.stdout.write(`${JSON.stringify({
       fleet: {
@@ -379,6 +457,7 @@ function report(options: Options, command: string, f: Figures): void {
         byMode: f.seed.byMode,
         seedSeconds: round(f.seed.seconds, 1),
         churn: f.churn,
+        reportSizes: f.reportSizes,
         headSweep: sweepJson(f.headSweep),
         firstInventorySweep: sweepJson(f.firstSweep),
         secondInventorySweep: sweepJson(f.secondSweep),

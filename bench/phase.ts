@@ -20,6 +20,7 @@ import { scanFromInventory } from '#shared/audit/inventory-scan-run.ts';
 import { recordingBaseline } from '#shared/audit/inventory-baseline.ts';
 import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { s3InventorySource } from '#shared/inventory/source.ts';
+import { WriteUnitCounter, type WriteUnits } from './dynamodb-units.ts';
 
 export type PhaseName = 'head' | 'scan' | 'scan-no-record' | 'inventory';
 
@@ -50,6 +51,8 @@ export interface PhaseResult {
   calls: CallCounts;
   /** DynamoDB items named by the timed part's requests (see DynamoDbItems). */
   dynamodbItems: DynamoDbItems;
+  /** Write request units of the timed part's writes by item type, from the items' sizes (bench/dynamodb-units.ts). */
+  writeUnits: WriteUnits;
   /** Time spent in each operation's calls during the timed part (sum over calls, so it overlaps). */
   callMs: Record<string, number>;
   /** CPU time of this process (user + system, process.cpuUsage()) during the timed part, in ms. */
@@ -134,6 +137,24 @@ function countItems(clients: AwsClients): DynamoDbItems {
   return items;
 }
 
+/** Sizes every item the findings table is sent (marshalled: after the document client's middleware). */
+function countWriteUnits(clients: AwsClients): WriteUnitCounter {
+  const counter = new WriteUnitCounter();
+  clients.dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = (context.commandName ?? '').replace(/Command$/, '');
+      counter.request(name, args.input as Record<string, unknown>);
+      const result = await next(args);
+      const output = result.output as { Responses?: Record<string, Record<string, Record<string, unknown>>[]>; Items?: Record<string, Record<string, unknown>>[] };
+      if (name === 'BatchGetItem') for (const items of Object.values(output.Responses ?? {})) counter.read(items);
+      if (name === 'Query' || name === 'Scan' || name === 'GetItem') counter.read(output.Items ?? [(output as { Item?: Record<string, Record<string, unknown>> }).Item].filter((i) => i !== undefined));
+      return result;
+    },
+    { step: 'build', name: 'sseguardBenchWriteUnits', override: true },
+  );
+  return counter;
+}
+
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of Object.entries(after)) {
@@ -150,6 +171,7 @@ async function measured(
   times: Record<string, number>,
   work: () => Promise<{ objects: number; detail: Record<string, number> }>,
   items: DynamoDbItems = countItems(clients),
+  units: WriteUnitCounter = countWriteUnits(clients),
 ): Promise<Omit<PhaseResult, 'phase' | 'prefix' | 'concurrency'>> {
   const itemsBefore = { ...items };
   const countsBefore = { ...counts };
@@ -174,6 +196,7 @@ async function measured(
       cpuUsPerObject: objects ? Math.round(((cpu.user + cpu.system) / objects) * 10) / 10 : 0,
       calls: difference(counts, countsBefore),
       dynamodbItems: Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v - itemsBefore[k as keyof DynamoDbItems]])) as unknown as DynamoDbItems,
+      writeUnits: units.result(),
       callMs: difference(times, timesBefore),
       peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
       rssBeforeMb: mb(rssBefore),

@@ -13,7 +13,8 @@
 //      else a finding confirmed by a fresh HeadObject of the current object; else undecided (the
 //      caller audits the object again and says so).
 //   2. A finding that matches the recorded state (version, ETag, mode, key, bucket key, verdict,
-//      reasons) writes nothing: the scan or sweep run record proves it was seen.
+//      reasons) writes nothing: the scan or sweep run record proves it was seen. One that differs
+//      only in storage class (a lifecycle transition) rewrites the state without a history entry.
 //   3. An open fix intent whose object has moved on is closed with what the audit shows (fixed,
 //      or changed by someone else); one whose object has not moved stays open for its fix.
 import type { Finding, RemediationRecord } from '../domain/finding.ts';
@@ -157,6 +158,16 @@ function changed(previous: PreviousState, finding: Finding): boolean {
     (finding.account !== undefined && (previous.account !== finding.account || previous.region !== finding.region))
   );
 }
+
+/**
+ * Whether the change is one a history entry records: not a change of storage class alone. A
+ * lifecycle transition (STANDARD to STANDARD_IA, to Glacier) keeps the version, the ETag and the
+ * encryption, and the history entry has no storage class: an entry for it would repeat the last one
+ * under a new revision. Such a change rewrites the state only (readers see the new class), like
+ * gained facts: no history entry, no chain move, no count, no outbox item.
+ */
+const changedForHistory = (previous: PreviousState, finding: Finding): boolean =>
+  changed({ ...previous, storageClass: finding.storageClass }, finding);
 
 /**
  * Whether the finding brings facts a re-evaluation needs that the state lacks: a state recorded
@@ -385,7 +396,7 @@ export function planRecord(
       },
       ...(before ? { expectedRev: before.rev } : {}),
     });
-    if (!before || changed(before, finding) || carriesFix) {
+    if (!before || changedForHistory(before, finding) || carriesFix) {
       plan.history.push(historyEntry(finding, rev, before ? { previousVerdict: before.verdict } : {}));
     }
     if (before) addContribution(plan.counters, before, -1);

@@ -3,6 +3,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import type { Finding } from '../../shared/domain/finding.ts';
 import { VERDICTS, type Verdict } from '../../shared/domain/verdict.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
+import { checkChain, type StoredHistoryEntry } from '../../shared/findings/history-chain.ts';
 
 const TABLE = 'findings-race';
 const clients = createAwsClients();
@@ -96,3 +97,16 @@ async function collect(store: DynamoFindingsStore) {
   for await (const page of store.findings({ bucket: 'race' })) out.push(...page.filter((f) => f.key === 'ordered'));
   return out;
 }
+
+test('a lifecycle transition (storage class alone) rewrites the state, writes no history entry, and leaves the chain whole', async () => {
+  const store = new DynamoFindingsStore(clients.documents, TABLE);
+  const standard: Finding = { ...finding('transitioned', 'compliant', '2026-11-23T12:00:00.000Z'), bucket: 'lifecycle', etag: '"e1"', storageClass: 'STANDARD' };
+  await store.record([standard]);
+  await store.record([{ ...standard, storageClass: 'STANDARD_IA', auditedAt: '2026-11-24T12:00:00.000Z' }]);
+  const [state] = [...(await store.statesOf('lifecycle', ['transitioned'])).values()];
+  expect(state).toMatchObject({ storageClass: 'STANDARD_IA', rev: 2, lastSeen: '2026-11-24T12:00:00.000Z' });
+  const history = (await store.history('lifecycle', 'transitioned')).map((entry, i): StoredHistoryEntry => ({ ...entry, sk: `HIST#${i}` }));
+  expect(history).toHaveLength(1);
+  expect(checkChain('lifecycle/transitioned', history, state!.chainHead)).toMatchObject({ problems: [], chained: 1 });
+  expect((await store.summary()).buckets.lifecycle).toMatchObject({ objects: 1, verdicts: { compliant: 1 } });
+});

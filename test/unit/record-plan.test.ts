@@ -61,6 +61,19 @@ describe('planRecord', () => {
     expect(plan.unchanged).toEqual([]);
   });
 
+  test('a storage class change alone (a lifecycle transition) rewrites the state only: no history entry, no count', () => {
+    const before = { ...stored({ ...finding(), storageClass: 'STANDARD' }, 4), chainHead: 'head-4' };
+    const plan = planRecord([finding({ storageClass: 'STANDARD_IA', auditedAt: '2026-11-24T10:00:00.000Z' })], previousOf(before));
+    expect(plan.states).toHaveLength(1);
+    expect(plan.states[0]).toMatchObject({ state: { storageClass: 'STANDARD_IA', rev: 5, chainHead: 'head-4' }, expectedRev: 4, expectedHead: 'head-4' });
+    expect(plan.history).toEqual([]);
+    expect(plan.chainHeads).toEqual([]);
+    expect(counters(plan)).toEqual({});
+    // With anything the history records changed as well, the entry is written as before.
+    const reencrypted = planRecord([finding({ storageClass: 'STANDARD_IA', kmsKeyArn: KEY_B, auditedAt: '2026-11-24T10:00:00.000Z' })], previousOf(before));
+    expect(reencrypted.history).toHaveLength(1);
+  });
+
   test('a verdict change moves the object between verdict counters and is written to history', () => {
     const before = stored(finding());
     const after = finding({ verdict: 'at-risk', reasons: [{ code: 'kms-key-disabled', message: 'x' }], auditedAt: '2026-11-24T00:00:00.000Z' });
