@@ -298,6 +298,15 @@ export async function auditInventoryDiffSlice(
     done += chunk.length;
   }
 
+  // A key the last verified report did not list and this one does: a mark of its absence from an
+  // earlier report is cleared, as a report that lists it clears it in the full reconciliation.
+  const added = [...new Set(rows.filter((r) => r.change === 'added').map((r) => r.row.key))];
+  for (let i = 0; i < added.length; i += 100) {
+    for (const state of (await deps.store.statesOf(bucket, added.slice(i, i + 100))).values()) {
+      if (state.absentFrom) await deps.absence.clear(bucket, state.key, state.rev);
+    }
+  }
+
   // Reconciliation from the diff: the keys the last verified report listed and this one does not, read by key.
   const vanished = [...new Set(rows.filter((r) => r.change === 'vanished').map((r) => r.row.key))];
   const candidates = {
