@@ -136,6 +136,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       },
       progress: async (_b, m) => progress.get(m),
       markReconcileQueued: async () => undefined,
+      noteAbsent: async () => undefined,
       markReconciled: async (_b, m, at, removed) => void Object.assign(progress.get(m)!, { reconciledAt: at, removed }),
       planPartitions: async (_b, m, n) => void Object.assign(progress.get(m)!, { partitions: n }),
       partitionDone: async (m, i) => markers.has(`${m}|range ${i}`),

@@ -79,14 +79,32 @@ const chainKey = (queryId: string) => `athena-diff:${queryId}`;
 const remediating = (deps: Pick<InventoryDiffSweepDependencies, 'remediator' | 'policy'>) =>
   deps.remediator !== undefined && (deps.policy.default.remediate || deps.policy.rules.some((r) => r.remediate));
 
-async function actOn(deps: InventoryDiffSweepDependencies, report: InventoryReport, message: StartMessage | PollMessage, mode: ReportSweepMode, previousReportDate?: string, result?: { bucket: string; key: string }): Promise<void> {
+async function actOn(
+  deps: InventoryDiffSweepDependencies,
+  report: InventoryReport,
+  message: StartMessage | PollMessage,
+  mode: ReportSweepMode,
+  previous?: { manifestKey: string; reportDate: string },
+  result?: { bucket: string; key: string },
+): Promise<void> {
   if (mode.mode === 'full') {
     await deps.queue.sendToAuditQueue(inventoryFileMessages(report).map((m) => JSON.stringify(m)));
     return;
   }
-  const slice: SliceMessage = { kind: message.kind, step: 'slice', bucket: message.bucket, destination: message.destination, manifestKey: message.manifestKey, queryId: mode.queryId, result: result!, fromByte: 0, slice: 0 };
+  const slice: SliceMessage = {
+    kind: message.kind,
+    step: 'slice',
+    bucket: message.bucket,
+    destination: message.destination,
+    manifestKey: message.manifestKey,
+    queryId: mode.queryId,
+    result: result!,
+    fromByte: 0,
+    previousManifestKey: previous!.manifestKey,
+    slice: 0,
+  };
   // The diff's first slice, then every data file for the rolling re-check only.
-  await deps.queue.sendToAuditQueue([JSON.stringify(slice), ...inventoryFileMessages(report, previousReportDate).map((m) => JSON.stringify(m))]);
+  await deps.queue.sendToAuditQueue([JSON.stringify(slice), ...inventoryFileMessages(report, previous!.reportDate).map((m) => JSON.stringify(m))]);
 }
 
 async function fullFanOut(deps: InventoryDiffSweepDependencies, report: InventoryReport, message: StartMessage | PollMessage, reason: string): Promise<InventoryDiffStepResult> {
@@ -161,7 +179,7 @@ export async function pollInventoryDiff(deps: InventoryDiffSweepDependencies, me
   const chosen = await deps.progress.chooseSweepMode(message.bucket, message.manifestKey, { mode: 'athena', queryId: message.queryId });
   if (chosen.mode === 'full') return { step: 'poll', outcome: 'already-decided', detail: `read in full: ${chosen.reason}` };
   if (chosen.queryId !== message.queryId) return { step: 'poll', outcome: 'superseded', detail: `swept from the diff ${chosen.queryId}` };
-  await actOn(deps, report, message, chosen, message.previousReportDate, state.result);
+  await actOn(deps, report, message, chosen, { manifestKey: message.previousManifestKey, reportDate: message.previousReportDate }, state.result);
   return { step: 'poll', outcome: 'swept-from-diff', queryId: message.queryId, files: report.manifest.files.length };
 }
 
@@ -187,6 +205,26 @@ async function readSlice(deps: InventoryDiffSweepDependencies, message: SliceMes
   // The file ends here when its bytes ran out and every byte was a row (a blank tail is none).
   const last = eof && (boundaries.end === bytes.length || bytes.subarray(boundaries.end).every((b) => b === 0x0a || b === 0x0d));
   return { records: recordsOf(bytes.subarray(0, boundaries.end), where), to, last };
+}
+
+/** The done marker of the settlement of the keys carried from the last verified report (apart from the slices' markers, counted in `removed` only). */
+const CARRIED_ABSENCES_PARTITION = 999_999;
+
+async function carriedAbsences(deps: InventoryDiffSweepDependencies, message: SliceMessage, report: InventoryReport, clock: () => Date): Promise<{ removed: number; keys: number }> {
+  const previous = await deps.progress.progress(message.bucket, message.previousManifestKey);
+  const keys = [...(previous?.absentKeys ?? [])];
+  if (keys.length === 0 || (await deps.progress.partitionDone(message.manifestKey, CARRIED_ABSENCES_PARTITION))) return { removed: 0, keys: keys.length };
+  const candidates = {
+    record: (findings: Finding[]) => deps.store.record(findings),
+    async *findings(): AsyncGenerator<StoredFinding[]> {
+      for (let i = 0; i < keys.length; i += 100) {
+        // Only those still marked from the earlier report: a mark cleared since means a report or a HEAD saw the object.
+        yield [...(await deps.store.statesOf(message.bucket, keys.slice(i, i + 100))).values()].filter((s) => s.absentFrom !== undefined && previous?.reportDate !== undefined && s.absentFrom <= previous.reportDate);
+      }
+    },
+  };
+  const outcome = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, message.bucket, { has: () => false }, report, {}, clock);
+  return { removed: outcome.removed, keys: keys.length };
 }
 
 /** A source whose one "file" is the given rows of `report` (the loop reads the report's manifest facts from it). */
@@ -315,7 +353,8 @@ export async function auditInventoryDiffSlice(
       for (let i = 0; i < vanished.length; i += 100) yield [...(await deps.store.statesOf(bucket, vanished.slice(i, i + 100))).values()];
     },
   };
-  const absence = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, bucket, { has: () => false }, report, {}, clock);
+  const noteMarked = (keys: string[]) => deps.progress.noteAbsent(bucket, manifestKey, keys);
+  const absence = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence, noteMarked }, bucket, { has: () => false }, report, {}, clock);
 
   const at = clock().toISOString();
   // The slice done, with what it removed; the last slice says how many there are.
@@ -326,7 +365,12 @@ export async function auditInventoryDiffSlice(
   }
   let reportVerified = false;
   if (after.partitions !== undefined && (after.partitionsDone ?? 0) >= after.partitions) {
-    // Every slice audited: the diff counts as the report's one file more (markFileDone counts it once).
+    // Every slice audited: the keys the last verified report marked absent (its HEADs could not tell)
+    // are not in this diff unless this report lists them (then `added`, and their marks cleared
+    // above). Still marked: this report misses them too, the second consecutive one: removed.
+    const carried = await carriedAbsences(deps, message, report, clock);
+    if (carried.removed > 0) await deps.progress.markPartitionDone(bucket, manifestKey, CARRIED_ABSENCES_PARTITION, carried.removed, carried.keys, at);
+    // The diff counts as the report's one file more (markFileDone counts it once).
     const files = report.manifest.files.length + 1;
     await deps.progress.markFileDone({ bucket, manifestKey, files }, chain, at, { reportDate: report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash });
     await queueReconcileIfComplete(deps, message, files, at);

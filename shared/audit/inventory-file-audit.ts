@@ -49,7 +49,7 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
   progress: Pick<
     InventoryReportProgress,
-    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone'
+    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent'
   >;
   checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent' | 'reportTotals'>;
   /** Marks of objects a report did not list and no HeadObject could say were gone. */
@@ -267,7 +267,7 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   // keep a finding one report longer (shared/inventory/listed-keys.ts).
   const listed = listedKeys({ exactLimit: keysPerMessage });
   for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false && inRange(row.key, range)) listed.add(row.key);
-  const absence = await removeAbsent(deps, message.bucket, listed, report, range, clock);
+  const absence = await removeAbsent({ ...deps, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock);
   const at = clock().toISOString();
   const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at);
   if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);

@@ -30,6 +30,8 @@ export interface ReportProgress {
   diffQueryId?: string;
   /** With `full`: why the report is read in full rather than from its diff. */
   diffFallback?: string;
+  /** Keys this report did not list that no HeadObject could say were gone: marked, and settled by the next report. */
+  absentKeys?: Set<string>;
 }
 
 /**
@@ -171,6 +173,22 @@ export class InventoryReportProgress {
     }
     const recorded = (await this.progress(bucket, manifestKey))!;
     return recorded.sweepMode === 'athena' ? { mode: 'athena', queryId: recorded.diffQueryId ?? '' } : { mode: 'full', reason: recorded.diffFallback ?? '' };
+  }
+
+  /** Notes keys marked absent from this report (ObjectAbsenceMarks): the next report's diff settles them, since a diff names only keys this report listed. */
+  async noteAbsent(bucket: string, manifestKey: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await withRetries('UpdateItem', () =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: inventoryReportKey(bucket, manifestKey),
+          UpdateExpression: 'ADD #absent :keys',
+          ExpressionAttributeNames: { '#absent': 'absentKeys' },
+          ExpressionAttributeValues: { ':keys': new Set(keys) },
+        }),
+      ),
+    );
   }
 
   async markReconcileQueued(bucket: string, manifestKey: string, at: string): Promise<void> {

@@ -87,6 +87,8 @@ export const InventoryDiffMessageSchema = z.discriminatedUnion('step', [
     queryId,
     result: z.strictObject({ bucket: z.string().min(3), key: z.string().min(1) }),
     fromByte: z.number().int().nonnegative(),
+    /** The last verified report the diff compared with: the keys it marked absent are settled when the diff is done. */
+    previousManifestKey: manifestKey,
     /** The slice's place in the chain, from 0: its audit checkpoint and its done marker. */
     slice: z.number().int().nonnegative(),
   }),

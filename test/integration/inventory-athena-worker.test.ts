@@ -138,7 +138,7 @@ beforeAll(async () => {
   await writer.s3.send(
     new PutBucketInventoryConfigurationCommand({ Bucket: SOURCE, Id: 'sseguard', InventoryConfiguration: inventoryConfiguration({ bucket: SOURCE, destinationBucket: DESTINATION, prefix: 'reports' }) }),
   );
-  for (const name of ['keep-1', 'keep 2+€', 'change-me', 'gone', 'flaky']) await putObject(writer, SOURCE, name, { mode: 'sse-s3' });
+  for (const name of ['keep-1', 'keep 2+€', 'change-me', 'gone', 'flaky', 'gone-twice']) await putObject(writer, SOURCE, name, { mode: 'sse-s3' });
   await putObject(writer, SOURCE, 'kms-1', { mode: 'sse-kms', key });
   await deliver();
   // The worker's deps, to make one delivery of a slice crash mid-audit (a Lambda timeout).
@@ -165,14 +165,14 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     expect(seen.filter((s) => s.startsWith('diff-')).length).toBe(1);
     expect(proxy.stats().requests['athena:StartQueryExecution'] ?? 0).toBe(0);
     expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'full', diffFallback: 'no earlier verified report', filesDone: 2, files: 2, reconciledAt: expect.any(String) });
-    expect([...(await states()).keys()].sort()).toEqual(['change-me', 'flaky', 'gone', 'keep 2+€', 'keep-1', 'kms-1']);
+    expect([...(await states()).keys()].sort()).toEqual(['change-me', 'flaky', 'gone', 'gone-twice', 'keep 2+€', 'keep-1', 'kms-1']);
   });
 
   test('the second report is swept from its diff: several slices, one crashed mid-audit and redelivered (no second chain), a throttled poll and ranged GET retried (never a verdict); the deleted object removed by a 404, the one missing from this report only kept and marked', async () => {
     await putObject(writer, SOURCE, 'change-me', { mode: 'sse-kms', key }, 'rewritten');
     await putObject(writer, SOURCE, 'new-1', { mode: 'sse-s3' });
     await putObject(writer, SOURCE, 'new ü 2', { mode: 'sse-kms', key });
-    for (const name of ['gone', 'flaky']) await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: name }));
+    for (const name of ['gone', 'flaky', 'gone-twice']) await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: name }));
     await deliver();
     // Back after the report was made: the report misses it, S3 has it.
     await putObject(writer, SOURCE, 'flaky', { mode: 'sse-s3' });
@@ -185,7 +185,7 @@ describe('the Lambda sweep from the report diff in Athena', () => {
       { service: 'athena', operation: 'GetQueryExecution', rate: 1, kind: 'throttle', times: 2 },
       { service: 's3', operation: 'GetObject', path: new RegExp(`^/${RESULTS}/diff/`), rate: 1, kind: 'throttle', times: 8 },
       // No HeadObject can tell whether `flaky` is gone: it stays, marked absent from this report.
-      { service: 's3', operation: 'HeadObject', path: new RegExp(`^/${SOURCE}/flaky`), rate: 1, kind: 'throttle' },
+      { service: 's3', operation: 'HeadObject', path: new RegExp(`^/${SOURCE}/(flaky|gone-twice)`), rate: 1, kind: 'throttle' },
     ]);
     const { failures, manifestKey } = await sweepThenWork();
     proxy.setRules([]);
@@ -198,11 +198,12 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     const progress = await progressOf(manifestKey);
     expect(progress).toMatchObject({ sweepMode: 'athena', diffQueryId: expect.any(String), reconciledAt: expect.any(String), removed: 1 });
     expect(progress?.diffFallback).toBeUndefined();
-    // 5 diff rows (new-1, new ü 2 added; change-me changed; gone, flaky vanished) in slices of 2: one
-    // message per chain position (continuations sent once), the crashed one delivered again.
+    // 6 diff rows (new-1, new ü 2 added; change-me changed; gone, flaky, gone-twice vanished) in slices of 2: one
+    // message per chain position (continuations sent once), the crashed one delivered again; the
+    // third slice ends exactly at the file's end without knowing it, so a fourth reads nothing and ends the chain.
     const slices = seen.filter((s) => s.startsWith('diff-slice'));
     const distinct = [...new Set(slices)];
-    expect(distinct).toHaveLength(3);
+    expect(distinct).toHaveLength(4);
     expect(slices.filter((s) => s.startsWith('diff-slice 1@')).length).toBeGreaterThanOrEqual(2);
     expect(distinct.length).toBeGreaterThanOrEqual(3);
     expect(distinct.map((s) => Number(/slice (\d+)@/.exec(s)![1]))).toEqual(distinct.map((_, i) => i));
@@ -211,9 +212,11 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     expect(seen.filter((s) => s === 'inventory-file').length).toBeGreaterThanOrEqual(2);
 
     const after = await states();
-    expect([...after.keys()].sort()).toEqual(['change-me', 'flaky', 'keep 2+€', 'keep-1', 'kms-1', 'new ü 2', 'new-1']);
+    expect([...after.keys()].sort()).toEqual(['change-me', 'flaky', 'gone-twice', 'keep 2+€', 'keep-1', 'kms-1', 'new ü 2', 'new-1']);
     expect(after.get('change-me')).toMatchObject({ mode: 'sse-kms' });
     expect(after.get('flaky')).toMatchObject({ absentFrom: expect.any(String) });
+    expect(after.get('gone-twice')).toMatchObject({ absentFrom: expect.any(String) });
+    expect(progress?.absentKeys).toEqual(new Set(['flaky', 'gone-twice']));
     // Unchanged rows were neither read again nor written: their revisions stand; the changed one moved once.
     for (const name of ['keep-1', 'keep 2+€', 'kms-1']) expect(after.get(name)!.rev, name).toBe(before.get(name)!.rev);
     expect(after.get('change-me')!.rev).toBe(before.get('change-me')!.rev + 1);
@@ -222,14 +225,17 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     expect((await got.Body!.transformToString()).split('\n')[0]).toContain('"sseguard_change"');
   }, 180_000);
 
-  test('the third report lists the object the second missed: its mark is cleared, nothing removed', async () => {
+  test('the third report lists the object the second missed (its mark cleared) and misses the other again (removed, no HeadObject: two consecutive reports)', async () => {
     await putObject(writer, SOURCE, 'new-3', { mode: 'sse-s3' });
     await deliver();
+    proxy.resetStats();
     const { failures, manifestKey } = await sweepThenWork();
     expect(failures).toEqual([]);
-    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 0 });
+    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 1 });
+    expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
     const after = await states();
     expect(after.get('flaky')?.absentFrom).toBeUndefined();
+    expect(after.has('gone-twice')).toBe(false);
     expect([...after.keys()].sort()).toEqual(['change-me', 'flaky', 'keep 2+€', 'keep-1', 'kms-1', 'new ü 2', 'new-1', 'new-3']);
   }, 180_000);
 
