@@ -1,7 +1,9 @@
 // Athena's result file of the report diff, read in slices by byte offset: row boundaries found
 // without parsing (quotes, escaped quotes, line feeds inside values, chunks cut anywhere), and each
 // row made into exactly the InventoryRow the report's own reader makes of the same object.
+import { GetQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
 import { describe, expect, test } from 'vitest';
+import { reportDiffState } from '../../shared/metadata/athena-report-diff.ts';
 import { checkDiffHeader, diffResultColumns, diffRowFromRecord, RecordBoundaries, recordsOf } from '../../shared/inventory/diff-result.ts';
 import { InventoryError } from '../../shared/inventory/errors.ts';
 import { rowFromCells } from '../../shared/inventory/row.ts';
@@ -101,5 +103,23 @@ describe('a result row is the row the report reader makes', () => {
     expect(() => diffRowFromRecord(good.map((v, i) => (i === 9 ? 'AES256' : v)), header, 'CSV', 'r')).toThrow(InventoryError);
     expect(() => diffRowFromRecord(good.map((v, i) => (i === 6 ? '2026-11-01T01:00:00Z' : v)), header, 'Parquet', 'r')).toThrow(/not an Athena timestamp/);
     expect(() => diffRowFromRecord(good.slice(1), header, 'CSV', 'r')).toThrow(/12 fields where the header names 13/);
+  });
+});
+
+describe('the diff query\'s state, one GetQueryExecution (recorded-shape fake at the Athena client: the emulator\'s queries never fail)', () => {
+  const athenaAnswering = (execution: object) => ({ send: async (command: unknown) => (command instanceof GetQueryExecutionCommand ? { QueryExecution: execution } : Promise.reject(new Error('unexpected'))) }) as unknown as AthenaClient;
+
+  test('FAILED is a failure with Athena\'s reason (the worker then fans the report out in full), never an empty diff', async () => {
+    const state = await reportDiffState(athenaAnswering({ Status: { State: 'FAILED', StateChangeReason: 'HIVE_BAD_DATA: Error parsing field value', AthenaError: { ErrorCategory: 2 } } }), 'q-1');
+    expect(state).toEqual({ state: 'failed', reason: 'the Athena diff query q-1 failed: HIVE_BAD_DATA: Error parsing field value' });
+  });
+
+  test('QUEUED and RUNNING are waited for; SUCCEEDED names the result file at its OutputLocation; SUCCEEDED without one is a failure', async () => {
+    for (const State of ['QUEUED', 'RUNNING']) expect(await reportDiffState(athenaAnswering({ Status: { State } }), 'q-2')).toEqual({ state: 'running' });
+    expect(await reportDiffState(athenaAnswering({ Status: { State: 'SUCCEEDED' }, ResultConfiguration: { OutputLocation: 's3://results/diff/q-3.csv' } }), 'q-3')).toEqual({
+      state: 'succeeded',
+      result: { bucket: 'results', key: 'diff/q-3.csv' },
+    });
+    expect(await reportDiffState(athenaAnswering({ Status: { State: 'SUCCEEDED' } }), 'q-4')).toMatchObject({ state: 'failed' });
   });
 });
