@@ -5,12 +5,17 @@
 // queue and the checkpoints are in memory, so the figures are the worker's own CPU per message
 // (DynamoDB's and S3's latency are not in them: see README "The Lambda sweep with S3 Inventory").
 // Rows are SSE-S3 / NOT-SSE / SSE-C (decided by the report alone, no HeadObject).
+// With --diff the second report is swept as with SSEGUARD_ATHENA_DIFF_TABLE: the diff's result (1%
+// of the rows changed, the deleted ones vanished; in Athena's CSV shape) read in slice messages,
+// and every data file in re-check-only mode; no reconcile message (shared/audit/inventory-diff-sweep.ts).
 //   npx tsx bench/inventory-messages-bench.ts [--rows 50000,500000] [--rows-per-file 50000]
-//     [--rows-per-message 10000] [--keys-per-message 50000] [--json]
+//     [--rows-per-message 10000] [--keys-per-message 50000] [--diff] [--json]
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { auditInventoryFile, DEFAULT_KEYS_PER_RECONCILE_MESSAGE, reconcileInventoryReport, type InventoryFileAuditDependencies } from '../shared/audit/inventory-file-audit.ts';
+import { auditInventoryFile, DEFAULT_KEYS_PER_RECONCILE_MESSAGE, reconcileInventoryReport } from '../shared/audit/inventory-file-audit.ts';
+import { auditInventoryDiffSlice, type InventoryDiffSweepDependencies } from '../shared/audit/inventory-diff-sweep.ts';
+import { diffResultColumns } from '../shared/inventory/diff-result.ts';
 import type { StoredFinding } from '../shared/findings/store.ts';
 import type { InventoryFileCheckpoint } from '../shared/findings/inventory-checkpoints.ts';
 import { readCsvRows } from '../shared/inventory/csv-reader.ts';
@@ -30,7 +35,9 @@ const PROJECTED_OBJECTS = 1e9;
 export interface MessageFigures {
   rows: number;
   files: number;
-  messages: { dataFile: number; reconcile: number };
+  messages: { dataFile: number; reconcile: number; diffSlices?: number };
+  /** With --diff: the slowest slice message of the diff's result: seconds and rows it read. */
+  maxDiffSliceMessage?: { seconds: number; rows: number };
   /** The slowest data-file message: seconds and rows audited. */
   maxDataFileMessage: { seconds: number; rows: number };
   /** The slowest key-range message: seconds and report keys held. */
@@ -85,7 +92,21 @@ function reportInMemory(rows: number, rowsPerFile: number, createdAt: Date, dele
   return { report, source };
 }
 
-async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number }, deletedShare = 0.0002): Promise<MessageFigures> {
+/** The diff's result as Athena writes it: 1% of the rows changed (a new ETag), the deleted ones vanished. */
+function diffResult(rows: number, deleted: Set<number>): Buffer {
+  const quote = (v: string) => `"${v}"`;
+  const lines = [diffResultColumns(COLUMNS).map(quote).join(',')];
+  for (let i = 0; i < rows; i++) {
+    const vanished = deleted.has(i);
+    if (!vanished && i % 100 !== 7) continue;
+    const etag = createHash('md5').update(`${i}${vanished ? '' : ' rewritten'}`).digest('hex');
+    const cells = [SOURCE, `logs/${String(i % 1000).padStart(3, '0')}/object-${i}.json`, String(1000 + (i % 7919)), '2026-12-01T21:02:03.000Z', etag, 'STANDARD', STATUSES[i % STATUSES.length]!, 'DISABLED'];
+    lines.push([...cells, vanished ? 'vanished' : 'changed'].map(quote).join(','));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number; diff?: boolean }, deletedShare = 0.0002): Promise<MessageFigures> {
   const states = new Map<string, StoredFinding>();
   let sortedKeys: string[] | undefined;
   const progress = new Map<string, ReportProgress>();
@@ -93,7 +114,8 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   const checkpoints = new Map<string, InventoryFileCheckpoint & { sampleKeys: string[] }>();
   const queue: string[] = [];
   const policy = await loadPolicy(undefined, { resolve: async (ref: string) => ref } as never);
-  const deps: InventoryFileAuditDependencies = {
+  let result: Buffer = Buffer.alloc(0);
+  const deps: InventoryDiffSweepDependencies = {
     objects: { inspect: async (bucket, listed) => ({ status: 'unreadable', bucket, key: listed.key, reason: 'object-vanished', detail: 'gone' }) },
     keys: { lookup: async () => { throw new Error('no KMS row in this bench'); } } as never,
     policy,
@@ -136,6 +158,9 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       },
       progress: async (_b, m) => progress.get(m),
       markReconcileQueued: async () => undefined,
+      noteAbsent: async () => undefined,
+      lastVerified: async () => undefined,
+      chooseSweepMode: async (_b, _m, choice) => choice,
       markReconciled: async (_b, m, at, removed) => void Object.assign(progress.get(m)!, { reconciledAt: at, removed }),
       planPartitions: async (_b, m, n) => void Object.assign(progress.get(m)!, { partitions: n }),
       partitionDone: async (m, i) => markers.has(`${m}|range ${i}`),
@@ -167,6 +192,11 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
     },
     absence: { mark: async () => true, clear: async () => true },
     queue: { sendToAuditQueue: async (bodies) => void queue.push(...bodies) },
+    athena: { start: async () => 'q', state: async () => ({ state: 'running' }), stop: async () => undefined },
+    async *resultBytes(_result, from) {
+      for (let at = from; at < result.length; at += 8 << 20) yield result.subarray(at, Math.min(result.length, at + (8 << 20)));
+    },
+    diff: { deadlineMs: 1_800_000, pollSeconds: 0 },
     slices: { rowsPerMessage: options.rowsPerMessage, msPerMessage: Number.POSITIVE_INFINITY },
     keysPerReconcileMessage: options.keysPerMessage,
     // Each report audited the day it was made: its findings are older than the next report.
@@ -177,7 +207,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   // A first report records every object; the second (measured) lists all but a few deleted ones.
   let current = reportInMemory(rows, options.rowsPerFile, new Date('2026-12-01T01:00:00Z'), new Set());
   const drain = async (measure: boolean) => {
-    const figures = { dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, maxKeysHeld: 0, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
+    const figures = { diffSlices: 0, maxSlice: { seconds: 0, rows: 0 }, dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, maxKeysHeld: 0, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
     while (queue.length > 0) {
       const parsed = parseMessageBody(queue.shift()!);
       const started = performance.now();
@@ -188,6 +218,11 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
         figures.dataFile += 1;
         figures.dataSeconds += seconds;
         if (seconds > figures.maxData.seconds) figures.maxData = { seconds, rows: audited };
+      } else if (parsed.kind === 'inventory-diff' && parsed.message.step === 'slice') {
+        const sliced = await auditInventoryDiffSlice(deps, parsed.message);
+        const seconds = (performance.now() - started) / 1000;
+        figures.diffSlices += 1;
+        if (seconds > figures.maxSlice.seconds) figures.maxSlice = { seconds, rows: sliced.outcome === 'audited' ? sliced.rows : 0 };
       } else if (parsed.kind === 'inventory-reconcile') {
         const result = await reconcileInventoryReport(deps, parsed.message);
         const seconds = (performance.now() - started) / 1000;
@@ -210,14 +245,25 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   const deleted = new Set(Array.from({ length: Math.ceil(rows * deletedShare) }, (_, i) => Math.floor((i * rows) / Math.ceil(rows * deletedShare))));
   current = reportInMemory(rows, options.rowsPerFile, new Date('2026-12-02T01:00:00Z'), deleted);
   now = new Date('2026-12-02T12:00:00Z');
-  enqueue();
+  if (options.diff) {
+    // What the poll that saw the query succeed sends: the first slice, every data file for the re-check only.
+    result = diffResult(rows, deleted);
+    const { report } = current;
+    progress.set(report.location.key, { bucket: SOURCE, manifestKey: report.location.key, files: report.manifest.files.length + 1, filesDone: 0, sweepMode: 'athena', diffQueryId: 'q' });
+    const previousKey = 'reports/bench-messages/sseguard/2026-12-01T01-00Z/manifest.json';
+    queue.push(
+      JSON.stringify({ kind: 'inventory-diff', step: 'slice', bucket: SOURCE, destination: report.destination, manifestKey: report.location.key, queryId: 'q', result: { bucket: 'bench-results', key: 'q.csv' }, fromByte: 0, previousManifestKey: previousKey, slice: 0 }),
+      ...inventoryFileMessages(report, '2026-12-01T01:00:00.000Z').map((m) => JSON.stringify(m)),
+    );
+  } else enqueue();
   peakHeap = 0;
   const f = (await drain(true))!;
   if ((progress.get(current.report.location.key)?.removed ?? -1) !== deleted.size) throw new Error(`expected ${deleted.size} removals, got ${progress.get(current.report.location.key)?.removed}`);
   return {
     rows,
     files: current.report.manifest.files.length,
-    messages: { dataFile: f.dataFile, reconcile: f.reconcile },
+    messages: { dataFile: f.dataFile, reconcile: f.reconcile, ...(options.diff ? { diffSlices: f.diffSlices } : {}) },
+    ...(options.diff ? { maxDiffSliceMessage: { seconds: round(f.maxSlice.seconds, 3), rows: f.maxSlice.rows } } : {}),
     maxDataFileMessage: { seconds: round(f.maxData.seconds, 3), rows: f.maxData.rows },
     maxReconcileMessage: { seconds: round(f.maxReconcile.seconds, 3), keysHeld: f.maxReconcile.keysHeld },
     maxKeysHeld: f.maxKeysHeld,
@@ -245,7 +291,7 @@ export function projectMessages(f: MessageFigures, keysPerMessage = DEFAULT_KEYS
   };
 }
 
-export async function measureMessages(options: { rows: number[]; rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number }): Promise<MessageFigures[]> {
+export async function measureMessages(options: { rows: number[]; rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number; diff?: boolean }): Promise<MessageFigures[]> {
   const results: MessageFigures[] = [];
   for (const rows of options.rows) results.push(await runReport(rows, options));
   return results;
@@ -258,6 +304,7 @@ async function main(): Promise<void> {
       'rows-per-file': { type: 'string', default: '50000' },
       'rows-per-message': { type: 'string', default: '10000' },
       'keys-per-message': { type: 'string', default: '50000' },
+      diff: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -266,12 +313,14 @@ async function main(): Promise<void> {
     rowsPerFile: Number(values['rows-per-file']),
     rowsPerMessage: Number(values['rows-per-message']),
     keysPerMessage: Number(values['keys-per-message']),
+    diff: values.diff,
   };
   const figures = await measureMessages(options);
   for (const f of figures) {
     console.log(
       `${f.rows} rows in ${f.files} files: ${f.messages.dataFile} data-file messages, max ${f.maxDataFileMessage.seconds} s / ${f.maxDataFileMessage.rows} rows; ` +
         `${f.messages.reconcile} reconcile messages, max ${f.maxReconcileMessage.seconds} s / ${f.maxReconcileMessage.keysHeld} keys held (at most ${f.maxKeysHeld} in one); ` +
+        `${f.maxDiffSliceMessage ? `${f.messages.diffSlices} diff slice messages, max ${f.maxDiffSliceMessage.seconds} s / ${f.maxDiffSliceMessage.rows} rows; ` : ''}` +
         `${f.dataFileMicrosPerRow} µs/row audited, ${f.reconcileMicrosPerReportRow} µs per report row per range; peak heap ${f.peakHeapMb} MB`,
     );
   }

@@ -15,6 +15,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { logger, metrics, tracer } from '#powertools';
 import { auditRequests } from '#shared/audit/audit-batch.ts';
 import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inventory-file-audit.ts';
+import { auditInventoryDiffSlice, pollInventoryDiff, startInventoryDiff } from '#shared/audit/inventory-diff-sweep.ts';
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
@@ -47,7 +48,7 @@ async function auditMessage(record: SQSRecord): Promise<void> {
     return;
   }
   const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
-  if (parsed.kind === 'inventory-file' || parsed.kind === 'inventory-reconcile') {
+  if (parsed.kind === 'inventory-file' || parsed.kind === 'inventory-reconcile' || parsed.kind === 'inventory-diff') {
     try {
       await auditInventoryMessage(parsed, receives);
     } catch (error) {
@@ -104,10 +105,14 @@ async function auditMessage(record: SQSRecord): Promise<void> {
 }
 
 async function auditInventoryMessage(
-  parsed: Extract<ReturnType<typeof parseMessageBody>, { kind: 'inventory-file' | 'inventory-reconcile' }>,
+  parsed: Extract<ReturnType<typeof parseMessageBody>, { kind: 'inventory-file' | 'inventory-reconcile' | 'inventory-diff' }>,
   receives: number,
 ): Promise<void> {
   const deps = await workerDependencies();
+  if (parsed.kind === 'inventory-diff') {
+    await inventoryDiffStep(parsed.message, receives);
+    return;
+  }
   if (parsed.kind === 'inventory-reconcile') {
     const result = await reconcileInventoryReport(deps, parsed.message);
     logger.info('inventory report reconciled', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
@@ -139,6 +144,37 @@ async function auditInventoryMessage(
   if (result.transient.length > 0) {
     const what = result.transient.slice(0, 5).map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');
     throw new RetryableAuditError(`${result.transient.length} objects of ${parsed.message.file.key} could not be audited (delivery ${receives}): ${what}`);
+  }
+}
+
+/** A step of a report swept from its Athena diff (shared/audit/inventory-diff-sweep.ts). */
+async function inventoryDiffStep(message: Extract<ReturnType<typeof parseMessageBody>, { kind: 'inventory-diff' }>['message'], receives: number): Promise<void> {
+  const deps = await workerDependencies();
+  const { athena, diff } = deps;
+  if (!athena || !diff) {
+    // Sent while the setting was on, handled after it was turned off: the report goes out in full.
+    throw new InventoryError('location-invalid', 'an inventory diff message, but SSEGUARD_ATHENA_DIFF_TABLE is not set on the worker');
+  }
+  const diffDeps = { ...deps, athena, diff };
+  let result;
+  if (message.step === 'start') result = await startInventoryDiff(diffDeps, message);
+  else if (message.step === 'poll') result = await pollInventoryDiff(diffDeps, message);
+  else {
+    const [own] = await withOwnAccount(deps.config, deps.bucketRegion, [{ bucket: message.bucket } as { bucket: string; account?: string; region?: string }]);
+    result = await auditInventoryDiffSlice(diffDeps, message, own?.account && own.region ? { account: own.account, region: own.region } : undefined);
+  }
+  const { recorded, transient, ...facts } = 'recorded' in result ? result : { ...result, recorded: [], transient: [] };
+  if (result.outcome === 'full-fan-out') {
+    // Never a verdict, never a skip: the report is read in full, and why is kept on its progress item.
+    logger.warn('inventory diff fell back to every data file', { bucket: message.bucket, manifestKey: message.manifestKey, ...facts });
+    metrics.addMetric('InventoryDiffFallbacks', MetricUnit.Count, 1);
+  } else {
+    logger.info('inventory diff step', { bucket: message.bucket, manifestKey: message.manifestKey, recorded: recorded.length, ...facts });
+  }
+  metrics.addMetric('ObjectsAudited', MetricUnit.Count, recorded.length);
+  if (transient.length > 0) {
+    const what = transient.slice(0, 5).map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');
+    throw new RetryableAuditError(`${transient.length} objects of the diff of ${message.manifestKey} could not be audited (delivery ${receives}): ${what}`);
   }
 }
 

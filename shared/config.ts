@@ -57,6 +57,11 @@ export interface Config {
   inventoryWork?: { rowsPerMessage?: number; msPerMessage?: number; keysPerReconcileMessage?: number };
   /** Every KMS-encrypted object is HEADed again at least this often by the inventory sweeps (SSEGUARD_REVERIFY_DAYS, default 30). */
   reverifyDays: number;
+  /**
+   * With SSEGUARD_ATHENA_DIFF_TABLE: the Lambda sweep diffs each report with the bucket's last verified
+   * one in Athena and audits only the diff's rows (shared/audit/inventory-diff-sweep.ts).
+   */
+  athenaDiff?: AthenaDiffSettings;
   /** The role assumed in a member account an event or message names: a name or an ARN template. */
   memberRoleName: string;
   memberExternalId?: string;
@@ -64,6 +69,19 @@ export interface Config {
   organization?: OrganizationSweepSettings;
   /** Where changes are pushed (shared/delivery/): SSEGUARD_EVENT_BUS (name or ARN), SSEGUARD_SECURITY_HUB=on. */
   integrations?: { eventBus?: string; securityHub: boolean };
+}
+
+export interface AthenaDiffSettings {
+  /** The external table over the reports' hive/ folder (created if missing): SSEGUARD_ATHENA_DIFF_TABLE, DATABASE.TABLE. */
+  table: { database: string; table: string };
+  /** SSEGUARD_ATHENA_WORKGROUP (default primary). */
+  workGroup: string;
+  /** s3://bucket/prefix/ where Athena writes results (SSEGUARD_ATHENA_OUTPUT). */
+  outputLocation: string;
+  /** A diff query still running this long after it started is stopped and the report fanned out in full (SSEGUARD_ATHENA_DEADLINE_SECONDS, default 1800). */
+  deadlineMs: number;
+  /** Delay of each poll message (SSEGUARD_ATHENA_POLL_SECONDS, default 15; at most SQS's 900). */
+  pollSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +155,22 @@ const environment = z.object({
   SSEGUARD_INVENTORY_ROWS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_INVENTORY_ROWS_PER_MESSAGE'),
   SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE'),
   SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: wholeNumberSetting('SSEGUARD_RECONCILE_KEYS_PER_MESSAGE'),
+  SSEGUARD_ATHENA_DIFF_TABLE: z
+    .string()
+    .regex(/^[a-z0-9_]{1,255}\.[a-z0-9_]{1,255}$/, 'SSEGUARD_ATHENA_DIFF_TABLE is not DATABASE.TABLE (lower-case letters, digits and _: Glue names)')
+    .optional(),
+  SSEGUARD_ATHENA_WORKGROUP: z.string().regex(/^[a-zA-Z0-9._-]{1,128}$/, 'SSEGUARD_ATHENA_WORKGROUP is not an Athena workgroup name').default('primary'),
+  SSEGUARD_ATHENA_OUTPUT: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/, 'SSEGUARD_ATHENA_OUTPUT is not an s3://bucket/prefix/ location')
+    .optional(),
+  SSEGUARD_ATHENA_DEADLINE_SECONDS: wholeNumberSetting('SSEGUARD_ATHENA_DEADLINE_SECONDS'),
+  SSEGUARD_ATHENA_POLL_SECONDS: z.coerce
+    .number({ error: 'SSEGUARD_ATHENA_POLL_SECONDS is not a number' })
+    .int('SSEGUARD_ATHENA_POLL_SECONDS must be a whole number')
+    .min(0, 'SSEGUARD_ATHENA_POLL_SECONDS cannot be negative')
+    .max(900, 'SSEGUARD_ATHENA_POLL_SECONDS must be at most 900 (SQS DelaySeconds)')
+    .default(15),
   SSEGUARD_REVERIFY_DAYS: z.coerce
     .number({ error: 'SSEGUARD_REVERIFY_DAYS is not a number' })
     .int('SSEGUARD_REVERIFY_DAYS is a whole number of days')
@@ -226,6 +260,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE),
     SSEGUARD_RECONCILE_KEYS_PER_MESSAGE: blankToUndefined(env.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE),
     SSEGUARD_REVERIFY_DAYS: blankToUndefined(env.SSEGUARD_REVERIFY_DAYS),
+    SSEGUARD_ATHENA_DIFF_TABLE: blankToUndefined(env.SSEGUARD_ATHENA_DIFF_TABLE),
+    SSEGUARD_ATHENA_WORKGROUP: blankToUndefined(env.SSEGUARD_ATHENA_WORKGROUP),
+    SSEGUARD_ATHENA_OUTPUT: blankToUndefined(env.SSEGUARD_ATHENA_OUTPUT),
+    SSEGUARD_ATHENA_DEADLINE_SECONDS: blankToUndefined(env.SSEGUARD_ATHENA_DEADLINE_SECONDS),
+    SSEGUARD_ATHENA_POLL_SECONDS: blankToUndefined(env.SSEGUARD_ATHENA_POLL_SECONDS),
     SSEGUARD_CONNECT_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_CONNECT_TIMEOUT_MS),
     SSEGUARD_SOCKET_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_SOCKET_TIMEOUT_MS),
     SSEGUARD_REQUEST_TIMEOUT_MS: blankToUndefined(env.SSEGUARD_REQUEST_TIMEOUT_MS),
@@ -248,6 +287,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...Object.fromEntries(SERVICES.map((service) => [serviceVariable(service), blankToUndefined(env[serviceVariable(service)])])),
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('; '));
+  if (parsed.data.SSEGUARD_ATHENA_DIFF_TABLE && !parsed.data.SSEGUARD_ATHENA_OUTPUT) {
+    throw new ConfigError('SSEGUARD_ATHENA_DIFF_TABLE is set without SSEGUARD_ATHENA_OUTPUT: the workers read the diff from the result file Athena writes there (s3://bucket/prefix/)');
+  }
+  const athenaTable = parsed.data.SSEGUARD_ATHENA_DIFF_TABLE?.split('.');
   const { AWS_REGION, AWS_ENDPOINT_URL, SSEGUARD_TABLE, SSEGUARD_POLICY, SSEGUARD_QUEUE, SSEGUARD_DLQ } = parsed.data;
   return {
     region: AWS_REGION,
@@ -263,6 +306,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepInventory: parsed.data.SSEGUARD_SWEEP_INVENTORY,
     sweepInventoryMaxAgeHours: parsed.data.SSEGUARD_SWEEP_INVENTORY_MAX_AGE_HOURS ?? parsed.data.SSEGUARD_SWEEP_INTERVAL_HOURS,
     reverifyDays: parsed.data.SSEGUARD_REVERIFY_DAYS,
+    ...(athenaTable
+      ? {
+          athenaDiff: {
+            table: { database: athenaTable[0]!, table: athenaTable[1]! },
+            workGroup: parsed.data.SSEGUARD_ATHENA_WORKGROUP,
+            outputLocation: parsed.data.SSEGUARD_ATHENA_OUTPUT!.replace(/\/?$/, '/'),
+            deadlineMs: (parsed.data.SSEGUARD_ATHENA_DEADLINE_SECONDS ?? 1800) * 1000,
+            pollSeconds: parsed.data.SSEGUARD_ATHENA_POLL_SECONDS,
+          },
+        }
+      : {}),
     endpoints: endpointsFromEnvironment(env),
     ...(parsed.data.SSEGUARD_INVENTORY_ROWS_PER_MESSAGE || parsed.data.SSEGUARD_INVENTORY_SECONDS_PER_MESSAGE || parsed.data.SSEGUARD_RECONCILE_KEYS_PER_MESSAGE
       ? {

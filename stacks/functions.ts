@@ -19,6 +19,7 @@ import {
   S3_IN_ANY_REGION,
   SWEEP,
   evidencePackEnvironment,
+  athenaDiffScope,
   evidencePackScope,
   eventBusArn,
   functionEnvironment,
@@ -58,6 +59,12 @@ const scope: IamScope<$util.Input<string>> = {
   ...memberRoleScope(stage, (resource) => $interpolate`arn:${partition}:iam::*:${resource}`, (resource) => $interpolate`arn:${partition}:organizations::*:${resource}`),
   // The scheduled pack (SSEGUARD_EVIDENCE_BUCKET): PutObject under its prefix, Sign with its key.
   ...evidencePackScope<$util.Input<string>>(stage, (resource) => $interpolate`arn:${partition}:s3:::${resource}`, (arn) => arn),
+  // The worker's report diff in Athena (SSEGUARD_ATHENA_DIFF_TABLE): its workgroup, Glue table and output location.
+  ...athenaDiffScope<$util.Input<string>>(stage, {
+    workGroup: (name) => $interpolate`arn:${partition}:athena:${region}:${account}:workgroup/${name}`,
+    glue: (resource) => $interpolate`arn:${partition}:glue:${region}:${account}:${resource}`,
+    s3: (resource) => $interpolate`arn:${partition}:s3:::${resource}`,
+  }),
   // Outbox delivery's destinations, only when the stage pushes there.
   ...(stage.integrations?.eventBus ? { eventBus: [$resolve([partition, region, account]).apply(([p, r, a]) => eventBusArn(stage.integrations!.eventBus!, { partition: String(p), region: String(r), account: String(a) }))] } : {}),
   // Every Region's default product of this account: a central finding is imported in its bucket's (or key's) Region.

@@ -330,6 +330,18 @@ export interface StageSettings {
   evidencePack?: EvidencePackSettings;
   /** Where changes are pushed (SSEGUARD_EVENT_BUS: a bus name or ARN; SSEGUARD_SECURITY_HUB=on). */
   integrations?: { eventBus?: string; securityHub: boolean };
+  /** With SSEGUARD_INVENTORY_DESTINATION and SSEGUARD_ATHENA_DIFF_TABLE: the worker sweeps each report from its diff in Athena. */
+  athenaDiff?: AthenaDiffStageSettings;
+}
+
+export interface AthenaDiffStageSettings {
+  /** The Glue database and table over the reports' hive/ folders (created by the worker if missing). */
+  database: string;
+  table: string;
+  workGroup: string;
+  /** Where Athena writes the diff's result (SSEGUARD_ATHENA_OUTPUT, s3://bucket/prefix/). */
+  outputBucket: string;
+  outputPrefix: string;
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -386,6 +398,7 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
   } else if (env.SSEGUARD_EVIDENCE_SIGNING_KEY) {
     problems.push('SSEGUARD_EVIDENCE_SIGNING_KEY is set without SSEGUARD_EVIDENCE_BUCKET: the scheduled pack needs a bucket to go to');
   }
+  const athenaDiff = athenaDiffSettings(env, inventory, problems);
   if (problems.length > 0) throw new Error(problems.join('; '));
   const logLevel = (env.SSEGUARD_LOG_LEVEL ?? (production ? 'INFO' : 'DEBUG')).toUpperCase();
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new Error(`SSEGUARD_LOG_LEVEL: "${logLevel}" is not DEBUG, INFO, WARN or ERROR`);
@@ -405,6 +418,52 @@ export function stageSettings(stage: string, env: Record<string, string | undefi
     ...(organization ? { organization } : {}),
     ...(evidencePack ? { evidencePack } : {}),
     ...(eventBus || securityHub ? { integrations: { securityHub, ...(eventBus ? { eventBus } : {}) } } : {}),
+    ...(athenaDiff ? { athenaDiff } : {}),
+  };
+}
+
+/** SSEGUARD_ATHENA_DIFF_TABLE (DATABASE.TABLE), SSEGUARD_ATHENA_WORKGROUP (default primary), SSEGUARD_ATHENA_OUTPUT (s3://bucket/prefix/). */
+function athenaDiffSettings(env: Record<string, string | undefined>, inventory: InventorySettings | undefined, problems: string[]): AthenaDiffStageSettings | undefined {
+  const tableSetting = env.SSEGUARD_ATHENA_DIFF_TABLE?.trim();
+  if (!tableSetting) {
+    if (env.SSEGUARD_ATHENA_OUTPUT?.trim()) problems.push('SSEGUARD_ATHENA_OUTPUT is set without SSEGUARD_ATHENA_DIFF_TABLE: it is where the diff writes its result');
+    return undefined;
+  }
+  const [database = '', table = '', ...extra] = tableSetting.split('.');
+  if (extra.length > 0 || !/^[a-z0-9_]{1,255}$/.test(database) || !/^[a-z0-9_]{1,255}$/.test(table)) problems.push(`SSEGUARD_ATHENA_DIFF_TABLE: "${tableSetting}" is not DATABASE.TABLE (lower-case letters, digits and _)`);
+  if (!inventory) problems.push('SSEGUARD_ATHENA_DIFF_TABLE is set without SSEGUARD_INVENTORY_DESTINATION: the diff is of the inventory reports');
+  const workGroup = env.SSEGUARD_ATHENA_WORKGROUP?.trim() || 'primary';
+  if (!/^[a-zA-Z0-9._-]{1,128}$/.test(workGroup)) problems.push(`SSEGUARD_ATHENA_WORKGROUP: "${workGroup}" is not a workgroup name`);
+  const output = env.SSEGUARD_ATHENA_OUTPUT?.trim() ?? '';
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(output);
+  if (!match || !BUCKET_NAME.test(match[1]!)) {
+    problems.push(`SSEGUARD_ATHENA_OUTPUT: "${output}" is not an s3://bucket/prefix/ location (the diff's result is written there)`);
+    return undefined;
+  }
+  return { database, table, workGroup, outputBucket: match[1]!, outputPrefix: match[2]!.replace(/^\/+|\/+$/g, '') };
+}
+
+/** The Athena diff's output location as the functions read it: s3://bucket/prefix/. */
+export const athenaOutputLocation = (diff: AthenaDiffStageSettings): string => `s3://${diff.outputBucket}/${diff.outputPrefix ? `${diff.outputPrefix}/` : ''}`;
+
+/**
+ * Where the worker's Athena statements point (nothing without SSEGUARD_ATHENA_DIFF_TABLE): the
+ * workgroup; the Glue catalog, database and table (Athena creates the table and its partitions
+ * with the caller's rights); the output location's objects and its bucket.
+ */
+export function athenaDiffScope<R>(
+  stage: StageSettings,
+  arns: { workGroup: (name: string) => R; glue: (resource: string) => R; s3: (resource: string) => R },
+): Pick<IamScope<R>, 'athenaDiff'> {
+  const diff = stage.athenaDiff;
+  if (!diff) return {};
+  return {
+    athenaDiff: {
+      workGroup: [arns.workGroup(diff.workGroup)],
+      glue: [arns.glue('catalog'), arns.glue(`database/${diff.database}`), arns.glue(`table/${diff.database}/${diff.table}`)],
+      outputObjects: [arns.s3(`${diff.outputBucket}/${diff.outputPrefix ? `${diff.outputPrefix}/` : ''}*`)],
+      outputBucket: [arns.s3(diff.outputBucket)],
+    },
   };
 }
 
@@ -469,6 +528,14 @@ export function functionEnvironment<R>(stage: StageSettings, sweepBuckets: R): R
     // The worker, the sweep and key events write an outbox item with each change; outbox-delivery sends them.
     ...(stage.integrations?.eventBus ? { SSEGUARD_EVENT_BUS: stage.integrations.eventBus } : {}),
     ...(stage.integrations?.securityHub ? { SSEGUARD_SECURITY_HUB: 'on' } : {}),
+    // The sweep sends one message per report and the worker sweeps it from its diff in Athena.
+    ...(stage.athenaDiff
+      ? {
+          SSEGUARD_ATHENA_DIFF_TABLE: `${stage.athenaDiff.database}.${stage.athenaDiff.table}`,
+          SSEGUARD_ATHENA_WORKGROUP: stage.athenaDiff.workGroup,
+          SSEGUARD_ATHENA_OUTPUT: athenaOutputLocation(stage.athenaDiff),
+        }
+      : {}),
   };
 }
 
@@ -509,6 +576,8 @@ export interface IamScope<R> {
   eventBus?: R[];
   /** With SSEGUARD_SECURITY_HUB=on: the account's default product ARN, the one BatchImportFindings targets. */
   securityHubProduct?: R[];
+  /** With SSEGUARD_ATHENA_DIFF_TABLE: the workgroup, the Glue catalog/database/table, the output location's objects and bucket. */
+  athenaDiff?: { workGroup: R[]; glue: R[]; outputObjects: R[]; outputBucket: R[] };
 }
 
 export interface IamStatement<R> {
@@ -583,6 +652,24 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
       { sid: 'OrganizationTags', actions: ['organizations:ListTagsForResource'], resources: org.accounts },
     ];
   };
+  // The report diff in Athena (SSEGUARD_ATHENA_DIFF_TABLE), the worker's only: queries in the one
+  // workgroup; the table and its partitions, which Athena creates in Glue with the caller's rights;
+  // the result written (by Athena, as the caller) and read back under the output location. Athena
+  // reads the reports with the caller's rights too: the inventory statements above cover them.
+  const athenaDiff = (): IamStatement<R>[] => {
+    const diff = scope.athenaDiff;
+    if (!diff) return [];
+    return [
+      { sid: 'AthenaDiffQueries', actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'], resources: diff.workGroup },
+      {
+        sid: 'AthenaDiffTable',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:CreatePartition', 'glue:BatchCreatePartition'],
+        resources: diff.glue,
+      },
+      { sid: 'AthenaDiffResults', actions: ['s3:GetObject', 's3:PutObject'], resources: diff.outputObjects },
+      { sid: 'AthenaDiffResultBucket', actions: ['s3:GetBucketLocation', 's3:ListBucket'], resources: diff.outputBucket },
+    ];
+  };
   switch (fn) {
     case 'auditWorker':
       return [
@@ -600,6 +687,7 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         { sid: 'AuditQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'], resources: scope.auditQueue },
         inventoryReports,
         inventoryDestinations,
+        ...athenaDiff(),
         tracing,
       ];
     case 'sweep':

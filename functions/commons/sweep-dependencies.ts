@@ -71,6 +71,8 @@ export function sweepInventory(deps: SweepHandlerDependencies): NonNullable<Swee
         { now: new Date(), maxAgeMs: deps.config.sweepInventoryMaxAgeHours * 3_600_000 },
       ),
     report: (bucket, manifestKey, destination) => s3CsvInventorySource(s3, destination).at(bucket, manifestKey),
+    // SSEGUARD_ATHENA_DIFF_TABLE: one message per report, which the worker sweeps from its diff in Athena.
+    ...(deps.config.athenaDiff ? { fromDiff: true } : {}),
   };
 }
 

@@ -21,6 +21,8 @@ export interface AbsenceDependencies {
   store: Pick<FindingsStore, 'findings' | 'record'>;
   objects: ObjectInspector;
   absence: Pick<ObjectAbsenceMarks, 'mark' | 'clear'>;
+  /** Told the keys marked absent from the report (row 5), a page at a time: a diff-driven sweep settles them with the next report. */
+  noteMarked?: (keys: string[]) => Promise<void>;
 }
 
 export interface AbsenceOutcome {
@@ -59,6 +61,7 @@ export async function removeAbsent(
   const outcome: AbsenceOutcome = { removed: 0, keptByHead: 0, marked: 0, heads: 0 };
   for await (const page of deps.store.findings({ bucket, keyRange: range })) {
     const gone: Finding[] = [];
+    const marked: string[] = [];
     for (const state of page) {
       if (!inRange(state.key, range)) continue;
       if (listed.has(state.key)) {
@@ -80,9 +83,10 @@ export async function removeAbsent(
         if (state.absentFrom) await deps.absence.clear(bucket, state.key, state.rev);
       } else if (state.absentFrom !== reportDate) {
         outcome.marked += 1;
-        await deps.absence.mark(bucket, state.key, reportDate, state.rev);
+        if (await deps.absence.mark(bucket, state.key, reportDate, state.rev)) marked.push(state.key);
       }
     }
+    if (marked.length > 0) await deps.noteMarked?.(marked);
     outcome.removed += gone.length;
     if (gone.length > 0) await deps.store.record(gone);
   }

@@ -52,6 +52,8 @@ export interface InventoryBaselineDependencies {
   cache?: BaselineCache;
   /** Diffs two reports in Athena (shared/inventory/athena-report-diff.ts): used when the previous report is too large to diff in memory. */
   athenaDiff?: (previous: InventoryReport, current: InventoryReport) => Promise<ReportChanges>;
+  /** Re-check only, in the window after this date (a data file of a report swept from its Athena diff): no diff, no previous report read. */
+  recheckSince?: string;
 }
 
 export interface InventoryBaseline {
@@ -154,16 +156,37 @@ export function metadataBaseline(report: InventoryReport): InventoryBaseline {
   };
 }
 
+/**
+ * The bucket's last verified report before `createdAt`, and why the rows cannot be compared with
+ * it (rows 1–4 of the table above), without reading any report: the Lambda tier's Athena diff
+ * asks this before it starts a query.
+ */
+export async function diffBaseline(
+  deps: Pick<InventoryBaselineDependencies, 'progress' | 'policy' | 'remediating' | 'clock'>,
+  bucket: string,
+  createdAt: Date,
+): Promise<{ previous?: VerifiedReport; fallback?: string }> {
+  const clock = deps.clock ?? (() => new Date());
+  const previous = await deps.progress.lastVerified(bucket, createdAt);
+  if (!previous) return { fallback: 'no earlier verified report' };
+  const stale = staleBaselineReason(previous, deps.policy, deps.remediating, clock);
+  return stale ? { previous, fallback: stale } : { previous };
+}
+
 export async function inventoryBaseline(
   deps: InventoryBaselineDependencies,
   bucket: string,
   report: InventoryReport,
   settings: InventoryBaselineSettings,
 ): Promise<InventoryBaseline> {
-  const clock = deps.clock ?? (() => new Date());
   const createdAt = report.manifest.createdAt;
-  const previous = await deps.progress.lastVerified(bucket, createdAt);
-  if (!previous) return { fallback: 'no earlier verified report', selectRow: () => 'audit' };
+  if (deps.recheckSince) {
+    // The report is swept from its Athena diff: this slice only re-checks (no previous report read).
+    const reverify: ReverifyWindow = { after: new Date(deps.recheckSince), until: createdAt, periodMs: settings.reverifyDays * DAY_MS };
+    return { reverify, selectRow: (row) => (isKms(row) && dueForReverify(bucket, row.key, row.versionId, reverify) ? 'reverify' : 'unchanged') };
+  }
+  const { previous, fallback } = await diffBaseline(deps, bucket, createdAt);
+  if (!previous) return { fallback: fallback!, selectRow: () => 'audit' };
 
   const reverify: ReverifyWindow = { after: new Date(previous.reportDate), until: createdAt, periodMs: settings.reverifyDays * DAY_MS };
   const due = (row: InventoryRow) => isKms(row) && dueForReverify(bucket, row.key, row.versionId, reverify);
@@ -174,8 +197,7 @@ export async function inventoryBaseline(
     selectRow: (row) => (due(row) ? 'reverify' : 'audit'),
   });
 
-  const stale = staleBaselineReason(previous, deps.policy, deps.remediating, clock);
-  if (stale) return withoutDiff(stale);
+  if (fallback) return withoutDiff(fallback);
   const index = await previousIndex(deps, bucket, previous, report, settings.inProcessLimitBytes ?? IN_PROCESS_DIFF_LIMIT_BYTES);
   if (typeof index === 'string') return withoutDiff(index);
   return {
@@ -210,4 +232,5 @@ export interface InventoryBaselineOptions {
   athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
   /** Where the previous report is read whole; default: the rows' own source (a worker's slice of one file reads no other report). */
   reports?: InventorySource;
+  recheckSince?: InventoryBaselineDependencies['recheckSince'];
 }

@@ -49,7 +49,7 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
   progress: Pick<
     InventoryReportProgress,
-    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone'
+    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent'
   >;
   checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent' | 'reportTotals'>;
   /** Marks of objects a report did not list and no HeadObject could say were gone. */
@@ -83,9 +83,23 @@ export interface InventoryFileAuditResult {
   fullReadBecause?: string;
 }
 
-async function queueReconcileIfComplete(deps: InventoryFileAuditDependencies, message: InventoryFileMessage, files: number, at: string): Promise<boolean> {
+/**
+ * Once every file of the report is counted: its reconciliation is queued, or, for a report swept
+ * from its Athena diff (whose result slices settled the vanished keys, and whose result counts as
+ * one more file), the report is marked reconciled here.
+ */
+export async function queueReconcileIfComplete(
+  deps: Pick<InventoryFileAuditDependencies, 'progress' | 'queue'>,
+  message: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>,
+  files: number,
+  at: string,
+): Promise<boolean> {
   const progress = await deps.progress.progress(message.bucket, message.manifestKey);
   if (!progress || progress.filesDone < files || progress.reconciledAt) return false;
+  if (progress.sweepMode === 'athena') {
+    await deps.progress.markReconciled(message.bucket, message.manifestKey, at, progress.removed ?? 0);
+    return false;
+  }
   // Sent before it is noted: a crash in between sends it again on redelivery, and a second
   // reconciliation of the same report removes nothing more.
   await deps.queue.sendToAuditQueue([JSON.stringify(inventoryReconcileMessage(message))]);
@@ -159,7 +173,7 @@ export async function auditInventoryFile(
     const before = cursor.position;
     const { scan, tally } = await auditInventoryRows(
       // The slice's cursor reads this file only: the baseline reads the previous report from the report's source.
-      deps.baseline ? { ...deps, baseline: { ...deps.baseline, reports: source } } : deps,
+      deps.baseline ? { ...deps, baseline: { ...deps.baseline, reports: source, ...(message.recheckSince ? { recheckSince: message.recheckSince } : {}) } } : deps,
       cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
       { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
       {
@@ -196,7 +210,8 @@ export async function auditInventoryFile(
   }
 
   const at = clock().toISOString();
-  const files = report.manifest.files.length;
+  // A report swept from its Athena diff counts the diff's result as one file more.
+  const files = report.manifest.files.length + (message.recheckSince ? 1 : 0);
   // The report's date and the policy go with the count: a report verified under one policy is the next sweep's baseline.
   await deps.progress.markFileDone({ bucket: message.bucket, manifestKey: message.manifestKey, files }, file.key, at, {
     reportDate: report.manifest.createdAt.toISOString(),
@@ -252,7 +267,7 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   // keep a finding one report longer (shared/inventory/listed-keys.ts).
   const listed = listedKeys({ exactLimit: keysPerMessage });
   for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false && inRange(row.key, range)) listed.add(row.key);
-  const absence = await removeAbsent(deps, message.bucket, listed, report, range, clock);
+  const absence = await removeAbsent({ ...deps, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock);
   const at = clock().toISOString();
   const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at);
   if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);

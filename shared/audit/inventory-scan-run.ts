@@ -219,7 +219,7 @@ export async function auditInventoryRows(
   );
   if (deps.baseline && store && (scan.report.evidence ?? 'inventory') === 'inventory') {
     tally.baseline = await inventoryBaseline(
-      { progress: deps.baseline.progress, inventory: deps.baseline.reports ?? inventory, policy: deps.policy, remediating: remediatesAny(deps.remediator, deps.policy), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}) },
+      { progress: deps.baseline.progress, inventory: deps.baseline.reports ?? inventory, policy: deps.policy, remediating: remediatesAny(deps.remediator, deps.policy), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.baseline.cache ? { cache: deps.baseline.cache } : {}), ...(deps.baseline.athenaDiff ? { athenaDiff: deps.baseline.athenaDiff } : {}), ...(deps.baseline.recheckSince ? { recheckSince: deps.baseline.recheckSince } : {}) },
       options.bucket,
       scan.report,
       deps.baseline.settings,

@@ -15,10 +15,13 @@ import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas/
 import { z } from 'zod';
 import type { SweepPageRef } from '../findings/sweep-page-count.ts';
 import {
+  INVENTORY_DIFF_MESSAGE_KIND,
   INVENTORY_FILE_MESSAGE_KIND,
   INVENTORY_RECONCILE_MESSAGE_KIND,
+  InventoryDiffMessageSchema,
   InventoryFileMessageSchema,
   InventoryReconcileMessageSchema,
+  type InventoryDiffMessage,
   type InventoryFileMessage,
   type InventoryReconcileMessage,
 } from '../inventory/messages.ts';
@@ -64,6 +67,8 @@ export type ParsedMessage =
   | { kind: 'inventory-file'; message: InventoryFileMessage }
   /** Every file of the report is done: remove what it proves gone. */
   | { kind: 'inventory-reconcile'; message: InventoryReconcileMessage }
+  /** A report swept from its Athena diff: start, poll, or one slice of the result. */
+  | { kind: 'inventory-diff'; message: InventoryDiffMessage }
   /** The Organization sweep (shared/sweep/org-messages.ts): one account to list, or one step of an account × Region. */
   | { kind: 'org-account'; message: OrgAccountMessage }
   | { kind: 'org-unit'; message: OrgUnitMessage }
@@ -278,6 +283,11 @@ function fromDocument(document: unknown): ParsedMessage {
     const parsed = InventoryReconcileMessageSchema.safeParse(document);
     if (!parsed.success) return { kind: 'invalid', reason: `inventory reconcile message: ${describeIssues(parsed.error)}` };
     return { kind: 'inventory-reconcile', message: parsed.data };
+  }
+  if (kind === INVENTORY_DIFF_MESSAGE_KIND) {
+    const parsed = InventoryDiffMessageSchema.safeParse(document);
+    if (!parsed.success) return { kind: 'invalid', reason: `inventory diff message: ${describeIssues(parsed.error)}` };
+    return { kind: 'inventory-diff', message: parsed.data };
   }
   if (kind === ORG_ACCOUNT_MESSAGE_KIND) {
     const parsed = OrgAccountMessageSchema.safeParse(document);

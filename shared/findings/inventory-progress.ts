@@ -2,7 +2,7 @@
 // shared/findings/table.ts): a marker per data file audited and a count per report, moved together
 // in one conditional transaction, so a file delivered twice counts once. The worker that sees the
 // count reach the report's file count asks for the report's reconciliation.
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
 import { inventoryFileKey, inventoryPartitionKey, inventoryPk, inventoryReportKey } from '../findings/table.ts';
@@ -26,7 +26,22 @@ export interface ReportProgress {
   policyHashes?: Set<string>;
   /** Absent: an S3 Inventory report; 'metadata-table': a metadata-table run (its manifestKey is the query's result). */
   evidence?: 'metadata-table';
+  /** How a report of the Lambda tier with an Athena diff is swept, chosen once (chooseSweepMode). */
+  sweepMode?: ReportSweepMode['mode'];
+  /** With `athena`: the diff query whose result drives the sweep. */
+  diffQueryId?: string;
+  /** With `full`: why the report is read in full rather than from its diff. */
+  diffFallback?: string;
+  /** Keys this report did not list that no HeadObject could say were gone: marked, and settled by the next report. */
+  absentKeys?: Set<string>;
 }
+
+/**
+ * A report of the Lambda tier with an Athena diff configured is swept from the diff's answer
+ * (`athena`: its data files then count one more, the diff's result) or, when no diff can be had,
+ * from every row of every data file (`full`), and the reason is kept.
+ */
+export type ReportSweepMode = { mode: 'athena'; queryId: string } | { mode: 'full'; reason: string };
 
 /** A report whose every row was audited and recorded, and whose reconciliation ran: a diff's baseline. */
 export interface VerifiedReport {
@@ -135,6 +150,49 @@ export class InventoryReportProgress {
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return best;
+  }
+
+  /**
+   * Records how the report is swept, once: the first choice stands (a conditional write), and the
+   * one recorded is returned, so a late poll of a query already given up on cannot switch a report
+   * half fanned out in full to its diff, or the other way round.
+   */
+  async chooseSweepMode(bucket: string, manifestKey: string, choice: ReportSweepMode): Promise<ReportSweepMode> {
+    try {
+      await withRetries('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: inventoryReportKey(bucket, manifestKey),
+            UpdateExpression: `SET #bucket = :bucket, #manifest = :manifest, #mode = :mode, ${choice.mode === 'athena' ? '#query = :detail' : '#fallback = :detail'}`,
+            ConditionExpression: 'attribute_not_exists(#mode)',
+            ExpressionAttributeNames: { '#bucket': 'bucket', '#manifest': 'manifestKey', '#mode': 'sweepMode', ...(choice.mode === 'athena' ? { '#query': 'diffQueryId' } : { '#fallback': 'diffFallback' }) },
+            ExpressionAttributeValues: { ':bucket': bucket, ':manifest': manifestKey, ':mode': choice.mode, ':detail': choice.mode === 'athena' ? choice.queryId : choice.reason },
+          }),
+        ),
+      );
+      return choice;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const recorded = (await this.progress(bucket, manifestKey))!;
+    return recorded.sweepMode === 'athena' ? { mode: 'athena', queryId: recorded.diffQueryId ?? '' } : { mode: 'full', reason: recorded.diffFallback ?? '' };
+  }
+
+  /** Notes keys marked absent from this report (ObjectAbsenceMarks): the next report's diff settles them, since a diff names only keys this report listed. */
+  async noteAbsent(bucket: string, manifestKey: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await withRetries('UpdateItem', () =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: inventoryReportKey(bucket, manifestKey),
+          UpdateExpression: 'ADD #absent :keys',
+          ExpressionAttributeNames: { '#absent': 'absentKeys' },
+          ExpressionAttributeValues: { ':keys': new Set(keys) },
+        }),
+      ),
+    );
   }
 
   async markReconcileQueued(bucket: string, manifestKey: string, at: string): Promise<void> {

@@ -6,11 +6,16 @@
 // message. When the last file of a report is done, the worker that finished it sends one
 // reconcile message, which plans key ranges and sends one reconcile message per range: removing
 // what the report no longer lists needs the whole report, but no one message holds all its keys.
+// With an Athena diff (SSEGUARD_ATHENA_DIFF_TABLE) the sweep sends one `inventory-diff` message per
+// report instead: it starts the diff query, polls it (delayed messages), then reads its result in
+// slices (shared/audit/inventory-diff-sweep.ts); the data files are then sent with `recheckSince`,
+// for the rolling re-check only.
 import { z } from 'zod';
 import type { InventoryReport } from './source.ts';
 
 export const INVENTORY_FILE_MESSAGE_KIND = 'inventory-file';
 export const INVENTORY_RECONCILE_MESSAGE_KIND = 'inventory-reconcile';
+export const INVENTORY_DIFF_MESSAGE_KIND = 'inventory-diff';
 
 const destination = z.strictObject({ bucket: z.string().min(3), prefix: z.string() });
 const manifestKey = z.string().endsWith('/manifest.json');
@@ -26,6 +31,12 @@ export const InventoryFileMessageSchema = z.strictObject({
    * checkpoint is the truth; a delivery that finds a continuation already sent past it stops).
    */
   fromRow: z.number().int().positive().optional(),
+  /**
+   * Re-check only (the report is swept from its Athena diff): the file's rows are audited only
+   * when their rolling re-check falls in (recheckSince, report date]; no previous report is read.
+   * recheckSince is the date of the last verified report the diff compared with.
+   */
+  recheckSince: z.iso.datetime().optional(),
 });
 export type InventoryFileMessage = z.infer<typeof InventoryFileMessageSchema>;
 
@@ -41,14 +52,57 @@ export const InventoryReconcileMessageSchema = z.strictObject({
 });
 export type InventoryReconcileMessage = z.infer<typeof InventoryReconcileMessageSchema>;
 
-export function inventoryFileMessages(report: InventoryReport): InventoryFileMessage[] {
+export function inventoryFileMessages(report: InventoryReport, recheckSince?: string): InventoryFileMessage[] {
   return report.manifest.files.map((file) => ({
     kind: INVENTORY_FILE_MESSAGE_KIND,
     bucket: report.manifest.sourceBucket,
     destination: { bucket: report.destination.bucket, prefix: report.destination.prefix },
     manifestKey: report.location.key,
     file: { key: file.key, size: file.size, md5: file.md5 },
+    ...(recheckSince ? { recheckSince } : {}),
   }));
+}
+
+const diffOf = { kind: z.literal(INVENTORY_DIFF_MESSAGE_KIND), bucket: z.string().min(3), destination, manifestKey };
+const queryId = z.string().min(1).max(128);
+
+/** The steps of a report swept from its Athena diff (shared/audit/inventory-diff-sweep.ts). */
+export const InventoryDiffMessageSchema = z.discriminatedUnion('step', [
+  /** Chooses the baseline; starts the diff query, or falls back to one message per data file. */
+  z.strictObject({ ...diffOf, step: z.literal('start') }),
+  /** Asks Athena once how the query is doing; sent again (delayed) while it runs. */
+  z.strictObject({
+    ...diffOf,
+    step: z.literal('poll'),
+    queryId,
+    previousManifestKey: manifestKey,
+    previousReportDate: z.iso.datetime(),
+    /** When the query was started: past the deadline it is stopped and the report fanned out in full. */
+    startedAt: z.iso.datetime(),
+  }),
+  /** Reads the result file from byte `fromByte` (a row boundary), a bounded number of rows. */
+  z.strictObject({
+    ...diffOf,
+    step: z.literal('slice'),
+    queryId,
+    result: z.strictObject({ bucket: z.string().min(3), key: z.string().min(1) }),
+    fromByte: z.number().int().nonnegative(),
+    /** The last verified report the diff compared with: the keys it marked absent are settled when the diff is done. */
+    previousManifestKey: manifestKey,
+    /** The slice's place in the chain, from 0: its audit checkpoint and its done marker. */
+    slice: z.number().int().nonnegative(),
+  }),
+]);
+export type InventoryDiffMessage = z.infer<typeof InventoryDiffMessageSchema>;
+
+export function inventoryDiffStartMessage(report: InventoryReport): InventoryDiffMessage {
+  return {
+    kind: INVENTORY_DIFF_MESSAGE_KIND,
+    step: 'start',
+    bucket: report.manifest.sourceBucket,
+    destination: { bucket: report.destination.bucket, prefix: report.destination.prefix },
+    manifestKey: report.location.key,
+  };
 }
 
 export function inventoryReconcileMessage(

@@ -203,14 +203,15 @@ export async function* rangedBody(
 /**
  * An object whose size nobody gave (an Athena query result, a Batch completion report), read as a
  * data file is: by ranged GETs, its size from the first range's Content-Range (a HeadObject would
- * cost a request more). An empty object has no range to read (416): no bytes.
+ * cost a request more). An empty object has no range to read (416): no bytes. `from`: start at this
+ * byte (one past the end: no bytes).
  */
-export async function* rangedObjectBytes(s3: S3Client, bucket: string, key: string, rangeBytes = DATA_FILE_RANGE_BYTES): AsyncGenerator<Uint8Array> {
+export async function* rangedObjectBytes(s3: S3Client, bucket: string, key: string, rangeBytes = DATA_FILE_RANGE_BYTES, from = 0): AsyncGenerator<Uint8Array> {
   const first = await retrying(
-    `GetObject s3://${bucket}/${key} bytes 0-`,
+    `GetObject s3://${bucket}/${key} bytes ${from}-`,
     async () => {
       try {
-        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${rangeBytes - 1}` }));
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${from}-${from + rangeBytes - 1}` }));
         return { bytes: await got.Body!.transformToByteArray(), range: got.ContentRange, etag: got.ETag };
       } catch (error) {
         if (errorFacts(error).status === 416) return undefined;
@@ -223,7 +224,7 @@ export async function* rangedObjectBytes(s3: S3Client, bucket: string, key: stri
   if (!first) return;
   yield first.bytes;
   const size = Number(/\/(\d+)$/.exec(first.range ?? '')?.[1] ?? first.bytes.length);
-  yield* rangedBody(s3, bucket, { key, size, md5: '' }, rangeBytes, { from: first.bytes.length, ...(first.etag ? { etag: first.etag } : {}) });
+  yield* rangedBody(s3, bucket, { key, size, md5: '' }, rangeBytes, { from: from + first.bytes.length, ...(first.etag ? { etag: first.etag } : {}) });
 }
 
 /** Weather on a range: the service's (throttling, 5xx, timeouts), or a body that ended early or stalled after its headers (the SDK does not retry that itself). */

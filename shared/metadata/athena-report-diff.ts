@@ -9,7 +9,8 @@
 // QueryExecutionContext.Database), GetQueryExecution (Status.State), GetQueryResults (ResultSet.Rows
 // of Data[].VarCharValue, NextToken, MaxResults ≤ 1000). Polling and its time limit are the metadata
 // tier's (shared/metadata/athena-source.ts finished).
-import { GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
+import { createHash } from 'node:crypto';
+import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
 import { finished } from './athena-source.ts';
 import { athenaAddPartition, athenaInventoryTableDdl, athenaReportDiffQuery, sqlColumnName, type AthenaInventoryTable } from '../inventory/diff-query.ts';
 import { InventoryError } from '../inventory/errors.ts';
@@ -75,4 +76,53 @@ export async function athenaReportChanges(athena: AthenaClient, previous: Invent
     NextToken = page.NextToken;
   } while (NextToken);
   return changes;
+}
+
+/**
+ * The Lambda tier's diff (shared/audit/inventory-diff-sweep.ts): the table and both partitions
+ * (short DDL queries, waited for), then the diff query started and NOT waited for: a delayed
+ * message polls it. The start's ClientRequestToken is the two reports' identity, so a redelivered
+ * start message gets the query already started instead of a second one ("If another
+ * StartQueryExecution request is received, the same response is returned").
+ */
+export async function startReportDiff(athena: AthenaClient, previous: InventoryReport, current: InventoryReport, options: AthenaDiffOptions): Promise<string> {
+  if (current.manifest.format === 'ORC') throw new InventoryError('unsupported-format', 'ORC reports are not diffed');
+  const hive = hiveLocation(current);
+  await run(athena, athenaInventoryTableDdl(options.table, current.manifest.format, current.manifest.columns, hive), options);
+  for (const report of [previous, current]) await run(athena, athenaAddPartition(options.table, report.location.folder, hive), options);
+  const { QueryExecutionId: id } = await athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: athenaReportDiffQuery(options.table, previous.location.folder, current.location.folder, current.manifest.columns),
+      WorkGroup: options.workGroup,
+      QueryExecutionContext: { Database: options.table.database },
+      ClientRequestToken: createHash('sha256').update(`${previous.location.key}\n${current.location.key}`).digest('hex'),
+      ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
+    }),
+  );
+  if (!id) throw new InventoryError('query-failed', 'Athena started no query (no QueryExecutionId)');
+  return id;
+}
+
+export type DiffQueryState =
+  | { state: 'running' }
+  | { state: 'succeeded'; result: { bucket: string; key: string } }
+  | { state: 'failed'; reason: string };
+
+/** One look at the diff query (GetQueryExecution); a succeeded one names its result file, `<id>.csv` at the output location. */
+export async function reportDiffState(athena: AthenaClient, id: string): Promise<DiffQueryState> {
+  const { QueryExecution: execution } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+  const state = execution?.Status?.State;
+  if (state === 'FAILED' || state === 'CANCELLED') {
+    const reason = execution?.Status?.StateChangeReason ?? execution?.Status?.AthenaError?.ErrorMessage ?? 'no reason given';
+    return { state: 'failed', reason: `the Athena diff query ${id} ${state.toLowerCase()}: ${reason}` };
+  }
+  if (state !== 'SUCCEEDED') return { state: 'running' };
+  const output = execution?.ResultConfiguration?.OutputLocation;
+  const match = output ? /^s3:\/\/([^/]+)\/(.+)$/.exec(output) : null;
+  if (!match) return { state: 'failed', reason: `the Athena diff query ${id} succeeded without an s3:// result file (${output ?? 'none'})` };
+  return { state: 'succeeded', result: { bucket: match[1]!, key: match[2]! } };
+}
+
+export async function stopReportDiff(athena: AthenaClient, id: string): Promise<void> {
+  await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
 }

@@ -34,10 +34,12 @@ export class SqsQueues {
   }
 
   /** Sends message bodies to the audit queue, ten per call; entries SQS refuses are retried. */
-  async sendToAuditQueue(bodies: string[]): Promise<void> {
+  /** `delaySeconds`: SQS hands the messages out only after that long (at most 900), e.g. the next poll of a running Athena query. */
+  async sendToAuditQueue(bodies: string[], options: { delaySeconds?: number } = {}): Promise<void> {
     const QueueUrl = await this.url(this.config.queue);
+    const delay = options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {};
     for (let start = 0; start < bodies.length; start += MAX_BATCH_ENTRIES) {
-      let entries = bodies.slice(start, start + MAX_BATCH_ENTRIES).map((MessageBody, i) => ({ Id: String(start + i), MessageBody }));
+      let entries = bodies.slice(start, start + MAX_BATCH_ENTRIES).map((MessageBody, i) => ({ Id: String(start + i), MessageBody, ...delay }));
       for (let attempt = 1; entries.length > 0; attempt++) {
         const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: entries }));
         const senderFaults = Failed.filter((f) => f.SenderFault);

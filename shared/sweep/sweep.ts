@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ListedObject } from '../domain/listed-object.ts';
 import { MAX_KEYS_PER_SWEEP_MESSAGE, SWEEP_MESSAGE_KIND, type SweepMessage } from '../events/audit-queue-messages.ts';
-import { inventoryFileMessages } from '../inventory/messages.ts';
+import { inventoryDiffStartMessage, inventoryFileMessages } from '../inventory/messages.ts';
 import type { InventoryDestination, InventoryReport } from '../inventory/source.ts';
 import type { InventoryPlan } from './inventory-or-listing.ts';
 import { CheckpointConflictError, type BucketCoverage, type SweepCheckpoint, type SweepRuns } from '../findings/sweep-runs.ts';
@@ -31,6 +31,12 @@ export interface SweepDependencies {
     plan(bucket: string): Promise<InventoryPlan>;
     /** The report a resumed run was enqueueing (its manifest read and verified again). */
     report(bucket: string, manifestKey: string, destination: InventoryDestination): Promise<InventoryReport>;
+    /**
+     * The worker sweeps each report from its diff in Athena (shared/audit/inventory-diff-sweep.ts):
+     * one `inventory-diff` message per report instead of one per data file (the worker sends
+     * those, in full or for the re-check only, once it knows whether a diff can be had).
+     */
+    fromDiff?: boolean;
   };
   /** Told once per bucket what covers it (logs and metrics). */
   onCoverage?: (coverage: BucketCoverage) => void;
@@ -121,11 +127,13 @@ export async function sweep(deps: SweepDependencies, options: SweepOptions): Pro
     if (inventory) {
       // Resumed mid-report: the manifest is read (and verified) again; its file order is fixed.
       if (!report || report.location.key !== inventory.manifestKey) report = await deps.inventory!.report(bucket, inventory.manifestKey, inventory.destination);
-      const bodies = inventoryFileMessages(report)
-        .slice(inventory.nextFile, inventory.nextFile + (options.filesPerStep ?? FILES_PER_STEP))
-        .map((message) => JSON.stringify(message));
+      const bodies = deps.inventory!.fromDiff
+        ? [JSON.stringify(inventoryDiffStartMessage(report))]
+        : inventoryFileMessages(report)
+            .slice(inventory.nextFile, inventory.nextFile + (options.filesPerStep ?? FILES_PER_STEP))
+            .map((message) => JSON.stringify(message));
       await deps.queue.sendToAuditQueue(bodies);
-      const nextFile = inventory.nextFile + bodies.length;
+      const nextFile = deps.inventory!.fromDiff ? inventory.files : inventory.nextFile + bodies.length;
       const next: Omit<SweepCheckpoint, 'version'> =
         nextFile < inventory.files
           ? { ...checkpoint, inventory: { ...inventory, nextFile } }

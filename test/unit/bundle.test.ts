@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // @ts-expect-error -- a plain .mjs script without type declarations
-import { bundleFunction, FUNCTIONS, MAX_BYTES } from '../../scripts/bundle.mjs';
+import { bundleFunction, FUNCTIONS, MAX_BYTES, maxBytesOf } from '../../scripts/bundle.mjs';
 
 const outdir = mkdtempSync(join(tmpdir(), 'sseguard-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -26,11 +26,12 @@ beforeAll(async () => {
 const present = (text: string, names: string[]) => names.filter((name) => text.includes(name));
 
 describe('function bundles', () => {
-  it.each(FUNCTIONS as string[])('%s bundles into one ESM file of at most 1 MiB (the target)', (name) => {
+  it.each(FUNCTIONS as string[])('%s bundles into one ESM file of at most 1 MiB (the target; the audit worker 1056 KiB, for the Athena diff)', (name) => {
     const { bytes } = built.get(name)!;
     expect(MAX_BYTES).toBe(1024 * 1024);
+    expect(maxBytesOf(name)).toBe(name === 'audit-worker' ? 1056 * 1024 : MAX_BYTES);
     expect(bytes).toBeGreaterThan(100_000);
-    expect(bytes).toBeLessThanOrEqual(MAX_BYTES);
+    expect(bytes).toBeLessThanOrEqual(maxBytesOf(name));
   });
 
   it('no function carries a YAML parser: policies reach Lambda as JSON', () => {

@@ -53,9 +53,27 @@ test.each([
   [{ AWS_REGION: 'us-east-1', SSEGUARD_TABLE: 'a b' }, 'SSEGUARD_TABLE is not a DynamoDB table name'],
   [{ AWS_REGION: 'us-east-1', SSEGUARD_REVERIFY_DAYS: '0' }, 'SSEGUARD_REVERIFY_DAYS must be at least 1'],
   [{ AWS_REGION: 'us-east-1', SSEGUARD_REVERIFY_DAYS: '1.5' }, 'SSEGUARD_REVERIFY_DAYS is a whole number of days'],
+  [{ AWS_REGION: 'us-east-1', SSEGUARD_ATHENA_DIFF_TABLE: 'inventory' }, 'SSEGUARD_ATHENA_DIFF_TABLE is not DATABASE.TABLE'],
+  [{ AWS_REGION: 'us-east-1', SSEGUARD_ATHENA_DIFF_TABLE: 'db.t' }, 'SSEGUARD_ATHENA_DIFF_TABLE is set without SSEGUARD_ATHENA_OUTPUT'],
+  [{ AWS_REGION: 'us-east-1', SSEGUARD_ATHENA_DIFF_TABLE: 'db.t', SSEGUARD_ATHENA_OUTPUT: 'results/' }, 'SSEGUARD_ATHENA_OUTPUT is not an s3://bucket/prefix/ location'],
+  [{ AWS_REGION: 'us-east-1', SSEGUARD_ATHENA_POLL_SECONDS: '901' }, 'SSEGUARD_ATHENA_POLL_SECONDS must be at most 900'],
 ])('%j → one clear line: %s', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
+});
+
+test('the Athena diff of the Lambda tier: off unless SSEGUARD_ATHENA_DIFF_TABLE is set; its workgroup, output, deadline and poll delay', () => {
+  expect(loadConfig({ AWS_REGION: 'us-east-1' }).athenaDiff).toBeUndefined();
+  expect(loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_ATHENA_DIFF_TABLE: 'sseguard.inventory', SSEGUARD_ATHENA_OUTPUT: 's3://results/diff' }).athenaDiff).toEqual({
+    table: { database: 'sseguard', table: 'inventory' },
+    workGroup: 'primary',
+    outputLocation: 's3://results/diff/',
+    deadlineMs: 1_800_000,
+    pollSeconds: 15,
+  });
+  expect(
+    loadConfig({ AWS_REGION: 'us-east-1', SSEGUARD_ATHENA_DIFF_TABLE: 'd.t', SSEGUARD_ATHENA_OUTPUT: 's3://results/', SSEGUARD_ATHENA_WORKGROUP: 'audits', SSEGUARD_ATHENA_DEADLINE_SECONDS: '600', SSEGUARD_ATHENA_POLL_SECONDS: '0' }).athenaDiff,
+  ).toMatchObject({ workGroup: 'audits', deadlineMs: 600_000, pollSeconds: 0 });
 });
 
 test('all settings read', () => {

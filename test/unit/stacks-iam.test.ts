@@ -3,7 +3,7 @@
 // are authorised item by item, so their actions come from the item kinds the code builds
 // (./transaction-items.ts).
 import { describe, expect, it } from 'vitest';
-import { eventBusArn, functionEnvironment, iamStatements, S3_IN_ANY_REGION, securityHubProductArn, stageSettings, type FunctionName, type IamScope } from '../../stacks/settings.ts';
+import { athenaDiffScope, eventBusArn, functionEnvironment, iamStatements, S3_IN_ANY_REGION, securityHubProductArn, stageSettings, type FunctionName, type IamScope } from '../../stacks/settings.ts';
 import { auditStatements } from '../../shared/deploy/member-template.ts';
 import { bundleForAnalysis, sdkCallsInBundle, type SdkCall } from '../support/sdk-calls.ts';
 import { transactionItemKindsInBundle, type TransactionItemKind } from './transaction-items.ts';
@@ -75,6 +75,16 @@ const IAM_ACTIONS: Record<string, string[]> = {
   // Outbox delivery (issue 19): one event per change on the stage's bus, findings under the account's product.
   'eventbridge PutEvents': ['events:PutEvents'],
   'securityhub BatchImportFindings': ['securityhub:BatchImportFindings'],
+  // The worker's report diff in Athena (SSEGUARD_ATHENA_DIFF_TABLE). Athena runs each query with the
+  // caller's rights: the DDL creates the table and its partitions in Glue, the diff writes its
+  // result CSV to the output location (the worker reads it back by ranged GetObject: above).
+  'athena StartQueryExecution': [
+    'athena:StartQueryExecution',
+    'glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:CreatePartition', 'glue:BatchCreatePartition',
+    's3:PutObject', 's3:GetBucketLocation', 's3:ListBucket',
+  ],
+  'athena GetQueryExecution': ['athena:GetQueryExecution'],
+  'athena StopQueryExecution': ['athena:StopQueryExecution'],
 };
 
 /** DynamoDB authorises each item of a TransactWriteItems call as the single-item write it stands for. */
@@ -136,9 +146,16 @@ const scope: IamScope<string> = {
   // A stage with SSEGUARD_EVENT_BUS and SSEGUARD_SECURITY_HUB=on (the cases with either off are below).
   eventBus: ['arn:aws:events:us-east-1:111122223333:event-bus/security-alerts'],
   securityHubProduct: ['arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default'],
+  // A stage with SSEGUARD_ATHENA_DIFF_TABLE (the case without it is below).
+  athenaDiff: {
+    workGroup: ['arn:aws:athena:us-east-1:111122223333:workgroup/primary'],
+    glue: ['arn:aws:glue:us-east-1:111122223333:catalog', 'arn:aws:glue:us-east-1:111122223333:database/sseguard', 'arn:aws:glue:us-east-1:111122223333:table/sseguard/inventory'],
+    outputObjects: ['arn:aws:s3:::athena-results/sseguard/*'],
+    outputBucket: ['arn:aws:s3:::athena-results'],
+  },
 };
 const statementsOf = (fn: FunctionName) => iamStatements(fn, scope, S3_IN_ANY_REGION);
-const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts|organizations|events|securityhub):/;
+const SDK_SERVICES = /^(s3|kms|dynamodb|sqs|sts|organizations|events|securityhub|athena|glue):/;
 
 interface FunctionAnalysis {
   /** SDK operations the function sends (NOT_SENT exclusions applied, after checking they still hold). */
@@ -245,7 +262,8 @@ describe('IAM resources', () => {
         s.sid === 'InventoryReports' ? ['InventoryReports', ['s3:GetObject'], scope.inventoryReports] : ['InventoryDestinations', ['s3:ListBucket'], scope.inventoryDestinations],
       );
     }
-    for (const s of all.filter((s) => s.sid !== 'InventoryReports' && s.sid !== 'InventoryDestinations' && s.sid !== 'EvidencePacks')) {
+    // The Athena diff's result location: read and written there only, by the worker only (checked below).
+    for (const s of all.filter((s) => s.sid !== 'InventoryReports' && s.sid !== 'InventoryDestinations' && s.sid !== 'EvidencePacks' && !s.sid.startsWith('AthenaDiffResult'))) {
       const objectActions = s.actions.filter((a) => /^s3:(Get|Put)Object|^s3:AbortMultipartUpload|^s3:UpdateObjectEncryption/.test(a));
       if (objectActions.length > 0) expect(s.resources, `${s.fn} ${s.sid}`).toEqual(scope.objects);
       if (s.actions.some((a) => ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetEncryptionConfiguration', 's3:GetBucketPolicy'].includes(a))) expect(s.resources).toEqual(scope.buckets);
@@ -329,6 +347,56 @@ describe('transaction item analysis', () => {
   it('a kind built only by unreachable code is not counted; reaching it by name counts it', () => {
     const reachingStart = bundle.replace('new Runs().finish()', 'new Runs().start()');
     expect(transactionItemKindsInBundle(reachingStart).map((k) => k.kind)).toEqual(['Put']);
+  });
+});
+
+describe('the report diff in Athena: only the worker, and only when SSEGUARD_ATHENA_DIFF_TABLE is set', () => {
+  const { athenaDiff: _diff, ...off } = scope;
+  const athenaOrGlue = (stageScope: IamScope<string>) =>
+    FUNCTION_NAMES.flatMap((fn) =>
+      iamStatements(fn, stageScope, S3_IN_ANY_REGION)
+        .filter((s) => s.sid.startsWith('AthenaDiff') || s.actions.some((a) => /^(athena|glue):/.test(a)))
+        .map((s) => [fn, s.sid, s.actions, s.resources]),
+    );
+
+  it('on: queries in the one workgroup, the one Glue table (its database and catalog), results read and written under the output prefix alone', () => {
+    expect(athenaOrGlue(scope)).toEqual([
+      ['auditWorker', 'AthenaDiffQueries', ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'], scope.athenaDiff!.workGroup],
+      [
+        'auditWorker',
+        'AthenaDiffTable',
+        ['glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:CreatePartition', 'glue:BatchCreatePartition'],
+        scope.athenaDiff!.glue,
+      ],
+      ['auditWorker', 'AthenaDiffResults', ['s3:GetObject', 's3:PutObject'], scope.athenaDiff!.outputObjects],
+      ['auditWorker', 'AthenaDiffResultBucket', ['s3:GetBucketLocation', 's3:ListBucket'], scope.athenaDiff!.outputBucket],
+    ]);
+  });
+
+  it('off: no Athena, Glue or result-location statement in any role, and every other statement as with it on', () => {
+    expect(athenaOrGlue(off)).toEqual([]);
+    for (const fn of FUNCTION_NAMES) {
+      expect(iamStatements(fn, off, S3_IN_ANY_REGION), fn).toEqual(iamStatements(fn, scope, S3_IN_ANY_REGION).filter((s) => !s.sid.startsWith('AthenaDiff')));
+    }
+  });
+
+  it('the stage settings: the table, workgroup and output passed to every function; refused half set; none when unset', () => {
+    const base = { SSEGUARD_EXISTING_BUCKETS: 'data', SSEGUARD_INVENTORY_DESTINATION: 'reports/inventory' };
+    expect(stageSettings('dev', base).athenaDiff).toBeUndefined();
+    expect(functionEnvironment(stageSettings('dev', base), 'data')).not.toHaveProperty('SSEGUARD_ATHENA_DIFF_TABLE');
+    const on = stageSettings('dev', { ...base, SSEGUARD_ATHENA_DIFF_TABLE: 'sseguard.inventory', SSEGUARD_ATHENA_OUTPUT: 's3://athena-results/sseguard/' });
+    expect(on.athenaDiff).toEqual({ database: 'sseguard', table: 'inventory', workGroup: 'primary', outputBucket: 'athena-results', outputPrefix: 'sseguard' });
+    expect(functionEnvironment(on, 'data')).toMatchObject({ SSEGUARD_ATHENA_DIFF_TABLE: 'sseguard.inventory', SSEGUARD_ATHENA_WORKGROUP: 'primary', SSEGUARD_ATHENA_OUTPUT: 's3://athena-results/sseguard/' });
+    const arns = {
+      workGroup: (name: string) => `arn:aws:athena:us-east-1:111122223333:workgroup/${name}`,
+      glue: (resource: string) => `arn:aws:glue:us-east-1:111122223333:${resource}`,
+      s3: (resource: string) => `arn:aws:s3:::${resource}`,
+    };
+    expect(athenaDiffScope(on, arns)).toEqual({ athenaDiff: scope.athenaDiff });
+    expect(athenaDiffScope(stageSettings('dev', base), arns)).toEqual({});
+    expect(() => stageSettings('dev', { ...base, SSEGUARD_ATHENA_DIFF_TABLE: 'sseguard.inventory' })).toThrow(/SSEGUARD_ATHENA_OUTPUT: "" is not an s3:\/\/bucket\/prefix\/ location/);
+    expect(() => stageSettings('dev', { ...base, SSEGUARD_ATHENA_DIFF_TABLE: 'no-dots' , SSEGUARD_ATHENA_OUTPUT: 's3://athena-results/' })).toThrow(/SSEGUARD_ATHENA_DIFF_TABLE: "no-dots" is not DATABASE.TABLE/);
+    expect(() => stageSettings('dev', { SSEGUARD_EXISTING_BUCKETS: 'data', SSEGUARD_ATHENA_DIFF_TABLE: 'a.b', SSEGUARD_ATHENA_OUTPUT: 's3://athena-results/' })).toThrow(/without SSEGUARD_INVENTORY_DESTINATION/);
   });
 });
 
