@@ -15,7 +15,6 @@ import { deletedObjectFinding } from '../../shared/domain/finding.ts';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
-import type { PostureFinding } from '../../shared/domain/posture-finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, disableKey, putObject, scheduleDeletion, type TestKey } from '../support/aws-fixtures.ts';
 import { CancelKeyDeletionCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
@@ -23,6 +22,7 @@ import { KmsKeyInspector } from '../../shared/inspect/key-inspector.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
 import { drainEvents, hubFindingsOf } from '../support/delivered-events.ts';
+import { defaultEncryptionPosture } from '../support/posture-fixtures.ts';
 
 const CLI_TIMEOUT_MS = 180_000;
 const BUS = 'security-alerts';
@@ -194,19 +194,7 @@ test('a bucket posture whose verdict changes: one Bucket Posture Changed per cha
   const posture = new PostureStore(clients.documents, table, { outbox: ['eventbridge'] });
   const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: table }), integrations: { eventBus: BUS, securityHub: false } };
   const at = (s: number) => new Date(Date.UTC(2026, 11, 4, 0, 0, s)).toISOString();
-  const finding = (verdict: 'compliant' | 'noncompliant', s: number): PostureFinding => ({
-    bucket: 'posture-bucket',
-    verdict,
-    reasons: verdict === 'compliant' ? [] : [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
-    remediate: false,
-    auditedAt: at(s),
-    defaultEncryption: { status: 'configured', mode: verdict === 'compliant' ? 'sse-kms' : 'sse-s3' },
-    sseC: 'blocked',
-    policy: 'none',
-    tls: 'not-enforced',
-    unencryptedPuts: 'allowed',
-    notes: [],
-  });
+  const finding = (verdict: 'compliant' | 'noncompliant', s: number) => defaultEncryptionPosture('posture-bucket', verdict, at(s));
   await posture.record(finding('noncompliant', 1));
   await posture.record(finding('noncompliant', 2));
   await posture.record(finding('compliant', 3));

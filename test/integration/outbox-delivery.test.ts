@@ -34,6 +34,7 @@ import { finding } from '../support/report-fixtures.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
 import { drainEvents, hubFindingsOf } from '../support/delivered-events.ts';
+import { defaultEncryptionPosture } from '../support/posture-fixtures.ts';
 
 const BUS = 'stage-alerts';
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-outbox-delivery-'));
@@ -327,20 +328,7 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     // Recorded again unchanged: nothing more waits.
     await store.record([noncurrent]);
     const postures = new PostureStore(clients.documents, config().table, { outbox: ['eventbridge', 'securityhub'] });
-    const posture = (verdict: 'compliant' | 'noncompliant') =>
-      postures.record({
-        bucket: 'stage-versions',
-        verdict,
-        reasons: verdict === 'compliant' ? [] : [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
-        remediate: false,
-        auditedAt: new Date().toISOString(),
-        defaultEncryption: { status: 'configured', mode: verdict === 'compliant' ? 'sse-kms' : 'sse-s3' },
-        sseC: 'blocked',
-        policy: 'none',
-        tls: 'not-enforced',
-        unencryptedPuts: 'allowed',
-        notes: [],
-      });
+    const posture = (verdict: 'compliant' | 'noncompliant') => postures.record(defaultEncryptionPosture('stage-versions', verdict, new Date().toISOString()));
     await posture('noncompliant');
     expect(await outboxSize()).toBe(3);
 
