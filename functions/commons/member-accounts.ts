@@ -13,7 +13,7 @@ import type { Config } from '#shared/config.ts';
 import { S3ObjectInspector } from '#shared/inspect/object-inspector.ts';
 import type { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import type { OrgUnitDependencies } from '#shared/sweep/org-units.ts';
-import type { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
+import type { OrgSweepRuns } from '#shared/findings/org-sweep-runs.ts';
 
 let pool: AccountClientPool | undefined;
 let ownAccount: Promise<string | undefined> | undefined;

@@ -7,7 +7,7 @@ import type { Config } from '#shared/config.ts';
 import { ConfigError } from '#shared/config.ts';
 import type { KeyEventDependencies } from '#shared/audit/reevaluate-key.ts';
 import type { OrgSweepDependencies } from '#shared/sweep/org-sweep.ts';
-import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
+import { OrgSweepRuns } from '#shared/findings/org-sweep-runs.ts';
 import { centralAccount } from './member-accounts.ts';
 import { traced } from './traced-clients.ts';
 import type { PostureDependencies } from '#shared/posture/audit-posture.ts';

@@ -16,7 +16,7 @@ import { rangedObjectBytes, s3CsvInventorySource } from '#shared/inventory/sourc
 import { SqsQueues } from '#shared/queue/sqs-queue.ts';
 import { countSweepPage } from '#shared/findings/sweep-page-count.ts';
 import type { SweepRuns } from '#shared/findings/sweep-runs.ts';
-import { OrgSweepRuns } from '#shared/sweep/org-sweep-runs.ts';
+import { OrgSweepRuns } from '#shared/findings/org-sweep-runs.ts';
 import { handlerPolicy, handlerRuntime, memoized } from './runtime.ts';
 
 /** The audit worker: audit, fix once, record; dead-letter what cannot be parsed; count sweep pages. */

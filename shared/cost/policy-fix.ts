@@ -7,21 +7,12 @@
 import type { Policy } from '../domain/policy.ts';
 import { exemptionsFor, requirementFor } from '../domain/policy.ts';
 import { MODES_SATISFYING } from '../domain/evaluate.ts';
-import type { EncryptionMode } from '../domain/encryption.ts';
-import type { EncryptionStatus, InventoryRow } from '../inventory/row.ts';
-
-const MODE: Record<EncryptionStatus, EncryptionMode> = {
-  'NOT-SSE': 'none',
-  'SSE-S3': 'sse-s3',
-  'SSE-KMS': 'sse-kms',
-  'DSSE-KMS': 'dsse-kms',
-  'SSE-C': 'sse-c',
-};
+import { MODE_OF_STATUS, type InventoryRow } from '../inventory/row.ts';
 
 export function policyWouldFix(policy: Policy, row: InventoryRow, now: Date): boolean {
   if (row.isDeleteMarker || !row.encryptionStatus) return false;
   const { requirement } = requirementFor(policy, row.bucket, row.key);
   if (!requirement.remediate) return false;
   if (exemptionsFor(policy, row.bucket, row.key, now).active) return false;
-  return !MODES_SATISFYING[requirement.require].includes(MODE[row.encryptionStatus]);
+  return !MODES_SATISFYING[requirement.require].includes(MODE_OF_STATUS[row.encryptionStatus]);
 }

@@ -1,7 +1,7 @@
 // Objects and bytes of an inventory by encryption mode and KMS key, counted in one pass over the rows
 // in constant memory (the prefix set is capped). Pure.
 import type { EncryptionMode } from '../domain/encryption.ts';
-import type { EncryptionStatus, InventoryRow } from '../inventory/row.ts';
+import { MODE_OF_STATUS, type InventoryRow } from '../inventory/row.ts';
 
 export const MULTIPART_COPY_THRESHOLD = 5 * 1024 ** 3;
 /** Distinct top-level prefixes counted exactly up to this many; beyond it the count is a floor. */
@@ -33,14 +33,6 @@ export interface InventoryTally {
   prefixesCapped: boolean;
 }
 
-const MODE: Record<EncryptionStatus, EncryptionMode> = {
-  'NOT-SSE': 'none',
-  'SSE-S3': 'sse-s3',
-  'SSE-KMS': 'sse-kms',
-  'DSSE-KMS': 'dsse-kms',
-  'SSE-C': 'sse-c',
-};
-
 const zero = (): ModeTally => ({ current: { objects: 0, bytes: 0 }, noncurrent: { objects: 0, bytes: 0 }, large: { objects: 0, bytes: 0, parts: 0 } });
 
 export interface Tallier {
@@ -59,7 +51,7 @@ export function tallier(options: { partBytes: number; keyOf?: (row: InventoryRow
         return;
       }
       const size = row.size ?? 0;
-      const mode: TallyMode = row.encryptionStatus ? MODE[row.encryptionStatus] : 'unknown';
+      const mode: TallyMode = row.encryptionStatus ? MODE_OF_STATUS[row.encryptionStatus] : 'unknown';
       const m = (tally.byMode[mode] ??= zero());
       const bucket = row.isLatest === false ? m.noncurrent : m.current;
       bucket.objects += 1;

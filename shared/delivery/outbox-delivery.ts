@@ -14,7 +14,7 @@
 // item again on the next run, with the same eventId (EventBridge consumers can tell) and the same
 // Security Hub finding Id (an update of the one finding, not a second finding).
 import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { withRetries } from '../findings/dynamodb-writes.ts';
+import { queryPages, withRetries } from '../findings/dynamodb-writes.ts';
 import { OUTBOX_SHARDS, outboxKey, outboxPk, type OutboxItem } from '../findings/outbox.ts';
 import { recordDeliveryStatus, waitForOutboxLease, type LeaseOptions } from '../findings/outbox-lease.ts';
 import { COUNTERS_PK, counterSk } from '../findings/table.ts';
@@ -64,26 +64,22 @@ const SETTLE_CONCURRENCY = 16;
 /** Reads the outbox, oldest first per shard, a page at a time. */
 async function* pendingPages(documents: DynamoDBDocumentClient, tableName: string, listDelivered: Set<string>): AsyncIterable<OutboxItem[]> {
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const input = {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': outboxPk(shard) },
-        ConsistentRead: true,
-        Limit: PAGE,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      };
-      const page = await withRetries('Query', () => documents.send(new QueryCommand(input)));
+    const pages = queryPages(documents, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': outboxPk(shard) },
+      ConsistentRead: true,
+      Limit: PAGE,
+    });
+    for await (const page of pages) {
       // `delivered` is a string set (a Set once read): a list here, like every other field.
-      const items = (page.Items ?? []).map(({ pk: _pk, sk: _sk, delivered, ...item }) => {
+      const items = page.map(({ pk: _pk, sk: _sk, delivered, ...item }) => {
         // An item an earlier version marked holds a list, which ADD cannot extend: it is rewritten as a set.
         if (Array.isArray(delivered)) listDelivered.add(String(item.id));
         return { ...item, ...(delivered ? { delivered: [...(delivered as Iterable<string>)] } : {}) } as unknown as OutboxItem;
       });
       if (items.length > 0) yield items;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
   }
 }
 

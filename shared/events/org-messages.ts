@@ -4,6 +4,7 @@
 // per message (audit the page's objects, count them, send the next step), so at most one message
 // of an account × Region is in flight at a time — the per-account bound on request rates.
 import { z } from 'zod';
+import type { OrgUnitStep } from '../domain/org-unit-step.ts';
 
 export const ORG_ACCOUNT_MESSAGE_KIND = 'sseguard.org-account';
 export const ORG_UNIT_MESSAGE_KIND = 'sseguard.org-unit';
@@ -18,13 +19,13 @@ export const OrgAccountMessageSchema = z.object({
 });
 export type OrgAccountMessage = z.infer<typeof OrgAccountMessageSchema>;
 
-/** Where a unit stands: the bucket (its index in the unit's bucket list), the listing page, the continuation token. */
+/** Where a unit stands (domain/org-unit-step.ts). */
 export const OrgUnitStepSchema = z.object({
   bucketIndex: z.number().int().nonnegative(),
   page: z.number().int().nonnegative(),
   token: z.string().min(1).optional(),
-});
-export type OrgUnitStep = z.infer<typeof OrgUnitStepSchema>;
+}) satisfies z.ZodType<OrgUnitStep>;
+export type { OrgUnitStep };
 
 export const OrgUnitMessageSchema = OrgUnitStepSchema.extend({
   kind: z.literal(ORG_UNIT_MESSAGE_KIND),

@@ -1,12 +1,12 @@
 // The S3 Batch Operations jobs sseguard made, kept in the findings table (JOBS partition), and the
 // open fix intents that say which objects are tasks of which job. Every write is conditional on the
 // state it moves from, with the table's one retry policy (dynamodb-writes.ts).
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
 import type { BatchSettings, BatchTarget } from '../domain/batch-settings.ts';
 import { chainHeadUpdate, remediationLogPut } from './dynamodb-store.ts';
-import { backoffMs, batchGet, failedConditions, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
+import { backoffMs, batchGet, failedConditions, queryAll, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
 import { chained } from './history-chain.ts';
 import { fromStateItem } from './reader.ts';
 import { fixHistoryEntry, objectId, sealedFixEntry } from './record-decision.ts';
@@ -93,20 +93,13 @@ export class BatchJobStore {
 
   /** Every recorded job (of one bucket), oldest first. The partition holds one item per job, not per object. */
   async list(bucket?: string): Promise<BatchJobRecord[]> {
-    const jobs: BatchJobRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const input = {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': JOBS_PK },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      };
-      const page = await withRetries('Query', () => this.documents.send(new QueryCommand(input)));
-      for (const item of page.Items ?? []) jobs.push(strip(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': JOBS_PK },
+      ConsistentRead: true,
+    });
+    const jobs = items.map((item) => strip<BatchJobRecord>(item));
     return bucket ? jobs.filter((j) => j.bucket === bucket) : jobs;
   }
 

@@ -12,9 +12,14 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   type BatchGetCommandInput,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  type ScanCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { isTransientServiceError } from '../aws/errors.ts';
@@ -23,6 +28,8 @@ import { backoffMs as backoff, retrying, type RetryPolicy } from '../aws/retry.t
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 export type Item = Record<string, unknown>;
 type Key = Record<string, unknown>;
+/** An item as the document client reads it (attribute values unmarshalled). */
+export type ReadItem = NonNullable<QueryCommandOutput['Items']>[number];
 
 export type { RetryPolicy };
 
@@ -54,6 +61,37 @@ export function failedConditions(error: unknown): number[] | undefined {
 /** Runs one DynamoDB request, retrying weather (never a failed condition) with backoff and jitter. */
 export function withRetries<T>(what: string, request: () => Promise<T>, policy: RetryPolicy = DYNAMODB_RETRY): Promise<T> {
   return retrying(`DynamoDB ${what}`, request, policy, (error) => isTransientServiceError(error) || isWeatherCancellation(error));
+}
+
+/** Every page of a paged read, from the input's start key on, following LastEvaluatedKey. */
+async function* pagesOf<Input extends { ExclusiveStartKey?: Key }>(
+  what: string,
+  input: Input,
+  read: (input: Input) => Promise<{ Items?: ReadItem[]; LastEvaluatedKey?: Key }>,
+): AsyncGenerator<ReadItem[]> {
+  let ExclusiveStartKey = input.ExclusiveStartKey;
+  do {
+    const page = await withRetries(what, () => read({ ...input, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }));
+    yield page.Items ?? [];
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+}
+
+/** Every page of a Query (the input's Limit is the page size), each request under the one retry policy. */
+export function queryPages(documents: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<ReadItem[]> {
+  return pagesOf('Query', input, (page) => documents.send(new QueryCommand(page)));
+}
+
+/** Every page of a Scan, each request under the one retry policy. */
+export function scanPages(documents: DynamoDBDocumentClient, input: ScanCommandInput): AsyncGenerator<ReadItem[]> {
+  return pagesOf('Scan', input, (page) => documents.send(new ScanCommand(page)));
+}
+
+/** Every item a Query matches, all its pages read, each request under the one retry policy. */
+export async function queryAll(documents: DynamoDBDocumentClient, input: QueryCommandInput): Promise<ReadItem[]> {
+  const items: ReadItem[] = [];
+  for await (const page of queryPages(documents, input)) items.push(...page);
+  return items;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Verdict } from '../domain/verdict.ts';
 import { fromStateItem, type Item } from './reader.ts';
 import type { HistoryEntry, StoredFinding } from './store.ts';
 import { INDEXES, STATE_SK, objectPk, type IndexName } from './table.ts';
-import { withRetries } from './dynamodb-writes.ts';
+import { queryAll, withRetries } from './dynamodb-writes.ts';
 
 /** Where a listing stopped: the last object returned (listings are ordered by bucket, then key). */
 export interface Position {
@@ -147,23 +147,12 @@ export class FindingsReader {
 
   /** The object's history, oldest first, including any `remediation` an entry carries. */
   async history(bucket: string, key: string): Promise<(HistoryEntry & { remediation?: unknown })[]> {
-    const entries: (HistoryEntry & { remediation?: unknown })[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await withRetries('Query', () =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
-            ExpressionAttributeValues: { ':pk': objectPk(bucket, key), ':hist': 'HIST#' },
-            ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-          }),
-        ),
-      );
-      for (const { pk: _pk, sk: _sk, ...entry } of page.Items ?? []) entries.push(entry as HistoryEntry & { remediation?: unknown });
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return entries;
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :hist)',
+      ExpressionAttributeValues: { ':pk': objectPk(bucket, key), ':hist': 'HIST#' },
+    });
+    return items.map(({ pk: _pk, sk: _sk, ...entry }) => entry as HistoryEntry & { remediation?: unknown });
   }
 
   /** The newest items of one partition (scan runs, remediation log), newest first. */

@@ -4,8 +4,8 @@
 // it (the second sees its expected position gone and stops). Items of the findings table (keys in
 // table.ts: INVFILE#<sha256 manifest> / CHECKPOINT#<sha256 data file>).
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, paginateQuery, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { withRetries } from './dynamodb-writes.ts';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll, withRetries } from './dynamodb-writes.ts';
 import { inventoryFileCheckpointKey, inventoryReportFilesPk } from './table.ts';
 
 export interface InventoryFileCheckpoint {
@@ -60,19 +60,15 @@ export class InventoryFileCheckpoints {
   async reportTotals(manifestKey: string): Promise<{ rows: number; sampleKeys: string[] }> {
     let rows = 0;
     const sampleKeys: string[] = [];
-    for await (const page of paginateQuery(
-      { client: this.documents },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :checkpoint)',
-        ExpressionAttributeValues: { ':pk': inventoryReportFilesPk(manifestKey), ':checkpoint': 'CHECKPOINT#' },
-        ConsistentRead: true,
-      },
-    )) {
-      for (const item of page.Items ?? []) {
-        rows += Number(item.rowsDone ?? 0);
-        sampleKeys.push(...((item.sampleKeys as string[] | undefined) ?? []));
-      }
+    const files = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :checkpoint)',
+      ExpressionAttributeValues: { ':pk': inventoryReportFilesPk(manifestKey), ':checkpoint': 'CHECKPOINT#' },
+      ConsistentRead: true,
+    });
+    for (const item of files) {
+      rows += Number(item.rowsDone ?? 0);
+      sampleKeys.push(...((item.sampleKeys as string[] | undefined) ?? []));
     }
     return { rows, sampleKeys };
   }

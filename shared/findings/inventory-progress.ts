@@ -3,8 +3,8 @@
 // in one conditional transaction, so a file delivered twice counts once. The worker that sees the
 // count reach the report's file count asks for the report's reconciliation.
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll, transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
 import { inventoryFileKey, inventoryPartitionKey, inventoryPk, inventoryReportKey } from '../findings/table.ts';
 
 export interface ReportProgress {
@@ -126,29 +126,23 @@ export class InventoryReportProgress {
    */
   async lastVerified(bucket: string, before: Date, evidence: 'inventory' | 'metadata-table' = 'inventory'): Promise<VerifiedReport | undefined> {
     let best: VerifiedReport | undefined;
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const input: QueryCommandInput = {
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :report)',
-        ExpressionAttributeValues: { ':pk': inventoryPk(bucket), ':report': 'REPORT#' },
-        ConsistentRead: true,
-        ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
-      };
-      const page = await withRetries('Query', () => this.documents.send(new QueryCommand(input)));
-      for (const item of page.Items ?? []) {
-        const progress = item as ReportProgress;
-        const policies = progress.policyHashes ? [...progress.policyHashes] : [];
-        if (!progress.reconciledAt || !progress.reportDate || policies.length !== 1 || progress.filesDone < progress.files) continue;
-        // A metadata-table run is no report to diff with, and a report no watermark of the journal.
-        if ((progress.evidence ?? 'inventory') !== evidence) continue;
-        if (Date.parse(progress.reportDate) >= before.getTime()) continue;
-        if (!best || progress.reportDate > best.reportDate) {
-          best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt };
-        }
+    const reports = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :report)',
+      ExpressionAttributeValues: { ':pk': inventoryPk(bucket), ':report': 'REPORT#' },
+      ConsistentRead: true,
+    });
+    for (const item of reports) {
+      const progress = item as ReportProgress;
+      const policies = progress.policyHashes ? [...progress.policyHashes] : [];
+      if (!progress.reconciledAt || !progress.reportDate || policies.length !== 1 || progress.filesDone < progress.files) continue;
+      // A metadata-table run is no report to diff with, and a report no watermark of the journal.
+      if ((progress.evidence ?? 'inventory') !== evidence) continue;
+      if (Date.parse(progress.reportDate) >= before.getTime()) continue;
+      if (!best || progress.reportDate > best.reportDate) {
+        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt };
       }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
     return best;
   }
 

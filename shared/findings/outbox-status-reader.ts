@@ -3,7 +3,7 @@
 // outbox (per destination: an item some destinations took is marked so), and who drains now (the
 // lease). No write path: the report API's bundle and role stay read-only.
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { withRetries } from './dynamodb-writes.ts';
+import { queryAll, withRetries } from './dynamodb-writes.ts';
 import { OUTBOX_LEASE_KEY, OUTBOX_SHARDS, OUTBOX_STATUS_PK, outboxPk } from './outbox.ts';
 
 export interface DestinationStatus {
@@ -43,30 +43,21 @@ export async function readDeliveries(documents: DynamoDBDocumentClient, tableNam
   const waiting: { for?: string[]; delivered: string[] }[] = [];
   let oldest: string | undefined;
   for (let shard = 0; shard < OUTBOX_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await withRetries('Query', () =>
-        documents.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': outboxPk(shard) },
-            ProjectionExpression: 'sk, #delivered, #destinations',
-            ExpressionAttributeNames: { '#delivered': 'delivered', '#destinations': 'destinations' },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        waiting.push({
-          ...(item.destinations ? { for: item.destinations as string[] } : {}),
-          delivered: [...((item.delivered as Iterable<string> | undefined) ?? [])],
-        });
-        const at = String(item.sk).split('#')[0]!;
-        if (!oldest || at < oldest) oldest = at;
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(documents, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': outboxPk(shard) },
+      ProjectionExpression: 'sk, #delivered, #destinations',
+      ExpressionAttributeNames: { '#delivered': 'delivered', '#destinations': 'destinations' },
+    });
+    for (const item of items) {
+      waiting.push({
+        ...(item.destinations ? { for: item.destinations as string[] } : {}),
+        delivered: [...((item.delivered as Iterable<string> | undefined) ?? [])],
+      });
+      const at = String(item.sk).split('#')[0]!;
+      if (!oldest || at < oldest) oldest = at;
+    }
   }
   const lease = (await withRetries('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: OUTBOX_LEASE_KEY, ConsistentRead: true })))).Item;
   const byName = new Map((statuses.Items ?? []).map((item) => [String(item.sk), item]));

@@ -5,8 +5,8 @@ import { GetCommand, type DynamoDBDocumentClient, type QueryCommandInput } from 
 import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../domain/posture-finding.ts';
 import type { PostureChange } from '../domain/posture-change.ts';
-import { withRetries } from './dynamodb-writes.ts';
-import { queryPages } from './reader.ts';
+import { queryPages, withRetries } from './dynamodb-writes.ts';
+import { READ_PAGE_SIZE } from './reader.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, posturePk } from './table.ts';
 
 export const POSTURE_INDEX_PK = 'POSTURE';
@@ -66,7 +66,7 @@ export class PostureReader {
   }
 
   protected async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
-    yield* queryPages(this.documents, { TableName: this.tableName, ...input });
+    yield* queryPages(this.documents, { TableName: this.tableName, ...input, Limit: READ_PAGE_SIZE });
   }
 
   /** Bucket postures in bucket-name order, optionally of one verdict, page by page. */

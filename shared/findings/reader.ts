@@ -1,12 +1,12 @@
 // Read side of the findings table: the item codecs, the summary from the counters (never a table
 // scan), listings through the indexes and an object's history. No write path: the report API
 // bundles this module alone, and its role can only read.
-import { QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
-import { withRetries } from './dynamodb-writes.ts';
+import { queryPages, scanPages } from './dynamodb-writes.ts';
 import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
 
 export type Item = Record<string, unknown>;
@@ -67,27 +67,8 @@ export function addCounts(into: Counts, more: Counts): Counts {
   return into;
 }
 
-const PAGE_SIZE = 1000;
-
-/** Every page of a Query, each request under the writers' retry policy (dynamodb-writes.ts). */
-export async function* queryPages(documents: DynamoDBDocumentClient, input: QueryCommandInput): AsyncIterable<Item[]> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await withRetries('Query', () => documents.send(new QueryCommand({ ...input, Limit: PAGE_SIZE, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
-    yield (page.Items ?? []) as Item[];
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-}
-
-/** Every page of a Scan, each request under the writers' retry policy. */
-async function* scanPages(documents: DynamoDBDocumentClient, input: ScanCommandInput): AsyncIterable<Item[]> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await withRetries('Scan', () => documents.send(new ScanCommand({ ...input, Limit: PAGE_SIZE, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
-    yield (page.Items ?? []) as Item[];
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-}
+/** Items per page of the reader's listings: the report streams them a page at a time. */
+export const READ_PAGE_SIZE = 1000;
 
 export class FindingsTableReader {
   constructor(
@@ -96,7 +77,7 @@ export class FindingsTableReader {
   ) {}
 
   protected async *queryItems(input: Omit<QueryCommandInput, 'TableName'>): AsyncIterable<Item[]> {
-    yield* queryPages(this.documents, { TableName: this.tableName, ...input });
+    yield* queryPages(this.documents, { TableName: this.tableName, ...input, Limit: READ_PAGE_SIZE });
   }
 
   /** Every item of one partition (counters, key facts, runs, key actions). */
@@ -188,7 +169,7 @@ export class FindingsTableReader {
    * only by `sseguard evidence`, never by the report's listings.
    */
   async *objectItems(): AsyncIterable<Item[]> {
-    yield* scanPages(this.documents, { TableName: this.tableName, FilterExpression: 'begins_with(pk, :obj)', ExpressionAttributeValues: { ':obj': 'OBJ#' } });
+    yield* scanPages(this.documents, { TableName: this.tableName, Limit: READ_PAGE_SIZE, FilterExpression: 'begins_with(pk, :obj)', ExpressionAttributeValues: { ':obj': 'OBJ#' } });
   }
 
   /**

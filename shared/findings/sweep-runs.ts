@@ -7,7 +7,7 @@
 // Every write is conditional: two sweeps cannot both advance the same checkpoint.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { transactWrite, withRetries } from './dynamodb-writes.ts';
+import { queryAll, transactWrite, withRetries } from './dynamodb-writes.ts';
 import { SWEEPS_PK, SWEEP_CHECKPOINT_KEY, inventorySweptKey, sweepCoverageKey, sweepPageKey, sweepRunKey } from './table.ts';
 import type { InventoryDestination } from '../inventory/source.ts';
 import type { Finding } from '../domain/finding.ts';
@@ -182,23 +182,12 @@ export class SweepRuns {
 
   /** What covered each bucket of a run, by bucket name. */
   async coverage(runId: string): Promise<BucketCoverage[]> {
-    const found: BucketCoverage[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await withRetries('Query', () =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :bucket)',
-            ExpressionAttributeValues: { ':pk': sweepCoverageKey(runId, '').pk, ':bucket': 'BUCKET#' },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const { pk: _pk, sk: _sk, ...item } of page.Items ?? []) found.push(item as BucketCoverage);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found;
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :bucket)',
+      ExpressionAttributeValues: { ':pk': sweepCoverageKey(runId, '').pk, ':bucket': 'BUCKET#' },
+    });
+    return items.map(({ pk: _pk, sk: _sk, ...item }) => item as BucketCoverage);
   }
 
   /** The inventory report the last sweep sent for `bucket`. */

@@ -32,7 +32,7 @@
 import { clientSideEnvelope, withServerSideLayer } from '../domain/client-side.ts';
 import type { EncryptionMode, ObjectFacts, ServerSideMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import type { EncryptionStatus, InventoryRow } from './row.ts';
+import { MODE_OF_STATUS, type InventoryRow } from './row.ts';
 
 /** What the findings store recorded about the object (the same version, or the key's latest). */
 export interface RecordedState {
@@ -67,14 +67,6 @@ export type InventoryDecision =
   | { evidence: 'inventory'; facts: ObjectFacts }
   | { needsHead: true; why: NeedsHeadReason }
   | { skip: true; why: 'delete-marker' };
-
-const MODE_OF_STATUS: Record<EncryptionStatus, ServerSideMode | 'sse-c'> = {
-  'NOT-SSE': 'none',
-  'SSE-S3': 'sse-s3',
-  'SSE-KMS': 'sse-kms',
-  'DSSE-KMS': 'dsse-kms',
-  'SSE-C': 'sse-c',
-};
 
 // HeadObject's ArchiveStatus for the Intelligent-Tiering archive tiers the inventory names.
 const ARCHIVE_STATUS: Record<string, string> = { ARCHIVE: 'ARCHIVE_ACCESS', DEEP_ARCHIVE: 'DEEP_ARCHIVE_ACCESS' };

@@ -1,10 +1,20 @@
 // One object (or version, or delete marker) as an S3 Inventory report lists it, whatever the file
 // format. Columns are found by name (the manifest's fileSchema, or Parquet's own column names),
 // never by position: the set and order of columns depend on the configuration.
+import type { EncryptionMode } from '../domain/encryption.ts';
 import { InventoryError } from './errors.ts';
 
 export const ENCRYPTION_STATUSES = ['NOT-SSE', 'SSE-S3', 'SSE-KMS', 'DSSE-KMS', 'SSE-C'] as const;
 export type EncryptionStatus = (typeof ENCRYPTION_STATUSES)[number];
+
+/** The encryption mode each of the report's statuses names. */
+export const MODE_OF_STATUS = {
+  'NOT-SSE': 'none',
+  'SSE-S3': 'sse-s3',
+  'SSE-KMS': 'sse-kms',
+  'DSSE-KMS': 'dsse-kms',
+  'SSE-C': 'sse-c',
+} as const satisfies Record<EncryptionStatus, EncryptionMode>;
 
 export interface InventoryRow {
   bucket: string;

@@ -14,7 +14,7 @@
 // throttled Organizations API never yields a run that looks complete with accounts missing.
 import { randomBytes } from 'node:crypto';
 import { orgAccountMessage } from '../events/org-messages.ts';
-import type { OrgSweepRun, OrgSweepRuns } from './org-sweep-runs.ts';
+import type { OrgSweepRun, OrgSweepRuns } from '../findings/org-sweep-runs.ts';
 
 export interface OrgSweepDependencies {
   runs: Pick<OrgSweepRuns, 'latest' | 'start' | 'markEnqueued'>;

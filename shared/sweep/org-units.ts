@@ -26,7 +26,7 @@ import type { Finding } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { AuditRequest } from '../events/audit-queue-messages.ts';
 import { orgUnitMessage, type OrgAccountMessage, type OrgUnitMessage, type OrgUnitStep } from '../events/org-messages.ts';
-import type { OrgPageRef, OrgSweepRuns, OrgUnitGap } from './org-sweep-runs.ts';
+import type { OrgPageRef, OrgSweepRuns, OrgUnitGap } from '../findings/org-sweep-runs.ts';
 
 export interface OrgUnitDependencies {
   runs: Pick<OrgSweepRuns, 'account' | 'recordAccount' | 'markUnitsSent' | 'unit' | 'page' | 'countPage' | 'markPageSent'>;

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startReportServer, type RunningReportServer } from '../../cli/commands/serve.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
@@ -16,6 +16,7 @@ import { DynamoFindingsStore, ensureFindingsTable, ensureIdempotencyTable } from
 import { loadReportApiConfig } from '../../shared/report/api-config.ts';
 import { createReportApi } from '../../shared/report-api/create-report-api.ts';
 import { createRuntime } from '../../shared/runtime.ts';
+import { launchChromium } from '../support/browser.ts';
 import { createBucket, createKey, putObject } from '../support/aws-fixtures.ts';
 import { runCli } from '../support/cli.ts';
 import { finding, KEY_DISABLED, seedReport } from '../support/report-fixtures.ts';
@@ -82,10 +83,7 @@ beforeAll(async () => {
   server = await startReportServer(reportApi, { port: 0, host: '127.0.0.1' }, () => {});
   const brokenApi = createReportApi({ ...runtime, config: { ...runtime.config, table: 'no-such-table' } }, loadReportApiConfig({ SSEGUARD_API_TOKEN: TOKEN }), () => {});
   broken = await startReportServer(brokenApi, { port: 0, host: '127.0.0.1' }, () => {});
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, BROWSER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {

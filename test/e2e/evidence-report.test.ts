@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { evidenceCommand } from '../../cli/commands/evidence.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
+import { launchChromium } from '../support/browser.ts';
 import { seedReport } from '../support/report-fixtures.ts';
 
 const TABLE = 'evidence-report';
@@ -30,10 +31,7 @@ beforeAll(async () => {
   const { KeyMetadata } = await clients.kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
   dir = join(mkdtempSync(join(tmpdir(), 'sseguard-evidence-html-')), 'pack');
   await evidenceCommand(loadConfig(), { out: dir, window: 90, org: false, json: false, signingKey: KeyMetadata!.KeyId! }, sink());
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, BROWSER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {

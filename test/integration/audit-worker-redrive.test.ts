@@ -5,20 +5,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Pluggable } from '@smithy/types';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { handlerRuntime, resetHandlerRuntime } from '../../functions/commons/runtime.ts';
 import { localLambdaContext } from '../../functions/commons/lambda-context.ts';
 import { handler } from '../../functions/audit-worker.ts';
 import { loadConfig } from '../../shared/config.ts';
-import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findings/dynamodb-store.ts';
-import type { StoredFinding } from '../../shared/findings/store.ts';
-import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { putObject } from '../support/aws-fixtures.ts';
+import { deadLetters as deadLettersOn, recordedState, watchedBucketOnAuditQueue } from '../support/audit-queue.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-redrive-'));
@@ -37,35 +34,13 @@ let queueUrl: string;
 let deadLetterUrl: string;
 
 const runtime = () => createRuntime(loadConfig());
-async function stateOf(bucket: string, key: string): Promise<StoredFinding | undefined> {
-  for await (const page of runtime().store.findings({ bucket })) {
-    const found = page.find((f) => f.key === key);
-    if (found) return found;
-  }
-  return undefined;
-}
-async function deadLetters() {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
-  );
-  return Messages;
-}
+const stateOf = (bucket: string, key: string) => recordedState(runtime(), bucket, key);
+const deadLetters = () => deadLettersOn(sqs, deadLetterUrl);
 
 beforeAll(async () => {
   resetHandlerRuntime();
-  const { config, clients } = runtime();
-  sqs = clients.sqs;
-  await ensureFindingsTable(clients.dynamodb, config.table);
-  await ensureIdempotencyTable(clients.dynamodb, config.idempotencyTable);
-  ({ queueUrl, deadLetterQueueUrl: deadLetterUrl } = await ensureQueues(clients.sqs, config));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  await clients.s3.send(new CreateBucketCommand({ Bucket: 'watched' }));
-  await clients.s3.send(
-    new PutBucketNotificationConfigurationCommand({
-      Bucket: 'watched',
-      NotificationConfiguration: { QueueConfigurations: [{ QueueArn: Attributes!.QueueArn!, Events: ['s3:ObjectCreated:*'] }] },
-    }),
-  );
+  sqs = runtime().clients.sqs;
+  ({ queueUrl, deadLetterUrl } = await watchedBucketOnAuditQueue(runtime(), 'watched'));
   // Configuring the destination sent the s3:TestEvent: not part of these tests.
   await drainQueue(sqs, queueUrl, async () => ({ batchItemFailures: [] }), context);
 });

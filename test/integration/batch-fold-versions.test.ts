@@ -4,12 +4,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
-import { BatchJobStore, type BatchJobRecord } from '../../shared/findings/batch-job-store.ts';
+import { BatchJobStore } from '../../shared/findings/batch-job-store.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
-import { foldJob } from '../../shared/batch-operations/fold-completion.ts';
-import { reportPrefixOf } from '../../shared/batch-operations/job-rules.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createBucket, createKey, enableVersioning, type TestKey } from '../support/aws-fixtures.ts';
+import { foldSucceededJob } from '../support/batch-fold.ts';
 
 const BUCKET = 'batch-fold-versions';
 const REPORTS = 'batch-fold-reports';
@@ -35,32 +34,16 @@ test('a task S3 reports done on a version that a newer one replaced since: its r
     new PutObjectCommand({ Bucket: BUCKET, Key: 'a.txt', Body: 'b', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn, BucketKeyEnabled: true }),
   );
   const jobId = 'job-fold-versions';
-  const record: BatchJobRecord = {
+  const deps = { ...(await scanDependencies(runtime())), s3: clients.s3, jobs: new BatchJobStore(clients.documents, config.table), store: runtime().store };
+  const { result } = await foldSucceededJob(deps, {
     recordId: 'fold-versions-1',
-    runId: 'run-1',
+    jobId,
     bucket: BUCKET,
+    reportBucket: REPORTS,
     target: { kmsKeyArn: key.arn, bucketKey: true },
     versioned: true,
-    createdAt: new Date().toISOString(),
-    state: 'created',
-    settings: { accountId: '123456789012', roleArn: 'arn:aws:iam::123456789012:role/batch', reportBucket: REPORTS, prefix: 'sseguard-batch', priority: 10 },
-    jobId,
-  };
-  // The completion report as S3 Batch Operations writes it: manifest.json naming one result CSV.
-  const base = `${reportPrefixOf(record.settings.prefix, BUCKET)}/job-${jobId}`;
-  await clients.s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: `${base}/results/succeeded.csv`, Body: `${BUCKET},a.txt,${pinned},succeeded,200,,Successful\n` }));
-  const manifest = {
-    Format: 'Report_CSV_20180820',
-    ReportCreationDate: new Date().toISOString(),
-    Results: [{ TaskExecutionStatus: 'succeeded', Bucket: REPORTS, MD5Checksum: '0', Key: `${base}/results/succeeded.csv` }],
-    ReportSchema: 'Bucket, Key, VersionId, TaskStatus, HTTPStatusCode, ErrorCode, ResultMessage',
-  };
-  await clients.s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: `${base}/manifest.json`, Body: JSON.stringify(manifest) }));
-  const jobs = new BatchJobStore(clients.documents, config.table);
-  await jobs.create(record);
-
-  const deps = { ...(await scanDependencies(runtime())), s3: clients.s3, jobs, store: runtime().store };
-  const result = await foldJob(deps, record, { JobId: jobId, Status: 'Complete' });
+    tasks: [{ key: 'a.txt', versionId: pinned! }],
+  });
   expect(result).toMatchObject({ deferred: 0, folded: true });
 
   const history = await runtime().store.history(BUCKET, 'a.txt');

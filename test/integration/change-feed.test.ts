@@ -10,7 +10,6 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { deliverConfigured } from '../../shared/delivery/destinations.ts';
 import type { Finding } from '../../shared/domain/finding.ts';
-import type { PostureFinding } from '../../shared/domain/posture-finding.ts';
 import { FEED_SETTLE_MS } from '../../shared/findings/change-feed.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
@@ -20,6 +19,7 @@ import { bodyText, createReportApi } from '../../shared/report-api/create-report
 import { createRuntime } from '../../shared/runtime.ts';
 import { eventSchemaValidator } from '../support/event-schemas.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
+import { defaultEncryptionPosture } from '../support/posture-fixtures.ts';
 import { KEY_DISABLED, finding } from '../support/report-fixtures.ts';
 
 const TABLE = 'change-feed';
@@ -98,19 +98,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const posture = (verdict: 'noncompliant'): PostureFinding => ({
-  bucket: 'feed-bucket',
-  verdict,
-  reasons: [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
-  remediate: false,
-  auditedAt: '2026-11-20T10:00:00.000Z',
-  defaultEncryption: { status: 'configured', mode: 'sse-s3' },
-  sseC: 'blocked',
-  policy: 'none',
-  tls: 'not-enforced',
-  unencryptedPuts: 'allowed',
-  notes: [],
-});
+const posture = (verdict: 'noncompliant') => defaultEncryptionPosture('feed-bucket', verdict, '2026-11-20T10:00:00.000Z');
 
 beforeAll(async () => {
   process.env.SSEGUARD_TABLE = TABLE;

@@ -9,13 +9,12 @@ import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../shared/config.ts';
 import { auditObjectInDetail } from '../../shared/audit/audit-object.ts';
-import { BatchJobStore, type BatchJobRecord } from '../../shared/findings/batch-job-store.ts';
+import { BatchJobStore } from '../../shared/findings/batch-job-store.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { checkChain, type StoredHistoryEntry } from '../../shared/findings/history-chain.ts';
-import { foldJob } from '../../shared/batch-operations/fold-completion.ts';
-import { reportPrefixOf } from '../../shared/batch-operations/job-rules.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { createBucket, createKey, type TestKey } from '../support/aws-fixtures.ts';
+import { foldSucceededJob } from '../support/batch-fold.ts';
 import { runCli } from '../support/cli.ts';
 
 const BUCKET = 'evidence-batch-chain';
@@ -44,28 +43,16 @@ async function foldedFix(objectKey: string, jobId: string): Promise<void> {
   const deps = { ...(await scanDependencies(runtime())), s3: clients.s3, jobs: new BatchJobStore(clients.documents, config.table), store: runtime().store };
   const { finding } = await auditObjectInDetail(deps, BUCKET, { key: objectKey, size: 0 });
   await deps.store.record([finding]);
-  const record: BatchJobRecord = {
+  const { result } = await foldSucceededJob(deps, {
     recordId: `record-${jobId}`,
-    runId: 'run-1',
+    jobId,
     bucket: BUCKET,
+    reportBucket: REPORTS,
     target: { kmsKeyArn: key.arn, bucketKey: true },
     versioned: false,
-    createdAt: new Date().toISOString(),
-    state: 'created',
-    settings: { accountId: '123456789012', roleArn: 'arn:aws:iam::123456789012:role/batch', reportBucket: REPORTS, prefix: 'sseguard-batch', priority: 10 },
-    jobId,
-  };
-  const base = `${reportPrefixOf(record.settings.prefix, BUCKET)}/job-${jobId}`;
-  await clients.s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: `${base}/results/succeeded.csv`, Body: `${BUCKET},${objectKey},,succeeded,200,,Successful\n` }));
-  const manifest = {
-    Format: 'Report_CSV_20180820',
-    ReportCreationDate: new Date().toISOString(),
-    Results: [{ TaskExecutionStatus: 'succeeded', Bucket: REPORTS, MD5Checksum: '0', Key: `${base}/results/succeeded.csv` }],
-    ReportSchema: 'Bucket, Key, VersionId, TaskStatus, HTTPStatusCode, ErrorCode, ResultMessage',
-  };
-  await clients.s3.send(new PutObjectCommand({ Bucket: REPORTS, Key: `${base}/manifest.json`, Body: JSON.stringify(manifest) }));
-  await deps.jobs.create(record);
-  expect(await foldJob(deps, record, { JobId: jobId, Status: 'Complete' })).toMatchObject({ deferred: 0, folded: true });
+    tasks: [{ key: objectKey }],
+  });
+  expect(result).toMatchObject({ deferred: 0, folded: true });
   // The object changes afterwards: its next audit links after the folded fix. S3's LastModified has
   // one-second precision: a write in the same second could not be ordered after the recorded one.
   await new Promise((resolve) => setTimeout(resolve, 1100));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
@@ -15,14 +15,14 @@ import { deletedObjectFinding } from '../../shared/domain/finding.ts';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { OUTBOX_SHARDS, outboxPk } from '../../shared/findings/outbox.ts';
 import { PostureStore } from '../../shared/findings/posture-store.ts';
-import type { PostureFinding } from '../../shared/domain/posture-finding.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import { createBucket, createKey, disableKey, putObject, scheduleDeletion, type TestKey } from '../support/aws-fixtures.ts';
 import { CancelKeyDeletionCommand, EnableKeyCommand } from '@aws-sdk/client-kms';
 import { KmsKeyInspector } from '../../shared/inspect/key-inspector.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
-import { eventSchemaValidator } from '../support/event-schemas.ts';
+import { drainEvents, hubFindingsOf } from '../support/delivered-events.ts';
+import { defaultEncryptionPosture } from '../support/posture-fixtures.ts';
 
 const CLI_TIMEOUT_MS = 180_000;
 const BUS = 'security-alerts';
@@ -31,7 +31,6 @@ const clients = createAwsClients();
 const events = new EventBridgeClient({});
 const sqs = new SQSClient({});
 const securityHub = new SecurityHubClient({});
-const validate = eventSchemaValidator();
 
 interface ReceivedEvent {
   id: string;
@@ -49,33 +48,11 @@ async function queueFor(name: string): Promise<string> {
   return QueueUrl!;
 }
 
-/** Every event the queue holds now (received and deleted), each checked against its schema. */
-async function drain(url: string): Promise<ReceivedEvent[]> {
-  const all: ReceivedEvent[] = [];
-  for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (!Messages?.length) return all;
-    for (const message of Messages) {
-      const event = JSON.parse(message.Body!) as ReceivedEvent;
-      const problems = validate(event['detail-type'], event.detail);
-      expect(problems, `${event['detail-type']} ${JSON.stringify(event.detail)}`).toEqual([]);
-      all.push(event);
-    }
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
-}
+const drain = (url: string) => drainEvents<ReceivedEvent>(sqs, url);
 
 /** The Security Hub findings of one bucket, by Id. */
-async function hubFindings(bucket: string): Promise<Map<string, AwsSecurityFinding>> {
-  const found = new Map<string, AwsSecurityFinding>();
-  let NextToken: string | undefined;
-  do {
-    const page = await securityHub.send(new GetFindingsCommand({ MaxResults: 100, ...(NextToken ? { NextToken } : {}) }));
-    for (const f of page.Findings ?? []) if (f.Id?.startsWith(`sseguard/${bucket}/`)) found.set(f.Id, f);
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return found;
-}
+const hubFindings = async (bucket: string): Promise<Map<string, AwsSecurityFinding>> =>
+  new Map((await hubFindingsOf(securityHub, bucket)).map((f) => [f.Id!, f]));
 
 /** Items waiting in the outbox of a findings table. */
 async function outboxSize(table: string): Promise<number> {
@@ -217,19 +194,7 @@ test('a bucket posture whose verdict changes: one Bucket Posture Changed per cha
   const posture = new PostureStore(clients.documents, table, { outbox: ['eventbridge'] });
   const config = { ...loadConfig({ ...process.env, SSEGUARD_TABLE: table }), integrations: { eventBus: BUS, securityHub: false } };
   const at = (s: number) => new Date(Date.UTC(2026, 11, 4, 0, 0, s)).toISOString();
-  const finding = (verdict: 'compliant' | 'noncompliant', s: number): PostureFinding => ({
-    bucket: 'posture-bucket',
-    verdict,
-    reasons: verdict === 'compliant' ? [] : [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
-    remediate: false,
-    auditedAt: at(s),
-    defaultEncryption: { status: 'configured', mode: verdict === 'compliant' ? 'sse-kms' : 'sse-s3' },
-    sseC: 'blocked',
-    policy: 'none',
-    tls: 'not-enforced',
-    unencryptedPuts: 'allowed',
-    notes: [],
-  });
+  const finding = (verdict: 'compliant' | 'noncompliant', s: number) => defaultEncryptionPosture('posture-bucket', verdict, at(s));
   await posture.record(finding('noncompliant', 1));
   await posture.record(finding('noncompliant', 2));
   await posture.record(finding('compliant', 3));

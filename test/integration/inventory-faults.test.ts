@@ -4,7 +4,7 @@
 // stay); the audit worker fails the file message (SQS retries it), records nothing and does not mark
 // the file done, and audits it fully once the weather clears. The fault proxy sits between sseguard
 // and the emulator; every assertion is about what ends up recorded.
-import { GetObjectCommand, HeadObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -18,12 +18,12 @@ import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findin
 import { objectPk, STATE_SK } from '../../shared/findings/table.ts';
 import { inventoryFileMessages } from '../../shared/inventory/messages.ts';
 import { InventoryReportProgress } from '../../shared/findings/inventory-progress.ts';
-import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
+import { seedInventoryReport } from '../support/inventory-fixtures.ts';
 import { pollOnce } from '../support/sqs-event-source.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -83,14 +83,7 @@ beforeAll(async () => {
   await Promise.all(
     Array.from({ length: 20 }, (_, i) => putObject(writer, SOURCE, `obj-${String(i).padStart(2, '0')}`, i % 2 === 0 ? { mode: 'sse-s3' } : { mode: 'sse-kms', key })),
   );
-  await writer.s3.send(
-    new PutBucketInventoryConfigurationCommand({
-      Bucket: SOURCE,
-      Id: 'sseguard',
-      InventoryConfiguration: inventoryConfiguration({ bucket: SOURCE, destinationBucket: DESTINATION, prefix: 'reports' }),
-    }),
-  );
-  await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() - 120_000) });
+  await seedInventoryReport(writer, emulator, { bucket: SOURCE, destinationBucket: DESTINATION, prefix: 'reports', at: new Date(Date.now() - 120_000) });
   const baseline = await scanInventory(emulator);
   expect(baseline.stderr).toBe('');
   expect(baseline.code).toBe(0);

@@ -4,7 +4,7 @@
 // the wire by the fault proxy (no faults): HeadObject only for KMS objects not yet recorded;
 // redelivering every message writes nothing; a second report after changes HEADs the changed KMS
 // object only and removes the deleted one, never an object written after the report.
-import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { deliverInventory } from '../../cli/commands/deliver-inventory.ts';
@@ -22,12 +22,12 @@ import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findin
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import { inventoryReconcileMessage, type InventoryFileMessage } from '../../shared/inventory/messages.ts';
 import { InventoryReportProgress } from '../../shared/findings/inventory-progress.ts';
-import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
 import { SweepRuns } from '../../shared/findings/sweep-runs.ts';
 import { createBucket, createKey, disableKey, putObject, putObjectsInEveryMode, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { seedInventoryReport } from '../support/inventory-fixtures.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
 const emulator = inject('emulatorEndpoint');
@@ -113,15 +113,8 @@ beforeAll(async () => {
   writes.push(putObject(writer, PLAIN, 'a', { mode: 'sse-s3' }), putObject(writer, PLAIN, 'b', { mode: 'sse-s3' }));
   await Promise.all(writes);
   await disableKey(writer, disabled);
-  await writer.s3.send(
-    new PutBucketInventoryConfigurationCommand({
-      Bucket: SOURCE,
-      Id: 'sseguard',
-      InventoryConfiguration: inventoryConfiguration({ bucket: SOURCE, destinationBucket: DESTINATION, prefix: 'reports' }),
-    }),
-  );
   // Three data files of 20 rows: three messages.
-  await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() - 60_000), rowsPerFile: 20 });
+  await seedInventoryReport(writer, emulator, { bucket: SOURCE, destinationBucket: DESTINATION, prefix: 'reports', at: new Date(Date.now() - 60_000), rowsPerFile: 20 });
 
   // What a HEAD scan says, in a table of its own.
   const head = await scanBucket(await scanDependencies(createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_URL: emulator, SSEGUARD_TABLE: 'inv-lambda-head' }))), { bucket: SOURCE, concurrency: 8 });

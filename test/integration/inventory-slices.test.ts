@@ -2,7 +2,7 @@
 // a continuation message carries on from the checkpoint, and a worker killed in the middle of a
 // message resumes from the last checkpoint: every object HEADed and recorded once, none skipped.
 // Counted at the wire by the fault proxy (no faults) on the emulator.
-import { DeleteObjectCommand, PutBucketInventoryConfigurationCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -21,12 +21,12 @@ import { inventoryReportFilesPk } from '../../shared/findings/table.ts';
 import { loadPolicy } from '../../shared/policy-loader.ts';
 import { inventoryFileMessages, type InventoryFileMessage } from '../../shared/inventory/messages.ts';
 import { InventoryReportProgress } from '../../shared/findings/inventory-progress.ts';
-import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3CsvInventorySource } from '../../shared/inventory/source.ts';
 import { ensureQueues, SqsQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { seedInventoryReport } from '../support/inventory-fixtures.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
 const emulator = inject('emulatorEndpoint');
@@ -57,18 +57,11 @@ const atProxy = () => createRuntime(loadConfig({ ...process.env, AWS_ENDPOINT_UR
 async function bucketWithReport(bucket: string): Promise<{ delivery: InventoryDelivery; message: InventoryFileMessage }> {
   await createBucket(writer, bucket);
   await Promise.all(Array.from({ length: OBJECTS }, (_, i) => putObject(writer, bucket, `obj-${String(i).padStart(3, '0')}`, { mode: 'sse-kms', key })));
-  await writer.s3.send(
-    new PutBucketInventoryConfigurationCommand({
-      Bucket: bucket,
-      Id: 'sseguard',
-      InventoryConfiguration: inventoryConfiguration({ bucket, destinationBucket: DESTINATION, prefix: 'reports' }),
-    }),
-  );
-  const [delivery] = await deliverInventory(emulator, { bucket, at: new Date(Date.now() - 60_000) });
+  const delivery = await seedInventoryReport(writer, emulator, { bucket, destinationBucket: DESTINATION, prefix: 'reports', at: new Date(Date.now() - 60_000) });
   const source = s3CsvInventorySource(atProxy().clients.s3, { bucket: DESTINATION, prefix: 'reports' });
-  const messages = inventoryFileMessages(await source.at(bucket, delivery!.manifestKey));
+  const messages = inventoryFileMessages(await source.at(bucket, delivery.manifestKey));
   expect(messages).toHaveLength(1);
-  return { delivery: delivery!, message: messages[0]! };
+  return { delivery, message: messages[0]! };
 }
 
 /** Each recorded object's revision: 1 when it was recorded once. */

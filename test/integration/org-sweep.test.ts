@@ -23,7 +23,7 @@ import { ensureFindingsTable, ensureIdempotencyTable } from '../../shared/findin
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { orgAccountMessage, orgUnitMessage } from '../../shared/events/org-messages.ts';
-import { OrgSweepRuns, type OrgSweepCoverage } from '../../shared/sweep/org-sweep-runs.ts';
+import { OrgSweepRuns, type OrgSweepCoverage } from '../../shared/findings/org-sweep-runs.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { buildOrganization, refusingAssumeRole, type TestOrganization } from '../support/organization.ts';
 import { runCli } from '../support/cli.ts';

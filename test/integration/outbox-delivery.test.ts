@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { SQSEvent } from 'aws-lambda';
@@ -33,7 +33,8 @@ import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { finding } from '../support/report-fixtures.ts';
 import { runCli, runKillableCli } from '../support/cli.ts';
 import { startBlackHole, startFaultProxy } from '../support/fault-proxy.ts';
-import { eventSchemaValidator } from '../support/event-schemas.ts';
+import { drainEvents, hubFindingsOf } from '../support/delivered-events.ts';
+import { defaultEncryptionPosture } from '../support/posture-fixtures.ts';
 
 const BUS = 'stage-alerts';
 const dir = mkdtempSync(join(tmpdir(), 'sseguard-outbox-delivery-'));
@@ -56,7 +57,6 @@ const clients = createAwsClients();
 const events = new EventBridgeClient({});
 const sqs = new SQSClient({});
 const securityHub = new SecurityHubClient({});
-const validate = eventSchemaValidator();
 const config = () => loadConfig();
 
 interface ReceivedEvent {
@@ -64,31 +64,8 @@ interface ReceivedEvent {
   detail: Record<string, unknown> & { eventId: string; key?: string };
 }
 
-/** Every event the rule's queue holds now (received and deleted), each checked against its schema. */
-async function drain(url: string): Promise<ReceivedEvent[]> {
-  const all: ReceivedEvent[] = [];
-  for (;;) {
-    const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (!Messages?.length) return all;
-    for (const message of Messages) {
-      const event = JSON.parse(message.Body!) as ReceivedEvent;
-      expect(validate(event['detail-type'], event.detail)).toEqual([]);
-      all.push(event);
-    }
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
-}
-
-async function hubFindings(bucket: string): Promise<AwsSecurityFinding[]> {
-  const found: AwsSecurityFinding[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await securityHub.send(new GetFindingsCommand({ MaxResults: 100, ...(NextToken ? { NextToken } : {}) }));
-    found.push(...(page.Findings ?? []).filter((f) => f.Id?.startsWith(`sseguard/${bucket}/`)));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return found;
-}
+const drain = (url: string) => drainEvents<ReceivedEvent>(sqs, url);
+const hubFindings = (bucket: string) => hubFindingsOf(securityHub, bucket);
 
 async function outboxSize(): Promise<number> {
   let count = 0;
@@ -351,20 +328,7 @@ describe('the outbox-delivery function', { timeout: TIMEOUT_MS }, () => {
     // Recorded again unchanged: nothing more waits.
     await store.record([noncurrent]);
     const postures = new PostureStore(clients.documents, config().table, { outbox: ['eventbridge', 'securityhub'] });
-    const posture = (verdict: 'compliant' | 'noncompliant') =>
-      postures.record({
-        bucket: 'stage-versions',
-        verdict,
-        reasons: verdict === 'compliant' ? [] : [{ code: 'bucket-default-mode-not-allowed', message: 'the default is SSE-S3' }],
-        remediate: false,
-        auditedAt: new Date().toISOString(),
-        defaultEncryption: { status: 'configured', mode: verdict === 'compliant' ? 'sse-kms' : 'sse-s3' },
-        sseC: 'blocked',
-        policy: 'none',
-        tls: 'not-enforced',
-        unencryptedPuts: 'allowed',
-        notes: [],
-      });
+    const posture = (verdict: 'compliant' | 'noncompliant') => postures.record(defaultEncryptionPosture('stage-versions', verdict, new Date().toISOString()));
     await posture('noncompliant');
     expect(await outboxSize()).toBe(3);
 

@@ -7,10 +7,10 @@
 // a page's marker and its tallies go in one transaction, so a page is counted once.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { OrgUnitStep } from '../domain/org-unit-step.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import { transactWrite, withRetries, type TransactItem } from '../findings/dynamodb-writes.ts';
-import { ORG_SWEEPS_PK, orgSweepAccountKey, orgSweepPageKey, orgSweepPk, orgSweepRunKey, orgSweepUnitKey } from '../findings/table.ts';
-import type { OrgUnitStep } from '../events/org-messages.ts';
+import { queryAll, transactWrite, withRetries, type TransactItem } from './dynamodb-writes.ts';
+import { ORG_SWEEPS_PK, orgSweepAccountKey, orgSweepPageKey, orgSweepPk, orgSweepRunKey, orgSweepUnitKey } from './table.ts';
 
 export interface OrgSweepRun {
   runId: string;
@@ -221,24 +221,13 @@ export class OrgSweepRuns {
 
   /** A run's items of one kind (ACCOUNT# or UNIT#; never the page markers). */
   private async items<T>(runId: string, prefix: 'ACCOUNT#' | 'UNIT#'): Promise<T[]> {
-    const found: T[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await withRetries('Query', () =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kind)',
-            ExpressionAttributeValues: { ':pk': orgSweepPk(runId), ':kind': prefix },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) found.push(strip<T>(item));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found;
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kind)',
+      ExpressionAttributeValues: { ':pk': orgSweepPk(runId), ':kind': prefix },
+      ConsistentRead: true,
+    });
+    return items.map((item) => strip<T>(item));
   }
 
   /** A run's coverage: an account not yet done is pending, never covered; a run with one is in progress. */
