@@ -135,6 +135,8 @@ export async function inventoryBaseline(
   if (previous.policyHash !== policyHash) return withoutDiff(`policy ${policyHash} did not judge it (${previous.policyHash} did)`);
   if (exemptionExpiredBetween(deps.policy, new Date(previous.reportDate), clock())) return withoutDiff('an exemption expired since');
   if (deps.remediating) return withoutDiff('fixing re-checks every row');
+  // Its marks are cleared only where a report lists the object and its state is read: a diff reads neither for unchanged rows.
+  if (previous.absencesMarked > 0) return withoutDiff(`its reconciliation left ${previous.absencesMarked} recorded objects marked absent (no HeadObject could answer): every recorded finding is reconciled against this report`);
   const index = await previousIndex(deps, bucket, previous, report, settings.inProcessLimitBytes ?? IN_PROCESS_DIFF_LIMIT_BYTES);
   if (typeof index === 'string') return withoutDiff(index);
   return {
@@ -154,7 +156,7 @@ export async function inventoryBaseline(
 export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: string, reverifyDays: number): InventoryBaselineOptions {
   return {
     progress: new InventoryReportProgress(documents, tableName),
-    markVerified: (report, under, at, removed) => markReportVerified(documents, tableName, report, under, at, removed),
+    markVerified: (report, under, at, removed, absencesMarked) => markReportVerified(documents, tableName, report, under, at, removed, absencesMarked),
     settings: { reverifyDays },
   };
 }
@@ -163,7 +165,7 @@ export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: 
 export interface InventoryBaselineOptions {
   progress: Pick<InventoryReportProgress, 'lastVerified'>;
   /** Notes a report wholly audited and reconciled by one run (the CLI's; workers count files instead). */
-  markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
+  markVerified?: (report: { bucket: string; manifestKey: string; files: number }, under: AuditedUnder, at: string, removed: number, absencesMarked: number) => Promise<void>;
   settings: InventoryBaselineSettings;
   cache?: InventoryBaselineDependencies['cache'];
   athenaDiff?: InventoryBaselineDependencies['athenaDiff'];
