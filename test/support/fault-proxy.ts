@@ -35,6 +35,23 @@ export interface FaultRule {
 }
 export interface FaultProxyOptions { target: string; rules?: FaultRule[]; seed?: number }
 export interface FaultProxyStats { requests: Record<string, number>; faults: Record<string, number>; forwarded: Record<string, number> }
+/**
+ * One request as it reached the proxy. The SDK gives every call of a command one
+ * `amz-sdk-invocation-id` and numbers its wire attempts in `amz-sdk-request: attempt=N; max=M`: a
+ * logical call is an invocation, and attempts after the first are the SDK's own retries.
+ */
+export interface WireRequest {
+  /** `service:Operation`, as in the stats. */
+  key: string;
+  /** The decoded path (`/<bucket>/<key>` for S3, path-style). */
+  path: string;
+  /** '' when the client sent none (not the AWS SDK). */
+  invocation: string;
+  /** 1 for the first attempt; 0 when the client sent no attempt header. */
+  attempt: number;
+  /** `kind` when a rule faulted it. */
+  fault?: FaultKind;
+}
 export interface FaultProxy {
   /** http://127.0.0.1:<port> */
   endpoint: string;
@@ -47,6 +64,8 @@ export interface FaultProxy {
   observe(observer: ((key: string, phase: 'request' | 'response') => void) | undefined): void;
   /** Keys: requests and forwarded (sent on to the target, whatever it answered) `service:Operation`; faults `service:Operation:kind`. */
   stats(): FaultProxyStats;
+  /** Every request since the last resetStats, in arrival order, with its invocation and attempt. */
+  wireRequests(): WireRequest[];
   resetStats(): void;
   /** Stops listening and ends every connection, held black-hole sockets included. */
   close(): Promise<void>;
@@ -260,6 +279,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let random = mulberry32(seed);
   let dynamoThrottles = 0;
   let counts: FaultProxyStats = { requests: {}, faults: {}, forwarded: {} };
+  let wire: WireRequest[] = [];
   const held = new Set<Socket>();
   const used = new Map<FaultRule, number>();
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -318,6 +338,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const key = `${service}:${operation}`;
     const signingRegion = signingRegionOf(req, url);
     bump(counts.requests, key);
+    const logged: WireRequest = {
+      key,
+      path: decodeURIComponent(url.pathname),
+      invocation: header(req.headers, 'amz-sdk-invocation-id'),
+      attempt: Number(/attempt=(\d+)/.exec(header(req.headers, 'amz-sdk-request'))?.[1] ?? 0),
+    };
+    wire.push(logged);
     const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
       && (r.operation === undefined || r.operation === operation)
       && (r.region === undefined || r.region === signingRegion)
@@ -332,6 +359,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return;
     }
     bump(counts.faults, `${key}:${rule.kind}`);
+    logged.fault = rule.kind;
     used.set(rule, (used.get(rule) ?? 0) + 1);
     if (rule.kind === 'black-hole') {
       held.add(req.socket);
@@ -382,7 +410,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setRules(next) { rules = checked(next); random = mulberry32(seed); dynamoThrottles = 0; },
     observe(next) { observer = next; },
     stats: () => structuredClone(counts),
-    resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; },
+    wireRequests: () => structuredClone(wire),
+    resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; wire = []; },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of held) socket.destroy();
