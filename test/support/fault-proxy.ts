@@ -51,6 +51,10 @@ export interface WireRequest {
   attempt: number;
   /** `kind` when a rule faulted it. */
   fault?: FaultKind;
+  /** The target's status, once its answer was relayed whole. */
+  status?: number;
+  /** Why the exchange ended without an answer relayed: the target's connection failed, or the client gave up first (its timeout). */
+  ended?: 'target-error' | 'client-gave-up';
 }
 export interface FaultProxy {
   /** http://127.0.0.1:<port> */
@@ -285,7 +289,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
   let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
-  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, cut?: 'lose-response' | 'truncate') => {
+  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, cut?: 'lose-response' | 'truncate', logged?: WireRequest) => {
     const loseResponse = cut === 'lose-response';
     const truncate = cut === 'truncate';
     const out = request({
@@ -319,13 +323,23 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
-      if (key) res.on('finish', () => observer?.(key, 'response'));
+      res.on('finish', () => {
+        if (logged) logged.status = upstreamRes.statusCode;
+        if (key) observer?.(key, 'response');
+      });
     });
     // Expect: 100-continue (the SDK sends it for S3 bodies of 2 MiB and more): the target says when to send the body.
     out.on('continue', () => res.writeContinue());
     // A dead target or a client that gave up: end the other side too, as a direct connection would.
-    out.on('error', () => res.destroy());
-    res.on('close', () => { if (!res.writableFinished) out.destroy(); });
+    out.on('error', () => {
+      if (logged) logged.ended ??= 'target-error';
+      res.destroy();
+    });
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      if (logged) logged.ended ??= 'client-gave-up';
+      out.destroy();
+    });
     req.pipe(out);
   };
 
@@ -355,7 +369,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (!rule || random() >= rule.rate) {
       bump(counts.forwarded, key);
       observer?.(key, 'request');
-      forward(req, res, key);
+      forward(req, res, key, undefined, logged);
       return;
     }
     bump(counts.faults, `${key}:${rule.kind}`);
