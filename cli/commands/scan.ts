@@ -372,6 +372,7 @@ export function diffLine(diff: InventoryDiffSummary): string {
 
 /** What the deletion rule did with the recorded objects the report did not list (shared/audit/inventory-absence.ts). */
 export function absenceLine(absence: AbsenceOutcome): string {
+  if (absence.notListed === 0 && absence.marksCleared === 0) return '0 recorded objects no longer listed were removed.';
   const removedWhy = [
     absence.removedBy404 ? `${absence.removedBy404} by a HeadObject 404` : '',
     absence.removedBySecondReport ? `${absence.removedBySecondReport} missing from the previous report too` : '',

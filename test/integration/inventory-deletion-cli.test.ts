@@ -155,4 +155,20 @@ describe('sseguard scan --inventory: an object one report does not list', () => 
     expect(found.get(LATE_LISTED)?.absentFrom).toBeUndefined();
     expect([...found.keys()].sort()).toEqual([LATE_LISTED, LATE_READ, ...STEADY].sort());
   });
+
+  test('a --prefix run, which reconciles only part of the bucket and verifies no report, keeps an object whose HeadObject is throttled without marking it (exit 2)', async () => {
+    const [gone] = STEADY.slice(-1) as [string];
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: gone }));
+    await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() + 120_000) });
+    throttleHeadOf(gone);
+    const run = await scan(['--prefix', 'steady-', '--json']);
+    proxy.setRules([]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).summary.inventory.absence).toMatchObject({ notListed: 1, removed: 0, keptUnanswered: 1, marked: 0 });
+    const found = await states();
+    expect(found.get(gone)).toMatchObject({ rev: 1 });
+    // No mark: a later diff might never read this state again to clear it; the next report asks S3 afresh.
+    expect(found.get(gone)?.absentFrom).toBeUndefined();
+  });
 });
