@@ -12,7 +12,7 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import { startBlackHole, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { logicalCalls, startBlackHole, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
 const emulator = inject('emulatorEndpoint');
 const BUCKET = 'fault-proxy';
@@ -232,6 +232,10 @@ describe('rates and counts', () => {
     expect(wire[0]!.invocation).toMatch(/^[0-9a-f-]{36}$/);
     expect(wire[1]!.invocation).toBe(wire[0]!.invocation);
     expect(wire[2]!.invocation).not.toBe(wire[0]!.invocation);
+    expect(logicalCalls(wire)).toEqual([
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempts: [1, 2] },
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempts: [1] },
+    ]);
     proxy.resetStats();
     expect(proxy.wireRequests()).toEqual([]);
   });

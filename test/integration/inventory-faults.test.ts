@@ -23,7 +23,7 @@ import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { ensureQueues } from '../../shared/queue/sqs-queue.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
-import { startFaultProxy, type FaultProxy, type FaultRule, type WireRequest } from '../support/fault-proxy.ts';
+import { logicalCalls, startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
 import { pollOnce } from '../support/sqs-event-source.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -51,16 +51,6 @@ async function recorded(): Promise<Record<string, string>> {
   const found: Record<string, string> = {};
   for await (const page of atEmulator().store.findings({ bucket: SOURCE })) for (const f of page) found[f.key] = `${f.verdict} ${f.mode} rev ${f.rev}`;
   return found;
-}
-
-/** The calls the proxy saw, one entry per SDK invocation in order of arrival: the path and the attempt numbers of its wire requests. */
-function headsByInvocation(requests: WireRequest[]): Record<string, { path: string; attempts: number[] }> {
-  const calls: Record<string, { path: string; attempts: number[] }> = {};
-  for (const request of requests) {
-    const call = (calls[request.invocation] ??= { path: request.path, attempts: [] });
-    call.attempts.push(request.attempt);
-  }
-  return calls;
 }
 
 const sseguard = (args: string[], env: Record<string, string>) => runCli(args, env);
@@ -253,7 +243,7 @@ describe('the audit worker, one data file per message', () => {
     // That retry is the SDK's, bounded by SSEGUARD_MAX_ATTEMPTS, never a second HEAD of the audit.
     const wire = proxy.wireRequests().filter((r) => r.key === 's3:HeadObject');
     const seen = `HeadObject at the wire: ${JSON.stringify(wire)}`;
-    const heads = Object.values(headsByInvocation(wire));
+    const heads = logicalCalls(wire);
     expect(heads.map((h) => h.path), seen).toEqual([`/${SOURCE}/obj-00`, `/${SOURCE}/obj-00`]);
     for (const { attempts } of heads) {
       expect(attempts, seen).toEqual(Array.from({ length: attempts.length }, (_, i) => i + 1));

@@ -75,6 +75,22 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
+/** A logical call: one SDK invocation and the attempt numbers of its wire requests (1..n; n > 1 when the SDK retried). */
+export interface LogicalCall { key: string; path: string; attempts: number[] }
+
+/** The wire requests grouped by SDK invocation, in order of each invocation's first request. */
+export function logicalCalls(requests: WireRequest[]): LogicalCall[] {
+  const calls = new Map<string, LogicalCall>();
+  requests.forEach((request, i) => {
+    // A client that sends no invocation id (not the AWS SDK): each request is its own call.
+    const id = request.invocation || `#${i}`;
+    const call = calls.get(id) ?? { key: request.key, path: request.path, attempts: [] };
+    call.attempts.push(request.attempt);
+    calls.set(id, call);
+  });
+  return [...calls.values()];
+}
+
 /** mulberry32: tiny, fast, and good enough to make `rate` a reliable share. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
