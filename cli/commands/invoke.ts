@@ -158,11 +158,15 @@ export async function invokeCommand(
     // A message the worker cannot use goes to the configured dead-letter queue: on AWS, a real one.
     log(warningLine(`no SQS endpoint is set: a message the worker cannot use is dead-lettered to the real queue ${config.deadLetterQueue} in ${config.region}`));
   }
-  if (!config.batch.accountId) {
-    // The stacks set SSEGUARD_ACCOUNT_ID on every function; run here, the handler gets the same:
-    // without it, findings stamped with this account look like another account's (key events would queue them all).
-    process.env.SSEGUARD_ACCOUNT_ID = await callerAccountId(config);
-    log(`sseguard invoke: SSEGUARD_ACCOUNT_ID is not set: ${process.env.SSEGUARD_ACCOUNT_ID}, the caller's account (STS), as the stacks would set it`);
+  if (name === 'key-events' && !config.batch.accountId) {
+    // The stacks set SSEGUARD_ACCOUNT_ID on every function; run here, key events get the same: without
+    // it, findings stamped with this account look like another account's, and would all be queued.
+    try {
+      process.env.SSEGUARD_ACCOUNT_ID = await callerAccountId(config);
+      log(`sseguard invoke: SSEGUARD_ACCOUNT_ID is not set: ${process.env.SSEGUARD_ACCOUNT_ID}, the caller's account (STS), as the stacks would set it`);
+    } catch (error) {
+      log(warningLine(`SSEGUARD_ACCOUNT_ID is not set and STS could not say whose credentials these are (${(error as Error).message}): objects recorded with an account are queued to the worker, not re-evaluated here`));
+    }
   }
   const { handler } = (await FUNCTIONS[name]()) as { handler: Handler };
   const records = (event as { Records?: { messageId?: string }[] }).Records;
