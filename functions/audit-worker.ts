@@ -15,7 +15,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { logger, metrics, tracer } from '#powertools';
 import { auditRequests } from '#shared/audit/audit-batch.ts';
 import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inventory-file-audit.ts';
-import { auditInventoryDiffSlice, pollInventoryDiff, startInventoryDiff } from '#shared/audit/inventory-diff-sweep.ts';
+import { auditInventoryDiffSlice, pollInventoryDiff, settleCarriedAbsences, startInventoryDiff } from '#shared/audit/inventory-diff-sweep.ts';
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
@@ -159,6 +159,7 @@ async function inventoryDiffStep(message: Extract<ReturnType<typeof parseMessage
   let result;
   if (message.step === 'start') result = await startInventoryDiff(diffDeps, message);
   else if (message.step === 'poll') result = await pollInventoryDiff(diffDeps, message);
+  else if (message.step === 'absences') result = await settleCarriedAbsences(diffDeps, message);
   else {
     const [own] = await withOwnAccount(deps.config, deps.bucketRegion, [{ bucket: message.bucket } as { bucket: string; account?: string; region?: string }]);
     result = await auditInventoryDiffSlice(diffDeps, message, own?.account && own.region ? { account: own.account, region: own.region } : undefined);

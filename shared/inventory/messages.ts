@@ -92,6 +92,19 @@ export const InventoryDiffMessageSchema = z.discriminatedUnion('step', [
     /** The slice's place in the chain, from 0: its audit checkpoint and its done marker. */
     slice: z.number().int().nonnegative(),
   }),
+  /**
+   * Every slice done: the keys the last verified report marked absent are settled a page at a time
+   * (one message per page, the next sent when this one is settled); the last page marks the report verified.
+   */
+  z.strictObject({
+    ...diffOf,
+    step: z.literal('absences'),
+    queryId,
+    previousManifestKey: manifestKey,
+    page: z.number().int().nonnegative(),
+    /** Where the page starts: the sort key of the last mark of the page before it. */
+    after: z.string().min(1).optional(),
+  }),
 ]);
 export type InventoryDiffMessage = z.infer<typeof InventoryDiffMessageSchema>;
 
