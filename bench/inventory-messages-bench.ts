@@ -161,6 +161,8 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       noteAbsent: async () => undefined,
       absentKeysPage: async () => ({ keys: [] }),
       carriedPageDone: async () => false,
+      rangeSliceDone: async () => false,
+      markRangeSliceDone: async () => undefined,
       markCarriedPageDone: async () => undefined,
       lastVerified: async () => undefined,
       chooseSweepMode: async (_b, _m, choice) => choice,

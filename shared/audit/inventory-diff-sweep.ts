@@ -23,7 +23,8 @@
 import type { Finding } from '../domain/finding.ts';
 import type { InventoryReportProgress, ReportSweepMode } from '../findings/inventory-progress.ts';
 import type { StoredFinding } from '../findings/store.ts';
-import { checkDiffHeader, diffResultColumns, diffRowFromRecord, RecordBoundaries, recordsOf } from '../inventory/diff-result.ts';
+import { checkDiffHeader, diffResultColumns, diffRowFromRecord } from '../inventory/diff-result.ts';
+import { readResultSlice, type ResultBytes } from './athena-result-slice.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import { inventoryFileMessages, type InventoryDiffMessage } from '../inventory/messages.ts';
 import type { InventoryRow } from '../inventory/row.ts';
@@ -51,7 +52,7 @@ export interface InventoryDiffSweepDependencies extends Omit<InventoryFileAuditD
     stop(queryId: string): Promise<void>;
   };
   /** The result file's bytes from byte `from` on (ranged GETs, retried per range). */
-  resultBytes(result: { bucket: string; key: string }, from: number): AsyncIterable<Uint8Array>;
+  resultBytes: ResultBytes;
   diff: { deadlineMs: number; pollSeconds: number };
   /** Marks carried from the last verified report settled per message at most (default 1,000). */
   absentMarksPerMessage?: number;
@@ -188,29 +189,8 @@ export async function pollInventoryDiff(deps: InventoryDiffSweepDependencies, me
   return { step: 'poll', outcome: 'swept-from-diff', queryId: message.queryId, files: report.manifest.files.length };
 }
 
-/** Rows of the result from `from`: at most `rows` (plus the header at byte 0), where they end, and whether the file ends there. */
-async function readSlice(deps: InventoryDiffSweepDependencies, message: SliceMessage, rows: number): Promise<{ records: string[][]; to: number; last: boolean }> {
-  const header = message.fromByte === 0 ? 1 : 0;
-  const boundaries = new RecordBoundaries(rows + header);
-  const chunks: Uint8Array[] = [];
-  let eof = true;
-  for await (const chunk of deps.resultBytes(message.result, message.fromByte)) {
-    chunks.push(chunk);
-    boundaries.push(chunk);
-    if (boundaries.full) {
-      eof = false;
-      break;
-    }
-  }
-  const bytes = Buffer.concat(chunks);
-  if (eof) boundaries.finish(bytes.subarray(boundaries.end));
-  const where = `s3://${message.result.bucket}/${message.result.key} from byte ${message.fromByte}`;
-  if (boundaries.records === 0 && bytes.length > 0) throw new InventoryError('data-file-invalid', `${where}: no complete row`);
-  const to = message.fromByte + boundaries.end;
-  // The file ends here when its bytes ran out and every byte was a row (a blank tail is none).
-  const last = eof && (boundaries.end === bytes.length || bytes.subarray(boundaries.end).every((b) => b === 0x0a || b === 0x0d));
-  return { records: recordsOf(bytes.subarray(0, boundaries.end), where), to, last };
-}
+/** Rows of the result from the slice's byte: at most `rows` (plus the header at byte 0), where they end, and whether the file ends there. */
+const readSlice = (deps: InventoryDiffSweepDependencies, message: SliceMessage, rows: number) => readResultSlice(deps.resultBytes, message.result, message.fromByte, rows);
 
 /** Marks carried from the last verified report settled by one message at most: a message does not grow with the marks. */
 export const DEFAULT_ABSENT_MARKS_PER_MESSAGE = 1_000;

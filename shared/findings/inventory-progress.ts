@@ -12,6 +12,7 @@ import {
   inventoryFileKey,
   inventoryPartitionKey,
   inventoryPk,
+  inventoryRangeSliceKey,
   inventoryReportFilesPk,
   inventoryReportKey,
 } from '../findings/table.ts';
@@ -215,17 +216,33 @@ export class InventoryReportProgress {
   }
 
   async carriedPageDone(manifestKey: string, page: number): Promise<boolean> {
-    const { Item } = await withRetries('GetItem', () =>
-      this.documents.send(new GetCommand({ TableName: this.tableName, Key: inventoryCarriedPageKey(manifestKey, page), ConsistentRead: true })),
-    );
-    return Item !== undefined;
+    return this.markerExists(inventoryCarriedPageKey(manifestKey, page));
   }
 
   /** Marks one page of the carried marks settled and adds what it removed to the report, once however often it was delivered. */
   async markCarriedPageDone(bucket: string, manifestKey: string, page: number, removed: number, keys: number, at: string): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, removed);
+  }
+
+  async rangeSliceDone(manifestKey: string, partition: number, slice: number): Promise<boolean> {
+    return this.markerExists(inventoryRangeSliceKey(manifestKey, partition, slice));
+  }
+
+  /** Marks one slice of a key range reconciled and adds what it removed to the report, once however often it was delivered. */
+  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed);
+  }
+
+  private async markerExists(key: { pk: string; sk: string }): Promise<boolean> {
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    return Item !== undefined;
+  }
+
+  /** A done marker and its removals added to the report, in one transaction: a marker already there counts nothing. */
+  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number): Promise<void> {
     try {
       await transactWrite(this.documents, [
-        { Put: { TableName: this.tableName, Item: { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
         {
           Update: {
             TableName: this.tableName,
