@@ -12,7 +12,9 @@
 //
 // Time per message: bounded by the limits (rows, seconds), whatever the file's or bucket's size,
 // plus the parse of the rows before the checkpoint (a gzip stream cannot be entered in the middle).
-// A key-range message holds at most its share of keys, but streams every row of the report.
+// A key-range message holds at most its share of keys, but streams every row of the report, unless
+// an Athena table is configured: then it reads its range's keys from a query's result, a bounded
+// slice per message (reconcileRangeFromAthena).
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryScanStats } from './inventory-scan.ts';
@@ -259,8 +261,9 @@ export const DEFAULT_KEYS_PER_RECONCILE_MESSAGE = 1_000_000;
  * message per range; each reads the report's rows keeping only its range's keys, reads only its
  * range's findings (one Query of the bucket index), and removes what the deletion rule proves
  * gone (inventory-absence.ts: two consecutive reports, or a HeadObject 404). The last range done
- * marks the report reconciled. Each range still streams every row of the report (parsing, not
- * auditing: ~2.5 µs a row): its time follows the report's rows, its memory does not.
+ * marks the report reconciled. Without an Athena table each range streams every row of the report
+ * (parsing, not auditing: ~2.5 µs a row): its time follows the report's rows, its memory does not;
+ * with one (deps.rangeKeys) it reads its keys from a query's result instead, a slice per message.
  */
 export async function reconcileInventoryReport(deps: InventoryFileAuditDependencies, message: InventoryReconcileMessage): Promise<InventoryReconcileResult> {
   const clock = deps.clock ?? (() => new Date());
