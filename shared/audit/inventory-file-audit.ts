@@ -372,6 +372,13 @@ async function reconcileRangeFromAthena(
     }
   }
   if (!read.last && keys.length === 0) throw new InventoryError('data-file-invalid', `${where} from byte ${step.fromByte}: no key before the end`);
+  // A range's start is a key the report's rows were sampled at: in a report of current versions
+  // only, every row is listed, so Athena's answer must start with it. An answer without it (a
+  // partition over the wrong files, an empty one) would make every recorded object look unlisted.
+  const everyRowListed = !report.manifest.columns.includes('IsLatest') && !report.manifest.columns.includes('IsDeleteMarker');
+  if (step.slice === 0 && range.from !== undefined && everyRowListed && keys[0] !== range.from) {
+    throw new InventoryError('query-failed', `${where}: the key range ${partition.index} query does not list ${JSON.stringify(range.from)}, which the report lists: not reconciled from it`);
+  }
   const to = read.last ? range.to : `${keys.at(-1)!}\u0000`;
   const part: KeyRange = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   const at = clock().toISOString();

@@ -67,6 +67,8 @@ const GONE = ['c-gone-404', 'f-gone-throttled'];
 const seen: string[] = [];
 /** Range queries the test stops before their first poll (Athena then says CANCELLED). */
 let stopRangeQueries = false;
+/** Range queries answered with no key at all (as a partition over the wrong files would be). */
+let emptyAnswers = false;
 /** Crash the first slice that removed something, after its removals and before its done marker (a Lambda timeout). */
 let crashOnce = false;
 const crashed: string[] = [];
@@ -84,6 +86,10 @@ async function beforeMessage(body: string): Promise<void> {
     return;
   }
   const report = await s3InventorySource(writer.s3, parsed.message.destination).at(parsed.message.bucket, parsed.message.manifestKey);
+  if (emptyAnswers) {
+    await putAthenaResult(writer.s3, `s3://${RESULTS}/ranges/${step.queryId}.csv`, '"key"\n');
+    return;
+  }
   const { csv } = await athenaRangeKeysResultCsv(writer.s3, report, { ...(partition.from ? { from: partition.from } : {}), ...(partition.to ? { to: partition.to } : {}) });
   await putAthenaResult(writer.s3, `s3://${RESULTS}/ranges/${step.queryId}.csv`, csv);
 }
@@ -204,6 +210,25 @@ describe('key-range reconciliation from Athena (a report swept in full)', () => 
       for (const key of GONE) expect(after.get(key)?.absentFrom).toBeUndefined();
     } finally {
       stopRangeQueries = false;
+    }
+  }, 180_000);
+
+  test('an answer that does not list the range\'s start, a key the report lists (an empty partition), fails the message: nothing removed or marked past the first range', async () => {
+    const bucket = 'inv-ranges-empty';
+    emptyAnswers = true;
+    try {
+      const manifestKey = await firstReport(bucket);
+      const failures = await drainQueue(sqs, queueUrl, worker, context, 200);
+      expect(failures.length).toBeGreaterThan(0);
+      const progress = await new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(bucket, manifestKey);
+      expect(progress?.reconciledAt).toBeUndefined();
+      // Only the first range (no start key to check) was reconciled from the empty answer; every other one refused it.
+      expect(progress?.partitionsDone ?? 0).toBeLessThanOrEqual(1);
+      const after = await states(bucket);
+      for (const key of LISTED.filter((k) => k > 'b')) expect(after.has(key), key).toBe(true);
+      for (const key of LISTED.filter((k) => k > 'b')) expect(after.get(key)?.absentFrom, key).toBeUndefined();
+    } finally {
+      emptyAnswers = false;
     }
   }, 180_000);
 });
