@@ -115,7 +115,8 @@ async function auditInventoryMessage(
   }
   if (parsed.kind === 'inventory-reconcile') {
     const result = await reconcileInventoryReport(deps, parsed.message);
-    logger.info('inventory report reconciled', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
+    // A key range read from Athena takes several messages (query started, polled, slices): each logged as a step.
+    logger.info(result.status === 'reconciled' ? 'inventory report reconciled' : 'inventory reconcile step', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
     metrics.addMetric('ObjectsRemovedByInventory', MetricUnit.Count, result.removed);
     return;
   }
