@@ -14,6 +14,7 @@ import { countCalls, type CallCounts } from '#shared/aws/call-counter.ts';
 import { errorFacts } from '#shared/aws/errors.ts';
 import { loadConfig } from '#shared/config.ts';
 import { ensureFindingsTable } from '#shared/findings/dynamodb-store.ts';
+import { ObjectAbsenceMarks } from '#shared/findings/absence-marks.ts';
 import { createRuntime, scanDependencies } from '#shared/runtime.ts';
 import { scanBucket } from '#shared/audit/scan.ts';
 import { scanFromInventory } from '#shared/audit/inventory-scan-run.ts';
@@ -266,7 +267,7 @@ async function inventorySweep(bucket: string, prefix: string, concurrency: numbe
   return measured(runtime.clients, counts, times, async () => {
     // As the CLI runs it: only rows changed since the last verified report, plus the rolling re-check.
     const baseline = recordingBaseline(runtime.clients.documents, runtime.config.table, runtime.config.reverifyDays);
-    const result = await scanFromInventory({ ...deps, inventory, baseline }, { bucket, ...(prefix ? { prefix } : {}), concurrency });
+    const result = await scanFromInventory({ ...deps, inventory, baseline, absence: new ObjectAbsenceMarks(runtime.clients.documents, runtime.config.table) }, { bucket, ...(prefix ? { prefix } : {}), concurrency });
     const { rows, byInventory, byHead, skipped, removed, unchanged, diff } = result.inventory;
     const detail: Record<string, number> = {
       rows, byInventory, byHead, skipped, removed, unchanged, notAudited: result.notAudited,

@@ -11,6 +11,8 @@ import { parseInventoryLocation } from '#shared/inventory/manifest.ts';
 import { metadataWatermark, recordingBaseline, remediatesAny } from '#shared/audit/inventory-baseline.ts';
 import { auditInProcess, checkKeyDrift, keyDriftLine, type KeyDriftOutcome } from '#shared/audit/key-drift.ts';
 import { KmsKeyDeletionCanceller } from '#shared/inspect/key-deletion.ts';
+import { ObjectAbsenceMarks } from '#shared/findings/absence-marks.ts';
+import type { AbsenceOutcome } from '#shared/audit/inventory-absence.ts';
 import { s3InventorySource, type InventorySource } from '#shared/inventory/source.ts';
 import { DEFAULT_METADATA_LAG_MS, type MetadataTableOptions } from '#shared/metadata/athena-source.ts';
 import type { Finding } from '#shared/domain/finding.ts';
@@ -230,7 +232,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
           : {};
     const run = inventory
       ? (scanOptions: ScanOptions) =>
-          scanFromInventory({ ...scanDeps, inventory, ...baseline }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
+          scanFromInventory({ ...scanDeps, inventory, ...baseline, absence: new ObjectAbsenceMarks(runtime.clients.documents, config.table) }, { ...scanOptions, ...(options.inventoryId ? { configId: options.inventoryId } : {}) })
       : (scanOptions: ScanOptions) => scanBucket(scanDeps, scanOptions);
     result = await run({
       bucket: options.bucket,
@@ -286,6 +288,9 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     }
   }
   const keysUnchecked = (keyCheck?.unchecked.length ?? 0) > 0;
+  // A recorded object the report did not list and no HeadObject could ask about was kept as recorded: a coverage gap, never a verdict.
+  const absence = 'inventory' in result ? (result as InventoryScanRunResult).inventory.absence : undefined;
+  const absenceUnanswered = (absence?.keptUnanswered ?? 0) > 0;
   const failing =
     VERDICTS.filter(isFailingVerdict).some((v) => (result.verdicts[v] ?? 0) > 0 || (result.noncurrent?.verdicts[v] ?? 0) > 0 || (recordedVerdicts?.[v] ?? 0) > 0) ||
     isFailingVerdict(posture.verdict);
@@ -294,7 +299,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   // A run that audited nothing proves nothing: a typo'd prefix must not pass a gate.
   const emptyRun = result.empty === true && !options.allowEmpty && !result.interrupted;
   // A key KMS did not describe leaves its dependents' verdicts unconfirmed: incomplete, as objects left unaudited.
-  const exitCode = result.notAudited > 0 || result.interrupted || keysUnchecked ? 2 : failing || emptyRun ? 1 : 0;
+  const exitCode = result.notAudited > 0 || result.interrupted || keysUnchecked || absenceUnanswered ? 2 : failing || emptyRun ? 1 : 0;
   const interruptedLine = result.interrupted
     ? `interrupted: ${changes.filter((c) => c.outcome === 'fixed').length} fixed so far, ${result.notAudited} not audited: rerun to finish` +
       (result.interrupted.listingFinished ? '' : '\n(the listing had not reached its end: objects not yet listed are not counted)')
@@ -336,6 +341,7 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
   } else {
     await write(out, renderSummary(result, seconds, options, examples, config.table, aliases));
     if (keyCheck) await write(out, `${keyDriftLine(keyCheck)}\n`);
+    if (absence && absence.keptUnanswered > 0) await write(out, renderUnanswered(absence));
     await write(out, renderRemediation(options.remediation, fixable, remediation, planLines));
     if (changes.length > 0) await write(out, renderChanges(changes));
     if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
@@ -392,6 +398,38 @@ export function diffLine(diff: InventoryDiffSummary): string {
     ? ` Recorded findings of the bucket after this run: ${VERDICTS.filter((v) => (diff.recordedVerdicts?.[v] ?? 0) > 0).map((v) => `${diff.recordedVerdicts?.[v]} ${v}`).join(', ') || 'none'}.`
     : '';
   return `Compared with the last verified report of ${diff.previousReportDate} (${diff.previousManifestKey}): ${diff.unchangedSinceReport} rows unchanged, not audited again.${reverify}${recorded}`;
+}
+
+/** What the deletion rule did with the recorded objects the report did not list (shared/audit/inventory-absence.ts). */
+export function absenceLine(absence: AbsenceOutcome): string {
+  if (absence.notListed === 0 && absence.marksCleared === 0) return '0 recorded objects no longer listed were removed.';
+  const removedWhy = [
+    absence.removedBy404 ? `${absence.removedBy404} by a HeadObject 404` : '',
+    absence.removedBySecondReport ? `${absence.removedBySecondReport} missing from the previous report too` : '',
+  ].filter(Boolean);
+  const kept = [
+    absence.keptByHead ? `${absence.keptByHead} kept: HeadObject read them (the report missed them)` : '',
+    absence.keptUnanswered
+      ? `${absence.keptUnanswered} kept as recorded: no HeadObject could answer (${absence.marked} marked absent from this report: a 404 or the next report decides)`
+      : '',
+  ].filter(Boolean);
+  const cleared = absence.marksCleared ? ` ${absence.marksCleared} marks of an earlier absence cleared (listed again, or read).` : '';
+  return (
+    `${absence.removed} recorded objects no longer listed were removed${removedWhy.length ? ` (${removedWhy.join(', ')})` : ''}; ` +
+    `${absence.notListed} recorded objects were not listed${kept.length ? `: ${kept.join('; ')}` : ''}.${cleared}`
+  );
+}
+
+function renderUnanswered(absence: AbsenceOutcome): string {
+  const lines = [
+    '',
+    `${absence.keptUnanswered} recorded objects the report does not list were kept as recorded: the HeadObject that would say whether they are gone was throttled, failing, timed out or denied. Run the scan again.`,
+    renderTable(
+      ['key', 'why'],
+      absence.unanswered.map((u) => [u.key, u.why]),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 function renderChanges(changes: ObjectChange[]): string {
@@ -474,7 +512,7 @@ function renderSummary(
               `${inventory.byInventory} decided by the table, ${inventory.byHead} by HeadObject; `
             : `Evidence: the S3 Inventory report of ${inventory.reportDate} (${inventory.manifestKey}): ${inventory.rows} rows, ` +
               `${inventory.byInventory} decided by the inventory, ${inventory.byHead} by HeadObject; `) +
-            `${inventory.removed} recorded objects no longer listed were removed.`,
+            (inventory.absence ? absenceLine(inventory.absence) : `${inventory.removed} recorded objects no longer listed were removed.`),
           inventory.evidence === 'inventory' ? diffLine(inventory.diff) : metadataDiffLine(inventory.diff),
         ]
       : []),

@@ -170,7 +170,12 @@ export async function diffBaseline(
   const previous = await deps.progress.lastVerified(bucket, createdAt);
   if (!previous) return { fallback: 'no earlier verified report' };
   const stale = staleBaselineReason(previous, deps.policy, deps.remediating, clock);
-  return stale ? { previous, fallback: stale } : { previous };
+  if (stale) return { previous, fallback: stale };
+  // Its marks are cleared only where a report lists the object and its state is read: a diff reads neither for unchanged rows.
+  if (previous.absencesMarked > 0) {
+    return { previous, fallback: `its reconciliation left ${previous.absencesMarked} recorded objects marked absent (no HeadObject could answer): every recorded finding is reconciled against this report` };
+  }
+  return { previous };
 }
 
 export async function inventoryBaseline(
@@ -217,7 +222,7 @@ export async function inventoryBaseline(
 export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: string, reverifyDays: number): InventoryBaselineOptions {
   return {
     progress: new InventoryReportProgress(documents, tableName),
-    markVerified: (report, under, at, removed) => markReportVerified(documents, tableName, report, under, at, removed),
+    markVerified: (report, under, at, removed, absencesMarked) => markReportVerified(documents, tableName, report, under, at, removed, absencesMarked),
     settings: { reverifyDays },
   };
 }
@@ -226,7 +231,7 @@ export function recordingBaseline(documents: DynamoDBDocumentClient, tableName: 
 export interface InventoryBaselineOptions {
   progress: Pick<InventoryReportProgress, 'lastVerified'>;
   /** Notes a report (or metadata-table run) wholly audited and reconciled by one run (the CLI's; workers count files instead). */
-  markVerified?: (report: { bucket: string; manifestKey: string; files: number; evidence?: 'metadata-table' }, under: AuditedUnder, at: string, removed: number) => Promise<void>;
+  markVerified?: (report: { bucket: string; manifestKey: string; files: number; evidence?: 'metadata-table' }, under: AuditedUnder, at: string, removed: number, absencesMarked: number) => Promise<void>;
   settings: InventoryBaselineSettings;
   cache?: InventoryBaselineDependencies['cache'];
   athenaDiff?: InventoryBaselineDependencies['athenaDiff'];

@@ -297,7 +297,7 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false && inRange(row.key, range)) listed.add(row.key);
   const absence = await removeAbsent({ ...deps, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock);
   const at = clock().toISOString();
-  const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at);
+  const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at, absence.marked);
   if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);
   return { status: 'reconciled', removed: absence.removed, keysListed: listed.size, partitions: partition.of, absence };
 }

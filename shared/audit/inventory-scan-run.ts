@@ -1,7 +1,9 @@
 // A scan from the bucket's newest S3 Inventory report instead of a listing and a HeadObject per
 // object: each row is decided by the inventory where it can be (shared/inventory/decide.ts) and
 // HEADed only where it cannot, then fixed and recorded exactly as scanBucket does (unchanged objects
-// write nothing). Objects the store holds that the report proves gone are removed (reconciliation).
+// write nothing). Objects the store holds that the report does not list are settled by the deletion
+// rule the audit worker uses (shared/audit/inventory-absence.ts: a HeadObject 404 or two consecutive
+// reports remove; an unanswered HeadObject keeps and marks).
 // The listed keys are held in bounded memory for that (shared/inventory/listed-keys.ts: exact up to
 // a million keys, then a Bloom filter that can only err towards keeping a finding); the Lambda
 // fan-out processes one data file per message and reconciles once every file of the report is done
@@ -16,6 +18,8 @@ import { listedKeys } from '../inventory/listed-keys.ts';
 import { listsAllVersions, reconcile } from '../inventory/reconcile.ts';
 import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import { auditAfterRecordedVersionGone, auditThenFix, isTransient, type Remediator } from './audit-batch.ts';
+import { settleAbsent, statesWhere, type AbsenceOutcome } from './inventory-absence.ts';
+import type { ObjectAbsenceMarks } from '../findings/absence-marks.ts';
 import { BatchRecorder } from './batch-recorder.ts';
 import { inventoryBaseline, metadataBaseline, remediatesAny, type InventoryBaseline, type InventoryBaselineDependencies, type InventoryBaselineOptions, type InventoryBaselineSettings } from './inventory-baseline.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
@@ -29,6 +33,8 @@ export interface InventoryScanRunResult extends ScanResult {
     reportDate: string;
     manifestKey: string;
     removed: number;
+    /** What the deletion rule decided of the recorded objects the report did not list (inventory evidence, recorded runs). */
+    absence?: AbsenceOutcome;
     noncurrentSkipped: number;
     /** Findings that matched their recorded state: nothing written, nothing read again. */
     unchanged: number;
@@ -93,9 +99,11 @@ export function storeRecordedStates(
 }
 
 /**
- * Removes (history kept) what the store holds for `bucket` that the report proves gone
- * (shared/inventory/reconcile.ts), a page of states at a time. Safe to run twice: a removed
- * state is not there to remove again, and the store's revision check keeps a state written since.
+ * The S3 Metadata table's reconciliation: removes (history kept) what the store holds for `bucket`
+ * that the table's answer does not list (shared/inventory/reconcile.ts), a page of states at a time.
+ * The table is read as of its query's start minus the lag S3 states for it, so one answer decides;
+ * inventory reports are settled by the deletion rule instead (settleAbsent). Safe to run twice: a
+ * removed state is not there to remove again, and the store's revision check keeps a state written since.
  */
 export async function removeUnlisted(
   store: Pick<FindingsStore, 'findings' | 'record'>,
@@ -296,29 +304,18 @@ async function settleHandedBack(
   }
 }
 
-/**
- * Removes (history kept) what the diff says vanished: keys the last verified report listed and this
- * one does not. Their states are read by key (BatchGetItem), not by a Query of the whole bucket, and
- * judged by the same rules (removeUnlisted, shared/inventory/reconcile.ts).
- */
-export async function removeVanished(
-  store: Pick<FindingsStore, 'record' | 'statesOf'>,
-  bucket: string,
-  vanished: string[],
-  report: InventoryReport,
-  clock: () => Date,
-): Promise<number> {
-  const candidates: Pick<FindingsStore, 'findings' | 'record'> = {
-    record: (findings) => store.record(findings),
-    async *findings() {
-      for (let i = 0; i < vanished.length; i += 500) yield [...(await store.statesOf(bucket, vanished.slice(i, i + 500))).values()];
-    },
-  };
-  return removeUnlisted(candidates, bucket, () => false, report, clock);
+/** The recorded states of the keys a report diff says vanished (listed by the last verified report, not by this one), read by key (BatchGetItem). */
+async function* vanishedStates(store: Pick<FindingsStore, 'statesOf'>, bucket: string, vanished: string[]): AsyncGenerator<StoredFinding[]> {
+  for (let i = 0; i < vanished.length; i += 500) yield [...(await store.statesOf(bucket, vanished.slice(i, i + 500))).values()];
 }
 
 export async function scanFromInventory(
-  deps: ScanDependencies & { inventory: InventorySource; baseline?: InventoryBaselineOptions },
+  deps: ScanDependencies & {
+    inventory: InventorySource;
+    baseline?: InventoryBaselineOptions;
+    /** Marks of recorded objects a report did not list and no HeadObject could say were gone. */
+    absence: Pick<ObjectAbsenceMarks, 'mark' | 'clear'>;
+  },
   options: ScanOptions & { configId?: string },
 ): Promise<InventoryScanRunResult> {
   const clock = deps.clock ?? (() => new Date());
@@ -359,26 +356,52 @@ export async function scanFromInventory(
   );
   if (tally.interrupted) result.interrupted = { listingFinished: false };
 
-  // What the store holds that the report proves gone: removed, with its history kept. Not after an
-  // interrupted read: the rows not reached would look gone. With a diff, only what vanished since
-  // the last verified report is a candidate.
+  // What the store holds that the report does not list: settled by the deletion rule, what it proves
+  // gone removed with its history kept. Not after an interrupted read: the rows not reached would
+  // look gone. With a diff, only what vanished since the last verified report is a candidate.
   const index = tally.baseline?.index;
-  const removed = store && !result.interrupted
-    ? index
-      ? await removeVanished(store, options.bucket, index.vanished(), scan.report, clock)
-      : await removeUnlisted(store, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix)
-    : 0;
+  const fromInventory = (scan.report.evidence ?? 'inventory') === 'inventory';
+  // This run's report (or metadata-table run) becomes the next run's baseline; a report carries how many marks it left.
+  const verifies = Boolean(baseline?.markVerified) && store !== undefined && !result.interrupted && result.notAudited === 0;
+  let absence: AbsenceOutcome | undefined;
+  let removed = 0;
+  if (store && !result.interrupted) {
+    if (fromInventory) {
+      const candidates = index
+        ? vanishedStates(store, options.bucket, index.vanished())
+        : statesWhere(store.findings({ bucket: options.bucket }), (state) => !options.prefix || state.key.startsWith(options.prefix));
+      absence = await settleAbsent({ store, objects: deps.objects, absence: deps.absence }, candidates, {
+        bucket: options.bucket,
+        listed,
+        report: scan.report,
+        clock,
+        // A mark is cleared only by a later run that reads every recorded finding: the run after a
+        // verified report that left marks does (inventory-baseline.ts); after a --prefix run or an
+        // unverified one a diff may not, so those leave none.
+        leaveMarks: !options.prefix && (baseline ? verifies : true),
+      });
+      removed = absence.removed;
+    } else {
+      // The metadata table: one answer decides (its lag is in its date). An incremental run's only
+      // candidates are the keys its journal named that the live table no longer lists.
+      const candidates: Pick<FindingsStore, 'findings' | 'record'> = index
+        ? { findings: () => vanishedStates(store, options.bucket, index.vanished()), record: (findings) => store.record(findings) }
+        : store;
+      removed = await removeUnlisted(candidates, options.bucket, (key) => listed.has(key), scan.report, clock, options.prefix);
+    }
+  }
   const recordedVerdicts = index && store ? ((await store.summary()).buckets[options.bucket]?.verdicts ?? {}) : undefined;
   // Objects a metadata-table run did not ask for (unchanged since its watermark) are the bucket's all the same: not an empty run.
   const unchangedNotRead = scan.report.metadataChanges ? Object.values(recordedVerdicts ?? {}).reduce((sum, n) => sum + (n ?? 0), 0) : 0;
   await finishScan(deps, result, clock, scan.stats.unchangedSinceReport + unchangedNotRead);
   // Every row audited and recorded, the reconciliation done: the next sweep's baseline.
-  if (baseline?.markVerified && store && !result.interrupted && result.notAudited === 0) {
+  if (verifies && baseline?.markVerified) {
     await baseline.markVerified(
       { bucket: options.bucket, manifestKey: scan.report.location.key, files: scan.report.manifest.files.length, ...(scan.report.evidence === 'metadata-table' ? { evidence: 'metadata-table' as const } : {}) },
       { reportDate: scan.report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash },
       clock().toISOString(),
       removed,
+      absence?.marked ?? 0,
     );
   }
   const window = tally.baseline?.reverify;
@@ -398,6 +421,7 @@ export async function scanFromInventory(
       reportDate: scan.report.manifest.createdAt.toISOString(),
       manifestKey: scan.report.location.key,
       removed,
+      ...(absence ? { absence } : {}),
       noncurrentSkipped: tally.noncurrentSkipped,
       unchanged: tally.unchanged,
       ...(tally.interrupted ? { interrupted: true } : {}),

@@ -27,6 +27,12 @@ export interface ReportProgress {
   /** When the reconciliation finished: a redelivered reconcile message then does nothing. */
   reconciledAt?: string;
   removed?: number;
+  /**
+   * Recorded objects its reconciliation kept marked absent (not listed, no HeadObject could answer):
+   * the next run reconciles every recorded finding of the bucket, not only a diff's vanished keys, so
+   * each mark is cleared or confirmed by the next report (shared/audit/inventory-absence.ts).
+   */
+  absencesMarked?: number;
   /** Key ranges the reconciliation was fanned out over, and how many are done. */
   partitions?: number;
   partitionsDone?: number;
@@ -57,6 +63,8 @@ export interface VerifiedReport {
   reportDate: string;
   policyHash: string;
   reconciledAt: string;
+  /** Recorded objects it left marked absent (ReportProgress.absencesMarked). */
+  absencesMarked: number;
 }
 
 /** What a file's or a whole report's audit was: the report's date and the policy that judged it. */
@@ -148,7 +156,7 @@ export class InventoryReportProgress {
       if ((progress.evidence ?? 'inventory') !== evidence) continue;
       if (Date.parse(progress.reportDate) >= before.getTime()) continue;
       if (!best || progress.reportDate > best.reportDate) {
-        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt };
+        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt, absencesMarked: Number(progress.absencesMarked ?? 0) };
       }
     }
     return best;
@@ -294,7 +302,7 @@ export class InventoryReportProgress {
   }
 
   /** Marks one key range reconciled and adds what it removed to the report, once however often it was delivered. */
-  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string): Promise<ReportProgress> {
+  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string, absencesMarked = 0): Promise<ReportProgress> {
     try {
       await transactWrite(this.documents, [
         {
@@ -308,9 +316,9 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(bucket, manifestKey),
-            UpdateExpression: 'ADD #done :one, #removed :removed',
-            ExpressionAttributeNames: { '#done': 'partitionsDone', '#removed': 'removed' },
-            ExpressionAttributeValues: { ':one': 1, ':removed': removed },
+            UpdateExpression: 'ADD #done :one, #removed :removed, #marked :marked',
+            ExpressionAttributeNames: { '#done': 'partitionsDone', '#removed': 'removed', '#marked': 'absencesMarked' },
+            ExpressionAttributeValues: { ':one': 1, ':removed': removed, ':marked': absencesMarked },
           },
         },
       ]);
@@ -347,13 +355,14 @@ export async function markReportVerified(
   under: AuditedUnder,
   at: string,
   removed: number,
+  absencesMarked = 0,
 ): Promise<void> {
   await withRetries('UpdateItem', () =>
     documents.send(
       new UpdateCommand({
         TableName: tableName,
         Key: inventoryReportKey(report.bucket, report.manifestKey),
-        UpdateExpression: `SET #bucket = :bucket, #manifest = :manifest, #files = :files, #done = :files, #date = :date, #policies = :policy, #reconciled = :at, #removed = :removed${report.evidence ? ', #evidence = :evidence' : ''}`,
+        UpdateExpression: `SET #bucket = :bucket, #manifest = :manifest, #files = :files, #done = :files, #date = :date, #policies = :policy, #reconciled = :at, #removed = :removed, #marked = :marked${report.evidence ? ', #evidence = :evidence' : ''}`,
         ExpressionAttributeNames: {
           '#bucket': 'bucket',
           '#manifest': 'manifestKey',
@@ -363,6 +372,7 @@ export async function markReportVerified(
           '#policies': 'policyHashes',
           '#reconciled': 'reconciledAt',
           '#removed': 'removed',
+          '#marked': 'absencesMarked',
           ...(report.evidence ? { '#evidence': 'evidence' } : {}),
         },
         ExpressionAttributeValues: {
@@ -373,6 +383,7 @@ export async function markReportVerified(
           ':policy': new Set([under.policyHash]),
           ':at': at,
           ':removed': removed,
+          ':marked': absencesMarked,
           ...(report.evidence ? { ':evidence': report.evidence } : {}),
         },
       }),

@@ -12,7 +12,7 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import { startBlackHole, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { logicalCalls, startBlackHole, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
 const emulator = inject('emulatorEndpoint');
 const BUCKET = 'fault-proxy';
@@ -215,6 +215,31 @@ describe('each fault reaches the SDK as AWS would send it', () => {
 });
 
 describe('rates and counts', () => {
+  test('the wire log tells one logical call from its retries: an attempt that outlasts the timeout and the SDK\'s retry of it share one invocation id, numbered 1 and 2', async () => {
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 1, kind: 'black-hole', times: 1 }]);
+    const patient = clients(proxy.endpoint, 2, { requestTimeout: 500, throwOnRequestTimeout: true });
+    const head = await patient.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'seed' }));
+    expect(head.$metadata.attempts).toBe(2);
+    await patient.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'seed' }));
+    patient.s3.destroy();
+    const wire = proxy.wireRequests();
+    expect(wire.map(({ invocation: _, ...rest }) => rest)).toEqual([
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempt: 1, fault: 'black-hole' },
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempt: 2, status: 200 },
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempt: 1, status: 200 },
+    ]);
+    // Two logical calls: the first took two attempts.
+    expect(wire[0]!.invocation).toMatch(/^[0-9a-f-]{36}$/);
+    expect(wire[1]!.invocation).toBe(wire[0]!.invocation);
+    expect(wire[2]!.invocation).not.toBe(wire[0]!.invocation);
+    expect(logicalCalls(wire)).toEqual([
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempts: [1, 2] },
+      { key: 's3:HeadObject', path: `/${BUCKET}/seed`, attempts: [1] },
+    ]);
+    proxy.resetStats();
+    expect(proxy.wireRequests()).toEqual([]);
+  });
+
   test('rate 0.3 over 1,000 requests injects about 300, the same number on every run', async () => {
     const run = async () => {
       proxy.setRules([{ service: 's3', operation: 'HeadObject', rate: 0.3, kind: 'server-error' }]);

@@ -10,6 +10,7 @@ import { scanBucket } from '../../shared/audit/scan.ts';
 import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
+import { ObjectAbsenceMarks } from '../../shared/findings/absence-marks.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { s3InventorySource } from '../../shared/inventory/source.ts';
 import { createRuntime, scanDependencies } from '../../shared/runtime.ts';
@@ -36,7 +37,7 @@ test('an inventory scan stopped after its first object: interrupted, the rest no
 
   const stop = new AbortController();
   const result = await scanFromInventory(
-    { ...deps, inventory: s3InventorySource(runtime.clients.s3, { bucket: dest, prefix: '' }) },
+    { ...deps, inventory: s3InventorySource(runtime.clients.s3, { bucket: dest, prefix: '' }), absence: new ObjectAbsenceMarks(runtime.clients.documents, runtime.config.table) },
     { bucket: source, concurrency: 1, stop: stop.signal, onFinding: () => stop.abort() },
   );
   expect(result.interrupted).toEqual({ listingFinished: false });

@@ -14,6 +14,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { parsePolicy } from '../../shared/domain/policy.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
+import { ObjectAbsenceMarks } from '../../shared/findings/absence-marks.ts';
 import type { StoredFinding } from '../../shared/findings/store.ts';
 import type { ObjectInspector } from '../../shared/inspect/object-inspector.ts';
 import { InventoryReportProgress, markReportVerified } from '../../shared/findings/inventory-progress.ts';
@@ -83,9 +84,10 @@ async function sweepSetup(policyText = '{"version":1}', endpointUrl?: string) {
     policy: chosenPolicy,
     store: runtime.store,
     inventory: s3InventorySource(runtime.clients.s3, { bucket: dest, prefix: '' }),
+    absence: new ObjectAbsenceMarks(runtime.clients.documents, table),
     baseline: {
       progress,
-      markVerified: (...args: [Parameters<typeof markReportVerified>[2], Parameters<typeof markReportVerified>[3], string, number]) =>
+      markVerified: (...args: [Parameters<typeof markReportVerified>[2], Parameters<typeof markReportVerified>[3], string, number, number]) =>
         markReportVerified(runtime.clients.documents, table, ...args),
       settings: { reverifyDays, ...(extra.inProcessLimitBytes === undefined ? {} : { inProcessLimitBytes: extra.inProcessLimitBytes }) },
       ...(extra.athenaDiff ? { athenaDiff: extra.athenaDiff } : {}),
@@ -153,7 +155,9 @@ describe('a sweep reads, HEADs and writes only what changed since the last verif
     expect(second.inventory.removed).toBe(1);
     // Read: the three changed rows' states, the deleted object's (to remove it), those due; nothing else by key.
     expect(new Set(reads.keysRead)).toEqual(new Set(['kms-new', 's3-1', 'kms-1', 's3-2', ...dueSecond].map((k) => objectPk(source, k))));
-    expect(heads.sort()).toEqual(['kms-1', 'kms-new', ...dueSecond].sort());
+    // HEADed: the changed KMS rows, those due, and the deleted object (the report's word alone removes nothing: HeadObject answered 404).
+    expect(heads.sort()).toEqual(['kms-1', 'kms-new', 's3-2', ...dueSecond].sort());
+    expect(second.inventory.absence).toMatchObject({ notListed: 1, removed: 1, removedBy404: 1, keptUnanswered: 0 });
     expect(second.objects).toBe(3 + dueSecond.length);
 
     // Third report, compared with the second (not the first): a KMS object deleted, one added, the added one rewritten to SSE-S3.

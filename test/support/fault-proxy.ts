@@ -35,6 +35,27 @@ export interface FaultRule {
 }
 export interface FaultProxyOptions { target: string; rules?: FaultRule[]; seed?: number }
 export interface FaultProxyStats { requests: Record<string, number>; faults: Record<string, number>; forwarded: Record<string, number> }
+/**
+ * One request as it reached the proxy. The SDK gives every call of a command one
+ * `amz-sdk-invocation-id` and numbers its wire attempts in `amz-sdk-request: attempt=N; max=M`: a
+ * logical call is an invocation, and attempts after the first are the SDK's own retries.
+ */
+export interface WireRequest {
+  /** `service:Operation`, as in the stats. */
+  key: string;
+  /** The decoded path (`/<bucket>/<key>` for S3, path-style). */
+  path: string;
+  /** '' when the client sent none (not the AWS SDK). */
+  invocation: string;
+  /** 1 for the first attempt; 0 when the client sent no attempt header. */
+  attempt: number;
+  /** `kind` when a rule faulted it. */
+  fault?: FaultKind;
+  /** The target's status, once its answer was relayed whole. */
+  status?: number;
+  /** Why the exchange ended without an answer relayed: the target's connection failed, or the client gave up first (its timeout). */
+  ended?: 'target-error' | 'client-gave-up';
+}
 export interface FaultProxy {
   /** http://127.0.0.1:<port> */
   endpoint: string;
@@ -47,9 +68,27 @@ export interface FaultProxy {
   observe(observer: ((key: string, phase: 'request' | 'response') => void) | undefined): void;
   /** Keys: requests and forwarded (sent on to the target, whatever it answered) `service:Operation`; faults `service:Operation:kind`. */
   stats(): FaultProxyStats;
+  /** Every request since the last resetStats, in arrival order, with its invocation and attempt. */
+  wireRequests(): WireRequest[];
   resetStats(): void;
   /** Stops listening and ends every connection, held black-hole sockets included. */
   close(): Promise<void>;
+}
+
+/** A logical call: one SDK invocation and the attempt numbers of its wire requests (1..n; n > 1 when the SDK retried). */
+export interface LogicalCall { key: string; path: string; attempts: number[] }
+
+/** The wire requests grouped by SDK invocation, in order of each invocation's first request. */
+export function logicalCalls(requests: WireRequest[]): LogicalCall[] {
+  const calls = new Map<string, LogicalCall>();
+  requests.forEach((request, i) => {
+    // A client that sends no invocation id (not the AWS SDK): each request is its own call.
+    const id = request.invocation || `#${i}`;
+    const call = calls.get(id) ?? { key: request.key, path: request.path, attempts: [] };
+    call.attempts.push(request.attempt);
+    calls.set(id, call);
+  });
+  return [...calls.values()];
 }
 
 /** mulberry32: tiny, fast, and good enough to make `rate` a reliable share. */
@@ -260,12 +299,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let random = mulberry32(seed);
   let dynamoThrottles = 0;
   let counts: FaultProxyStats = { requests: {}, faults: {}, forwarded: {} };
+  let wire: WireRequest[] = [];
   const held = new Set<Socket>();
   const used = new Map<FaultRule, number>();
   const upstream = new Agent({ keepAlive: true, maxSockets: 64 });
 
   let observer: ((key: string, phase: 'request' | 'response') => void) | undefined;
-  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, cut?: 'lose-response' | 'truncate') => {
+  const forward = (req: IncomingMessage, res: ServerResponse, key?: string, cut?: 'lose-response' | 'truncate', logged?: WireRequest) => {
     const loseResponse = cut === 'lose-response';
     const truncate = cut === 'truncate';
     const out = request({
@@ -299,13 +339,23 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       upstreamRes.pipe(res);
       upstreamRes.on('error', () => res.destroy());
-      if (key) res.on('finish', () => observer?.(key, 'response'));
+      res.on('finish', () => {
+        if (logged) logged.status = upstreamRes.statusCode;
+        if (key) observer?.(key, 'response');
+      });
     });
     // Expect: 100-continue (the SDK sends it for S3 bodies of 2 MiB and more): the target says when to send the body.
     out.on('continue', () => res.writeContinue());
     // A dead target or a client that gave up: end the other side too, as a direct connection would.
-    out.on('error', () => res.destroy());
-    res.on('close', () => { if (!res.writableFinished) out.destroy(); });
+    out.on('error', () => {
+      if (logged) logged.ended ??= 'target-error';
+      res.destroy();
+    });
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      if (logged) logged.ended ??= 'client-gave-up';
+      out.destroy();
+    });
     req.pipe(out);
   };
 
@@ -318,6 +368,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const key = `${service}:${operation}`;
     const signingRegion = signingRegionOf(req, url);
     bump(counts.requests, key);
+    const logged: WireRequest = {
+      key,
+      path: decodeURIComponent(url.pathname),
+      invocation: header(req.headers, 'amz-sdk-invocation-id'),
+      attempt: Number(/attempt=(\d+)/.exec(header(req.headers, 'amz-sdk-request'))?.[1] ?? 0),
+    };
+    wire.push(logged);
     const rule = rules.find((r) => (r.service === undefined || r.service === '*' || r.service === service)
       && (r.operation === undefined || r.operation === operation)
       && (r.region === undefined || r.region === signingRegion)
@@ -328,10 +385,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (!rule || random() >= rule.rate) {
       bump(counts.forwarded, key);
       observer?.(key, 'request');
-      forward(req, res, key);
+      forward(req, res, key, undefined, logged);
       return;
     }
     bump(counts.faults, `${key}:${rule.kind}`);
+    logged.fault = rule.kind;
     used.set(rule, (used.get(rule) ?? 0) + 1);
     if (rule.kind === 'black-hole') {
       held.add(req.socket);
@@ -382,7 +440,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setRules(next) { rules = checked(next); random = mulberry32(seed); dynamoThrottles = 0; },
     observe(next) { observer = next; },
     stats: () => structuredClone(counts),
-    resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; },
+    wireRequests: () => structuredClone(wire),
+    resetStats() { counts = { requests: {}, faults: {}, forwarded: {} }; wire = []; },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of held) socket.destroy();
