@@ -386,7 +386,8 @@ async function reconcileRangeFromAthena(
   if (!(await deps.progress.rangeSliceDone(manifestKey, partition.index, step.slice))) {
     const listed = new Set(keys);
     absence = await removeAbsent({ ...deps, noteMarked: (marked) => deps.progress.noteAbsent(bucket, manifestKey, marked) }, bucket, listed, report, part, clock);
-    await deps.progress.markRangeSliceDone(bucket, manifestKey, partition.index, step.slice, absence.removed, keys.length, at);
+    // Its marks counted as the streaming ranges count theirs: the next report then reconciles every recorded finding.
+    await deps.progress.markRangeSliceDone(bucket, manifestKey, partition.index, step.slice, absence.removed, keys.length, at, absence.marked);
   }
   const removed = absence?.removed ?? 0;
   if (!read.last) {

@@ -237,8 +237,8 @@ export class InventoryReportProgress {
   }
 
   /** Marks one slice of a key range reconciled and adds what it removed to the report, once however often it was delivered. */
-  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string): Promise<void> {
-    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed);
+  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string, absencesMarked = 0): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed, absencesMarked);
   }
 
   private async markerExists(key: { pk: string; sk: string }): Promise<boolean> {
@@ -247,7 +247,7 @@ export class InventoryReportProgress {
   }
 
   /** A done marker and its removals added to the report, in one transaction: a marker already there counts nothing. */
-  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number): Promise<void> {
+  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number, absencesMarked = 0): Promise<void> {
     try {
       await transactWrite(this.documents, [
         { Put: { TableName: this.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -255,9 +255,9 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(bucket, manifestKey),
-            UpdateExpression: 'ADD #removed :removed',
-            ExpressionAttributeNames: { '#removed': 'removed' },
-            ExpressionAttributeValues: { ':removed': removed },
+            UpdateExpression: 'ADD #removed :removed, #marked :marked',
+            ExpressionAttributeNames: { '#removed': 'removed', '#marked': 'absencesMarked' },
+            ExpressionAttributeValues: { ':removed': removed, ':marked': absencesMarked },
           },
         },
       ]);
