@@ -8,8 +8,12 @@
 // With --diff the second report is swept as with SSEGUARD_ATHENA_DIFF_TABLE: the diff's result (1%
 // of the rows changed, the deleted ones vanished; in Athena's CSV shape) read in slice messages,
 // and every data file in re-check-only mode; no reconcile message (shared/audit/inventory-diff-sweep.ts).
+// With --athena-ranges the second report is swept in full as with SSEGUARD_ATHENA_DIFF_TABLE: each
+// key-range message gets its keys from a range query's result file (Athena's CSV shape, made here
+// from the report; that work is Athena's and is not counted in any message's time) and reads it in
+// slices of --rows-per-message keys (shared/audit/inventory-file-audit.ts reconcileRangeFromAthena).
 //   npx tsx bench/inventory-messages-bench.ts [--rows 50000,500000] [--rows-per-file 50000]
-//     [--rows-per-message 10000] [--keys-per-message 50000] [--diff] [--json]
+//     [--rows-per-message 10000] [--keys-per-message 50000] [--diff | --athena-ranges] [--json]
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -36,6 +40,9 @@ export interface MessageFigures {
   rows: number;
   files: number;
   messages: { dataFile: number; reconcile: number; diffSlices?: number };
+  /** With --athena-ranges: key-range messages (start, poll, slices) and the slowest slice: seconds and keys it read. */
+  rangeMessages?: number;
+  maxRangeSliceMessage?: { seconds: number; keys: number };
   /** With --diff: the slowest slice message of the diff's result: seconds and rows it read. */
   maxDiffSliceMessage?: { seconds: number; rows: number };
   /** The slowest data-file message: seconds and rows audited. */
@@ -106,7 +113,7 @@ function diffResult(rows: number, deleted: Set<number>): Buffer {
   return Buffer.from(`${lines.join('\n')}\n`);
 }
 
-async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number; diff?: boolean }, deletedShare = 0.0002): Promise<MessageFigures> {
+async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number; diff?: boolean; athenaRanges?: boolean }, deletedShare = 0.0002): Promise<MessageFigures> {
   const states = new Map<string, StoredFinding>();
   let sortedKeys: string[] | undefined;
   const progress = new Map<string, ReportProgress>();
@@ -115,6 +122,34 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   const queue: string[] = [];
   const policy = await loadPolicy(undefined, { resolve: async (ref: string) => ref } as never);
   let result: Buffer = Buffer.alloc(0);
+  // --athena-ranges: what Athena answers for each range query, and the time spent making it (not the worker's).
+  const rangeResults = new Map<string, Buffer>();
+  let athenaMs = 0;
+  let reportKeys: string[] | undefined;
+  const rangeKeys: NonNullable<InventoryDiffSweepDependencies['rangeKeys']> = {
+    prepare: async () => undefined,
+    async start(report, range) {
+      const started = performance.now();
+      if (!reportKeys) {
+        const keys = new Set<string>();
+        for await (const row of current.source.allRows(report)) keys.add(row.key);
+        reportKeys = [...keys].sort(compareKeys);
+      }
+      const id = `range-${range.index}`;
+      const lines = ['"key"', ...reportKeys.filter((k) => inRange(k, range)).map((k) => `"${k.replace(/"/g, '""')}"`)];
+      rangeResults.set(id, Buffer.from(`${lines.join('\n')}\n`));
+      athenaMs += performance.now() - started;
+      return id;
+    },
+    state: async (id) => ({ state: 'succeeded', result: { bucket: 'bench-results', key: id } }),
+    stop: async () => undefined,
+    async *resultBytes(file, from) {
+      const bytes = rangeResults.get(file.key)!;
+      for (let at = from; at < bytes.length; at += 1 << 20) yield bytes.subarray(at, Math.min(bytes.length, at + (1 << 20)));
+    },
+    deadlineMs: 1_800_000,
+    pollSeconds: 0,
+  };
   const deps: InventoryDiffSweepDependencies = {
     objects: { inspect: async (bucket, listed) => ({ status: 'unreadable', bucket, key: listed.key, reason: 'object-vanished', detail: 'gone' }) },
     keys: { lookup: async () => { throw new Error('no KMS row in this bench'); } } as never,
@@ -125,19 +160,30 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       },
       async record(findings) {
         for (const f of findings) {
+          // A new key re-sorts the index; a removed one is skipped when read (as DynamoDB's index would drop it).
+          if (!f.removed && !states.has(f.key)) sortedKeys = undefined;
           if (f.removed) states.delete(f.key);
           else states.set(f.key, { ...f, firstSeen: f.auditedAt, lastSeen: f.auditedAt, rev: (states.get(f.key)?.rev ?? 0) + 1 });
         }
-        sortedKeys = undefined;
         return { undecided: [] };
       },
       async *findings(filter) {
         sortedKeys ??= [...states.keys()].sort(compareKeys);
         const range = filter?.keyRange ?? {};
         let page: StoredFinding[] = [];
-        for (const key of sortedKeys) {
-          if (!inRange(key, range)) continue;
-          page.push(states.get(key)!);
+        // As a Query of the bucket index does: from the range's start (a binary search), stopping at its end.
+        let at = 0;
+        for (let hi = sortedKeys.length; range.from !== undefined && at < hi; ) {
+          const mid = (at + hi) >> 1;
+          if (compareKeys(sortedKeys[mid]!, range.from) < 0) at = mid + 1;
+          else hi = mid;
+        }
+        for (; at < sortedKeys.length; at++) {
+          const key = sortedKeys[at]!;
+          if (!inRange(key, range)) break;
+          const state = states.get(key);
+          if (!state) continue;
+          page.push(state);
           if (page.length === 1000) {
             yield page;
             page = [];
@@ -159,6 +205,15 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       progress: async (_b, m) => progress.get(m),
       markReconcileQueued: async () => undefined,
       noteAbsent: async () => undefined,
+      absentKeysPage: async () => ({ keys: [] }),
+      carriedPageDone: async () => false,
+      rangeSliceDone: async (m, i, slice) => markers.has(`${m}|range ${i} slice ${slice}`),
+      markRangeSliceDone: async (_b, m, i, slice, removed) => {
+        const p = progress.get(m)!;
+        if (!markers.has(`${m}|range ${i} slice ${slice}`)) p.removed = (p.removed ?? 0) + removed;
+        markers.add(`${m}|range ${i} slice ${slice}`);
+      },
+      markCarriedPageDone: async () => undefined,
       lastVerified: async () => undefined,
       chooseSweepMode: async (_b, _m, choice) => choice,
       markReconciled: async (_b, m, at, removed) => void Object.assign(progress.get(m)!, { reconciledAt: at, removed }),
@@ -207,7 +262,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   // A first report records every object; the second (measured) lists all but a few deleted ones.
   let current = reportInMemory(rows, options.rowsPerFile, new Date('2026-12-01T01:00:00Z'), new Set());
   const drain = async (measure: boolean) => {
-    const figures = { diffSlices: 0, maxSlice: { seconds: 0, rows: 0 }, dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, maxKeysHeld: 0, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
+    const figures = { ranges: 0, maxRange: { seconds: 0, keys: 0 }, diffSlices: 0, maxSlice: { seconds: 0, rows: 0 }, dataFile: 0, reconcile: 0, maxData: { seconds: 0, rows: 0 }, maxReconcile: { seconds: 0, keysHeld: 0 }, maxKeysHeld: 0, dataSeconds: 0, reconcileRows: 0, reconcileSeconds: 0 };
     while (queue.length > 0) {
       const parsed = parseMessageBody(queue.shift()!);
       const started = performance.now();
@@ -223,6 +278,13 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
         const seconds = (performance.now() - started) / 1000;
         figures.diffSlices += 1;
         if (seconds > figures.maxSlice.seconds) figures.maxSlice = { seconds, rows: sliced.outcome === 'audited' ? sliced.rows : 0 };
+      } else if (parsed.kind === 'inventory-reconcile' && parsed.message.partition && deps.rangeKeys) {
+        const athenaBefore = athenaMs;
+        const result = await reconcileInventoryReport(deps, parsed.message);
+        const seconds = (performance.now() - started - (athenaMs - athenaBefore)) / 1000;
+        figures.ranges += 1;
+        if (seconds > figures.maxRange.seconds) figures.maxRange = { seconds, keys: result.keysListed ?? 0 };
+        figures.maxKeysHeld = Math.max(figures.maxKeysHeld, result.keysListed ?? 0);
       } else if (parsed.kind === 'inventory-reconcile') {
         const result = await reconcileInventoryReport(deps, parsed.message);
         const seconds = (performance.now() - started) / 1000;
@@ -255,7 +317,10 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       JSON.stringify({ kind: 'inventory-diff', step: 'slice', bucket: SOURCE, destination: report.destination, manifestKey: report.location.key, queryId: 'q', result: { bucket: 'bench-results', key: 'q.csv' }, fromByte: 0, previousManifestKey: previousKey, slice: 0 }),
       ...inventoryFileMessages(report, '2026-12-01T01:00:00.000Z').map((m) => JSON.stringify(m)),
     );
-  } else enqueue();
+  } else {
+    if (options.athenaRanges) deps.rangeKeys = rangeKeys;
+    enqueue();
+  }
   peakHeap = 0;
   const f = (await drain(true))!;
   if ((progress.get(current.report.location.key)?.removed ?? -1) !== deleted.size) throw new Error(`expected ${deleted.size} removals, got ${progress.get(current.report.location.key)?.removed}`);
@@ -263,6 +328,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
     rows,
     files: current.report.manifest.files.length,
     messages: { dataFile: f.dataFile, reconcile: f.reconcile, ...(options.diff ? { diffSlices: f.diffSlices } : {}) },
+    ...(options.athenaRanges ? { rangeMessages: f.ranges, maxRangeSliceMessage: { seconds: round(f.maxRange.seconds, 3), keys: f.maxRange.keys } } : {}),
     ...(options.diff ? { maxDiffSliceMessage: { seconds: round(f.maxSlice.seconds, 3), rows: f.maxSlice.rows } } : {}),
     maxDataFileMessage: { seconds: round(f.maxData.seconds, 3), rows: f.maxData.rows },
     maxReconcileMessage: { seconds: round(f.maxReconcile.seconds, 3), keysHeld: f.maxReconcile.keysHeld },
@@ -291,7 +357,7 @@ export function projectMessages(f: MessageFigures, keysPerMessage = DEFAULT_KEYS
   };
 }
 
-export async function measureMessages(options: { rows: number[]; rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number; diff?: boolean }): Promise<MessageFigures[]> {
+export async function measureMessages(options: { rows: number[]; rowsPerFile: number; rowsPerMessage: number; keysPerMessage: number; diff?: boolean; athenaRanges?: boolean }): Promise<MessageFigures[]> {
   const results: MessageFigures[] = [];
   for (const rows of options.rows) results.push(await runReport(rows, options));
   return results;
@@ -305,6 +371,7 @@ async function main(): Promise<void> {
       'rows-per-message': { type: 'string', default: '10000' },
       'keys-per-message': { type: 'string', default: '50000' },
       diff: { type: 'boolean', default: false },
+      'athena-ranges': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -314,12 +381,14 @@ async function main(): Promise<void> {
     rowsPerMessage: Number(values['rows-per-message']),
     keysPerMessage: Number(values['keys-per-message']),
     diff: values.diff,
+    athenaRanges: values['athena-ranges'],
   };
   const figures = await measureMessages(options);
   for (const f of figures) {
     console.log(
       `${f.rows} rows in ${f.files} files: ${f.messages.dataFile} data-file messages, max ${f.maxDataFileMessage.seconds} s / ${f.maxDataFileMessage.rows} rows; ` +
         `${f.messages.reconcile} reconcile messages, max ${f.maxReconcileMessage.seconds} s / ${f.maxReconcileMessage.keysHeld} keys held (at most ${f.maxKeysHeld} in one); ` +
+        `${f.maxRangeSliceMessage ? `${f.rangeMessages} key-range messages from Athena, max ${f.maxRangeSliceMessage.seconds} s / ${f.maxRangeSliceMessage.keys} keys read; ` : ''}` +
         `${f.maxDiffSliceMessage ? `${f.messages.diffSlices} diff slice messages, max ${f.maxDiffSliceMessage.seconds} s / ${f.maxDiffSliceMessage.rows} rows; ` : ''}` +
         `${f.dataFileMicrosPerRow} µs/row audited, ${f.reconcileMicrosPerReportRow} µs per report row per range; peak heap ${f.peakHeapMb} MB`,
     );

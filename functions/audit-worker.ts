@@ -15,7 +15,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { logger, metrics, tracer } from '#powertools';
 import { auditRequests } from '#shared/audit/audit-batch.ts';
 import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inventory-file-audit.ts';
-import { auditInventoryDiffSlice, pollInventoryDiff, startInventoryDiff } from '#shared/audit/inventory-diff-sweep.ts';
+import { auditInventoryDiffSlice, pollInventoryDiff, settleCarriedAbsences, startInventoryDiff } from '#shared/audit/inventory-diff-sweep.ts';
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
 import { workerDependencies } from '#commons/worker-dependencies.ts';
@@ -115,7 +115,8 @@ async function auditInventoryMessage(
   }
   if (parsed.kind === 'inventory-reconcile') {
     const result = await reconcileInventoryReport(deps, parsed.message);
-    logger.info('inventory report reconciled', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
+    // A key range read from Athena takes several messages (query started, polled, slices): each logged as a step.
+    logger.info(result.status === 'reconciled' ? 'inventory report reconciled' : 'inventory reconcile step', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
     metrics.addMetric('ObjectsRemovedByInventory', MetricUnit.Count, result.removed);
     return;
   }
@@ -159,6 +160,7 @@ async function inventoryDiffStep(message: Extract<ReturnType<typeof parseMessage
   let result;
   if (message.step === 'start') result = await startInventoryDiff(diffDeps, message);
   else if (message.step === 'poll') result = await pollInventoryDiff(diffDeps, message);
+  else if (message.step === 'absences') result = await settleCarriedAbsences(diffDeps, message);
   else {
     const [own] = await withOwnAccount(deps.config, deps.bucketRegion, [{ bucket: message.bucket } as { bucket: string; account?: string; region?: string }]);
     result = await auditInventoryDiffSlice(diffDeps, message, own?.account && own.region ? { account: own.account, region: own.region } : undefined);

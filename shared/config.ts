@@ -59,7 +59,8 @@ export interface Config {
   reverifyDays: number;
   /**
    * With SSEGUARD_ATHENA_DIFF_TABLE: the Lambda sweep diffs each report with the bucket's last verified
-   * one in Athena and audits only the diff's rows (shared/audit/inventory-diff-sweep.ts).
+   * one in Athena and audits only the diff's rows (shared/audit/inventory-diff-sweep.ts); a report
+   * swept in full asks Athena for each key range's keys (inventory-file-audit.ts).
    */
   athenaDiff?: AthenaDiffSettings;
   /** The role assumed in a member account an event or message names: a name or an ARN template. */

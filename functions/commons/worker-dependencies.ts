@@ -3,7 +3,7 @@
 // it uses (stacks/settings.ts, checked by test/unit/stacks-iam.test.ts).
 import type { Context } from 'aws-lambda';
 import type { InventoryDiffSweepDependencies } from '#shared/audit/inventory-diff-sweep.ts';
-import { reportDiffState, startReportDiff, stopReportDiff } from '#shared/metadata/athena-report-diff.ts';
+import { prepareReportTable, reportDiffState, startRangeKeys, startReportDiff, stopReportDiff } from '#shared/metadata/athena-report-diff.ts';
 import { createAthenaClient } from '#shared/metadata/athena-client.ts';
 import { idempotentFix } from '#shared/audit/idempotent-fix.ts';
 import { baselineCache } from '#shared/audit/inventory-baseline.ts';
@@ -71,7 +71,7 @@ const worker = memoized<WorkerDependencies>(async () => {
 });
 
 /** The diff in Athena, bound to the configured table, workgroup and output location; nothing without SSEGUARD_ATHENA_DIFF_TABLE. */
-function athenaDiff(current: ReturnType<typeof handlerRuntime>): Pick<WorkerDependencies, 'athena' | 'diff'> {
+function athenaDiff(current: ReturnType<typeof handlerRuntime>): Pick<WorkerDependencies, 'athena' | 'diff' | 'rangeKeys'> {
   const settings = current.config.athenaDiff;
   if (!settings) return {};
   const athena = createAthenaClient({ endpoints: current.config.endpoints, timeouts: current.config.timeouts, region: current.config.region });
@@ -84,6 +84,16 @@ function athenaDiff(current: ReturnType<typeof handlerRuntime>): Pick<WorkerDepe
       stop: (queryId) => stopReportDiff(athena, queryId),
     },
     diff: { deadlineMs: settings.deadlineMs, pollSeconds: settings.pollSeconds },
+    // A report swept in full asks Athena for each key range's listed keys: no message streams the report.
+    rangeKeys: {
+      prepare: (report) => prepareReportTable(athena, report, options),
+      start: (report, range) => startRangeKeys(athena, report, range, options),
+      state: (queryId) => reportDiffState(athena, queryId),
+      stop: (queryId) => stopReportDiff(athena, queryId),
+      resultBytes: (result, from) => rangedObjectBytes(current.clients.s3, result.bucket, result.key, undefined, from),
+      deadlineMs: settings.deadlineMs,
+      pollSeconds: settings.pollSeconds,
+    },
   };
 }
 

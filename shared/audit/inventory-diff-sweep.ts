@@ -23,7 +23,8 @@
 import type { Finding } from '../domain/finding.ts';
 import type { InventoryReportProgress, ReportSweepMode } from '../findings/inventory-progress.ts';
 import type { StoredFinding } from '../findings/store.ts';
-import { checkDiffHeader, diffResultColumns, diffRowFromRecord, RecordBoundaries, recordsOf } from '../inventory/diff-result.ts';
+import { checkDiffHeader, diffResultColumns, diffRowFromRecord } from '../inventory/diff-result.ts';
+import { readResultSlice, type ResultBytes } from './athena-result-slice.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import { inventoryFileMessages, type InventoryDiffMessage } from '../inventory/messages.ts';
 import type { InventoryRow } from '../inventory/row.ts';
@@ -38,9 +39,11 @@ import { auditInventoryRows } from './inventory-scan-run.ts';
 type StartMessage = Extract<InventoryDiffMessage, { step: 'start' }>;
 type PollMessage = Extract<InventoryDiffMessage, { step: 'poll' }>;
 type SliceMessage = Extract<InventoryDiffMessage, { step: 'slice' }>;
+type AbsencesMessage = Extract<InventoryDiffMessage, { step: 'absences' }>;
 
 export interface InventoryDiffSweepDependencies extends Omit<InventoryFileAuditDependencies, 'progress' | 'queue'> {
-  progress: InventoryFileAuditDependencies['progress'] & Pick<InventoryReportProgress, 'lastVerified' | 'chooseSweepMode' | 'planPartitions'>;
+  progress: InventoryFileAuditDependencies['progress'] &
+    Pick<InventoryReportProgress, 'lastVerified' | 'chooseSweepMode' | 'planPartitions' | 'absentKeysPage' | 'carriedPageDone' | 'markCarriedPageDone'>;
   queue: { sendToAuditQueue(bodies: string[], options?: { delaySeconds?: number }): Promise<void> };
   /** The diff in Athena (shared/metadata/athena-report-diff.ts), bound to the configured table, workgroup and output. */
   athena: {
@@ -49,8 +52,10 @@ export interface InventoryDiffSweepDependencies extends Omit<InventoryFileAuditD
     stop(queryId: string): Promise<void>;
   };
   /** The result file's bytes from byte `from` on (ranged GETs, retried per range). */
-  resultBytes(result: { bucket: string; key: string }, from: number): AsyncIterable<Uint8Array>;
+  resultBytes: ResultBytes;
   diff: { deadlineMs: number; pollSeconds: number };
+  /** Marks carried from the last verified report settled per message at most (default 1,000). */
+  absentMarksPerMessage?: number;
 }
 
 export type InventoryDiffStepResult =
@@ -59,6 +64,7 @@ export type InventoryDiffStepResult =
   | { step: 'start' | 'poll' | 'slice'; outcome: 'already-decided' | 'superseded'; detail: string }
   | { step: 'poll'; outcome: 'running'; queryId: string }
   | { step: 'poll'; outcome: 'swept-from-diff'; queryId: string; files: number }
+  | { step: 'absences'; outcome: 'settled'; page: number; keys: number; removed: number; continued: boolean; reportVerified: boolean }
   | {
       step: 'slice';
       outcome: 'audited';
@@ -183,48 +189,66 @@ export async function pollInventoryDiff(deps: InventoryDiffSweepDependencies, me
   return { step: 'poll', outcome: 'swept-from-diff', queryId: message.queryId, files: report.manifest.files.length };
 }
 
-/** Rows of the result from `from`: at most `rows` (plus the header at byte 0), where they end, and whether the file ends there. */
-async function readSlice(deps: InventoryDiffSweepDependencies, message: SliceMessage, rows: number): Promise<{ records: string[][]; to: number; last: boolean }> {
-  const header = message.fromByte === 0 ? 1 : 0;
-  const boundaries = new RecordBoundaries(rows + header);
-  const chunks: Uint8Array[] = [];
-  let eof = true;
-  for await (const chunk of deps.resultBytes(message.result, message.fromByte)) {
-    chunks.push(chunk);
-    boundaries.push(chunk);
-    if (boundaries.full) {
-      eof = false;
-      break;
-    }
+/** Rows of the result from the slice's byte: at most `rows` (plus the header at byte 0), where they end, and whether the file ends there. */
+const readSlice = (deps: InventoryDiffSweepDependencies, message: SliceMessage, rows: number) => readResultSlice(deps.resultBytes, message.result, message.fromByte, rows);
+
+/** Marks carried from the last verified report settled by one message at most: a message does not grow with the marks. */
+export const DEFAULT_ABSENT_MARKS_PER_MESSAGE = 1_000;
+
+/**
+ * One page of the keys the last verified report marked absent (its HEADs could not tell), once
+ * every slice of this report's diff is done. They are not in this diff unless this report lists
+ * them (then `added`, and their marks cleared by the slice): those still marked from that report
+ * are missed by this one too, the second consecutive report: removed without a HEAD. The page is
+ * settled, counted once (its done marker), then the next page is sent (a chain guarded like the
+ * slices': a redelivery sends no second one); the last page marks the report verified, so a report
+ * is never verified with marks of its baseline unsettled. A redelivery settles nothing twice: a
+ * removed object's state is gone, and the page's removals are counted with its done marker.
+ */
+export async function settleCarriedAbsences(deps: InventoryDiffSweepDependencies, message: AbsencesMessage): Promise<InventoryDiffStepResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const { bucket, manifestKey } = message;
+  const report = await deps.inventory(message.destination).at(bucket, manifestKey);
+  const previous = await deps.progress.progress(bucket, message.previousManifestKey);
+  const page = await deps.progress.absentKeysPage(message.previousManifestKey, deps.absentMarksPerMessage ?? DEFAULT_ABSENT_MARKS_PER_MESSAGE, message.after);
+  let removed = 0;
+  if (page.keys.length > 0 && !(await deps.progress.carriedPageDone(manifestKey, message.page))) {
+    const candidates = {
+      record: (findings: Finding[]) => deps.store.record(findings),
+      async *findings(): AsyncGenerator<StoredFinding[]> {
+        for (let i = 0; i < page.keys.length; i += 100) {
+          // Only those still marked from the earlier report: a mark cleared since means a report or a HEAD saw the object.
+          yield [...(await deps.store.statesOf(bucket, page.keys.slice(i, i + 100))).values()].filter((s) => s.absentFrom !== undefined && previous?.reportDate !== undefined && s.absentFrom <= previous.reportDate);
+        }
+      },
+    };
+    const outcome = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, bucket, { has: () => false }, report, {}, clock);
+    removed = outcome.removed;
+    await deps.progress.markCarriedPageDone(bucket, manifestKey, message.page, removed, page.keys.length, clock().toISOString());
   }
-  const bytes = Buffer.concat(chunks);
-  if (eof) boundaries.finish(bytes.subarray(boundaries.end));
-  const where = `s3://${message.result.bucket}/${message.result.key} from byte ${message.fromByte}`;
-  if (boundaries.records === 0 && bytes.length > 0) throw new InventoryError('data-file-invalid', `${where}: no complete row`);
-  const to = message.fromByte + boundaries.end;
-  // The file ends here when its bytes ran out and every byte was a row (a blank tail is none).
-  const last = eof && (boundaries.end === bytes.length || bytes.subarray(boundaries.end).every((b) => b === 0x0a || b === 0x0d));
-  return { records: recordsOf(bytes.subarray(0, boundaries.end), where), to, last };
-}
-
-/** The done marker of the settlement of the keys carried from the last verified report (apart from the slices' markers, counted in `removed` only). */
-const CARRIED_ABSENCES_PARTITION = 999_999;
-
-async function carriedAbsences(deps: InventoryDiffSweepDependencies, message: SliceMessage, report: InventoryReport, clock: () => Date): Promise<{ removed: number; keys: number }> {
-  const previous = await deps.progress.progress(message.bucket, message.previousManifestKey);
-  const keys = [...(previous?.absentKeys ?? [])];
-  if (keys.length === 0 || (await deps.progress.partitionDone(message.manifestKey, CARRIED_ABSENCES_PARTITION))) return { removed: 0, keys: keys.length };
-  const candidates = {
-    record: (findings: Finding[]) => deps.store.record(findings),
-    async *findings(): AsyncGenerator<StoredFinding[]> {
-      for (let i = 0; i < keys.length; i += 100) {
-        // Only those still marked from the earlier report: a mark cleared since means a report or a HEAD saw the object.
-        yield [...(await deps.store.statesOf(message.bucket, keys.slice(i, i + 100))).values()].filter((s) => s.absentFrom !== undefined && previous?.reportDate !== undefined && s.absentFrom <= previous.reportDate);
-      }
-    },
-  };
-  const outcome = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, message.bucket, { has: () => false }, report, {}, clock);
-  return { removed: outcome.removed, keys: keys.length };
+  const at = clock().toISOString();
+  const chain = `${chainKey(message.queryId)}#absent`;
+  let continued = false;
+  if (page.next) {
+    let position = await deps.checkpoints.read(manifestKey, chain);
+    if (position.rowsDone === message.page) {
+      await deps.checkpoints.advance(manifestKey, chain, message.page, message.page + 1, at);
+      position = await deps.checkpoints.read(manifestKey, chain);
+    }
+    if (position.rowsDone === message.page + 1 && position.continuationFrom !== message.page + 1) {
+      const next: AbsencesMessage = { ...message, page: message.page + 1, after: page.next };
+      await deps.queue.sendToAuditQueue([JSON.stringify(next)]);
+      await deps.checkpoints.continuationSent(manifestKey, chain, message.page + 1);
+      continued = true;
+    }
+    return { step: 'absences', outcome: 'settled', page: message.page, keys: page.keys.length, removed, continued, reportVerified: false };
+  }
+  // The last page: the diff counts as the report's one file more (markFileDone counts it once).
+  const files = report.manifest.files.length + 1;
+  await deps.progress.markFileDone({ bucket, manifestKey, files }, chainKey(message.queryId), at, { reportDate: report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash });
+  await queueReconcileIfComplete(deps, message, files, at);
+  const reportVerified = Boolean((await deps.progress.progress(bucket, manifestKey))?.reconciledAt);
+  return { step: 'absences', outcome: 'settled', page: message.page, keys: page.keys.length, removed, continued, reportVerified };
 }
 
 /** A source whose one "file" is the given rows of `report` (the loop reads the report's manifest facts from it). */
@@ -365,16 +389,19 @@ export async function auditInventoryDiffSlice(
   }
   let reportVerified = false;
   if (after.partitions !== undefined && (after.partitionsDone ?? 0) >= after.partitions) {
-    // Every slice audited: the keys the last verified report marked absent (its HEADs could not tell)
-    // are not in this diff unless this report lists them (then `added`, and their marks cleared
-    // above). Still marked: this report misses them too, the second consecutive one: removed.
-    const carried = await carriedAbsences(deps, message, report, clock);
-    if (carried.removed > 0) await deps.progress.markPartitionDone(bucket, manifestKey, CARRIED_ABSENCES_PARTITION, carried.removed, carried.keys, at);
-    // The diff counts as the report's one file more (markFileDone counts it once).
-    const files = report.manifest.files.length + 1;
-    await deps.progress.markFileDone({ bucket, manifestKey, files }, chain, at, { reportDate: report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash });
-    await queueReconcileIfComplete(deps, message, files, at);
-    reportVerified = Boolean((await deps.progress.progress(bucket, manifestKey))?.reconciledAt);
+    // Every slice audited: the keys the last verified report marked absent are settled, a page per
+    // message (the first here); the last page marks the report verified.
+    const settled = await settleCarriedAbsences(deps, {
+      kind: message.kind,
+      step: 'absences',
+      bucket,
+      destination: message.destination,
+      manifestKey,
+      queryId: message.queryId,
+      previousManifestKey: message.previousManifestKey,
+      page: 0,
+    });
+    reportVerified = settled.step === 'absences' && settled.outcome === 'settled' && settled.reportVerified;
   }
   return result({ absence, reportVerified });
 }

@@ -12,7 +12,9 @@
 //
 // Time per message: bounded by the limits (rows, seconds), whatever the file's or bucket's size,
 // plus the parse of the rows before the checkpoint (a gzip stream cannot be entered in the middle).
-// A key-range message holds at most its share of keys, but streams every row of the report.
+// A key-range message holds at most its share of keys, but streams every row of the report, unless
+// an Athena table is configured: then it reads its range's keys from a query's result, a bounded
+// slice per message (reconcileRangeFromAthena).
 import type { Finding } from '../domain/finding.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { InventoryScanStats } from './inventory-scan.ts';
@@ -27,7 +29,10 @@ import { listedKeys } from '../inventory/listed-keys.ts';
 import { auditInventoryRows } from './inventory-scan-run.ts';
 import { removeAbsent, type AbsenceOutcome } from './inventory-absence.ts';
 import type { ObjectAbsenceMarks } from '../findings/absence-marks.ts';
-import { inRange, keyRanges, type KeyRange } from '../inventory/key-ranges.ts';
+import { compareKeys, inRange, keyRanges, type KeyRange } from '../inventory/key-ranges.ts';
+import type { InventoryReport } from '../inventory/source.ts';
+import type { DiffQueryState } from '../metadata/athena-report-diff.ts';
+import { readResultSlice, type ResultBytes } from './athena-result-slice.ts';
 
 /** How much of a data file one message audits: whichever limit comes first ends the message. */
 export interface InventorySliceLimits {
@@ -49,20 +54,35 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
   progress: Pick<
     InventoryReportProgress,
-    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent'
+    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent' | 'rangeSliceDone' | 'markRangeSliceDone'
   >;
   checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent' | 'reportTotals'>;
   /** Marks of objects a report did not list and no HeadObject could say were gone. */
   absence: Pick<ObjectAbsenceMarks, 'mark' | 'clear'>;
   /** Keys of a report one reconciliation message holds at most (default 1,000,000). */
   keysPerReconcileMessage?: number;
-  queue: { sendToAuditQueue(bodies: string[]): Promise<void> };
+  queue: { sendToAuditQueue(bodies: string[], options?: { delaySeconds?: number }): Promise<void> };
   slices?: Partial<InventorySliceLimits>;
+  /** With an Athena table (SSEGUARD_ATHENA_DIFF_TABLE): a key range's listed keys are asked of Athena, not streamed from the report. */
+  rangeKeys?: RangeKeysQueries;
   clock?: () => Date;
   /** Monotonic milliseconds, for the time limit (tests move it). */
   elapsedMs?: () => number;
   /** Audit only the rows that changed since the bucket's last verified report, plus the rolling re-check. */
   baseline?: InventoryBaselineOptions;
+}
+
+/** A key range's listed keys in Athena (shared/metadata/athena-report-diff.ts), bound to the configured table, workgroup and output. */
+export interface RangeKeysQueries {
+  /** The table and the report's partition (DDL, waited for): once, by the message that plans the ranges. */
+  prepare(report: InventoryReport): Promise<void>;
+  /** Starts the range's query (a stable ClientRequestToken: a redelivery gets the same query). */
+  start(report: InventoryReport, range: { index: number } & KeyRange): Promise<string>;
+  state(queryId: string): Promise<DiffQueryState>;
+  stop(queryId: string): Promise<void>;
+  resultBytes: ResultBytes;
+  deadlineMs: number;
+  pollSeconds: number;
 }
 
 export interface InventoryFileAuditResult {
@@ -222,7 +242,7 @@ export async function auditInventoryFile(
 }
 
 export interface InventoryReconcileResult {
-  status: 'reconciled' | 'partitioned' | 'already-reconciled' | 'incomplete';
+  status: 'reconciled' | 'partitioned' | 'already-reconciled' | 'incomplete' | 'query-started' | 'query-running' | 'slice-reconciled';
   removed: number;
   /** Keys of the report this message held (one key range's). */
   keysListed?: number;
@@ -241,8 +261,9 @@ export const DEFAULT_KEYS_PER_RECONCILE_MESSAGE = 1_000_000;
  * message per range; each reads the report's rows keeping only its range's keys, reads only its
  * range's findings (one Query of the bucket index), and removes what the deletion rule proves
  * gone (inventory-absence.ts: two consecutive reports, or a HeadObject 404). The last range done
- * marks the report reconciled. Each range still streams every row of the report (parsing, not
- * auditing: ~2.5 µs a row): its time follows the report's rows, its memory does not.
+ * marks the report reconciled. Without an Athena table each range streams every row of the report
+ * (parsing, not auditing: ~2.5 µs a row): its time follows the report's rows, its memory does not;
+ * with one (deps.rangeKeys) it reads its keys from a query's result instead, a slice per message.
  */
 export async function reconcileInventoryReport(deps: InventoryFileAuditDependencies, message: InventoryReconcileMessage): Promise<InventoryReconcileResult> {
   const clock = deps.clock ?? (() => new Date());
@@ -252,6 +273,12 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   if (!progress || progress.filesDone < progress.files) return { status: 'incomplete', removed: 0 };
   const { partition } = message;
   if (!partition) {
+    // The range messages ask Athena for their keys: the table and this report's partition first
+    // (a report swept in full was never diffed, so nothing made them).
+    if (deps.rangeKeys) {
+      const report = await deps.inventory(message.destination).at(message.bucket, message.manifestKey);
+      if (report.manifest.format !== 'ORC') await deps.rangeKeys.prepare(report);
+    }
     const { rows, sampleKeys } = await deps.checkpoints.reportTotals(message.manifestKey);
     const ranges = keyRanges(sampleKeys, rows, keysPerMessage);
     // The plan is a function of the checkpoints, which no longer move: a redelivery plans the same ranges.
@@ -263,6 +290,7 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   const range: KeyRange = { ...(partition.from ? { from: partition.from } : {}), ...(partition.to ? { to: partition.to } : {}) };
   const source = deps.inventory(message.destination);
   const report = await source.at(message.bucket, message.manifestKey);
+  if (deps.rangeKeys && report.manifest.format !== 'ORC') return reconcileRangeFromAthena(deps, deps.rangeKeys, message, partition, report, clock);
   // Bounded memory: this range's keys exactly up to the limit, then a Bloom filter that can only
   // keep a finding one report longer (shared/inventory/listed-keys.ts).
   const listed = listedKeys({ exactLimit: keysPerMessage });
@@ -272,4 +300,112 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at, absence.marked);
   if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);
   return { status: 'reconciled', removed: absence.removed, keysListed: listed.size, partitions: partition.of, absence };
+}
+
+/**
+ * One key range reconciled from Athena's answer rather than by streaming the report: the query of
+ * the range's listed keys (diff-query.ts rangeKeysQuery over the report's partition) is started,
+ * polled by delayed messages as the diff is (a failed, cancelled or late query fails the message:
+ * SQS retries it, and a range never reconciled leaves the report unverified, so the next report is
+ * swept in full; never a verdict, never a skip), then its result file (keys in UTF-8 byte order) is
+ * read a slice at a time (at most rowsPerMessage keys, ranged GETs from a row boundary). Each slice
+ * reconciles the keys from its first (the range's start for the first slice) to its last (the
+ * range's end for the last slice) by the deletion rule (inventory-absence.ts), marks itself done
+ * with its removals (once), then sends the next slice (a chain guarded like the diff's: a redelivery
+ * sends no second one). The last slice marks the range done. So every message is bounded by the
+ * rows-per-message setting, whatever the report's size.
+ */
+async function reconcileRangeFromAthena(
+  deps: InventoryFileAuditDependencies,
+  queries: RangeKeysQueries,
+  message: InventoryReconcileMessage,
+  partition: NonNullable<InventoryReconcileMessage['partition']>,
+  report: InventoryReport,
+  clock: () => Date,
+): Promise<InventoryReconcileResult> {
+  const { bucket, manifestKey } = message;
+  const range: KeyRange = { ...(partition.from ? { from: partition.from } : {}), ...(partition.to ? { to: partition.to } : {}) };
+  const step = message.athena;
+  const send = (next: InventoryReconcileMessage, delaySeconds?: number) =>
+    deps.queue.sendToAuditQueue([JSON.stringify(next)], delaySeconds === undefined ? undefined : { delaySeconds });
+  if (!step) {
+    const queryId = await queries.start(report, { index: partition.index, ...range });
+    await send({ ...message, athena: { step: 'poll', queryId, startedAt: clock().toISOString() } }, queries.pollSeconds);
+    return { status: 'query-started', removed: 0, partitions: partition.of };
+  }
+  if (step.step === 'poll') {
+    const state = await queries.state(step.queryId);
+    if (state.state === 'running') {
+      if (clock().getTime() - Date.parse(step.startedAt) < queries.deadlineMs) {
+        await send(message, queries.pollSeconds);
+        return { status: 'query-running', removed: 0, partitions: partition.of };
+      }
+      await queries.stop(step.queryId);
+      throw new InventoryError('query-failed', `the key range ${partition.index} query ${step.queryId} was still running after ${Math.round(queries.deadlineMs / 1000)} s: stopped`);
+    }
+    if (state.state === 'failed') throw new InventoryError('query-failed', `key range ${partition.index} of ${manifestKey}: ${state.reason}`);
+    await send({ ...message, athena: { step: 'slice', queryId: step.queryId, result: state.result, fromByte: 0, slice: 0 } });
+    return { status: 'query-running', removed: 0, partitions: partition.of };
+  }
+
+  const limits = { ...DEFAULT_SLICE_LIMITS, ...deps.slices };
+  const read = await readResultSlice(queries.resultBytes, step.result, step.fromByte, limits.rowsPerMessage);
+  const where = `s3://${step.result.bucket}/${step.result.key}`;
+  let records = read.records;
+  if (step.fromByte === 0) {
+    if (records[0]?.length !== 1 || records[0][0] !== 'key') throw new InventoryError('data-file-invalid', `${where}: the header is not "key"`);
+    records = records.slice(1);
+  }
+  const keys = records.map((record, i) => {
+    if (record.length !== 1 || !record[0]) throw new InventoryError('data-file-invalid', `${where} from byte ${step.fromByte} row ${i + 1}: not one key`);
+    return record[0];
+  });
+  // The slice's part of the range: from its first key (the range's start for the first slice) to
+  // its last key inclusive (the smallest key after it is the last key followed by U+0000), or the
+  // range's end for the last slice. Keys must come in the order ranges compare them, or an object
+  // listed in the next slice could look unlisted here: checked, never assumed.
+  const from = step.fromKey ?? range.from;
+  for (const [i, key] of keys.entries()) {
+    const before = i === 0 ? from : keys[i - 1];
+    if ((before !== undefined && compareKeys(key, before) < (i === 0 ? 0 : 1)) || !inRange(key, range)) {
+      throw new InventoryError('data-file-invalid', `${where} from byte ${step.fromByte}: key ${JSON.stringify(key)} out of order or outside key range ${partition.index}`);
+    }
+  }
+  if (!read.last && keys.length === 0) throw new InventoryError('data-file-invalid', `${where} from byte ${step.fromByte}: no key before the end`);
+  // A range's start is a key the report's rows were sampled at: in a report of current versions
+  // only, every row is listed, so Athena's answer must start with it. An answer without it (a
+  // partition over the wrong files, an empty one) would make every recorded object look unlisted.
+  const everyRowListed = !report.manifest.columns.includes('IsLatest') && !report.manifest.columns.includes('IsDeleteMarker');
+  if (step.slice === 0 && range.from !== undefined && everyRowListed && keys[0] !== range.from) {
+    throw new InventoryError('query-failed', `${where}: the key range ${partition.index} query does not list ${JSON.stringify(range.from)}, which the report lists: not reconciled from it`);
+  }
+  const to = read.last ? range.to : `${keys.at(-1)!}\u0000`;
+  const part: KeyRange = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+  const at = clock().toISOString();
+  let absence: AbsenceOutcome | undefined;
+  if (!(await deps.progress.rangeSliceDone(manifestKey, partition.index, step.slice))) {
+    const listed = new Set(keys);
+    absence = await removeAbsent({ ...deps, noteMarked: (marked) => deps.progress.noteAbsent(bucket, manifestKey, marked) }, bucket, listed, report, part, clock);
+    // Its marks counted as the streaming ranges count theirs: the next report then reconciles every recorded finding.
+    await deps.progress.markRangeSliceDone(bucket, manifestKey, partition.index, step.slice, absence.removed, keys.length, at, absence.marked);
+  }
+  const removed = absence?.removed ?? 0;
+  if (!read.last) {
+    // Reconciled, then the next slice: the range is done only when every slice before its last is.
+    const chain = `athena-range:${partition.index}:${step.queryId}`;
+    let position = await deps.checkpoints.read(manifestKey, chain);
+    if (position.rowsDone === step.fromByte) {
+      await deps.checkpoints.advance(manifestKey, chain, step.fromByte, read.to, at);
+      position = await deps.checkpoints.read(manifestKey, chain);
+    }
+    if (position.rowsDone === read.to && position.continuationFrom !== read.to) {
+      await send({ ...message, athena: { ...step, fromByte: read.to, slice: step.slice + 1, fromKey: to! } });
+      await deps.checkpoints.continuationSent(manifestKey, chain, read.to);
+    }
+    return { status: 'slice-reconciled', removed, keysListed: keys.length, partitions: partition.of, ...(absence ? { absence } : {}) };
+  }
+  // The range's last slice: its removals were counted by its slices.
+  const after = await deps.progress.markPartitionDone(bucket, manifestKey, partition.index, 0, keys.length, at);
+  if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(bucket, manifestKey, at, after.removed ?? removed);
+  return { status: 'reconciled', removed, keysListed: keys.length, partitions: partition.of, ...(absence ? { absence } : {}) };
 }

@@ -4,8 +4,18 @@
 // count reach the report's file count asks for the report's reconciliation.
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryAll, transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
-import { inventoryFileKey, inventoryPartitionKey, inventoryPk, inventoryReportKey } from '../findings/table.ts';
+import { batchPut, queryAll, queryPages, transactWrite, withRetries } from '../findings/dynamodb-writes.ts';
+import {
+  INVENTORY_ABSENT_PREFIX,
+  inventoryAbsentKey,
+  inventoryCarriedPageKey,
+  inventoryFileKey,
+  inventoryPartitionKey,
+  inventoryPk,
+  inventoryRangeSliceKey,
+  inventoryReportFilesPk,
+  inventoryReportKey,
+} from '../findings/table.ts';
 
 export interface ReportProgress {
   bucket: string;
@@ -38,8 +48,6 @@ export interface ReportProgress {
   diffQueryId?: string;
   /** With `full`: why the report is read in full rather than from its diff. */
   diffFallback?: string;
-  /** Keys this report did not list that no HeadObject could say were gone: marked, and settled by the next report. */
-  absentKeys?: Set<string>;
 }
 
 /**
@@ -181,20 +189,81 @@ export class InventoryReportProgress {
     return recorded.sweepMode === 'athena' ? { mode: 'athena', queryId: recorded.diffQueryId ?? '' } : { mode: 'full', reason: recorded.diffFallback ?? '' };
   }
 
-  /** Notes keys marked absent from this report (ObjectAbsenceMarks): the next report's diff settles them, since a diff names only keys this report listed. */
+  /**
+   * Notes keys marked absent from this report (ObjectAbsenceMarks): the next report's diff settles
+   * them, since a diff names only keys this report listed. One item per key under the report
+   * (INVFILE#… / ABSENT#<sha256 key>), never a set on one item: a throttling storm can mark
+   * thousands of keys, past DynamoDB's 400 KB per item. A put of the same key again writes the same
+   * item: a redelivered page notes nothing twice.
+   */
   async noteAbsent(bucket: string, manifestKey: string, keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await withRetries('UpdateItem', () =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: inventoryReportKey(bucket, manifestKey),
-          UpdateExpression: 'ADD #absent :keys',
-          ExpressionAttributeNames: { '#absent': 'absentKeys' },
-          ExpressionAttributeValues: { ':keys': new Set(keys) },
-        }),
-      ),
-    );
+    const items = [...new Set(keys)].map((key) => ({ ...inventoryAbsentKey(manifestKey, key), bucket, manifestKey, key }));
+    await batchPut(this.documents, this.tableName, items);
+  }
+
+  /**
+   * One page of the keys noted absent from a report (noteAbsent), at most `limit`, after the
+   * position `after` (an earlier page's `next`); `next` is absent when no key can follow.
+   */
+  async absentKeysPage(manifestKey: string, limit: number, after?: string): Promise<{ keys: string[]; next?: string }> {
+    const pk = inventoryReportFilesPk(manifestKey);
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :absent)',
+      ExpressionAttributeValues: { ':pk': pk, ':absent': INVENTORY_ABSENT_PREFIX },
+      ConsistentRead: true,
+      Limit: limit,
+      ...(after ? { ExclusiveStartKey: { pk, sk: after } } : {}),
+    });
+    // The first page only: a message settles one page and sends the next on (bounded whatever the marks).
+    const { value } = await pages.next();
+    await pages.return(undefined);
+    const items = (value ?? []) as { sk: string; key: string }[];
+    const last = items.at(-1);
+    return { keys: items.map((item) => item.key), ...(items.length >= limit && last ? { next: last.sk } : {}) };
+  }
+
+  async carriedPageDone(manifestKey: string, page: number): Promise<boolean> {
+    return this.markerExists(inventoryCarriedPageKey(manifestKey, page));
+  }
+
+  /** Marks one page of the carried marks settled and adds what it removed to the report, once however often it was delivered. */
+  async markCarriedPageDone(bucket: string, manifestKey: string, page: number, removed: number, keys: number, at: string): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, removed);
+  }
+
+  async rangeSliceDone(manifestKey: string, partition: number, slice: number): Promise<boolean> {
+    return this.markerExists(inventoryRangeSliceKey(manifestKey, partition, slice));
+  }
+
+  /** Marks one slice of a key range reconciled and adds what it removed to the report, once however often it was delivered. */
+  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string, absencesMarked = 0): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed, absencesMarked);
+  }
+
+  private async markerExists(key: { pk: string; sk: string }): Promise<boolean> {
+    const { Item } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    return Item !== undefined;
+  }
+
+  /** A done marker and its removals added to the report, in one transaction: a marker already there counts nothing. */
+  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number, absencesMarked = 0): Promise<void> {
+    try {
+      await transactWrite(this.documents, [
+        { Put: { TableName: this.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: inventoryReportKey(bucket, manifestKey),
+            UpdateExpression: 'ADD #removed :removed, #marked :marked',
+            ExpressionAttributeNames: { '#removed': 'removed', '#marked': 'absencesMarked' },
+            ExpressionAttributeValues: { ':removed': removed, ':marked': absencesMarked },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) throw error;
+    }
   }
 
   async markReconcileQueued(bucket: string, manifestKey: string, at: string): Promise<void> {

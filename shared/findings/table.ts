@@ -50,6 +50,13 @@
 //                                                         the row a continuation message was sent for,
 //                                                         and a sample of its keys (partition bounds)
 //   INVFILE#<sha256 manifest> RECONCILED#<partition>      one key range of that report reconciled (once each)
+//   INVFILE#<sha256 manifest> RECONCILED#<partition>#SLICE#<n>  one slice of a key range's listed keys (an Athena
+//                                                         result) reconciled (once each, with removed)
+//   INVFILE#<sha256 manifest> RECONCILED#ABSENT#<page>    one page of the marks carried from the last verified
+//                                                         report settled by that report (once each, with removed)
+//   INVFILE#<sha256 manifest> ABSENT#<sha256 object key>  an object that report did not list and no HeadObject could
+//                                                         say was gone (marked): the next report's diff settles it.
+//                                                         One item per key, not a set on the report's item (400 KB)
 //   ORGSWEEPS                 <runId>                     one Organization sweep run: the accounts in scope, when
 //                                                         their messages were all sent
 //   ORGSWEEP#<runId>          ACCOUNT#<id>                one account of the run: its Regions and buckets, or a gap and why
@@ -165,3 +172,10 @@ export const inventoryFileKey = (manifestKey: string, dataFileKey: string) => ({
 export const inventoryFileCheckpointKey = (manifestKey: string, dataFileKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `CHECKPOINT#${sha256(dataFileKey)}` });
 export const inventoryPartitionKey = (manifestKey: string, partition: number) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `RECONCILED#${String(partition).padStart(6, '0')}` });
 export const inventoryReportFilesPk = (manifestKey: string): string => `INVFILE#${sha256(manifestKey)}`;
+export const INVENTORY_ABSENT_PREFIX = 'ABSENT#';
+export const inventoryAbsentKey = (manifestKey: string, objectKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `${INVENTORY_ABSENT_PREFIX}${sha256(objectKey)}` });
+export const inventoryRangeSliceKey = (manifestKey: string, partition: number, slice: number) => ({
+  pk: `INVFILE#${sha256(manifestKey)}`,
+  sk: `RECONCILED#${String(partition).padStart(6, '0')}#SLICE#${String(slice).padStart(8, '0')}`,
+});
+export const inventoryCarriedPageKey = (manifestKey: string, page: number) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `RECONCILED#ABSENT#${String(page).padStart(8, '0')}` });

@@ -126,3 +126,42 @@ export function athenaInventoryTableDdl(table: AthenaInventoryTable, format: 'CS
 
 export const athenaAddPartition = (table: AthenaInventoryTable, reportFolder: string, hiveLocation: string) =>
   `ALTER TABLE \`${table.database}\`.\`${table.table}\` ADD IF NOT EXISTS PARTITION (dt = ${literal(hivePartition(reportFolder))}) LOCATION ${literal(`${hiveLocation.replace(/\/?$/, '/')}dt=${hivePartition(reportFolder)}/`)}`;
+
+/**
+ * The report's listed keys within one key range of its reconciliation (shared/inventory/key-ranges.ts),
+ * in key order, each once: what a key-range message would otherwise stream the whole report for.
+ * A key is listed as the streaming reconciliation lists it (inventory-file-audit.ts): a row that is
+ * not a delete marker and not a noncurrent version. `report` is any relation of the report's rows
+ * (Athena: athenaReportRelation; the tests: DuckDB over the same files).
+ *
+ * CSV reports hold keys form-encoded (OpenCSVSerde gives the table the encoded text): the key is
+ * decoded in SQL, as row.ts decodes it ('+' a space, then percent-decoding), and the range compared
+ * on decoded keys. `url_decode` exists in both engines, but Trino's (Java's URLDecoder) reads '+'
+ * as a space and DuckDB's leaves it: '+' is made '%20' first, so both decode alike (a literal '+'
+ * is '%2B' in the report). Order: key-ranges.ts and DynamoDB compare keys by their UTF-8 bytes;
+ * Trino compares varchar by Unicode code point, and DuckDB by UTF-8 byte: UTF-8 preserves code
+ * point order, so the three agree on every bound and on ORDER BY (checked in
+ * test/integration/inventory-range-keys-sql.test.ts with keys past the BMP).
+ */
+export function rangeKeysQuery(report: string, columns: readonly string[], format: 'CSV' | 'Parquet', range: { from?: string; to?: string }): string {
+  const names = columns.map(sqlColumnName);
+  const column = (name: string) => `r.${identifier(name)}`;
+  const key = format === 'CSV' ? `url_decode(replace(${column('key')}, '+', '%20'))` : column('key');
+  const text = (name: string) => `lower(CAST(${column(name)} AS varchar))`;
+  const where = [
+    ...(names.includes('is_delete_marker') ? [`(${column('is_delete_marker')} IS NULL OR ${text('is_delete_marker')} <> 'true')`] : []),
+    ...(names.includes('is_latest') ? [`(${column('is_latest')} IS NULL OR ${text('is_latest')} <> 'false')`] : []),
+    ...(range.from !== undefined ? [`${key} >= ${literal(range.from)}`] : []),
+    ...(range.to !== undefined ? [`${key} < ${literal(range.to)}`] : []),
+  ];
+  return [
+    `SELECT DISTINCT ${key} AS ${identifier('key')}`,
+    `FROM (${report}) r`,
+    ...(where.length > 0 ? [`WHERE ${where.join('\n  AND ')}`] : []),
+    `ORDER BY 1`,
+  ].join('\n');
+}
+
+/** A key range's listed keys of one report of the configuration's table, in Athena. */
+export const athenaRangeKeysQuery = (table: AthenaInventoryTable, reportFolder: string, columns: readonly string[], format: 'CSV' | 'Parquet', range: { from?: string; to?: string }) =>
+  rangeKeysQuery(athenaReportRelation(table, reportFolder), columns, format, range);

@@ -49,6 +49,26 @@ export const InventoryReconcileMessageSchema = z.strictObject({
   partition: z
     .strictObject({ index: z.number().int().nonnegative(), of: z.number().int().positive(), from: z.string().min(1).optional(), to: z.string().min(1).optional() })
     .optional(),
+  /**
+   * With an Athena table (SSEGUARD_ATHENA_DIFF_TABLE): the range's listed keys come from a query of
+   * the report's partition, not from streaming the report. Absent: the query is started. `poll`:
+   * one look at it (sent again, delayed, while it runs). `slice`: its result file from byte
+   * `fromByte`, a bounded number of keys, reconciling the keys from `fromKey` (inclusive; absent:
+   * the range's start) up to the slice's last key, or the range's end for the last slice.
+   */
+  athena: z
+    .discriminatedUnion('step', [
+      z.strictObject({ step: z.literal('poll'), queryId: z.string().min(1).max(128), startedAt: z.iso.datetime() }),
+      z.strictObject({
+        step: z.literal('slice'),
+        queryId: z.string().min(1).max(128),
+        result: z.strictObject({ bucket: z.string().min(3), key: z.string().min(1) }),
+        fromByte: z.number().int().nonnegative(),
+        slice: z.number().int().nonnegative(),
+        fromKey: z.string().min(1).optional(),
+      }),
+    ])
+    .optional(),
 });
 export type InventoryReconcileMessage = z.infer<typeof InventoryReconcileMessageSchema>;
 
@@ -91,6 +111,19 @@ export const InventoryDiffMessageSchema = z.discriminatedUnion('step', [
     previousManifestKey: manifestKey,
     /** The slice's place in the chain, from 0: its audit checkpoint and its done marker. */
     slice: z.number().int().nonnegative(),
+  }),
+  /**
+   * Every slice done: the keys the last verified report marked absent are settled a page at a time
+   * (one message per page, the next sent when this one is settled); the last page marks the report verified.
+   */
+  z.strictObject({
+    ...diffOf,
+    step: z.literal('absences'),
+    queryId,
+    previousManifestKey: manifestKey,
+    page: z.number().int().nonnegative(),
+    /** Where the page starts: the sort key of the last mark of the page before it. */
+    after: z.string().min(1).optional(),
   }),
 ]);
 export type InventoryDiffMessage = z.infer<typeof InventoryDiffMessageSchema>;

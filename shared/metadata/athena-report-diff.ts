@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
 import { finished } from './athena-source.ts';
-import { athenaAddPartition, athenaInventoryTableDdl, athenaReportDiffQuery, sqlColumnName, type AthenaInventoryTable } from '../inventory/diff-query.ts';
+import { athenaAddPartition, athenaInventoryTableDdl, athenaRangeKeysQuery, athenaReportDiffQuery, sqlColumnName, type AthenaInventoryTable } from '../inventory/diff-query.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import { rowIdentity, type ReportChanges } from '../inventory/report-diff.ts';
 import type { InventoryReport } from '../inventory/source.ts';
@@ -96,6 +96,37 @@ export async function startReportDiff(athena: AthenaClient, previous: InventoryR
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.table.database },
       ClientRequestToken: createHash('sha256').update(`${previous.location.key}\n${current.location.key}`).digest('hex'),
+      ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
+    }),
+  );
+  if (!id) throw new InventoryError('query-failed', 'Athena started no query (no QueryExecutionId)');
+  return id;
+}
+
+/**
+ * The table and the report's partition, for a report swept in full (no diff started them): short
+ * DDL queries, waited for, as the diff's start runs them ("IF NOT EXISTS": again is harmless).
+ */
+export async function prepareReportTable(athena: AthenaClient, report: InventoryReport, options: AthenaDiffOptions): Promise<void> {
+  if (report.manifest.format === 'ORC') throw new InventoryError('unsupported-format', 'ORC reports are not queried in Athena');
+  const hive = hiveLocation(report);
+  await run(athena, athenaInventoryTableDdl(options.table, report.manifest.format, report.manifest.columns, hive), options);
+  await run(athena, athenaAddPartition(options.table, report.location.folder, hive), options);
+}
+
+/**
+ * Starts the query of one key range's listed keys (diff-query.ts rangeKeysQuery), not waited for:
+ * a delayed message polls it, as the diff's. Its ClientRequestToken is the report's and the range's
+ * identity, so a redelivered range message gets the query already started.
+ */
+export async function startRangeKeys(athena: AthenaClient, report: InventoryReport, range: { index: number; from?: string; to?: string }, options: AthenaDiffOptions): Promise<string> {
+  if (report.manifest.format === 'ORC') throw new InventoryError('unsupported-format', 'ORC reports are not queried in Athena');
+  const { QueryExecutionId: id } = await athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: athenaRangeKeysQuery(options.table, report.location.folder, report.manifest.columns, report.manifest.format, range),
+      WorkGroup: options.workGroup,
+      QueryExecutionContext: { Database: options.table.database },
+      ClientRequestToken: createHash('sha256').update(JSON.stringify(['range-keys', report.location.key, range.index, range.from ?? null, range.to ?? null])).digest('hex'),
       ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
     }),
   );

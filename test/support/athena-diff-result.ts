@@ -3,12 +3,13 @@
 // over the two reports' data files as the emulator delivered them, and its answer is written where
 // Athena writes a SELECT's result, `<output>/<QueryExecutionId>.csv`, in Athena's CSV shape: a
 // header row, every value in double quotes ("" inside), NULL as an empty unquoted field, LF ends.
+// The same for a key range's listed keys (rangeKeysQuery), the full reconciliation's query.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { reportDiffQuery, sqlColumnName } from '../../shared/inventory/diff-query.ts';
+import { rangeKeysQuery, reportDiffQuery, sqlColumnName } from '../../shared/inventory/diff-query.ts';
 import type { InventoryReport } from '../../shared/inventory/source.ts';
 
 async function download(s3: S3Client, report: InventoryReport, dir: string): Promise<string[]> {
@@ -45,6 +46,33 @@ export async function athenaDiffResultCsv(s3: S3Client, previous: InventoryRepor
   } finally {
     connection.closeSync();
   }
+}
+
+/** A report's data files as delivered, in a local folder, as the DuckDB relation Athena's table would be. */
+export async function duckReportRelation(s3: S3Client, report: InventoryReport): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'sseguard-athena-result-'));
+  return relation(report, await download(s3, report, dir));
+}
+
+/** Runs `query` in DuckDB: its answer as Athena's result CSV text. */
+export async function duckAthenaCsv(query: string): Promise<{ csv: string; rows: unknown[][] }> {
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  try {
+    const reader = await connection.runAndReadAll(query);
+    const rows = reader.getRows();
+    const lines = [reader.columnNames().map(athenaCsvField).join(','), ...rows.map((row) => row.map(athenaCsvField).join(','))];
+    return { csv: `${lines.join('\n')}\n`, rows };
+  } finally {
+    connection.closeSync();
+  }
+}
+
+/** The listed keys of one key range of `report` (the real rangeKeysQuery, run by DuckDB), as Athena's result CSV text. */
+export async function athenaRangeKeysResultCsv(s3: S3Client, report: InventoryReport, range: { from?: string; to?: string }): Promise<{ csv: string; keys: string[] }> {
+  if (report.manifest.format === 'ORC') throw new Error('ORC reports are not queried');
+  const { csv, rows } = await duckAthenaCsv(rangeKeysQuery(await duckReportRelation(s3, report), report.manifest.columns, report.manifest.format, range));
+  return { csv, keys: rows.map((row) => String(row[0])) };
 }
 
 /** Writes the result file where Athena would: the query's OutputLocation. */
