@@ -34,7 +34,7 @@ import { policyIdOf } from '../domain/policy-identity.ts';
 import { diffBaseline } from './inventory-baseline.ts';
 import { DEFAULT_SLICE_LIMITS, queueReconcileIfComplete, type InventoryFileAuditDependencies } from './inventory-file-audit.ts';
 import { removeAbsent, type AbsenceOutcome } from './inventory-absence.ts';
-import { auditInventoryRows } from './inventory-scan-run.ts';
+import { auditInventoryRows, collectingHooks } from './inventory-scan-run.ts';
 
 type StartMessage = Extract<InventoryDiffMessage, { step: 'start' }>;
 type PollMessage = Extract<InventoryDiffMessage, { step: 'poll' }>;
@@ -337,20 +337,7 @@ export async function auditInventoryDiffSlice(
       loopDeps,
       rowsSource(report, chunk),
       { bucket, manifestKey, files: [resultFile], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
-      {
-        ...(origin ? { origin } : {}),
-        onTransient: (finding) => void transient.push(finding),
-        onFinding: (finding) => void recorded.push(finding),
-        onSettled: (finding, settled) => {
-          const at = recorded.indexOf(finding);
-          if (at >= 0) recorded.splice(at, 1, settled);
-        },
-        onUnrecorded: (finding) => {
-          const at = recorded.indexOf(finding);
-          if (at >= 0) recorded.splice(at, 1);
-          transient.push(finding);
-        },
-      },
+      collectingHooks(recorded, transient, origin),
     );
     // The checkpoint stays before this chunk: the retry audits it again (what was recorded of it then matches and writes nothing).
     if (transient.length > 0) return result();

@@ -26,7 +26,7 @@ import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import type { RequestAuditDependencies } from './audit-batch.ts';
 import { listedKeys } from '../inventory/listed-keys.ts';
-import { auditInventoryRows } from './inventory-scan-run.ts';
+import { auditInventoryRows, collectingHooks } from './inventory-scan-run.ts';
 import { removeAbsent, type AbsenceOutcome } from './inventory-absence.ts';
 import type { ObjectAbsenceMarks } from '../findings/absence-marks.ts';
 import { compareKeys, inRange, keyRanges, type KeyRange } from '../inventory/key-ranges.ts';
@@ -196,21 +196,7 @@ export async function auditInventoryFile(
       deps.baseline ? { ...deps, baseline: { ...deps.baseline, reports: source, ...(message.recheckSince ? { recheckSince: message.recheckSince } : {}) } } : deps,
       cursor.slice(Math.min(limits.rowsPerCheckpoint, limits.rowsPerMessage - (before - from))),
       { bucket: message.bucket, manifestKey: message.manifestKey, files: [file], chunkSize: limits.rowsPerCheckpoint, ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) },
-      {
-        ...(origin ? { origin } : {}),
-        onTransient: (finding) => void transient.push(finding),
-        onFinding: (finding) => void recorded.push(finding),
-        onSettled: (finding, settled) => {
-          const at = recorded.indexOf(finding);
-          if (at >= 0) recorded.splice(at, 1, settled);
-        },
-        // Not recorded as it stands, and a fresh HeadObject could not settle it: the message is retried, the checkpoint stays.
-        onUnrecorded: (finding) => {
-          const at = recorded.indexOf(finding);
-          if (at >= 0) recorded.splice(at, 1);
-          transient.push(finding);
-        },
-      },
+      collectingHooks(recorded, transient, origin),
     );
     stats = addStats(stats, scan.stats);
     if (tally.baseline?.fallback) fullReadBecause = tally.baseline.fallback;

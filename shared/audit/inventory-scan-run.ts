@@ -157,6 +157,28 @@ export type InventoryAuditDependencies = Omit<InventoryScanDependencies, 'invent
 
 
 /** What the one inventory audit loop hands back to its driver for each row it keeps. */
+/**
+ * The hooks of a worker's slice: what was recorded (a settled finding in place of the one handed
+ * back) and what a retry could change (transient, or not recorded as it stands: the slice's message
+ * is retried, its checkpoint stays).
+ */
+export function collectingHooks(recorded: Finding[], transient: Finding[], origin?: { account: string; region: string }): InventoryAuditHooks {
+  return {
+    ...(origin ? { origin } : {}),
+    onTransient: (finding) => void transient.push(finding),
+    onFinding: (finding) => void recorded.push(finding),
+    onSettled: (finding, settled) => {
+      const at = recorded.indexOf(finding);
+      if (at >= 0) recorded.splice(at, 1, settled);
+    },
+    onUnrecorded: (finding) => {
+      const at = recorded.indexOf(finding);
+      if (at >= 0) recorded.splice(at, 1);
+      transient.push(finding);
+    },
+  };
+}
+
 export interface InventoryAuditHooks {
   /** A row the driver leaves out (outside the scan's prefix): not counted, not recorded. */
   includes?(audit: InventoryAudit): boolean;
