@@ -347,7 +347,9 @@ export async function scanCommand(configIn: Config, options: ScanCommandOptions,
     if (heldElsewhere.length > 0) await write(out, `\nNot fixed here: another live run holds the fix (rerun after its lease ends):\n${heldElsewhere.map((line) => `  ${line}`).join('\n')}\n`);
     if (remediation.batch) await write(out, renderBatchJobs(batchJobs, planLines));
     if (delivery) await write(out, renderDelivery(delivery));
-    if (result.notAudited > 0) await write(out, renderNotAudited(result.notAudited, notAuditedJson));
+    // Objects kept unanswered by the reconciliation count as not audited too; they have their own lines above.
+    const rowsNotAudited = result.notAudited - (absence?.keptUnanswered ?? 0);
+    if (rowsNotAudited > 0) await write(out, renderNotAudited(rowsNotAudited, notAuditedJson));
     if (interruptedLine) await write(out, `\n${interruptedLine}\n`);
   }
   if (emptyRun) console.error(`sseguard: error: no objects under s3://${result.bucket}/${result.prefix} (nothing was audited; --allow-empty accepts that)`);

@@ -403,6 +403,8 @@ export async function scanFromInventory(
         leaveMarks: !options.prefix && (baseline ? verifies : true),
       });
       removed = absence.removed;
+      // Their existence is unknown this run: the run record and its `Run Completed` event say partial, not complete.
+      result.notAudited += absence.keptUnanswered;
     } else {
       // The metadata table: one answer decides (its lag is in its date). An incremental run's only
       // candidates are the keys its journal named that the live table no longer lists.
