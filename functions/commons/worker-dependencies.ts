@@ -87,7 +87,7 @@ function athenaDiff(current: ReturnType<typeof handlerRuntime>): Pick<WorkerDepe
     // A report swept in full asks Athena for each key range's listed keys: no message streams the report.
     rangeKeys: {
       prepare: (report) => prepareReportTable(athena, report, options),
-      start: (report, range) => startRangeKeys(athena, report, range, options),
+      start: (report, range, attempt) => startRangeKeys(athena, report, range, options, attempt),
       state: (queryId) => reportDiffState(athena, queryId),
       stop: (queryId) => stopReportDiff(athena, queryId),
       resultBytes: (result, from) => rangedObjectBytes(current.clients.s3, result.bucket, result.key, undefined, from),

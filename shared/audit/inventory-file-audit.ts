@@ -76,8 +76,8 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
 export interface RangeKeysQueries {
   /** The table and the report's partition (DDL, waited for): once, by the message that plans the ranges. */
   prepare(report: InventoryReport): Promise<void>;
-  /** Starts the range's query (a stable ClientRequestToken: a redelivery gets the same query). */
-  start(report: InventoryReport, range: { index: number } & KeyRange): Promise<string>;
+  /** Starts the range's query (a stable ClientRequestToken per attempt: a redelivery gets the same query). */
+  start(report: InventoryReport, range: { index: number } & KeyRange, attempt?: number): Promise<string>;
   state(queryId: string): Promise<DiffQueryState>;
   stop(queryId: string): Promise<void>;
   resultBytes: ResultBytes;
@@ -301,6 +301,9 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
  * sends no second one). The last slice marks the range done. So every message is bounded by the
  * rows-per-message setting, whatever the report's size.
  */
+/** Queries one key range's keys may take: a failed or late one is started again until this many have been. */
+export const RANGE_QUERY_ATTEMPTS = 3;
+
 async function reconcileRangeFromAthena(
   deps: InventoryFileAuditDependencies,
   queries: RangeKeysQueries,
@@ -321,15 +324,26 @@ async function reconcileRangeFromAthena(
   }
   if (step.step === 'poll') {
     const state = await queries.state(step.queryId);
+    let failure: string | undefined;
     if (state.state === 'running') {
       if (clock().getTime() - Date.parse(step.startedAt) < queries.deadlineMs) {
         await send(message, queries.pollSeconds);
         return { status: 'query-running', removed: 0, partitions: partition.of };
       }
       await queries.stop(step.queryId);
-      throw new InventoryError('query-failed', `the key range ${partition.index} query ${step.queryId} was still running after ${Math.round(queries.deadlineMs / 1000)} s: stopped`);
+      failure = `the key range ${partition.index} query ${step.queryId} was still running after ${Math.round(queries.deadlineMs / 1000)} s: stopped`;
+    } else if (state.state === 'failed') {
+      failure = `key range ${partition.index} of ${manifestKey}: ${state.reason}`;
     }
-    if (state.state === 'failed') throw new InventoryError('query-failed', `key range ${partition.index} of ${manifestKey}: ${state.reason}`);
+    if (failure) {
+      // A new query, a few times (Athena's own failures can pass); then the message fails (SQS retries it, then the DLQ). Never a verdict.
+      const attempt = (step.attempt ?? 1) + 1;
+      if (attempt > RANGE_QUERY_ATTEMPTS) throw new InventoryError('query-failed', `${failure} (attempt ${attempt - 1} of ${RANGE_QUERY_ATTEMPTS})`);
+      const queryId = await queries.start(report, { index: partition.index, ...range }, attempt);
+      await send({ ...message, athena: { step: 'poll', queryId, startedAt: clock().toISOString(), attempt } }, queries.pollSeconds);
+      return { status: 'query-started', removed: 0, partitions: partition.of };
+    }
+    if (state.state !== 'succeeded') throw new InventoryError('query-failed', `key range ${partition.index} of ${manifestKey}: no result`);
     await send({ ...message, athena: { step: 'slice', queryId: step.queryId, result: state.result, fromByte: 0, slice: 0 } });
     return { status: 'query-running', removed: 0, partitions: partition.of };
   }

@@ -58,7 +58,8 @@ export const InventoryReconcileMessageSchema = z.strictObject({
    */
   athena: z
     .discriminatedUnion('step', [
-      z.strictObject({ step: z.literal('poll'), queryId: z.string().min(1).max(128), startedAt: z.iso.datetime() }),
+      // `attempt`: which query of the range this is (absent: the first); a failed or late one is started again, a few times.
+      z.strictObject({ step: z.literal('poll'), queryId: z.string().min(1).max(128), startedAt: z.iso.datetime(), attempt: z.number().int().min(2).max(10).optional() }),
       z.strictObject({
         step: z.literal('slice'),
         queryId: z.string().min(1).max(128),

@@ -119,14 +119,15 @@ export async function prepareReportTable(athena: AthenaClient, report: Inventory
  * a delayed message polls it, as the diff's. Its ClientRequestToken is the report's and the range's
  * identity, so a redelivered range message gets the query already started.
  */
-export async function startRangeKeys(athena: AthenaClient, report: InventoryReport, range: { index: number; from?: string; to?: string }, options: AthenaDiffOptions): Promise<string> {
+export async function startRangeKeys(athena: AthenaClient, report: InventoryReport, range: { index: number; from?: string; to?: string }, options: AthenaDiffOptions, attempt = 1): Promise<string> {
   if (report.manifest.format === 'ORC') throw new InventoryError('unsupported-format', 'ORC reports are not queried in Athena');
   const { QueryExecutionId: id } = await athena.send(
     new StartQueryExecutionCommand({
       QueryString: athenaRangeKeysQuery(options.table, report.location.folder, report.manifest.columns, report.manifest.format, range),
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.table.database },
-      ClientRequestToken: createHash('sha256').update(JSON.stringify(['range-keys', report.location.key, range.index, range.from ?? null, range.to ?? null])).digest('hex'),
+      // A later attempt (the earlier query failed) is a new query: its token names the attempt.
+      ClientRequestToken: createHash('sha256').update(JSON.stringify(['range-keys', report.location.key, range.index, range.from ?? null, range.to ?? null, ...(attempt > 1 ? [attempt] : [])])).digest('hex'),
       ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
     }),
   );

@@ -32,6 +32,7 @@ import { createBucket, putObject } from '../support/aws-fixtures.ts';
 import { athenaRangeKeysResultCsv, putAthenaResult } from '../support/athena-diff-result.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
+import { RANGE_QUERY_ATTEMPTS } from '../../shared/audit/inventory-file-audit.ts';
 
 const emulator = inject('emulatorEndpoint');
 const DESTINATION = 'inv-ranges-reports';
@@ -65,8 +66,10 @@ const GONE = ['c-gone-404', 'f-gone-throttled'];
 
 /** Each reconcile message's step, as the worker took it. */
 const seen: string[] = [];
-/** Range queries the test stops before their first poll (Athena then says CANCELLED). */
-let stopRangeQueries = false;
+/** Range queries the test stops before their first poll (Athena then says CANCELLED): every one, or only each range's first. */
+let stopRangeQueries: false | 'every' | 'first' = false;
+/** Which attempts of each range's query were polled (a plan sent twice runs two chains: moto ignores ClientRequestToken). */
+const queriesOf = new Map<number, Set<number>>();
 /** Range queries answered with no key at all (as a partition over the wrong files would be). */
 let emptyAnswers = false;
 /** Crash the first slice that removed something, after its removals and before its done marker (a Lambda timeout). */
@@ -81,7 +84,8 @@ async function beforeMessage(body: string): Promise<void> {
   const { partition, athena: step } = parsed.message;
   seen.push(!partition ? 'plan' : !step ? `range ${partition.index} start` : step.step === 'poll' ? `range ${partition.index} poll` : `range ${partition.index} slice ${step.slice}`);
   if (!partition || step?.step !== 'poll') return;
-  if (stopRangeQueries) {
+  queriesOf.set(partition.index, (queriesOf.get(partition.index) ?? new Set()).add(step.attempt ?? 1));
+  if (stopRangeQueries === 'every' || (stopRangeQueries === 'first' && step.attempt === undefined)) {
     await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: step.queryId }));
     return;
   }
@@ -192,10 +196,11 @@ describe('key-range reconciliation from Athena (a report swept in full)', () => 
     expect(history.filter((h) => h.removed)).toHaveLength(1);
   }, 180_000);
 
-  test('a range query that fails (cancelled) fails its message on every delivery: nothing removed, the report not verified (never a verdict, never a silent skip)', async () => {
+  test('a range query that fails (cancelled) is started again, a new query each time; after the third the message fails on every delivery: nothing removed, the report not verified (never a verdict, never a silent skip)', async () => {
     const bucket = 'inv-ranges-failing';
-    stopRangeQueries = true;
+    stopRangeQueries = 'every';
     seen.length = 0;
+    queriesOf.clear();
     try {
       const manifestKey = await firstReport(bucket);
       const failures = await drainQueue(sqs, queueUrl, worker, context, 200);
@@ -204,12 +209,33 @@ describe('key-range reconciliation from Athena (a report swept in full)', () => 
       const polls = seen.filter((s) => /poll/.test(s));
       expect(polls.length).toBeGreaterThan(new Set(polls).size);
       expect(seen.some((s) => /slice/.test(s))).toBe(false);
+      expect(queriesOf.size).toBeGreaterThan(0);
+      for (const attempts of queriesOf.values()) expect([...attempts].sort()).toEqual(Array.from({ length: RANGE_QUERY_ATTEMPTS }, (_, i) => i + 1));
       const progress = await new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(bucket, manifestKey);
       expect(progress?.reconciledAt).toBeUndefined();
       expect(progress?.partitionsDone ?? 0).toBe(0);
       const after = await states(bucket);
       expect([...after.keys()].sort()).toEqual([...LISTED, ...GONE].sort());
       for (const key of GONE) expect(after.get(key)?.absentFrom).toBeUndefined();
+    } finally {
+      stopRangeQueries = false;
+    }
+  }, 180_000);
+
+  test('a range query cancelled once is started again and its answer reconciles the range: the object gone is removed on a 404', async () => {
+    const bucket = 'inv-ranges-retried';
+    stopRangeQueries = 'first';
+    queriesOf.clear();
+    try {
+      const manifestKey = await firstReport(bucket);
+      const failures = await drainQueue(sqs, queueUrl, worker, context, 200);
+      expect(failures).toEqual([]);
+      expect(queriesOf.size).toBeGreaterThan(0);
+      for (const attempts of queriesOf.values()) expect([...attempts].sort()).toEqual([1, 2]);
+      const progress = await new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(bucket, manifestKey);
+      expect(progress?.reconciledAt).toBeDefined();
+      const after = await states(bucket);
+      expect(after.has('c-gone-404')).toBe(false);
     } finally {
       stopRangeQueries = false;
     }
