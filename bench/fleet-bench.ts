@@ -266,6 +266,11 @@ async function bench(options: Options): Promise<void> {
   const parsing = await measureParsing({ rows: options.parseRows, formats: ['csv', 'parquet'], rounds: options.parseRounds, log: (line) => log(`  ${line}`) });
   log(`Lambda messages: every worker message of a report of ${options.messageRows.join(' and ')} rows (findings in memory)…`);
   const messages = await measureMessages({ rows: options.messageRows, ...MESSAGE_LIMITS });
+  log('Lambda messages with the Athena setting: the second report swept from its diff, and a first report\'s key ranges from Athena…');
+  const athenaMessages = {
+    diff: await measureMessages({ rows: options.messageRows, ...MESSAGE_LIMITS, diff: true }),
+    ranges: await measureMessages({ rows: options.messageRows, ...MESSAGE_LIMITS, athenaRanges: true }),
+  };
 
   const emulator = await startEmulator({ port: await freePort() });
   const proxy = await startFaultProxy({ target: emulator.endpoint });
@@ -364,7 +369,7 @@ async function bench(options: Options): Promise<void> {
 
     const sweeps = [headSweep, firstSweep, secondSweep];
     const projections = { headSweep: project(headSweep), firstInventorySweep: project(firstSweep, reportSizes[0]), secondInventorySweep: project(secondSweep, reportSizes[1]) };
-    report(options, command, { seed, churn, reportSizes, deliverySeconds, parsing, messages, headSweep, firstSweep, secondSweep, sweeps, projections });
+    report(options, command, { seed, churn, reportSizes, deliverySeconds, parsing, messages, athenaMessages, headSweep, firstSweep, secondSweep, sweeps, projections });
   } finally {
     await proxy.close();
     await emulator.stop();
@@ -378,6 +383,8 @@ interface Figures {
   deliverySeconds: number[];
   parsing: ParseFigures[];
   messages: MessageFigures[];
+  /** The same reports with SSEGUARD_ATHENA_DIFF_TABLE: swept from the diff (`diff`), and a first report's key ranges from Athena (`ranges`). */
+  athenaMessages: { diff: MessageFigures[]; ranges: MessageFigures[] };
   headSweep: Sweep;
   firstSweep: Sweep;
   secondSweep: Sweep;
@@ -432,6 +439,15 @@ function report(options: Options, command: string, f: Figures): void {
   const lambda = projectMessages(f.messages.at(-1)!);
   out.push(`Projected at 1 billion objects (1,000,000 keys per reconcile message, ${lambda.concurrency} concurrent workers): data-file messages ${lambda.dataFileLambdaSeconds} Lambda-s; ` +
     `${lambda.reconcileRanges} key ranges of ${lambda.reconcileSecondsPerMessage} s each (${lambda.reconcileLambdaSeconds} Lambda-s); wall ${lambda.wallHours} h.`);
+  out.push(`With the Athena setting (SSEGUARD_ATHENA_DIFF_TABLE; Athena's own work not counted): the second report swept from its diff (slices of its result, data files in re-check-only mode), and a first report's key ranges from Athena:`);
+  out.push(table([
+    ['rows', 'diff slices', 'max s', 'max rows', 're-check data-file max s', 'key-range msgs', 'max s', 'max keys read'],
+    ...f.athenaMessages.diff.map((d, i) => {
+      const r = f.athenaMessages.ranges[i]!;
+      return [String(d.rows), String(d.messages.diffSlices ?? 0), String(d.maxDiffSliceMessage?.seconds ?? 0), String(d.maxDiffSliceMessage?.rows ?? 0), String(d.maxDataFileMessage.seconds),
+        String(r.rangeMessages ?? 0), String(r.maxRangeSliceMessage?.seconds ?? 0), String(r.maxRangeSliceMessage?.keys ?? 0)];
+    }),
+  ]));
   out.push('');
   const targets = checkTargets(f);
   for (const t of targets) out.push(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.actual} (target ${t.wanted})`);
@@ -463,7 +479,7 @@ function report(options: Options, command: string, f: Figures): void {
         secondInventorySweep: sweepJson(f.secondSweep),
         projection: { prices: { date: PRICES.date, region: PRICES.region }, ...f.projections },
         parsing: f.parsing,
-        lambdaMessages: { limits: MESSAGE_LIMITS, sizes: f.messages, projection: projectMessages(f.messages.at(-1)!) },
+        lambdaMessages: { limits: MESSAGE_LIMITS, sizes: f.messages, projection: projectMessages(f.messages.at(-1)!), athena: f.athenaMessages },
         targets: Object.fromEntries(targets.map((t) => [t.name, { pass: t.pass, actual: t.actual, target: t.wanted }])),
       },
     })}\n`);
@@ -487,6 +503,16 @@ function checkTargets(f: Figures) {
     { name: `slowest data-file message, ${large.rows} / ${small.rows} rows`, pass: timeRatio <= 2 && large.maxDataFileMessage.rows <= MESSAGE_LIMITS.rowsPerMessage, actual: `${timeRatio}× (${small.maxDataFileMessage.seconds} s → ${large.maxDataFileMessage.seconds} s, ${large.maxDataFileMessage.rows} rows)`, wanted: '≤ 2× (bounded, whatever the bucket)' },
     { name: 'report keys held by one reconcile message', pass: f.messages.every((m) => m.maxKeysHeld <= MESSAGE_LIMITS.keysPerMessage), actual: f.messages.map((m) => m.maxKeysHeld).join(', '), wanted: `≤ ${MESSAGE_LIMITS.keysPerMessage}` },
   );
+  // With Athena no message streams a report: the slowest one stays flat at ten times the report (a small floor absorbs timer noise).
+  const slowest = (figures: MessageFigures[], of: (m: MessageFigures) => number) => figures.map(of);
+  for (const [name, times] of [
+    ['slowest diff slice message', slowest(f.athenaMessages.diff, (m) => m.maxDiffSliceMessage?.seconds ?? 0)],
+    ['slowest re-check data-file message', slowest(f.athenaMessages.diff, (m) => m.maxDataFileMessage.seconds)],
+    ['slowest key-range message from Athena', slowest(f.athenaMessages.ranges, (m) => m.maxRangeSliceMessage?.seconds ?? 0)],
+  ] as const) {
+    const ratio = round(times.at(-1)! / Math.max(times[0]!, 0.05), 2);
+    targets.push({ name: `${name}, ${large.rows} / ${small.rows} rows (Athena setting)`, pass: ratio <= 2, actual: `${ratio}× (${times.join(' s → ')} s)`, wanted: '≤ 2× (bounded, whatever the bucket)' });
+  }
   for (const format of new Set(f.parsing.map((p) => p.format))) {
     const sizes = f.parsing.filter((p) => p.format === format).sort((a, b) => a.rows - b.rows);
     if (sizes.length < 2) continue;
