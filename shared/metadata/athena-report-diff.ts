@@ -31,16 +31,24 @@ export interface AthenaDiffOptions {
 export const hiveLocation = (report: InventoryReport) =>
   `s3://${report.destination.bucket}/${report.destination.prefix ? `${report.destination.prefix}/` : ''}${report.manifest.sourceBucket}/${report.location.configId}/hive/`;
 
-async function run(athena: AthenaClient, query: string, options: AthenaDiffOptions): Promise<string> {
+/** Starts one query in the table's database; `token` (ClientRequestToken) makes a repeated start the same query. Not waited for. */
+async function startQuery(athena: AthenaClient, query: string, options: AthenaDiffOptions, token?: string): Promise<string> {
   const { QueryExecutionId: id } = await athena.send(
     new StartQueryExecutionCommand({
       QueryString: query,
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.table.database },
+      ...(token ? { ClientRequestToken: token } : {}),
       ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
     }),
   );
   if (!id) throw new InventoryError('query-failed', 'Athena started no query (no QueryExecutionId)');
+  return id;
+}
+
+/** Starts a query and waits for it to end. */
+async function run(athena: AthenaClient, query: string, options: AthenaDiffOptions): Promise<string> {
+  const id = await startQuery(athena, query, options);
   await finished(athena, id, options);
   return id;
 }
@@ -90,17 +98,12 @@ export async function startReportDiff(athena: AthenaClient, previous: InventoryR
   const hive = hiveLocation(current);
   await run(athena, athenaInventoryTableDdl(options.table, current.manifest.format, current.manifest.columns, hive), options);
   for (const report of [previous, current]) await run(athena, athenaAddPartition(options.table, report.location.folder, hive), options);
-  const { QueryExecutionId: id } = await athena.send(
-    new StartQueryExecutionCommand({
-      QueryString: athenaReportDiffQuery(options.table, previous.location.folder, current.location.folder, current.manifest.columns),
-      WorkGroup: options.workGroup,
-      QueryExecutionContext: { Database: options.table.database },
-      ClientRequestToken: createHash('sha256').update(`${previous.location.key}\n${current.location.key}`).digest('hex'),
-      ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
-    }),
+  return startQuery(
+    athena,
+    athenaReportDiffQuery(options.table, previous.location.folder, current.location.folder, current.manifest.columns),
+    options,
+    createHash('sha256').update(`${previous.location.key}\n${current.location.key}`).digest('hex'),
   );
-  if (!id) throw new InventoryError('query-failed', 'Athena started no query (no QueryExecutionId)');
-  return id;
 }
 
 /**
@@ -121,18 +124,13 @@ export async function prepareReportTable(athena: AthenaClient, report: Inventory
  */
 export async function startRangeKeys(athena: AthenaClient, report: InventoryReport, range: { index: number; from?: string; to?: string }, options: AthenaDiffOptions, attempt = 1): Promise<string> {
   if (report.manifest.format === 'ORC') throw new InventoryError('unsupported-format', 'ORC reports are not queried in Athena');
-  const { QueryExecutionId: id } = await athena.send(
-    new StartQueryExecutionCommand({
-      QueryString: athenaRangeKeysQuery(options.table, report.location.folder, report.manifest.columns, report.manifest.format, range),
-      WorkGroup: options.workGroup,
-      QueryExecutionContext: { Database: options.table.database },
-      // A later attempt (the earlier query failed) is a new query: its token names the attempt.
-      ClientRequestToken: createHash('sha256').update(JSON.stringify(['range-keys', report.location.key, range.index, range.from ?? null, range.to ?? null, ...(attempt > 1 ? [attempt] : [])])).digest('hex'),
-      ...(options.outputLocation ? { ResultConfiguration: { OutputLocation: options.outputLocation } } : {}),
-    }),
+  return startQuery(
+    athena,
+    athenaRangeKeysQuery(options.table, report.location.folder, report.manifest.columns, report.manifest.format, range),
+    options,
+    // A later attempt (the earlier query failed) is a new query: its token names the attempt.
+    createHash('sha256').update(JSON.stringify(['range-keys', report.location.key, range.index, range.from ?? null, range.to ?? null, ...(attempt > 1 ? [attempt] : [])])).digest('hex'),
   );
-  if (!id) throw new InventoryError('query-failed', 'Athena started no query (no QueryExecutionId)');
-  return id;
 }
 
 export type DiffQueryState =
