@@ -70,6 +70,15 @@ const FAULTS: [string, () => FaultRule][] = [
   ['the data file never answered', () => ({ service: 's3', operation: 'GetObject', path: dataPath(), rate: 1, kind: 'black-hole' })],
 ];
 
+/** Waits until the wall clock is past the second of each key's LastModified. */
+async function nextSecondAfter(keys: string[]): Promise<void> {
+  for (const k of keys) {
+    const { LastModified } = await writer.s3.send(new HeadObjectCommand({ Bucket: SOURCE, Key: k }));
+    const wait = LastModified!.getTime() + 1000 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));
+  }
+}
+
 beforeAll(async () => {
   proxy = await startFaultProxy({ target: emulator });
   const runtime = atEmulator();
@@ -87,7 +96,12 @@ beforeAll(async () => {
   const baseline = await scanInventory(emulator);
   expect(baseline.stderr).toBe('');
   expect(baseline.code).toBe(0);
-  // Two objects change encryption; the next report says so, and a clean read records it.
+  // Two objects change encryption; the next report says so, and a clean read records it. The
+  // rewrites land in a later second than the recorded versions (LastModified has one-second
+  // resolution), so the report alone orders them: only the test below that forces the same second
+  // on obj-00 needs a HeadObject to settle the order. In the same second, obj-01 too would be
+  // HEADed, which a fast machine did once.
+  await nextSecondAfter(['obj-00', 'obj-01']);
   await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-00', Body: 'now kms', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.arn }));
   await writer.s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'obj-01', Body: 'now s3', ServerSideEncryption: 'AES256' }));
   report = (await deliverInventory(emulator, { bucket: SOURCE }))[0]!;
