@@ -5,10 +5,13 @@
 // | # | recorded object (reconcile.ts says the report could have listed it and did not)  | outcome |
 // |---|-----------------------------------------------------------------------------------|---------|
 // | 1 | listed by the report                                                              | kept; a mark of an earlier absence is cleared |
-// | 2 | marked absent from an earlier report (the last one reconciled did not list it either) | removed: two consecutive reports |
+// | 2 | marked absent from the last verified report (the one before this)                 | removed: two consecutive reports |
 // | 3 | HeadObject answers 404 (or 405: a delete marker)                                  | removed |
 // | 4 | HeadObject reads it                                                               | kept: the report missed it; no mark |
 // | 5 | HeadObject throttled, failing, timed out or denied                               | kept, marked absent from this report: never taken for a 404; a coverage gap |
+// A mark from any other report (a run that crashed before its report was verified; a report whose
+// diff never read the state again to clear it) is stale: the object may have been listed since, so
+// it is asked about again by HeadObject (rows 3–5), never removed on that mark.
 import type { Finding } from '../domain/finding.ts';
 import type { ObjectAbsenceMarks } from '../findings/absence-marks.ts';
 import type { FindingsStore, StoredFinding } from '../findings/store.ts';
@@ -62,6 +65,12 @@ export interface AbsenceRun {
    * that says so, leaves none (the object is asked about again; never removed on a stale mark).
    */
   leaveMarks?: boolean;
+  /**
+   * The date of the bucket's last verified report before this one: a mark from it, and from no other
+   * report, makes this report the second consecutive one (row 2). Undefined when there is none: every
+   * mark is then asked about by HeadObject.
+   */
+  previousReportDate: string | undefined;
 }
 
 export const emptyAbsenceOutcome = (): AbsenceOutcome => ({
@@ -119,7 +128,7 @@ export async function settleAbsent(
       const presence = { key: state.key, firstSeen: state.firstSeen, auditedAt: state.auditedAt, ...(state.lastModified ? { lastModified: state.lastModified } : {}) };
       if (reconcile(presence, false, scope) !== 'gone') continue;
       outcome.notListed += 1;
-      if (state.absentFrom && state.absentFrom < reportDate) {
+      if (state.absentFrom !== undefined && state.absentFrom === run.previousReportDate && state.absentFrom < reportDate) {
         outcome.removedBySecondReport += 1;
         gone.push(removal(state, `nor in the report of ${state.absentFrom}`, report, clock));
         continue;
@@ -166,6 +175,7 @@ export function removeAbsent(
   report: InventoryReport,
   range: KeyRange,
   clock: () => Date,
+  previousReportDate: string | undefined,
 ): Promise<AbsenceOutcome> {
-  return settleAbsent(deps, statesWhere(deps.store.findings({ bucket, keyRange: range }), (state) => inRange(state.key, range)), { bucket, listed, report, clock });
+  return settleAbsent(deps, statesWhere(deps.store.findings({ bucket, keyRange: range }), (state) => inRange(state.key, range)), { bucket, listed, report, clock, previousReportDate });
 }

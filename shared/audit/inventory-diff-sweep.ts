@@ -222,7 +222,7 @@ export async function settleCarriedAbsences(deps: InventoryDiffSweepDependencies
         }
       },
     };
-    const outcome = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, bucket, { has: () => false }, report, {}, clock);
+    const outcome = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, bucket, { has: () => false }, report, {}, clock, previous?.reportDate);
     removed = outcome.removed;
     await deps.progress.markCarriedPageDone(bucket, manifestKey, message.page, removed, page.keys.length, clock().toISOString());
   }
@@ -365,7 +365,9 @@ export async function auditInventoryDiffSlice(
     },
   };
   const noteMarked = (keys: string[]) => deps.progress.noteAbsent(bucket, manifestKey, keys);
-  const absence = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence, noteMarked }, bucket, { has: () => false }, report, {}, clock);
+  // The report the diff compared with: only its marks make this report the second consecutive one.
+  const previousReportDate = (await deps.progress.progress(bucket, message.previousManifestKey))?.reportDate;
+  const absence = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence, noteMarked }, bucket, { has: () => false }, report, {}, clock, previousReportDate);
 
   const at = clock().toISOString();
   // The slice done, with what it removed; the last slice says how many there are.

@@ -54,7 +54,7 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
   progress: Pick<
     InventoryReportProgress,
-    'fileDone' | 'markFileDone' | 'progress' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent' | 'rangeSliceDone' | 'markRangeSliceDone'
+    'fileDone' | 'markFileDone' | 'progress' | 'lastVerified' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent' | 'rangeSliceDone' | 'markRangeSliceDone'
   >;
   checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent' | 'reportTotals'>;
   /** Marks of objects a report did not list and no HeadObject could say were gone. */
@@ -281,7 +281,8 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   // keep a finding one report longer (shared/inventory/listed-keys.ts).
   const listed = listedKeys({ exactLimit: keysPerMessage });
   for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false && inRange(row.key, range)) listed.add(row.key);
-  const absence = await removeAbsent({ ...deps, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock);
+  const previousReportDate = (await deps.progress.lastVerified(message.bucket, report.manifest.createdAt))?.reportDate;
+  const absence = await removeAbsent({ ...deps, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock, previousReportDate);
   const at = clock().toISOString();
   const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at, absence.marked);
   if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);
@@ -385,7 +386,8 @@ async function reconcileRangeFromAthena(
   let absence: AbsenceOutcome | undefined;
   if (!(await deps.progress.rangeSliceDone(manifestKey, partition.index, step.slice))) {
     const listed = new Set(keys);
-    absence = await removeAbsent({ ...deps, noteMarked: (marked) => deps.progress.noteAbsent(bucket, manifestKey, marked) }, bucket, listed, report, part, clock);
+    const previousReportDate = (await deps.progress.lastVerified(bucket, report.manifest.createdAt))?.reportDate;
+    absence = await removeAbsent({ ...deps, noteMarked: (marked) => deps.progress.noteAbsent(bucket, manifestKey, marked) }, bucket, listed, report, part, clock, previousReportDate);
     // Its marks counted as the streaming ranges count theirs: the next report then reconciles every recorded finding.
     await deps.progress.markRangeSliceDone(bucket, manifestKey, partition.index, step.slice, absence.removed, keys.length, at, absence.marked);
   }

@@ -401,6 +401,8 @@ export async function scanFromInventory(
         // verified report that left marks does (inventory-baseline.ts); after a --prefix run or an
         // unverified one a diff may not, so those leave none.
         leaveMarks: !options.prefix && (baseline ? verifies : true),
+        // The verified report this one follows (diffed against, or read in full after it): only its marks are a first absence.
+        previousReportDate: tally.baseline?.previous?.reportDate,
       });
       removed = absence.removed;
       // Their existence is unknown this run: the run record and its `Run Completed` event say partial, not complete.

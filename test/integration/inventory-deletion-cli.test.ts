@@ -10,6 +10,7 @@ import { createAwsClients } from '../../shared/aws/clients.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
 import type { StoredFinding } from '../../shared/findings/store.ts';
+import { ObjectAbsenceMarks } from '../../shared/findings/absence-marks.ts';
 import { inventoryConfiguration } from '../../shared/inventory/setup.ts';
 import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, putObject } from '../support/aws-fixtures.ts';
@@ -172,5 +173,29 @@ describe('sseguard scan --inventory: an object one report does not list', () => 
     expect(found.get(gone)).toMatchObject({ rev: 1 });
     // No mark: a later diff might never read this state again to clear it; the next report asks S3 afresh.
     expect(found.get(gone)?.absentFrom).toBeUndefined();
+  });
+
+  test('a stale mark (left by a run that crashed before its report was verified, never cleared by the diffs since) removes nothing without a HeadObject: the object S3 still holds keeps its finding', async () => {
+    const [kept] = STEADY as [string];
+    const runtime = createRuntime(loadConfig({ ...process.env, ...ENV, AWS_ENDPOINT_URL: emulator }));
+    const state = (await states()).get(kept)!;
+    // Dated before this run's report and no verified report's date (those were dated -180 s and +60 s from their runs).
+    const staleDate = new Date(Date.now() - 90_000).toISOString();
+    expect(await new ObjectAbsenceMarks(runtime.clients.documents, TABLE).mark(SOURCE, kept, staleDate, state.rev)).toBe(true);
+    // The next report misses it (deleted while the report was made, written again after).
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: kept }));
+    await deliverInventory(emulator, { bucket: SOURCE, at: new Date(Date.now() + 180_000) });
+    await putObject(writer, SOURCE, kept, { mode: 'sse-s3' });
+    proxy.resetStats();
+    const run = await scan(['--json']);
+    expect(run.stderr).toBe('');
+    const absence = JSON.parse(run.stdout).summary.inventory.absence;
+    // Before, the stale mark made this the "second consecutive report": removed, no HeadObject asked.
+    expect(absence).toMatchObject({ removedBySecondReport: 0, keptByHead: 1 });
+    expect(proxy.wireRequests().filter((r) => r.key === 's3:HeadObject' && r.path.endsWith(`/${kept}`)).length).toBeGreaterThanOrEqual(1);
+    const found = await states();
+    expect(found.get(kept)).toBeDefined();
+    expect(found.get(kept)?.removed).toBeUndefined();
+    expect(found.get(kept)?.absentFrom).toBeUndefined();
   });
 });
