@@ -34,6 +34,19 @@ export const withoutZodFromJsonSchema = {
 };
 
 /**
+ * zod's `z` namespace also carries its ahead-of-time compiler, `z.compile` (zod/v4/core/compile.js,
+ * ≈ 29 KiB minified), which no function calls (nor imports `zod/compile`, which would turn it on
+ * for every schema): zod's parser never imports it. Stubbed (scripts/function-stubs/zod-compile.mjs)
+ * with zod's own answer for a schema it cannot compile: the schema, on the runtime parser.
+ */
+export const withoutZodCompiler = {
+  name: 'without-zod-compiler',
+  setup(b) {
+    b.onResolve({ filter: /\/compile\.js$/ }, (args) => (/[\\/]zod[\\/]v4[\\/]core[\\/]/.test(args.importer) ? { path: stub('zod-compile.mjs') } : undefined));
+  },
+};
+
+/**
  * A policy file is YAML or JSON on the deploying machine and JSON in the function package (the
  * stack converts it), so the functions carry no YAML parser (yaml is ≈ 100 KiB, CommonJS, kept
  * whole). shared/domain/policy.ts parses text starting with `{` as JSON and hands anything else to
@@ -72,6 +85,35 @@ export const semverForXrayOnly = {
   },
 };
 
+/**
+ * The S3 client wires an event-stream marshaller into every client for SelectObjectContent, the
+ * one S3 operation that streams events, which no function sends (nor any event-stream operation of
+ * the other clients the functions build): @smithy/core/event-streams (≈ 15 KiB) is left out, and
+ * a marshaller that refuses, saying why, takes its place (scripts/function-stubs/smithy-event-streams.mjs).
+ */
+export const withoutSdkEventStreams = {
+  name: 'without-sdk-event-streams',
+  setup(b) {
+    b.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, () => ({ path: stub('smithy-event-streams.mjs') }));
+  },
+};
+
+/**
+ * Powertools' idempotency evaluates JMESPath (@aws-lambda-powertools/jmespath, ≈ 23 KiB) only
+ * for eventKeyJmesPath and payloadValidationJmesPath, which sseguard never sets: a fix is keyed by
+ * its whole identity argument (shared/audit/idempotent-fix.ts). A stand-in that refuses to search
+ * takes its place (scripts/function-stubs/powertools-jmespath.mjs); the bundle test holds the
+ * sources to setting neither option.
+ */
+export const idempotencyWithoutJmesPath = {
+  name: 'idempotency-without-jmespath',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-lambda-powertools\/jmespath(\/functions)?$/ }, (args) =>
+      /[\\/]@aws-lambda-powertools[\\/]idempotency[\\/]/.test(args.importer) ? { path: stub('powertools-jmespath.mjs') } : undefined,
+    );
+  },
+};
+
 /** The files inlineDashboardAssets reads, from the project root: a build that inlines them depends on them. */
 export const DASHBOARD_ASSET_FILES = ['shared/report/dashboard/dashboard.css', 'shared/report/dashboard/dashboard.js'];
 
@@ -99,5 +141,5 @@ export const inlineDashboardAssets = {
   },
 };
 
-export const FUNCTION_PLUGINS = [withoutZodLocales, withoutZodFromJsonSchema, policyAsJsonOnly, lambdaCredentialsOnly, semverForXrayOnly, inlineDashboardAssets];
+export const FUNCTION_PLUGINS = [withoutZodLocales, withoutZodFromJsonSchema, withoutZodCompiler, policyAsJsonOnly, lambdaCredentialsOnly, semverForXrayOnly, withoutSdkEventStreams, idempotencyWithoutJmesPath, inlineDashboardAssets];
 export default FUNCTION_PLUGINS;
