@@ -13,6 +13,8 @@ import {
   inventoryPartitionKey,
   inventoryPk,
   inventoryRangeSliceKey,
+  inventoryRemovingKey,
+  inventoryRemovingPrefix,
   inventoryReportFilesPk,
   inventoryReportKey,
 } from '../findings/table.ts';
@@ -33,6 +35,19 @@ export interface ReportProgress {
    * each mark is cleared or confirmed by the next report (shared/audit/inventory-absence.ts).
    */
   absencesMarked?: number;
+  /**
+   * Of the marks, those only a report's diff settles (the Athena diff slices note them as ABSENT#
+   * items, and count them here rather than in absencesMarked): the next sweep from its diff settles
+   * them (settleCarriedAbsences); any other next run reconciles every recorded finding.
+   */
+  absencesCarried?: number;
+  /**
+   * Recorded objects its reconciliation kept because no HeadObject could answer (throttled, failing,
+   * timed out, denied): whether they are gone is unknown, a coverage gap as the CLI's `notAudited`.
+   */
+  keptUnanswered?: number;
+  /** Set when reconciled: `partial` when objects were kept unanswered (keptUnanswered), else `complete`. */
+  coverage?: ReportCoverage;
   /** Key ranges the reconciliation was fanned out over, and how many are done. */
   partitions?: number;
   partitionsDone?: number;
@@ -50,6 +65,12 @@ export interface ReportProgress {
   diffFallback?: string;
 }
 
+/** A reconciled report's coverage, as a run's (`Run Completed`): `partial` when some objects' existence is unknown. */
+export type ReportCoverage = 'complete' | 'partial';
+
+/** A report's coverage: complete unless its reconciliation kept objects no HeadObject could answer for. */
+export const reportCoverage = (progress: Pick<ReportProgress, 'keptUnanswered'>): ReportCoverage => ((progress.keptUnanswered ?? 0) > 0 ? 'partial' : 'complete');
+
 /**
  * A report of the Lambda tier with an Athena diff configured is swept from the diff's answer
  * (`athena`: its data files then count one more, the diff's result) or, when no diff can be had,
@@ -65,6 +86,8 @@ export interface VerifiedReport {
   reconciledAt: string;
   /** Recorded objects it left marked absent (ReportProgress.absencesMarked). */
   absencesMarked: number;
+  /** Marks it carries for the next report's diff only (ReportProgress.absencesCarried). */
+  absencesCarried: number;
 }
 
 /** What a file's or a whole report's audit was: the report's date and the policy that judged it. */
@@ -72,6 +95,16 @@ export interface AuditedUnder {
   reportDate: string;
   policyHash: string;
 }
+
+/** What a reconciling step adds to its report besides its removals (each once, with the step's done marker). */
+export interface ReconcileCounts {
+  absencesMarked?: number;
+  absencesCarried?: number;
+  keptUnanswered?: number;
+}
+
+const COUNT_NAMES = { '#removed': 'removed', '#marked': 'absencesMarked', '#carried': 'absencesCarried', '#unanswered': 'keptUnanswered' };
+const countValues = (counts: ReconcileCounts) => ({ ':marked': counts.absencesMarked ?? 0, ':carried': counts.absencesCarried ?? 0, ':unanswered': counts.keptUnanswered ?? 0 });
 
 export class InventoryReportProgress {
   constructor(
@@ -156,7 +189,7 @@ export class InventoryReportProgress {
       if ((progress.evidence ?? 'inventory') !== evidence) continue;
       if (Date.parse(progress.reportDate) >= before.getTime()) continue;
       if (!best || progress.reportDate > best.reportDate) {
-        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt, absencesMarked: Number(progress.absencesMarked ?? 0) };
+        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt, absencesMarked: Number(progress.absencesMarked ?? 0), absencesCarried: Number(progress.absencesCarried ?? 0) };
       }
     }
     return best;
@@ -228,8 +261,8 @@ export class InventoryReportProgress {
   }
 
   /** Marks one page of the carried marks settled and adds what it removed to the report, once however often it was delivered. */
-  async markCarriedPageDone(bucket: string, manifestKey: string, page: number, removed: number, keys: number, at: string): Promise<void> {
-    await this.countOnce(bucket, manifestKey, { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, removed);
+  async markCarriedPageDone(bucket: string, manifestKey: string, page: number, removed: number, keys: number, at: string, counts: ReconcileCounts = {}): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, removed, counts);
   }
 
   async rangeSliceDone(manifestKey: string, partition: number, slice: number): Promise<boolean> {
@@ -237,8 +270,28 @@ export class InventoryReportProgress {
   }
 
   /** Marks one slice of a key range reconciled and adds what it removed to the report, once however often it was delivered. */
-  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string, absencesMarked = 0): Promise<void> {
-    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed, absencesMarked);
+  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string, counts: ReconcileCounts = {}): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed, counts);
+  }
+
+  /**
+   * Notes the keys a reconciling step is about to remove (one item per key, as noteAbsent): a
+   * redelivery after a crash between the removal and the step's done marker finds them, and counts
+   * those whose state is gone (removedCount), which its own pass no longer sees.
+   */
+  async noteRemoving(manifestKey: string, step: string, keys: string[]): Promise<void> {
+    await batchPut(this.documents, this.tableName, [...new Set(keys)].map((key) => ({ ...inventoryRemovingKey(manifestKey, step, key), key })));
+  }
+
+  /** The keys noted by noteRemoving for `step`, a page at a time. */
+  async *removingKeys(manifestKey: string, step: string): AsyncGenerator<string[]> {
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
+      ExpressionAttributeValues: { ':pk': inventoryReportFilesPk(manifestKey), ':step': inventoryRemovingPrefix(step) },
+      ConsistentRead: true,
+    });
+    for await (const items of pages) if (items.length > 0) yield items.map((item) => String(item.key));
   }
 
   private async markerExists(key: { pk: string; sk: string }): Promise<boolean> {
@@ -246,8 +299,8 @@ export class InventoryReportProgress {
     return Item !== undefined;
   }
 
-  /** A done marker and its removals added to the report, in one transaction: a marker already there counts nothing. */
-  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number, absencesMarked = 0): Promise<void> {
+  /** A done marker and its counts added to the report, in one transaction: a marker already there counts nothing. */
+  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number, counts: ReconcileCounts): Promise<void> {
     try {
       await transactWrite(this.documents, [
         { Put: { TableName: this.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -255,9 +308,9 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(bucket, manifestKey),
-            UpdateExpression: 'ADD #removed :removed, #marked :marked',
-            ExpressionAttributeNames: { '#removed': 'removed', '#marked': 'absencesMarked' },
-            ExpressionAttributeValues: { ':removed': removed, ':marked': absencesMarked },
+            UpdateExpression: 'ADD #removed :removed, #marked :marked, #carried :carried, #unanswered :unanswered',
+            ExpressionAttributeNames: COUNT_NAMES,
+            ExpressionAttributeValues: { ':removed': removed, ...countValues(counts) },
           },
         },
       ]);
@@ -302,7 +355,7 @@ export class InventoryReportProgress {
   }
 
   /** Marks one key range reconciled and adds what it removed to the report, once however often it was delivered. */
-  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string, absencesMarked = 0): Promise<ReportProgress> {
+  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string, counts: ReconcileCounts = {}): Promise<ReportProgress> {
     try {
       await transactWrite(this.documents, [
         {
@@ -316,9 +369,9 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(bucket, manifestKey),
-            UpdateExpression: 'ADD #done :one, #removed :removed, #marked :marked',
-            ExpressionAttributeNames: { '#done': 'partitionsDone', '#removed': 'removed', '#marked': 'absencesMarked' },
-            ExpressionAttributeValues: { ':one': 1, ':removed': removed, ':marked': absencesMarked },
+            UpdateExpression: 'ADD #done :one, #removed :removed, #marked :marked, #carried :carried, #unanswered :unanswered',
+            ExpressionAttributeNames: { '#done': 'partitionsDone', ...COUNT_NAMES },
+            ExpressionAttributeValues: { ':one': 1, ':removed': removed, ...countValues(counts) },
           },
         },
       ]);
@@ -328,15 +381,16 @@ export class InventoryReportProgress {
     return (await this.progress(bucket, manifestKey))!;
   }
 
-  async markReconciled(bucket: string, manifestKey: string, at: string, removed: number): Promise<void> {
+  /** Marks the report reconciled, with its coverage (reportCoverage of the counts its steps added). */
+  async markReconciled(bucket: string, manifestKey: string, at: string, counted: Pick<ReportProgress, 'removed' | 'keptUnanswered'>): Promise<void> {
     await withRetries('UpdateItem', () =>
       this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: inventoryReportKey(bucket, manifestKey),
-          UpdateExpression: 'SET #reconciled = :at, #removed = :removed',
-          ExpressionAttributeNames: { '#reconciled': 'reconciledAt', '#removed': 'removed' },
-          ExpressionAttributeValues: { ':at': at, ':removed': removed },
+          UpdateExpression: 'SET #reconciled = :at, #removed = :removed, #coverage = :coverage',
+          ExpressionAttributeNames: { '#reconciled': 'reconciledAt', '#removed': 'removed', '#coverage': 'coverage' },
+          ExpressionAttributeValues: { ':at': at, ':removed': counted.removed ?? 0, ':coverage': reportCoverage(counted) },
         }),
       ),
     );

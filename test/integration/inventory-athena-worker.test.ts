@@ -78,6 +78,9 @@ const seen: string[] = [];
 let onPoll: 'answer' | 'stop' = 'answer';
 /** Slice messages whose first delivery crashes (a Lambda timeout) before its audit checkpoint moves. */
 const crashSlices = new Set<number>();
+/** Crash the first diff slice that removed something, after the removal and before its done marker (a Lambda timeout). */
+let crashRemovingSliceOnce = false;
+const crashedRemoving: number[] = [];
 
 async function beforeMessage(body: string): Promise<void> {
   const parsed = parseMessageBody(body);
@@ -156,6 +159,16 @@ beforeAll(async () => {
     if (slice && crashSlices.delete(Number(slice[1]))) throw new Error('Lambda timed out');
     return advance(manifestKey, fileKey, from, to, at, sample);
   };
+  const markPartitionDone = deps.progress.markPartitionDone.bind(deps.progress);
+  deps.progress.markPartitionDone = async (...args) => {
+    const [, , slice, removed] = args;
+    if (crashRemovingSliceOnce && removed > 0) {
+      crashRemovingSliceOnce = false;
+      crashedRemoving.push(slice);
+      throw new Error('Lambda timed out');
+    }
+    return markPartitionDone(...args);
+  };
 }, 120_000);
 
 afterAll(async () => {
@@ -188,6 +201,7 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     const before = await states();
 
     crashSlices.add(1);
+    crashRemovingSliceOnce = true;
     proxy.resetStats();
     proxy.setRules([
       // Beyond the SDK's attempts: the message fails and SQS delivers it again.
@@ -203,9 +217,21 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     expect(proxy.stats().faults['athena:GetQueryExecution:throttle']).toBe(2);
     expect(proxy.stats().faults['s3:GetObject:throttle']).toBe(8);
     expect(crashSlices.size).toBe(0);
+    // The slice that removed `gone` crashed before its done marker and was delivered again: the removal still counts, once.
+    expect(crashedRemoving).toHaveLength(1);
+    expect((await atEmulator().store.history(SOURCE, 'gone')).filter((h) => h.removed)).toHaveLength(1);
 
     const progress = await progressOf(manifestKey);
-    expect(progress).toMatchObject({ sweepMode: 'athena', diffQueryId: expect.any(String), reconciledAt: expect.any(String), removed: 1 });
+    // The two objects no HEAD could answer for are the report's gap: partial, as the CLI's run says; their marks carried for the next diff.
+    expect(progress).toMatchObject({
+      sweepMode: 'athena',
+      diffQueryId: expect.any(String),
+      reconciledAt: expect.any(String),
+      removed: 1,
+      keptUnanswered: 2,
+      absencesCarried: 2,
+      coverage: 'partial',
+    });
     expect(progress?.diffFallback).toBeUndefined();
     // 6 diff rows (new-1, new ü 2 added; change-me changed; gone, flaky, gone-twice vanished) in slices of 2: one
     // message per chain position (continuations sent once), the crashed one delivered again; the
@@ -242,7 +268,7 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     proxy.resetStats();
     const { failures, manifestKey } = await sweepThenWork();
     expect(failures).toEqual([]);
-    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 1 });
+    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 1, keptUnanswered: 0, coverage: 'complete' });
     expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
     const after = await states();
     expect(after.get('flaky')?.absentFrom).toBeUndefined();
