@@ -31,6 +31,7 @@ import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { athenaDiffResultCsv, athenaRangeKeysResultCsv, putAthenaResult } from '../support/athena-diff-result.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { runCli } from '../support/cli.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
 const emulator = inject('emulatorEndpoint');
@@ -294,5 +295,25 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     } finally {
       onPoll = 'answer';
     }
+  }, 180_000);
+
+  test('a report whose diff slices carried a mark (no HeadObject could answer) is then scanned by `sseguard scan --inventory`, which reads no carried mark: it does not diff against it but reconciles every recorded finding, so the object missing from both reports is removed', async () => {
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'keep-1' }));
+    await deliver();
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', path: new RegExp(`^/${SOURCE}/keep-1`), rate: 1, kind: 'throttle' }]);
+    const { failures, manifestKey } = await sweepThenWork();
+    proxy.setRules([]);
+    expect(failures).toEqual([]);
+    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), absencesCarried: 1, keptUnanswered: 1, coverage: 'partial' });
+    expect((await states()).get('keep-1')).toMatchObject({ absentFrom: expect.any(String) });
+
+    // The next report misses it too; the CLI scans it (its own in-process diff, no ABSENT# item read).
+    await deliver();
+    const run = await runCli(['scan', '--bucket', SOURCE, '--inventory', `s3://${DESTINATION}/reports`, '--json'], { AWS_ENDPOINT_URL: emulator, SSEGUARD_POLICY: undefined });
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout).summary as { inventory: { diff: { fallback?: string }; absence: { removedBySecondReport: number } } };
+    expect(summary.inventory.diff.fallback).toMatch(/1 recorded objects marked absent/);
+    expect(summary.inventory.absence.removedBySecondReport).toBe(1);
+    expect((await states()).has('keep-1')).toBe(false);
   }, 180_000);
 });
