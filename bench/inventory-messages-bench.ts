@@ -206,6 +206,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       },
       progress: async (_b, m) => progress.get(m),
       markReconcileQueued: async () => undefined,
+      claimReconcile: async () => true,
       noteAbsent: async () => undefined,
       absentKeysPage: async () => ({ keys: [] }),
       carriedPageDone: async () => false,

@@ -58,6 +58,7 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
     | 'markFileDone'
     | 'progress'
     | 'markReconcileQueued'
+    | 'claimReconcile'
     | 'markReconciled'
     | 'planPartitions'
     | 'partitionDone'
@@ -209,12 +210,31 @@ export async function queueReconcileIfComplete(
   const progress = await deps.progress.progress(message.bucket, message.manifestKey);
   if (!progress || progress.filesDone < files || progress.reconciledAt) return { queued: false };
   if (progress.sweepMode === 'athena') return { queued: false, reconciled: await markReportReconciled(deps, message.bucket, message.manifestKey, at, progress) };
-  // Sent before it is noted: a crash in between sends it again on redelivery, and a second
-  // reconciliation of the same report removes nothing more.
+  if (progress.reconcileQueuedAt) return { queued: false };
+  // Claimed first: of the files that completed the report together, one sends the plan (its Athena
+  // queries are not started twice). Sent before it is noted: a crash in between sends it again on
+  // redelivery (the claim is stale by then), and a second reconciliation removes nothing more.
+  const now = Date.parse(at);
+  if (!(await deps.progress.claimReconcile(message.bucket, message.manifestKey, at, new Date(now - RECONCILE_CLAIM_STALE_MS).toISOString()))) {
+    // Another worker holds the claim: it sends within moments, or it crashed and this message fails,
+    // to be delivered again once the claim is stale. Never returns having sent nothing and seen nothing sent.
+    for (let waited = 0; waited < RECONCILE_CLAIM_WAIT_MS; waited += RECONCILE_CLAIM_POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, RECONCILE_CLAIM_POLL_MS));
+      if ((await deps.progress.progress(message.bucket, message.manifestKey))?.reconcileQueuedAt) return { queued: false };
+    }
+    // Weather, not a report problem: the message is retried (SQS), never dead-lettered at once.
+    throw new Error(`the reconciliation of ${message.manifestKey} was claimed by another worker that has not sent it yet: retried`);
+  }
   await deps.queue.sendToAuditQueue([JSON.stringify(inventoryReconcileMessage(message))]);
   await deps.progress.markReconcileQueued(message.bucket, message.manifestKey, at);
   return { queued: true };
 }
+
+/** A claim to send a report's reconcile message (claimReconcile) that sent nothing for this long was lost with its worker. */
+export const RECONCILE_CLAIM_STALE_MS = 60_000;
+/** How long a file that completed the report too waits to see the claim holder's message sent, a look every poll. */
+const RECONCILE_CLAIM_WAIT_MS = 5_000;
+const RECONCILE_CLAIM_POLL_MS = 250;
 
 const addStats = (sum: InventoryScanStats, more: InventoryScanStats): InventoryScanStats => {
   const headReasons = { ...sum.headReasons };

@@ -24,8 +24,10 @@ export interface ReportProgress {
   manifestKey: string;
   files: number;
   filesDone: number;
-  /** When a reconcile message was sent (the last file done); sent again by a redelivered last file. */
+  /** When a reconcile message was sent (the last file done). */
   reconcileQueuedAt?: string;
+  /** When a worker claimed the sending of the reconcile message (claimReconcile): one sends it, not every last file. */
+  reconcileClaimedAt?: string;
   /** When the reconciliation finished: a redelivered reconcile message then does nothing. */
   reconciledAt?: string;
   removed?: number;
@@ -316,6 +318,33 @@ export class InventoryReportProgress {
       ]);
     } catch (error) {
       if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) throw error;
+    }
+  }
+
+  /**
+   * Claims the sending of the report's reconcile message (a conditional write): true for one of the
+   * workers whose files completed the report together, so the plan and its Athena queries go out
+   * once. A claim older than `staleBefore` that never got to send (its worker crashed in between)
+   * may be taken again by the redelivered message; once sent (markReconcileQueued), never.
+   */
+  async claimReconcile(bucket: string, manifestKey: string, at: string, staleBefore: string): Promise<boolean> {
+    try {
+      await withRetries('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: inventoryReportKey(bucket, manifestKey),
+            UpdateExpression: 'SET #claimed = :at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#queued) AND (attribute_not_exists(#claimed) OR #claimed < :stale)',
+            ExpressionAttributeNames: { '#claimed': 'reconcileClaimedAt', '#queued': 'reconcileQueuedAt' },
+            ExpressionAttributeValues: { ':at': at, ':stale': staleBefore },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
