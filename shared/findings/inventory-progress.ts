@@ -17,6 +17,8 @@ import {
   inventoryRemovingPrefix,
   inventoryReportFilesPk,
   inventoryReportKey,
+  inventorySweptKey,
+  sweepCoverageKey,
 } from '../findings/table.ts';
 
 export interface ReportProgress {
@@ -410,19 +412,45 @@ export class InventoryReportProgress {
     return (await this.progress(bucket, manifestKey))!;
   }
 
-  /** Marks the report reconciled, with its coverage (reportCoverage of the counts its steps added). */
+  /**
+   * Marks the report reconciled, with its coverage (reportCoverage of the counts its steps added),
+   * and says so on the coverage item of the sweep run that sent it (SWEEP#<runId> BUCKET#<bucket>,
+   * when the bucket's last swept report is this one): a run's coverage then reads `partial` with
+   * the count of objects kept unanswered, as a `sseguard scan --inventory` run's record does.
+   */
   async markReconciled(bucket: string, manifestKey: string, at: string, counted: Pick<ReportProgress, 'removed' | 'keptUnanswered'>): Promise<void> {
+    const outcome = { ':at': at, ':removed': counted.removed ?? 0, ':coverage': reportCoverage(counted), ':unanswered': counted.keptUnanswered ?? 0 };
+    const names = { '#reconciled': 'reconciledAt', '#removed': 'removed', '#coverage': 'coverage', '#unanswered': 'keptUnanswered' };
     await withRetries('UpdateItem', () =>
       this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: inventoryReportKey(bucket, manifestKey),
-          UpdateExpression: 'SET #reconciled = :at, #removed = :removed, #coverage = :coverage',
-          ExpressionAttributeNames: { '#reconciled': 'reconciledAt', '#removed': 'removed', '#coverage': 'coverage' },
-          ExpressionAttributeValues: { ':at': at, ':removed': counted.removed ?? 0, ':coverage': reportCoverage(counted) },
+          UpdateExpression: 'SET #reconciled = :at, #removed = :removed, #coverage = :coverage, #unanswered = :unanswered',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: outcome,
         }),
       ),
     );
+    const { Item: swept } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: inventorySweptKey(bucket), ConsistentRead: true })));
+    if (swept?.manifestKey !== manifestKey || typeof swept.runId !== 'string') return;
+    try {
+      await withRetries('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: sweepCoverageKey(swept.runId as string, bucket),
+            UpdateExpression: 'SET #reconciled = :at, #removed = :removed, #coverage = :coverage, #unanswered = :unanswered',
+            ConditionExpression: 'attribute_exists(pk) AND #manifest = :manifest',
+            ExpressionAttributeNames: { ...names, '#manifest': 'manifestKey' },
+            ExpressionAttributeValues: { ...outcome, ':manifest': manifestKey },
+          }),
+        ),
+      );
+    } catch (error) {
+      // The run's coverage names another report (or none): nothing to say there.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }
 

@@ -117,7 +117,7 @@ const worker = async (event: SQSEvent, ctx: typeof context) => {
 };
 
 /** Runs the sweep, then lets the worker drain the queue (every message the worker sends included); the failures seen. */
-async function sweepThenWork(): Promise<{ failures: string[]; manifestKey: string }> {
+async function sweepThenWork(): Promise<{ failures: string[]; manifestKey: string; runId: string }> {
   seen.length = 0;
   const outcome = await sweepHandler({}, context);
   expect(outcome).toMatchObject({ status: 'finished', filesEnqueued: 1 });
@@ -126,8 +126,11 @@ async function sweepThenWork(): Promise<{ failures: string[]; manifestKey: strin
   const [run] = await runs.runs(1);
   const coverage = await runs.coverage(run!.runId);
   const failures = await drainQueue(sqs, queueUrl, worker, context, 400);
-  return { failures, manifestKey: (coverage[0] as { manifestKey: string }).manifestKey };
+  return { failures, manifestKey: (coverage[0] as { manifestKey: string }).manifestKey, runId: run!.runId };
 }
+
+/** What the sweep run's coverage item says of the bucket once the workers are done. */
+const runCoverage = async (runId: string) => (await new SweepRuns(atEmulator().clients.documents, TABLE).coverage(runId))[0];
 
 // Report folders are named to the minute: each report a minute after the last, all after the
 // audits before them (an object audited at or after a report's date is never removed by it).
@@ -211,7 +214,7 @@ describe('the Lambda sweep from the report diff in Athena', () => {
       // No HeadObject can tell whether `flaky` is gone: it stays, marked absent from this report.
       { service: 's3', operation: 'HeadObject', path: new RegExp(`^/${SOURCE}/(flaky|gone-twice)`), rate: 1, kind: 'throttle' },
     ]);
-    const { failures, manifestKey } = await sweepThenWork();
+    const { failures, manifestKey, runId } = await sweepThenWork();
     proxy.setRules([]);
     // The throttled poll, the slice whose result read was throttled, the crashed slice: failed, then done on redelivery.
     expect(failures.length).toBeGreaterThanOrEqual(2);
@@ -233,6 +236,8 @@ describe('the Lambda sweep from the report diff in Athena', () => {
       absencesCarried: 2,
       coverage: 'partial',
     });
+    // The sweep run's record of the bucket says so too.
+    expect(await runCoverage(runId)).toMatchObject({ evidence: 'inventory', manifestKey, coverage: 'partial', keptUnanswered: 2, removed: 1, reconciledAt: expect.any(String) });
     expect(progress?.diffFallback).toBeUndefined();
     // 6 diff rows (new-1, new ü 2 added; change-me changed; gone, flaky, gone-twice vanished) in slices of 2: one
     // message per chain position (continuations sent once), the crashed one delivered again; the
@@ -267,9 +272,10 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     await putObject(writer, SOURCE, 'new-3', { mode: 'sse-s3' });
     await deliver();
     proxy.resetStats();
-    const { failures, manifestKey } = await sweepThenWork();
+    const { failures, manifestKey, runId } = await sweepThenWork();
     expect(failures).toEqual([]);
     expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 1, keptUnanswered: 0, coverage: 'complete' });
+    expect(await runCoverage(runId)).toMatchObject({ manifestKey, coverage: 'complete', keptUnanswered: 0 });
     expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
     const after = await states();
     expect(after.get('flaky')?.absentFrom).toBeUndefined();
