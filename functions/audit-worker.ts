@@ -160,7 +160,7 @@ function reportReconciled(message: { bucket: string; manifestKey: string }, repo
   if (!report) return;
   const facts = { bucket: message.bucket, manifestKey: message.manifestKey, ...report };
   if (report.coverage === 'partial') {
-    logger.warn(`inventory report reconciled, partial: ${report.keptUnanswered} recorded objects not listed were kept, no HeadObject could answer`, facts);
+    logger.warn('inventory report reconciled: partial (objects kept unanswered)', facts);
     metrics.addMetric('InventoryReportsPartial', MetricUnit.Count, 1);
   } else {
     logger.info('inventory report reconciled', facts);

@@ -178,22 +178,19 @@ export async function removedBy(
 ): Promise<number> {
   let removed = 0;
   for await (const keys of deps.progress.removingKeys(manifestKey, step)) {
-    for (let i = 0; i < keys.length; i += 100) {
-      const chunk = keys.slice(i, i + 100);
-      const states = await deps.store.statesOf(bucket, chunk);
-      removed += chunk.filter((key) => !states.has(key)).length;
-    }
+    // A page of the Query (1 MB at most); statesOf reads it in batches.
+    const states = await deps.store.statesOf(bucket, keys);
+    removed += keys.filter((key) => !states.has(key)).length;
   }
   return removed;
 }
 
-const stepNumber = (n: number, width: number) => String(n).padStart(width, '0');
-/** Step names of notingRemovals: a key range, a slice of one, a diff slice, a page of carried marks. */
+/** Step names of notingRemovals: a key range (P3), a slice of one read from Athena (A3.1), a diff slice (D2), a page of carried marks (C0). */
 export const reconcileStep = {
-  range: (partition: number) => `P${stepNumber(partition, 6)}`,
-  rangeSlice: (partition: number, slice: number) => `P${stepNumber(partition, 6)}#S${stepNumber(slice, 8)}`,
-  diffSlice: (slice: number) => `D${stepNumber(slice, 8)}`,
-  carriedPage: (page: number) => `C${stepNumber(page, 8)}`,
+  range: (partition: number) => `P${partition}`,
+  rangeSlice: (partition: number, slice: number) => `A${partition}.${slice}`,
+  diffSlice: (slice: number) => `D${slice}`,
+  carriedPage: (page: number) => `C${page}`,
 };
 
 /**
@@ -223,7 +220,7 @@ export async function queueReconcileIfComplete(
       if ((await deps.progress.progress(message.bucket, message.manifestKey))?.reconcileQueuedAt) return { queued: false };
     }
     // Weather, not a report problem: the message is retried (SQS), never dead-lettered at once.
-    throw new Error(`the reconciliation of ${message.manifestKey} was claimed by another worker that has not sent it yet: retried`);
+    throw new Error(`reconciliation of ${message.manifestKey} claimed, not sent yet: retried`);
   }
   await deps.queue.sendToAuditQueue([JSON.stringify(inventoryReconcileMessage(message))]);
   await deps.progress.markReconcileQueued(message.bucket, message.manifestKey, at);

@@ -182,6 +182,6 @@ export const inventoryRangeSliceKey = (manifestKey: string, partition: number, s
   sk: `RECONCILED#${String(partition).padStart(6, '0')}#SLICE#${String(slice).padStart(8, '0')}`,
 });
 export const inventoryCarriedPageKey = (manifestKey: string, page: number) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `RECONCILED#ABSENT#${String(page).padStart(8, '0')}` });
-/** A reconciling step's removals, one item per object key: `step` names the range, slice or page (P000003, P000003#S00000001, D00000002, C00000000). */
+/** A reconciling step's removals, one item per object key: `step` names the range, slice or page (P3, A3.1, D2, C0; its prefix ends with `#`, so P1 holds no P12). */
 export const inventoryRemovingPrefix = (step: string): string => `REMOVING#${step}#`;
 export const inventoryRemovingKey = (manifestKey: string, step: string, objectKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `${inventoryRemovingPrefix(step)}${sha256(objectKey)}` });
