@@ -118,6 +118,8 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
   let sortedKeys: string[] | undefined;
   const progress = new Map<string, ReportProgress>();
   const markers = new Set<string>();
+  /** Keys each reconciling step noted before removing them (noteRemoving). */
+  const removing = new Map<string, Set<string>>();
   const checkpoints = new Map<string, InventoryFileCheckpoint & { sampleKeys: string[] }>();
   const queue: string[] = [];
   const policy = await loadPolicy(undefined, { resolve: async (ref: string) => ref } as never);
@@ -204,6 +206,7 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       },
       progress: async (_b, m) => progress.get(m),
       markReconcileQueued: async () => undefined,
+      claimReconcile: async () => true,
       noteAbsent: async () => undefined,
       absentKeysPage: async () => ({ keys: [] }),
       carriedPageDone: async () => false,
@@ -216,7 +219,12 @@ async function runReport(rows: number, options: { rowsPerFile: number; rowsPerMe
       markCarriedPageDone: async () => undefined,
       lastVerified: async () => undefined,
       chooseSweepMode: async (_b, _m, choice) => choice,
-      markReconciled: async (_b, m, at, removed) => void Object.assign(progress.get(m)!, { reconciledAt: at, removed }),
+      markReconciled: async (_b, m, at, counted) => void Object.assign(progress.get(m)!, { reconciledAt: at, removed: counted.removed ?? 0 }),
+      noteRemoving: async (m, step, keys) => void removing.set(`${m}|${step}`, new Set([...(removing.get(`${m}|${step}`) ?? []), ...keys])),
+      async *removingKeys(m, step) {
+        const keys = removing.get(`${m}|${step}`);
+        if (keys) yield [...keys];
+      },
       planPartitions: async (_b, m, n) => void Object.assign(progress.get(m)!, { partitions: n }),
       partitionDone: async (m, i) => markers.has(`${m}|range ${i}`),
       markPartitionDone: async (_b, m, i, removed) => {

@@ -14,7 +14,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger, metrics, tracer } from '#powertools';
 import { auditRequests } from '#shared/audit/audit-batch.ts';
-import { auditInventoryFile, reconcileInventoryReport } from '#shared/audit/inventory-file-audit.ts';
+import { auditInventoryFile, reconcileInventoryReport, type ReconciledReport } from '#shared/audit/inventory-file-audit.ts';
 import { auditInventoryDiffSlice, pollInventoryDiff, settleCarriedAbsences, startInventoryDiff } from '#shared/audit/inventory-diff-sweep.ts';
 import { parseMessageBody } from '#shared/events/audit-queue-messages.ts';
 import { InventoryError } from '#shared/inventory/errors.ts';
@@ -116,8 +116,10 @@ async function auditInventoryMessage(
   if (parsed.kind === 'inventory-reconcile') {
     const result = await reconcileInventoryReport(deps, parsed.message);
     // A key range read from Athena takes several messages (query started, polled, slices): each logged as a step.
-    logger.info(result.status === 'reconciled' ? 'inventory report reconciled' : 'inventory reconcile step', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
+    logger.info(result.status === 'reconciled' ? 'inventory key range reconciled' : 'inventory reconcile step', { bucket: parsed.message.bucket, manifestKey: parsed.message.manifestKey, ...result });
     metrics.addMetric('ObjectsRemovedByInventory', MetricUnit.Count, result.removed);
+    metrics.addMetric('InventoryObjectsUnanswered', MetricUnit.Count, result.absence?.keptUnanswered ?? 0);
+    reportReconciled(parsed.message, result.report);
     return;
   }
   // The sweep's inventory messages are the central account's own buckets.
@@ -142,9 +144,26 @@ async function auditInventoryMessage(
     reconcileQueued: result.reconcileQueued,
     ...(result.fullReadBecause ? { fullReadBecause: result.fullReadBecause } : {}),
   });
+  reportReconciled(parsed.message, result.reconciled);
   if (result.transient.length > 0) {
     const what = result.transient.slice(0, 5).map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');
     throw new RetryableAuditError(`${result.transient.length} objects of ${parsed.message.file.key} could not be audited (delivery ${receives}): ${what}`);
+  }
+}
+
+/**
+ * A report this message reconciled, said as `sseguard scan --inventory` says its run: coverage
+ * `partial` when objects were kept because no HeadObject could answer (whether they are gone is
+ * unknown), with how many; `complete` otherwise. Kept on the report's progress item too.
+ */
+function reportReconciled(message: { bucket: string; manifestKey: string }, report: ReconciledReport | undefined): void {
+  if (!report) return;
+  const facts = { bucket: message.bucket, manifestKey: message.manifestKey, ...report };
+  if (report.coverage === 'partial') {
+    logger.warn('inventory report reconciled: partial (objects kept unanswered)', facts);
+    metrics.addMetric('InventoryReportsPartial', MetricUnit.Count, 1);
+  } else {
+    logger.info('inventory report reconciled', facts);
   }
 }
 
@@ -174,6 +193,8 @@ async function inventoryDiffStep(message: Extract<ReturnType<typeof parseMessage
     logger.info('inventory diff step', { bucket: message.bucket, manifestKey: message.manifestKey, recorded: recorded.length, ...facts });
   }
   metrics.addMetric('ObjectsAudited', MetricUnit.Count, recorded.length);
+  if ('absence' in result) metrics.addMetric('InventoryObjectsUnanswered', MetricUnit.Count, result.absence?.keptUnanswered ?? 0);
+  if ('report' in result) reportReconciled(message, result.report);
   if (transient.length > 0) {
     const what = transient.slice(0, 5).map((f) => `${f.bucket}/${f.key}: ${f.reasons.map((r) => r.message).join('; ')}`).join(' | ');
     throw new RetryableAuditError(`${transient.length} objects of the diff of ${message.manifestKey} could not be audited (delivery ${receives}): ${what}`);

@@ -165,6 +165,8 @@ export async function diffBaseline(
   deps: Pick<InventoryBaselineDependencies, 'progress' | 'policy' | 'remediating' | 'clock'>,
   bucket: string,
   createdAt: Date,
+  /** The caller settles the marks the previous report carries for its diff (ABSENT# items): the Lambda tier's diff sweep does, a run that reads no ABSENT# item does not. */
+  settlesCarriedMarks = false,
 ): Promise<{ previous?: VerifiedReport; fallback?: string }> {
   const clock = deps.clock ?? (() => new Date());
   const previous = await deps.progress.lastVerified(bucket, createdAt);
@@ -172,8 +174,9 @@ export async function diffBaseline(
   const stale = staleBaselineReason(previous, deps.policy, deps.remediating, clock);
   if (stale) return { previous, fallback: stale };
   // Its marks are cleared only where a report lists the object and its state is read: a diff reads neither for unchanged rows.
-  if (previous.absencesMarked > 0) {
-    return { previous, fallback: `its reconciliation left ${previous.absencesMarked} recorded objects marked absent (no HeadObject could answer): every recorded finding is reconciled against this report` };
+  const marks = previous.absencesMarked + (settlesCarriedMarks ? 0 : previous.absencesCarried);
+  if (marks > 0) {
+    return { previous, fallback: `its reconciliation left ${marks} recorded objects marked absent (no HeadObject could answer): every recorded finding is reconciled against this report` };
   }
   return { previous };
 }

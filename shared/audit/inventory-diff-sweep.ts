@@ -32,7 +32,15 @@ import type { InventoryReport, InventorySource } from '../inventory/source.ts';
 import type { DiffQueryState } from '../metadata/athena-report-diff.ts';
 import { policyIdOf } from '../domain/policy-identity.ts';
 import { diffBaseline } from './inventory-baseline.ts';
-import { DEFAULT_SLICE_LIMITS, queueReconcileIfComplete, type InventoryFileAuditDependencies } from './inventory-file-audit.ts';
+import {
+  DEFAULT_SLICE_LIMITS,
+  notingRemovals,
+  queueReconcileIfComplete,
+  reconcileStep,
+  removedBy,
+  type InventoryFileAuditDependencies,
+  type ReconciledReport,
+} from './inventory-file-audit.ts';
 import { removeAbsent, type AbsenceOutcome } from './inventory-absence.ts';
 import { auditInventoryRows, collectingHooks } from './inventory-scan-run.ts';
 
@@ -64,7 +72,7 @@ export type InventoryDiffStepResult =
   | { step: 'start' | 'poll' | 'slice'; outcome: 'already-decided' | 'superseded'; detail: string }
   | { step: 'poll'; outcome: 'running'; queryId: string }
   | { step: 'poll'; outcome: 'swept-from-diff'; queryId: string; files: number }
-  | { step: 'absences'; outcome: 'settled'; page: number; keys: number; removed: number; continued: boolean; reportVerified: boolean }
+  | { step: 'absences'; outcome: 'settled'; page: number; keys: number; removed: number; continued: boolean; reportVerified: boolean; report?: ReconciledReport }
   | {
       step: 'slice';
       outcome: 'audited';
@@ -79,6 +87,7 @@ export type InventoryDiffStepResult =
       continued: boolean;
       last: boolean;
       reportVerified: boolean;
+      report?: ReconciledReport;
     };
 
 const chainKey = (queryId: string) => `athena-diff:${queryId}`;
@@ -127,7 +136,8 @@ export async function startInventoryDiff(deps: InventoryDiffSweepDependencies, m
   if (progress?.sweepMode) return { step: 'start', outcome: 'already-decided', detail: progress.sweepMode === 'athena' ? `swept from the diff ${progress.diffQueryId}` : `read in full: ${progress.diffFallback}` };
   const source = deps.inventory(message.destination);
   const report = await source.at(message.bucket, message.manifestKey);
-  const { previous, fallback } = await diffBaseline({ progress: deps.progress, policy: deps.policy, remediating: remediating(deps), clock }, message.bucket, report.manifest.createdAt);
+  // Marks its baseline carries for a diff (ABSENT# items) are settled by this sweep's last step (settleCarriedAbsences).
+  const { previous, fallback } = await diffBaseline({ progress: deps.progress, policy: deps.policy, remediating: remediating(deps), clock }, message.bucket, report.manifest.createdAt, true);
   if (!previous || fallback) return fullFanOut(deps, report, message, fallback ?? 'no earlier verified report');
   let previousReport: InventoryReport;
   try {
@@ -213,8 +223,9 @@ export async function settleCarriedAbsences(deps: InventoryDiffSweepDependencies
   const page = await deps.progress.absentKeysPage(message.previousManifestKey, deps.absentMarksPerMessage ?? DEFAULT_ABSENT_MARKS_PER_MESSAGE, message.after);
   let removed = 0;
   if (page.keys.length > 0 && !(await deps.progress.carriedPageDone(manifestKey, message.page))) {
+    const step = reconcileStep.carriedPage(message.page);
     const candidates = {
-      record: (findings: Finding[]) => deps.store.record(findings),
+      ...notingRemovals(deps, manifestKey, step),
       async *findings(): AsyncGenerator<StoredFinding[]> {
         for (let i = 0; i < page.keys.length; i += 100) {
           // Only those still marked from the earlier report: a mark cleared since means a report or a HEAD saw the object.
@@ -223,8 +234,8 @@ export async function settleCarriedAbsences(deps: InventoryDiffSweepDependencies
       },
     };
     const outcome = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence }, bucket, { has: () => false }, report, {}, clock, previous?.reportDate);
-    removed = outcome.removed;
-    await deps.progress.markCarriedPageDone(bucket, manifestKey, message.page, removed, page.keys.length, clock().toISOString());
+    removed = await removedBy(deps, bucket, manifestKey, step);
+    await deps.progress.markCarriedPageDone(bucket, manifestKey, message.page, removed, page.keys.length, clock().toISOString(), { keptUnanswered: outcome.keptUnanswered });
   }
   const at = clock().toISOString();
   const chain = `${chainKey(message.queryId)}#absent`;
@@ -246,9 +257,9 @@ export async function settleCarriedAbsences(deps: InventoryDiffSweepDependencies
   // The last page: the diff counts as the report's one file more (markFileDone counts it once).
   const files = report.manifest.files.length + 1;
   await deps.progress.markFileDone({ bucket, manifestKey, files }, chainKey(message.queryId), at, { reportDate: report.manifest.createdAt.toISOString(), policyHash: policyIdOf(deps.policy).hash });
-  await queueReconcileIfComplete(deps, message, files, at);
+  const { reconciled } = await queueReconcileIfComplete(deps, message, files, at);
   const reportVerified = Boolean((await deps.progress.progress(bucket, manifestKey))?.reconciledAt);
-  return { step: 'absences', outcome: 'settled', page: message.page, keys: page.keys.length, removed, continued, reportVerified };
+  return { step: 'absences', outcome: 'settled', page: message.page, keys: page.keys.length, removed, continued, reportVerified, ...(reconciled ? { report: reconciled } : {}) };
 }
 
 /** A source whose one "file" is the given rows of `report` (the loop reads the report's manifest facts from it). */
@@ -316,7 +327,7 @@ export async function auditInventoryDiffSlice(
   const sliceKey = `${chain}#${message.slice}`;
   const resultFile = { key: message.result.key, size: 0, md5: '' };
   const { baseline: _everyRowSelected, ...loopDeps } = deps;
-  const result = (extra: { absence?: AbsenceOutcome; reportVerified?: boolean } = {}): InventoryDiffStepResult => ({
+  const result = (extra: { absence?: AbsenceOutcome; reportVerified?: boolean; report?: ReconciledReport } = {}): InventoryDiffStepResult => ({
     step: 'slice',
     outcome: 'audited',
     slice: message.slice,
@@ -330,6 +341,7 @@ export async function auditInventoryDiffSlice(
     last: read.last,
     reportVerified: extra.reportVerified ?? false,
     ...(extra.absence ? { absence: extra.absence } : {}),
+    ...(extra.report ? { report: extra.report } : {}),
   });
   for (let done = (await deps.checkpoints.read(manifestKey, sliceKey)).rowsDone; done < audited.length; ) {
     const chunk = audited.slice(done, done + limits.rowsPerCheckpoint);
@@ -358,8 +370,9 @@ export async function auditInventoryDiffSlice(
 
   // Reconciliation from the diff: the keys the last verified report listed and this one does not, read by key.
   const vanished = [...new Set(rows.filter((r) => r.change === 'vanished').map((r) => r.row.key))];
+  const step = reconcileStep.diffSlice(message.slice);
   const candidates = {
-    record: (findings: Finding[]) => deps.store.record(findings),
+    ...notingRemovals(deps, manifestKey, step),
     async *findings(): AsyncGenerator<StoredFinding[]> {
       for (let i = 0; i < vanished.length; i += 100) yield [...(await deps.store.statesOf(bucket, vanished.slice(i, i + 100))).values()];
     },
@@ -369,14 +382,21 @@ export async function auditInventoryDiffSlice(
   const previousReportDate = (await deps.progress.progress(bucket, message.previousManifestKey))?.reportDate;
   const absence = await removeAbsent({ store: candidates, objects: deps.objects, absence: deps.absence, noteMarked }, bucket, { has: () => false }, report, {}, clock, previousReportDate);
 
+  // Counted from the notes: what an earlier delivery removed before it crashed counts too.
+  const removed = await removedBy(deps, bucket, manifestKey, step);
   const at = clock().toISOString();
-  // The slice done, with what it removed; the last slice says how many there are.
-  let after = await deps.progress.markPartitionDone(bucket, manifestKey, message.slice, absence.removed, vanished.length, at);
+  // The slice done, with what it removed and left unanswered; its marks are carried (ABSENT#
+  // items) for the next report's diff, counted apart: any other next run reconciles every finding.
+  let after = await deps.progress.markPartitionDone(bucket, manifestKey, message.slice, removed, vanished.length, at, {
+    absencesCarried: absence.marked,
+    keptUnanswered: absence.keptUnanswered,
+  });
   if (read.last) {
     await deps.progress.planPartitions(bucket, manifestKey, message.slice + 1);
     after = (await deps.progress.progress(bucket, manifestKey))!;
   }
   let reportVerified = false;
+  let reconciled: ReconciledReport | undefined;
   if (after.partitions !== undefined && (after.partitionsDone ?? 0) >= after.partitions) {
     // Every slice audited: the keys the last verified report marked absent are settled, a page per
     // message (the first here); the last page marks the report verified.
@@ -391,6 +411,7 @@ export async function auditInventoryDiffSlice(
       page: 0,
     });
     reportVerified = settled.step === 'absences' && settled.outcome === 'settled' && settled.reportVerified;
+    if (settled.step === 'absences' && settled.outcome === 'settled') reconciled = settled.report;
   }
-  return result({ absence, reportVerified });
+  return result({ absence, reportVerified, ...(reconciled ? { report: reconciled } : {}) });
 }

@@ -21,7 +21,7 @@ import type { InventoryScanStats } from './inventory-scan.ts';
 import { inventoryContinuationMessage, inventoryReconcileMessage, type InventoryFileMessage, type InventoryReconcileMessage } from '../inventory/messages.ts';
 import { rowCursor } from '../inventory/row-cursor.ts';
 import type { InventoryFileCheckpoints } from '../findings/inventory-checkpoints.ts';
-import type { InventoryReportProgress } from '../findings/inventory-progress.ts';
+import { reportCoverage, type InventoryReportProgress, type ReportCoverage, type ReportProgress } from '../findings/inventory-progress.ts';
 import type { InventorySource } from '../inventory/source.ts';
 import type { FindingsStore } from '../findings/store.ts';
 import type { RequestAuditDependencies } from './audit-batch.ts';
@@ -54,7 +54,21 @@ export interface InventoryFileAuditDependencies extends RequestAuditDependencies
   inventory: (destination: InventoryFileMessage['destination']) => InventorySource;
   progress: Pick<
     InventoryReportProgress,
-    'fileDone' | 'markFileDone' | 'progress' | 'lastVerified' | 'markReconcileQueued' | 'markReconciled' | 'planPartitions' | 'partitionDone' | 'markPartitionDone' | 'noteAbsent' | 'rangeSliceDone' | 'markRangeSliceDone'
+    | 'fileDone'
+    | 'markFileDone'
+    | 'progress'
+    | 'lastVerified'
+    | 'markReconcileQueued'
+    | 'claimReconcile'
+    | 'markReconciled'
+    | 'planPartitions'
+    | 'partitionDone'
+    | 'markPartitionDone'
+    | 'noteAbsent'
+    | 'rangeSliceDone'
+    | 'markRangeSliceDone'
+    | 'noteRemoving'
+    | 'removingKeys'
   >;
   checkpoints: Pick<InventoryFileCheckpoints, 'read' | 'advance' | 'continuationSent' | 'reportTotals'>;
   /** Marks of objects a report did not list and no HeadObject could say were gone. */
@@ -101,7 +115,84 @@ export interface InventoryFileAuditResult {
   superseded?: boolean;
   /** Why every row of the file was read rather than only those changed since the last verified report. */
   fullReadBecause?: string;
+  /** This message completed a report swept from its diff: what the report says (coverage, gap). */
+  reconciled?: ReconciledReport;
 }
+
+/**
+ * What a reconciled report says, as `sseguard scan --inventory`'s run says it: `partial` when its
+ * reconciliation kept objects no HeadObject could answer for (their existence unknown: not
+ * audited), with how many; the worker logs it and counts it (InventoryObjectsUnanswered).
+ */
+export interface ReconciledReport {
+  coverage: ReportCoverage;
+  removed: number;
+  /** Recorded objects kept because no HeadObject could answer: the report's gap. */
+  keptUnanswered: number;
+  /** Of the objects the report did not list, those left marked absent (a 404 or the next report decides). */
+  absencesMarked: number;
+}
+
+/** Marks the report reconciled with the counts its steps added (`counted`: the progress read after the last step's). */
+export async function markReportReconciled(
+  deps: Pick<InventoryFileAuditDependencies, 'progress'>,
+  bucket: string,
+  manifestKey: string,
+  at: string,
+  counted: ReportProgress,
+): Promise<ReconciledReport> {
+  await deps.progress.markReconciled(bucket, manifestKey, at, counted);
+  return {
+    coverage: reportCoverage(counted),
+    removed: counted.removed ?? 0,
+    keptUnanswered: counted.keptUnanswered ?? 0,
+    absencesMarked: (counted.absencesMarked ?? 0) + (counted.absencesCarried ?? 0),
+  };
+}
+
+/**
+ * The store a reconciling step removes through: each removal's key is noted under the step
+ * (noteRemoving) before it is recorded, so the step's count (removedBy) is exact however often
+ * it is delivered: a redelivery after a crash between the removal and the done marker no longer
+ * sees the states it removed, the notes still name them.
+ */
+export function notingRemovals<S extends Pick<FindingsStore, 'record'>>(
+  deps: { store: S; progress: Pick<InventoryReportProgress, 'noteRemoving'> },
+  manifestKey: string,
+  step: string,
+): Pick<FindingsStore, 'record'> {
+  return {
+    async record(findings) {
+      const removing = findings.filter((f) => f.removed).map((f) => f.key);
+      if (removing.length > 0) await deps.progress.noteRemoving(manifestKey, step, removing);
+      return deps.store.record(findings);
+    },
+  };
+}
+
+/** The objects `step` removed, on any delivery: those noted (notingRemovals) whose recorded state is gone. */
+export async function removedBy(
+  deps: { store: Pick<FindingsStore, 'statesOf'>; progress: Pick<InventoryReportProgress, 'removingKeys'> },
+  bucket: string,
+  manifestKey: string,
+  step: string,
+): Promise<number> {
+  let removed = 0;
+  for await (const keys of deps.progress.removingKeys(manifestKey, step)) {
+    // A page of the Query (1 MB at most); statesOf reads it in batches.
+    const states = await deps.store.statesOf(bucket, keys);
+    removed += keys.filter((key) => !states.has(key)).length;
+  }
+  return removed;
+}
+
+/** Step names of notingRemovals: a key range (P3), a slice of one read from Athena (A3.1), a diff slice (D2), a page of carried marks (C0). */
+export const reconcileStep = {
+  range: (partition: number) => `P${partition}`,
+  rangeSlice: (partition: number, slice: number) => `A${partition}.${slice}`,
+  diffSlice: (slice: number) => `D${slice}`,
+  carriedPage: (page: number) => `C${page}`,
+};
 
 /**
  * Once every file of the report is counted: its reconciliation is queued, or, for a report swept
@@ -113,19 +204,35 @@ export async function queueReconcileIfComplete(
   message: Pick<InventoryFileMessage, 'bucket' | 'destination' | 'manifestKey'>,
   files: number,
   at: string,
-): Promise<boolean> {
+): Promise<{ queued: boolean; reconciled?: ReconciledReport }> {
   const progress = await deps.progress.progress(message.bucket, message.manifestKey);
-  if (!progress || progress.filesDone < files || progress.reconciledAt) return false;
-  if (progress.sweepMode === 'athena') {
-    await deps.progress.markReconciled(message.bucket, message.manifestKey, at, progress.removed ?? 0);
-    return false;
+  if (!progress || progress.filesDone < files || progress.reconciledAt) return { queued: false };
+  if (progress.sweepMode === 'athena') return { queued: false, reconciled: await markReportReconciled(deps, message.bucket, message.manifestKey, at, progress) };
+  if (progress.reconcileQueuedAt) return { queued: false };
+  // Claimed first: of the files that completed the report together, one sends the plan (its Athena
+  // queries are not started twice). Sent before it is noted: a crash in between sends it again on
+  // redelivery (the claim is stale by then), and a second reconciliation removes nothing more.
+  const now = Date.parse(at);
+  if (!(await deps.progress.claimReconcile(message.bucket, message.manifestKey, at, new Date(now - RECONCILE_CLAIM_STALE_MS).toISOString()))) {
+    // Another worker holds the claim: it sends within moments, or it crashed and this message fails,
+    // to be delivered again once the claim is stale. Never returns having sent nothing and seen nothing sent.
+    for (let waited = 0; waited < RECONCILE_CLAIM_WAIT_MS; waited += RECONCILE_CLAIM_POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, RECONCILE_CLAIM_POLL_MS));
+      if ((await deps.progress.progress(message.bucket, message.manifestKey))?.reconcileQueuedAt) return { queued: false };
+    }
+    // Weather, not a report problem: the message is retried (SQS), never dead-lettered at once.
+    throw new Error(`reconciliation of ${message.manifestKey} claimed, not sent yet: retried`);
   }
-  // Sent before it is noted: a crash in between sends it again on redelivery, and a second
-  // reconciliation of the same report removes nothing more.
   await deps.queue.sendToAuditQueue([JSON.stringify(inventoryReconcileMessage(message))]);
   await deps.progress.markReconcileQueued(message.bucket, message.manifestKey, at);
-  return true;
+  return { queued: true };
 }
+
+/** A claim to send a report's reconcile message (claimReconcile) that sent nothing for this long was lost with its worker. */
+export const RECONCILE_CLAIM_STALE_MS = 60_000;
+/** How long a file that completed the report too waits to see the claim holder's message sent, a look every poll. */
+const RECONCILE_CLAIM_WAIT_MS = 5_000;
+const RECONCILE_CLAIM_POLL_MS = 250;
 
 const addStats = (sum: InventoryScanStats, more: InventoryScanStats): InventoryScanStats => {
   const headReasons = { ...sum.headReasons };
@@ -159,8 +266,8 @@ export async function auditInventoryFile(
   const startedMs = elapsed();
   if (await deps.progress.fileDone(message.manifestKey, message.file.key)) {
     const progress = await deps.progress.progress(message.bucket, message.manifestKey);
-    const reconcileQueued = progress ? await queueReconcileIfComplete(deps, message, progress.files, clock().toISOString()) : false;
-    return { alreadyDone: true, recorded: [], transient: [], reconcileQueued };
+    const queued = progress ? await queueReconcileIfComplete(deps, message, progress.files, clock().toISOString()) : { queued: false };
+    return { alreadyDone: true, recorded: [], transient: [], reconcileQueued: queued.queued, ...(queued.reconciled ? { reconciled: queued.reconciled } : {}) };
   }
   const checkpoint = await deps.checkpoints.read(message.manifestKey, message.file.key);
   // A delivery behind a continuation already on the queue: that message goes on from there.
@@ -223,8 +330,8 @@ export async function auditInventoryFile(
     reportDate: report.manifest.createdAt.toISOString(),
     policyHash: policyIdOf(deps.policy).hash,
   });
-  const reconcileQueued = await queueReconcileIfComplete(deps, message, files, at);
-  return result({ reconcileQueued, continued: false });
+  const queued = await queueReconcileIfComplete(deps, message, files, at);
+  return result({ reconcileQueued: queued.queued, continued: false, ...(queued.reconciled ? { reconciled: queued.reconciled } : {}) });
 }
 
 export interface InventoryReconcileResult {
@@ -235,6 +342,8 @@ export interface InventoryReconcileResult {
   /** Key ranges sent (the planning message), or this message's range. */
   partitions?: number;
   absence?: AbsenceOutcome;
+  /** This message reconciled the report's last range: what the report says (coverage, gap). */
+  report?: ReconciledReport;
 }
 
 /** Keys of a report one reconciliation message holds at most (exactly; past it, a Bloom filter). */
@@ -282,11 +391,15 @@ export async function reconcileInventoryReport(deps: InventoryFileAuditDependenc
   const listed = listedKeys({ exactLimit: keysPerMessage });
   for await (const row of source.allRows(report)) if (!row.isDeleteMarker && row.isLatest !== false && inRange(row.key, range)) listed.add(row.key);
   const previousReportDate = (await deps.progress.lastVerified(message.bucket, report.manifest.createdAt))?.reportDate;
-  const absence = await removeAbsent({ ...deps, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock, previousReportDate);
+  const step = reconcileStep.range(partition.index);
+  const store = { findings: deps.store.findings.bind(deps.store), ...notingRemovals(deps, message.manifestKey, step) };
+  const absence = await removeAbsent({ ...deps, store, noteMarked: (keys) => deps.progress.noteAbsent(message.bucket, message.manifestKey, keys) }, message.bucket, listed, report, range, clock, previousReportDate);
+  // Counted from the notes: what an earlier delivery removed before it crashed counts too.
+  const removed = await removedBy(deps, message.bucket, message.manifestKey, step);
   const at = clock().toISOString();
-  const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, absence.removed, listed.size, at, absence.marked);
-  if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(message.bucket, message.manifestKey, at, after.removed ?? absence.removed);
-  return { status: 'reconciled', removed: absence.removed, keysListed: listed.size, partitions: partition.of, absence };
+  const after = await deps.progress.markPartitionDone(message.bucket, message.manifestKey, partition.index, removed, listed.size, at, { absencesMarked: absence.marked, keptUnanswered: absence.keptUnanswered });
+  const done = (after.partitionsDone ?? 0) >= partition.of ? await markReportReconciled(deps, message.bucket, message.manifestKey, at, after) : undefined;
+  return { status: 'reconciled', removed, keysListed: listed.size, partitions: partition.of, absence, ...(done ? { report: done } : {}) };
 }
 
 /**
@@ -384,14 +497,17 @@ async function reconcileRangeFromAthena(
   const part: KeyRange = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   const at = clock().toISOString();
   let absence: AbsenceOutcome | undefined;
+  let removed = 0;
   if (!(await deps.progress.rangeSliceDone(manifestKey, partition.index, step.slice))) {
     const listed = new Set(keys);
     const previousReportDate = (await deps.progress.lastVerified(bucket, report.manifest.createdAt))?.reportDate;
-    absence = await removeAbsent({ ...deps, noteMarked: (marked) => deps.progress.noteAbsent(bucket, manifestKey, marked) }, bucket, listed, report, part, clock, previousReportDate);
+    const sliceStep = reconcileStep.rangeSlice(partition.index, step.slice);
+    const store = { findings: deps.store.findings.bind(deps.store), ...notingRemovals(deps, manifestKey, sliceStep) };
+    absence = await removeAbsent({ ...deps, store, noteMarked: (marked) => deps.progress.noteAbsent(bucket, manifestKey, marked) }, bucket, listed, report, part, clock, previousReportDate);
+    removed = await removedBy(deps, bucket, manifestKey, sliceStep);
     // Its marks counted as the streaming ranges count theirs: the next report then reconciles every recorded finding.
-    await deps.progress.markRangeSliceDone(bucket, manifestKey, partition.index, step.slice, absence.removed, keys.length, at, absence.marked);
+    await deps.progress.markRangeSliceDone(bucket, manifestKey, partition.index, step.slice, removed, keys.length, at, { absencesMarked: absence.marked, keptUnanswered: absence.keptUnanswered });
   }
-  const removed = absence?.removed ?? 0;
   if (!read.last) {
     // Reconciled, then the next slice: the range is done only when every slice before its last is.
     const chain = `athena-range:${partition.index}:${step.queryId}`;
@@ -408,6 +524,6 @@ async function reconcileRangeFromAthena(
   }
   // The range's last slice: its removals were counted by its slices.
   const after = await deps.progress.markPartitionDone(bucket, manifestKey, partition.index, 0, keys.length, at);
-  if ((after.partitionsDone ?? 0) >= partition.of) await deps.progress.markReconciled(bucket, manifestKey, at, after.removed ?? removed);
-  return { status: 'reconciled', removed, keysListed: keys.length, partitions: partition.of, ...(absence ? { absence } : {}) };
+  const done = (after.partitionsDone ?? 0) >= partition.of ? await markReportReconciled(deps, bucket, manifestKey, at, after) : undefined;
+  return { status: 'reconciled', removed, keysListed: keys.length, partitions: partition.of, ...(absence ? { absence } : {}), ...(done ? { report: done } : {}) };
 }

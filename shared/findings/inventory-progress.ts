@@ -13,8 +13,12 @@ import {
   inventoryPartitionKey,
   inventoryPk,
   inventoryRangeSliceKey,
+  inventoryRemovingKey,
+  inventoryRemovingPrefix,
   inventoryReportFilesPk,
   inventoryReportKey,
+  inventorySweptKey,
+  sweepCoverageKey,
 } from '../findings/table.ts';
 
 export interface ReportProgress {
@@ -22,8 +26,10 @@ export interface ReportProgress {
   manifestKey: string;
   files: number;
   filesDone: number;
-  /** When a reconcile message was sent (the last file done); sent again by a redelivered last file. */
+  /** When a reconcile message was sent (the last file done). */
   reconcileQueuedAt?: string;
+  /** When a worker claimed the sending of the reconcile message (claimReconcile): one sends it, not every last file. */
+  reconcileClaimedAt?: string;
   /** When the reconciliation finished: a redelivered reconcile message then does nothing. */
   reconciledAt?: string;
   removed?: number;
@@ -33,6 +39,19 @@ export interface ReportProgress {
    * each mark is cleared or confirmed by the next report (shared/audit/inventory-absence.ts).
    */
   absencesMarked?: number;
+  /**
+   * Of the marks, those only a report's diff settles (the Athena diff slices note them as ABSENT#
+   * items, and count them here rather than in absencesMarked): the next sweep from its diff settles
+   * them (settleCarriedAbsences); any other next run reconciles every recorded finding.
+   */
+  absencesCarried?: number;
+  /**
+   * Recorded objects its reconciliation kept because no HeadObject could answer (throttled, failing,
+   * timed out, denied): whether they are gone is unknown, a coverage gap as the CLI's `notAudited`.
+   */
+  keptUnanswered?: number;
+  /** Set when reconciled: `partial` when objects were kept unanswered (keptUnanswered), else `complete`. */
+  coverage?: ReportCoverage;
   /** Key ranges the reconciliation was fanned out over, and how many are done. */
   partitions?: number;
   partitionsDone?: number;
@@ -50,6 +69,12 @@ export interface ReportProgress {
   diffFallback?: string;
 }
 
+/** A reconciled report's coverage, as a run's (`Run Completed`): `partial` when some objects' existence is unknown. */
+export type ReportCoverage = 'complete' | 'partial';
+
+/** A report's coverage: complete unless its reconciliation kept objects no HeadObject could answer for. */
+export const reportCoverage = (progress: Pick<ReportProgress, 'keptUnanswered'>): ReportCoverage => ((progress.keptUnanswered ?? 0) > 0 ? 'partial' : 'complete');
+
 /**
  * A report of the Lambda tier with an Athena diff configured is swept from the diff's answer
  * (`athena`: its data files then count one more, the diff's result) or, when no diff can be had,
@@ -65,6 +90,8 @@ export interface VerifiedReport {
   reconciledAt: string;
   /** Recorded objects it left marked absent (ReportProgress.absencesMarked). */
   absencesMarked: number;
+  /** Marks it carries for the next report's diff only (ReportProgress.absencesCarried). */
+  absencesCarried: number;
 }
 
 /** What a file's or a whole report's audit was: the report's date and the policy that judged it. */
@@ -72,6 +99,16 @@ export interface AuditedUnder {
   reportDate: string;
   policyHash: string;
 }
+
+/** What a reconciling step adds to its report besides its removals (each once, with the step's done marker). */
+export interface ReconcileCounts {
+  absencesMarked?: number;
+  absencesCarried?: number;
+  keptUnanswered?: number;
+}
+
+const COUNT_NAMES = { '#removed': 'removed', '#marked': 'absencesMarked', '#carried': 'absencesCarried', '#unanswered': 'keptUnanswered' };
+const countValues = (counts: ReconcileCounts) => ({ ':marked': counts.absencesMarked ?? 0, ':carried': counts.absencesCarried ?? 0, ':unanswered': counts.keptUnanswered ?? 0 });
 
 export class InventoryReportProgress {
   constructor(
@@ -156,7 +193,7 @@ export class InventoryReportProgress {
       if ((progress.evidence ?? 'inventory') !== evidence) continue;
       if (Date.parse(progress.reportDate) >= before.getTime()) continue;
       if (!best || progress.reportDate > best.reportDate) {
-        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt, absencesMarked: Number(progress.absencesMarked ?? 0) };
+        best = { manifestKey: progress.manifestKey, reportDate: progress.reportDate, policyHash: policies[0]!, reconciledAt: progress.reconciledAt, absencesMarked: Number(progress.absencesMarked ?? 0), absencesCarried: Number(progress.absencesCarried ?? 0) };
       }
     }
     return best;
@@ -228,8 +265,8 @@ export class InventoryReportProgress {
   }
 
   /** Marks one page of the carried marks settled and adds what it removed to the report, once however often it was delivered. */
-  async markCarriedPageDone(bucket: string, manifestKey: string, page: number, removed: number, keys: number, at: string): Promise<void> {
-    await this.countOnce(bucket, manifestKey, { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, removed);
+  async markCarriedPageDone(bucket: string, manifestKey: string, page: number, removed: number, keys: number, at: string, counts: ReconcileCounts = {}): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryCarriedPageKey(manifestKey, page), manifestKey, page, removed, keys, at }, removed, counts);
   }
 
   async rangeSliceDone(manifestKey: string, partition: number, slice: number): Promise<boolean> {
@@ -237,8 +274,28 @@ export class InventoryReportProgress {
   }
 
   /** Marks one slice of a key range reconciled and adds what it removed to the report, once however often it was delivered. */
-  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string, absencesMarked = 0): Promise<void> {
-    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed, absencesMarked);
+  async markRangeSliceDone(bucket: string, manifestKey: string, partition: number, slice: number, removed: number, keys: number, at: string, counts: ReconcileCounts = {}): Promise<void> {
+    await this.countOnce(bucket, manifestKey, { ...inventoryRangeSliceKey(manifestKey, partition, slice), manifestKey, partition, slice, removed, keys, at }, removed, counts);
+  }
+
+  /**
+   * Notes the keys a reconciling step is about to remove (one item per key, as noteAbsent): a
+   * redelivery after a crash between the removal and the step's done marker finds them, and counts
+   * those whose state is gone (removedCount), which its own pass no longer sees.
+   */
+  async noteRemoving(manifestKey: string, step: string, keys: string[]): Promise<void> {
+    await batchPut(this.documents, this.tableName, [...new Set(keys)].map((key) => ({ ...inventoryRemovingKey(manifestKey, step, key), key })));
+  }
+
+  /** The keys noted by noteRemoving for `step`, a page at a time. */
+  async *removingKeys(manifestKey: string, step: string): AsyncGenerator<string[]> {
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
+      ExpressionAttributeValues: { ':pk': inventoryReportFilesPk(manifestKey), ':step': inventoryRemovingPrefix(step) },
+      ConsistentRead: true,
+    });
+    for await (const items of pages) if (items.length > 0) yield items.map((item) => String(item.key));
   }
 
   private async markerExists(key: { pk: string; sk: string }): Promise<boolean> {
@@ -246,8 +303,8 @@ export class InventoryReportProgress {
     return Item !== undefined;
   }
 
-  /** A done marker and its removals added to the report, in one transaction: a marker already there counts nothing. */
-  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number, absencesMarked = 0): Promise<void> {
+  /** A done marker and its counts added to the report, in one transaction: a marker already there counts nothing. */
+  private async countOnce(bucket: string, manifestKey: string, marker: Record<string, unknown>, removed: number, counts: ReconcileCounts): Promise<void> {
     try {
       await transactWrite(this.documents, [
         { Put: { TableName: this.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -255,14 +312,41 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(bucket, manifestKey),
-            UpdateExpression: 'ADD #removed :removed, #marked :marked',
-            ExpressionAttributeNames: { '#removed': 'removed', '#marked': 'absencesMarked' },
-            ExpressionAttributeValues: { ':removed': removed, ':marked': absencesMarked },
+            UpdateExpression: 'ADD #removed :removed, #marked :marked, #carried :carried, #unanswered :unanswered',
+            ExpressionAttributeNames: COUNT_NAMES,
+            ExpressionAttributeValues: { ':removed': removed, ...countValues(counts) },
           },
         },
       ]);
     } catch (error) {
       if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed')) throw error;
+    }
+  }
+
+  /**
+   * Claims the sending of the report's reconcile message (a conditional write): true for one of the
+   * workers whose files completed the report together, so the plan and its Athena queries go out
+   * once. A claim older than `staleBefore` that never got to send (its worker crashed in between)
+   * may be taken again by the redelivered message; once sent (markReconcileQueued), never.
+   */
+  async claimReconcile(bucket: string, manifestKey: string, at: string, staleBefore: string): Promise<boolean> {
+    try {
+      await withRetries('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: inventoryReportKey(bucket, manifestKey),
+            UpdateExpression: 'SET #claimed = :at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#queued) AND (attribute_not_exists(#claimed) OR #claimed < :stale)',
+            ExpressionAttributeNames: { '#claimed': 'reconcileClaimedAt', '#queued': 'reconcileQueuedAt' },
+            ExpressionAttributeValues: { ':at': at, ':stale': staleBefore },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
@@ -302,7 +386,7 @@ export class InventoryReportProgress {
   }
 
   /** Marks one key range reconciled and adds what it removed to the report, once however often it was delivered. */
-  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string, absencesMarked = 0): Promise<ReportProgress> {
+  async markPartitionDone(bucket: string, manifestKey: string, partition: number, removed: number, keysListed: number, at: string, counts: ReconcileCounts = {}): Promise<ReportProgress> {
     try {
       await transactWrite(this.documents, [
         {
@@ -316,9 +400,9 @@ export class InventoryReportProgress {
           Update: {
             TableName: this.tableName,
             Key: inventoryReportKey(bucket, manifestKey),
-            UpdateExpression: 'ADD #done :one, #removed :removed, #marked :marked',
-            ExpressionAttributeNames: { '#done': 'partitionsDone', '#removed': 'removed', '#marked': 'absencesMarked' },
-            ExpressionAttributeValues: { ':one': 1, ':removed': removed, ':marked': absencesMarked },
+            UpdateExpression: 'ADD #done :one, #removed :removed, #marked :marked, #carried :carried, #unanswered :unanswered',
+            ExpressionAttributeNames: { '#done': 'partitionsDone', ...COUNT_NAMES },
+            ExpressionAttributeValues: { ':one': 1, ':removed': removed, ...countValues(counts) },
           },
         },
       ]);
@@ -328,18 +412,45 @@ export class InventoryReportProgress {
     return (await this.progress(bucket, manifestKey))!;
   }
 
-  async markReconciled(bucket: string, manifestKey: string, at: string, removed: number): Promise<void> {
+  /**
+   * Marks the report reconciled, with its coverage (reportCoverage of the counts its steps added),
+   * and says so on the coverage item of the sweep run that sent it (SWEEP#<runId> BUCKET#<bucket>,
+   * when the bucket's last swept report is this one): a run's coverage then reads `partial` with
+   * the count of objects kept unanswered, as a `sseguard scan --inventory` run's record does.
+   */
+  async markReconciled(bucket: string, manifestKey: string, at: string, counted: Pick<ReportProgress, 'removed' | 'keptUnanswered'>): Promise<void> {
+    const outcome = { ':at': at, ':removed': counted.removed ?? 0, ':coverage': reportCoverage(counted), ':unanswered': counted.keptUnanswered ?? 0 };
+    const names = { '#reconciled': 'reconciledAt', '#removed': 'removed', '#coverage': 'coverage', '#unanswered': 'keptUnanswered' };
     await withRetries('UpdateItem', () =>
       this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: inventoryReportKey(bucket, manifestKey),
-          UpdateExpression: 'SET #reconciled = :at, #removed = :removed',
-          ExpressionAttributeNames: { '#reconciled': 'reconciledAt', '#removed': 'removed' },
-          ExpressionAttributeValues: { ':at': at, ':removed': removed },
+          UpdateExpression: 'SET #reconciled = :at, #removed = :removed, #coverage = :coverage, #unanswered = :unanswered',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: outcome,
         }),
       ),
     );
+    const { Item: swept } = await withRetries('GetItem', () => this.documents.send(new GetCommand({ TableName: this.tableName, Key: inventorySweptKey(bucket), ConsistentRead: true })));
+    if (swept?.manifestKey !== manifestKey || typeof swept.runId !== 'string') return;
+    try {
+      await withRetries('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: sweepCoverageKey(swept.runId as string, bucket),
+            UpdateExpression: 'SET #reconciled = :at, #removed = :removed, #coverage = :coverage, #unanswered = :unanswered',
+            ConditionExpression: 'attribute_exists(pk) AND #manifest = :manifest',
+            ExpressionAttributeNames: { ...names, '#manifest': 'manifestKey' },
+            ExpressionAttributeValues: { ...outcome, ':manifest': manifestKey },
+          }),
+        ),
+      );
+    } catch (error) {
+      // The run's coverage names another report (or none): nothing to say there.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 }
 

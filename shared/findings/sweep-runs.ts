@@ -38,9 +38,24 @@ export interface InventoryInProgress {
   nextFile: number;
 }
 
-/** What covered one bucket in a run: an inventory report (one message per data file), or a listing and why. */
+/**
+ * What covered one bucket in a run: an inventory report (one message per data file), or a listing
+ * and why. An inventory report's outcome is added when the workers have reconciled it: `coverage`
+ * `partial` when objects it did not list were kept because no HeadObject could answer (how many:
+ * `keptUnanswered`), else `complete` (InventoryReportProgress.markReconciled).
+ */
 export type BucketCoverage =
-  | { bucket: string; evidence: 'inventory'; manifestKey: string; reportDate: string; files: number }
+  | {
+      bucket: string;
+      evidence: 'inventory';
+      manifestKey: string;
+      reportDate: string;
+      files: number;
+      reconciledAt?: string;
+      coverage?: 'complete' | 'partial';
+      keptUnanswered?: number;
+      removed?: number;
+    }
   | { bucket: string; evidence: 'listing'; reason: string };
 
 export interface SweepRun {

@@ -57,6 +57,9 @@
 //   INVFILE#<sha256 manifest> ABSENT#<sha256 object key>  an object that report did not list and no HeadObject could
 //                                                         say was gone (marked): the next report's diff settles it.
 //                                                         One item per key, not a set on the report's item (400 KB)
+//   INVFILE#<sha256 manifest> REMOVING#<step>#<sha256 object key>  an object a reconciling step (range, slice, page)
+//                                                         removes, noted before the removal: a redelivery after a
+//                                                         crash counts what its first delivery removed
 //   ORGSWEEPS                 <runId>                     one Organization sweep run: the accounts in scope, when
 //                                                         their messages were all sent
 //   ORGSWEEP#<runId>          ACCOUNT#<id>                one account of the run: its Regions and buckets, or a gap and why
@@ -179,3 +182,6 @@ export const inventoryRangeSliceKey = (manifestKey: string, partition: number, s
   sk: `RECONCILED#${String(partition).padStart(6, '0')}#SLICE#${String(slice).padStart(8, '0')}`,
 });
 export const inventoryCarriedPageKey = (manifestKey: string, page: number) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `RECONCILED#ABSENT#${String(page).padStart(8, '0')}` });
+/** A reconciling step's removals, one item per object key: `step` names the range, slice or page (P3, A3.1, D2, C0; its prefix ends with `#`, so P1 holds no P12). */
+export const inventoryRemovingPrefix = (step: string): string => `REMOVING#${step}#`;
+export const inventoryRemovingKey = (manifestKey: string, step: string, objectKey: string) => ({ pk: `INVFILE#${sha256(manifestKey)}`, sk: `${inventoryRemovingPrefix(step)}${sha256(objectKey)}` });

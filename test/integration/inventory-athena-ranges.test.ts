@@ -77,6 +77,11 @@ let crashOnce = false;
 const crashed: string[] = [];
 /** Times any message streamed a whole report (the old key-range path). */
 let streamed = 0;
+/** Hold each data file's message after it is counted until this many have been (or 5 s): the last files finish together. */
+let holdFilesUntil = 0;
+let filesCounted = 0;
+/** Files that, once counted, saw every other held file counted too (so each read the report complete). */
+let filesTogether = 0;
 
 async function beforeMessage(body: string): Promise<void> {
   const parsed = parseMessageBody(body);
@@ -151,6 +156,16 @@ beforeAll(async () => {
     }
     return markRangeSliceDone(...args);
   };
+  const markFileDone = deps.progress.markFileDone.bind(deps.progress);
+  deps.progress.markFileDone = async (...args) => {
+    const counted = await markFileDone(...args);
+    if (holdFilesUntil > 0) {
+      filesCounted += 1;
+      for (const started = Date.now(); filesCounted < holdFilesUntil && Date.now() - started < 5_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (filesCounted >= holdFilesUntil) filesTogether += 1;
+    }
+    return counted;
+  };
 }, 120_000);
 
 afterAll(async () => {
@@ -175,13 +190,15 @@ describe('key-range reconciliation from Athena (a report swept in full)', () => 
     const progress = await new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(bucket, manifestKey);
     // One removed (404), one kept and marked: counted, so the next report reconciles every recorded finding.
     expect(progress).toMatchObject({ reconciledAt: expect.any(String), removed: 1, absencesMarked: 1 });
+    // The one no HeadObject could answer for is the report's gap, counted once whatever the redeliveries: partial, as the CLI's run says.
+    expect(progress).toMatchObject({ keptUnanswered: 1, coverage: 'partial' });
     const ranges = progress!.partitions!;
     expect(ranges).toBeGreaterThanOrEqual(3);
     expect(progress!.partitionsDone).toBe(ranges);
     // Each range: started, polled, then read in slices of at most 2 keys (several for some); the table and partition made once by the plan.
     for (let i = 0; i < ranges; i++) expect(seen, `range ${i}`).toEqual(expect.arrayContaining([`range ${i} start`, `range ${i} poll`, `range ${i} slice 0`]));
     expect(seen.some((s) => /slice [1-9]/.test(s))).toBe(true);
-    // The table and partition (DDL) and one query per range; a plan delivered twice (two last files at once) starts the same again.
+    // The table and partition (DDL) and one query per range (a range's query retried after a failure adds one).
     expect(proxy.stats().requests['athena:StartQueryExecution']).toBeGreaterThanOrEqual(2 + ranges);
     // No range message streamed the report: its keys came from the result files.
     expect(streamed).toBe(0);
@@ -195,6 +212,49 @@ describe('key-range reconciliation from Athena (a report swept in full)', () => 
     const history = await atEmulator().store.history(bucket, 'c-gone-404');
     expect(history.filter((h) => h.removed)).toHaveLength(1);
   }, 180_000);
+
+  test('the data files that complete a report together send its reconciliation once (a claim): the plan and every Athena query start once, the report reconciled', async () => {
+    const bucket = 'inv-ranges-together';
+    seen.length = 0;
+    proxy.resetStats();
+    // Each data file (10 keys, 4 rows a file) held once counted until every one is: those in one batch read the report's progress together.
+    holdFilesUntil = Math.ceil(LISTED.length / 4);
+    filesCounted = 0;
+    filesTogether = 0;
+    try {
+      const manifestKey = await firstReport(bucket);
+      const failures = await drainQueue(sqs, queueUrl, worker, context, 200);
+      expect(failures).toEqual([]);
+      // The race happened: at least two files (those the queue handed over in one batch) each saw every file counted, so each found the report complete.
+      expect(filesTogether).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((s) => s === 'plan')).toHaveLength(1);
+      const progress = await new InventoryReportProgress(atEmulator().clients.documents, TABLE).progress(bucket, manifestKey);
+      expect(progress).toMatchObject({ reconciledAt: expect.any(String), reconcileQueuedAt: expect.any(String), reconcileClaimedAt: expect.any(String) });
+      const ranges = progress!.partitions!;
+      for (let i = 0; i < ranges; i++) expect(seen.filter((s) => s === `range ${i} start`), `range ${i}`).toHaveLength(1);
+      // The table and the report's partition (DDL), then one query per range: nothing started twice.
+      expect(proxy.stats().requests['athena:StartQueryExecution']).toBe(2 + ranges);
+    } finally {
+      holdFilesUntil = 0;
+    }
+  }, 180_000);
+
+  test('the claim to send a reconciliation is taken once; a claim that sent nothing for a minute (its worker crashed) is taken again by the redelivered message; once sent, never again', async () => {
+    const progress = new InventoryReportProgress(atEmulator().clients.documents, TABLE);
+    const manifestKey = 'reports/inv-ranges-claim/sseguard/2026-01-01T00-00Z/manifest.json';
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    // No progress item (no file counted): nothing to claim.
+    expect(await progress.claimReconcile('inv-ranges-claim', manifestKey, at(0), at(0))).toBe(false);
+    await progress.markFileDone({ bucket: 'inv-ranges-claim', manifestKey, files: 1 }, 'data/1.csv.gz', at(0));
+    expect(await progress.claimReconcile('inv-ranges-claim', manifestKey, at(1), at(0))).toBe(true);
+    // The other file that completed the report at the same moment: refused.
+    expect(await progress.claimReconcile('inv-ranges-claim', manifestKey, at(1), at(0))).toBe(false);
+    // Its holder crashed before sending: a minute on, the redelivered message takes it.
+    expect(await progress.claimReconcile('inv-ranges-claim', manifestKey, at(61), at(1))).toBe(false);
+    expect(await progress.claimReconcile('inv-ranges-claim', manifestKey, at(62), at(2))).toBe(true);
+    await progress.markReconcileQueued('inv-ranges-claim', manifestKey, at(62));
+    expect(await progress.claimReconcile('inv-ranges-claim', manifestKey, at(59), at(59))).toBe(false);
+  });
 
   test('a range query that fails (cancelled) is started again, a new query each time; after the third the message fails on every delivery: nothing removed, the report not verified (never a verdict, never a silent skip)', async () => {
     const bucket = 'inv-ranges-failing';

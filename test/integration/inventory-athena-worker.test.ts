@@ -31,6 +31,7 @@ import { createRuntime } from '../../shared/runtime.ts';
 import { createBucket, createKey, putObject, type TestKey } from '../support/aws-fixtures.ts';
 import { athenaDiffResultCsv, athenaRangeKeysResultCsv, putAthenaResult } from '../support/athena-diff-result.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { runCli } from '../support/cli.ts';
 import { drainQueue } from '../support/sqs-event-source.ts';
 
 const emulator = inject('emulatorEndpoint');
@@ -78,6 +79,9 @@ const seen: string[] = [];
 let onPoll: 'answer' | 'stop' = 'answer';
 /** Slice messages whose first delivery crashes (a Lambda timeout) before its audit checkpoint moves. */
 const crashSlices = new Set<number>();
+/** Crash the first diff slice that removed something, after the removal and before its done marker (a Lambda timeout). */
+let crashRemovingSliceOnce = false;
+const crashedRemoving: number[] = [];
 
 async function beforeMessage(body: string): Promise<void> {
   const parsed = parseMessageBody(body);
@@ -113,7 +117,7 @@ const worker = async (event: SQSEvent, ctx: typeof context) => {
 };
 
 /** Runs the sweep, then lets the worker drain the queue (every message the worker sends included); the failures seen. */
-async function sweepThenWork(): Promise<{ failures: string[]; manifestKey: string }> {
+async function sweepThenWork(): Promise<{ failures: string[]; manifestKey: string; runId: string }> {
   seen.length = 0;
   const outcome = await sweepHandler({}, context);
   expect(outcome).toMatchObject({ status: 'finished', filesEnqueued: 1 });
@@ -122,8 +126,11 @@ async function sweepThenWork(): Promise<{ failures: string[]; manifestKey: strin
   const [run] = await runs.runs(1);
   const coverage = await runs.coverage(run!.runId);
   const failures = await drainQueue(sqs, queueUrl, worker, context, 400);
-  return { failures, manifestKey: (coverage[0] as { manifestKey: string }).manifestKey };
+  return { failures, manifestKey: (coverage[0] as { manifestKey: string }).manifestKey, runId: run!.runId };
 }
+
+/** What the sweep run's coverage item says of the bucket once the workers are done. */
+const runCoverage = async (runId: string) => (await new SweepRuns(atEmulator().clients.documents, TABLE).coverage(runId))[0];
 
 // Report folders are named to the minute: each report a minute after the last, all after the
 // audits before them (an object audited at or after a report's date is never removed by it).
@@ -155,6 +162,16 @@ beforeAll(async () => {
     const slice = /^athena-diff:.+#(\d+)$/.exec(fileKey);
     if (slice && crashSlices.delete(Number(slice[1]))) throw new Error('Lambda timed out');
     return advance(manifestKey, fileKey, from, to, at, sample);
+  };
+  const markPartitionDone = deps.progress.markPartitionDone.bind(deps.progress);
+  deps.progress.markPartitionDone = async (...args) => {
+    const [, , slice, removed] = args;
+    if (crashRemovingSliceOnce && removed > 0) {
+      crashRemovingSliceOnce = false;
+      crashedRemoving.push(slice);
+      throw new Error('Lambda timed out');
+    }
+    return markPartitionDone(...args);
   };
 }, 120_000);
 
@@ -188,6 +205,7 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     const before = await states();
 
     crashSlices.add(1);
+    crashRemovingSliceOnce = true;
     proxy.resetStats();
     proxy.setRules([
       // Beyond the SDK's attempts: the message fails and SQS delivers it again.
@@ -196,16 +214,30 @@ describe('the Lambda sweep from the report diff in Athena', () => {
       // No HeadObject can tell whether `flaky` is gone: it stays, marked absent from this report.
       { service: 's3', operation: 'HeadObject', path: new RegExp(`^/${SOURCE}/(flaky|gone-twice)`), rate: 1, kind: 'throttle' },
     ]);
-    const { failures, manifestKey } = await sweepThenWork();
+    const { failures, manifestKey, runId } = await sweepThenWork();
     proxy.setRules([]);
     // The throttled poll, the slice whose result read was throttled, the crashed slice: failed, then done on redelivery.
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(proxy.stats().faults['athena:GetQueryExecution:throttle']).toBe(2);
     expect(proxy.stats().faults['s3:GetObject:throttle']).toBe(8);
     expect(crashSlices.size).toBe(0);
+    // The slice that removed `gone` crashed before its done marker and was delivered again: the removal still counts, once.
+    expect(crashedRemoving).toHaveLength(1);
+    expect((await atEmulator().store.history(SOURCE, 'gone')).filter((h) => h.removed)).toHaveLength(1);
 
     const progress = await progressOf(manifestKey);
-    expect(progress).toMatchObject({ sweepMode: 'athena', diffQueryId: expect.any(String), reconciledAt: expect.any(String), removed: 1 });
+    // The two objects no HEAD could answer for are the report's gap: partial, as the CLI's run says; their marks carried for the next diff.
+    expect(progress).toMatchObject({
+      sweepMode: 'athena',
+      diffQueryId: expect.any(String),
+      reconciledAt: expect.any(String),
+      removed: 1,
+      keptUnanswered: 2,
+      absencesCarried: 2,
+      coverage: 'partial',
+    });
+    // The sweep run's record of the bucket says so too.
+    expect(await runCoverage(runId)).toMatchObject({ evidence: 'inventory', manifestKey, coverage: 'partial', keptUnanswered: 2, removed: 1, reconciledAt: expect.any(String) });
     expect(progress?.diffFallback).toBeUndefined();
     // 6 diff rows (new-1, new ü 2 added; change-me changed; gone, flaky, gone-twice vanished) in slices of 2: one
     // message per chain position (continuations sent once), the crashed one delivered again; the
@@ -240,9 +272,10 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     await putObject(writer, SOURCE, 'new-3', { mode: 'sse-s3' });
     await deliver();
     proxy.resetStats();
-    const { failures, manifestKey } = await sweepThenWork();
+    const { failures, manifestKey, runId } = await sweepThenWork();
     expect(failures).toEqual([]);
-    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 1 });
+    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), removed: 1, keptUnanswered: 0, coverage: 'complete' });
+    expect(await runCoverage(runId)).toMatchObject({ manifestKey, coverage: 'complete', keptUnanswered: 0 });
     expect(proxy.stats().requests['s3:HeadObject'] ?? 0).toBe(0);
     const after = await states();
     expect(after.get('flaky')?.absentFrom).toBeUndefined();
@@ -268,5 +301,25 @@ describe('the Lambda sweep from the report diff in Athena', () => {
     } finally {
       onPoll = 'answer';
     }
+  }, 180_000);
+
+  test('a report whose diff slices carried a mark (no HeadObject could answer) is then scanned by `sseguard scan --inventory`, which reads no carried mark: it does not diff against it but reconciles every recorded finding, so the object missing from both reports is removed', async () => {
+    await writer.s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'keep-1' }));
+    await deliver();
+    proxy.setRules([{ service: 's3', operation: 'HeadObject', path: new RegExp(`^/${SOURCE}/keep-1`), rate: 1, kind: 'throttle' }]);
+    const { failures, manifestKey } = await sweepThenWork();
+    proxy.setRules([]);
+    expect(failures).toEqual([]);
+    expect(await progressOf(manifestKey)).toMatchObject({ sweepMode: 'athena', reconciledAt: expect.any(String), absencesCarried: 1, keptUnanswered: 1, coverage: 'partial' });
+    expect((await states()).get('keep-1')).toMatchObject({ absentFrom: expect.any(String) });
+
+    // The next report misses it too; the CLI scans it (its own in-process diff, no ABSENT# item read).
+    await deliver();
+    const run = await runCli(['scan', '--bucket', SOURCE, '--inventory', `s3://${DESTINATION}/reports`, '--json'], { AWS_ENDPOINT_URL: emulator, SSEGUARD_POLICY: undefined });
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout).summary as { inventory: { diff: { fallback?: string }; absence: { removedBySecondReport: number } } };
+    expect(summary.inventory.diff.fallback).toMatch(/1 recorded objects marked absent/);
+    expect(summary.inventory.absence.removedBySecondReport).toBe(1);
+    expect((await states()).has('keep-1')).toBe(false);
   }, 180_000);
 });
