@@ -2,11 +2,14 @@
 // (bench-only: the emulator does not meter capacity). DynamoDB on demand bills a write by the size
 // of the item: 1 WRU per started KB alone, 2 per started KB in a transaction (ConditionCheck
 // included, sized by the item it checks), and each global secondary index the write touches is one
-// more write per started KB of the index entry (every index here projects ALL: the whole item);
-// an index key that changes costs a delete and a put. Sizes follow DynamoDB's rules ("Item sizes
-// and formats"): attribute names and values in UTF-8 bytes, numbers 1 byte per two significant
-// digits plus 1, maps and lists 3 bytes plus 1 per element.
-import { INDEXES } from '#shared/findings/table.ts';
+// more write per started KB of the index entry. What an index entry is follows the index's
+// projection in shared/findings/table.ts: ALL, the whole item, rewritten by every write of an item
+// in the index; KEYS_ONLY, the table's and the index's keys plus 100 bytes of overhead, written only
+// when the item enters or leaves the index or its index key changes (a write that keeps the keys
+// does not touch the index). An index key that changes costs a delete and a put. Sizes follow
+// DynamoDB's rules ("Item sizes and formats"): attribute names and values in UTF-8 bytes, numbers 1
+// byte per two significant digits plus 1, maps and lists 3 bytes plus 1 per element.
+import { findingsTableDefinition } from '#shared/findings/table.ts';
 
 /** An AttributeValue as the wire carries it (after the document client's marshalling). */
 type AttributeValue = Record<string, unknown>;
@@ -92,7 +95,21 @@ export interface WriteUnits {
   tableWriteUnits: number;
 }
 
-const INDEX_KEYS = Object.values(INDEXES).map(({ pk, sk }) => [pk, sk] as const);
+/** DynamoDB's per-entry overhead of an index entry ("Item sizes and formats": 100 bytes). */
+const INDEX_ENTRY_OVERHEAD = 100;
+/** The findings table's indexes as the definition makes them: their key attributes and whether they hold the keys only. */
+const INDEX_MODELS = (findingsTableDefinition('bench').GlobalSecondaryIndexes ?? []).map((index) => ({
+  pk: index.KeySchema!.find((k) => k.KeyType === 'HASH')!.AttributeName!,
+  sk: index.KeySchema!.find((k) => k.KeyType === 'RANGE')!.AttributeName!,
+  keysOnly: index.Projection?.ProjectionType === 'KEYS_ONLY',
+}));
+
+/** The size of an item's entry in an index: the whole item (ALL), or its table and index keys plus the overhead (KEYS_ONLY). */
+function entryBytes(item: WireItem, index: (typeof INDEX_MODELS)[number]): number {
+  if (!index.keysOnly) return itemBytes(item);
+  const keys = Object.fromEntries(['pk', 'sk', index.pk, index.sk].flatMap((name) => (item[name] ? [[name, item[name]!]] : [])));
+  return itemBytes(keys) + INDEX_ENTRY_OVERHEAD;
+}
 
 /**
  * Counts the write units of each write request. The object states the recorder read just before
@@ -119,13 +136,18 @@ export class WriteUnitCounter {
     this.types.set(type, t);
   }
 
-  /** Index writes of replacing `before` with `after` (either absent), each entry the whole item (projection ALL). */
+  /**
+   * Index writes of replacing `before` with `after` (either absent): an entry whose key changed is
+   * deleted and put; one whose key stayed is rewritten under ALL and left alone under KEYS_ONLY.
+   */
   private indexWrites(before: WireItem | undefined, after: WireItem | undefined): void {
-    for (const [pk, sk] of INDEX_KEYS) {
+    for (const index of INDEX_MODELS) {
+      const { pk, sk } = index;
       const old = before?.[pk] ? `${text(before[pk])}\u0000${text(before[sk])}` : undefined;
       const now = after?.[pk] ? `${text(after[pk])}\u0000${text(after[sk])}` : undefined;
-      if (old !== undefined && old !== now) this.indexUnits += kbUnits(itemBytes(before!));
-      if (now !== undefined) this.indexUnits += kbUnits(itemBytes(after!));
+      if (index.keysOnly && old === now) continue;
+      if (old !== undefined && old !== now) this.indexUnits += kbUnits(entryBytes(before!, index));
+      if (now !== undefined) this.indexUnits += kbUnits(entryBytes(after!, index));
     }
   }
 
@@ -158,7 +180,7 @@ export class WriteUnitCounter {
       this.indexWrites(known, undefined);
       this.states.delete(text(key.pk));
     } else if (known) {
-      // An Update of a state (its chain head): the index entries are rewritten in place.
+      // An Update of a state (its chain head): ALL entries are rewritten in place, KEYS_ONLY ones are not touched.
       this.indexWrites(known, known);
     }
   }
