@@ -9,6 +9,7 @@
 // does not touch the index). An index key that changes costs a delete and a put. Sizes follow
 // DynamoDB's rules ("Item sizes and formats"): attribute names and values in UTF-8 bytes, numbers 1
 // byte per two significant digits plus 1, maps and lists 3 bytes plus 1 per element.
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { findingsTableDefinition } from '#shared/findings/table.ts';
 
 /** An AttributeValue as the wire carries it (after the document client's marshalling). */
@@ -91,6 +92,8 @@ export interface WriteUnits {
   largest: Record<string, Record<string, number>>;
   /** Index writes of the object states: one per index entry put or deleted, per started KB of the entry. */
   indexWriteUnits: number;
+  /** The same writes had every index projected ALL (each write of a state rewrites each of its entries, at the item's size): the comparison. */
+  indexWriteUnitsIfProjectedAll: number;
   /** Table WRU in all (sum of byItemType). */
   tableWriteUnits: number;
 }
@@ -120,6 +123,7 @@ export class WriteUnitCounter {
   private readonly types = new Map<string, { items: number; writeUnits: number; maxBytes: number; totalBytes: number; sized: number }>();
   private readonly checksOn = new Map<string, number>();
   private indexUnits = 0;
+  private indexUnitsIfAll = 0;
   private readonly largest = new Map<string, { bytes: number; item: WireItem }>();
   /** Object states as last read or written, by pk. */
   private readonly states = new Map<string, WireItem>();
@@ -145,14 +149,24 @@ export class WriteUnitCounter {
       const { pk, sk } = index;
       const old = before?.[pk] ? `${text(before[pk])}\u0000${text(before[sk])}` : undefined;
       const now = after?.[pk] ? `${text(after[pk])}\u0000${text(after[sk])}` : undefined;
+      if (old !== undefined && old !== now) this.indexUnitsIfAll += kbUnits(itemBytes(before!));
+      if (now !== undefined) this.indexUnitsIfAll += kbUnits(itemBytes(after!));
       if (index.keysOnly && old === now) continue;
       if (old !== undefined && old !== now) this.indexUnits += kbUnits(entryBytes(before!, index));
       if (now !== undefined) this.indexUnits += kbUnits(entryBytes(after!, index));
     }
   }
 
-  read(items: WireItem[]): void {
-    for (const item of items) if (itemTypeOf(item) === 'objectState') this.states.set(text(item.pk), item);
+  /**
+   * Remembers the object states a read returned. Reads are seen after the document client has
+   * unmarshalled them (its deserializer runs below the bench's middleware): those are marshalled
+   * back, so that they are sized as DynamoDB stores them and their index keys can be compared.
+   */
+  read(items: (WireItem | Record<string, unknown>)[]): void {
+    for (const read of items) {
+      const item = (typeof read.pk === 'string' ? marshall(read, { removeUndefinedValues: true }) : read) as WireItem;
+      if (itemTypeOf(item) === 'objectState') this.states.set(text(item.pk), item);
+    }
   }
 
   private one(kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck', body: { Item?: WireItem; Key?: WireItem; ExpressionAttributeValues?: WireItem }, perKb: 1 | 2): void {
@@ -212,6 +226,7 @@ export class WriteUnitCounter {
         [...this.largest].map(([type, { item }]) => [type, Object.fromEntries(Object.entries(item).map(([name, value]): [string, number] => [name, Buffer.byteLength(name) + valueSize(value)]).sort(([, a], [, b]) => b - a))]),
       ),
       indexWriteUnits: this.indexUnits,
+      indexWriteUnitsIfProjectedAll: this.indexUnitsIfAll,
       tableWriteUnits: [...this.types.values()].reduce((sum, t) => sum + t.writeUnits, 0),
     };
   }

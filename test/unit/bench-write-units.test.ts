@@ -63,6 +63,8 @@ describe('bench write units: what DynamoDB bills a write, from the item sent', (
     // The indexes hold keys only (well under 1 KB an entry, however large the item): byVerdict's old
     // entry deleted and its new one put; byBucket's and byKmsKey's keys did not change: not written.
     expect(units.indexWriteUnits).toBe(1 + 1);
+    // Had they projected ALL: byVerdict's old entry deleted (1 KB) and new one put (2 KB); byBucket and byKmsKey rewritten (2 KB each).
+    expect(units.indexWriteUnitsIfProjectedAll).toBe(1 + 2 + 2 + 2);
   });
 
   test('a state re-written with the same verdict, bucket and key writes no index entry; one gaining a KMS key writes its entry', () => {
@@ -73,6 +75,17 @@ describe('bench write units: what DynamoDB bills a write, from the item sent', (
     counter.request('TransactWriteItems', { TransactItems: [{ Put: { TableName: 't', Item: wire(stateItem(state({ rev: 3, auditedAt: '2026-12-07T00:00:00.000Z', size: 99 }))) } }] });
     counter.request('UpdateItem', { TableName: 't', Key: wire({ pk: 'OBJ#b/k', sk: 'STATE' }), UpdateExpression: 'SET chainHead = :h', ExpressionAttributeValues: wire({ ':h': 'x' }) });
     expect(counter.result().indexWriteUnits).toBe(1);
+  });
+
+  test('states read through the document client (unmarshalled, as the bench sees reads) are remembered as DynamoDB stores them', () => {
+    const counter = new WriteUnitCounter();
+    const before = stateItem(state());
+    counter.read([before]);
+    counter.request('TransactWriteItems', { TransactItems: [{ Put: { TableName: 't', Item: wire(stateItem(state({ rev: 2, size: 5 }))) } }] });
+    expect(counter.result().indexWriteUnits).toBe(0);
+    counter.request('TransactWriteItems', { TransactItems: [{ Delete: { TableName: 't', Key: wire({ pk: 'OBJ#b/k', sk: 'STATE' }) } }] });
+    expect(counter.result().byItemType.objectState!.maxBytes).toBe(itemBytes(wire(stateItem(state({ rev: 2, size: 5 })))));
+    expect(counter.result().indexWriteUnits).toBe(3);
   });
 
   test('a removed state is billed at the size it had, and its index entries are deleted', () => {
