@@ -3,7 +3,7 @@
 // Between the index page and the read of its items another writer may change or delete an item:
 // each race is driven here by a reader whose index Query runs the other writer's change right
 // after the index answered (a subclass overriding the reader's own Query step, no SDK mock).
-import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createAwsClients } from '../../shared/aws/clients.ts';
@@ -244,4 +244,18 @@ test('a table made by the version whose indexes projected ALL is migrated: keys-
   expect((await collect(old.findings({ bucket: 'migrated', verdict: 'at-risk' }))).flat()).toMatchObject([{ key: 'x', size: 7, kmsKeyArn: KEY }]);
   expect(keysOf(await collect(old.findings({ kmsKeyArn: KEY })))).toEqual(['x', 'y']);
   expect(await ensureFindingsTable(clients.dynamodb, table)).toBe('exists');
+});
+
+test('while an index is away (deleted for its migration, not yet made again) a listing through it fails loudly, never answers empty', async () => {
+  const table = 'keys-only-index-away';
+  expect(await ensureFindingsTable(clients.dynamodb, table)).toBe('created');
+  const away = new DynamoFindingsStore(clients.documents, table);
+  await away.record([finding('away', 'x', 'at-risk', '2026-12-01T00:00:00.000Z')]);
+  await new PostureStore(clients.documents, table).record(posture('away', 'at-risk', '2026-12-01T00:00:00.000Z'));
+  await clients.dynamodb.send(new UpdateTableCommand({ TableName: table, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'byVerdict' } }] }));
+  await expect(collect(away.findings({ bucket: 'away', verdict: 'at-risk' }))).rejects.toThrow(/index/i);
+  await expect(new FindingsReader(clients.documents, table, () => away.recordedBuckets()).page({ verdict: 'at-risk' }, 10)).rejects.toThrow(/index/i);
+  await expect(collect(new PostureReader(clients.documents, table).list({ verdict: 'at-risk' }))).rejects.toThrow(/index/i);
+  // The other indexes still answer.
+  expect(keysOf(await collect(away.findings({ bucket: 'away' })))).toEqual(['x']);
 });
