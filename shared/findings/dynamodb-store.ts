@@ -75,7 +75,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * by a version whose indexes projected ALL has them made again with keys only ('migrated'): an
  * index's projection cannot be changed in place, so each is deleted and created (one per
  * UpdateTable), and its backfill waited for. While one is away, listings through it fail
- * (ValidationException), they never answer an empty list.
+ * (ValidationException), they never answer an empty list. A migration interrupted between the two
+ * (an index of ours missing, the others there) is finished the same way.
  */
 export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: string): Promise<'created' | 'exists' | 'migrated'> {
   const definition = findingsTableDefinition(tableName);
@@ -84,15 +85,17 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
     const indexes = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
     const missing = Object.keys(INDEXES).filter((name) => !indexes.has(name));
     const keys = (Table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
-    if (keys !== 'pk:HASH,sk:RANGE' || missing.length > 0) {
+    const ours = missing.length < Object.keys(INDEXES).length;
+    if (keys !== 'pk:HASH,sk:RANGE' || !ours) {
       throw new Error(
         `table ${tableName} exists but is not an sseguard findings table (keys ${keys || 'none'}` +
           `${missing.length ? `, missing indexes ${missing.join(', ')}` : ''})`,
       );
     }
     const stale = (Table?.GlobalSecondaryIndexes ?? []).filter((i) => i.IndexName! in INDEXES && i.Projection?.ProjectionType !== INDEX_PROJECTION);
-    for (const { IndexName } of stale) await remakeIndex(dynamodb, definition, IndexName!);
-    return stale.length > 0 ? 'migrated' : 'exists';
+    for (const { IndexName } of stale) await remakeIndex(dynamodb, definition, IndexName!, 'delete first');
+    for (const name of missing) await remakeIndex(dynamodb, definition, name, 'create only');
+    return stale.length + missing.length > 0 ? 'migrated' : 'exists';
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
@@ -109,8 +112,8 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
 /** How long an emulator's index may take to go or to backfill (AWS: minutes to hours at scale: README). */
 const INDEX_WAIT = { attempts: 600, everyMs: 500 };
 
-/** Deletes one index and creates it as the definition says, waiting for each step (DynamoDB: one index per UpdateTable). */
-async function remakeIndex(dynamodb: DynamoDBClient, definition: ReturnType<typeof findingsTableDefinition>, indexName: string): Promise<void> {
+/** Deletes one index (unless it is gone already) and creates it as the definition says, waiting for each step (DynamoDB: one index per UpdateTable). */
+async function remakeIndex(dynamodb: DynamoDBClient, definition: ReturnType<typeof findingsTableDefinition>, indexName: string, how: 'delete first' | 'create only'): Promise<void> {
   const wanted = definition.GlobalSecondaryIndexes!.find((index) => index.IndexName === indexName)!;
   const tableName = definition.TableName!;
   const indexOf = (table: TableDescription | undefined) => table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === indexName);
@@ -122,8 +125,10 @@ async function remakeIndex(dynamodb: DynamoDBClient, definition: ReturnType<type
     }
     throw new Error(`table ${tableName}: index ${indexName} not ${what} after ${(INDEX_WAIT.attempts * INDEX_WAIT.everyMs) / 1000} s`);
   };
-  await dynamodb.send(new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: indexName } }] }));
-  await waitFor('deleted', (table) => indexOf(table) === undefined);
+  if (how === 'delete first') {
+    await dynamodb.send(new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: indexName } }] }));
+    await waitFor('deleted', (table) => indexOf(table) === undefined);
+  }
   await dynamodb.send(
     new UpdateTableCommand({
       TableName: tableName,

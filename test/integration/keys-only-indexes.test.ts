@@ -246,7 +246,7 @@ test('a table made by the version whose indexes projected ALL is migrated: keys-
   expect(await ensureFindingsTable(clients.dynamodb, table)).toBe('exists');
 });
 
-test('while an index is away (deleted for its migration, not yet made again) a listing through it fails loudly, never answers empty', async () => {
+test('while an index is away (deleted for its migration, not yet made again) a listing through it fails loudly, never answers empty; init finishes the migration', async () => {
   const table = 'keys-only-index-away';
   expect(await ensureFindingsTable(clients.dynamodb, table)).toBe('created');
   const away = new DynamoFindingsStore(clients.documents, table);
@@ -258,4 +258,8 @@ test('while an index is away (deleted for its migration, not yet made again) a l
   await expect(collect(new PostureReader(clients.documents, table).list({ verdict: 'at-risk' }))).rejects.toThrow(/index/i);
   // The other indexes still answer.
   expect(keysOf(await collect(away.findings({ bucket: 'away' })))).toEqual(['x']);
+  // A migration interrupted here is finished by the next `init`: the index made again, keys only.
+  expect(await ensureFindingsTable(clients.dynamodb, table)).toBe('migrated');
+  expect(keysOf(await collect(away.findings({ bucket: 'away', verdict: 'at-risk' })))).toEqual(['x']);
+  expect((await collect(new PostureReader(clients.documents, table).list({ verdict: 'at-risk' }))).flat().map((p) => p.bucket)).toEqual(['away']);
 });
