@@ -2,11 +2,15 @@
 // (bench-only: the emulator does not meter capacity). DynamoDB on demand bills a write by the size
 // of the item: 1 WRU per started KB alone, 2 per started KB in a transaction (ConditionCheck
 // included, sized by the item it checks), and each global secondary index the write touches is one
-// more write per started KB of the index entry (every index here projects ALL: the whole item);
-// an index key that changes costs a delete and a put. Sizes follow DynamoDB's rules ("Item sizes
-// and formats"): attribute names and values in UTF-8 bytes, numbers 1 byte per two significant
-// digits plus 1, maps and lists 3 bytes plus 1 per element.
-import { INDEXES } from '#shared/findings/table.ts';
+// more write per started KB of the index entry. What an index entry is follows the index's
+// projection in shared/findings/table.ts: ALL, the whole item, rewritten by every write of an item
+// in the index; KEYS_ONLY, the table's and the index's keys plus 100 bytes of overhead, written only
+// when the item enters or leaves the index or its index key changes (a write that keeps the keys
+// does not touch the index). An index key that changes costs a delete and a put. Sizes follow
+// DynamoDB's rules ("Item sizes and formats"): attribute names and values in UTF-8 bytes, numbers 1
+// byte per two significant digits plus 1, maps and lists 3 bytes plus 1 per element.
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { findingsTableDefinition } from '#shared/findings/table.ts';
 
 /** An AttributeValue as the wire carries it (after the document client's marshalling). */
 type AttributeValue = Record<string, unknown>;
@@ -88,11 +92,27 @@ export interface WriteUnits {
   largest: Record<string, Record<string, number>>;
   /** Index writes of the object states: one per index entry put or deleted, per started KB of the entry. */
   indexWriteUnits: number;
+  /** The same writes had every index projected ALL (each write of a state rewrites each of its entries, at the item's size): the comparison. */
+  indexWriteUnitsIfProjectedAll: number;
   /** Table WRU in all (sum of byItemType). */
   tableWriteUnits: number;
 }
 
-const INDEX_KEYS = Object.values(INDEXES).map(({ pk, sk }) => [pk, sk] as const);
+/** DynamoDB's per-entry overhead of an index entry ("Item sizes and formats": 100 bytes). */
+const INDEX_ENTRY_OVERHEAD = 100;
+/** The findings table's indexes as the definition makes them: their key attributes and whether they hold the keys only. */
+const INDEX_MODELS = (findingsTableDefinition('bench').GlobalSecondaryIndexes ?? []).map((index) => ({
+  pk: index.KeySchema!.find((k) => k.KeyType === 'HASH')!.AttributeName!,
+  sk: index.KeySchema!.find((k) => k.KeyType === 'RANGE')!.AttributeName!,
+  keysOnly: index.Projection?.ProjectionType === 'KEYS_ONLY',
+}));
+
+/** The size of an item's entry in an index: the whole item (ALL), or its table and index keys plus the overhead (KEYS_ONLY). */
+function entryBytes(item: WireItem, index: (typeof INDEX_MODELS)[number]): number {
+  if (!index.keysOnly) return itemBytes(item);
+  const keys = Object.fromEntries(['pk', 'sk', index.pk, index.sk].flatMap((name) => (item[name] ? [[name, item[name]!]] : [])));
+  return itemBytes(keys) + INDEX_ENTRY_OVERHEAD;
+}
 
 /**
  * Counts the write units of each write request. The object states the recorder read just before
@@ -103,6 +123,7 @@ export class WriteUnitCounter {
   private readonly types = new Map<string, { items: number; writeUnits: number; maxBytes: number; totalBytes: number; sized: number }>();
   private readonly checksOn = new Map<string, number>();
   private indexUnits = 0;
+  private indexUnitsIfAll = 0;
   private readonly largest = new Map<string, { bytes: number; item: WireItem }>();
   /** Object states as last read or written, by pk. */
   private readonly states = new Map<string, WireItem>();
@@ -119,18 +140,33 @@ export class WriteUnitCounter {
     this.types.set(type, t);
   }
 
-  /** Index writes of replacing `before` with `after` (either absent), each entry the whole item (projection ALL). */
+  /**
+   * Index writes of replacing `before` with `after` (either absent): an entry whose key changed is
+   * deleted and put; one whose key stayed is rewritten under ALL and left alone under KEYS_ONLY.
+   */
   private indexWrites(before: WireItem | undefined, after: WireItem | undefined): void {
-    for (const [pk, sk] of INDEX_KEYS) {
+    for (const index of INDEX_MODELS) {
+      const { pk, sk } = index;
       const old = before?.[pk] ? `${text(before[pk])}\u0000${text(before[sk])}` : undefined;
       const now = after?.[pk] ? `${text(after[pk])}\u0000${text(after[sk])}` : undefined;
-      if (old !== undefined && old !== now) this.indexUnits += kbUnits(itemBytes(before!));
-      if (now !== undefined) this.indexUnits += kbUnits(itemBytes(after!));
+      if (old !== undefined && old !== now) this.indexUnitsIfAll += kbUnits(itemBytes(before!));
+      if (now !== undefined) this.indexUnitsIfAll += kbUnits(itemBytes(after!));
+      if (index.keysOnly && old === now) continue;
+      if (old !== undefined && old !== now) this.indexUnits += kbUnits(entryBytes(before!, index));
+      if (now !== undefined) this.indexUnits += kbUnits(entryBytes(after!, index));
     }
   }
 
-  read(items: WireItem[]): void {
-    for (const item of items) if (itemTypeOf(item) === 'objectState') this.states.set(text(item.pk), item);
+  /**
+   * Remembers the object states a read returned. Reads are seen after the document client has
+   * unmarshalled them (its deserializer runs below the bench's middleware): those are marshalled
+   * back, so that they are sized as DynamoDB stores them and their index keys can be compared.
+   */
+  read(items: (WireItem | Record<string, unknown>)[]): void {
+    for (const read of items) {
+      const item = (typeof read.pk === 'string' ? marshall(read, { removeUndefinedValues: true }) : read) as WireItem;
+      if (itemTypeOf(item) === 'objectState') this.states.set(text(item.pk), item);
+    }
   }
 
   private one(kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck', body: { Item?: WireItem; Key?: WireItem; ExpressionAttributeValues?: WireItem }, perKb: 1 | 2): void {
@@ -158,7 +194,7 @@ export class WriteUnitCounter {
       this.indexWrites(known, undefined);
       this.states.delete(text(key.pk));
     } else if (known) {
-      // An Update of a state (its chain head): the index entries are rewritten in place.
+      // An Update of a state (its chain head): ALL entries are rewritten in place, KEYS_ONLY ones are not touched.
       this.indexWrites(known, known);
     }
   }
@@ -190,6 +226,7 @@ export class WriteUnitCounter {
         [...this.largest].map(([type, { item }]) => [type, Object.fromEntries(Object.entries(item).map(([name, value]): [string, number] => [name, Buffer.byteLength(name) + valueSize(value)]).sort(([, a], [, b]) => b - a))]),
       ),
       indexWriteUnits: this.indexUnits,
+      indexWriteUnitsIfProjectedAll: this.indexUnitsIfAll,
       tableWriteUnits: [...this.types.values()].reduce((sum, t) => sum + t.writeUnits, 0),
     };
   }

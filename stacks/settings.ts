@@ -746,8 +746,9 @@ export function iamStatements<R>(fn: FunctionName, scope: IamScope<R>, s3Service
         tracing,
       ];
     case 'reportApi':
-      // Read-only, and only what the read modules send: items and queries, no batch reads; the
-      // evidence pack (GET /evidence) reads every object's history, removed objects' too: a Scan.
-      return [{ sid: 'FindingsRead', actions: [...FINDINGS_READ.filter((a) => a !== 'dynamodb:BatchGetItem'), 'dynamodb:Scan'], resources: scope.findingsTable }, tracing];
+      // Read-only, and only what the read modules send: items, queries, and batch reads of the items
+      // an index lists (the indexes hold keys only); the evidence pack (GET /evidence) reads every
+      // object's history, removed objects' too: a Scan.
+      return [{ sid: 'FindingsRead', actions: [...FINDINGS_READ, 'dynamodb:Scan'], resources: scope.findingsTable }, tracing];
   }
 }

@@ -26,8 +26,14 @@ export async function initCommand(config: Config, log: (line: string) => void = 
     );
     return 0;
   }
-  const said = (outcome: 'created' | 'exists', what: string) =>
-    log(outcome === 'created' ? `created ${what} on ${where('dynamodb')}` : `${what} already exists on ${where('dynamodb')}`);
+  const said = (outcome: 'created' | 'exists' | 'migrated', what: string) =>
+    log(
+      outcome === 'created'
+        ? `created ${what} on ${where('dynamodb')}`
+        : outcome === 'migrated'
+          ? `${what} on ${where('dynamodb')}: its indexes made again with keys only (they projected every attribute)`
+          : `${what} already exists on ${where('dynamodb')}`,
+    );
   said(findings, `table ${config.table}`);
   said(idempotency, `table ${config.idempotencyTable}`);
   log(`audit queue ${queueUrl} on ${where('sqs')} (dead-letter queue ${deadLetterQueueUrl}, after ${config.maxReceiveCount} deliveries)`);

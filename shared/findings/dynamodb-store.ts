@@ -4,7 +4,7 @@
 // lose an update and the counters always equal the states. A transaction cancelled by a concurrent
 // writer is re-read and re-planned; throttling and 5xx are retried by dynamodb-writes.ts. A finding
 // that matches what is recorded writes nothing.
-import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, waitUntilTableExists, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KeyLookup } from '../domain/encryption.ts';
@@ -40,6 +40,7 @@ import {
   COUNTERS_PK,
   COUNTER_SHARDS,
   INDEXES,
+  INDEX_PROJECTION,
   KEYACTIONS_PK,
   KMSKEYS_PK,
   REMEDIATIONS_PK,
@@ -69,21 +70,32 @@ const AT_RISK_KEY_STATES = new Set(['Disabled', 'PendingDeletion', 'PendingRepli
 const MAX_REPLANS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Creates the findings table if it does not exist; checks its key schema if it does. */
-export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
+/**
+ * Creates the findings table if it does not exist; checks its key schema if it does. A table made
+ * by a version whose indexes projected ALL has them made again with keys only ('migrated'): an
+ * index's projection cannot be changed in place, so each is deleted and created (one per
+ * UpdateTable), and its backfill waited for. While one is away, listings through it fail
+ * (ValidationException), they never answer an empty list. A migration interrupted between the two
+ * (an index of ours missing, the others there) is finished the same way.
+ */
+export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: string): Promise<'created' | 'exists' | 'migrated'> {
   const definition = findingsTableDefinition(tableName);
   try {
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     const indexes = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
     const missing = Object.keys(INDEXES).filter((name) => !indexes.has(name));
     const keys = (Table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
-    if (keys !== 'pk:HASH,sk:RANGE' || missing.length > 0) {
+    const ours = missing.length < Object.keys(INDEXES).length;
+    if (keys !== 'pk:HASH,sk:RANGE' || !ours) {
       throw new Error(
         `table ${tableName} exists but is not an sseguard findings table (keys ${keys || 'none'}` +
           `${missing.length ? `, missing indexes ${missing.join(', ')}` : ''})`,
       );
     }
-    return 'exists';
+    const stale = (Table?.GlobalSecondaryIndexes ?? []).filter((i) => i.IndexName! in INDEXES && i.Projection?.ProjectionType !== INDEX_PROJECTION);
+    for (const { IndexName } of stale) await remakeIndex(dynamodb, definition, IndexName!, 'delete first');
+    for (const name of missing) await remakeIndex(dynamodb, definition, name, 'create only');
+    return stale.length + missing.length > 0 ? 'migrated' : 'exists';
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
   }
@@ -97,6 +109,35 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
   return 'created';
 }
 
+/** How long an emulator's index may take to go or to backfill (AWS: minutes to hours at scale: README). */
+const INDEX_WAIT = { attempts: 600, everyMs: 500 };
+
+/** Deletes one index (unless it is gone already) and creates it as the definition says, waiting for each step (DynamoDB: one index per UpdateTable). */
+async function remakeIndex(dynamodb: DynamoDBClient, definition: ReturnType<typeof findingsTableDefinition>, indexName: string, how: 'delete first' | 'create only'): Promise<void> {
+  const wanted = definition.GlobalSecondaryIndexes!.find((index) => index.IndexName === indexName)!;
+  const tableName = definition.TableName!;
+  const indexOf = (table: TableDescription | undefined) => table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === indexName);
+  const waitFor = async (what: string, done: (table: TableDescription | undefined) => boolean) => {
+    for (let attempt = 0; attempt < INDEX_WAIT.attempts; attempt++) {
+      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+      if (Table?.TableStatus === 'ACTIVE' && done(Table)) return;
+      await sleep(INDEX_WAIT.everyMs);
+    }
+    throw new Error(`table ${tableName}: index ${indexName} not ${what} after ${(INDEX_WAIT.attempts * INDEX_WAIT.everyMs) / 1000} s`);
+  };
+  if (how === 'delete first') {
+    await dynamodb.send(new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: indexName } }] }));
+    await waitFor('deleted', (table) => indexOf(table) === undefined);
+  }
+  await dynamodb.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: definition.AttributeDefinitions,
+      GlobalSecondaryIndexUpdates: [{ Create: { IndexName: indexName, KeySchema: wanted.KeySchema, Projection: wanted.Projection } }],
+    }),
+  );
+  await waitFor('active', (table) => indexOf(table)?.IndexStatus === 'ACTIVE');
+}
 
 export { addCounts, countsFrom, fromStateItem, stateItem, type Item } from './reader.ts';
 

@@ -2,15 +2,18 @@
 // states. Order is bucket (ascending) then object key (the index sort key): stable across pages.
 //
 // Index per bucket partition, most selective first:
-//   kmsKey given   byKmsKey  `${kmsKeyArn}#${bucket}`   (verdict, mode: filter expressions)
-//   verdict given  byVerdict `${verdict}#${bucket}`     (mode: filter expression)
-//   otherwise      byBucket  `${bucket}`                (mode: filter expression)
+//   kmsKey given   byKmsKey  `${kmsKeyArn}#${bucket}`   (verdict, mode: checked on the items read)
+//   verdict given  byVerdict `${verdict}#${bucket}`     (mode: checked on the items read)
+//   otherwise      byBucket  `${bucket}`                (mode: checked on the items read)
 // A prefix is a key condition (begins_with on the sort key) in every case. Without a bucket the
 // listing walks every bucket the counters know, in name order, one partition after another.
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+// The indexes hold keys only: each index page names its states, read from the table by key
+// (reader.ts itemsNamedBy), at most a BatchGetItem's hundred at a time so that a page that is
+// full early reads no more items than it returns.
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { EncryptionMode } from '../domain/encryption.ts';
 import type { Verdict } from '../domain/verdict.ts';
-import { fromStateItem, type Item } from './reader.ts';
+import { fromStateItem, itemsNamedBy, type Item } from './reader.ts';
 import type { HistoryEntry, StoredFinding } from './store.ts';
 import { INDEXES, STATE_SK, objectPk, type IndexName } from './table.ts';
 import { queryAll, withRetries } from './dynamodb-writes.ts';
@@ -41,6 +44,8 @@ export interface FindingsPage {
 }
 
 const MAX_QUERY_PAGE = 1000;
+/** Keys one BatchGetItem reads: the items of an index page are read this many at a time. */
+const ITEMS_PER_READ = 100;
 export const positionOf = (finding: Pick<StoredFinding, 'bucket' | 'key'>): Position => ({ bucket: finding.bucket, key: finding.key });
 
 export class FindingsReader {
@@ -68,53 +73,42 @@ export class FindingsReader {
     }
   }
 
+  /** One page of an index Query (keys only), under the one retry policy. */
+  protected queryIndex(input: QueryCommandInput): Promise<QueryCommandOutput> {
+    return withRetries('Query', () => this.documents.send(new QueryCommand(input)));
+  }
+
   private async *bucketPages(query: FindingsQuery, bucket: string, startAfter: string | undefined, wanted: () => number) {
     const [index, partition] = partitionFor(query, bucket);
     const { pk, sk } = INDEXES[index];
     const names: Record<string, string> = { '#pk': pk };
     const values: Record<string, unknown> = { ':pk': partition };
-    const filters: string[] = [];
     if (query.prefix) {
       names['#sk'] = sk;
       values[':prefix'] = query.prefix;
     }
-    if (query.kmsKeyArn && query.verdict) {
-      filters.push('#verdict = :verdict');
-      names['#verdict'] = 'verdict';
-      values[':verdict'] = query.verdict;
-    }
-    // Account and Region are attributes of each state (a bucket's account never changes).
-    for (const name of ['account', 'region'] as const) {
-      if (!query[name]) continue;
-      names[`#${name}`] = name;
-      values[`:${name}`] = query[name];
-      filters.push(`#${name} = :${name}`);
-    }
-    if (query.mode) {
-      names['#mode'] = 'mode';
-      if (query.mode === 'unknown') filters.push('attribute_not_exists(#mode)');
-      else {
-        filters.push('#mode = :mode');
-        values[':mode'] = query.mode;
-      }
-    }
+    const matches = attributeFilter(query);
     const input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'> = {
       TableName: this.tableName,
       IndexName: index,
       KeyConditionExpression: query.prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
     };
     // A GSI start key names the item by its table key and its index key.
     let ExclusiveStartKey: Record<string, unknown> | undefined =
       startAfter === undefined ? undefined : { pk: objectPk(bucket, startAfter), sk: STATE_SK, [pk]: partition, [sk]: startAfter };
     do {
-      // Filtered queries count evaluated items, not matches: read full pages then.
-      const Limit = filters.length ? MAX_QUERY_PAGE : Math.max(1, Math.min(MAX_QUERY_PAGE, wanted()));
-      const page = await withRetries('Query', () => this.documents.send(new QueryCommand({ ...input, Limit, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) })));
-      const items = (page.Items ?? []) as Item[];
-      if (items.length > 0) yield items.map(fromStateItem);
+      // Filtered listings keep fewer items than the index names: list full pages of keys then (cheap:
+      // keys only), and read the items a hundred at a time, as the caller takes them.
+      const Limit = matches ? MAX_QUERY_PAGE : Math.max(1, Math.min(MAX_QUERY_PAGE, wanted()));
+      const page = await this.queryIndex({ ...input, Limit, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) });
+      const entries = (page.Items ?? []) as Item[];
+      for (let start = 0; start < entries.length; start += ITEMS_PER_READ) {
+        const items = await itemsNamedBy(this.documents, this.tableName, index, entries.slice(start, start + ITEMS_PER_READ));
+        const kept = matches ? items.filter(matches) : items;
+        if (kept.length > 0) yield kept.map(fromStateItem);
+      }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
   }
@@ -191,6 +185,20 @@ export class FindingsReader {
     const items = found.slice(0, limit);
     return found.length > limit ? { items, nextSk: String(items[items.length - 1]!.sk) } : { items };
   }
+}
+
+/**
+ * What a listing asks of a state beyond its index's key: the verdict (with a key), account, Region
+ * (a bucket's account never changes) and mode; undefined when it asks nothing more.
+ */
+function attributeFilter(query: FindingsQuery): ((item: Item) => boolean) | undefined {
+  const checks: ((item: Item) => boolean)[] = [];
+  if (query.kmsKeyArn && query.verdict) checks.push((item) => item.verdict === query.verdict);
+  for (const name of ['account', 'region'] as const) {
+    if (query[name]) checks.push((item) => item[name] === query[name]);
+  }
+  if (query.mode) checks.push(query.mode === 'unknown' ? (item) => item.mode === undefined : (item) => item.mode === query.mode);
+  return checks.length > 0 ? (item) => checks.every((check) => check(item)) : undefined;
 }
 
 function partitionFor(query: FindingsQuery, bucket: string): [IndexName, string] {

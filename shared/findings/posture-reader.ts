@@ -6,7 +6,7 @@ import type { Verdict } from '../domain/verdict.ts';
 import type { PostureFinding } from '../domain/posture-finding.ts';
 import type { PostureChange } from '../domain/posture-change.ts';
 import { queryPages, withRetries } from './dynamodb-writes.ts';
-import { READ_PAGE_SIZE } from './reader.ts';
+import { READ_PAGE_SIZE, itemsNamedBy } from './reader.ts';
 import { COUNTERS_PK, INDEXES, POSTURE_COUNTER_SK, POSTURE_SK, posturePk } from './table.ts';
 
 export const POSTURE_INDEX_PK = 'POSTURE';
@@ -69,7 +69,11 @@ export class PostureReader {
     yield* queryPages(this.documents, { TableName: this.tableName, ...input, Limit: READ_PAGE_SIZE });
   }
 
-  /** Bucket postures in bucket-name order, optionally of one verdict, page by page. */
+  /**
+   * Bucket postures in bucket-name order, optionally of one verdict, page by page: the index lists
+   * their keys, the postures are read by key (a posture removed or moved to another verdict since
+   * the index listed it is left out).
+   */
   async *list(filter: { verdict?: Verdict } = {}): AsyncIterable<StoredPosture[]> {
     const [index, partition] = filter.verdict ? (['byVerdict', postureVerdictPk(filter.verdict)] as const) : (['byBucket', POSTURE_INDEX_PK] as const);
     for await (const page of this.query({
@@ -78,7 +82,8 @@ export class PostureReader {
       ExpressionAttributeNames: { '#pk': INDEXES[index].pk },
       ExpressionAttributeValues: { ':pk': partition },
     })) {
-      if (page.length > 0) yield page.map((item) => stripInternal<StoredPosture>(item));
+      const postures = await itemsNamedBy(this.documents, this.tableName, index, page);
+      if (postures.length > 0) yield postures.map((item) => stripInternal<StoredPosture>(item));
     }
   }
 

@@ -6,10 +6,29 @@ import type { RemediationRecord } from '../domain/finding.ts';
 import type { Verdict } from '../domain/verdict.ts';
 import type { Counts, FindingFilter, HistoryEntry, StoredFinding, Summary } from './store.ts';
 import type { PolicyId } from '../domain/policy-identity.ts';
-import { queryPages, scanPages } from './dynamodb-writes.ts';
-import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk } from './table.ts';
+import { batchGet, queryPages, scanPages } from './dynamodb-writes.ts';
+import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfShard, counterSk, objectPk, type IndexName } from './table.ts';
 
 export type Item = Record<string, unknown>;
+
+/**
+ * The table's items an index page names, in the page's (index key) order. The indexes project
+ * keys only (table.ts), so a listing reads its items by key, by BatchGetItem under the one retry
+ * policy, eventually consistent as the index itself is. The index is read before the items: an
+ * item deleted since is left out, and so is one whose key in this index moved since (a verdict
+ * changed): a listing never returns an item the index's key condition no longer holds for.
+ */
+export async function itemsNamedBy(documents: DynamoDBDocumentClient, tableName: string, index: IndexName, entries: Item[]): Promise<Item[]> {
+  if (entries.length === 0) return [];
+  const { pk, sk } = INDEXES[index];
+  const id = (item: Item) => `${String(item.pk)}\u0000${String(item.sk)}`;
+  const items = await batchGet(documents, tableName, entries.map((entry) => ({ pk: entry.pk, sk: entry.sk })), false);
+  const byId = new Map(items.map((item) => [id(item), item]));
+  return entries.flatMap((entry) => {
+    const item = byId.get(id(entry));
+    return item !== undefined && item[pk] === entry[pk] && item[sk] === entry[sk] ? [item] : [];
+  });
+}
 
 export function stateItem(state: StoredFinding): Item {
   const { byVerdict, byBucket, byKmsKey } = INDEXES;
@@ -130,7 +149,8 @@ export class FindingsTableReader {
         : filter.verdict
           ? (['byVerdict', `${filter.verdict}#${bucket}`] as const)
           : (['byBucket', bucket] as const);
-      // Account and Region are attributes (a bucket's account never changes): filtered on the index's pages.
+      // Account, Region and (with a key) the verdict are attributes the index does not hold: checked
+      // on the items read (a bucket's account never changes).
       const attributeFilters = [
         ...(filter.kmsKeyArn && filter.verdict ? [['verdict', filter.verdict] as const] : []),
         ...(filter.account ? [['account', filter.account] as const] : []),
@@ -142,21 +162,16 @@ export class FindingsTableReader {
       for await (const page of this.queryItems({
         IndexName: index,
         KeyConditionExpression: `#pk = :pk${sortCondition}`,
-        ExpressionAttributeNames: {
-          '#pk': INDEXES[index].pk,
-          ...(sortCondition ? { '#sk': INDEXES[index].sk } : {}),
-          ...Object.fromEntries(attributeFilters.map(([name]) => [`#${name}`, name])),
-        },
+        ExpressionAttributeNames: { '#pk': INDEXES[index].pk, ...(sortCondition ? { '#sk': INDEXES[index].sk } : {}) },
         ExpressionAttributeValues: {
           ':pk': partition,
           ...(range?.from ? { ':from': range.from } : range?.to !== undefined && sortCondition ? { ':to': range.to } : {}),
-          ...Object.fromEntries(attributeFilters.map(([name, value]) => [`:${name}`, value])),
         },
-        ...(attributeFilters.length > 0 ? { FilterExpression: attributeFilters.map(([name]) => `#${name} = :${name}`).join(' AND ') } : {}),
       })) {
         const to = range?.to;
         const inRange = to === undefined ? page : page.filter((item) => Buffer.compare(Buffer.from(String(item[INDEXES.byBucket.sk])), Buffer.from(to)) < 0);
-        if (inRange.length > 0) yield inRange.map(fromStateItem);
+        const items = (await itemsNamedBy(this.documents, this.tableName, index, inRange)).filter((item) => attributeFilters.every(([name, value]) => item[name] === value));
+        if (items.length > 0) yield items.map(fromStateItem);
         // Pages come in key order: once one passes the range's end, the rest do too.
         if (inRange.length < page.length) break;
       }
@@ -189,8 +204,8 @@ export class FindingsTableReader {
 
   /**
    * The policies the recorded findings under s3://bucket/prefix were judged under: findings per
-   * policy hash (`none`: recorded before findings named their policy). Reads the scope's states
-   * through the bucket index, the policy attribute only.
+   * policy hash (`none`: recorded before findings named their policy). Lists the scope's states
+   * through the bucket index (keys only) and reads them by key: the policy is not in the index.
    */
   async policiesIn(bucket: string, prefix = ''): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
@@ -198,11 +213,10 @@ export class FindingsTableReader {
     for await (const page of this.queryItems({
       IndexName: 'byBucket',
       KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': pk, '#policy': 'policy', ...(prefix ? { '#sk': sk } : {}) },
+      ExpressionAttributeNames: { '#pk': pk, ...(prefix ? { '#sk': sk } : {}) },
       ExpressionAttributeValues: { ':pk': bucket, ...(prefix ? { ':prefix': prefix } : {}) },
-      ProjectionExpression: '#policy',
     })) {
-      for (const item of page) {
+      for (const item of await itemsNamedBy(this.documents, this.tableName, 'byBucket', page)) {
         const hash = (item.policy as PolicyId | undefined)?.hash ?? 'none';
         counts.set(hash, (counts.get(hash) ?? 0) + 1);
       }

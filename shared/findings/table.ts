@@ -68,7 +68,11 @@
 //   ORGSWEEP#<runId>          PAGE#<id>#<region>#<b>#<p>  one listing page of a unit audited and counted (once), and the
 //                                                         unit's next step, and whether it was sent
 //
-// Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
+// Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey. They
+// project the keys only (KEYS_ONLY): a re-write of a state that keeps its verdict, bucket and KMS key
+// writes no index entry (with ALL every write of the item rewrote each entry: a third of the sweep's
+// write units). Readers list keys through an index and read the items from the table (reader.ts
+// itemsNamedBy), re-checking each item against the index's key condition.
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -80,6 +84,8 @@ export const INDEXES = {
   byKmsKey: { pk: 'kmsKeyPk', sk: 'kmsKeySk' },
 } as const;
 export type IndexName = keyof typeof INDEXES;
+/** What each index holds of an item: its keys (the table's and the index's), nothing else. */
+export const INDEX_PROJECTION = 'KEYS_ONLY' as const;
 
 export function findingsTableDefinition(tableName: string): CreateTableCommandInput {
   const indexAttributes = Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk]);
@@ -97,7 +103,7 @@ export function findingsTableDefinition(tableName: string): CreateTableCommandIn
         { AttributeName: pk, KeyType: 'HASH' },
         { AttributeName: sk, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: INDEX_PROJECTION },
     })),
   };
 }

@@ -1,7 +1,7 @@
 // The findings table's one read side (shared/findings/: reader.ts, findings-query.ts,
 // posture-reader.ts) retries throttling with the writers' policy (dynamodb-writes.ts withRetries), on
-// top of the SDK's own attempts: the report API answers the same through a burst of throttled Query
-// and GetItem requests longer than the SDK's attempts, instead of a 500.
+// top of the SDK's own attempts: the report API answers the same through a burst of throttled Query,
+// GetItem and BatchGetItem requests longer than the SDK's attempts, instead of a 500.
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createAwsClients, DEFAULT_TIMEOUTS } from '../../shared/aws/clients.ts';
 import { DynamoFindingsStore, ensureFindingsTable } from '../../shared/findings/dynamodb-store.ts';
@@ -45,6 +45,8 @@ const BURST = DEFAULT_TIMEOUTS.maxAttempts + 2;
 test.each([
   ['summary (counters and key facts: Query)', '/summary', '', 'Query'],
   ['findings listing (index Query)', '/findings', 'limit=5', 'Query'],
+  // The indexes hold keys only: the listed states are read from the table by BatchGetItem.
+  ['findings listing (the listed states by BatchGetItem)', '/findings', 'limit=5', 'BatchGetItem'],
   ['one object (state by GetItem)', '/objects/alpha-bucket/logs/000.dat', '', 'GetItem'],
   ['one object (history by Query)', '/objects/alpha-bucket/logs/000.dat', '', 'Query'],
 ])("%s: the same answer through more throttled requests in a row than the SDK's attempts", async (_name, path, query, operation) => {

@@ -23,6 +23,7 @@ export const MINISTACK_SUITES = [
   'test/integration/posture.test.ts',
   'test/integration/posture-cli.test.ts',
   'test/integration/sweep.test.ts',
+  'test/integration/keys-only-indexes.test.ts',
   'test/integration/audit-worker-redrive.test.ts',
   'test/emulator/dynamodb-transactions.test.ts',
   'test/emulator/dynamodb-transaction-tokens.test.ts',
