@@ -40,7 +40,7 @@ import {
   COUNTERS_PK,
   COUNTER_SHARDS,
   INDEXES,
-  INDEX_PROJECTION,
+  type IndexName,
   KEYACTIONS_PK,
   KMSKEYS_PK,
   REMEDIATIONS_PK,
@@ -92,7 +92,7 @@ export async function ensureFindingsTable(dynamodb: DynamoDBClient, tableName: s
           `${missing.length ? `, missing indexes ${missing.join(', ')}` : ''})`,
       );
     }
-    const stale = (Table?.GlobalSecondaryIndexes ?? []).filter((i) => i.IndexName! in INDEXES && i.Projection?.ProjectionType !== INDEX_PROJECTION);
+    const stale = (Table?.GlobalSecondaryIndexes ?? []).filter((i) => i.IndexName! in INDEXES && i.Projection?.ProjectionType !== INDEXES[i.IndexName as IndexName].projection);
     for (const { IndexName } of stale) await remakeIndex(dynamodb, definition, IndexName!, 'delete first');
     for (const name of missing) await remakeIndex(dynamodb, definition, name, 'create only');
     return stale.length + missing.length > 0 ? 'migrated' : 'exists';

@@ -12,14 +12,15 @@ import { COUNTERS_PK, INDEXES, KMSKEYS_PK, REMEDIATIONS_PK, STATE_SK, counterOfS
 export type Item = Record<string, unknown>;
 
 /**
- * The table's items an index page names, in the page's (index key) order. The indexes project
- * keys only (table.ts), so a listing reads its items by key, by BatchGetItem under the one retry
+ * The table's items an index page names, in the page's (index key) order. byVerdict and byKmsKey
+ * project keys only (table.ts), so a listing through them reads its items by key, by BatchGetItem under the one retry
  * policy, eventually consistent as the index itself is. The index is read before the items: an
  * item deleted since is left out, and so is one whose key in this index moved since (a verdict
  * changed): a listing never returns an item the index's key condition no longer holds for.
  */
 export async function itemsNamedBy(documents: DynamoDBDocumentClient, tableName: string, index: IndexName, entries: Item[]): Promise<Item[]> {
-  if (entries.length === 0) return [];
+  // An index that projects ALL already named whole items.
+  if (entries.length === 0 || INDEXES[index].projection === 'ALL') return entries;
   const { pk, sk } = INDEXES[index];
   const id = (item: Item) => `${String(item.pk)}\u0000${String(item.sk)}`;
   const items = await batchGet(documents, tableName, entries.map((entry) => ({ pk: entry.pk, sk: entry.sk })), false);
@@ -204,8 +205,8 @@ export class FindingsTableReader {
 
   /**
    * The policies the recorded findings under s3://bucket/prefix were judged under: findings per
-   * policy hash (`none`: recorded before findings named their policy). Lists the scope's states
-   * through the bucket index (keys only) and reads them by key: the policy is not in the index.
+   * policy hash (`none`: recorded before findings named their policy). Reads the scope's states
+   * through the bucket index, the policy attribute only.
    */
   async policiesIn(bucket: string, prefix = ''): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
@@ -213,10 +214,12 @@ export class FindingsTableReader {
     for await (const page of this.queryItems({
       IndexName: 'byBucket',
       KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': pk, ...(prefix ? { '#sk': sk } : {}) },
+      ExpressionAttributeNames: { '#pk': pk, '#policy': 'policy', ...(prefix ? { '#sk': sk } : {}) },
       ExpressionAttributeValues: { ':pk': bucket, ...(prefix ? { ':prefix': prefix } : {}) },
+      // byBucket projects ALL: the policy attribute only, from the index itself.
+      ProjectionExpression: '#policy',
     })) {
-      for (const item of await itemsNamedBy(this.documents, this.tableName, 'byBucket', page)) {
+      for (const item of page) {
         const hash = (item.policy as PolicyId | undefined)?.hash ?? 'none';
         counts.set(hash, (counts.get(hash) ?? 0) + 1);
       }

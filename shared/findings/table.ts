@@ -68,24 +68,28 @@
 //   ORGSWEEP#<runId>          PAGE#<id>#<region>#<b>#<p>  one listing page of a unit audited and counted (once), and the
 //                                                         unit's next step, and whether it was sent
 //
-// Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey. They
-// project the keys only (KEYS_ONLY): a re-write of a state that keeps its verdict, bucket and KMS key
-// writes no index entry (with ALL every write of the item rewrote each entry: a third of the sweep's
-// write units). Readers list keys through an index and read the items from the table (reader.ts
-// itemsNamedBy), re-checking each item against the index's key condition.
+// Indexes (sparse: only STATE and POSTURE items carry their keys): byVerdict, byBucket, byKmsKey.
+// byVerdict and byKmsKey project the keys only (KEYS_ONLY): a re-write of a state that keeps its
+// verdict and KMS key writes none of their entries (with ALL every write of the item rewrote each).
+// Readers list keys through them and read the items from the table (reader.ts itemsNamedBy),
+// re-checking each item against the index's key condition. byBucket projects ALL (see INDEXES).
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const DEFAULT_TABLE_NAME = 'sseguard-findings';
 
+/**
+ * What each index holds of an item. byVerdict and byKmsKey hold its keys only: a state re-written
+ * with the same verdict and key writes none of their entries. byBucket holds the whole item: every
+ * reconciliation and full listing of a bucket reads it, and reading each of those states again by
+ * key would cost more reads (0.5 RRU a state) than its entry's rewrite costs writes.
+ */
 export const INDEXES = {
-  byVerdict: { pk: 'verdictPk', sk: 'verdictSk' },
-  byBucket: { pk: 'bucketPk', sk: 'bucketSk' },
-  byKmsKey: { pk: 'kmsKeyPk', sk: 'kmsKeySk' },
+  byVerdict: { pk: 'verdictPk', sk: 'verdictSk', projection: 'KEYS_ONLY' },
+  byBucket: { pk: 'bucketPk', sk: 'bucketSk', projection: 'ALL' },
+  byKmsKey: { pk: 'kmsKeyPk', sk: 'kmsKeySk', projection: 'KEYS_ONLY' },
 } as const;
 export type IndexName = keyof typeof INDEXES;
-/** What each index holds of an item: its keys (the table's and the index's), nothing else. */
-export const INDEX_PROJECTION = 'KEYS_ONLY' as const;
 
 export function findingsTableDefinition(tableName: string): CreateTableCommandInput {
   const indexAttributes = Object.values(INDEXES).flatMap(({ pk, sk }) => [pk, sk]);
@@ -97,13 +101,13 @@ export function findingsTableDefinition(tableName: string): CreateTableCommandIn
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
     AttributeDefinitions: ['pk', 'sk', ...indexAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-    GlobalSecondaryIndexes: Object.entries(INDEXES).map(([name, { pk, sk }]) => ({
+    GlobalSecondaryIndexes: Object.entries(INDEXES).map(([name, { pk, sk, projection }]) => ({
       IndexName: name,
       KeySchema: [
         { AttributeName: pk, KeyType: 'HASH' },
         { AttributeName: sk, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: INDEX_PROJECTION },
+      Projection: { ProjectionType: projection },
     })),
   };
 }

@@ -13,7 +13,7 @@ describe('stacks/settings', () => {
   it('the findings table is the one sseguard init creates: keys, indexes, point-in-time recovery', () => {
     const table = findingsTable();
     expect(table.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
-    expect(table.globalIndexes).toEqual(Object.fromEntries(Object.entries(INDEXES).map(([name, { pk, sk }]) => [name, { hashKey: pk, rangeKey: sk, projection: 'keys-only' }])));
+    expect(table.globalIndexes).toEqual(Object.fromEntries(Object.entries(INDEXES).map(([name, { pk, sk, projection }]) => [name, { hashKey: pk, rangeKey: sk, projection: projection === 'ALL' ? 'all' : 'keys-only' }])));
     expect(Object.keys(table.fields).sort()).toEqual(findingsTableDefinition('x').AttributeDefinitions!.map((a) => a.AttributeName).sort());
     expect(table.pointInTimeRecovery).toBe(true);
     expect(table.ttl).toBeUndefined();
