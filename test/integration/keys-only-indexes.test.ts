@@ -147,7 +147,7 @@ describe('every reader still returns whole findings, in index key order', () => 
     expect((await reader.page({ bucket, region: 'eu-west-1' }, 1000)).findings).toEqual([]);
   });
 
-  test('the policies of a scope are counted from the items read by key', async () => {
+  test('the policies of a scope are counted from the bucket index (it projects ALL: the policy attribute alone is read)', async () => {
     expect(Object.fromEntries(await store.policiesIn(bucket))).toEqual({ p1: 130 });
     expect(Object.fromEntries(await store.policiesIn(bucket, 'obj-001'))).toEqual({ p1: 10 });
   });
